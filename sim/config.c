@@ -1,0 +1,110 @@
+/* config: defaults and validation. See config.h. */
+#include "sim/config.h"
+
+#include "sim/formulas.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+const char *config_mode_name(RunMode m)
+{
+    static const char *const names[MODE_COUNT] = {"cache", "recompute", "train"};
+    return (m >= 0 && m < MODE_COUNT) ? names[m] : "?";
+}
+
+KvConfig config_default(void)
+{
+    KvConfig c = {
+        .vocab = 0,        /* filled in from the tokenizer by the caller */
+        .d_model = 8,
+        .n_heads = 2,
+        .n_layers = 2,
+        .d_ff = 32,
+        .max_seq = 64,
+        .seed = 42,
+        .n_kv_heads = 2,
+        .window = 0,
+        .block_size = 0,
+    };
+    return c;
+}
+
+/* Saturating helpers: a memory estimate only needs to know "too big". */
+static uint64_t smul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+static uint64_t sadd(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+uint64_t config_memory_bytes(const KvConfig *c)
+{
+    const uint64_t V = (uint64_t)c->vocab, d = (uint64_t)c->d_model, N = (uint64_t)c->max_seq;
+    const uint64_t Lyr = (uint64_t)c->n_layers, F = (uint64_t)c->d_ff, H = (uint64_t)c->n_heads;
+    const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
+    /* weights: embeddings, per-layer matrices and norms, final norm, head */
+    uint64_t per_layer = sadd(sadd(smul(2, smul(d, d)), smul(2, smul(d, kv))),
+                              sadd(smul(2, smul(d, F)), smul(4, d)));
+    uint64_t weights = sadd(sadd(smul(V, d), smul(N, d)), sadd(smul(Lyr, per_layer), sadd(smul(2, d), smul(d, V))));
+    /* one engine: row buffers, FFN hidden, logits, scores + weights per
+     * layer and head, the K/V store */
+    uint64_t engine = sadd(sadd(smul(7, smul(N, d)), smul(N, F)), smul(N, V));
+    engine = sadd(engine, smul(2, smul(smul(Lyr, H), smul(N, N))));
+    engine = sadd(engine, smul(2, smul(Lyr, smul(N, kv))));
+    /* two engines side by side (compare view, trace of both modes) */
+    return smul(4, sadd(weights, smul(2, engine)));
+}
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
+{
+    if (c->d_model < 1 || c->d_model > CONFIG_MAX_DIM)
+        FAIL("--d-model %d: must be between 1 and %d", c->d_model, CONFIG_MAX_DIM);
+    if (c->n_heads < 1 || c->n_heads > c->d_model)
+        FAIL("--heads %d: must be between 1 and d-model (%d)", c->n_heads, c->d_model);
+    if (c->d_model % c->n_heads != 0)
+        FAIL("--heads %d: d-model (%d) must be divisible by heads", c->n_heads, c->d_model);
+    if (c->n_layers < 1 || c->n_layers > 4096)
+        FAIL("--layers %d: must be between 1 and 4096", c->n_layers);
+    if (c->d_ff < 1 || c->d_ff > CONFIG_MAX_DIM)
+        FAIL("--d-ff %d: must be between 1 and %d", c->d_ff, CONFIG_MAX_DIM);
+    if (c->max_seq < 1 || c->max_seq > CONFIG_MAX_DIM)
+        FAIL("--max-seq %d: must be between 1 and %d", c->max_seq, CONFIG_MAX_DIM);
+    if (c->vocab < 1)
+        FAIL("vocabulary is empty");
+    if (c->n_kv_heads != c->n_heads)
+        FAIL("--kv-heads %d: only kv-heads = heads (%d) is supported in this version",
+             c->n_kv_heads, c->n_heads);
+    if (c->window != 0)
+        FAIL("--window %d: sliding windows are not supported in this version", c->window);
+    if (c->block_size != 0)
+        FAIL("--block-size %d: paged caches are not supported in this version", c->block_size);
+    uint64_t mem = config_memory_bytes(c);
+    if (mem > CONFIG_MAX_BYTES)
+        FAIL("model too large: it would need %llu MiB; at most %llu MiB allowed "
+             "(reduce --d-model, --d-ff, --layers, --heads or --max-seq)",
+             (unsigned long long)(mem >> 20), (unsigned long long)(CONFIG_MAX_BYTES >> 20));
+    if (L == 0 && G == 0) return 0;
+    if (L < 1)
+        FAIL("--prompt: the prompt is empty; give at least one character");
+    if (G < 1)
+        FAIL("--gen %d: must be at least 1", G);
+    if ((int64_t)L + G > c->max_seq)
+        FAIL("--gen %d: prompt (%d) + generated (%d) = %lld tokens exceeds --max-seq %d",
+             G, L, G, (long long)L + G, c->max_seq);
+    /* Both modes' totals, and their sum, must fit the 64-bit counters. */
+    OpCounts tc, tr;
+    if (!formulas_total(c, MODE_CACHE, L, G, &tc) || !formulas_total(c, MODE_RECOMPUTE, L, G, &tr))
+        FAIL("operation counts for this run would overflow 64 bits; reduce the sizes");
+    uint64_t sum = 0, r;
+    for (int i = 0; i < CAT_COUNT; i++) {
+        if (__builtin_add_overflow(sum, tr.mac[i], &r)) FAIL("operation counts for this run would overflow 64 bits; reduce the sizes");
+        sum = r;
+    }
+    return 0;
+}

@@ -1,0 +1,69 @@
+/* config: the model's shape and a run's length, and their validation.
+ *
+ * Symbols follow the spec (../shared/spec/model-and-counts.md §1):
+ *   V vocab, d d_model, H n_heads, Lyr n_layers, F d_ff, N max_seq.
+ * Room is left for §6 (n_kv_heads, window, block_size); today they must
+ * keep their neutral values (Hkv = H, no window, no paging).
+ *
+ * Invariant after config_validate() == 0: every count the engine can
+ * produce for this run fits in uint64_t and every buffer it allocates is
+ * below CONFIG_MAX_BYTES.
+ */
+#ifndef KVSIM_CONFIG_H
+#define KVSIM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PROMPT "the cat sat on the"
+#define CONFIG_DEFAULT_GEN 8
+/* Largest memory the engine may allocate for one run (weights + buffers). */
+#define CONFIG_MAX_BYTES ((uint64_t)1 << 30)
+/* Largest single dimension accepted from the command line. */
+#define CONFIG_MAX_DIM 65536
+
+typedef struct {
+    int vocab;        /* V: set by the tokenizer's alphabet */
+    int d_model;      /* d */
+    int n_heads;      /* H; d_head = d / H */
+    int n_layers;     /* Lyr */
+    int d_ff;         /* F */
+    int max_seq;      /* N: positions the model has embeddings for */
+    uint64_t seed;    /* weights PRNG seed */
+    int n_kv_heads;   /* Hkv (§6.2); == n_heads for now */
+    int window;       /* W (§6.3); 0 = no window */
+    int block_size;   /* B (§6.4); 0 = contiguous cache */
+} KvConfig;
+
+/* How a run computes its steps (spec §2, §6.1). */
+typedef enum {
+    MODE_CACHE,      /* prefill once, then one-row decode steps reading the KV cache */
+    MODE_RECOMPUTE,  /* every step recomputes the whole sequence, nothing kept */
+    MODE_TRAIN,      /* one teacher-forcing pass over the prompt */
+    MODE_COUNT
+} RunMode;
+
+/* "cache", "recompute", "train" */
+const char *config_mode_name(RunMode m);
+
+/* The embedded demo: d = 8, H = 2, Lyr = 2, F = 4·d, N = 64, seed 42. */
+KvConfig config_default(void);
+
+static inline int config_head_dim(const KvConfig *c) { return c->d_model / c->n_heads; }
+static inline int config_kv_dim(const KvConfig *c)
+{
+    return c->n_kv_heads * (c->d_model / c->n_heads);
+}
+
+/* Check the shape and a run of L prompt tokens + G generated ones.
+ * Returns 0, or -1 with one line in err naming the option, the value and
+ * what is allowed, e.g.
+ *   --heads 3: d-model (8) must be divisible by heads
+ * L or G may be 0 to skip the run checks (shape only). */
+int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen);
+
+/* Bytes the engine will allocate for this shape (weights + one engine's
+ * buffers), saturating at UINT64_MAX. */
+uint64_t config_memory_bytes(const KvConfig *c);
+
+#endif

@@ -1,0 +1,472 @@
+/* engine: the forward pass, one operation at a time. See engine.h. */
+#include "sim/engine.h"
+
+#include "sim/kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPS_PER_LAYER = 9 };   /* LN1 .. FFN */
+
+static const char *const op_names[OP_KIND_COUNT] = {
+    "embed", "LN1", "Q/K/V", "QK\u1d40", "mask", "softmax", "\u00b7V",
+    "out proj", "LN2", "FFN", "final LN", "logits", "pick token", "cache append", "loss",
+};
+
+const char *engine_op_name(OpKind k)
+{
+    return (k >= 0 && k < OP_KIND_COUNT) ? op_names[k] : "";
+}
+
+const char *engine_phase_name(Phase p)
+{
+    switch (p) {
+    case PHASE_PREFILL: return "prefill";
+    case PHASE_DECODE: return "decode";
+    case PHASE_RECOMPUTE: return "recompute";
+    case PHASE_TRAIN: return "train";
+    default: return "ready";
+    }
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int L, int G,
+                char *err, size_t errlen)
+{
+    memset(e, 0, sizeof *e);
+    const KvConfig *c = &m->cfg;
+    const size_t N = (size_t)c->max_seq, d = (size_t)c->d_model;
+    const size_t att_cells = (size_t)c->n_layers * (size_t)c->n_heads * N * N;
+    e->model = m;
+    e->cfg = *c;
+    e->mode = mode;
+    e->L = L;
+    e->n_steps = mode == MODE_TRAIN ? 1 : G;
+    /* embed, the layers, final LN, logits, pick|loss, and append in cache mode */
+    e->ops_per_step = 1 + OPS_PER_LAYER * c->n_layers + 3 + (mode == MODE_CACHE ? 1 : 0);
+    e->tokens = calloc(N, sizeof(int));
+    e->x = calloc(N * d, sizeof(float));
+    e->a = calloc(N * d, sizeof(float));
+    e->q = calloc(N * d, sizeof(float));
+    e->att_out = calloc(N * d, sizeof(float));
+    e->proj = calloc(N * d, sizeof(float));
+    e->hidden = calloc(N * (size_t)c->d_ff, sizeof(float));
+    e->xf = calloc(N * d, sizeof(float));
+    e->logits = calloc(N * (size_t)c->vocab, sizeof(float));
+    e->scores = calloc(att_cells, sizeof(float));
+    e->att = calloc(att_cells, sizeof(float));
+    e->kv_rows = calloc((size_t)c->n_layers, sizeof(int));
+    e->done = calloc((size_t)e->n_steps, sizeof(OpCounts));
+    int cache_ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, config_kv_dim(c));
+    if (cache_ok != 0 || !e->tokens || !e->x || !e->a || !e->q || !e->att_out || !e->proj ||
+        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->done) {
+        engine_free(e);
+        snprintf(err, errlen, "out of memory setting up the %s engine", config_mode_name(mode));
+        return -1;
+    }
+    memcpy(e->tokens, prompt, sizeof(int) * (size_t)L);
+    e->n_tokens = L;
+    e->picked = -1;
+    e->loss = NAN;
+    return 0;
+}
+
+void engine_free(Engine *e)
+{
+    free(e->tokens); free(e->x); free(e->a); free(e->q); free(e->att_out);
+    free(e->proj); free(e->hidden); free(e->xf); free(e->logits);
+    free(e->scores); free(e->att); free(e->kv_rows); free(e->done);
+    kvcache_free(&e->cache);
+    memset(e, 0, sizeof *e);
+}
+
+long engine_total_ops(const Engine *e)
+{
+    return (long)e->n_steps * e->ops_per_step;
+}
+
+OpRef engine_op_at(const Engine *e, int index)
+{
+    OpRef r = {OP_KIND_COUNT, -1};
+    if (index < 0 || index >= e->ops_per_step) return r;
+    if (index == 0) { r.kind = OP_EMBED; return r; }
+    index -= 1;
+    if (index < OPS_PER_LAYER * e->cfg.n_layers) {
+        r.kind = (OpKind)(OP_LN1 + index % OPS_PER_LAYER);
+        r.layer = index / OPS_PER_LAYER;
+        return r;
+    }
+    index -= OPS_PER_LAYER * e->cfg.n_layers;
+    static const OpKind tail_cache[] = {OP_LN_FINAL, OP_LOGITS, OP_PICK, OP_APPEND};
+    static const OpKind tail_train[] = {OP_LN_FINAL, OP_LOGITS, OP_LOSS};
+    r.kind = e->mode == MODE_TRAIN ? tail_train[index] : tail_cache[index];
+    return r;
+}
+
+OpRef engine_current_op(const Engine *e)
+{
+    if (e->pos == 0) return (OpRef){OP_KIND_COUNT, -1};
+    return engine_op_at(e, (int)((e->pos - 1) % e->ops_per_step));
+}
+
+Phase engine_phase(const Engine *e)
+{
+    if (e->pos == 0) return PHASE_READY;
+    switch (e->mode) {
+    case MODE_CACHE: return e->step == 0 ? PHASE_PREFILL : PHASE_DECODE;
+    case MODE_RECOMPUTE: return PHASE_RECOMPUTE;
+    default: return PHASE_TRAIN;
+    }
+}
+
+bool engine_at_step_end(const Engine *e)
+{
+    return e->pos % e->ops_per_step == 0;
+}
+
+bool engine_op_done(const Engine *e, OpKind kind, int layer)
+{
+    if (e->pos == 0) return false;
+    const int last = (int)((e->pos - 1) % e->ops_per_step);
+    for (int i = 0; i <= last; i++) {
+        OpRef r = engine_op_at(e, i);
+        if (r.kind == kind && (layer < 0 || r.layer == layer)) return true;
+    }
+    return false;
+}
+
+const OpCounts *engine_step_counts(const Engine *e, int k)
+{
+    long finished = e->pos / e->ops_per_step;
+    return (k >= 0 && k < finished) ? &e->done[k] : NULL;
+}
+
+uint64_t engine_kv_bytes(const Engine *e)
+{
+    return e->mode == MODE_CACHE ? kvcache_bytes(&e->cache) : 0;
+}
+
+int engine_emitted(const Engine *e, int k)
+{
+    return (k >= 0 && e->L + k < e->n_tokens) ? e->tokens[e->L + k] : -1;
+}
+
+/* ---- the operations ------------------------------------------------------ */
+
+static float *att_at(Engine *e, int l, int h, int i)
+{
+    return (float *)engine_att_row(e, l, h, i);
+}
+
+/* Start step k: its geometry, and what is kept from earlier steps. */
+static void begin_step(Engine *e, int k)
+{
+    e->step = k;
+    if (e->mode == MODE_CACHE && k > 0) {
+        e->n = 1;
+        e->t = e->L + k;
+    } else {
+        e->n = e->mode == MODE_TRAIN ? e->L : e->L + k;
+        e->t = e->n;
+    }
+    e->p0 = e->t - e->n;
+    e->picked = -1;
+    memset(&e->step_counts, 0, sizeof e->step_counts);
+    /* Recompute and train keep nothing: every K/V row is made again. */
+    if (e->mode != MODE_CACHE) kvcache_truncate(&e->cache, 0);
+    for (int l = 0; l < e->cfg.n_layers; l++) e->kv_rows[l] = e->cache.len;
+}
+
+static void op_embed(Engine *e)
+{
+    const int d = e->cfg.d_model;
+    for (int i = 0; i < e->n; i++) {
+        const int pos = e->p0 + i;
+        const float *te = e->model->tok_emb + (size_t)e->tokens[pos] * d;
+        const float *pe = e->model->pos_emb + (size_t)pos * d;
+        float *x = e->x + (size_t)i * d;
+        for (int j = 0; j < d; j++) x[j] = te[j] + pe[j];
+    }
+}
+
+static void op_qkv(Engine *e, int l)
+{
+    const Model *m = e->model;
+    const int d = e->cfg.d_model, kv = e->cache.kv_dim;
+    uint64_t *c = &e->step_counts.mac[CAT_QKV];
+    /* q: (n, d)    K, V rows of positions p0..t-1 written straight into the store */
+    kernel_matmul(e->q, e->a, m->wq + (size_t)l * d * d, e->n, d, d, c);
+    kernel_matmul(kvcache_k(&e->cache, l, e->p0), e->a, m->wk + (size_t)l * d * kv, e->n, d, kv, c);
+    kernel_matmul(kvcache_v(&e->cache, l, e->p0), e->a, m->wv + (size_t)l * d * kv, e->n, d, kv, c);
+    e->kv_rows[l] = e->t;
+}
+
+/* Query head h reads K/V head h / (H / Hkv) (§6.2; the same head today). */
+static int kv_head(const Engine *e, int h)
+{
+    return h / (e->cfg.n_heads / e->cfg.n_kv_heads);
+}
+
+static void op_scores(Engine *e, int l)
+{
+    /* S[h][i][j] = q_i,h · k_j,h / sqrt(d_h) for every cell of the n×t
+     * block, future cells included: the mask comes after, as in a dense
+     * kernel, so its cost shows up in the count. */
+    const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
+    const float scale = 1.0f / sqrtf((float)dh);
+    uint64_t *c = &e->step_counts.mac[CAT_SCORES];
+    for (int h = 0; h < H; h++) {
+        const int kh = kv_head(e, h);
+        for (int i = 0; i < e->n; i++) {
+            float *row = (float *)engine_scores_row(e, l, h, i);
+            const float *qi = e->q + (size_t)i * d + (size_t)h * dh;
+            for (int j = 0; j < e->t; j++)
+                row[j] = kernel_dot(qi, kvcache_k(&e->cache, l, j) + (size_t)kh * dh, dh, c) * scale;
+        }
+    }
+}
+
+static void op_mask(Engine *e, int l)
+{
+    /* Query row i is position p0+i; keys after it are the future. */
+    const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg);
+    for (int h = 0; h < H; h++)
+        for (int i = 0; i < e->n; i++) {
+            const float *s = engine_scores_row(e, l, h, i);
+            float *a = att_at(e, l, h, i);
+            for (int j = 0; j < e->t; j++) {
+                if (j > e->p0 + i) {
+                    a[j] = -INFINITY;
+                    e->step_counts.masked += (uint64_t)dh;  /* products thrown away */
+                } else {
+                    a[j] = s[j];
+                }
+            }
+        }
+}
+
+static void op_softmax(Engine *e, int l)
+{
+    for (int h = 0; h < e->cfg.n_heads; h++)
+        for (int i = 0; i < e->n; i++) kernel_softmax(att_at(e, l, h, i), e->t);
+}
+
+static void op_values(Engine *e, int l)
+{
+    /* O[i, h] = Σ_j A[h][i][j] · v_j,h over the same dense n×t block. */
+    const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
+    uint64_t *c = &e->step_counts.mac[CAT_VALUES];
+    memset(e->att_out, 0, sizeof(float) * (size_t)e->n * d);
+    for (int h = 0; h < H; h++) {
+        const int kh = kv_head(e, h);
+        for (int i = 0; i < e->n; i++) {
+            const float *w = engine_att_row(e, l, h, i);
+            float *o = e->att_out + (size_t)i * d + (size_t)h * dh;
+            for (int j = 0; j < e->t; j++)
+                kernel_axpy(o, w[j], kvcache_v(&e->cache, l, j) + (size_t)kh * dh, dh, c);
+        }
+    }
+}
+
+static void add_residual(Engine *e)
+{
+    const size_t len = (size_t)e->n * e->cfg.d_model;
+    for (size_t i = 0; i < len; i++) e->x[i] += e->proj[i];
+}
+
+static void op_out_proj(Engine *e, int l)
+{
+    const int d = e->cfg.d_model;
+    kernel_matmul(e->proj, e->att_out, e->model->wo + (size_t)l * d * d, e->n, d, d,
+                  &e->step_counts.mac[CAT_OUT_PROJ]);
+    add_residual(e);
+}
+
+static void op_ffn(Engine *e, int l)
+{
+    const int d = e->cfg.d_model, F = e->cfg.d_ff;
+    uint64_t *c = &e->step_counts.mac[CAT_FFN];
+    kernel_matmul(e->hidden, e->a, e->model->w1 + (size_t)l * d * F, e->n, d, F, c);
+    kernel_gelu(e->hidden, e->n * F);
+    kernel_matmul(e->proj, e->hidden, e->model->w2 + (size_t)l * F * d, e->n, F, d, c);
+    add_residual(e);
+}
+
+/* Rows that reach the head: the last position, or every position in train. */
+static int head_first_row(const Engine *e)
+{
+    return e->mode == MODE_TRAIN ? 0 : e->n - 1;
+}
+
+static void op_ln_final(Engine *e)
+{
+    const int d = e->cfg.d_model, r0 = head_first_row(e);
+    kernel_layernorm(e->xf + (size_t)r0 * d, e->x + (size_t)r0 * d, e->model->lnf_g,
+                     e->model->lnf_b, e->n - r0, d);
+}
+
+static void op_logits(Engine *e)
+{
+    const int d = e->cfg.d_model, V = e->cfg.vocab, r0 = head_first_row(e);
+    kernel_matmul(e->logits, e->xf + (size_t)r0 * d, e->model->wout, e->n - r0, d, V,
+                  &e->step_counts.mac[CAT_LM_HEAD]);
+}
+
+static void op_pick(Engine *e)
+{
+    e->picked = kernel_argmax(e->logits, e->cfg.vocab);
+    e->tokens[e->L + e->step] = e->picked;
+    e->n_tokens = e->L + e->step + 1;
+}
+
+static void op_loss(Engine *e)
+{
+    /* Teacher forcing: position i predicts prompt token i+1. */
+    const int V = e->cfg.vocab;
+    double sum = 0.0;
+    for (int i = 0; i + 1 < e->L; i++) {
+        const float *z = e->logits + (size_t)i * V;
+        float mx = z[kernel_argmax(z, V)];
+        double se = 0.0;
+        for (int j = 0; j < V; j++) se += exp((double)(z[j] - mx));
+        sum += log(se) - (double)(z[e->tokens[i + 1]] - mx);
+    }
+    e->loss = e->L >= 2 ? sum / (e->L - 1) : NAN;
+    /* the prediction after the last prompt token, shown like a picked token */
+    e->picked = kernel_argmax(e->logits + (size_t)(e->L - 1) * V, V);
+}
+
+static void do_op(Engine *e)
+{
+    const int index = (int)(e->pos % e->ops_per_step);
+    if (index == 0) begin_step(e, (int)(e->pos / e->ops_per_step));
+    const OpRef op = engine_op_at(e, index);
+    const int l = op.layer;
+    const Model *m = e->model;
+    const int d = e->cfg.d_model;
+    switch (op.kind) {
+    case OP_EMBED: op_embed(e); break;
+    case OP_LN1:
+        kernel_layernorm(e->a, e->x, m->ln1_g + (size_t)l * d, m->ln1_b + (size_t)l * d, e->n, d);
+        break;
+    case OP_QKV: op_qkv(e, l); break;
+    case OP_SCORES: op_scores(e, l); break;
+    case OP_MASK: op_mask(e, l); break;
+    case OP_SOFTMAX: op_softmax(e, l); break;
+    case OP_VALUES: op_values(e, l); break;
+    case OP_OUT_PROJ: op_out_proj(e, l); break;
+    case OP_LN2:
+        kernel_layernorm(e->a, e->x, m->ln2_g + (size_t)l * d, m->ln2_b + (size_t)l * d, e->n, d);
+        break;
+    case OP_FFN: op_ffn(e, l); break;
+    case OP_LN_FINAL: op_ln_final(e); break;
+    case OP_LOGITS: op_logits(e); break;
+    case OP_PICK: op_pick(e); break;
+    case OP_APPEND: kvcache_commit(&e->cache, e->t); break;
+    case OP_LOSS: op_loss(e); break;
+    default: break;
+    }
+    e->pos++;
+    e->cum = e->prior;
+    counts_add(&e->cum, &e->step_counts);
+    if (index == e->ops_per_step - 1) {
+        e->done[e->step] = e->step_counts;
+        e->prior = e->cum;
+    }
+}
+
+/* ---- moving the cursor --------------------------------------------------- */
+
+/* Back to the state before step k's first operation. */
+static void rewind_to_step(Engine *e, int k)
+{
+    e->pos = (long)k * e->ops_per_step;
+    e->step = k;
+    e->n_tokens = e->L + k;
+    e->picked = -1;
+    e->loss = NAN;
+    /* cache mode keeps the K/V of positions before this step's rows */
+    int kept = (e->mode == MODE_CACHE && k > 0) ? e->L + k - 1 : 0;
+    kvcache_truncate(&e->cache, kept);
+    memset(&e->step_counts, 0, sizeof e->step_counts);
+    memset(&e->prior, 0, sizeof e->prior);
+    for (int s = 0; s < k; s++) counts_add(&e->prior, &e->done[s]);
+    e->cum = e->prior;
+    for (int l = 0; l < e->cfg.n_layers; l++) e->kv_rows[l] = e->cache.len;
+}
+
+void engine_seek(Engine *e, long target)
+{
+    const long total = engine_total_ops(e);
+    if (target < 0) target = 0;
+    if (target > total) target = total;
+    if (target < e->pos) {
+        /* replay the step that holds operation target-1 from its start */
+        rewind_to_step(e, target == 0 ? 0 : (int)((target - 1) / e->ops_per_step));
+    }
+    while (e->pos < target) do_op(e);
+}
+
+bool engine_next_op(Engine *e)
+{
+    if (e->pos >= engine_total_ops(e)) return false;
+    engine_seek(e, e->pos + 1);
+    return true;
+}
+
+bool engine_prev_op(Engine *e)
+{
+    if (e->pos == 0) return false;
+    engine_seek(e, e->pos - 1);
+    return true;
+}
+
+/* A layer stop: just after a layer's last operation, or at a step's end. */
+static bool layer_stop(const Engine *e, long pos)
+{
+    if (pos % e->ops_per_step == 0) return true;
+    return engine_op_at(e, (int)((pos - 1) % e->ops_per_step)).kind == OP_FFN;
+}
+
+bool engine_next_layer(Engine *e)
+{
+    const long total = engine_total_ops(e);
+    if (e->pos >= total) return false;
+    long p = e->pos + 1;
+    while (p < total && !layer_stop(e, p)) p++;
+    engine_seek(e, p);
+    return true;
+}
+
+bool engine_prev_layer(Engine *e)
+{
+    if (e->pos == 0) return false;
+    long p = e->pos - 1;
+    while (p > 0 && !layer_stop(e, p)) p--;
+    engine_seek(e, p);
+    return true;
+}
+
+bool engine_next_step(Engine *e)
+{
+    const long total = engine_total_ops(e);
+    if (e->pos >= total) return false;
+    long p = (e->pos / e->ops_per_step + 1) * e->ops_per_step;
+    engine_seek(e, p > total ? total : p);
+    return true;
+}
+
+bool engine_prev_step(Engine *e)
+{
+    if (e->pos == 0) return false;
+    engine_seek(e, ((e->pos - 1) / e->ops_per_step) * e->ops_per_step);
+    return true;
+}
+
+void engine_run_to_end(Engine *e)
+{
+    engine_seek(e, engine_total_ops(e));
+}

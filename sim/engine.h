@@ -1,0 +1,166 @@
+/* engine: the step machine that runs the model one operation at a time.
+ *
+ * A run has a prompt of L tokens and G steps (spec §2); a train run has one
+ * step. Each step is a fixed list of operations:
+ *
+ *   embed
+ *   per layer: LN1, Q/K/V, QKᵀ, mask, softmax, ·V, out proj + residual,
+ *              LN2, FFN + residual
+ *   final LN, logits, then: pick token (+ cache append in cache mode)
+ *                       or: loss (train)
+ *
+ * The cursor `pos` counts the operations done since the start of the run
+ * (0 .. engine_total_ops()). Everything else is derived from it: the step
+ * and operation on screen are those of operation pos-1.
+ *
+ * Going backwards is deterministic replay: the engine rewinds to the start
+ * of the step that holds the target (the KV cache is append-only, so that
+ * is a truncation; counters of finished steps are kept per step) and
+ * replays forward. Replaying never costs more than one step.
+ *
+ * Ownership: engine_init() allocates every buffer, engine_free() releases
+ * them. The Model is borrowed and must outlive the engine. Everything a UI
+ * reads is read-only outside engine.c.
+ */
+#ifndef KVSIM_ENGINE_H
+#define KVSIM_ENGINE_H
+
+#include "sim/config.h"
+#include "sim/counts.h"
+#include "sim/kvcache.h"
+#include "sim/model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    OP_EMBED,
+    OP_LN1,
+    OP_QKV,
+    OP_SCORES,    /* Q·Kᵀ / sqrt(d_head) over the dense n×t block */
+    OP_MASK,      /* causal mask: future cells → −inf */
+    OP_SOFTMAX,
+    OP_VALUES,    /* A·V */
+    OP_OUT_PROJ,  /* concat(heads)·Wo + residual */
+    OP_LN2,
+    OP_FFN,       /* GELU(b·W1)·W2 + residual */
+    OP_LN_FINAL,
+    OP_LOGITS,
+    OP_PICK,      /* greedy next token */
+    OP_APPEND,    /* commit this step's K/V rows to the cache (cache mode) */
+    OP_LOSS,      /* mean cross-entropy over the prompt (train mode) */
+    OP_KIND_COUNT
+} OpKind;
+
+typedef enum {
+    PHASE_READY,      /* nothing run yet */
+    PHASE_PREFILL,
+    PHASE_DECODE,
+    PHASE_RECOMPUTE,
+    PHASE_TRAIN,
+} Phase;
+
+typedef struct {
+    OpKind kind;
+    int layer;        /* -1 for operations outside the layers */
+} OpRef;
+
+typedef struct {
+    const Model *model;
+    KvConfig cfg;
+    RunMode mode;
+    int L;               /* prompt length */
+    int n_steps;         /* G, or 1 in train mode */
+    int ops_per_step;
+    long pos;            /* operations done since the start of the run */
+
+    /* geometry of the step being run (valid once its embed has run) */
+    int step;            /* step of operation pos-1 (0 when pos == 0) */
+    int n;               /* rows processed */
+    int t;               /* sequence length after the step */
+    int p0;              /* position of the first processed row, t - n */
+
+    int *tokens;         /* (max_seq) prompt, then emitted tokens */
+    int n_tokens;        /* L + tokens emitted so far */
+    int picked;          /* token picked by this step, -1 before OP_PICK */
+
+    /* activations of the current step; row i is position p0 + i */
+    float *x;            /* (max_seq, d)  residual stream */
+    float *a;            /* (max_seq, d)  LayerNorm output feeding the sublayer */
+    float *q;            /* (max_seq, d)  queries */
+    float *att_out;      /* (max_seq, d)  concat of head outputs, before Wo */
+    float *proj;         /* (max_seq, d)  sublayer output before the residual add */
+    float *hidden;       /* (max_seq, F)  FFN hidden (after GELU once OP_FFN ran) */
+    float *xf;           /* (max_seq, d)  final LayerNorm output */
+    float *logits;       /* (max_seq, V)  row 0 = last position (train: row i = position i) */
+    float *scores;       /* (Lyr, H, max_seq, max_seq) raw scaled Q·Kᵀ of this step */
+    float *att;          /* (Lyr, H, max_seq, max_seq) masked scores, then softmax weights */
+    int *kv_rows;        /* (Lyr) rows of the K/V store valid for this step's attention */
+
+    KvCache cache;       /* K/V store; committed rows = what is kept between steps */
+
+    OpCounts step_counts;  /* counters of the current step so far */
+    OpCounts cum;          /* since the start of the run, this step included */
+    OpCounts prior;        /* sum of the finished steps before this one */
+    OpCounts *done;        /* (n_steps) counters of each finished step */
+    double loss;           /* train: mean cross-entropy after OP_LOSS; NaN when L < 2 */
+} Engine;
+
+/* Set up a run over prompt[0..L-1] that will take G steps (train: G is
+ * ignored, one step). cfg of the model must pass config_validate(L, G).
+ * Returns 0, or -1 with a one-line message (out of memory). */
+int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int L, int G,
+                char *err, size_t errlen);
+void engine_free(Engine *e);
+
+long engine_total_ops(const Engine *e);
+/* Which operation is number `index` of a step. */
+OpRef engine_op_at(const Engine *e, int index);
+/* The operation done last (pos-1), or {OP_KIND_COUNT, -1} at pos 0. */
+OpRef engine_current_op(const Engine *e);
+/* Phase of the step holding operation pos-1 (PHASE_READY at pos 0). */
+Phase engine_phase(const Engine *e);
+/* True when pos sits at the end of a step (or at 0). */
+bool engine_at_step_end(const Engine *e);
+
+/* Whether operation (kind, layer) has run in the step shown now (the step
+ * of operation pos-1). Buffers an operation fills are only meaningful
+ * once it has run; a UI shows "not computed yet" otherwise. */
+bool engine_op_done(const Engine *e, OpKind kind, int layer);
+
+/* Cursor moves; each returns false when it cannot move. */
+bool engine_next_op(Engine *e);
+bool engine_prev_op(Engine *e);
+bool engine_next_layer(Engine *e);
+bool engine_prev_layer(Engine *e);
+bool engine_next_step(Engine *e);
+bool engine_prev_step(Engine *e);
+void engine_seek(Engine *e, long pos);       /* clamps to 0 .. total */
+void engine_run_to_end(Engine *e);
+
+/* Attention rows of this step for layer l, head h: row i (0..n-1) is the
+ * query at position p0+i, t columns. Valid after that layer's OP_SCORES /
+ * OP_MASK / OP_SOFTMAX have run in this step. */
+static inline const float *engine_scores_row(const Engine *e, int l, int h, int i)
+{
+    size_t N = (size_t)e->cfg.max_seq;
+    return e->scores + (((size_t)l * (size_t)e->cfg.n_heads + (size_t)h) * N + (size_t)i) * N;
+}
+static inline const float *engine_att_row(const Engine *e, int l, int h, int i)
+{
+    size_t N = (size_t)e->cfg.max_seq;
+    return e->att + (((size_t)l * (size_t)e->cfg.n_heads + (size_t)h) * N + (size_t)i) * N;
+}
+
+/* Counters of a finished step k (k < steps finished), or NULL. */
+const OpCounts *engine_step_counts(const Engine *e, int k);
+/* Bytes the cache keeps between steps now (0 in recompute and train). */
+uint64_t engine_kv_bytes(const Engine *e);
+/* Token emitted by step k (prompt excluded), or -1 when not yet emitted. */
+int engine_emitted(const Engine *e, int k);
+
+/* Display names: "LN1", "Q/K/V", "QKᵀ", ... */
+const char *engine_op_name(OpKind k);
+const char *engine_phase_name(Phase p);
+
+#endif

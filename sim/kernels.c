@@ -1,0 +1,96 @@
+/* kernels: see kernels.h. Shapes first, then the passes. */
+#include "sim/kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+void kernel_matmul(float *out, const float *in, const float *w,
+                   int n, int k, int m, uint64_t *macs)
+{
+    /* out: (n, m)   in: (n, k)   w: (k, m)
+     * Row by row; within a row, walk w one input feature at a time and
+     * add in[i][p] · w[p][:] to the whole output row (axpy form). The
+     * inner loop runs over independent output elements, so the compiler
+     * may vectorise it while every element is still summed in p order. */
+    for (int i = 0; i < n; i++) {
+        float *o = out + (size_t)i * m;
+        const float *x = in + (size_t)i * k;
+        memset(o, 0, sizeof(float) * (size_t)m);
+        for (int p = 0; p < k; p++) {
+            const float a = x[p];
+            const float *wr = w + (size_t)p * m;
+            for (int j = 0; j < m; j++) o[j] += a * wr[j];
+            *macs += (uint64_t)m;
+        }
+    }
+}
+
+void kernel_layernorm(float *y, const float *x, const float *gamma,
+                      const float *beta, int n, int d)
+{
+    /* y, x: (n, d)   gamma, beta: (d) */
+    for (int i = 0; i < n; i++) {
+        const float *xr = x + (size_t)i * d;
+        float *yr = y + (size_t)i * d;
+        float mean = 0.0f, var = 0.0f;
+        for (int j = 0; j < d; j++) mean += xr[j];
+        mean /= (float)d;
+        for (int j = 0; j < d; j++) {
+            float c = xr[j] - mean;
+            var += c * c;
+        }
+        var /= (float)d;
+        const float inv = 1.0f / sqrtf(var + KERNEL_LN_EPS);
+        for (int j = 0; j < d; j++) yr[j] = (xr[j] - mean) * inv * gamma[j] + beta[j];
+    }
+}
+
+void kernel_gelu(float *x, int len)
+{
+    const float c = 0.7978845608f; /* sqrt(2/pi) */
+    for (int i = 0; i < len; i++) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
+    }
+}
+
+float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
+{
+    float s = 0.0f;
+    for (int i = 0; i < len; i++) s += a[i] * b[i];
+    *macs += (uint64_t)len;
+    return s;
+}
+
+void kernel_softmax(float *row, int len)
+{
+    float mx = -INFINITY;
+    for (int j = 0; j < len; j++)
+        if (row[j] > mx) mx = row[j];
+    if (mx == -INFINITY) {          /* nothing visible: an all-zero row, not NaN */
+        memset(row, 0, sizeof(float) * (size_t)len);
+        return;
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < len; j++) {
+        /* expf(-inf) is exactly 0, so masked cells add nothing to the sum */
+        row[j] = row[j] == -INFINITY ? 0.0f : expf(row[j] - mx);
+        sum += row[j];
+    }
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < len; j++) row[j] *= inv;
+}
+
+void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs)
+{
+    for (int i = 0; i < len; i++) out[i] += a * v[i];
+    *macs += (uint64_t)len;
+}
+
+int kernel_argmax(const float *x, int len)
+{
+    int best = 0;
+    for (int i = 1; i < len; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}

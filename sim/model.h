@@ -1,0 +1,51 @@
+/* model: the weights of the tiny decoder-only transformer (spec §1).
+ *
+ * Pre-LayerNorm GPT-2 layout, no biases in the projections, learned
+ * positions. Every matrix is row-major and multiplies from the right
+ * (y = x · W), so W has shape (in, out). The forward pass itself is in
+ * engine.c, one operation at a time.
+ *
+ * Ownership: model_init() allocates every array, model_free() releases
+ * them; the model is read-only while engines use it.
+ */
+#ifndef KVSIM_MODEL_H
+#define KVSIM_MODEL_H
+
+#include "sim/config.h"
+
+typedef struct {
+    KvConfig cfg;
+    float *tok_emb;   /* (V, d)          E: token embeddings */
+    float *pos_emb;   /* (N, d)          P: learned position embeddings */
+    float *ln1_g;     /* (Lyr, d)        LayerNorm1 gain (1) */
+    float *ln1_b;     /* (Lyr, d)        LayerNorm1 bias (0) */
+    float *wq;        /* (Lyr, d, d) */
+    float *wk;        /* (Lyr, d, kv_dim)  kv_dim = Hkv · d_head */
+    float *wv;        /* (Lyr, d, kv_dim) */
+    float *wo;        /* (Lyr, d, d) */
+    float *ln2_g;     /* (Lyr, d) */
+    float *ln2_b;     /* (Lyr, d) */
+    float *w1;        /* (Lyr, d, F) */
+    float *w2;        /* (Lyr, F, d) */
+    float *lnf_g;     /* (d)             final LayerNorm */
+    float *lnf_b;     /* (d) */
+    float *wout;      /* (d, V)          language-model head */
+} Model;
+
+/* Build the weights of cfg from cfg->seed. cfg must be valid
+ * (config_validate). Returns 0, or -1 when out of memory. */
+int model_init(Model *m, const KvConfig *cfg);
+void model_free(Model *m);
+
+/* One named weight matrix, for export and for tests. */
+typedef struct {
+    const char *name;  /* e.g. "layers.0.wq" is built by the caller from name + layer */
+    int per_layer;     /* 1: the array holds n_layers matrices of rows×cols */
+    int rows, cols;
+    const float *data;
+} ModelTensor;
+
+/* The model's tensors in a fixed order; returns how many (<= cap). */
+int model_tensors(const Model *m, ModelTensor *out, int cap);
+
+#endif

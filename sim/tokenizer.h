@@ -1,0 +1,50 @@
+/* tokenizer: UTF-8 text <-> token ids, one token per character.
+ *
+ * The alphabet is fixed and compiled in, so token ids are the same on every
+ * machine: ids 0..94 are printable ASCII (space 0x20 .. tilde 0x7E) in code
+ * point order, then CJK punctuation and Chinese characters in ascending
+ * code point order. tokenizer_vocab() is the vocabulary size V of the model.
+ *
+ * Invariants:
+ *   - tokenizer_decode(tokenizer_encode(c)) == c for every alphabet character;
+ *   - ids are dense: 0 <= id < tokenizer_vocab().
+ * No allocation: callers pass their own buffers.
+ */
+#ifndef KVSIM_TOKENIZER_H
+#define KVSIM_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Number of tokens in the alphabet (V). */
+int tokenizer_vocab(void);
+
+/* Code point of token `id`, or -1 when id is out of range. */
+int32_t tokenizer_codepoint(int id);
+
+/* Token id of code point `cp`, or -1 when it is not in the alphabet. */
+int tokenizer_id(int32_t cp);
+
+/* Encode NUL-terminated UTF-8 `text` into at most `cap` ids.
+ * Returns the number of tokens (>= 0), or -1 on error with a one-line
+ * message in `err` (errlen bytes) that names the problem and its position:
+ *   invalid UTF-8 at byte 4 (0xff)
+ *   character '€' (U+20AC) at position 3 is not in the alphabet (printable ASCII and common Chinese)
+ *   prompt has 70 characters; at most 64 allowed   (when it does not fit in cap)
+ * Positions are 1-based character positions (what a person counts). */
+int tokenizer_encode(const char *text, int *ids, int cap, char *err, size_t errlen);
+
+/* Write the UTF-8 bytes of token `id` plus a NUL into out (at least 5 bytes).
+ * Returns the number of bytes written (without NUL); 0 for a bad id. */
+int tokenizer_decode(int id, char out[5]);
+
+/* Display width of a token in terminal columns: 1 for ASCII and general
+ * punctuation (— “ ” …), 2 for CJK characters and CJK punctuation. */
+int tokenizer_width(int id);
+
+/* Decode one UTF-8 sequence at s. On success stores the code point in *cp
+ * and returns the byte length (1..4); returns 0 at NUL and -1 on invalid
+ * UTF-8 (overlong, surrogate, > U+10FFFF, truncated, stray continuation). */
+int utf8_next(const char *s, int32_t *cp);
+
+#endif

@@ -1,0 +1,82 @@
+#!/bin/sh
+# run.sh — run every test of kvsim and print one closing line.
+#   1. each cmocka suite (build/tests/test_*)
+#   2. each end-to-end script (tests/e2e_*.sh, tests/test_*.sh) against build/kvsim
+#   3. the cmocka suites and the CLI script again under ASan + UBSan
+# Suites print cmocka's own lines; the last line is the total, in cmocka's
+# format, and the exit status is non-zero when anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+passed=0
+failed=0
+failed_names=""
+
+# count "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s), listed below:"
+run_suite() {
+    name=$1; shift
+    log=$(mktemp)
+    "$@" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | head -n 1)
+    rm -f "$log"
+    passed=$((passed + ${p:-0}))
+    if [ "$rc" -ne 0 ] || [ -n "$f" ]; then
+        failed=$((failed + ${f:-1}))
+        failed_names="$failed_names $name"
+    fi
+}
+
+# scripts end with "NAME: N passed, M failed"
+run_script() {
+    name=$1; shift
+    log=$(mktemp)
+    "$@" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    p=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
+    f=$(echo "$line" | sed -n 's/.*passed, \([0-9]*\) failed.*/\1/p')
+    rm -f "$log"
+    passed=$((passed + ${p:-0}))
+    if [ "$rc" -ne 0 ] || [ "${f:-1}" -ne 0 ]; then
+        failed=$((failed + ${f:-1}))
+        [ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+        failed_names="$failed_names $name"
+    fi
+}
+
+for t in build/tests/test_*; do
+    [ -x "$t" ] || continue
+    echo "== $t"
+    run_suite "$t" "$t"
+done
+for s in tests/test_*.sh tests/e2e_*.sh; do
+    [ -f "$s" ] || continue
+    echo "== $s"
+    run_script "$s" sh "$s" build/kvsim
+done
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in build/asan/tests/test_*; do
+    [ -x "$t" ] || continue
+    echo "== $t"
+    run_suite "$t" "$t"
+done
+if [ -f tests/test_cli.sh ]; then
+    echo "== tests/test_cli.sh (asan binary)"
+    run_script "asan:tests/test_cli.sh" sh tests/test_cli.sh build/asan/kvsim
+fi
+
+echo
+if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then
+    echo "All suites: $passed passed, 0 failed"
+    echo "[  PASSED  ] $passed test(s)."
+    exit 0
+fi
+echo "Failed:$failed_names"
+echo "All suites: $passed passed, $failed failed"
+echo "[  FAILED  ] $failed test(s)."
+exit 1

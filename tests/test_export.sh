@@ -1,0 +1,107 @@
+#!/bin/sh
+# test_export.sh — end-to-end test of `kvsim export`.
+#
+#   sh tests/test_export.sh [path/to/kvsim]      (default build/kvsim)
+#
+# For several small configurations: the export must be valid JSON
+# (python3 -m json.tool) and tests/export_check.py must recompute every
+# intermediate, token and count from the weights and the prompt alone.
+# Then the checker itself is tested: corrupted exports must be rejected.
+# Last line: "export: N passed, M failed"; exit status non-zero on failure.
+set -u
+bin=${1:-build/kvsim}
+here=$(dirname "$0")
+check="$here/export_check.py"
+passed=0
+failed=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvsim-export.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+ok() { passed=$((passed + 1)); echo "ok   - $1"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL - $1"; }
+
+if [ ! -x "$bin" ]; then
+    echo "test_export: $bin is not an executable (build it with make)"
+    echo "export: 0 passed, 1 failed"
+    exit 1
+fi
+
+# export_ok NAME FILE ARGS...: export with ARGS into FILE, validate, check
+export_ok() {
+    name=$1; out=$2; shift 2
+    if ! "$bin" export "$@" >"$out" 2>"$tmp/err"; then
+        not_ok "$name: kvsim export exited non-zero: $(cat "$tmp/err")"
+        return
+    fi
+    if ! python3 -m json.tool "$out" >/dev/null 2>"$tmp/err"; then
+        not_ok "$name: not valid JSON: $(cat "$tmp/err")"
+        return
+    fi
+    if python3 "$check" "$out" >"$tmp/log" 2>&1; then
+        ok "$name: $(tail -n 1 "$tmp/log")"
+    else
+        sed 's/^/     /' "$tmp/log"
+        not_ok "$name: export_check found mismatches"
+    fi
+}
+
+export_ok "default config" "$tmp/default.json"
+export_ok "d=4 H=1 one layer, prompt 'ab', 3 tokens" "$tmp/small.json" \
+    --d-model 4 --heads 1 --layers 1 --gen 3 --prompt ab
+export_ok "d=12 H=3 three layers, Chinese prompt" "$tmp/zh.json" \
+    --d-model 12 --heads 3 --layers 3 --prompt '我是一个学生' --gen 4 --max-seq 16
+export_ok "d=8 H=4 F=5 seed 7, quotes and backslash in the prompt" "$tmp/odd.json" \
+    --d-model 8 --heads 4 --d-ff 5 --seed 7 --prompt 'a"b\c KV' --gen 6 --max-seq 16
+
+# the same run twice gives the same bytes
+if "$bin" export --d-model 4 --heads 1 --layers 1 --gen 3 --prompt ab >"$tmp/again.json" 2>/dev/null &&
+    cmp -s "$tmp/small.json" "$tmp/again.json"; then
+    ok "export is deterministic"
+else
+    not_ok "export is deterministic: two runs differ"
+fi
+
+# The checker must reject corrupted exports. corrupt NAME PYTHON-STATEMENT
+# edits the default export (as `d`) and expects export_check to fail.
+corrupt() {
+    name=$1
+    if ! python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1], encoding='utf-8'))
+$2
+json.dump(d, open(sys.argv[2], 'w', encoding='utf-8'))
+" "$tmp/default.json" "$tmp/bad.json" 2>"$tmp/err"; then
+        not_ok "checker rejects $name: could not corrupt: $(cat "$tmp/err")"
+        return
+    fi
+    if python3 "$check" "$tmp/bad.json" >"$tmp/log" 2>&1; then
+        not_ok "checker rejects $name: export_check accepted it"
+    else
+        ok "checker rejects $name: $(head -n 1 "$tmp/log")"
+    fi
+}
+
+if [ -s "$tmp/default.json" ]; then
+    corrupt "an attention weight off by 0.01" "d['steps'][2]['layers'][1]['att'][0][0][5] += 0.01"
+    corrupt "a masked cell given a value" "d['steps'][0]['layers'][0]['masked_scores'][1][0][3] = 0.0"
+    corrupt "a decode step whose cached K row is altered" \
+        "d['steps'][1]['layers'][0]['k'][0][0] += 0.5"
+    corrupt "a count off by one" "d['steps'][1]['counts']['values'] += 1"
+else
+    not_ok "checker self-tests: no default export to corrupt"
+fi
+
+# a write error is reported, not ignored
+if [ -w /dev/full ]; then
+    if "$bin" export >/dev/full 2>"$tmp/err"; then
+        not_ok "write error: export to /dev/full exited 0"
+    elif [ -s "$tmp/err" ]; then
+        ok "write error reported: $(head -n 1 "$tmp/err")"
+    else
+        not_ok "write error: non-zero exit but no message"
+    fi
+fi
+
+echo "export: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

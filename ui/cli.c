@@ -1,0 +1,250 @@
+/* cli: see cli.h. */
+#include "ui/cli.h"
+
+#include "sim/tokenizer.h"
+#include "sim/trace.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+enum {
+    OPT_PROMPT = 256, OPT_GEN, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
+    OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
+    OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    {"prompt", required_argument, NULL, OPT_PROMPT},
+    {"gen", required_argument, NULL, OPT_GEN},
+    {"d-model", required_argument, NULL, OPT_DMODEL},
+    {"heads", required_argument, NULL, OPT_HEADS},
+    {"layers", required_argument, NULL, OPT_LAYERS},
+    {"d-ff", required_argument, NULL, OPT_DFF},
+    {"max-seq", required_argument, NULL, OPT_MAXSEQ},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"no-color", no_argument, NULL, OPT_NOCOLOR},
+    {"ascii", no_argument, NULL, OPT_ASCII},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"steps", required_argument, NULL, OPT_STEPS},
+    {"keys", required_argument, NULL, OPT_KEYS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+int cli_parse_int(const char *name, const char *s, long long lo, long long hi, long long *out,
+                  char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*s == '\0' || end == s || *end != '\0')
+        FAIL("--%s '%s': not a number; expected an integer from %lld to %lld", name, s, lo, hi);
+    if (errno == ERANGE || v < lo || v > hi)
+        FAIL("--%s %s: out of range; expected an integer from %lld to %lld", name, s, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static int parse_seed(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    if (*s == '-' || *s == '\0')
+        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE)
+        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", s);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int parse_size(const char *s, int *w, int *h, char *err, size_t errlen)
+{
+    int a = 0, b = 0, used = 0;
+    if (sscanf(s, "%4dx%4d%n", &a, &b, &used) != 2 || s[used] != '\0' || a < 20 || b < 8 ||
+        a > 1000 || b > 500)
+        FAIL("--size '%s': expected WIDTHxHEIGHT, e.g. 80x24 (width 20..1000, height 8..500)", s);
+    *w = a;
+    *h = b;
+    return 0;
+}
+
+static const char *const command_names[] = {"", "trace", "export", "frames"};
+
+int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->cmd = CMD_UI;
+    o->cfg = config_default();
+    o->cfg.vocab = tokenizer_vocab();
+    o->prompt = CONFIG_DEFAULT_PROMPT;
+    o->gen = CONFIG_DEFAULT_GEN;
+    o->format = FORMAT_TABLE;
+    o->trace_modes = TRACE_CACHE | TRACE_RECOMPUTE | TRACE_TRAIN;
+    o->view = VIEW_CACHE;
+    o->width = 80;
+    o->height = 24;
+    o->steps = -1;
+    const char *mode = NULL, *lang = NULL;
+    bool dff_set = false;
+    long long v;
+
+    optind = 0;           /* full reset: cli_parse may run many times (tests, fuzzing) */
+    opterr = 0;           /* our own messages */
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+        const char *a = optarg;
+        switch (ch) {
+        case OPT_PROMPT: o->prompt = a; break;
+        case OPT_GEN:
+            if (cli_parse_int("gen", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->gen = (int)v;
+            break;
+        case OPT_DMODEL:
+            if (cli_parse_int("d-model", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->cfg.d_model = (int)v;
+            break;
+        case OPT_HEADS:
+            if (cli_parse_int("heads", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->cfg.n_heads = o->cfg.n_kv_heads = (int)v;
+            break;
+        case OPT_LAYERS:
+            if (cli_parse_int("layers", a, 1, 4096, &v, err, errlen)) return -1;
+            o->cfg.n_layers = (int)v;
+            break;
+        case OPT_DFF:
+            if (cli_parse_int("d-ff", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->cfg.d_ff = (int)v;
+            dff_set = true;
+            break;
+        case OPT_MAXSEQ:
+            if (cli_parse_int("max-seq", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->cfg.max_seq = (int)v;
+            break;
+        case OPT_SEED:
+            if (parse_seed(a, &o->cfg.seed, err, errlen)) return -1;
+            break;
+        case OPT_FORMAT:
+            if (!strcmp(a, "table")) o->format = FORMAT_TABLE;
+            else if (!strcmp(a, "csv")) o->format = FORMAT_CSV;
+            else if (!strcmp(a, "json")) o->format = FORMAT_JSON;
+            else FAIL("--format '%s': expected table, csv or json", a);
+            break;
+        case OPT_MODE: mode = a; break;
+        case OPT_LANG: lang = a; break;
+        case OPT_NOCOLOR: o->no_color = true; break;
+        case OPT_ASCII: o->ascii = true; break;
+        case OPT_SIZE:
+            if (parse_size(a, &o->width, &o->height, err, errlen)) return -1;
+            break;
+        case OPT_STEPS:
+            if (cli_parse_int("steps", a, 0, 100000, &v, err, errlen)) return -1;
+            o->steps = (int)v;
+            break;
+        case OPT_KEYS: o->keys = a; break;
+        case OPT_HELP: o->cmd = CMD_HELP; return 0;
+        case OPT_VERSION: o->cmd = CMD_VERSION; return 0;
+        case ':': FAIL("%s: missing value", argv[optind - 1]);
+        default:
+            if (optopt) FAIL("-%c: unknown option", optopt);
+            FAIL("%s: unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        const char *c = argv[optind++];
+        if (!strcmp(c, "trace")) o->cmd = CMD_TRACE;
+        else if (!strcmp(c, "export")) o->cmd = CMD_EXPORT;
+        else if (!strcmp(c, "frames")) o->cmd = CMD_FRAMES;
+        else if (!strcmp(c, "help")) { o->cmd = CMD_HELP; return 0; }
+        else FAIL("'%s': unknown command; expected trace, export or frames", c);
+    }
+    if (optind < argc)
+        FAIL("'%s': unexpected argument after '%s'", argv[optind], command_names[o->cmd]);
+    if (!dff_set) {
+        if (4LL * o->cfg.d_model > CONFIG_MAX_DIM)
+            FAIL("--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give --d-ff too",
+                 o->cfg.d_model, 4LL * o->cfg.d_model, CONFIG_MAX_DIM);
+        o->cfg.d_ff = 4 * o->cfg.d_model;
+    }
+
+    if (mode) {
+        if (o->cmd == CMD_TRACE || o->cmd == CMD_EXPORT) {
+            if (!strcmp(mode, "both")) o->trace_modes = TRACE_CACHE | TRACE_RECOMPUTE | TRACE_TRAIN;
+            else if (!strcmp(mode, "cache")) o->trace_modes = TRACE_CACHE;
+            else if (!strcmp(mode, "recompute")) o->trace_modes = TRACE_RECOMPUTE;
+            else if (!strcmp(mode, "train")) o->trace_modes = TRACE_TRAIN;
+            else FAIL("--mode '%s': expected cache, recompute, both or train", mode);
+        } else {
+            static const char *const views[VIEW_COUNT] = {"cache", "recompute", "compare", "train"};
+            int found = -1;
+            for (int i = 0; i < VIEW_COUNT; i++)
+                if (!strcmp(mode, views[i])) found = i;
+            if (found < 0) FAIL("--mode '%s': expected cache, recompute, compare or train", mode);
+            o->view = (View)found;
+        }
+    }
+    if (lang) {
+        if (!strcmp(lang, "zh")) o->lang_zh = true;
+        else if (strcmp(lang, "en")) FAIL("--lang '%s': expected en or zh", lang);
+    }
+    return 0;
+}
+
+int cli_prepare(const CliOptions *o, int *ids, int cap, char *err, size_t errlen)
+{
+    char msg[256];
+    /* shape first: a bad --max-seq must not be reported as a long prompt */
+    if (config_validate(&o->cfg, 0, 0, err, errlen)) return -1;
+    int L = tokenizer_encode(o->prompt, ids, cap < o->cfg.max_seq ? cap : o->cfg.max_seq, msg,
+                             sizeof msg);
+    if (L < 0) FAIL("--prompt: %s", msg);
+    if (config_validate(&o->cfg, L, o->gen, err, errlen)) return -1;
+    return L;
+}
+
+void cli_usage(void)
+{
+    fputs(
+        "Usage: kvsim [COMMAND] [OPTIONS]\n"
+        "Step a tiny decoder-only transformer through prefill and decode, with and\n"
+        "without a KV cache, and count every multiply-accumulate.\n"
+        "\n"
+        "Commands:\n"
+        "  (none)        start the terminal UI\n"
+        "  trace         print the measured operation counts of every step\n"
+        "  export        print the weights and every intermediate value as JSON\n"
+        "  frames        print the UI's screens as plain text (no terminal needed)\n"
+        "\n"
+        "Model and run (every command):\n"
+        "  --prompt TEXT    prompt, one token per character (default \"" CONFIG_DEFAULT_PROMPT "\")\n"
+        "  --gen G          tokens to generate (default 8); prompt + G <= max-seq\n"
+        "  --d-model d      model width (default 8)\n"
+        "  --heads H        attention heads; d must be divisible by H (default 2)\n"
+        "  --layers N       layers (default 2)\n"
+        "  --d-ff F         feed-forward width (default 4*d)\n"
+        "  --max-seq N      context length (default 64)\n"
+        "  --seed S         weight seed (default 42)\n"
+        "\n"
+        "trace:   --format table|csv|json   --mode both|cache|recompute|train\n"
+        "export:  --format json\n"
+        "UI and frames:\n"
+        "  --mode cache|recompute|compare|train   view to start in\n"
+        "  --lang en|zh     language of the UI\n"
+        "  --no-color       monochrome (also when NO_COLOR is set)\n"
+        "  --ascii          ASCII glyphs instead of box drawing and shades\n"
+        "frames:  --size WxH (default 80x24)  --steps K  --keys \"nnN...\"\n"
+        "\n"
+        "  --help           this text     --version   the version\n"
+        "\n"
+        "Exit status: 0 success, 1 no usable terminal for the UI, 2 bad input.\n",
+        stdout);
+}

@@ -1,0 +1,53 @@
+/* cli: the command line of kvsim, parsed and checked (no curses here).
+ *
+ *   kvsim [COMMAND] [OPTIONS]
+ *   COMMAND: (none) = terminal UI, trace, export, frames
+ *
+ * cli_parse() only reads argv; cli_prepare() turns the prompt into tokens
+ * and validates the whole configuration. Both report the first problem as
+ * one line (what, where, what is allowed) and return -1; the caller prints
+ * it with "Try 'kvsim --help'." and exits with status 2.
+ */
+#ifndef KVSIM_CLI_H
+#define KVSIM_CLI_H
+
+#include "sim/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_HELP, CMD_VERSION } Command;
+typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
+/* Initial view of the UI, and `--mode` of the UI and of frames. */
+typedef enum { VIEW_CACHE, VIEW_RECOMPUTE, VIEW_COMPARE, VIEW_TRAIN, VIEW_COUNT } View;
+
+typedef struct {
+    Command cmd;
+    KvConfig cfg;          /* vocab filled in from the tokenizer */
+    const char *prompt;    /* points into argv or a literal */
+    int gen;
+    Format format;
+    unsigned trace_modes;  /* TRACE_* bits of sim/trace.h */
+    View view;
+    bool lang_zh;
+    bool no_color;
+    bool ascii;            /* force the ASCII fallback glyphs */
+    int width, height;     /* frames: --size WxH */
+    int steps;             /* frames: how many step frames (-1 = not given) */
+    const char *keys;      /* frames: keys to replay, one frame after each */
+} CliOptions;
+
+/* Parse argv into o (defaults first). Returns 0, or -1 with err set. */
+int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen);
+
+/* Tokenize o->prompt into ids (capacity cap) and validate the config and
+ * the run. Returns the prompt length L (>= 1), or -1 with err set. */
+int cli_prepare(const CliOptions *o, int *ids, int cap, char *err, size_t errlen);
+
+/* Parse a decimal integer in [lo, hi] for option `name`; -1 with err. */
+int cli_parse_int(const char *name, const char *s, long long lo, long long hi, long long *out,
+                  char *err, size_t errlen);
+
+void cli_usage(void);    /* --help text, to stdout */
+
+#endif

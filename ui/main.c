@@ -1,0 +1,68 @@
+/* main: kvsim's entry point. Parses the command line and runs a command. */
+#include "sim/export.h"
+#include "sim/model.h"
+#include "sim/tokenizer.h"
+#include "sim/trace.h"
+#include "ui/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define KVSIM_VERSION "0.1.0"
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "kvsim: %s\nTry 'kvsim --help'.\n", msg);
+    return 2;
+}
+
+static int run_trace(const CliOptions *o, const Model *m, const int *ids, int L)
+{
+    char err[256];
+    Trace tr;
+    if (trace_run(&tr, m, o->prompt, ids, L, o->gen, err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\n", err);
+        return 1;
+    }
+    if (o->format == FORMAT_JSON) trace_write_json(stdout, &tr, o->trace_modes);
+    else if (o->format == FORMAT_CSV) trace_write_csv(stdout, &tr, o->trace_modes);
+    else trace_write_table(stdout, &tr, o->trace_modes);
+    trace_free(&tr);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    CliOptions o;
+    char err[512];
+    if (cli_parse(argc, argv, &o, err, sizeof err)) return usage_error(err);
+    if (o.cmd == CMD_HELP) { cli_usage(); return 0; }
+    if (o.cmd == CMD_VERSION) { printf("kvsim " KVSIM_VERSION "\n"); return 0; }
+    if (o.cmd == CMD_EXPORT && o.format != FORMAT_JSON && o.format != FORMAT_TABLE)
+        return usage_error("--format: export writes json only");
+
+    int *ids = malloc(sizeof(int) * (size_t)(o.cfg.max_seq > 0 ? o.cfg.max_seq : 1));
+    if (!ids) return usage_error("out of memory");
+    int L = cli_prepare(&o, ids, o.cfg.max_seq, err, sizeof err);
+    if (L < 0) { free(ids); return usage_error(err); }
+
+    Model m;
+    if (model_init(&m, &o.cfg)) {
+        free(ids);
+        fprintf(stderr, "kvsim: out of memory building the model\n");
+        return 1;
+    }
+    int rc;
+    switch (o.cmd) {
+    case CMD_EXPORT:
+        rc = export_write_json(stdout, &m, o.prompt, ids, L, o.gen, err, sizeof err);
+        if (rc) fprintf(stderr, "kvsim: %s\n", err);
+        break;
+    default:
+        rc = run_trace(&o, &m, ids, L);
+        break;
+    }
+    model_free(&m);
+    free(ids);
+    return rc;
+}
