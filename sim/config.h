@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_DEFAULT_PROMPT "the cat sat on the"
+#define CONFIG_DEFAULT_PROMPT "the cat sat"
 #define CONFIG_DEFAULT_GEN 8
 /* Largest memory the engine may allocate for one run (weights + buffers). */
 #define CONFIG_MAX_BYTES ((uint64_t)1 << 30)

@@ -75,8 +75,7 @@ static void put_matrix(FILE *f, const float *m, int rows, int cols, size_t strid
 /* Which attention buffer a (H, n, t) block is read from. */
 typedef enum { BLOCK_SCORES, BLOCK_ATT } Block;
 
-/* (H, n, t) of layer l: one query row per line, a blank-free break between
- * heads. */
+/* (H, n, t) of layer l: one query row (t values) per line. */
 static void put_heads(FILE *f, const Engine *e, int l, Block which, int indent)
 {
     fputc('[', f);

@@ -222,8 +222,7 @@ int tokenizer_width(int id)
     return (id < ASCII_COUNT || (cp >= 0x2000 && cp <= 0x206F)) ? 1 : 2;
 }
 
-/* Encode cp (a valid scalar value) as UTF-8 into out; returns 1..4. */
-static int utf8_put(int32_t cp, char *out)
+int utf8_encode(int32_t cp, char *out)
 {
     unsigned char *o = (unsigned char *)out;
     if (cp < 0x80) {
@@ -255,7 +254,7 @@ int tokenizer_decode(int id, char out[5])
         out[0] = '\0';
         return 0;
     }
-    int n = utf8_put(cp, out);
+    int n = utf8_encode(cp, out);
     out[n] = '\0';
     return n;
 }
@@ -388,7 +387,7 @@ int tokenizer_encode(const char *text, int *ids, int cap, char *err, size_t errl
         if (id < 0) {
             if (cp_showable(cp)) {
                 char ch[5];
-                ch[utf8_put(cp, ch)] = '\0';
+                ch[utf8_encode(cp, ch)] = '\0';
                 set_err(err, errlen,
                         "character '%s' (U+%04X) at position %d is not in the "
                         "alphabet (printable ASCII and common Chinese)",

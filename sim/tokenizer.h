@@ -47,4 +47,8 @@ int tokenizer_width(int id);
  * UTF-8 (overlong, surrogate, > U+10FFFF, truncated, stray continuation). */
 int utf8_next(const char *s, int32_t *cp);
 
+/* Encode code point cp (a Unicode scalar value) as UTF-8 into out (at
+ * least 4 bytes, no NUL added); returns the byte count 1..4. */
+int utf8_encode(int32_t cp, char *out);
+
 #endif

@@ -62,6 +62,25 @@ else
     not_ok "export is deterministic: two runs differ"
 fi
 
+# export agrees with `kvsim trace` (cache mode): same tokens and counts
+if "$bin" trace --format json --mode cache >"$tmp/trace.json" 2>"$tmp/err" &&
+    python3 -c "
+import json, sys
+t = json.load(open(sys.argv[1], encoding='utf-8'))
+e = json.load(open(sys.argv[2], encoding='utf-8'))
+ts, es = t['modes']['cache']['steps'], e['steps']
+ok = len(ts) == len(es) and all(
+    a['token_id'] == b['token_id'] and a['macs'] == b['counts'] and
+    a['masked_macs'] == b['masked_macs'] and a['kv_cache_bytes'] == b['kv_cache_bytes']
+    for a, b in zip(ts, es))
+ok = ok and all(e['config'][k] == v for k, v in t['config'].items())
+sys.exit(0 if ok else 1)
+" "$tmp/trace.json" "$tmp/default.json" 2>>"$tmp/err"; then
+    ok "export agrees with kvsim trace (tokens, counts, config)"
+else
+    not_ok "export agrees with kvsim trace: $(cat "$tmp/err")"
+fi
+
 # The checker must reject corrupted exports. corrupt NAME PYTHON-STATEMENT
 # edits the default export (as `d`) and expects export_check to fail.
 corrupt() {

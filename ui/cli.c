@@ -78,7 +78,7 @@ static int parse_size(const char *s, int *w, int *h, char *err, size_t errlen)
     return 0;
 }
 
-static const char *const command_names[] = {"", "trace", "export", "frames"};
+static const char *const command_names[] = {"", "trace", "export", "frames", "bench-ui"};
 
 int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
 {
@@ -164,8 +164,9 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         if (!strcmp(c, "trace")) o->cmd = CMD_TRACE;
         else if (!strcmp(c, "export")) o->cmd = CMD_EXPORT;
         else if (!strcmp(c, "frames")) o->cmd = CMD_FRAMES;
+        else if (!strcmp(c, "bench-ui")) o->cmd = CMD_BENCH_UI;
         else if (!strcmp(c, "help")) { o->cmd = CMD_HELP; return 0; }
-        else FAIL("'%s': unknown command; expected trace, export or frames", c);
+        else FAIL("'%s': unknown command; expected trace, export, frames or bench-ui", c);
     }
     if (optind < argc)
         FAIL("'%s': unexpected argument after '%s'", argv[optind], command_names[o->cmd]);
@@ -193,6 +194,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         }
     }
     if (lang) {
+        o->lang_set = true;
         if (!strcmp(lang, "zh")) o->lang_zh = true;
         else if (strcmp(lang, "en")) FAIL("--lang '%s': expected en or zh", lang);
     }
@@ -223,6 +225,7 @@ void cli_usage(void)
         "  trace         print the measured operation counts of every step\n"
         "  export        print the weights and every intermediate value as JSON\n"
         "  frames        print the UI's screens as plain text (no terminal needed)\n"
+        "  bench-ui      time building a UI frame at 80x24 and 200x60\n"
         "\n"
         "Model and run (every command):\n"
         "  --prompt TEXT    prompt, one token per character (default \"" CONFIG_DEFAULT_PROMPT "\")\n"
@@ -242,6 +245,8 @@ void cli_usage(void)
         "  --no-color       monochrome (also when NO_COLOR is set)\n"
         "  --ascii          ASCII glyphs instead of box drawing and shades\n"
         "frames:  --size WxH (default 80x24)  --steps K  --keys \"nnN...\"\n"
+        "         (in --keys, <Right> <Left> <Up> <Down> <Home> <End> <Space> <Enter>\n"
+        "          <Esc> <Backspace> name special keys; any other character is itself)\n"
         "\n"
         "  --help           this text     --version   the version\n"
         "\n"

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_HELP, CMD_VERSION } Command;
+typedef enum { CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_BENCH_UI, CMD_HELP, CMD_VERSION } Command;
 typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
 /* Initial view of the UI, and `--mode` of the UI and of frames. */
 typedef enum { VIEW_CACHE, VIEW_RECOMPUTE, VIEW_COMPARE, VIEW_TRAIN, VIEW_COUNT } View;
@@ -30,6 +30,7 @@ typedef struct {
     unsigned trace_modes;  /* TRACE_* bits of sim/trace.h */
     View view;
     bool lang_zh;
+    bool lang_set;         /* --lang given (else the locale decides) */
     bool no_color;
     bool ascii;            /* force the ASCII fallback glyphs */
     int width, height;     /* frames: --size WxH */

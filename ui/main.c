@@ -4,6 +4,11 @@
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
 #include "ui/cli.h"
+#include "ui/frames.h"
+#include "ui/live.h"
+
+#include <locale.h>
+#include <string.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +36,29 @@ static int run_trace(const CliOptions *o, const Model *m, const int *ids, int L)
     return 0;
 }
 
+/* Chinese UI by default when the locale is Chinese and --lang is not given. */
+static void lang_from_locale(CliOptions *o)
+{
+    if (o->lang_set) return;
+    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (int i = 0; i < 3; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) {
+            o->lang_zh = !strncmp(v, "zh", 2);
+            return;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
+    /* LC_CTYPE only: ncurses needs the character set; numbers in the
+     * trace and JSON must keep their '.' whatever LC_NUMERIC says. */
+    setlocale(LC_CTYPE, "");
     CliOptions o;
     char err[512];
     if (cli_parse(argc, argv, &o, err, sizeof err)) return usage_error(err);
+    lang_from_locale(&o);
     if (o.cmd == CMD_HELP) { cli_usage(); return 0; }
     if (o.cmd == CMD_VERSION) { printf("kvsim " KVSIM_VERSION "\n"); return 0; }
     if (o.cmd == CMD_EXPORT && o.format != FORMAT_JSON && o.format != FORMAT_TABLE)
@@ -55,11 +78,20 @@ int main(int argc, char **argv)
     int rc;
     switch (o.cmd) {
     case CMD_EXPORT:
-        rc = export_write_json(stdout, &m, o.prompt, ids, L, o.gen, err, sizeof err);
+        rc = export_write_json(stdout, &m, o.prompt, ids, L, o.gen, err, sizeof err) ? 1 : 0;
         if (rc) fprintf(stderr, "kvsim: %s\n", err);
         break;
-    default:
+    case CMD_TRACE:
         rc = run_trace(&o, &m, ids, L);
+        break;
+    case CMD_FRAMES:
+        rc = frames_run(&o, ids, L, stdout);
+        break;
+    case CMD_BENCH_UI:
+        rc = frames_bench(&o, ids, L, stdout);
+        break;
+    default:
+        rc = live_run(&o, ids, L);
         break;
     }
     model_free(&m);

@@ -1,0 +1,278 @@
+/* app: UI state and what keys do to it. See app.h. */
+#include "ui/app.h"
+
+#include "sim/tokenizer.h"
+#include "ui/keys.h"
+#include "ui/term.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Playing speeds, operations per second. */
+static const int speeds[] = {1, 2, 4, 8, 15, 30, 60};
+#define N_SPEEDS ((int)(sizeof speeds / sizeof speeds[0]))
+
+static void engines_free(App *a)
+{
+    for (int m = 0; m < MODE_COUNT; m++) engine_free(&a->eng[m]);
+}
+
+static int engines_init(App *a, char *err, size_t errlen)
+{
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (engine_init(&a->eng[m], &a->model, (RunMode)m, a->ids, a->L, a->G, err, errlen)) {
+            engines_free(a);
+            return -1;
+        }
+    return 0;
+}
+
+int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    a->opt = *o;
+    snprintf(a->prompt, sizeof a->prompt, "%s", o->prompt);
+    a->opt.prompt = a->prompt;
+    a->L = L;
+    a->G = o->gen;
+    a->view = o->view;
+    a->speed = 2;
+    a->ids = malloc(sizeof(int) * (size_t)o->cfg.max_seq);
+    if (!a->ids || model_init(&a->model, &o->cfg)) {
+        free(a->ids);
+        snprintf(err, errlen, "out of memory building the model");
+        return -1;
+    }
+    memcpy(a->ids, ids, sizeof(int) * (size_t)L);
+    if (engines_init(a, err, errlen)) {
+        model_free(&a->model);
+        free(a->ids);
+        return -1;
+    }
+    return 0;
+}
+
+void app_free(App *a)
+{
+    engines_free(a);
+    model_free(&a->model);
+    free(a->ids);
+    memset(a, 0, sizeof *a);
+}
+
+static RunMode primary_mode(View v)
+{
+    switch (v) {
+    case VIEW_RECOMPUTE: return MODE_RECOMPUTE;
+    case VIEW_TRAIN: return MODE_TRAIN;
+    default: return MODE_CACHE;
+    }
+}
+
+const Engine *app_engine(const App *a)
+{
+    return &a->eng[primary_mode(a->view)];
+}
+
+/* Bring the other of cache/recompute to the primary's step and operation.
+ * Their operation lists are the same but for cache's final "append". */
+static void sync_pair(App *a)
+{
+    RunMode pm = primary_mode(a->view);
+    if (pm == MODE_TRAIN) return;
+    const Engine *p = &a->eng[pm];
+    Engine *o = &a->eng[pm == MODE_CACHE ? MODE_RECOMPUTE : MODE_CACHE];
+    if (p->pos == 0) {
+        engine_seek(o, 0);
+        return;
+    }
+    long k = (p->pos - 1) / p->ops_per_step;
+    long j = p->pos - k * p->ops_per_step;          /* operations done in step k, 1..ops */
+    if (j == p->ops_per_step) j = o->ops_per_step;  /* a finished step maps to a finished step */
+    else if (j > o->ops_per_step) j = o->ops_per_step;
+    engine_seek(o, k * o->ops_per_step + j);
+}
+
+static Engine *primary(App *a)
+{
+    return &a->eng[primary_mode(a->view)];
+}
+
+/* ---- prompt editing ---------------------------------------------------------- */
+
+static void set_message(App *a, bool error, const char *msg)
+{
+    snprintf(a->message, sizeof a->message, "%s", msg);
+    a->message_is_error = error;
+}
+
+/* Append code point cp to the edit line if it is in the alphabet; otherwise
+ * reject it with the CLI's message for the line as it would become. */
+static unsigned edit_insert(App *a, int cp)
+{
+    char enc[8] = "";
+    int id = tokenizer_id(cp);
+    size_t len = strlen(a->edit);
+    if (id >= 0) tokenizer_decode(id, enc);
+    if (id < 0 || len + strlen(enc) + 1 > sizeof a->edit) {
+        /* build the would-be line to get the same message as the CLI */
+        char probe[APP_EDIT_MAX + 8], msg[256], full[300];
+        int ids[APP_EDIT_MAX];
+        char ch[8] = "";
+        ch[utf8_encode(cp, ch)] = '\0';
+        snprintf(probe, sizeof probe, "%s%s", a->edit, ch);
+        if (tokenizer_encode(probe, ids, APP_EDIT_MAX, msg, sizeof msg) >= 0)
+            snprintf(msg, sizeof msg, "prompt too long for the input line");
+        snprintf(full, sizeof full, "--prompt: %s", msg);
+        set_message(a, true, full);
+        return ACTION_REDRAW | ACTION_ERROR;
+    }
+    memcpy(a->edit + len, enc, strlen(enc) + 1);
+    a->message[0] = '\0';
+    return ACTION_REDRAW;
+}
+
+static void edit_backspace(App *a)
+{
+    size_t len = strlen(a->edit);
+    while (len > 0) {
+        unsigned char b = (unsigned char)a->edit[--len];
+        if ((b & 0xC0) != 0x80) break;   /* stop at the first byte of a character */
+    }
+    a->edit[len] = '\0';
+}
+
+/* Enter: validate like the CLI; on success restart on the new prompt. */
+static unsigned edit_accept(App *a)
+{
+    char msg[256], full[300];
+    int *ids = malloc(sizeof(int) * (size_t)a->opt.cfg.max_seq);
+    if (!ids) return ACTION_NONE;
+    int L = tokenizer_encode(a->edit, ids, a->opt.cfg.max_seq, msg, sizeof msg);
+    if (L < 0) {
+        snprintf(full, sizeof full, "--prompt: %s", msg);
+    } else if (config_validate(&a->opt.cfg, L, a->G, msg, sizeof msg)) {
+        snprintf(full, sizeof full, "%s", msg);
+        L = -1;
+    }
+    if (L < 0) {
+        free(ids);
+        set_message(a, true, full);
+        return ACTION_REDRAW | ACTION_ERROR;   /* the old prompt stays */
+    }
+    char err[256];
+    engines_free(a);
+    memcpy(a->ids, ids, sizeof(int) * (size_t)L);
+    free(ids);
+    int oldL = a->L;
+    a->L = L;
+    if (engines_init(a, err, sizeof err)) {
+        /* out of memory: nothing sensible to show; keep the old prompt */
+        a->L = oldL;
+        set_message(a, true, err);
+        if (engines_init(a, err, sizeof err)) return ACTION_QUIT;
+        return ACTION_REDRAW | ACTION_ERROR;
+    }
+    snprintf(a->prompt, sizeof a->prompt, "%s", a->edit);
+    a->editing = false;
+    a->playing = false;
+    set_message(a, false, TR(a, "prompt changed: back at the start", "提示词已更改：回到开头"));
+    return ACTION_REDRAW;
+}
+
+static unsigned edit_key(App *a, int key)
+{
+    switch (key) {
+    case TERM_KEY_ENTER: return edit_accept(a);
+    case TERM_KEY_ESC:
+        a->editing = false;
+        a->message[0] = '\0';
+        return ACTION_REDRAW;
+    case TERM_KEY_BACKSPACE:
+        edit_backspace(a);
+        a->message[0] = '\0';
+        return ACTION_REDRAW;
+    default:
+        if (key >= 0x20 && key < TERM_KEY_BASE && key != 0x7F) return edit_insert(a, key);
+        return ACTION_NONE;
+    }
+}
+
+/* ---- keys -------------------------------------------------------------------- */
+
+unsigned app_handle_key(App *a, int key)
+{
+    if (key == TERM_KEY_NONE) return ACTION_NONE;
+    if (key == TERM_KEY_EOF) return ACTION_QUIT;
+    if (key == TERM_KEY_RESIZE) return ACTION_REDRAW;
+    if (a->editing) return edit_key(a, key);
+    if (a->help) {                      /* any key closes the help */
+        a->help = false;
+        return ACTION_REDRAW;
+    }
+    a->message[0] = '\0';
+    Engine *e = primary(a);
+    const int Lyr = a->opt.cfg.n_layers, H = a->opt.cfg.n_heads;
+    switch (keys_action(key)) {
+    case KA_NEXT_OP: engine_next_op(e); break;
+    case KA_PREV_OP: engine_prev_op(e); break;
+    case KA_NEXT_LAYER: engine_next_layer(e); break;
+    case KA_PREV_LAYER: engine_prev_layer(e); break;
+    case KA_NEXT_STEP: engine_next_step(e); break;
+    case KA_PREV_STEP: engine_prev_step(e); break;
+    case KA_START: engine_seek(e, 0); break;
+    case KA_END: engine_run_to_end(e); break;
+    case KA_PLAY:
+        if (e->pos >= engine_total_ops(e)) engine_seek(e, 0);   /* play again from the top */
+        a->playing = !a->playing;
+        break;
+    case KA_FASTER: if (a->speed < N_SPEEDS - 1) a->speed++; break;
+    case KA_SLOWER: if (a->speed > 0) a->speed--; break;
+    case KA_MODE:
+        a->view = (View)((a->view + 1) % VIEW_COUNT);
+        break;
+    case KA_LAYER_NEXT: a->layer = (a->layer + 1) % Lyr; break;
+    case KA_LAYER_PREV: a->layer = (a->layer + Lyr - 1) % Lyr; break;
+    case KA_HEAD_NEXT: a->head = (a->head + 1) % H; break;
+    case KA_HEAD_PREV: a->head = (a->head + H - 1) % H; break;
+    case KA_SCALE: a->log_scale = !a->log_scale; break;
+    case KA_EDIT:
+        a->editing = true;
+        a->playing = false;
+        snprintf(a->edit, sizeof a->edit, "%s", a->prompt);
+        break;
+    case KA_RESTART:
+        for (int m = 0; m < MODE_COUNT; m++) engine_seek(&a->eng[m], 0);
+        a->playing = false;
+        break;
+    case KA_HELP: a->help = true; break;
+    case KA_QUIT: return ACTION_QUIT;
+    default: return ACTION_NONE;
+    }
+    sync_pair(a);
+    return ACTION_REDRAW;
+}
+
+unsigned app_tick(App *a)
+{
+    if (!a->playing) return ACTION_NONE;
+    Engine *e = primary(a);
+    if (!engine_next_op(e)) {
+        a->playing = false;
+        return ACTION_REDRAW;
+    }
+    sync_pair(a);
+    if (e->pos >= engine_total_ops(e)) a->playing = false;
+    return ACTION_REDRAW;
+}
+
+int app_tick_ms(const App *a)
+{
+    return 1000 / speeds[a->speed];
+}
+
+int app_speed_ops(const App *a)
+{
+    return speeds[a->speed];
+}

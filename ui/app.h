@@ -1,0 +1,86 @@
+/* app: the state of the terminal UI, and what keys do to it. No curses.
+ *
+ * One App holds the model and three engines over the same weights and
+ * prompt: cache, recompute and train. The cache and recompute engines move
+ * together: the view's engine (the "primary") is moved by a key, then the
+ * other is brought to the same step and operation, so the compare view and
+ * the Operations panel always show both modes at the same point.
+ *
+ * Update, then draw: app_handle_key() and app_tick() change state and
+ * return action flags; app_render() only reads the state and draws the
+ * whole screen into a Canvas. term.c is the only thing that puts a canvas
+ * on a terminal, so `kvsim frames` and the tests render the same screens.
+ *
+ * Ownership: app_init() builds the model and engines, app_free() releases
+ * them. Panels receive `const App *` and must not change it.
+ */
+#ifndef KVSIM_APP_H
+#define KVSIM_APP_H
+
+#include "sim/engine.h"
+#include "sim/model.h"
+#include "ui/canvas.h"
+#include "ui/cli.h"
+
+#include <stdbool.h>
+
+#define APP_MIN_W 80
+#define APP_MIN_H 24
+#define APP_PROMPT_MAX 256      /* bytes of the prompt text, NUL included */
+#define APP_EDIT_MAX 256
+
+/* Action flags returned by input handlers. */
+enum {
+    ACTION_NONE = 0,
+    ACTION_REDRAW = 1u << 0,    /* state changed: render again */
+    ACTION_QUIT = 1u << 1,
+    ACTION_ERROR = 1u << 2,     /* a message was set (e.g. a rejected prompt) */
+};
+
+/* Translate: the English or the Chinese text. Strings live where they are used. */
+#define TR(app, en, zh) ((app)->opt.lang_zh ? (zh) : (en))
+
+typedef struct {
+    CliOptions opt;           /* options the app was started with (lang, sizes, ...) */
+    Model model;
+    char prompt[APP_PROMPT_MAX];
+    int *ids;                 /* (max_seq) prompt token ids */
+    int L, G;
+    Engine eng[MODE_COUNT];   /* cache, recompute, train */
+
+    View view;                /* cache / recompute / compare / train */
+    int layer, head;          /* selected layer and head */
+    bool log_scale;           /* Operations chart */
+    bool help;                /* help overlay shown */
+    bool playing;
+    int speed;                /* index into app_speeds() */
+
+    bool editing;             /* prompt input line open */
+    char edit[APP_EDIT_MAX];  /* text being edited (UTF-8) */
+    char message[320];        /* last error / info line; "" when none */
+    bool message_is_error;
+} App;
+
+/* Build the model and engines for o (o must have passed cli_prepare; ids
+ * and L are its result). Returns 0, or -1 with a message. */
+int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size_t errlen);
+void app_free(App *a);
+
+/* The engine the current view follows (cache for the compare view). */
+const Engine *app_engine(const App *a);
+/* The engine of a mode. */
+static inline const Engine *app_engine_of(const App *a, RunMode m) { return &a->eng[m]; }
+
+/* Handle one key (term.h key codes); returns ACTION_* flags. */
+unsigned app_handle_key(App *a, int key);
+/* Playing: advance one operation. Returns ACTION_* flags. */
+unsigned app_tick(App *a);
+/* Milliseconds between ticks at the current speed. */
+int app_tick_ms(const App *a);
+/* Playing speed in operations per second. */
+int app_speed_ops(const App *a);
+
+/* Draw the whole screen for a canvas of the terminal's size. */
+void app_render(const App *a, Canvas *c);
+
+#endif

@@ -1,0 +1,41 @@
+/* keys: the one table of keys. The input handler dispatches through it and
+ * the help overlay and footer are generated from it, so they cannot drift. */
+#ifndef KVSIM_KEYS_H
+#define KVSIM_KEYS_H
+
+#include <stdbool.h>
+
+typedef enum {
+    KA_NONE,
+    KA_NEXT_OP, KA_PREV_OP,
+    KA_NEXT_LAYER, KA_PREV_LAYER,
+    KA_NEXT_STEP, KA_PREV_STEP,
+    KA_START, KA_END,
+    KA_PLAY, KA_FASTER, KA_SLOWER,
+    KA_MODE,
+    KA_LAYER_NEXT, KA_LAYER_PREV,
+    KA_HEAD_NEXT, KA_HEAD_PREV,
+    KA_SCALE,
+    KA_EDIT,
+    KA_RESTART,
+    KA_HELP,
+    KA_QUIT,
+    KA_COUNT
+} KeyAction;
+
+typedef struct {
+    int keys[3];            /* term.h key codes; 0 ends the list */
+    KeyAction action;
+    const char *label;      /* how the keys are written: "→ n" */
+    const char *help_en;
+    const char *help_zh;
+    const char *footer_en;  /* footer item with its keys ("[ ] layer"); NULL = not in the footer */
+    const char *footer_zh;
+} KeyBinding;
+
+/* The table, in help order; *count gets its length. */
+const KeyBinding *keys_table(int *count);
+/* Action bound to key code k (KA_NONE when unbound). */
+KeyAction keys_action(int k);
+
+#endif

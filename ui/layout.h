@@ -1,0 +1,28 @@
+/* layout: the terminal's size -> one rectangle per panel.
+ *
+ * Fixed rows: a header line, the Tokens box (3 rows), the Pipeline box
+ * (4 rows) and a footer line; the rest is split between the middle row of
+ * panels (mask, attention, KV cache; in the compare view two masks and two
+ * caches) and the Operations + chart row. Extra room goes to the panels,
+ * so they grow with the terminal. Below APP_MIN_W x APP_MIN_H nothing is
+ * laid out: the screen says it is too small.
+ */
+#ifndef KVSIM_LAYOUT_H
+#define KVSIM_LAYOUT_H
+
+#include "ui/canvas.h"
+#include "ui/cli.h"
+
+#include <stdbool.h>
+
+typedef struct {
+    bool too_small;
+    Rect header, tokens, pipeline, footer;
+    Rect mask, attention, kvcache;     /* single views */
+    Rect mask2, kvcache2;              /* compare view: the recompute side */
+    Rect ops, chart;
+} Layout;
+
+void layout_compute(View view, int w, int h, Layout *out);
+
+#endif

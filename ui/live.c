@@ -1,0 +1,70 @@
+/* live: the event loop. Update on a key or a tick, then draw. */
+#include "ui/live.h"
+
+#include "ui/app.h"
+#include "ui/term.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void close_at_exit(void)
+{
+    term_close();
+}
+
+int live_run(const CliOptions *o, const int *ids, int L)
+{
+    char err[256];
+    if (term_check(err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    CliOptions opt = *o;
+    if (!term_utf8()) opt.ascii = true;       /* no UTF-8 locale: ASCII glyphs */
+    App a;
+    if (app_init(&a, &opt, ids, L, err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\n", err);
+        return 1;
+    }
+    term_install_signals();
+    atexit(close_at_exit);
+    if (term_open(!opt.no_color)) {
+        fprintf(stderr, "kvsim: cannot open the terminal; use 'kvsim trace' or 'kvsim frames'\n");
+        app_free(&a);
+        return 1;
+    }
+    Canvas c = {0};
+    int status = 0;
+    unsigned act = ACTION_REDRAW;
+    for (;;) {
+        int sig = term_pending_signal();
+        if (sig) {
+            status = 128 + sig;
+            break;
+        }
+        if (act & ACTION_REDRAW) {
+            int w, h;
+            term_size(&w, &h);
+            if (w != c.w || h != c.h) {
+                canvas_free(&c);
+                if (canvas_init(&c, w, h)) {
+                    status = 1;
+                    break;
+                }
+            }
+            app_render(&a, &c);
+            term_draw(&c, opt.ascii);
+        }
+        int key = term_getkey(a.playing ? app_tick_ms(&a) : -1);
+        if (key == TERM_KEY_NONE) {
+            act = app_tick(&a);
+            continue;
+        }
+        act = app_handle_key(&a, key);
+        if (act & ACTION_QUIT) break;
+    }
+    term_close();
+    canvas_free(&c);
+    app_free(&a);
+    return status;
+}

@@ -1,0 +1,11 @@
+/* live: the interactive terminal UI (the only caller of term.h besides
+ * keys). Returns the process exit status: 0 on quit, 1 when there is no
+ * usable terminal, 128 + signal when interrupted. */
+#ifndef KVSIM_LIVE_H
+#define KVSIM_LIVE_H
+
+#include "ui/cli.h"
+
+int live_run(const CliOptions *o, const int *ids, int L);
+
+#endif

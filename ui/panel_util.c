@@ -1,0 +1,51 @@
+/* panel_util: number and token formatting shared by the panels. */
+#include "ui/panels.h"
+#include "ui/style.h"
+
+#include "sim/tokenizer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *fmt_count(uint64_t v, char buf[32])
+{
+    char raw[24];
+    int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *fmt_short(uint64_t v, char buf[32])
+{
+    static const char units[] = "kMGTPE";
+    if (v < 10000) {
+        snprintf(buf, 32, "%llu", (unsigned long long)v);
+        return buf;
+    }
+    double x = (double)v;
+    int u = -1;
+    while (x >= 1000.0 && u < 5) {
+        x /= 1000.0;
+        u++;
+    }
+    snprintf(buf, 32, x < 10 ? "%.2f%c" : x < 100 ? "%.1f%c" : "%.0f%c", x, units[u]);
+    return buf;
+}
+
+const char *fmt_token(const App *a, int id, char buf[8])
+{
+    if (id == 0 && !a->opt.ascii) {   /* id 0 is the space: make it visible */
+        strcpy(buf, "\u2423");
+        return buf;
+    }
+    if (id == 0) {
+        strcpy(buf, "_");
+        return buf;
+    }
+    if (tokenizer_decode(id, buf) == 0) strcpy(buf, "?");
+    return buf;
+}

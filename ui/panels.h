@@ -1,0 +1,44 @@
+/* panels: each draws one titled box of the screen into a Canvas.
+ *
+ * A panel reads the App and one Engine (const) and draws inside r, its
+ * border included; it never changes state and never touches the terminal.
+ * Every panel must cope with any r (down to a few cells: draw what fits,
+ * never outside r) and with every engine position (pos 0 = nothing run
+ * yet; buffers count only once engine_op_done() says so).
+ *
+ * Titles (English / Chinese) contain the words the tests look for:
+ *   Tokens / 词元, Causal mask / 因果掩码, Attention / 注意力,
+ *   KV cache / KV 缓存, Operations / 运算, Pipeline / 流水线.
+ */
+#ifndef KVSIM_PANELS_H
+#define KVSIM_PANELS_H
+
+#include "ui/app.h"
+#include "ui/canvas.h"
+
+/* Prompt and generated tokens, current position, phase and mode. */
+void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* The t×t causal mask of the selected layer and head. */
+void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* The current query row as bars; the full matrix as a heat map. */
+void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* K and V rows of the selected layer and head, size and fill. */
+void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Per-category MACs of this step and cumulative, both modes, measured
+ * beside predicted, the ratio. Reads a->eng[MODE_CACHE] and [MODE_RECOMPUTE]
+ * (or the train engine in the train view). */
+void panel_ops_draw(const App *a, Canvas *c, Rect r);
+/* Cumulative MACs per step of both modes, linear or log scale. */
+void panel_chart_draw(const App *a, Canvas *c, Rect r);
+/* Where the current operation sits in the step, and one sentence on it. */
+void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+
+/* Shared helpers for panels (ui/panel_util.c). */
+/* 1234567 -> "1,234,567" */
+const char *fmt_count(uint64_t v, char buf[32]);
+/* Compact: 1234567 -> "1.23M", 12345 -> "12.3k", 999 -> "999" */
+const char *fmt_short(uint64_t v, char buf[32]);
+/* The character of token id (UTF-8, 5 bytes incl. NUL); space shown as '␣' */
+const char *fmt_token(const App *a, int id, char buf[8]);
+
+#endif

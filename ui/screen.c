@@ -1,0 +1,202 @@
+/* screen: app_render(), the whole screen from the App's state.
+ * Lays out the panels (layout.c), then the header, the footer (or the
+ * prompt input line / a message), and the help overlay on top. */
+#include "ui/app.h"
+
+#include "ui/keys.h"
+#include "ui/layout.h"
+#include "ui/panels.h"
+#include "ui/style.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *mode_word(const App *a, View v)
+{
+    switch (v) {
+    case VIEW_CACHE: return TR(a, "KV CACHE", "KV 缓存");
+    case VIEW_RECOMPUTE: return TR(a, "RECOMPUTE", "重算");
+    case VIEW_COMPARE: return TR(a, "COMPARE", "对比");
+    default: return TR(a, "TRAIN", "训练");
+    }
+}
+
+/* "DECODE step 3/8", "预填充 第0步/共8步" ... */
+static void phase_text(const App *a, const Engine *e, char *buf, size_t len)
+{
+    const Phase ph = engine_phase(e);
+    const char *w;
+    switch (ph) {
+    case PHASE_PREFILL: w = TR(a, "PREFILL", "预填充"); break;
+    case PHASE_DECODE: w = TR(a, "DECODE", "解码"); break;
+    case PHASE_RECOMPUTE: w = TR(a, "RECOMPUTE", "重算"); break;
+    case PHASE_TRAIN: w = TR(a, "TRAIN", "训练"); break;
+    default: w = TR(a, "READY", "就绪"); break;
+    }
+    if (ph == PHASE_READY || ph == PHASE_TRAIN)
+        snprintf(buf, len, "%s", w);
+    else
+        snprintf(buf, len, TR(a, "%s step %d (of 0-%d)", "%s 第 %d 步（共 0-%d）"), w, e->step, e->n_steps - 1);
+}
+
+static void draw_header(const App *a, Canvas *c, Rect r)
+{
+    const Engine *e = app_engine(a);
+    char phase[64], op[96];
+    canvas_fill(c, r, ' ', STYLE_NORMAL);
+    int x = r.x;
+    x += canvas_text(c, x, r.y, -1, STYLE_TITLE, " kvsim ");
+    const int badge = a->view == VIEW_RECOMPUTE ? STYLE_RECOMPUTE_MODE : STYLE_CACHE_MODE;
+    x += canvas_textf(c, x, r.y, -1, badge, " %s ", mode_word(a, a->view));
+    phase_text(a, e, phase, sizeof phase);
+    x += canvas_textf(c, x, r.y, -1, STYLE_NORMAL, "  %s", phase);
+    OpRef cur = engine_current_op(e);
+    if (cur.kind != OP_KIND_COUNT) {
+        long idx = (e->pos - 1) % e->ops_per_step + 1;
+        if (cur.layer >= 0)
+            snprintf(op, sizeof op, TR(a, "  op %ld/%d: %s, layer %d", "  运算 %ld/%d：%s，第 %d 层"), idx,
+                     e->ops_per_step, engine_op_name(cur.kind), cur.layer);
+        else
+            snprintf(op, sizeof op, TR(a, "  op %ld/%d: %s", "  运算 %ld/%d：%s"), idx, e->ops_per_step,
+                     engine_op_name(cur.kind));
+        x += canvas_text(c, x, r.y, -1, STYLE_NORMAL, op);
+    }
+    char right[96];
+    snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %d op/s ", "层 %d/%d 头 %d/%d  %s %d 运算/秒 "),
+             a->layer, a->opt.cfg.n_layers, a->head, a->opt.cfg.n_heads,
+             a->playing ? "\u25b6" : "\u2016", app_speed_ops(a));
+    int rw = canvas_text_width(right);
+    if (x + 2 + rw <= r.x + r.w) canvas_text(c, r.x + r.w - rw, r.y, -1, STYLE_DIM, right);
+}
+
+static void draw_footer(const App *a, Canvas *c, Rect r)
+{
+    canvas_fill(c, r, ' ', STYLE_NORMAL);
+    if (a->editing) {
+        int x = r.x + canvas_text(c, r.x, r.y, -1, STYLE_TITLE, TR(a, " Prompt: ", " 提示词："));
+        const char *hint = TR(a, "  Enter accept \u00b7 Esc cancel", "  回车确认 \u00b7 Esc 取消");
+        int avail = r.w - (x - r.x) - canvas_text_width(hint) - 1;
+        /* show the end of a long line: that is where the cursor is */
+        const char *s = a->edit;
+        while (canvas_text_width(s) > avail && *s) {
+            s++;
+            while ((*s & 0xC0) == 0x80) s++;
+        }
+        x += canvas_text(c, x, r.y, avail, STYLE_HILITE, s);
+        canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);   /* ▁ cursor */
+        if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
+        else canvas_text(c, x, r.y, -1, STYLE_DIM, hint);
+        return;
+    }
+    if (a->message[0]) {
+        canvas_text(c, r.x + 1, r.y, r.w - 1, a->message_is_error ? STYLE_ERROR : STYLE_TITLE, a->message);
+        return;
+    }
+    int n, x = r.x + 1;
+    const KeyBinding *kb = keys_table(&n);
+    for (int i = 0; i < n; i++) {
+        const char *item = a->opt.lang_zh ? kb[i].footer_zh : kb[i].footer_en;
+        if (!item) continue;
+        int w = canvas_text_width(item);
+        if (x + w > r.x + r.w) break;
+        /* keys in STYLE_KEY, the word after the last space in normal text */
+        const char *sp = strrchr(item, ' ');
+        int kw = canvas_textf(c, x, r.y, -1, STYLE_KEY, "%.*s", (int)(sp - item), item);
+        canvas_text(c, x + kw, r.y, -1, STYLE_DIM, sp);
+        x += w + 2;
+    }
+}
+
+static void draw_help(const App *a, Canvas *c)
+{
+    int n;
+    const KeyBinding *kb = keys_table(&n);
+    /* one column when it fits, two otherwise */
+    const int cols = c->h - 4 >= n + 6 ? 1 : 2;
+    const int rows = (n + cols - 1) / cols;
+    const int colw = 46;
+    const int w = cols * colw + 3, h = rows + 8;
+    Rect box = {(c->w - w) / 2, (c->h - h) / 2, w, h};
+    if (box.x < 0) box.x = 0;
+    if (box.y < 0) box.y = 0;
+    canvas_fill(c, box, ' ', STYLE_NORMAL);
+    canvas_box(c, box, STYLE_BORDER, TR(a, "Keys (any key closes)", "按键（任意键关闭）"));
+    for (int i = 0; i < n; i++) {
+        int x = box.x + 2 + (i / rows) * colw, y = box.y + 1 + i % rows;
+        canvas_text(c, x, y, 9, STYLE_KEY, kb[i].label);
+        canvas_text(c, x + 9, y, colw - 10, STYLE_NORMAL, a->opt.lang_zh ? kb[i].help_zh : kb[i].help_en);
+    }
+    /* legend of the cell glyphs the panels use */
+    int y = box.y + rows + 2;
+    canvas_text(c, box.x + 2, y++, w - 4, STYLE_TITLE, TR(a, "Cells", "格子"));
+    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
+                TR(a, "shade = attention weight or value   \u00d7 masked (future)",
+                   "深浅 = 注意力权重或数值   \u00d7 被掩码（未来位置）"));
+    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
+                TR(a, "reused = read from the KV cache   redone = recomputed, same result",
+                   "复用 = 从 KV 缓存读取   重做 = 重新计算，结果相同"));
+    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
+                TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"));
+    canvas_text(c, box.x + 2, y, w - 4, STYLE_DIM,
+                TR(a, "Options: --prompt --gen --d-model --heads --layers --lang zh (see kvsim --help)",
+                   "选项：--prompt --gen --d-model --heads --layers --lang en（见 kvsim --help）"));
+}
+
+static void draw_too_small(const App *a, Canvas *c)
+{
+    char l2[128];
+    snprintf(l2, sizeof l2, TR(a, "This window is %dx%d; kvsim needs at least %dx%d.",
+                               "当前窗口 %dx%d，kvsim 至少需要 %dx%d。"),
+             c->w, c->h, APP_MIN_W, APP_MIN_H);
+    const char *lines[] = {
+        TR(a, "Terminal too small", "终端窗口太小"),
+        l2,
+        TR(a, "Enlarge it, or press q to quit.", "请放大窗口，或按 q 退出。"),
+    };
+    for (int i = 0; i < 3; i++) {
+        Rect r = {0, c->h / 2 - 1 + i, c->w, 1};
+        int w = canvas_text_width(lines[i]);
+        if (w > c->w) {   /* very small: wrap from the left */
+            r.y = i * 2;
+            r.h = 2;
+            canvas_wrap(c, r, i == 0 ? STYLE_ERROR : STYLE_NORMAL, lines[i]);
+            continue;
+        }
+        canvas_text(c, (c->w - w) / 2, r.y, -1, i == 0 ? STYLE_ERROR : STYLE_NORMAL, lines[i]);
+    }
+}
+
+/* Panels draw only inside their rect: the clip makes sure of it. */
+#define PANEL(call, r) do { canvas_set_clip(c, (r)); call; canvas_reset_clip(c); } while (0)
+
+void app_render(const App *a, Canvas *c)
+{
+    canvas_clear(c);
+    canvas_set_ascii(c, a->opt.ascii);
+    Layout lo;
+    layout_compute(a->view, c->w, c->h, &lo);
+    if (lo.too_small) {
+        draw_too_small(a, c);
+        return;
+    }
+    const Engine *e = app_engine(a);
+    draw_header(a, c, lo.header);
+    PANEL(panel_tokens_draw(a, e, c, lo.tokens), lo.tokens);
+    if (a->view == VIEW_COMPARE) {
+        const Engine *ec = &a->eng[MODE_CACHE], *er = &a->eng[MODE_RECOMPUTE];
+        PANEL(panel_mask_draw(a, ec, c, lo.mask), lo.mask);
+        PANEL(panel_kvcache_draw(a, ec, c, lo.kvcache), lo.kvcache);
+        PANEL(panel_mask_draw(a, er, c, lo.mask2), lo.mask2);
+        PANEL(panel_kvcache_draw(a, er, c, lo.kvcache2), lo.kvcache2);
+    } else {
+        PANEL(panel_mask_draw(a, e, c, lo.mask), lo.mask);
+        PANEL(panel_attention_draw(a, e, c, lo.attention), lo.attention);
+        PANEL(panel_kvcache_draw(a, e, c, lo.kvcache), lo.kvcache);
+    }
+    PANEL(panel_ops_draw(a, c, lo.ops), lo.ops);
+    PANEL(panel_chart_draw(a, c, lo.chart), lo.chart);
+    PANEL(panel_pipeline_draw(a, e, c, lo.pipeline), lo.pipeline);
+    canvas_reset_clip(c);
+    draw_footer(a, c, lo.footer);
+    if (a->help) draw_help(a, c);
+}
