@@ -13,7 +13,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 WERROR  ?= -Werror
-OPT     ?= -O2 -g
+OPT     ?= -O3 -g
 
 PKGS    := ncursesw cmocka
 PKG_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
@@ -85,7 +85,7 @@ test: deps-test
 	@sh tests/run.sh
 
 bench: all
-	./build/kvsim bench
+	./build/kvsim bench-ui
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

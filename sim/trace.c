@@ -211,6 +211,19 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
                "F = %d, V = %d, N = %d, seed %llu\n",
             tr->prompt, tr->L, tr->G, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->vocab,
             c->max_seq, (unsigned long long)c->seed);
+    if (!(modes & (TRACE_CACHE | TRACE_RECOMPUTE))) {
+        const TraceStep *st = &tr->modes[MODE_TRAIN].steps[0];
+        OpCounts p;
+        formulas_step(c, MODE_TRAIN, tr->L, 0, &p);
+        fprintf(f, "train (teacher forcing, one pass over the prompt): n = t = %d, %s MACs, masked %s, %s\n",
+                st->n, group(counts_total(&st->counts), b1), group(st->counts.masked, b2),
+                counts_equal(&p, &st->counts) ? "= closed form" : "MISMATCH with the closed form");
+        for (int i = 0; i < CAT_COUNT; i++)
+            fprintf(f, "  %-10s %14s\n", counts_name((Category)i), group(st->counts.mac[i], b1));
+        if (isnan(st->loss)) fputs("loss: n/a (a prompt of one token has no target)\n", f);
+        else fprintf(f, "mean cross-entropy loss over %d targets: %.4f\n", tr->L - 1, st->loss);
+        return;
+    }
     fputs("MACs per step (one multiply-accumulate each); check = equal to the closed form of spec \u00a74\n\n", f);
     fprintf(f, "%4s  %-9s %5s %5s  %-5s %14s %14s %8s %12s  %s\n", "step", "phase", "n", "t", "token",
             "cache", "recompute", "ratio", "KV bytes", "check");

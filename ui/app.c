@@ -28,6 +28,46 @@ static int engines_init(App *a, char *err, size_t errlen)
     return 0;
 }
 
+int app_rebuild(App *a, const KvConfig *cfg, const char *prompt, int gen, char *err, size_t errlen)
+{
+    char msg[256];
+    if (config_validate(cfg, 0, 0, err, errlen)) return -1;
+    int *ids = malloc(sizeof(int) * (size_t)cfg->max_seq);
+    if (!ids) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int L = tokenizer_encode(prompt, ids, cfg->max_seq, msg, sizeof msg);
+    if (L < 0) {
+        snprintf(err, errlen, "--prompt: %s", msg);
+        free(ids);
+        return -1;
+    }
+    if (config_validate(cfg, L, gen, err, errlen)) {
+        free(ids);
+        return -1;
+    }
+    Model m;
+    if (model_init(&m, cfg)) {
+        snprintf(err, errlen, "out of memory building the model");
+        free(ids);
+        return -1;
+    }
+    engines_free(a);
+    model_free(&a->model);
+    free(a->ids);
+    a->model = m;
+    a->ids = ids;
+    a->L = L;
+    a->G = gen;
+    a->opt.cfg = *cfg;
+    a->opt.gen = gen;
+    snprintf(a->prompt, sizeof a->prompt, "%s", prompt);
+    if (a->layer >= cfg->n_layers) a->layer = 0;
+    if (a->head >= cfg->n_heads) a->head = 0;
+    return engines_init(a, err, errlen);
+}
+
 int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
@@ -55,6 +95,7 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
 
 void app_free(App *a)
 {
+    app_lesson_free(a);
     engines_free(a);
     model_free(&a->model);
     free(a->ids);
@@ -77,7 +118,7 @@ const Engine *app_engine(const App *a)
 
 /* Bring the other of cache/recompute to the primary's step and operation.
  * Their operation lists are the same but for cache's final "append". */
-static void sync_pair(App *a)
+void app_sync(App *a)
 {
     RunMode pm = primary_mode(a->view);
     if (pm == MODE_TRAIN) return;
@@ -146,35 +187,12 @@ static void edit_backspace(App *a)
 /* Enter: validate like the CLI; on success restart on the new prompt. */
 static unsigned edit_accept(App *a)
 {
-    char msg[256], full[300];
-    int *ids = malloc(sizeof(int) * (size_t)a->opt.cfg.max_seq);
-    if (!ids) return ACTION_NONE;
-    int L = tokenizer_encode(a->edit, ids, a->opt.cfg.max_seq, msg, sizeof msg);
-    if (L < 0) {
-        snprintf(full, sizeof full, "--prompt: %s", msg);
-    } else if (config_validate(&a->opt.cfg, L, a->G, msg, sizeof msg)) {
-        snprintf(full, sizeof full, "%s", msg);
-        L = -1;
-    }
-    if (L < 0) {
-        free(ids);
-        set_message(a, true, full);
+    char err[320];
+    KvConfig cfg = a->opt.cfg;
+    if (app_rebuild(a, &cfg, a->edit, a->G, err, sizeof err)) {
+        set_message(a, true, err);
         return ACTION_REDRAW | ACTION_ERROR;   /* the old prompt stays */
     }
-    char err[256];
-    engines_free(a);
-    memcpy(a->ids, ids, sizeof(int) * (size_t)L);
-    free(ids);
-    int oldL = a->L;
-    a->L = L;
-    if (engines_init(a, err, sizeof err)) {
-        /* out of memory: nothing sensible to show; keep the old prompt */
-        a->L = oldL;
-        set_message(a, true, err);
-        if (engines_init(a, err, sizeof err)) return ACTION_QUIT;
-        return ACTION_REDRAW | ACTION_ERROR;
-    }
-    snprintf(a->prompt, sizeof a->prompt, "%s", a->edit);
     a->editing = false;
     a->playing = false;
     set_message(a, false, TR(a, "prompt changed: back at the start", "提示词已更改：回到开头"));
@@ -207,6 +225,10 @@ unsigned app_handle_key(App *a, int key)
     if (key == TERM_KEY_EOF) return ACTION_QUIT;
     if (key == TERM_KEY_RESIZE) return ACTION_REDRAW;
     if (a->editing) return edit_key(a, key);
+    if (a->lesson) {
+        unsigned act = app_lesson_key(a, key);
+        if (act != ACTION_NONE) return act;
+    }
     if (a->help) {                      /* any key closes the help */
         a->help = false;
         return ACTION_REDRAW;
@@ -250,7 +272,7 @@ unsigned app_handle_key(App *a, int key)
     case KA_QUIT: return ACTION_QUIT;
     default: return ACTION_NONE;
     }
-    sync_pair(a);
+    app_sync(a);
     return ACTION_REDRAW;
 }
 
@@ -262,7 +284,7 @@ unsigned app_tick(App *a)
         a->playing = false;
         return ACTION_REDRAW;
     }
-    sync_pair(a);
+    app_sync(a);
     if (e->pos >= engine_total_ops(e)) a->playing = false;
     return ACTION_REDRAW;
 }

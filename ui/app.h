@@ -17,6 +17,8 @@
 #ifndef KVSIM_APP_H
 #define KVSIM_APP_H
 
+#include "lessons/eval.h"
+#include "lessons/lesson.h"
 #include "sim/engine.h"
 #include "sim/model.h"
 #include "ui/canvas.h"
@@ -57,8 +59,26 @@ typedef struct {
 
     bool editing;             /* prompt input line open */
     char edit[APP_EDIT_MAX];  /* text being edited (UTF-8) */
-    char message[320];        /* last error / info line; "" when none */
+    char message[1400];        /* last error / info line; "" when none */
     bool message_is_error;
+
+    /* lesson mode: lesson != NULL (owned by the App, see app_lesson_start) */
+    Lesson *lesson;
+    int slide;                /* 0-based */
+    SlideSetup slide_state;   /* accumulated set-up of this slide */
+    EvalContext ectx;         /* numbers of this slide's state */
+    bool ectx_ok;
+    char *slide_text;         /* narration, templates filled, paragraphs split by "\n\n" */
+    char *question_text;      /* NULL when the slide asks nothing */
+    char *explain_text;       /* explanation, templates filled ("" when none) */
+    double expected;          /* the question's answer, computed */
+    bool answering;           /* answer input line open */
+    char answer[48];
+    int wrong;                /* wrong answers given to this slide's question */
+    bool solved, revealed;    /* right answer given / answer shown after hints */
+    double last_given;        /* the last answer typed */
+    int text_scroll;          /* narration lines scrolled off the top */
+    int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
 } App;
 
 /* Build the model and engines for o (o must have passed cli_prepare; ids
@@ -71,6 +91,10 @@ const Engine *app_engine(const App *a);
 /* The engine of a mode. */
 static inline const Engine *app_engine_of(const App *a, RunMode m) { return &a->eng[m]; }
 
+/* Bring the secondary of the cache/recompute pair to the primary's step and
+ * operation (after moving the primary engine directly). */
+void app_sync(App *a);
+
 /* Handle one key (term.h key codes); returns ACTION_* flags. */
 unsigned app_handle_key(App *a, int key);
 /* Playing: advance one operation. Returns ACTION_* flags. */
@@ -79,6 +103,21 @@ unsigned app_tick(App *a);
 int app_tick_ms(const App *a);
 /* Playing speed in operations per second. */
 int app_speed_ops(const App *a);
+
+/* Lesson mode (ui/lesson_play.c). app_lesson_start takes ownership of l
+ * (a parsed lesson) and shows its first slide; returns 0, or -1 with a
+ * message (l is then freed). */
+int app_lesson_start(App *a, Lesson *l, char *err, size_t errlen);
+/* Show slide i (clamped): set the simulator up as the slide says. */
+unsigned app_lesson_goto(App *a, int i);
+/* Keys of the lesson (next/previous slide, answer, back to the slide's
+ * state) and of the answer line; returns ACTION_NONE when not one. */
+unsigned app_lesson_key(App *a, int key);
+void app_lesson_free(App *a);
+
+/* Replace the model and the run (config, prompt, G); the old one is kept on
+ * failure. Returns 0, or -1 with the CLI's message. */
+int app_rebuild(App *a, const KvConfig *cfg, const char *prompt, int gen, char *err, size_t errlen);
 
 /* Draw the whole screen for a canvas of the terminal's size. */
 void app_render(const App *a, Canvas *c);

@@ -15,7 +15,7 @@
 enum {
     OPT_PROMPT = 256, OPT_GEN, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
     OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
-    OPT_HELP, OPT_VERSION,
+    OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +35,9 @@ static const struct option long_opts[] = {
     {"size", required_argument, NULL, OPT_SIZE},
     {"steps", required_argument, NULL, OPT_STEPS},
     {"keys", required_argument, NULL, OPT_KEYS},
+    {"print", no_argument, NULL, OPT_PRINT},
+    {"lesson", required_argument, NULL, OPT_LESSON},
+    {"reset-progress", no_argument, NULL, OPT_RESET},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -78,7 +81,7 @@ static int parse_size(const char *s, int *w, int *h, char *err, size_t errlen)
     return 0;
 }
 
-static const char *const command_names[] = {"", "trace", "export", "frames", "bench-ui"};
+static const char *const command_names[] = {"", "trace", "export", "frames", "bench-ui", "lesson"};
 
 int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
 {
@@ -151,6 +154,9 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             o->steps = (int)v;
             break;
         case OPT_KEYS: o->keys = a; break;
+        case OPT_PRINT: o->print = true; break;
+        case OPT_LESSON: o->lesson = a; break;
+        case OPT_RESET: o->reset_progress = true; break;
         case OPT_HELP: o->cmd = CMD_HELP; return 0;
         case OPT_VERSION: o->cmd = CMD_VERSION; return 0;
         case ':': FAIL("%s: missing value", argv[optind - 1]);
@@ -165,9 +171,19 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         else if (!strcmp(c, "export")) o->cmd = CMD_EXPORT;
         else if (!strcmp(c, "frames")) o->cmd = CMD_FRAMES;
         else if (!strcmp(c, "bench-ui")) o->cmd = CMD_BENCH_UI;
+        else if (!strcmp(c, "lesson")) o->cmd = CMD_LESSON;
         else if (!strcmp(c, "help")) { o->cmd = CMD_HELP; return 0; }
-        else FAIL("'%s': unknown command; expected trace, export, frames or bench-ui", c);
+        else FAIL("'%s': unknown command; expected trace, export, frames, bench-ui or lesson", c);
     }
+    if (o->cmd == CMD_LESSON) {
+        o->args = argv + optind;
+        o->nargs = argc - optind;
+        optind = argc;
+    }
+    if (o->lesson && o->cmd != CMD_FRAMES)
+        FAIL("--lesson: only for 'kvsim frames' (use 'kvsim lesson N' to play one)");
+    if ((o->print || o->reset_progress) && o->cmd != CMD_LESSON)
+        FAIL("%s: only for 'kvsim lesson'", o->print ? "--print" : "--reset-progress");
     if (optind < argc)
         FAIL("'%s': unexpected argument after '%s'", argv[optind], command_names[o->cmd]);
     if (!dff_set) {
@@ -225,7 +241,12 @@ void cli_usage(void)
         "  trace         print the measured operation counts of every step\n"
         "  export        print the weights and every intermediate value as JSON\n"
         "  frames        print the UI's screens as plain text (no terminal needed)\n"
-        "  bench-ui      time building a UI frame at 80x24 and 200x60\n"
+        "  bench-ui      time building a UI frame at sizes from 80x24 to 200x60\n"
+        "  lesson        list the guided lessons (with your progress)\n"
+        "  lesson N      play lesson N in the UI       lesson FILE   play a lesson file\n"
+        "  lesson N --print        the lesson as plain text, questions with answers\n"
+        "  lesson check FILE...    validate lesson files (exit 2 on problems)\n"
+        "  lesson --reset-progress forget your progress\n"
         "\n"
         "Model and run (every command):\n"
         "  --prompt TEXT    prompt, one token per character (default \"" CONFIG_DEFAULT_PROMPT "\")\n"
@@ -244,9 +265,9 @@ void cli_usage(void)
         "  --lang en|zh     language of the UI\n"
         "  --no-color       monochrome (also when NO_COLOR is set)\n"
         "  --ascii          ASCII glyphs instead of box drawing and shades\n"
-        "frames:  --size WxH (default 80x24)  --steps K  --keys \"nnN...\"\n"
+        "frames:  --size WxH (default 80x24)  --steps K  --keys \"nnN...\"  --lesson N|FILE\n"
         "         (in --keys, <Right> <Left> <Up> <Down> <Home> <End> <Space> <Enter>\n"
-        "          <Esc> <Backspace> name special keys; any other character is itself)\n"
+        "          <Esc> <Backspace> <Tab> <PgDn> <PgUp> name keys; any other character is itself)\n"
         "\n"
         "  --help           this text     --version   the version\n"
         "\n"

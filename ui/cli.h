@@ -1,7 +1,7 @@
 /* cli: the command line of kvsim, parsed and checked (no curses here).
  *
  *   kvsim [COMMAND] [OPTIONS]
- *   COMMAND: (none) = terminal UI, trace, export, frames
+ *   COMMAND: (none) = terminal UI, trace, export, frames, bench-ui, lesson
  *
  * cli_parse() only reads argv; cli_prepare() turns the prompt into tokens
  * and validates the whole configuration. Both report the first problem as
@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_BENCH_UI, CMD_HELP, CMD_VERSION } Command;
+typedef enum { CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_BENCH_UI, CMD_LESSON, CMD_HELP, CMD_VERSION } Command;
 typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
 /* Initial view of the UI, and `--mode` of the UI and of frames. */
 typedef enum { VIEW_CACHE, VIEW_RECOMPUTE, VIEW_COMPARE, VIEW_TRAIN, VIEW_COUNT } View;
@@ -36,6 +36,11 @@ typedef struct {
     int width, height;     /* frames: --size WxH */
     int steps;             /* frames: how many step frames (-1 = not given) */
     const char *keys;      /* frames: keys to replay, one frame after each */
+    bool print;            /* lesson: --print (handout text) */
+    const char *lesson;    /* frames: --lesson N|FILE */
+    bool reset_progress;   /* lesson: --reset-progress */
+    char **args;           /* lesson: the words after "lesson" (N, FILE, check FILE...) */
+    int nargs;
 } CliOptions;
 
 /* Parse argv into o (defaults first). Returns 0, or -1 with err set. */

@@ -2,6 +2,7 @@
 #include "ui/frames.h"
 
 #include "sim/tokenizer.h"
+#include "ui/lesson_cmd.h"
 #include "ui/app.h"
 #include "ui/term.h"
 
@@ -13,7 +14,8 @@ static const struct { const char *name; int key; } named[] = {
     {"Right", TERM_KEY_RIGHT}, {"Left", TERM_KEY_LEFT}, {"Up", TERM_KEY_UP},
     {"Down", TERM_KEY_DOWN}, {"Home", TERM_KEY_HOME}, {"End", TERM_KEY_END},
     {"Space", ' '}, {"Enter", TERM_KEY_ENTER}, {"Esc", TERM_KEY_ESC},
-    {"Backspace", TERM_KEY_BACKSPACE}, {"Tab", TERM_KEY_TAB},
+    {"Backspace", TERM_KEY_BACKSPACE}, {"Tab", TERM_KEY_TAB}, {"PgDn", TERM_KEY_PGDN},
+    {"PgUp", TERM_KEY_PGUP},
 };
 
 int frames_parse_keys(const char *s, int *keys, int cap, char *err, size_t errlen)
@@ -96,6 +98,20 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
         fprintf(stderr, "kvsim: %s\n", err);
         free(keys);
         return 1;
+    }
+    a.screen_w = c.w;
+    a.screen_h = c.h;
+    if (o->lesson) {
+        Lesson *l = calloc(1, sizeof *l);
+        if (!l || lesson_cmd_load(o, o->lesson, l, err, sizeof err) ||
+            app_lesson_start(&a, l, err, sizeof err)) {
+            if (l && !a.lesson) free(l);
+            fprintf(stderr, "kvsim: %s\n", err);
+            canvas_free(&c);
+            app_free(&a);
+            free(keys);
+            return 2;
+        }
     }
     app_render(&a, &c);
     print_frame(out, &c, 0, "start");

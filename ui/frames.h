@@ -16,7 +16,7 @@ int frames_parse_keys(const char *s, int *keys, int cap, char *err, size_t errle
 /* Print the frames for o; returns an exit status (0, or 2 on bad --keys). */
 int frames_run(const CliOptions *o, const int *ids, int L, FILE *out);
 
-/* Time app_render at 80x24 and 200x60 over a whole run; prints a table. */
+/* Time app_render at 80x24, 120x40 and 200x60 over a whole run; prints a table. */
 int frames_bench(const CliOptions *o, const int *ids, int L, FILE *out);
 
 #endif

@@ -20,6 +20,7 @@ typedef enum {
     KA_RESTART,
     KA_HELP,
     KA_QUIT,
+    KA_SLIDE_NEXT, KA_SLIDE_PREV, KA_ANSWER, KA_SLIDE_RESET,
     KA_COUNT
 } KeyAction;
 
@@ -31,6 +32,7 @@ typedef struct {
     const char *help_zh;
     const char *footer_en;  /* footer item with its keys ("[ ] layer"); NULL = not in the footer */
     const char *footer_zh;
+    bool lesson;            /* only in lesson mode (help and footer show it then) */
 } KeyBinding;
 
 /* The table, in help order; *count gets its length. */

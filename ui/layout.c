@@ -1,6 +1,7 @@
 /* layout: see layout.h. */
 #include "ui/layout.h"
 
+#include "lessons/lesson.h"
 #include "ui/app.h"
 
 #include <string.h>
@@ -11,40 +12,90 @@ static Rect rect(int x, int y, int w, int h)
     return r;
 }
 
-void layout_compute(View view, int w, int h, Layout *o)
+/* The middle row: mask, attention, KV cache (compare: two masks, two caches). */
+static void middle(View view, Rect a, Layout *o)
+{
+    if (view == VIEW_COMPARE) {
+        /* cache on the left half, recompute on the right: mask, then cache */
+        int half = a.w / 2;
+        int mw = half * 45 / 100;
+        o->mask = rect(a.x, a.y, mw, a.h);
+        o->kvcache = rect(a.x + mw, a.y, half - mw, a.h);
+        o->mask2 = rect(a.x + half, a.y, mw, a.h);
+        o->kvcache2 = rect(a.x + half + mw, a.y, a.w - half - mw, a.h);
+        return;
+    }
+    /* the mask is t cells wide: give it more of a wide screen */
+    int mw = a.w >= 160 ? a.w * 36 / 100 : a.w * 30 / 100;
+    int aw = a.w >= 160 ? a.w * 32 / 100 : a.w * 36 / 100;
+    o->mask = rect(a.x, a.y, mw, a.h);
+    o->attention = rect(a.x + mw, a.y, aw, a.h);
+    o->kvcache = rect(a.x + mw + aw, a.y, a.w - mw - aw, a.h);
+}
+
+/* The Operations box and the chart beside it. */
+static void ops_row(Rect a, Layout *o)
+{
+    int ops_w = a.w * 62 / 100;
+    if (ops_w < 56) ops_w = 56;
+    o->ops = rect(a.x, a.y, ops_w, a.h);
+    o->chart = rect(a.x + ops_w, a.y, a.w - ops_w, a.h);
+}
+
+/* Every panel, in a w x h area at the top left. */
+static void full(View view, int w, int h, Layout *o)
+{
+    o->header = rect(0, 0, w, 1);
+    o->tokens = rect(0, 1, w, 3);
+    o->footer = rect(0, h - 1, w, 1);
+    /* the pipeline's sentence gets a second line once there is room */
+    const int pipe_h = h >= 30 ? 5 : 4;
+    o->pipeline = rect(0, h - 1 - pipe_h, w, pipe_h);
+    /* rows between the Tokens and Pipeline boxes; Operations stays compact
+     * (7 rows) until there is room for its full table */
+    const int top = 4, avail = h - 5 - pipe_h;
+    const int ops_h = avail >= 30 ? 13 : avail >= 24 ? 11 : 7;
+    const int mid_h = avail - ops_h;
+    ops_row(rect(0, top + mid_h, w, ops_h), o);
+    middle(view, rect(0, top, w, mid_h), o);
+}
+
+void layout_compute(View view, int point, int w, int h, Layout *o)
 {
     memset(o, 0, sizeof *o);
     if (w < APP_MIN_W || h < APP_MIN_H) {
         o->too_small = true;
         return;
     }
+    if (point < 0) {
+        full(view, w, h, o);
+        return;
+    }
+    if (w >= 150) {
+        /* wide: the lesson is a column on the right of the full screen */
+        const int lw = w * 36 / 100;
+        full(view, w - lw, h, o);
+        o->header.w = o->footer.w = w;
+        o->lesson = rect(w - lw, 1, lw, h - 2);
+        return;
+    }
+    /* narrower: the lesson pane below the panels the slide is about */
     o->header = rect(0, 0, w, 1);
     o->tokens = rect(0, 1, w, 3);
     o->footer = rect(0, h - 1, w, 1);
-    o->pipeline = rect(0, h - 5, w, 4);
-
-    /* rows between the Tokens and Pipeline boxes */
-    const int top = 4, avail = h - 9;
-    /* Operations: compact (7 rows) until there is room for the full table */
-    int ops_h = avail >= 30 ? 13 : avail >= 24 ? 11 : 7;
-    int mid_h = avail - ops_h;
-    int ops_w = w * 62 / 100;
-    if (ops_w < 56) ops_w = 56;
-    o->ops = rect(0, top + mid_h, ops_w, ops_h);
-    o->chart = rect(ops_w, top + mid_h, w - ops_w, ops_h);
-
-    if (view == VIEW_COMPARE) {
-        /* cache on the left half, recompute on the right: mask, then cache */
-        int half = w / 2;
-        int mw = half * 45 / 100;
-        o->mask = rect(0, top, mw, mid_h);
-        o->kvcache = rect(mw, top, half - mw, mid_h);
-        o->mask2 = rect(half, top, mw, mid_h);
-        o->kvcache2 = rect(half + mw, top, w - half - mw, mid_h);
-        return;
+    int lesson_h = (h - 5) * 45 / 100;
+    if (lesson_h < 9) lesson_h = 9;
+    const int top = 4, up_h = h - 5 - lesson_h;
+    o->lesson = rect(0, top + up_h, w, lesson_h);
+    Rect up = rect(0, top, w, up_h);
+    if (point == POINT_OPS || point == POINT_CHART) {
+        ops_row(up, o);
+    } else if (point == POINT_PIPELINE && up_h >= 12) {
+        o->pipeline = rect(0, top, w, 4);
+        middle(view, rect(0, top + 4, w, up_h - 4), o);
+    } else if (point == POINT_PIPELINE) {
+        o->pipeline = rect(0, top, w, up_h);
+    } else {
+        middle(view, up, o);
     }
-    int mw = w * 30 / 100, aw = w * 36 / 100;
-    o->mask = rect(0, top, mw, mid_h);
-    o->attention = rect(mw, top, aw, mid_h);
-    o->kvcache = rect(mw + aw, top, w - mw - aw, mid_h);
 }

@@ -21,8 +21,13 @@ typedef struct {
     Rect mask, attention, kvcache;     /* single views */
     Rect mask2, kvcache2;              /* compare view: the recompute side */
     Rect ops, chart;
+    Rect lesson;                       /* lesson pane (lesson mode only) */
 } Layout;
 
-void layout_compute(View view, int w, int h, Layout *out);
+/* point: -1 outside a lesson; else the LessonPoint of the slide. In a
+ * lesson the pane takes a right column (w >= 150) or the lower part of the
+ * screen, and the upper part shows the panels the slide points at. Panels
+ * not shown get an empty rect (w = h = 0). */
+void layout_compute(View view, int point, int w, int h, Layout *out);
 
 #endif

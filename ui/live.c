@@ -14,9 +14,18 @@ static void close_at_exit(void)
 
 int live_run(const CliOptions *o, const int *ids, int L)
 {
+    return live_run_lesson(o, ids, L, NULL);
+}
+
+int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
+{
     char err[256];
     if (term_check(err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
+        if (lesson) {
+            lesson_free(lesson);
+            free(lesson);
+        }
         return 1;
     }
     CliOptions opt = *o;
@@ -24,7 +33,16 @@ int live_run(const CliOptions *o, const int *ids, int L)
     App a;
     if (app_init(&a, &opt, ids, L, err, sizeof err)) {
         fprintf(stderr, "kvsim: %s\n", err);
+        if (lesson) {
+            lesson_free(lesson);
+            free(lesson);
+        }
         return 1;
+    }
+    if (lesson && app_lesson_start(&a, lesson, err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\n", err);
+        app_free(&a);
+        return 2;
     }
     term_install_signals();
     atexit(close_at_exit);
@@ -45,6 +63,8 @@ int live_run(const CliOptions *o, const int *ids, int L)
         if (act & ACTION_REDRAW) {
             int w, h;
             term_size(&w, &h);
+            a.screen_w = w;
+            a.screen_h = h;
             if (w != c.w || h != c.h) {
                 canvas_free(&c);
                 if (canvas_init(&c, w, h)) {

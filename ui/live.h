@@ -4,8 +4,11 @@
 #ifndef KVSIM_LIVE_H
 #define KVSIM_LIVE_H
 
+#include "lessons/lesson.h"
 #include "ui/cli.h"
 
 int live_run(const CliOptions *o, const int *ids, int L);
+/* The same with a lesson (ownership of l passes to the UI). */
+int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *l);
 
 #endif

@@ -5,6 +5,7 @@
 #include "sim/trace.h"
 #include "ui/cli.h"
 #include "ui/frames.h"
+#include "ui/lesson_cmd.h"
 #include "ui/live.h"
 
 #include <locale.h>
@@ -86,6 +87,9 @@ int main(int argc, char **argv)
         break;
     case CMD_FRAMES:
         rc = frames_run(&o, ids, L, stdout);
+        break;
+    case CMD_LESSON:
+        rc = lesson_cmd_run(&o, ids, L);
         break;
     case CMD_BENCH_UI:
         rc = frames_bench(&o, ids, L, stdout);

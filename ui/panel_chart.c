@@ -1,9 +1,371 @@
-/* panel_chart: placeholder until the panel is written. */
+/* panel_chart: cumulative MACs per step, cache vs recompute.
+ *
+ * Measured points (the engines' counters) run up to the current step; the
+ * rest of the run is the closed form, drawn dim with hollow glyphs, so the
+ * shape of the whole run (linear vs quadratic growth) shows from step 0.
+ * Series differ by glyph (● ▲ / C R), never by colour alone. Too small for
+ * a plot, the panel draws two bars instead: measured so far, then ░ to the
+ * predicted end of the run. In the train view: one training pass vs
+ * generating the same tokens, with and without the cache.
+ */
 #include "ui/panels.h"
 #include "ui/style.h"
 
+#include "sim/formulas.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { S_CACHE, S_RECOMP, N_SERIES };
+
+typedef struct {
+    int G, cur;              /* steps; current step (-1 before the first operation) */
+    bool cur_done;           /* the current step has finished */
+    uint64_t meas_now[N_SERIES], pred_end[N_SERIES];
+    uint64_t vmax, vmin;     /* range over everything drawn (vmin > 0) */
+    bool log;
+    double lo, hi;           /* log10 range of the y axis */
+} Chart;
+
+/* Cumulative totals of step k: measured (false when not reached) and predicted.
+ * Called with k = 0, 1, ... in order: *acc carries the running sums. */
+static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t macc[N_SERIES],
+                        uint64_t meas[N_SERIES])
+{
+    bool have = true;
+    for (int s = 0; s < N_SERIES; s++) {
+        const Engine *e = &a->eng[s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE];
+        OpCounts p;
+        formulas_step(&e->cfg, e->mode, e->L, k, &p);
+        pacc[s] += counts_total(&p);
+        const OpCounts *d = engine_step_counts(e, k);
+        if (d) {
+            macc[s] += counts_total(d);
+            meas[s] = macc[s];
+        } else if (e->pos > 0 && (int)((e->pos - 1) / e->ops_per_step) == k) {
+            meas[s] = counts_total(&e->cum);    /* the step running now, so far */
+        } else {
+            have = false;
+        }
+    }
+    return have;
+}
+
+static void chart_scan(const App *a, Chart *ch)
+{
+    const Engine *e = &a->eng[MODE_CACHE];
+    memset(ch, 0, sizeof *ch);
+    ch->G = e->n_steps;
+    ch->cur = e->pos > 0 ? (int)((e->pos - 1) / e->ops_per_step) : -1;
+    ch->cur_done = e->pos > 0 && engine_at_step_end(e);
+    ch->log = a->log_scale;
+    uint64_t pacc[N_SERIES] = {0}, macc[N_SERIES] = {0}, meas[N_SERIES];
+    ch->vmin = UINT64_MAX;
+    for (int k = 0; k < ch->G; k++) {
+        bool have = step_values(a, k, pacc, macc, meas);
+        for (int s = 0; s < N_SERIES; s++) {
+            uint64_t v = pacc[s];
+            if (have && meas[s] > v) v = meas[s];
+            if (v > ch->vmax) ch->vmax = v;
+            if (pacc[s] > 0 && pacc[s] < ch->vmin) ch->vmin = pacc[s];
+            if (have) ch->meas_now[s] = meas[s];
+        }
+    }
+    for (int s = 0; s < N_SERIES; s++) ch->pred_end[s] = pacc[s];
+    if (ch->vmax == 0) ch->vmax = 1;
+    if (ch->vmin == UINT64_MAX || ch->vmin > ch->vmax) ch->vmin = 1;
+    ch->hi = log10((double)ch->vmax);
+    ch->lo = floor(log10((double)ch->vmin));
+    if (ch->hi - ch->lo < 1.0) ch->lo = ch->hi - 1.0;
+}
+
+/* Height of v as a fraction of the axis, 0..1. */
+static double yfrac(const Chart *ch, uint64_t v)
+{
+    if (v == 0) return 0.0;
+    double f = ch->log ? (log10((double)v) - ch->lo) / (ch->hi - ch->lo)
+                       : (double)v / (double)ch->vmax;
+    return f < 0 ? 0 : f > 1 ? 1 : f;
+}
+
+static int32_t glyph(const Canvas *c, int series, bool measured)
+{
+    static const int32_t uni[2][2] = {{0x25CB, 0x25CF}, {0x25B3, 0x25B2}};   /* ○● △▲ */
+    static const int32_t asc[2][2] = {{'c', 'C'}, {'r', 'R'}};
+    return c->ascii ? asc[series][measured] : uni[series][measured];
+}
+
+static int series_style(int s, bool measured)
+{
+    return !measured ? STYLE_DIM : s == S_CACHE ? STYLE_REUSED : STYLE_REDONE;
+}
+
+/* A bar: measured part solid (eighths), then ░ up to the predicted end. */
+static void bar(Canvas *c, int x, int y, int w, double fm, double fp, int style)
+{
+    if (w <= 0) return;
+    int cells = (int)ceil(fm * w - 1e-9);
+    if (fm > 0 && cells < 1) cells = 1;
+    if (cells > 0) canvas_hbar(c, x, y, cells, fm * w / cells, style);
+    int end = (int)lround(fp * w);
+    for (int i = cells; i < end; i++)
+        canvas_put(c, x + i, y, c->ascii ? '.' : 0x2591, STYLE_DIM);
+}
+
+static const char *ratio_text(const Canvas *c, uint64_t n, uint64_t d, char buf[32])
+{
+    if (d == 0) return "\u2013";
+    snprintf(buf, 32, "%.2f%s", (double)n / (double)d, c->ascii ? "x" : "\u00d7");
+    return buf;
+}
+
+/* ---- small: two bars ------------------------------------------------------- */
+
+static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
+{
+    char v[32], rb[32];
+    const bool two_line = in.h >= 5, has = ch->cur >= 0;   /* else: glyph, bar, value on one line */
+    int y = in.y;
+    for (int s = 0; s < N_SERIES; s++) {
+        const int st = series_style(s, true);
+        fmt_short(has ? ch->meas_now[s] : ch->pred_end[s], v);
+        const int vw = canvas_text_width(v);
+        canvas_put(c, in.x, y, glyph(c, s, true), st);
+        if (two_line)
+            canvas_text(c, in.x + 2, y, in.w - vw - 3, st,
+                        s == S_CACHE ? TR(a, "cache", "缓存") : TR(a, "recompute", "重算"));
+        canvas_text(c, in.x + in.w - vw, y, vw, has ? STYLE_NORMAL : STYLE_DIM, v);
+        if (two_line) y++;
+        const int bx = two_line ? in.x : in.x + 2;
+        bar(c, bx, y, two_line ? in.w : in.w - vw - 3, has ? yfrac(ch, ch->meas_now[s]) : 0,
+            yfrac(ch, ch->pred_end[s]), st);
+        y++;
+    }
+    if (y >= in.y + in.h) return;
+    if (!has) {   /* last line: where we are, and the ratio written with the glyphs: ▲/● 2.92× */
+        canvas_textf(c, in.x, y, in.w, STYLE_DIM, TR(a, "%d steps ahead", "共 %d 步"), ch->G);
+        return;
+    }
+    const int x = in.x + canvas_textf(c, in.x, y, in.w, STYLE_NORMAL,
+                                      TR(a, "step %d/%d  ", "第 %d/%d 步 "), ch->cur, ch->G - 1);
+    canvas_put(c, x, y, glyph(c, S_RECOMP, true), series_style(S_RECOMP, true));
+    canvas_put(c, x + 1, y, '/', STYLE_NORMAL);
+    canvas_put(c, x + 2, y, glyph(c, S_CACHE, true), series_style(S_CACHE, true));
+    canvas_textf(c, x + 3, y, in.x + in.w - x - 3, STYLE_NORMAL, " %s",
+                 ratio_text(c, ch->meas_now[S_RECOMP], ch->meas_now[S_CACHE], rb));
+}
+
+/* ---- large: a plot --------------------------------------------------------- */
+
+static int col_of(const Chart *ch, int k, int px, int pw)
+{
+    return ch->G <= 1 ? px : px + (int)((long long)k * (pw - 1) / (ch->G - 1));
+}
+
+static int row_of(const Chart *ch, uint64_t v, int py, int ph)
+{
+    return py + ph - 1 - (int)lround(yfrac(ch, v) * (ph - 1));
+}
+
+static void y_labels(Canvas *c, const Chart *ch, int x, int w, int py, int ph)
+{
+    char buf[32];
+    int used_top = -1;
+    canvas_text(c, x + w - canvas_text_width(fmt_short(ch->vmax, buf)), py, w, STYLE_DIM, buf);
+    if (!ch->log) {
+        canvas_text(c, x + w - 1, py + ph - 1, 1, STYLE_DIM, "0");
+        if (ph >= 5) {
+            fmt_short(ch->vmax / 2, buf);
+            canvas_text(c, x + w - canvas_text_width(buf), row_of(ch, ch->vmax / 2, py, ph), w,
+                        STYLE_DIM, buf);
+        }
+        return;
+    }
+    used_top = py;
+    for (int d = (int)ch->lo; d <= (int)floor(ch->hi); d++) {   /* one label per decade */
+        uint64_t v = 1;
+        for (int i = 0; i < d; i++) v *= 10;
+        int y = row_of(ch, v, py, ph);
+        if (y <= used_top + 1) continue;   /* not right under the top label */
+        fmt_short(v, buf);
+        canvas_text(c, x + w - canvas_text_width(buf), y, w, STYLE_DIM, buf);
+    }
+}
+
+static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
+{
+    char buf[32], b2[32];
+    const int py = in.y + 1, ph = in.h - 3;     /* legend above, axis and labels below */
+    int yw = canvas_text_width(fmt_short(ch->vmax, buf));
+    if (ch->log && canvas_text_width(fmt_short((uint64_t)pow(10, ch->lo), b2)) > yw)
+        yw = canvas_text_width(b2);
+    const int ax = in.x + yw, px = ax + 1, pw = in.x + in.w - px;
+    if (pw < 2 || ph < 2) return;
+
+    /* legend: glyph, name, and the current value when the whole line fits */
+    const char *names[N_SERIES] = {TR(a, "cache", "缓存"), TR(a, "recompute", "重算")};
+    char vals[N_SERIES][32];
+    int need = 0;
+    for (int s = 0; s < N_SERIES; s++) {
+        fmt_short(ch->meas_now[s], vals[s]);
+        need += 2 + canvas_text_width(names[s]) + 1 + canvas_text_width(vals[s]) + 2;
+    }
+    const bool with_vals = ch->cur >= 0 && need - 2 <= in.w;
+    int x = in.x;
+    for (int s = 0; s < N_SERIES; s++) {
+        canvas_put(c, x, in.y, glyph(c, s, true), series_style(s, true));
+        x += 2 + canvas_text(c, x + 2, in.y, in.x + in.w - x - 2, series_style(s, true), names[s]);
+        if (with_vals) x += 1 + canvas_text(c, x + 1, in.y, -1, STYLE_NORMAL, vals[s]);
+        x += 2;
+    }
+    if (x + 12 <= in.x + in.w) {
+        canvas_put(c, x, in.y, glyph(c, S_CACHE, false), STYLE_DIM);
+        canvas_put(c, x + 1, in.y, glyph(c, S_RECOMP, false), STYLE_DIM);
+        canvas_text(c, x + 3, in.y, in.x + in.w - x - 3, STYLE_DIM, TR(a, "predicted", "预测"));
+    }
+
+    y_labels(c, ch, in.x, yw, py, ph);
+    canvas_vline(c, ax, py, ph, STYLE_BORDER);
+    canvas_hline(c, px, py + ph, pw, STYLE_BORDER);
+    canvas_put(c, ax, py + ph, canvas_glyph(c, GLYPH_BL), STYLE_BORDER);
+
+    /* the current step: a dim rule through the plot and a tick on the axis */
+    if (ch->cur >= 0) {
+        int cx = col_of(ch, ch->cur, px, pw);
+        for (int y = py; y < py + ph; y++) canvas_put(c, cx, y, c->ascii ? ':' : 0x250A, STYLE_DIM);
+        canvas_put(c, cx, py + ph, c->ascii ? '+' : 0x2534, STYLE_BORDER);
+    }
+
+    /* points, predicted first so measured ones sit on top; dots join them */
+    uint64_t pacc[N_SERIES] = {0}, macc[N_SERIES] = {0}, meas[N_SERIES];
+    int prev_x[N_SERIES] = {-1, -1}, prev_y[N_SERIES] = {0, 0};
+    for (int k = 0; k < ch->G; k++) {
+        bool have = step_values(a, k, pacc, macc, meas);
+        const int cx = col_of(ch, k, px, pw);
+        uint64_t v[N_SERIES];
+        int ys[N_SERIES];
+        for (int s = 0; s < N_SERIES; s++) {
+            v[s] = have ? meas[s] : pacc[s];
+            ys[s] = row_of(ch, v[s], py, ph);
+        }
+        /* two different values rounded into one cell: lift the larger one
+         * row, so neither series hides the other (equal values do share) */
+        if (ys[S_RECOMP] == ys[S_CACHE] && v[S_RECOMP] > v[S_CACHE] && ys[S_RECOMP] > py) ys[S_RECOMP]--;
+        for (int s = N_SERIES - 1; s >= 0; s--) {
+            const int y = ys[s], st = series_style(s, have);
+            for (int xx = prev_x[s] + 1; prev_x[s] >= 0 && xx < cx; xx++) {
+                int yy = prev_y[s] + (int)lround((double)(y - prev_y[s]) * (xx - prev_x[s]) /
+                                                 (cx - prev_x[s]));
+                canvas_put(c, xx, yy, canvas_glyph(c, GLYPH_DOT), have ? st : STYLE_DIM);
+            }
+            if (have && k == ch->cur && !ch->cur_done)   /* running: where the step will end */
+                canvas_put(c, cx, row_of(ch, pacc[s], py, ph), glyph(c, s, false), STYLE_DIM);
+            canvas_put(c, cx, y, glyph(c, s, have), st);
+            prev_x[s] = cx;
+            prev_y[s] = y;
+        }
+    }
+
+    /* x labels: first step, last step, current step */
+    const int ly = py + ph + 1;
+    snprintf(buf, sizeof buf, "%d", ch->G - 1);
+    canvas_text(c, px, ly, -1, STYLE_DIM, "0");
+    if (ch->cur >= 0) {
+        snprintf(b2, sizeof b2, TR(a, "step %d", "第 %d 步"), ch->cur);
+        const int w = canvas_text_width(b2), left = ch->cur > 0 ? px + 2 : px;
+        int cx = col_of(ch, ch->cur, px, pw) - w / 2, right = px + pw;
+        if (ch->cur < ch->G - 1) {      /* keep the last step's number clear */
+            right -= canvas_text_width(buf) + 1;
+            canvas_text(c, px + pw - canvas_text_width(buf), ly, -1, STYLE_DIM, buf);
+        }
+        if (cx + w > right) cx = right - w;
+        if (cx < left) cx = left;
+        canvas_text(c, cx, ly, right - cx, STYLE_TITLE, b2);
+    } else {
+        canvas_text(c, px + pw - canvas_text_width(buf), ly, -1, STYLE_DIM, buf);
+        const char *t = TR(a, "step", "步");
+        canvas_text(c, px + (pw - canvas_text_width(t)) / 2, ly, -1, STYLE_DIM, t);
+    }
+}
+
+/* ---- train view ------------------------------------------------------------ */
+
+static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
+{
+    const Engine *e = &a->eng[MODE_TRAIN];
+    OpCounts p[3];
+    uint64_t v[3];
+    formulas_step(&e->cfg, MODE_TRAIN, e->L, 0, &p[0]);
+    if (!formulas_total(&e->cfg, MODE_CACHE, 1, e->L, &p[1])) memset(&p[1], 0, sizeof p[1]);
+    if (!formulas_total(&e->cfg, MODE_RECOMPUTE, 1, e->L, &p[2])) memset(&p[2], 0, sizeof p[2]);
+    Chart ch = {.log = log_scale, .vmax = 1, .vmin = UINT64_MAX};
+    for (int i = 0; i < 3; i++) {
+        v[i] = counts_total(&p[i]);
+        if (v[i] > ch.vmax) ch.vmax = v[i];
+        if (v[i] > 0 && v[i] < ch.vmin) ch.vmin = v[i];
+    }
+    ch.hi = log10((double)ch.vmax);
+    ch.lo = floor(log10((double)(ch.vmin == UINT64_MAX ? 1 : ch.vmin))) - 1;
+    const bool two_line = in.h >= 7, started = e->pos > 0;
+    const uint64_t done = counts_total(&e->cum);
+    const char *name[2][3] = {
+        {TR(a, "train", "训练"), TR(a, "+cache", "+缓存"), TR(a, "recomp", "重算")},
+        {TR(a, "train: 1 pass", "训练：1 次前向"), TR(a, "generate with cache", "生成（带缓存）"),
+         TR(a, "generate, recompute", "生成（重算）")}};
+    const int st[3] = {STYLE_NORMAL, STYLE_REUSED, STYLE_REDONE};
+    char buf[32];
+    int lw = 0;
+    for (int i = 0; i < 3; i++)
+        if (canvas_text_width(name[two_line][i]) > lw) lw = canvas_text_width(name[two_line][i]);
+    int y = in.y;
+    for (int i = 0; i < 3; i++) {
+        fmt_short(i == 0 && started ? done : v[i], buf);
+        const int vw = canvas_text_width(buf);
+        const char *nm = name[two_line && canvas_text_width(name[1][i]) < in.w - vw][i];
+        canvas_text(c, in.x, y, two_line ? in.w - vw - 1 : lw, st[i], nm);
+        canvas_text(c, in.x + in.w - vw, y, vw, i == 0 && !started ? STYLE_DIM : STYLE_NORMAL, buf);
+        if (two_line) y++;
+        int bx = two_line ? in.x : in.x + lw + 1, bw = two_line ? in.w : in.w - lw - vw - 2;
+        bar(c, bx, y, bw, yfrac(&ch, i == 0 ? (started ? done : 0) : v[i]), yfrac(&ch, v[i]), st[i]);
+        y++;
+    }
+    char note[256];
+    snprintf(note, sizeof note,
+             TR(a, "1 pass vs %d passes. Training scores every position at once; generation waits "
+                   "for each token, so it needs %d passes, and the cache keeps their cost near "
+                   "training's.",
+                "1 次 vs %d 次前向。训练一次算完所有位置；生成要等每个词元，需要 %d 次前向，"
+                "KV 缓存让总开销接近训练。"), e->L, e->L);
+    char *first = strstr(note, TR(a, ".", "。"));
+    if (in.y + in.h - y < 3 && first) *first = '\0';   /* no room: the first sentence only */
+    if (y < in.y + in.h) canvas_wrap(c, (Rect){in.x, y, in.w, in.y + in.h - y}, STYLE_DIM, note);
+}
+
+/* ---- the panel -------------------------------------------------------------- */
+
 void panel_chart_draw(const App *a, Canvas *c, Rect r)
 {
-    
-    canvas_box(c, r, STYLE_BORDER, TR(a, "Cumulative MACs", "累计乘加"));
+    const Rect old = c->clip;
+    char title[64];
+    snprintf(title, sizeof title, "%s%s", TR(a, "Cumulative MACs", "累计乘加"),
+             a->log_scale ? TR(a, " (log)", " (对数)") : "");
+    if (canvas_text_width(title) > r.w - 6)   /* keep "(log)" visible in a narrow box */
+        snprintf(title, sizeof title, "%s%s", TR(a, "Cum. MACs", "累计"),
+                 a->log_scale ? TR(a, " (log)", " (对数)") : "");
+    canvas_set_clip(c, rect_intersect(r, old));
+    canvas_box(c, r, STYLE_BORDER, title);
+    const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    if (in.w > 0 && in.h > 0) {
+        canvas_set_clip(c, rect_intersect(in, old));
+        if (a->view == VIEW_TRAIN) {
+            draw_train(a, c, in, a->log_scale);
+        } else {
+            Chart ch;
+            chart_scan(a, &ch);
+            if (in.h >= 7 && in.w >= 20) draw_plot(a, c, in, &ch);
+            else draw_bars(a, c, in, &ch);
+        }
+    }
+    c->clip = old;
 }

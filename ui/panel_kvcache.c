@@ -1,9 +1,416 @@
-/* panel_kvcache: placeholder until the panel is written. */
+/* panel_kvcache: the K and V rows of one layer and head, as the store holds
+ * them, and what the cache costs.
+ *
+ * Which rows exist comes from the engine: in cache mode the committed rows
+ * (kept from earlier steps) plus this step's rows once its Q/K/V has run
+ * ("new" until the next step starts); in recompute and train mode only the
+ * rows this step made, because nothing survives a step. Rows that do not
+ * fit are dropped from the top: the newest rows are the interesting ones.
+ */
 #include "ui/panels.h"
 #include "ui/style.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum { ROW_KEPT, ROW_NEW, ROW_REDONE, ROW_GONE, ROW_PASS } RowKind;
+
+typedef struct {
+    const App *a;
+    const Engine *e;
+    Canvas *c;
+    Rect in;          /* inside the border */
+    int layer, off;   /* selected layer; first float of the head's slice */
+    int dh;           /* values per head */
+    int nrows;        /* rows of this layer that exist now */
+    RowKind kind;     /* kind of this step's rows (p0..t-1, or all of them) */
+    int first_new;    /* first row of this step (cache mode) */
+    /* column geometry */
+    int posw, tokw, markw, cells;
+    int numw;         /* columns per value as a number ("+0.42 " 6, "+0.4 " 5); 0 = shades */
+    bool short_marks;
+    float kmax, vmax; /* shade scale: max |value| of the prompt rows */
+} Ctx;
+
+static int digits(int v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static RowKind row_kind(const Ctx *x, int p)
+{
+    if (x->e->mode == MODE_CACHE) return p >= x->first_new ? ROW_NEW : ROW_KEPT;
+    return x->kind;
+}
+
+/* Row marks, long or short (when the values need the room). */
+static const char *mark_text(const Ctx *x, RowKind k)
+{
+    const bool ascii = x->c->ascii;
+    switch (k) {
+    case ROW_NEW: return x->short_marks ? "+" : TR(x->a, "new", "新");
+    case ROW_REDONE: return x->short_marks ? (ascii ? "r" : "\u21bb") : TR(x->a, "redo", "重算");
+    case ROW_GONE: return x->short_marks ? (ascii ? "x" : "\u2717") : TR(x->a, "discarded", "已丢弃");
+    default: return "";
+    }
+}
+
+static int row_style(RowKind k)
+{
+    switch (k) {
+    case ROW_NEW: return STYLE_NEW;
+    case ROW_REDONE: return STYLE_REDONE;
+    case ROW_GONE: return STYLE_DIM;
+    default: return STYLE_NORMAL;
+    }
+}
+
+/* Which rows of the selected layer exist now, and what kind they are. */
+static void find_rows(Ctx *x)
+{
+    const Engine *e = x->e;
+    const bool made = e->pos > 0 && engine_op_done(e, OP_QKV, x->layer);
+    switch (e->mode) {
+    case MODE_CACHE:
+        x->nrows = made ? e->t : e->cache.len;
+        x->first_new = made ? e->p0 : x->nrows;
+        x->kind = ROW_NEW;
+        break;
+    case MODE_RECOMPUTE:
+        x->nrows = made ? e->t : 0;
+        x->first_new = 0;
+        x->kind = engine_at_step_end(e) ? ROW_GONE : ROW_REDONE;
+        break;
+    default:
+        x->nrows = made ? e->t : 0;
+        x->first_new = 0;
+        x->kind = ROW_PASS;
+        break;
+    }
+    if (x->nrows > e->cache.capacity) x->nrows = e->cache.capacity;
+}
+
+static const float *krow(const Ctx *x, int p) { return kvcache_k(&x->e->cache, x->layer, p) + x->off; }
+static const float *vrow(const Ctx *x, int p) { return kvcache_v(&x->e->cache, x->layer, p) + x->off; }
+
+/* Column widths for rows from..nrows-1: numbers when they fit, else one
+ * shade per value; marks get short, then go, before values are cut. */
+static void plan_columns(Ctx *x, int from)
+{
+    char tok[8];
+    x->posw = digits(x->nrows > 0 ? x->nrows - 1 : 0);
+    x->tokw = 1;
+    x->kmax = x->vmax = 0.0f;
+    for (int p = from; p < x->nrows; p++) {
+        int w = p < x->e->n_tokens ? canvas_text_width(fmt_token(x->a, x->e->tokens[p], tok)) : 1;
+        if (w > x->tokw) x->tokw = w;
+    }
+    /* Shade scale from the prompt rows only: they are the same in every
+     * step and mode, so a kept row never changes its look when a new row
+     * arrives. Later rows beyond it clip to the end shades. */
+    for (int p = 0; p < x->nrows && p < x->e->L; p++)
+        for (int j = 0; j < x->dh; j++) {
+            float k = fabsf(krow(x, p)[j]), v = fabsf(vrow(x, p)[j]);
+            if (k > x->kmax) x->kmax = k;
+            if (v > x->vmax) x->vmax = v;
+        }
+    for (int level = 0; level < 3; level++) {
+        x->short_marks = level >= 1;
+        x->markw = 0;
+        if (level < 2)
+            for (int p = from; p < x->nrows; p++) {
+                int mw = canvas_text_width(mark_text(x, row_kind(x, p)));
+                if (mw > x->markw) x->markw = mw;
+            }
+        int fixed = x->posw + 1 + x->tokw + 1 + 2 + (x->markw ? x->markw + 1 : 0);
+        x->numw = fixed + 2 * (x->dh * 6 - 1) <= x->in.w ? 6 : fixed + 2 * (x->dh * 5 - 1) <= x->in.w ? 5 : 0;
+        x->cells = x->numw ? x->dh : (x->in.w - fixed) / 2;
+        if (x->cells > x->dh) x->cells = x->dh;
+        if (x->cells < 0) x->cells = 0;
+        if (x->cells == x->dh || x->markw == 0) return;
+    }
+}
+
+static int block_w(const Ctx *x)
+{
+    return x->numw ? x->dh * x->numw - 1 : x->cells;
+}
+
+/* One K or V block of row p from column cx. */
+static void draw_block(const Ctx *x, int cx, int y, const float *v, float vmax, RowKind k)
+{
+    const int over = !x->numw && x->cells < x->dh;   /* last cell becomes '…' */
+    for (int j = 0; j < x->cells; j++) {
+        int st = k == ROW_KEPT || k == ROW_PASS ? (v[j] < 0 ? STYLE_NEGATIVE : STYLE_POSITIVE)
+                                                : row_style(k);
+        if (x->numw) {
+            const double a = fabs(v[j]);
+            const int w = x->numw - 1;
+            if (w == 5)
+                canvas_textf(x->c, cx + j * 6, y, 5, st, a >= 99.95 ? "%+5.0f" : a >= 9.995 ? "%+5.1f" : "%+5.2f", (double)v[j]);
+            else
+                canvas_textf(x->c, cx + j * 5, y, 4, st, a >= 9.95 ? "%+4.0f" : "%+4.1f", (double)v[j]);
+        } else if (over && j == x->cells - 1) {
+            canvas_put(x->c, cx + j, y, canvas_glyph(x->c, GLYPH_ELLIPSIS), STYLE_DIM);
+        } else {
+            /* signed: -max → lightest visible shade, 0 → middle, +max → full */
+            double s = vmax > 0 ? (v[j] + vmax) / (2.0 * vmax) : 0.5;
+            canvas_shade(x->c, cx + j, y, s > 0.001 ? (s < 1 ? s : 1) : 0.001, st);
+        }
+    }
+}
+
+static void draw_row(const Ctx *x, int p, int y)
+{
+    char tok[8];
+    RowKind k = row_kind(x, p);
+    int st = row_style(k), cx = x->in.x;
+    canvas_textf(x->c, cx, y, x->posw, k == ROW_KEPT || k == ROW_PASS ? STYLE_DIM : st, "%*d",
+                 x->posw, p);
+    cx += x->posw + 1;
+    canvas_text(x->c, cx, y, x->tokw, st,
+                p < x->e->n_tokens ? fmt_token(x->a, x->e->tokens[p], tok) : "?");
+    cx += x->tokw + 1;
+    draw_block(x, cx, y, krow(x, p), x->kmax, k);
+    cx += block_w(x) + 2;
+    draw_block(x, cx, y, vrow(x, p), x->vmax, k);
+    cx += block_w(x) + 1;
+    if (x->markw) canvas_text(x->c, cx, y, x->markw, st, mark_text(x, k));
+}
+
+/* Draw the first candidate that fits in the inner width. */
+static void text_fit(const Ctx *x, int y, int style, const char *const *cands, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (cands[i][0] && (canvas_text_width(cands[i]) <= x->in.w || i == n - 1)) {
+            canvas_text(x->c, x->in.x, y, x->in.w, style, cands[i]);
+            return;
+        }
+}
+
+static void draw_summary(const Ctx *x, int y, bool with_fill)
+{
+    const App *a = x->a;
+    const Engine *e = x->e;
+    char b[7][160], num[32];
+    if (e->mode == MODE_RECOMPUTE) {
+        const char *c[] = {TR(a, "kept between steps: 0 B", "步间保留：0 B"), TR(a, "kept: 0 B", "保留：0 B")};
+        text_fit(x, y, STYLE_RECOMPUTE_MODE, c, 2);
+        return;
+    }
+    if (e->mode == MODE_TRAIN) {
+        const char *c[] = {TR(a, "training keeps no cache: all K/V in one pass", "训练不保留缓存：一次前向算出全部 K/V"),
+                           TR(a, "training keeps no cache", "训练不保留缓存"), TR(a, "no cache", "无缓存")};
+        text_fit(x, y, STYLE_TITLE, c, 3);
+        return;
+    }
+    const KvCache *kc = &e->cache;
+    const char *sym = kc->kv_dim == e->cfg.d_model ? "2·Lyr·t·d·4" : "2·Lyr·t·kv·4";
+    char f[48], fill[24];
+    fmt_count(engine_kv_bytes(e), num);
+    snprintf(f, sizeof f, "2·%d·%d·%d·4", kc->n_layers, kc->len, kc->kv_dim);
+    fill[0] = '\0';
+    if (with_fill) snprintf(fill, sizeof fill, " %d/%d", kc->len, kc->capacity);
+    snprintf(b[0], sizeof b[0], "%s %s = %s = %s B%s", TR(a, "size", "大小"), sym, f, num, fill);
+    snprintf(b[1], sizeof b[1], "%s B = %s%s", num, f, fill);
+    snprintf(b[2], sizeof b[2], "%s B=%s%s", num, f, fill);
+    snprintf(b[3], sizeof b[3], "%s B = %s", num, f);
+    snprintf(b[4], sizeof b[4], "%s B=%s", num, f);
+    snprintf(b[5], sizeof b[5], "%s B%s", num, fill);
+    snprintf(b[6], sizeof b[6], "%s B", num);
+    const char *c[] = {b[0], b[1], b[2], b[3], b[4], b[5], b[6]};
+    text_fit(x, y, STYLE_NORMAL, c, 7);
+}
+
+/* "fill ▕███   ▏ 18/64": committed rows against the maximum context. */
+static void draw_fill(const Ctx *x, int y)
+{
+    const KvCache *kc = &x->e->cache;
+    char cnt[32];
+    const char *label = TR(x->a, "fill ", "占用 ");
+    snprintf(cnt, sizeof cnt, " %d/%d", kc->len, kc->capacity);
+    int lw = canvas_text_width(label), cw = canvas_text_width(cnt);
+    int bw = x->in.w - lw - cw - 2;
+    if (bw < 3) {   /* no room for a bar: the count alone */
+        canvas_text(x->c, x->in.x, y, x->in.w, STYLE_NORMAL, cnt + 1);
+        return;
+    }
+    if (bw > 40) bw = 40;
+    int cx = x->in.x + canvas_text(x->c, x->in.x, y, lw, STYLE_DIM, label);
+    canvas_text(x->c, cx, y, 1, STYLE_BORDER, x->c->ascii ? "[" : "\u2595");
+    canvas_hbar(x->c, cx + 1, y, bw, kc->capacity ? (double)kc->len / kc->capacity : 0, STYLE_CACHE_MODE);
+    canvas_text(x->c, cx + 1 + bw, y, 1, STYLE_BORDER, x->c->ascii ? "]" : "\u258f");
+    canvas_text(x->c, cx + 2 + bw, y, cw, STYLE_NORMAL, cnt);
+}
+
+/* One sentence on what the rows are at this moment, long and short. */
+static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
+{
+    const App *a = x->a;
+    const Engine *e = x->e;
+    const int L = x->layer, t = e->pos ? e->t : e->L;
+    sh[0] = '\0';
+    if (e->mode == MODE_RECOMPUTE) {
+        if (x->nrows == 0) {
+            snprintf(lg, n, TR(a, "nothing kept: Q/K/V of layer %d will recompute all %d rows",
+                               "什么都不保留：第 %d 层的 Q/K/V 会重算全部 %d 行"), L, t);
+        } else if (x->kind == ROW_GONE) {
+            snprintf(lg, n, TR(a, "step over: all %d rows discarded", "本步结束：%d 行全部丢弃"), t);
+            snprintf(sh, n, TR(a, "%d rows discarded", "%d 行全部丢弃"), t);
+        } else {
+            snprintf(lg, n, TR(a, "all %d rows recomputed this step", "本步重算了全部 %d 行"), t);
+            snprintf(sh, n, TR(a, "%d rows recomputed", "重算了 %d 行"), t);
+        }
+    } else if (e->mode == MODE_TRAIN) {
+        snprintf(lg, n, "%s", TR(a, "all K/V in one pass", "一次前向算出全部 K/V"));
+    } else if (e->pos == 0) {
+        snprintf(lg, n, TR(a, "empty: prefill will write %d row%s in every layer",
+                           "空：预填充会一次为每层写入 %d 行%s"), e->L, TR(a, e->L == 1 ? "" : "s", ""));
+    } else if (x->first_new < x->nrows) {
+        if (engine_op_done(e, OP_APPEND, -1)) {
+            snprintf(lg, n, "%s", TR(a, "new = appended this step, reused later", "新 = 本步追加，之后各步复用"));
+            snprintf(sh, n, "%s", TR(a, "new = appended this step", "新 = 本步追加"));
+        } else {
+            snprintf(lg, n, "%s", TR(a, "new = written by Q/K/V, kept at cache append",
+                                     "新 = Q/K/V 刚写入，缓存追加时保留"));
+            snprintf(sh, n, "%s", TR(a, "new = not kept yet", "新 = 尚未保留"));
+        }
+    } else if (e->step == 0) {
+        snprintf(lg, n, TR(a, "prefill: Q/K/V of layer %d will write %d row%s",
+                           "预填充：第 %d 层的 Q/K/V 会写入 %d 行%s"), L, e->t, TR(a, e->t == 1 ? "" : "s", ""));
+    } else {
+        snprintf(lg, n, TR(a, "reused as is; Q/K/V adds pos %d", "原样复用；Q/K/V 将新增第 %d 位"), e->t - 1);
+        snprintf(sh, n, TR(a, "Q/K/V will add pos %d", "Q/K/V 将新增第 %d 位"), e->t - 1);
+    }
+}
+
+/* Header over the rows: column labels, and how many rows are hidden. */
+static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
+{
+    char note[3][48];
+    int kx = x->in.x + x->posw + 1 + x->tokw + 1, vx = kx + block_w(x) + 2;
+    canvas_text(x->c, x->in.x, y, x->posw + 1 + x->tokw, STYLE_DIM, x->posw + 1 + x->tokw >= 4 ? TR(x->a, "pos", "位置") : "#");
+    if (block_w(x) >= 1) {
+        char lab[32];
+        const bool wide = block_w(x) >= 12;
+        snprintf(lab, sizeof lab, wide ? "K (d_h = %d)" : "K", x->dh);
+        canvas_text(x->c, kx, y, block_w(x), STYLE_TITLE, lab);
+        snprintf(lab, sizeof lab, wide ? "V (d_h = %d)" : "V", x->dh);
+        canvas_text(x->c, vx, y, block_w(x), STYLE_TITLE, lab);
+    }
+    *note_done = hidden == 0;
+    if (hidden == 0) return;
+    snprintf(note[0], sizeof note[0], TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), hidden);
+    snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d more", "\u2026 还有 %d 行"), hidden);
+    snprintf(note[2], sizeof note[2], "\u2191%d", hidden);
+    int used = vx + 2 - x->in.x;   /* keep clear of the V label */
+    for (int i = 0; i < 3; i++) {
+        int w = canvas_text_width(note[i]);
+        if (used + w <= x->in.w) {
+            canvas_text(x->c, x->in.x + x->in.w - w, y, w, STYLE_DIM, note[i]);
+            *note_done = true;
+            return;
+        }
+    }
+}
+
+static void draw_inside(Ctx *x)
+{
+    char status[160], status_sh[96];
+    const int h = x->in.h;
+    const bool cache = x->e->mode == MODE_CACHE;
+    find_rows(x);
+    status_text(x, status, status_sh, sizeof status_sh);
+
+    /* bottom lines, by priority: summary, fill bar (cache), status; the
+     * optional ones only when at least a few rows still fit above them */
+    const int want_rows = x->nrows ? 1 + (x->nrows < 4 ? x->nrows : 4) : 2;
+    int bottom = 1;
+    bool fill = false, stat = false;
+    if (cache && h - bottom - 1 >= want_rows) { fill = true; bottom++; }
+    if (x->nrows && h - bottom - 1 >= want_rows) { stat = true; bottom++; }
+    int y = x->in.y + h - 1;
+    draw_summary(x, y--, !fill);
+    if (fill) draw_fill(x, y--);
+    if (stat) {
+        const char *c[] = {status, status_sh};
+        text_fit(x, y--, x->kind == ROW_GONE ? STYLE_DIM : STYLE_NORMAL, c, status_sh[0] ? 2 : 1);
+    }
+
+    int area = h - bottom;
+    if (area <= 0) return;
+    if (x->nrows == 0) {
+        Rect m = {x->in.x, x->in.y, x->in.w, area};
+        canvas_wrap(x->c, m, STYLE_DIM, status);
+        return;
+    }
+    int shown = area - 1 < x->nrows ? area - 1 : x->nrows;
+    plan_columns(x, x->nrows - (shown > 0 ? shown : 0));
+    bool note_done;
+    draw_header(x, x->in.y, x->nrows - shown, &note_done);
+    int top = x->in.y + 1;
+    if (!note_done && shown > 0) {   /* the note needs a line of its own */
+        shown--;
+        plan_columns(x, x->nrows - shown);
+        char note[48];
+        snprintf(note, sizeof note, TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), x->nrows - shown);
+        canvas_text(x->c, x->in.x, top++, x->in.w, STYLE_DIM, note);
+    }
+    for (int i = 0; i < shown; i++) draw_row(x, x->nrows - shown + i, top + i);
+    /* a spare line under the rows: say how to read the shades */
+    if (!x->numw && x->cells > 0 && top + shown < x->in.y + area) {
+        char leg[2][96];
+        const char *lo = x->c->ascii ? "." : "\u2591", *mid = x->c->ascii ? ":" : "\u2592",
+                   *hi = x->c->ascii ? "#" : "\u2593";
+        snprintf(leg[1], sizeof leg[1], TR(x->a, "%s -  %s 0  %s +", "%s 负  %s 0  %s 正"), lo, mid, hi);
+        snprintf(leg[0], sizeof leg[0], TR(x->a, "%s   (K ±%.2g, V ±%.2g)", "%s （K ±%.2g，V ±%.2g）"), leg[1],
+                 (double)x->kmax, (double)x->vmax);
+        const char *c[] = {leg[0], leg[1]};
+        text_fit(x, x->in.y + area - 1, STYLE_DIM, c, 2);
+    }
+}
+
 void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
-    (void)e;
-    canvas_box(c, r, STYLE_BORDER, TR(a, "KV cache", "KV 缓存"));
+    char title[96];
+    const int Lyr = e->cfg.n_layers, H = e->cfg.n_heads;
+    const int layer = a->layer >= 0 && a->layer < Lyr ? a->layer : 0;
+    const int head = a->head >= 0 && a->head < H ? a->head : 0;
+    Rect old = canvas_set_clip(c, rect_intersect(c->clip, r));
+
+    /* compare view: two of these sit side by side, so name the mode in the
+     * title, or on the bottom border (as the mask panel does) when narrow */
+    const bool cmp = a->view == VIEW_COMPARE;
+    const char *mode = e->mode == MODE_RECOMPUTE ? TR(a, "recompute", "重算") : TR(a, "cache", "缓存");
+    snprintf(title, sizeof title, "%s L%d H%d%s%s", TR(a, "KV cache", "KV 缓存"), layer, head,
+             cmp ? " \u00b7 " : "", cmp ? mode : "");
+    /* decide with the longer mode name, so both sides of the view agree */
+    const char *longest = TR(a, "recompute", "重算");
+    const bool bottom = cmp && canvas_text_width(title) - canvas_text_width(mode) + canvas_text_width(longest) > r.w - 6;
+    if (bottom) snprintf(title, sizeof title, "%s L%d H%d", TR(a, "KV cache", "KV 缓存"), layer, head);
+    canvas_box(c, r, STYLE_BORDER, title);
+    if (bottom && r.h >= 2 && canvas_text_width(mode) + 6 <= r.w) {
+        int y = r.y + r.h - 1;
+        canvas_put(c, r.x + 2, y, ' ', STYLE_BORDER);
+        int w = canvas_text(c, r.x + 3, y, -1, e->mode == MODE_RECOMPUTE ? STYLE_RECOMPUTE_MODE : STYLE_CACHE_MODE, mode);
+        canvas_put(c, r.x + 3 + w, y, ' ', STYLE_BORDER);
+    }
+
+    Ctx x = {0};
+    x.a = a;
+    x.e = e;
+    x.c = c;
+    x.in = (Rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    x.layer = layer;
+    x.dh = config_head_dim(&e->cfg);
+    const int group = e->cfg.n_kv_heads > 0 ? H / e->cfg.n_kv_heads : 1;
+    x.off = head / (group > 0 ? group : 1) * x.dh;   /* query head → its K/V head (GQA) */
+    if (x.in.w > 0 && x.in.h > 0) draw_inside(&x);
+    canvas_set_clip(c, old);
 }

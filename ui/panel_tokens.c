@@ -1,9 +1,146 @@
-/* panel_tokens: placeholder until the panel is written. */
+/* panel_tokens: the sequence on one line, and where the run is.
+ *
+ * Left: prompt tokens, '│', generated tokens (then a dim '·' for each token
+ * still to come), with the query rows of this step (p0..t-1) in reverse
+ * video: all of them in prefill and recompute, one in decode. That contrast
+ * is the point of the panel. Right: phase, mode badge, "pos t-1".
+ * A sequence wider than the box scrolls to keep the query rows in view.
+ */
 #include "ui/panels.h"
 #include "ui/style.h"
 
+#include <stdio.h>
+#include <string.h>
+
+/* Phase words, e.g. "DECODE step 3" / "解码 第3步". */
+static void phase_text(const App *a, const Engine *e, char *buf, size_t n)
+{
+    switch (engine_phase(e)) {
+    case PHASE_PREFILL: snprintf(buf, n, "%s", TR(a, "PREFILL", "预填充")); break;
+    case PHASE_DECODE: snprintf(buf, n, TR(a, "DECODE step %d", "解码 第%d步"), e->step); break;
+    case PHASE_RECOMPUTE: snprintf(buf, n, TR(a, "RECOMPUTE step %d", "重算 第%d步"), e->step); break;
+    case PHASE_TRAIN: snprintf(buf, n, "%s", TR(a, "TRAIN", "训练")); break;
+    default: snprintf(buf, n, "%s", TR(a, "READY", "就绪")); break;
+    }
+}
+
+static const char *mode_text(const App *a, RunMode m)
+{
+    switch (m) {
+    case MODE_CACHE: return TR(a, "cache", "缓存");
+    case MODE_RECOMPUTE: return TR(a, "recompute", "重算");
+    default: return TR(a, "train", "训练");
+    }
+}
+
+/* Right-hand status; returns its width (0 when nothing fits). */
+static int draw_status(const App *a, const Engine *e, Canvas *c, Rect in)
+{
+    char phase[48], mode[32], pos[32];
+    phase_text(a, e, phase, sizeof phase);
+    snprintf(mode, sizeof mode, " %s ", mode_text(a, e->mode));
+    pos[0] = '\0';
+    if (e->pos > 0) snprintf(pos, sizeof pos, TR(a, "pos %d", "位置 %d"), e->t - 1);
+    const int pw = canvas_text_width(phase), mw = canvas_text_width(mode);
+    const int sw = pos[0] ? canvas_text_width(pos) + 1 : 0;
+    /* keep at least a few columns of tokens; drop the badge, then pos */
+    int w = pw + 1 + mw + sw;
+    bool badge = true, showpos = pos[0] != '\0';
+    if (w > in.w - 8) { badge = false; w = pw + sw; }
+    if (w > in.w - 8) { showpos = false; w = pw; }
+    if (w > in.w) return 0;
+    int x = in.x + in.w - w;
+    x += canvas_text(c, x, in.y, pw, STYLE_TITLE, phase);
+    if (badge) {
+        x++;
+        x += canvas_text(c, x, in.y, mw, e->mode == MODE_RECOMPUTE ? STYLE_RECOMPUTE_MODE
+                                         : e->mode == MODE_CACHE ? STYLE_CACHE_MODE : STYLE_HILITE, mode);
+    }
+    if (showpos) canvas_text(c, x + 1, in.y, sw - 1, STYLE_NORMAL, pos);
+    return w;
+}
+
+typedef struct {
+    char text[8];
+    int w, style;
+} Item;
+
+/* Position p of the line: a token, or a dim placeholder for one to come. */
+static void item_at(const App *a, const Engine *e, const Canvas *c, int p, Item *t)
+{
+    const bool q = e->pos > 0 && p >= e->p0 && p < e->t;   /* a query row of this step */
+    if (p < e->n_tokens) {
+        fmt_token(a, e->tokens[p], t->text);
+        t->style = q ? STYLE_HILITE : p >= e->L ? STYLE_NEW : STYLE_NORMAL;
+    } else {
+        snprintf(t->text, sizeof t->text, "%s", c->ascii ? "." : "\u00b7");
+        t->style = STYLE_DIM;
+    }
+    t->w = canvas_text_width(t->text);
+}
+
+/* 1 when the prompt|generated bar sits left of position p. */
+static int bar_before(const Engine *e, int p)
+{
+    return e->mode != MODE_TRAIN && p >= e->L ? 1 : 0;
+}
+
 void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
-    (void)e;
+    Rect old = canvas_set_clip(c, rect_intersect(c->clip, r));
     canvas_box(c, r, STYLE_BORDER, TR(a, "Tokens", "词元"));
+    Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    if (in.w <= 0 || in.h <= 0) {
+        canvas_set_clip(c, old);
+        return;
+    }
+    in.y += (in.h - 1) / 2;   /* one line, centred if the box is taller */
+    in.h = 1;
+    const int sw = draw_status(a, e, c, in);
+    const int tw = in.w - (sw ? sw + 2 : 0);
+    const int total = e->mode == MODE_TRAIN ? e->L : e->L + e->n_steps;
+    if (tw <= 0 || total <= 0) {
+        canvas_set_clip(c, old);
+        return;
+    }
+    /* focus: the last query row, or the token this step just picked */
+    int focus = e->pos > 0 ? e->t - 1 : 0;
+    if (e->mode != MODE_TRAIN && e->picked >= 0 && e->n_tokens - 1 > focus) focus = e->n_tokens - 1;
+    if (focus >= total) focus = total - 1;
+    Item t;
+    int W = 0, fcol = 0, fw = 1;
+    for (int p = 0; p < total; p++) {
+        item_at(a, e, c, p, &t);
+        if (p == focus) {
+            fcol = W + bar_before(e, p);
+            fw = t.w;
+        }
+        W += t.w;
+    }
+    W += bar_before(e, total - 1);
+    int start = 0;
+    if (W > tw) {
+        /* keep the focus visible with a little of what follows it */
+        int margin = tw / 4 < 8 ? tw / 4 : 8;
+        int end = fcol + fw + margin;
+        if (end > W) end = W;
+        start = end - tw;
+        if (start < 0) start = 0;
+        if (start > fcol) start = fcol;
+    }
+    int col = 0;
+    for (int p = 0; p < total && col < start + tw; p++) {
+        if (p == e->L && bar_before(e, p)) {   /* prompt | generated */
+            if (col >= start) canvas_put(c, in.x + col - start, in.y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
+            col++;
+        }
+        item_at(a, e, c, p, &t);
+        if (col >= start && col + t.w <= start + tw)
+            canvas_text(c, in.x + col - start, in.y, t.w, t.style, t.text);
+        col += t.w;
+    }
+    const int32_t ell = canvas_glyph(c, GLYPH_ELLIPSIS);
+    if (start > 0) canvas_put(c, in.x, in.y, ell, STYLE_DIM);
+    if (start + tw < W) canvas_put(c, in.x + tw - 1, in.y, ell, STYLE_DIM);
+    canvas_set_clip(c, old);
 }

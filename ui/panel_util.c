@@ -28,7 +28,8 @@ const char *fmt_short(uint64_t v, char buf[32])
     }
     double x = (double)v;
     int u = -1;
-    while (x >= 1000.0 && u < 5) {
+    /* 999.5k would print as "1000k": round up into the next unit instead */
+    while (x >= 999.5 && u < 5) {
         x /= 1000.0;
         u++;
     }

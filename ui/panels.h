@@ -33,6 +33,11 @@ void panel_chart_draw(const App *a, Canvas *c, Rect r);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 
+/* The lesson pane: narration, question, feedback (lesson mode only). */
+void panel_lesson_draw(const App *a, Canvas *c, Rect r);
+/* Lines the narration needs at inner width w. */
+int panel_lesson_text_lines(const App *a, int w);
+
 /* Shared helpers for panels (ui/panel_util.c). */
 /* 1234567 -> "1,234,567" */
 const char *fmt_count(uint64_t v, char buf[32]);

@@ -39,6 +39,16 @@ static void phase_text(const App *a, const Engine *e, char *buf, size_t len)
         snprintf(buf, len, TR(a, "%s step %d (of 0-%d)", "%s 第 %d 步（共 0-%d）"), w, e->step, e->n_steps - 1);
 }
 
+/* Operation names as the header shows them, in the UI's language. */
+static const char *op_word(const App *a, OpKind k)
+{
+    static const char *const zh[OP_KIND_COUNT] = {
+        "嵌入", "层归一化1", "Q/K/V", "QK\u1d40", "掩码", "softmax", "\u00b7V",
+        "输出投影", "层归一化2", "前馈网络", "最终层归一化", "logits", "选词元", "追加到缓存", "损失",
+    };
+    return a->opt.lang_zh && k >= 0 && k < OP_KIND_COUNT ? zh[k] : engine_op_name(k);
+}
+
 static void draw_header(const App *a, Canvas *c, Rect r)
 {
     const Engine *e = app_engine(a);
@@ -55,10 +65,10 @@ static void draw_header(const App *a, Canvas *c, Rect r)
         long idx = (e->pos - 1) % e->ops_per_step + 1;
         if (cur.layer >= 0)
             snprintf(op, sizeof op, TR(a, "  op %ld/%d: %s, layer %d", "  运算 %ld/%d：%s，第 %d 层"), idx,
-                     e->ops_per_step, engine_op_name(cur.kind), cur.layer);
+                     e->ops_per_step, op_word(a, cur.kind), cur.layer);
         else
             snprintf(op, sizeof op, TR(a, "  op %ld/%d: %s", "  运算 %ld/%d：%s"), idx, e->ops_per_step,
-                     engine_op_name(cur.kind));
+                     op_word(a, cur.kind));
         x += canvas_text(c, x, r.y, -1, STYLE_NORMAL, op);
     }
     char right[96];
@@ -88,6 +98,14 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
         else canvas_text(c, x, r.y, -1, STYLE_DIM, hint);
         return;
     }
+    if (a->answering) {
+        int x = r.x + canvas_text(c, r.x, r.y, -1, STYLE_TITLE, TR(a, " Answer: ", " 答案："));
+        x += canvas_text(c, x, r.y, 24, STYLE_HILITE, a->answer);
+        canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);
+        if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
+        else canvas_text(c, x, r.y, -1, STYLE_DIM, TR(a, "  Enter check \u00b7 Esc cancel", "  回车提交 \u00b7 Esc 取消"));
+        return;
+    }
     if (a->message[0]) {
         canvas_text(c, r.x + 1, r.y, r.w - 1, a->message_is_error ? STYLE_ERROR : STYLE_TITLE, a->message);
         return;
@@ -96,7 +114,7 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
     const KeyBinding *kb = keys_table(&n);
     for (int i = 0; i < n; i++) {
         const char *item = a->opt.lang_zh ? kb[i].footer_zh : kb[i].footer_en;
-        if (!item) continue;
+        if (!item || (kb[i].lesson && !a->lesson)) continue;
         int w = canvas_text_width(item);
         if (x + w > r.x + r.w) break;
         /* keys in STYLE_KEY, the word after the last space in normal text */
@@ -109,13 +127,17 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
 
 static void draw_help(const App *a, Canvas *c)
 {
-    int n;
-    const KeyBinding *kb = keys_table(&n);
+    int all, n = 0;
+    const KeyBinding *table = keys_table(&all);
+    const KeyBinding *kb[64];
+    for (int i = 0; i < all && n < 64; i++)
+        if (!table[i].lesson || a->lesson) kb[n++] = &table[i];
     /* one column when it fits, two otherwise */
-    const int cols = c->h - 4 >= n + 6 ? 1 : 2;
+    const int cols = c->h - 4 >= n + 9 ? 1 : 2;
     const int rows = (n + cols - 1) / cols;
-    const int colw = 46;
-    const int w = cols * colw + 3, h = rows + 8;
+    int colw = (c->w - 4) / cols;
+    if (colw > 46) colw = 46;
+    const int w = cols * colw + 3, h = rows + 9;
     Rect box = {(c->w - w) / 2, (c->h - h) / 2, w, h};
     if (box.x < 0) box.x = 0;
     if (box.y < 0) box.y = 0;
@@ -123,8 +145,8 @@ static void draw_help(const App *a, Canvas *c)
     canvas_box(c, box, STYLE_BORDER, TR(a, "Keys (any key closes)", "按键（任意键关闭）"));
     for (int i = 0; i < n; i++) {
         int x = box.x + 2 + (i / rows) * colw, y = box.y + 1 + i % rows;
-        canvas_text(c, x, y, 9, STYLE_KEY, kb[i].label);
-        canvas_text(c, x + 9, y, colw - 10, STYLE_NORMAL, a->opt.lang_zh ? kb[i].help_zh : kb[i].help_en);
+        canvas_text(c, x, y, 9, STYLE_KEY, kb[i]->label);
+        canvas_text(c, x + 9, y, colw - 10, STYLE_NORMAL, a->opt.lang_zh ? kb[i]->help_zh : kb[i]->help_en);
     }
     /* legend of the cell glyphs the panels use */
     int y = box.y + rows + 2;
@@ -137,9 +159,12 @@ static void draw_help(const App *a, Canvas *c)
                    "复用 = 从 KV 缓存读取   重做 = 重新计算，结果相同"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
                 TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"));
+    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
+                TR(a, "modes (m): KV cache \u2192 recompute \u2192 compare both \u2192 train (teacher forcing)",
+                   "模式（m）：KV 缓存 \u2192 重算 \u2192 两者对比 \u2192 训练（教师强制）"));
     canvas_text(c, box.x + 2, y, w - 4, STYLE_DIM,
-                TR(a, "Options: --prompt --gen --d-model --heads --layers --lang zh (see kvsim --help)",
-                   "选项：--prompt --gen --d-model --heads --layers --lang en（见 kvsim --help）"));
+                TR(a, "Options: --prompt --gen --d-model --heads --layers --lang zh (kvsim --help)",
+                   "选项：--prompt --gen --d-model --heads --layers --lang en（kvsim --help）"));
 }
 
 static void draw_too_small(const App *a, Canvas *c)
@@ -167,14 +192,51 @@ static void draw_too_small(const App *a, Canvas *c)
 }
 
 /* Panels draw only inside their rect: the clip makes sure of it. */
-#define PANEL(call, r) do { canvas_set_clip(c, (r)); call; canvas_reset_clip(c); } while (0)
+#define PANEL(call, r)                                                                  \
+    do {                                                                                \
+        if ((r).w > 0 && (r).h > 0) {                                                   \
+            canvas_set_clip(c, (r));                                                    \
+            call;                                                                       \
+            canvas_reset_clip(c);                                                       \
+        }                                                                               \
+    } while (0)
+
+/* The panel a lesson slide points at: its frame in the highlight style. */
+static void highlight_frame(Canvas *c, Rect r)
+{
+    if (r.w < 2 || r.h < 2) return;
+    for (int x = r.x; x < r.x + r.w; x++) {
+        const CanvasCell *top = canvas_at(c, x, r.y), *bot = canvas_at(c, x, r.y + r.h - 1);
+        if (top && top->style == STYLE_BORDER) canvas_put(c, x, r.y, top->cp, STYLE_HILITE);
+        if (bot && bot->style == STYLE_BORDER) canvas_put(c, x, r.y + r.h - 1, bot->cp, STYLE_HILITE);
+    }
+    for (int y = r.y + 1; y < r.y + r.h - 1; y++) {
+        const CanvasCell *lft = canvas_at(c, r.x, y), *rgt = canvas_at(c, r.x + r.w - 1, y);
+        if (lft) canvas_put(c, r.x, y, lft->cp, STYLE_HILITE);
+        if (rgt) canvas_put(c, r.x + r.w - 1, y, rgt->cp, STYLE_HILITE);
+    }
+}
+
+static Rect pointed_rect(const App *a, const Layout *lo)
+{
+    switch (a->slide_state.point) {
+    case POINT_TOKENS: return lo->tokens;
+    case POINT_MASK: return lo->mask;
+    case POINT_ATTENTION: return lo->attention;
+    case POINT_KVCACHE: return lo->kvcache;
+    case POINT_OPS: return lo->ops;
+    case POINT_CHART: return lo->chart;
+    case POINT_PIPELINE: return lo->pipeline;
+    default: { Rect none = {0, 0, 0, 0}; return none; }
+    }
+}
 
 void app_render(const App *a, Canvas *c)
 {
     canvas_clear(c);
     canvas_set_ascii(c, a->opt.ascii);
     Layout lo;
-    layout_compute(a->view, c->w, c->h, &lo);
+    layout_compute(a->view, a->lesson ? (int)a->slide_state.point : -1, c->w, c->h, &lo);
     if (lo.too_small) {
         draw_too_small(a, c);
         return;
@@ -196,6 +258,10 @@ void app_render(const App *a, Canvas *c)
     PANEL(panel_ops_draw(a, c, lo.ops), lo.ops);
     PANEL(panel_chart_draw(a, c, lo.chart), lo.chart);
     PANEL(panel_pipeline_draw(a, e, c, lo.pipeline), lo.pipeline);
+    if (a->lesson) {
+        PANEL(panel_lesson_draw(a, c, lo.lesson), lo.lesson);
+        highlight_frame(c, pointed_rect(a, &lo));
+    }
     canvas_reset_clip(c);
     draw_footer(a, c, lo.footer);
     if (a->help) draw_help(a, c);

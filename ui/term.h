@@ -2,7 +2,7 @@
  * the project that includes <curses.h>). Everything else draws into a
  * Canvas; term_draw copies it to the screen in one update.
  *
- * Lifecycle: setlocale(LC_ALL, "") in main, then term_check, then
+ * Lifecycle: setlocale(LC_CTYPE, "") in main, then term_check, then
  * term_install_signals + term_open; term_close when done (idempotent, also
  * fine from atexit). At most one terminal is open at a time; the module
  * owns the curses SCREEN.

@@ -1,0 +1,461 @@
+/* eval: lexer, recursive-descent parser and evaluator, templates and
+ * number formatting. See eval.h; names and functions are in measure.c.
+ *
+ * The parser evaluates as it goes (no tree). Every recursive cycle passes
+ * through parse_expr() or parse_unary(), which count the depth and stop at
+ * EVAL_MAX_DEPTH; the input is bounded by EVAL_MAX_LEN.
+ */
+#include "lessons/eval.h"
+
+#include "lessons/measure.h"
+#include "sim/tokenizer.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_END, T_NUM, T_NAME, T_OP, T_LP, T_RP, T_COMMA, T_BAD } TokKind;
+
+typedef struct {
+    EvalContext *ctx;
+    const char *s;      /* the expression, NUL-terminated */
+    size_t pos;         /* byte after the current token */
+    TokKind kind;
+    size_t start, len;  /* current token's bytes */
+    double num;         /* T_NUM */
+    int depth;
+    char *err;
+    size_t errlen;
+} P;
+
+/* One row per function: the argument kinds ('m' MODE word, 'c' CAT word,
+ * '#' expression), the smallest arity and the signature for messages. */
+static const struct {
+    const char *name;
+    const char *kinds;
+    int min_args;
+    const char *sig;
+} fns[FN_COUNT] = {
+    [FN_MACS] = {"macs", "mc##", 3, "macs(MODE, CAT, K[, LAYER])"},
+    [FN_TOTAL] = {"total", "mc", 2, "total(MODE, CAT)"},
+    [FN_MASKED] = {"masked", "m#", 2, "masked(MODE, K)"},
+    [FN_VISIBLE] = {"visible", "#", 1, "visible(K)"},
+    [FN_KV_BYTES] = {"kv_bytes", "#", 1, "kv_bytes(K)"},
+    [FN_KV_NUMBERS] = {"kv_numbers", "#", 1, "kv_numbers(K)"},
+    [FN_TOKEN_POS] = {"token_pos", "#", 1, "token_pos(J)"},
+    [FN_RATIO] = {"ratio", "#", 1, "ratio(K)"},
+    [FN_LOGIT_DIFF] = {"logit_diff", "", 0, "logit_diff()"},
+    [FN_PASSES] = {"passes", "m", 1, "passes(MODE)"},
+    [FN_ROWS] = {"rows", "m", 1, "rows(MODE)"},
+    [FN_STEP_COST] = {"step_cost", "m######", 7, "step_cost(MODE, d, F, Lyr, V, L, K)"},
+    [FN_KV_PER_TOKEN] = {"kv_per_token", "####", 4, "kv_per_token(Lyr, Hkv, dh, BYTES)"},
+};
+
+static const char FN_LIST[] = "macs, total, masked, visible, kv_bytes, kv_numbers, token_pos, "
+                              "ratio, logit_diff, passes, rows, step_cost or kv_per_token";
+static const char NAME_LIST[] = "d, H, dh, Lyr, F, V, N, L, G, k, n, t or pos";
+
+__attribute__((format(printf, 2, 3))) static int fail(P *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (p->err && p->errlen) vsnprintf(p->err, p->errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* 1-based character column of byte offset `at`. */
+static int column(const P *p, size_t at)
+{
+    int col = 1;
+    for (size_t i = 0; i < at; i++)
+        if (((unsigned char)p->s[i] & 0xC0) != 0x80) col++;
+    return col;
+}
+
+static bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static void next(P *p)
+{
+    const char *s = p->s;
+    size_t i = p->pos;
+    while (s[i] == ' ' || s[i] == '\t') i++;
+    p->start = i;
+    char c = s[i];
+    if (c == '\0') {
+        p->kind = T_END;
+    } else if (is_digit(c) || (c == '.' && is_digit(s[i + 1]))) {
+        while (is_digit(s[i])) i++;
+        if (s[i] == '.') {
+            i++;
+            while (is_digit(s[i])) i++;
+        }
+        if ((s[i] == 'e' || s[i] == 'E') &&
+            (is_digit(s[i + 1]) || ((s[i + 1] == '+' || s[i + 1] == '-') && is_digit(s[i + 2])))) {
+            i += 2;
+            while (is_digit(s[i])) i++;
+        }
+        char buf[64];
+        size_t n = i - p->start;
+        p->kind = T_NUM;
+        p->num = NAN;   /* too long: reported by primary() */
+        if (n < sizeof buf) {
+            memcpy(buf, s + p->start, n);
+            buf[n] = '\0';
+            p->num = strtod(buf, NULL);
+        }
+    } else if (is_alpha(c)) {
+        while (is_alpha(s[i]) || is_digit(s[i])) i++;
+        p->kind = T_NAME;
+    } else {
+        i++;
+        switch (c) {
+        case '+': case '-': case '*': case '/': case '%': case '^': p->kind = T_OP; break;
+        case '(': p->kind = T_LP; break;
+        case ')': p->kind = T_RP; break;
+        case ',': p->kind = T_COMMA; break;
+        default: {
+            int32_t cp;
+            int n = utf8_next(s + p->start, &cp);
+            if (n > 1) i = p->start + (size_t)n;
+            p->kind = T_BAD;
+        }
+        }
+    }
+    p->len = i - p->start;
+    p->pos = i;
+}
+
+static bool is_op(const P *p, char c)
+{
+    return p->kind == T_OP && p->s[p->start] == c;
+}
+
+static int unexpected(P *p, const char *expected)
+{
+    if (p->kind == T_END) return fail(p, "unexpected end of the expression; expected %s", expected);
+    unsigned char c = (unsigned char)p->s[p->start];
+    if (p->kind == T_BAD && (c < 0x20 || c == 0x7F || (c >= 0x80 && p->len == 1)))
+        return fail(p, "unexpected byte 0x%02x at column %d", c, column(p, p->start));
+    int n = p->len > 40 ? 40 : (int)p->len;
+    return fail(p, "unexpected '%.*s' at column %d; expected %s", n, p->s + p->start,
+                column(p, p->start), expected);
+}
+
+static int finite_or_fail(P *p, double v, char op, size_t at)
+{
+    if (isfinite(v)) return 0;
+    if (isnan(v))
+        return fail(p, "'%c' at column %d gives no real number (e.g. a negative base with a "
+                    "fractional power)", op, column(p, at));
+    return fail(p, "'%c' at column %d gives a number too large", op, column(p, at));
+}
+
+static int parse_expr(P *p, double *v);
+static int parse_unary(P *p, double *v);
+
+static int word_arg(P *p, char kind, int index, EvalCall *call)
+{
+    static const char *const modes[MODE_COUNT] = {"cache", "recompute", "train"};
+    const char *what = kind == 'm' ? "a mode (cache, recompute or train)"
+                                   : "a category (qkv, scores, values, out_proj, ffn, lm_head or "
+                                     "total)";
+    if (p->kind != T_NAME)
+        return fail(p, "%s: argument %d must be %s; found '%.*s' at column %d", fns[call->fn].name,
+                    index + 1, what, p->len > 40 ? 40 : (int)p->len, p->s + p->start,
+                    column(p, p->start));
+    int w = (int)p->len;
+    const char *s = p->s + p->start;
+    if (kind == 'm') {
+        for (int m = 0; m < MODE_COUNT; m++)
+            if ((int)strlen(modes[m]) == w && !strncmp(s, modes[m], (size_t)w)) {
+                call->mode = (RunMode)m;
+                next(p);
+                return 0;
+            }
+        return fail(p, "unknown mode '%.*s' at column %d; expected cache, recompute or train",
+                    w > 40 ? 40 : w, s, column(p, p->start));
+    }
+    for (int c = 0; c <= CAT_COUNT; c++) {
+        const char *name = c == CAT_TOTAL ? "total" : counts_name((Category)c);
+        if ((int)strlen(name) == w && !strncmp(s, name, (size_t)w)) {
+            call->cat = c;
+            next(p);
+            return 0;
+        }
+    }
+    return fail(p, "unknown category '%.*s' at column %d; expected qkv, scores, values, out_proj, "
+                "ffn, lm_head or total", w > 40 ? 40 : w, s, column(p, p->start));
+}
+
+/* At the '(' after function fn. */
+static int parse_call(P *p, EvalFn fn, double *v)
+{
+    EvalCall call;
+    memset(&call, 0, sizeof call);
+    call.fn = fn;
+    const char *kinds = fns[fn].kinds;
+    const int max_args = (int)strlen(kinds);
+    next(p);
+    if (p->kind != T_RP) {
+        for (;;) {
+            if (call.n_args >= EVAL_MAX_ARGS)
+                return fail(p, "%s takes %d argument%s: %s", fns[fn].name, max_args,
+                            max_args == 1 ? "" : "s", fns[fn].sig);
+            char kind = call.n_args < max_args ? kinds[call.n_args] : '#';
+            if (kind == 'm' || kind == 'c') {
+                if (word_arg(p, kind, call.n_args, &call)) return -1;
+            } else {
+                if (parse_expr(p, &call.num[call.n_num])) return -1;
+                call.n_num++;
+            }
+            call.n_args++;
+            if (p->kind == T_COMMA) {
+                next(p);
+                continue;
+            }
+            if (p->kind == T_RP) break;
+            return unexpected(p, "',' or ')'");
+        }
+    }
+    if (call.n_args < fns[fn].min_args || call.n_args > max_args) {
+        if (max_args == 0) return fail(p, "logit_diff() takes no arguments");
+        if (fns[fn].min_args == max_args)
+            return fail(p, "%s() takes %d argument%s: %s; got %d", fns[fn].name, max_args,
+                        max_args == 1 ? "" : "s", fns[fn].sig, call.n_args);
+        return fail(p, "%s() takes %d or %d arguments: %s; got %d", fns[fn].name,
+                    fns[fn].min_args, max_args, fns[fn].sig, call.n_args);
+    }
+    next(p);   /* past ')' */
+    return measure_call(p->ctx, &call, v, p->err, p->errlen);
+}
+
+static int primary(P *p, double *v)
+{
+    if (p->kind == T_NUM) {
+        if (!isfinite(p->num))
+            return fail(p, "number at column %d is too long or too large", column(p, p->start));
+        *v = p->num;
+        next(p);
+        return 0;
+    }
+    if (p->kind == T_LP) {
+        size_t at = p->start;
+        next(p);
+        if (parse_expr(p, v)) return -1;
+        if (p->kind != T_RP) {
+            if (p->kind == T_END)
+                return fail(p, "missing ')' for the '(' at column %d", column(p, at));
+            return unexpected(p, "an operator or ')'");
+        }
+        next(p);
+        return 0;
+    }
+    if (p->kind != T_NAME) return unexpected(p, "a number, a name, a function or '('");
+    char name[33];
+    size_t at = p->start;
+    int n = p->len < sizeof name ? (int)p->len : (int)sizeof name - 1;
+    memcpy(name, p->s + p->start, (size_t)n);
+    name[n] = '\0';
+    if (p->len >= sizeof name) return fail(p, "name at column %d is too long", column(p, at));
+    int fn = -1;
+    for (int i = 0; i < FN_COUNT; i++)
+        if (!strcmp(name, fns[i].name)) fn = i;
+    next(p);
+    if (p->kind == T_LP) {
+        if (fn < 0)
+            return fail(p, "unknown function '%s'; expected %s", name, FN_LIST);
+        return parse_call(p, (EvalFn)fn, v);
+    }
+    if (fn >= 0)
+        return fail(p, "'%s' at column %d is a function; write %s", name, column(p, at),
+                    fns[fn].sig);
+    int rc = measure_name(p->ctx, name, v, p->err, p->errlen);
+    if (rc > 0)
+        return fail(p, "unknown name '%s'; expected %s, a number or a function", name,
+                    NAME_LIST);
+    return rc;
+}
+
+static int parse_power(P *p, double *v)
+{
+    if (primary(p, v)) return -1;
+    if (!is_op(p, '^')) return 0;
+    size_t at = p->start;
+    next(p);
+    double e;
+    if (parse_unary(p, &e)) return -1;   /* right-associative: 2^3^2 = 2^9 */
+    *v = pow(*v, e);
+    return finite_or_fail(p, *v, '^', at);
+}
+
+static int parse_unary(P *p, double *v)
+{
+    if (++p->depth > EVAL_MAX_DEPTH)
+        return fail(p, "expression nested too deeply (more than %d levels) at column %d",
+                    EVAL_MAX_DEPTH, column(p, p->start));
+    int rc;
+    if (is_op(p, '-') || is_op(p, '+')) {
+        bool neg = is_op(p, '-');
+        next(p);
+        rc = parse_unary(p, v);
+        if (neg) *v = -*v;
+    } else {
+        rc = parse_power(p, v);
+    }
+    p->depth--;
+    return rc;
+}
+
+static int parse_term(P *p, double *v)
+{
+    if (parse_unary(p, v)) return -1;
+    while (is_op(p, '*') || is_op(p, '/') || is_op(p, '%')) {
+        char op = p->s[p->start];
+        size_t at = p->start;
+        next(p);
+        double r;
+        if (parse_unary(p, &r)) return -1;
+        if (op != '*' && r == 0)
+            return fail(p, "%s by zero at column %d", op == '/' ? "division" : "modulo",
+                        column(p, at));
+        *v = op == '*' ? *v * r : op == '/' ? *v / r : fmod(*v, r);
+        if (finite_or_fail(p, *v, op, at)) return -1;
+    }
+    return 0;
+}
+
+static int parse_expr(P *p, double *v)
+{
+    if (++p->depth > EVAL_MAX_DEPTH)
+        return fail(p, "expression nested too deeply (more than %d levels) at column %d",
+                    EVAL_MAX_DEPTH, column(p, p->start));
+    int rc = parse_term(p, v);
+    while (rc == 0 && (is_op(p, '+') || is_op(p, '-'))) {
+        char op = p->s[p->start];
+        size_t at = p->start;
+        next(p);
+        double r;
+        rc = parse_term(p, &r);
+        if (rc == 0) {
+            *v = op == '+' ? *v + r : *v - r;
+            rc = finite_or_fail(p, *v, op, at);
+        }
+    }
+    p->depth--;
+    return rc;
+}
+
+int eval_expr(EvalContext *ctx, const char *expr, double *out, char *err, size_t errlen)
+{
+    P p;
+    memset(&p, 0, sizeof p);
+    p.ctx = ctx;
+    p.s = expr ? expr : "";
+    p.err = err;
+    p.errlen = errlen;
+    if (err && errlen) err[0] = '\0';
+    if (strnlen(p.s, EVAL_MAX_LEN + 1) > EVAL_MAX_LEN)
+        return fail(&p, "expression longer than %d bytes", EVAL_MAX_LEN);
+    next(&p);
+    if (p.kind == T_END) return fail(&p, "empty expression");
+    double v = 0;
+    if (parse_expr(&p, &v)) return -1;
+    if (p.kind != T_END) return unexpected(&p, "an operator or the end");
+    if (!isfinite(v)) return fail(&p, "the value is not a finite number");
+    *out = v == 0 ? 0.0 : v;   /* no -0 */
+    return 0;
+}
+
+void eval_format(double v, char *out, size_t outlen)
+{
+    if (!out || outlen == 0) return;
+    if (!isfinite(v)) {
+        snprintf(out, outlen, "%g", v);
+        return;
+    }
+    if (fabs(v) >= 1e18) {   /* beyond exact integers: keep it short */
+        snprintf(out, outlen, "%.6g", v);
+        return;
+    }
+    if (v == floor(v)) {
+        snprintf(out, outlen, "%.0f", v == 0 ? 0.0 : v);
+        return;
+    }
+    if (fabs(v) < 1e-4) {
+        snprintf(out, outlen, "%.4g", v);
+        return;
+    }
+    snprintf(out, outlen, "%.4f", v);
+    char *dot = strchr(out, '.');
+    if (!dot) return;
+    char *e = out + strlen(out);
+    while (e > dot + 1 && e[-1] == '0') *--e = '\0';
+    if (e == dot + 1) *dot = '\0';
+    if (!strcmp(out, "-0")) snprintf(out, outlen, "0");
+}
+
+__attribute__((format(printf, 3, 4))) static int tfail(char *err, size_t errlen, const char *fmt,
+                                                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int eval_template(EvalContext *ctx, const char *text, char *out, size_t outlen, char *err,
+                  size_t errlen)
+{
+    size_t o = 0;
+    if (err && errlen) err[0] = '\0';
+    if (!out || outlen == 0) return tfail(err, errlen, "no room for the text");
+    out[0] = '\0';
+    char expr[EVAL_MAX_LEN + 1], val[64], msg[512];
+    for (size_t i = 0; text[i];) {
+        const char *piece = text + i;
+        size_t plen = 1;
+        if (text[i] == '{' && text[i + 1] == '{') {
+            i += 2;
+        } else if (text[i] == '}' && text[i + 1] == '}') {
+            piece = "}";
+            i += 2;
+        } else if (text[i] == '{') {
+            const char *close = strchr(text + i + 1, '}');
+            int col = 1;
+            for (size_t j = 0; j < i; j++)
+                if (((unsigned char)text[j] & 0xC0) != 0x80) col++;
+            if (!close) return tfail(err, errlen, "unclosed '{' at column %d; write {{ for a "
+                                     "literal brace", col);
+            size_t n = (size_t)(close - (text + i + 1));
+            if (n > EVAL_MAX_LEN)
+                return tfail(err, errlen, "template at column %d is longer than %d bytes", col,
+                             EVAL_MAX_LEN);
+            memcpy(expr, text + i + 1, n);
+            expr[n] = '\0';
+            double v;
+            if (eval_expr(ctx, expr, &v, msg, sizeof msg))
+                return tfail(err, errlen, "{%.60s}: %s", expr, msg);
+            eval_format(v, val, sizeof val);
+            piece = val;
+            plen = strlen(val);
+            i += n + 2;
+        } else {
+            i++;
+        }
+        if (o + plen >= outlen)
+            return tfail(err, errlen, "text too long after filling in its templates (more than "
+                         "%zu bytes)", outlen - 1);
+        memcpy(out + o, piece, plen);
+        o += plen;
+        out[o] = '\0';
+    }
+    return 0;
+}

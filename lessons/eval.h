@@ -1,0 +1,113 @@
+/* eval: the expression language of docs/lessons.md, evaluated against the
+ * running simulator.
+ *
+ *   expr    := term  (('+' | '-') term)*
+ *   term    := unary (('*' | '/' | '%') unary)*
+ *   unary   := ('-' | '+') unary | power
+ *   power   := primary ('^' unary)?          right-associative; -2^2 = -4
+ *   primary := NUMBER | NAME | FUNC '(' args ')' | '(' expr ')'
+ *
+ * Numbers are doubles ("/" is real division, "%" is fmod). Names: d H dh
+ * Lyr F V N L G (configuration) and k n t pos (position, from the slide's
+ * goto). Functions run the model and return MEASURED counters (see
+ * measure.c); only step_cost() and kv_per_token() are closed forms. MODE
+ * and CAT arguments are bare words. Recursion is limited to
+ * EVAL_MAX_DEPTH levels and expressions to EVAL_MAX_LEN bytes, so any
+ * input is safe.
+ *
+ * Ownership: the caller owns the EvalContext (e.g. on the stack);
+ * eval_context_init() allocates, eval_context_free() releases (safe on a
+ * zeroed or freed context). The model runs lazily, once per mode, the
+ * first time an expression needs it; results are cached in the context.
+ */
+#ifndef KVSIM_EVAL_H
+#define KVSIM_EVAL_H
+
+#include "lessons/lesson.h"
+#include "sim/config.h"
+#include "sim/counts.h"
+#include "sim/model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVAL_MAX_DEPTH 64
+#define EVAL_MAX_LEN 4096
+
+/* What one run of one mode measured, step by step. All arrays have
+ * n_steps entries (layers: n_steps × Lyr, row-major by step). */
+typedef struct {
+    bool done;             /* recorded */
+    int n_steps;           /* G, or 1 in train mode */
+    OpCounts *steps;       /* (n_steps) engine_step_counts of each step */
+    OpCounts *layers;      /* (n_steps, Lyr) one layer's counts: differences of
+                              step_counts between layer stops (lm_head = 0) */
+    int *n, *t;            /* (n_steps) rows processed and length, from the engine */
+    uint64_t *kv_bytes;    /* (n_steps) engine_kv_bytes after each step */
+    int *token_pos;        /* (n_steps) position of the token each step emits */
+    uint64_t *visible;     /* (n_steps) unmasked cells of layer 0 head 0 after
+                              the mask op (cache mode only; NULL otherwise) */
+    OpCounts total;        /* sum of steps */
+} EvalRun;
+
+typedef struct {
+    SlideSetup setup;      /* copy; setup.prompt points to prompt below */
+    char *prompt;          /* owned copy of the prompt */
+    KvConfig cfg;          /* setup.model */
+    int *ids;              /* (L) prompt token ids */
+    int L, G;
+    Model model;
+    bool have_model;
+    EvalRun runs[MODE_COUNT];  /* indexed by RunMode, filled lazily */
+    bool have_diff;
+    double logit_diff;     /* max |cache − recompute| over every step's logits */
+    /* position (from setup.go):
+     *   start: k = 0 and nothing has run; n, t, pos are those step 0 will
+     *          have (so a slide before the first step can already ask "how
+     *          many rows will prefill process?");
+     *   end: the last step; step K ...: K.
+     * n, t are read from the measured run of view_mode (compare → cache). */
+    RunMode view_mode;
+    int k;
+    int fail_line;         /* after a failed init/update: the line of the
+                              directive most likely at fault (0: unknown) */
+} EvalContext;
+
+/* Validate `s` like the command line does (same messages as
+ * config_validate and tokenizer_encode, the latter prefixed "--prompt: "),
+ * then goto and select against the run ("goto: step 9 out of range 0..7",
+ * "select: head 2 out of range 0..1", ...), and build the model.
+ * Returns 0, or -1 with one line in err (ctx is then freed, and
+ * ctx->fail_line says which directive). */
+int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen);
+
+/* Move an initialised context to set-up `s`: keeps the model and the runs
+ * when lesson_same_run() holds, else rebuilds. Same result as free + init.
+ * On failure ctx is freed (init it again before use). */
+int eval_context_update(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen);
+
+void eval_context_free(EvalContext *ctx);
+
+/* Evaluate `expr` (NUL-terminated). Returns 0 with a finite *out, or -1
+ * with one line in err, e.g. "unknown function 'foo'; expected macs, ...",
+ * "step 9 out of range 0..7", "division by zero",
+ * "unexpected ')' at column 7" (columns count characters from 1). */
+int eval_expr(EvalContext *ctx, const char *expr, double *out, char *err, size_t errlen);
+
+/* Copy `text` to out (outlen bytes, always NUL-terminated when outlen > 0)
+ * replacing each {EXPR} by its value (eval_format). "{{" and "}}" stand for
+ * literal braces; a lone '}' is copied as is. Returns 0, or -1 with a
+ * message in err ("{L*}: unexpected end of the expression at column 3",
+ * "unclosed '{' at column 5", "text too long ..."). */
+int eval_template(EvalContext *ctx, const char *text, char *out, size_t outlen, char *err,
+                  size_t errlen);
+
+/* Format a value (outlen >= 32 is always enough): integers without
+ * decimals ("15", "-3", never "-0"); others rounded to at most 4 decimals,
+ * trailing zeros dropped ("0.3333", "2.5", and 2.00001 → "2"); non-zero
+ * values below 1e-4 with 4 significant digits ("1.235e-05"); magnitudes
+ * from 1e18 up with 6 ("1e+20"). */
+void eval_format(double v, char *out, size_t outlen);
+
+#endif

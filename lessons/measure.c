@@ -1,0 +1,413 @@
+/* measure: the evaluation context, the lazy runs and the meaning of every
+ * expression name and function. See eval.h and measure.h.
+ *
+ * Everything a function returns is read from the engine while it runs
+ * (its counters, its geometry, its cache, its mask), never from
+ * formulas.h; only step_cost() and kv_per_token() are closed forms, on
+ * purpose (they take shapes that are not the running model).
+ */
+#include "lessons/measure.h"
+
+#include "sim/engine.h"
+#include "sim/tokenizer.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t msglen, const char *fmt,
+                                                      ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int max_line(const SlideSetup *s, unsigned bits)
+{
+    int m = 0;
+    for (int f = 0; f < SET_FIELD_COUNT; f++)
+        if ((bits & SETUP_BIT(f)) && s->line[f] > m) m = s->line[f];
+    return m;
+}
+
+static void free_run(EvalRun *r)
+{
+    free(r->steps);
+    free(r->layers);
+    free(r->n);
+    free(r->t);
+    free(r->kv_bytes);
+    free(r->token_pos);
+    free(r->visible);
+    memset(r, 0, sizeof *r);
+}
+
+void eval_context_free(EvalContext *ctx)
+{
+    if (!ctx) return;
+    for (int m = 0; m < MODE_COUNT; m++) free_run(&ctx->runs[m]);
+    if (ctx->have_model) model_free(&ctx->model);
+    free(ctx->ids);
+    free(ctx->prompt);
+    int line = ctx->fail_line;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->fail_line = line;
+}
+
+/* The position part of the set-up: goto and select. */
+static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
+{
+    static const RunMode run_of[LESSON_MODE_COUNT] = {MODE_CACHE, MODE_RECOMPUTE, MODE_CACHE,
+                                                      MODE_TRAIN};
+    const unsigned model_bits = SETUP_MODEL_BITS;
+    const int Lyr = ctx->cfg.n_layers, H = ctx->cfg.n_heads;
+    const LessonMode lm = (s->mode >= 0 && s->mode < LESSON_MODE_COUNT) ? s->mode
+                                                                        : LESSON_MODE_CACHE;
+    ctx->view_mode = run_of[lm];
+    const int n_steps = ctx->view_mode == MODE_TRAIN ? 1 : ctx->G;
+    const LessonGoto *g = &s->go;
+    const int goto_line = max_line(s, SETUP_BIT(SET_GOTO) | SETUP_BIT(SET_GEN) |
+                                          SETUP_BIT(SET_MODE) | SETUP_BIT(SET_PROMPT) | model_bits);
+    ctx->fail_line = goto_line;
+    if (g->kind == GOTO_STEP_END || g->kind == GOTO_STEP_OP) {
+        if (g->step < 0 || g->step >= n_steps)
+            return fail(err, errlen, "goto: step %d out of range 0..%d", g->step, n_steps - 1);
+    }
+    if (g->kind == GOTO_STEP_OP) {
+        bool ok = true;
+        if (g->op == OP_LOSS) ok = lm == LESSON_MODE_TRAIN;
+        if (g->op == OP_PICK) ok = lm != LESSON_MODE_TRAIN;
+        if (g->op == OP_APPEND) ok = lm == LESSON_MODE_CACHE || lm == LESSON_MODE_COMPARE;
+        if (!ok || g->op < 0 || g->op >= OP_KIND_COUNT)
+            return fail(err, errlen, "goto: operation '%s' does not run in %s mode",
+                        lesson_op_name(g->op), lesson_mode_name(lm));
+        if (g->layer >= Lyr)
+            return fail(err, errlen, "goto: layer %d out of range 0..%d", g->layer, Lyr - 1);
+    }
+    ctx->k = g->kind == GOTO_END ? n_steps - 1
+             : (g->kind == GOTO_STEP_END || g->kind == GOTO_STEP_OP) ? g->step : 0;
+    ctx->fail_line = max_line(s, SETUP_BIT(SET_LAYER) | model_bits);
+    if (s->layer < 0 || s->layer >= Lyr)
+        return fail(err, errlen, "select: layer %d out of range 0..%d", s->layer, Lyr - 1);
+    ctx->fail_line = max_line(s, SETUP_BIT(SET_HEAD) | model_bits);
+    if (s->head < 0 || s->head >= H)
+        return fail(err, errlen, "select: head %d out of range 0..%d", s->head, H - 1);
+    ctx->fail_line = 0;
+    return 0;
+}
+
+int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
+{
+    char msg[256];
+    memset(ctx, 0, sizeof *ctx);
+    if (err && errlen) err[0] = '\0';
+    const unsigned model_bits = SETUP_MODEL_BITS;
+    const int model_line = max_line(s, model_bits);
+    ctx->setup = *s;
+    ctx->cfg = s->model;
+    ctx->cfg.vocab = tokenizer_vocab();
+    ctx->cfg.n_kv_heads = ctx->cfg.n_heads;
+    ctx->G = s->gen;
+    ctx->fail_line = model_line;
+    /* the same checks, in the same order, with the same words as cli.c */
+    if (!(s->set & SETUP_BIT(SET_D_FF)) && 4LL * ctx->cfg.d_model > CONFIG_MAX_DIM) {
+        fail(err, errlen, "--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give "
+             "--d-ff too", ctx->cfg.d_model, 4LL * ctx->cfg.d_model, CONFIG_MAX_DIM);
+        goto bad;
+    }
+    if (config_validate(&ctx->cfg, 0, 0, err, errlen)) goto bad;
+    const char *prompt = s->prompt ? s->prompt : "";
+    ctx->prompt = malloc(strlen(prompt) + 1);
+    ctx->ids = malloc(sizeof(int) * (size_t)ctx->cfg.max_seq);
+    if (!ctx->prompt || !ctx->ids) {
+        fail(err, errlen, "out of memory");
+        goto bad;
+    }
+    strcpy(ctx->prompt, prompt);
+    ctx->setup.prompt = ctx->prompt;
+    ctx->fail_line = s->line[SET_PROMPT];
+    ctx->L = tokenizer_encode(prompt, ctx->ids, ctx->cfg.max_seq, msg, sizeof msg);
+    if (ctx->L < 0) {
+        fail(err, errlen, "--prompt: %s", msg);
+        goto bad;
+    }
+    ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
+    if (config_validate(&ctx->cfg, ctx->L, ctx->G, err, errlen)) goto bad;
+    if (model_init(&ctx->model, &ctx->cfg) != 0) {
+        fail(err, errlen, "out of memory building the model");
+        goto bad;
+    }
+    ctx->have_model = true;
+    if (set_view(ctx, s, err, errlen)) goto bad;
+    return 0;
+bad:
+    eval_context_free(ctx);
+    return -1;
+}
+
+int eval_context_update(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
+{
+    if (!ctx->have_model || !lesson_same_run(&ctx->setup, s)) {
+        eval_context_free(ctx);
+        return eval_context_init(ctx, s, err, errlen);
+    }
+    const char *own = ctx->prompt;
+    ctx->setup = *s;
+    ctx->setup.prompt = own;
+    if (set_view(ctx, s, err, errlen)) {
+        eval_context_free(ctx);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the runs ------------------------------------------------------------ */
+
+static void counts_diff(OpCounts *out, const OpCounts *a, const OpCounts *b)
+{
+    for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = a->mac[i] - b->mac[i];
+    out->masked = a->masked - b->masked;
+}
+
+/* Run `mode` to the end once, one layer stop at a time, and keep what each
+ * step measured. */
+static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen)
+{
+    EvalRun *r = &ctx->runs[mode];
+    if (r->done) return r;
+    Engine e;
+    if (engine_init(&e, &ctx->model, mode, ctx->ids, ctx->L, ctx->G, msg, msglen)) return NULL;
+    const int ns = e.n_steps, Lyr = ctx->cfg.n_layers;
+    r->n_steps = ns;
+    r->steps = calloc((size_t)ns, sizeof *r->steps);
+    r->layers = calloc((size_t)ns * (size_t)Lyr, sizeof *r->layers);
+    r->n = calloc((size_t)ns, sizeof *r->n);
+    r->t = calloc((size_t)ns, sizeof *r->t);
+    r->kv_bytes = calloc((size_t)ns, sizeof *r->kv_bytes);
+    r->token_pos = calloc((size_t)ns, sizeof *r->token_pos);
+    if (mode == MODE_CACHE) r->visible = calloc((size_t)ns, sizeof *r->visible);
+    if (!r->steps || !r->layers || !r->n || !r->t || !r->kv_bytes || !r->token_pos ||
+        (mode == MODE_CACHE && !r->visible)) {
+        engine_free(&e);
+        free_run(r);
+        fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
+        return NULL;
+    }
+    int mask0 = 0;   /* index of layer 0's mask operation in a step */
+    while (mask0 < e.ops_per_step && engine_op_at(&e, mask0).kind != OP_MASK) mask0++;
+    for (int k = 0; k < ns; k++) {
+        const long base = (long)k * e.ops_per_step;
+        OpCounts prev;
+        memset(&prev, 0, sizeof prev);
+        if (r->visible) {
+            /* just after layer 0's mask: masked cells of head 0 hold −inf */
+            engine_seek(&e, base + mask0 + 1);
+            uint64_t vis = 0;
+            for (int i = 0; i < e.n; i++) {
+                const float *row = engine_att_row(&e, 0, 0, i);
+                for (int j = 0; j < e.t; j++) vis += !(isinf(row[j]) && row[j] < 0);
+            }
+            r->visible[k] = vis;
+        }
+        while (engine_next_layer(&e)) {
+            OpRef op = engine_current_op(&e);
+            if (op.kind == OP_FFN && op.layer >= 0 && op.layer < Lyr) {
+                counts_diff(&r->layers[(size_t)k * Lyr + op.layer], &e.step_counts, &prev);
+                prev = e.step_counts;
+            }
+            if (engine_at_step_end(&e)) break;
+        }
+        const OpCounts *sc = engine_step_counts(&e, k);
+        if (sc) r->steps[k] = *sc;
+        r->n[k] = e.n;
+        r->t[k] = e.t;
+        r->kv_bytes[k] = engine_kv_bytes(&e);
+        r->token_pos[k] = mode == MODE_TRAIN ? -1 : e.n_tokens - 1;
+        counts_add(&r->total, &r->steps[k]);
+    }
+    engine_free(&e);
+    r->done = true;
+    return r;
+}
+
+/* cache and recompute in lockstep: the largest |logit difference| of any step */
+static int get_logit_diff(EvalContext *ctx, double *out, char *msg, size_t msglen)
+{
+    if (ctx->have_diff) {
+        *out = ctx->logit_diff;
+        return 0;
+    }
+    Engine a, b;
+    if (engine_init(&a, &ctx->model, MODE_CACHE, ctx->ids, ctx->L, ctx->G, msg, msglen))
+        return -1;
+    if (engine_init(&b, &ctx->model, MODE_RECOMPUTE, ctx->ids, ctx->L, ctx->G, msg, msglen)) {
+        engine_free(&a);
+        return -1;
+    }
+    double mx = 0;
+    const int V = ctx->cfg.vocab;
+    while (engine_next_step(&a) && engine_next_step(&b)) {
+        for (int j = 0; j < V; j++) {   /* row 0 = the last position in both modes */
+            double d = fabs((double)a.logits[j] - (double)b.logits[j]);
+            if (!(d <= mx)) mx = d;   /* NaN sticks */
+        }
+    }
+    engine_free(&a);
+    engine_free(&b);
+    ctx->logit_diff = mx;
+    ctx->have_diff = true;
+    *out = mx;
+    return 0;
+}
+
+/* ---- names and functions ------------------------------------------------- */
+
+int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, size_t msglen)
+{
+    if (!ctx || !ctx->have_model)
+        return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
+    const KvConfig *c = &ctx->cfg;
+    static const char *const direct[] = {"d", "H", "dh", "Lyr", "F", "V", "N", "L", "G", "k"};
+    const double vals[] = {c->d_model,  c->n_heads, (double)config_head_dim(c), c->n_layers,
+                           c->d_ff,     c->vocab,   c->max_seq,
+                           ctx->L,      ctx->G,     ctx->k};
+    for (int i = 0; i < (int)(sizeof direct / sizeof direct[0]); i++)
+        if (!strcmp(name, direct[i])) {
+            *out = vals[i];
+            return 0;
+        }
+    if (strcmp(name, "n") && strcmp(name, "t") && strcmp(name, "pos")) return 1;
+    EvalRun *r = get_run(ctx, ctx->view_mode, msg, msglen);
+    if (!r) return -1;
+    int k = ctx->k < r->n_steps ? ctx->k : r->n_steps - 1;
+    if (!strcmp(name, "n")) *out = r->n[k];
+    else if (!strcmp(name, "t")) *out = r->t[k];
+    else *out = r->t[k] - 1;
+    return 0;
+}
+
+/* A whole number in lo..hi, named `what` in messages. */
+static int index_arg(const char *fn, const char *what, double v, long long lo, long long hi,
+                     long long *out, char *msg, size_t msglen)
+{
+    if (v != floor(v)) return fail(msg, msglen, "%s(): %s %g is not a whole number", fn, what, v);
+    if (v < (double)lo || v > (double)hi)
+        return fail(msg, msglen, fabs(v) < 1e15 ? "%s %.0f out of range %lld..%lld"
+                                                : "%s %g out of range %lld..%lld",
+                    what, v, lo, hi);
+    *out = (long long)v;
+    return 0;
+}
+
+static double cat_value(const OpCounts *c, int cat)
+{
+    return cat == CAT_TOTAL ? (double)counts_total(c) : (double)c->mac[cat];
+}
+
+/* step_cost(): spec §4, summed over layers, plus the head. */
+static int step_cost(const EvalCall *call, double *out, char *msg, size_t msglen)
+{
+    static const char *const names[] = {"d", "F", "Lyr", "V", "L", "K"};
+    for (int i = 0; i < 6; i++)
+        if (call->num[i] != floor(call->num[i]) || call->num[i] < (i == 5 ? 0 : 1))
+            return fail(msg, msglen, "step_cost(): %s = %g must be a whole number >= %d", names[i],
+                        call->num[i], i == 5 ? 0 : 1);
+    const double d = call->num[0], F = call->num[1], Lyr = call->num[2], V = call->num[3];
+    const double L = call->num[4], K = call->num[5];
+    double n, t, head_rows = 1;
+    switch (call->mode) {
+    case MODE_CACHE: n = K == 0 ? L : 1; t = L + K; break;
+    case MODE_RECOMPUTE: n = t = L + K; break;
+    default:
+        if (K != 0) return fail(msg, msglen, "step_cost(train, ...): K must be 0 (one pass)");
+        n = t = head_rows = L;
+        break;
+    }
+    /* qkv 3nd² + scores ntd + values ntd + out_proj nd² + ffn 2ndF */
+    const double layer = 3 * n * d * d + 2 * n * t * d + n * d * d + 2 * n * d * F;
+    *out = Lyr * layer + head_rows * d * V;
+    return 0;
+}
+
+int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg, size_t msglen)
+{
+    if (!ctx || !ctx->have_model)
+        return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
+    const int G = ctx->G, Lyr = ctx->cfg.n_layers;
+    const double *a = call->num;
+    long long k = 0, l = 0;
+    EvalRun *r = NULL, *r2 = NULL;
+    switch (call->fn) {
+    case FN_MACS:
+    case FN_MASKED:
+        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (index_arg(call->fn == FN_MACS ? "macs" : "masked", "step", a[0], 0, r->n_steps - 1,
+                      &k, msg, msglen))
+            return -1;
+        if (call->fn == FN_MASKED) {
+            *out = (double)r->steps[k].masked;
+        } else if (call->n_num == 2) {
+            if (index_arg("macs", "layer", a[1], 0, Lyr - 1, &l, msg, msglen)) return -1;
+            *out = cat_value(&r->layers[(size_t)k * Lyr + (size_t)l], call->cat);
+        } else {
+            *out = cat_value(&r->steps[k], call->cat);
+        }
+        return 0;
+    case FN_TOTAL:
+        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        *out = cat_value(&r->total, call->cat);
+        return 0;
+    case FN_VISIBLE:
+    case FN_KV_BYTES:
+    case FN_KV_NUMBERS:
+    case FN_RATIO:
+        if (index_arg(call->fn == FN_VISIBLE    ? "visible"
+                      : call->fn == FN_KV_BYTES ? "kv_bytes"
+                      : call->fn == FN_RATIO    ? "ratio"
+                                                : "kv_numbers",
+                      "step", a[0], 0, G - 1, &k, msg, msglen))
+            return -1;
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (call->fn == FN_VISIBLE) *out = (double)r->visible[k];
+        else if (call->fn == FN_KV_BYTES) *out = (double)r->kv_bytes[k];
+        else if (call->fn == FN_KV_NUMBERS) *out = (double)(r->kv_bytes[k] / 4);
+        else {
+            if (!(r2 = get_run(ctx, MODE_RECOMPUTE, msg, msglen))) return -1;
+            double den = (double)counts_total(&r->steps[k]);
+            if (den == 0) return fail(msg, msglen, "ratio(%lld): the cache step made no MACs", k);
+            *out = (double)counts_total(&r2->steps[k]) / den;
+        }
+        return 0;
+    case FN_TOKEN_POS:
+        if (index_arg("token_pos", "token", a[0], 1, G, &k, msg, msglen)) return -1;
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        *out = r->token_pos[k - 1];
+        return 0;
+    case FN_LOGIT_DIFF: return get_logit_diff(ctx, out, msg, msglen);
+    case FN_PASSES:
+    case FN_ROWS:
+        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (call->fn == FN_PASSES) {
+            *out = r->n_steps;
+        } else {
+            double rows = 0;
+            for (int i = 0; i < r->n_steps; i++) rows += r->n[i];
+            *out = rows;
+        }
+        return 0;
+    case FN_STEP_COST: return step_cost(call, out, msg, msglen);
+    case FN_KV_PER_TOKEN:
+        for (int i = 0; i < 4; i++)
+            if (a[i] < 0)
+                return fail(msg, msglen, "kv_per_token(): argument %d = %g must be >= 0", i + 1,
+                            a[i]);
+        *out = 2 * a[0] * a[1] * a[2] * a[3];
+        return 0;
+    default: return fail(msg, msglen, "unknown function");
+    }
+}

@@ -1,0 +1,51 @@
+/* measure: what expression names and functions mean (internal to lessons/).
+ *
+ * eval.c parses and does the arithmetic; it hands each name and each call
+ * (arguments already evaluated, MODE and CAT words already resolved) to
+ * measure.c, which runs the model lazily and reads the engine's counters.
+ */
+#ifndef KVSIM_LESSONS_MEASURE_H
+#define KVSIM_LESSONS_MEASURE_H
+
+#include "lessons/eval.h"
+
+#include <stddef.h>
+
+typedef enum {
+    FN_MACS,
+    FN_TOTAL,
+    FN_MASKED,
+    FN_VISIBLE,
+    FN_KV_BYTES,
+    FN_KV_NUMBERS,
+    FN_TOKEN_POS,
+    FN_RATIO,
+    FN_LOGIT_DIFF,
+    FN_PASSES,
+    FN_ROWS,
+    FN_STEP_COST,
+    FN_KV_PER_TOKEN,
+    FN_COUNT
+} EvalFn;
+
+#define EVAL_MAX_ARGS 8
+#define CAT_TOTAL CAT_COUNT   /* the CAT word "total": the sum of the six */
+
+typedef struct {
+    EvalFn fn;
+    int n_args;                 /* as written, words included */
+    RunMode mode;               /* the MODE word, when the function has one */
+    int cat;                    /* Category or CAT_TOTAL, when it has a CAT */
+    double num[EVAL_MAX_ARGS];  /* the numeric arguments, in order, words skipped */
+    int n_num;
+} EvalCall;
+
+/* Value of a name (d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos). Returns 0,
+ * 1 when `name` is not one of them (msg untouched), or -1 with msg (the
+ * model could not run). */
+int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, size_t msglen);
+
+/* Value of a call whose arity and words eval.c has checked. 0 or -1 + msg. */
+int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,345 @@
+/* setup: directive values, defaults and accumulation of SlideSetup.
+ * See lesson.h and directives.h. */
+#include "lessons/directives.h"
+
+#include "sim/tokenizer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const directive_names[DIR_COUNT] = {
+    "prompt", "gen", "model", "mode", "goto", "select", "point",
+};
+
+static const char *const mode_names[LESSON_MODE_COUNT] = {"cache", "recompute", "compare",
+                                                          "train"};
+
+static const char *const point_names[POINT_COUNT] = {
+    "none", "tokens", "mask", "attention", "kvcache", "ops", "chart", "pipeline",
+};
+
+/* The spellings of docs/lessons.md, in OpKind order. */
+static const char *const op_names[OP_KIND_COUNT] = {
+    "embed", "ln1",   "qkv", "scores", "mask",   "softmax", "values", "out_proj",
+    "ln2",   "ffn",   "ln_final", "logits", "pick", "append", "loss",
+};
+
+const char *directive_name(Directive d)
+{
+    return (d >= 0 && d < DIR_COUNT) ? directive_names[d] : NULL;
+}
+
+int directive_find(const char *key)
+{
+    for (int i = 0; i < DIR_COUNT; i++)
+        if (!strcmp(key, directive_names[i])) return i;
+    return -1;
+}
+
+const char *lesson_mode_name(LessonMode m)
+{
+    return (m >= 0 && m < LESSON_MODE_COUNT) ? mode_names[m] : "?";
+}
+
+const char *lesson_point_name(LessonPoint p)
+{
+    return (p >= 0 && p < POINT_COUNT) ? point_names[p] : "?";
+}
+
+const char *lesson_op_name(OpKind k)
+{
+    return (k >= 0 && k < OP_KIND_COUNT) ? op_names[k] : "?";
+}
+
+bool lesson_answer_ok(double expected, double tolerance, double given)
+{
+    if (!isfinite(expected) || !isfinite(given)) return false;
+    return fabs(given - expected) <= (tolerance > 0 ? tolerance : 0.0);
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t msglen, const char *fmt,
+                                                      ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int parse_int_in(const char *name, const char *s, long long lo, long long hi, long long *out,
+                 char *msg, size_t msglen)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    /* strtoll would skip leading blanks and accept "+"; a lesson value may not */
+    if (*s == '\0' || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) || end == s || *end != '\0')
+        return fail(msg, msglen, "%s '%s': not a number; expected an integer from %lld to %lld",
+                    name, s, lo, hi);
+    if (errno == ERANGE || v < lo || v > hi)
+        return fail(msg, msglen, "%s %s: out of range; expected an integer from %lld to %lld", name,
+                    s, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static int parse_seed(const char *s, uint64_t *out, char *msg, size_t msglen)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!(s[0] >= '0' && s[0] <= '9'))
+        return fail(msg, msglen, "seed '%s': expected an integer from 0 to 18446744073709551615",
+                    s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE)
+        return fail(msg, msglen, "seed '%s': expected an integer from 0 to 18446744073709551615",
+                    s);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* Split s in place at blanks into at most cap words; returns the count, or
+ * -1 when there are more. */
+static int split_words(char *s, char **w, int cap)
+{
+    int n = 0;
+    for (;;) {
+        while (*s == ' ' || *s == '\t') *s++ = '\0';
+        if (*s == '\0') return n;
+        if (n == cap) return -1;
+        w[n++] = s;
+        while (*s && *s != ' ' && *s != '\t') s++;
+    }
+}
+
+static int find_name(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) return i;
+    return -1;
+}
+
+static void mark(SlideSetup *s, SetupField f, int line)
+{
+    s->set |= SETUP_BIT(f);
+    s->line[f] = line;
+}
+
+static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t msglen)
+{
+    static const char *const keys[] = {"d-model", "heads", "layers", "d-ff", "max-seq", "seed"};
+    static const SetupField fields[] = {SET_D_MODEL, SET_HEADS,   SET_LAYERS,
+                                        SET_D_FF,    SET_MAX_SEQ, SET_SEED};
+    static const long long hi[] = {CONFIG_MAX_DIM, CONFIG_MAX_DIM, 4096, CONFIG_MAX_DIM,
+                                   CONFIG_MAX_DIM, 0};
+    char *w[8];
+    int n = split_words(value, w, 8);
+    if (n < 0) return fail(msg, msglen, "model: too many options; at most 6 (d-model, heads, "
+                                        "layers, d-ff, max-seq, seed)");
+    unsigned seen = 0;
+    for (int i = 0; i < n; i++) {
+        char *eq = strchr(w[i], '=');
+        if (eq) *eq = '\0';
+        int k = find_name(w[i], keys, 6);
+        if (k < 0)
+            return fail(msg, msglen, "unknown model option '%s'; expected d-model, heads, layers, "
+                        "d-ff, max-seq or seed, e.g. model: d-model=8 heads=2", w[i]);
+        if (!eq || eq[1] == '\0')
+            return fail(msg, msglen, "model option '%s' needs a value, e.g. %s=2", w[i], w[i]);
+        if (seen & (1u << k)) return fail(msg, msglen, "model option '%s' given twice", w[i]);
+        seen |= 1u << k;
+        long long v = 0;
+        if (fields[k] == SET_SEED) {
+            if (parse_seed(eq + 1, &s->model.seed, msg, msglen)) return -1;
+        } else {
+            if (parse_int_in(keys[k], eq + 1, 1, hi[k], &v, msg, msglen)) return -1;
+            switch (fields[k]) {
+            case SET_D_MODEL: s->model.d_model = (int)v; break;
+            case SET_HEADS: s->model.n_heads = s->model.n_kv_heads = (int)v; break;
+            case SET_LAYERS: s->model.n_layers = (int)v; break;
+            case SET_D_FF: s->model.d_ff = (int)v; break;
+            default: s->model.max_seq = (int)v; break;
+            }
+        }
+        mark(s, fields[k], line);
+    }
+    return 0;
+}
+
+static const char GOTO_FORMS[] = "expected start, end, step K end or step K op NAME [layer L]";
+
+static int parse_goto(char *value, int line, SlideSetup *s, char *msg, size_t msglen)
+{
+    char *w[8];
+    int n = split_words(value, w, 8);
+    LessonGoto g = {GOTO_START, 0, OP_EMBED, -1};
+    long long v = 0;
+    if (n == 1 && !strcmp(w[0], "start")) {
+        g.kind = GOTO_START;
+    } else if (n == 1 && !strcmp(w[0], "end")) {
+        g.kind = GOTO_END;
+    } else if (n >= 3 && !strcmp(w[0], "step")) {
+        if (parse_int_in("goto: step", w[1], 0, CONFIG_MAX_DIM, &v, msg, msglen)) return -1;
+        g.step = (int)v;
+        if (n == 3 && !strcmp(w[2], "end")) {
+            g.kind = GOTO_STEP_END;
+        } else if ((n == 4 || n == 6) && !strcmp(w[2], "op")) {
+            int k = find_name(w[3], op_names, OP_KIND_COUNT);
+            if (k < 0)
+                return fail(msg, msglen, "goto: unknown operation '%s'; expected embed, ln1, qkv, "
+                            "scores, mask, softmax, values, out_proj, ln2, ffn, ln_final, "
+                            "logits, pick, append or loss", w[3]);
+            g.kind = GOTO_STEP_OP;
+            g.op = (OpKind)k;
+            if (n == 6) {
+                if (strcmp(w[4], "layer"))
+                    return fail(msg, msglen, "goto: '%s' after the operation; expected layer L",
+                                w[4]);
+                if (g.op < OP_LN1 || g.op > OP_FFN)
+                    return fail(msg, msglen, "goto: operation '%s' is not inside a layer; leave "
+                                "out 'layer %s'", w[3], w[5]);
+                if (parse_int_in("goto: layer", w[5], 0, 4095, &v, msg, msglen)) return -1;
+                g.layer = (int)v;
+            }
+        } else {
+            return fail(msg, msglen, "goto: '%s' after 'step %s'; %s", w[2], w[1], GOTO_FORMS);
+        }
+    } else {
+        return fail(msg, msglen, "goto '%s': %s", n > 0 ? w[0] : "", GOTO_FORMS);
+    }
+    s->go = g;
+    mark(s, SET_GOTO, line);
+    return 0;
+}
+
+static int parse_select(char *value, int line, SlideSetup *s, char *msg, size_t msglen)
+{
+    char *w[6];
+    int n = split_words(value, w, 6);
+    if (n <= 0 || n % 2 != 0)
+        return fail(msg, msglen, "select: expected layer L head H (either may be left out)");
+    bool got_layer = false, got_head = false;
+    for (int i = 0; i < n; i += 2) {
+        long long v = 0;
+        bool is_layer = !strcmp(w[i], "layer");
+        if (!is_layer && strcmp(w[i], "head"))
+            return fail(msg, msglen, "select: '%s'; expected layer L head H (either may be left "
+                        "out)", w[i]);
+        if ((is_layer && got_layer) || (!is_layer && got_head))
+            return fail(msg, msglen, "select: '%s' given twice", w[i]);
+        if (parse_int_in(is_layer ? "select: layer" : "select: head", w[i + 1], 0,
+                         is_layer ? 4095 : CONFIG_MAX_DIM - 1, &v, msg, msglen))
+            return -1;
+        if (is_layer) {
+            s->layer = (int)v;
+            got_layer = true;
+            mark(s, SET_LAYER, line);
+        } else {
+            s->head = (int)v;
+            got_head = true;
+            mark(s, SET_HEAD, line);
+        }
+    }
+    return 0;
+}
+
+int directive_parse(Directive d, char *value, int line, SlideSetup *s, char *msg, size_t msglen)
+{
+    long long v = 0;
+    int k;
+    switch (d) {
+    case DIR_PROMPT: mark(s, SET_PROMPT, line); return 0;
+    case DIR_GEN:
+        if (parse_int_in("gen", value, 1, CONFIG_MAX_DIM, &v, msg, msglen)) return -1;
+        s->gen = (int)v;
+        mark(s, SET_GEN, line);
+        return 0;
+    case DIR_MODEL: return parse_model(value, line, s, msg, msglen);
+    case DIR_MODE:
+        k = find_name(value, mode_names, LESSON_MODE_COUNT);
+        if (k < 0)
+            return fail(msg, msglen, "mode '%s': expected cache, recompute, compare or train",
+                        value);
+        s->mode = (LessonMode)k;
+        mark(s, SET_MODE, line);
+        return 0;
+    case DIR_GOTO: return parse_goto(value, line, s, msg, msglen);
+    case DIR_SELECT: return parse_select(value, line, s, msg, msglen);
+    case DIR_POINT:
+        k = find_name(value, point_names, POINT_COUNT);
+        if (k < 0)
+            return fail(msg, msglen, "point '%s': expected tokens, mask, attention, kvcache, ops, "
+                        "chart, pipeline or none", value);
+        s->point = (LessonPoint)k;
+        mark(s, SET_POINT, line);
+        return 0;
+    default: return fail(msg, msglen, "unknown directive");
+    }
+}
+
+SlideSetup lesson_default_setup(void)
+{
+    SlideSetup s;
+    memset(&s, 0, sizeof s);
+    s.prompt = CONFIG_DEFAULT_PROMPT;
+    s.gen = CONFIG_DEFAULT_GEN;
+    s.model = config_default();
+    s.model.vocab = tokenizer_vocab();
+    s.mode = LESSON_MODE_CACHE;
+    s.go.kind = GOTO_START;
+    s.go.op = OP_EMBED;
+    s.go.layer = -1;
+    s.point = POINT_NONE;
+    return s;
+}
+
+void lesson_setup_apply(SlideSetup *b, const SlideSetup *s)
+{
+    for (int f = 0; f < SET_FIELD_COUNT; f++) {
+        if (!(s->set & SETUP_BIT(f))) continue;
+        b->set |= SETUP_BIT(f);
+        b->line[f] = s->line[f];
+        switch ((SetupField)f) {
+        case SET_PROMPT: b->prompt = s->prompt; break;
+        case SET_GEN: b->gen = s->gen; break;
+        case SET_D_MODEL: b->model.d_model = s->model.d_model; break;
+        case SET_HEADS: b->model.n_heads = b->model.n_kv_heads = s->model.n_heads; break;
+        case SET_LAYERS: b->model.n_layers = s->model.n_layers; break;
+        case SET_D_FF: b->model.d_ff = s->model.d_ff; break;
+        case SET_MAX_SEQ: b->model.max_seq = s->model.max_seq; break;
+        case SET_SEED: b->model.seed = s->model.seed; break;
+        case SET_MODE: b->mode = s->mode; break;
+        case SET_GOTO: b->go = s->go; break;
+        case SET_LAYER: b->layer = s->layer; break;
+        case SET_HEAD: b->head = s->head; break;
+        case SET_POINT: b->point = s->point; break;
+        default: break;
+        }
+    }
+    /* as on the command line: d-ff follows d-model until it is given */
+    if (!(b->set & SETUP_BIT(SET_D_FF))) b->model.d_ff = 4 * b->model.d_model;
+}
+
+SlideSetup lesson_state_at(const Lesson *l, int slide)
+{
+    SlideSetup s = lesson_default_setup();
+    if (!l || l->n_slides <= 0 || slide < 0) return s;
+    if (slide >= l->n_slides) slide = l->n_slides - 1;
+    for (int i = 0; i <= slide; i++) lesson_setup_apply(&s, &l->slides[i].setup);
+    return s;
+}
+
+bool lesson_same_run(const SlideSetup *a, const SlideSetup *b)
+{
+    const KvConfig *x = &a->model, *y = &b->model;
+    return a->gen == b->gen && strcmp(a->prompt, b->prompt) == 0 && x->vocab == y->vocab &&
+           x->d_model == y->d_model && x->n_heads == y->n_heads &&
+           x->n_kv_heads == y->n_kv_heads && x->n_layers == y->n_layers && x->d_ff == y->d_ff &&
+           x->max_seq == y->max_seq && x->seed == y->seed && x->window == y->window &&
+           x->block_size == y->block_size;
+}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# e2e_ui.sh [KVSIM] — drive the real binary in tmux like a user: start it,
+# press keys, watch the screen change, resize to too small and back, edit
+# the prompt with a bad character, quit. Also: no terminal -> exit 1.
+set -u
+K=${1:-build/kvsim}
+case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
+pass=0
+fail=0
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# one tmux server per session below: restarting a server on the same
+# socket right after kill-server is racy
+n_sock=0
+new_server() {
+    n_sock=$((n_sock + 1))
+    SOCK="kvsim-e2e-$$-$n_sock"
+    T="tmux -L $SOCK -f /dev/null"
+}
+end_server() { $T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; }
+new_server
+trap end_server EXIT
+
+screen() { $T capture-pane -p -t e2e 2>/dev/null; }
+
+# wait_for TEXT [SECONDS]: poll the screen until TEXT shows up
+wait_for() {
+    i=0
+    lim=$(( ${2:-5} * 10 ))
+    while [ $i -lt $lim ]; do
+        if screen | grep -qF -- "$1"; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+# wait_gone TEXT: poll until TEXT is no longer on screen
+wait_gone() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if ! screen | grep -qF -- "$1"; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+check() { # check DESCRIPTION TEXT
+    if wait_for "$2"; then ok; else bad "$1: '$2' not on screen"; screen | sed 's/^/    | /'; fi
+}
+
+# --- not a terminal: one message, exit 1, no escape codes -------------------
+out=$("$K" 2>/tmp/kvsim-e2e-err.$$ </dev/null)
+rc=$?
+if [ $rc -eq 1 ] && [ -z "$out" ] && grep -q "kvsim trace" /tmp/kvsim-e2e-err.$$ &&
+   ! grep -q "$(printf '\033')" /tmp/kvsim-e2e-err.$$; then ok; else bad "not a tty: rc=$rc"; fi
+out=$(TERM=dumb "$K" 2>&1 </dev/null | od -c | grep -c '033')
+[ "$out" -eq 0 ] && ok || bad "TERM=dumb wrote escape codes"
+rm -f /tmp/kvsim-e2e-err.$$
+
+# --- a session at 100x30 -------------------------------------------------------
+$T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+    "$K --prompt 'hello' --gen 4; echo EXIT=\$?; sleep 60"
+check "start screen" "Causal mask"
+check "panel titles" "KV cache"
+check "panel titles" "Operations"
+check "ready" "READY"
+
+$T send-keys -t e2e n
+check "first op" "embed"
+$T send-keys -t e2e N
+check "prefill done" "PREFILL step 0"
+$T send-keys -t e2e N
+check "decode" "DECODE step 1"
+$T send-keys -t e2e Up
+check "back a step" "PREFILL step 0"
+$T send-keys -t e2e m
+check "mode recompute" "RECOMPUTE"
+$T send-keys -t e2e m
+check "mode compare" "COMPARE"
+$T send-keys -t e2e m
+check "mode train" "TRAIN"
+$T send-keys -t e2e m
+check "mode cache" "KV CACHE"
+$T send-keys -t e2e ']'
+check "layer select" "layer 1/2"
+$T send-keys -t e2e '?'
+check "help overlay" "Keys (any key closes)"
+check "help lists edit" "edit the prompt"
+$T send-keys -t e2e x
+wait_gone "Keys (any key closes)" && ok || bad "help did not close"
+
+# --- resize to too small and back ------------------------------------------------
+$T resize-window -t e2e -x 60 -y 20
+check "too small" "Terminal too small"
+check "says the size needed" "80x24"
+$T resize-window -t e2e -x 80 -y 24
+check "back to normal" "Causal mask"
+$T resize-window -t e2e -x 160 -y 48
+check "large" "Causal mask"
+
+# --- edit the prompt with a bad character: error shown, old prompt kept -----
+$T send-keys -t e2e e
+check "edit line" "Prompt:"
+$T send-keys -t e2e -l 'x€'
+check "bad char rejected" "U+20AC"
+check "same message as the CLI" "is not in the alphabet"
+$T send-keys -t e2e Escape
+wait_gone "Prompt:" && ok || bad "edit line did not close"
+check "old prompt kept" "hello│"
+# a good edit restarts on the new prompt
+$T send-keys -t e2e e BSpace BSpace BSpace BSpace BSpace
+$T send-keys -t e2e -l 'abc'
+$T send-keys -t e2e Enter
+check "new prompt accepted" "prompt changed"
+
+# --- play a little, then quit --------------------------------------------------------
+$T send-keys -t e2e Space
+sleep 1
+$T send-keys -t e2e Space
+$T send-keys -t e2e q
+check "exit status 0" "EXIT=0"
+alt=$($T display -p -t e2e '#{alternate_on}')
+[ "$alt" = 0 ] && ok || bad "alternate screen still on after quit"
+end_server
+new_server
+
+# --- SIGTERM restores the terminal too ---------------------------------------------------
+$T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+    "sh -c 'echo \$\$ > /tmp/kvsim-e2e-pid.$$; exec $K'; echo EXIT=\$?; sleep 60"
+check "started for SIGTERM" "Causal mask"
+kill -TERM "$(cat /tmp/kvsim-e2e-pid.$$)"
+check "SIGTERM exit" "EXIT=143"
+alt=$($T display -p -t e2e '#{alternate_on}')
+[ "$alt" = 0 ] && ok || bad "alternate screen on after SIGTERM"
+rm -f /tmp/kvsim-e2e-pid.$$
+end_server
+new_server
+
+# --- Chinese UI -------------------------------------------------------------------------
+$T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+    "$K --lang zh; echo EXIT=\$?; sleep 60"
+check "Chinese titles" "因果掩码"
+check "Chinese titles" "注意力"
+$T send-keys -t e2e q
+check "zh exit" "EXIT=0"
+
+echo "e2e ui: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,582 @@
+/* Tests for ui/panel_mask.c and ui/panel_attention.c: the mask grid's
+ * cells per row and phase (counted against the closed forms t(t-1)/2,
+ * t(t+1)/2, t-1), the attention bars against the engine's weights, titles
+ * in both languages, and that neither panel ever draws outside its rect.
+ * Layout facts the tests rely on (documented in the panels): the mask's
+ * key header is the first inner line and query row p the line below it
+ * plus p when the whole grid fits. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ui/app.h"
+#include "ui/panels.h"
+#include "ui/style.h"
+
+#define CP_MASKED 0x00D7   /* × */
+#define CP_PENDING 0x00B7  /* · */
+#define CP_REDONE 0x21BB   /* ↻ */
+#define CP_CHECK 0x2713    /* ✓ */
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+/* An App from a kvsim command line, as main() would build it. */
+static App *app_new(int argc, const char *const *args)
+{
+    char *argv[16];
+    CliOptions o;
+    char err[256];
+    assert_true(argc < 16);
+    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
+    argv[argc] = NULL;
+    assert_int_equal(cli_parse(argc, argv, &o, err, sizeof err), 0);
+    int *ids = malloc(sizeof(int) * (size_t)o.cfg.max_seq);
+    assert_non_null(ids);
+    int L = cli_prepare(&o, ids, o.cfg.max_seq, err, sizeof err);
+    assert_true(L > 0);
+    App *a = calloc(1, sizeof *a);
+    assert_non_null(a);
+    assert_int_equal(app_init(a, &o, ids, L, err, sizeof err), 0);
+    free(ids);
+    return a;
+}
+
+static void app_del(App *a)
+{
+    app_free(a);
+    free(a);
+}
+
+#define APP(...)                                                       \
+    app_new((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), \
+            (const char *const[]){__VA_ARGS__})
+
+/* Run e to just after operation (kind, layer) of step k. */
+static void seek_op(Engine *e, int k, OpKind kind, int layer)
+{
+    engine_seek(e, (long)k * e->ops_per_step);
+    for (;;) {
+        assert_true(engine_next_op(e));
+        OpRef r = engine_current_op(e);
+        if (r.kind == kind && r.layer == layer) return;
+    }
+}
+
+static void steps(Engine *e, int k)
+{
+    engine_seek(e, 0);
+    for (int i = 0; i < k; i++) assert_true(engine_next_step(e));
+}
+
+static int32_t cp_at(const Canvas *c, int x, int y)
+{
+    const CanvasCell *k = canvas_at(c, x, y);
+    assert_non_null(k);
+    return k->cp;
+}
+
+static bool is_shade(int32_t cp)
+{
+    return cp == 0x2591 || cp == 0x2592 || cp == 0x2593 || cp == 0x2588;
+}
+
+/* Cells on line y, x in [x0, x1), equal to cp (cp < 0: any shade). */
+static int count_line(const Canvas *c, int y, int x0, int x1, int32_t cp)
+{
+    int n = 0;
+    for (int x = x0; x < x1; x++) {
+        int32_t got = cp_at(c, x, y);
+        n += cp < 0 ? is_shade(got) : got == cp;
+    }
+    return n;
+}
+
+/* Same over the mask grid's t rows of a panel drawn at (0, 0, w, h). */
+static int count_grid(const Canvas *c, int t, int32_t cp)
+{
+    int n = 0;
+    for (int p = 0; p < t; p++) n += count_line(c, 2 + p, 1, c->w - 1, cp);
+    return n;
+}
+
+static char *draw_mask(const App *a, const Engine *e, Canvas *c)
+{
+    canvas_clear(c);
+    panel_mask_draw(a, e, c, (Rect){0, 0, c->w, c->h});
+    return canvas_dump(c);
+}
+
+static char *draw_att(const App *a, const Engine *e, Canvas *c)
+{
+    canvas_clear(c);
+    panel_attention_draw(a, e, c, (Rect){0, 0, c->w, c->h});
+    return canvas_dump(c);
+}
+
+/* Numbers "d.dd" ending a line inside the box (the attention bars'
+ * values), top to bottom. Returns how many were found. */
+static int parse_weights(const Canvas *c, double *out, int cap)
+{
+    int n = 0;
+    for (int y = 1; y < c->h - 1 && n < cap; y++) {
+        char line[512];
+        int len = 0;
+        for (int x = 1; x < c->w - 1 && len < 511; x++) {
+            int32_t cp = cp_at(c, x, y);
+            line[len++] = cp > 0 && cp < 0x80 ? (char)cp : '?';
+        }
+        while (len > 0 && line[len - 1] == ' ') len--;
+        line[len] = '\0';
+        const char *w = strrchr(line, ' ');
+        double v;
+        int used = 0;
+        if (w && w[2] == '.' && sscanf(w + 1, "%lf%n", &v, &used) == 1 && used == 4) out[n++] = v;
+    }
+    return n;
+}
+
+static void sort_desc(float *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int m = i; m > 0 && v[m - 1] < v[m]; m--) {
+            float tmp = v[m];
+            v[m] = v[m - 1];
+            v[m - 1] = tmp;
+        }
+}
+
+/* ---- causal mask --------------------------------------------------------- */
+
+static void test_mask_before_start(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+    char *d = draw_mask(a, &a->eng[MODE_CACHE], &c);
+    assert_non_null(strstr(d, "Causal mask L0 H0"));
+    assert_non_null(strstr(d, "press \u2192 to start"));
+    free(d);
+    canvas_free(&c);
+    app_del(a);
+}
+
+static void test_mask_prefill(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    Engine *e = &a->eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+    const int t = 4;
+
+    /* embedded, nothing masked yet: every cell of this step is pending */
+    seek_op(e, 0, OP_EMBED, -1);
+    free(draw_mask(a, e, &c));
+    assert_int_equal(count_grid(&c, t, CP_PENDING), t * t);
+    assert_int_equal(count_grid(&c, t, CP_MASKED), 0);
+
+    /* layer 0 masked, not softmaxed: visible cells marked kept */
+    seek_op(e, 0, OP_MASK, 0);
+    free(draw_mask(a, e, &c));
+    assert_int_equal(count_grid(&c, t, CP_MASKED), t * (t - 1) / 2);
+    assert_int_equal(count_grid(&c, t, CP_CHECK), t * (t + 1) / 2);
+    a->layer = 1;   /* layer 1 has not reached its mask */
+    free(draw_mask(a, e, &c));
+    assert_int_equal(count_grid(&c, t, CP_PENDING), t * t);
+    a->layer = 0;
+
+    /* the whole step: row p sees p+1 keys, the other t-1-p are masked */
+    steps(e, 1);
+    char *d = draw_mask(a, e, &c);
+    for (int p = 0; p < t; p++) {
+        assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, -1), p + 1);
+        assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, CP_MASKED), t - 1 - p);
+    }
+    assert_int_equal(count_grid(&c, t, CP_MASKED), t * (t - 1) / 2);
+    assert_int_equal(count_grid(&c, t, -1), t * (t + 1) / 2);
+    assert_int_equal(count_grid(&c, t, CP_REDONE), 0);
+    assert_int_equal(cp_at(&c, 1, 2 + t - 1), 'd');   /* query labels, current row last */
+    assert_non_null(strstr(d, "masked"));              /* legend */
+    assert_null(strstr(d, "\u00b7 cache"));            /* mode only in the compare view */
+    free(d);
+    canvas_free(&c);
+    app_del(a);
+}
+
+static void test_mask_decode(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    Engine *e = &a->eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+
+    /* decode step 1, before its mask: the new row pending, earlier rows reused */
+    seek_op(e, 1, OP_QKV, 0);
+    int t = e->t;
+    assert_int_equal(t, 5);
+    free(draw_mask(a, e, &c));
+    assert_int_equal(count_line(&c, 2 + t - 1, 1, c.w - 1, CP_PENDING), t);
+    for (int p = 0; p < t - 1; p++) assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, '='), p + 1);
+
+    for (int k = 1; k <= 2; k++) {
+        steps(e, k + 1);
+        t = e->t;
+        char *d = draw_mask(a, e, &c);
+        const int y = 2 + t - 1;   /* the one new row: every key visible */
+        assert_int_equal(count_line(&c, y, 1, c.w - 1, CP_MASKED), 0);
+        assert_int_equal(count_line(&c, y, 1, c.w - 1, -1), t);
+        for (int p = 0; p < t - 1; p++) {
+            assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, '='), p + 1);
+            assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, -1), 0);
+            assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, CP_MASKED), 0);
+        }
+        assert_non_null(strstr(d, "reused"));
+        free(d);
+    }
+    canvas_free(&c);
+    app_del(a);
+}
+
+static void test_mask_recompute(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--mode", "recompute");
+    Engine *e = &a->eng[MODE_RECOMPUTE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+
+    steps(e, 1);   /* step 0 is a plain prefill: nothing redone */
+    free(draw_mask(a, e, &c));
+    assert_int_equal(count_grid(&c, 4, CP_REDONE), 0);
+
+    for (int k = 1; k <= 2; k++) {
+        steps(e, k + 1);
+        const int t = e->t;
+        char *d = draw_mask(a, e, &c);
+        assert_int_equal(count_grid(&c, t, CP_REDONE), t - 1);
+        assert_int_equal(count_line(&c, 2 + t - 1, 1, c.w - 1, CP_REDONE), 0);
+        assert_int_equal(count_grid(&c, t, CP_MASKED), t * (t - 1) / 2);
+        assert_int_equal(count_grid(&c, t, -1), t * (t + 1) / 2);
+        assert_non_null(strstr(d, "redone"));
+        free(d);
+    }
+    canvas_free(&c);
+    app_del(a);
+}
+
+static void test_mask_ascii(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--ascii");
+    Engine *e = &a->eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+    canvas_set_ascii(&c, true);
+    steps(e, 1);
+    char *d = draw_mask(a, e, &c);
+    int shades = 0;
+    for (int p = 0; p < 4; p++)
+        for (int x = 1; x < c.w - 1; x++) {
+            int32_t cp = cp_at(&c, x, 2 + p);
+            assert_true(cp < 0x80);   /* every drawing glyph is ASCII */
+            shades += cp == '.' || cp == ':' || cp == '#' || cp == '@';
+        }
+    assert_int_equal(shades, 10);
+    assert_int_equal(count_grid(&c, 4, 'x'), 6);
+    free(d);
+    steps(e, 2);
+    free(draw_mask(a, e, &c));
+    assert_int_equal(count_grid(&c, 4, '='), 10);   /* rows 0..3 reused */
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* A grid taller than the box shows the newest rows and says which. */
+static void test_mask_scrolls_to_current_row(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
+    Engine *e = &a->eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 24, 8), 0);
+    steps(e, 1);
+    char *d = draw_mask(a, e, &c);
+    assert_non_null(strstr(d, "rows 15\u201318 of 18"));
+    /* last grid line: the current query 'r', its row fully visible */
+    int last = -1;
+    for (int y = 1; y < c.h - 1; y++)
+        if (cp_at(&c, 1, y) == 'r') last = y;
+    assert_true(last > 1);
+    assert_int_equal(count_line(&c, last, 1, c.w - 1, -1), 18);
+    free(d);
+    canvas_free(&c);
+    app_del(a);
+}
+
+static void test_mask_titles(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--mode", "compare");
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 60, 14), 0);
+    a->layer = 1;
+    a->head = 1;
+    char *d = draw_mask(a, &a->eng[MODE_CACHE], &c);
+    assert_non_null(strstr(d, "Causal mask L1 H1 \u00b7 cache"));
+    free(d);
+    d = draw_mask(a, &a->eng[MODE_RECOMPUTE], &c);
+    assert_non_null(strstr(d, "Causal mask L1 H1 \u00b7 recompute"));
+    free(d);
+    app_del(a);
+
+    a = APP("kvsim", "--prompt", "我们学习", "--gen", "3", "--mode", "compare", "--lang", "zh");
+    steps(&a->eng[MODE_CACHE], 2);
+    d = draw_mask(a, &a->eng[MODE_CACHE], &c);
+    assert_non_null(strstr(d, "因果掩码"));
+    assert_non_null(strstr(d, "缓存"));
+    assert_non_null(strstr(d, "复用"));
+    /* wide tokens: the grid still has 5 rows, the last with 5 visible cells */
+    assert_int_equal(count_line(&c, 2 + 4, 1, c.w - 1, -1), 5);
+    assert_int_equal(count_grid(&c, 4, '='), 10);
+    free(d);
+    d = draw_mask(a, &a->eng[MODE_RECOMPUTE], &c);
+    assert_non_null(strstr(d, "重算"));
+    free(d);
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* ---- attention ----------------------------------------------------------- */
+
+/* The bars of the current row: one value per key, equal to the engine's
+ * weights to 2 decimals, summing to 1. */
+static void check_bars(const App *a, const Engine *e, Canvas *c)
+{
+    char *d = draw_att(a, e, c);
+    double w[64];
+    const int t = e->t;
+    int n = parse_weights(c, w, 64);
+    assert_int_equal(n, t);
+    const float *row = engine_att_row(e, a->layer, a->head, e->n - 1);
+    double sum = 0.0;
+    for (int j = 0; j < t; j++) {
+        assert_true(fabs(w[j] - (double)row[j]) <= 0.005 + 1e-6);
+        sum += w[j];
+    }
+    assert_true(fabs(sum - 1.0) <= 0.005 * t);
+    assert_non_null(strstr(d, "Attention L"));
+    free(d);
+}
+
+static void test_attention_bars(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+    Engine *e = &a->eng[MODE_CACHE];
+    steps(e, 1);
+    check_bars(a, e, &c);
+    a->layer = 1;
+    a->head = 1;
+    check_bars(a, e, &c);
+    steps(e, 3);   /* decode, t = 6 */
+    check_bars(a, e, &c);
+    a->layer = 0;
+    e = &a->eng[MODE_RECOMPUTE];
+    steps(e, 2);
+    check_bars(a, e, &c);
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* Shades on lines 2..1+t left of the first digit (the bars' position labels). */
+static int heat_shades(const Canvas *c, int t)
+{
+    int n = 0;
+    for (int p = 0; p < t; p++) {
+        int x = 1;
+        while (x < c->w - 1 && !(cp_at(c, x, 2 + p) >= '0' && cp_at(c, x, 2 + p) <= '9')) x++;
+        n += count_line(c, 2 + p, 1, x, -1);
+    }
+    return n;
+}
+
+static void test_attention_states(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    Engine *e = &a->eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+    char *d = draw_att(a, e, &c);
+    assert_non_null(strstr(d, "press"));
+    free(d);
+
+    seek_op(e, 0, OP_QKV, 0);
+    d = draw_att(a, e, &c);
+    assert_non_null(strstr(d, "not computed yet"));
+    free(d);
+
+    /* raw scores, signed, one per key, equal to the engine's */
+    seek_op(e, 0, OP_SCORES, 0);
+    d = draw_att(a, e, &c);
+    assert_non_null(strstr(d, "scores before softmax"));
+    const float *s = engine_scores_row(e, 0, 0, e->n - 1);
+    for (int j = 0; j < e->t; j++) {
+        char want[16];
+        snprintf(want, sizeof want, "%+.2f", (double)s[j]);
+        assert_non_null(strstr(d, want));
+    }
+    free(d);
+
+    seek_op(e, 0, OP_MASK, 0);
+    d = draw_att(a, e, &c);
+    assert_non_null(strstr(d, "after mask"));
+    free(d);
+
+    /* prefill: the n×t heat map sits left of the bars (whose lines start
+     * with the key's position), one shade per visible cell */
+    steps(e, 1);
+    free(draw_att(a, e, &c));
+    assert_int_equal(heat_shades(&c, 4), 10);
+    steps(e, 2);   /* decode: one row, no heat map */
+    free(draw_att(a, e, &c));
+    assert_int_equal(heat_shades(&c, 5), 0);
+    canvas_free(&c);
+    app_del(a);
+
+    a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+    seek_op(&a->eng[MODE_CACHE], 0, OP_LN1, 0);
+    d = draw_att(a, &a->eng[MODE_CACHE], &c);
+    assert_non_null(strstr(d, "注意力 L0 H0"));
+    assert_non_null(strstr(d, "尚未计算"));
+    free(d);
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* More keys than lines: the lines go to the largest weights. */
+static void test_attention_top_keys(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
+    Engine *e = &a->eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 28, 8), 0);
+    steps(e, 1);
+    char *d = draw_att(a, e, &c);
+    assert_non_null(strstr(d, "top 5/18"));
+    double w[64];
+    assert_int_equal(parse_weights(&c, w, 64), 5);
+    /* shown values, largest first, are the 5 largest weights */
+    float row[64], shown[5];
+    memcpy(row, engine_att_row(e, 0, 0, e->n - 1), sizeof(float) * 18);
+    sort_desc(row, 18);
+    for (int i = 0; i < 5; i++) shown[i] = (float)w[i];
+    sort_desc(shown, 5);
+    for (int i = 0; i < 5; i++) assert_true(fabs((double)shown[i] - (double)row[i]) <= 0.005 + 1e-6);
+    free(d);
+
+    /* raw scores need no bars: two columns of 4, the 8 largest scores */
+    seek_op(e, 0, OP_SCORES, 0);
+    d = draw_att(a, e, &c);
+    assert_non_null(strstr(d, "top 8/18"));
+    memcpy(row, engine_scores_row(e, 0, 0, e->n - 1), sizeof(float) * 18);
+    sort_desc(row, 18);
+    for (int i = 0; i < 8; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "%+.2f", (double)row[i]);
+        assert_non_null(strstr(d, want));
+    }
+    free(d);
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* ---- bounds -------------------------------------------------------------- */
+
+static void check_inside(const Canvas *c, Rect r)
+{
+    Rect in = rect_intersect(r, (Rect){0, 0, c->w, c->h});
+    for (int y = 0; y < c->h; y++)
+        for (int x = 0; x < c->w; x++) {
+            bool inside = x >= in.x && x < in.x + in.w && y >= in.y && y < in.y + in.h;
+            const CanvasCell *k = canvas_at(c, x, y);
+            if (!inside && (k->cp != '%' || k->style != STYLE_ERROR)) fail_msg("drawn outside at %d,%d", x, y);
+        }
+}
+
+static void bounds_for(App *a)
+{
+    static const Rect rects[] = {
+        {5, 5, 3, 3}, {10, 5, 200, 60}, {0, 0, 0, 0}, {3, 3, 1, 1},
+        {2, 2, 2, 2}, {-5, -3, 20, 10}, {210, 65, 30, 30}, {4, 4, 9, 4},
+    };
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 220, 70), 0);
+    for (int m = 0; m < MODE_COUNT; m++) {
+        Engine *e = &a->eng[m];
+        a->view = m == MODE_CACHE ? VIEW_COMPARE : m == MODE_RECOMPUTE ? VIEW_RECOMPUTE : VIEW_TRAIN;
+        for (long pos = 0; pos <= engine_total_ops(e); pos++) {
+            engine_seek(e, pos);
+            a->layer = (int)(pos % 2);
+            a->head = (int)(pos / 2 % 2);
+            canvas_set_ascii(&c, pos % 3 == 0);
+            for (size_t i = 0; i < sizeof rects / sizeof rects[0]; i++)
+                for (int panel = 0; panel < 2; panel++) {
+                    canvas_reset_clip(&c);
+                    canvas_fill(&c, (Rect){0, 0, c.w, c.h}, '%', STYLE_ERROR);
+                    if (panel) panel_attention_draw(a, e, &c, rects[i]);
+                    else panel_mask_draw(a, e, &c, rects[i]);
+                    check_inside(&c, rects[i]);
+                    assert_int_equal(c.clip.w, c.w);   /* clip given back */
+                }
+        }
+    }
+    canvas_free(&c);
+}
+
+static void test_never_outside_rect(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    bounds_for(a);
+    app_del(a);
+    a = APP("kvsim", "--prompt", "我们学习上下", "--gen", "2", "--lang", "zh");
+    bounds_for(a);
+    app_del(a);
+    /* one layer and head: the selection (0..1 above) is clamped */
+    a = APP("kvsim", "--prompt", "x", "--gen", "2", "--layers", "1", "--heads", "1");
+    bounds_for(a);
+    app_del(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mask_before_start),
+        cmocka_unit_test(test_mask_prefill),
+        cmocka_unit_test(test_mask_decode),
+        cmocka_unit_test(test_mask_recompute),
+        cmocka_unit_test(test_mask_ascii),
+        cmocka_unit_test(test_mask_scrolls_to_current_row),
+        cmocka_unit_test(test_mask_titles),
+        cmocka_unit_test(test_attention_bars),
+        cmocka_unit_test(test_attention_states),
+        cmocka_unit_test(test_attention_top_keys),
+        cmocka_unit_test(test_never_outside_rect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

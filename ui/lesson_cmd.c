@@ -1,0 +1,117 @@
+/* lesson_cmd: see lesson_cmd.h. */
+#include "ui/lesson_cmd.h"
+
+#include "lessons/catalog.h"
+#include "ui/live.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *lang_of(const CliOptions *o)
+{
+    return o->lang_zh ? "zh" : "en";
+}
+
+int lesson_cmd_load(const CliOptions *o, const char *which, Lesson *out, char *err, size_t errlen)
+{
+    char path[1400];
+    char *end = NULL;
+    long n = strtol(which, &end, 10);
+    if (*which && end && *end == '\0') {
+        if (n < 1 || n > 99) {
+            snprintf(err, errlen, "lesson %s: expected a lesson number from 1 to 99, or a file", which);
+            return -1;
+        }
+        if (catalog_find(lang_of(o), (int)n, path, sizeof path, err, errlen)) return -1;
+        which = path;
+    }
+    return lesson_load(which, out, err, errlen);
+}
+
+static int list(const CliOptions *o)
+{
+    char err[512];
+    CatalogEntry *all = malloc(sizeof(CatalogEntry) * CATALOG_MAX);
+    if (!all) return 1;
+    int n = catalog_list(lang_of(o), all, CATALOG_MAX, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "kvsim: %s\n", err);
+        free(all);
+        return 1;
+    }
+    printf(o->lang_zh ? "kvsim 课程（kvsim lesson N 开始学习）：\n\n" : "kvsim lessons (start one with: kvsim lesson N):\n\n");
+    for (int i = 0; i < n; i++) {
+        Progress p = progress_get(all[i].id, lang_of(o));
+        char prog[96] = "";
+        if (p.seen > 0)
+            snprintf(prog, sizeof prog, o->lang_zh ? "  [第 %d/%d 页，答对 %d/%d 题]" : "  [slide %d/%d, %d/%d answered]",
+                     p.seen, p.slides, p.solved, p.questions);
+        printf("%3d  %s%s\n", all[i].number, all[i].title, prog);
+    }
+    if (n == 0) printf(o->lang_zh ? "（没有课程）\n" : "(no lessons found)\n");
+    printf(o->lang_zh ? "\n进度保存在 %s\n" : "\nProgress is kept in %s\n", progress_path());
+    free(all);
+    return 0;
+}
+
+static int check(const CliOptions *o)
+{
+    if (o->nargs < 2) {
+        fprintf(stderr, "kvsim: lesson check: give one or more lesson files\nTry 'kvsim --help'.\n");
+        return 2;
+    }
+    int bad = 0;
+    for (int i = 1; i < o->nargs; i++) {
+        Lesson l;
+        char err[1024];
+        if (lesson_load(o->args[i], &l, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            bad++;
+            continue;
+        }
+        int problems = lesson_check(&l, stderr, err, sizeof err);
+        if (problems) bad++;
+        else {
+            int q = 0;
+            for (int s = 0; s < l.n_slides; s++) q += l.slides[s].has_question;
+            printf("%s: ok (lesson %d, %d slides, %d questions)\n", o->args[i], l.number, l.n_slides, q);
+        }
+        lesson_free(&l);
+    }
+    return bad ? 2 : 0;
+}
+
+int lesson_cmd_run(const CliOptions *o, const int *ids, int L)
+{
+    char err[1024];
+    if (o->reset_progress) {
+        if (progress_reset(err, sizeof err)) {
+            fprintf(stderr, "kvsim: %s\n", err);
+            return 1;
+        }
+        printf("kvsim: progress forgotten (%s)\n", progress_path());
+        if (o->nargs == 0) return 0;
+    }
+    if (o->nargs == 0) return list(o);
+    if (!strcmp(o->args[0], "check")) return check(o);
+    if (o->nargs > 1) {
+        fprintf(stderr, "kvsim: lesson: '%s': unexpected argument\nTry 'kvsim --help'.\n", o->args[1]);
+        return 2;
+    }
+    Lesson *l = calloc(1, sizeof *l);
+    if (!l) return 1;
+    if (lesson_cmd_load(o, o->args[0], l, err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\nTry 'kvsim lesson' for the list.\n", err);
+        free(l);
+        return 2;
+    }
+    if (o->print) {
+        int rc = lesson_print(l, stdout, err, sizeof err);
+        if (rc) fprintf(stderr, "%s\n", err);
+        lesson_free(l);
+        free(l);
+        return rc ? 2 : 0;
+    }
+    return live_run_lesson(o, ids, L, l);
+}
