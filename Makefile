@@ -91,9 +91,15 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 build/kvsim $(DESTDIR)$(PREFIX)/bin/kvsim
 	install -m 644 docs/kvsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/kvsim.1
+	install -d $(DESTDIR)$(PREFIX)/share/kvsim/lessons/en $(DESTDIR)$(PREFIX)/share/kvsim/lessons/zh
+	install -m 644 lessons/en/*.lesson $(DESTDIR)$(PREFIX)/share/kvsim/lessons/en
+	install -m 644 lessons/zh/*.lesson $(DESTDIR)$(PREFIX)/share/kvsim/lessons/zh
 
 clean:
 	rm -rf build
+
+# libFuzzer targets (clang): `make fuzz` builds and runs each for FUZZ_SECONDS.
+-include tests/fuzz/fuzz.mk
 
 .SECONDARY:
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -16,6 +16,11 @@
  * Directive and question lines end the current paragraph. Lines of a
  * paragraph are trimmed and joined with one space, or with nothing when the
  * end of the first or the start of the next is a CJK character.
+ *
+ * Values are trimmed; `prompt: "..."` keeps spaces inside the quotes. A
+ * question ('?') must be the last thing in its slide: after it only '=',
+ * tolerance:, hint: and explain: lines (and blanks, comments) may follow.
+ * Byte positions in messages are 1-based, like the tokenizer's.
  */
 #include "lessons/lesson.h"
 

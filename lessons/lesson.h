@@ -108,7 +108,8 @@ typedef enum {
  * validates them like the CLI does. */
 typedef struct {
     unsigned set;              /* SETUP_BIT(field) for each field set */
-    const char *prompt;        /* UTF-8, borrowed (the Lesson or a static) */
+    const char *prompt;        /* UTF-8, borrowed (the Lesson or a static);
+                                  `prompt: "the cat "` keeps the spaces */
     int gen;                   /* G */
     KvConfig model;
     LessonMode mode;

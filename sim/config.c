@@ -77,11 +77,11 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
         FAIL("--max-seq %d: must be between 1 and %d", c->max_seq, CONFIG_MAX_DIM);
     if (c->vocab < 1)
         FAIL("vocabulary is empty");
-    if (c->n_kv_heads != c->n_heads)
-        FAIL("--kv-heads %d: only kv-heads = heads (%d) is supported in this version",
+    if (c->n_kv_heads < 1 || c->n_kv_heads > c->n_heads || c->n_heads % c->n_kv_heads != 0)
+        FAIL("--kv-heads %d: must divide heads (%d): 1 (multi-query) up to heads (multi-head)",
              c->n_kv_heads, c->n_heads);
-    if (c->window != 0)
-        FAIL("--window %d: sliding windows are not supported in this version", c->window);
+    if (c->window < 0 || c->window > CONFIG_MAX_DIM)
+        FAIL("--window %d: must be between 1 and %d (0 = no window)", c->window, CONFIG_MAX_DIM);
     if (c->block_size != 0)
         FAIL("--block-size %d: paged caches are not supported in this version", c->block_size);
     uint64_t mem = config_memory_bytes(c);

@@ -58,11 +58,15 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->logits = calloc(N * (size_t)c->vocab, sizeof(float));
     e->scores = calloc(att_cells, sizeof(float));
     e->att = calloc(att_cells, sizeof(float));
+    const size_t kv_cells = (size_t)c->n_layers * N * (size_t)config_kv_dim(c);
+    e->step_k = calloc(kv_cells, sizeof(float));
+    e->step_v = calloc(kv_cells, sizeof(float));
     e->kv_rows = calloc((size_t)c->n_layers, sizeof(int));
     e->done = calloc((size_t)e->n_steps, sizeof(OpCounts));
-    int cache_ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, config_kv_dim(c));
+    int cache_ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c));
     if (cache_ok != 0 || !e->tokens || !e->x || !e->a || !e->q || !e->att_out || !e->proj ||
-        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->done) {
+        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->done ||
+        !e->step_k || !e->step_v) {
         engine_free(e);
         snprintf(err, errlen, "out of memory setting up the %s engine", config_mode_name(mode));
         return -1;
@@ -79,6 +83,7 @@ void engine_free(Engine *e)
     free(e->tokens); free(e->x); free(e->a); free(e->q); free(e->att_out);
     free(e->proj); free(e->hidden); free(e->xf); free(e->logits);
     free(e->scores); free(e->att); free(e->kv_rows); free(e->done);
+    free(e->step_k); free(e->step_v);
     kvcache_free(&e->cache);
     memset(e, 0, sizeof *e);
 }
@@ -154,6 +159,27 @@ int engine_emitted(const Engine *e, int k)
     return (k >= 0 && e->L + k < e->n_tokens) ? e->tokens[e->L + k] : -1;
 }
 
+/* This step's own K/V row of position pos (pos >= p0) in layer l. */
+static float *own_row(const Engine *e, float *base, int l, int pos)
+{
+    const size_t kv = (size_t)e->cache.kv_dim, N = (size_t)e->cfg.max_seq;
+    return base + ((size_t)l * N + (size_t)(pos - e->p0)) * kv;
+}
+
+const float *engine_k_row(const Engine *e, int l, int pos)
+{
+    if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return own_row(e, e->step_k, l, pos);
+    if (e->mode == MODE_CACHE && kvcache_has(&e->cache, pos)) return kvcache_k(&e->cache, l, pos);
+    return NULL;
+}
+
+const float *engine_v_row(const Engine *e, int l, int pos)
+{
+    if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return own_row(e, e->step_v, l, pos);
+    if (e->mode == MODE_CACHE && kvcache_has(&e->cache, pos)) return kvcache_v(&e->cache, l, pos);
+    return NULL;
+}
+
 /* ---- the operations ------------------------------------------------------ */
 
 static float *att_at(Engine *e, int l, int h, int i)
@@ -173,6 +199,9 @@ static void begin_step(Engine *e, int k)
         e->t = e->n;
     }
     e->p0 = e->t - e->n;
+    /* a cached decode row under a window only reads the last W positions */
+    const int W = e->cfg.window;
+    e->k_lo = (e->mode == MODE_CACHE && k > 0 && W > 0 && e->t > W) ? e->t - W : 0;
     e->picked = -1;
     memset(&e->step_counts, 0, sizeof e->step_counts);
     /* Recompute and train keep nothing: every K/V row is made again. */
@@ -197,14 +226,15 @@ static void op_qkv(Engine *e, int l)
     const Model *m = e->model;
     const int d = e->cfg.d_model, kv = e->cache.kv_dim;
     uint64_t *c = &e->step_counts.mac[CAT_QKV];
-    /* q: (n, d)    K, V rows of positions p0..t-1 written straight into the store */
+    /* q: (n, d)    K, V: (n, kv_dim), this step's rows, appended to the
+     * cache only at the step's last operation */
     kernel_matmul(e->q, e->a, m->wq + (size_t)l * d * d, e->n, d, d, c);
-    kernel_matmul(kvcache_k(&e->cache, l, e->p0), e->a, m->wk + (size_t)l * d * kv, e->n, d, kv, c);
-    kernel_matmul(kvcache_v(&e->cache, l, e->p0), e->a, m->wv + (size_t)l * d * kv, e->n, d, kv, c);
+    kernel_matmul(own_row(e, e->step_k, l, e->p0), e->a, m->wk + (size_t)l * d * kv, e->n, d, kv, c);
+    kernel_matmul(own_row(e, e->step_v, l, e->p0), e->a, m->wv + (size_t)l * d * kv, e->n, d, kv, c);
     e->kv_rows[l] = e->t;
 }
 
-/* Query head h reads K/V head h / (H / Hkv) (§6.2; the same head today). */
+/* Query head h reads K/V head h / (H / Hkv) (§6.2). */
 static int kv_head(const Engine *e, int h)
 {
     return h / (e->cfg.n_heads / e->cfg.n_kv_heads);
@@ -214,7 +244,8 @@ static void op_scores(Engine *e, int l)
 {
     /* S[h][i][j] = q_i,h · k_j,h / sqrt(d_h) for every cell of the n×t
      * block, future cells included: the mask comes after, as in a dense
-     * kernel, so its cost shows up in the count. */
+     * kernel, so its cost shows up in the count. (A windowed decode row
+     * computes only its last W columns, k_lo .. t-1.) */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
     const float scale = 1.0f / sqrtf((float)dh);
     uint64_t *c = &e->step_counts.mac[CAT_SCORES];
@@ -223,22 +254,26 @@ static void op_scores(Engine *e, int l)
         for (int i = 0; i < e->n; i++) {
             float *row = (float *)engine_scores_row(e, l, h, i);
             const float *qi = e->q + (size_t)i * d + (size_t)h * dh;
-            for (int j = 0; j < e->t; j++)
-                row[j] = kernel_dot(qi, kvcache_k(&e->cache, l, j) + (size_t)kh * dh, dh, c) * scale;
+            for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
+            for (int j = e->k_lo; j < e->t; j++)
+                row[j] = kernel_dot(qi, engine_k_row(e, l, j) + (size_t)kh * dh, dh, c) * scale;
         }
     }
 }
 
 static void op_mask(Engine *e, int l)
 {
-    /* Query row i is position p0+i; keys after it are the future. */
-    const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg);
+    /* Query row i is position p0+i; keys after it are the future, and
+     * with a window W keys before p0+i-W+1 are out of reach. */
+    const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), W = e->cfg.window;
     for (int h = 0; h < H; h++)
         for (int i = 0; i < e->n; i++) {
             const float *s = engine_scores_row(e, l, h, i);
             float *a = att_at(e, l, h, i);
-            for (int j = 0; j < e->t; j++) {
-                if (j > e->p0 + i) {
+            const int p = e->p0 + i;
+            for (int j = 0; j < e->k_lo; j++) a[j] = -INFINITY;   /* never computed */
+            for (int j = e->k_lo; j < e->t; j++) {
+                if (j > p || (W > 0 && j < p - W + 1)) {
                     a[j] = -INFINITY;
                     e->step_counts.masked += (uint64_t)dh;  /* products thrown away */
                 } else {
@@ -265,8 +300,8 @@ static void op_values(Engine *e, int l)
         for (int i = 0; i < e->n; i++) {
             const float *w = engine_att_row(e, l, h, i);
             float *o = e->att_out + (size_t)i * d + (size_t)h * dh;
-            for (int j = 0; j < e->t; j++)
-                kernel_axpy(o, w[j], kvcache_v(&e->cache, l, j) + (size_t)kh * dh, dh, c);
+            for (int j = e->k_lo; j < e->t; j++)
+                kernel_axpy(o, w[j], engine_v_row(e, l, j) + (size_t)kh * dh, dh, c);
         }
     }
 }
@@ -365,7 +400,12 @@ static void do_op(Engine *e)
     case OP_LN_FINAL: op_ln_final(e); break;
     case OP_LOGITS: op_logits(e); break;
     case OP_PICK: op_pick(e); break;
-    case OP_APPEND: kvcache_commit(&e->cache, e->t); break;
+    case OP_APPEND:
+        for (int ll = 0; ll < e->cfg.n_layers; ll++)
+            kvcache_put(&e->cache, ll, e->p0, e->n, own_row(e, e->step_k, ll, e->p0),
+                        own_row(e, e->step_v, ll, e->p0));
+        kvcache_commit(&e->cache, e->t);
+        break;
     case OP_LOSS: op_loss(e); break;
     default: break;
     }
@@ -404,8 +444,10 @@ void engine_seek(Engine *e, long target)
     if (target < 0) target = 0;
     if (target > total) target = total;
     if (target < e->pos) {
-        /* replay the step that holds operation target-1 from its start */
-        rewind_to_step(e, target == 0 ? 0 : (int)((target - 1) / e->ops_per_step));
+        /* replay the step that holds operation target-1 from its start; a
+         * ring cache has overwritten old rows, so replay from the top */
+        int k = target == 0 ? 0 : (int)((target - 1) / e->ops_per_step);
+        rewind_to_step(e, e->cache.window ? 0 : k);
     }
     while (e->pos < target) do_op(e);
 }

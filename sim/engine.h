@@ -79,6 +79,8 @@ typedef struct {
     int n;               /* rows processed */
     int t;               /* sequence length after the step */
     int p0;              /* position of the first processed row, t - n */
+    int k_lo;            /* first key column computed: 0, or t - W for a
+                            cached decode step under a window W (§6.3) */
 
     int *tokens;         /* (max_seq) prompt, then emitted tokens */
     int n_tokens;        /* L + tokens emitted so far */
@@ -95,9 +97,12 @@ typedef struct {
     float *logits;       /* (max_seq, V)  row 0 = last position (train: row i = position i) */
     float *scores;       /* (Lyr, H, max_seq, max_seq) raw scaled Q·Kᵀ of this step */
     float *att;          /* (Lyr, H, max_seq, max_seq) masked scores, then softmax weights */
-    int *kv_rows;        /* (Lyr) rows of the K/V store valid for this step's attention */
+    float *step_k;       /* (Lyr, max_seq, kv_dim) K rows of this step's positions p0.. */
+    float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
+    int *kv_rows;        /* (Lyr) positions whose K/V this step's attention can read:
+                            t once that layer's Q/K/V ran, else what the cache holds */
 
-    KvCache cache;       /* K/V store; committed rows = what is kept between steps */
+    KvCache cache;       /* what is kept between steps (cache mode) */
 
     OpCounts step_counts;  /* counters of the current step so far */
     OpCounts cum;          /* since the start of the run, this step included */
@@ -139,7 +144,8 @@ void engine_seek(Engine *e, long pos);       /* clamps to 0 .. total */
 void engine_run_to_end(Engine *e);
 
 /* Attention rows of this step for layer l, head h: row i (0..n-1) is the
- * query at position p0+i, t columns. Valid after that layer's OP_SCORES /
+ * query at position p0+i, t columns; columns before k_lo are not computed
+ * (a windowed decode step) and hold 0. Valid after that layer's OP_SCORES /
  * OP_MASK / OP_SOFTMAX have run in this step. */
 static inline const float *engine_scores_row(const Engine *e, int l, int h, int i)
 {
@@ -151,6 +157,12 @@ static inline const float *engine_att_row(const Engine *e, int l, int h, int i)
     size_t N = (size_t)e->cfg.max_seq;
     return e->att + (((size_t)l * (size_t)e->cfg.n_heads + (size_t)h) * N + (size_t)i) * N;
 }
+
+/* K or V row of position pos in layer l as this step's attention sees it:
+ * this step's own rows (pos >= p0, once that layer's Q/K/V ran) or the
+ * cache's. NULL when neither holds it (evicted by a window, not yet made). */
+const float *engine_k_row(const Engine *e, int l, int pos);
+const float *engine_v_row(const Engine *e, int l, int pos);
 
 /* Counters of a finished step k (k < steps finished), or NULL. */
 const OpCounts *engine_step_counts(const Engine *e, int k);

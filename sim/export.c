@@ -106,9 +106,9 @@ static void write_header(FILE *f, const Model *m, const char *prompt, const int 
     fputs("{\n  \"format\": \"" EXPORT_FORMAT "\",\n", f);
     fprintf(f, "  \"config\": {\"vocab\": %d, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
                "\"d_ff\": %d, \"max_seq\": %d, \"seed\": %llu,\n             \"d_head\": %d, "
-               "\"n_kv_heads\": %d, \"ln_eps\": %g, \"gelu\": \"tanh\"},\n",
+               "\"n_kv_heads\": %d, \"window\": %d, \"ln_eps\": %g, \"gelu\": \"tanh\"},\n",
             c->vocab, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->max_seq,
-            (unsigned long long)c->seed, config_head_dim(c), c->n_kv_heads,
+            (unsigned long long)c->seed, config_head_dim(c), c->n_kv_heads, c->window,
             (double)KERNEL_LN_EPS);
     fputs("  \"prompt\": ", f);
     trace_json_string(f, prompt);
@@ -230,9 +230,9 @@ static void write_after(FILE *f, const Engine *e, OpRef op)
         put_matrix(f, e->q, e->n, d, sd, IND_LAYER + 4);
         /* the n new rows, written by this operation at positions p0.. */
         put_key(f, IND_LAYER - 1, "k");
-        put_matrix(f, kvcache_k(&e->cache, l, e->p0), e->n, kv, (size_t)kv, IND_LAYER + 4);
+        put_matrix(f, engine_k_row(e, l, e->p0), e->n, kv, (size_t)kv, IND_LAYER + 4);
         put_key(f, IND_LAYER - 1, "v");
-        put_matrix(f, kvcache_v(&e->cache, l, e->p0), e->n, kv, (size_t)kv, IND_LAYER + 4);
+        put_matrix(f, engine_v_row(e, l, e->p0), e->n, kv, (size_t)kv, IND_LAYER + 4);
         break;
     case OP_SCORES:
         put_key(f, IND_LAYER - 1, "scores");

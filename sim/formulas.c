@@ -17,20 +17,33 @@ int formulas_len(RunMode mode, int L, int k)
     return mode == MODE_TRAIN ? L : L + k;
 }
 
+/* (query, key) pairs a block of rows at positions t-n .. t-1 may see: a
+ * query at p sees min(p+1, W) keys (all p+1 without a window). */
+static uint64_t visible_pairs(uint64_t n, uint64_t t, uint64_t W)
+{
+    uint64_t v = 0;
+    for (uint64_t p = t - n; p < t; p++) v += (W && p + 1 > W) ? W : p + 1;
+    return v;
+}
+
 void formulas_step_layer(const KvConfig *c, RunMode mode, int L, int k, OpCounts *out)
 {
     const uint64_t n = (uint64_t)formulas_rows(mode, L, k);
     const uint64_t t = (uint64_t)formulas_len(mode, L, k);
     const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff;
-    const uint64_t kv = (uint64_t)config_kv_dim(c);
+    const uint64_t kv = (uint64_t)config_kv_dim(c), W = (uint64_t)c->window;
     memset(out, 0, sizeof *out);
     out->mac[CAT_QKV] = n * d * d + 2 * n * d * kv;    /* = 3·n·d² when Hkv = H */
-    out->mac[CAT_SCORES] = n * t * d;                   /* dense n×t block, every head */
-    out->mac[CAT_VALUES] = n * t * d;
+    /* the dense n×t block, every head; a cached decode row under a window
+     * reads only its last min(t, W) keys (§6.3) */
+    const uint64_t cols = (mode == MODE_CACHE && k > 0 && W && t > W) ? W : t;
+    out->mac[CAT_SCORES] = n * cols * d;
+    out->mac[CAT_VALUES] = n * cols * d;
     out->mac[CAT_OUT_PROJ] = n * d * d;
     out->mac[CAT_FFN] = 2 * n * d * F;
-    /* query row i sits at position t-n+i and cannot see the n-1-i rows after it */
-    out->masked = d * (n * (n - 1) / 2);
+    /* every computed cell the mask discards: future, or out of the window;
+     * without a window, row i at position t-n+i loses the n-1-i after it */
+    out->masked = d * (n * cols - visible_pairs(n, t, W));
 }
 
 void formulas_step(const KvConfig *c, RunMode mode, int L, int k, OpCounts *out)
@@ -60,6 +73,18 @@ static uint64_t add(uint64_t a, uint64_t b, bool *ok)
 bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out)
 {
     bool ok = true;
+    if (c->window > 0 && c->window < L + G) {
+        /* min(t, W) has no neat sum: add the per-step closed forms */
+        memset(out, 0, sizeof *out);
+        const int steps = mode == MODE_TRAIN ? 1 : G;
+        for (int k = 0; k < steps; k++) {
+            OpCounts s;
+            formulas_step(c, mode, L, k, &s);
+            for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = add(out->mac[i], s.mac[i], &ok);
+            out->masked = add(out->masked, s.masked, &ok);
+        }
+        return ok;
+    }
     const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, V = (uint64_t)c->vocab;
     const uint64_t Lyr = (uint64_t)c->n_layers, kv = (uint64_t)config_kv_dim(c);
     const uint64_t l = (uint64_t)L, g = (uint64_t)G;
@@ -107,6 +132,7 @@ bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out
 uint64_t formulas_kv_bytes(const KvConfig *c, RunMode mode, int L, int k)
 {
     if (mode != MODE_CACHE) return 0;
-    return 2u * (uint64_t)c->n_layers * (uint64_t)formulas_len(mode, L, k) *
-           (uint64_t)config_kv_dim(c) * sizeof(float);
+    uint64_t t = (uint64_t)formulas_len(mode, L, k);
+    if (c->window > 0 && t > (uint64_t)c->window) t = (uint64_t)c->window;   /* the ring */
+    return 2u * (uint64_t)c->n_layers * t * (uint64_t)config_kv_dim(c) * sizeof(float);
 }

@@ -136,9 +136,9 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
 {
     const KvConfig *c = &tr->cfg;
     fprintf(f, "{\n  \"config\": {\"vocab\": %d, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
-               "\"d_ff\": %d, \"max_seq\": %d, \"seed\": %llu},\n  \"prompt\": ",
+               "\"d_ff\": %d, \"max_seq\": %d, \"seed\": %llu, \"n_kv_heads\": %d, \"window\": %d},\n  \"prompt\": ",
             c->vocab, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->max_seq,
-            (unsigned long long)c->seed);
+            (unsigned long long)c->seed, c->n_kv_heads, c->window);
     trace_json_string(f, tr->prompt);
     fprintf(f, ", \"prompt_len\": %d, \"gen\": %d,\n  \"modes\": {", tr->L, tr->G);
     const char *sep = "\n    ";

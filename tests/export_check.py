@@ -156,6 +156,9 @@ class Model:
         self.Lyr = get(cfg, "n_layers", "config")
         self.F = get(cfg, "d_ff", "config")
         self.N = get(cfg, "max_seq", "config")
+        if cfg.get("window", 0):
+            raise Mismatch("config: window %d: this checker recomputes the plain causal model only"
+                           % cfg["window"])
         self.Hkv = cfg.get("n_kv_heads", self.H)
         self.eps = float(cfg.get("ln_eps", 1e-5))
         if self.d % self.H or self.H % self.Hkv:

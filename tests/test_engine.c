@@ -183,9 +183,9 @@ static void test_cache_equals_recompute(void **state)
             assert_int_equal(ec.cache.len, c->L + k);
             for (int l = 0; l < c->Lyr; l++)
                 for (int p = 0; p < ec.cache.len; p++) {
-                    assert_memory_equal(kvcache_k(&ec.cache, l, p), kvcache_k(&er.cache, l, p),
+                    assert_memory_equal(kvcache_k(&ec.cache, l, p), engine_k_row(&er, l, p),
                                         sizeof(float) * (size_t)kv);
-                    assert_memory_equal(kvcache_v(&ec.cache, l, p), kvcache_v(&er.cache, l, p),
+                    assert_memory_equal(kvcache_v(&ec.cache, l, p), engine_v_row(&er, l, p),
                                         sizeof(float) * (size_t)kv);
                     rows++;
                 }
@@ -439,6 +439,179 @@ static void test_seeded_weights(void **state)
     model_free(&z);
 }
 
+/* Spec §6.2 / §6.3, written out independently: GQA projections and
+ * cache, sliding-window columns and discarded cells (counted by brute
+ * force over the block). */
+static void expected_step_66(const KvConfig *c, RunMode mode, int L, int k, OpCounts *o)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, V = (uint64_t)c->vocab;
+    const uint64_t Lyr = (uint64_t)c->n_layers, kvd = (uint64_t)(c->n_kv_heads * (c->d_model / c->n_heads));
+    const int W = c->window;
+    int n, t;
+    if (mode == MODE_CACHE) { n = k == 0 ? L : 1; t = L + k; }
+    else if (mode == MODE_RECOMPUTE) { n = t = L + k; }
+    else { n = t = L; }
+    /* columns computed: a cached decode row under a window reads min(t, W) */
+    const int first_col = (mode == MODE_CACHE && k > 0 && W && t > W) ? t - W : 0;
+    uint64_t cells = 0, discarded = 0;
+    for (int i = 0; i < n; i++) {
+        const int p = t - n + i;
+        for (int j = first_col; j < t; j++) {
+            cells++;
+            if (j > p || (W && j < p - W + 1)) discarded++;
+        }
+    }
+    memset(o, 0, sizeof *o);
+    o->mac[CAT_QKV] = Lyr * ((uint64_t)n * d * d + 2 * (uint64_t)n * d * kvd);
+    o->mac[CAT_SCORES] = o->mac[CAT_VALUES] = Lyr * cells * d;
+    o->mac[CAT_OUT_PROJ] = Lyr * (uint64_t)n * d * d;
+    o->mac[CAT_FFN] = Lyr * 2 * (uint64_t)n * d * F;
+    o->mac[CAT_LM_HEAD] = (mode == MODE_TRAIN ? (uint64_t)n : 1) * d * V;
+    o->masked = Lyr * discarded * d;
+}
+
+/* GQA / MQA and sliding windows: counters and cache bytes equal §6's
+ * closed forms in every mode, and cache and recompute still agree bit for
+ * bit (both apply the same window). */
+static void test_gqa_and_window(void **state)
+{
+    (void)state;
+    static const struct { int d, H, Hkv, Lyr, L, G, W; } cases[] = {
+        {8, 2, 1, 2, 5, 8, 0},   {8, 2, 2, 2, 5, 8, 0},   {8, 4, 2, 1, 3, 6, 0},
+        {16, 8, 1, 2, 4, 9, 0},  {16, 8, 4, 1, 6, 5, 0},  {12, 6, 3, 2, 2, 7, 0},
+        {8, 2, 2, 2, 5, 8, 3},   {8, 2, 1, 2, 5, 8, 3},   {8, 4, 2, 2, 7, 6, 4},
+        {8, 2, 2, 1, 2, 10, 1},  {8, 2, 2, 2, 9, 4, 4},   {16, 4, 1, 2, 3, 12, 5},
+        {8, 2, 2, 2, 5, 8, 100}, {8, 2, 1, 1, 1, 15, 2},  {4, 4, 1, 1, 6, 6, 6},
+        {4, 4, 2, 2, 6, 6, 12},  {8, 8, 8, 1, 4, 4, 2},   {16, 16, 4, 1, 8, 3, 3},
+    };
+    char err[256];
+    double max_diff = 0.0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        KvConfig c = config_default();
+        c.vocab = tokenizer_vocab();
+        c.d_model = cases[ci].d;
+        c.n_heads = cases[ci].H;
+        c.n_kv_heads = cases[ci].Hkv;
+        c.n_layers = cases[ci].Lyr;
+        c.d_ff = 3 * cases[ci].d;
+        c.window = cases[ci].W;
+        c.max_seq = cases[ci].L + cases[ci].G;
+        c.seed = 100 + ci;
+        const int L = cases[ci].L, G = cases[ci].G;
+        assert_int_equal(config_validate(&c, L, G, err, sizeof err), 0);
+        Model m;
+        assert_int_equal(model_init(&m, &c), 0);
+        int ids[64];
+        for (int i = 0; i < L; i++) ids[i] = (int)((ci * 13 + (size_t)i * 5) % 95);
+        Engine e[MODE_COUNT];
+        for (int md = 0; md < MODE_COUNT; md++)
+            assert_int_equal(engine_init(&e[md], &m, (RunMode)md, ids, L, G, err, sizeof err), 0);
+        for (int md = 0; md < MODE_COUNT; md++) {
+            OpCounts sum;
+            memset(&sum, 0, sizeof sum);
+            for (int k = 0; k < e[md].n_steps; k++) {
+                assert_true(engine_next_step(&e[md]));
+                OpCounts want, f;
+                expected_step_66(&c, (RunMode)md, L, k, &want);
+                assert_counts(&e[md].step_counts, &want, config_mode_name((RunMode)md), k);
+                formulas_step(&c, (RunMode)md, L, k, &f);
+                assert_counts(&f, &want, "formulas_step", k);
+                counts_add(&sum, &want);
+                /* bytes kept: 2·Lyr·min(t, W)·Hkv·d_h·4 in cache mode */
+                int t = L + k, held = (c.window && t > c.window) ? c.window : t;
+                uint64_t kvb = md == MODE_CACHE ? 2ull * (uint64_t)c.n_layers * (uint64_t)held *
+                                                      (uint64_t)config_kv_dim(&c) * 4 : 0;
+                assert_int_equal(engine_kv_bytes(&e[md]), kvb);
+                assert_int_equal(formulas_kv_bytes(&c, (RunMode)md, L, k), kvb);
+            }
+            OpCounts total;
+            assert_true(formulas_total(&c, (RunMode)md, L, G, &total));
+            assert_counts(&e[md].cum, &sum, "cumulative", -1);
+            assert_counts(&total, &sum, "formulas_total", -1);
+        }
+        /* cache vs recompute, step by step */
+        for (int md = 0; md < MODE_COUNT; md++) engine_seek(&e[md], 0);
+        for (int k = 0; k < G; k++) {
+            engine_next_step(&e[MODE_CACHE]);
+            engine_next_step(&e[MODE_RECOMPUTE]);
+            assert_int_equal(e[MODE_CACHE].picked, e[MODE_RECOMPUTE].picked);
+            for (int j = 0; j < c.vocab; j++) {
+                double diff = fabs((double)e[MODE_CACHE].logits[j] - (double)e[MODE_RECOMPUTE].logits[j]);
+                if (diff > max_diff) max_diff = diff;
+            }
+            /* every row the ring still holds equals recompute's row */
+            const KvCache *kc = &e[MODE_CACHE].cache;
+            for (int l = 0; l < c.n_layers; l++)
+                for (int p = kvcache_first(kc); p < kc->len; p++)
+                    assert_memory_equal(kvcache_k(kc, l, p), engine_k_row(&e[MODE_RECOMPUTE], l, p),
+                                        sizeof(float) * (size_t)kc->kv_dim);
+        }
+        for (int md = 0; md < MODE_COUNT; md++) engine_free(&e[md]);
+        model_free(&m);
+    }
+    print_message("GQA/window grid: max |logit difference| = %g\n", max_diff);
+    assert_true(max_diff == 0.0);
+}
+
+/* Hkv = H and a window the run never fills change nothing at all. */
+static void test_neutral_options_are_plain(void **state)
+{
+    (void)state;
+    char err[256];
+    KvConfig a = config_default();
+    a.vocab = tokenizer_vocab();
+    KvConfig b = a;
+    b.n_kv_heads = b.n_heads;
+    b.window = a.max_seq;
+    Model ma, mb;
+    assert_int_equal(model_init(&ma, &a), 0);
+    assert_int_equal(model_init(&mb, &b), 0);
+    int ids[5] = {1, 2, 3, 4, 5};
+    Engine ea, eb;
+    assert_int_equal(engine_init(&ea, &ma, MODE_CACHE, ids, 5, 10, err, sizeof err), 0);
+    assert_int_equal(engine_init(&eb, &mb, MODE_CACHE, ids, 5, 10, err, sizeof err), 0);
+    while (engine_next_step(&ea)) {
+        engine_next_step(&eb);
+        assert_memory_equal(ea.logits, eb.logits, sizeof(float) * (size_t)a.vocab);
+        assert_true(counts_equal(&ea.step_counts, &eb.step_counts));
+    }
+    engine_free(&ea);
+    engine_free(&eb);
+    model_free(&ma);
+    model_free(&mb);
+}
+
+/* With a window, going back replays from the start and lands on the same state. */
+static void test_window_replay(void **state)
+{
+    (void)state;
+    char err[256];
+    KvConfig c = config_default();
+    c.vocab = tokenizer_vocab();
+    c.window = 3;
+    Model m;
+    assert_int_equal(model_init(&m, &c), 0);
+    int ids[4] = {7, 8, 9, 10};
+    Engine e;
+    assert_int_equal(engine_init(&e, &m, MODE_CACHE, ids, 4, 6, err, sizeof err), 0);
+    const long total = engine_total_ops(&e);
+    float *fw = calloc((size_t)total + 1, sizeof(float));
+    assert_non_null(fw);
+    for (long p = 1; p <= total; p++) {
+        engine_next_op(&e);
+        fw[p] = engine_op_done(&e, OP_LOGITS, -1) ? e.logits[3] : 0.0f;
+    }
+    for (long p = total - 1; p >= 1; p--) {
+        engine_prev_op(&e);
+        float v = engine_op_done(&e, OP_LOGITS, -1) ? e.logits[3] : 0.0f;
+        assert_true(v == fw[p]);
+        assert_true(e.cache.len <= e.t);
+    }
+    free(fw);
+    engine_free(&e);
+    model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +623,9 @@ int main(void)
         cmocka_unit_test(test_granularity),
         cmocka_unit_test(test_train_pass),
         cmocka_unit_test(test_seeded_weights),
+        cmocka_unit_test(test_gqa_and_window),
+        cmocka_unit_test(test_neutral_options_are_plain),
+        cmocka_unit_test(test_window_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,7 @@ static void test_kvcache(void **state)
 {
     (void)state;
     KvCache c;
-    assert_int_equal(kvcache_init(&c, 2, 10, 4), 0);
+    assert_int_equal(kvcache_init(&c, 2, 10, 0, 4), 0);
     assert_int_equal(kvcache_bytes(&c), 0);
     kvcache_k(&c, 1, 3)[2] = 7.0f;
     assert_true(c.k[(1 * 10 + 3) * 4 + 2] == 7.0f);   /* (layer, pos, kv_dim) */

@@ -26,6 +26,10 @@ check --prompt 'hello world' --gen 5 --d-model 16 --heads 16 --layers 3 --d-ff 7
 check --prompt '我是一个学生' --gen 6 --d-model 12 --heads 3
 check --prompt 'say "hi" \ ok' --gen 2
 check --prompt abcdefgh --gen 40 --d-model 64 --heads 8 --max-seq 48
+check --prompt 'hello there' --gen 9 --heads 2 --kv-heads 1
+check --prompt 'hello there' --gen 9 --d-model 16 --heads 8 --kv-heads 2 --window 4
+check --prompt abc --gen 20 --window 5
+check --prompt 'a long prompt' --gen 3 --window 3 --kv-heads 1
 
 rows=$("$K" trace --format csv --gen 5 | wc -l)
 if [ "$rows" -eq $((1 + 5 + 5 + 1)) ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: csv rows $rows"; fi

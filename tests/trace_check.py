@@ -8,22 +8,31 @@ import sys
 
 def expected(cfg, mode, L, k):
     d, F, V, Lyr = cfg["d_model"], cfg["d_ff"], cfg["vocab"], cfg["n_layers"]
+    kv = cfg.get("n_kv_heads", cfg["n_heads"]) * (d // cfg["n_heads"])   # spec 6.2
+    W = cfg.get("window", 0)                                             # spec 6.3
     if mode == "cache":
         n, t = (L, L) if k == 0 else (1, L + k)
     elif mode == "recompute":
         n = t = L + k
     else:
         n = t = L
+    # the computed block: dense n x t, except a cached decode row under a
+    # window, which reads only the last min(t, W) keys
+    first = t - W if (mode == "cache" and k > 0 and W and t > W) else 0
+    cells = n * (t - first)
+    discarded = sum(1 for i in range(n) for j in range(first, t)
+                    if j > t - n + i or (W and j < t - n + i - W + 1))
     macs = {
-        "qkv": 3 * n * d * d * Lyr,
-        "scores": n * t * d * Lyr,
-        "values": n * t * d * Lyr,
+        "qkv": (n * d * d + 2 * n * d * kv) * Lyr,
+        "scores": cells * d * Lyr,
+        "values": cells * d * Lyr,
         "out_proj": n * d * d * Lyr,
         "ffn": 2 * n * d * F * Lyr,
         "lm_head": (L if mode == "train" else 1) * d * V,
     }
     macs["total"] = sum(macs.values())
-    return n, t, macs, d * Lyr * n * (n - 1) // 2, (2 * Lyr * t * d * 4 if mode == "cache" else 0)
+    held = min(t, W) if W else t
+    return n, t, macs, d * Lyr * discarded, (2 * Lyr * held * kv * 4 if mode == "cache" else 0)
 
 
 def main():

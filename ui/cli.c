@@ -13,7 +13,7 @@
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
 enum {
-    OPT_PROMPT = 256, OPT_GEN, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
+    OPT_PROMPT = 256, OPT_GEN, OPT_KVHEADS, OPT_WINDOW, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
     OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
     OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION,
 };
@@ -23,6 +23,8 @@ static const struct option long_opts[] = {
     {"gen", required_argument, NULL, OPT_GEN},
     {"d-model", required_argument, NULL, OPT_DMODEL},
     {"heads", required_argument, NULL, OPT_HEADS},
+    {"kv-heads", required_argument, NULL, OPT_KVHEADS},
+    {"window", required_argument, NULL, OPT_WINDOW},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"d-ff", required_argument, NULL, OPT_DFF},
     {"max-seq", required_argument, NULL, OPT_MAXSEQ},
@@ -99,6 +101,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     o->steps = -1;
     const char *mode = NULL, *lang = NULL;
     bool dff_set = false;
+    int kv_heads = 0;
     long long v;
 
     optind = 0;           /* full reset: cli_parse may run many times (tests, fuzzing) */
@@ -119,6 +122,14 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         case OPT_HEADS:
             if (cli_parse_int("heads", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
             o->cfg.n_heads = o->cfg.n_kv_heads = (int)v;
+            break;
+        case OPT_KVHEADS:
+            if (cli_parse_int("kv-heads", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            kv_heads = (int)v;
+            break;
+        case OPT_WINDOW:
+            if (cli_parse_int("window", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->cfg.window = (int)v;
             break;
         case OPT_LAYERS:
             if (cli_parse_int("layers", a, 1, 4096, &v, err, errlen)) return -1;
@@ -186,6 +197,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         FAIL("%s: only for 'kvsim lesson'", o->print ? "--print" : "--reset-progress");
     if (optind < argc)
         FAIL("'%s': unexpected argument after '%s'", argv[optind], command_names[o->cmd]);
+    if (kv_heads) o->cfg.n_kv_heads = kv_heads;   /* after --heads, whatever the order */
     if (!dff_set) {
         if (4LL * o->cfg.d_model > CONFIG_MAX_DIM)
             FAIL("--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give --d-ff too",
@@ -255,6 +267,8 @@ void cli_usage(void)
         "  --heads H        attention heads; d must be divisible by H (default 2)\n"
         "  --layers N       layers (default 2)\n"
         "  --d-ff F         feed-forward width (default 4*d)\n"
+        "  --kv-heads K     K/V heads, dividing H: 1 = multi-query, H = multi-head (default H)\n"
+        "  --window W       sliding-window attention over the last W positions (default none)\n"
         "  --max-seq N      context length (default 64)\n"
         "  --seed S         weight seed (default 42)\n"
         "\n"

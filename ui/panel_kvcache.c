@@ -22,6 +22,7 @@ typedef struct {
     Canvas *c;
     Rect in;          /* inside the border */
     int layer, off;   /* selected layer; first float of the head's slice */
+    int lo;           /* first position still held (a window's ring evicts older ones) */
     int dh;           /* values per head */
     int nrows;        /* rows of this layer that exist now */
     RowKind kind;     /* kind of this step's rows (p0..t-1, or all of them) */
@@ -93,11 +94,21 @@ static void find_rows(Ctx *x)
         x->kind = ROW_PASS;
         break;
     }
-    if (x->nrows > e->cache.capacity) x->nrows = e->cache.capacity;
+    x->lo = e->mode == MODE_CACHE ? kvcache_first(&e->cache) : 0;
 }
 
-static const float *krow(const Ctx *x, int p) { return kvcache_k(&x->e->cache, x->layer, p) + x->off; }
-static const float *vrow(const Ctx *x, int p) { return kvcache_v(&x->e->cache, x->layer, p) + x->off; }
+/* The head's slice of a K/V row; zeros for a row no longer held. */
+static const float zero_row[4096];
+static const float *krow(const Ctx *x, int p)
+{
+    const float *r = engine_k_row(x->e, x->layer, p);
+    return r ? r + x->off : zero_row;
+}
+static const float *vrow(const Ctx *x, int p)
+{
+    const float *r = engine_v_row(x->e, x->layer, p);
+    return r ? r + x->off : zero_row;
+}
 
 /* Column widths for rows from..nrows-1: numbers when they fit, else one
  * shade per value; marks get short, then go, before values are cut. */
@@ -114,8 +125,8 @@ static void plan_columns(Ctx *x, int from)
     /* Shade scale from the prompt rows only: they are the same in every
      * step and mode, so a kept row never changes its look when a new row
      * arrives. Later rows beyond it clip to the end shades. */
-    for (int p = 0; p < x->nrows && p < x->e->L; p++)
-        for (int j = 0; j < x->dh; j++) {
+    for (int p = x->lo; p < x->nrows && p < x->e->L; p++)
+        for (int j = 0; j < x->dh && j < 4096; j++) {
             float k = fabsf(krow(x, p)[j]), v = fabsf(vrow(x, p)[j]);
             if (k > x->kmax) x->kmax = k;
             if (v > x->vmax) x->vmax = v;
@@ -350,7 +361,8 @@ static void draw_inside(Ctx *x)
         canvas_wrap(x->c, m, STYLE_DIM, status);
         return;
     }
-    int shown = area - 1 < x->nrows ? area - 1 : x->nrows;
+    const int held = x->nrows - x->lo;
+    int shown = area - 1 < held ? area - 1 : held;
     plan_columns(x, x->nrows - (shown > 0 ? shown : 0));
     bool note_done;
     draw_header(x, x->in.y, x->nrows - shown, &note_done);
@@ -359,7 +371,11 @@ static void draw_inside(Ctx *x)
         shown--;
         plan_columns(x, x->nrows - shown);
         char note[48];
-        snprintf(note, sizeof note, TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), x->nrows - shown);
+        if (x->lo > 0 && shown == held)
+            snprintf(note, sizeof note, TR(x->a, "\u2026 %d evicted (window %d)", "\u2026 已淘汰 %d 行（窗口 %d）"),
+                     x->lo, x->e->cfg.window);
+        else
+            snprintf(note, sizeof note, TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), x->nrows - shown);
         canvas_text(x->c, x->in.x, top++, x->in.w, STYLE_DIM, note);
     }
     for (int i = 0; i < shown; i++) draw_row(x, x->nrows - shown + i, top + i);

@@ -1,0 +1,155 @@
+/* bench: see bench.h. */
+#include "sim/bench.h"
+
+#include "sim/engine.h"
+#include "sim/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n)
+{
+    if (n <= 0) return 0.0;
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static int clamp_runs(int r)
+{
+    return r < 1 ? 1 : r > BENCH_MAX_RUNS ? BENCH_MAX_RUNS : r;
+}
+
+int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs)
+{
+    runs = clamp_runs(runs);
+    KvConfig tiny = config_default();
+    tiny.vocab = vocab;                      /* d 8, H 2, 2 layers, F 32, T 64 */
+
+    KvConfig mid = config_default();
+    mid.vocab = vocab;
+    mid.d_model = 64;
+    mid.n_heads = mid.n_kv_heads = 2;
+    mid.n_layers = 2;
+    mid.d_ff = 256;
+    mid.max_seq = 1024;
+
+    KvConfig big = config_default();
+    big.vocab = vocab;
+    big.d_model = 288;
+    big.n_heads = big.n_kv_heads = 6;
+    big.n_layers = 6;
+    big.d_ff = 768;
+    big.max_seq = 256;
+
+    /* Recompute of the two large shapes is ~100 G MACs per run (several
+     * seconds each), so those get at most 3 timed runs and no warm-up: a
+     * run that long warms itself up within its first steps. */
+    const BenchSpec all[] = {
+        {"tiny", tiny, runs, runs, true},
+        {"d64-T1024", mid, runs, runs < 3 ? runs : 3, false},
+        {"d288-T256", big, runs, runs < 3 ? runs : 3, false},
+    };
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0] && n < cap; i++) out[n++] = all[i];
+    return n;
+}
+
+/* Time `runs` whole generations of one mode; tokens go to out_tokens. */
+static int time_mode(const Model *m, RunMode mode, int first_token, int G, int runs, bool warmup,
+                     BenchMode *bm, int *out_tokens, char *err, size_t errlen)
+{
+    Engine e;
+    if (engine_init(&e, m, mode, &first_token, 1, G, err, errlen)) return -1;
+    double samples[BENCH_MAX_RUNS];
+    memset(bm, 0, sizeof *bm);
+    bm->runs = runs;
+    if (warmup) engine_run_to_end(&e);
+    for (int r = 0; r < runs; r++) {
+        engine_seek(&e, 0);                 /* rewind: untimed, keeps every buffer */
+        const double t0 = bench_now();
+        engine_run_to_end(&e);
+        samples[r] = bench_now() - t0;
+        if (r == 0) {
+            bm->counts = e.cum;
+        } else if (!counts_equal(&bm->counts, &e.cum)) {
+            snprintf(err, errlen, "%s mode: counters differ between runs", config_mode_name(mode));
+            engine_free(&e);
+            return -1;
+        }
+    }
+    for (int k = 0; k < G; k++) out_tokens[k] = engine_emitted(&e, k);
+    engine_free(&e);
+
+    bm->macs = counts_total(&bm->counts);
+    bm->sec_min = bm->sec_max = samples[0];
+    for (int r = 1; r < runs; r++) {
+        if (samples[r] < bm->sec_min) bm->sec_min = samples[r];
+        if (samples[r] > bm->sec_max) bm->sec_max = samples[r];
+    }
+    bm->sec_median = bench_median(samples, runs);
+    if (bm->sec_median > 0) {
+        bm->tokens_per_s = (double)G / bm->sec_median;
+        bm->gflops = 2.0 * (double)bm->macs / bm->sec_median / 1e9;
+    }
+    return 0;
+}
+
+int bench_measure(const BenchSpec *s, int first_token, BenchResult *r, char *err, size_t errlen)
+{
+    const double start = bench_now();
+    memset(r, 0, sizeof *r);
+    r->spec = *s;
+    r->T = s->cfg.max_seq;
+    r->L = 1;
+    r->G = r->T - 1;
+    if (r->G < 1) {
+        snprintf(err, errlen, "%s: max-seq %d leaves nothing to generate", s->name, r->T);
+        return -1;
+    }
+    if (config_validate(&s->cfg, r->L, r->G, err, errlen)) return -1;
+    if (first_token < 0 || first_token >= s->cfg.vocab) {
+        snprintf(err, errlen, "%s: token %d is outside the vocabulary", s->name, first_token);
+        return -1;
+    }
+    Model m;
+    if (model_init(&m, &s->cfg)) {
+        snprintf(err, errlen, "%s: out of memory building the model", s->name);
+        return -1;
+    }
+    int *tok_c = malloc(sizeof(int) * (size_t)r->G);
+    int *tok_r = malloc(sizeof(int) * (size_t)r->G);
+    int rc = -1;
+    if (!tok_c || !tok_r) {
+        snprintf(err, errlen, "%s: out of memory", s->name);
+    } else if (!time_mode(&m, MODE_CACHE, first_token, r->G, clamp_runs(s->runs_cache), true,
+                          &r->cache, tok_c, err, errlen) &&
+               !time_mode(&m, MODE_RECOMPUTE, first_token, r->G, clamp_runs(s->runs_recompute),
+                          s->warmup_recompute, &r->recompute, tok_r, err, errlen)) {
+        r->same_tokens = !memcmp(tok_c, tok_r, sizeof(int) * (size_t)r->G);
+        if (r->recompute.tokens_per_s > 0)
+            r->speedup_measured = r->cache.tokens_per_s / r->recompute.tokens_per_s;
+        if (r->cache.macs > 0)
+            r->speedup_predicted = (double)r->recompute.macs / (double)r->cache.macs;
+        rc = 0;
+    }
+    free(tok_c);
+    free(tok_r);
+    model_free(&m);
+    r->seconds_total = bench_now() - start;
+    return rc;
+}

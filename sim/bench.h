@@ -1,0 +1,79 @@
+/* bench: wall-clock speed of the forward pass, KV cache against recompute.
+ *
+ * For one model shape, bench_measure() generates a whole sequence with a
+ * one-token prompt (G = T - 1 steps, so prompt + output = T = max_seq
+ * positions) in cache mode and in recompute mode, single-threaded, and
+ * keeps the median time of several runs of each.
+ *
+ * What is timed: engine_run_to_end() of an engine that was set up and
+ * rewound (engine_seek(e, 0)) outside the timed region, i.e. every
+ * operation of every step, counters on, nothing else (no allocation, no
+ * model building, no printing). An untimed warm-up run comes first so the
+ * engine's buffers are faulted in and the weights are in cache as far as
+ * they fit. Clock: clock_gettime(CLOCK_MONOTONIC).
+ *
+ * FLOPs are 2 x the MACs the engine's counters measured over one run;
+ * nothing here is derived from formulas.h. The predicted speed-up is
+ * recompute MACs / cache MACs of those same runs.
+ *
+ * No curses, no printing: the command around it is ui/bench_cmd.c.
+ */
+#ifndef KVSIM_BENCH_H
+#define KVSIM_BENCH_H
+
+#include "sim/config.h"
+#include "sim/counts.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Most timed runs per mode (the samples are kept for the median). */
+#define BENCH_MAX_RUNS 101
+
+typedef struct {
+    const char *name;      /* e.g. "tiny", "d64-T1024" */
+    KvConfig cfg;          /* max_seq = T; vocab filled in by the caller */
+    int runs_cache;        /* timed runs in cache mode (1..BENCH_MAX_RUNS) */
+    int runs_recompute;    /* timed runs in recompute mode (1..BENCH_MAX_RUNS) */
+    bool warmup_recompute; /* an untimed recompute run first (cache mode always has one) */
+} BenchSpec;
+
+typedef struct {
+    int runs;              /* timed runs */
+    double sec_median;     /* median seconds of one whole generation */
+    double sec_min, sec_max;
+    OpCounts counts;       /* measured MACs of one run (every run measures the same) */
+    uint64_t macs;         /* counts_total(&counts) */
+    double tokens_per_s;   /* G / sec_median */
+    double gflops;         /* 2 * macs / sec_median / 1e9 */
+} BenchMode;
+
+typedef struct {
+    BenchSpec spec;
+    int T, L, G;           /* positions, prompt tokens (1), generated tokens (T - 1) */
+    BenchMode cache, recompute;
+    double speedup_measured;   /* tokens_per_s cache / tokens_per_s recompute */
+    double speedup_predicted;  /* recompute MACs / cache MACs (measured counters) */
+    bool same_tokens;      /* both modes emitted the same G tokens */
+    double seconds_total;  /* wall time of bench_measure, setup and warm-up included */
+} BenchResult;
+
+/* The three shapes of the benchmark, in order: the default tiny model
+ * (T = 64), d = 64 / 2 layers / 2 heads / F = 256 / T = 1024, and
+ * d = 288 / 6 layers / 6 heads / F = 768 / T = 256. `runs` timed runs per
+ * mode; the slow recompute runs of the two large shapes are capped (see
+ * bench.c). Returns how many specs were written (<= cap). */
+int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs);
+
+/* Build the model of s->cfg and time both modes. The prompt is the one
+ * token `first_token`. Returns 0, or -1 with a one-line message (invalid
+ * shape, out of memory). */
+int bench_measure(const BenchSpec *s, int first_token, BenchResult *r, char *err, size_t errlen);
+
+/* Seconds from CLOCK_MONOTONIC. */
+double bench_now(void);
+
+/* Median of n values (sorts v in place); 0 when n <= 0. */
+double bench_median(double *v, int n);
+
+#endif

@@ -1,0 +1,387 @@
+/* calc: the real-model calculator. See calc.h and docs/calc.md. */
+#include "sim/calc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* The shapes, from each model's paper and its config.json (docs/calc.md). */
+static const CalcShape models[] = {
+    {
+        .name = "gpt2",
+        .source = "GPT-2 paper (Radford et al. 2019, Table 2, smallest model); "
+                  "openai-community/gpt2 config.json",
+        .d_model = 768, .n_layers = 12, .n_heads = 12, .n_kv_heads = 12, .d_ff = 3072,
+        .vocab = 50257, .window = 0, .ffn_matrices = 2, .max_context = 1024,
+        .pos_embeddings = 1024, .tied_embeddings = true, .biases = true, .norm = CALC_NORM_LAYER,
+    },
+    {
+        .name = "llama-2-7b",
+        .source = "Llama 2 paper (Touvron et al. 2023, Table 1); "
+                  "meta-llama/Llama-2-7b-hf config.json",
+        .d_model = 4096, .n_layers = 32, .n_heads = 32, .n_kv_heads = 32, .d_ff = 11008,
+        .vocab = 32000, .window = 0, .ffn_matrices = 3, .max_context = 4096,
+        .pos_embeddings = 0, .tied_embeddings = false, .biases = false, .norm = CALC_NORM_RMS,
+    },
+    {
+        .name = "llama-3-8b",
+        .source = "The Llama 3 Herd of Models (Llama Team 2024, Table 3); "
+                  "meta-llama/Meta-Llama-3-8B config.json",
+        .d_model = 4096, .n_layers = 32, .n_heads = 32, .n_kv_heads = 8, .d_ff = 14336,
+        .vocab = 128256, .window = 0, .ffn_matrices = 3, .max_context = 8192,
+        .pos_embeddings = 0, .tied_embeddings = false, .biases = false, .norm = CALC_NORM_RMS,
+    },
+    {
+        .name = "mistral-7b",
+        .source = "Mistral 7B paper (Jiang et al. 2023, Table 1); "
+                  "mistralai/Mistral-7B-v0.1 config.json",
+        .d_model = 4096, .n_layers = 32, .n_heads = 32, .n_kv_heads = 8, .d_ff = 14336,
+        .vocab = 32000, .window = 4096, .ffn_matrices = 3, .max_context = 32768,
+        .pos_embeddings = 0, .tied_embeddings = false, .biases = false, .norm = CALC_NORM_RMS,
+    },
+    {
+        .name = "opt-13b",
+        .source = "OPT paper (Zhang et al. 2022, Table 1); facebook/opt-13b config.json",
+        .d_model = 5120, .n_layers = 40, .n_heads = 40, .n_kv_heads = 40, .d_ff = 20480,
+        .vocab = 50272, .window = 0, .ffn_matrices = 2, .max_context = 2048,
+        /* OPT's learned positions are offset by 2: 2048 + 2 rows */
+        .pos_embeddings = 2050, .tied_embeddings = true, .biases = true, .norm = CALC_NORM_LAYER,
+    },
+};
+
+size_t calc_model_count(void)
+{
+    return sizeof models / sizeof models[0];
+}
+
+const CalcShape *calc_model(size_t i)
+{
+    return i < calc_model_count() ? &models[i] : NULL;
+}
+
+const CalcShape *calc_find_model(const char *name)
+{
+    for (size_t i = 0; i < calc_model_count(); i++)
+        if (!strcmp(models[i].name, name)) return &models[i];
+    return NULL;
+}
+
+void calc_model_names(char *buf, size_t len)
+{
+    if (!len) return;
+    buf[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < calc_model_count() && used < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", models[i].name);
+        if (w < 0) return;
+        used += (size_t)w;
+    }
+}
+
+CalcShape calc_custom_shape(void)
+{
+    CalcShape s;
+    memset(&s, 0, sizeof s);
+    s.name = "custom";
+    s.source = "given on the command line";
+    s.ffn_matrices = 2;
+    s.norm = CALC_NORM_LAYER;
+    return s;
+}
+
+static const char *const dtype_names[CALC_DTYPE_COUNT] = {"fp32", "fp16", "bf16", "int8"};
+static const uint64_t dtype_bytes[CALC_DTYPE_COUNT] = {4, 2, 2, 1};
+
+const char *calc_dtype_name(CalcDtype t)
+{
+    return (unsigned)t < CALC_DTYPE_COUNT ? dtype_names[t] : "?";
+}
+
+uint64_t calc_dtype_bytes(CalcDtype t)
+{
+    return (unsigned)t < CALC_DTYPE_COUNT ? dtype_bytes[t] : 0;
+}
+
+int calc_parse_dtype(const char *s, CalcDtype *out)
+{
+    for (int i = 0; i < CALC_DTYPE_COUNT; i++)
+        if (!strcmp(s, dtype_names[i])) {
+            *out = (CalcDtype)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Checked arithmetic: a chain of these keeps *ok false once anything overflows. */
+static uint64_t mul(uint64_t a, uint64_t b, bool *ok)
+{
+    uint64_t r;
+    if (__builtin_mul_overflow(a, b, &r)) *ok = false;
+    return r;
+}
+
+static uint64_t add(uint64_t a, uint64_t b, bool *ok)
+{
+    uint64_t r;
+    if (__builtin_add_overflow(a, b, &r)) *ok = false;
+    return r;
+}
+
+int calc_parse_bytes(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+    static const struct { const char *unit; uint64_t mult; } units[] = {
+        {"", 1}, {"B", 1},
+        {"KB", 1000ULL}, {"MB", 1000000ULL}, {"GB", 1000000000ULL}, {"TB", 1000000000000ULL},
+        {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}, {"TiB", 1ULL << 40},
+    };
+    const char *p = s;
+    uint64_t whole = 0, frac = 0, scale = 1;
+    bool ok = true, digits = false;
+    while (*p >= '0' && *p <= '9') {
+        whole = add(mul(whole, 10, &ok), (uint64_t)(*p - '0'), &ok);
+        digits = true;
+        p++;
+    }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            if (scale < 1000000000ULL) {     /* nine decimals are plenty */
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                scale *= 10;
+            }
+            digits = true;
+            p++;
+        }
+    }
+    while (*p == ' ') p++;                   /* "80 GiB" too */
+    size_t u = 0;
+    if (digits) {
+        for (u = 0; u < sizeof units / sizeof units[0]; u++)
+            if (!strcasecmp(p, units[u].unit)) break;
+    }
+    if (!digits || u == sizeof units / sizeof units[0])
+        FAIL("--memory '%s': expected a size such as 80GiB, 80GB, 512MiB or 1000000B "
+             "(units B, KB, MB, GB, TB = powers of 1000; KiB, MiB, GiB, TiB = powers of 1024)", s);
+    const uint64_t m = units[u].mult;
+    /* whole·m + frac·m/scale, exactly: frac < scale <= 1e9 and m <= 2^40 */
+    uint64_t v = add(mul(whole, m, &ok), (frac * (m % scale)) / scale + frac * (m / scale), &ok);
+    if (!ok)
+        FAIL("--memory '%s': out of range; at most 18446744073709551615 bytes", s);
+    if (v == 0)
+        FAIL("--memory '%s': out of range; must be at least 1 byte", s);
+    *out = v;
+    return 0;
+}
+
+int calc_check_shape(const CalcShape *s, char *err, size_t errlen)
+{
+    const struct { const char *opt; uint64_t v; } need[] = {
+        {"d-model", s->d_model}, {"layers", s->n_layers}, {"heads", s->n_heads},
+        {"kv-heads", s->n_kv_heads}, {"d-ff", s->d_ff}, {"vocab", s->vocab},
+    };
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        if (need[i].v == 0)
+            FAIL("--%s: missing; a custom shape needs --d-model, --layers, --heads, --d-ff and "
+                 "--vocab (or start from --model NAME)", need[i].opt);
+        if (need[i].v > CALC_MAX_VALUE)
+            FAIL("--%s %llu: out of range; expected an integer from 1 to %llu", need[i].opt,
+                 (unsigned long long)need[i].v, (unsigned long long)CALC_MAX_VALUE);
+    }
+    if (s->d_model % s->n_heads)
+        FAIL("--heads %llu: d-model (%llu) must be divisible by heads", (unsigned long long)s->n_heads,
+             (unsigned long long)s->d_model);
+    if (s->n_heads % s->n_kv_heads)
+        FAIL("--kv-heads %llu: heads (%llu) must be divisible by kv-heads",
+             (unsigned long long)s->n_kv_heads, (unsigned long long)s->n_heads);
+    if (s->ffn_matrices != 2 && s->ffn_matrices != 3)
+        FAIL("--ffn-matrices %llu: expected 2 (W1, W2) or 3 (gated: W_gate, W_up, W_down)",
+             (unsigned long long)s->ffn_matrices);
+    if (s->window > CALC_MAX_VALUE || s->pos_embeddings > CALC_MAX_VALUE)
+        FAIL("--%s: out of range; at most %llu", s->window > CALC_MAX_VALUE ? "window" : "pos-embeddings",
+             (unsigned long long)CALC_MAX_VALUE);
+    return 0;
+}
+
+/* Per-layer MACs of n rows whose products cover `span` positions each
+ * (scores = values = n·span·d), then summed over layers, + the head. */
+static int step_macs(const CalcShape *s, uint64_t n, uint64_t span, CalcMacs *o)
+{
+    bool ok = true;
+    const uint64_t d = s->d_model, Lyr = s->n_layers;
+    const uint64_t kv = s->n_kv_heads * (d / s->n_heads);
+    /* qkv = n·d² + 2·n·d·(Hkv·d_h) */
+    const uint64_t qkv = add(mul(n, mul(d, d, &ok), &ok), mul(2, mul(n, mul(d, kv, &ok), &ok), &ok), &ok);
+    const uint64_t sc = mul(mul(n, span, &ok), d, &ok);
+    const uint64_t out = mul(n, mul(d, d, &ok), &ok);
+    /* ffn = ffn_matrices·n·d·F (2 for W1, W2; 3 for a gated FFN) */
+    const uint64_t ffn = mul(s->ffn_matrices, mul(n, mul(d, s->d_ff, &ok), &ok), &ok);
+    o->qkv = mul(qkv, Lyr, &ok);
+    o->scores = mul(sc, Lyr, &ok);
+    o->values = o->scores;
+    o->out_proj = mul(out, Lyr, &ok);
+    o->ffn = mul(ffn, Lyr, &ok);
+    o->lm_head = mul(d, s->vocab, &ok);   /* the last position only */
+    uint64_t t = add(o->qkv, o->scores, &ok);
+    t = add(t, o->values, &ok);
+    t = add(t, o->out_proj, &ok);
+    t = add(t, o->ffn, &ok);
+    o->total = add(t, o->lm_head, &ok);
+    return ok ? 0 : -1;
+}
+
+int calc_decode_macs(const CalcShape *s, uint64_t t, CalcMacs *out)
+{
+    const uint64_t span = s->window && s->window < t ? s->window : t;
+    return step_macs(s, 1, span, out);
+}
+
+int calc_forward_macs(const CalcShape *s, uint64_t T, CalcMacs *out)
+{
+    return step_macs(s, T, T, out);
+}
+
+int calc_params(const CalcShape *s, uint64_t *per_layer, uint64_t *total)
+{
+    bool ok = true;
+    const uint64_t d = s->d_model, F = s->d_ff, V = s->vocab, m = s->ffn_matrices;
+    const uint64_t kv = s->n_kv_heads * (d / s->n_heads);
+    const uint64_t norm = s->norm == CALC_NORM_LAYER ? mul(2, d, &ok) : d;
+    /* Wq d×d, Wk and Wv d×kv, Wo d×d */
+    uint64_t layer = add(mul(2, mul(d, d, &ok), &ok), mul(2, mul(d, kv, &ok), &ok), &ok);
+    layer = add(layer, mul(m, mul(d, F, &ok), &ok), &ok);          /* m·d·F */
+    if (s->biases) {
+        layer = add(layer, add(mul(2, d, &ok), mul(2, kv, &ok), &ok), &ok);   /* q, k, v, o */
+        layer = add(layer, add(mul(m - 1, F, &ok), d, &ok), &ok);           /* F-wide ones + d */
+    }
+    layer = add(layer, mul(2, norm, &ok), &ok);                      /* two norms */
+    uint64_t all = mul(V, d, &ok);                                   /* token embeddings */
+    all = add(all, mul(s->pos_embeddings, d, &ok), &ok);             /* learned positions */
+    all = add(all, mul(s->n_layers, layer, &ok), &ok);
+    all = add(all, norm, &ok);                                       /* final norm */
+    if (!s->tied_embeddings) all = add(all, mul(d, V, &ok), &ok);    /* head d×V */
+    if (per_layer) *per_layer = layer;
+    if (total) *total = all;
+    return ok ? 0 : -1;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    if (calc_check_shape(s, err, errlen)) return -1;
+    if (in->context < 1 || in->context > CALC_MAX_VALUE)
+        FAIL("--context %llu: out of range; expected an integer from 1 to %llu",
+             (unsigned long long)in->context, (unsigned long long)CALC_MAX_VALUE);
+    if (in->batch < 1 || in->batch > CALC_MAX_VALUE)
+        FAIL("--batch %llu: out of range; expected an integer from 1 to %llu",
+             (unsigned long long)in->batch, (unsigned long long)CALC_MAX_VALUE);
+    if (!(in->balance > 0) || in->balance > 1e9)
+        FAIL("--balance %g: out of range; expected a number of FLOP per byte above 0", in->balance);
+    if ((unsigned)in->dtype >= CALC_DTYPE_COUNT) FAIL("--dtype: unknown");
+
+    r->shape = *s;
+    r->in = *in;
+    const uint64_t T = in->context, B = in->batch, by = calc_dtype_bytes(in->dtype);
+    const uint64_t d = s->d_model;
+    r->bytes_per_number = by;
+    r->d_head = d / s->n_heads;
+    r->kv_dim = s->n_kv_heads * r->d_head;
+    bool ok = true;
+
+#define CHECK(what) do { if (!ok) FAIL("%s would overflow 64 bits; reduce the sizes " \
+                                      "(--context, --batch or the shape)", what); } while (0)
+
+    /* KV cache: 2 (K and V) · Lyr · Hkv · d_h · bytes per cached position */
+    r->kv_positions = s->window ? min_u64(T, s->window) : T;
+    r->kv_bytes_per_token = mul(mul(2, s->n_layers, &ok), mul(r->kv_dim, by, &ok), &ok);
+    r->kv_bytes_per_sequence = mul(r->kv_bytes_per_token, r->kv_positions, &ok);
+    r->kv_cache_bytes = mul(r->kv_bytes_per_sequence, B, &ok);
+    CHECK("the KV cache size");
+
+    if (calc_params(s, &r->params_per_layer, &r->params)) ok = false;
+    r->weights_bytes = mul(r->params, by, &ok);
+    CHECK("the parameter count");
+
+    if (calc_decode_macs(s, T, &r->decode_cache)) ok = false;
+    CHECK("the decode MACs");
+    if (calc_forward_macs(s, T, &r->prefill)) ok = false;
+    CHECK("the prefill MACs (scores = T·T·d per layer)");
+    r->decode_nocache = r->prefill;
+    r->flops_decode_cache = mul(2, r->decode_cache.total, &ok);
+    r->flops_decode_nocache = mul(2, r->decode_nocache.total, &ok);
+    r->flops_prefill = mul(2, r->prefill.total, &ok);
+    CHECK("the FLOPs (2 · MACs)");
+    r->flops_per_token_prefill = (double)r->flops_prefill / (double)T;
+
+    /* Decode traffic: the weights once for the whole batch (every layer,
+     * the final norm, the head d×V; of the embedding tables only the rows
+     * the batch uses), the K/V each query row reads (min(T, W) positions,
+     * its own included), and the K/V row each sequence appends. */
+    uint64_t head_params = mul(d, s->vocab, &ok);
+    uint64_t fixed = add(mul(s->n_layers, r->params_per_layer, &ok), head_params, &ok);
+    fixed = add(fixed, s->norm == CALC_NORM_LAYER ? 2 * d : d, &ok);
+    const uint64_t fixed_bytes = mul(fixed, by, &ok);
+    const uint64_t row_bytes = mul(mul(d, s->pos_embeddings ? 2 : 1, &ok), by, &ok); /* token (+ position) row */
+    r->decode_weight_bytes = add(fixed_bytes, mul(B, row_bytes, &ok), &ok);
+    r->decode_kv_read = mul(B, mul(r->kv_positions, r->kv_bytes_per_token, &ok), &ok);
+    r->decode_kv_written = mul(B, r->kv_bytes_per_token, &ok);
+    r->decode_bytes = add(add(r->decode_weight_bytes, r->decode_kv_read, &ok), r->decode_kv_written, &ok);
+    r->decode_flops = mul(B, r->flops_decode_cache, &ok);
+    CHECK("the decode traffic");
+    r->decode_intensity = (double)r->decode_flops / (double)r->decode_bytes;
+
+    /* Prefill traffic (a lower bound): the weights once, B·T embedding rows,
+     * and the cache it leaves behind. */
+    r->prefill_weight_bytes = add(fixed_bytes, mul(mul(B, T, &ok), row_bytes, &ok), &ok);
+    r->prefill_kv_written = r->kv_cache_bytes;
+    r->prefill_bytes = add(r->prefill_weight_bytes, r->prefill_kv_written, &ok);
+    r->prefill_flops = mul(B, r->flops_prefill, &ok);
+    CHECK("the prefill traffic");
+    r->prefill_intensity = (double)r->prefill_flops / (double)r->prefill_bytes;
+
+    r->decode_memory_bound = r->decode_intensity < in->balance;
+    r->prefill_memory_bound = r->prefill_intensity < in->balance;
+
+    /* Smallest b with b·f / (fixed + b·per_seq) >= balance, where f is one
+     * sequence's decode FLOPs and per_seq its own bytes (embedding row, K/V
+     * read and written): b·(f − balance·per_seq) >= balance·fixed. */
+    {
+        const double f = (double)r->flops_decode_cache;
+        const double per_seq = (double)row_bytes +
+                               (double)r->kv_positions * (double)r->kv_bytes_per_token +
+                               (double)r->kv_bytes_per_token;
+        const double gain = f - in->balance * per_seq;
+        if (gain > 0) {
+            double b = in->balance * (double)fixed_bytes / gain;
+            double c = b < 1 ? 1 : (double)(uint64_t)b;
+            if (c < b) c += 1;
+            r->batch_for_balance = c > 1e18 ? 0 : (uint64_t)c;
+        }
+    }
+
+    if (in->memory) {
+        r->weights_fit = r->weights_bytes <= in->memory;
+        r->memory_free = r->weights_fit ? in->memory - r->weights_bytes : 0;
+        r->max_batch_at_context = r->memory_free / r->kv_bytes_per_sequence;
+        r->max_tokens = r->memory_free / r->kv_bytes_per_token;
+        const uint64_t per_position = mul(B, r->kv_bytes_per_token, &ok);
+        CHECK("the batch's bytes per position");
+        const uint64_t ctx = r->memory_free / per_position;
+        if (s->window && ctx >= s->window) {
+            r->context_unbounded = true;   /* the cache never grows past W positions */
+            r->max_context_at_batch = 0;
+        } else {
+            r->max_context_at_batch = ctx;
+        }
+    }
+#undef CHECK
+    return 0;
+}
