@@ -296,29 +296,29 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
     r->kv_dim = s->n_kv_heads * r->d_head;
     bool ok = true;
 
-#define CHECK(what) do { if (!ok) FAIL("%s would overflow 64 bits; reduce the sizes " \
-                                      "(--context, --batch or the shape)", what); } while (0)
+#define CHECK(what, hint) do { if (!ok) FAIL("%s would overflow 64 bits; reduce %s", what, hint); } while (0)
+    const char *const all_sizes = "--context, --batch or the shape";
 
     /* KV cache: 2 (K and V) · Lyr · Hkv · d_h · bytes per cached position */
     r->kv_positions = s->window ? min_u64(T, s->window) : T;
     r->kv_bytes_per_token = mul(mul(2, s->n_layers, &ok), mul(r->kv_dim, by, &ok), &ok);
     r->kv_bytes_per_sequence = mul(r->kv_bytes_per_token, r->kv_positions, &ok);
     r->kv_cache_bytes = mul(r->kv_bytes_per_sequence, B, &ok);
-    CHECK("the KV cache size");
+    CHECK("the KV cache size (2·Lyr·Hkv·d_h·bytes·min(T, W)·B)", all_sizes);
 
     if (calc_params(s, &r->params_per_layer, &r->params)) ok = false;
     r->weights_bytes = mul(r->params, by, &ok);
-    CHECK("the parameter count");
+    CHECK("the parameter count", "the shape (--d-model, --d-ff, --vocab, --layers)");
 
     if (calc_decode_macs(s, T, &r->decode_cache)) ok = false;
-    CHECK("the decode MACs");
+    CHECK("the decode MACs", "the shape");
     if (calc_forward_macs(s, T, &r->prefill)) ok = false;
-    CHECK("the prefill MACs (scores = T·T·d per layer)");
+    CHECK("the prefill MACs (scores = T·T·d per layer)", "--context or the shape");
     r->decode_nocache = r->prefill;
     r->flops_decode_cache = mul(2, r->decode_cache.total, &ok);
     r->flops_decode_nocache = mul(2, r->decode_nocache.total, &ok);
     r->flops_prefill = mul(2, r->prefill.total, &ok);
-    CHECK("the FLOPs (2 · MACs)");
+    CHECK("the FLOPs (2·MACs)", "--context or the shape");
     r->flops_per_token_prefill = (double)r->flops_prefill / (double)T;
 
     /* Decode traffic: the weights once for the whole batch (every layer,
@@ -335,7 +335,7 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
     r->decode_kv_written = mul(B, r->kv_bytes_per_token, &ok);
     r->decode_bytes = add(add(r->decode_weight_bytes, r->decode_kv_read, &ok), r->decode_kv_written, &ok);
     r->decode_flops = mul(B, r->flops_decode_cache, &ok);
-    CHECK("the decode traffic");
+    CHECK("the decode traffic", all_sizes);
     r->decode_intensity = (double)r->decode_flops / (double)r->decode_bytes;
 
     /* Prefill traffic (a lower bound): the weights once, B·T embedding rows,
@@ -344,7 +344,7 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
     r->prefill_kv_written = r->kv_cache_bytes;
     r->prefill_bytes = add(r->prefill_weight_bytes, r->prefill_kv_written, &ok);
     r->prefill_flops = mul(B, r->flops_prefill, &ok);
-    CHECK("the prefill traffic");
+    CHECK("the prefill traffic", all_sizes);
     r->prefill_intensity = (double)r->prefill_flops / (double)r->prefill_bytes;
 
     r->decode_memory_bound = r->decode_intensity < in->balance;
@@ -373,7 +373,7 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
         r->max_batch_at_context = r->memory_free / r->kv_bytes_per_sequence;
         r->max_tokens = r->memory_free / r->kv_bytes_per_token;
         const uint64_t per_position = mul(B, r->kv_bytes_per_token, &ok);
-        CHECK("the batch's bytes per position");
+        CHECK("the batch's bytes per position", "--batch");
         const uint64_t ctx = r->memory_free / per_position;
         if (s->window && ctx >= s->window) {
             r->context_unbounded = true;   /* the cache never grows past W positions */

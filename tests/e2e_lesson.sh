@@ -1,0 +1,76 @@
+#!/bin/sh
+# e2e_lesson.sh [KVSIM] — a lesson in the real binary, driven in tmux: open
+# lesson 2, turn slides, answer one question wrongly and one rightly, see
+# the feedback, quit; then the list shows the progress. Also the lesson
+# commands that need no terminal: --print, check.
+set -u
+K=${1:-build/kvsim}
+case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
+pass=0
+fail=0
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+state=$(mktemp -d)
+SOCK="kvsim-lesson-$$"
+T="tmux -L $SOCK -f /dev/null"
+cleanup() { $T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$state"; }
+trap cleanup EXIT
+screen() { $T capture-pane -p -t e2e 2>/dev/null; }
+wait_for() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if screen | grep -qF -- "$1"; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+check() { if wait_for "$2"; then ok; else bad "$1: '$2' not on screen"; screen | sed 's/^/    | /'; fi; }
+
+# --- without a terminal ------------------------------------------------------------
+XDG_STATE_HOME=$state "$K" lesson | grep -q "The causal mask" && ok || bad "lesson list"
+XDG_STATE_HOME=$state "$K" lesson --lang zh | grep -q "因果掩码" && ok || bad "lesson list zh"
+out=$("$K" lesson 2 --print)
+echo "$out" | grep -q "^Q: How many (query, key) cells" && ok || bad "--print Q line"
+echo "$out" | grep -q "^A: 15$" && ok || bad "--print A line"
+"$K" lesson check lessons/en/*.lesson lessons/zh/*.lesson >/dev/null && ok || bad "shipped lessons check"
+bad_file=$(mktemp)
+printf 'lesson: 1\nid: x\nlang: en\ntitle: t\n--- slide: s\nmodee: cache\n' >"$bad_file"
+msg=$("$K" lesson check "$bad_file" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && echo "$msg" | grep -q "$bad_file:6: unknown directive" && ok || bad "check bad file: rc=$rc $msg"
+rm -f "$bad_file"
+"$K" lesson 42 >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "lesson 42 should exit 2"
+
+# --- in the UI --------------------------------------------------------------------------
+$T new-session -d -s e2e -x 120 -y 36 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 -e XDG_STATE_HOME="$state" \
+    "$K lesson 2; echo EXIT=\$?; sleep 60"
+check "lesson pane" "Lesson 2: The causal mask"
+check "first slide" "slide 1/5"
+check "question shown" "Q: How many (query, key) cells"
+$T send-keys -t e2e a
+check "answer line" "Answer:"
+$T send-keys -t e2e -l 14
+$T send-keys -t e2e Enter
+check "wrong answer feedback" "14 is not it. Hint:"
+$T send-keys -t e2e a
+$T send-keys -t e2e -l 15
+$T send-keys -t e2e Enter
+check "right answer feedback" "Right: 15."
+$T send-keys -t e2e .
+check "next slide" "slide 2/5"
+$T send-keys -t e2e ,
+check "previous slide" "slide 1/5"
+$T send-keys -t e2e G
+$T send-keys -t e2e o
+check "slide state restored" "PREFILL"
+$T send-keys -t e2e q
+check "quit" "EXIT=0"
+$T kill-server 2>/dev/null
+
+XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "1/3 answered" && ok || bad "progress not shown"
+XDG_STATE_HOME=$state "$K" lesson --reset-progress >/dev/null && ok || bad "reset progress"
+XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "answered" && bad "progress not reset" || ok
+
+echo "e2e lesson: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,248 @@
+/* test_lessons_shipped: every shipped lesson, in both languages, parses,
+ * checks clean, plays headless from the first slide to the last (rendered
+ * at 80x24 and 160x45), and each question's answer - computed by the
+ * simulator - equals an independent closed form written here from the
+ * spec. The English and Chinese versions ask the same questions with the
+ * same answers. Run from the repository root. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "lessons/catalog.h"
+#include "lessons/lesson.h"
+#include "sim/tokenizer.h"
+#include "ui/app.h"
+#include "ui/term.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a slide's state gives the closed forms. */
+typedef struct {
+    double d, H, Lyr, F, V, L, G, k;
+} Shape;
+
+/* Spec §4: MACs of step k of a mode, all layers, lm_head included. */
+static double step_total(const Shape *s, const char *mode, double k)
+{
+    double n, t;
+    if (!strcmp(mode, "cache")) { n = k == 0 ? s->L : 1; t = s->L + k; }
+    else { n = t = s->L + k; }
+    return s->Lyr * (3 * n * s->d * s->d + 2 * n * t * s->d + n * s->d * s->d + 2 * n * s->d * s->F) +
+           s->d * s->V;
+}
+
+static double run_total(const Shape *s, const char *mode)
+{
+    double sum = 0;
+    for (int k = 0; k < (int)s->G; k++) sum += step_total(s, mode, k);
+    return sum;
+}
+
+/* The independent answer of question q (0-based, in file order) of lesson n. */
+static double expected(int lesson, int q, const Shape *s)
+{
+    const double d = s->d, L = s->L, G = s->G, Lyr = s->Lyr;
+    switch (lesson * 10 + q) {
+    case 10: return 3 * d * d;                       /* Q/K/V of one token, one layer */
+    case 11: return 2 * d * s->F;                    /* FFN of one token, one layer */
+    case 12: return d * s->V;                        /* the head, once per step */
+    case 20: return L * (L + 1) / 2;                 /* visible cells of an L×L grid */
+    case 21: return (L * (L - 1) / 2) / (L * L);     /* masked share of the prefill's QKᵀ */
+    case 22: return L + 1;                           /* decode step 1 sees t = L+1 keys */
+    case 30: return L * d * s->V;                    /* head at every position in training */
+    case 31: return 1;                               /* one pass */
+    case 32: return G;                               /* one pass per generated token */
+    case 40: return L;                               /* step 1 repeats the L rows of step 0 */
+    case 41: return step_total(s, "recompute", 4);
+    case 42: return G * L + G * (G - 1) / 2;         /* Σ (L+k) rows through layer 0 */
+    case 50: return 2 * Lyr * L * d;                 /* numbers in the cache after prefill */
+    case 51: return 2 * Lyr * L * d * 4;
+    case 60: return (L + 1) * d;                     /* QKᵀ of one row over L+1 keys */
+    case 61: return 0;                               /* the decode row masks nothing */
+    case 70: return L + 2;                           /* generated token 3 sits at L+2 */
+    case 71: return L + 3;                           /* step 3: one head scores t = L+3 cells */
+    case 80: return step_total(s, "recompute", 11) / step_total(s, "cache", 11);
+    case 81: return run_total(s, "recompute") / run_total(s, "cache");
+    case 82: return 0;                               /* bitwise equal logits */
+    case 83: {                                       /* Σ t² / (L² + Σ_{k≥1} t) with L = 1 */
+        double num = 0, den = L * L;
+        for (int k = 0; k < (int)G; k++) num += (L + k) * (L + k);
+        for (int k = 1; k < (int)G; k++) den += L + k;
+        return num / den;
+    }
+    default: return NAN;
+    }
+}
+
+static Shape shape_of(const SlideSetup *st, int k)
+{
+    int ids[256];
+    char err[256];
+    int L = tokenizer_encode(st->prompt, ids, 256, err, sizeof err);
+    Shape s = {st->model.d_model, st->model.n_heads, st->model.n_layers, st->model.d_ff,
+               st->model.vocab, L, st->gen, k};
+    return s;
+}
+
+static int goto_step(const SlideSetup *st)
+{
+    switch (st->go.kind) {
+    case GOTO_STEP_END:
+    case GOTO_STEP_OP: return st->go.step;
+    case GOTO_END: return st->gen - 1;
+    default: return 0;
+    }
+}
+
+typedef struct {
+    int n;
+    char expr[64][128];
+    double value[64];
+    double tol[64];
+} Answers;
+
+/* Play one lesson file headless; collect its answers. */
+static void play(const char *path, Answers *ans)
+{
+    char err[1024];
+    Lesson *l = calloc(1, sizeof *l);
+    assert_non_null(l);
+    if (lesson_load(path, l, err, sizeof err)) fail_msg("%s", err);
+    if (lesson_check(l, stderr, err, sizeof err)) fail_msg("%s", err);
+    const int number = l->number;
+
+    char *argv[] = {"kvsim", NULL};
+    CliOptions o;
+    assert_int_equal(cli_parse(1, argv, &o, err, sizeof err), 0);
+    o.lang_zh = !strcmp(l->lang, "zh");
+    int ids[64];
+    int L = cli_prepare(&o, ids, 64, err, sizeof err);
+    App a;
+    assert_int_equal(app_init(&a, &o, ids, L, err, sizeof err), 0);
+    if (app_lesson_start(&a, l, err, sizeof err)) fail_msg("%s: %s", path, err);
+    Canvas small, big;
+    assert_int_equal(canvas_init(&small, 80, 24), 0);
+    assert_int_equal(canvas_init(&big, 160, 45), 0);
+    ans->n = 0;
+    for (int i = 0; i < a.lesson->n_slides; i++) {
+        app_lesson_goto(&a, i);
+        assert_int_equal(a.slide, i);
+        if (a.message_is_error && a.message[0]) fail_msg("%s slide %d: %s", path, i + 1, a.message);
+        app_render(&a, &small);
+        app_render(&a, &big);
+        if (!a.lesson->slides[i].has_question) continue;
+        const Question *q = &a.lesson->slides[i].question;
+        const Shape s = shape_of(&a.slide_state, goto_step(&a.slide_state));
+        const double want = expected(number, ans->n, &s);
+        if (isnan(want)) fail_msg("%s: question %d has no independent expectation in this test", path, ans->n);
+        if (!(fabs(a.expected - want) <= 1e-9 * (1 + fabs(want))))
+            fail_msg("%s:%d: simulator says %.10g, closed form says %.10g", path, q->expr_line, a.expected, want);
+        /* the answer line accepts the right number and refuses a wrong one */
+        assert_true(lesson_answer_ok(a.expected, q->tolerance, want));
+        assert_false(lesson_answer_ok(a.expected, q->tolerance, want + 1));
+        snprintf(ans->expr[ans->n], sizeof ans->expr[0], "%s", q->expr);
+        ans->value[ans->n] = a.expected;
+        ans->tol[ans->n] = q->tolerance;
+        ans->n++;
+    }
+    assert_true(ans->n >= 1);   /* every lesson asks at least one question */
+    canvas_free(&small);
+    canvas_free(&big);
+    app_free(&a);
+}
+
+static void test_shipped_lessons(void **state)
+{
+    (void)state;
+    char err[512];
+    CatalogEntry *en = calloc(CATALOG_MAX, sizeof *en), *zh = calloc(CATALOG_MAX, sizeof *zh);
+    assert_non_null(en);
+    assert_non_null(zh);
+    setenv("KVSIM_LESSON_DIR", "lessons", 1);
+    int ne = catalog_list("en", en, CATALOG_MAX, err, sizeof err);
+    int nz = catalog_list("zh", zh, CATALOG_MAX, err, sizeof err);
+    assert_true(ne >= 8);
+    assert_int_equal(ne, nz);
+    int questions = 0;
+    for (int i = 0; i < ne; i++) {
+        Answers a, b;
+        assert_int_equal(en[i].number, zh[i].number);
+        assert_string_equal(en[i].id, zh[i].id);
+        play(en[i].path, &a);
+        play(zh[i].path, &b);
+        /* the same questions, the same answers */
+        assert_int_equal(a.n, b.n);
+        for (int q = 0; q < a.n; q++) {
+            assert_string_equal(a.expr[q], b.expr[q]);
+            assert_true(a.value[q] == b.value[q]);
+            assert_true(a.tol[q] == b.tol[q]);
+        }
+        questions += a.n;
+    }
+    print_message("%d lessons x 2 languages, %d questions: simulator = closed form\n", ne, questions);
+    free(en);
+    free(zh);
+}
+
+/* The answer flow: wrong answers earn hints, then the explanation. */
+static void test_answer_flow(void **state)
+{
+    (void)state;
+    char err[512];
+    setenv("KVSIM_LESSON_DIR", "lessons", 1);
+    char path[1400];
+    assert_int_equal(catalog_find("en", 2, path, sizeof path, err, sizeof err), 0);
+    Lesson *l = calloc(1, sizeof *l);
+    assert_int_equal(lesson_load(path, l, err, sizeof err), 0);
+    char *argv[] = {"kvsim", NULL};
+    CliOptions o;
+    assert_int_equal(cli_parse(1, argv, &o, err, sizeof err), 0);
+    int ids[64];
+    int L = cli_prepare(&o, ids, 64, err, sizeof err);
+    App a;
+    assert_int_equal(app_init(&a, &o, ids, L, err, sizeof err), 0);
+    assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+    const int hints = a.lesson->slides[0].question.n_hints;
+    assert_true(hints >= 1);
+    app_handle_key(&a, 'a');
+    assert_true(a.answering);
+    app_handle_key(&a, '9');
+    app_handle_key(&a, '9');
+    app_handle_key(&a, TERM_KEY_ENTER);
+    assert_int_equal(a.wrong, 1);
+    assert_false(a.solved);
+    app_handle_key(&a, 'a');
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.0f", a.expected);
+    for (char *p = buf; *p; p++) app_handle_key(&a, *p);
+    app_handle_key(&a, TERM_KEY_ENTER);
+    assert_true(a.solved);
+    /* next slide, back, and 'o' restores the slide's position */
+    app_handle_key(&a, '.');
+    assert_int_equal(a.slide, 1);
+    long pos = app_engine(&a)->pos;
+    app_handle_key(&a, 'G');
+    assert_true(app_engine(&a)->pos != pos);
+    app_handle_key(&a, 'o');
+    assert_int_equal(app_engine(&a)->pos, pos);
+    app_handle_key(&a, ',');
+    assert_int_equal(a.slide, 0);
+    app_free(&a);
+}
+
+int main(void)
+{
+    /* progress goes to a scratch directory, not the user's */
+    char dir[] = "/tmp/kvsim-test-XXXXXX";
+    if (mkdtemp(dir)) setenv("XDG_STATE_HOME", dir, 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shipped_lessons),
+        cmocka_unit_test(test_answer_flow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,527 @@
+/* calc_cmd: see calc_cmd.h. The numbers come from sim/calc.c; this file
+ * parses options and lays them out (table or JSON). */
+#include "ui/calc_cmd.h"
+
+#include "sim/calc.h"
+#include "ui/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+enum {
+    OPT_MODEL = 256, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_KVHEADS, OPT_DFF, OPT_VOCAB,
+    OPT_WINDOW, OPT_FFNMAT, OPT_POSEMB, OPT_TIED, OPT_BIASES, OPT_NORM, OPT_CONTEXT, OPT_BATCH,
+    OPT_DTYPE, OPT_MEMORY, OPT_BALANCE, OPT_FORMAT, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"d-model", required_argument, NULL, OPT_DMODEL},
+    {"layers", required_argument, NULL, OPT_LAYERS},
+    {"heads", required_argument, NULL, OPT_HEADS},
+    {"kv-heads", required_argument, NULL, OPT_KVHEADS},
+    {"d-ff", required_argument, NULL, OPT_DFF},
+    {"vocab", required_argument, NULL, OPT_VOCAB},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"ffn-matrices", required_argument, NULL, OPT_FFNMAT},
+    {"pos-embeddings", required_argument, NULL, OPT_POSEMB},
+    {"tied-embeddings", required_argument, NULL, OPT_TIED},
+    {"biases", required_argument, NULL, OPT_BIASES},
+    {"norm", required_argument, NULL, OPT_NORM},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"dtype", required_argument, NULL, OPT_DTYPE},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"balance", required_argument, NULL, OPT_BALANCE},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Context used for a user shape when --context is not given. */
+#define CALC_CUSTOM_CONTEXT 4096
+
+void calc_cmd_usage(FILE *f)
+{
+    fputs(
+        "Usage: kvsim calc [--model NAME | SHAPE] [--context T] [--batch B] [--dtype D]\n"
+        "                  [--memory SIZE] [--balance X] [--format table|json]\n"
+        "Apply the counting closed forms to a real model's shape: KV cache bytes, weight\n"
+        "bytes, FLOPs per token (prefill, decode with and without the cache), bytes moved\n"
+        "per decode step, arithmetic intensity, and what fits in memory. Nothing is run.\n"
+        "\n"
+        "  --model NAME       gpt2, llama-2-7b, llama-3-8b, mistral-7b, opt-13b; the\n"
+        "                     SHAPE options below then change that shape\n"
+        "SHAPE (a custom shape needs the first five):\n"
+        "  --d-model d  --layers Lyr  --heads H  --d-ff F  --vocab V\n"
+        "  --kv-heads Hkv     K/V heads, dividing H (default H; 1 = multi-query)\n"
+        "  --window W         sliding window: the cache keeps W positions (0 = none)\n"
+        "  --ffn-matrices M   2: W1, W2 (GPT-2, OPT; default); 3: gated (LLaMA, Mistral)\n"
+        "  --pos-embeddings N rows of a learned position table (default 0: rotary)\n"
+        "  --tied-embeddings yes|no   head shares the embedding table (default no)\n"
+        "  --biases yes|no    projections have biases (default no)\n"
+        "  --norm layer|rms   LayerNorm (2·d parameters) or RMSNorm (d) (default layer)\n"
+        "Run:\n"
+        "  --context T        tokens per sequence (default: the model's context; 4096)\n"
+        "  --batch B          sequences decoded together (default 1)\n"
+        "  --dtype D          fp32 | fp16 | bf16 | int8, weights and cache (default fp16)\n"
+        "  --memory SIZE      accelerator memory, e.g. 80GiB (2^30 B) or 80GB (10^9 B);\n"
+        "                     units B KB MB GB TB KiB MiB GiB TiB\n"
+        "  --balance X        machine balance in FLOP/byte (default 295: H100 SXM bf16\n"
+        "                     dense, 989 TFLOP/s / 3.35 TB/s)\n"
+        "  --format table|json\n"
+        "  --help             this text\n"
+        "\n"
+        "Formulas and sources: docs/calc.md. Exit status: 0, or 2 for bad input.\n",
+        f);
+}
+
+/* ---- parsing -------------------------------------------------------- */
+
+static int parse_u64(const char *name, const char *s, uint64_t lo, uint64_t *out, char *err,
+                     size_t errlen)
+{
+    long long v;
+    if (cli_parse_int(name, s, (long long)lo, (long long)CALC_MAX_VALUE, &v, err, errlen)) return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int parse_yes_no(const char *name, const char *s, bool *out, char *err, size_t errlen)
+{
+    if (!strcmp(s, "yes")) *out = true;
+    else if (!strcmp(s, "no")) *out = false;
+    else FAIL("--%s '%s': expected yes or no", name, s);
+    return 0;
+}
+
+typedef struct {
+    const char *model;
+    uint64_t d_model, n_layers, n_heads, n_kv_heads, d_ff, vocab, ffn_matrices, pos_embeddings;
+    uint64_t window;
+    bool window_set, pos_set, tied_set, tied, biases_set, biases, norm_set;
+    CalcNorm norm;
+    bool context_set;
+    CalcInput in;
+    bool json;
+    bool help;
+} CalcArgs;
+
+static int parse_args(int argc, char **argv, CalcArgs *a, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    a->in.batch = 1;
+    a->in.dtype = CALC_FP16;
+    a->in.balance = CALC_DEFAULT_BALANCE;
+    optind = 0;   /* full reset: getopt may have run before (kvsim's own options, tests) */
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+        const char *s = optarg;
+        switch (ch) {
+        case OPT_MODEL: a->model = s; break;
+        case OPT_DMODEL: if (parse_u64("d-model", s, 1, &a->d_model, err, errlen)) return -1; break;
+        case OPT_LAYERS: if (parse_u64("layers", s, 1, &a->n_layers, err, errlen)) return -1; break;
+        case OPT_HEADS: if (parse_u64("heads", s, 1, &a->n_heads, err, errlen)) return -1; break;
+        case OPT_KVHEADS: if (parse_u64("kv-heads", s, 1, &a->n_kv_heads, err, errlen)) return -1; break;
+        case OPT_DFF: if (parse_u64("d-ff", s, 1, &a->d_ff, err, errlen)) return -1; break;
+        case OPT_VOCAB: if (parse_u64("vocab", s, 1, &a->vocab, err, errlen)) return -1; break;
+        case OPT_WINDOW:
+            if (parse_u64("window", s, 0, &a->window, err, errlen)) return -1;
+            a->window_set = true;
+            break;
+        case OPT_FFNMAT: {
+            long long v;
+            if (cli_parse_int("ffn-matrices", s, 2, 3, &v, err, errlen)) return -1;
+            a->ffn_matrices = (uint64_t)v;
+            break;
+        }
+        case OPT_POSEMB:
+            if (parse_u64("pos-embeddings", s, 0, &a->pos_embeddings, err, errlen)) return -1;
+            a->pos_set = true;
+            break;
+        case OPT_TIED:
+            if (parse_yes_no("tied-embeddings", s, &a->tied, err, errlen)) return -1;
+            a->tied_set = true;
+            break;
+        case OPT_BIASES:
+            if (parse_yes_no("biases", s, &a->biases, err, errlen)) return -1;
+            a->biases_set = true;
+            break;
+        case OPT_NORM:
+            if (!strcmp(s, "layer")) a->norm = CALC_NORM_LAYER;
+            else if (!strcmp(s, "rms")) a->norm = CALC_NORM_RMS;
+            else FAIL("--norm '%s': expected layer or rms", s);
+            a->norm_set = true;
+            break;
+        case OPT_CONTEXT:
+            if (parse_u64("context", s, 1, &a->in.context, err, errlen)) return -1;
+            a->context_set = true;
+            break;
+        case OPT_BATCH: if (parse_u64("batch", s, 1, &a->in.batch, err, errlen)) return -1; break;
+        case OPT_DTYPE:
+            if (calc_parse_dtype(s, &a->in.dtype)) FAIL("--dtype '%s': expected fp32, fp16, bf16 or int8", s);
+            break;
+        case OPT_MEMORY:
+            if (calc_parse_bytes(s, &a->in.memory, err, errlen)) return -1;
+            break;
+        case OPT_BALANCE: {
+            char *end = NULL;
+            errno = 0;
+            double v = strtod(s, &end);
+            if (*s == '\0' || end == s || *end != '\0')
+                FAIL("--balance '%s': not a number; expected FLOP per byte, e.g. 295", s);
+            if (errno == ERANGE || !isfinite(v) || v <= 0 || v > 1e9)
+                FAIL("--balance %s: out of range; expected a number above 0 and at most 1e9", s);
+            a->in.balance = v;
+            break;
+        }
+        case OPT_FORMAT:
+            if (!strcmp(s, "json")) a->json = true;
+            else if (!strcmp(s, "table")) a->json = false;
+            else FAIL("--format '%s': expected table or json", s);
+            break;
+        case OPT_HELP: a->help = true; return 0;
+        case ':': FAIL("%s: missing value", argv[optind - 1]);
+        default:
+            if (optopt) FAIL("-%c: unknown option for 'kvsim calc'", optopt);
+            FAIL("%s: unknown option for 'kvsim calc'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) FAIL("'%s': unexpected argument after 'calc'", argv[optind]);
+    return 0;
+}
+
+/* The shape: a built-in one (or the custom base), then the options. */
+static int build_shape(const CalcArgs *a, CalcShape *s, bool *modified, char *err, size_t errlen)
+{
+    *modified = false;
+    if (a->model) {
+        const CalcShape *m = calc_find_model(a->model);
+        if (!m) {
+            char names[256];
+            calc_model_names(names, sizeof names);
+            FAIL("--model '%s': unknown model; expected one of %s", a->model, names);
+        }
+        *s = *m;
+    } else {
+        *s = calc_custom_shape();
+    }
+    const bool mha = s->n_kv_heads == s->n_heads;   /* true for the custom base too (0 == 0) */
+#define SET(field, value, cond) do { if (cond) { *modified |= s->field != (value); s->field = (value); } } while (0)
+    SET(d_model, a->d_model, a->d_model);
+    SET(n_layers, a->n_layers, a->n_layers);
+    SET(n_heads, a->n_heads, a->n_heads);
+    SET(d_ff, a->d_ff, a->d_ff);
+    SET(vocab, a->vocab, a->vocab);
+    SET(ffn_matrices, a->ffn_matrices, a->ffn_matrices);
+    SET(window, a->window, a->window_set);
+    SET(pos_embeddings, a->pos_embeddings, a->pos_set);
+    SET(tied_embeddings, a->tied, a->tied_set);
+    SET(biases, a->biases, a->biases_set);
+    SET(norm, a->norm, a->norm_set);
+    /* --heads alone keeps multi-head attention multi-head */
+    if (a->n_kv_heads) SET(n_kv_heads, a->n_kv_heads, true);
+    else if (mha) s->n_kv_heads = s->n_heads;
+#undef SET
+    if (!a->model && !a->d_model && !a->n_layers && !a->n_heads && !a->d_ff && !a->vocab) {
+        char names[256];
+        calc_model_names(names, sizeof names);
+        FAIL("calc: give --model NAME (%s) or a shape (--d-model, --layers, --heads, --d-ff, "
+             "--vocab)", names);
+    }
+    return calc_check_shape(s, err, errlen);
+}
+
+/* ---- formatting ----------------------------------------------------- */
+
+/* 1234567 -> "1,234,567" in one of a ring of buffers (several per printf). */
+static const char *sep(uint64_t v)
+{
+    static char ring[16][32];
+    static unsigned next;
+    char *out = ring[next++ % 16];
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
+    int j = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) out[j++] = ',';
+        out[j++] = digits[i];
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* "2.00 GiB = 2.15 GB" */
+static const char *human(uint64_t v)
+{
+    static char ring[8][64];
+    static unsigned next;
+    char *out = ring[next++ % 8];
+    static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    static const char *const dec[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double b = (double)v, e = (double)v;
+    int i = 0, k = 0;
+    while (b >= 1024 && i < 6) { b /= 1024; i++; }
+    while (e >= 1000 && k < 6) { e /= 1000; k++; }
+    if (i == 0) snprintf(out, 64, "%llu B", (unsigned long long)v);
+    else snprintf(out, 64, "%.2f %s = %.2f %s", b, bin[i], e, dec[k]);
+    return out;
+}
+
+static const char *norm_name(CalcNorm n)
+{
+    return n == CALC_NORM_RMS ? "RMSNorm" : "LayerNorm";
+}
+
+static void print_table(const CalcResult *r, bool modified)
+{
+    const CalcShape *s = &r->shape;
+    const uint64_t T = r->in.context, B = r->in.batch, by = r->bytes_per_number;
+    const uint64_t m = s->ffn_matrices;
+
+    printf("kvsim calc: %s%s, %s (%llu bytes per number), context T = %s, batch B = %s\n", s->name,
+           modified ? " (modified)" : "", calc_dtype_name(r->in.dtype), (unsigned long long)by, sep(T),
+           sep(B));
+    printf("  source: %s%s\n", s->source, modified ? "; changed by options" : "");
+    printf("  shape:  d = %s, Lyr = %s, H = %s, Hkv = %s, d_h = %s, F = %s, V = %s\n", sep(s->d_model),
+           sep(s->n_layers), sep(s->n_heads), sep(s->n_kv_heads), sep(r->d_head), sep(s->d_ff),
+           sep(s->vocab));
+    printf("          window W = %s, FFN matrices = %llu%s, %s, %s, %s head",
+           s->window ? sep(s->window) : "none", (unsigned long long)m,
+           m == 3 ? " (gated)" : "", norm_name(s->norm), s->biases ? "biases" : "no biases",
+           s->tied_embeddings ? "tied" : "untied");
+    if (s->pos_embeddings) printf(", %s learned positions", sep(s->pos_embeddings));
+    printf("\n");
+    if (s->max_context) {
+        printf("          trained context %s", sep(s->max_context));
+        if (T > s->max_context) printf(" (T = %s is beyond it: the numbers are the formulas')", sep(T));
+        printf("\n");
+    }
+    const char *attn = s->n_kv_heads == s->n_heads ? "multi-head"
+                       : s->n_kv_heads == 1         ? "multi-query"
+                                                    : "grouped-query";
+    printf("          attention: %s, query heads per K/V head: %llu\n", attn,
+           (unsigned long long)(s->n_heads / s->n_kv_heads));
+
+    printf("\nKV cache (K and V of every layer; a sequence keeps min(T, W) = %s positions)\n",
+           sep(r->kv_positions));
+    printf("  per token     2 * Lyr * Hkv * d_h * bytes = 2 * %s * %s * %s * %llu\n", sep(s->n_layers),
+           sep(s->n_kv_heads), sep(r->d_head), (unsigned long long)by);
+    printf("                = %s B (%s)\n", sep(r->kv_bytes_per_token), human(r->kv_bytes_per_token));
+    printf("  per sequence  per token * min(T, W) = %s * %s\n", sep(r->kv_bytes_per_token),
+           sep(r->kv_positions));
+    printf("                = %s B (%s)\n", sep(r->kv_bytes_per_sequence), human(r->kv_bytes_per_sequence));
+    printf("  batch         per sequence * B = %s B (%s)\n", sep(r->kv_cache_bytes), human(r->kv_cache_bytes));
+
+    printf("\nWeights\n");
+    printf("  per layer     2*d^2 + 2*d*Hkv*d_h + %llu*d*F%s + 2 norms = %s parameters\n",
+           (unsigned long long)m, s->biases ? " + biases" : "", sep(r->params_per_layer));
+    printf("  model         V*d%s + Lyr * per layer + final norm%s = %s parameters\n",
+           s->pos_embeddings ? " + positions*d" : "", s->tied_embeddings ? " (head tied)" : " + d*V head",
+           sep(r->params));
+    printf("  bytes         %s * %llu = %s B (%s)\n", sep(r->params), (unsigned long long)by,
+           sep(r->weights_bytes), human(r->weights_bytes));
+
+    printf("\nWork per token of one sequence, in MACs (FLOPs = 2 * MACs); per layer:\n");
+    printf("  qkv = n*d^2 + 2*n*d*Hkv*d_h, scores = values = n*t*d, out_proj = n*d^2,\n");
+    printf("  ffn = %llu*n*d*F; lm_head = d*V once. A decode row sees min(t, W) positions;\n",
+           (unsigned long long)m);
+    printf("  prefill and recompute compute the dense n x t block (masked cells included).\n");
+    printf("  %-11s %21s %21s %21s\n", "", "decode, cache", "decode, no cache", "prefill (all T)");
+    char c1[32], c2[32];
+    snprintf(c1, sizeof c1, "n=1, t=%s", sep(T));
+    snprintf(c2, sizeof c2, "n=t=%s", sep(T));
+    printf("  %-11s %21s %21s %21s\n", "", c1, c2, c2);
+    const struct { const char *name; uint64_t a, b, c; } rows[] = {
+        {"qkv", r->decode_cache.qkv, r->decode_nocache.qkv, r->prefill.qkv},
+        {"scores", r->decode_cache.scores, r->decode_nocache.scores, r->prefill.scores},
+        {"values", r->decode_cache.values, r->decode_nocache.values, r->prefill.values},
+        {"out_proj", r->decode_cache.out_proj, r->decode_nocache.out_proj, r->prefill.out_proj},
+        {"ffn", r->decode_cache.ffn, r->decode_nocache.ffn, r->prefill.ffn},
+        {"lm_head", r->decode_cache.lm_head, r->decode_nocache.lm_head, r->prefill.lm_head},
+        {"total MACs", r->decode_cache.total, r->decode_nocache.total, r->prefill.total},
+        {"FLOPs", r->flops_decode_cache, r->flops_decode_nocache, r->flops_prefill},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        printf("  %-11s %21s %21s %21s\n", rows[i].name, sep(rows[i].a), sep(rows[i].b), sep(rows[i].c));
+    /* prefill per token, rounded to the nearest FLOP */
+    const uint64_t pt = r->flops_prefill / T + (r->flops_prefill % T >= T - r->flops_prefill % T ? 1 : 0);
+    printf("  %-11s %21s %21s %21s\n", "FLOPs/token", sep(r->flops_decode_cache), sep(r->flops_decode_nocache),
+           sep(pt));
+    printf("  (prefill FLOPs per token = prefill FLOPs / T; without the cache, every new token\n"
+           "   costs a whole forward pass over its T positions: %.0fx the cached step)\n",
+           (double)r->flops_decode_nocache / (double)r->flops_decode_cache);
+
+    printf("\nBytes moved by one decode step of the batch\n");
+    printf("  weights       %21s B  every layer + final norm + head d*V, read once;\n",
+           sep(r->decode_weight_bytes));
+    printf("  %-13s %21s    + B embedding rows\n", "", "");
+    printf("  KV read       %21s B  B * min(T, W) * per token\n", sep(r->decode_kv_read));
+    printf("  KV written    %21s B  B * per token\n", sep(r->decode_kv_written));
+    printf("  total         %21s B  (%s)\n", sep(r->decode_bytes), human(r->decode_bytes));
+    printf("  FLOPs         %21s    B * decode FLOPs per token\n", sep(r->decode_flops));
+    printf("  arithmetic intensity  %.2f FLOP/byte\n", r->decode_intensity);
+    printf("\nPrefill of the batch (bytes: weights once + B*T embedding rows + the cache\n"
+           "written; a lower bound, so the intensity is an upper bound)\n");
+    printf("  bytes         %21s B  (%s)\n", sep(r->prefill_bytes), human(r->prefill_bytes));
+    printf("  FLOPs         %21s\n", sep(r->prefill_flops));
+    printf("  arithmetic intensity  %.2f FLOP/byte\n", r->prefill_intensity);
+
+    printf("\nMachine balance %g FLOP/byte (--balance; default 295 = H100 SXM bf16 dense,\n"
+           "989 TFLOP/s / 3.35 TB/s). Below it a step waits on memory, above it on compute.\n",
+           r->in.balance);
+    printf("  decode:  %.2f %s %g -> %s-bound\n", r->decode_intensity, r->decode_memory_bound ? "<" : ">=",
+           r->in.balance, r->decode_memory_bound ? "memory" : "compute");
+    printf("  prefill: %.2f %s %g -> %s-bound\n", r->prefill_intensity, r->prefill_memory_bound ? "<" : ">=",
+           r->in.balance, r->prefill_memory_bound ? "memory" : "compute");
+    if (r->batch_for_balance)
+        printf("  decode at T = %s reaches the balance from batch %s on (the batch shares the\n"
+               "  weight reads; each sequence still reads its own cache)\n",
+               sep(T), sep(r->batch_for_balance));
+    else
+        printf("  no batch makes decode at T = %s compute-bound: each sequence's own K/V\n"
+               "  traffic already costs more bytes than its FLOPs can cover\n", sep(T));
+
+    if (r->in.memory) {
+        printf("\nMemory %s B (%s)\n", sep(r->in.memory), human(r->in.memory));
+        printf("  (GiB = 2^30 B, GB = 10^9 B; activations and workspace are not counted)\n");
+        if (!r->weights_fit) {
+            printf("  the weights alone (%s B) do not fit: nothing is left for the cache\n",
+                   sep(r->weights_bytes));
+        } else {
+            printf("  free after the weights  %s B (%s)\n", sep(r->memory_free), human(r->memory_free));
+        }
+        printf("  largest batch at T = %s: %s sequences (free / per sequence)\n", sep(T),
+               sep(r->max_batch_at_context));
+        if (r->context_unbounded)
+            printf("  largest context at B = %s: unbounded (the window keeps %s positions)\n", sep(B),
+                   sep(s->window));
+        else
+            printf("  largest context at B = %s: %s tokens (free / (B * per token))\n", sep(B),
+                   sep(r->max_context_at_batch));
+        printf("  cached positions in all: %s (batch x context <= this)\n", sep(r->max_tokens));
+    }
+}
+
+static void json_macs(const char *name, const CalcMacs *m, bool last)
+{
+    printf("    \"%s\": {\"qkv\": %llu, \"scores\": %llu, \"values\": %llu, \"out_proj\": %llu, "
+           "\"ffn\": %llu, \"lm_head\": %llu, \"total\": %llu}%s\n",
+           name, (unsigned long long)m->qkv, (unsigned long long)m->scores, (unsigned long long)m->values,
+           (unsigned long long)m->out_proj, (unsigned long long)m->ffn, (unsigned long long)m->lm_head,
+           (unsigned long long)m->total, last ? "" : ",");
+}
+
+#define U(x) ((unsigned long long)(x))
+
+static void print_json(const CalcResult *r, bool modified)
+{
+    const CalcShape *s = &r->shape;
+    printf("{\n");
+    printf("  \"model\": \"%s\", \"modified\": %s,\n", s->name, modified ? "true" : "false");
+    printf("  \"source\": \"%s\",\n", s->source);
+    printf("  \"shape\": {\"d_model\": %llu, \"n_layers\": %llu, \"n_heads\": %llu, \"n_kv_heads\": %llu, "
+           "\"d_head\": %llu, \"d_ff\": %llu, \"ffn_matrices\": %llu, \"vocab\": %llu, \"window\": %llu, "
+           "\"max_context\": %llu, \"pos_embeddings\": %llu, \"tied_embeddings\": %s, \"biases\": %s, "
+           "\"norm\": \"%s\"},\n",
+           U(s->d_model), U(s->n_layers), U(s->n_heads), U(s->n_kv_heads), U(r->d_head), U(s->d_ff),
+           U(s->ffn_matrices), U(s->vocab), U(s->window), U(s->max_context), U(s->pos_embeddings),
+           s->tied_embeddings ? "true" : "false", s->biases ? "true" : "false",
+           s->norm == CALC_NORM_RMS ? "rms" : "layer");
+    printf("  \"context\": %llu, \"batch\": %llu, \"dtype\": \"%s\", \"bytes_per_number\": %llu,\n",
+           U(r->in.context), U(r->in.batch), calc_dtype_name(r->in.dtype), U(r->bytes_per_number));
+    printf("  \"beyond_max_context\": %s,\n",
+           s->max_context && r->in.context > s->max_context ? "true" : "false");
+    printf("  \"kv_bytes_per_token\": %llu,\n", U(r->kv_bytes_per_token));
+    printf("  \"kv_positions\": %llu,\n", U(r->kv_positions));
+    printf("  \"kv_bytes_per_sequence\": %llu,\n", U(r->kv_bytes_per_sequence));
+    printf("  \"kv_cache_bytes\": %llu,\n", U(r->kv_cache_bytes));
+    printf("  \"params_per_layer\": %llu,\n", U(r->params_per_layer));
+    printf("  \"params\": %llu,\n", U(r->params));
+    printf("  \"weights_bytes\": %llu,\n", U(r->weights_bytes));
+    printf("  \"macs\": {\n");
+    json_macs("decode_cache", &r->decode_cache, false);
+    json_macs("decode_nocache", &r->decode_nocache, false);
+    json_macs("prefill", &r->prefill, true);
+    printf("  },\n");
+    printf("  \"flops_prefill\": %llu,\n", U(r->flops_prefill));
+    if (r->flops_prefill % r->in.context == 0)
+        printf("  \"flops_per_token_prefill\": %llu,\n", U(r->flops_prefill / r->in.context));
+    else
+        printf("  \"flops_per_token_prefill\": %.3f,\n", r->flops_per_token_prefill);
+    printf("  \"flops_per_token_decode_cache\": %llu,\n", U(r->flops_decode_cache));
+    printf("  \"flops_per_token_decode_nocache\": %llu,\n", U(r->flops_decode_nocache));
+    printf("  \"decode_weight_bytes_read\": %llu,\n", U(r->decode_weight_bytes));
+    printf("  \"decode_kv_bytes_read\": %llu,\n", U(r->decode_kv_read));
+    printf("  \"decode_kv_bytes_written\": %llu,\n", U(r->decode_kv_written));
+    printf("  \"decode_bytes_moved\": %llu,\n", U(r->decode_bytes));
+    printf("  \"decode_flops\": %llu,\n", U(r->decode_flops));
+    printf("  \"arithmetic_intensity\": %.6g,\n", r->decode_intensity);
+    printf("  \"prefill_bytes_moved\": %llu,\n", U(r->prefill_bytes));
+    printf("  \"prefill_flops\": %llu,\n", U(r->prefill_flops));
+    printf("  \"prefill_arithmetic_intensity\": %.6g,\n", r->prefill_intensity);
+    printf("  \"machine_balance\": %.6g,\n", r->in.balance);
+    printf("  \"decode_bound\": \"%s\",\n", r->decode_memory_bound ? "memory" : "compute");
+    printf("  \"prefill_bound\": \"%s\",\n", r->prefill_memory_bound ? "memory" : "compute");
+    if (r->batch_for_balance)
+        printf("  \"decode_batch_for_balance\": %llu", U(r->batch_for_balance));
+    else
+        printf("  \"decode_batch_for_balance\": null");
+    if (r->in.memory) {
+        printf(",\n  \"memory_bytes\": %llu,\n", U(r->in.memory));
+        printf("  \"weights_fit\": %s,\n", r->weights_fit ? "true" : "false");
+        printf("  \"memory_free_bytes\": %llu,\n", U(r->memory_free));
+        printf("  \"max_batch_at_context\": %llu,\n", U(r->max_batch_at_context));
+        if (r->context_unbounded) printf("  \"max_context_at_batch\": null,\n");
+        else printf("  \"max_context_at_batch\": %llu,\n", U(r->max_context_at_batch));
+        printf("  \"max_cached_tokens\": %llu", U(r->max_tokens));
+    }
+    printf("\n}\n");
+}
+
+#undef U
+
+/* ---- the command ---------------------------------------------------- */
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "kvsim: %s\nTry 'kvsim --help'.\n", msg);
+    return 2;
+}
+
+int calc_cmd_run(int argc, char **argv)
+{
+    char err[512];
+    CalcArgs a;
+    if (parse_args(argc, argv, &a, err, sizeof err)) return usage_error(err);
+    if (a.help) {
+        calc_cmd_usage(stdout);
+        return 0;
+    }
+    CalcShape s;
+    bool modified;
+    if (build_shape(&a, &s, &modified, err, sizeof err)) return usage_error(err);
+    CalcInput in = a.in;
+    if (!a.context_set) in.context = s.max_context ? s.max_context : CALC_CUSTOM_CONTEXT;
+    CalcResult *r = malloc(sizeof *r);
+    if (!r) {
+        fprintf(stderr, "kvsim: out of memory\n");
+        return 1;
+    }
+    if (calc_run(&s, &in, r, err, sizeof err)) {
+        free(r);
+        return usage_error(err);
+    }
+    if (a.json) print_json(r, modified);
+    else print_table(r, modified);
+    free(r);
+    return 0;
+}
