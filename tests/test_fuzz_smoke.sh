@@ -67,10 +67,12 @@ for t in $TARGETS; do
         continue
     fi
     arts=build/fuzz/artifacts/$t
+    dict=
+    [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
     mkdir -p "$tmp/corpus-$t" "$arts"
     # new inputs go to the scratch corpus (first dir); the seeds stay as they are
     "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-        -max_len="$maxlen" -artifact_prefix="$arts/" -print_final_stats=1 \
+        -max_len="$maxlen" -artifact_prefix="$arts/" -print_final_stats=1 $dict \
         "$tmp/corpus-$t" "$seeds" >"$tmp/$t.log" 2>&1
     rc=$?
     if [ "$rc" -eq 0 ]; then

@@ -287,28 +287,36 @@ static void print_table(const CalcResult *r, bool modified)
     const uint64_t T = r->in.context, B = r->in.batch, by = r->bytes_per_number;
     const uint64_t m = s->ffn_matrices;
 
-    printf("kvsim calc: %s%s, %s (%llu bytes per number), context T = %s, batch B = %s\n", s->name,
+    printf("kvsim calc: %s%s, %s (%llu B per number), context T = %s, batch B = %s\n", s->name,
            modified ? " (modified)" : "", calc_dtype_name(r->in.dtype), (unsigned long long)by, sep(T),
            sep(B));
-    printf("  source: %s%s\n", s->source, modified ? "; changed by options" : "");
-    printf("  shape:  d = %s, Lyr = %s, H = %s, Hkv = %s, d_h = %s, F = %s, V = %s\n", sep(s->d_model),
+    /* the source, one reference a line */
+    const char *src = s->source;
+    for (int line = 0; *src; line++) {
+        const char *semi = strstr(src, "; ");
+        int len = semi ? (int)(semi - src) : (int)strlen(src);
+        printf("  %s %.*s\n", line ? "       " : "source:", len, src);
+        src += len + (semi ? 2 : 0);
+    }
+    if (modified) printf("          changed by the options given\n");
+    printf("  shape: d = %s, Lyr = %s, H = %s, Hkv = %s, d_h = %s, F = %s, V = %s\n", sep(s->d_model),
            sep(s->n_layers), sep(s->n_heads), sep(s->n_kv_heads), sep(r->d_head), sep(s->d_ff),
            sep(s->vocab));
-    printf("          window W = %s, FFN matrices = %llu%s, %s, %s, %s head",
+    printf("         W = %s, %llu FFN matrices%s, %s, %s, %s head",
            s->window ? sep(s->window) : "none", (unsigned long long)m,
            m == 3 ? " (gated)" : "", norm_name(s->norm), s->biases ? "biases" : "no biases",
            s->tied_embeddings ? "tied" : "untied");
     if (s->pos_embeddings) printf(", %s learned positions", sep(s->pos_embeddings));
     printf("\n");
     if (s->max_context) {
-        printf("          trained context %s", sep(s->max_context));
+        printf("         trained context %s", sep(s->max_context));
         if (T > s->max_context) printf(" (T = %s is beyond it: the numbers are the formulas')", sep(T));
         printf("\n");
     }
     const char *attn = s->n_kv_heads == s->n_heads ? "multi-head"
                        : s->n_kv_heads == 1         ? "multi-query"
                                                     : "grouped-query";
-    printf("          attention: %s, query heads per K/V head: %llu\n", attn,
+    printf("         attention: %s, query heads per K/V head: %llu\n", attn,
            (unsigned long long)(s->n_heads / s->n_kv_heads));
 
     printf("\nKV cache (K and V of every layer; a sequence keeps min(T, W) = %s positions)\n",
@@ -322,9 +330,9 @@ static void print_table(const CalcResult *r, bool modified)
     printf("  batch         per sequence * B = %s B (%s)\n", sep(r->kv_cache_bytes), human(r->kv_cache_bytes));
 
     printf("\nWeights\n");
-    printf("  per layer     2*d^2 + 2*d*Hkv*d_h + %llu*d*F%s + 2 norms = %s parameters\n",
+    printf("  per layer     2*d^2 + 2*d*Hkv*d_h + %llu*d*F%s + 2 norms\n                = %s parameters\n",
            (unsigned long long)m, s->biases ? " + biases" : "", sep(r->params_per_layer));
-    printf("  model         V*d%s + Lyr * per layer + final norm%s = %s parameters\n",
+    printf("  model         V*d%s + Lyr*per layer + final norm%s\n                = %s parameters\n",
            s->pos_embeddings ? " + positions*d" : "", s->tied_embeddings ? " (head tied)" : " + d*V head",
            sep(r->params));
     printf("  bytes         %s * %llu = %s B (%s)\n", sep(r->params), (unsigned long long)by,
@@ -335,11 +343,11 @@ static void print_table(const CalcResult *r, bool modified)
     printf("  ffn = %llu*n*d*F; lm_head = d*V once. A decode row sees min(t, W) positions;\n",
            (unsigned long long)m);
     printf("  prefill and recompute compute the dense n x t block (masked cells included).\n");
-    printf("  %-11s %21s %21s %21s\n", "", "decode, cache", "decode, no cache", "prefill (all T)");
+    printf("  %-11s%22s%22s%22s\n", "", "decode, cache", "decode, no cache", "prefill (all T)");
     char c1[32], c2[32];
     snprintf(c1, sizeof c1, "n=1, t=%s", sep(T));
     snprintf(c2, sizeof c2, "n=t=%s", sep(T));
-    printf("  %-11s %21s %21s %21s\n", "", c1, c2, c2);
+    printf("  %-11s%22s%22s%22s\n", "", c1, c2, c2);
     const struct { const char *name; uint64_t a, b, c; } rows[] = {
         {"qkv", r->decode_cache.qkv, r->decode_nocache.qkv, r->prefill.qkv},
         {"scores", r->decode_cache.scores, r->decode_nocache.scores, r->prefill.scores},
@@ -351,17 +359,17 @@ static void print_table(const CalcResult *r, bool modified)
         {"FLOPs", r->flops_decode_cache, r->flops_decode_nocache, r->flops_prefill},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        printf("  %-11s %21s %21s %21s\n", rows[i].name, sep(rows[i].a), sep(rows[i].b), sep(rows[i].c));
+        printf("  %-11s%22s%22s%22s\n", rows[i].name, sep(rows[i].a), sep(rows[i].b), sep(rows[i].c));
     /* prefill per token, rounded to the nearest FLOP */
     const uint64_t pt = r->flops_prefill / T + (r->flops_prefill % T >= T - r->flops_prefill % T ? 1 : 0);
-    printf("  %-11s %21s %21s %21s\n", "FLOPs/token", sep(r->flops_decode_cache), sep(r->flops_decode_nocache),
+    printf("  %-11s%22s%22s%22s\n", "FLOPs/token", sep(r->flops_decode_cache), sep(r->flops_decode_nocache),
            sep(pt));
-    printf("  (prefill FLOPs per token = prefill FLOPs / T; without the cache, every new token\n"
-           "   costs a whole forward pass over its T positions: %.0fx the cached step)\n",
+    printf("  (prefill per token = prefill FLOPs / T. Without the cache each new token costs\n"
+           "   a whole forward pass over its T positions: %.0fx the cached step.)\n",
            (double)r->flops_decode_nocache / (double)r->flops_decode_cache);
 
     printf("\nBytes moved by one decode step of the batch\n");
-    printf("  weights       %21s B  every layer + final norm + head d*V, read once;\n",
+    printf("  weights       %21s B  each layer, final norm, head d*V: once;\n",
            sep(r->decode_weight_bytes));
     printf("  %-13s %21s    + B embedding rows\n", "", "");
     printf("  KV read       %21s B  B * min(T, W) * per token\n", sep(r->decode_kv_read));

@@ -125,7 +125,8 @@ static void plan_columns(Ctx *x, int from)
     /* Shade scale from the prompt rows only: they are the same in every
      * step and mode, so a kept row never changes its look when a new row
      * arrives. Later rows beyond it clip to the end shades. */
-    for (int p = x->lo; p < x->nrows && p < x->e->L; p++)
+    const int scale_end = x->lo < x->e->L ? x->e->L : x->nrows;   /* a ring may hold no prompt row */
+    for (int p = x->lo; p < x->nrows && p < scale_end; p++)
         for (int j = 0; j < x->dh && j < 4096; j++) {
             float k = fabsf(krow(x, p)[j]), v = fabsf(vrow(x, p)[j]);
             if (k > x->kmax) x->kmax = k;
@@ -222,12 +223,14 @@ static void draw_summary(const Ctx *x, int y, bool with_fill)
         return;
     }
     const KvCache *kc = &e->cache;
-    const char *sym = kc->kv_dim == e->cfg.d_model ? "2·Lyr·t·d·4" : "2·Lyr·t·kv·4";
+    /* with a window the ring holds min(t, W) positions */
+    const char *sym = kc->window ? (kc->kv_dim == e->cfg.d_model ? "2·Lyr·min(t,W)·d·4" : "2·Lyr·min(t,W)·kv·4")
+                                 : (kc->kv_dim == e->cfg.d_model ? "2·Lyr·t·d·4" : "2·Lyr·t·kv·4");
     char f[48], fill[24];
     fmt_count(engine_kv_bytes(e), num);
-    snprintf(f, sizeof f, "2·%d·%d·%d·4", kc->n_layers, kc->len, kc->kv_dim);
+    snprintf(f, sizeof f, "2·%d·%d·%d·4", kc->n_layers, kvcache_held(kc), kc->kv_dim);
     fill[0] = '\0';
-    if (with_fill) snprintf(fill, sizeof fill, " %d/%d", kc->len, kc->capacity);
+    if (with_fill) snprintf(fill, sizeof fill, " %d/%d", kvcache_held(kc), kc->window ? kc->window : e->cfg.max_seq);
     snprintf(b[0], sizeof b[0], "%s %s = %s = %s B%s", TR(a, "size", "大小"), sym, f, num, fill);
     snprintf(b[1], sizeof b[1], "%s B = %s%s", num, f, fill);
     snprintf(b[2], sizeof b[2], "%s B=%s%s", num, f, fill);
@@ -244,8 +247,9 @@ static void draw_fill(const Ctx *x, int y)
 {
     const KvCache *kc = &x->e->cache;
     char cnt[32];
-    const char *label = TR(x->a, "fill ", "占用 ");
-    snprintf(cnt, sizeof cnt, " %d/%d", kc->len, kc->capacity);
+    /* a window's ring fills to W and stays full; otherwise fill against N */
+    const char *label = kc->window ? TR(x->a, "ring ", "环形 ") : TR(x->a, "fill ", "占用 ");
+    snprintf(cnt, sizeof cnt, " %d/%d", kvcache_held(kc), kc->capacity);
     int lw = canvas_text_width(label), cw = canvas_text_width(cnt);
     int bw = x->in.w - lw - cw - 2;
     if (bw < 3) {   /* no room for a bar: the count alone */
@@ -255,7 +259,7 @@ static void draw_fill(const Ctx *x, int y)
     if (bw > 40) bw = 40;
     int cx = x->in.x + canvas_text(x->c, x->in.x, y, lw, STYLE_DIM, label);
     canvas_text(x->c, cx, y, 1, STYLE_BORDER, x->c->ascii ? "[" : "\u2595");
-    canvas_hbar(x->c, cx + 1, y, bw, kc->capacity ? (double)kc->len / kc->capacity : 0, STYLE_CACHE_MODE);
+    canvas_hbar(x->c, cx + 1, y, bw, kc->capacity ? (double)kvcache_held(kc) / kc->capacity : 0, STYLE_CACHE_MODE);
     canvas_text(x->c, cx + 1 + bw, y, 1, STYLE_BORDER, x->c->ascii ? "]" : "\u258f");
     canvas_text(x->c, cx + 2 + bw, y, cw, STYLE_NORMAL, cnt);
 }
@@ -317,8 +321,14 @@ static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
     }
     *note_done = hidden == 0;
     if (hidden == 0) return;
-    snprintf(note[0], sizeof note[0], TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), hidden);
-    snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d more", "\u2026 还有 %d 行"), hidden);
+    if (x->lo > 0 && hidden == x->lo) {   /* everything above left the window's ring */
+        snprintf(note[0], sizeof note[0], TR(x->a, "\u2026 %d evicted (W=%d)", "\u2026 已淘汰 %d 行（W=%d）"),
+                 hidden, x->e->cfg.window);
+        snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d evicted", "\u2026 淘汰 %d 行"), hidden);
+    } else {
+        snprintf(note[0], sizeof note[0], TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), hidden);
+        snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d more", "\u2026 还有 %d 行"), hidden);
+    }
     snprintf(note[2], sizeof note[2], "\u2191%d", hidden);
     int used = vx + 2 - x->in.x;   /* keep clear of the V label */
     for (int i = 0; i < 3; i++) {

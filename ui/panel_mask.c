@@ -22,7 +22,7 @@
 typedef enum { ROW_PENDING, ROW_COMPUTED, ROW_REUSED } RowKind;
 
 /* Legend entries, as bits, set while drawing so only what is on screen is explained. */
-enum { LG_WEIGHT = 1, LG_KEPT = 2, LG_MASKED = 4, LG_PENDING = 8, LG_REUSED = 16, LG_REDONE = 32 };
+enum { LG_WEIGHT = 1, LG_KEPT = 2, LG_MASKED = 4, LG_PENDING = 8, LG_REUSED = 16, LG_REDONE = 32, LG_EVICTED = 64 };
 
 typedef struct {
     const App *a;
@@ -63,7 +63,7 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
 {
     Canvas *c = g->c;
     if (k == ROW_REUSED) {
-        if (j <= p) {   /* keys after p did not exist when row p was computed */
+        if (sees(g->e, p, j)) {   /* keys after p did not exist when row p was computed */
             canvas_put(c, x, y, G_REUSED, STYLE_REUSED);
             g->shown |= LG_REUSED;
         }
@@ -74,7 +74,11 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
         g->shown |= LG_PENDING;
         return;
     }
-    if (!sees(g->e, p, j)) {
+    if (j < g->e->k_lo) {
+        /* a windowed decode row never computes these: the ring evicted them */
+        canvas_put(c, x, y, '-', STYLE_DIM);
+        g->shown |= LG_EVICTED;
+    } else if (!sees(g->e, p, j)) {
         canvas_put(c, x, y, g_masked(c), STYLE_MASKED);
         g->shown |= LG_MASKED;
     } else if (g->soft_done) {
@@ -125,6 +129,7 @@ static void draw_legend(const Grid *g, int x, int y, int w)
         {LG_REUSED, "reused", "复用"}, {LG_REDONE, "redone", "重算"},
         {LG_MASKED, "masked", "掩码"}, {LG_WEIGHT, "weight", "权重"},
         {LG_KEPT, "kept", "保留"}, {LG_PENDING, "not yet", "未算"},
+        {LG_EVICTED, "evicted", "已淘汰"},
     };
     int used = 0;
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
@@ -139,6 +144,7 @@ static void draw_legend(const Grid *g, int x, int y, int w)
         case LG_MASKED: canvas_put(c, cx, y, g_masked(c), STYLE_MASKED); break;
         case LG_REUSED: canvas_put(c, cx, y, G_REUSED, STYLE_REUSED); break;
         case LG_REDONE: canvas_put(c, cx, y, g_redone(c), STYLE_REDONE); break;
+        case LG_EVICTED: canvas_put(c, cx, y, '-', STYLE_DIM); break;
         default: canvas_put(c, cx, y, g_pending(c), STYLE_DIM); break;
         }
         canvas_text(c, cx + 2, y, -1, STYLE_DIM, label);

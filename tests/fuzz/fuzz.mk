@@ -8,7 +8,8 @@
 # The project's sources are compiled again with clang and
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/libkvsim.a, so
 # each target links only the objects it needs (fuzz_cli pulls in the UI and
-# thus ncursesw). Runs read the seed corpus tests/fuzz/corpus/TARGET and
+# thus ncursesw). Runs read the seed corpus tests/fuzz/corpus/TARGET (and
+# the dictionary tests/fuzz/TARGET.dict when there is one) and
 # write what they find to build/fuzz/corpus/TARGET (the seeds stay as they
 # are); crashes, leaks and timeouts go to build/fuzz/artifacts/TARGET/.
 # Reproduce one with: build/fuzz/fuzz_TARGET build/fuzz/artifacts/TARGET/crash-...
@@ -67,5 +68,6 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
 	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/artifacts/$*
 	@echo "== fuzz_$*: $(FUZZ_SECONDS) s"
 	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz_$* $(FUZZ_OPTS) -max_len=$(FUZZ_MAXLEN_$*) \
+	    $(addprefix -dict=,$(wildcard tests/fuzz/$*.dict)) \
 	    -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/artifacts/$*/ \
 	    $(FUZZ_DIR)/corpus/$* tests/fuzz/corpus/$*

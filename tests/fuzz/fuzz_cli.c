@@ -5,7 +5,8 @@
  * run through cli_parse() and, when that succeeds, cli_prepare() with an
  * ids buffer of max-seq entries, as ui/main.c does. frames_parse_keys() gets
  * --keys when given, and every argument. Checked besides the sanitizers:
- * 0/-1 results with a message on -1; a prepared run has 1 <= L, L + G <=
+ * 0/-1 results with a message on -1, and that message free of control
+ * bytes unless the arguments had some; a prepared run has 1 <= L, L + G <=
  * max-seq, ids in 0..V-1 and fits CONFIG_MAX_BYTES; keys never exceed cap.
  * See tests/fuzz/fuzz.mk. */
 #include "sim/config.h"
@@ -30,6 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 #define MAX_ARGS 256
+
+/* Whether s holds a control byte (C0 or DEL): a message must not show one
+ * that the command line did not contain. */
+static int has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
 #define KEYS_CAP 4096   /* MAX_KEYS of ui/frames.c */
 
 static void keys_of(const char *s)
@@ -74,6 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *pieces[MAX_ARGS + 2];
     memcpy(pieces, argv, sizeof(char *) * (size_t)(argc + 1));
 
+    int input_ctl = 0;
+    for (int i = 1; i < argc; i++) input_ctl |= has_ctl(argv[i]);
+
     CliOptions o;
     char err[512];
     err[0] = '\0';
@@ -81,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(rc == 0 || rc == -1);
     if (rc < 0) {
         CHECK(err[0] != '\0');
+        CHECK(input_ctl || !has_ctl(err));   /* one clean line */
     } else if (o.cmd != CMD_HELP && o.cmd != CMD_VERSION) {
         CHECK(o.prompt != NULL);
         CHECK(o.width >= 20 && o.width <= 1000 && o.height >= 8 && o.height <= 500);
@@ -93,6 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(L >= -1);
             if (L < 0) {
                 CHECK(err[0] != '\0');
+                CHECK(input_ctl || !has_ctl(err));
             } else {
                 CHECK(L >= 1 && L <= o.cfg.max_seq);
                 CHECK((long long)L + o.gen <= o.cfg.max_seq);
