@@ -63,8 +63,21 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->step_v = calloc(kv_cells, sizeof(float));
     e->kv_rows = calloc((size_t)c->n_layers, sizeof(int));
     e->done = calloc((size_t)e->n_steps, sizeof(OpCounts));
+    e->traffic_done = calloc((size_t)e->n_steps, sizeof(Traffic));
     int cache_ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c));
-    if (cache_ok != 0 || !e->tokens || !e->x || !e->a || !e->q || !e->att_out || !e->proj ||
+    if (mode == MODE_CACHE && c->block_size > 0 && cache_ok == 0) {
+        /* the paged mirror: enough blocks for this sequence at max_seq */
+        e->own_pool = calloc(1, sizeof(PagedPool));
+        if (!e->own_pool ||
+            paged_init(e->own_pool, c->n_layers, config_kv_dim(c), c->block_size,
+                       paged_blocks_for(c->block_size, 1, c->max_seq), 1, c->max_seq)) {
+            free(e->own_pool);
+            e->own_pool = NULL;
+            cache_ok = -1;
+        }
+        e->pool = e->own_pool;
+    }
+    if (cache_ok != 0 || !e->traffic_done || !e->tokens || !e->x || !e->a || !e->q || !e->att_out || !e->proj ||
         !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->done ||
         !e->step_k || !e->step_v) {
         engine_free(e);
@@ -83,8 +96,10 @@ void engine_free(Engine *e)
     free(e->tokens); free(e->x); free(e->a); free(e->q); free(e->att_out);
     free(e->proj); free(e->hidden); free(e->xf); free(e->logits);
     free(e->scores); free(e->att); free(e->kv_rows); free(e->done);
-    free(e->step_k); free(e->step_v);
+    free(e->step_k); free(e->step_v); free(e->traffic_done);
     kvcache_free(&e->cache);
+    if (e->own_pool) paged_free(e->own_pool);
+    free(e->own_pool);
     memset(e, 0, sizeof *e);
 }
 
@@ -149,6 +164,38 @@ const OpCounts *engine_step_counts(const Engine *e, int k)
     return (k >= 0 && k < finished) ? &e->done[k] : NULL;
 }
 
+const Traffic *engine_step_traffic(const Engine *e, int k)
+{
+    long finished = e->pos / e->ops_per_step;
+    return (k >= 0 && k < finished) ? &e->traffic_done[k] : NULL;
+}
+
+int engine_share_pool(Engine *e, PagedPool *pool, int seq)
+{
+    const KvConfig *c = &e->cfg;
+    if (e->mode != MODE_CACHE || c->block_size <= 0 || e->pos != 0 || seq < 0 ||
+        seq >= pool->n_seqs || pool->n_layers != c->n_layers || pool->kv_dim != config_kv_dim(c) ||
+        pool->block_size != c->block_size || pool->max_len < c->max_seq)
+        return -1;
+    if (e->own_pool) paged_free(e->own_pool);
+    free(e->own_pool);
+    e->own_pool = NULL;
+    e->pool = pool;
+    e->pool_seq = seq;
+    paged_seq_end(pool, seq);
+    return 0;
+}
+
+int engine_kv_blocks(const Engine *e)
+{
+    return e->pool ? paged_seq_blocks(e->pool, e->pool_seq) : 0;
+}
+
+uint64_t engine_kv_reserved_bytes(const Engine *e)
+{
+    return e->pool ? paged_seq_reserved_bytes(e->pool, e->pool_seq) : 0;
+}
+
 uint64_t engine_kv_bytes(const Engine *e)
 {
     return e->mode == MODE_CACHE ? kvcache_bytes(&e->cache) : 0;
@@ -204,6 +251,7 @@ static void begin_step(Engine *e, int k)
     e->k_lo = (e->mode == MODE_CACHE && k > 0 && W > 0 && e->t > W) ? e->t - W : 0;
     e->picked = -1;
     memset(&e->step_counts, 0, sizeof e->step_counts);
+    memset(&e->traffic, 0, sizeof e->traffic);
     /* Recompute and train keep nothing: every K/V row is made again. */
     if (e->mode != MODE_CACHE) kvcache_truncate(&e->cache, 0);
     for (int l = 0; l < e->cfg.n_layers; l++) e->kv_rows[l] = e->cache.len;
@@ -218,6 +266,7 @@ static void op_embed(Engine *e)
         const float *pe = e->model->pos_emb + (size_t)pos * d;
         float *x = e->x + (size_t)i * d;
         for (int j = 0; j < d; j++) x[j] = te[j] + pe[j];
+        e->traffic.weight_bytes += 2 * (uint64_t)d * sizeof(float);   /* a token row and a position row */
     }
 }
 
@@ -225,12 +274,12 @@ static void op_qkv(Engine *e, int l)
 {
     const Model *m = e->model;
     const int d = e->cfg.d_model, kv = e->cache.kv_dim;
-    uint64_t *c = &e->step_counts.mac[CAT_QKV];
+    uint64_t *c = &e->step_counts.mac[CAT_QKV], *wb = &e->traffic.weight_bytes;
     /* q: (n, d)    K, V: (n, kv_dim), this step's rows, appended to the
      * cache only at the step's last operation */
-    kernel_matmul(e->q, e->a, m->wq + (size_t)l * d * d, e->n, d, d, c);
-    kernel_matmul(own_row(e, e->step_k, l, e->p0), e->a, m->wk + (size_t)l * d * kv, e->n, d, kv, c);
-    kernel_matmul(own_row(e, e->step_v, l, e->p0), e->a, m->wv + (size_t)l * d * kv, e->n, d, kv, c);
+    kernel_matmul_bytes(e->q, e->a, m->wq + (size_t)l * d * d, e->n, d, d, c, wb);
+    kernel_matmul_bytes(own_row(e, e->step_k, l, e->p0), e->a, m->wk + (size_t)l * d * kv, e->n, d, kv, c, wb);
+    kernel_matmul_bytes(own_row(e, e->step_v, l, e->p0), e->a, m->wv + (size_t)l * d * kv, e->n, d, kv, c, wb);
     e->kv_rows[l] = e->t;
 }
 
@@ -254,9 +303,15 @@ static void op_scores(Engine *e, int l)
         for (int i = 0; i < e->n; i++) {
             float *row = (float *)engine_scores_row(e, l, h, i);
             const float *qi = e->q + (size_t)i * d + (size_t)h * dh;
+            /* traffic: a dense kernel loads each key row once for the whole
+             * block: count it at its first use (first query row, first query
+             * head of the K/V group) — see sim/traffic.h */
+            const bool loads = i == 0 && h == kh * (H / e->cfg.n_kv_heads);
             for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
-            for (int j = e->k_lo; j < e->t; j++)
+            for (int j = e->k_lo; j < e->t; j++) {
                 row[j] = kernel_dot(qi, engine_k_row(e, l, j) + (size_t)kh * dh, dh, c) * scale;
+                if (loads) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
+            }
         }
     }
 }
@@ -300,8 +355,11 @@ static void op_values(Engine *e, int l)
         for (int i = 0; i < e->n; i++) {
             const float *w = engine_att_row(e, l, h, i);
             float *o = e->att_out + (size_t)i * d + (size_t)h * dh;
-            for (int j = e->k_lo; j < e->t; j++)
+            const bool loads = i == 0 && h == kh * (H / e->cfg.n_kv_heads);   /* as in op_scores */
+            for (int j = e->k_lo; j < e->t; j++) {
                 kernel_axpy(o, w[j], engine_v_row(e, l, j) + (size_t)kh * dh, dh, c);
+                if (loads) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
+            }
         }
     }
 }
@@ -315,18 +373,18 @@ static void add_residual(Engine *e)
 static void op_out_proj(Engine *e, int l)
 {
     const int d = e->cfg.d_model;
-    kernel_matmul(e->proj, e->att_out, e->model->wo + (size_t)l * d * d, e->n, d, d,
-                  &e->step_counts.mac[CAT_OUT_PROJ]);
+    kernel_matmul_bytes(e->proj, e->att_out, e->model->wo + (size_t)l * d * d, e->n, d, d,
+                        &e->step_counts.mac[CAT_OUT_PROJ], &e->traffic.weight_bytes);
     add_residual(e);
 }
 
 static void op_ffn(Engine *e, int l)
 {
     const int d = e->cfg.d_model, F = e->cfg.d_ff;
-    uint64_t *c = &e->step_counts.mac[CAT_FFN];
-    kernel_matmul(e->hidden, e->a, e->model->w1 + (size_t)l * d * F, e->n, d, F, c);
+    uint64_t *c = &e->step_counts.mac[CAT_FFN], *wb = &e->traffic.weight_bytes;
+    kernel_matmul_bytes(e->hidden, e->a, e->model->w1 + (size_t)l * d * F, e->n, d, F, c, wb);
     kernel_gelu(e->hidden, e->n * F);
-    kernel_matmul(e->proj, e->hidden, e->model->w2 + (size_t)l * F * d, e->n, F, d, c);
+    kernel_matmul_bytes(e->proj, e->hidden, e->model->w2 + (size_t)l * F * d, e->n, F, d, c, wb);
     add_residual(e);
 }
 
@@ -346,8 +404,8 @@ static void op_ln_final(Engine *e)
 static void op_logits(Engine *e)
 {
     const int d = e->cfg.d_model, V = e->cfg.vocab, r0 = head_first_row(e);
-    kernel_matmul(e->logits, e->xf + (size_t)r0 * d, e->model->wout, e->n - r0, d, V,
-                  &e->step_counts.mac[CAT_LM_HEAD]);
+    kernel_matmul_bytes(e->logits, e->xf + (size_t)r0 * d, e->model->wout, e->n - r0, d, V,
+                        &e->step_counts.mac[CAT_LM_HEAD], &e->traffic.weight_bytes);
 }
 
 static void op_pick(Engine *e)
@@ -355,6 +413,30 @@ static void op_pick(Engine *e)
     e->picked = kernel_argmax(e->logits, e->cfg.vocab);
     e->tokens[e->L + e->step] = e->picked;
     e->n_tokens = e->L + e->step + 1;
+}
+
+/* Commit this step's K/V rows: to the cache, and to the paged mirror. */
+static void op_append(Engine *e)
+{
+    /* the first position kept after this step: t - W under a full ring.
+     * A ring stores only the rows it keeps (a prefill longer than W would
+     * overwrite its own first rows), so only those are written and counted. */
+    const int keep = e->t > e->cache.capacity ? e->t - e->cache.capacity : 0;
+    const uint64_t row_bytes = (uint64_t)e->cache.kv_dim * sizeof(float);
+    for (int l = 0; l < e->cfg.n_layers; l++)
+        for (int pos = keep > e->p0 ? keep : e->p0; pos < e->t; pos++) {
+            kvcache_put(&e->cache, l, pos, 1, own_row(e, e->step_k, l, pos), own_row(e, e->step_v, l, pos));
+            e->traffic.kv_write_bytes += 2 * row_bytes;   /* its K row and its V row */
+        }
+    kvcache_commit(&e->cache, e->t);
+    if (e->pool) {
+        /* free blocks that left the window first, so this step can reuse them */
+        paged_seq_release_before(e->pool, e->pool_seq, keep);
+        const size_t stride = (size_t)e->cfg.max_seq * (size_t)e->cache.kv_dim;
+        if (paged_seq_append(e->pool, e->pool_seq, e->p0, e->n, own_row(e, e->step_k, 0, e->p0),
+                             own_row(e, e->step_v, 0, e->p0), stride))
+            e->pool_overflow = true;
+    }
 }
 
 static void op_loss(Engine *e)
@@ -400,21 +482,20 @@ static void do_op(Engine *e)
     case OP_LN_FINAL: op_ln_final(e); break;
     case OP_LOGITS: op_logits(e); break;
     case OP_PICK: op_pick(e); break;
-    case OP_APPEND:
-        for (int ll = 0; ll < e->cfg.n_layers; ll++)
-            kvcache_put(&e->cache, ll, e->p0, e->n, own_row(e, e->step_k, ll, e->p0),
-                        own_row(e, e->step_v, ll, e->p0));
-        kvcache_commit(&e->cache, e->t);
-        break;
+    case OP_APPEND: op_append(e); break;
     case OP_LOSS: op_loss(e); break;
     default: break;
     }
     e->pos++;
     e->cum = e->prior;
     counts_add(&e->cum, &e->step_counts);
+    e->traffic_cum = e->traffic_prior;
+    traffic_add(&e->traffic_cum, &e->traffic);
     if (index == e->ops_per_step - 1) {
         e->done[e->step] = e->step_counts;
         e->prior = e->cum;
+        e->traffic_done[e->step] = e->traffic;
+        e->traffic_prior = e->traffic_cum;
     }
 }
 
@@ -431,10 +512,17 @@ static void rewind_to_step(Engine *e, int k)
     /* cache mode keeps the K/V of positions before this step's rows */
     int kept = (e->mode == MODE_CACHE && k > 0) ? e->L + k - 1 : 0;
     kvcache_truncate(&e->cache, kept);
+    if (e->pool) paged_seq_truncate(e->pool, e->pool_seq, kept);
     memset(&e->step_counts, 0, sizeof e->step_counts);
     memset(&e->prior, 0, sizeof e->prior);
-    for (int s = 0; s < k; s++) counts_add(&e->prior, &e->done[s]);
+    memset(&e->traffic, 0, sizeof e->traffic);
+    memset(&e->traffic_prior, 0, sizeof e->traffic_prior);
+    for (int s = 0; s < k; s++) {
+        counts_add(&e->prior, &e->done[s]);
+        traffic_add(&e->traffic_prior, &e->traffic_done[s]);
+    }
     e->cum = e->prior;
+    e->traffic_cum = e->traffic_prior;
     for (int l = 0; l < e->cfg.n_layers; l++) e->kv_rows[l] = e->cache.len;
 }
 

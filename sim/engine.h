@@ -21,6 +21,25 @@
  * Ownership: engine_init() allocates every buffer, engine_free() releases
  * them. The Model is borrowed and must outlive the engine. Everything a UI
  * reads is read-only outside engine.c.
+ *
+ * Memory traffic (§6.5, sim/traffic.h): `traffic` holds the bytes the
+ * current step has moved so far, measured where the loops read weights,
+ * embedding rows and K/V rows and where the append writes the cache;
+ * engine_step_traffic(k) those of a finished step, `traffic_cum` the run's.
+ *
+ * Paged cache (§6.4, sim/paged.h): with cfg.block_size = B > 0 a cache
+ * engine MIRRORS every append into a paged pool (blocks of B positions
+ * through a block table) and truncates it when it rewinds. Attention still
+ * reads the contiguous KvCache (the source of truth, so cache == recompute
+ * stays bitwise); the pool is there to be measured and drawn, and tests
+ * check it holds the same bits. By default the engine owns a pool of
+ * ceil(max_seq / B) blocks with one sequence (0); engine_share_pool()
+ * makes it use sequence `seq` of a pool shared with other engines (a
+ * batch). Under a window the pool keeps exactly what the ring keeps and
+ * frees a block once all its positions left the window (see paged.h).
+ * UI: e->pool (NULL without paging) and e->pool_seq; draw with
+ * paged_block_view() / paged_seq_table(); engine_kv_blocks() and
+ * engine_kv_reserved_bytes() give the sequence's numbers.
  */
 #ifndef KVSIM_ENGINE_H
 #define KVSIM_ENGINE_H
@@ -29,6 +48,8 @@
 #include "sim/counts.h"
 #include "sim/kvcache.h"
 #include "sim/model.h"
+#include "sim/paged.h"
+#include "sim/traffic.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,6 +130,16 @@ typedef struct {
     OpCounts prior;        /* sum of the finished steps before this one */
     OpCounts *done;        /* (n_steps) counters of each finished step */
     double loss;           /* train: mean cross-entropy after OP_LOSS; NaN when L < 2 */
+
+    Traffic traffic;       /* bytes moved by the current step so far (§6.5) */
+    Traffic traffic_cum;   /* since the start of the run, this step included */
+    Traffic traffic_prior; /* sum of the finished steps before this one */
+    Traffic *traffic_done; /* (n_steps) bytes of each finished step */
+
+    PagedPool *pool;       /* paged mirror of the cache (§6.4); NULL unless cache mode with B > 0 */
+    int pool_seq;          /* this run's sequence in the pool */
+    PagedPool *own_pool;   /* the pool engine_init made (NULL once shared) */
+    bool pool_overflow;    /* an append found too few free blocks (a shared pool too small) */
 } Engine;
 
 /* Set up a run over prompt[0..L-1] that will take G steps (train: G is
@@ -166,6 +197,18 @@ const float *engine_v_row(const Engine *e, int l, int pos);
 
 /* Counters of a finished step k (k < steps finished), or NULL. */
 const OpCounts *engine_step_counts(const Engine *e, int k);
+/* Bytes moved by a finished step k, or NULL. */
+const Traffic *engine_step_traffic(const Engine *e, int k);
+
+/* Use sequence seq of a pool shared with other engines instead of the
+ * engine's own (cache mode with block_size > 0, before the first
+ * operation; the pool's layers, kv_dim and B must match and it must hold
+ * max_seq positions per sequence). The engine frees its own pool; the
+ * shared one is borrowed and must outlive it. 0, or -1 when not allowed. */
+int engine_share_pool(Engine *e, PagedPool *pool, int seq);
+/* Live blocks of this run's sequence, and their bytes (0 without paging). */
+int engine_kv_blocks(const Engine *e);
+uint64_t engine_kv_reserved_bytes(const Engine *e);
 /* Bytes the cache keeps between steps now (0 in recompute and train). */
 uint64_t engine_kv_bytes(const Engine *e);
 /* Token emitted by step k (prompt excluded), or -1 when not yet emitted. */

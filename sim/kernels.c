@@ -7,6 +7,13 @@
 void kernel_matmul(float *out, const float *in, const float *w,
                    int n, int k, int m, uint64_t *macs)
 {
+    uint64_t wbytes = 0;
+    kernel_matmul_bytes(out, in, w, n, k, m, macs, &wbytes);
+}
+
+void kernel_matmul_bytes(float *out, const float *in, const float *w,
+                         int n, int k, int m, uint64_t *macs, uint64_t *wbytes)
+{
     /* out: (n, m)   in: (n, k)   w: (k, m)
      * Row by row; within a row, walk w one input feature at a time and
      * add in[i][p] · w[p][:] to the whole output row (axpy form). The
@@ -21,6 +28,7 @@ void kernel_matmul(float *out, const float *in, const float *w,
             const float *wr = w + (size_t)p * m;
             for (int j = 0; j < m; j++) o[j] += a * wr[j];
             *macs += (uint64_t)m;
+            if (i == 0) *wbytes += (uint64_t)m * sizeof(float);   /* first touch of row p of w */
         }
     }
 }

@@ -20,6 +20,13 @@
 void kernel_matmul(float *out, const float *in, const float *w,
                    int n, int k, int m, uint64_t *macs);
 
+/* The same product (same bits), also adding to *wbytes the bytes of w its
+ * loops touch: k·m·4 when n >= 1 (the first row's pass reads every weight;
+ * later rows re-read what a blocked kernel keeps in fast memory), 0 when
+ * n = 0. See sim/traffic.h. */
+void kernel_matmul_bytes(float *out, const float *in, const float *w,
+                         int n, int k, int m, uint64_t *macs, uint64_t *wbytes);
+
 /* y[i] = LayerNorm(x[i]) · gamma + beta for each of n rows of width d. No MACs counted. */
 void kernel_layernorm(float *y, const float *x, const float *gamma,
                       const float *beta, int n, int d);

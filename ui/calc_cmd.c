@@ -67,7 +67,7 @@ void calc_cmd_usage(FILE *f)
         "  --pos-embeddings N rows of a learned position table (default 0: rotary)\n"
         "  --tied-embeddings yes|no   head shares the embedding table (default no)\n"
         "  --biases yes|no    projections have biases (default no)\n"
-        "  --norm layer|rms   LayerNorm (2·d parameters) or RMSNorm (d) (default layer)\n"
+        "  --norm layer|rms   LayerNorm (2*d parameters) or RMSNorm (d) (default layer)\n"
         "Run:\n"
         "  --context T        tokens per sequence (default: the model's context; 4096)\n"
         "  --batch B          sequences decoded together (default 1)\n"
@@ -299,27 +299,30 @@ static void print_table(const CalcResult *r, bool modified)
         src += len + (semi ? 2 : 0);
     }
     if (modified) printf("          changed by the options given\n");
-    printf("  shape: d = %s, Lyr = %s, H = %s, Hkv = %s, d_h = %s, F = %s, V = %s\n", sep(s->d_model),
-           sep(s->n_layers), sep(s->n_heads), sep(s->n_kv_heads), sep(r->d_head), sep(s->d_ff),
-           sep(s->vocab));
+    printf("  shape: d = %s, Lyr = %s, H = %s, Hkv = %s, F = %s, V = %s\n", sep(s->d_model),
+           sep(s->n_layers), sep(s->n_heads), sep(s->n_kv_heads), sep(s->d_ff), sep(s->vocab));
     printf("         W = %s, %llu FFN matrices%s, %s, %s, %s head",
            s->window ? sep(s->window) : "none", (unsigned long long)m,
            m == 3 ? " (gated)" : "", norm_name(s->norm), s->biases ? "biases" : "no biases",
            s->tied_embeddings ? "tied" : "untied");
-    if (s->pos_embeddings) printf(", %s learned positions", sep(s->pos_embeddings));
     printf("\n");
-    if (s->max_context) {
-        printf("         trained context %s", sep(s->max_context));
-        if (T > s->max_context) printf(" (T = %s is beyond it: the numbers are the formulas')", sep(T));
+    if (s->max_context || s->pos_embeddings) {
+        printf("        ");
+        if (s->max_context) {
+            printf(" trained context %s", sep(s->max_context));
+            if (T > s->max_context) printf(" (T is beyond it)");
+        }
+        if (s->pos_embeddings)
+            printf("%s %s learned positions", s->max_context ? "," : "", sep(s->pos_embeddings));
         printf("\n");
     }
     const char *attn = s->n_kv_heads == s->n_heads ? "multi-head"
                        : s->n_kv_heads == 1         ? "multi-query"
                                                     : "grouped-query";
-    printf("         attention: %s, query heads per K/V head: %llu\n", attn,
-           (unsigned long long)(s->n_heads / s->n_kv_heads));
+    printf("         attention: %s, d_h = %s, %llu query head%s per K/V head\n", attn, sep(r->d_head),
+           (unsigned long long)(s->n_heads / s->n_kv_heads), s->n_heads == s->n_kv_heads ? "" : "s");
 
-    printf("\nKV cache (K and V of every layer; a sequence keeps min(T, W) = %s positions)\n",
+    printf("\nKV cache: K and V of every layer; a sequence keeps min(T, W) = %s positions\n",
            sep(r->kv_positions));
     printf("  per token     2 * Lyr * Hkv * d_h * bytes = 2 * %s * %s * %s * %llu\n", sep(s->n_layers),
            sep(s->n_kv_heads), sep(r->d_head), (unsigned long long)by);

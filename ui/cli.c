@@ -254,6 +254,7 @@ void cli_usage(void)
         "  export        print the weights and every intermediate value as JSON\n"
         "  frames        print the UI's screens as plain text (no terminal needed)\n"
         "  bench-ui      time building a UI frame at sizes from 80x24 to 200x60\n"
+        "  calc          KV cache and FLOP arithmetic for real models (kvsim calc --help)\n"
         "  lesson        list the guided lessons (with your progress)\n"
         "  lesson N      play lesson N in the UI       lesson FILE   play a lesson file\n"
         "  lesson N --print        the lesson as plain text, questions with answers\n"

@@ -3,6 +3,7 @@
 #include "sim/model.h"
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
+#include "ui/calc_cmd.h"
 #include "ui/cli.h"
 #include "ui/frames.h"
 #include "ui/lesson_cmd.h"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
     /* LC_CTYPE only: ncurses needs the character set; numbers in the
      * trace and JSON must keep their '.' whatever LC_NUMERIC says. */
     setlocale(LC_CTYPE, "");
+    /* commands with options of their own parse them themselves */
+    if (argc >= 2 && !strcmp(argv[1], "calc")) return calc_cmd_run(argc - 1, argv + 1);
     CliOptions o;
     char err[512];
     if (cli_parse(argc, argv, &o, err, sizeof err)) return usage_error(err);
