@@ -143,9 +143,10 @@ static int read_rows(Row *rows, int cap)
     char line[256];
     while (n < cap && fgets(line, sizeof line, f)) {
         Row *r = &rows[n];
-        if (sscanf(line, "%39s %3s %d %d %d %d", r->id, r->lang, &r->p.seen, &r->p.slides, &r->p.solved,
-                   &r->p.questions) == 6)
-            n++;
+        r->p.solved_mask = 0;
+        int got = sscanf(line, "%39s %3s %d %d %d %d %llx", r->id, r->lang, &r->p.seen, &r->p.slides,
+                         &r->p.solved, &r->p.questions, &r->p.solved_mask);
+        if (got >= 6) n++;
     }
     fclose(f);
     return n;
@@ -153,7 +154,7 @@ static int read_rows(Row *rows, int cap)
 
 Progress progress_get(const char *id, const char *lang)
 {
-    Progress none = {0, 0, 0, 0};
+    Progress none = {0, 0, 0, 0, 0};
     Row rows[256];
     int n = read_rows(rows, 256);
     for (int i = 0; i < n; i++)
@@ -178,7 +179,8 @@ void progress_put(const char *id, const char *lang, Progress p)
     Progress *q = &rows[i].p;
     q->seen = imax(q->seen, p.seen);
     q->slides = p.slides;
-    q->solved = imax(q->solved, p.solved);
+    q->solved_mask |= p.solved_mask;
+    q->solved = __builtin_popcountll(q->solved_mask);
     q->questions = p.questions;
     const char *path = progress_path();
     make_parent(path);
@@ -187,8 +189,8 @@ void progress_put(const char *id, const char *lang, Progress p)
     FILE *f = fopen(tmp, "w");
     if (!f) return;
     for (int j = 0; j < n; j++)
-        fprintf(f, "%s %s %d %d %d %d\n", rows[j].id, rows[j].lang, rows[j].p.seen, rows[j].p.slides,
-                rows[j].p.solved, rows[j].p.questions);
+        fprintf(f, "%s %s %d %d %d %d %llx\n", rows[j].id, rows[j].lang, rows[j].p.seen, rows[j].p.slides,
+                rows[j].p.solved, rows[j].p.questions, rows[j].p.solved_mask);
     if (fclose(f) == 0) rename(tmp, path);   /* never leave a half-written file */
     else remove(tmp);
 }

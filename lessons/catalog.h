@@ -7,7 +7,7 @@
  *
  * Progress is one small text file per user, in $XDG_STATE_HOME/kvsim/progress
  * (default ~/.local/state/kvsim/progress): one line per lesson id and
- * language, "ID LANG SLIDES_SEEN N_SLIDES SOLVED N_QUESTIONS". Failing to
+ * language, "ID LANG SLIDES_SEEN N_SLIDES SOLVED N_QUESTIONS MASK". Failing to
  * read or write it is never an error for the lesson itself.
  */
 #ifndef KVSIM_CATALOG_H
@@ -39,12 +39,14 @@ int catalog_find(const char *lang, int n, char *path, size_t pathlen, char *err,
 
 typedef struct {
     int seen, slides;      /* furthest slide reached (1-based), of n */
-    int solved, questions; /* questions answered right, of n */
+    int solved, questions; /* questions answered right (at least once), of n */
+    unsigned long long solved_mask; /* bit q: question q (file order) answered right */
 } Progress;
 
 /* Progress of lesson id in lang (zeros when none). */
 Progress progress_get(const char *id, const char *lang);
-/* Record progress (keeps the best of the old and new values). */
+/* Record progress: keeps the furthest slide, and adds the questions of
+ * p.solved_mask to those answered before (solved = how many bits). */
 void progress_put(const char *id, const char *lang, Progress p);
 /* Delete the progress file; 0, or -1 with a message. */
 int progress_reset(char *err, size_t errlen);

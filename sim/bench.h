@@ -10,7 +10,9 @@
  * operation of every step, counters on, nothing else (no allocation, no
  * model building, no printing). An untimed warm-up run comes first so the
  * engine's buffers are faulted in and the weights are in cache as far as
- * they fit. Clock: clock_gettime(CLOCK_MONOTONIC).
+ * they fit. Clock: clock_gettime(CLOCK_MONOTONIC); the thread's CPU time
+ * (CLOCK_THREAD_CPUTIME_ID) is kept beside it to show when the machine was
+ * busy with something else.
  *
  * FLOPs are 2 x the MACs the engine's counters measured over one run;
  * nothing here is derived from formulas.h. The predicted speed-up is
@@ -42,6 +44,10 @@ typedef struct {
     int runs;              /* timed runs */
     double sec_median;     /* median seconds of one whole generation */
     double sec_min, sec_max;
+    double cpu_sec_median; /* median CPU time of this thread over the same runs */
+    double cpu_share;      /* cpu_sec_median / sec_median: near 1 on an idle machine;
+                              lower when other work took the CPU away (then the
+                              wall-clock numbers are pessimistic) */
     OpCounts counts;       /* measured MACs of one run (every run measures the same) */
     uint64_t macs;         /* counts_total(&counts) */
     double tokens_per_s;   /* G / sec_median */
@@ -58,12 +64,16 @@ typedef struct {
     double seconds_total;  /* wall time of bench_measure, setup and warm-up included */
 } BenchResult;
 
-/* The three shapes of the benchmark, in order: the default tiny model
- * (T = 64), d = 64 / 2 layers / 2 heads / F = 256 / T = 1024, and
- * d = 288 / 6 layers / 6 heads / F = 768 / T = 256. `runs` timed runs per
- * mode; the slow recompute runs of the two large shapes are capped (see
- * bench.c). Returns how many specs were written (<= cap). */
-int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs);
+/* The three shapes of the benchmark, in order: "tiny", the default model
+ * (d 8, H 2, 2 layers, F 32, T 64); "d64-T1024" (d 64, H 2, 2 layers,
+ * F 256, T 1024); "d288-T256" (d 288, H 6, 6 layers, F 768, T 256).
+ * `runs` timed runs of cache mode for every shape and of recompute mode
+ * for the tiny one (each after a warm-up run); `recompute_runs` timed
+ * recompute runs of the two large shapes, without a warm-up: each is
+ * ~100-170 G MACs, tens of seconds, and warms itself up in its first
+ * steps. Both are clamped to 1..BENCH_MAX_RUNS. Returns how many specs
+ * were written (<= cap). */
+int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs, int recompute_runs);
 
 /* Build the model of s->cfg and time both modes. The prompt is the one
  * token `first_token`. Returns 0, or -1 with a one-line message (invalid
@@ -72,6 +82,8 @@ int bench_measure(const BenchSpec *s, int first_token, BenchResult *r, char *err
 
 /* Seconds from CLOCK_MONOTONIC. */
 double bench_now(void);
+/* CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID). */
+double bench_cpu_now(void);
 
 /* Median of n values (sorts v in place); 0 when n <= 0. */
 double bench_median(double *v, int n);

@@ -41,22 +41,45 @@ static uint64_t sadd(uint64_t a, uint64_t b)
     return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-uint64_t config_memory_bytes(const KvConfig *c)
+/* Bytes of one engine's buffers, and of the paged pool a cache engine adds
+ * with a block size (ceil(N / B) blocks of B positions, K and V). */
+static uint64_t engine_bytes(const KvConfig *c)
 {
     const uint64_t V = (uint64_t)c->vocab, d = (uint64_t)c->d_model, N = (uint64_t)c->max_seq;
     const uint64_t Lyr = (uint64_t)c->n_layers, F = (uint64_t)c->d_ff, H = (uint64_t)c->n_heads;
+    const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
+    uint64_t engine = sadd(sadd(smul(7, smul(N, d)), smul(N, F)), smul(N, V));
+    engine = sadd(engine, smul(2, smul(smul(Lyr, H), smul(N, N))));
+    engine = sadd(engine, smul(2, smul(Lyr, smul(N, kv))));
+    if (c->block_size > 0) {
+        const uint64_t B = (uint64_t)c->block_size, blocks = (N + B - 1) / B;
+        engine = sadd(engine, smul(2, smul(smul(blocks, B), smul(Lyr, kv))));
+    }
+    return engine;
+}
+
+uint64_t config_memory_bytes(const KvConfig *c)
+{
+    const uint64_t V = (uint64_t)c->vocab, d = (uint64_t)c->d_model, N = (uint64_t)c->max_seq;
+    const uint64_t Lyr = (uint64_t)c->n_layers, F = (uint64_t)c->d_ff;
     const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
     /* weights: embeddings, per-layer matrices and norms, final norm, head */
     uint64_t per_layer = sadd(sadd(smul(2, smul(d, d)), smul(2, smul(d, kv))),
                               sadd(smul(2, smul(d, F)), smul(4, d)));
     uint64_t weights = sadd(sadd(smul(V, d), smul(N, d)), sadd(smul(Lyr, per_layer), sadd(smul(2, d), smul(d, V))));
     /* one engine: row buffers, FFN hidden, logits, scores + weights per
-     * layer and head, the K/V store */
-    uint64_t engine = sadd(sadd(smul(7, smul(N, d)), smul(N, F)), smul(N, V));
-    engine = sadd(engine, smul(2, smul(smul(Lyr, H), smul(N, N))));
-    engine = sadd(engine, smul(2, smul(Lyr, smul(N, kv))));
+     * layer and head, the K/V store (and the paged pool with a block size) */
+    const uint64_t engine = engine_bytes(c);
     /* two engines side by side (compare view, trace of both modes) */
     return smul(4, sadd(weights, smul(2, engine)));
+}
+
+uint64_t config_batch_memory_bytes(const KvConfig *c, int n_seqs)
+{
+    /* the first sequence as config_memory_bytes(); each further one adds a
+     * cache engine with its share of the pool */
+    const uint64_t extra = n_seqs > 1 ? smul((uint64_t)(n_seqs - 1), engine_bytes(c)) : 0;
+    return sadd(config_memory_bytes(c), smul(4, extra));
 }
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
@@ -82,8 +105,8 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
              c->n_kv_heads, c->n_heads);
     if (c->window < 0 || c->window > CONFIG_MAX_DIM)
         FAIL("--window %d: must be between 1 and %d (0 = no window)", c->window, CONFIG_MAX_DIM);
-    if (c->block_size != 0)
-        FAIL("--block-size %d: paged caches are not supported in this version", c->block_size);
+    if (c->block_size < 0 || c->block_size > c->max_seq)
+        FAIL("--block-size %d: must be between 1 and max-seq (%d)", c->block_size, c->max_seq);
     uint64_t mem = config_memory_bytes(c);
     if (mem > CONFIG_MAX_BYTES)
         FAIL("model too large: it would need %llu MiB; at most %llu MiB allowed "

@@ -2,8 +2,9 @@
  *
  * Symbols follow the spec (../shared/spec/model-and-counts.md §1):
  *   V vocab, d d_model, H n_heads, Lyr n_layers, F d_ff, N max_seq.
- * Room is left for §6 (n_kv_heads, window, block_size); today they must
- * keep their neutral values (Hkv = H, no window, no paging).
+ * §6 adds n_kv_heads (GQA), window (sliding window) and block_size (a
+ * paged mirror of the cache, 1 .. max_seq; 0 = none); their neutral values
+ * (Hkv = H, no window, no paging) give the plain model.
  *
  * Invariant after config_validate() == 0: every count the engine can
  * produce for this run fits in uint64_t and every buffer it allocates is
@@ -65,5 +66,8 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen);
 /* Bytes the engine will allocate for this shape (weights + one engine's
  * buffers), saturating at UINT64_MAX. */
 uint64_t config_memory_bytes(const KvConfig *c);
+/* The same for a batch of n_seqs sequences run side by side (trace with
+ * several prompts): one more cache engine per extra sequence. */
+uint64_t config_batch_memory_bytes(const KvConfig *c, int n_seqs);
 
 #endif

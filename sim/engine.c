@@ -68,10 +68,9 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     if (mode == MODE_CACHE && c->block_size > 0 && cache_ok == 0) {
         /* the paged mirror: enough blocks for this sequence at max_seq */
         e->own_pool = calloc(1, sizeof(PagedPool));
-        if (!e->own_pool ||
-            paged_init(e->own_pool, c->n_layers, config_kv_dim(c), c->block_size,
-                       paged_blocks_for(c->block_size, 1, c->max_seq), 1, c->max_seq)) {
-            free(e->own_pool);
+        if (!e->own_pool || paged_init(e->own_pool, c->n_layers, config_kv_dim(c), c->block_size,
+                                       paged_blocks_for(c->block_size, 1, c->max_seq), 1, c->max_seq)) {
+            free(e->own_pool);   /* paged_init leaves nothing to free on failure */
             e->own_pool = NULL;
             cache_ok = -1;
         }
@@ -91,6 +90,13 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     return 0;
 }
 
+static void engine_free_own_pool(Engine *e)
+{
+    if (e->own_pool) paged_free(e->own_pool);
+    free(e->own_pool);
+    e->own_pool = NULL;
+}
+
 void engine_free(Engine *e)
 {
     free(e->tokens); free(e->x); free(e->a); free(e->q); free(e->att_out);
@@ -98,8 +104,7 @@ void engine_free(Engine *e)
     free(e->scores); free(e->att); free(e->kv_rows); free(e->done);
     free(e->step_k); free(e->step_v); free(e->traffic_done);
     kvcache_free(&e->cache);
-    if (e->own_pool) paged_free(e->own_pool);
-    free(e->own_pool);
+    engine_free_own_pool(e);
     memset(e, 0, sizeof *e);
 }
 
@@ -177,9 +182,7 @@ int engine_share_pool(Engine *e, PagedPool *pool, int seq)
         seq >= pool->n_seqs || pool->n_layers != c->n_layers || pool->kv_dim != config_kv_dim(c) ||
         pool->block_size != c->block_size || pool->max_len < c->max_seq)
         return -1;
-    if (e->own_pool) paged_free(e->own_pool);
-    free(e->own_pool);
-    e->own_pool = NULL;
+    engine_free_own_pool(e);
     e->pool = pool;
     e->pool_seq = seq;
     paged_seq_end(pool, seq);

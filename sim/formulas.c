@@ -136,3 +136,31 @@ uint64_t formulas_kv_bytes(const KvConfig *c, RunMode mode, int L, int k)
     if (c->window > 0 && t > (uint64_t)c->window) t = (uint64_t)c->window;   /* the ring */
     return 2u * (uint64_t)c->n_layers * t * (uint64_t)config_kv_dim(c) * sizeof(float);
 }
+
+void formulas_traffic(const KvConfig *c, RunMode mode, int L, int k, Traffic *out)
+{
+    const uint64_t n = (uint64_t)formulas_rows(mode, L, k), t = (uint64_t)formulas_len(mode, L, k);
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, V = (uint64_t)c->vocab;
+    const uint64_t Lyr = (uint64_t)c->n_layers, kv = (uint64_t)config_kv_dim(c), W = (uint64_t)c->window;
+    const uint64_t f = sizeof(float);
+    /* per layer Wq, Wk, Wv, Wo, W1, W2 once; the head once; n token rows and n position rows */
+    out->weight_bytes = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * f + d * V * f + 2 * n * d * f;
+    const uint64_t cols = (mode == MODE_CACHE && k > 0 && W && t > W) ? W : t;
+    out->kv_read_bytes = Lyr * cols * kv * f * 2;
+    const uint64_t stored = (W && n > W) ? W : n;
+    out->kv_write_bytes = mode == MODE_CACHE ? Lyr * stored * kv * f * 2 : 0;
+}
+
+uint64_t formulas_kv_blocks(const KvConfig *c, RunMode mode, int L, int k)
+{
+    if (mode != MODE_CACHE || c->block_size <= 0) return 0;
+    const uint64_t t = (uint64_t)formulas_len(mode, L, k), B = (uint64_t)c->block_size;
+    const uint64_t W = (uint64_t)c->window, gone = (W && t > W) ? t - W : 0;
+    return (t + B - 1) / B - gone / B;
+}
+
+uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int k)
+{
+    return formulas_kv_blocks(c, mode, L, k) * (uint64_t)c->block_size * 2u *
+           (uint64_t)c->n_layers * (uint64_t)config_kv_dim(c) * sizeof(float);
+}

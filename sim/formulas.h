@@ -12,6 +12,7 @@
 
 #include "sim/config.h"
 #include "sim/counts.h"
+#include "sim/traffic.h"
 
 #include <stdbool.h>
 
@@ -32,5 +33,20 @@ bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out
 
 /* kv_cache_bytes after step k: 2·Lyr·t·kv_dim·4 in cache mode, else 0. */
 uint64_t formulas_kv_bytes(const KvConfig *c, RunMode mode, int L, int k);
+
+/* §6.5, bytes moved by step k (see sim/traffic.h for what counts):
+ *   weight_bytes   = Lyr·(d² + 2·d·kv_dim + d² + 2·d·F)·4 + d·V·4 + 2·n·d·4
+ *   kv_read_bytes  = Lyr·(t − k_lo)·kv_dim·4·2, k_lo = t − W for a cached
+ *                    decode step under a window W < t, else 0
+ *   kv_write_bytes = Lyr·min(n, W)·kv_dim·4·2 in cache mode (n without a
+ *                    window), else 0 */
+void formulas_traffic(const KvConfig *c, RunMode mode, int L, int k, Traffic *out);
+
+/* §6.4, blocks a sequence holds after step k with block size B > 0 (cache
+ * mode; 0 otherwise or when B = 0): ceil(t / B), minus, under a window W,
+ * the floor(max(0, t − W) / B) blocks whose positions all left it. */
+uint64_t formulas_kv_blocks(const KvConfig *c, RunMode mode, int L, int k);
+/* kv_blocks · B · 2·Lyr·kv_dim·4 */
+uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int k);
 
 #endif

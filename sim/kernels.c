@@ -4,6 +4,15 @@
 #include <math.h>
 #include <string.h>
 
+/* Counter updates. -DKVSIM_NO_COUNT compiles them out of this file; that
+ * build exists only to measure what counting costs (docs/performance.md)
+ * and reports zero MACs and zero weight bytes. */
+#ifdef KVSIM_NO_COUNT
+#define COUNT_ADD(ctr, amount) ((void)(ctr))
+#else
+#define COUNT_ADD(ctr, amount) (*(ctr) += (uint64_t)(amount))
+#endif
+
 void kernel_matmul(float *out, const float *in, const float *w,
                    int n, int k, int m, uint64_t *macs)
 {
@@ -27,8 +36,8 @@ void kernel_matmul_bytes(float *out, const float *in, const float *w,
             const float a = x[p];
             const float *wr = w + (size_t)p * m;
             for (int j = 0; j < m; j++) o[j] += a * wr[j];
-            *macs += (uint64_t)m;
-            if (i == 0) *wbytes += (uint64_t)m * sizeof(float);   /* first touch of row p of w */
+            COUNT_ADD(macs, m);
+            if (i == 0) COUNT_ADD(wbytes, (uint64_t)m * sizeof(float));   /* first touch of row p of w */
         }
     }
 }
@@ -64,9 +73,20 @@ void kernel_gelu(float *x, int len)
 
 float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
 {
-    float s = 0.0f;
-    for (int i = 0; i < len; i++) s += a[i] * b[i];
-    *macs += (uint64_t)len;
+    /* Eight partial sums, so that the additions do not wait on one another
+     * (one running sum is bound by the add latency): lane k adds the
+     * products of indices k, k+8, k+16, ... of the first len - len % 8
+     * elements, in index order; the lanes are then combined in the fixed
+     * tree ((0+4) + (2+6)) + ((1+5) + (3+7)); the last len % 8 products
+     * follow in index order. The order depends on len only, never on the
+     * caller, and for len < 8 it is the plain index-order sum. */
+    float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    int i = 0;
+    for (; i + 8 <= len; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    float s = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    for (; i < len; i++) s += a[i] * b[i];
+    COUNT_ADD(macs, len);
     return s;
 }
 
@@ -92,7 +112,7 @@ void kernel_softmax(float *row, int len)
 void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs)
 {
     for (int i = 0; i < len; i++) out[i] += a * v[i];
-    *macs += (uint64_t)len;
+    COUNT_ADD(macs, len);
 }
 
 int kernel_argmax(const float *x, int len)

@@ -8,6 +8,10 @@
  * not depend on how many rows are processed, so one row computed alone
  * (decode) and the same row inside a block (prefill, recompute) are equal
  * bit for bit. Row-major storage everywhere; shapes in brackets.
+ *
+ * Building sim/kernels.c with -DKVSIM_NO_COUNT removes its counter updates
+ * (MACs and weight bytes read as zero); it exists only to measure what
+ * counting costs, see docs/performance.md.
  */
 #ifndef KVSIM_KERNELS_H
 #define KVSIM_KERNELS_H
@@ -34,7 +38,10 @@ void kernel_layernorm(float *y, const float *x, const float *gamma,
 /* In place GELU (tanh form, as GPT-2) over len values. */
 void kernel_gelu(float *x, int len);
 
-/* Dot product of two vectors of length len, summed in index order. MACs: len */
+/* Dot product of two vectors of length len. MACs: len
+ * Summed in eight interleaved partial sums (lane k: indices k, k+8, ...),
+ * combined in a fixed tree, then the last len % 8 products in index order:
+ * the order depends on len only (for len < 8 it is plain index order). */
 float kernel_dot(const float *a, const float *b, int len, uint64_t *macs);
 
 /* In place softmax over one row of len values; -INFINITY entries become 0.

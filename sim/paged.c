@@ -118,14 +118,26 @@ int paged_seq_append(PagedPool *p, int seq, int first_pos, int n, const float *k
     return 0;
 }
 
+/* Give back every block of the table that holds no kept position (none of
+ * first .. len-1): those wholly below `first`, and any left empty when
+ * nothing is kept at all. */
+static void drop_empty(PagedPool *p, int seq)
+{
+    const PagedSeq *s = &p->seqs[seq];
+    const int B = p->block_size;
+    for (int lb = 0; lb < s->n_table; lb++) {
+        const int lo = lb * B > s->first ? lb * B : s->first;
+        const int hi = (lb + 1) * B < s->len ? (lb + 1) * B : s->len;
+        if (lo >= hi) give_back(p, seq, lb);
+    }
+}
+
 void paged_seq_release_before(PagedPool *p, int seq, int pos)
 {
     PagedSeq *s = &p->seqs[seq];
     if (pos <= s->first) return;
     s->first = pos;
-    /* logical block lb holds lb·B .. lb·B+B-1: wholly below pos when (lb+1)·B <= pos */
-    const int whole = pos / p->block_size;
-    for (int lb = 0; lb < whole && lb < s->n_table; lb++) give_back(p, seq, lb);
+    drop_empty(p, seq);
 }
 
 void paged_seq_truncate(PagedPool *p, int seq, int len)
@@ -138,6 +150,7 @@ void paged_seq_truncate(PagedPool *p, int seq, int len)
     s->n_table = keep;
     s->len = len;
     if (s->first > len) s->first = len;   /* nothing below len was kept anyway */
+    drop_empty(p, seq);
 }
 
 void paged_seq_end(PagedPool *p, int seq)

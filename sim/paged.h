@@ -89,12 +89,14 @@ int paged_blocks_for(int block_size, int n_seqs, int max_len);
 int paged_seq_append(PagedPool *p, int seq, int first_pos, int n, const float *k, const float *v,
                      size_t layer_stride);
 
-/* Positions below pos are no longer kept: free every block lying wholly
- * below pos; first = max(first, pos). (The window's eviction.) */
+/* Positions below pos are no longer kept: first = max(first, pos), and
+ * every block that now holds no kept position goes back to the pool (those
+ * wholly below pos; with pos >= len, all of them). (The window's eviction.) */
 void paged_seq_release_before(PagedPool *p, int seq, int pos);
 
 /* Forget positions len.. (rewind): free the blocks from logical block
- * ceil(len / B) on. Does nothing when len >= the sequence's len. */
+ * ceil(len / B) on (and any left holding no kept position). Does nothing
+ * when len >= the sequence's len. */
 void paged_seq_truncate(PagedPool *p, int seq, int len);
 
 /* The sequence ends: every block back to the pool, len = first = 0. */

@@ -18,22 +18,73 @@ static void record_step(const Engine *e, TraceStep *s)
     s->counts = e->step_counts;
     s->kv_bytes = engine_kv_bytes(e);
     s->loss = e->mode == MODE_TRAIN ? e->loss : NAN;
+    s->kv_blocks = engine_kv_blocks(e);
+    s->kv_reserved_bytes = engine_kv_reserved_bytes(e);
+    s->traffic = e->traffic;
+}
+
+/* Physical blocks in table `now` and not at the same place in `was` (taken
+ * this step), or the other way round (given back); ids into out. */
+static int table_diff(const int *was, int n_was, const int *now, int n_now, int *out)
+{
+    int c = 0;
+    for (int i = 0; i < n_now; i++)
+        if (now[i] >= 0 && (i >= n_was || was[i] != now[i])) out[c++] = now[i];
+    return c;
+}
+
+/* One sequence of the batch after its step k; was = its table before. */
+static int record_seq(const Engine *e, TraceSeqStep *st, const int *was, int n_was)
+{
+    st->t = e->t;
+    st->token_id = e->picked;
+    st->kv_blocks = engine_kv_blocks(e);
+    st->kv_reserved_bytes = engine_kv_reserved_bytes(e);
+    st->kv_cache_bytes = engine_kv_bytes(e);
+    if (!e->pool) return 0;
+    int n_now;
+    const int *now = paged_seq_table(e->pool, e->pool_seq, &n_now);
+    const int cap = n_was + n_now + 1;
+    st->new_blocks = malloc(sizeof(int) * (size_t)cap);
+    st->freed_blocks = malloc(sizeof(int) * (size_t)cap);
+    if (!st->new_blocks || !st->freed_blocks) return -1;
+    st->n_new = table_diff(was, n_was, now, n_now, st->new_blocks);
+    st->n_freed = table_diff(now, n_now, was, n_was, st->freed_blocks);
+    return 0;
 }
 
 int trace_run(Trace *tr, const Model *m, const char *prompt, const int *ids, int L, int G,
               char *err, size_t errlen)
 {
+    const TracePrompt p = {prompt, ids, L};
+    return trace_run_batch(tr, m, &p, 1, G, err, errlen);
+}
+
+int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs, int G,
+                    char *err, size_t errlen)
+{
+    const KvConfig *c = &m->cfg;
+    const int B = c->block_size;
     memset(tr, 0, sizeof *tr);
-    tr->cfg = m->cfg;
-    tr->L = L;
+    tr->cfg = *c;
+    tr->L = P[0].L;
     tr->G = G;
-    tr->prompt = strdup(prompt);
+    tr->prompt = strdup(P[0].text);
+    tr->n_seqs = n_seqs;
+    tr->bytes_per_pos = 2u * (uint64_t)c->n_layers * (uint64_t)config_kv_dim(c) * sizeof(float);
+    tr->seqs = calloc((size_t)n_seqs, sizeof(TraceSeq));
     Engine eng[MODE_COUNT];
     memset(eng, 0, sizeof eng);
-    int rc = tr->prompt ? 0 : -1;
+    /* the first sequence's cache engine is eng[MODE_CACHE]; the others' are extra */
+    Engine *extra = calloc((size_t)n_seqs, sizeof(Engine));
+    Engine **ce = calloc((size_t)n_seqs, sizeof(Engine *));
+    PagedPool pool;
+    memset(&pool, 0, sizeof pool);
+    int *was = NULL;
+    int rc = (tr->prompt && tr->seqs && extra && ce) ? 0 : -1;
     if (rc) snprintf(err, errlen, "out of memory");
     for (int md = 0; md < MODE_COUNT && rc == 0; md++) {
-        rc = engine_init(&eng[md], m, (RunMode)md, ids, L, G, err, errlen);
+        rc = engine_init(&eng[md], m, (RunMode)md, P[0].ids, P[0].L, G, err, errlen);
         if (rc) break;
         tr->modes[md].n_steps = eng[md].n_steps;
         tr->modes[md].steps = calloc((size_t)eng[md].n_steps, sizeof(TraceStep));
@@ -42,40 +93,105 @@ int trace_run(Trace *tr, const Model *m, const char *prompt, const int *ids, int
             rc = -1;
         }
     }
-    if (rc) {
-        for (int md = 0; md < MODE_COUNT; md++) engine_free(&eng[md]);
-        trace_free(tr);
-        return -1;
+    for (int s = 0; s < n_seqs && rc == 0; s++) {
+        ce[s] = s == 0 ? &eng[MODE_CACHE] : &extra[s];
+        if (s > 0) rc = engine_init(ce[s], m, MODE_CACHE, P[s].ids, P[s].L, G, err, errlen);
+        tr->seqs[s].prompt = strdup(P[s].text);
+        tr->seqs[s].L = P[s].L;
+        tr->seqs[s].steps = calloc((size_t)G, sizeof(TraceSeqStep));
+        if (rc == 0 && (!tr->seqs[s].prompt || !tr->seqs[s].steps)) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
+    }
+    if (rc == 0 && B > 0) {
+        /* one pool for the batch, enough for every sequence at max_seq */
+        tr->pool_blocks = paged_blocks_for(B, n_seqs, c->max_seq);
+        tr->pool = calloc((size_t)G, sizeof(TracePoolStep));
+        was = malloc(sizeof(int) * (size_t)(c->max_seq / B + 1));
+        rc = (!tr->pool || !was || paged_init(&pool, c->n_layers, config_kv_dim(c), B, tr->pool_blocks,
+                                              n_seqs, c->max_seq)) ? -1 : 0;
+        if (rc) snprintf(err, errlen, "out of memory for a pool of %d blocks", tr->pool_blocks);
+        for (int s = 0; s < n_seqs && rc == 0; s++) rc = engine_share_pool(ce[s], &pool, s);
     }
 
-    /* cache and recompute in lockstep, one token step at a time */
-    Engine *c = &eng[MODE_CACHE], *r = &eng[MODE_RECOMPUTE];
-    const int V = m->cfg.vocab;
+    /* every sequence's step k in prompt order, then step k + 1; the first
+     * sequence's cache and recompute engines in lockstep */
+    Engine *r = &eng[MODE_RECOMPUTE];
+    const int V = c->vocab;
     tr->equivalent = true;
     tr->max_abs_logit_diff = 0.0;
-    for (int k = 0; k < G; k++) {
-        engine_next_step(c);
+    for (int k = 0; k < G && rc == 0; k++) {
+        for (int s = 0; s < n_seqs && rc == 0; s++) {
+            int n_was = 0;
+            if (ce[s]->pool) {
+                const int *t0 = paged_seq_table(ce[s]->pool, ce[s]->pool_seq, &n_was);
+                memcpy(was, t0, sizeof(int) * (size_t)n_was);
+            }
+            engine_next_step(ce[s]);
+            rc = record_seq(ce[s], &tr->seqs[s].steps[k], was, n_was);
+            if (ce[s]->pool_overflow) {
+                snprintf(err, errlen, "the block pool ran out of blocks");
+                rc = -1;
+            }
+        }
+        if (rc) break;
         engine_next_step(r);
-        record_step(c, &tr->modes[MODE_CACHE].steps[k]);
+        record_step(ce[0], &tr->modes[MODE_CACHE].steps[k]);
         record_step(r, &tr->modes[MODE_RECOMPUTE].steps[k]);
         for (int j = 0; j < V; j++) {
-            double diff = fabs((double)c->logits[j] - (double)r->logits[j]);
+            double diff = fabs((double)ce[0]->logits[j] - (double)r->logits[j]);
             if (diff > tr->max_abs_logit_diff) tr->max_abs_logit_diff = diff;
         }
-        if (c->picked != r->picked) tr->equivalent = false;
+        if (ce[0]->picked != r->picked) tr->equivalent = false;
+        if (tr->pool) {
+            TracePoolStep *ps = &tr->pool[k];
+            ps->blocks_used = paged_blocks_used(&pool);
+            ps->blocks_free = pool.n_free;
+            ps->reserved_bytes = paged_reserved_bytes(&pool);
+            ps->used_bytes = paged_used_bytes(&pool);
+            for (int s = 0; s < n_seqs; s++)
+                ps->contiguous_bytes += (uint64_t)ce[s]->cache.capacity * tr->bytes_per_pos;
+        }
     }
-    engine_next_step(&eng[MODE_TRAIN]);
-    record_step(&eng[MODE_TRAIN], &tr->modes[MODE_TRAIN].steps[0]);
-    for (int md = 0; md < MODE_COUNT; md++) {
-        tr->modes[md].totals = eng[md].cum;
-        engine_free(&eng[md]);
+    if (rc == 0) {
+        engine_next_step(&eng[MODE_TRAIN]);
+        record_step(&eng[MODE_TRAIN], &tr->modes[MODE_TRAIN].steps[0]);
+        for (int md = 0; md < MODE_COUNT; md++) {
+            tr->modes[md].totals = eng[md].cum;
+            tr->modes[md].traffic = eng[md].traffic_cum;
+        }
+        for (int s = 0; s < n_seqs && tr->pool; s++) {
+            const int *t1 = paged_seq_table(&pool, s, &tr->seqs[s].n_table);
+            tr->seqs[s].table = malloc(sizeof(int) * (size_t)(tr->seqs[s].n_table + 1));
+            if (!tr->seqs[s].table) { snprintf(err, errlen, "out of memory"); rc = -1; break; }
+            memcpy(tr->seqs[s].table, t1, sizeof(int) * (size_t)tr->seqs[s].n_table);
+        }
     }
-    return 0;
+    for (int md = 0; md < MODE_COUNT; md++) engine_free(&eng[md]);
+    for (int s = 1; s < n_seqs && extra; s++) engine_free(&extra[s]);
+    paged_free(&pool);
+    free(extra);
+    free(ce);
+    free(was);
+    if (rc) trace_free(tr);
+    return rc;
 }
 
 void trace_free(Trace *tr)
 {
     for (int md = 0; md < MODE_COUNT; md++) free(tr->modes[md].steps);
+    for (int s = 0; s < tr->n_seqs && tr->seqs; s++) {
+        for (int k = 0; k < tr->G && tr->seqs[s].steps; k++) {
+            free(tr->seqs[s].steps[k].new_blocks);
+            free(tr->seqs[s].steps[k].freed_blocks);
+        }
+        free(tr->seqs[s].steps);
+        free(tr->seqs[s].prompt);
+        free(tr->seqs[s].table);
+    }
+    free(tr->seqs);
+    free(tr->pool);
     free(tr->prompt);
     memset(tr, 0, sizeof *tr);
 }
@@ -102,6 +218,15 @@ static void json_macs(FILE *f, const OpCounts *c)
     fprintf(f, "\"total\": %llu}", (unsigned long long)counts_total(c));
 }
 
+/* the §6.5 fields: bytes read and written, and FLOP per byte read */
+static void json_traffic(FILE *f, const Traffic *t, uint64_t macs)
+{
+    fprintf(f, ", \"weight_bytes_read\": %llu, \"kv_bytes_read\": %llu, \"kv_bytes_written\": %llu, "
+               "\"arithmetic_intensity\": %.17g",
+            (unsigned long long)t->weight_bytes, (unsigned long long)t->kv_read_bytes,
+            (unsigned long long)t->kv_write_bytes, traffic_intensity(macs, t));
+}
+
 static void json_step(FILE *f, const TraceStep *s)
 {
     char tok[8] = "";
@@ -113,6 +238,9 @@ static void json_step(FILE *f, const TraceStep *s)
     json_macs(f, &s->counts);
     fprintf(f, ", \"masked_macs\": %llu, \"kv_cache_bytes\": %llu",
             (unsigned long long)s->counts.masked, (unsigned long long)s->kv_bytes);
+    fprintf(f, ", \"kv_blocks\": %d, \"kv_reserved_bytes\": %llu", s->kv_blocks,
+            (unsigned long long)s->kv_reserved_bytes);
+    json_traffic(f, &s->traffic, counts_total(&s->counts));
     if (s->phase == PHASE_TRAIN) {
         if (isnan(s->loss)) fputs(", \"loss\": null", f);
         else fprintf(f, ", \"loss\": %.6f", s->loss);
@@ -129,16 +257,80 @@ static void json_mode(FILE *f, const TraceMode *m)
     }
     fputs("],\n      \"totals\": {\"macs\": ", f);
     json_macs(f, &m->totals);
-    fprintf(f, ", \"masked_macs\": %llu}}", (unsigned long long)m->totals.masked);
+    fprintf(f, ", \"masked_macs\": %llu", (unsigned long long)m->totals.masked);
+    json_traffic(f, &m->traffic, counts_total(&m->totals));
+    fputs("}}", f);
+}
+
+static void json_ints(FILE *f, const int *v, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", v[i]);
+    fputc(']', f);
+}
+
+/* "batch": one entry per prompt (cache mode), and "pool": the shared pool's totals */
+static void json_batch(FILE *f, const Trace *tr)
+{
+    fputs("  \"batch\": [", f);
+    for (int q = 0; q < tr->n_seqs; q++) {
+        const TraceSeq *sq = &tr->seqs[q];
+        fputs(q ? ",\n    {\"prompt\": " : "\n    {\"prompt\": ", f);
+        trace_json_string(f, sq->prompt);
+        fprintf(f, ", \"prompt_len\": %d, \"steps\": [", sq->L);
+        for (int k = 0; k < tr->G; k++) {
+            const TraceSeqStep *st = &sq->steps[k];
+            char tok[8] = "";
+            tokenizer_decode(st->token_id, tok);
+            fprintf(f, "%s{\"step\": %d, \"t\": %d, \"token\": ", k ? ",\n      " : "\n      ", k, st->t);
+            trace_json_string(f, tok);
+            fprintf(f, ", \"token_id\": %d, \"kv_blocks\": %d, \"kv_reserved_bytes\": %llu, "
+                       "\"kv_cache_bytes\": %llu, \"new_blocks\": ",
+                    st->token_id, st->kv_blocks, (unsigned long long)st->kv_reserved_bytes,
+                    (unsigned long long)st->kv_cache_bytes);
+            json_ints(f, st->new_blocks, st->n_new);
+            fputs(", \"freed_blocks\": ", f);
+            json_ints(f, st->freed_blocks, st->n_freed);
+            fputc('}', f);
+        }
+        fputs("],\n     \"block_table\": ", f);
+        json_ints(f, sq->table, sq->table ? sq->n_table : 0);
+        fputc('}', f);
+    }
+    fputs("\n  ],\n", f);
+    if (!tr->pool) {
+        fputs("  \"pool\": null,\n", f);
+        return;
+    }
+    const uint64_t per_block = (uint64_t)tr->cfg.block_size * tr->bytes_per_pos;
+    fprintf(f, "  \"pool\": {\"block_size\": %d, \"n_blocks\": %d, \"bytes_per_block\": %llu, "
+               "\"bytes_per_position\": %llu, \"steps\": [",
+            tr->cfg.block_size, tr->pool_blocks, (unsigned long long)per_block,
+            (unsigned long long)tr->bytes_per_pos);
+    for (int k = 0; k < tr->G; k++) {
+        const TracePoolStep *ps = &tr->pool[k];
+        fprintf(f, "%s{\"step\": %d, \"blocks_used\": %d, \"blocks_free\": %d, "
+                   "\"kv_reserved_bytes\": %llu, \"kv_cache_bytes\": %llu, \"waste_bytes\": %llu, "
+                   "\"contiguous_reserved_bytes\": %llu, \"contiguous_waste_bytes\": %llu}",
+                k ? ",\n      " : "\n      ", k, ps->blocks_used, ps->blocks_free,
+                (unsigned long long)ps->reserved_bytes, (unsigned long long)ps->used_bytes,
+                (unsigned long long)(ps->reserved_bytes - ps->used_bytes),
+                (unsigned long long)ps->contiguous_bytes,
+                (unsigned long long)(ps->contiguous_bytes - ps->used_bytes));
+    }
+    fputs("]},\n", f);
 }
 
 void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
 {
     const KvConfig *c = &tr->cfg;
     fprintf(f, "{\n  \"config\": {\"vocab\": %d, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
-               "\"d_ff\": %d, \"max_seq\": %d, \"seed\": %llu, \"n_kv_heads\": %d, \"window\": %d},\n  \"prompt\": ",
+               "\"d_ff\": %d, \"max_seq\": %d, \"seed\": %llu, \"n_kv_heads\": %d, \"window\": %d",
             c->vocab, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->max_seq,
             (unsigned long long)c->seed, c->n_kv_heads, c->window);
+    /* only with paging: a config without it stays the one `kvsim export` writes */
+    if (c->block_size) fprintf(f, ", \"block_size\": %d", c->block_size);
+    fputs("},\n  \"prompt\": ", f);
     trace_json_string(f, tr->prompt);
     fprintf(f, ", \"prompt_len\": %d, \"gen\": %d,\n  \"modes\": {", tr->L, tr->G);
     const char *sep = "\n    ";
@@ -154,6 +346,7 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
         json_mode(f, &tr->modes[MODE_TRAIN]);
         fputs(",\n", f);
     }
+    if (modes & TRACE_CACHE) json_batch(f, tr);
     fprintf(f, "  \"equivalent\": %s,\n", tr->equivalent ? "true" : "false");
     if (tr->max_abs_logit_diff == 0.0) fputs("  \"max_abs_logit_diff\": 0.0\n}\n", f);
     else fprintf(f, "  \"max_abs_logit_diff\": %.9g\n}\n", tr->max_abs_logit_diff);
@@ -164,7 +357,8 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
 void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
 {
     fputs("mode,step,phase,n,t,token_id,qkv,scores,values,out_proj,ffn,lm_head,total,"
-          "masked_macs,kv_cache_bytes\n", f);
+          "masked_macs,kv_cache_bytes,kv_blocks,kv_reserved_bytes,weight_bytes_read,kv_bytes_read,"
+          "kv_bytes_written,arithmetic_intensity\n", f);
     for (int md = 0; md < MODE_COUNT; md++) {
         if (!(modes & (1u << md))) continue;
         const TraceMode *m = &tr->modes[md];
@@ -173,8 +367,12 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
             fprintf(f, "%s,%d,%s,%d,%d,%d", config_mode_name((RunMode)md), s->step,
                     engine_phase_name(s->phase), s->n, s->t, s->token_id);
             for (int i = 0; i < CAT_COUNT; i++) fprintf(f, ",%llu", (unsigned long long)s->counts.mac[i]);
-            fprintf(f, ",%llu,%llu,%llu\n", (unsigned long long)counts_total(&s->counts),
+            fprintf(f, ",%llu,%llu,%llu", (unsigned long long)counts_total(&s->counts),
                     (unsigned long long)s->counts.masked, (unsigned long long)s->kv_bytes);
+            fprintf(f, ",%d,%llu,%llu,%llu,%llu,%.17g\n", s->kv_blocks, (unsigned long long)s->kv_reserved_bytes,
+                    (unsigned long long)s->traffic.weight_bytes, (unsigned long long)s->traffic.kv_read_bytes,
+                    (unsigned long long)s->traffic.kv_write_bytes,
+                    traffic_intensity(counts_total(&s->counts), &s->traffic));
         }
     }
 }
@@ -197,9 +395,68 @@ static const char *group(uint64_t v, char buf[32])
 static bool step_matches(const Trace *tr, RunMode md, const TraceStep *s)
 {
     OpCounts p;
+    Traffic t;
     formulas_step(&tr->cfg, md, tr->L, s->step, &p);
-    return counts_equal(&p, &s->counts) &&
-           s->kv_bytes == formulas_kv_bytes(&tr->cfg, md, tr->L, s->step);
+    formulas_traffic(&tr->cfg, md, tr->L, s->step, &t);
+    return counts_equal(&p, &s->counts) && traffic_equal(&t, &s->traffic) &&
+           s->kv_bytes == formulas_kv_bytes(&tr->cfg, md, tr->L, s->step) &&
+           (uint64_t)s->kv_blocks == formulas_kv_blocks(&tr->cfg, md, tr->L, s->step) &&
+           s->kv_reserved_bytes == formulas_kv_reserved_bytes(&tr->cfg, md, tr->L, s->step);
+}
+
+/* Bytes moved per step (§6.5), the modes shown side by side. */
+static void table_traffic(FILE *f, const Trace *tr, unsigned modes)
+{
+    char b[4][32];
+    fputs("memory traffic per step, bytes (spec \u00a76.5): weights and K/V read, K/V written;\n"
+          "intensity = 2 x MACs / bytes read (FLOP/byte)\n", f);
+    fprintf(f, "%4s  %12s %10s %10s %8s  %12s %10s %8s\n", "step", "cache: wts", "KV read", "KV write",
+            "FLOP/B", "recomp: wts", "KV read", "FLOP/B");
+    for (int k = 0; k < tr->G; k++) {
+        fprintf(f, "%4d ", k);
+        for (int md = MODE_CACHE; md <= MODE_RECOMPUTE; md++) {
+            const TraceStep *s = &tr->modes[md].steps[k];
+            const Traffic *t = &s->traffic;
+            const double ai = traffic_intensity(counts_total(&s->counts), t);
+            if (!(modes & (1u << md))) fprintf(f, md == MODE_CACHE ? " %12s %10s %10s %8s " : " %12s %10s %8s",
+                                               "-", "-", "-", "-");
+            else if (md == MODE_CACHE)
+                fprintf(f, " %12s %10s %10s %8.3f ", group(t->weight_bytes, b[0]), group(t->kv_read_bytes, b[1]),
+                        group(t->kv_write_bytes, b[2]), ai);
+            else
+                fprintf(f, " %12s %10s %8.3f", group(t->weight_bytes, b[0]), group(t->kv_read_bytes, b[1]), ai);
+        }
+        fputc('\n', f);
+    }
+    fputc('\n', f);
+}
+
+/* The shared block pool (§6.4), when there is one. */
+static void table_paged(FILE *f, const Trace *tr)
+{
+    char b[5][32];
+    const uint64_t per_block = (uint64_t)tr->cfg.block_size * tr->bytes_per_pos;
+    fprintf(f, "paged KV cache (spec \u00a76.4): blocks of %d positions, %s bytes each; a pool of %d blocks "
+               "shared by %d sequence%s\n", tr->cfg.block_size, group(per_block, b[0]), tr->pool_blocks,
+            tr->n_seqs, tr->n_seqs == 1 ? "" : "s");
+    for (int q = 0; q < tr->n_seqs; q++)
+        fprintf(f, "  seq %d: \"%s\" (L = %d)\n", q, tr->seqs[q].prompt, tr->seqs[q].L);
+    fprintf(f, "%4s  %-16s %9s %10s %10s %9s  %11s %10s\n", "step", "blocks per seq", "pool", "reserved",
+            "used", "waste", "contiguous", "its waste");
+    for (int k = 0; k < tr->G; k++) {
+        const TracePoolStep *ps = &tr->pool[k];
+        char per[64] = "";
+        size_t o = 0;
+        for (int q = 0; q < tr->n_seqs && o + 8 < sizeof per; q++)
+            o += (size_t)snprintf(per + o, sizeof per - o, "%s%d", q ? " " : "", tr->seqs[q].steps[k].kv_blocks);
+        char used[24];
+        snprintf(used, sizeof used, "%d/%d", ps->blocks_used, tr->pool_blocks);
+        fprintf(f, "%4d  %-16s %9s %10s %10s %9s  %11s %10s\n", k, per, used, group(ps->reserved_bytes, b[0]),
+                group(ps->used_bytes, b[1]), group(ps->reserved_bytes - ps->used_bytes, b[2]),
+                group(ps->contiguous_bytes, b[3]), group(ps->contiguous_bytes - ps->used_bytes, b[4]));
+    }
+    fputs("(waste = reserved - used; contiguous = one max-length reservation per sequence: max-seq\n"
+          " positions, or W under a window)\n\n", f);
 }
 
 void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
@@ -254,6 +511,8 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
         fprintf(f, "%-10s %16s %16s\n", counts_name((Category)i), group(tc->mac[i], b1),
                 group(trc->mac[i], b2));
     fprintf(f, "%-10s %16s %16s\n\n", "masked", group(tc->masked, b1), group(trc->masked, b2));
+    table_traffic(f, tr, modes);
+    if (tr->pool && (modes & TRACE_CACHE)) table_paged(f, tr);
     OpCounts pc, pr;
     bool totals_ok = formulas_total(c, MODE_CACHE, tr->L, tr->G, &pc) &&
                      formulas_total(c, MODE_RECOMPUTE, tr->L, tr->G, &pr) &&

@@ -5,6 +5,30 @@
  * one TraceStep per step. The writers print spec §5's JSON, CSV, or a
  * table for people. Counts come from the engines' counters only; the
  * table's "check" column compares them with formulas.h.
+ *
+ * Batch (§6.4): trace_run_batch() takes several prompts. The first is run
+ * in every mode as above (its steps stay under "modes" in the JSON); every
+ * prompt, the first included, also runs a cache engine and, with a block
+ * size, all of them share ONE paged pool of n_seqs · ceil(max_seq / B)
+ * blocks, stepped in lockstep (step k of every sequence, in prompt order,
+ * then the next step). TraceSeq keeps per step what each sequence holds;
+ * TracePoolStep the pool's totals after every sequence ran step k.
+ *
+ * Per step, every mode (TraceStep): kv_blocks / kv_reserved_bytes are the
+ * sequence's live blocks in the pool and their bytes (0 and 0 without
+ * --block-size, and in recompute and train, which keep nothing); traffic is
+ * sim/traffic.h's bytes moved.
+ *
+ * JSON additions (docs/memory.md): STEP gains "kv_blocks",
+ * "kv_reserved_bytes", "weight_bytes_read", "kv_bytes_read",
+ * "kv_bytes_written", "arithmetic_intensity"; TOTALS the last four;
+ * "config" gains "block_size" when it is set; when cache mode is shown,
+ * "batch" (one entry per prompt: prompt, prompt_len, steps with t, token,
+ * kv_blocks, kv_reserved_bytes, kv_cache_bytes, new_blocks, freed_blocks;
+ * block_table after the last step) and "pool" (null without a block size,
+ * else its size and per-step totals: blocks_used, blocks_free,
+ * kv_reserved_bytes, kv_cache_bytes, waste_bytes, contiguous_reserved_bytes,
+ * contiguous_waste_bytes) follow. CSV gains the six STEP columns.
  */
 #ifndef KVSIM_TRACE_H
 #define KVSIM_TRACE_H
@@ -21,12 +45,44 @@ typedef struct {
     OpCounts counts;    /* measured in this step */
     uint64_t kv_bytes;  /* cache bytes kept after the step */
     double loss;        /* train only; NaN otherwise or when L < 2 */
+    int kv_blocks;              /* live blocks of the paged mirror (0 without) */
+    uint64_t kv_reserved_bytes; /* kv_blocks · B · bytes per position */
+    Traffic traffic;            /* bytes moved by the step (§6.5) */
 } TraceStep;
+
+/* One sequence of the batch after step k. */
+typedef struct {
+    int t;                      /* positions after the step */
+    int token_id;               /* emitted token */
+    int kv_blocks;              /* live blocks (0 without a block size) */
+    uint64_t kv_reserved_bytes, kv_cache_bytes;
+    int n_new, n_freed;         /* blocks taken / given back in this step: */
+    int *new_blocks;            /* (n_new) physical ids, in logical order */
+    int *freed_blocks;          /* (n_freed) */
+} TraceSeqStep;
+
+typedef struct {
+    char *prompt;               /* UTF-8 copy */
+    int L;
+    TraceSeqStep *steps;        /* (G) */
+    int n_table;                /* block table after the last step: */
+    int *table;                 /* (n_table) physical blocks, -1 = released (window) */
+} TraceSeq;
+
+/* The shared pool after step k of every sequence. */
+typedef struct {
+    int blocks_used, blocks_free;
+    uint64_t reserved_bytes;    /* blocks_used · B · bytes per position */
+    uint64_t used_bytes;        /* Σ kv_cache_bytes of the sequences */
+    uint64_t contiguous_bytes;  /* what n_seqs contiguous caches reserve: n_seqs · cap · bytes
+                                   per position, cap = max_seq (W under a window W < max_seq) */
+} TracePoolStep;
 
 typedef struct {
     int n_steps;
     TraceStep *steps;   /* (n_steps) */
     OpCounts totals;    /* measured, summed by the engine */
+    Traffic traffic;    /* bytes moved by the whole run */
 } TraceMode;
 
 typedef struct {
@@ -36,13 +92,28 @@ typedef struct {
     TraceMode modes[MODE_COUNT];
     bool equivalent;    /* cache and recompute emitted the same tokens */
     double max_abs_logit_diff;  /* over every step's logits */
+    int n_seqs;                 /* prompts in the batch (>= 1; seqs[0] is the first prompt) */
+    TraceSeq *seqs;             /* (n_seqs) */
+    TracePoolStep *pool;        /* (G) pool totals; NULL without a block size */
+    int pool_blocks;            /* blocks in the pool (0 without a block size) */
+    uint64_t bytes_per_pos;     /* 2 · Lyr · kv_dim · 4 */
 } Trace;
+
+typedef struct {
+    const char *text;           /* UTF-8 */
+    const int *ids;             /* (L) token ids */
+    int L;
+} TracePrompt;
 
 /* Run the prompt (ids[0..L-1], text `prompt`) for G steps in every mode.
  * The model's config must pass config_validate(L, G). Returns 0, or -1
  * with a one-line message. The caller releases with trace_free(). */
 int trace_run(Trace *tr, const Model *m, const char *prompt, const int *ids, int L, int G,
               char *err, size_t errlen);
+/* The same for a batch of n >= 1 prompts (each must pass config_validate
+ * with G); trace_run() is the batch of one. */
+int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *prompts, int n, int G,
+                    char *err, size_t errlen);
 void trace_free(Trace *tr);
 
 /* Which modes to print: bit (1 << MODE_CACHE) etc. */

@@ -57,6 +57,9 @@ $T send-keys -t e2e a
 $T send-keys -t e2e -l 15
 $T send-keys -t e2e Enter
 check "right answer feedback" "Right: 15."
+$T send-keys -t e2e a
+$T send-keys -t e2e -l 15
+$T send-keys -t e2e Enter
 $T send-keys -t e2e .
 check "next slide" "slide 2/5"
 $T send-keys -t e2e ,

@@ -357,6 +357,10 @@ static void test_batch_for_balance(void **state)
             }
         }
     assert_true(found > 0);
+    /* docs/calc.md §6.4: Llama-3-8B in bf16 at T = 128 reaches 295 FLOP/byte at B = 440 */
+    assert_int_equal(run_model("llama-3-8b", 128, 1, CALC_BF16).batch_for_balance, 440);
+    assert_true(run_model("llama-3-8b", 128, 440, CALC_BF16).decode_intensity >= CALC_DEFAULT_BALANCE);
+    assert_true(run_model("llama-3-8b", 128, 439, CALC_BF16).decode_intensity < CALC_DEFAULT_BALANCE);
     /* Llama-2-7B at 4096: its own cache traffic keeps decode memory-bound at any batch */
     assert_int_equal(run_model("llama-2-7b", 4096, 1, CALC_BF16).batch_for_balance, 0);
 }

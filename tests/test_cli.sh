@@ -51,9 +51,14 @@ expect_ok trace --mode recompute --prompt 'hi' --gen 2
 expect_ok trace --prompt '我是一个学生' --gen 3 --d-model 4 --heads 4 --layers 1
 expect_ok trace --prompt a --gen 1 --max-seq 2
 expect_ok trace --seed 18446744073709551615
+expect_ok trace --block-size 4 --prompt a --prompt bb --prompt ccc
+expect_ok trace --block-size 64 --window 3 --kv-heads 1 --format json
+expect_ok trace --block-size 1 --prompt a --gen 1 --max-seq 2 --format csv
+expect_ok export --block-size 4 --prompt ab --prompt c --gen 2
+expect_ok frames --block-size 3 --prompt ab --prompt cde --steps 1
 
 # --- non-numeric, zero, negative, huge ---
-for o in gen d-model heads layers d-ff max-seq; do
+for o in gen d-model heads layers d-ff max-seq block-size; do
     expect_error "not a number" trace --$o abc
     expect_error "not a number" trace --$o 12x
     expect_error "not a number" trace --$o ''
@@ -74,6 +79,18 @@ expect_error "too large" trace --d-model 16384 --d-ff 16384
 expect_error "too large" trace --max-seq 65536 --heads 8 --d-model 64 --prompt a --gen 1
 expect_error "default d-ff" trace --d-model 65536
 expect_error "out of range" trace --d-model 2147483648
+
+# --- paged cache and batches ---
+expect_error "between 1 and max-seq (64)" trace --block-size 65
+expect_error "between 1 and max-seq (4)" trace --block-size 8 --max-seq 4 --prompt a --gen 1
+expect_error "at most 16 prompts" trace $(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do printf -- '--prompt a '; done)
+expect_error "--prompt #2: .*U+20AC" trace --prompt ab --prompt 'a€'
+expect_error "--prompt #3: .*empty" trace --prompt ab --prompt c --prompt ''
+expect_error "--prompt #2: .*exceeds --max-seq" trace --prompt ab --prompt abcdefg --gen 2 --max-seq 8
+expect_error "invalid UTF-8" trace --prompt ab --prompt "$(printf 'ab\377')"
+expect_error "missing value" trace --prompt ab --prompt
+expect_error "a batch of 16 sequences" trace --max-seq 4096 --heads 1 --layers 1 --gen 1 \
+    $(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do printf -- '--prompt a '; done)
 
 # --- prompts and lengths ---
 expect_error "exceeds --max-seq" trace --gen 100

@@ -30,10 +30,34 @@ check --prompt 'hello there' --gen 9 --heads 2 --kv-heads 1
 check --prompt 'hello there' --gen 9 --d-model 16 --heads 8 --kv-heads 2 --window 4
 check --prompt abc --gen 20 --window 5
 check --prompt 'a long prompt' --gen 3 --window 3 --kv-heads 1
+# paged cache (6.4), batches, and traffic (6.5) with every other option
+check --block-size 4
+check --block-size 1 --prompt a --gen 5
+check --block-size 64 --prompt abc --gen 3
+check --block-size 3 --prompt abcdefghij --prompt xy --prompt hello --gen 12
+check --block-size 1 --prompt a --prompt bb --prompt ccc --kv-heads 1
+check --block-size 5 --window 3 --prompt 'a long prompt' --prompt 'hi' --gen 9
+check --block-size 4 --window 6 --d-model 16 --heads 8 --kv-heads 2 --prompt 'hello there' --prompt '我是' --gen 10
+check --block-size 2 --window 100 --prompt ab --prompt cde --gen 4
+check --prompt one --prompt two --prompt three --gen 3
+check --block-size 3 --mode cache --prompt abcd --prompt e
+check --block-size 3 --mode recompute --prompt abcd --prompt e
+check --block-size 2 --layers 3 --d-model 12 --heads 3 --kv-heads 1 --window 4 \
+    --prompt a --prompt bb --prompt ccc --prompt dddd --prompt eeeee --gen 7 --max-seq 16
 
 rows=$("$K" trace --format csv --gen 5 | wc -l)
 if [ "$rows" -eq $((1 + 5 + 5 + 1)) ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: csv rows $rows"; fi
 if "$K" trace | grep -q "measured = closed form: yes"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: table check line"; fi
+t=$("$K" trace --block-size 3 --window 4 --kv-heads 1 --prompt abcdef --prompt xy --gen 6)
+if echo "$t" | grep -q "measured = closed form: yes" && echo "$t" | grep -q "^paged KV cache" &&
+    echo "$t" | grep -q "^memory traffic per step"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: table with paging and traffic"; fi
+rows=$("$K" trace --format csv --gen 4 --block-size 2 --prompt ab --prompt c | wc -l)
+hdr=$("$K" trace --format csv --gen 1 | head -n 1)
+if [ "$rows" -eq $((1 + 4 + 4 + 1)) ] && [ "${hdr%arithmetic_intensity}" != "$hdr" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: csv with paging ($rows rows, header $hdr)"; fi
+if "$K" trace --format json --mode recompute --prompt ab --prompt c | python3 -c 'import json,sys; d=json.load(sys.stdin); assert "batch" not in d and "pool" not in d'; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --mode recompute has no batch"; fi
 if "$K" trace --format json --mode cache | python3 -c 'import json,sys; d=json.load(sys.stdin); assert list(d["modes"])==["cache"] and "train" not in d'; then
     pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --mode cache"; fi
 

@@ -79,6 +79,7 @@ typedef struct {
     double last_given;        /* the last answer typed */
     int text_scroll;          /* narration lines scrolled off the top */
     int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
+    bool save_progress;       /* write lesson progress (the live UI only) */
 } App;
 
 /* Build the model and engines for o (o must have passed cli_prepare; ids

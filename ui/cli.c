@@ -13,7 +13,7 @@
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
 enum {
-    OPT_PROMPT = 256, OPT_GEN, OPT_KVHEADS, OPT_WINDOW, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
+    OPT_PROMPT = 256, OPT_GEN, OPT_KVHEADS, OPT_WINDOW, OPT_BLOCK, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
     OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
     OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION,
 };
@@ -25,6 +25,7 @@ static const struct option long_opts[] = {
     {"heads", required_argument, NULL, OPT_HEADS},
     {"kv-heads", required_argument, NULL, OPT_KVHEADS},
     {"window", required_argument, NULL, OPT_WINDOW},
+    {"block-size", required_argument, NULL, OPT_BLOCK},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"d-ff", required_argument, NULL, OPT_DFF},
     {"max-seq", required_argument, NULL, OPT_MAXSEQ},
@@ -91,7 +92,9 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     o->cmd = CMD_UI;
     o->cfg = config_default();
     o->cfg.vocab = tokenizer_vocab();
-    o->prompt = CONFIG_DEFAULT_PROMPT;
+    o->prompt = o->prompts[0] = CONFIG_DEFAULT_PROMPT;
+    o->n_prompts = 1;
+    int n_given = 0;
     o->gen = CONFIG_DEFAULT_GEN;
     o->format = FORMAT_TABLE;
     o->trace_modes = TRACE_CACHE | TRACE_RECOMPUTE | TRACE_TRAIN;
@@ -110,7 +113,13 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
         const char *a = optarg;
         switch (ch) {
-        case OPT_PROMPT: o->prompt = a; break;
+        case OPT_PROMPT:
+            if (n_given == CLI_MAX_PROMPTS)
+                FAIL("--prompt: at most %d prompts (a batch of %d sequences)", CLI_MAX_PROMPTS, CLI_MAX_PROMPTS);
+            o->prompts[n_given++] = a;
+            o->n_prompts = n_given;
+            o->prompt = o->prompts[0];
+            break;
         case OPT_GEN:
             if (cli_parse_int("gen", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
             o->gen = (int)v;
@@ -130,6 +139,10 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         case OPT_WINDOW:
             if (cli_parse_int("window", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
             o->cfg.window = (int)v;
+            break;
+        case OPT_BLOCK:
+            if (cli_parse_int("block-size", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->cfg.block_size = (int)v;
             break;
         case OPT_LAYERS:
             if (cli_parse_int("layers", a, 1, 4096, &v, err, errlen)) return -1;
@@ -171,9 +184,20 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         case OPT_HELP: o->cmd = CMD_HELP; return 0;
         case OPT_VERSION: o->cmd = CMD_VERSION; return 0;
         case ':': FAIL("%s: missing value", argv[optind - 1]);
-        default:
-            if (optopt) FAIL("-%c: unknown option", optopt);
-            FAIL("%s: unknown option", argv[optind - 1]);
+        default: {
+            /* optopt is a long option's value when a flag was given "=value" */
+            const char *arg = argv[optind - 1];
+            if (optopt >= 256) {
+                const char *eq = strchr(arg, '=');
+                FAIL("%.*s: takes no value", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+            }
+            if (optopt > 0x20 && optopt < 0x7F) FAIL("-%c: unknown option", optopt);
+            if (arg[0] == '-' && arg[1] == '-') {
+                const char *eq = strchr(arg, '=');
+                FAIL("%.*s: unknown option", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+            }
+            FAIL("-\\x%02x: unknown option (a control character)", (unsigned)optopt & 0xFFu);
+        }
         }
     }
     if (optind < argc) {
@@ -184,6 +208,8 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         else if (!strcmp(c, "bench-ui")) o->cmd = CMD_BENCH_UI;
         else if (!strcmp(c, "lesson")) o->cmd = CMD_LESSON;
         else if (!strcmp(c, "help")) { o->cmd = CMD_HELP; return 0; }
+        else if (!strcmp(c, "calc") || !strcmp(c, "bench"))
+            FAIL("'%s' takes its own options: put it first (kvsim %s --help)", c, c);
         else FAIL("'%s': unknown command; expected trace, export, frames, bench-ui or lesson", c);
     }
     if (o->cmd == CMD_LESSON) {
@@ -229,16 +255,54 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     return 0;
 }
 
+/* Tokenize prompt i and validate the run it makes; its length, or -1. */
+static int prepare_one(const CliOptions *o, int i, int *ids, int cap, char *err, size_t errlen)
+{
+    char msg[256], what[24] = "--prompt";
+    if (o->n_prompts > 1) snprintf(what, sizeof what, "--prompt #%d", i + 1);
+    int L = tokenizer_encode(o->prompts[i], ids, cap < o->cfg.max_seq ? cap : o->cfg.max_seq, msg,
+                             sizeof msg);
+    if (L < 0) FAIL("%s: %s", what, msg);
+    if (config_validate(&o->cfg, L, o->gen, msg, sizeof msg)) {
+        /* the first prompt keeps the plain messages; others say which prompt */
+        if (i == 0) FAIL("%s", msg);
+        FAIL("%s: %s", what, msg);
+    }
+    return L;
+}
+
 int cli_prepare(const CliOptions *o, int *ids, int cap, char *err, size_t errlen)
 {
-    char msg[256];
     /* shape first: a bad --max-seq must not be reported as a long prompt */
     if (config_validate(&o->cfg, 0, 0, err, errlen)) return -1;
-    int L = tokenizer_encode(o->prompt, ids, cap < o->cfg.max_seq ? cap : o->cfg.max_seq, msg,
-                             sizeof msg);
-    if (L < 0) FAIL("--prompt: %s", msg);
-    if (config_validate(&o->cfg, L, o->gen, err, errlen)) return -1;
-    return L;
+    if (o->n_prompts > 1 && config_batch_memory_bytes(&o->cfg, o->n_prompts) > CONFIG_MAX_BYTES)
+        FAIL("--prompt: a batch of %d sequences of this model needs %llu MiB; at most %llu MiB allowed",
+             o->n_prompts, (unsigned long long)(config_batch_memory_bytes(&o->cfg, o->n_prompts) >> 20),
+             (unsigned long long)(CONFIG_MAX_BYTES >> 20));
+    const int L = prepare_one(o, 0, ids, cap, err, errlen);
+    if (L < 0 || o->n_prompts == 1) return L;
+    /* the batch's other prompts: the same checks, into scratch */
+    int *scratch = malloc(sizeof(int) * (size_t)(cap > 0 ? cap : 1));
+    if (!scratch) FAIL("out of memory");
+    int rc = L;
+    for (int i = 1; i < o->n_prompts && rc >= 0; i++)
+        if (prepare_one(o, i, scratch, cap, err, errlen) < 0) rc = -1;
+    free(scratch);
+    return rc;
+}
+
+int cli_batch(const CliOptions *o, TracePrompt *out, int **ids_out, char *err, size_t errlen)
+{
+    const int N = o->cfg.max_seq > 0 ? o->cfg.max_seq : 1;
+    *ids_out = malloc(sizeof(int) * (size_t)N * (size_t)o->n_prompts);
+    if (!*ids_out) FAIL("out of memory");
+    for (int i = 0; i < o->n_prompts; i++) {
+        int *ids = *ids_out + (size_t)i * (size_t)N;
+        int L = prepare_one(o, i, ids, N, err, errlen);
+        if (L < 0) return -1;
+        out[i] = (TracePrompt){o->prompts[i], ids, L};
+    }
+    return o->n_prompts;
 }
 
 void cli_usage(void)
@@ -255,6 +319,7 @@ void cli_usage(void)
         "  frames        print the UI's screens as plain text (no terminal needed)\n"
         "  bench-ui      time building a UI frame at sizes from 80x24 to 200x60\n"
         "  calc          KV cache and FLOP arithmetic for real models (kvsim calc --help)\n"
+        "  bench         tokens/s with and without the cache, GFLOP/s (kvsim bench --help)\n"
         "  lesson        list the guided lessons (with your progress)\n"
         "  lesson N      play lesson N in the UI       lesson FILE   play a lesson file\n"
         "  lesson N --print        the lesson as plain text, questions with answers\n"
@@ -262,7 +327,9 @@ void cli_usage(void)
         "  lesson --reset-progress forget your progress\n"
         "\n"
         "Model and run (every command):\n"
-        "  --prompt TEXT    prompt, one token per character (default \"" CONFIG_DEFAULT_PROMPT "\")\n"
+        "  --prompt TEXT    prompt, one token per character (default \"" CONFIG_DEFAULT_PROMPT "\");\n"
+        "                   give it up to 16 times for a batch (trace runs each sequence,\n"
+        "                   sharing one block pool; everything else uses the first)\n"
         "  --gen G          tokens to generate (default 8); prompt + G <= max-seq\n"
         "  --d-model d      model width (default 8)\n"
         "  --heads H        attention heads; d must be divisible by H (default 2)\n"
@@ -270,6 +337,8 @@ void cli_usage(void)
         "  --d-ff F         feed-forward width (default 4*d)\n"
         "  --kv-heads K     K/V heads, dividing H: 1 = multi-query, H = multi-head (default H)\n"
         "  --window W       sliding-window attention over the last W positions (default none)\n"
+        "  --block-size B   paged KV cache: blocks of B positions (1..max-seq) in a shared\n"
+        "                   pool, one block table per sequence (default none)\n"
         "  --max-seq N      context length (default 64)\n"
         "  --seed S         weight seed (default 42)\n"
         "\n"

@@ -12,6 +12,7 @@
 #define KVSIM_CLI_H
 
 #include "sim/config.h"
+#include "sim/trace.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,10 +22,15 @@ typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
 /* Initial view of the UI, and `--mode` of the UI and of frames. */
 typedef enum { VIEW_CACHE, VIEW_RECOMPUTE, VIEW_COMPARE, VIEW_TRAIN, VIEW_COUNT } View;
 
+/* --prompt may be given up to this many times: a batch of sequences. */
+#define CLI_MAX_PROMPTS 16
+
 typedef struct {
     Command cmd;
-    KvConfig cfg;          /* vocab filled in from the tokenizer */
-    const char *prompt;    /* points into argv or a literal */
+    KvConfig cfg;          /* vocab filled in from the tokenizer; cfg.block_size from --block-size */
+    const char *prompt;    /* the first prompt (prompts[0]); everything but a batch trace uses it */
+    const char *prompts[CLI_MAX_PROMPTS];  /* every --prompt in order (points into argv or a literal) */
+    int n_prompts;         /* >= 1 (the default prompt when none is given) */
     int gen;
     Format format;
     unsigned trace_modes;  /* TRACE_* bits of sim/trace.h */
@@ -47,8 +53,15 @@ typedef struct {
 int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen);
 
 /* Tokenize o->prompt into ids (capacity cap) and validate the config and
- * the run. Returns the prompt length L (>= 1), or -1 with err set. */
+ * the run. Every other prompt of a batch is checked the same way (and the
+ * batch's memory). Returns the first prompt's length L (>= 1), or -1 with
+ * err set. */
 int cli_prepare(const CliOptions *o, int *ids, int cap, char *err, size_t errlen);
+
+/* Every prompt of o as a TracePrompt (for trace_run_batch), tokenized into
+ * one allocation *ids_out that the caller frees (also on error). Returns
+ * the number of prompts, or -1 with err set. */
+int cli_batch(const CliOptions *o, TracePrompt *out, int **ids_out, char *err, size_t errlen);
 
 /* Parse a decimal integer in [lo, hi] for option `name`; -1 with err. */
 int cli_parse_int(const char *name, const char *s, long long lo, long long hi, long long *out,

@@ -82,16 +82,18 @@ static void apply_goto(App *a, const LessonGoto *g)
     app_sync(a);
 }
 
-/* Record how far the student got. */
+/* Record how far the student got (live UI only: previews and tests keep
+ * the student's file untouched). */
 static void save_progress(const App *a, bool solved_now)
 {
-    int questions = 0;
-    for (int i = 0; i < a->lesson->n_slides; i++) questions += a->lesson->slides[i].has_question;
-    Progress p = progress_get(a->lesson->id, a->lesson->lang);
-    p.seen = a->slide + 1;
-    p.slides = a->lesson->n_slides;
-    p.questions = questions;
-    if (solved_now) p.solved++;
+    if (!a->save_progress) return;
+    int questions = 0, index = -1;
+    for (int i = 0; i < a->lesson->n_slides; i++) {
+        if (i == a->slide && a->lesson->slides[i].has_question) index = questions;
+        questions += a->lesson->slides[i].has_question;
+    }
+    Progress p = {a->slide + 1, a->lesson->n_slides, 0, questions, 0};
+    if (solved_now && index >= 0 && index < 64) p.solved_mask = 1ull << index;
     progress_put(a->lesson->id, a->lesson->lang, p);
 }
 

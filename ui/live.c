@@ -39,6 +39,7 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
         }
         return 1;
     }
+    a.save_progress = true;
     if (lesson && app_lesson_start(&a, lesson, err, sizeof err)) {
         fprintf(stderr, "kvsim: %s\n", err);
         app_free(&a);

@@ -3,6 +3,7 @@
 #include "sim/model.h"
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
+#include "ui/bench_cmd.h"
 #include "ui/calc_cmd.h"
 #include "ui/cli.h"
 #include "ui/frames.h"
@@ -27,10 +28,18 @@ static int run_trace(const CliOptions *o, const Model *m, const int *ids, int L)
 {
     char err[256];
     Trace tr;
-    if (trace_run(&tr, m, o->prompt, ids, L, o->gen, err, sizeof err)) {
+    /* every --prompt: a batch (one sequence without repeats) */
+    TracePrompt batch[CLI_MAX_PROMPTS];
+    int *batch_ids = NULL;
+    const int n = cli_batch(o, batch, &batch_ids, err, sizeof err);
+    (void)ids;
+    (void)L;
+    if (n < 0 || trace_run_batch(&tr, m, batch, n, o->gen, err, sizeof err)) {
+        free(batch_ids);
         fprintf(stderr, "kvsim: %s\n", err);
         return 1;
     }
+    free(batch_ids);
     if (o->format == FORMAT_JSON) trace_write_json(stdout, &tr, o->trace_modes);
     else if (o->format == FORMAT_CSV) trace_write_csv(stdout, &tr, o->trace_modes);
     else trace_write_table(stdout, &tr, o->trace_modes);
@@ -59,6 +68,7 @@ int main(int argc, char **argv)
     setlocale(LC_CTYPE, "");
     /* commands with options of their own parse them themselves */
     if (argc >= 2 && !strcmp(argv[1], "calc")) return calc_cmd_run(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "bench")) return bench_cmd_run(argc - 1, argv + 1);
     CliOptions o;
     char err[512];
     if (cli_parse(argc, argv, &o, err, sizeof err)) return usage_error(err);

@@ -200,6 +200,8 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
     int yw = canvas_text_width(fmt_short(ch->vmax, buf));
     if (ch->log && canvas_text_width(fmt_short((uint64_t)pow(10, ch->lo), b2)) > yw)
         yw = canvas_text_width(b2);
+    /* the middle label (vmax/2, e.g. "72.1k") can be wider than the top one ("144k") */
+    if (!ch->log && canvas_text_width(fmt_short(ch->vmax / 2, b2)) > yw) yw = canvas_text_width(b2);
     const int ax = in.x + yw, px = ax + 1, pw = in.x + in.w - px;
     if (pw < 2 || ph < 2) return;
 

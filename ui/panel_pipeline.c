@@ -263,14 +263,16 @@ static void tail_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
     } else if (k == OP_APPEND) {
         char rg[24];
         fmt_count(engine_kv_bytes(e), m);
+        /* rows held: all t, or the last W of a window's ring */
+        const int held = kvcache_held(&e->cache);
         if (g->pre)
             add(b, TR(a, "K/V of pos %s kept in all layers: 2·%d·%d·%d·4 = %s B.",
                       "每层第 %s 位的 K/V 存入 KV 缓存：2·%d·%d·%d·4 = %s 字节。"),
-                range(rg, sizeof rg, 0, g->t - 1), g->Lyr, g->t, g->kv, m);
+                range(rg, sizeof rg, 0, g->t - 1), g->Lyr, held, g->kv, m);
         else
             add(b, TR(a, "K/V of pos %d appended: %d rows, 2·%d·%d·%d·4 = %s B.",
                       "第 %d 位的 K/V 追加进缓存：共 %d 行，2·%d·%d·%d·4 = %s 字节。"),
-                g->t - 1, g->t, g->Lyr, g->t, g->kv, m);
+                g->t - 1, held, g->Lyr, held, g->kv, m);
         if (g->pre) add(x, "%s", TR(a, " Decoding can start.", "可以开始解码了。"));
         else add(x, TR(a, " The next step computes only pos %d.", "下一步只算第 %d 位。"), g->t);
     } else {   /* OP_LOSS */

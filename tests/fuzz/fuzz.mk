@@ -1,7 +1,7 @@
 # libFuzzer targets (issue 6, "Bad input, everywhere"). Included by the
 # Makefile; needs clang with libFuzzer (Debian: clang + libclang-rt-NN-dev).
 #
-#   make fuzz-build                  build/fuzz/fuzz_{tokenizer,cli,lesson}
+#   make fuzz-build                  build/fuzz/fuzz_{tokenizer,cli,lesson,eval}
 #   make fuzz [FUZZ_SECONDS=30]      build, then run each target that long
 #   make fuzz-run-TARGET             run one (e.g. make fuzz-run-lesson)
 #
@@ -17,7 +17,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS := tokenizer cli lesson
+FUZZ_TARGETS := tokenizer cli lesson eval
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # -Werror is left out for the project's own files: a new clang-only warning
 # elsewhere must not stop fuzzing. The targets themselves keep it.
@@ -32,6 +32,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_MAXLEN_tokenizer := 4096
 FUZZ_MAXLEN_cli       := 4096
 FUZZ_MAXLEN_lesson    := 65536
+FUZZ_MAXLEN_eval      := 8192
 FUZZ_OPTS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_ENV  = ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,0 +1,105 @@
+#!/bin/sh
+# test_bench.sh [KVSIM] — `kvsim bench` runs and reports what it should.
+# No timed assertions: the numbers are checked for shape and consistency,
+# never against a speed. The MAC counts and the predicted speed-up are
+# checked exactly against `kvsim trace --format json` of the same run.
+set -u
+K=${1:-build/kvsim}
+pass=0
+fail=0
+j=$(mktemp)
+tr=$(mktemp)
+t=$(mktemp)
+e=$(mktemp)
+trap 'rm -f "$j" "$tr" "$t" "$e"' EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+
+# 1. the quick JSON run: keys, types, sane values
+if "$K" bench --quick --format json --runs 1 >"$j" 2>"$e"; then
+    ok "bench --quick --format json --runs 1 exits 0"
+else
+    bad "bench --quick --format json --runs 1 exits 0 ($(head -n 1 "$e"))"
+fi
+if python3 - "$j" <<'EOF'
+import json, math, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["threads"] == 1 and doc["counters"] is True
+shapes = doc["shapes"]
+assert [s["shape"] for s in shapes] == ["tiny"], shapes
+s = shapes[0]
+need = ["tokens_per_s_cache", "tokens_per_s_recompute", "speedup_measured",
+        "speedup_predicted", "gflops_cache", "gflops_recompute", "seconds_cache",
+        "seconds_recompute", "macs_cache", "macs_recompute", "runs_cache", "runs_recompute",
+        "T", "prompt_len", "generated", "same_tokens"]
+for k in need:
+    assert k in s, "missing key " + k
+for k in need[:8]:
+    v = s[k]
+    assert isinstance(v, (int, float)) and math.isfinite(v) and v > 0, (k, v)
+assert (s["d_model"], s["n_heads"], s["n_layers"], s["d_ff"], s["T"]) == (8, 2, 2, 32, 64)
+assert s["prompt_len"] == 1 and s["generated"] == 63
+assert s["runs_cache"] == 1 and s["runs_recompute"] == 1
+assert s["same_tokens"] is True
+# derived numbers agree with the raw ones
+assert abs(s["tokens_per_s_cache"] * s["seconds_cache"] - 63) < 1e-6 * 63
+assert abs(s["speedup_measured"] - s["tokens_per_s_cache"] / s["tokens_per_s_recompute"]) <= 1e-8 * s["speedup_measured"]
+assert abs(s["gflops_cache"] - 2 * s["macs_cache"] / s["seconds_cache"] / 1e9) <= 1e-8 * s["gflops_cache"]
+ui = doc["ui_frames"]
+assert [(z["width"], z["height"]) for z in ui["sizes"]] == [(80, 24), (120, 40), (200, 60)]
+for z in ui["sizes"]:
+    assert z["frames"] > 0 and 0 < z["median_ms"] <= z["p95_ms"] <= z["max_ms"], z
+    assert isinstance(z["within_budget"], bool)
+assert ui["budget_ms"] == 5.0
+EOF
+then ok "JSON keys and values"; else bad "JSON keys and values"; fi
+
+# 2. the predicted speed-up is recompute MACs / cache MACs of the same run
+#    as kvsim trace measures it (default model, 1-token prompt, G = 63)
+if "$K" trace --format json --mode both --prompt t --gen 63 >"$tr" && python3 - "$j" "$tr" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))["shapes"][0]
+tr = json.load(open(sys.argv[2]))
+c = tr["modes"]["cache"]["totals"]["macs"]["total"]
+r = tr["modes"]["recompute"]["totals"]["macs"]["total"]
+assert s["macs_cache"] == c, (s["macs_cache"], c)
+assert s["macs_recompute"] == r, (s["macs_recompute"], r)
+assert abs(s["speedup_predicted"] - r / c) <= 1e-9 * (r / c), (s["speedup_predicted"], r / c)
+EOF
+then ok "speedup_predicted = recompute / cache total MACs of kvsim trace"
+else bad "speedup_predicted = recompute / cache total MACs of kvsim trace"; fi
+
+# 3. the table: one shape, both modes, the speed-up line and the UI sizes
+if "$K" bench --quick --runs 1 >"$t" 2>"$e" &&
+    grep -q '^tiny .* cache ' "$t" && grep -q ' recompute ' "$t" &&
+    grep -q 'speed-up: measured [0-9.]*x, predicted [0-9.]*x' "$t" &&
+    grep -q 'same tokens in both modes: yes' "$t" &&
+    grep -q '^  80x24 ' "$t" && grep -q '^ 200x60 ' "$t"; then
+    ok "table output"
+else
+    bad "table output"
+fi
+if "$K" bench --shape tiny --no-ui --format json --runs 2 >"$j" &&
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "ui_frames" not in d and d["shapes"][0]["runs_cache"]==2' "$j"; then
+    ok "--shape tiny --no-ui --runs 2"
+else
+    bad "--shape tiny --no-ui --runs 2"
+fi
+if "$K" bench --help | grep -q -- '--recompute-runs'; then ok "--help"; else bad "--help"; fi
+
+# 4. bad input: exit 2, one message, nothing on stdout
+for args in "--runs 0" "--runs x" "--runs 102" "--runs" "--recompute-runs -1" \
+    "--format csv" "--shape huge" "--bogus" "extra"; do
+    # shellcheck disable=SC2086
+    "$K" bench $args >"$t" 2>"$e"
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ ! -s "$t" ] && head -n 1 "$e" | grep -q '^kvsim: '; then
+        ok "bench $args: exit 2 with a message"
+    else
+        bad "bench $args: exit $rc, stderr: $(head -n 1 "$e")"
+    fi
+done
+
+echo "bench: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,410 @@
+/* bench_cmd: see bench_cmd.h. The engine numbers come from sim/bench.c;
+ * this file parses options, times the UI frames and lays it all out. */
+#include "ui/bench_cmd.h"
+
+#include "sim/bench.h"
+#include "sim/tokenizer.h"
+#include "ui/app.h"
+#include "ui/canvas.h"
+#include "ui/cli.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* The UI issue's budget for building one frame. */
+#define UI_BUDGET_MS 5.0
+/* Issue 6's floor for cache mode at d288-T256, counters on, one thread. */
+#define BENCH_TARGET_GFLOPS 6.0
+/* The prompt of the engine benchmark: one token. */
+#define BENCH_PROMPT_CHAR 't'
+
+enum { OPT_FORMAT = 256, OPT_RUNS, OPT_RRUNS, OPT_SHAPE, OPT_QUICK, OPT_NOUI, OPT_HELP };
+
+static const struct option long_opts[] = {
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"runs", required_argument, NULL, OPT_RUNS},
+    {"recompute-runs", required_argument, NULL, OPT_RRUNS},
+    {"shape", required_argument, NULL, OPT_SHAPE},
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"no-ui", no_argument, NULL, OPT_NOUI},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+enum { N_SHAPES = 3, N_UI_SIZES = 3 };
+static const int ui_sizes[N_UI_SIZES][2] = {{80, 24}, {120, 40}, {200, 60}};
+
+typedef struct {
+    bool json;
+    int runs;            /* --runs */
+    int recompute_runs;  /* --recompute-runs */
+    unsigned shapes;     /* bit i: shape i of bench_default_specs */
+    bool ui;
+    bool help;
+} BenchOptions;
+
+void bench_cmd_usage(FILE *f)
+{
+    fputs(
+        "Usage: kvsim bench [--format table|json] [--runs N] [--recompute-runs M]\n"
+        "                   [--shape NAME]... [--quick] [--no-ui]\n"
+        "Time the forward pass: for each shape, generate a whole sequence (a 1-token\n"
+        "prompt, then G = T-1 tokens) in cache mode and in recompute mode, on one\n"
+        "thread, and print tokens per second (median of the timed runs), the measured\n"
+        "speed-up, the speed-up the operation counts predict (recompute MACs / cache\n"
+        "MACs) and GFLOP/s (2 x measured MACs per second). Then the UI frame time, as\n"
+        "'kvsim bench-ui' measures it. Takes about 1.5 minutes (docs/performance.md).\n"
+        "\n"
+        "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (the default model)\n"
+        "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
+        "         d288-T256  d 288, H 6, 6 layers, F 768, T 256\n"
+        "\n"
+        "  --format table|json\n"
+        "  --runs N            timed runs of cache mode, and of recompute mode for the\n"
+        "                      tiny shape, each after one untimed warm-up (default 7)\n"
+        "  --recompute-runs M  timed recompute runs of d64-T1024 and d288-T256, no\n"
+        "                      warm-up; each takes tens of seconds (default 1)\n"
+        "  --shape NAME        only this shape (repeatable)\n"
+        "  --quick             only the tiny shape (= --shape tiny)\n"
+        "  --no-ui             skip the UI frame time\n"
+        "  --help              this text\n",
+        f);
+}
+
+static int shape_index(const char *name)
+{
+    static const char *const names[N_SHAPES] = {"tiny", "d64-T1024", "d288-T256"};
+    for (int i = 0; i < N_SHAPES; i++)
+        if (!strcmp(name, names[i])) return i;
+    return -1;
+}
+
+static int parse_options(int argc, char **argv, BenchOptions *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->runs = 7;
+    o->recompute_runs = 1;
+    o->ui = true;
+    long long v;
+    optind = 0;   /* full reset: getopt may have run before (kvsim's own options, tests) */
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+        const char *a = optarg;
+        switch (ch) {
+        case OPT_FORMAT:
+            if (!strcmp(a, "json")) o->json = true;
+            else if (!strcmp(a, "table")) o->json = false;
+            else FAIL("--format '%s': expected table or json", a);
+            break;
+        case OPT_RUNS:
+            if (cli_parse_int("runs", a, 1, BENCH_MAX_RUNS, &v, err, errlen)) return -1;
+            o->runs = (int)v;
+            break;
+        case OPT_RRUNS:
+            if (cli_parse_int("recompute-runs", a, 1, BENCH_MAX_RUNS, &v, err, errlen)) return -1;
+            o->recompute_runs = (int)v;
+            break;
+        case OPT_SHAPE: {
+            int i = shape_index(a);
+            if (i < 0) FAIL("--shape '%s': expected tiny, d64-T1024 or d288-T256", a);
+            o->shapes |= 1u << i;
+            break;
+        }
+        case OPT_QUICK: o->shapes |= 1u; break;
+        case OPT_NOUI: o->ui = false; break;
+        case OPT_HELP: o->help = true; return 0;
+        case ':': FAIL("%s: missing value", argv[optind - 1]);
+        default:
+            if (optopt) FAIL("-%c: unknown option for 'kvsim bench'", optopt);
+            FAIL("%s: unknown option for 'kvsim bench'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) FAIL("'%s': unexpected argument after 'bench'", argv[optind]);
+    if (!o->shapes) o->shapes = (1u << N_SHAPES) - 1;
+    return 0;
+}
+
+/* ---- the UI frame time --------------------------------------------------- */
+
+typedef struct {
+    int w, h;
+    long frames;
+    double median_ms, p95_ms, max_ms;
+} UiTime;
+
+static double now_ms(void)
+{
+    return bench_now() * 1e3;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Same measurement as frames_bench (`kvsim bench-ui`): the default run
+ * (prompt "the cat sat", 8 steps, default model, English), every
+ * operation of it in each view, one app_render + canvas_dump per frame,
+ * and the same median / p95 / max indices. */
+static int time_ui(UiTime out[N_UI_SIZES], char *err, size_t errlen)
+{
+    CliOptions o;
+    char name[] = "kvsim";
+    char *av[] = {name, NULL};
+    if (cli_parse(1, av, &o, err, errlen)) return -1;
+    int *ids = malloc(sizeof(int) * (size_t)o.cfg.max_seq);
+    if (!ids) FAIL("out of memory");
+    const int L = cli_prepare(&o, ids, o.cfg.max_seq, err, errlen);
+    if (L < 0) {
+        free(ids);
+        return -1;
+    }
+    int rc = 0;
+    for (int s = 0; s < N_UI_SIZES && rc == 0; s++) {
+        App a;
+        Canvas c;
+        if (app_init(&a, &o, ids, L, err, errlen)) {
+            rc = -1;
+            break;
+        }
+        if (canvas_init(&c, ui_sizes[s][0], ui_sizes[s][1])) {
+            app_free(&a);
+            snprintf(err, errlen, "out of memory for a %dx%d canvas", ui_sizes[s][0], ui_sizes[s][1]);
+            rc = -1;
+            break;
+        }
+        a.screen_w = c.w;
+        a.screen_h = c.h;
+        const long per_view = engine_total_ops(app_engine(&a)) + 1;
+        const long total = per_view * VIEW_COUNT;
+        double *t = malloc(sizeof(double) * (size_t)total);
+        long n = 0;
+        for (int v = 0; v < VIEW_COUNT && t; v++) {
+            a.view = (View)v;
+            app_handle_key(&a, 'g');
+            for (long i = 0; i < per_view; i++) {
+                const double t0 = now_ms();
+                app_render(&a, &c);
+                char *text = canvas_dump(&c);
+                t[n++] = now_ms() - t0;
+                free(text);
+                app_handle_key(&a, 'n');
+            }
+        }
+        if (t && n > 0) {
+            qsort(t, (size_t)n, sizeof(double), cmp_double);
+            out[s] = (UiTime){ui_sizes[s][0], ui_sizes[s][1], n, t[n / 2], t[(n * 95) / 100], t[n - 1]};
+        } else {
+            snprintf(err, errlen, "out of memory timing the UI");
+            rc = -1;
+        }
+        free(t);
+        canvas_free(&c);
+        app_free(&a);
+    }
+    free(ids);
+    return rc;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void json_num(FILE *f, double x)
+{
+    if (isfinite(x)) fprintf(f, "%.10g", x);
+    else fputs("null", f);
+}
+
+static const char *compiler_name(void)
+{
+#ifdef __VERSION__
+    return __VERSION__;
+#else
+    return "unknown";
+#endif
+}
+
+static void table_header(FILE *f, const BenchOptions *o)
+{
+    fprintf(f,
+            "kvsim bench: generate a whole sequence (1-token prompt, then G = T-1 tokens) in\n"
+            "cache mode and in recompute mode, one thread, counters on. Timed: engine_run_to_end\n"
+            "on a rewound, warm engine (no setup, no output). Median of the timed runs: %d per\n"
+            "mode (recompute of the two large shapes: %d, no warm-up). GFLOP/s = 2 x measured\n"
+            "MACs / median seconds. cpu%% = this thread's CPU time / wall time: below ~95%%\n"
+            "the machine was busy with other work and the wall-clock numbers are pessimistic.\n"
+            "Compiler %s.\n\n",
+            o->runs, o->recompute_runs, compiler_name());
+    fprintf(f, "%-10s %5s %5s  %-9s %4s %11s %12s %8s %5s %14s\n", "shape", "T", "G", "mode", "runs",
+            "median s", "tokens/s", "GFLOP/s", "cpu%", "MACs");
+}
+
+static void table_mode(FILE *f, const char *shape, const BenchResult *r, const char *mode,
+                       const BenchMode *m, bool counters)
+{
+    char gf[32] = "n/a";
+    if (counters) snprintf(gf, sizeof gf, "%.2f", m->gflops);
+    if (shape)
+        fprintf(f, "%-10s %5d %5d  ", shape, r->T, r->G);
+    else
+        fprintf(f, "%-10s %5s %5s  ", "", "", "");
+    fprintf(f, "%-9s %4d %11.6f %12.1f %8s %5.0f %14llu\n", mode, m->runs, m->sec_median,
+            m->tokens_per_s, gf, 100.0 * m->cpu_share, (unsigned long long)m->macs);
+}
+
+static void table_shape(FILE *f, const BenchResult *r)
+{
+    const bool counters = r->cache.macs > 0;
+    table_mode(f, r->spec.name, r, "cache", &r->cache, counters);
+    table_mode(f, NULL, r, "recompute", &r->recompute, counters);
+    char pred[64] = "n/a (counters compiled out)";
+    if (counters)
+        snprintf(pred, sizeof pred, "%.2fx (recompute MACs / cache MACs)", r->speedup_predicted);
+    fprintf(f, "%-10s speed-up: measured %.2fx, predicted %s;\n%-10s same tokens in both modes: %s\n",
+            "", r->speedup_measured, pred, "", r->same_tokens ? "yes" : "NO");
+    if (!strcmp(r->spec.name, "d288-T256") && counters)
+        fprintf(f, "%-10s target (issue 6): cache mode >= %.0f GFLOP/s on one thread: %s\n", "",
+                BENCH_TARGET_GFLOPS, r->cache.gflops >= BENCH_TARGET_GFLOPS ? "met" : "NOT met");
+    fflush(f);
+}
+
+static void table_ui(FILE *f, const UiTime *u)
+{
+    fprintf(f, "\nUI frame time, as 'kvsim bench-ui' (app_render + canvas_dump, every operation of\n"
+               "the default run, prompt \"" CONFIG_DEFAULT_PROMPT "\", %d steps, in every view); budget %.0f ms:\n",
+            CONFIG_DEFAULT_GEN, UI_BUDGET_MS);
+    fprintf(f, "%-9s %7s %9s %9s %9s\n", "size", "frames", "median ms", "p95 ms", "max ms");
+    for (int s = 0; s < N_UI_SIZES; s++)
+        fprintf(f, "%4dx%-4d %7ld %9.3f %9.3f %9.3f  %s\n", u[s].w, u[s].h, u[s].frames,
+                u[s].median_ms, u[s].p95_ms, u[s].max_ms,
+                u[s].p95_ms <= UI_BUDGET_MS ? "within budget" : "OVER BUDGET (p95)");
+}
+
+static void json_shape(FILE *f, const BenchResult *r, bool last)
+{
+    const KvConfig *c = &r->spec.cfg;
+    const bool counters = r->cache.macs > 0;
+    fprintf(f, "    {\"shape\": \"%s\", \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
+               "\"d_ff\": %d, \"vocab\": %d, \"T\": %d, \"prompt_len\": %d, \"generated\": %d,\n",
+            r->spec.name, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->vocab, r->T, r->L, r->G);
+    const BenchMode *m[2] = {&r->cache, &r->recompute};
+    const char *mn[2] = {"cache", "recompute"};
+    for (int i = 0; i < 2; i++) {
+        fprintf(f, "     \"runs_%s\": %d, \"seconds_%s\": ", mn[i], m[i]->runs, mn[i]);
+        json_num(f, m[i]->sec_median);
+        fprintf(f, ", \"seconds_%s_min\": ", mn[i]);
+        json_num(f, m[i]->sec_min);
+        fprintf(f, ", \"seconds_%s_max\": ", mn[i]);
+        json_num(f, m[i]->sec_max);
+        fprintf(f, ", \"cpu_seconds_%s\": ", mn[i]);
+        json_num(f, m[i]->cpu_sec_median);
+        fprintf(f, ", \"cpu_share_%s\": ", mn[i]);
+        json_num(f, m[i]->cpu_share);
+        fprintf(f, ", \"macs_%s\": %llu,\n", mn[i], (unsigned long long)m[i]->macs);
+    }
+    fputs("     \"tokens_per_s_cache\": ", f);
+    json_num(f, r->cache.tokens_per_s);
+    fputs(", \"tokens_per_s_recompute\": ", f);
+    json_num(f, r->recompute.tokens_per_s);
+    fputs(", \"speedup_measured\": ", f);
+    json_num(f, r->speedup_measured);
+    fputs(", \"speedup_predicted\": ", f);
+    json_num(f, counters ? r->speedup_predicted : NAN);
+    fputs(",\n     \"gflops_cache\": ", f);
+    json_num(f, counters ? r->cache.gflops : NAN);
+    fputs(", \"gflops_recompute\": ", f);
+    json_num(f, counters ? r->recompute.gflops : NAN);
+    fprintf(f, ", \"same_tokens\": %s, \"seconds_total\": ", r->same_tokens ? "true" : "false");
+    json_num(f, r->seconds_total);
+    fprintf(f, "}%s\n", last ? "" : ",");
+}
+
+static void json_ui(FILE *f, const UiTime *u)
+{
+    fprintf(f, "  \"ui_frames\": {\"budget_ms\": %.1f, \"prompt\": \"%s\", \"gen\": %d, \"sizes\": [\n",
+            UI_BUDGET_MS, CONFIG_DEFAULT_PROMPT, CONFIG_DEFAULT_GEN);
+    for (int s = 0; s < N_UI_SIZES; s++) {
+        fprintf(f, "    {\"width\": %d, \"height\": %d, \"frames\": %ld, \"median_ms\": ", u[s].w, u[s].h,
+                u[s].frames);
+        json_num(f, u[s].median_ms);
+        fputs(", \"p95_ms\": ", f);
+        json_num(f, u[s].p95_ms);
+        fputs(", \"max_ms\": ", f);
+        json_num(f, u[s].max_ms);
+        fprintf(f, ", \"within_budget\": %s}%s\n", u[s].p95_ms <= UI_BUDGET_MS ? "true" : "false",
+                s + 1 < N_UI_SIZES ? "," : "");
+    }
+    fputs("  ]},\n", f);
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "kvsim: %s\nTry 'kvsim bench --help'.\n", msg);
+    return 2;
+}
+
+int bench_cmd_run(int argc, char **argv)
+{
+    BenchOptions o;
+    char err[512];
+    if (parse_options(argc, argv, &o, err, sizeof err)) return usage_error(err);
+    if (o.help) {
+        bench_cmd_usage(stdout);
+        return 0;
+    }
+    const double start = bench_now();
+    BenchSpec specs[N_SHAPES];
+    const int n_specs = bench_default_specs(specs, N_SHAPES, tokenizer_vocab(), o.runs, o.recompute_runs);
+    BenchResult res[N_SHAPES];
+    int n_res = 0;
+    const int token = tokenizer_id(BENCH_PROMPT_CHAR);
+    FILE *out = stdout;
+
+    if (!o.json) table_header(out, &o);
+    for (int i = 0; i < n_specs; i++) {
+        if (!(o.shapes & (1u << i))) continue;
+        if (bench_measure(&specs[i], token, &res[n_res], err, sizeof err)) {
+            fflush(out);
+            fprintf(stderr, "kvsim: %s\n", err);
+            return 1;
+        }
+        if (!o.json) table_shape(out, &res[n_res]);
+        n_res++;
+    }
+    UiTime ui[N_UI_SIZES];
+    if (o.ui && time_ui(ui, err, sizeof err)) {
+        fflush(out);
+        fprintf(stderr, "kvsim: %s\n", err);
+        return 1;
+    }
+    const double total = bench_now() - start;
+
+    if (!o.json) {
+        if (o.ui) table_ui(out, ui);
+        fprintf(out, "\ntotal %.1f s\n", total);
+        return 0;
+    }
+    const bool counters = n_res == 0 || res[0].cache.macs > 0;
+    fprintf(out, "{\n  \"benchmark\": \"kvsim bench\", \"threads\": 1, \"compiler\": \"");
+    for (const char *p = compiler_name(); *p; p++)
+        if (*p != '"' && *p != '\\') fputc(*p, out);
+    fprintf(out, "\", \"counters\": %s, \"runs\": %d, \"recompute_runs\": %d,\n",
+            counters ? "true" : "false", o.runs, o.recompute_runs);
+    fputs("  \"shapes\": [\n", out);
+    for (int i = 0; i < n_res; i++) json_shape(out, &res[i], i + 1 == n_res);
+    fputs("  ],\n", out);
+    if (o.ui) json_ui(out, ui);
+    fputs("  \"seconds_total\": ", out);
+    json_num(out, total);
+    fputs("\n}\n", out);
+    return 0;
+}
