@@ -84,6 +84,9 @@ typedef enum {
     SET_D_FF,
     SET_MAX_SEQ,
     SET_SEED,
+    SET_KV_HEADS,    /* model: kv-heads= */
+    SET_WINDOW,      /* model: window= (none: no window) */
+    SET_BLOCK_SIZE,  /* model: block-size= (none: contiguous cache) */
     SET_MODE,
     SET_GOTO,
     SET_LAYER,   /* select: layer */
@@ -95,15 +98,19 @@ typedef enum {
 #define SETUP_BIT(f) (1u << (f))
 #define SETUP_MODEL_BITS                                                                  \
     (SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |               \
-     SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED))
+     SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED) |                   \
+     SETUP_BIT(SET_KV_HEADS) | SETUP_BIT(SET_WINDOW) | SETUP_BIT(SET_BLOCK_SIZE))
 
 /* The simulator set-up.
  * In a Slide: what that slide's own directives set; fields whose bit is
  * clear in `set` are unspecified.
  * From lesson_state_at(): every field is valid (defaults filled in) and
  * `set` has the bits set by any slide up to and including that one.
- * model.vocab is always tokenizer_vocab(); model.n_kv_heads == n_heads. When
- * d-ff was never set, model.d_ff = 4 · d_model (as on the command line).
+ * model.vocab is always tokenizer_vocab(). When d-ff was never set,
+ * model.d_ff = 4 · d_model, and when kv-heads was never set,
+ * model.n_kv_heads = n_heads (as on the command line). model.window and
+ * model.block_size are 0 unless set (`window=none` / `block-size=none`
+ * set them back to 0 on a later slide).
  * Values are only checked for syntax and coarse ranges here; eval_context_init
  * validates them like the CLI does. */
 typedef struct {

@@ -130,43 +130,64 @@ static void mark(SlideSetup *s, SetupField f, int line)
     s->line[f] = line;
 }
 
+/* The model options, in the order messages list them. */
+static const char *const model_keys[] = {"d-model", "heads",    "layers", "d-ff",      "max-seq",
+                                         "seed",    "kv-heads", "window", "block-size"};
+static const SetupField model_fields[] = {SET_D_MODEL, SET_HEADS,    SET_LAYERS,
+                                          SET_D_FF,    SET_MAX_SEQ,  SET_SEED,
+                                          SET_KV_HEADS, SET_WINDOW,  SET_BLOCK_SIZE};
+#define N_MODEL_KEYS ((int)(sizeof model_keys / sizeof model_keys[0]))
+#define MODEL_KEY_LIST "d-model, heads, layers, d-ff, max-seq, seed, kv-heads, window or block-size"
+
 static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t msglen)
 {
-    static const char *const keys[] = {"d-model", "heads", "layers", "d-ff", "max-seq", "seed"};
-    static const SetupField fields[] = {SET_D_MODEL, SET_HEADS,   SET_LAYERS,
-                                        SET_D_FF,    SET_MAX_SEQ, SET_SEED};
-    static const long long hi[] = {CONFIG_MAX_DIM, CONFIG_MAX_DIM, 4096, CONFIG_MAX_DIM,
-                                   CONFIG_MAX_DIM, 0};
-    char *w[8];
-    int n = split_words(value, w, 8);
-    if (n < 0) return fail(msg, msglen, "model: too many options; at most 6 (d-model, heads, "
-                                        "layers, d-ff, max-seq, seed)");
+    /* the command line's ranges; the rest (kv-heads divides heads,
+     * block-size <= max-seq, ...) is checked by config_validate, with the
+     * command line's messages, when the set-up is evaluated */
+    static const long long hi[] = {CONFIG_MAX_DIM, CONFIG_MAX_DIM, 4096,           CONFIG_MAX_DIM,
+                                   CONFIG_MAX_DIM, 0,              CONFIG_MAX_DIM, CONFIG_MAX_DIM,
+                                   CONFIG_MAX_DIM};
+    char *w[N_MODEL_KEYS + 2];
+    int n = split_words(value, w, N_MODEL_KEYS + 2);
+    if (n < 0) return fail(msg, msglen, "model: too many options; at most %d (" MODEL_KEY_LIST ")",
+                           N_MODEL_KEYS);
     unsigned seen = 0;
     for (int i = 0; i < n; i++) {
         char *eq = strchr(w[i], '=');
         if (eq) *eq = '\0';
-        int k = find_name(w[i], keys, 6);
+        int k = find_name(w[i], model_keys, N_MODEL_KEYS);
         if (k < 0)
-            return fail(msg, msglen, "unknown model option '%s'; expected d-model, heads, layers, "
-                        "d-ff, max-seq or seed, e.g. model: d-model=8 heads=2", w[i]);
+            return fail(msg, msglen, "unknown model option '%s'; expected " MODEL_KEY_LIST
+                        ", e.g. model: d-model=8 heads=2", w[i]);
         if (!eq || eq[1] == '\0')
             return fail(msg, msglen, "model option '%s' needs a value, e.g. %s=2", w[i], w[i]);
         if (seen & (1u << k)) return fail(msg, msglen, "model option '%s' given twice", w[i]);
         seen |= 1u << k;
+        const SetupField f = model_fields[k];
         long long v = 0;
-        if (fields[k] == SET_SEED) {
+        if (f == SET_SEED) {
             if (parse_seed(eq + 1, &s->model.seed, msg, msglen)) return -1;
+        } else if ((f == SET_WINDOW || f == SET_BLOCK_SIZE) && !strcmp(eq + 1, "none")) {
+            if (f == SET_WINDOW) s->model.window = 0;   /* back to no window */
+            else s->model.block_size = 0;               /* back to a contiguous cache */
         } else {
-            if (parse_int_in(keys[k], eq + 1, 1, hi[k], &v, msg, msglen)) return -1;
-            switch (fields[k]) {
+            if (parse_int_in(model_keys[k], eq + 1, 1, hi[k], &v, msg, msglen)) {
+                if ((f == SET_WINDOW || f == SET_BLOCK_SIZE) && msg && msglen)
+                    snprintf(msg + strlen(msg), msglen - strlen(msg), ", or none");
+                return -1;
+            }
+            switch (f) {
             case SET_D_MODEL: s->model.d_model = (int)v; break;
-            case SET_HEADS: s->model.n_heads = s->model.n_kv_heads = (int)v; break;
+            case SET_HEADS: s->model.n_heads = (int)v; break;
             case SET_LAYERS: s->model.n_layers = (int)v; break;
             case SET_D_FF: s->model.d_ff = (int)v; break;
-            default: s->model.max_seq = (int)v; break;
+            case SET_MAX_SEQ: s->model.max_seq = (int)v; break;
+            case SET_KV_HEADS: s->model.n_kv_heads = (int)v; break;
+            case SET_WINDOW: s->model.window = (int)v; break;
+            default: s->model.block_size = (int)v; break;
             }
         }
-        mark(s, fields[k], line);
+        mark(s, f, line);
     }
     return 0;
 }
@@ -308,11 +329,14 @@ void lesson_setup_apply(SlideSetup *b, const SlideSetup *s)
         case SET_PROMPT: b->prompt = s->prompt; break;
         case SET_GEN: b->gen = s->gen; break;
         case SET_D_MODEL: b->model.d_model = s->model.d_model; break;
-        case SET_HEADS: b->model.n_heads = b->model.n_kv_heads = s->model.n_heads; break;
+        case SET_HEADS: b->model.n_heads = s->model.n_heads; break;
         case SET_LAYERS: b->model.n_layers = s->model.n_layers; break;
         case SET_D_FF: b->model.d_ff = s->model.d_ff; break;
         case SET_MAX_SEQ: b->model.max_seq = s->model.max_seq; break;
         case SET_SEED: b->model.seed = s->model.seed; break;
+        case SET_KV_HEADS: b->model.n_kv_heads = s->model.n_kv_heads; break;
+        case SET_WINDOW: b->model.window = s->model.window; break;
+        case SET_BLOCK_SIZE: b->model.block_size = s->model.block_size; break;
         case SET_MODE: b->mode = s->mode; break;
         case SET_GOTO: b->go = s->go; break;
         case SET_LAYER: b->layer = s->layer; break;
@@ -323,6 +347,8 @@ void lesson_setup_apply(SlideSetup *b, const SlideSetup *s)
     }
     /* as on the command line: d-ff follows d-model until it is given */
     if (!(b->set & SETUP_BIT(SET_D_FF))) b->model.d_ff = 4 * b->model.d_model;
+    /* and K/V heads follow heads until kv-heads is given */
+    if (!(b->set & SETUP_BIT(SET_KV_HEADS))) b->model.n_kv_heads = b->model.n_heads;
 }
 
 SlideSetup lesson_state_at(const Lesson *l, int slide)

@@ -70,6 +70,28 @@ if [ -f tests/test_cli.sh ]; then
     run_script "asan:tests/test_cli.sh" sh tests/test_cli.sh build/asan/kvsim
 fi
 
+# the plain build once under valgrind: leaks and invalid accesses that the
+# sanitizer build might not show (ncurses is released with endwin + delscreen)
+if command -v valgrind >/dev/null 2>&1; then
+    echo "== valgrind"
+    vg_pass=0
+    vg_fail=0
+    for cmd in "build/kvsim trace --gen 4" "build/kvsim frames --keys NN?n --size 100x30" \
+               "build/kvsim frames --lesson 2 --keys .a15" "build/kvsim lesson 5 --print" \
+               "build/kvsim calc --model llama-2-7b" "build/kvsim trace --window 3 --kv-heads 1 --block-size 2 --prompt ab --prompt cde" \
+               "build/tests/test_app"; do
+        if valgrind -q --leak-check=full --error-exitcode=1 $cmd >/dev/null 2>/tmp/kvsim-vg.$$; then
+            vg_pass=$((vg_pass + 1))
+        else
+            vg_fail=$((vg_fail + 1)); echo "valgrind FAIL: $cmd"; head -30 /tmp/kvsim-vg.$$
+        fi
+    done
+    rm -f /tmp/kvsim-vg.$$
+    echo "valgrind: $vg_pass passed, $vg_fail failed"
+    passed=$((passed + vg_pass))
+    if [ "$vg_fail" -ne 0 ]; then failed=$((failed + vg_fail)); failed_names="$failed_names valgrind"; fi
+fi
+
 echo
 if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then
     echo "All suites: $passed passed, 0 failed"

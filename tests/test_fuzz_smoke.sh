@@ -48,7 +48,7 @@ fi
 
 # --- build (the rules are in tests/fuzz/fuzz.mk) ---------------------------
 jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
-if ! MAKEFLAGS= MFLAGS= make -s -f Makefile -j"$jobs" FUZZ_CC="$FUZZ_CC" fuzz-build \
+if ! MAKEFLAGS='' MFLAGS='' make -s -f Makefile -j"$jobs" FUZZ_CC="$FUZZ_CC" fuzz-build \
         >"$tmp/build.log" 2>&1; then
     tail -n 30 "$tmp/build.log"
     echo "FAIL: make fuzz-build"
@@ -74,12 +74,12 @@ for t in $TARGETS; do
         continue
     fi
     arts=build/fuzz/artifacts/$t
-    dict=
-    [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
+    set --
+    [ -f "tests/fuzz/$t.dict" ] && set -- "-dict=tests/fuzz/$t.dict"
     mkdir -p "$tmp/corpus-$t" "$arts"
     # new inputs go to the scratch corpus (first dir); the seeds stay as they are
     "$bin" -seed="$SEED" -runs="$runs" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-        -max_len="$maxlen" -artifact_prefix="$arts/" -print_final_stats=1 $dict \
+        -max_len="$maxlen" -artifact_prefix="$arts/" -print_final_stats=1 "$@" \
         "$tmp/corpus-$t" "$seeds" >"$tmp/$t.log" 2>&1
     rc=$?
     if [ "$rc" -eq 0 ]; then

@@ -20,6 +20,7 @@ if [ "$what" = test ]; then
     need_cmd groff groff-base
     need_cmd clang clang
     need_cmd locale locales
+    need_cmd valgrind valgrind
 fi
 # ncurses' pkg-config file ships with libncurses-dev; check the header too
 [ -f /usr/include/ncursesw/curses.h ] || [ -f /usr/include/curses.h ] || missing="$missing libncurses-dev"

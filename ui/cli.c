@@ -12,6 +12,23 @@
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
+/* A user's argument as messages echo it: at most 48 bytes, cut at a
+ * character boundary, "…" when cut. Four rotating buffers, so one message
+ * can quote several arguments. */
+static const char *clip(const char *s)
+{
+    static char bufs[4][64];
+    static int next;
+    char *b = bufs[next++ & 3];
+    size_t n = strlen(s);
+    if (n <= 48) return s;
+    n = 48;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;   /* not inside a character */
+    memcpy(b, s, n);
+    memcpy(b + n, "\u2026", sizeof "\u2026");
+    return b;
+}
+
 enum {
     OPT_PROMPT = 256, OPT_GEN, OPT_KVHEADS, OPT_WINDOW, OPT_BLOCK, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
     OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
@@ -53,9 +70,9 @@ int cli_parse_int(const char *name, const char *s, long long lo, long long hi, l
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (*s == '\0' || end == s || *end != '\0')
-        FAIL("--%s '%s': not a number; expected an integer from %lld to %lld", name, s, lo, hi);
+        FAIL("--%s '%s': not a number; expected an integer from %lld to %lld", name, clip(s), lo, hi);
     if (errno == ERANGE || v < lo || v > hi)
-        FAIL("--%s %s: out of range; expected an integer from %lld to %lld", name, s, lo, hi);
+        FAIL("--%s %s: out of range; expected an integer from %lld to %lld", name, clip(s), lo, hi);
     *out = v;
     return 0;
 }
@@ -65,10 +82,10 @@ static int parse_seed(const char *s, uint64_t *out, char *err, size_t errlen)
     char *end = NULL;
     errno = 0;
     if (*s == '-' || *s == '\0')
-        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", s);
+        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", clip(s));
     unsigned long long v = strtoull(s, &end, 10);
     if (end == s || *end != '\0' || errno == ERANGE)
-        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", s);
+        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", clip(s));
     *out = (uint64_t)v;
     return 0;
 }
@@ -78,7 +95,7 @@ static int parse_size(const char *s, int *w, int *h, char *err, size_t errlen)
     int a = 0, b = 0, used = 0;
     if (sscanf(s, "%4dx%4d%n", &a, &b, &used) != 2 || s[used] != '\0' || a < 20 || b < 8 ||
         a > 1000 || b > 500)
-        FAIL("--size '%s': expected WIDTHxHEIGHT, e.g. 80x24 (width 20..1000, height 8..500)", s);
+        FAIL("--size '%s': expected WIDTHxHEIGHT, e.g. 80x24 (width 20..1000, height 8..500)", clip(s));
     *w = a;
     *h = b;
     return 0;
@@ -164,7 +181,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             if (!strcmp(a, "table")) o->format = FORMAT_TABLE;
             else if (!strcmp(a, "csv")) o->format = FORMAT_CSV;
             else if (!strcmp(a, "json")) o->format = FORMAT_JSON;
-            else FAIL("--format '%s': expected table, csv or json", a);
+            else FAIL("--format '%s': expected table, csv or json", clip(a));
             break;
         case OPT_MODE: mode = a; break;
         case OPT_LANG: lang = a; break;
@@ -183,18 +200,22 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         case OPT_RESET: o->reset_progress = true; break;
         case OPT_HELP: o->cmd = CMD_HELP; return 0;
         case OPT_VERSION: o->cmd = CMD_VERSION; return 0;
-        case ':': FAIL("%s: missing value", argv[optind - 1]);
+        case ':': FAIL("%s: missing value", clip(argv[optind - 1]));
         default: {
             /* optopt is a long option's value when a flag was given "=value" */
+            char name[64];
             const char *arg = argv[optind - 1];
-            if (optopt >= 256) {
-                const char *eq = strchr(arg, '=');
-                FAIL("%.*s: takes no value", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
-            }
+            const char *eq = strchr(arg, '=');
+            snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+            if (optopt >= 256) FAIL("%s: takes no value", clip(name));
             if (optopt > 0x20 && optopt < 0x7F) FAIL("-%c: unknown option", optopt);
-            if (arg[0] == '-' && arg[1] == '-') {
-                const char *eq = strchr(arg, '=');
-                FAIL("%.*s: unknown option", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+            if (arg[0] == '-' && arg[1] == '-') FAIL("%s: unknown option", clip(name));
+            if (optopt >= 0x80 || optopt < 0) {
+                /* a byte of a multi-byte character in a short option: name the argument */
+                for (int i = 1; i < argc; i++)
+                    if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], (char)optopt))
+                        FAIL("%s: unknown option", clip(argv[i]));
+                FAIL("unknown option (byte 0x%02x)", (unsigned)optopt & 0xFFu);
             }
             FAIL("-\\x%02x: unknown option (a control character)", (unsigned)optopt & 0xFFu);
         }
@@ -210,7 +231,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         else if (!strcmp(c, "help")) { o->cmd = CMD_HELP; return 0; }
         else if (!strcmp(c, "calc") || !strcmp(c, "bench"))
             FAIL("'%s' takes its own options: put it first (kvsim %s --help)", c, c);
-        else FAIL("'%s': unknown command; expected trace, export, frames, bench-ui or lesson", c);
+        else FAIL("'%s': unknown command; expected trace, export, frames, bench-ui or lesson", clip(c));
     }
     if (o->cmd == CMD_LESSON) {
         o->args = argv + optind;
@@ -222,7 +243,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     if ((o->print || o->reset_progress) && o->cmd != CMD_LESSON)
         FAIL("%s: only for 'kvsim lesson'", o->print ? "--print" : "--reset-progress");
     if (optind < argc)
-        FAIL("'%s': unexpected argument after '%s'", argv[optind], command_names[o->cmd]);
+        FAIL("'%s': unexpected argument after '%s'", clip(argv[optind]), command_names[o->cmd]);
     if (kv_heads) o->cfg.n_kv_heads = kv_heads;   /* after --heads, whatever the order */
     if (!dff_set) {
         if (4LL * o->cfg.d_model > CONFIG_MAX_DIM)
@@ -237,20 +258,20 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             else if (!strcmp(mode, "cache")) o->trace_modes = TRACE_CACHE;
             else if (!strcmp(mode, "recompute")) o->trace_modes = TRACE_RECOMPUTE;
             else if (!strcmp(mode, "train")) o->trace_modes = TRACE_TRAIN;
-            else FAIL("--mode '%s': expected cache, recompute, both or train", mode);
+            else FAIL("--mode '%s': expected cache, recompute, both or train", clip(mode));
         } else {
             static const char *const views[VIEW_COUNT] = {"cache", "recompute", "compare", "train"};
             int found = -1;
             for (int i = 0; i < VIEW_COUNT; i++)
                 if (!strcmp(mode, views[i])) found = i;
-            if (found < 0) FAIL("--mode '%s': expected cache, recompute, compare or train", mode);
+            if (found < 0) FAIL("--mode '%s': expected cache, recompute, compare or train", clip(mode));
             o->view = (View)found;
         }
     }
     if (lang) {
         o->lang_set = true;
         if (!strcmp(lang, "zh")) o->lang_zh = true;
-        else if (strcmp(lang, "en")) FAIL("--lang '%s': expected en or zh", lang);
+        else if (strcmp(lang, "en")) FAIL("--lang '%s': expected en or zh", clip(lang));
     }
     return 0;
 }

@@ -47,7 +47,7 @@ $(FUZZ_DIR)/obj/%.o: %.c
 
 $(FUZZ_DIR)/libkvsim.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(FUZZ_DIR)/tests/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,117 @@
+#!/bin/sh
+# e2e_terminal.sh [KVSIM] — the UI on hostile terminals: TERM unset, dumb
+# or unknown; not a TTY; a resize storm while playing; suspend (SIGTSTP)
+# and resume (SIGCONT) with the state kept; SIGINT. Every case ends with
+# the right exit status and a restored terminal, never a crash or hang.
+set -u
+K=${1:-build/kvsim}
+case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
+pass=0
+fail=0
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+n_sock=0
+new_server() { n_sock=$((n_sock + 1)); SOCK="kvsim-term-$$-$n_sock"; T="tmux -L $SOCK -f /dev/null"; }
+end_server() { $T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; }
+trap end_server EXIT
+screen() { $T capture-pane -p -t e2e 2>/dev/null; }
+wait_for() {
+    i=0
+    while [ $i -lt 60 ]; do
+        if screen | grep -qF -- "$1"; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+check() { if wait_for "$2"; then ok; else bad "$1: '$2' not on screen"; screen | sed 's/^/    | /'; fi; }
+pidfile=/tmp/kvsim-term-pid.$$
+
+# --- no usable terminal: exit 1, one message naming the text commands ------------
+for case in "unset" "dumb" "xterm-nonexistent-42" "pipe" "stdin-null"; do
+    err=$(mktemp)
+    case $case in
+        unset) env -u TERM "$K" >/dev/null 2>"$err" </dev/null; rc=$? ;;
+        pipe) { "$K" 2>"$err"; echo $? >"$err.rc"; } | cat >/dev/null; rc=$(cat "$err.rc"); rm -f "$err.rc" ;;
+        stdin-null) "$K" 2>"$err" </dev/null; rc=$? ;;
+        *) TERM=$case "$K" 2>"$err" </dev/null; rc=$? ;;
+    esac
+    if [ "$rc" -eq 1 ] && [ "$(wc -l <"$err")" -eq 1 ] && grep -q "kvsim trace" "$err" &&
+       ! grep -q "$(printf '\033')" "$err"; then ok; else bad "TERM $case: rc=$rc $(cat "$err")"; fi
+    rm -f "$err"
+done
+# inside a real pty, unknown TERM and dumb TERM are refused too
+new_server
+$T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 "env TERM=nonexistent-term $K; echo EXIT=\$?; sleep 30"
+check "unknown TERM in a pty" "EXIT=1"
+end_server
+new_server
+$T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 "env TERM=dumb $K; echo EXIT=\$?; sleep 30"
+check "dumb TERM in a pty" "EXIT=1"
+end_server
+
+# --- resize storm while playing at full speed ---------------------------------------
+new_server
+$T new-session -d -s e2e -x 120 -y 40 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+    "$K --gen 40 --max-seq 64; echo EXIT=\$?; sleep 30"
+check "started" "Causal mask"
+$T send-keys -t e2e + + + + + + ' '
+for s in 80x24 200x60 60x15 81x25 150x50 20x8 120x40 79x23 100x30 90x28; do
+    $T resize-window -t e2e -x "${s%x*}" -y "${s#*x}"
+    sleep 0.05
+done
+$T resize-window -t e2e -x 100 -y 30
+check "alive after the storm" "Operations"
+$T send-keys -t e2e q
+check "quit after the storm" "EXIT=0"
+end_server
+
+# --- suspend (Ctrl-Z) and resume (fg) under a job-control shell: terminal
+# restored while stopped, state kept after. (A pane's own process is a
+# session leader whose stop signals the kernel discards, hence the shell.)
+new_server
+$T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 -e PS1='$ ' "bash --norc --noprofile -i"
+sleep 0.3
+$T send-keys -t e2e "$K" Enter
+check "started for suspend" "Causal mask"
+$T send-keys -t e2e N N
+check "two steps" "DECODE step 1"
+$T send-keys -t e2e C-z
+check "stopped by Ctrl-Z" "Stopped"
+alt=$($T display -p -t e2e '#{alternate_on}')
+[ "$alt" = 0 ] && ok || bad "alternate screen still on while suspended"
+$T send-keys -t e2e "fg" Enter
+check "redrawn on resume" "Causal mask"
+check "state kept on resume" "DECODE step 1"
+$T send-keys -t e2e q
+$T send-keys -t e2e 'echo EXIT=$?' Enter
+check "quit after resume" "EXIT=0"
+end_server
+
+# --- SIGINT: restored, status 130 -------------------------------------------------------------
+new_server
+$T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+    "sh -c 'echo \$\$ > $pidfile; exec $K'; echo EXIT=\$?; sleep 30"
+check "started for SIGINT" "Causal mask"
+kill -INT "$(cat "$pidfile")"
+check "SIGINT exit" "EXIT=130"
+alt=$($T display -p -t e2e '#{alternate_on}')
+[ "$alt" = 0 ] && ok || bad "alternate screen on after SIGINT"
+end_server
+rm -f "$pidfile"
+
+# --- the live UI under valgrind: no leak, no invalid access -------------------------
+if command -v valgrind >/dev/null 2>&1; then
+    new_server
+    $T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+        "valgrind -q --leak-check=full --error-exitcode=9 $K; echo EXIT=\$?; sleep 30"
+    if wait_for "Causal mask" && wait_for "READY"; then ok; else bad "UI under valgrind did not start"; fi
+    $T send-keys -t e2e N n '?' x m m q
+    i=0
+    while [ $i -lt 200 ] && ! screen | grep -q "EXIT="; do sleep 0.1; i=$((i + 1)); done
+    if screen | grep -q "EXIT=0"; then ok; else bad "UI under valgrind: $(screen | grep -o 'EXIT=[0-9]*')"; screen | tail -20 | sed 's/^/    | /'; fi
+    end_server
+fi
+
+echo "e2e terminal: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
