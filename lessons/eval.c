@@ -31,7 +31,8 @@ typedef struct {
 } P;
 
 /* One row per function: the argument kinds ('m' MODE word, 'c' CAT word,
- * '#' expression), the smallest arity and the signature for messages. */
+ * 'n' model NAME, 'f' calc FIELD word, '#' expression), the smallest
+ * arity and the signature for messages. */
 static const struct {
     const char *name;
     const char *kinds;
@@ -51,11 +52,29 @@ static const struct {
     [FN_ROWS] = {"rows", "m", 1, "rows(MODE)"},
     [FN_STEP_COST] = {"step_cost", "m######", 7, "step_cost(MODE, d, F, Lyr, V, L, K)"},
     [FN_KV_PER_TOKEN] = {"kv_per_token", "####", 4, "kv_per_token(Lyr, Hkv, dh, BYTES)"},
+    [FN_KV_BLOCKS] = {"kv_blocks", "#", 1, "kv_blocks(K)"},
+    [FN_KV_RESERVED] = {"kv_reserved", "#", 1, "kv_reserved(K)"},
+    [FN_KV_WASTE] = {"kv_waste", "#", 1, "kv_waste(K)"},
+    [FN_WEIGHT_BYTES] = {"weight_bytes", "m#", 2, "weight_bytes(MODE, K)"},
+    [FN_KV_READ] = {"kv_read", "m#", 2, "kv_read(MODE, K)"},
+    [FN_KV_WRITTEN] = {"kv_written", "m#", 2, "kv_written(MODE, K)"},
+    [FN_INTENSITY] = {"intensity", "m#", 2, "intensity(MODE, K)"},
+    [FN_CALC] = {"calc", "nf###", 2, "calc(NAME, FIELD[, T[, BYTES[, BATCH]]])"},
+    [FN_BLOCKS_FOR] = {"blocks_for", "##", 2, "blocks_for(T, B)"},
+    [FN_WASTE_FOR] = {"waste_for", "###", 3, "waste_for(T, B, BYTES)"},
+    [FN_MIN] = {"min", "##", 2, "min(X, Y)"},
+    [FN_MAX] = {"max", "##", 2, "max(X, Y)"},
+    [FN_CEIL] = {"ceil", "#", 1, "ceil(X)"},
+    [FN_FLOOR] = {"floor", "#", 1, "floor(X)"},
+    [FN_ROUND] = {"round", "##", 1, "round(X[, DIGITS])"},
 };
 
 static const char FN_LIST[] = "macs, total, masked, visible, kv_bytes, kv_numbers, token_pos, "
-                              "ratio, logit_diff, passes, rows, step_cost or kv_per_token";
-static const char NAME_LIST[] = "d, H, dh, Lyr, F, V, N, L, G, k, n, t or pos";
+                              "ratio, logit_diff, passes, rows, step_cost, kv_per_token, "
+                              "kv_blocks, kv_reserved, kv_waste, weight_bytes, kv_read, "
+                              "kv_written, intensity, calc, blocks_for, waste_for, min, max, "
+                              "ceil, floor or round";
+static const char NAME_LIST[] = "d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B or balance";
 
 __attribute__((format(printf, 2, 3))) static int fail(P *p, const char *fmt, ...)
 {
@@ -163,15 +182,54 @@ static int parse_unary(P *p, double *v);
 static int word_arg(P *p, char kind, int index, EvalCall *call)
 {
     static const char *const modes[MODE_COUNT] = {"cache", "recompute", "train"};
-    const char *what = kind == 'm' ? "a mode (cache, recompute or train)"
-                                   : "a category (qkv, scores, values, out_proj, ffn, lm_head or "
-                                     "total)";
+    const char *what = kind == 'm'   ? "a mode (cache, recompute or train)"
+                       : kind == 'c' ? "a category (qkv, scores, values, out_proj, ffn, lm_head "
+                                       "or total)"
+                       : kind == 'n' ? "a model name (e.g. llama-2-7b)"
+                                     : "a calc field (e.g. kv_bytes_per_token)";
     if (p->kind != T_NAME)
         return fail(p, "%s: argument %d must be %s; found '%.*s' at column %d", fns[call->fn].name,
                     index + 1, what, p->len > 40 ? 40 : (int)p->len, p->s + p->start,
                     column(p, p->start));
+    if (kind == 'n') {
+        /* a model name may hold '-', '.' and digits (llama-2-7b): take the
+         * whole run of such bytes as one word */
+        size_t e = p->start;
+        while (is_alpha(p->s[e]) || is_digit(p->s[e]) || p->s[e] == '-' || p->s[e] == '.') e++;
+        p->pos = e;
+        p->len = e - p->start;
+    }
     int w = (int)p->len;
     const char *s = p->s + p->start;
+    if (kind == 'n') {
+        char name[64];
+        const CalcShape *shape = NULL;
+        if (p->len < sizeof name) {
+            memcpy(name, s, p->len);
+            name[p->len] = '\0';
+            shape = calc_find_model(name);
+        }
+        if (!shape) {
+            char list[256];
+            calc_model_names(list, sizeof list);
+            return fail(p, "unknown model '%.*s' at column %d; expected %s", w > 40 ? 40 : w, s,
+                        column(p, p->start), list);
+        }
+        call->shape = shape;
+        next(p);
+        return 0;
+    }
+    if (kind == 'f') {
+        int f = measure_calc_field(s, p->len);
+        if (f < 0)
+            return fail(p, "unknown calc field '%.*s' at column %d; expected a number key of "
+                        "'kvsim calc --format json', e.g. kv_bytes_per_token, kv_cache_bytes, "
+                        "params, weights_bytes or arithmetic_intensity (docs/lessons.md lists "
+                        "them all)", w > 40 ? 40 : w, s, column(p, p->start));
+        call->field = f;
+        next(p);
+        return 0;
+    }
     if (kind == 'm') {
         for (int m = 0; m < MODE_COUNT; m++)
             if ((int)strlen(modes[m]) == w && !strncmp(s, modes[m], (size_t)w)) {
@@ -209,7 +267,7 @@ static int parse_call(P *p, EvalFn fn, double *v)
                 return fail(p, "%s takes %d argument%s: %s", fns[fn].name, max_args,
                             max_args == 1 ? "" : "s", fns[fn].sig);
             char kind = call.n_args < max_args ? kinds[call.n_args] : '#';
-            if (kind == 'm' || kind == 'c') {
+            if (kind == 'm' || kind == 'c' || kind == 'n' || kind == 'f') {
                 if (word_arg(p, kind, call.n_args, &call)) return -1;
             } else {
                 if (parse_expr(p, &call.num[call.n_num])) return -1;
@@ -229,7 +287,10 @@ static int parse_call(P *p, EvalFn fn, double *v)
         if (fns[fn].min_args == max_args)
             return fail(p, "%s() takes %d argument%s: %s; got %d", fns[fn].name, max_args,
                         max_args == 1 ? "" : "s", fns[fn].sig, call.n_args);
-        return fail(p, "%s() takes %d or %d arguments: %s; got %d", fns[fn].name,
+        if (max_args == fns[fn].min_args + 1)
+            return fail(p, "%s() takes %d or %d arguments: %s; got %d", fns[fn].name,
+                        fns[fn].min_args, max_args, fns[fn].sig, call.n_args);
+        return fail(p, "%s() takes %d to %d arguments: %s; got %d", fns[fn].name,
                     fns[fn].min_args, max_args, fns[fn].sig, call.n_args);
     }
     next(p);   /* past ')' */

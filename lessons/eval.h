@@ -9,9 +9,13 @@
  *
  * Numbers are doubles ("/" is real division, "%" is fmod). Names: d H dh
  * Lyr F V N L G (configuration) and k n t pos (position, from the slide's
- * goto). Functions run the model and return MEASURED counters (see
- * measure.c); only step_cost() and kv_per_token() are closed forms. MODE
- * and CAT arguments are bare words. Recursion is limited to
+ * goto), Hkv W B (K/V heads, window, block size; 0 = none) and balance
+ * (CALC_DEFAULT_BALANCE). Functions run the model and return MEASURED
+ * counters (see measure.c); step_cost(), kv_per_token(), blocks_for(),
+ * waste_for() and calc() are closed forms, min/max/ceil/floor plain
+ * arithmetic. MODE, CAT and calc()'s FIELD arguments are bare words;
+ * calc()'s NAME is a bare model name such as llama-2-7b ('-' and digits
+ * included). Recursion is limited to
  * EVAL_MAX_DEPTH levels and expressions to EVAL_MAX_LEN bytes, so any
  * input is safe.
  *
@@ -27,6 +31,7 @@
 #include "sim/config.h"
 #include "sim/counts.h"
 #include "sim/model.h"
+#include "sim/traffic.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +53,10 @@ typedef struct {
     int *token_pos;        /* (n_steps) position of the token each step emits */
     uint64_t *visible;     /* (n_steps) unmasked cells of layer 0 head 0 after
                               the mask op (cache mode only; NULL otherwise) */
+    Traffic *traffic;      /* (n_steps) engine_step_traffic of each step (§6.5) */
+    int *kv_blocks;        /* (n_steps) engine_kv_blocks after each step (§6.4;
+                              0 without a block size or outside cache mode) */
+    uint64_t *kv_reserved; /* (n_steps) engine_kv_reserved_bytes after each step */
     OpCounts total;        /* sum of steps */
 } EvalRun;
 
@@ -67,7 +76,8 @@ typedef struct {
      *          have (so a slide before the first step can already ask "how
      *          many rows will prefill process?");
      *   end: the last step; step K ...: K.
-     * n, t are read from the measured run of view_mode (compare → cache). */
+     * n, t are read from the measured run of view_mode (compare and memory
+     * → cache). */
     RunMode view_mode;
     int k;
     int fail_line;         /* after a failed init/update: the line of the

@@ -36,12 +36,14 @@
 #define LESSON_MAX_ID 32             /* bytes of id: */
 
 /* The view a slide selects (`mode:`); compare shows cache and recompute
- * side by side. */
+ * side by side; memory shows the cache run's KV blocks and memory traffic
+ * (its numbers and its goto are those of the cache run). */
 typedef enum {
     LESSON_MODE_CACHE,
     LESSON_MODE_RECOMPUTE,
     LESSON_MODE_COMPARE,
     LESSON_MODE_TRAIN,
+    LESSON_MODE_MEMORY,
     LESSON_MODE_COUNT
 } LessonMode;
 
@@ -71,6 +73,8 @@ typedef enum {
     POINT_OPS,
     POINT_CHART,
     POINT_PIPELINE,
+    POINT_BLOCKS,    /* memory view: KV blocks (the paged pool) */
+    POINT_TRAFFIC,   /* memory view: Memory traffic */
     POINT_COUNT
 } LessonPoint;
 
@@ -193,8 +197,8 @@ SlideSetup lesson_state_at(const Lesson *l, int slide);
  * a player only rebuilds the model when this is false. */
 bool lesson_same_run(const SlideSetup *a, const SlideSetup *b);
 
-/* Names used in files and messages: "cache", ..., "compare";
- * "tokens", ..., "pipeline" ("none" for POINT_NONE); "embed", ..., "loss". */
+/* Names used in files and messages: "cache", ..., "memory";
+ * "tokens", ..., "traffic" ("none" for POINT_NONE); "embed", ..., "loss". */
 const char *lesson_mode_name(LessonMode m);
 const char *lesson_point_name(LessonPoint p);
 const char *lesson_op_name(OpKind k);

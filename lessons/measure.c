@@ -2,9 +2,11 @@
  * expression name and function. See eval.h and measure.h.
  *
  * Everything a function returns is read from the engine while it runs
- * (its counters, its geometry, its cache, its mask), never from
- * formulas.h; only step_cost() and kv_per_token() are closed forms, on
- * purpose (they take shapes that are not the running model).
+ * (its counters, its geometry, its cache, its mask, its paged pool, its
+ * traffic counters), never from formulas.h. The closed forms are on
+ * purpose and take shapes or sizes that are not the running model:
+ * step_cost(), kv_per_token(), blocks_for(), waste_for() and calc() (the
+ * published shapes of sim/calc.h, through calc_run()).
  */
 #include "lessons/measure.h"
 
@@ -44,6 +46,9 @@ static void free_run(EvalRun *r)
     free(r->kv_bytes);
     free(r->token_pos);
     free(r->visible);
+    free(r->traffic);
+    free(r->kv_blocks);
+    free(r->kv_reserved);
     memset(r, 0, sizeof *r);
 }
 
@@ -63,7 +68,7 @@ void eval_context_free(EvalContext *ctx)
 static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
 {
     static const RunMode run_of[LESSON_MODE_COUNT] = {MODE_CACHE, MODE_RECOMPUTE, MODE_CACHE,
-                                                      MODE_TRAIN};
+                                                      MODE_TRAIN, MODE_CACHE};
     const unsigned model_bits = SETUP_MODEL_BITS;
     const int Lyr = ctx->cfg.n_layers, H = ctx->cfg.n_heads;
     const LessonMode lm = (s->mode >= 0 && s->mode < LESSON_MODE_COUNT) ? s->mode
@@ -82,7 +87,8 @@ static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t err
         bool ok = true;
         if (g->op == OP_LOSS) ok = lm == LESSON_MODE_TRAIN;
         if (g->op == OP_PICK) ok = lm != LESSON_MODE_TRAIN;
-        if (g->op == OP_APPEND) ok = lm == LESSON_MODE_CACHE || lm == LESSON_MODE_COMPARE;
+        if (g->op == OP_APPEND)
+            ok = lm == LESSON_MODE_CACHE || lm == LESSON_MODE_COMPARE || lm == LESSON_MODE_MEMORY;
         if (!ok || g->op < 0 || g->op >= OP_KIND_COUNT)
             return fail(err, errlen, "goto: operation '%s' does not run in %s mode",
                         lesson_op_name(g->op), lesson_mode_name(lm));
@@ -111,7 +117,8 @@ int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t e
     ctx->setup = *s;
     ctx->cfg = s->model;
     ctx->cfg.vocab = tokenizer_vocab();
-    ctx->cfg.n_kv_heads = ctx->cfg.n_heads;
+    /* as lesson_setup_apply: K/V heads follow heads until kv-heads is given */
+    if (!(s->set & SETUP_BIT(SET_KV_HEADS))) ctx->cfg.n_kv_heads = ctx->cfg.n_heads;
     ctx->G = s->gen;
     ctx->fail_line = model_line;
     /* the same checks, in the same order, with the same words as cli.c */
@@ -190,9 +197,12 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
     r->t = calloc((size_t)ns, sizeof *r->t);
     r->kv_bytes = calloc((size_t)ns, sizeof *r->kv_bytes);
     r->token_pos = calloc((size_t)ns, sizeof *r->token_pos);
+    r->traffic = calloc((size_t)ns, sizeof *r->traffic);
+    r->kv_blocks = calloc((size_t)ns, sizeof *r->kv_blocks);
+    r->kv_reserved = calloc((size_t)ns, sizeof *r->kv_reserved);
     if (mode == MODE_CACHE) r->visible = calloc((size_t)ns, sizeof *r->visible);
     if (!r->steps || !r->layers || !r->n || !r->t || !r->kv_bytes || !r->token_pos ||
-        (mode == MODE_CACHE && !r->visible)) {
+        !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible)) {
         engine_free(&e);
         free_run(r);
         fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
@@ -227,6 +237,10 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
         r->n[k] = e.n;
         r->t[k] = e.t;
         r->kv_bytes[k] = engine_kv_bytes(&e);
+        const Traffic *tr = engine_step_traffic(&e, k);
+        if (tr) r->traffic[k] = *tr;
+        r->kv_blocks[k] = engine_kv_blocks(&e);
+        r->kv_reserved[k] = engine_kv_reserved_bytes(&e);
         r->token_pos[k] = mode == MODE_TRAIN ? -1 : e.n_tokens - 1;
         counts_add(&r->total, &r->steps[k]);
     }
@@ -272,10 +286,13 @@ int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, siz
     if (!ctx || !ctx->have_model)
         return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
     const KvConfig *c = &ctx->cfg;
-    static const char *const direct[] = {"d", "H", "dh", "Lyr", "F", "V", "N", "L", "G", "k"};
-    const double vals[] = {c->d_model,  c->n_heads, (double)config_head_dim(c), c->n_layers,
-                           c->d_ff,     c->vocab,   c->max_seq,
-                           ctx->L,      ctx->G,     ctx->k};
+    static const char *const direct[] = {"d", "H", "dh", "Lyr", "F", "V",  "N",
+                                         "L", "G", "k",  "Hkv", "W", "B", "balance"};
+    const double vals[] = {c->d_model,  c->n_heads,    (double)config_head_dim(c), c->n_layers,
+                           c->d_ff,     c->vocab,      c->max_seq,
+                           ctx->L,      ctx->G,        ctx->k,
+                           c->n_kv_heads, c->window,   c->block_size,
+                           CALC_DEFAULT_BALANCE};
     for (int i = 0; i < (int)(sizeof direct / sizeof direct[0]); i++)
         if (!strcmp(name, direct[i])) {
             *out = vals[i];
@@ -331,6 +348,152 @@ static int step_cost(const EvalCall *call, double *out, char *msg, size_t msglen
     /* qkv 3nd² + scores ntd + values ntd + out_proj nd² + ffn 2ndF */
     const double layer = 3 * n * d * d + 2 * n * t * d + n * d * d + 2 * n * d * F;
     *out = Lyr * layer + head_rows * d * V;
+    return 0;
+}
+
+/* ---- calc(): published shapes (sim/calc.h) ------------------------------- */
+
+/* The numeric keys of `kvsim calc --format json`, in its order. */
+typedef enum {
+    CF_D_MODEL, CF_N_LAYERS, CF_N_HEADS, CF_N_KV_HEADS, CF_D_HEAD, CF_D_FF, CF_FFN_MATRICES,
+    CF_VOCAB, CF_WINDOW, CF_MAX_CONTEXT, CF_POS_EMBEDDINGS, CF_CONTEXT, CF_BATCH,
+    CF_BYTES_PER_NUMBER, CF_KV_BYTES_PER_TOKEN, CF_KV_POSITIONS, CF_KV_BYTES_PER_SEQUENCE,
+    CF_KV_CACHE_BYTES, CF_PARAMS_PER_LAYER, CF_PARAMS, CF_WEIGHTS_BYTES, CF_FLOPS_PREFILL,
+    CF_FLOPS_PER_TOKEN_PREFILL, CF_FLOPS_PER_TOKEN_DECODE_CACHE,
+    CF_FLOPS_PER_TOKEN_DECODE_NOCACHE, CF_DECODE_WEIGHT_BYTES_READ, CF_DECODE_KV_BYTES_READ,
+    CF_DECODE_KV_BYTES_WRITTEN, CF_DECODE_BYTES_MOVED, CF_DECODE_FLOPS, CF_ARITHMETIC_INTENSITY,
+    CF_PREFILL_BYTES_MOVED, CF_PREFILL_FLOPS, CF_PREFILL_ARITHMETIC_INTENSITY,
+    CF_MACHINE_BALANCE, CF_DECODE_BATCH_FOR_BALANCE, CF_COUNT
+} CalcField;
+
+static const char *const calc_fields[CF_COUNT] = {
+    "d_model", "n_layers", "n_heads", "n_kv_heads", "d_head", "d_ff", "ffn_matrices",
+    "vocab", "window", "max_context", "pos_embeddings", "context", "batch",
+    "bytes_per_number", "kv_bytes_per_token", "kv_positions", "kv_bytes_per_sequence",
+    "kv_cache_bytes", "params_per_layer", "params", "weights_bytes", "flops_prefill",
+    "flops_per_token_prefill", "flops_per_token_decode_cache",
+    "flops_per_token_decode_nocache", "decode_weight_bytes_read", "decode_kv_bytes_read",
+    "decode_kv_bytes_written", "decode_bytes_moved", "decode_flops", "arithmetic_intensity",
+    "prefill_bytes_moved", "prefill_flops", "prefill_arithmetic_intensity",
+    "machine_balance", "decode_batch_for_balance",
+};
+
+const char CALC_FIELD_LIST[] =
+    "d_model, n_layers, n_heads, n_kv_heads, d_head, d_ff, ffn_matrices, vocab, window, "
+    "max_context, pos_embeddings, context, batch, bytes_per_number, kv_bytes_per_token, "
+    "kv_positions, kv_bytes_per_sequence, kv_cache_bytes, params_per_layer, params, "
+    "weights_bytes, flops_prefill, flops_per_token_prefill, flops_per_token_decode_cache, "
+    "flops_per_token_decode_nocache, decode_weight_bytes_read, decode_kv_bytes_read, "
+    "decode_kv_bytes_written, decode_bytes_moved, decode_flops, arithmetic_intensity, "
+    "prefill_bytes_moved, prefill_flops, prefill_arithmetic_intensity, machine_balance or "
+    "decode_batch_for_balance";
+
+int measure_calc_field(const char *name, size_t len)
+{
+    for (int i = 0; i < CF_COUNT; i++)
+        if (strlen(calc_fields[i]) == len && !strncmp(name, calc_fields[i], len)) return i;
+    return -1;
+}
+
+static double calc_value(const CalcResult *r, int field)
+{
+    const CalcShape *s = &r->shape;
+    switch ((CalcField)field) {
+    case CF_D_MODEL: return (double)s->d_model;
+    case CF_N_LAYERS: return (double)s->n_layers;
+    case CF_N_HEADS: return (double)s->n_heads;
+    case CF_N_KV_HEADS: return (double)s->n_kv_heads;
+    case CF_D_HEAD: return (double)r->d_head;
+    case CF_D_FF: return (double)s->d_ff;
+    case CF_FFN_MATRICES: return (double)s->ffn_matrices;
+    case CF_VOCAB: return (double)s->vocab;
+    case CF_WINDOW: return (double)s->window;
+    case CF_MAX_CONTEXT: return (double)s->max_context;
+    case CF_POS_EMBEDDINGS: return (double)s->pos_embeddings;
+    case CF_CONTEXT: return (double)r->in.context;
+    case CF_BATCH: return (double)r->in.batch;
+    case CF_BYTES_PER_NUMBER: return (double)r->bytes_per_number;
+    case CF_KV_BYTES_PER_TOKEN: return (double)r->kv_bytes_per_token;
+    case CF_KV_POSITIONS: return (double)r->kv_positions;
+    case CF_KV_BYTES_PER_SEQUENCE: return (double)r->kv_bytes_per_sequence;
+    case CF_KV_CACHE_BYTES: return (double)r->kv_cache_bytes;
+    case CF_PARAMS_PER_LAYER: return (double)r->params_per_layer;
+    case CF_PARAMS: return (double)r->params;
+    case CF_WEIGHTS_BYTES: return (double)r->weights_bytes;
+    case CF_FLOPS_PREFILL: return (double)r->flops_prefill;
+    case CF_FLOPS_PER_TOKEN_PREFILL: return r->flops_per_token_prefill;
+    case CF_FLOPS_PER_TOKEN_DECODE_CACHE: return (double)r->flops_decode_cache;
+    case CF_FLOPS_PER_TOKEN_DECODE_NOCACHE: return (double)r->flops_decode_nocache;
+    case CF_DECODE_WEIGHT_BYTES_READ: return (double)r->decode_weight_bytes;
+    case CF_DECODE_KV_BYTES_READ: return (double)r->decode_kv_read;
+    case CF_DECODE_KV_BYTES_WRITTEN: return (double)r->decode_kv_written;
+    case CF_DECODE_BYTES_MOVED: return (double)r->decode_bytes;
+    case CF_DECODE_FLOPS: return (double)r->decode_flops;
+    case CF_ARITHMETIC_INTENSITY: return r->decode_intensity;
+    case CF_PREFILL_BYTES_MOVED: return (double)r->prefill_bytes;
+    case CF_PREFILL_FLOPS: return (double)r->prefill_flops;
+    case CF_PREFILL_ARITHMETIC_INTENSITY: return r->prefill_intensity;
+    case CF_MACHINE_BALANCE: return r->in.balance;
+    case CF_DECODE_BATCH_FOR_BALANCE: return (double)r->batch_for_balance;
+    default: return NAN;
+    }
+}
+
+/* calc(NAME, FIELD[, T[, BYTES[, BATCH]]]): T defaults to the model's
+ * trained context, BYTES (per number: 4, 2 or 1) to 2, BATCH to 1 - the
+ * defaults of `kvsim calc`. */
+static int calc_call(const EvalCall *call, double *out, char *msg, size_t msglen)
+{
+    static const char *const names[] = {"context", "bytes per number", "batch"};
+    const CalcShape *s = call->shape;
+    if (!s) return fail(msg, msglen, "calc(): no model");
+    uint64_t v[3] = {s->max_context ? s->max_context : 4096, 2, 1};
+    for (int i = 0; i < call->n_num && i < 3; i++) {
+        const double a = call->num[i];
+        if (a != floor(a) || a < 1 || a > (double)CALC_MAX_VALUE)
+            return fail(msg, msglen, "calc(): %s = %g must be a whole number from 1 to %llu",
+                        names[i], a, (unsigned long long)CALC_MAX_VALUE);
+        v[i] = (uint64_t)a;
+    }
+    CalcInput in;
+    memset(&in, 0, sizeof in);
+    in.context = v[0];
+    in.batch = v[2];
+    in.balance = CALC_DEFAULT_BALANCE;
+    switch (v[1]) {
+    case 4: in.dtype = CALC_FP32; break;
+    case 2: in.dtype = CALC_FP16; break;
+    case 1: in.dtype = CALC_INT8; break;
+    default:
+        return fail(msg, msglen, "calc(): bytes per number %llu; expected 4 (fp32), 2 (fp16, "
+                    "bf16) or 1 (int8)", (unsigned long long)v[1]);
+    }
+    CalcResult r;
+    char err[256];
+    if (calc_run(s, &in, &r, err, sizeof err)) return fail(msg, msglen, "calc(%s): %s", s->name, err);
+    *out = calc_value(&r, call->field);
+    if (!isfinite(*out)) return fail(msg, msglen, "calc(): unknown field");
+    return 0;
+}
+
+/* blocks_for(T, B) and waste_for(T, B, BYTES): a paged cache of blocks of
+ * B positions holding T positions (spec §6.4, no window). */
+static int paging_call(const EvalCall *call, double *out, char *msg, size_t msglen)
+{
+    const char *fn = call->fn == FN_BLOCKS_FOR ? "blocks_for" : "waste_for";
+    const double T = call->num[0], B = call->num[1];
+    if (T != floor(T) || T < 0 || T > 1e15)
+        return fail(msg, msglen, "%s(): T = %g must be a whole number >= 0", fn, T);
+    if (B != floor(B) || B < 1 || B > 1e15)
+        return fail(msg, msglen, "%s(): B = %g must be a whole number >= 1", fn, B);
+    const double blocks = ceil(T / B);
+    if (call->fn == FN_BLOCKS_FOR) {
+        *out = blocks;
+        return 0;
+    }
+    if (!(call->num[2] >= 0))
+        return fail(msg, msglen, "waste_for(): BYTES = %g must be >= 0", call->num[2]);
+    *out = (blocks * B - T) * call->num[2];
     return 0;
 }
 
@@ -401,6 +564,56 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         }
         return 0;
     case FN_STEP_COST: return step_cost(call, out, msg, msglen);
+    case FN_KV_BLOCKS:
+    case FN_KV_RESERVED:
+    case FN_KV_WASTE: {
+        const char *fn = call->fn == FN_KV_BLOCKS     ? "kv_blocks"
+                         : call->fn == FN_KV_RESERVED ? "kv_reserved"
+                                                      : "kv_waste";
+        if (index_arg(fn, "step", a[0], 0, G - 1, &k, msg, msglen)) return -1;
+        if (ctx->cfg.block_size <= 0)
+            return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
+                        "block-size=B to the model: line", fn);
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (call->fn == FN_KV_BLOCKS) *out = r->kv_blocks[k];
+        else if (call->fn == FN_KV_RESERVED) *out = (double)r->kv_reserved[k];
+        else *out = (double)r->kv_reserved[k] - (double)r->kv_bytes[k];
+        return 0;
+    }
+    case FN_WEIGHT_BYTES:
+    case FN_KV_READ:
+    case FN_KV_WRITTEN:
+    case FN_INTENSITY: {
+        const char *fn = call->fn == FN_WEIGHT_BYTES ? "weight_bytes"
+                         : call->fn == FN_KV_READ    ? "kv_read"
+                         : call->fn == FN_KV_WRITTEN ? "kv_written"
+                                                     : "intensity";
+        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (index_arg(fn, "step", a[0], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
+        const Traffic *tr = &r->traffic[k];
+        if (call->fn == FN_WEIGHT_BYTES) *out = (double)tr->weight_bytes;
+        else if (call->fn == FN_KV_READ) *out = (double)tr->kv_read_bytes;
+        else if (call->fn == FN_KV_WRITTEN) *out = (double)tr->kv_write_bytes;
+        else *out = traffic_intensity(counts_total(&r->steps[k]), tr);
+        return 0;
+    }
+    case FN_CALC: return calc_call(call, out, msg, msglen);
+    case FN_BLOCKS_FOR:
+    case FN_WASTE_FOR: return paging_call(call, out, msg, msglen);
+    case FN_MIN: *out = a[0] < a[1] ? a[0] : a[1]; return 0;
+    case FN_MAX: *out = a[0] > a[1] ? a[0] : a[1]; return 0;
+    case FN_CEIL: *out = ceil(a[0]); return 0;
+    case FN_FLOOR: *out = floor(a[0]); return 0;
+    case FN_ROUND: {
+        /* half away from zero, to DIGITS decimals (0 .. 9; default 0) */
+        long long digits = 0;
+        if (call->n_num == 2 && index_arg("round", "digits", a[1], 0, 9, &digits, msg, msglen))
+            return -1;
+        const double scale = pow(10.0, (double)digits);
+        const double v = round(a[0] * scale) / scale;
+        *out = isfinite(v) ? v : a[0];
+        return 0;
+    }
     case FN_KV_PER_TOKEN:
         for (int i = 0; i < 4; i++)
             if (a[i] < 0)

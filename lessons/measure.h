@@ -8,6 +8,7 @@
 #define KVSIM_LESSONS_MEASURE_H
 
 #include "lessons/eval.h"
+#include "sim/calc.h"
 
 #include <stddef.h>
 
@@ -25,6 +26,24 @@ typedef enum {
     FN_ROWS,
     FN_STEP_COST,
     FN_KV_PER_TOKEN,
+    /* memory (spec §6.2-6.5): measured from the running engines */
+    FN_KV_BLOCKS,
+    FN_KV_RESERVED,
+    FN_KV_WASTE,
+    FN_WEIGHT_BYTES,
+    FN_KV_READ,
+    FN_KV_WRITTEN,
+    FN_INTENSITY,
+    /* closed forms: published shapes (sim/calc.h) and paging arithmetic */
+    FN_CALC,
+    FN_BLOCKS_FOR,
+    FN_WASTE_FOR,
+    /* plain arithmetic */
+    FN_MIN,
+    FN_MAX,
+    FN_CEIL,
+    FN_FLOOR,
+    FN_ROUND,
     FN_COUNT
 } EvalFn;
 
@@ -36,13 +55,21 @@ typedef struct {
     int n_args;                 /* as written, words included */
     RunMode mode;               /* the MODE word, when the function has one */
     int cat;                    /* Category or CAT_TOTAL, when it has a CAT */
+    const CalcShape *shape;     /* calc(): the model NAME */
+    int field;                  /* calc(): the FIELD word (measure_calc_field) */
     double num[EVAL_MAX_ARGS];  /* the numeric arguments, in order, words skipped */
     int n_num;
 } EvalCall;
 
-/* Value of a name (d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos). Returns 0,
- * 1 when `name` is not one of them (msg untouched), or -1 with msg (the
- * model could not run). */
+/* calc() fields: the numeric keys of `kvsim calc --format json` (shape
+ * keys included). measure_calc_field() gives the index of the len bytes at
+ * name, or -1; CALC_FIELD_LIST names them all for messages. */
+int measure_calc_field(const char *name, size_t len);
+extern const char CALC_FIELD_LIST[];
+
+/* Value of a name (d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B,
+ * balance). Returns 0, 1 when `name` is not one of them (msg untouched),
+ * or -1 with msg (the model could not run). */
 int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, size_t msglen);
 
 /* Value of a call whose arity and words eval.c has checked. 0 or -1 + msg. */

@@ -16,10 +16,11 @@ static const char *const directive_names[DIR_COUNT] = {
 };
 
 static const char *const mode_names[LESSON_MODE_COUNT] = {"cache", "recompute", "compare",
-                                                          "train"};
+                                                          "train", "memory"};
 
 static const char *const point_names[POINT_COUNT] = {
-    "none", "tokens", "mask", "attention", "kvcache", "ops", "chart", "pipeline",
+    "none", "tokens", "mask", "attention", "kvcache", "ops", "chart", "pipeline", "blocks",
+    "traffic",
 };
 
 /* The spellings of docs/lessons.md, in OpKind order. */
@@ -284,7 +285,8 @@ int directive_parse(Directive d, char *value, int line, SlideSetup *s, char *msg
     case DIR_MODE:
         k = find_name(value, mode_names, LESSON_MODE_COUNT);
         if (k < 0)
-            return fail(msg, msglen, "mode '%s': expected cache, recompute, compare or train",
+            return fail(msg, msglen, "mode '%s': expected cache, recompute, compare, train or "
+                        "memory",
                         value);
         s->mode = (LessonMode)k;
         mark(s, SET_MODE, line);
@@ -295,7 +297,7 @@ int directive_parse(Directive d, char *value, int line, SlideSetup *s, char *msg
         k = find_name(value, point_names, POINT_COUNT);
         if (k < 0)
             return fail(msg, msglen, "point '%s': expected tokens, mask, attention, kvcache, ops, "
-                        "chart, pipeline or none", value);
+                        "chart, pipeline, blocks, traffic or none", value);
         s->point = (LessonPoint)k;
         mark(s, SET_POINT, line);
         return 0;

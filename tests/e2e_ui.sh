@@ -81,6 +81,11 @@ check "mode compare" "COMPARE"
 $T send-keys -t e2e m
 check "mode train" "TRAIN"
 $T send-keys -t e2e m
+check "memory view" "KV blocks"
+check "memory view badge" "MEMORY"
+check "memory view traffic" "Memory traffic"
+check "paging off says how to turn it on" "--block-size 4"
+$T send-keys -t e2e m
 check "mode cache" "KV CACHE"
 $T send-keys -t e2e ']'
 check "layer select" "layer 1/2"
@@ -134,6 +139,28 @@ check "SIGTERM exit" "EXIT=143"
 alt=$($T display -p -t e2e '#{alternate_on}')
 [ "$alt" = 0 ] && ok || bad "alternate screen on after SIGTERM"
 rm -f /tmp/kvsim-e2e-pid.$$
+end_server
+new_server
+
+# --- a batch sharing a block pool, in the memory view, at 80x24 -----------------
+$T new-session -d -s e2e -x 80 -y 24 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+    "$K --block-size 4 --prompt ab --prompt cde --prompt f; echo EXIT=\$?; sleep 60"
+check "batch starts in the cache view" "KV CACHE"
+$T send-keys -t e2e m m m m
+check "cycled to the memory view" "KV blocks"
+check "the pool is empty" "pool: 0 of 48 blocks in use"
+$T send-keys -t e2e N
+check "prefill took one block per sequence" "pool: 3 of 48 blocks in use"
+check "blocks taken this step" "A2+B3+C1+"
+check "prefill intensity" "prefill s0"
+$T send-keys -t e2e N N N
+check "step 3 as the trace has it" "pool: 5 of 48 blocks in use"
+check "decode is memory-bound" "memory-bound"
+check "totals" "2,560 1,920"
+$T send-keys -t e2e Up
+check "back a step" "pool: 4 of 48 blocks in use"
+$T send-keys -t e2e q
+check "batch exit" "EXIT=0"
 end_server
 new_server
 

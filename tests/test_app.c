@@ -5,12 +5,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "sim/rng.h"
+#include "sim/trace.h"
 #include "ui/app.h"
 #include "ui/frames.h"
 #include "ui/keys.h"
 #include "ui/term.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void make_app(App *a, const char *prompt, int gen)
@@ -73,6 +76,8 @@ static void test_mode_layer_head_cycle(void **state)
     make_app(&a, "ab", 2);
     assert_int_equal(a.view, VIEW_CACHE);
     press(&a, "mmmm");
+    assert_int_equal(a.view, VIEW_MEMORY);     /* cache, recompute, compare, train, memory */
+    press(&a, "m");
     assert_int_equal(a.view, VIEW_CACHE);
     press(&a, "]]]");                  /* 2 layers: 0 -> 1 -> 0 -> 1 */
     assert_int_equal(a.layer, 1);
@@ -195,6 +200,165 @@ static void test_parse_keys(void **state)
     assert_int_equal(frames_parse_keys("\xff", k, 16, err, sizeof err), -1);
 }
 
+
+/* ---- the batch (several --prompt) and its block pool ------------------------ */
+
+/* An App from a command line's options ("--block-size 4 --prompt ab ..."). */
+static void make_app_args(App *a, const char *args)
+{
+    char buf[256], err[256];
+    char *argv[40];
+    int argc = 0;
+    argv[argc++] = "kvsim";
+    snprintf(buf, sizeof buf, "%s", args);
+    for (char *tok = strtok(buf, " "); tok && argc < 39; tok = strtok(NULL, " ")) argv[argc++] = tok;
+    argv[argc] = NULL;
+    CliOptions o;
+    if (cli_parse(argc, argv, &o, err, sizeof err)) fail_msg("%s: %s", args, err);
+    int ids[64];
+    int L = cli_prepare(&o, ids, 64, err, sizeof err);
+    if (L < 0) fail_msg("%s: %s", args, err);
+    /* argv points into buf: app_init must keep copies of the prompts */
+    assert_int_equal(app_init(a, &o, ids, L, err, sizeof err), 0);
+    memset(buf, 'x', sizeof buf - 1);
+}
+
+/* Every sequence at the cache engine's position, and the pool consistent. */
+static void check_lockstep(const App *a)
+{
+    const Engine *c = &a->eng[MODE_CACHE];
+    for (int s = 0; s < a->n_seqs; s++) {
+        const Engine *e = app_seq_engine(a, s);
+        assert_int_equal(e->pos, c->pos);
+        assert_int_equal(e->step, c->step);
+        assert_false(e->pool_overflow);
+        if (a->pool) {
+            assert_ptr_equal(e->pool, a->pool);
+            assert_int_equal(e->pool_seq, s);
+            /* the sequence's blocks hold what its cache holds */
+            assert_int_equal(a->pool->seqs[s].len, e->cache.len);
+            assert_int_equal(paged_seq_used_bytes(a->pool, s), engine_kv_bytes(e));
+        }
+    }
+    if (a->pool) {
+        char err[256];
+        if (paged_check(a->pool, err, sizeof err)) fail_msg("pool: %s", err);
+        uint64_t res = 0, used = 0;
+        int blocks = 0;
+        for (int s = 0; s < a->n_seqs; s++) {
+            res += engine_kv_reserved_bytes(app_seq_engine(a, s));
+            used += engine_kv_bytes(app_seq_engine(a, s));
+            blocks += engine_kv_blocks(app_seq_engine(a, s));
+        }
+        assert_int_equal(paged_blocks_used(a->pool), blocks);
+        assert_int_equal(paged_reserved_bytes(a->pool), res);
+        assert_int_equal(paged_used_bytes(a->pool), used);
+    }
+}
+
+/* The same pool, block for block (which physical block holds what). */
+static void check_same_pool(const App *x, const App *y)
+{
+    assert_int_equal(x->pool->n_blocks, y->pool->n_blocks);
+    for (int b = 0; b < x->pool->n_blocks; b++) {
+        const PagedBlockView u = paged_block_view(x->pool, b), v = paged_block_view(y->pool, b);
+        if (u.seq != v.seq || u.lblock != v.lblock || u.kept != v.kept)
+            fail_msg("block %d: seq %d lblock %d kept %d, expected seq %d lblock %d kept %d", b, u.seq,
+                     u.lblock, u.kept, v.seq, v.lblock, v.kept);
+    }
+}
+
+/* Random keys: the batch follows the cache engine, the pool stays consistent,
+ * and its block ids are those of a run that only ever went forwards, one
+ * step at a time (the trace's order), whatever keys led there. */
+static void test_batch_lockstep(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {
+        "--block-size 4 --prompt ab --prompt cde --prompt f",
+        "--block-size 3 --window 5 --prompt hello --prompt cde --gen 9",
+        "--block-size 1 --prompt a --prompt bc --prompt def --prompt g --gen 5",
+        "--prompt ab --prompt cde",   /* a batch without paging */
+    };
+    static const int keys[] = {'N', 'n', 'p', 'g', 'G', TERM_KEY_UP, 'm', '>', '<', 'P', 'r'};
+    Rng rng;
+    rng_init(&rng, 5);
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        App a;
+        make_app_args(&a, runs[r]);
+        assert_true(a.n_seqs >= 2);
+        assert_true((a.pool != NULL) == (a.opt.cfg.block_size > 0));
+        check_lockstep(&a);
+        for (int i = 0; i < 300; i++) {
+            app_handle_key(&a, keys[rng_next(&rng) % (sizeof keys / sizeof keys[0])]);
+            check_lockstep(&a);
+            if (!a.pool || i % 10) continue;
+            /* the reference: a fresh App moved forwards with N, then n */
+            App ref;
+            make_app_args(&ref, runs[r]);
+            const Engine *c = &a.eng[MODE_CACHE];
+            const long steps = c->pos / c->ops_per_step, ops = c->pos % c->ops_per_step;
+            for (long k = 0; k < steps; k++) app_handle_key(&ref, 'N');
+            for (long k = 0; k < ops; k++) app_handle_key(&ref, 'n');
+            assert_int_equal(ref.eng[MODE_CACHE].pos, c->pos);
+            check_same_pool(&a, &ref);
+            app_free(&ref);
+        }
+        app_free(&a);
+    }
+}
+
+/* At the end of the run the App's block tables are the trace's. */
+static void test_batch_matches_trace(void **state)
+{
+    (void)state;
+    App a;
+    make_app_args(&a, "--block-size 4 --prompt ab --prompt cde --prompt f");
+    press(&a, "NNN<Up>nnnnG");
+    char err[256];
+    Trace tr;
+    TracePrompt P[3];
+    for (int s = 0; s < 3; s++) {
+        const Engine *e = app_seq_engine(&a, s);
+        P[s] = (TracePrompt){app_seq_prompt(&a, s), e->tokens, e->L};
+    }
+    assert_int_equal(trace_run_batch(&tr, &a.model, P, 3, a.G, err, sizeof err), 0);
+    for (int s = 0; s < 3; s++) {
+        int n;
+        const int *t = paged_seq_table(a.pool, s, &n);
+        assert_int_equal(n, tr.seqs[s].n_table);
+        for (int j = 0; j < n; j++) assert_int_equal(t[j], tr.seqs[s].table[j]);
+        assert_int_equal(engine_kv_reserved_bytes(app_seq_engine(&a, s)),
+                         tr.seqs[s].steps[a.G - 1].kv_reserved_bytes);
+    }
+    assert_int_equal(paged_reserved_bytes(a.pool), tr.pool[a.G - 1].reserved_bytes);
+    assert_string_equal(app_seq_prompt(&a, 1), "cde");
+    trace_free(&tr);
+    app_free(&a);
+}
+
+/* Editing the first prompt keeps the rest of the batch, and restarts it. */
+static void test_batch_edit(void **state)
+{
+    (void)state;
+    App a;
+    make_app_args(&a, "--block-size 2 --prompt ab --prompt cde --prompt f");
+    press(&a, "NN");
+    press(&a, "e<Backspace>xyz<Enter>");
+    assert_false(a.editing);
+    assert_string_equal(a.prompt, "axyz");
+    assert_int_equal(a.n_seqs, 3);
+    assert_string_equal(app_seq_prompt(&a, 0), "axyz");
+    assert_string_equal(app_seq_prompt(&a, 2), "f");
+    assert_non_null(a.pool);
+    assert_int_equal(a.eng[MODE_CACHE].pos, 0);
+    check_lockstep(&a);
+    press(&a, "NNN");
+    check_lockstep(&a);
+    assert_int_equal(app_seq_engine(&a, 1)->cache.len, 3 + 2);
+    app_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +369,9 @@ int main(void)
         cmocka_unit_test(test_help_play_quit),
         cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_parse_keys),
+        cmocka_unit_test(test_batch_lockstep),
+        cmocka_unit_test(test_batch_matches_trace),
+        cmocka_unit_test(test_batch_edit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

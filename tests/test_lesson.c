@@ -484,7 +484,7 @@ static void test_eval_errors(void **state)
 {
     EvalContext *c = &((EvalFx *)*state)->ctx;
     expect_eval_error(c, "foo(1)", "unknown function 'foo'; expected macs, total, masked");
-    expect_eval_error(c, "calc(1)", "unknown function 'calc'");
+    expect_eval_error(c, "calcx(1)", "unknown function 'calcx'");
     expect_eval_error(c, "macs(cache, ffn, 9)", "step 9 out of range 0..3");
     expect_eval_error(c, "macs(train, ffn, 1)", "step 1 out of range 0..0");
     expect_eval_error(c, "macs(cache, ffn, 1, 2)", "layer 2 out of range 0..1");
@@ -529,6 +529,308 @@ static void test_eval_errors(void **state)
     huge[EVAL_MAX_LEN + 9] = '\0';
     expect_eval_error(c, huge, "longer than");
     free(huge);
+}
+
+/* ---- memory: model options, traffic, paging, calc() (spec §6.2-6.6) ------ */
+
+static void expect_context_error(const char *directives, const char *message, int line);
+
+static void test_model_options(void **state)
+{
+    (void)state;
+    const char *text = "lesson: 1\nid: x\nlang: en\ntitle: T\n"
+                       "--- slide: A\n"                                 /* 5 */
+                       "model: kv-heads=1 window=6 block-size=4\n"      /* 6 */
+                       "mode: memory\n"                                 /* 7 */
+                       "point: blocks\n"                                /* 8 */
+                       "--- slide: B\n"                                 /* 9 */
+                       "model: heads=4 d-model=16\n"                    /* 10 */
+                       "point: traffic\n"                               /* 11 */
+                       "--- slide: C\n"                                 /* 12 */
+                       "model: window=none block-size=none kv-heads=4\n"; /* 13 */
+    Lesson l = parse_ok(text);
+    SlideSetup a = lesson_state_at(&l, 0), b = lesson_state_at(&l, 1), c = lesson_state_at(&l, 2);
+    assert_int_equal(a.model.n_heads, 2);
+    assert_int_equal(a.model.n_kv_heads, 1);
+    assert_int_equal(a.model.window, 6);
+    assert_int_equal(a.model.block_size, 4);
+    assert_int_equal(a.mode, LESSON_MODE_MEMORY);
+    assert_int_equal(a.point, POINT_BLOCKS);
+    assert_int_equal(a.line[SET_KV_HEADS], 6);
+    assert_int_equal(a.line[SET_WINDOW], 6);
+    assert_int_equal(a.line[SET_BLOCK_SIZE], 6);
+    assert_true(a.set & SETUP_MODEL_BITS);
+    /* as on the command line: a given kv-heads stays when heads changes */
+    assert_int_equal(b.model.n_heads, 4);
+    assert_int_equal(b.model.n_kv_heads, 1);
+    assert_int_equal(b.model.window, 6);
+    assert_int_equal(b.point, POINT_TRAFFIC);
+    assert_false(lesson_same_run(&a, &b));
+    assert_int_equal(c.model.window, 0);
+    assert_int_equal(c.model.block_size, 0);
+    assert_int_equal(c.model.n_kv_heads, 4);
+    assert_string_equal(lesson_mode_name(LESSON_MODE_MEMORY), "memory");
+    assert_string_equal(lesson_point_name(POINT_TRAFFIC), "traffic");
+    /* without kv-heads, K/V heads follow heads */
+    Lesson m = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\nmodel: heads=4\n");
+    SlideSetup s = lesson_state_at(&m, 0);
+    assert_int_equal(s.model.n_kv_heads, 4);
+    /* the memory view evaluates like the cache run */
+    EvalContext ctx;
+    char err[256];
+    SlideSetup mem = lesson_state_at(&l, 0);
+    mem.go.kind = GOTO_STEP_OP;
+    mem.go.step = 1;
+    mem.go.op = OP_APPEND;
+    mem.go.layer = -1;
+    if (eval_context_init(&ctx, &mem, err, sizeof err)) fail_msg("%s", err);
+    EXPECT(&ctx, "n", 1);
+    EXPECT(&ctx, "Hkv", 1);
+    EXPECT(&ctx, "W", 6);
+    EXPECT(&ctx, "B", 4);
+    EXPECT(&ctx, "balance", 295);
+    eval_context_free(&ctx);
+    lesson_free(&m);
+    lesson_free(&l);
+
+    /* syntax errors at parse time, the CLI's messages when evaluated */
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: window=0\n", 6,
+                "window 0: out of range; expected an integer from 1 to 65536, or none");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: block-size=x\n", 6,
+                "block-size 'x': not a number; expected an integer from 1 to 65536, or none");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: kv-heads=none\n", 6,
+                "kv-heads 'none': not a number");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: kv-heads=1 kv-heads=2\n",
+                6, "model option 'kv-heads' given twice");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: blocksize=4\n", 6,
+                "unknown model option 'blocksize'; expected d-model, heads, layers, d-ff, max-seq, "
+                "seed, kv-heads, window or block-size");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmode: mem\n", 6,
+                "mode 'mem': expected cache, recompute, compare, train or memory");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\npoint: pool\n", 6,
+                "point 'pool': expected tokens, mask, attention, kvcache, ops, chart, pipeline, "
+                "blocks, traffic or none");
+}
+
+static void test_model_option_errors(void **state)
+{
+    (void)state;
+    expect_context_error("model: kv-heads=3\n",
+                         "--kv-heads 3: must divide heads (2): 1 (multi-query) up to heads "
+                         "(multi-head)", 6);
+    expect_context_error("gen: 2\nmodel: heads=1 kv-heads=2\n",
+                         "--kv-heads 2: must divide heads (1): 1 (multi-query) up to heads "
+                         "(multi-head)", 7);
+    expect_context_error("model: block-size=65\n",
+                         "--block-size 65: must be between 1 and max-seq (64)", 6);
+    expect_context_error("model: block-size=8 max-seq=4\nprompt: a\ngen: 1\n",
+                         "--block-size 8: must be between 1 and max-seq (4)", 6);
+    expect_context_error("mode: memory\ngoto: step 0 op loss\n",
+                         "goto: operation 'loss' does not run in memory mode", 7);
+}
+
+static double ceil_div(double a, double b) { return ceil(a / b); }
+
+/* Every memory function against spec §6.2-6.5 and docs/memory.md, written
+ * out here: bytes per position, blocks of a windowed pool, and the traffic
+ * of each step of each mode. W = 0: no window; B = 0: no paging. */
+static void check_memory(EvalContext *c, int d, int H, int Hkv, int Lyr, int F, int L, int G,
+                         int W, int B)
+{
+    const double V = tokenizer_vocab(), dh = (double)d / H, kv = Hkv * dh;
+    const double bpp = 2.0 * Lyr * kv * 4;   /* bytes per cached position */
+    const double matrices = Lyr * (2.0 * d * d + 2.0 * d * kv + 2.0 * d * F) * 4 + d * V * 4;
+    char e[128];
+    EXPECT(c, "Hkv", Hkv);
+    EXPECT(c, "W", W);
+    EXPECT(c, "B", B);
+    for (int k = 0; k < G; k++) {
+        const double t = L + k, kept = W ? fmin(t, W) : t;
+        snprintf(e, sizeof e, "kv_bytes(%d)", k);
+        EXPECT(c, e, kept * bpp);
+        if (B) {
+            const double blocks = ceil_div(t, B) - (W ? floor(fmax(0, t - W) / B) : 0);
+            snprintf(e, sizeof e, "kv_blocks(%d)", k);
+            EXPECT(c, e, blocks);
+            snprintf(e, sizeof e, "kv_reserved(%d)", k);
+            EXPECT(c, e, blocks * B * bpp);
+            snprintf(e, sizeof e, "kv_waste(%d)", k);
+            EXPECT(c, e, blocks * B * bpp - kept * bpp);
+        }
+        /* cache: prefill n = L over the dense block; decode n = 1 over min(t, W) keys */
+        const double n = k == 0 ? L : 1;
+        const double s = (k > 0 && W && t > W) ? W : t;
+        const double macs_c = Lyr * (n * d * d + 2 * n * d * kv + 2 * n * s * d + n * d * d +
+                                     2 * n * d * F) + d * V;
+        const double wc = matrices + 2 * n * d * 4, rc = Lyr * s * kv * 8;
+        snprintf(e, sizeof e, "weight_bytes(cache, %d)", k);
+        EXPECT(c, e, wc);
+        snprintf(e, sizeof e, "kv_read(cache, %d)", k);
+        EXPECT(c, e, rc);
+        snprintf(e, sizeof e, "kv_written(cache, %d)", k);
+        EXPECT(c, e, Lyr * (W ? fmin(n, W) : n) * kv * 8);
+        snprintf(e, sizeof e, "intensity(cache, %d)", k);
+        EXPECT(c, e, 2 * macs_c / (wc + rc));
+        /* recompute: every step is a dense pass over t rows; nothing written */
+        const double macs_r = Lyr * (t * d * d + 2 * t * d * kv + 2 * t * t * d + t * d * d +
+                                     2 * t * d * F) + d * V;
+        const double wr = matrices + 2 * t * d * 4, rr = Lyr * t * kv * 8;
+        snprintf(e, sizeof e, "weight_bytes(recompute, %d)", k);
+        EXPECT(c, e, wr);
+        snprintf(e, sizeof e, "kv_read(recompute, %d)", k);
+        EXPECT(c, e, rr);
+        snprintf(e, sizeof e, "kv_written(recompute, %d)", k);
+        EXPECT(c, e, 0);
+        snprintf(e, sizeof e, "intensity(recompute, %d)", k);
+        EXPECT(c, e, 2 * macs_r / (wr + rr));
+    }
+    /* train: one pass over L rows, the head at every position */
+    const double macs_t = Lyr * (L * d * d + 2.0 * L * d * kv + 2.0 * L * L * d + L * d * d +
+                                 2.0 * L * d * F) + L * d * V;
+    const double wt = matrices + 2.0 * L * d * 4, rt = Lyr * (double)L * kv * 8;
+    EXPECT(c, "weight_bytes(train, 0)", wt);
+    EXPECT(c, "kv_read(train, 0)", rt);
+    EXPECT(c, "kv_written(train, 0)", 0);
+    EXPECT(c, "intensity(train, 0)", 2 * macs_t / (wt + rt));
+}
+
+static void test_memory_functions_grid(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *model, *prompt;
+        int d, H, Hkv, Lyr, F, L, G, W, B;
+    } cases[] = {
+        /* the default model, MQA, a prefill longer than the window, blocks of 4 */
+        {"kv-heads=1 window=6 block-size=4", "the cat sat", 8, 2, 1, 2, 32, 11, 6, 6, 4},
+        {"d-model=12 heads=4 kv-heads=2 layers=3 d-ff=20 block-size=3", "hello", 12, 4, 2, 3, 20,
+         5, 9, 0, 3},
+        {"layers=1 d-ff=16 window=5 block-size=1", "预填充", 8, 2, 2, 1, 16, 3, 10, 5, 1},
+        {"d-model=6 heads=3 layers=2 d-ff=7 max-seq=12 block-size=12", "ab", 6, 3, 3, 2, 7, 2,
+         10, 0, 12},
+        {"window=3", "hello", 8, 2, 2, 2, 32, 5, 4, 3, 0},
+        {"", "my cat", 8, 2, 2, 2, 32, 6, 4, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512], err[512];
+        snprintf(text, sizeof text,
+                 "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n%s%s%sprompt: %s\ngen: %d\n",
+                 cases[i].model[0] ? "model: " : "", cases[i].model, cases[i].model[0] ? "\n" : "",
+                 cases[i].prompt, cases[i].G);
+        Lesson l = parse_ok(text);
+        SlideSetup s = lesson_state_at(&l, 0);
+        EvalContext ctx;
+        if (eval_context_init(&ctx, &s, err, sizeof err)) fail_msg("%s", err);
+        check_memory(&ctx, cases[i].d, cases[i].H, cases[i].Hkv, cases[i].Lyr, cases[i].F,
+                     cases[i].L, cases[i].G, cases[i].W, cases[i].B);
+        if (!cases[i].B) {
+            double v;
+            assert_int_equal(eval_expr(&ctx, "kv_blocks(0)", &v, err, sizeof err), -1);
+            assert_non_null(strstr(err, "the cache is not paged in this set-up; add block-size=B"));
+        }
+        eval_context_free(&ctx);
+        lesson_free(&l);
+    }
+}
+
+/* calc(): the figures of spec §6.6, docs/calc.md and the papers they cite. */
+static void test_calc_functions(void **state)
+{
+    EvalContext *c = &((EvalFx *)*state)->ctx;
+    /* Llama-2-7B fp16: 2·32·4096·2 = 524,288 B per token, 2 GiB at 4096 */
+    EXPECT(c, "calc(llama-2-7b, kv_bytes_per_token)", 524288);
+    EXPECT(c, "calc(llama-2-7b, kv_cache_bytes, 4096)", 2147483648.0);
+    EXPECT(c, "calc(llama-2-7b, kv_cache_bytes, 4096) / 2^30", 2);
+    EXPECT(c, "calc( llama-2-7b , kv_cache_bytes )", 2147483648.0);   /* default T: 4096 */
+    /* OPT-13B: 800 KiB per token, 1.6 GB for 2048 tokens (vLLM paper) */
+    EXPECT(c, "calc(opt-13b, kv_bytes_per_token)", 819200);
+    EXPECT(c, "calc(opt-13b, kv_cache_bytes, 2048)", 1677721600.0);
+    /* the curriculum's 17.2 GB with 32 K/V heads, 4.3 GB with 8, at 32k in 16 bits */
+    EXPECT(c, "calc(llama-2-7b, kv_cache_bytes, 32768)", 17179869184.0);
+    EXPECT(c, "calc(llama-3-8b, kv_cache_bytes, 32768)", 4294967296.0);
+    /* Mistral's window caps the cache at 4096 positions: 512 MiB */
+    EXPECT(c, "calc(mistral-7b, kv_positions, 32768)", 4096);
+    EXPECT(c, "calc(mistral-7b, kv_cache_bytes, 32768)", 536870912.0);
+    EXPECT(c, "calc(mistral-7b, kv_cache_bytes, 1000)", 131072000.0);
+    /* bytes per number and batch */
+    EXPECT(c, "calc(llama-2-7b, kv_bytes_per_token, 4096, 4)", 1048576);
+    EXPECT(c, "calc(llama-2-7b, kv_bytes_per_token, 4096, 1)", 262144);
+    EXPECT(c, "calc(llama-2-7b, kv_cache_bytes, 4096, 2, 8)", 8 * 2147483648.0);
+    EXPECT(c, "calc(llama-2-7b, batch, 4096, 2, 8)", 8);
+    /* defaults: the model's trained context, 2 bytes, batch 1 */
+    EXPECT(c, "calc(llama-2-7b, context)", 4096);
+    EXPECT(c, "calc(mistral-7b, context)", 32768);
+    EXPECT(c, "calc(gpt2, context)", 1024);
+    EXPECT(c, "calc(gpt2, bytes_per_number)", 2);
+    EXPECT(c, "calc(gpt2, batch)", 1);
+    /* shapes (papers' tables) and parameter counts (docs/calc.md §3.2) */
+    EXPECT(c, "calc(llama-3-8b, n_kv_heads)", 8);
+    EXPECT(c, "calc(llama-3-8b, n_heads) / calc(llama-3-8b, n_kv_heads)", 4);
+    EXPECT(c, "calc(opt-13b, n_layers) + calc(opt-13b, d_model)", 40 + 5120);
+    EXPECT(c, "calc(llama-2-7b, d_head)", 128);
+    EXPECT(c, "calc(mistral-7b, window)", 4096);
+    EXPECT(c, "calc(gpt2, params)", 124439808);
+    EXPECT(c, "calc(llama-2-7b, params)", 6738415616.0);
+    EXPECT(c, "calc(llama-3-8b, params)", 8030261248.0);
+    EXPECT(c, "calc(llama-2-7b, weights_bytes)", 2 * 6738415616.0);
+    /* decode with the cache, Llama-2-7B at 4096 (docs/calc.md §3.3, by hand) */
+    EXPECT(c, "calc(llama-2-7b, flops_per_token_decode_cache)", 15361638400.0);
+    EXPECT(c, "calc(llama-2-7b, decode_kv_bytes_read)", 2147483648.0);
+    EXPECT(c, "calc(llama-2-7b, decode_kv_bytes_written)", 524288);
+    EXPECT(c, "calc(llama-2-7b, machine_balance)", 295);
+    assert_true(fabs(ev(c, "calc(llama-2-7b, arithmetic_intensity)") - 0.999931) < 1e-6);
+    /* batching: 440 for Llama-3-8B at 128 (§3.5); none for Llama-2-7B at 4096 */
+    EXPECT(c, "calc(llama-3-8b, decode_batch_for_balance, 128)", 440);
+    EXPECT(c, "calc(llama-2-7b, decode_batch_for_balance, 4096)", 0);
+    assert_true(ev(c, "calc(llama-3-8b, arithmetic_intensity, 128, 2, 440)") >= 295);
+    assert_true(ev(c, "calc(llama-3-8b, arithmetic_intensity, 128, 2, 439)") < 295);
+    /* paging closed forms, and plain arithmetic */
+    EXPECT(c, "blocks_for(11, 4)", 3);
+    EXPECT(c, "blocks_for(12, 4)", 3);
+    EXPECT(c, "blocks_for(0, 4)", 0);
+    EXPECT(c, "blocks_for(1000, 16)", 63);
+    EXPECT(c, "waste_for(11, 4, 1) + waste_for(2, 4, 1) + waste_for(15, 4, 1)", 4);
+    EXPECT(c, "waste_for(11, 4, 128)", 128);
+    EXPECT(c, "waste_for(1000, 16, calc(opt-13b, kv_bytes_per_token))", 8 * 819200.0);
+    EXPECT(c, "min(3, L) + max(3, L)", 8);
+    EXPECT(c, "ceil(2.1) + floor(2.9) + ceil(-0.5)", 5);
+    EXPECT(c, "round(2.5) + round(-2.5)", 0);
+    EXPECT(c, "round(12.55134, 2)", 12.55);
+    EXPECT(c, "round(1/3, 4)", 0.3333);
+}
+
+static void test_memory_errors(void **state)
+{
+    EvalContext *c = &((EvalFx *)*state)->ctx;
+    expect_eval_error(c, "calc(gpt-5, params)", "unknown model 'gpt-5' at column 6; expected gpt2, "
+                                                "llama-2-7b, llama-3-8b, mistral-7b, opt-13b");
+    expect_eval_error(c, "calc(llama-2-7b-chat, params)", "unknown model 'llama-2-7b-chat'");
+    expect_eval_error(c, "calc(llama, params)", "unknown model 'llama'");
+    expect_eval_error(c, "calc(2, params)", "calc: argument 1 must be a model name");
+    expect_eval_error(c, "calc(llama-2-7b, kv_bytes)", "unknown calc field 'kv_bytes' at column 18");
+    expect_eval_error(c, "calc(llama-2-7b, 3)", "calc: argument 2 must be a calc field");
+    expect_eval_error(c, "calc(llama-2-7b)", "calc() takes 2 to 5 arguments");
+    expect_eval_error(c, "calc(llama-2-7b, params, 1, 2, 3, 4)", "calc() takes 2 to 5 arguments");
+    expect_eval_error(c, "calc(llama-2-7b, params, 0)", "context = 0 must be a whole number");
+    expect_eval_error(c, "calc(llama-2-7b, params, 10.5)", "context = 10.5 must be a whole number");
+    expect_eval_error(c, "calc(llama-2-7b, params, 4096, 3)",
+                      "bytes per number 3; expected 4 (fp32), 2 (fp16, bf16) or 1 (int8)");
+    expect_eval_error(c, "calc(llama-2-7b, params, 4096, 2, 0)", "batch = 0 must be a whole number");
+    expect_eval_error(c, "calc(llama-2-7b, params, 1e12)", "would overflow 64 bits");
+    expect_eval_error(c, "llama-2-7b", "unknown name 'llama'");
+    expect_eval_error(c, "kv_blocks(0)", "the cache is not paged in this set-up");
+    expect_eval_error(c, "kv_waste(9)", "step 9 out of range 0..3");
+    expect_eval_error(c, "intensity(cache, 4)", "step 4 out of range 0..3");
+    expect_eval_error(c, "kv_read(train, 1)", "step 1 out of range 0..0");
+    expect_eval_error(c, "weight_bytes(memory, 0)", "unknown mode 'memory'");
+    expect_eval_error(c, "kv_written(0)", "argument 1 must be a mode");
+    expect_eval_error(c, "blocks_for(1, 0)", "blocks_for(): B = 0 must be a whole number >= 1");
+    expect_eval_error(c, "blocks_for(-1, 4)", "blocks_for(): T = -1 must be a whole number >= 0");
+    expect_eval_error(c, "waste_for(1, 4, -2)", "waste_for(): BYTES = -2 must be >= 0");
+    expect_eval_error(c, "waste_for(1, 4)", "waste_for() takes 3 arguments");
+    expect_eval_error(c, "round(1, 10)", "digits 10 out of range 0..9");
+    expect_eval_error(c, "round(1, 2, 3)", "round() takes 1 or 2 arguments");
+    expect_eval_error(c, "min(1)", "min() takes 2 arguments");
 }
 
 static void test_templates_and_format(void **state)
@@ -842,7 +1144,16 @@ static const char FUZZ_EXTRA[] =
     "= ratio(k) + macs(recompute, total, k, 1) / 10^6 - step_cost(cache, d, F, Lyr, V, L, k)\n"
     "tolerance: 0.01\n"
     "hint: {{compare}} the two {masked(cache, 0)}\n"
-    "explain: {token_pos(2)} and {kv_numbers(G - 1)} and {logit_diff()} {rows(train)}.\n";
+    "explain: {token_pos(2)} and {kv_numbers(G - 1)} and {logit_diff()} {rows(train)}.\n"
+    "--- slide: 内存\n"
+    "model: kv-heads=1 window=6 block-size=4\n"
+    "mode: memory\n"
+    "point: traffic\n"
+    "{calc(llama-2-7b, kv_cache_bytes, 4096, 2, 1)} {intensity(cache, 1)} {kv_blocks(1)}\n"
+    "? Waste?\n"
+    "= waste_for(11, 4, calc(opt-13b, kv_bytes_per_token)) + blocks_for(t, 4) + round(k / 3, 2)\n"
+    "explain: {weight_bytes(train, 0)} {kv_read(recompute, 1)} {kv_written(cache, 0)} "
+    "{min(W, max(Hkv, balance))} {ceil(kv_waste(0) / 7)} {floor(kv_reserved(1))}\n";
 
 static uint64_t fuzz_rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(uint32_t n)
@@ -955,6 +1266,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_templates_and_format, setup_eval, teardown_eval),
         cmocka_unit_test(test_context_errors),
         cmocka_unit_test(test_context_update),
+        cmocka_unit_test(test_model_options),
+        cmocka_unit_test(test_model_option_errors),
+        cmocka_unit_test(test_memory_functions_grid),
+        cmocka_unit_test_setup_teardown(test_calc_functions, setup_eval, teardown_eval),
+        cmocka_unit_test_setup_teardown(test_memory_errors, setup_eval, teardown_eval),
         cmocka_unit_test(test_check_and_print),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_limits),

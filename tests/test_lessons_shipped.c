@@ -21,9 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a slide's state gives the closed forms. */
+/* What a slide's state gives the closed forms (W = 0: no window; B = 0:
+ * no paging). */
 typedef struct {
-    double d, H, Lyr, F, V, L, G, k;
+    double d, H, Lyr, F, V, L, G, k, Hkv, W, B;
 } Shape;
 
 /* Spec §4: MACs of step k of a mode, all layers, lm_head included. */
@@ -41,6 +42,48 @@ static double run_total(const Shape *s, const char *mode)
     double sum = 0;
     for (int k = 0; k < (int)s->G; k++) sum += step_total(s, mode, k);
     return sum;
+}
+
+/* Published shapes (spec §6.6 and docs/calc.md §5, from the papers'
+ * tables and the models' config.json), 16-bit numbers. */
+#define LLAMA2_KV_PER_TOKEN (2.0 * 32 * 32 * 128 * 2)   /* 32 layers, 32 K/V heads of 128 */
+#define LLAMA3_KV_PER_TOKEN (2.0 * 32 * 8 * 128 * 2)    /* 32 layers, 8 K/V heads of 128 */
+
+/* Bytes a cached position costs in the running model (32-bit floats). */
+static double bytes_per_position(const Shape *s)
+{
+    return 2 * s->Lyr * s->Hkv * (s->d / s->H) * 4;
+}
+
+/* Spec §6.5: weight bytes a step of n rows reads (every matrix once, plus
+ * the token and position embedding rows of the n rows). */
+static double weight_bytes(const Shape *s, double n)
+{
+    const double d = s->d, kv = s->Hkv * (d / s->H);
+    return s->Lyr * (d * d + 2 * d * kv + d * d + 2 * d * s->F) * 4 + d * s->V * 4 + 2 * n * d * 4;
+}
+
+/* docs/calc.md §3.4-3.5 for Llama-3-8B in 16 bits at context T: the
+ * smallest batch whose decode step reaches the machine balance X, from
+ * b·f / (Wfix + b·s) >= X. Shape: d 4096, 32 layers, 32 heads, 8 K/V
+ * heads, F 14336 in a gated FFN (3 matrices), V 128256, RMSNorm (d
+ * parameters each), no biases, untied head, rotary positions. */
+static double llama3_batch_for_balance(double T, double X)
+{
+    const double d = 4096, Lyr = 32, kv = 8 * 128, F = 14336, V = 128256, by = 2;
+    const double per_layer = 2 * d * d + 2 * d * kv + 3 * d * F + 2 * d;   /* + two norms */
+    const double Wfix = (Lyr * per_layer + d + d * V) * by;                 /* + final norm, head */
+    const double macs = Lyr * (d * d + 2 * d * kv + 2 * T * d + d * d + 3 * d * F) + d * V;
+    const double f = 2 * macs;
+    const double s = d * by + T * LLAMA3_KV_PER_TOKEN + LLAMA3_KV_PER_TOKEN;  /* row, K/V read, written */
+    if (f <= X * s) return 0;
+    return ceil(X * Wfix / (f - X * s));
+}
+
+/* ⌈T / B⌉ · B − T: the empty slots of a sequence of T positions in blocks of B. */
+static double empty_slots(double T, double B)
+{
+    return ceil(T / B) * B - T;
 }
 
 /* The independent answer of question q (0-based, in file order) of lesson n. */
@@ -75,6 +118,25 @@ static double expected(int lesson, int q, const Shape *s)
         for (int k = 1; k < (int)G; k++) den += L + k;
         return num / den;
     }
+    /* 9: the cache of real models */
+    case 90: return 2 * Lyr * d * 4;                     /* bytes per position, Hkv = H */
+    case 91: return LLAMA2_KV_PER_TOKEN;                 /* 524,288 */
+    case 92: return LLAMA2_KV_PER_TOKEN * 4096 / 1073741824.0;   /* 2 GiB */
+    /* 10: memory traffic; decode step 1 has n = 1, t = L + 1 */
+    case 100: return weight_bytes(s, 1);
+    case 101: {
+        const double kv_read = Lyr * (L + 1) * s->Hkv * (d / s->H) * 4 * 2;
+        return 2 * step_total(s, "cache", 1) / (weight_bytes(s, 1) + kv_read);
+    }
+    case 102: return llama3_batch_for_balance(128, 295);   /* 440 (docs/calc.md §3.5) */
+    /* 11: one K/V head; GQA 32 -> 8; a window W caps the cache */
+    case 110: return bytes_per_position(s);
+    case 111: return LLAMA2_KV_PER_TOKEN / LLAMA3_KV_PER_TOKEN;
+    case 112: return fmin(L + G - 1, s->W) * bytes_per_position(s);
+    /* 12: paged blocks of B positions */
+    case 120: return ceil(L / s->B);
+    case 121: return empty_slots(L + 3, s->B) * bytes_per_position(s);   /* after step 3 */
+    case 122: return empty_slots(11, 4) + empty_slots(2, 4) + empty_slots(15, 4);
     default: return NAN;
     }
 }
@@ -85,7 +147,8 @@ static Shape shape_of(const SlideSetup *st, int k)
     char err[256];
     int L = tokenizer_encode(st->prompt, ids, 256, err, sizeof err);
     Shape s = {st->model.d_model, st->model.n_heads, st->model.n_layers, st->model.d_ff,
-               st->model.vocab, L, st->gen, k};
+               st->model.vocab, L, st->gen, k, st->model.n_kv_heads, st->model.window,
+               st->model.block_size};
     return s;
 }
 

@@ -36,16 +36,22 @@ static const Scenario scenarios[] = {
     {"help", "", "N?"},
     {"zh", "--lang zh", "NN"},
     {"midstep", "", "Nnnnn"},
+    /* the memory view: a batch sharing a block pool, after a few steps */
+    {"memory", "--mode memory --block-size 4 --prompt ab --prompt cde --prompt f", "NNNN"},
+    /* without --block-size: how to turn paging on, the contiguous numbers */
+    {"memory-off", "--mode memory", "NN"},
+    /* Chinese, mid-step (marks "…", nothing taken yet this step), cycled to with m */
+    {"memory-zh", "--lang zh --block-size 2 --prompt ab --prompt cde", "mmmmNNnnn"},
 };
 
 static int build_app(App *a, const char *args, char *err)
 {
-    char buf[256];
-    char *argv[32];
+    char buf[512];
+    char *argv[48];
     int argc = 0;
     argv[argc++] = "kvsim";
     snprintf(buf, sizeof buf, "%s", args);
-    for (char *tok = strtok(buf, " "); tok && argc < 31; tok = strtok(NULL, " ")) argv[argc++] = tok;
+    for (char *tok = strtok(buf, " "); tok && argc < 47; tok = strtok(NULL, " ")) argv[argc++] = tok;
     argv[argc] = NULL;
     CliOptions o;
     if (cli_parse(argc, argv, &o, err, 256)) return -1;
@@ -111,11 +117,162 @@ static void compare_golden(const char *name, int w, int h, const char *text)
     free(want);
 }
 
+/* The line of the screen that starts (after the border) with `prefix`; "" when none. */
+static void screen_line(const char *text, const char *prefix, char *out, size_t len)
+{
+    out[0] = '\0';
+    const char *bar = "\u2502";
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *q = p;
+        if (!strncmp(q, bar, strlen(bar))) q += strlen(bar);
+        if (!strncmp(q, prefix, strlen(prefix))) {
+            snprintf(out, len, "%.*s", (int)n, p);
+            return;
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+}
+
+/* Each of want[] appears in line, as a whole word, in this order. */
+static void expect_in_order(const char *line, const char *what, const char *const *want, int n)
+{
+    const char *p = line;
+    for (int i = 0; i < n; i++) {
+        const char *hit = NULL;
+        for (const char *q = p; (q = strstr(q, want[i])) != NULL; q++) {
+            const char *after = q + strlen(want[i]);
+            const bool left_ok = q == line || q[-1] == ' ' || (unsigned char)q[-1] >= 0x80;
+            const bool right_ok = *after == ' ' || *after == '\0' || (unsigned char)*after >= 0x80;
+            if (left_ok && right_ok) {
+                hit = q;
+                break;
+            }
+        }
+        if (!hit) fail_msg("%s: '%s' not found (in order) in line\n%s", what, want[i], line);
+        p = hit + strlen(want[i]);
+    }
+}
+
+static uint64_t ceil_div(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* The memory view's numbers against the closed forms (spec §6.4, §6.5):
+ * per sequence t, ⌈t/B⌉ blocks, reserved = blocks·B·bytes per position,
+ * used, waste, the contiguous reservation and its waste; the totals; each
+ * mode's bytes, FLOPs and intensity; the prefill and decode intensities. */
+static void check_memory_numbers(const App *a, const char *text)
+{
+    const Engine *ec = &a->eng[MODE_CACHE];
+    if (ec->pos == 0 || !engine_at_step_end(ec)) return;
+    const KvConfig *cfg = &a->opt.cfg;
+    const int k = ec->step, B = cfg->block_size;
+    const uint64_t bpp = 2u * (uint64_t)cfg->n_layers * (uint64_t)config_kv_dim(cfg) * 4u;
+    const uint64_t contig = (uint64_t)cfg->max_seq * bpp;
+    uint64_t tot_res = 0, tot_used = 0, tot_blocks = 0;
+    char line[1024], f[8][32];
+    for (int s = 0; s < a->n_seqs; s++) {
+        const Engine *e = app_seq_engine(a, s);
+        const uint64_t t = (uint64_t)formulas_len(MODE_CACHE, e->L, k);
+        const uint64_t used = formulas_kv_bytes(cfg, MODE_CACHE, e->L, k);
+        assert_int_equal(engine_kv_bytes(e), used);
+        char prefix[4] = {(char)('A' + s), ' ', 0};
+        screen_line(text, prefix, line, sizeof line);
+        if (!line[0]) fail_msg("no table row for sequence %c", 'A' + s);
+        snprintf(f[0], 32, "%llu", (unsigned long long)t);
+        if (B > 0) {
+            const uint64_t blocks = ceil_div(t, (uint64_t)B), reserved = blocks * (uint64_t)B * bpp;
+            assert_int_equal(blocks, formulas_kv_blocks(cfg, MODE_CACHE, e->L, k));
+            assert_int_equal(reserved, formulas_kv_reserved_bytes(cfg, MODE_CACHE, e->L, k));
+            assert_int_equal(engine_kv_blocks(e), blocks);
+            assert_int_equal(engine_kv_reserved_bytes(e), reserved);
+            snprintf(f[1], 32, "%llu", (unsigned long long)blocks);
+            fmt_count(reserved, f[2]);
+            fmt_count(used, f[3]);
+            fmt_count(reserved - used, f[4]);
+            fmt_count(contig, f[5]);
+            fmt_count(contig - used, f[6]);
+            /* t, blocks, (table), reserved, used, waste, contiguous, its waste */
+            const char *want[] = {f[0], f[1], f[2], f[3], f[4], f[5], f[6]};
+            expect_in_order(line, "pool row", want, 7);
+            tot_res += reserved;
+            tot_blocks += blocks;
+        } else {
+            fmt_count(used, f[3]);
+            fmt_count(contig, f[5]);
+            fmt_count(contig - used, f[6]);
+            const char *want[] = {f[0], f[3], f[5], f[6]};
+            expect_in_order(line, "contiguous row", want, 4);
+        }
+        tot_used += used;
+    }
+    if (B > 0) {
+        screen_line(text, "\u03a3", line, sizeof line);
+        snprintf(f[0], 32, "%llu", (unsigned long long)tot_blocks);
+        fmt_count(tot_res, f[1]);
+        fmt_count(tot_used, f[2]);
+        fmt_count(tot_res - tot_used, f[3]);
+        fmt_count(contig * (uint64_t)a->n_seqs, f[4]);
+        fmt_count(contig * (uint64_t)a->n_seqs - tot_used, f[5]);
+        const char *want[] = {f[0], f[1], f[2], f[3], f[4], f[5]};
+        expect_in_order(line, "totals row", want, 6);
+        char used_of[64];
+        snprintf(used_of, sizeof used_of, "%llu of %d blocks", (unsigned long long)tot_blocks,
+                 paged_blocks_for(B, a->n_seqs, cfg->max_seq));
+        if (!a->opt.lang_zh && !strstr(text, used_of)) fail_msg("'%s' not on screen", used_of);
+    }
+    /* traffic of this step, both modes: bytes, FLOPs = 2·MACs, FLOP per byte read */
+    const RunMode modes[2] = {MODE_CACHE, MODE_RECOMPUTE};
+    const char *names[2] = {a->opt.lang_zh ? "缓存" : "cache", a->opt.lang_zh ? "重算" : "recompute"};
+    for (int m = 0; m < 2; m++) {
+        Traffic t;
+        OpCounts oc;
+        formulas_traffic(cfg, modes[m], a->L, k, &t);
+        formulas_step(cfg, modes[m], a->L, k, &oc);
+        const uint64_t macs = counts_total(&oc);
+        assert_true(traffic_equal(&t, &a->eng[modes[m]].traffic));
+        fmt_count(t.weight_bytes, f[0]);
+        fmt_count(t.kv_read_bytes, f[1]);
+        fmt_count(t.kv_write_bytes, f[2]);
+        fmt_count(2 * macs, f[3]);
+        snprintf(f[4], 32, "%.3g", 2.0 * (double)macs / (double)(t.weight_bytes + t.kv_read_bytes));
+        screen_line(text, names[m], line, sizeof line);
+        const char *want[] = {f[0], f[1], f[2], f[3], f[4]};
+        expect_in_order(line, names[m], want, 5);
+    }
+    /* prefill (step 0) and this decode step, as the bars label them */
+    for (int j = 0; j < 2; j++) {
+        const int step = j == 0 ? 0 : k;
+        if (step == 0 && j == 1) break;
+        Traffic t;
+        OpCounts oc;
+        formulas_traffic(cfg, MODE_CACHE, a->L, step, &t);
+        formulas_step(cfg, MODE_CACHE, a->L, step, &oc);
+        snprintf(f[0], 32, "%.3g", 2.0 * (double)counts_total(&oc) / (double)(t.weight_bytes + t.kv_read_bytes));
+        char label[32];
+        snprintf(label, sizeof label, a->opt.lang_zh ? (j == 0 ? "预填充 %d" : "解码 %d") : (j == 0 ? "prefill s%d" : "decode s%d"),
+                 step);
+        screen_line(text, label, line, sizeof line);
+        const char *bound = a->opt.lang_zh ? "访存密集型" : "memory-bound";
+        const char *want[] = {f[0], bound};
+        expect_in_order(line, label, want, 2);
+    }
+    if (!strstr(text, "295")) fail_msg("the H100 balance point (295 FLOP/B) is not on screen");
+}
+
 /* Every "N B" byte figure next to "KV" on screen equals the measured and
  * closed-form cache size of the shown step. */
 static void check_numbers(const App *a, const char *text)
 {
     const Engine *ec = &a->eng[MODE_CACHE];
+    if (a->view == VIEW_MEMORY) {
+        check_memory_numbers(a, text);
+        return;
+    }
     if (ec->pos == 0 || !engine_at_step_end(ec)) return;
     const int k = ec->step;
     char want[32];
@@ -213,6 +370,30 @@ static void test_all_sizes_and_ops(void **state)
         canvas_free(&c);
     }
     app_free(&a);
+    /* the memory view of a batch sharing a pool under a window, and of 16
+     * sequences in blocks of one position */
+    static const char *const batches[] = {
+        "--mode memory --block-size 2 --window 3 --prompt 我是 --prompt abc --prompt d --gen 5",
+        "--mode memory --block-size 1 --gen 3 --prompt a --prompt b --prompt c --prompt d --prompt e --prompt f "
+        "--prompt g --prompt h --prompt i --prompt j --prompt k --prompt l --prompt m --prompt n --prompt o --prompt p",
+    };
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        assert_int_equal(build_app(&a, batches[b], err), 0);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            Canvas c;
+            assert_int_equal(canvas_init(&c, sizes[s][0], sizes[s][1]), 0);
+            for (int ascii = 0; ascii < 2; ascii++) {
+                a.opt.ascii = ascii;
+                app_handle_key(&a, 'g');
+                do {
+                    app_render(&a, &c);
+                } while (app_handle_key(&a, 'n') && a.eng[MODE_CACHE].pos < engine_total_ops(&a.eng[MODE_CACHE]));
+                app_render(&a, &c);
+            }
+            canvas_free(&c);
+        }
+        app_free(&a);
+    }
 }
 
 int main(void)

@@ -13,9 +13,77 @@
 static const int speeds[] = {1, 2, 4, 8, 15, 30, 60};
 #define N_SPEEDS ((int)(sizeof speeds / sizeof speeds[0]))
 
+static Engine *seq_engine(App *a, int s)
+{
+    return s == 0 ? &a->eng[MODE_CACHE] : &a->batch[s];
+}
+
+/* The batch's extra engines and the pool (sequence 0's engine is freed with
+ * the others). */
+static void batch_free(App *a)
+{
+    for (int s = 1; s < a->n_seqs && a->batch; s++) engine_free(&a->batch[s]);
+    free(a->batch);
+    a->batch = NULL;
+    if (a->pool) paged_free(a->pool);
+    free(a->pool);
+    a->pool = NULL;
+    a->batch_pos = 0;
+}
+
 static void engines_free(App *a)
 {
+    batch_free(a);
     for (int m = 0; m < MODE_COUNT; m++) engine_free(&a->eng[m]);
+}
+
+/* One cache engine per further prompt (a prompt the model no longer admits,
+ * after a lesson changed it, leaves the batch), then the shared pool. */
+static int batch_init(App *a, char *err, size_t errlen)
+{
+    const KvConfig *c = &a->opt.cfg;
+    const int N = c->max_seq;
+    char msg[256];
+    snprintf(a->seq_prompt[0], sizeof a->seq_prompt[0], "%s", a->prompt);
+    a->batch = calloc((size_t)a->n_seqs, sizeof(Engine));
+    int *ids = malloc(sizeof(int) * (size_t)N);
+    if (!a->batch || !ids) {
+        free(ids);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int n = 1;
+    for (int s = 1; s < a->n_seqs; s++) {
+        int L = tokenizer_encode(a->seq_prompt[s], ids, N, msg, sizeof msg);
+        if (L < 0 || config_validate(c, L, a->G, msg, sizeof msg)) continue;
+        if (n != s) memcpy(a->seq_prompt[n], a->seq_prompt[s], sizeof a->seq_prompt[n]);
+        if (engine_init(&a->batch[n], &a->model, MODE_CACHE, ids, L, a->G, err, errlen)) {
+            a->n_seqs = n;
+            free(ids);
+            return -1;
+        }
+        n++;
+    }
+    a->n_seqs = n;
+    free(ids);
+    if (c->block_size > 0) {
+        /* one pool for the batch, enough for every sequence at max_seq */
+        a->pool = calloc(1, sizeof(PagedPool));
+        if (!a->pool || paged_init(a->pool, c->n_layers, config_kv_dim(c), c->block_size,
+                                   paged_blocks_for(c->block_size, n, N), n, N)) {
+            free(a->pool);
+            a->pool = NULL;
+            snprintf(err, errlen, "out of memory for the block pool");
+            return -1;
+        }
+        for (int s = 0; s < n; s++)
+            if (engine_share_pool(seq_engine(a, s), a->pool, s)) {
+                snprintf(err, errlen, "cannot share the block pool");
+                return -1;
+            }
+    }
+    a->batch_pos = 0;
+    return 0;
 }
 
 static int engines_init(App *a, char *err, size_t errlen)
@@ -25,6 +93,10 @@ static int engines_init(App *a, char *err, size_t errlen)
             engines_free(a);
             return -1;
         }
+    if (batch_init(a, err, errlen)) {
+        engines_free(a);
+        return -1;
+    }
     return 0;
 }
 
@@ -78,6 +150,10 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     a->G = o->gen;
     a->view = o->view;
     a->speed = 2;
+    a->n_seqs = o->n_prompts > 1 ? o->n_prompts : 1;
+    if (a->n_seqs > CLI_MAX_PROMPTS) a->n_seqs = CLI_MAX_PROMPTS;
+    for (int s = 1; s < a->n_seqs; s++)
+        snprintf(a->seq_prompt[s], sizeof a->seq_prompt[s], "%s", o->prompts[s] ? o->prompts[s] : "");
     a->ids = malloc(sizeof(int) * (size_t)o->cfg.max_seq);
     if (!a->ids || model_init(&a->model, &o->cfg)) {
         free(a->ids);
@@ -116,23 +192,64 @@ const Engine *app_engine(const App *a)
     return &a->eng[primary_mode(a->view)];
 }
 
+/* A fresh pool (every sequence is empty): its free list hands out 0, 1, 2,
+ * ... again. On failure the old pool stays (consistent, other ids). */
+static void pool_reset(App *a)
+{
+    PagedPool fresh;
+    const PagedPool *p = a->pool;
+    if (paged_init(&fresh, p->n_layers, p->kv_dim, p->block_size, p->n_blocks, p->n_seqs, p->max_len))
+        return;
+    paged_free(a->pool);
+    *a->pool = fresh;
+}
+
+/* Every cache engine of the batch to the cache engine's position P, in the
+ * trace's order (sim/trace.c): step k of sequences 0, 1, ... then step
+ * k + 1. Blocks are taken only by a step's append and given back only by a
+ * rewind, so following a cache engine that went forward over at most one
+ * append keeps that order; anything else (backwards, or a jump over several
+ * steps) replays the batch from a fresh pool. */
+static void batch_sync(App *a)
+{
+    Engine *c = &a->eng[MODE_CACHE];
+    const long P = c->pos, Q = a->batch_pos, ops = c->ops_per_step;
+    if (P == Q) return;
+    if (a->pool && (P < Q || P / ops - Q / ops > 1)) {
+        for (int s = 0; s < a->n_seqs; s++) engine_seek(seq_engine(a, s), 0);
+        pool_reset(a);
+        for (long at = 0; at < P;) {
+            long to = (at / ops + 1) * ops;
+            if (to > P) to = P;
+            for (int s = 0; s < a->n_seqs; s++) engine_seek(seq_engine(a, s), to);
+            at = to;
+        }
+    } else {
+        for (int s = 1; s < a->n_seqs; s++) engine_seek(seq_engine(a, s), P);
+    }
+    a->batch_pos = P;
+}
+
 /* Bring the other of cache/recompute to the primary's step and operation.
- * Their operation lists are the same but for cache's final "append". */
+ * Their operation lists are the same but for cache's final "append". Then
+ * the batch follows the cache engine. */
 void app_sync(App *a)
 {
     RunMode pm = primary_mode(a->view);
-    if (pm == MODE_TRAIN) return;
-    const Engine *p = &a->eng[pm];
-    Engine *o = &a->eng[pm == MODE_CACHE ? MODE_RECOMPUTE : MODE_CACHE];
-    if (p->pos == 0) {
-        engine_seek(o, 0);
-        return;
+    if (pm != MODE_TRAIN) {
+        const Engine *p = &a->eng[pm];
+        Engine *o = &a->eng[pm == MODE_CACHE ? MODE_RECOMPUTE : MODE_CACHE];
+        if (p->pos == 0) {
+            engine_seek(o, 0);
+        } else {
+            long k = (p->pos - 1) / p->ops_per_step;
+            long j = p->pos - k * p->ops_per_step;          /* operations done in step k, 1..ops */
+            if (j == p->ops_per_step) j = o->ops_per_step;  /* a finished step maps to a finished step */
+            else if (j > o->ops_per_step) j = o->ops_per_step;
+            engine_seek(o, k * o->ops_per_step + j);
+        }
     }
-    long k = (p->pos - 1) / p->ops_per_step;
-    long j = p->pos - k * p->ops_per_step;          /* operations done in step k, 1..ops */
-    if (j == p->ops_per_step) j = o->ops_per_step;  /* a finished step maps to a finished step */
-    else if (j > o->ops_per_step) j = o->ops_per_step;
-    engine_seek(o, k * o->ops_per_step + j);
+    batch_sync(a);
 }
 
 static Engine *primary(App *a)

@@ -6,6 +6,16 @@
  * other is brought to the same step and operation, so the compare view and
  * the Operations panel always show both modes at the same point.
  *
+ * A batch (several --prompt, spec §6.4): one cache engine per prompt, with
+ * the same weights and G. Sequence 0 is eng[MODE_CACHE] (what every panel
+ * but the memory view shows); the others follow it in lockstep (app_sync).
+ * With --block-size they all mirror into ONE block pool, as `kvsim trace`
+ * runs them (sim/trace.c): step k of every sequence in prompt order, then
+ * step k + 1. The pool's block ids are a function of the position alone:
+ * when the cache engine moved in a way that order cannot reproduce
+ * (backwards, or over more than one append), the batch is replayed from a
+ * fresh pool, so the screen always matches the trace at the same step.
+ *
  * Update, then draw: app_handle_key() and app_tick() change state and
  * return action flags; app_render() only reads the state and draws the
  * whole screen into a Canvas. term.c is the only thing that puts a canvas
@@ -50,7 +60,7 @@ typedef struct {
     int L, G;
     Engine eng[MODE_COUNT];   /* cache, recompute, train */
 
-    View view;                /* cache / recompute / compare / train */
+    View view;                /* cache / recompute / compare / train / memory */
     int layer, head;          /* selected layer and head */
     bool log_scale;           /* Operations chart */
     bool help;                /* help overlay shown */
@@ -80,6 +90,13 @@ typedef struct {
     int text_scroll;          /* narration lines scrolled off the top */
     int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
     bool save_progress;       /* write lesson progress (the live UI only) */
+
+    /* the batch: sequence 0 = eng[MODE_CACHE], sequences 1.. = batch[s] */
+    int n_seqs;               /* >= 1 */
+    char seq_prompt[CLI_MAX_PROMPTS][APP_PROMPT_MAX];   /* [0] mirrors prompt */
+    Engine *batch;            /* (n_seqs) cache engines; batch[0] unused */
+    PagedPool *pool;          /* shared block pool; NULL without --block-size */
+    long batch_pos;           /* cache position the batch and pool were brought to */
 } App;
 
 /* Build the model and engines for o (o must have passed cli_prepare; ids
@@ -93,8 +110,16 @@ const Engine *app_engine(const App *a);
 static inline const Engine *app_engine_of(const App *a, RunMode m) { return &a->eng[m]; }
 
 /* Bring the secondary of the cache/recompute pair to the primary's step and
- * operation (after moving the primary engine directly). */
+ * operation (after moving the primary engine directly), then every cache
+ * engine of the batch to the cache engine's position. */
 void app_sync(App *a);
+
+/* Sequence s of the batch (0 .. n_seqs-1): its cache engine and prompt. */
+static inline const Engine *app_seq_engine(const App *a, int s)
+{
+    return s == 0 ? &a->eng[MODE_CACHE] : &a->batch[s];
+}
+static inline const char *app_seq_prompt(const App *a, int s) { return a->seq_prompt[s]; }
 
 /* Handle one key (term.h key codes); returns ACTION_* flags. */
 unsigned app_handle_key(App *a, int key);

@@ -260,11 +260,11 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             else if (!strcmp(mode, "train")) o->trace_modes = TRACE_TRAIN;
             else FAIL("--mode '%s': expected cache, recompute, both or train", clip(mode));
         } else {
-            static const char *const views[VIEW_COUNT] = {"cache", "recompute", "compare", "train"};
+            static const char *const views[VIEW_COUNT] = {"cache", "recompute", "compare", "train", "memory"};
             int found = -1;
             for (int i = 0; i < VIEW_COUNT; i++)
                 if (!strcmp(mode, views[i])) found = i;
-            if (found < 0) FAIL("--mode '%s': expected cache, recompute, compare or train", clip(mode));
+            if (found < 0) FAIL("--mode '%s': expected cache, recompute, compare, train or memory", clip(mode));
             o->view = (View)found;
         }
     }
@@ -349,8 +349,8 @@ void cli_usage(void)
         "\n"
         "Model and run (every command):\n"
         "  --prompt TEXT    prompt, one token per character (default \"" CONFIG_DEFAULT_PROMPT "\");\n"
-        "                   give it up to 16 times for a batch (trace runs each sequence,\n"
-        "                   sharing one block pool; everything else uses the first)\n"
+        "                   give it up to 16 times for a batch (trace and the UI's memory\n"
+        "                   view run every sequence, sharing one block pool)\n"
         "  --gen G          tokens to generate (default 8); prompt + G <= max-seq\n"
         "  --d-model d      model width (default 8)\n"
         "  --heads H        attention heads; d must be divisible by H (default 2)\n"
@@ -366,7 +366,7 @@ void cli_usage(void)
         "trace:   --format table|csv|json   --mode both|cache|recompute|train\n"
         "export:  --format json\n"
         "UI and frames:\n"
-        "  --mode cache|recompute|compare|train   view to start in\n"
+        "  --mode cache|recompute|compare|train|memory   view to start in\n"
         "  --lang en|zh     language of the UI\n"
         "  --no-color       monochrome (also when NO_COLOR is set)\n"
         "  --ascii          ASCII glyphs instead of box drawing and shades\n"
@@ -376,6 +376,7 @@ void cli_usage(void)
         "\n"
         "  --help           this text     --version   the version\n"
         "\n"
-        "Exit status: 0 success, 1 no usable terminal for the UI, 2 bad input.\n",
+        "Exit status: 0 success, 1 no usable terminal for the UI (or out of memory),\n"
+        "2 bad input, 128+N when stopped by signal N.\n",
         stdout);
 }

@@ -20,7 +20,7 @@
 typedef enum { CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_BENCH_UI, CMD_LESSON, CMD_HELP, CMD_VERSION } Command;
 typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
 /* Initial view of the UI, and `--mode` of the UI and of frames. */
-typedef enum { VIEW_CACHE, VIEW_RECOMPUTE, VIEW_COMPARE, VIEW_TRAIN, VIEW_COUNT } View;
+typedef enum { VIEW_CACHE, VIEW_RECOMPUTE, VIEW_COMPARE, VIEW_TRAIN, VIEW_MEMORY, VIEW_COUNT } View;
 
 /* --prompt may be given up to this many times: a batch of sequences. */
 #define CLI_MAX_PROMPTS 16

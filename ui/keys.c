@@ -19,7 +19,7 @@ static const KeyBinding table[] = {
     {{' ', 0, 0}, KA_PLAY, "Space", "play / pause", "播放 / 暂停", "Space play", "空格 播放", false},
     {{'+', '=', 0}, KA_FASTER, "+", "play faster", "加快", NULL, NULL, false},
     {{'-', '_', 0}, KA_SLOWER, "-", "play slower", "减慢", NULL, NULL, false},
-    {{'m', 0, 0}, KA_MODE, "m", "cycle the mode (4 views)", "切换模式（共 4 种）", "m mode", "m 模式", false},
+    {{'m', 0, 0}, KA_MODE, "m", "cycle the view (5 views)", "切换视图（共 5 种）", "m mode", "m 模式", false},
     {{']', 0, 0}, KA_LAYER_NEXT, "]", "next layer shown", "显示下一层", NULL, NULL, false},
     {{'[', 0, 0}, KA_LAYER_PREV, "[", "previous layer shown", "显示上一层", "[ ] layer", "[ ] 层", false},
     {{'}', 0, 0}, KA_HEAD_NEXT, "}", "next head shown", "显示下一个头", NULL, NULL, false},

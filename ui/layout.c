@@ -42,9 +42,59 @@ static void ops_row(Rect a, Layout *o)
     o->chart = rect(a.x + ops_w, a.y, a.w - ops_w, a.h);
 }
 
+/* Memory view: the pool above the traffic panel, or side by side when wide. */
+#define MEM_SIDE_W 140          /* side by side from this width */
+#define MEM_TRAFFIC_H 8         /* stacked: the traffic panel's minimum height */
+#define MEM_MIN_H_STACKED 19    /* stacked: pool (11) + traffic (8) */
+#define MEM_MIN_H_SIDE 14       /* side by side */
+
+static void memory_middle(Rect a, Layout *o)
+{
+    if (a.w >= MEM_SIDE_W) {
+        int pw = a.w * 58 / 100;
+        o->pool = rect(a.x, a.y, pw, a.h);
+        o->traffic = rect(a.x + pw, a.y, a.w - pw, a.h);
+        return;
+    }
+    /* stacked: the traffic panel grows a little with the height, the pool more */
+    int th = MEM_TRAFFIC_H + (a.h - MEM_MIN_H_STACKED + 1) / 2;
+    if (th > 14) th = 14;
+    if (th < MEM_TRAFFIC_H) th = a.h / 2;
+    o->pool = rect(a.x, a.y, a.w, a.h - th);
+    o->traffic = rect(a.x, a.y + a.h - th, a.w, th);
+}
+
+/* Memory view, every panel that fits in w x h. */
+static void memory_full(int w, int h, Layout *o)
+{
+    o->header = rect(0, 0, w, 1);
+    o->tokens = rect(0, 1, w, 3);
+    o->footer = rect(0, h - 1, w, 1);
+    const int top = 4, avail = h - 5;
+    const int need = w >= MEM_SIDE_W ? MEM_MIN_H_SIDE : MEM_MIN_H_STACKED;
+    /* Operations + chart first (7 rows), then the Pipeline, then a taller
+     * Operations table, each only while the middle keeps its minimum */
+    const int spare = avail - need, want_pipe = h >= 30 ? 5 : 4;
+    int pipe_h = 0, ops_h = 0;
+    if (spare >= 7) ops_h = 7;
+    if (spare - ops_h >= want_pipe) pipe_h = want_pipe;
+    if (ops_h) {
+        const int extra = spare - pipe_h - ops_h;
+        ops_h = extra >= 6 ? 13 : extra >= 4 ? 11 : 7;
+    }
+    const int mid_h = avail - pipe_h - ops_h;
+    if (pipe_h) o->pipeline = rect(0, h - 1 - pipe_h, w, pipe_h);
+    if (ops_h) ops_row(rect(0, top + mid_h, w, ops_h), o);
+    memory_middle(rect(0, top, w, mid_h), o);
+}
+
 /* Every panel, in a w x h area at the top left. */
 static void full(View view, int w, int h, Layout *o)
 {
+    if (view == VIEW_MEMORY) {
+        memory_full(w, h, o);
+        return;
+    }
     o->header = rect(0, 0, w, 1);
     o->tokens = rect(0, 1, w, 3);
     o->footer = rect(0, h - 1, w, 1);
@@ -90,6 +140,8 @@ void layout_compute(View view, int point, int w, int h, Layout *o)
     Rect up = rect(0, top, w, up_h);
     if (point == POINT_OPS || point == POINT_CHART) {
         ops_row(up, o);
+    } else if (view == VIEW_MEMORY) {
+        memory_middle(up, o);
     } else if (point == POINT_PIPELINE && up_h >= 12) {
         o->pipeline = rect(0, top, w, 4);
         middle(view, rect(0, top + 4, w, up_h - 4), o);

@@ -6,6 +6,11 @@
  * caches) and the Operations + chart row. Extra room goes to the panels,
  * so they grow with the terminal. Below APP_MIN_W x APP_MIN_H nothing is
  * laid out: the screen says it is too small.
+ *
+ * The memory view replaces the middle row with the KV blocks (pool) and
+ * Memory traffic panels: stacked below 140 columns, side by side from 140.
+ * They come first: Pipeline and Operations + chart are added only when the
+ * two still get their minimum height (at 80x24 they are left out).
  */
 #ifndef KVSIM_LAYOUT_H
 #define KVSIM_LAYOUT_H
@@ -21,6 +26,7 @@ typedef struct {
     Rect mask, attention, kvcache;     /* single views */
     Rect mask2, kvcache2;              /* compare view: the recompute side */
     Rect ops, chart;
+    Rect pool, traffic;                /* memory view */
     Rect lesson;                       /* lesson pane (lesson mode only) */
 } Layout;
 

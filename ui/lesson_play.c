@@ -21,6 +21,7 @@ static View view_of(LessonMode m)
     case LESSON_MODE_RECOMPUTE: return VIEW_RECOMPUTE;
     case LESSON_MODE_COMPARE: return VIEW_COMPARE;
     case LESSON_MODE_TRAIN: return VIEW_TRAIN;
+    case LESSON_MODE_MEMORY: return VIEW_MEMORY;
     default: return VIEW_CACHE;
     }
 }

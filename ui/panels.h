@@ -8,7 +8,8 @@
  *
  * Titles (English / Chinese) contain the words the tests look for:
  *   Tokens / 词元, Causal mask / 因果掩码, Attention / 注意力,
- *   KV cache / KV 缓存, Operations / 运算, Pipeline / 流水线.
+ *   KV cache / KV 缓存, Operations / 运算, Pipeline / 流水线,
+ *   KV blocks / KV 块, Memory traffic / 访存 (memory view).
  */
 #ifndef KVSIM_PANELS_H
 #define KVSIM_PANELS_H
@@ -32,6 +33,21 @@ void panel_ops_draw(const App *a, Canvas *c, Rect r);
 void panel_chart_draw(const App *a, Canvas *c, Rect r);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+
+/* Memory view (spec §6.4): the batch's shared block pool as a grid of
+ * physical blocks, each sequence's block table, reserved / used / wasted
+ * bytes beside a contiguous max-length reservation (ui/panel_pool.c).
+ * Without --block-size: how to turn paging on, and the contiguous numbers. */
+void panel_pool_draw(const App *a, Canvas *c, Rect r);
+/* Memory view (spec §6.5): bytes read and written by this step of cache and
+ * recompute, FLOPs and arithmetic intensity; prefill vs decode intensity on
+ * a log scale against an accelerator's balance point (ui/panel_traffic.c). */
+void panel_traffic_draw(const App *a, Canvas *c, Rect r);
+/* The accelerator whose balance point the traffic panel marks: H100 SXM,
+ * dense bf16 989 TFLOP/s over 3.35 TB/s of HBM3 = 295 FLOP/byte. */
+#define PANEL_BALANCE_NAME "H100 bf16"
+#define PANEL_BALANCE_TFLOPS 989.0
+#define PANEL_BALANCE_TBPS 3.35
 
 /* The lesson pane: narration, question, feedback (lesson mode only). */
 void panel_lesson_draw(const App *a, Canvas *c, Rect r);

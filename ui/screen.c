@@ -17,6 +17,7 @@ static const char *mode_word(const App *a, View v)
     case VIEW_CACHE: return TR(a, "KV CACHE", "KV 缓存");
     case VIEW_RECOMPUTE: return TR(a, "RECOMPUTE", "重算");
     case VIEW_COMPARE: return TR(a, "COMPARE", "对比");
+    case VIEW_MEMORY: return TR(a, "MEMORY", "内存");
     default: return TR(a, "TRAIN", "训练");
     }
 }
@@ -160,8 +161,8 @@ static void draw_help(const App *a, Canvas *c)
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
                 TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "modes (m): KV cache \u2192 recompute \u2192 compare both \u2192 train (teacher forcing)",
-                   "模式（m）：KV 缓存 \u2192 重算 \u2192 两者对比 \u2192 训练（教师强制）"));
+                TR(a, "views (m): KV cache \u2192 recompute \u2192 compare \u2192 train \u2192 memory",
+                   "视图（m）：KV 缓存 \u2192 重算 \u2192 对比 \u2192 训练 \u2192 内存"));
     canvas_text(c, box.x + 2, y, w - 4, STYLE_DIM,
                 TR(a, "Options: --prompt --gen --d-model --heads --layers --lang zh (kvsim --help)",
                    "选项：--prompt --gen --d-model --heads --layers --lang en（kvsim --help）"));
@@ -227,6 +228,8 @@ static Rect pointed_rect(const App *a, const Layout *lo)
     case POINT_OPS: return lo->ops;
     case POINT_CHART: return lo->chart;
     case POINT_PIPELINE: return lo->pipeline;
+    case POINT_BLOCKS: return lo->pool;
+    case POINT_TRAFFIC: return lo->traffic;
     default: { Rect none = {0, 0, 0, 0}; return none; }
     }
 }
@@ -244,7 +247,10 @@ void app_render(const App *a, Canvas *c)
     const Engine *e = app_engine(a);
     draw_header(a, c, lo.header);
     PANEL(panel_tokens_draw(a, e, c, lo.tokens), lo.tokens);
-    if (a->view == VIEW_COMPARE) {
+    if (a->view == VIEW_MEMORY) {
+        PANEL(panel_pool_draw(a, c, lo.pool), lo.pool);
+        PANEL(panel_traffic_draw(a, c, lo.traffic), lo.traffic);
+    } else if (a->view == VIEW_COMPARE) {
         const Engine *ec = &a->eng[MODE_CACHE], *er = &a->eng[MODE_RECOMPUTE];
         PANEL(panel_mask_draw(a, ec, c, lo.mask), lo.mask);
         PANEL(panel_kvcache_draw(a, ec, c, lo.kvcache), lo.kvcache);

@@ -1,0 +1,674 @@
+/* panel_pool: the paged KV cache of the batch (spec §6.4), "KV blocks".
+ *
+ *   summary   blocks in use / in the pool, bytes per block, the prompts
+ *   grid      every physical block of the shared pool, one 3-column cell
+ *             each: owner letter (A = the first --prompt), then how many of
+ *             its B slots hold a kept position (a digit for B <= 9, else a
+ *             shade), then '+' when this step's append took it; "··" = free
+ *   table     one row per sequence: t, live blocks (⌈t/B⌉ without a
+ *             window), its block table (physical block of logical block
+ *             0, 1, ...; "·" = given back under a window), reserved, used
+ *             and wasted bytes, and beside them what a contiguous
+ *             max-length reservation reserves and wastes; then the totals
+ *   note      where the waste comes from, and the ratio of the two totals
+ *
+ * Every number is read from the pool and the engines (paged.h view
+ * functions, engine_kv_* counters), never computed from a closed form:
+ * tests compare them with the closed forms. Without --block-size there is
+ * no pool: the panel says how to turn paging on and still shows what the
+ * contiguous cache reserves for the sequences of this run.
+ */
+#include "ui/panels.h"
+#include "ui/style.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    int t;              /* positions appended so far (absolute) */
+    int blocks;         /* live blocks */
+    uint64_t reserved;  /* live blocks · B · bytes per position */
+    uint64_t used;      /* bytes of the positions kept (= kv_cache_bytes) */
+    uint64_t contig;    /* a contiguous reservation: capacity · bytes per position */
+    const int *table;   /* block table (NULL without a pool) */
+    int n_table;
+    int p0;             /* first position of this step's rows */
+    bool appended;      /* this step's append has run: its new blocks are "taken this step" */
+} SeqInfo;
+
+typedef struct {
+    const App *a;
+    Canvas *c;
+    Rect in;
+    const PagedPool *pool;
+    int n;                        /* sequences */
+    SeqInfo s[CLI_MAX_PROMPTS];
+    uint64_t bpp;                 /* bytes per position, K and V of every layer */
+    uint64_t tot_res, tot_used, tot_contig;
+    int tot_blocks;
+} Ctx;
+
+static int digits(long v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static char letter(int s)
+{
+    return (char)('A' + s);
+}
+
+static void gather(Ctx *x)
+{
+    const App *a = x->a;
+    const KvConfig *cfg = &a->eng[MODE_CACHE].cfg;
+    x->pool = a->pool;
+    x->n = a->n_seqs < CLI_MAX_PROMPTS ? a->n_seqs : CLI_MAX_PROMPTS;
+    x->bpp = x->pool ? paged_bytes_per_pos(x->pool)
+                     : 2u * (uint64_t)cfg->n_layers * (uint64_t)config_kv_dim(cfg) * sizeof(float);
+    for (int s = 0; s < x->n; s++) {
+        const Engine *e = app_seq_engine(a, s);
+        SeqInfo *q = &x->s[s];
+        q->t = e->cache.len;
+        q->blocks = engine_kv_blocks(e);
+        q->reserved = engine_kv_reserved_bytes(e);
+        q->used = engine_kv_bytes(e);
+        q->contig = (uint64_t)e->cache.capacity * x->bpp;
+        q->table = x->pool ? paged_seq_table(x->pool, e->pool_seq, &q->n_table) : NULL;
+        q->p0 = e->p0;
+        q->appended = e->pos > 0 && engine_op_done(e, OP_APPEND, -1);
+        x->tot_contig += q->contig;
+        x->tot_used += q->used;
+    }
+    if (x->pool) {
+        x->tot_blocks = paged_blocks_used(x->pool);
+        x->tot_res = paged_reserved_bytes(x->pool);
+        x->tot_used = paged_used_bytes(x->pool);
+    }
+}
+
+/* Was physical block b taken by this step's append? */
+static bool taken_now(const Ctx *x, const PagedBlockView *v)
+{
+    if (v->seq < 0 || v->seq >= x->n) return false;
+    const SeqInfo *q = &x->s[v->seq];
+    return q->appended && v->first_pos >= q->p0;
+}
+
+/* " text " on the bottom border, when it fits. */
+static void border_label(Canvas *c, Rect r, int style, const char *text)
+{
+    const int w = canvas_text_width(text);
+    if (r.h < 2 || w + 6 > r.w) return;
+    const int y = r.y + r.h - 1;
+    canvas_put(c, r.x + 2, y, ' ', STYLE_BORDER);
+    canvas_text(c, r.x + 3, y, -1, style, text);
+    canvas_put(c, r.x + 3 + w, y, ' ', STYLE_BORDER);
+}
+
+/* The first of the candidate texts that fits in w columns (the last one, cut, otherwise). */
+static const char *fit(const char *const *cand, int n, int w)
+{
+    for (int i = 0; i < n; i++)
+        if (canvas_text_width(cand[i]) <= w) return cand[i];
+    return cand[n - 1];
+}
+
+/* ---- the grid of physical blocks ------------------------------------------ */
+
+typedef struct {
+    int labw, per_row, rows_all, rows_need;
+} Grid;
+
+static Grid plan_grid(const Ctx *x)
+{
+    Grid g;
+    const int nb = x->pool->n_blocks;
+    g.labw = digits(nb > 0 ? nb - 1 : 0) + 1;
+    g.per_row = (x->in.w - g.labw) / 3;
+    if (g.per_row >= 16) g.per_row -= g.per_row % 8;
+    else if (g.per_row >= 4) g.per_row -= g.per_row % 4;
+    if (g.per_row < 1) g.per_row = 1;
+    g.rows_all = (nb + g.per_row - 1) / g.per_row;
+    int last = -1;
+    for (int b = 0; b < nb; b++)
+        if (x->pool->owner_seq[b] >= 0) last = b;
+    g.rows_need = last < 0 ? 1 : last / g.per_row + 1;
+    return g;
+}
+
+static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
+{
+    Canvas *c = x->c;
+    const int B = x->pool->block_size;
+    const int first = row * g->per_row;
+    canvas_textf(c, x->in.x, y, g->labw, STYLE_DIM, "%*d", g->labw - 1, first);
+    for (int i = 0; i < g->per_row && first + i < x->pool->n_blocks; i++) {
+        const int cx = x->in.x + g->labw + 3 * i;
+        const PagedBlockView v = paged_block_view(x->pool, first + i);
+        if (v.seq < 0) {
+            canvas_put(c, cx, y, canvas_glyph(c, GLYPH_DOT), STYLE_DIM);
+            canvas_put(c, cx + 1, y, canvas_glyph(c, GLYPH_DOT), STYLE_DIM);
+            continue;
+        }
+        const bool now = taken_now(x, &v);
+        const int st = now ? STYLE_NEW : STYLE_NORMAL;
+        canvas_put(c, cx, y, letter(v.seq), st);
+        if (B <= 9) canvas_put(c, cx + 1, y, '0' + v.kept, st);
+        else canvas_shade(c, cx + 1, y, (double)v.kept / B, st);
+        if (now) canvas_put(c, cx + 2, y, '+', STYLE_NEW);
+    }
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+enum { C_SEQ, C_T, C_BLK, C_TAB, C_RES, C_USED, C_WASTE, C_CONTIG, C_CWASTE, N_COLS };
+
+typedef struct {
+    int w[N_COLS];
+    int x[N_COLS];
+    int ew;         /* columns per table entry */
+    int entries;    /* table entries that fit */
+    int promptw;    /* columns of prompt text after the letter (0 = letter only) */
+    bool paged;
+} Cols;
+
+static const char *col_head(const Ctx *x, int i)
+{
+    const App *a = x->a;
+    const bool win = x->a->eng[MODE_CACHE].cfg.window > 0;
+    switch (i) {
+    case C_SEQ: return TR(a, "seq", "序列");
+    case C_T: return "t";
+    case C_BLK: return win ? TR(a, "blocks", "块数") : "\u2308t/B\u2309";
+    case C_TAB: return "";
+    case C_RES: return TR(a, "reserved", "预留");
+    case C_USED: return TR(a, "used", "已用");
+    case C_WASTE: return TR(a, "waste", "浪费");
+    case C_CONTIG: return TR(a, "contiguous", "连续预留");
+    default: return TR(a, "waste", "浪费");
+    }
+}
+
+static int numw(uint64_t v)
+{
+    char b[32];
+    return (int)strlen(fmt_count(v, b));
+}
+
+static int max_i(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+static Cols plan_cols(const Ctx *x)
+{
+    Cols k;
+    memset(&k, 0, sizeof k);
+    k.paged = x->pool != NULL;
+    for (int i = 0; i < N_COLS; i++) k.w[i] = canvas_text_width(col_head(x, i));
+    k.w[C_SEQ] = max_i(k.w[C_SEQ], 1);
+    k.w[C_T] = max_i(1, digits(x->a->eng[MODE_CACHE].cfg.max_seq));
+    uint64_t mres = x->tot_res, mused = x->tot_used, mcon = x->tot_contig;
+    for (int s = 0; s < x->n; s++) {
+        k.w[C_BLK] = max_i(k.w[C_BLK], digits(x->s[s].blocks));
+        k.w[C_CWASTE] = max_i(k.w[C_CWASTE], numw(x->s[s].contig - x->s[s].used));
+    }
+    k.w[C_RES] = max_i(k.w[C_RES], numw(mres));
+    k.w[C_USED] = max_i(k.w[C_USED], numw(mused));
+    k.w[C_WASTE] = max_i(k.w[C_WASTE], numw(mres - mused));
+    k.w[C_CONTIG] = max_i(k.w[C_CONTIG], numw(mcon));
+    k.w[C_CWASTE] = max_i(k.w[C_CWASTE], numw(mcon - mused));
+    if (!k.paged) k.w[C_BLK] = k.w[C_TAB] = k.w[C_RES] = k.w[C_WASTE] = 0;
+    /* fixed part: one space between columns, " │ " before the contiguous pair */
+    int fixed = 0;
+    for (int i = 0; i < N_COLS; i++)
+        if (i != C_TAB && k.w[i]) fixed += k.w[i] + 1;
+    fixed += 2;
+    /* an entry: a physical block id under its logical block "L3" */
+    if (k.paged) k.ew = max_i(digits(x->pool->n_blocks > 0 ? x->pool->n_blocks - 1 : 0),
+                              1 + digits(x->pool->max_blocks > 0 ? x->pool->max_blocks - 1 : 0)) + 1;
+    int spare = x->in.w - fixed;
+    if (k.paged) {
+        int longest = 1;
+        for (int s = 0; s < x->n; s++) longest = max_i(longest, x->s[s].n_table);
+        /* the table gets what it needs first, then the prompts what is left */
+        k.entries = spare / k.ew;
+        if (k.entries > longest) k.entries = longest;
+        if (k.entries < 1) k.entries = 1;
+        k.w[C_TAB] = k.entries * k.ew;
+        spare -= k.w[C_TAB] + 1;
+    }
+    /* the prompt after the letter, when there is room for some of it */
+    int plen = 0;
+    for (int s = 0; s < x->n; s++) plen = max_i(plen, canvas_text_width(app_seq_prompt(x->a, s)) + 2);
+    if (spare - 2 >= 4) {
+        k.promptw = plen < spare - 2 ? plen : spare - 2;
+        if (k.promptw > 14) k.promptw = 14;
+        k.w[C_SEQ] = max_i(k.w[C_SEQ], 2 + k.promptw);
+    }
+    int cx = x->in.x;
+    for (int i = 0; i < N_COLS; i++) {
+        if (i == C_CONTIG) cx += 2;   /* "│ " */
+        k.x[i] = cx;
+        if (k.w[i]) cx += k.w[i] + 1;
+    }
+    return k;
+}
+
+static void right(Canvas *c, int x, int y, int w, int style, const char *s)
+{
+    const int tw = canvas_text_width(s);
+    canvas_text(c, x + (tw < w ? w - tw : 0), y, w, style, s);
+}
+
+static void right_num(Canvas *c, int x, int y, int w, int style, uint64_t v)
+{
+    char b[32];
+    right(c, x, y, w, style, fmt_count(v, b));
+}
+
+static void draw_head(const Ctx *x, const Cols *k, int y)
+{
+    Canvas *c = x->c;
+    for (int i = 0; i < N_COLS; i++) {
+        if (!k->w[i] || i == C_TAB) continue;
+        if (i == C_SEQ) canvas_text(c, k->x[i], y, k->w[i], STYLE_DIM, col_head(x, i));
+        else right(c, k->x[i], y, k->w[i], STYLE_DIM, col_head(x, i));
+    }
+    /* the table's header: its logical block numbers */
+    for (int j = 0; k->paged && j < k->entries; j++) {
+        char b[16];
+        snprintf(b, sizeof b, "L%d", j);
+        if (j == k->entries - 1 && j > 0) {
+            bool cut = false;
+            for (int s = 0; s < x->n; s++) cut |= x->s[s].n_table > k->entries;
+            if (cut) snprintf(b, sizeof b, "%s", x->c->ascii ? "~" : "\u2026");
+        }
+        right(c, k->x[C_TAB] + j * k->ew, y, k->ew, STYLE_DIM, b);
+    }
+    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
+}
+
+static void draw_seq(const Ctx *x, const Cols *k, int s, int y)
+{
+    Canvas *c = x->c;
+    const SeqInfo *q = &x->s[s];
+    canvas_put(c, k->x[C_SEQ], y, letter(s), STYLE_TITLE);
+    if (k->promptw > 0) {
+        char p[APP_PROMPT_MAX + 4];
+        snprintf(p, sizeof p, "\"%s\"", app_seq_prompt(x->a, s));
+        if (canvas_text_width(p) > k->promptw) {
+            /* cut, with an ellipsis in the last column */
+            canvas_text(c, k->x[C_SEQ] + 2, y, k->promptw - 1, STYLE_DIM, p);
+            canvas_put(c, k->x[C_SEQ] + 1 + k->promptw, y, canvas_glyph(c, GLYPH_ELLIPSIS), STYLE_DIM);
+        } else {
+            canvas_text(c, k->x[C_SEQ] + 2, y, k->promptw, STYLE_DIM, p);
+        }
+    }
+    char b[32];
+    snprintf(b, sizeof b, "%d", q->t);
+    right(c, k->x[C_T], y, k->w[C_T], STYLE_NORMAL, b);
+    if (k->paged) {
+        snprintf(b, sizeof b, "%d", q->blocks);
+        right(c, k->x[C_BLK], y, k->w[C_BLK], STYLE_NORMAL, b);
+        const bool cut = q->n_table > k->entries;
+        for (int j = 0; j < q->n_table && j < k->entries; j++) {
+            const int cx = k->x[C_TAB] + j * k->ew;
+            if (cut && j == k->entries - 1) {
+                right(c, cx, y, k->ew, STYLE_DIM, c->ascii ? "~" : "\u2026");
+                break;
+            }
+            const int pb = q->table[j];
+            if (pb < 0) {
+                right(c, cx, y, k->ew, STYLE_DIM, c->ascii ? "." : "\u00b7");
+                continue;
+            }
+            const PagedBlockView v = paged_block_view(x->pool, pb);
+            snprintf(b, sizeof b, "%d", pb);
+            right(c, cx, y, k->ew, taken_now(x, &v) ? STYLE_NEW : STYLE_NORMAL, b);
+        }
+        right_num(c, k->x[C_RES], y, k->w[C_RES], STYLE_NORMAL, q->reserved);
+        right_num(c, k->x[C_WASTE], y, k->w[C_WASTE], STYLE_NORMAL, q->reserved - q->used);
+    }
+    right_num(c, k->x[C_USED], y, k->w[C_USED], STYLE_NORMAL, q->used);
+    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
+    right_num(c, k->x[C_CONTIG], y, k->w[C_CONTIG], STYLE_NORMAL, q->contig);
+    right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, q->contig - q->used);
+}
+
+static void draw_totals(const Ctx *x, const Cols *k, int y)
+{
+    Canvas *c = x->c;
+    canvas_text(c, k->x[C_SEQ], y, k->w[C_SEQ], STYLE_TITLE, TR(x->a, "\u03a3 all", "\u03a3 合计"));
+    if (k->paged) {
+        char b[32];
+        snprintf(b, sizeof b, "%d", x->tot_blocks);
+        right(c, k->x[C_BLK], y, k->w[C_BLK], STYLE_TITLE, b);
+        right_num(c, k->x[C_RES], y, k->w[C_RES], STYLE_TITLE, x->tot_res);
+        right_num(c, k->x[C_WASTE], y, k->w[C_WASTE], STYLE_TITLE, x->tot_res - x->tot_used);
+    }
+    right_num(c, k->x[C_USED], y, k->w[C_USED], STYLE_TITLE, x->tot_used);
+    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
+    right_num(c, k->x[C_CONTIG], y, k->w[C_CONTIG], STYLE_TITLE, x->tot_contig);
+    right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, x->tot_contig - x->tot_used);
+}
+
+/* ---- the summary and the notes ---------------------------------------------- */
+
+/* Pieces of one line, drawn while they fit. */
+static int draw_pieces(Canvas *c, int x, int y, int w, int style, const char *const *p, int n)
+{
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        const int pw = canvas_text_width(p[i]);
+        if (used + pw > w) break;
+        canvas_text(c, x + used, y, -1, i == 0 ? STYLE_NORMAL : style, p[i]);
+        used += pw;
+    }
+    return used;
+}
+
+static void draw_summary(const Ctx *x, int y)
+{
+    const App *a = x->a;
+    char p1[96], p2[96], bb[32], pb[32];
+    const PagedPool *p = x->pool;
+    snprintf(p1, sizeof p1, TR(a, "pool: %d of %d blocks in use", "池：%d/%d 块已用"), paged_blocks_used(p),
+             p->n_blocks);
+    snprintf(p2, sizeof p2, TR(a, " \u00b7 block = %d pos \u00d7 %s B = %s B", " \u00b7 每块 %d 个位置 \u00d7 %s B = %s B"),
+             p->block_size, fmt_count(x->bpp, pb), fmt_count(x->bpp * (uint64_t)p->block_size, bb));
+    const char *pieces[] = {p1, p2};
+    int used = draw_pieces(x->c, x->in.x, y, x->in.w, STYLE_DIM, pieces, 2);
+    /* then the prompts, one by one, while they fit (the table may show them too) */
+    for (int s = 0; s < x->n; s++) {
+        char q[APP_PROMPT_MAX + 16];
+        snprintf(q, sizeof q, "%s%c \"%s\"", s == 0 ? " \u00b7 " : "  ", letter(s), app_seq_prompt(a, s));
+        const int qw = canvas_text_width(q);
+        if (used + qw > x->in.w) break;
+        canvas_text(x->c, x->in.x + used, y, -1, STYLE_DIM, q);
+        used += qw;
+    }
+}
+
+/* What the totals mean, fitted to the width. */
+static void draw_note(const Ctx *x, int y)
+{
+    const App *a = x->a;
+    const KvConfig *cfg = &a->eng[MODE_CACHE].cfg;
+    const int B = x->pool ? x->pool->block_size : 0;
+    char l[3][240], ratio[48] = "";
+    if (x->pool && x->tot_res > 0 && x->tot_contig >= x->tot_res)
+        snprintf(ratio, sizeof ratio, TR(a, "contiguous reserves %.1f\u00d7 as much", "连续分配的预留是分页的 %.1f 倍"),
+                 (double)x->tot_contig / (double)x->tot_res);
+    else if (x->pool && x->tot_contig > 0)
+        snprintf(ratio, sizeof ratio, TR(a, "blocks reserve %.1f\u00d7 the ring", "分页的预留是环的 %.1f 倍"),
+                 (double)x->tot_res / (double)x->tot_contig);
+    const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+    char cap[64];
+    if (win) snprintf(cap, sizeof cap, TR(a, "a ring of W = %d", "W = %d 的环"), cfg->window);
+    else snprintf(cap, sizeof cap, TR(a, "max-seq = %d", "max-seq = %d"), cfg->max_seq);
+    if (x->pool && win) {
+        snprintf(l[0], sizeof l[0],
+                 TR(a, "%s: paged waste = the last block's tail + the first block's slots that left the window",
+                    "%s：分页浪费 = 最后一块的尾部 + 第一块中已离开窗口的格"),
+                 ratio);
+        snprintf(l[1], sizeof l[1], TR(a, "%s; waste: last block's tail + first block's front", "%s；浪费：末块尾部 + 首块前部"),
+                 ratio);
+        snprintf(l[2], sizeof l[2], "%s", ratio);
+    } else if (x->pool) {
+        snprintf(l[0], sizeof l[0],
+                 TR(a, "%s: paged waste is only each last block (< B = %d pos); contiguous = %s pos per seq",
+                    "%s：分页只浪费每个序列的最后一块（< B = %d 个位置）；连续分配每序列 %s 个位置"),
+                 ratio, B, cap);
+        snprintf(l[1], sizeof l[1], TR(a, "%s; paged waste < B = %d pos per seq", "%s；分页浪费 < B = %d 个位置/序列"),
+                 ratio, B);
+        snprintf(l[2], sizeof l[2], "%s", ratio);
+    } else {
+        snprintf(l[0], sizeof l[0],
+                 TR(a, "With --block-size B a sequence would hold \u2308t/B\u2309 blocks: waste < B positions.",
+                    "加上 --block-size B，每个序列只占 \u2308t/B\u2309 块：浪费 < B 个位置。"));
+        snprintf(l[1], sizeof l[1], TR(a, "paged: \u2308t/B\u2309 blocks, waste < B pos", "分页：\u2308t/B\u2309 块，浪费 < B"));
+        l[2][0] = '\0';
+    }
+    const char *cand[] = {l[0], l[1], l[2]};
+    canvas_text(x->c, x->in.x, y, x->in.w, STYLE_DIM, fit(cand, 3, x->in.w));
+}
+
+/* A contiguous reservation, one cell per position (scaled when it is
+ * wider than the panel): held positions full, the rest light. */
+static void draw_strip(const Ctx *x, int s, int y)
+{
+    Canvas *c = x->c;
+    const Engine *e = app_seq_engine(x->a, s);
+    const int cap = e->cache.capacity;
+    const int kept = e->cache.len < cap ? e->cache.len : cap;
+    char tail[48];
+    snprintf(tail, sizeof tail, TR(x->a, " %d/%d", " %d/%d"), kept, cap);
+    const int tw = canvas_text_width(tail);
+    int cells = x->in.w - 2 - tw;
+    if (cells > cap) cells = cap;
+    if (cells < 1) return;
+    canvas_put(c, x->in.x, y, letter(s), STYLE_TITLE);
+    const int filled = (int)(((long)kept * cells + cap - 1) / cap);
+    for (int i = 0; i < cells; i++) {
+        if (i < filled) canvas_put(c, x->in.x + 2 + i, y, c->ascii ? '#' : 0x2588, STYLE_REUSED);
+        else canvas_put(c, x->in.x + 2 + i, y, c->ascii ? '.' : 0x2591, STYLE_DIM);
+    }
+    canvas_text(c, x->in.x + 2 + cells, y, tw, STYLE_DIM, tail);
+}
+
+/* Without --block-size: how to turn it on, and the contiguous numbers. */
+static void draw_unpaged(const Ctx *x)
+{
+    const App *a = x->a;
+    const KvConfig *cfg = &a->eng[MODE_CACHE].cfg;
+    const int top = x->in.y, bottom = x->in.y + x->in.h;
+    int y = top;
+    char l0[160], l1[160];
+    const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+    if (win)
+        snprintf(l0, sizeof l0, TR(a, "Paging is off: each sequence reserves a ring of W = %d positions up front.",
+                                   "未分页：每个序列预先预留 W = %d 个位置的环。"), cfg->window);
+    else
+        snprintf(l0, sizeof l0, TR(a, "Paging is off: each sequence reserves max-seq = %d positions up front.",
+                                   "未分页：每个序列预先预留 max-seq = %d 个位置。"), cfg->max_seq);
+    snprintf(l1, sizeof l1, "%s", TR(a, "Turn it on: run with --block-size 4 --prompt ab --prompt cde --prompt f",
+                                     "开启分页：运行 --block-size 4 --prompt ab --prompt cde --prompt f"));
+    if (y < bottom) {
+        const int lines = canvas_wrap(x->c, (Rect){x->in.x, y, x->in.w, bottom - y}, STYLE_NORMAL, l0);
+        y += lines < bottom - y ? lines : bottom - y;
+    }
+    if (y < bottom) {
+        const char *cand[] = {l1, TR(a, "Turn it on: --block-size 4 --prompt ab --prompt cde",
+                                     "开启：--block-size 4 --prompt ab --prompt cde"),
+                              "--block-size 4 --prompt ab --prompt cde"};
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_HILITE, fit(cand, 3, x->in.w));
+    }
+    Cols k = plan_cols(x);
+    /* header, the sequences, the totals, then the note when there is room */
+    const int room = bottom - y;
+    if (room < 2) return;
+    int shown = x->n;
+    const bool totals = x->n > 1;
+    if (1 + shown + (totals ? 1 : 0) > room) shown = room - 1 - (totals ? 1 : 0);
+    if (shown < 1) shown = 1;
+    draw_head(x, &k, y++);
+    for (int s = 0; s < shown && y < bottom; s++) draw_seq(x, &k, s, y++);
+    if (shown < x->n && y < bottom) {
+        char m[48];
+        snprintf(m, sizeof m, TR(x->a, "\u2026 %d more", "\u2026 还有 %d 个"), x->n - shown);
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, m);
+    }
+    if (totals && y < bottom) draw_totals(x, &k, y++);
+    /* each reservation as a strip of positions, when every one fits, with
+     * a line that says how to read it; the note last */
+    const int strips = x->n + 1;
+    if (bottom - y >= strips) {
+        if (bottom - y >= strips + 2) y++;
+        for (int s = 0; s < x->n; s++) draw_strip(x, s, y++);
+        const char *full = x->c->ascii ? "#" : "\u2588", *empty = x->c->ascii ? "." : "\u2591";
+        char leg[160];
+        snprintf(leg, sizeof leg, TR(x->a, "%s a position the cache holds   %s reserved, still empty (the waste)",
+                                     "%s 缓存中的位置   %s 已预留但空着（浪费）"), full, empty);
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, leg);
+    }
+    if (y < bottom) draw_note(x, y);
+}
+
+/* Each sequence's blocks slot by slot: "4:█░░░" = physical block 4, its
+ * first slot holds a position, the other three are empty (the waste). */
+static void draw_slots(const Ctx *x, int s, int y)
+{
+    Canvas *c = x->c;
+    const SeqInfo *q = &x->s[s];
+    const int B = x->pool->block_size, right_end = x->in.x + x->in.w;
+    const Engine *e = app_seq_engine(x->a, s);
+    canvas_put(c, x->in.x, y, letter(s), STYLE_TITLE);
+    int cx = x->in.x + 2;
+    for (int j = 0; j < q->n_table; j++) {
+        char id[16];
+        const int pb = q->table[j];
+        if (pb >= 0) snprintf(id, sizeof id, "%d:", pb);
+        else snprintf(id, sizeof id, "%s", "-:");
+        const int need = (int)strlen(id) + B + 1;
+        if (cx + need + 2 > right_end && j < q->n_table - 1) {
+            canvas_put(c, cx, y, canvas_glyph(c, GLYPH_ELLIPSIS), STYLE_DIM);
+            return;
+        }
+        bool now = false;
+        if (pb >= 0) {
+            const PagedBlockView v = paged_block_view(x->pool, pb);
+            now = taken_now(x, &v);
+        }
+        cx += canvas_text(c, cx, y, -1, now ? STYLE_NEW : STYLE_DIM, id);
+        for (int i = 0; i < B && cx < right_end; i++, cx++) {
+            const bool held = pb >= 0 && paged_has(x->pool, e->pool_seq, j * B + i);
+            if (held) canvas_put(c, cx, y, c->ascii ? '#' : 0x2588, STYLE_REUSED);
+            else if (pb >= 0) canvas_put(c, cx, y, c->ascii ? '.' : 0x2591, STYLE_REDONE);
+            else canvas_put(c, cx, y, canvas_glyph(c, GLYPH_DOT), STYLE_DIM);   /* given back */
+        }
+        cx++;
+    }
+}
+
+static void draw_paged(const Ctx *x)
+{
+    const int top = x->in.y, H = x->in.h;
+    const Grid g = plan_grid(x);
+    const Cols k = plan_cols(x);
+    /* rows: summary, grid, header, sequences, totals, note */
+    int R = H - 3, gr = 0, sr = 0, note = 0;
+    if (R > 0) {
+        gr = g.rows_need;
+        if (gr > R - x->n) gr = R - x->n;
+        if (gr < 1) gr = 1;
+        sr = R - gr;
+        if (sr > x->n) sr = x->n;
+        int rem = R - gr - sr;
+        const int grow = rem < g.rows_all - gr ? rem : g.rows_all - gr;
+        if (grow > 0) {
+            gr += grow;
+            rem -= grow;
+        }
+        note = rem > 0;
+    }
+    int y = top;
+    const int bottom = top + H;
+    if (y < bottom) draw_summary(x, y++);
+    for (int i = 0; i < gr && y < bottom; i++) draw_grid_row(x, &g, i, y++);
+    if (gr > 0 && gr < g.rows_need && g.labw + 3 * g.per_row < x->in.w)   /* blocks in use not shown */
+        canvas_put(x->c, x->in.x + g.labw + 3 * g.per_row, y - 1, canvas_glyph(x->c, GLYPH_ELLIPSIS), STYLE_DIM);
+    if (y < bottom) draw_head(x, &k, y++);
+    const bool more = sr < x->n;
+    const int seq_rows = more && sr > 0 ? sr - 1 : sr;
+    for (int s = 0; s < seq_rows && y < bottom; s++) draw_seq(x, &k, s, y++);
+    if (more && sr > 0 && y < bottom) {
+        char m[48];
+        snprintf(m, sizeof m, TR(x->a, "\u2026 %d more sequences", "\u2026 还有 %d 个序列"), x->n - seq_rows);
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, m);
+    }
+    if (y < bottom) draw_totals(x, &k, y++);
+    if (note && y < bottom) draw_note(x, y++);
+    /* room to spare: every block slot by slot, then the contiguous
+     * reservations as strips, each under a line that says what it is */
+    const bool ascii = x->c->ascii;
+    const char *full = ascii ? "#" : "\u2588", *empty = ascii ? "." : "\u2591";
+    char head[200];
+    if (bottom - y >= x->n + 2) {
+        y++;
+        snprintf(head, sizeof head,
+                 TR(x->a, "each block slot by slot (id:slots): %s holds a position, %s empty = the waste",
+                    "逐格看每一块（编号:格）：%s 存有位置，%s 空着 = 浪费"), full, empty);
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, head);
+        for (int s = 0; s < x->n; s++) draw_slots(x, s, y++);
+    }
+    if (bottom - y >= x->n + 2) {
+        const KvConfig *cfg = &x->a->eng[MODE_CACHE].cfg;
+        const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+        y++;
+        if (win)
+            snprintf(head, sizeof head, TR(x->a, "the same sequences in contiguous rings of W = %d positions:",
+                                           "同样的序列放进 W = %d 个位置的连续环："), cfg->window);
+        else
+            snprintf(head, sizeof head, TR(x->a, "the same sequences in contiguous max-seq = %d reservations:",
+                                           "同样的序列各自连续预留 max-seq = %d 个位置："), cfg->max_seq);
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, head);
+        for (int s = 0; s < x->n; s++) draw_strip(x, s, y++);
+    }
+}
+
+void panel_pool_draw(const App *a, Canvas *c, Rect r)
+{
+    char title[96], legend[160];
+    Ctx x;
+    memset(&x, 0, sizeof x);
+    x.a = a;
+    x.c = c;
+    x.in = (Rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    gather(&x);
+    if (x.pool)
+        snprintf(title, sizeof title, TR(a, "KV blocks \u00b7 paged cache, B = %d, %d sequence%s",
+                                         "KV 块 \u00b7 分页缓存，B = %d，%d 个序列"),
+                 x.pool->block_size, x.n, x.n == 1 ? "" : "s");
+    else
+        snprintf(title, sizeof title, "%s", TR(a, "KV blocks \u00b7 paging off", "KV 块 \u00b7 未分页"));
+    if (canvas_text_width(title) > r.w - 4) snprintf(title, sizeof title, "%s", TR(a, "KV blocks", "KV 块"));
+    canvas_box(c, r, STYLE_BORDER, title);
+    if (x.in.w <= 0 || x.in.h <= 0) return;
+    if (!x.pool) {
+        draw_unpaged(&x);
+        return;
+    }
+    draw_paged(&x);
+    /* how to read a cell, on the bottom border */
+    const int B = x.pool->block_size, ex = B > 1 ? B - 1 : 1;   /* the legend's example fill */
+    const char *dots = c->ascii ? ".." : "\u00b7\u00b7";
+    char l2[160], l3[96];
+    if (B <= 9) {
+        snprintf(legend, sizeof legend,
+                 TR(a, "A%d = seq A, %d of %d slots used \u00b7 + taken this step \u00b7 %s free \u00b7 table: logical block Ln \u2192 physical",
+                    "A%d = 序列 A，%d/%d 格已用 \u00b7 + 本步分配 \u00b7 %s 空闲 \u00b7 块表：逻辑块 Ln \u2192 物理块"),
+                 ex, ex, B, dots);
+        snprintf(l2, sizeof l2, TR(a, "A%d = seq A, %d of %d slots used \u00b7 + taken this step \u00b7 %s free",
+                                   "A%d = 序列 A，%d/%d 格已用 \u00b7 + 本步分配 \u00b7 %s 空闲"),
+                 ex, ex, B, dots);
+        snprintf(l3, sizeof l3, TR(a, "A%d: seq A, %d/%d used \u00b7 + new \u00b7 %s free", "A%d：序列A %d/%d \u00b7 +新 \u00b7 %s空"),
+                 ex, ex, B, dots);
+    } else {
+        snprintf(legend, sizeof legend,
+                 TR(a, "A + shade = seq A and how full (of %d slots) \u00b7 + taken this step \u00b7 %s free \u00b7 table: logical \u2192 physical",
+                    "A + 深浅 = 序列 A 及其填充（共 %d 格） \u00b7 + 本步分配 \u00b7 %s 空闲 \u00b7 块表：逻辑 \u2192 物理"),
+                 B, dots);
+        snprintf(l2, sizeof l2, TR(a, "A + shade = seq A, fill of %d slots \u00b7 + taken this step \u00b7 %s free",
+                                   "A + 深浅 = 序列 A，%d 格的填充 \u00b7 + 本步分配 \u00b7 %s 空闲"), B, dots);
+        snprintf(l3, sizeof l3, TR(a, "shade = fill \u00b7 + new \u00b7 %s free", "深浅 = 填充 \u00b7 +新 \u00b7 %s空"), dots);
+    }
+    const char *cand[] = {legend, l2, l3};
+    border_label(c, r, STYLE_DIM, fit(cand, 3, r.w - 6));
+}
