@@ -468,6 +468,15 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
                "F = %d, V = %d, N = %d, seed %llu\n",
             tr->prompt, tr->L, tr->G, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->vocab,
             c->max_seq, (unsigned long long)c->seed);
+    /* beyond the tutorial (§6): say so, the numbers below depend on it */
+    if (c->n_kv_heads != c->n_heads || c->window || c->block_size) {
+        fputs("  ", f);
+        if (c->n_kv_heads != c->n_heads)
+            fprintf(f, "K/V heads = %d (%s)  ", c->n_kv_heads, c->n_kv_heads == 1 ? "multi-query" : "grouped-query");
+        if (c->window) fprintf(f, "sliding window W = %d  ", c->window);
+        if (c->block_size) fprintf(f, "paged cache, block size B = %d", c->block_size);
+        fputc('\n', f);
+    }
     if (!(modes & (TRACE_CACHE | TRACE_RECOMPUTE))) {
         const TraceStep *st = &tr->modes[MODE_TRAIN].steps[0];
         OpCounts p;
