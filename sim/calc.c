@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "sim/checked.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -116,20 +118,6 @@ int calc_parse_dtype(const char *s, CalcDtype *out)
     return -1;
 }
 
-/* Checked arithmetic: a chain of these keeps *ok false once anything overflows. */
-static uint64_t mul(uint64_t a, uint64_t b, bool *ok)
-{
-    uint64_t r;
-    if (__builtin_mul_overflow(a, b, &r)) *ok = false;
-    return r;
-}
-
-static uint64_t add(uint64_t a, uint64_t b, bool *ok)
-{
-    uint64_t r;
-    if (__builtin_add_overflow(a, b, &r)) *ok = false;
-    return r;
-}
 
 int calc_parse_bytes(const char *s, uint64_t *out, char *err, size_t errlen)
 {
@@ -142,7 +130,7 @@ int calc_parse_bytes(const char *s, uint64_t *out, char *err, size_t errlen)
     uint64_t whole = 0, frac = 0, scale = 1;
     bool ok = true, digits = false;
     while (*p >= '0' && *p <= '9') {
-        whole = add(mul(whole, 10, &ok), (uint64_t)(*p - '0'), &ok);
+        whole = ck_add(ck_mul(whole, 10, &ok), (uint64_t)(*p - '0'), &ok);
         digits = true;
         p++;
     }
@@ -168,7 +156,7 @@ int calc_parse_bytes(const char *s, uint64_t *out, char *err, size_t errlen)
              "(units B, KB, MB, GB, TB = powers of 1000; KiB, MiB, GiB, TiB = powers of 1024)", s);
     const uint64_t m = units[u].mult;
     /* whole·m + frac·m/scale, exactly: frac < scale <= 1e9 and m <= 2^40 */
-    uint64_t v = add(mul(whole, m, &ok), (frac * (m % scale)) / scale + frac * (m / scale), &ok);
+    uint64_t v = ck_add(ck_mul(whole, m, &ok), (frac * (m % scale)) / scale + frac * (m / scale), &ok);
     if (!ok)
         FAIL("--memory '%s': out of range; at most 18446744073709551615 bytes", s);
     if (v == 0)
@@ -214,22 +202,22 @@ static int step_macs(const CalcShape *s, uint64_t n, uint64_t span, CalcMacs *o)
     const uint64_t d = s->d_model, Lyr = s->n_layers;
     const uint64_t kv = s->n_kv_heads * (d / s->n_heads);
     /* qkv = n·d² + 2·n·d·(Hkv·d_h) */
-    const uint64_t qkv = add(mul(n, mul(d, d, &ok), &ok), mul(2, mul(n, mul(d, kv, &ok), &ok), &ok), &ok);
-    const uint64_t sc = mul(mul(n, span, &ok), d, &ok);
-    const uint64_t out = mul(n, mul(d, d, &ok), &ok);
+    const uint64_t qkv = ck_add(ck_mul(n, ck_mul(d, d, &ok), &ok), ck_mul(2, ck_mul(n, ck_mul(d, kv, &ok), &ok), &ok), &ok);
+    const uint64_t sc = ck_mul(ck_mul(n, span, &ok), d, &ok);
+    const uint64_t out = ck_mul(n, ck_mul(d, d, &ok), &ok);
     /* ffn = ffn_matrices·n·d·F (2 for W1, W2; 3 for a gated FFN) */
-    const uint64_t ffn = mul(s->ffn_matrices, mul(n, mul(d, s->d_ff, &ok), &ok), &ok);
-    o->qkv = mul(qkv, Lyr, &ok);
-    o->scores = mul(sc, Lyr, &ok);
+    const uint64_t ffn = ck_mul(s->ffn_matrices, ck_mul(n, ck_mul(d, s->d_ff, &ok), &ok), &ok);
+    o->qkv = ck_mul(qkv, Lyr, &ok);
+    o->scores = ck_mul(sc, Lyr, &ok);
     o->values = o->scores;
-    o->out_proj = mul(out, Lyr, &ok);
-    o->ffn = mul(ffn, Lyr, &ok);
-    o->lm_head = mul(d, s->vocab, &ok);   /* the last position only */
-    uint64_t t = add(o->qkv, o->scores, &ok);
-    t = add(t, o->values, &ok);
-    t = add(t, o->out_proj, &ok);
-    t = add(t, o->ffn, &ok);
-    o->total = add(t, o->lm_head, &ok);
+    o->out_proj = ck_mul(out, Lyr, &ok);
+    o->ffn = ck_mul(ffn, Lyr, &ok);
+    o->lm_head = ck_mul(d, s->vocab, &ok);   /* the last position only */
+    uint64_t t = ck_add(o->qkv, o->scores, &ok);
+    t = ck_add(t, o->values, &ok);
+    t = ck_add(t, o->out_proj, &ok);
+    t = ck_add(t, o->ffn, &ok);
+    o->total = ck_add(t, o->lm_head, &ok);
     return ok ? 0 : -1;
 }
 
@@ -249,20 +237,20 @@ int calc_params(const CalcShape *s, uint64_t *per_layer, uint64_t *total)
     bool ok = true;
     const uint64_t d = s->d_model, F = s->d_ff, V = s->vocab, m = s->ffn_matrices;
     const uint64_t kv = s->n_kv_heads * (d / s->n_heads);
-    const uint64_t norm = s->norm == CALC_NORM_LAYER ? mul(2, d, &ok) : d;
+    const uint64_t norm = s->norm == CALC_NORM_LAYER ? ck_mul(2, d, &ok) : d;
     /* Wq d×d, Wk and Wv d×kv, Wo d×d */
-    uint64_t layer = add(mul(2, mul(d, d, &ok), &ok), mul(2, mul(d, kv, &ok), &ok), &ok);
-    layer = add(layer, mul(m, mul(d, F, &ok), &ok), &ok);          /* m·d·F */
+    uint64_t layer = ck_add(ck_mul(2, ck_mul(d, d, &ok), &ok), ck_mul(2, ck_mul(d, kv, &ok), &ok), &ok);
+    layer = ck_add(layer, ck_mul(m, ck_mul(d, F, &ok), &ok), &ok);          /* m·d·F */
     if (s->biases) {
-        layer = add(layer, add(mul(2, d, &ok), mul(2, kv, &ok), &ok), &ok);   /* q, k, v, o */
-        layer = add(layer, add(mul(m - 1, F, &ok), d, &ok), &ok);           /* F-wide ones + d */
+        layer = ck_add(layer, ck_add(ck_mul(2, d, &ok), ck_mul(2, kv, &ok), &ok), &ok);   /* q, k, v, o */
+        layer = ck_add(layer, ck_add(ck_mul(m - 1, F, &ok), d, &ok), &ok);           /* F-wide ones + d */
     }
-    layer = add(layer, mul(2, norm, &ok), &ok);                      /* two norms */
-    uint64_t all = mul(V, d, &ok);                                   /* token embeddings */
-    all = add(all, mul(s->pos_embeddings, d, &ok), &ok);             /* learned positions */
-    all = add(all, mul(s->n_layers, layer, &ok), &ok);
-    all = add(all, norm, &ok);                                       /* final norm */
-    if (!s->tied_embeddings) all = add(all, mul(d, V, &ok), &ok);    /* head d×V */
+    layer = ck_add(layer, ck_mul(2, norm, &ok), &ok);                      /* two norms */
+    uint64_t all = ck_mul(V, d, &ok);                                   /* token embeddings */
+    all = ck_add(all, ck_mul(s->pos_embeddings, d, &ok), &ok);             /* learned positions */
+    all = ck_add(all, ck_mul(s->n_layers, layer, &ok), &ok);
+    all = ck_add(all, norm, &ok);                                       /* final norm */
+    if (!s->tied_embeddings) all = ck_add(all, ck_mul(d, V, &ok), &ok);    /* head d×V */
     if (per_layer) *per_layer = layer;
     if (total) *total = all;
     return ok ? 0 : -1;
@@ -301,13 +289,13 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
 
     /* KV cache: 2 (K and V) · Lyr · Hkv · d_h · bytes per cached position */
     r->kv_positions = s->window ? min_u64(T, s->window) : T;
-    r->kv_bytes_per_token = mul(mul(2, s->n_layers, &ok), mul(r->kv_dim, by, &ok), &ok);
-    r->kv_bytes_per_sequence = mul(r->kv_bytes_per_token, r->kv_positions, &ok);
-    r->kv_cache_bytes = mul(r->kv_bytes_per_sequence, B, &ok);
+    r->kv_bytes_per_token = ck_mul(ck_mul(2, s->n_layers, &ok), ck_mul(r->kv_dim, by, &ok), &ok);
+    r->kv_bytes_per_sequence = ck_mul(r->kv_bytes_per_token, r->kv_positions, &ok);
+    r->kv_cache_bytes = ck_mul(r->kv_bytes_per_sequence, B, &ok);
     CHECK("the KV cache size (2·Lyr·Hkv·d_h·bytes·min(T, W)·B)", all_sizes);
 
     if (calc_params(s, &r->params_per_layer, &r->params)) ok = false;
-    r->weights_bytes = mul(r->params, by, &ok);
+    r->weights_bytes = ck_mul(r->params, by, &ok);
     CHECK("the parameter count", "the shape (--d-model, --d-ff, --vocab, --layers)");
 
     if (calc_decode_macs(s, T, &r->decode_cache)) ok = false;
@@ -315,9 +303,9 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
     if (calc_forward_macs(s, T, &r->prefill)) ok = false;
     CHECK("the prefill MACs (scores = T·T·d per layer)", "--context or the shape");
     r->decode_nocache = r->prefill;
-    r->flops_decode_cache = mul(2, r->decode_cache.total, &ok);
-    r->flops_decode_nocache = mul(2, r->decode_nocache.total, &ok);
-    r->flops_prefill = mul(2, r->prefill.total, &ok);
+    r->flops_decode_cache = ck_mul(2, r->decode_cache.total, &ok);
+    r->flops_decode_nocache = ck_mul(2, r->decode_nocache.total, &ok);
+    r->flops_prefill = ck_mul(2, r->prefill.total, &ok);
     CHECK("the FLOPs (2·MACs)", "--context or the shape");
     r->flops_per_token_prefill = (double)r->flops_prefill / (double)T;
 
@@ -325,25 +313,25 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
      * the final norm, the head d×V; of the embedding tables only the rows
      * the batch uses), the K/V each query row reads (min(T, W) positions,
      * its own included), and the K/V row each sequence appends. */
-    uint64_t head_params = mul(d, s->vocab, &ok);
-    uint64_t fixed = add(mul(s->n_layers, r->params_per_layer, &ok), head_params, &ok);
-    fixed = add(fixed, s->norm == CALC_NORM_LAYER ? 2 * d : d, &ok);
-    const uint64_t fixed_bytes = mul(fixed, by, &ok);
-    const uint64_t row_bytes = mul(mul(d, s->pos_embeddings ? 2 : 1, &ok), by, &ok); /* token (+ position) row */
-    r->decode_weight_bytes = add(fixed_bytes, mul(B, row_bytes, &ok), &ok);
-    r->decode_kv_read = mul(B, mul(r->kv_positions, r->kv_bytes_per_token, &ok), &ok);
-    r->decode_kv_written = mul(B, r->kv_bytes_per_token, &ok);
-    r->decode_bytes = add(add(r->decode_weight_bytes, r->decode_kv_read, &ok), r->decode_kv_written, &ok);
-    r->decode_flops = mul(B, r->flops_decode_cache, &ok);
+    uint64_t head_params = ck_mul(d, s->vocab, &ok);
+    uint64_t fixed = ck_add(ck_mul(s->n_layers, r->params_per_layer, &ok), head_params, &ok);
+    fixed = ck_add(fixed, s->norm == CALC_NORM_LAYER ? 2 * d : d, &ok);
+    const uint64_t fixed_bytes = ck_mul(fixed, by, &ok);
+    const uint64_t row_bytes = ck_mul(ck_mul(d, s->pos_embeddings ? 2 : 1, &ok), by, &ok); /* token (+ position) row */
+    r->decode_weight_bytes = ck_add(fixed_bytes, ck_mul(B, row_bytes, &ok), &ok);
+    r->decode_kv_read = ck_mul(B, ck_mul(r->kv_positions, r->kv_bytes_per_token, &ok), &ok);
+    r->decode_kv_written = ck_mul(B, r->kv_bytes_per_token, &ok);
+    r->decode_bytes = ck_add(ck_add(r->decode_weight_bytes, r->decode_kv_read, &ok), r->decode_kv_written, &ok);
+    r->decode_flops = ck_mul(B, r->flops_decode_cache, &ok);
     CHECK("the decode traffic", all_sizes);
     r->decode_intensity = (double)r->decode_flops / (double)r->decode_bytes;
 
     /* Prefill traffic (a lower bound): the weights once, B·T embedding rows,
      * and the cache it leaves behind. */
-    r->prefill_weight_bytes = add(fixed_bytes, mul(mul(B, T, &ok), row_bytes, &ok), &ok);
+    r->prefill_weight_bytes = ck_add(fixed_bytes, ck_mul(ck_mul(B, T, &ok), row_bytes, &ok), &ok);
     r->prefill_kv_written = r->kv_cache_bytes;
-    r->prefill_bytes = add(r->prefill_weight_bytes, r->prefill_kv_written, &ok);
-    r->prefill_flops = mul(B, r->flops_prefill, &ok);
+    r->prefill_bytes = ck_add(r->prefill_weight_bytes, r->prefill_kv_written, &ok);
+    r->prefill_flops = ck_mul(B, r->flops_prefill, &ok);
     CHECK("the prefill traffic", all_sizes);
     r->prefill_intensity = (double)r->prefill_flops / (double)r->prefill_bytes;
 
@@ -372,7 +360,7 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
         r->memory_free = r->weights_fit ? in->memory - r->weights_bytes : 0;
         r->max_batch_at_context = r->memory_free / r->kv_bytes_per_sequence;
         r->max_tokens = r->memory_free / r->kv_bytes_per_token;
-        const uint64_t per_position = mul(B, r->kv_bytes_per_token, &ok);
+        const uint64_t per_position = ck_mul(B, r->kv_bytes_per_token, &ok);
         CHECK("the batch's bytes per position", "--batch");
         const uint64_t ctx = r->memory_free / per_position;
         if (s->window && ctx >= s->window) {

@@ -27,6 +27,9 @@ typedef struct {
 /* Spec names, in the order of the JSON: "qkv", "scores", ... */
 const char *counts_name(Category c);
 
+/* v with thousands separators, 1234567 -> "1,234,567"; returns buf. */
+const char *counts_group(uint64_t v, char buf[32]);
+
 static inline uint64_t counts_total(const OpCounts *c)
 {
     uint64_t t = 0;

@@ -1,6 +1,8 @@
 /* formulas: closed forms of the spec. See formulas.h. */
 #include "sim/formulas.h"
 
+#include "sim/checked.h"
+
 #include <string.h>
 
 int formulas_rows(RunMode mode, int L, int k)
@@ -56,19 +58,6 @@ void formulas_step(const KvConfig *c, RunMode mode, int L, int k, OpCounts *out)
     out->mac[CAT_LM_HEAD] = head_rows * (uint64_t)c->d_model * (uint64_t)c->vocab;
 }
 
-/* Checked arithmetic: a chain of these keeps *ok false once anything overflows. */
-static uint64_t mul(uint64_t a, uint64_t b, bool *ok)
-{
-    uint64_t r;
-    if (__builtin_mul_overflow(a, b, &r)) *ok = false;
-    return r;
-}
-static uint64_t add(uint64_t a, uint64_t b, bool *ok)
-{
-    uint64_t r;
-    if (__builtin_add_overflow(a, b, &r)) *ok = false;
-    return r;
-}
 
 bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out)
 {
@@ -80,8 +69,8 @@ bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out
         for (int k = 0; k < steps; k++) {
             OpCounts s;
             formulas_step(c, mode, L, k, &s);
-            for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = add(out->mac[i], s.mac[i], &ok);
-            out->masked = add(out->masked, s.masked, &ok);
+            for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = ck_add(out->mac[i], s.mac[i], &ok);
+            out->masked = ck_add(out->masked, s.masked, &ok);
         }
         return ok;
     }
@@ -89,26 +78,26 @@ bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out
     const uint64_t Lyr = (uint64_t)c->n_layers, kv = (uint64_t)config_kv_dim(c);
     const uint64_t l = (uint64_t)L, g = (uint64_t)G;
     /* per processed row and layer: Q, K, V projections */
-    const uint64_t qkv_row = add(mul(d, d, &ok), mul(2, mul(d, kv, &ok), &ok), &ok);
+    const uint64_t qkv_row = ck_add(ck_mul(d, d, &ok), ck_mul(2, ck_mul(d, kv, &ok), &ok), &ok);
     uint64_t rows, cells, masked_pairs, head_rows;
 
     if (mode == MODE_TRAIN) {
         rows = l;                                   /* one pass over L rows */
-        cells = mul(l, l, &ok);
+        cells = ck_mul(l, l, &ok);
         masked_pairs = l * (l - 1) / 2;
         head_rows = l;
     } else if (mode == MODE_CACHE) {
         rows = l + g - 1;                           /* L in prefill, 1 per decode step */
         /* L² + Σ_{k=1}^{G-1} (L+k) = L² + (G-1)·L + (G-1)·G/2 */
-        cells = add(add(mul(l, l, &ok), mul(g - 1, l, &ok), &ok), mul(g - 1, g, &ok) / 2, &ok);
+        cells = ck_add(ck_add(ck_mul(l, l, &ok), ck_mul(g - 1, l, &ok), &ok), ck_mul(g - 1, g, &ok) / 2, &ok);
         masked_pairs = l * (l - 1) / 2;             /* only prefill has future cells */
         head_rows = g;
     } else {
         /* S1 = Σ_{k=0}^{G-1} (L+k) = G·L + G(G-1)/2
          * S2 = Σ_{k=0}^{G-1} (L+k)² = G·L² + L·G(G-1) + (G-1)G(2G-1)/6 */
-        const uint64_t s1 = add(mul(g, l, &ok), mul(g, g - 1, &ok) / 2, &ok);
-        const uint64_t tri = mul(mul(g - 1, g, &ok), 2 * g - 1, &ok) / 6;
-        const uint64_t s2 = add(add(mul(g, mul(l, l, &ok), &ok), mul(l, mul(g, g - 1, &ok), &ok), &ok),
+        const uint64_t s1 = ck_add(ck_mul(g, l, &ok), ck_mul(g, g - 1, &ok) / 2, &ok);
+        const uint64_t tri = ck_mul(ck_mul(g - 1, g, &ok), 2 * g - 1, &ok) / 6;
+        const uint64_t s2 = ck_add(ck_add(ck_mul(g, ck_mul(l, l, &ok), &ok), ck_mul(l, ck_mul(g, g - 1, &ok), &ok), &ok),
                                 tri, &ok);
         rows = s1;
         cells = s2;
@@ -116,15 +105,15 @@ bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out
         head_rows = g;
     }
     memset(out, 0, sizeof *out);
-    out->mac[CAT_QKV] = mul(mul(qkv_row, Lyr, &ok), rows, &ok);
-    out->mac[CAT_SCORES] = mul(mul(d, Lyr, &ok), cells, &ok);
+    out->mac[CAT_QKV] = ck_mul(ck_mul(qkv_row, Lyr, &ok), rows, &ok);
+    out->mac[CAT_SCORES] = ck_mul(ck_mul(d, Lyr, &ok), cells, &ok);
     out->mac[CAT_VALUES] = out->mac[CAT_SCORES];
-    out->mac[CAT_OUT_PROJ] = mul(mul(mul(d, d, &ok), Lyr, &ok), rows, &ok);
-    out->mac[CAT_FFN] = mul(mul(mul(2 * d, F, &ok), Lyr, &ok), rows, &ok);
-    out->mac[CAT_LM_HEAD] = mul(mul(d, V, &ok), head_rows, &ok);
-    out->masked = mul(mul(d, Lyr, &ok), masked_pairs, &ok);
+    out->mac[CAT_OUT_PROJ] = ck_mul(ck_mul(ck_mul(d, d, &ok), Lyr, &ok), rows, &ok);
+    out->mac[CAT_FFN] = ck_mul(ck_mul(ck_mul(2 * d, F, &ok), Lyr, &ok), rows, &ok);
+    out->mac[CAT_LM_HEAD] = ck_mul(ck_mul(d, V, &ok), head_rows, &ok);
+    out->masked = ck_mul(ck_mul(d, Lyr, &ok), masked_pairs, &ok);
     uint64_t total = 0;
-    for (int i = 0; i < CAT_COUNT; i++) total = add(total, out->mac[i], &ok);
+    for (int i = 0; i < CAT_COUNT; i++) total = ck_add(total, out->mac[i], &ok);
     (void)total;
     return ok;
 }

@@ -379,18 +379,6 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
 
 /* ---- table for people -------------------------------------------------------- */
 
-/* 1234567 → "1,234,567" */
-static const char *group(uint64_t v, char buf[32])
-{
-    char raw[24];
-    int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i > 0 && (n - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 static bool step_matches(const Trace *tr, RunMode md, const TraceStep *s)
 {
@@ -421,10 +409,10 @@ static void table_traffic(FILE *f, const Trace *tr, unsigned modes)
             if (!(modes & (1u << md))) fprintf(f, md == MODE_CACHE ? " %12s %10s %10s %8s " : " %12s %10s %8s",
                                                "-", "-", "-", "-");
             else if (md == MODE_CACHE)
-                fprintf(f, " %12s %10s %10s %8.3f ", group(t->weight_bytes, b[0]), group(t->kv_read_bytes, b[1]),
-                        group(t->kv_write_bytes, b[2]), ai);
+                fprintf(f, " %12s %10s %10s %8.3f ", counts_group(t->weight_bytes, b[0]), counts_group(t->kv_read_bytes, b[1]),
+                        counts_group(t->kv_write_bytes, b[2]), ai);
             else
-                fprintf(f, " %12s %10s %8.3f", group(t->weight_bytes, b[0]), group(t->kv_read_bytes, b[1]), ai);
+                fprintf(f, " %12s %10s %8.3f", counts_group(t->weight_bytes, b[0]), counts_group(t->kv_read_bytes, b[1]), ai);
         }
         fputc('\n', f);
     }
@@ -437,7 +425,7 @@ static void table_paged(FILE *f, const Trace *tr)
     char b[5][32];
     const uint64_t per_block = (uint64_t)tr->cfg.block_size * tr->bytes_per_pos;
     fprintf(f, "paged KV cache (spec \u00a76.4): blocks of %d positions, %s bytes each; a pool of %d blocks "
-               "shared by %d sequence%s\n", tr->cfg.block_size, group(per_block, b[0]), tr->pool_blocks,
+               "shared by %d sequence%s\n", tr->cfg.block_size, counts_group(per_block, b[0]), tr->pool_blocks,
             tr->n_seqs, tr->n_seqs == 1 ? "" : "s");
     for (int q = 0; q < tr->n_seqs; q++)
         fprintf(f, "  seq %d: \"%s\" (L = %d)\n", q, tr->seqs[q].prompt, tr->seqs[q].L);
@@ -451,9 +439,9 @@ static void table_paged(FILE *f, const Trace *tr)
             o += (size_t)snprintf(per + o, sizeof per - o, "%s%d", q ? " " : "", tr->seqs[q].steps[k].kv_blocks);
         char used[24];
         snprintf(used, sizeof used, "%d/%d", ps->blocks_used, tr->pool_blocks);
-        fprintf(f, "%4d  %-16s %9s %10s %10s %9s  %11s %10s\n", k, per, used, group(ps->reserved_bytes, b[0]),
-                group(ps->used_bytes, b[1]), group(ps->reserved_bytes - ps->used_bytes, b[2]),
-                group(ps->contiguous_bytes, b[3]), group(ps->contiguous_bytes - ps->used_bytes, b[4]));
+        fprintf(f, "%4d  %-16s %9s %10s %10s %9s  %11s %10s\n", k, per, used, counts_group(ps->reserved_bytes, b[0]),
+                counts_group(ps->used_bytes, b[1]), counts_group(ps->reserved_bytes - ps->used_bytes, b[2]),
+                counts_group(ps->contiguous_bytes, b[3]), counts_group(ps->contiguous_bytes - ps->used_bytes, b[4]));
     }
     fputs("(waste = reserved - used; contiguous = one max-length reservation per sequence: max-seq\n"
           " positions, or W under a window)\n\n", f);
@@ -482,10 +470,10 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
         OpCounts p;
         formulas_step(c, MODE_TRAIN, tr->L, 0, &p);
         fprintf(f, "train (teacher forcing, one pass over the prompt): n = t = %d, %s MACs, masked %s, %s\n",
-                st->n, group(counts_total(&st->counts), b1), group(st->counts.masked, b2),
+                st->n, counts_group(counts_total(&st->counts), b1), counts_group(st->counts.masked, b2),
                 counts_equal(&p, &st->counts) ? "= closed form" : "MISMATCH with the closed form");
         for (int i = 0; i < CAT_COUNT; i++)
-            fprintf(f, "  %-10s %14s\n", counts_name((Category)i), group(st->counts.mac[i], b1));
+            fprintf(f, "  %-10s %14s\n", counts_name((Category)i), counts_group(st->counts.mac[i], b1));
         if (isnan(st->loss)) fputs("loss: n/a (a prompt of one token has no target)\n", f);
         else fprintf(f, "mean cross-entropy loss over %d targets: %.4f\n", tr->L - 1, st->loss);
         return;
@@ -504,22 +492,22 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
         const TraceStep *shown = (modes & TRACE_CACHE) ? sc : sr;
         fprintf(f, "%4d  %-9s %5d %5d  '%s'%*s", k, engine_phase_name(shown->phase), shown->n,
                 shown->t, tok, 3 - tokenizer_width(sc->token_id), "");
-        fprintf(f, " %14s %14s", (modes & TRACE_CACHE) ? group(counts_total(&sc->counts), b1) : "-",
-                (modes & TRACE_RECOMPUTE) ? group(counts_total(&sr->counts), b2) : "-");
+        fprintf(f, " %14s %14s", (modes & TRACE_CACHE) ? counts_group(counts_total(&sc->counts), b1) : "-",
+                (modes & TRACE_RECOMPUTE) ? counts_group(counts_total(&sr->counts), b2) : "-");
         if (both)
             fprintf(f, " %7.2fx", (double)counts_total(&sr->counts) / (double)counts_total(&sc->counts));
         else
             fprintf(f, " %8s", "-");
-        fprintf(f, " %12s  %s\n", group(sc->kv_bytes, b3), ok ? "ok" : "MISMATCH");
+        fprintf(f, " %12s  %s\n", counts_group(sc->kv_bytes, b3), ok ? "ok" : "MISMATCH");
     }
     const OpCounts *tc = &tr->modes[MODE_CACHE].totals, *trc = &tr->modes[MODE_RECOMPUTE].totals;
-    fprintf(f, "%-37s %14s %14s", "total", group(counts_total(tc), b1), group(counts_total(trc), b2));
+    fprintf(f, "%-37s %14s %14s", "total", counts_group(counts_total(tc), b1), counts_group(counts_total(trc), b2));
     fprintf(f, " %7.2fx\n\n", (double)counts_total(trc) / (double)counts_total(tc));
     fprintf(f, "%-10s %16s %16s\n", "category", "cache", "recompute");
     for (int i = 0; i < CAT_COUNT; i++)
-        fprintf(f, "%-10s %16s %16s\n", counts_name((Category)i), group(tc->mac[i], b1),
-                group(trc->mac[i], b2));
-    fprintf(f, "%-10s %16s %16s\n\n", "masked", group(tc->masked, b1), group(trc->masked, b2));
+        fprintf(f, "%-10s %16s %16s\n", counts_name((Category)i), counts_group(tc->mac[i], b1),
+                counts_group(trc->mac[i], b2));
+    fprintf(f, "%-10s %16s %16s\n\n", "masked", counts_group(tc->masked, b1), counts_group(trc->masked, b2));
     table_traffic(f, tr, modes);
     if (tr->pool && (modes & TRACE_CACHE)) table_paged(f, tr);
     OpCounts pc, pr;
@@ -533,7 +521,7 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
     if (modes & TRACE_TRAIN) {
         const TraceStep *st = &tr->modes[MODE_TRAIN].steps[0];
         fprintf(f, "train (teacher forcing, one pass over the prompt): %s MACs, loss %s",
-                group(counts_total(&st->counts), b1), isnan(st->loss) ? "n/a (prompt of 1 token)" : "");
+                counts_group(counts_total(&st->counts), b1), isnan(st->loss) ? "n/a (prompt of 1 token)" : "");
         if (!isnan(st->loss)) fprintf(f, "%.4f", st->loss);
         fputc('\n', f);
     }

@@ -9,14 +9,7 @@
 
 const char *fmt_count(uint64_t v, char buf[32])
 {
-    char raw[24];
-    int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i > 0 && (n - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-    return buf;
+    return counts_group(v, buf);
 }
 
 const char *fmt_short(uint64_t v, char buf[32])
