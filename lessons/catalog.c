@@ -34,8 +34,9 @@ int catalog_dir(char *out, size_t outlen, char *err, size_t errlen)
         exe[n] = '\0';
         char *slash = strrchr(exe, '/');
         if (slash) *slash = '\0';
-        const char *rel[] = {"/../lessons", "/../share/kvsim/lessons"};
-        for (int i = 0; i < 2; i++) {
+        /* build/kvsim and build/asan/kvsim in the source tree, then installed */
+        const char *rel[] = {"/../lessons", "/../../lessons", "/../share/kvsim/lessons"};
+        for (int i = 0; i < 3; i++) {
             char cand[1100];
             snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
             char en[1200];

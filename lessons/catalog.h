@@ -2,7 +2,7 @@
  *
  * Shipped lessons are files lessons/<lang>/NN-name.lesson. The directory is
  * found, in order, from $KVSIM_LESSON_DIR, next to the executable
- * (<exe>/../lessons, as in the source tree), or the installed copy
+ * (<exe>/../lessons or <exe>/../../lessons, as in the source tree), or the installed copy
  * (<exe>/../share/kvsim/lessons).
  *
  * Progress is one small text file per user, in $XDG_STATE_HOME/kvsim/progress

@@ -8,9 +8,20 @@
  * build exists only to measure what counting costs (docs/performance.md)
  * and reports zero MACs and zero weight bytes. */
 #ifdef KVSIM_NO_COUNT
-#define COUNT_ADD(ctr, amount) ((void)(ctr))
+#define COUNT_ADD(ctr, amount) ((void)(ctr), (void)(amount))
 #else
 #define COUNT_ADD(ctr, amount) (*(ctr) += (uint64_t)(amount))
+#endif
+
+/* The multiply-accumulate kernels start on a 64-byte boundary, so where
+ * their inner loops fall relative to the CPU's 64-byte fetch blocks does
+ * not depend on the link order or on the size of unrelated code. Without
+ * it one link order put the matmul loop across two blocks and recompute at
+ * d = 288 took 32 s instead of 23 s (docs/performance.md). */
+#if defined(__GNUC__) || defined(__clang__)
+#define HOT_KERNEL __attribute__((aligned(64)))
+#else
+#define HOT_KERNEL
 #endif
 
 void kernel_matmul(float *out, const float *in, const float *w,
@@ -20,7 +31,7 @@ void kernel_matmul(float *out, const float *in, const float *w,
     kernel_matmul_bytes(out, in, w, n, k, m, macs, &wbytes);
 }
 
-void kernel_matmul_bytes(float *out, const float *in, const float *w,
+HOT_KERNEL void kernel_matmul_bytes(float *out, const float *in, const float *w,
                          int n, int k, int m, uint64_t *macs, uint64_t *wbytes)
 {
     /* out: (n, m)   in: (n, k)   w: (k, m)
@@ -41,8 +52,9 @@ void kernel_matmul_bytes(float *out, const float *in, const float *w,
             if (i == 0) n_bytes += (uint64_t)m * sizeof(float);   /* first touch of row p of w */
         }
     }
-    /* One update per call: a read-modify-write of the caller's counter in
-     * every p iteration cost up to 20% of the recompute time. */
+    /* One update of the caller's counters per call: updating them in every
+     * p iteration (a read-modify-write through memory) made recompute at
+     * d = 288 about 45% slower (docs/performance.md). */
     COUNT_ADD(macs, n_macs);
     COUNT_ADD(wbytes, n_bytes);
 }
@@ -76,7 +88,7 @@ void kernel_gelu(float *x, int len)
     }
 }
 
-float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
+HOT_KERNEL float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
 {
     /* Eight partial sums, so that the additions do not wait on one another
      * (one running sum is bound by the add latency): lane k adds the
@@ -114,7 +126,7 @@ void kernel_softmax(float *row, int len)
     for (int j = 0; j < len; j++) row[j] *= inv;
 }
 
-void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs)
+HOT_KERNEL void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs)
 {
     for (int i = 0; i < len; i++) out[i] += a * v[i];
     COUNT_ADD(macs, len);

@@ -101,7 +101,8 @@ end_server
 rm -f "$pidfile"
 
 # --- the live UI under valgrind: no leak, no invalid access -------------------------
-if command -v valgrind >/dev/null 2>&1; then
+case "$K" in */asan/*) vg=no ;; *) vg=yes ;; esac   # valgrind and ASan do not mix
+if [ "$vg" = yes ] && command -v valgrind >/dev/null 2>&1; then
     new_server
     $T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
         "valgrind -q --leak-check=full --error-exitcode=9 $K; echo EXIT=\$?; sleep 30"

@@ -65,10 +65,13 @@ for t in build/asan/tests/test_*; do
     echo "== $t"
     run_suite "$t" "$t"
 done
-if [ -f tests/test_cli.sh ]; then
-    echo "== tests/test_cli.sh (asan binary)"
-    run_script "asan:tests/test_cli.sh" sh tests/test_cli.sh build/asan/kvsim
-fi
+# the real binary's scripts again, on the sanitizer build: bad input and
+# the end-to-end runs in tmux (any ASan/UBSan report aborts the program)
+for s in tests/test_cli.sh tests/e2e_ui.sh tests/e2e_lesson.sh tests/e2e_terminal.sh; do
+    [ -f "$s" ] || continue
+    echo "== $s (asan binary)"
+    run_script "asan:$s" sh "$s" build/asan/kvsim
+done
 
 # the plain build once under valgrind: leaks and invalid accesses that the
 # sanitizer build might not show (ncurses is released with endwin + delscreen)

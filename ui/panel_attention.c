@@ -217,9 +217,11 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     AttView v = {a, e, c, a->layer, a->head, false, false, false, 1, NULL};
     if (v.layer < 0 || v.layer >= e->cfg.n_layers) v.layer = 0;
     if (v.head < 0 || v.head >= e->cfg.n_heads) v.head = 0;
-    char title[96];
+    char title[192];
     const char *name = TR(a, "Attention", "注意力");
-    snprintf(title, sizeof title, "%s L%d H%d", name, v.layer, v.head);
+    char hl[64];
+    snprintf(title, sizeof title, "%s L%d %s", name, v.layer, fmt_head(a, e, v.head, hl));
+    if (canvas_text_width(title) > r.w - 6) snprintf(title, sizeof title, "%s L%d H%d", name, v.layer, v.head);
     canvas_fill(c, r, ' ', STYLE_NORMAL);   /* narrow: the name whole rather than "Attention L" */
     canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
 

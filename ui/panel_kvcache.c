@@ -404,7 +404,7 @@ static void draw_inside(Ctx *x)
 
 void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
-    char title[96];
+    char title[192];
     const int Lyr = e->cfg.n_layers, H = e->cfg.n_heads;
     const int layer = a->layer >= 0 && a->layer < Lyr ? a->layer : 0;
     const int head = a->head >= 0 && a->head < H ? a->head : 0;
@@ -414,12 +414,15 @@ void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r)
      * title, or on the bottom border (as the mask panel does) when narrow */
     const bool cmp = a->view == VIEW_COMPARE;
     const char *mode = e->mode == MODE_RECOMPUTE ? TR(a, "recompute", "重算") : TR(a, "cache", "缓存");
-    snprintf(title, sizeof title, "%s L%d H%d%s%s", TR(a, "KV cache", "KV 缓存"), layer, head,
+    char hl[64];
+    fmt_head(a, e, head, hl);
+    if (canvas_text_width(hl) + 16 > r.w - 6) snprintf(hl, sizeof hl, "H%d", head);   /* narrow: no group */
+    snprintf(title, sizeof title, "%s L%d %s%s%s", TR(a, "KV cache", "KV 缓存"), layer, hl,
              cmp ? " \u00b7 " : "", cmp ? mode : "");
     /* decide with the longer mode name, so both sides of the view agree */
     const char *longest = TR(a, "recompute", "重算");
     const bool bottom = cmp && canvas_text_width(title) - canvas_text_width(mode) + canvas_text_width(longest) > r.w - 6;
-    if (bottom) snprintf(title, sizeof title, "%s L%d H%d", TR(a, "KV cache", "KV 缓存"), layer, head);
+    if (bottom) snprintf(title, sizeof title, "%s L%d %s", TR(a, "KV cache", "KV 缓存"), layer, hl);
     canvas_box(c, r, STYLE_BORDER, title);
     if (bottom && r.h >= 2 && canvas_text_width(mode) + 6 <= r.w) {
         int y = r.y + r.h - 1;

@@ -43,3 +43,20 @@ const char *fmt_token(const App *a, int id, char buf[8])
     if (tokenizer_decode(id, buf) == 0) strcpy(buf, "?");
     return buf;
 }
+
+const char *fmt_head(const App *a, const Engine *e, int head, char buf[64])
+{
+    const int H = e->cfg.n_heads, Hkv = e->cfg.n_kv_heads;
+    if (Hkv <= 0 || Hkv >= H) {
+        snprintf(buf, 64, "H%d", head);
+        return buf;
+    }
+    /* query heads first .. first+group-1 read the same K/V head (spec 6.2) */
+    const int group = H / Hkv, kv = head / group, first = kv * group;
+    if (Hkv == 1)
+        snprintf(buf, 64, TR(a, "H%d \u00b7 one K/V for all %d", "H%d \u00b7 %d 头共用一组 K/V"), head, H);
+    else
+        snprintf(buf, 64, TR(a, "H%d \u00b7 K/V %d of H%d-%d", "H%d \u00b7 K/V %d 供 H%d-%d"), head, kv, first,
+                 first + group - 1);
+    return buf;
+}

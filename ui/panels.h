@@ -59,6 +59,9 @@ int panel_lesson_text_lines(const App *a, int w);
 const char *fmt_count(uint64_t v, char buf[32]);
 /* Compact: 1234567 -> "1.23M", 12345 -> "12.3k", 999 -> "999" */
 const char *fmt_short(uint64_t v, char buf[32]);
+/* Head label for titles: "H1", or with grouped-query attention the group
+ * the query head shares its K/V head with: "H1 · K/V 0 of H0-1" */
+const char *fmt_head(const App *a, const Engine *e, int head, char buf[64]);
 /* The character of token id (UTF-8, 5 bytes incl. NUL); space shown as '␣' */
 const char *fmt_token(const App *a, int id, char buf[8]);
 
