@@ -8,9 +8,10 @@
  * What is timed: engine_run_to_end() of an engine that was set up and
  * rewound (engine_seek(e, 0)) outside the timed region, i.e. every
  * operation of every step, counters on, nothing else (no allocation, no
- * model building, no printing). An untimed warm-up run comes first so the
- * engine's buffers are faulted in and the weights are in cache as far as
- * they fit. Clock: clock_gettime(CLOCK_MONOTONIC); the thread's CPU time
+ * model building, no printing). An untimed warm-up run comes first (unless
+ * BenchSpec.warmup_recompute is false for a recompute run) so the engine's
+ * buffers are faulted in and the weights are in cache as far as they fit.
+ * Clock: clock_gettime(CLOCK_MONOTONIC); the thread's CPU time
  * (CLOCK_THREAD_CPUTIME_ID) is kept beside it to show when the machine was
  * busy with something else.
  *

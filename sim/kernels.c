@@ -31,7 +31,8 @@ void kernel_matmul(float *out, const float *in, const float *w,
     kernel_matmul_bytes(out, in, w, n, k, m, macs, &wbytes);
 }
 
-HOT_KERNEL void kernel_matmul_bytes(float *out, const float *in, const float *w,
+HOT_KERNEL
+void kernel_matmul_bytes(float *out, const float *in, const float *w,
                          int n, int k, int m, uint64_t *macs, uint64_t *wbytes)
 {
     /* out: (n, m)   in: (n, k)   w: (k, m)
@@ -54,7 +55,7 @@ HOT_KERNEL void kernel_matmul_bytes(float *out, const float *in, const float *w,
     }
     /* One update of the caller's counters per call: updating them in every
      * p iteration (a read-modify-write through memory) made recompute at
-     * d = 288 about 45% slower (docs/performance.md). */
+     * d = 288 45-50% slower (docs/performance.md). */
     COUNT_ADD(macs, n_macs);
     COUNT_ADD(wbytes, n_bytes);
 }
@@ -88,7 +89,8 @@ void kernel_gelu(float *x, int len)
     }
 }
 
-HOT_KERNEL float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
+HOT_KERNEL
+float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
 {
     /* Eight partial sums, so that the additions do not wait on one another
      * (one running sum is bound by the add latency): lane k adds the
@@ -126,7 +128,8 @@ void kernel_softmax(float *row, int len)
     for (int j = 0; j < len; j++) row[j] *= inv;
 }
 
-HOT_KERNEL void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs)
+HOT_KERNEL
+void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs)
 {
     for (int i = 0; i < len; i++) out[i] += a * v[i];
     COUNT_ADD(macs, len);

@@ -461,11 +461,11 @@ static void test_pipeline_numbers(void **state)
     seek_op(e, 0, OP_QKV, 0);
     snprintf(want, sizeof want, "3\u00b7%d\u00b7%d\u00b2 = %s MACs", e->n, d, fmt_count(3ull * e->n * d * d, num));
     expect_sentence(a, e, 80, want);
-    /* decode steps: t cached keys, t·d MACs, bytes after the append */
+    /* decode steps: keys 0..t-1 (t-1 cached + its own), t·d MACs, bytes after the append */
     for (int k = 1; k < 4; k++) {
         seek_op(e, k, OP_SCORES, 1);
-        snprintf(want, sizeof want, "new query (pos %d) \u00d7 %d cached keys: %d \u00d7 %d = %d MACs/layer",
-                 e->t - 1, e->t, e->t, d, e->t * d);
+        snprintf(want, sizeof want, "new query (pos %d) \u00d7 keys 0-%d: %d \u00d7 %d = %d MACs/layer",
+                 e->t - 1, e->t - 1, e->t, d, e->t * d);
         expect_sentence(a, e, 80, want);
         seek_op(e, k, OP_VALUES, 0);
         snprintf(want, sizeof want, "all %d cached V rows: %d \u00d7 %d = %d MACs", e->t, e->t, d, e->t * d);
@@ -488,7 +488,7 @@ static void test_pipeline_numbers(void **state)
     a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
     e = &a->eng[MODE_CACHE];
     seek_op(e, 1, OP_SCORES, 0);
-    snprintf(want, sizeof want, "解码：新查询（第 %d 位）× %d 个缓存键", e->t - 1, e->t);
+    snprintf(want, sizeof want, "解码：新查询（第 %d 位）× 第 0-%d 位的键", e->t - 1, e->t - 1);
     expect_sentence(a, e, 80, want);
     seek_op(e, 0, OP_MASK, 0);
     expect_sentence(a, e, 80, "预填充：因果掩码");

@@ -175,15 +175,17 @@ static void attention_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
 {
     const App *a = g->a;
     char m[32], w[32];
-    const unsigned long long blk = (unsigned long long)g->n * (unsigned long long)g->t * (unsigned long long)g->d;
+    /* columns computed: every key, or the last W of a windowed decode row */
+    const int klo = g->e->k_lo, cols = g->t - klo;
+    const unsigned long long blk = (unsigned long long)g->n * (unsigned long long)cols * (unsigned long long)g->d;
     const long long fut = future_cells(g);
     fmt_count(blk, m);
     fmt_count((unsigned long long)fut * (unsigned long long)g->dh * (unsigned long long)g->H, w);
     if (k == OP_SCORES) {
         if (g->dec)
-            add(b, TR(a, "new query (pos %d) × %d cached keys: %d × %d = %s MACs/layer, no mask.",
-                      "新查询（第 %d 位）× %d 个缓存键：%d×%d = %s 次乘加/层，无需掩码。"),
-                g->p0, g->t, g->t, g->d, m);
+            add(b, TR(a, "new query (pos %d) × keys %d-%d: %d × %d = %s MACs/layer, no mask.",
+                      "新查询（第 %d 位）× 第 %d-%d 位的键：%d×%d = %s 次乘加/层，无需掩码。"),
+                g->p0, klo, g->t - 1, cols, g->d, m);
         else if (g->rec && g->k > 0)
             add(b, TR(a, "all %d×%d scores again (%s MACs/layer); only row %d is new.",
                       "再次算出全部 %d×%d 个分数（%s 次乘加/层）；只有第 %d 行是新的。"),
