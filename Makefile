@@ -32,7 +32,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 
 SIM_SRC    := $(sort $(wildcard sim/*.c))
 LESSON_SRC := $(sort $(wildcard lessons/*.c))
-UI_SRC     := $(filter-out ui/main.c,$(sort $(wildcard ui/*.c)))
+UI_SRC     := $(filter-out ui/cmd/main.c,$(sort $(wildcard ui/*.c ui/panels/*.c ui/cmd/*.c)))
 LIB_SRC    := $(SIM_SRC) $(LESSON_SRC) $(UI_SRC)
 TEST_SRC   := $(sort $(wildcard tests/test_*.c))
 
@@ -52,10 +52,10 @@ build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) $(PKG_CFLAGS) -c $< -o $@
 
-build/kvsim: build/obj/ui/main.o $(OBJ)
+build/kvsim: build/obj/ui/cmd/main.o $(OBJ)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
-build/asan/kvsim: build/asan/obj/ui/main.o $(ASAN_OBJ)
+build/asan/kvsim: build/asan/obj/ui/cmd/main.o $(ASAN_OBJ)
 	$(CC) $(ALL_CFLAGS) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
 
 build/tests/%: build/obj/tests/%.o $(OBJ)

@@ -19,7 +19,7 @@
  * nothing here is derived from formulas.h. The predicted speed-up is
  * recompute MACs / cache MACs of those same runs.
  *
- * No curses, no printing: the command around it is ui/bench_cmd.c.
+ * No curses, no printing: the command around it is ui/cmd/bench.c.
  */
 #ifndef KVSIM_BENCH_H
 #define KVSIM_BENCH_H

@@ -8,7 +8,7 @@
 #include "sim/rng.h"
 #include "sim/trace.h"
 #include "ui/app.h"
-#include "ui/frames.h"
+#include "ui/cmd/frames.h"
 #include "ui/keys.h"
 #include "ui/term.h"
 

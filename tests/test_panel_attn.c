@@ -1,4 +1,4 @@
-/* Tests for ui/panel_mask.c and ui/panel_attention.c: the mask grid's
+/* Tests for ui/panels/mask.c and ui/panels/attention.c: the mask grid's
  * cells per row and phase (counted against the closed forms t(t-1)/2,
  * t(t+1)/2, t-1), the attention bars against the engine's weights, titles
  * in both languages, and that neither panel ever draws outside its rect.
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "ui/app.h"
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #define CP_MASKED 0x00D7   /* × */

@@ -1,4 +1,4 @@
-/* Tests for ui/panel_kvcache.c, ui/panel_tokens.c and ui/panel_pipeline.c:
+/* Tests for ui/panels/kvcache.c, ui/panels/tokens.c and ui/panels/pipeline.c:
  * the cache size on screen against 2·Lyr·t·d·4, one row per cached
  * position, the "new" mark on exactly this step's rows, recompute keeping
  * 0 B, the phase words in both languages, the highlighted pipeline step and
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "ui/app.h"
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 /* ---- fixtures ------------------------------------------------------------ */

@@ -1,4 +1,4 @@
-/* Tests for ui/panel_ops and ui/panel_chart: the numbers on screen are the
+/* Tests for ui/panels/ops.c and ui/panels/chart.c: the numbers on screen are the
  * measured counters, equal the closed forms at every step end (checked
  * against formulas.h AND against spec §4 written out here), marks and ratios
  * are honest, mid-step nothing is claimed, and no drawing leaves its rect. */
@@ -15,7 +15,7 @@
 
 #include "sim/formulas.h"
 #include "ui/app.h"
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 
 #define CHECK 0x2713
 #define CROSS 0x2717

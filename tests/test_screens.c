@@ -14,8 +14,8 @@
 
 #include "sim/formulas.h"
 #include "ui/app.h"
-#include "ui/frames.h"
-#include "ui/panels.h"
+#include "ui/cmd/frames.h"
+#include "ui/panels/panels.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -32,7 +32,7 @@
 #include "sim/engine.h"
 #include "sim/model.h"
 #include "ui/canvas.h"
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 #include <stdbool.h>
 

@@ -16,7 +16,7 @@
 #define KVSIM_LAYOUT_H
 
 #include "ui/canvas.h"
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 #include <stdbool.h>
 

@@ -7,7 +7,7 @@
 #include "lessons/catalog.h"
 #include "ui/keys.h"
 #include "ui/layout.h"
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/term.h"
 
 #include <math.h>

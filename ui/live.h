@@ -5,7 +5,7 @@
 #define KVSIM_LIVE_H
 
 #include "lessons/lesson.h"
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 int live_run(const CliOptions *o, const int *ids, int L);
 /* The same with a lesson (ownership of l passes to the UI). */

@@ -5,7 +5,7 @@
 
 #include "ui/keys.h"
 #include "ui/layout.h"
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include <stdio.h>

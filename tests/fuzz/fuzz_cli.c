@@ -1,9 +1,9 @@
-/* fuzz_cli: libFuzzer target for the command line (ui/cli.h) and --keys
- * (frames_parse_keys of ui/frames.h).
+/* fuzz_cli: libFuzzer target for the command line (ui/cmd/cli.h) and --keys
+ * (frames_parse_keys of ui/cmd/frames.h).
  *
  * The input is split on NUL bytes into argv[1..] (argv[0] = "kvsim"), then
  * run through cli_parse() and, when that succeeds, cli_prepare() with an
- * ids buffer of max-seq entries, as ui/main.c does. frames_parse_keys() gets
+ * ids buffer of max-seq entries, as ui/cmd/main.c does. frames_parse_keys() gets
  * --keys when given, and every argument. Checked besides the sanitizers:
  * 0/-1 results with a message on -1, and that message free of control
  * bytes unless the arguments had some; a prepared run has 1 <= L, L + G <=
@@ -11,8 +11,8 @@
  * See tests/fuzz/fuzz.mk. */
 #include "sim/config.h"
 #include "sim/tokenizer.h"
-#include "ui/cli.h"
-#include "ui/frames.h"
+#include "ui/cmd/cli.h"
+#include "ui/cmd/frames.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@ static int has_ctl(const char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
     return 0;
 }
-#define KEYS_CAP 4096   /* MAX_KEYS of ui/frames.c */
+#define KEYS_CAP 4096   /* MAX_KEYS of ui/cmd/frames.c */
 
 static void keys_of(const char *s)
 {

@@ -12,7 +12,7 @@
  * Glyphs differ per meaning (never colour alone), and the ASCII set avoids
  * the ASCII shades (. : # @).
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include <stdbool.h>

@@ -12,7 +12,7 @@
  * optional columns come and go as room allows, so one path serves 54 to 200
  * columns.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include "sim/formulas.h"

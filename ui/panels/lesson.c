@@ -2,7 +2,7 @@
  * from the running model), then its question and what the student's
  * answers earned: a hint after a wrong answer, the explanation after the
  * right one (or after the last hint and one more wrong answer). */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 
 #include "lessons/eval.h"
 #include "ui/style.h"

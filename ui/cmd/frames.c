@@ -1,8 +1,8 @@
 /* frames: see frames.h. */
-#include "ui/frames.h"
+#include "ui/cmd/frames.h"
 
 #include "sim/tokenizer.h"
-#include "ui/lesson_cmd.h"
+#include "ui/cmd/lesson.h"
 #include "ui/app.h"
 #include "ui/term.h"
 

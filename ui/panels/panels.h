@@ -36,12 +36,12 @@ void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 
 /* Memory view (spec §6.4): the batch's shared block pool as a grid of
  * physical blocks, each sequence's block table, reserved / used / wasted
- * bytes beside a contiguous max-length reservation (ui/panel_pool.c).
+ * bytes beside a contiguous max-length reservation (ui/panels/pool.c).
  * Without --block-size: how to turn paging on, and the contiguous numbers. */
 void panel_pool_draw(const App *a, Canvas *c, Rect r);
 /* Memory view (spec §6.5): bytes read and written by this step of cache and
  * recompute, FLOPs and arithmetic intensity; prefill vs decode intensity on
- * a log scale against an accelerator's balance point (ui/panel_traffic.c). */
+ * a log scale against an accelerator's balance point (ui/panels/traffic.c). */
 void panel_traffic_draw(const App *a, Canvas *c, Rect r);
 /* The accelerator whose balance point the traffic panel marks: H100 SXM,
  * dense bf16 989 TFLOP/s over 3.35 TB/s of HBM3 = 295 FLOP/byte. */
@@ -54,7 +54,7 @@ void panel_lesson_draw(const App *a, Canvas *c, Rect r);
 /* Lines the narration needs at inner width w. */
 int panel_lesson_text_lines(const App *a, int w);
 
-/* Shared helpers for panels (ui/panel_util.c). */
+/* Shared helpers for panels (ui/panels/util.c). */
 /* 1234567 -> "1,234,567" */
 const char *fmt_count(uint64_t v, char buf[32]);
 /* Compact: 1234567 -> "1.23M", 12345 -> "12.3k", 999 -> "999" */

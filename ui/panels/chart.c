@@ -8,7 +8,7 @@
  * predicted end of the run. In the train view: one training pass vs
  * generating the same tokens, with and without the cache.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include "sim/formulas.h"

@@ -1,5 +1,5 @@
 /* panel_util: number and token formatting shared by the panels. */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include "sim/tokenizer.h"

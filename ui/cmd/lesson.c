@@ -1,5 +1,5 @@
 /* lesson_cmd: see lesson_cmd.h. */
-#include "ui/lesson_cmd.h"
+#include "ui/cmd/lesson.h"
 
 #include "lessons/catalog.h"
 #include "ui/live.h"

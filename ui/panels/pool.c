@@ -18,7 +18,7 @@
  * no pool: the panel says how to turn paging on and still shows what the
  * contiguous cache reserves for the sequences of this run.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * Row 2+ is the sentence, wrapped. Every number in it is computed from the
  * engine's geometry (n, t, d, H, F, V), so it matches the Operations panel.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include <math.h>

@@ -3,11 +3,11 @@
 #include "sim/model.h"
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
-#include "ui/bench_cmd.h"
-#include "ui/calc_cmd.h"
-#include "ui/cli.h"
-#include "ui/frames.h"
-#include "ui/lesson_cmd.h"
+#include "ui/cmd/bench.h"
+#include "ui/cmd/calc.h"
+#include "ui/cmd/cli.h"
+#include "ui/cmd/frames.h"
+#include "ui/cmd/lesson.h"
 #include "ui/live.h"
 
 #include <locale.h>

@@ -12,7 +12,7 @@
  * largest values (shown in position order, "top k/t" in the header): where
  * attention goes is the lesson, and the heat map shows the rest.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include <math.h>

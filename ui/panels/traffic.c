@@ -16,7 +16,7 @@
  * Every number is an engine counter (sim/traffic.h), never a formula; the
  * closed forms only give the marks. Bars use finished steps only.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include "sim/formulas.h"

@@ -1,12 +1,12 @@
 /* bench_cmd: see bench_cmd.h. The engine numbers come from sim/bench.c;
  * this file parses options, times the UI frames and lays it all out. */
-#include "ui/bench_cmd.h"
+#include "ui/cmd/bench.h"
 
 #include "sim/bench.h"
 #include "sim/tokenizer.h"
 #include "ui/app.h"
 #include "ui/canvas.h"
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 #include <getopt.h>
 #include <math.h>

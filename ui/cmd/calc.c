@@ -1,9 +1,9 @@
 /* calc_cmd: see calc_cmd.h. The numbers come from sim/calc.c; this file
  * parses options and lays them out (table or JSON). */
-#include "ui/calc_cmd.h"
+#include "ui/cmd/calc.h"
 
 #include "sim/calc.h"
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

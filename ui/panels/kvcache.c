@@ -7,7 +7,7 @@
  * rows this step made, because nothing survives a step. Rows that do not
  * fit are dropped from the top: the newest rows are the interesting ones.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include <math.h>

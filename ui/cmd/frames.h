@@ -4,7 +4,7 @@
 #ifndef KVSIM_FRAMES_H
 #define KVSIM_FRAMES_H
 
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 #include <stddef.h>
 #include <stdio.h>

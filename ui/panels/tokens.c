@@ -6,7 +6,7 @@
  * is the point of the panel. Right: phase, mode badge, "pos t-1".
  * A sequence wider than the box scrolls to keep the query rows in view.
  */
-#include "ui/panels.h"
+#include "ui/panels/panels.h"
 #include "ui/style.h"
 
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #define KVSIM_LESSON_CMD_H
 
 #include "lessons/lesson.h"
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 /* Run the lesson command; returns the exit status. ids/L: the CLI's
  * prompt (the App starts on it before the first slide sets its own). */

@@ -1,5 +1,5 @@
 /* cli: see cli.h. */
-#include "ui/cli.h"
+#include "ui/cmd/cli.h"
 
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
