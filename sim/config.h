@@ -34,6 +34,12 @@ typedef struct {
     int n_kv_heads;   /* Hkv (§6.2); == n_heads for now */
     int window;       /* W (§6.3); 0 = no window */
     int block_size;   /* B (§6.4); 0 = contiguous cache */
+    /* §7 model files. NULL: the seeded random model of `seed`. Otherwise a
+     * loaded model (sim/modelfile.h) that model_init() copies instead of
+     * drawing weights; the shape fields must equal its shape (max_seq may
+     * be smaller). Borrowed: the loaded model outlives every copy. */
+    const struct Model *weights;
+    const char *model_name;   /* shown as "model" in trace JSON; NULL = "random" */
 } KvConfig;
 
 /* How a run computes its steps (spec §2, §6.1). */

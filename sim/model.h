@@ -13,7 +13,7 @@
 
 #include "sim/config.h"
 
-typedef struct {
+typedef struct Model {
     KvConfig cfg;
     float *tok_emb;   /* (V, d)          E: token embeddings */
     float *pos_emb;   /* (N, d)          P: learned position embeddings */
@@ -32,9 +32,19 @@ typedef struct {
     float *wout;      /* (d, V)          language-model head */
 } Model;
 
-/* Build the weights of cfg from cfg->seed. cfg must be valid
- * (config_validate). Returns 0, or -1 when out of memory. */
+/* Build the weights of cfg from cfg->seed, or copy them from
+ * cfg->weights (a loaded model file, §7) when that is set. cfg must be
+ * valid (config_validate). Returns 0, or -1 when out of memory or when
+ * cfg's shape does not match cfg->weights. */
 int model_init(Model *m, const KvConfig *cfg);
+/* Allocate every array of cfg's shape, all zero (gradients, optimiser
+ * moments, a file being loaded). Returns 0, or -1 when out of memory. */
+int model_alloc(Model *m, const KvConfig *cfg);
+/* Every weight array of m with its length in floats, in model_tensors()
+ * order; returns how many (at most 15). For code that walks all weights. */
+int model_arrays(Model *m, float **ptr, size_t *count, int cap);
+/* Number of weights (floats) of cfg's shape. */
+size_t model_param_count(const KvConfig *cfg);
 void model_free(Model *m);
 
 /* One named weight matrix, for export and for tests. */
