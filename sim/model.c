@@ -57,8 +57,10 @@ static int model_copy(Model *m, const KvConfig *cfg, const Model *src)
     const KvConfig *s = &src->cfg;
     if (cfg->vocab != s->vocab || cfg->d_model != s->d_model || cfg->n_heads != s->n_heads ||
         cfg->n_kv_heads != s->n_kv_heads || cfg->n_layers != s->n_layers ||
-        cfg->d_ff != s->d_ff || cfg->max_seq > s->max_seq)
+        cfg->d_ff != s->d_ff || cfg->max_seq > s->max_seq) {
+        memset(m, 0, sizeof *m);
         return -1;
+    }
     if (model_alloc(m, cfg)) return -1;
     float *dst[16], *from[16];
     size_t n_dst[16], n_from[16];
