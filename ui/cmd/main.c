@@ -8,6 +8,7 @@
 #include "ui/cmd/cli.h"
 #include "ui/cmd/frames.h"
 #include "ui/cmd/lesson.h"
+#include "ui/cmd/train.h"
 #include "ui/live.h"
 
 #include <locale.h>
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
     /* commands with options of their own parse them themselves */
     if (argc >= 2 && !strcmp(argv[1], "calc")) return calc_cmd_run(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return bench_cmd_run(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "train")) return train_cmd_run(argc - 1, argv + 1);
     CliOptions o;
     char err[512];
     if (cli_parse(argc, argv, &o, err, sizeof err)) return usage_error(err);
