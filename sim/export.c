@@ -106,10 +106,12 @@ static void write_header(FILE *f, const Model *m, const char *prompt, const int 
     fputs("{\n  \"format\": \"" EXPORT_FORMAT "\",\n", f);
     fprintf(f, "  \"config\": {\"vocab\": %d, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
                "\"d_ff\": %d, \"max_seq\": %d, \"seed\": %llu,\n             \"d_head\": %d, "
-               "\"n_kv_heads\": %d, \"window\": %d, \"ln_eps\": %g, \"gelu\": \"tanh\"},\n",
+               "\"n_kv_heads\": %d, \"window\": %d, \"ln_eps\": %g, \"gelu\": \"tanh\", \"model\": ",
             c->vocab, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->max_seq,
             (unsigned long long)c->seed, config_head_dim(c), c->n_kv_heads, c->window,
             (double)KERNEL_LN_EPS);
+    trace_json_string(f, c->model_name ? c->model_name : "random");   /* §7 */
+    fputs("},\n", f);
     fputs("  \"prompt\": ", f);
     trace_json_string(f, prompt);
     fputs(",\n  \"prompt_ids\": ", f);

@@ -110,8 +110,8 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
     c.window = (int)v[7];
     c.seed = rd64(buf + 48);
     if (config_validate(&c, 0, 0, msg, sizeof msg)) FAIL("bad configuration: %s", msg);
-    if (c.vocab > tokenizer_vocab())
-        FAIL("vocab %d: larger than kvsim's alphabet (%d characters)", c.vocab, tokenizer_vocab());
+    if (c.vocab > tokenizer_full_vocab())
+        FAIL("vocab %d: larger than kvsim's alphabet (%d characters)", c.vocab, tokenizer_full_vocab());
 
     const size_t abytes = rd32(buf + 56);
     if (abytes < (size_t)c.vocab || abytes > 4 * (size_t)c.vocab)
@@ -127,7 +127,7 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
 
     /* alphabet: exactly V characters, each in kvsim's alphabet, no repeats */
     f->alphabet = malloc(sizeof(int32_t) * (size_t)c.vocab);
-    unsigned char *seen = calloc((size_t)tokenizer_vocab(), 1);
+    unsigned char *seen = calloc((size_t)tokenizer_full_vocab(), 1);
     char *atext = malloc(abytes + 1);
     if (!f->alphabet || !seen || !atext) {
         free(seen);
@@ -148,7 +148,7 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
             snprintf(msg, sizeof msg, "alphabet has more than vocab = %d characters", c.vocab);
             bad = 1;
         } else {
-            const int id = tokenizer_id(cp);
+            const int id = tokenizer_full_id(cp);
             if (id < 0) {
                 snprintf(msg, sizeof msg, "alphabet entry %d (U+%04X) is not in kvsim's alphabet", n, (unsigned)cp);
                 bad = 1;
@@ -303,4 +303,26 @@ fail:
     if (fp) fclose(fp);
     free(b);
     return -1;
+}
+
+int modelfile_apply(const ModelFile *f, const char *name, KvConfig *cfg, int max_seq_given,
+                    char *err, size_t errlen)
+{
+    const KvConfig *m = &f->model.cfg;
+    if (max_seq_given && cfg->max_seq > m->max_seq) {
+        snprintf(err, errlen, "--max-seq %d: the model %s has positions for %d at most", cfg->max_seq,
+                 name, m->max_seq);
+        return -1;
+    }
+    cfg->vocab = m->vocab;
+    cfg->d_model = m->d_model;
+    cfg->n_heads = m->n_heads;
+    cfg->n_kv_heads = m->n_kv_heads;
+    cfg->n_layers = m->n_layers;
+    cfg->d_ff = m->d_ff;
+    cfg->seed = m->seed;
+    if (!max_seq_given) cfg->max_seq = m->max_seq;
+    cfg->weights = &f->model;
+    cfg->model_name = name;
+    return 0;
 }

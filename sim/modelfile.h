@@ -47,6 +47,13 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
 int modelfile_load(ModelFile *f, const char *path, char *err, size_t errlen);
 void modelfile_free(ModelFile *f);
 
+/* Make cfg run the loaded model: its shape (vocab, d, H, Hkv, Lyr, F),
+ * cfg->weights = &f->model and cfg->model_name = name. cfg keeps its
+ * run options (window, block_size). max_seq: the file's, or cfg's when
+ * max_seq_given and not larger. Returns 0, or -1 with one line. */
+int modelfile_apply(const ModelFile *f, const char *name, KvConfig *cfg, int max_seq_given,
+                    char *err, size_t errlen);
+
 /* Write m and its alphabet (m->cfg.vocab code points), plus st when not
  * NULL, to path (through path.tmp and a rename, so a crash never leaves a
  * half-written file under the name). Returns 0, or -1 with one line. */

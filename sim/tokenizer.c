@@ -176,21 +176,21 @@ static const int32_t wide_table[] = {
 
 #define WIDE_COUNT ((int)(sizeof wide_table / sizeof wide_table[0]))
 
-int tokenizer_vocab(void)
+int tokenizer_full_vocab(void)
 {
     return ASCII_COUNT + WIDE_COUNT;
 }
 
-int32_t tokenizer_codepoint(int id)
+int32_t tokenizer_full_codepoint(int id)
 {
-    if (id < 0 || id >= tokenizer_vocab())
+    if (id < 0 || id >= tokenizer_full_vocab())
         return -1;
     if (id < ASCII_COUNT)
         return ASCII_FIRST + id;
     return wide_table[id - ASCII_COUNT];
 }
 
-int tokenizer_id(int32_t cp)
+int tokenizer_full_id(int32_t cp)
 {
     if (cp >= ASCII_FIRST && cp <= ASCII_LAST)
         return (int)(cp - ASCII_FIRST);
@@ -209,6 +209,37 @@ int tokenizer_id(int32_t cp)
     return -1;
 }
 
+/* The model alphabet in use (§7), or none: the full alphabet above. */
+static const int32_t *model_alpha;
+static int model_alpha_n;
+
+void tokenizer_use_alphabet(const int32_t *cps, int n)
+{
+    model_alpha = n > 0 ? cps : NULL;
+    model_alpha_n = n > 0 ? n : 0;
+}
+
+int tokenizer_model_alphabet(void) { return model_alpha_n; }
+
+int tokenizer_vocab(void)
+{
+    return model_alpha ? model_alpha_n : tokenizer_full_vocab();
+}
+
+int32_t tokenizer_codepoint(int id)
+{
+    if (!model_alpha) return tokenizer_full_codepoint(id);
+    return (id >= 0 && id < model_alpha_n) ? model_alpha[id] : -1;
+}
+
+int tokenizer_id(int32_t cp)
+{
+    if (!model_alpha) return tokenizer_full_id(cp);
+    for (int i = 0; i < model_alpha_n; i++)   /* a few hundred entries: a scan is enough */
+        if (model_alpha[i] == cp) return i;
+    return -1;
+}
+
 /* 0 for a bad id. Caveat for the UI: — ‘ ’ “ ” … (U+2014, U+2018/9,
  * U+201C/D, U+2026) have East Asian width "Ambiguous"; glibc's wcwidth() and
  * most terminals in non-CJK setups draw them in 1 column, not 2. */
@@ -219,7 +250,7 @@ int tokenizer_width(int id)
     /* General punctuation (— ‘ ’ “ ” …) has ambiguous East Asian width;
      * terminals in a UTF-8 locale draw it one column wide (glibc wcwidth). */
     int32_t cp = tokenizer_codepoint(id);
-    return (id < ASCII_COUNT || (cp >= 0x2000 && cp <= 0x206F)) ? 1 : 2;
+    return (cp < 0x80 || (cp >= 0x2000 && cp <= 0x206F)) ? 1 : 2;
 }
 
 int utf8_encode(int32_t cp, char *out)
@@ -385,19 +416,18 @@ int tokenizer_encode(const char *text, int *ids, int cap, char *err, size_t errl
         n++;
         int id = tokenizer_id(cp);
         if (id < 0) {
-            if (cp_showable(cp)) {
-                char ch[5];
-                ch[utf8_encode(cp, ch)] = '\0';
-                set_err(err, errlen,
-                        "character '%s' (U+%04X) at position %d is not in the "
-                        "alphabet (printable ASCII and common Chinese)",
-                        ch, (unsigned)cp, n);
-            } else {
-                set_err(err, errlen,
-                        "character U+%04X at position %d is not in the "
-                        "alphabet (printable ASCII and common Chinese)",
-                        (unsigned)cp, n);
-            }
+            char which[96], ch[5];
+            ch[utf8_encode(cp, ch)] = '\0';
+            if (model_alpha)
+                snprintf(which, sizeof which, "the model's alphabet (%d characters; kvsim export lists them)", model_alpha_n);
+            else
+                snprintf(which, sizeof which, "the alphabet (printable ASCII and common Chinese)");
+            if (cp_showable(cp))
+                set_err(err, errlen, "character '%s' (U+%04X) at position %d is not in %s", ch,
+                        (unsigned)cp, n, which);
+            else
+                set_err(err, errlen, "character U+%04X at position %d is not in %s", (unsigned)cp,
+                        n, which);
             return -1;
         }
         if (n <= cap)

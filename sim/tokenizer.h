@@ -19,6 +19,22 @@
 /* Number of tokens in the alphabet (V). */
 int tokenizer_vocab(void);
 
+/* A model's own alphabet (§7): code points cps[0..n-1] become token ids
+ * 0..n-1 for tokenizer_vocab/codepoint/id/encode/decode/width until
+ * tokenizer_use_alphabet(NULL, 0) restores the full alphabet. Each entry
+ * must be in the full alphabet (the model file loader checks). cps is
+ * borrowed and must outlive its use. Process-wide, like the locale: the
+ * program sets it once, after loading --model FILE. */
+void tokenizer_use_alphabet(const int32_t *cps, int n);
+/* Size of the model alphabet in use, 0 when the full one is. */
+int tokenizer_model_alphabet(void);
+
+/* The full compiled-in alphabet, whatever tokenizer_use_alphabet chose:
+ * its size, the code point of an id, the id of a code point (or -1). */
+int tokenizer_full_vocab(void);
+int32_t tokenizer_full_codepoint(int id);
+int tokenizer_full_id(int32_t cp);
+
 /* Code point of token `id`, or -1 when id is out of range. */
 int32_t tokenizer_codepoint(int id);
 

@@ -330,6 +330,8 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
             (unsigned long long)c->seed, c->n_kv_heads, c->window);
     /* only with paging: a config without it stays the one `kvsim export` writes */
     if (c->block_size) fprintf(f, ", \"block_size\": %d", c->block_size);
+    fputs(", \"model\": ", f);   /* §7: "random" or the model file's name */
+    trace_json_string(f, c->model_name ? c->model_name : "random");
     fputs("},\n  \"prompt\": ", f);
     trace_json_string(f, tr->prompt);
     fprintf(f, ", \"prompt_len\": %d, \"gen\": %d,\n  \"modes\": {", tr->L, tr->G);

@@ -46,7 +46,7 @@ static int mark_chars(const char *text, const char *path, unsigned char *used, c
         }
         if (cp == '\n') line++;
         else if (cp != '\r') {
-            int id = tokenizer_id(cp);
+            int id = tokenizer_full_id(cp);
             if (id < 0) {
                 char ch[5];
                 ch[utf8_encode(cp, ch)] = '\0';
@@ -79,18 +79,18 @@ int traindata_load(TrainData *td, const char *corpus_path, const char *extra_pat
     memset(td, 0, sizeof *td);
     size_t len = 0, elen = 0;
     char *text = read_file(corpus_path, &len), *extra = NULL;
-    unsigned char *used = calloc((size_t)tokenizer_vocab(), 1);
+    unsigned char *used = calloc((size_t)tokenizer_full_vocab(), 1);
     if (!used) FAIL("out of memory");
     if (!text) FAIL("%s: cannot read the corpus", corpus_path);
     if (extra_path && !(extra = read_file(extra_path, &elen)))
         FAIL("%s: cannot read the extra alphabet", extra_path);
-    for (int c = 0x20; c < 0x7F; c++) used[tokenizer_id(c)] = 1;
+    for (int c = 0x20; c < 0x7F; c++) used[tokenizer_full_id(c)] = 1;
     if (mark_chars(text, corpus_path, used, err, errlen)) goto fail;
     if (extra && mark_chars(extra, extra_path, used, err, errlen)) goto fail;
-    for (int id = 0; id < tokenizer_vocab(); id++)
+    for (int id = 0; id < tokenizer_full_vocab(); id++)
         if (used[id]) {
             if (td->n_alphabet == TRAINDATA_MAX_ALPHABET) FAIL("alphabet over %d characters", TRAINDATA_MAX_ALPHABET);
-            td->alphabet[td->n_alphabet++] = tokenizer_codepoint(id);
+            td->alphabet[td->n_alphabet++] = tokenizer_full_codepoint(id);
         }
     td->space_id = traindata_id(td, ' ');
 

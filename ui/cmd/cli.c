@@ -32,7 +32,7 @@ static const char *clip(const char *s)
 enum {
     OPT_PROMPT = 256, OPT_GEN, OPT_KVHEADS, OPT_WINDOW, OPT_BLOCK, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
     OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
-    OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION,
+    OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION, OPT_MODEL,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +58,7 @@ static const struct option long_opts[] = {
     {"print", no_argument, NULL, OPT_PRINT},
     {"lesson", required_argument, NULL, OPT_LESSON},
     {"reset-progress", no_argument, NULL, OPT_RESET},
+    {"model", required_argument, NULL, OPT_MODEL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -129,7 +130,13 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     int ch;
     while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
         const char *a = optarg;
+        /* a shape option selects the seeded random model (§1, §7) */
+        if (!o->shape_opt)
+            o->shape_opt = ch == OPT_DMODEL ? "--d-model" : ch == OPT_HEADS ? "--heads"
+                         : ch == OPT_KVHEADS ? "--kv-heads" : ch == OPT_LAYERS ? "--layers"
+                         : ch == OPT_DFF ? "--d-ff" : ch == OPT_SEED ? "--seed" : NULL;
         switch (ch) {
+        case OPT_MODEL: o->model_path = a; break;
         case OPT_PROMPT:
             if (n_given == CLI_MAX_PROMPTS)
                 FAIL("--prompt: at most %d prompts (a batch of %d sequences)", CLI_MAX_PROMPTS, CLI_MAX_PROMPTS);
@@ -362,6 +369,9 @@ void cli_usage(void)
         "                   pool, one block table per sequence (default none)\n"
         "  --max-seq N      context length (default 64)\n"
         "  --seed S         weight seed (default 42)\n"
+        "  --model FILE     run a trained model file (docs/model-format.md) instead of\n"
+        "                   the seeded random model; not with the shape options above\n"
+        "                   (--window, --max-seq up to the file's, --block-size still apply)\n"
         "\n"
         "trace:   --format table|csv|json   --mode both|cache|recompute|train\n"
         "export:  --format json\n"

@@ -47,6 +47,8 @@ typedef struct {
     bool reset_progress;   /* lesson: --reset-progress */
     char **args;           /* lesson: the words after "lesson" (N, FILE, check FILE...) */
     int nargs;
+    const char *model_path;  /* --model FILE (§7); NULL = no file given */
+    const char *shape_opt;   /* the first shape option given (--d-model ...), or NULL */
 } CliOptions;
 
 /* Parse argv into o (defaults first). Returns 0, or -1 with err set. */

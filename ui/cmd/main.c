@@ -1,6 +1,7 @@
 /* main: kvsim's entry point. Parses the command line and runs a command. */
 #include "sim/export.h"
 #include "sim/model.h"
+#include "sim/modelfile.h"
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
 #include "ui/cmd/bench.h"
@@ -18,6 +19,30 @@
 #include <stdlib.h>
 
 #define KVSIM_VERSION "0.1.0"
+
+/* The model every command runs when neither --model nor a shape option is
+ * given (spec §7). NULL: the seeded random model of §1. Switching to the
+ * shipped trained model is this one line, e.g. "models/default.kvsim"
+ * (it changes golden screens and lesson answers: do it with them). */
+#define KVSIM_DEFAULT_MODEL NULL
+
+/* --model FILE (or the default model): load it, make o->cfg run it and
+ * the tokenizer use its alphabet. 0, or -1 with one line in err. */
+static int use_model_file(CliOptions *o, ModelFile *mf, int max_seq_given, char *err, size_t errlen)
+{
+    const char *path = o->model_path ? o->model_path : KVSIM_DEFAULT_MODEL;
+    if (!path) return 0;
+    if (o->model_path && o->shape_opt) {
+        snprintf(err, errlen, "%s: a shape option selects the seeded random model; --model %s has its own shape",
+                 o->shape_opt, o->model_path);
+        return -1;
+    }
+    if (o->shape_opt) return 0;   /* the shape options win over the default model */
+    if (modelfile_load(mf, path, err, errlen)) return -1;
+    if (modelfile_apply(mf, path, &o->cfg, max_seq_given, err, errlen)) return -1;
+    tokenizer_use_alphabet(mf->alphabet, mf->model.cfg.vocab);
+    return 0;
+}
 
 static int usage_error(const char *msg)
 {
@@ -79,11 +104,17 @@ int main(int argc, char **argv)
     if (o.cmd == CMD_VERSION) { printf("kvsim " KVSIM_VERSION "\n"); return 0; }
     if (o.cmd == CMD_EXPORT && o.format != FORMAT_JSON && o.format != FORMAT_TABLE)
         return usage_error("--format: export writes json only");
+    ModelFile mf;
+    memset(&mf, 0, sizeof mf);
+    if (use_model_file(&o, &mf, o.cfg.max_seq != config_default().max_seq, err, sizeof err)) {
+        modelfile_free(&mf);
+        return usage_error(err);
+    }
 
     int *ids = malloc(sizeof(int) * (size_t)(o.cfg.max_seq > 0 ? o.cfg.max_seq : 1));
     if (!ids) return usage_error("out of memory");
     int L = cli_prepare(&o, ids, o.cfg.max_seq, err, sizeof err);
-    if (L < 0) { free(ids); return usage_error(err); }
+    if (L < 0) { free(ids); modelfile_free(&mf); return usage_error(err); }
 
     Model m;
     if (model_init(&m, &o.cfg)) {
@@ -115,5 +146,6 @@ int main(int argc, char **argv)
     }
     model_free(&m);
     free(ids);
+    modelfile_free(&mf);
     return rc;
 }
