@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_fuzz_smoke.sh [KVSIM] — a short libFuzzer run of each fuzz target
-# (tests/fuzz/: tokenizer, cli, lesson, eval) over its seed corpus; any crash,
+# (tests/fuzz/: tokenizer, cli, lesson, eval, modelfile) over its seed corpus; any crash,
 # sanitizer report, leak or timeout fails. KVSIM is ignored.
 #
 # Needs clang with libFuzzer (Debian: clang + libclang-rt-NN-dev). Without
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 2
 FUZZ_CC=${FUZZ_CC:-clang}
 SECONDS_EACH=${FUZZ_SMOKE_SECONDS:-5}
 SEED=${FUZZ_SMOKE_SEED:-1}
-TARGETS="tokenizer cli lesson eval"
+TARGETS="tokenizer cli lesson eval modelfile"
 pass=0
 fail=0
 
@@ -66,6 +66,7 @@ for t in $TARGETS; do
     case $t in
         lesson) maxlen=65536 runs=800 ;;
         eval) maxlen=8192 runs=20000 ;;
+        modelfile) maxlen=16384 runs=20000 ;;
         *) maxlen=4096 runs=80000 ;;
     esac
     if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then

@@ -17,7 +17,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS := tokenizer cli lesson eval
+FUZZ_TARGETS := tokenizer cli lesson eval modelfile
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # -Werror is left out for the project's own files: a new clang-only warning
 # elsewhere must not stop fuzzing. The targets themselves keep it.
@@ -33,6 +33,7 @@ FUZZ_MAXLEN_tokenizer := 4096
 FUZZ_MAXLEN_cli       := 4096
 FUZZ_MAXLEN_lesson    := 65536
 FUZZ_MAXLEN_eval      := 8192
+FUZZ_MAXLEN_modelfile := 16384
 FUZZ_OPTS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_ENV  = ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
