@@ -57,6 +57,24 @@ expect_ok trace --block-size 1 --prompt a --gen 1 --max-seq 2 --format csv
 expect_ok export --block-size 4 --prompt ab --prompt c --gen 2
 expect_ok frames --block-size 3 --prompt ab --prompt cde --steps 1
 
+# --- model files (spec §7, docs/model-format.md) ---
+M=models/default.kvsim
+mtmp=$(mktemp -d)
+expect_ok trace --model "$M" --prompt 'the cat' --gen 3
+expect_ok trace --model "$M" --prompt '我是' --gen 2 --window 4 --format json
+grep -q '"model": "models/default.kvsim"' "$out" && ok || bad "trace json names the model"
+expect_ok export --model "$M" --prompt 'ab' --gen 1
+grep -q '"alphabet": \[" ", "!"' "$out" && ok || bad "export lists the model's alphabet"
+expect_error "own shape" trace --model "$M" --d-model 8
+expect_error "own shape" trace --seed 3 --model "$M"
+expect_error "cannot open" trace --model "$mtmp/none.kvsim"
+expect_error "not a kvsim model file" trace --model Makefile
+head -c 100 "$M" >"$mtmp/short.kvsim"
+expect_error "truncated" trace --model "$mtmp/short.kvsim"
+expect_error "model's alphabet" trace --model "$M" --prompt 'a€'
+expect_error "max-seq 65" trace --model "$M" --max-seq 65
+rm -rf "$mtmp"
+
 # --- non-numeric, zero, negative, huge ---
 for o in gen d-model heads layers d-ff max-seq block-size; do
     expect_error "not a number" trace --$o abc

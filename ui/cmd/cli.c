@@ -236,7 +236,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         else if (!strcmp(c, "bench-ui")) o->cmd = CMD_BENCH_UI;
         else if (!strcmp(c, "lesson")) o->cmd = CMD_LESSON;
         else if (!strcmp(c, "help")) { o->cmd = CMD_HELP; return 0; }
-        else if (!strcmp(c, "calc") || !strcmp(c, "bench"))
+        else if (!strcmp(c, "calc") || !strcmp(c, "bench") || !strcmp(c, "train"))
             FAIL("'%s' takes its own options: put it first (kvsim %s --help)", c, c);
         else FAIL("'%s': unknown command; expected trace, export, frames, bench-ui or lesson", clip(c));
     }
@@ -348,6 +348,7 @@ void cli_usage(void)
         "  bench-ui      time building a UI frame at sizes from 80x24 to 200x60\n"
         "  calc          KV cache and FLOP arithmetic for real models (kvsim calc --help)\n"
         "  bench         tokens/s with and without the cache, GFLOP/s (kvsim bench --help)\n"
+        "  train         train a model and write a model file (kvsim train --help)\n"
         "  lesson        list the guided lessons (with your progress)\n"
         "  lesson N      play lesson N in the UI       lesson FILE   play a lesson file\n"
         "  lesson N --print        the lesson as plain text, questions with answers\n"
