@@ -365,6 +365,23 @@ void train_init_weights(Model *m, uint64_t seed)
     }
 }
 
+void train_tie_weights(Model *m)
+{
+    const int V = m->cfg.vocab, d = m->cfg.d_model;
+    for (int v = 0; v < V; v++)
+        for (int k = 0; k < d; k++) m->wout[(size_t)k * V + v] = m->tok_emb[(size_t)v * d + k];
+}
+
+void train_tie_grads(Model *g)
+{
+    const int V = g->cfg.vocab, d = g->cfg.d_model;
+    for (int v = 0; v < V; v++)
+        for (int k = 0; k < d; k++) {
+            g->tok_emb[(size_t)v * d + k] += g->wout[(size_t)k * V + v];
+            g->wout[(size_t)k * V + v] = 0.0f;
+        }
+}
+
 /* ---- AdamW ----------------------------------------------------------- */
 
 AdamConfig adam_default(int total_steps)

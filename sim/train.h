@@ -80,6 +80,15 @@ void trainer_backward(Trainer *t, const Model *m, const int *inp, const int *tgt
  * allocated (model_alloc). */
 void train_init_weights(Model *m, uint64_t seed);
 
+/* Tied embeddings, as GPT-2: the head is the token embedding transposed,
+ * wout = tok_embᵀ. train_tie_weights() copies tok_emb into wout;
+ * train_tie_grads() folds dL/dwout into dL/dtok_emb and zeroes dL/dwout,
+ * so the optimiser moves tok_emb only; call train_tie_weights() again
+ * after each update. A tied model's file still stores both (the engine
+ * reads wout), so nothing else changes. */
+void train_tie_weights(Model *m);
+void train_tie_grads(Model *grad);
+
 /* AdamW with linear warm-up, cosine decay to lr_min_frac·lr, and global
  * gradient-norm clipping. */
 typedef struct {

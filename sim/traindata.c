@@ -186,7 +186,7 @@ void traindata_row(const TrainData *td, Rng *r, int phase, const TrainMix *mix, 
     const int V = td->n_alphabet;
     const int pick = phase == 1 ? 0 : below(r, 100);
     if (pick < (phase == 1 ? 100 : mix->copy_pct)) {
-        traindata_copy_seq(r, V, 3, 20, inp, tgt, T);
+        traindata_copy_seq(r, V, mix->copy_min, mix->copy_max, inp, tgt, T);
         return;
     }
     int row[ROW_MAX + 64], n = 0;

@@ -2,9 +2,9 @@
  *
  * Three kinds of training row, each T + 1 tokens (inputs are the first T,
  * targets the last T, so every position predicts the next token):
- *   copy    a random phrase (3..20 tokens drawn uniformly from the
- *           alphabet) repeated until the row is full; the repeats are what
- *           grows the induction head;
+ *   copy    a random phrase (copy_min..copy_max tokens drawn uniformly
+ *           from the alphabet) repeated until the row is full; the repeats
+ *           are what grows the induction head;
  *   words   2..6 words of the corpus in a new random order, repeated (copy
  *           over real words);
  *   text    corpus sentences in a random order, one after another.
@@ -43,7 +43,8 @@ typedef struct {
 } TrainData;
 
 typedef struct {
-    int copy_pct, words_pct;   /* the rest is text */
+    int copy_pct, words_pct;   /* phase 2: the rest is text */
+    int copy_min, copy_max;    /* copy phrase lengths, 1 .. 64 */
 } TrainMix;
 
 /* Read the corpus file and the extra-alphabet file (may be NULL). Returns

@@ -43,8 +43,10 @@ static const char *const tensor_names[15] = {
     "tok_emb", "pos_emb", "ln1_g", "ln1_b", "wq", "wk", "wv", "wo",
     "ln2_g", "ln2_b", "w1", "w2", "lnf_g", "lnf_b", "wout"};
 
-/* Check every tensor of a random model of shape c on a random batch. */
-static void grad_check(const KvConfig *c, int B, int T, uint64_t seed)
+/* Check every tensor of a random model of shape c on a random batch.
+ * tied: wout = tok_embᵀ, and the tok_emb gradient is the tied one (a
+ * nudge of E[v][k] moves wout[k][v] with it). */
+static void grad_check_tied(const KvConfig *c, int B, int T, uint64_t seed, int tied)
 {
     Model m;
     assert_int_equal(model_alloc(&m, c), 0);
@@ -57,6 +59,7 @@ static void grad_check(const KvConfig *c, int B, int T, uint64_t seed)
     model_arrays(&m, p, n, 15);
     for (int i = 0; i < 15; i++)
         for (size_t j = 0; j < n[i]; j++) p[i][j] += 0.3f * rng_uniform(&r);
+    if (tied) train_tie_weights(&m);
     int *inp = malloc(sizeof(int) * (size_t)B * T), *tgt = malloc(sizeof(int) * (size_t)B * T);
     for (int i = 0; i < B * T; i++) {
         inp[i] = (int)(rng_next(&r) % (uint64_t)c->vocab);
@@ -67,6 +70,7 @@ static void grad_check(const KvConfig *c, int B, int T, uint64_t seed)
     assert_int_equal(trainer_init(&t, c, B, T), 0);
     const float loss = trainer_forward(&t, &m, inp, tgt);
     trainer_backward(&t, &m, inp, tgt);
+    if (tied) train_tie_grads(&t.grad);
     RefModel ref;
     ref_from_model(&ref, &m);
     const double ref0 = ref_loss(&ref, inp, tgt, B, T);
@@ -75,17 +79,23 @@ static void grad_check(const KvConfig *c, int B, int T, uint64_t seed)
     float *g[15];
     model_arrays(&t.grad, g, n, 15);
     const double h = 1e-4;
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < (tied ? 14 : 15); i++) {   /* tied: wout is not a free tensor */
         double worst = 0;
         const int samples = n[i] < 24 ? (int)n[i] : 24;
         for (int s = 0; s < samples; s++) {
             const size_t j = n[i] <= 24 ? (size_t)s : (size_t)(rng_next(&r) % n[i]);
             const double keep = ref.w[i][j];
+            /* tied: E[v][k] is also wout[k][v] */
+            double *twin = (tied && i == 0) ? &ref.w[14][(j % (size_t)c->d_model) * (size_t)c->vocab +
+                                                         j / (size_t)c->d_model] : NULL;
             ref.w[i][j] = keep + h;
+            if (twin) *twin = keep + h;
             const double up = ref_loss(&ref, inp, tgt, B, T);
             ref.w[i][j] = keep - h;
+            if (twin) *twin = keep - h;
             const double down = ref_loss(&ref, inp, tgt, B, T);
             ref.w[i][j] = keep;
+            if (twin) *twin = keep;
             const double num = (up - down) / (2 * h), ana = g[i][j];
             /* relative error; entries far below the loss's scale are held to
              * an absolute 1e-6 (float32 rounding of a sum of O(1) terms) */
@@ -104,6 +114,18 @@ static void grad_check(const KvConfig *c, int B, int T, uint64_t seed)
     model_free(&m);
     free(inp);
     free(tgt);
+}
+
+static void grad_check(const KvConfig *c, int B, int T, uint64_t seed)
+{
+    grad_check_tied(c, B, T, seed, 0);
+}
+
+static void test_gradcheck_tied(void **state)
+{
+    (void)state;
+    KvConfig c = small_cfg(11, 8, 2, 1, 2, 12, 8, 3);
+    grad_check_tied(&c, 2, 8, 5, 1);
 }
 
 static void test_gradcheck_plain(void **state)
@@ -248,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_gradcheck_gqa),
         cmocka_unit_test(test_gradcheck_window),
         cmocka_unit_test(test_gradcheck_mqa_window),
+        cmocka_unit_test(test_gradcheck_tied),
         cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_short_run_learns),

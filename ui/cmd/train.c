@@ -24,6 +24,8 @@
 typedef struct {
     KvConfig cfg;
     int steps, copy_steps, batch, every;
+    int short_steps, short_max;   /* curriculum: the first short_steps copy rows are 3..short_max long */
+    bool untied;
     float lr;
     int warmup;
     uint64_t seed;        /* weights and data */
@@ -58,6 +60,10 @@ void train_cmd_usage(FILE *f)
         "  --data DIR        corpus.txt and alphabet-extra.txt (default data)\n"
         "  --steps N         optimiser steps (default 3000)\n"
         "  --copy-steps N    phase 1, copy tasks only, for the first N steps (default 1000)\n"
+        "  --short-steps N   of which the first N use short phrases, 3..--short-max long\n"
+        "                    (default 500 and 8; later copy phrases are 3..20 long)\n"
+        "  --untied          train the head apart from the token embedding (default: tied,\n"
+        "                    wout = tok_emb transposed, as GPT-2)\n"
         "  --batch B         sequences per step (default 32), each --max-seq long\n"
         "  --lr X            peak learning rate (default 0.003); --warmup N steps (default 100)\n"
         "  --d-model d --heads H --kv-heads K --layers N --d-ff F --max-seq N --window W\n"
@@ -73,7 +79,8 @@ void train_cmd_usage(FILE *f)
 static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errlen)
 {
     enum { O_OUT = 256, O_DATA, O_STEPS, O_COPY, O_BATCH, O_LR, O_WARM, O_D, O_H, O_KV, O_L, O_F,
-           O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP };
+           O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP, O_SHORT, O_SHORTMAX,
+           O_UNTIED };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT}, {"data", required_argument, NULL, O_DATA},
         {"steps", required_argument, NULL, O_STEPS}, {"copy-steps", required_argument, NULL, O_COPY},
@@ -85,6 +92,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         {"seed", required_argument, NULL, O_SEED}, {"every", required_argument, NULL, O_EVERY},
         {"resume", required_argument, NULL, O_RESUME}, {"eval", required_argument, NULL, O_EVAL},
         {"show-alphabet", no_argument, NULL, O_SHOW}, {"help", no_argument, NULL, O_HELP},
+        {"short-steps", required_argument, NULL, O_SHORT},
+        {"short-max", required_argument, NULL, O_SHORTMAX}, {"untied", no_argument, NULL, O_UNTIED},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = config_default();
@@ -93,6 +102,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     o->cfg.d_ff = 0;
     o->steps = 3000;
     o->copy_steps = 1000;
+    o->short_steps = 500;
+    o->short_max = 8;
     o->batch = 32;
     o->every = 100;
     o->lr = 3e-3f;
@@ -113,6 +124,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         case O_RESUME: o->resume = a; break;
         case O_EVAL: o->resume = a; o->eval_only = true; break;
         case O_SHOW: o->show_alphabet = true; break;
+        case O_UNTIED: o->untied = true; break;
         case O_HELP: train_cmd_usage(stdout); exit(0);
         case O_LR: {
             char *end = NULL;
@@ -137,7 +149,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                 {O_BATCH, "batch", 1, 4096}, {O_WARM, "warmup", 0, 10000000},
                 {O_D, "d-model", 1, 4096}, {O_H, "heads", 1, 4096}, {O_KV, "kv-heads", 1, 4096},
                 {O_L, "layers", 1, 64}, {O_F, "d-ff", 1, 65536}, {O_N, "max-seq", 2, 4096},
-                {O_W, "window", 1, 4096}, {O_EVERY, "every", 1, 10000000}};
+                {O_W, "window", 1, 4096}, {O_EVERY, "every", 1, 10000000},
+                {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 3, 20}};
             for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
                 if (ints[i].code == ch) {
                     if (cli_parse_int(ints[i].name, a, ints[i].lo, ints[i].hi, &v, err, errlen)) return -1;
@@ -154,6 +167,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                     case O_F: o->cfg.d_ff = x; break;
                     case O_N: o->cfg.max_seq = x; break;
                     case O_W: o->cfg.window = x; break;
+                    case O_SHORT: o->short_steps = x; break;
+                    case O_SHORTMAX: o->short_max = x; break;
                     default: o->every = x; break;
                     }
                 }
@@ -291,6 +306,7 @@ int train_cmd_run(int argc, char **argv)
         return 1;
     }
     train_init_weights(&m, o.seed);
+    if (!o.untied) train_tie_weights(&m);
     if (o.resume) {
         ModelFile mf;
         if (modelfile_load(&mf, o.resume, err, sizeof err)) {
@@ -321,12 +337,12 @@ int train_cmd_run(int argc, char **argv)
         printf("resumed %s at step %ld\n", o.resume, opt.step);
     }
 
-    const TrainMix mix = {.copy_pct = 20, .words_pct = 35};
+    TrainMix mix = {.copy_pct = 20, .words_pct = 35, .copy_min = 3, .copy_max = 20};
     printf("training d %d, heads %d (kv %d), layers %d, d-ff %d, N %d, V %d: %zu weights; "
-           "batch %d x %d, %d steps (%d copy-only), lr %g, seed %llu\n",
+           "batch %d x %d, %d steps (%d copy-only, %d short), lr %g, %s, seed %llu\n",
            o.cfg.d_model, o.cfg.n_heads, o.cfg.n_kv_heads, o.cfg.n_layers, o.cfg.d_ff, T,
-           o.cfg.vocab, model_param_count(&o.cfg), B, T, o.steps, o.copy_steps, (double)o.lr,
-           (unsigned long long)o.seed);
+           o.cfg.vocab, model_param_count(&o.cfg), B, T, o.steps, o.copy_steps, o.short_steps,
+           (double)o.lr, o.untied ? "untied head" : "tied head", (unsigned long long)o.seed);
     fflush(stdout);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -337,11 +353,14 @@ int train_cmd_run(int argc, char **argv)
     float loss = 0;
     while (opt.step < o.steps && !stop_signal) {
         const int phase = opt.step < o.copy_steps ? 1 : 2;
+        mix.copy_max = opt.step < o.short_steps ? o.short_max : 20;
         for (int b = 0; b < B; b++)
             traindata_row(&td, &data, phase, &mix, inp + (size_t)b * T, tgt + (size_t)b * T, T);
         loss = trainer_forward(&t, &m, inp, tgt);
         trainer_backward(&t, &m, inp, tgt);
+        if (!o.untied) train_tie_grads(&t.grad);
         adam_update(&opt, &m, &t.grad);
+        if (!o.untied) train_tie_weights(&m);
         loss_sum += loss;
         loss_n++;
         if (opt.step % o.every == 0 || opt.step == o.steps) {
