@@ -60,8 +60,8 @@ void train_cmd_usage(FILE *f)
         "  --data DIR        corpus.txt and alphabet-extra.txt (default data)\n"
         "  --steps N         optimiser steps (default 3000)\n"
         "  --copy-steps N    phase 1, copy tasks only, for the first N steps (default 1000)\n"
-        "  --short-steps N   of which the first N use short phrases, 3..--short-max long\n"
-        "                    (default 500 and 8; later copy phrases are 3..20 long)\n"
+        "  --short-steps N   over the first N steps the longest copy phrase grows from\n"
+        "                    --short-max to 20 (default 500 and 8; then phrases are 3..20)\n"
         "  --untied          train the head apart from the token embedding (default: tied,\n"
         "                    wout = tok_emb transposed, as GPT-2)\n"
         "  --batch B         sequences per step (default 32), each --max-seq long\n"
@@ -353,7 +353,11 @@ int train_cmd_run(int argc, char **argv)
     float loss = 0;
     while (opt.step < o.steps && !stop_signal) {
         const int phase = opt.step < o.copy_steps ? 1 : 2;
-        mix.copy_max = opt.step < o.short_steps ? o.short_max : 20;
+        /* curriculum: the longest copy phrase grows from --short-max to 20
+         * over the first --short-steps steps */
+        mix.copy_max = opt.step < o.short_steps
+                           ? o.short_max + (int)((20 - o.short_max) * opt.step / o.short_steps)
+                           : 20;
         for (int b = 0; b < B; b++)
             traindata_row(&td, &data, phase, &mix, inp + (size_t)b * T, tgt + (size_t)b * T, T);
         loss = trainer_forward(&t, &m, inp, tgt);
