@@ -69,13 +69,33 @@ static void check_slide(Checker *c, EvalContext *ctx, const Slide *s)
     if (!s->has_question) return;
     const Question *q = &s->question;
     check_text(c, ctx, q->text, q->line);
-    double v;
-    if (eval_expr(ctx, q->expr, &v, msg, sizeof msg)) {
+    for (int i = 0; i < q->n_choices; i++) check_text(c, ctx, q->choices[i].text, q->choices[i].line);
+    double v = 0;
+    bool have_v = false;
+    if (q->n_choices) {
+        /* the parser checked the keys */
+    } else if (eval_expr(ctx, q->expr, &v, msg, sizeof msg)) {
         problem(c, q->expr_line, "%s", msg);
-    } else if (q->tolerance == 0 && v != floor(v)) {
-        eval_format(v, val, sizeof val);
-        problem(c, q->expr_line, "the answer is %s, not a whole number, and tolerance is 0; add "
-                "a line 'tolerance: X'", val);
+    } else {
+        have_v = true;
+        if (q->tolerance == 0 && v != floor(v)) {
+            eval_format(v, val, sizeof val);
+            problem(c, q->expr_line, "the answer is %s, not a whole number, and tolerance is 0; "
+                    "add a line 'tolerance: X'", val);
+        }
+    }
+    for (int i = 0; i < q->n_wrong; i++) {
+        const WrongHint *w = &q->wrong[i];
+        check_text(c, ctx, w->text, w->line);
+        if (q->n_choices) continue;
+        double wv;
+        if (eval_expr(ctx, w->value, &wv, msg, sizeof msg)) {
+            problem(c, w->line, "wrong: %s", msg);
+        } else if (have_v && lesson_answer_ok(v, q->tolerance, wv)) {
+            eval_format(wv, val, sizeof val);
+            problem(c, w->line, "'wrong: %s' is %s, which the question accepts as right", w->value,
+                    val);
+        }
     }
     for (int i = 0; i < q->n_hints; i++) check_text(c, ctx, q->hints[i], q->hint_lines[i]);
     if (q->explain) check_text(c, ctx, q->explain, q->explain_line);
@@ -151,11 +171,35 @@ static int print_slide(const Lesson *l, EvalContext *ctx, const Slide *s, int nu
     const Question *q = &s->question;
     char msg[512], val[64];
     if (print_filled(l, ctx, out, "Q: ", q->text, q->line, err, errlen)) return -1;
-    double v;
-    if (eval_expr(ctx, q->expr, &v, msg, sizeof msg))
-        return pfail(l, err, errlen, "%d: %s", q->expr_line, msg);
-    eval_format(v, val, sizeof val);
-    fprintf(out, "A: %s\n", val);
+    for (int i = 0; i < q->n_choices; i++) {
+        char label[8];
+        snprintf(label, sizeof label, "  %c) ", q->choices[i].key);
+        if (print_filled(l, ctx, out, label, q->choices[i].text, q->choices[i].line, err, errlen))
+            return -1;
+    }
+    if (q->n_choices) {
+        fprintf(out, "A: %c\n", q->correct);
+    } else {
+        double v;
+        if (eval_expr(ctx, q->expr, &v, msg, sizeof msg))
+            return pfail(l, err, errlen, "%d: %s", q->expr_line, msg);
+        eval_format(v, val, sizeof val);
+        fprintf(out, "A: %s\n", val);
+    }
+    for (int i = 0; i < q->n_wrong; i++) {
+        const WrongHint *w = &q->wrong[i];
+        char label[96];
+        if (q->n_choices) {
+            snprintf(val, sizeof val, "%s", w->value);
+        } else {
+            double wv;
+            if (eval_expr(ctx, w->value, &wv, msg, sizeof msg))
+                return pfail(l, err, errlen, "%d: wrong: %s", w->line, msg);
+            eval_format(wv, val, sizeof val);
+        }
+        snprintf(label, sizeof label, zh ? "若答 %s：" : "If %s: ", val);
+        if (print_filled(l, ctx, out, label, w->text, w->line, err, errlen)) return -1;
+    }
     const char *hint = zh ? "提示：" : "Hint: ";
     for (int i = 0; i < q->n_hints; i++)
         if (print_filled(l, ctx, out, hint, q->hints[i], q->hint_lines[i], err, errlen)) return -1;
