@@ -61,6 +61,47 @@ static void check_text(Checker *c, EvalContext *ctx, const char *text, int line)
     free(s);
 }
 
+/* Whether the number `num` (as eval_format prints it) stands in `text` as
+ * a number of its own: not inside a longer number ("6" is not in "16" nor
+ * in "0.6"). */
+static bool has_number(const char *text, const char *num)
+{
+    const size_t n = strlen(num);
+    for (const char *p = strstr(text, num); p; p = strstr(p + 1, num)) {
+        const char before = p > text ? p[-1] : ' ';
+        const char before2 = p > text + 1 ? p[-2] : ' ';
+        const char after = p[n], after2 = after ? p[n + 1] : '\0';
+        const bool digit_before = (before >= '0' && before <= '9') ||
+                                  ((before == '.' || before == ',') && before2 >= '0' && before2 <= '9');
+        const bool digit_after = (after >= '0' && after <= '9') ||
+                                 ((after == '.' || after == ',') && after2 >= '0' && after2 <= '9');
+        if (!digit_before && !digit_after) return true;
+    }
+    return false;
+}
+
+/* A question should make the student work the answer out, not read it back:
+ * its value must not stand in the narration of its own slide (filled), unless
+ * `reveal-ok: REASON` says why it may. */
+static void check_reveal(Checker *c, EvalContext *ctx, const Slide *s, double v)
+{
+    const Question *q = &s->question;
+    if (q->reveal_ok) return;
+    char num[64], msg[512];
+    eval_format(v, num, sizeof num);
+    for (int i = 0; i < s->n_paragraphs; i++) {
+        char *t = fill(ctx, s->paragraphs[i], msg, sizeof msg);
+        bool hit = t && has_number(t, num);
+        free(t);
+        if (hit) {
+            problem(c, q->line, "the answer, %s, already stands in the narration above it (line "
+                    "%d); ask before the line that reveals it (e.g. \"after the next step, "
+                    "...?\"), or add 'reveal-ok: REASON'", num, s->paragraph_lines[i]);
+            return;
+        }
+    }
+}
+
 static void check_slide(Checker *c, EvalContext *ctx, const Slide *s)
 {
     char msg[512], val[64];
@@ -78,6 +119,7 @@ static void check_slide(Checker *c, EvalContext *ctx, const Slide *s)
         problem(c, q->expr_line, "%s", msg);
     } else {
         have_v = true;
+        check_reveal(c, ctx, s, v);
         if (q->tolerance == 0 && v != floor(v)) {
             eval_format(v, val, sizeof val);
             problem(c, q->expr_line, "the answer is %s, not a whole number, and tolerance is 0; "
