@@ -86,7 +86,9 @@ static double empty_slots(double T, double B)
     return ceil(T / B) * B - T;
 }
 
-/* The independent answer of question q (0-based, in file order) of lesson n. */
+/* The independent answer of question q (0-based, in file order) of lesson n.
+ * A choice question's answer is its key ('b'), compared as a character code
+ * (lesson_choice_value). */
 static double expected(int lesson, int q, const Shape *s)
 {
     const double d = s->d, L = s->L, G = s->G, Lyr = s->Lyr;
@@ -97,22 +99,29 @@ static double expected(int lesson, int q, const Shape *s)
     case 20: return L * (L + 1) / 2;                 /* visible cells of an L×L grid */
     case 21: return (L * (L - 1) / 2) / (L * L);     /* masked share of the prefill's QKᵀ */
     case 22: return L + 1;                           /* decode step 1 sees t = L+1 keys */
-    case 30: return L * d * s->V;                    /* head at every position in training */
-    case 31: return 1;                               /* one pass */
-    case 32: return G;                               /* one pass per generated token */
+    case 23: return 'f';                             /* the decode row is the bottom one */
+    case 30: return 1;                               /* one pass */
+    case 31: return 'b';                             /* no cache in training */
+    case 32: return L * d * s->V;                    /* head at every position in training */
+    case 33: return G;                               /* one pass per generated token */
     case 40: return L;                               /* step 1 repeats the L rows of step 0 */
     case 41: return step_total(s, "recompute", 4);
     case 42: return G * L + G * (G - 1) / 2;         /* Σ (L+k) rows through layer 0 */
-    case 50: return 2 * Lyr * L * d;                 /* numbers in the cache after prefill */
-    case 51: return 2 * Lyr * L * d * 4;
-    case 60: return (L + 1) * d;                     /* QKᵀ of one row over L+1 keys */
-    case 61: return 0;                               /* the decode row masks nothing */
-    case 70: return L + 2;                           /* generated token 3 sits at L+2 */
-    case 71: return L + 3;                           /* step 3: one head scores t = L+3 cells */
-    case 80: return step_total(s, "recompute", 11) / step_total(s, "cache", 11);
-    case 81: return run_total(s, "recompute") / run_total(s, "cache");
-    case 82: return 0;                               /* bitwise equal logits */
-    case 83: {                                       /* Σ t² / (L² + Σ_{k≥1} t) with L = 1 */
+    case 50: return 'b';                             /* prefill writes the cache */
+    case 51: return 2 * Lyr * L * d;                 /* numbers in the cache after prefill */
+    case 52: return 2 * Lyr * (L + 1) * d * 4;       /* bytes after decode step 1 */
+    case 60: return 'b';                             /* only K and V are kept */
+    case 61: return (L + 1) * d;                     /* QKᵀ of one row over L+1 keys */
+    case 62: return 0;                               /* the decode row masks nothing */
+    case 70: return 'b';                             /* absolute position L, no restart */
+    case 71: return L + 2;                           /* generated token 3 sits at L+2 */
+    case 72: return L + 3;                           /* step 3: one head scores t = L+3 cells */
+    case 73: return 'a';                             /* bitwise equal logits */
+    case 80: return 0;                               /* bitwise equal logits */
+    case 81: return 'b';                             /* a cached step grows linearly */
+    case 82: return step_total(s, "recompute", 11) / step_total(s, "cache", 11);
+    case 83: return run_total(s, "recompute") / run_total(s, "cache");
+    case 84: {                                       /* Σ t² / (L² + Σ_{k≥1} t) with L = 1 */
         double num = 0, den = L * L;
         for (int k = 0; k < (int)G; k++) num += (L + k) * (L + k);
         for (int k = 1; k < (int)G; k++) den += L + k;
@@ -120,8 +129,9 @@ static double expected(int lesson, int q, const Shape *s)
     }
     /* 9: the cache of real models */
     case 90: return 2 * Lyr * d * 4;                     /* bytes per position, Hkv = H */
-    case 91: return LLAMA2_KV_PER_TOKEN;                 /* 524,288 */
-    case 92: return LLAMA2_KV_PER_TOKEN * 4096 / 1073741824.0;   /* 2 GiB */
+    case 91: return 2 * Lyr * (L + 1) * d * 4;           /* after decode step 1 */
+    case 92: return LLAMA2_KV_PER_TOKEN;                 /* 524,288 */
+    case 93: return LLAMA2_KV_PER_TOKEN * 4096 / 1073741824.0;   /* 2 GiB */
     /* 10: memory traffic; decode step 1 has n = 1, t = L + 1 */
     case 100: return weight_bytes(s, 1);
     case 101: {
@@ -134,11 +144,51 @@ static double expected(int lesson, int q, const Shape *s)
     case 111: return LLAMA2_KV_PER_TOKEN / LLAMA3_KV_PER_TOKEN;
     case 112: return fmin(L + G - 1, s->W) * bytes_per_position(s);
     /* 12: paged blocks of B positions */
-    case 120: return ceil(L / s->B);
+    case 120: return ceil(L / 4);
     case 121: return empty_slots(L + 3, s->B) * bytes_per_position(s);   /* after step 3 */
     case 122: return empty_slots(11, 4) + empty_slots(2, 4) + empty_slots(15, 4);
     default: return NAN;
     }
+}
+
+/* Prediction questions (issue 14, item 10): each lesson has at least one
+ * question whose answer the screen does not show yet. The simulator of
+ * its slide stands before the end of operation `op` of step `step` (op -1:
+ * the end of the step), which is where the answer first appears. */
+static const struct {
+    int lesson, q, step, op;
+} predictions[] = {
+    {1, 0, 1, OP_QKV},   {2, 2, 1, OP_MASK},    {3, 0, 0, OP_LOSS}, {3, 3, 5, -1},
+    {4, 1, 4, -1},       {5, 2, 1, OP_APPEND},  {6, 1, 1, OP_SCORES}, {6, 2, 1, OP_MASK},
+    {7, 1, 3, OP_EMBED}, {7, 2, 3, OP_SCORES}, {8, 0, 11, -1},     {8, 2, 11, -1},
+    {9, 1, 1, OP_APPEND}, {10, 0, 1, -1},       {11, 2, 9, -1},     {12, 1, 3, -1},
+};
+
+/* Check the prediction table's entries for this slide: the engine the
+ * view shows has not yet run the operation that gives the answer. */
+static void check_prediction(const App *a, int lesson, int q)
+{
+    for (size_t i = 0; i < sizeof predictions / sizeof predictions[0]; i++) {
+        if (predictions[i].lesson != lesson || predictions[i].q != q) continue;
+        const Engine *e = app_engine(a);
+        long target = (long)(predictions[i].step + 1) * e->ops_per_step;
+        if (predictions[i].op >= 0)
+            for (int k = 0; k < e->ops_per_step; k++)
+                if (engine_op_at(e, k).kind == (OpKind)predictions[i].op) {
+                    target = (long)predictions[i].step * e->ops_per_step + k + 1;
+                    break;
+                }
+        if (!(e->pos < target))
+            fail_msg("lesson %d question %d is listed as a prediction, but the screen is at op %ld, "
+                     "at or after the answer (op %ld)", lesson, q, e->pos, target);
+    }
+}
+
+static bool lesson_has_prediction(int lesson)
+{
+    for (size_t i = 0; i < sizeof predictions / sizeof predictions[0]; i++)
+        if (predictions[i].lesson == lesson) return true;
+    return false;
 }
 
 static Shape shape_of(const SlideSetup *st, int k)
@@ -203,11 +253,13 @@ static void play(const char *path, Answers *ans)
         const Shape s = shape_of(&a.slide_state, goto_step(&a.slide_state));
         const double want = expected(number, ans->n, &s);
         if (isnan(want)) fail_msg("%s: question %d has no independent expectation in this test", path, ans->n);
+        check_prediction(&a, number, ans->n);
         if (!(fabs(a.expected - want) <= 1e-9 * (1 + fabs(want))))
             fail_msg("%s:%d: simulator says %.10g, closed form says %.10g", path, q->expr_line, a.expected, want);
         /* the answer line accepts the right number and refuses a wrong one */
         assert_true(lesson_answer_ok(a.expected, q->tolerance, want));
         assert_false(lesson_answer_ok(a.expected, q->tolerance, want + q->tolerance + 1));
+        if (q->n_choices) assert_true(a.expected == lesson_choice_value(q->correct));
         if (number == 10 && ans->n == 2) {
             /* correction 1 (issue 14): b >= X·W / (f − X·s) = 439.01 with the slide's f, W
              * and s; rounding down (439) is accepted by the documented tolerance, 438 not */
@@ -220,6 +272,7 @@ static void play(const char *path, Answers *ans)
         ans->n++;
     }
     assert_true(ans->n >= 1);   /* every lesson asks at least one question */
+    if (!lesson_has_prediction(number)) fail_msg("%s: no prediction question (issue 14, item 10)", path);
     canvas_free(&small);
     canvas_free(&big);
     app_free(&a);
