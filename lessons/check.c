@@ -6,6 +6,7 @@
  * that slide's accumulated set-up.
  */
 #include "lessons/eval.h"
+#include "lessons/glossary.h"
 #include "lessons/lesson.h"
 
 #include <math.h>
@@ -170,6 +171,7 @@ int lesson_check(const Lesson *l, FILE *report, char *err, size_t errlen)
         check_slide(&c, &ctx, s);
     }
     eval_context_free(&ctx);
+    glossary_check(l, report);   /* warnings only: they do not count as problems */
     return c.problems;
 }
 

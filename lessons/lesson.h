@@ -243,7 +243,11 @@ double lesson_choice_value(char key);
 const Choice *lesson_find_choice(const Question *q, char k);
 
 /* Validate every slide (set-up like the CLI, question and every {template}
- * evaluated in the slide's accumulated state). Each problem is written to
+ * evaluated in the slide's accumulated state; a question's answer must not
+ * stand in its slide's narration unless it has `reveal-ok:`). A zh lesson
+ * is also held to docs/glossary.md: each variant term it uses is written
+ * to report as "path:line: warning: ..." (glossary.h); warnings are not
+ * problems and are not counted. Each problem is written to
  * report (may be NULL) as one line "path:line: message"; the first one is
  * also copied to err (empty when there is none). Returns the number of
  * problems. A set-up problem inherited unchanged by the next slides is

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lessons/eval.h"
+#include "lessons/glossary.h"
 #include "lessons/lesson.h"
 #include "sim/tokenizer.h"
 
@@ -1190,6 +1191,74 @@ static void test_typed_answers(void **state)
     assert_non_null(strstr(err, "answer longer than"));
 }
 
+
+/* ---- the zh glossary (issue 14) ------------------------------------------ */
+
+static void test_glossary(void **state)
+{
+    (void)state;
+    /* variants are warned about, with the right term; glosses, code and
+     * templates are not; an en lesson is not checked */
+    Lesson l = parse_ok("lesson: 1\nid: x\nlang: zh\ntitle: 预填充\n--- slide: S\nprompt: hello\n"
+                        "这些格子被屏蔽了。\n\n"                               /* 7 */
+                        "词元（token）可以注释一次；`kvsim --prompt token` 是代码。\n\n"
+                        "模型的 token 和 prefill 都不该出现，KV Cache 也不该。\n\n"  /* 11 */
+                        "分组查询注意力不是组查询注意力的误报。预填充不是预填。\n"  /* 13 */
+                        "? 多少？\n= kv_bytes(0)\nhint: {kv_bytes(0)} 字节，不要写键值缓存。\n");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    int n = glossary_check(&l, f);
+    fclose(f);
+    assert_string_equal(buf,
+        "t.lesson:7: warning: '屏蔽' is not the glossary's term; write '被掩码' (masked (cell, product)), see docs/glossary.md\n"
+        "t.lesson:11: warning: 'token' is not the glossary's term; write '词元' (token), see docs/glossary.md\n"
+        "t.lesson:11: warning: 'prefill' is not the glossary's term; write '预填充' (prefill), see docs/glossary.md\n"
+        "t.lesson:11: warning: 'KV cache' is not the glossary's term; write 'KV 缓存' (KV cache), see docs/glossary.md\n"
+        "t.lesson:13: warning: '组查询注意力' is not the glossary's term; write '分组查询注意力' (grouped-query attention (GQA)), see docs/glossary.md\n"
+        "t.lesson:13: warning: '预填' is not the glossary's term; write '预填充' (prefill), see docs/glossary.md\n"
+        "t.lesson:16: warning: '键值缓存' is not the glossary's term; write 'KV 缓存' (KV cache), see docs/glossary.md\n");
+    assert_int_equal(n, 7);
+    free(buf);
+    /* warnings do not make lesson_check fail, but it prints them */
+    f = open_memstream(&buf, &len);
+    char err[512];
+    assert_int_equal(lesson_check(&l, f, err, sizeof err), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "t.lesson:7: warning: '屏蔽'"));
+    free(buf);
+    lesson_free(&l);
+    l = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nThe prefill token 屏蔽.\n");
+    assert_int_equal(glossary_check(&l, NULL), 0);
+    lesson_free(&l);
+
+    /* every term of the table is in docs/glossary.md */
+    FILE *g = fopen("docs/glossary.md", "r");
+    if (!g) fail_msg("docs/glossary.md: cannot open (run from the repository root)");
+    static char doc[65536];
+    size_t got = fread(doc, 1, sizeof doc - 1, g);
+    fclose(g);
+    doc[got] = '\0';
+    int nt;
+    const GlossaryTerm *t = glossary_terms(&nt);
+    assert_true(nt >= 20);
+    for (int i = 0; i < nt; i++) {
+        char row[512];
+        snprintf(row, sizeof row, "| %s | %s |", t[i].en, t[i].zh);
+        if (!strstr(doc, row)) fail_msg("docs/glossary.md lacks the row \"%s\"", row);
+    }
+    /* the curriculum's six core terms */
+    const char *core[][2] = {{"prefill", "预填充"}, {"decode, decoding", "解码"}, {"KV cache", "KV 缓存"},
+                             {"causal mask", "因果掩码"}, {"autoregressive", "自回归"},
+                             {"teacher forcing", "教师强制"}};
+    for (size_t c = 0; c < sizeof core / sizeof core[0]; c++) {
+        bool found = false;
+        for (int i = 0; i < nt; i++) found |= !strcmp(t[i].en, core[c][0]) && !strcmp(t[i].zh, core[c][1]);
+        if (!found) fail_msg("glossary lacks %s = %s", core[c][0], core[c][1]);
+    }
+}
+
 /* ---- broken files -------------------------------------------------------- */
 
 static char *dir_of_tests(void)
@@ -1469,6 +1538,7 @@ int main(void)
         cmocka_unit_test(test_choice_questions),
         cmocka_unit_test(test_keyed_hints),
         cmocka_unit_test(test_typed_answers),
+        cmocka_unit_test(test_glossary),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_limits),
         cmocka_unit_test_setup_teardown(test_fuzz, setup_eval, teardown_eval),

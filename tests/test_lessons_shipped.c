@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lessons/catalog.h"
+#include "lessons/glossary.h"
 #include "lessons/lesson.h"
 #include "sim/tokenizer.h"
 #include "ui/app.h"
@@ -227,6 +228,7 @@ static void play(const char *path, Answers *ans)
     assert_non_null(l);
     if (lesson_load(path, l, err, sizeof err)) fail_msg("%s", err);
     if (lesson_check(l, stderr, err, sizeof err)) fail_msg("%s", err);
+    if (glossary_check(l, stderr)) fail_msg("%s: uses terms outside docs/glossary.md", path);
     const int number = l->number;
 
     char *argv[] = {"kvsim", NULL};
