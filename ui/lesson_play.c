@@ -296,7 +296,8 @@ static int hidden_below(const App *a)
     layout_compute(a->view, (int)a->slide_state.point, a->screen_w, a->screen_h, &lo);
     if (lo.too_small || lo.lesson.w < 6) return 0;
     /* the pane keeps at least 3 rows for the question block; be generous */
-    int visible = lo.lesson.h - 2 - (a->question_text ? 4 : 0);
+    const Question *q = &a->lesson->slides[a->slide].question;
+    int visible = lo.lesson.h - 2 - (a->question_text ? 4 + q->n_choices : 0);   /* + one line per option */
     int need = panel_lesson_text_lines(a, lo.lesson.w - 4);
     return need - a->text_scroll - (visible > 1 ? visible : 1);
 }
