@@ -26,6 +26,7 @@
 #include "lessons/lesson.h"
 
 #include "lessons/directives.h"
+#include "lessons/question.h"
 #include "sim/tokenizer.h"
 
 #include <errno.h>
@@ -209,47 +210,13 @@ static char *skip_blanks(char *s)
     return s;
 }
 
-/* A choice question: '=' names one of its keys; every `wrong:` names
- * another. */
-static int finish_choices(Parser *p, Question *q)
-{
-    if (q->n_choices == 1)
-        return fail(p, q->choices[0].line, "a choice question needs at least 2 'choice:' lines");
-    const char *e = q->expr;
-    if (!e[0] || e[1] || !lesson_find_choice(q, e[0])) {
-        char keys[LESSON_MAX_CHOICES * 3 + 1] = "";
-        for (int i = 0; i < q->n_choices; i++)
-            snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%c",
-                     i ? (i + 1 == q->n_choices ? " or " : ", ") : "", q->choices[i].key);
-        return fail(p, q->expr_line, "'= %s': a choice question's answer is one of its keys "
-                    "(%s)", e, keys);
-    }
-    q->correct = lesson_find_choice(q, e[0])->key;
-    for (int i = 0; i < q->n_wrong; i++) {
-        const char *v = q->wrong[i].value;
-        if (!v[0] || v[1] || !lesson_find_choice(q, v[0]))
-            return fail(p, q->wrong[i].line, "'wrong: %s': in a choice question the value is "
-                        "one of the keys", v);
-        if (v[0] == q->correct)
-            return fail(p, q->wrong[i].line, "'wrong: %s' names the right answer", v);
-    }
-    return 0;
-}
-
 static int finish_slide(Parser *p)
 {
     if (para_end(p)) return -1;
     if (!p->cur || !p->cur->has_question) return 0;
-    Question *q = &p->cur->question;
-    if (!q->expr)
-        return fail(p, q->line, "question without an answer; add a line '= EXPRESSION' (or, "
-                    "after 'choice:' lines, '= KEY') after it");
-    if (q->n_choices) {
-        if (q->tolerance_line)
-            return fail(p, q->tolerance_line, "'tolerance:' in a choice question; its answer "
-                        "is a key");
-        return finish_choices(p, q);
-    }
+    char msg[512];
+    int line = 0;
+    if (question_finish(&p->cur->question, &line, msg, sizeof msg)) return fail(p, line, "%s", msg);
     return 0;
 }
 
@@ -341,145 +308,16 @@ static int header_line(Parser *p, char *s)
     return 0;
 }
 
-static int add_hint(Parser *p, Question *q, const char *v)
+/* A line after '?': hint:, explain:, tolerance:, choice:, choices:, wrong:,
+ * reveal-ok: (question.c). */
+static int question_line(Parser *p, const char *k, char *v)
 {
-    if (q->n_hints >= LESSON_MAX_HINTS)
-        return fail(p, p->line, "more than %d hints; at most %d allowed", LESSON_MAX_HINTS,
-                    LESSON_MAX_HINTS);
-    char **nh = realloc(q->hints, sizeof(char *) * (size_t)(q->n_hints + 1));
-    if (nh) q->hints = nh;
-    int *nl = realloc(q->hint_lines, sizeof(int) * (size_t)(q->n_hints + 1));
-    if (nl) q->hint_lines = nl;
-    char *t = dup_n(v, strlen(v));
-    if (!nh || !nl || !t) {
-        free(t);
-        return fail(p, p->line, "out of memory");
-    }
-    q->hints[q->n_hints] = t;
-    q->hint_lines[q->n_hints++] = p->line;
-    return 0;
-}
-
-static int add_choice(Parser *p, Question *q, char key, const char *text)
-{
-    if (q->n_choices >= LESSON_MAX_CHOICES)
-        return fail(p, p->line, "more than %d choices; at most %d allowed", LESSON_MAX_CHOICES,
-                    LESSON_MAX_CHOICES);
-    const Choice *dup = lesson_find_choice(q, key);
-    if (dup) return fail(p, p->line, "duplicate choice '%c' (first on line %d)", key, dup->line);
-    Choice *nc = realloc(q->choices, sizeof(Choice) * (size_t)(q->n_choices + 1));
-    if (!nc) return fail(p, p->line, "out of memory");
-    q->choices = nc;
-    char *t = dup_n(text, strlen(text));
-    if (!t) return fail(p, p->line, "out of memory");
-    q->choices[q->n_choices++] = (Choice){key, t, p->line};
-    return 0;
-}
-
-/* choice: K TEXT */
-static int choice_line(Parser *p, Question *q, const char *v)
-{
-    if (!(v[0] >= 'a' && v[0] <= 'z') || (v[1] != ' ' && v[1] != '\t'))
-        return fail(p, p->line, "choice '%.40s': expected a key letter a-z, a space and the "
-                    "text, e.g. 'choice: b It writes the cache'", v);
-    const char *t = v + 1;
-    while (*t == ' ' || *t == '\t') t++;
-    return add_choice(p, q, v[0], t);
-}
-
-/* choices: true-false (the two options of a true/false question) */
-static int choices_line(Parser *p, Question *q, const char *v)
-{
-    if (strcmp(v, "true-false"))
-        return fail(p, p->line, "choices '%.40s': expected true-false (other options go on "
-                    "'choice: K TEXT' lines)", v);
-    const bool zh = !strcmp(p->out->lang, "zh");
-    if (add_choice(p, q, 't', zh ? "对" : "true")) return -1;
-    return add_choice(p, q, 'f', zh ? "错" : "false");
-}
-
-/* wrong: VALUE -> TEXT (or VALUE → TEXT) */
-static int wrong_line(Parser *p, Question *q, char *v)
-{
-    if (q->n_wrong >= LESSON_MAX_HINTS)
-        return fail(p, p->line, "more than %d 'wrong:' lines; at most %d allowed",
-                    LESSON_MAX_HINTS, LESSON_MAX_HINTS);
-    char *arrow = strstr(v, "->");
-    size_t alen = 2;
-    char *u = strstr(v, "\xE2\x86\x92");   /* → */
-    if (u && (!arrow || u < arrow)) {
-        arrow = u;
-        alen = 3;
-    }
-    if (!arrow)
-        return fail(p, p->line, "wrong '%.40s': expected 'VALUE -> HINT', e.g. 'wrong: 25 -> "
-                    "you counted the masked cells too'", v);
-    char *val = v, *text = arrow + alen;
-    char *e = arrow;
-    while (e > val && (e[-1] == ' ' || e[-1] == '\t')) e--;
-    *e = '\0';
-    while (*text == ' ' || *text == '\t') text++;
-    if (!*val) return fail(p, p->line, "'wrong:' needs a value before the arrow");
-    if (!*text) return fail(p, p->line, "'wrong:' needs a hint after the arrow");
-    WrongHint *nw = realloc(q->wrong, sizeof(WrongHint) * (size_t)(q->n_wrong + 1));
-    if (!nw) return fail(p, p->line, "out of memory");
-    q->wrong = nw;
-    char *a = dup_n(val, strlen(val)), *b = dup_n(text, strlen(text));
-    if (!a || !b) {
-        free(a);
-        free(b);
-        return fail(p, p->line, "out of memory");
-    }
-    q->wrong[q->n_wrong++] = (WrongHint){a, b, p->line};
-    return 0;
-}
-
-static bool is_question_key(const char *k)
-{
-    static const char *const keys[] = {"hint", "explain", "tolerance", "choice", "choices",
-                                       "wrong", "reveal-ok"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (!strcmp(k, keys[i])) return true;
-    return false;
-}
-
-/* tolerance:, hint:, explain:, choice:, choices:, wrong:, reveal-ok: (k is
- * the key, v its trimmed value) */
-static int question_key(Parser *p, const char *k, char *v)
-{
-    Question *q = &p->cur->question;
     if (p->where != IN_QUESTION)
         return fail(p, p->line, "'%s:' before the question; write '? QUESTION' first", k);
-    if (*v == '\0') return fail(p, p->line, "'%s:' needs a value", k);
-    if (!strcmp(k, "hint")) return add_hint(p, q, v);
-    if (!strcmp(k, "choice")) return choice_line(p, q, v);
-    if (!strcmp(k, "choices")) return choices_line(p, q, v);
-    if (!strcmp(k, "wrong")) return wrong_line(p, q, v);
-    if (!strcmp(k, "reveal-ok")) {
-        if (q->reveal_ok)
-            return fail(p, p->line, "duplicate 'reveal-ok:' (first on line %d)",
-                        q->reveal_ok_line);
-        q->reveal_ok = dup_n(v, strlen(v));
-        q->reveal_ok_line = p->line;
-        return q->reveal_ok ? 0 : fail(p, p->line, "out of memory");
-    }
-    if (!strcmp(k, "explain")) {
-        if (q->explain)
-            return fail(p, p->line, "duplicate 'explain:' (first on line %d)", q->explain_line);
-        q->explain = dup_n(v, strlen(v));
-        q->explain_line = p->line;
-        return q->explain ? 0 : fail(p, p->line, "out of memory");
-    }
-    if (q->tolerance_line)
-        return fail(p, p->line, "duplicate 'tolerance:' (first on line %d)", q->tolerance_line);
-    char *end = NULL;
-    errno = 0;
-    double t = strtod(v, &end);
-    bool digits = (v[0] >= '0' && v[0] <= '9') || (v[0] == '.' && v[1] >= '0' && v[1] <= '9');
-    if (!digits || *end != '\0' || errno == ERANGE || !isfinite(t) || t < 0)
-        return fail(p, p->line, "tolerance '%s': expected a number >= 0, e.g. 0.01", v);
-    q->tolerance = t;
-    q->tolerance_line = p->line;
+    char msg[512];
+    if (question_key(&p->cur->question, k, v, p->line, !strcmp(p->out->lang, "zh"), msg,
+                     sizeof msg))
+        return fail(p, p->line, "%s", msg);
     return 0;
 }
 
@@ -487,7 +325,7 @@ static int directive_line(Parser *p, char *s, size_t kl)
 {
     s[kl] = '\0';
     char *v = skip_blanks(s + kl + 1);
-    if (is_question_key(s)) return question_key(p, s, v);
+    if (question_is_key(s)) return question_line(p, s, v);
     int d = directive_find(s);
     if (d < 0)
         return fail(p, p->line, "unknown directive '%s'; expected prompt, gen, model, mode, goto, "
@@ -654,37 +492,6 @@ int lesson_load(const char *path, Lesson *out, char *err, size_t errlen)
     return rc;
 }
 
-static void free_question(Question *q)
-{
-    free(q->text);
-    free(q->expr);
-    for (int i = 0; i < q->n_hints; i++) free(q->hints[i]);
-    free(q->hints);
-    free(q->hint_lines);
-    free(q->explain);
-    for (int i = 0; i < q->n_choices; i++) free(q->choices[i].text);
-    free(q->choices);
-    for (int i = 0; i < q->n_wrong; i++) {
-        free(q->wrong[i].value);
-        free(q->wrong[i].text);
-    }
-    free(q->wrong);
-    free(q->reveal_ok);
-}
-
-double lesson_choice_value(char key)
-{
-    return (double)(key >= 'A' && key <= 'Z' ? key - 'A' + 'a' : key);
-}
-
-const Choice *lesson_find_choice(const Question *q, char k)
-{
-    if (k >= 'A' && k <= 'Z') k = (char)(k - 'A' + 'a');
-    for (int i = 0; i < q->n_choices; i++)
-        if (q->choices[i].key == k) return &q->choices[i];
-    return NULL;
-}
-
 void lesson_free(Lesson *l)
 {
     if (!l) return;
@@ -695,7 +502,7 @@ void lesson_free(Lesson *l)
         free(s->paragraphs);
         free(s->paragraph_lines);
         free(s->prompt_text);
-        free_question(&s->question);
+        question_free(&s->question);
     }
     free(l->slides);
     free(l->title);
