@@ -76,7 +76,7 @@ check "choice options" "t) true"
 $T send-keys -t e2e a
 $T send-keys -t e2e t
 $T send-keys -t e2e Enter
-check "keyed hint for t" "The top row belongs to position 0"
+check "keyed hint for t" "Which of the keys lies after position"
 $T send-keys -t e2e a
 $T send-keys -t e2e f
 $T send-keys -t e2e Enter
