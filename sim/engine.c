@@ -249,9 +249,9 @@ static void begin_step(Engine *e, int k)
         e->t = e->n;
     }
     e->p0 = e->t - e->n;
-    /* a cached decode row under a window only reads the last W positions */
-    const int W = e->cfg.window;
-    e->k_lo = (e->mode == MODE_CACHE && k > 0 && W > 0 && e->t > W) ? e->t - W : 0;
+    /* a cached decode row reads only the keys its query (position t-1) sees:
+     * the ring holds nothing older */
+    e->k_lo = (e->mode == MODE_CACHE && k > 0) ? config_first_key(&e->cfg, e->t - 1) : 0;
     e->picked = -1;
     memset(&e->step_counts, 0, sizeof e->step_counts);
     memset(&e->traffic, 0, sizeof e->traffic);
@@ -286,12 +286,6 @@ static void op_qkv(Engine *e, int l)
     e->kv_rows[l] = e->t;
 }
 
-/* Query head h reads K/V head h / (H / Hkv) (§6.2). */
-static int kv_head(const Engine *e, int h)
-{
-    return h / (e->cfg.n_heads / e->cfg.n_kv_heads);
-}
-
 static void op_scores(Engine *e, int l)
 {
     /* S[h][i][j] = q_i,h · k_j,h / sqrt(d_h) for every cell of the n×t
@@ -302,14 +296,14 @@ static void op_scores(Engine *e, int l)
     const float scale = 1.0f / sqrtf((float)dh);
     uint64_t *c = &e->step_counts.mac[CAT_SCORES];
     for (int h = 0; h < H; h++) {
-        const int kh = kv_head(e, h);
+        const int kh = config_kv_head(&e->cfg, h);
         for (int i = 0; i < e->n; i++) {
             float *row = (float *)engine_scores_row(e, l, h, i);
             const float *qi = e->q + (size_t)i * d + (size_t)h * dh;
             /* traffic: a dense kernel loads each key row once for the whole
              * block: count it at its first use (first query row, first query
              * head of the K/V group) — see sim/traffic.h */
-            const bool loads = i == 0 && h == kh * (H / e->cfg.n_kv_heads);
+            const bool loads = i == 0 && h == kh * config_kv_group(&e->cfg);
             for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
             for (int j = e->k_lo; j < e->t; j++) {
                 row[j] = kernel_dot(qi, engine_k_row(e, l, j) + (size_t)kh * dh, dh, c) * scale;
@@ -321,9 +315,9 @@ static void op_scores(Engine *e, int l)
 
 static void op_mask(Engine *e, int l)
 {
-    /* Query row i is position p0+i; keys after it are the future, and
-     * with a window W keys before p0+i-W+1 are out of reach. */
-    const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), W = e->cfg.window;
+    /* Query row i is position p0+i; config_visible() is the rule (causal,
+     * and the sliding window when one is set). */
+    const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg);
     for (int h = 0; h < H; h++)
         for (int i = 0; i < e->n; i++) {
             const float *s = engine_scores_row(e, l, h, i);
@@ -331,7 +325,7 @@ static void op_mask(Engine *e, int l)
             const int p = e->p0 + i;
             for (int j = 0; j < e->k_lo; j++) a[j] = -INFINITY;   /* never computed */
             for (int j = e->k_lo; j < e->t; j++) {
-                if (j > p || (W > 0 && j < p - W + 1)) {
+                if (!config_visible(&e->cfg, p, j)) {
                     a[j] = -INFINITY;
                     e->step_counts.masked += (uint64_t)dh;  /* products thrown away */
                 } else {
@@ -354,11 +348,11 @@ static void op_values(Engine *e, int l)
     uint64_t *c = &e->step_counts.mac[CAT_VALUES];
     memset(e->att_out, 0, sizeof(float) * (size_t)e->n * d);
     for (int h = 0; h < H; h++) {
-        const int kh = kv_head(e, h);
+        const int kh = config_kv_head(&e->cfg, h);
         for (int i = 0; i < e->n; i++) {
             const float *w = engine_att_row(e, l, h, i);
             float *o = e->att_out + (size_t)i * d + (size_t)h * dh;
-            const bool loads = i == 0 && h == kh * (H / e->cfg.n_kv_heads);   /* as in op_scores */
+            const bool loads = i == 0 && h == kh * config_kv_group(&e->cfg);   /* as in op_scores */
             for (int j = e->k_lo; j < e->t; j++) {
                 kernel_axpy(o, w[j], engine_v_row(e, l, j) + (size_t)kh * dh, dh, c);
                 if (loads) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);

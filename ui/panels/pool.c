@@ -409,7 +409,7 @@ static void draw_note(const Ctx *x, int y)
     else if (x->pool && x->tot_contig > 0)
         snprintf(ratio, sizeof ratio, TR(a, "blocks reserve %.1f\u00d7 the ring", "分页的预留是环的 %.1f 倍"),
                  (double)x->tot_res / (double)x->tot_contig);
-    const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+    const bool win = config_cache_capacity(cfg) < cfg->max_seq;
     char cap[64];
     if (win) snprintf(cap, sizeof cap, TR(a, "a ring of W = %d", "W = %d 的环"), cfg->window);
     else snprintf(cap, sizeof cap, TR(a, "max-seq = %d", "max-seq = %d"), cfg->max_seq);
@@ -471,7 +471,7 @@ static void draw_unpaged(const Ctx *x)
     const int top = x->in.y, bottom = x->in.y + x->in.h;
     int y = top;
     char l0[160], l1[160];
-    const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+    const bool win = config_cache_capacity(cfg) < cfg->max_seq;
     if (win)
         snprintf(l0, sizeof l0, TR(a, "Paging is off: each sequence reserves a ring of W = %d positions up front.",
                                    "未分页：每个序列预先预留 W = %d 个位置的环。"), cfg->window);
@@ -610,7 +610,7 @@ static void draw_paged(const Ctx *x)
     }
     if (bottom - y >= x->n + 2) {
         const KvConfig *cfg = &x->a->eng[MODE_CACHE].cfg;
-        const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+        const bool win = config_cache_capacity(cfg) < cfg->max_seq;
         y++;
         if (win)
             snprintf(head, sizeof head, TR(x->a, "the same sequences in contiguous rings of W = %d positions:",
