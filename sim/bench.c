@@ -3,6 +3,7 @@
 
 #include "sim/engine.h"
 #include "sim/model.h"
+#include "sim/run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,28 +79,30 @@ int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs, int recomp
 static int time_mode(const Model *m, RunMode mode, int first_token, int G, int runs, bool warmup,
                      BenchMode *bm, int *out_tokens, char *err, size_t errlen)
 {
-    Engine e;
-    if (engine_init(&e, m, mode, &first_token, 1, G, err, errlen)) return -1;
+    Run run;
+    const RunPrompt p = {&first_token, 1};
+    if (run_init(&run, &m->cfg, m, RUN_MODE_BIT(mode), &p, 1, G, err, errlen)) return -1;
+    const Engine *e = run_engine(&run, mode);
     double samples[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
     memset(bm, 0, sizeof *bm);
     bm->runs = runs;
-    if (warmup) engine_run_to_end(&e);
+    if (warmup) run_move(&run, mode, RUN_END);
     for (int r = 0; r < runs; r++) {
-        engine_seek(&e, 0);                 /* rewind: untimed, keeps every buffer */
+        run_move(&run, mode, RUN_START);    /* rewind: untimed, keeps every buffer */
         const double c0 = bench_cpu_now(), t0 = bench_now();
-        engine_run_to_end(&e);
+        run_move(&run, mode, RUN_END);
         samples[r] = bench_now() - t0;
         cpu[r] = bench_cpu_now() - c0;
         if (r == 0) {
-            bm->counts = e.cum;
-        } else if (!counts_equal(&bm->counts, &e.cum)) {
+            bm->counts = e->cum;
+        } else if (!counts_equal(&bm->counts, &e->cum)) {
             snprintf(err, errlen, "%s mode: counters differ between runs", config_mode_name(mode));
-            engine_free(&e);
+            run_free(&run);
             return -1;
         }
     }
-    for (int k = 0; k < G; k++) out_tokens[k] = engine_emitted(&e, k);
-    engine_free(&e);
+    for (int k = 0; k < G; k++) out_tokens[k] = engine_emitted(e, k);
+    run_free(&run);
 
     bm->macs = counts_total(&bm->counts);
     bm->sec_min = bm->sec_max = samples[0];

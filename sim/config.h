@@ -98,8 +98,10 @@ static inline int config_cache_capacity(const KvConfig *c)
  * L or G may be 0 to skip the run checks (shape only). */
 int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen);
 
-/* Bytes the engine will allocate for this shape (weights + one engine's
- * buffers), saturating at UINT64_MAX. */
+/* Bytes a run of this shape allocates (sim/run.h): the weights and the
+ * cache, recompute and train engines with their KV caches (and the paged
+ * pool with a block size), from the tables that allocate them; saturating
+ * at UINT64_MAX. */
 uint64_t config_memory_bytes(const KvConfig *c);
 /* The same for a batch of n_seqs sequences run side by side (trace with
  * several prompts): one more cache engine per extra sequence. */

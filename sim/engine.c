@@ -1,9 +1,11 @@
 /* engine: the forward pass, one operation at a time. See engine.h. */
 #include "sim/engine.h"
 
+#include "sim/checked.h"
 #include "sim/kernels.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +35,83 @@ const char *engine_phase_name(Phase p)
 
 /* ---- setup --------------------------------------------------------------- */
 
+/* The one list of the engine's buffers: engine_init allocates (zeroed)
+ * from it, engine_free releases from it, engine_bytes and
+ * engine_config_bytes report from it. Shapes are those in engine.h. */
+typedef struct {
+    size_t offset;     /* of the pointer in Engine */
+    uint64_t count;    /* elements */
+    size_t size;       /* bytes per element */
+} EngineBuf;
+
+enum { ENGINE_N_BUFS = 16 };
+
+/* *ok turns false when a count overflows 64 bits (config estimates only). */
+static int engine_table(const KvConfig *c, int n_steps, EngineBuf out[ENGINE_N_BUFS], bool *ok)
+{
+    const uint64_t N = (uint64_t)c->max_seq, d = (uint64_t)c->d_model, Lyr = (uint64_t)c->n_layers;
+    const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
+    const uint64_t Nd = ck_mul(N, d, ok);
+    const uint64_t att = ck_mul(ck_mul(Lyr, (uint64_t)c->n_heads, ok), ck_mul(N, N, ok), ok);
+    const uint64_t kv_rows = ck_mul(Lyr, ck_mul(N, kv, ok), ok);
+#define BUF(field, n) {offsetof(Engine, field), n, sizeof *((Engine *)0)->field}
+    const EngineBuf all[ENGINE_N_BUFS] = {
+        BUF(tokens, N),
+        BUF(x, Nd), BUF(a, Nd), BUF(q, Nd), BUF(att_out, Nd), BUF(proj, Nd),
+        BUF(hidden, ck_mul(N, (uint64_t)c->d_ff, ok)),
+        BUF(xf, Nd),
+        BUF(logits, ck_mul(N, (uint64_t)c->vocab, ok)),
+        BUF(scores, att), BUF(att, att),
+        BUF(step_k, kv_rows), BUF(step_v, kv_rows),
+        BUF(kv_rows, Lyr),
+        BUF(done, (uint64_t)n_steps), BUF(traffic_done, (uint64_t)n_steps),
+    };
+#undef BUF
+    memcpy(out, all, sizeof all);
+    return ENGINE_N_BUFS;
+}
+
+static void **buf_ptr(Engine *e, const EngineBuf *b)
+{
+    return (void **)((char *)e + b->offset);
+}
+
+/* Bytes of the tables' buffers, the KV cache (K and V, capacity rows) and
+ * the paged mirror a cache engine makes for itself. */
+static uint64_t bytes_of(const KvConfig *c, RunMode mode, int n_steps, bool own_pool, bool *ok)
+{
+    EngineBuf bufs[ENGINE_N_BUFS];
+    const int n = engine_table(c, n_steps, bufs, ok);
+    uint64_t b = 0;
+    for (int i = 0; i < n; i++) b = ck_add(b, ck_mul(bufs[i].count, bufs[i].size, ok), ok);
+    const uint64_t per_pos = ck_mul(2 * sizeof(float), ck_mul((uint64_t)c->n_layers,
+                                    c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : 0, ok), ok);
+    b = ck_add(b, ck_mul((uint64_t)config_cache_capacity(c), per_pos, ok), ok);
+    if (own_pool && mode == MODE_CACHE && c->block_size > 0) {
+        const uint64_t blocks = ((uint64_t)c->max_seq + (uint64_t)c->block_size - 1) / (uint64_t)c->block_size;
+        b = ck_add(b, ck_mul(ck_mul(blocks, (uint64_t)c->block_size, ok), per_pos, ok), ok);
+    }
+    return b;
+}
+
+uint64_t engine_config_bytes(const KvConfig *c, RunMode mode, int n_steps)
+{
+    bool ok = true;
+    const uint64_t b = bytes_of(c, mode, n_steps, true, &ok);
+    return ok ? b : UINT64_MAX;
+}
+
+uint64_t engine_bytes(const Engine *e)
+{
+    bool ok = true;
+    return bytes_of(&e->cfg, e->mode, e->n_steps, e->own_pool != NULL, &ok);
+}
+
 int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int L, int G,
                 char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
     const KvConfig *c = &m->cfg;
-    const size_t N = (size_t)c->max_seq, d = (size_t)c->d_model;
-    const size_t att_cells = (size_t)c->n_layers * (size_t)c->n_heads * N * N;
     e->model = m;
     e->cfg = *c;
     e->mode = mode;
@@ -47,38 +119,24 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->n_steps = mode == MODE_TRAIN ? 1 : G;
     /* embed, the layers, final LN, logits, pick|loss, and append in cache mode */
     e->ops_per_step = 1 + OPS_PER_LAYER * c->n_layers + 3 + (mode == MODE_CACHE ? 1 : 0);
-    e->tokens = calloc(N, sizeof(int));
-    e->x = calloc(N * d, sizeof(float));
-    e->a = calloc(N * d, sizeof(float));
-    e->q = calloc(N * d, sizeof(float));
-    e->att_out = calloc(N * d, sizeof(float));
-    e->proj = calloc(N * d, sizeof(float));
-    e->hidden = calloc(N * (size_t)c->d_ff, sizeof(float));
-    e->xf = calloc(N * d, sizeof(float));
-    e->logits = calloc(N * (size_t)c->vocab, sizeof(float));
-    e->scores = calloc(att_cells, sizeof(float));
-    e->att = calloc(att_cells, sizeof(float));
-    const size_t kv_cells = (size_t)c->n_layers * N * (size_t)config_kv_dim(c);
-    e->step_k = calloc(kv_cells, sizeof(float));
-    e->step_v = calloc(kv_cells, sizeof(float));
-    e->kv_rows = calloc((size_t)c->n_layers, sizeof(int));
-    e->done = calloc((size_t)e->n_steps, sizeof(OpCounts));
-    e->traffic_done = calloc((size_t)e->n_steps, sizeof(Traffic));
-    int cache_ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c));
-    if (mode == MODE_CACHE && c->block_size > 0 && cache_ok == 0) {
+    EngineBuf bufs[ENGINE_N_BUFS];
+    bool ok = true;
+    const int n = engine_table(c, e->n_steps, bufs, &ok);
+    for (int i = 0; i < n && ok; i++)
+        ok = (*buf_ptr(e, &bufs[i]) = calloc((size_t)bufs[i].count, bufs[i].size)) != NULL;
+    if (ok) ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c)) == 0;
+    if (ok && mode == MODE_CACHE && c->block_size > 0) {
         /* the paged mirror: enough blocks for this sequence at max_seq */
         e->own_pool = calloc(1, sizeof(PagedPool));
         if (!e->own_pool || paged_init(e->own_pool, c->n_layers, config_kv_dim(c), c->block_size,
                                        paged_blocks_for(c->block_size, 1, c->max_seq), 1, c->max_seq)) {
             free(e->own_pool);   /* paged_init leaves nothing to free on failure */
             e->own_pool = NULL;
-            cache_ok = -1;
+            ok = false;
         }
         e->pool = e->own_pool;
     }
-    if (cache_ok != 0 || !e->traffic_done || !e->tokens || !e->x || !e->a || !e->q || !e->att_out || !e->proj ||
-        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->done ||
-        !e->step_k || !e->step_v) {
+    if (!ok) {
         engine_free(e);
         snprintf(err, errlen, "out of memory setting up the %s engine", config_mode_name(mode));
         return -1;
@@ -99,10 +157,10 @@ static void engine_free_own_pool(Engine *e)
 
 void engine_free(Engine *e)
 {
-    free(e->tokens); free(e->x); free(e->a); free(e->q); free(e->att_out);
-    free(e->proj); free(e->hidden); free(e->xf); free(e->logits);
-    free(e->scores); free(e->att); free(e->kv_rows); free(e->done);
-    free(e->step_k); free(e->step_v); free(e->traffic_done);
+    EngineBuf bufs[ENGINE_N_BUFS];
+    bool ok = true;
+    const int n = engine_table(&e->cfg, e->n_steps, bufs, &ok);
+    for (int i = 0; i < n; i++) free(*buf_ptr(e, &bufs[i]));
     kvcache_free(&e->cache);
     engine_free_own_pool(e);
     memset(e, 0, sizeof *e);

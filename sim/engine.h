@@ -148,6 +148,11 @@ typedef struct {
 int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int L, int G,
                 char *err, size_t errlen);
 void engine_free(Engine *e);
+/* Bytes this engine allocated (its buffer table, the KV cache, its own
+ * paged mirror), and what one of `mode` with n_steps steps would allocate
+ * for cfg (UINT64_MAX when that overflows). */
+uint64_t engine_bytes(const Engine *e);
+uint64_t engine_config_bytes(const KvConfig *c, RunMode mode, int n_steps);
 
 long engine_total_ops(const Engine *e);
 /* Which operation is number `index` of a step. */

@@ -6,12 +6,15 @@
  * engine.c, one operation at a time.
  *
  * Ownership: model_init() allocates every array, model_free() releases
- * them; the model is read-only while engines use it.
+ * them, both from one table in model.c that also reports the bytes; the
+ * model is read-only while engines use it.
  */
 #ifndef KVSIM_MODEL_H
 #define KVSIM_MODEL_H
 
 #include "sim/config.h"
+
+#include <stdint.h>
 
 typedef struct {
     KvConfig cfg;
@@ -47,5 +50,10 @@ typedef struct {
 
 /* The model's tensors in a fixed order; returns how many (<= cap). */
 int model_tensors(const Model *m, ModelTensor *out, int cap);
+
+/* Bytes of the weights (from the same table that allocates them), of a
+ * built model and of a config's. */
+uint64_t model_bytes(const Model *m);
+uint64_t model_config_bytes(const KvConfig *c);
 
 #endif

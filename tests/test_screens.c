@@ -167,7 +167,7 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
  * mode's bytes, FLOPs and intensity; the prefill and decode intensities. */
 static void check_memory_numbers(const App *a, const char *text)
 {
-    const Engine *ec = &a->eng[MODE_CACHE];
+    const Engine *ec = &a->run.eng[MODE_CACHE];
     if (ec->pos == 0 || !engine_at_step_end(ec)) return;
     const KvConfig *cfg = &a->opt.cfg;
     const int k = ec->step, B = cfg->block_size;
@@ -234,7 +234,7 @@ static void check_memory_numbers(const App *a, const char *text)
         formulas_traffic(cfg, modes[m], a->L, k, &t);
         formulas_step(cfg, modes[m], a->L, k, &oc);
         const uint64_t macs = counts_total(&oc);
-        assert_true(traffic_equal(&t, &a->eng[modes[m]].traffic));
+        assert_true(traffic_equal(&t, &a->run.eng[modes[m]].traffic));
         fmt_count(t.weight_bytes, f[0]);
         fmt_count(t.kv_read_bytes, f[1]);
         fmt_count(t.kv_write_bytes, f[2]);
@@ -268,7 +268,7 @@ static void check_memory_numbers(const App *a, const char *text)
  * closed-form cache size of the shown step. */
 static void check_numbers(const App *a, const char *text)
 {
-    const Engine *ec = &a->eng[MODE_CACHE];
+    const Engine *ec = &a->run.eng[MODE_CACHE];
     if (a->view == VIEW_MEMORY) {
         check_memory_numbers(a, text);
         return;
@@ -364,7 +364,7 @@ static void test_all_sizes_and_ops(void **state)
             app_handle_key(&a, 'g');
             do {
                 app_render(&a, &c);
-            } while (app_handle_key(&a, 'n') && a.eng[MODE_CACHE].pos < engine_total_ops(&a.eng[MODE_CACHE]) &&
+            } while (app_handle_key(&a, 'n') && a.run.eng[MODE_CACHE].pos < engine_total_ops(&a.run.eng[MODE_CACHE]) &&
                      app_engine(&a)->pos < engine_total_ops(app_engine(&a)));
         }
         canvas_free(&c);
@@ -387,7 +387,7 @@ static void test_all_sizes_and_ops(void **state)
                 app_handle_key(&a, 'g');
                 do {
                     app_render(&a, &c);
-                } while (app_handle_key(&a, 'n') && a.eng[MODE_CACHE].pos < engine_total_ops(&a.eng[MODE_CACHE]));
+                } while (app_handle_key(&a, 'n') && a.run.eng[MODE_CACHE].pos < engine_total_ops(&a.run.eng[MODE_CACHE]));
                 app_render(&a, &c);
             }
             canvas_free(&c);

@@ -57,30 +57,22 @@ void app_lesson_free(App *a)
     a->lesson = NULL;
 }
 
-/* Move the engines to the slide's goto. */
+/* Move the run to the slide's goto. */
 static void apply_goto(App *a, const LessonGoto *g)
 {
-    Engine *e = &a->eng[a->view == VIEW_RECOMPUTE ? MODE_RECOMPUTE : a->view == VIEW_TRAIN ? MODE_TRAIN : MODE_CACHE];
+    const RunMode m = app_primary_mode(a);
+    const Engine *e = app_engine(a);
     long target = 0;
     switch (g->kind) {
     case GOTO_START: target = 0; break;
     case GOTO_END: target = engine_total_ops(e); break;
-    case GOTO_STEP_END: target = (long)(g->step + 1) * e->ops_per_step; break;
-    case GOTO_STEP_OP: {
-        const int layer = g->layer < 0 ? 0 : g->layer;
-        target = (long)(g->step + 1) * e->ops_per_step;   /* op not in this mode: end of step */
-        for (int i = 0; i < e->ops_per_step; i++) {
-            OpRef r = engine_op_at(e, i);
-            if (r.kind == g->op && (r.layer < 0 || r.layer == layer)) {
-                target = (long)g->step * e->ops_per_step + i + 1;
-                break;
-            }
-        }
+    case GOTO_STEP_END: target = run_step_start(e, g->step + 1); break;
+    case GOTO_STEP_OP:
+        target = run_op_pos(e, g->step, g->op, g->layer < 0 ? 0 : g->layer);
+        if (target < 0) target = run_step_start(e, g->step + 1);   /* op not in this mode: end of step */
         break;
     }
-    }
-    engine_seek(e, target);
-    app_sync(a);
+    run_seek(&a->run, m, target);
 }
 
 /* Record how far the student got (live UI only: previews and tests keep
@@ -124,8 +116,10 @@ unsigned app_lesson_goto(App *a, int i)
     apply_goto(a, &st.go);
 
     /* numbers of this slide, for templates and the question */
-    if (a->ectx_ok) a->ectx_ok = eval_context_update(&a->ectx, &st, err, sizeof err) == 0;
-    else a->ectx_ok = eval_context_init(&a->ectx, &st, err, sizeof err) == 0;
+    /* lend the run's weights: one copy of the model during a lesson */
+    const Model *w = a->run.model;
+    if (a->ectx_ok) a->ectx_ok = eval_context_update_with(&a->ectx, &st, w, err, sizeof err) == 0;
+    else a->ectx_ok = eval_context_init_with(&a->ectx, &st, w, err, sizeof err) == 0;
     free_texts(a);
     const Slide *s = &l->slides[i];
     size_t len = 1;

@@ -251,7 +251,7 @@ void app_render(const App *a, Canvas *c)
         PANEL(panel_pool_draw(a, c, lo.pool), lo.pool);
         PANEL(panel_traffic_draw(a, c, lo.traffic), lo.traffic);
     } else if (a->view == VIEW_COMPARE) {
-        const Engine *ec = &a->eng[MODE_CACHE], *er = &a->eng[MODE_RECOMPUTE];
+        const Engine *ec = app_engine_of(a, MODE_CACHE), *er = app_engine_of(a, MODE_RECOMPUTE);
         PANEL(panel_mask_draw(a, ec, c, lo.mask), lo.mask);
         PANEL(panel_kvcache_draw(a, ec, c, lo.kvcache), lo.kvcache);
         PANEL(panel_mask_draw(a, er, c, lo.mask2), lo.mask2);

@@ -11,6 +11,7 @@
 #include "ui/live.h"
 
 #include <locale.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <stdio.h>
@@ -83,8 +84,11 @@ int main(int argc, char **argv)
     int L = cli_prepare(&o, ids, o.cfg.max_seq, err, sizeof err);
     if (L < 0) { free(ids); return usage_error(err); }
 
+    /* trace and export read the weights themselves; the UI, frames and
+     * lessons build them inside their run (sim/run.h): one copy each */
     Model m;
-    if (model_init(&m, &o.cfg)) {
+    const bool needs_model = o.cmd == CMD_EXPORT || o.cmd == CMD_TRACE;
+    if (needs_model && model_init(&m, &o.cfg)) {
         free(ids);
         fprintf(stderr, "kvsim: out of memory building the model\n");
         return 1;
@@ -111,7 +115,7 @@ int main(int argc, char **argv)
         rc = live_run(&o, ids, L);
         break;
     }
-    model_free(&m);
+    if (needs_model) model_free(&m);
     free(ids);
     return rc;
 }

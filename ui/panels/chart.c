@@ -35,7 +35,7 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
 {
     bool have = true;
     for (int s = 0; s < N_SERIES; s++) {
-        const Engine *e = &a->eng[s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE];
+        const Engine *e = app_engine_of(a, s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE);
         OpCounts p;
         formulas_step(&e->cfg, e->mode, e->L, k, &p);
         pacc[s] += counts_total(&p);
@@ -54,7 +54,7 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
 
 static void chart_scan(const App *a, Chart *ch)
 {
-    const Engine *e = &a->eng[MODE_CACHE];
+    const Engine *e = app_engine_of(a, MODE_CACHE);
     memset(ch, 0, sizeof *ch);
     ch->G = e->n_steps;
     ch->cur = e->pos > 0 ? (int)((e->pos - 1) / e->ops_per_step) : -1;
@@ -295,7 +295,7 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
 
 static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
 {
-    const Engine *e = &a->eng[MODE_TRAIN];
+    const Engine *e = app_engine_of(a, MODE_TRAIN);
     OpCounts p[3];
     uint64_t v[3];
     formulas_step(&e->cfg, MODE_TRAIN, e->L, 0, &p[0]);

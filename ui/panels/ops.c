@@ -381,8 +381,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     Side s[2];
     Grid g;
     char t[3][96], corner[32], b1[32], b2[32];
-    side_measure(&a->eng[MODE_CACHE], &s[0]);
-    side_measure(&a->eng[MODE_RECOMPUTE], &s[1]);
+    side_measure(app_engine_of(a, MODE_CACHE), &s[0]);
+    side_measure(app_engine_of(a, MODE_RECOMPUTE), &s[1]);
     const Side *C = &s[0], *R = &s[1];
     const char *pred = TR(a, "pred", "预测");
     /* {short label, long label, tall head}, style, values, ratio divisor, marks, mate, group, order */
@@ -428,7 +428,7 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
  * about the same MACs with the cache, but L forward passes instead of 1). */
 static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
 {
-    const Engine *e = &a->eng[MODE_TRAIN];
+    const Engine *e = app_engine_of(a, MODE_TRAIN);
     Side s;
     OpCounts gc, gr;
     Vals vc, vr;

@@ -26,7 +26,7 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* K and V rows of the selected layer and head, size and fill. */
 void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Per-category MACs of this step and cumulative, both modes, measured
- * beside predicted, the ratio. Reads a->eng[MODE_CACHE] and [MODE_RECOMPUTE]
+ * beside predicted, the ratio. Reads the cache and recompute engines
  * (or the train engine in the train view). */
 void panel_ops_draw(const App *a, Canvas *c, Rect r);
 /* Cumulative MACs per step of both modes, linear or log scale. */

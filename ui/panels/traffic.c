@@ -226,7 +226,7 @@ static void draw_axis(const App *a, Canvas *c, const Axis *ax, int y, int x0, in
 /* The point of it, in words from the measured numbers. */
 static int draw_sentence(const App *a, Canvas *c, Rect r)
 {
-    const Engine *e = &a->eng[MODE_CACHE];
+    const Engine *e = app_engine_of(a, MODE_CACHE);
     const int k = decode_step(e);
     double dec, pre;
     char text[700], wb[32], kb[32];
@@ -270,7 +270,7 @@ static int draw_sentence(const App *a, Canvas *c, Rect r)
 
 void panel_traffic_draw(const App *a, Canvas *c, Rect r)
 {
-    const Engine *ec = &a->eng[MODE_CACHE], *er = &a->eng[MODE_RECOMPUTE];
+    const Engine *ec = app_engine_of(a, MODE_CACHE), *er = app_engine_of(a, MODE_RECOMPUTE);
     char title[96], foot[160];
     const Row rows[2] = {measure(ec), measure(er)};
     if (rows[0].started)
