@@ -63,7 +63,7 @@ static void draw_header(const App *a, Canvas *c, Rect r)
     x += canvas_textf(c, x, r.y, -1, STYLE_NORMAL, "  %s", phase);
     OpRef cur = engine_current_op(e);
     if (cur.kind != OP_KIND_COUNT) {
-        long idx = (e->pos - 1) % e->ops_per_step + 1;
+        long idx = run_op_index(e, e->pos);
         if (cur.layer >= 0)
             snprintf(op, sizeof op, TR(a, "  op %ld/%d: %s, layer %d", "  运算 %ld/%d：%s，第 %d 层"), idx,
                      e->ops_per_step, op_word(a, cur.kind), cur.layer);

@@ -43,7 +43,7 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
         if (d) {
             macc[s] += counts_total(d);
             meas[s] = macc[s];
-        } else if (e->pos > 0 && (int)((e->pos - 1) / e->ops_per_step) == k) {
+        } else if (e->pos > 0 && run_step_of(e, e->pos) == k) {
             meas[s] = counts_total(&e->cum);    /* the step running now, so far */
         } else {
             have = false;
@@ -57,7 +57,7 @@ static void chart_scan(const App *a, Chart *ch)
     const Engine *e = app_engine_of(a, MODE_CACHE);
     memset(ch, 0, sizeof *ch);
     ch->G = e->n_steps;
-    ch->cur = e->pos > 0 ? (int)((e->pos - 1) / e->ops_per_step) : -1;
+    ch->cur = e->pos > 0 ? run_step_of(e, e->pos) : -1;
     ch->cur_done = e->pos > 0 && engine_at_step_end(e);
     ch->log = a->log_scale;
     uint64_t pacc[N_SERIES] = {0}, macc[N_SERIES] = {0}, meas[N_SERIES];

@@ -50,7 +50,7 @@ static void side_measure(const Engine *e, Side *s)
 {
     memset(s, 0, sizeof *s);
     s->started = e->pos > 0;
-    s->k = s->started ? (int)((e->pos - 1) / e->ops_per_step) : 0;
+    s->k = run_step_of(e, e->pos);
     s->complete = s->started && engine_at_step_end(e);
     s->n = formulas_rows(e->mode, e->L, s->k);
     OpCounts m = {0}, p, f, cum_p = {0}, cum_m = {0};
