@@ -44,16 +44,18 @@ typedef struct {
     size_t size;       /* bytes per element */
 } EngineBuf;
 
-enum { ENGINE_N_BUFS = 16 };
+enum { ENGINE_N_BUFS = 18 };
 
 /* *ok turns false when a count overflows 64 bits (config estimates only). */
-static int engine_table(const KvConfig *c, int n_steps, EngineBuf out[ENGINE_N_BUFS], bool *ok)
+static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf out[ENGINE_N_BUFS], bool *ok)
 {
     const uint64_t N = (uint64_t)c->max_seq, d = (uint64_t)c->d_model, Lyr = (uint64_t)c->n_layers;
     const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
     const uint64_t Nd = ck_mul(N, d, ok);
     const uint64_t att = ck_mul(ck_mul(Lyr, (uint64_t)c->n_heads, ok), ck_mul(N, N, ok), ok);
     const uint64_t kv_rows = ck_mul(Lyr, ck_mul(N, kv, ok), ok);
+    /* only a cache engine whose ring forgets rows keeps their history */
+    const uint64_t hist = (mode == MODE_CACHE && config_cache_capacity(c) < c->max_seq) ? kv_rows : 0;
 #define BUF(field, n) {offsetof(Engine, field), n, sizeof *((Engine *)0)->field}
     const EngineBuf all[ENGINE_N_BUFS] = {
         BUF(tokens, N),
@@ -65,6 +67,7 @@ static int engine_table(const KvConfig *c, int n_steps, EngineBuf out[ENGINE_N_B
         BUF(step_k, kv_rows), BUF(step_v, kv_rows),
         BUF(kv_rows, Lyr),
         BUF(done, (uint64_t)n_steps), BUF(traffic_done, (uint64_t)n_steps),
+        BUF(hist_k, hist), BUF(hist_v, hist),
     };
 #undef BUF
     memcpy(out, all, sizeof all);
@@ -81,7 +84,7 @@ static void **buf_ptr(Engine *e, const EngineBuf *b)
 static uint64_t bytes_of(const KvConfig *c, RunMode mode, int n_steps, bool own_pool, bool *ok)
 {
     EngineBuf bufs[ENGINE_N_BUFS];
-    const int n = engine_table(c, n_steps, bufs, ok);
+    const int n = engine_table(c, mode, n_steps, bufs, ok);
     uint64_t b = 0;
     for (int i = 0; i < n; i++) b = ck_add(b, ck_mul(bufs[i].count, bufs[i].size, ok), ok);
     const uint64_t per_pos = ck_mul(2 * sizeof(float), ck_mul((uint64_t)c->n_layers,
@@ -121,9 +124,9 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->ops_per_step = 1 + OPS_PER_LAYER * c->n_layers + 3 + (mode == MODE_CACHE ? 1 : 0);
     EngineBuf bufs[ENGINE_N_BUFS];
     bool ok = true;
-    const int n = engine_table(c, e->n_steps, bufs, &ok);
-    for (int i = 0; i < n && ok; i++)
-        ok = (*buf_ptr(e, &bufs[i]) = calloc((size_t)bufs[i].count, bufs[i].size)) != NULL;
+    const int n = engine_table(c, mode, e->n_steps, bufs, &ok);
+    for (int i = 0; i < n && ok; i++)   /* an empty buffer stays NULL */
+        ok = bufs[i].count == 0 || (*buf_ptr(e, &bufs[i]) = calloc((size_t)bufs[i].count, bufs[i].size)) != NULL;
     if (ok) ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c)) == 0;
     if (ok && mode == MODE_CACHE && c->block_size > 0) {
         /* the paged mirror: enough blocks for this sequence at max_seq */
@@ -159,7 +162,7 @@ void engine_free(Engine *e)
 {
     EngineBuf bufs[ENGINE_N_BUFS];
     bool ok = true;
-    const int n = engine_table(&e->cfg, e->n_steps, bufs, &ok);
+    const int n = engine_table(&e->cfg, e->mode, e->n_steps, bufs, &ok);
     for (int i = 0; i < n; i++) free(*buf_ptr(e, &bufs[i]));
     kvcache_free(&e->cache);
     engine_free_own_pool(e);
@@ -484,6 +487,13 @@ static void op_append(Engine *e)
             e->traffic.kv_write_bytes += 2 * row_bytes;   /* its K row and its V row */
         }
     kvcache_commit(&e->cache, e->t);
+    if (e->hist_k)   /* every row the step made, for a rewind to refill the ring */
+        for (int l = 0; l < e->cfg.n_layers; l++) {
+            const size_t at = ((size_t)l * (size_t)e->cfg.max_seq + (size_t)e->p0) * (size_t)e->cache.kv_dim;
+            const size_t len = (size_t)e->n * (size_t)e->cache.kv_dim * sizeof(float);
+            memcpy(e->hist_k + at, own_row(e, e->step_k, l, e->p0), len);
+            memcpy(e->hist_v + at, own_row(e, e->step_v, l, e->p0), len);
+        }
     if (e->pool) {
         /* free blocks that left the window first, so this step can reuse them */
         paged_seq_release_before(e->pool, e->pool_seq, keep);
@@ -542,6 +552,7 @@ static void do_op(Engine *e)
     default: break;
     }
     e->pos++;
+    e->ops_run++;
     e->cum = e->prior;
     counts_add(&e->cum, &e->step_counts);
     e->traffic_cum = e->traffic_prior;
@@ -568,6 +579,21 @@ static void rewind_to_step(Engine *e, int k)
     int kept = (e->mode == MODE_CACHE && k > 0) ? e->L + k - 1 : 0;
     kvcache_truncate(&e->cache, kept);
     if (e->pool) paged_seq_truncate(e->pool, e->pool_seq, kept);
+    if (e->hist_k && kept > 0) {
+        /* a ring overwrote rows the step-k state still held: put back the
+         * last `capacity` positions before it, in the ring and the mirror */
+        const int lo = kept > e->cache.capacity ? kept - e->cache.capacity : 0;
+        const size_t stride = (size_t)e->cfg.max_seq * (size_t)e->cache.kv_dim;
+        for (int l = 0; l < e->cfg.n_layers; l++)
+            kvcache_put(&e->cache, l, lo, kept - lo, e->hist_k + l * stride + (size_t)lo * e->cache.kv_dim,
+                        e->hist_v + l * stride + (size_t)lo * e->cache.kv_dim);
+        if (e->pool) {
+            paged_seq_end(e->pool, e->pool_seq);
+            paged_seq_release_before(e->pool, e->pool_seq, lo);
+            if (paged_seq_append(e->pool, e->pool_seq, 0, kept, e->hist_k, e->hist_v, stride))
+                e->pool_overflow = true;
+        }
+    }
     memset(&e->step_counts, 0, sizeof e->step_counts);
     memset(&e->prior, 0, sizeof e->prior);
     memset(&e->traffic, 0, sizeof e->traffic);
@@ -589,8 +615,7 @@ void engine_seek(Engine *e, long target)
     if (target < e->pos) {
         /* replay the step that holds operation target-1 from its start; a
          * ring cache has overwritten old rows, so replay from the top */
-        int k = target == 0 ? 0 : (int)((target - 1) / e->ops_per_step);
-        rewind_to_step(e, e->cache.window ? 0 : k);
+        rewind_to_step(e, target == 0 ? 0 : (int)((target - 1) / e->ops_per_step));
     }
     while (e->pos < target) do_op(e);
 }

@@ -16,7 +16,12 @@
  * Going backwards is deterministic replay: the engine rewinds to the start
  * of the step that holds the target (the KV cache is append-only, so that
  * is a truncation; counters of finished steps are kept per step) and
- * replays forward. Replaying never costs more than one step.
+ * replays forward. Replaying never costs more than one step (ops_run
+ * counts what it cost; tests/test_engine.c checks the bound): a sliding
+ * window's ring overwrites rows, so a cache engine with a window also
+ * keeps every row it appended (hist_k/hist_v, max_seq positions, the
+ * simulator's own bookkeeping, not part of the modelled cache) and a
+ * rewind puts the last W of them back into the ring and the paged mirror.
  *
  * Ownership: engine_init() allocates every buffer, engine_free() releases
  * them. The Model is borrowed and must outlive the engine. Everything a UI
@@ -122,6 +127,10 @@ typedef struct {
     float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
     int *kv_rows;        /* (Lyr) positions whose K/V this step's attention can read:
                             t once that layer's Q/K/V ran, else what the cache holds */
+    float *hist_k;       /* (Lyr, max_seq, kv_dim) every K row appended, for rewinding a
+                            ring (cache mode with a window < max_seq; NULL otherwise) */
+    float *hist_v;       /* (Lyr, max_seq, kv_dim) the same for V */
+    long ops_run;        /* operations executed since engine_init, replays included */
 
     KvCache cache;       /* what is kept between steps (cache mode) */
 
