@@ -85,12 +85,8 @@ static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t err
             return fail(err, errlen, "goto: step %d out of range 0..%d", g->step, n_steps - 1);
     }
     if (g->kind == GOTO_STEP_OP) {
-        bool ok = true;
-        if (g->op == OP_LOSS) ok = lm == LESSON_MODE_TRAIN;
-        if (g->op == OP_PICK) ok = lm != LESSON_MODE_TRAIN;
-        if (g->op == OP_APPEND)
-            ok = lm == LESSON_MODE_CACHE || lm == LESSON_MODE_COMPARE || lm == LESSON_MODE_MEMORY;
-        if (!ok || g->op < 0 || g->op >= OP_KIND_COUNT)
+        /* the op table says which modes run it (compare and memory run cache) */
+        if (!op_in_mode(g->op, ctx->view_mode))
             return fail(err, errlen, "goto: operation '%s' does not run in %s mode",
                         lesson_op_name(g->op), lesson_mode_name(lm));
         if (g->layer >= Lyr)

@@ -10,16 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPS_PER_LAYER = 9 };   /* LN1 .. FFN */
-
-static const char *const op_names[OP_KIND_COUNT] = {
-    "embed", "LN1", "Q/K/V", "QK\u1d40", "mask", "softmax", "\u00b7V",
-    "out proj", "LN2", "FFN", "final LN", "logits", "pick token", "cache append", "loss",
-};
-
 const char *engine_op_name(OpKind k)
 {
-    return (k >= 0 && k < OP_KIND_COUNT) ? op_names[k] : "";
+    const OpInfo *o = op_info(k);
+    return o ? o->name_en : "";
 }
 
 const char *engine_phase_name(Phase p)
@@ -44,11 +38,12 @@ typedef struct {
     size_t size;       /* bytes per element */
 } EngineBuf;
 
-enum { ENGINE_N_BUFS = 18 };
+enum { ENGINE_N_BUFS = 19 };
 
 /* *ok turns false when a count overflows 64 bits (config estimates only). */
 static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf out[ENGINE_N_BUFS], bool *ok)
 {
+    const uint64_t n_ops = (uint64_t)op_count(mode, c->n_layers);
     const uint64_t N = (uint64_t)c->max_seq, d = (uint64_t)c->d_model, Lyr = (uint64_t)c->n_layers;
     const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
     const uint64_t Nd = ck_mul(N, d, ok);
@@ -65,6 +60,7 @@ static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf 
         BUF(logits, ck_mul(N, (uint64_t)c->vocab, ok)),
         BUF(scores, att), BUF(att, att),
         BUF(step_k, kv_rows), BUF(step_v, kv_rows),
+        BUF(step_ops, n_ops),
         BUF(kv_rows, Lyr),
         BUF(done, (uint64_t)n_steps), BUF(traffic_done, (uint64_t)n_steps),
         BUF(hist_k, hist), BUF(hist_v, hist),
@@ -110,6 +106,27 @@ uint64_t engine_bytes(const Engine *e)
     return bytes_of(&e->cfg, e->mode, e->n_steps, e->own_pool != NULL, &ok);
 }
 
+/* A step's operations from the table (sim/ops.h, in forward order): the
+ * operations outside the layers once, the layer block LN1 .. FFN once per
+ * layer, each only when this mode runs it. */
+static void build_step_ops(Engine *e)
+{
+    int n = 0;
+    for (int k = 0; k < OP_KIND_COUNT;) {
+        if (!op_info((OpKind)k)->per_layer) {
+            if (op_in_mode((OpKind)k, e->mode)) e->step_ops[n++] = (OpRef){(OpKind)k, -1};
+            k++;
+            continue;
+        }
+        int end = k;   /* the layer block: the run of per-layer kinds */
+        while (end < OP_KIND_COUNT && op_info((OpKind)end)->per_layer) end++;
+        for (int l = 0; l < e->cfg.n_layers; l++)
+            for (int j = k; j < end; j++)
+                if (op_in_mode((OpKind)j, e->mode)) e->step_ops[n++] = (OpRef){(OpKind)j, l};
+        k = end;
+    }
+}
+
 int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int L, int G,
                 char *err, size_t errlen)
 {
@@ -121,7 +138,7 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->L = L;
     e->n_steps = mode == MODE_TRAIN ? 1 : G;
     /* embed, the layers, final LN, logits, pick|loss, and append in cache mode */
-    e->ops_per_step = 1 + OPS_PER_LAYER * c->n_layers + 3 + (mode == MODE_CACHE ? 1 : 0);
+    e->ops_per_step = op_count(mode, c->n_layers);
     EngineBuf bufs[ENGINE_N_BUFS];
     bool ok = true;
     const int n = engine_table(c, mode, e->n_steps, bufs, &ok);
@@ -144,6 +161,7 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
         snprintf(err, errlen, "out of memory setting up the %s engine", config_mode_name(mode));
         return -1;
     }
+    build_step_ops(e);
     memcpy(e->tokens, prompt, sizeof(int) * (size_t)L);
     e->n_tokens = L;
     e->picked = -1;
@@ -176,20 +194,8 @@ long engine_total_ops(const Engine *e)
 
 OpRef engine_op_at(const Engine *e, int index)
 {
-    OpRef r = {OP_KIND_COUNT, -1};
-    if (index < 0 || index >= e->ops_per_step) return r;
-    if (index == 0) { r.kind = OP_EMBED; return r; }
-    index -= 1;
-    if (index < OPS_PER_LAYER * e->cfg.n_layers) {
-        r.kind = (OpKind)(OP_LN1 + index % OPS_PER_LAYER);
-        r.layer = index / OPS_PER_LAYER;
-        return r;
-    }
-    index -= OPS_PER_LAYER * e->cfg.n_layers;
-    static const OpKind tail_cache[] = {OP_LN_FINAL, OP_LOGITS, OP_PICK, OP_APPEND};
-    static const OpKind tail_train[] = {OP_LN_FINAL, OP_LOGITS, OP_LOSS};
-    r.kind = e->mode == MODE_TRAIN ? tail_train[index] : tail_cache[index];
-    return r;
+    if (index < 0 || index >= e->ops_per_step) return (OpRef){OP_KIND_COUNT, -1};
+    return e->step_ops[index];
 }
 
 OpRef engine_current_op(const Engine *e)

@@ -53,30 +53,12 @@
 #include "sim/counts.h"
 #include "sim/kvcache.h"
 #include "sim/model.h"
+#include "sim/ops.h"
 #include "sim/paged.h"
 #include "sim/traffic.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-typedef enum {
-    OP_EMBED,
-    OP_LN1,
-    OP_QKV,
-    OP_SCORES,    /* Q·Kᵀ / sqrt(d_head) over the dense n×t block */
-    OP_MASK,      /* causal mask: future cells → −inf */
-    OP_SOFTMAX,
-    OP_VALUES,    /* A·V */
-    OP_OUT_PROJ,  /* concat(heads)·Wo + residual */
-    OP_LN2,
-    OP_FFN,       /* GELU(b·W1)·W2 + residual */
-    OP_LN_FINAL,
-    OP_LOGITS,
-    OP_PICK,      /* greedy next token */
-    OP_APPEND,    /* commit this step's K/V rows to the cache (cache mode) */
-    OP_LOSS,      /* mean cross-entropy over the prompt (train mode) */
-    OP_KIND_COUNT
-} OpKind;
 
 typedef enum {
     PHASE_READY,      /* nothing run yet */
@@ -125,6 +107,8 @@ typedef struct {
     float *att;          /* (Lyr, H, max_seq, max_seq) masked scores, then softmax weights */
     float *step_k;       /* (Lyr, max_seq, kv_dim) K rows of this step's positions p0.. */
     float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
+    OpRef *step_ops;     /* (ops_per_step) a step's operations in forward order, from
+                            sim/ops.h: embed, every layer's LN1 .. FFN, the head */
     int *kv_rows;        /* (Lyr) positions whose K/V this step's attention can read:
                             t once that layer's Q/K/V ran, else what the cache holds */
     float *hist_k;       /* (Lyr, max_seq, kv_dim) every K row appended, for rewinding a
@@ -228,7 +212,7 @@ uint64_t engine_kv_bytes(const Engine *e);
 /* Token emitted by step k (prompt excluded), or -1 when not yet emitted. */
 int engine_emitted(const Engine *e, int k);
 
-/* Display names: "LN1", "Q/K/V", "QKᵀ", ... */
+/* Display names: "LN1", "Q/K/V", "QKᵀ", ... (op_info(k)->name_en) */
 const char *engine_op_name(OpKind k);
 const char *engine_phase_name(Phase p);
 

@@ -9,6 +9,9 @@
  *    the recompute engine at the cache engine's step and operation.
  * 3. Lookups: run_step_of / run_op_index / run_step_start / run_op_pos
  *    against the engine's own op list, every cursor of a run.
+ * 5. The op table (sim/ops.h): one row per kind in forward order, keys
+ *    found back, each panel a lesson point, and every engine's step list
+ *    built from it.
  * 4. The rule: counting the pairs run_visible() admits gives the closed
  *    form's masked count (formulas.c), with and without a window, and
  *    run_kv_head() groups heads H / Hkv in order.
@@ -19,6 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "lessons/lesson.h"
 #include "sim/formulas.h"
 #include "sim/run.h"
 #include "sim/tokenizer.h"
@@ -175,6 +179,48 @@ static void test_rule(void **state)
     }
 }
 
+static void test_op_table(void **state)
+{
+    (void)state;
+    for (int k = 0; k < OP_KIND_COUNT; k++) {
+        const OpInfo *o = op_info((OpKind)k);
+        assert_non_null(o);
+        assert_int_equal(o->kind, k);
+        assert_int_equal(op_find(o->key), k);
+        assert_string_equal(lesson_op_name((OpKind)k), o->key);
+        assert_string_equal(engine_op_name((OpKind)k), o->name_en);
+        bool point = false;
+        for (int p = 0; p < POINT_COUNT; p++) point = point || !strcmp(lesson_point_name((LessonPoint)p), o->panel);
+        assert_true(point);
+    }
+    assert_null(op_info(OP_KIND_COUNT));
+    assert_int_equal(op_find("nope"), -1);
+    const KvConfig c = cfg_of(8, 2, 2, 3, 16, 0, 0);
+    const int ids[] = {1, 2};
+    const RunPrompt p = {ids, 2};
+    char err[256];
+    Run r;
+    assert_int_equal(run_init(&r, &c, NULL, RUN_ALL_MODES, &p, 1, 2, err, sizeof err), 0);
+    for (int m = 0; m < MODE_COUNT; m++) {
+        const Engine *e = run_engine(&r, (RunMode)m);
+        assert_int_equal(e->ops_per_step, op_count((RunMode)m, c.n_layers));
+        /* embed, (LN1 .. FFN) x layers, final LN, logits, pick|loss, append in cache mode */
+        assert_int_equal(e->ops_per_step, 1 + 9 * c.n_layers + 3 + (m == MODE_CACHE));
+        int last = -1, last_layer = -1;
+        for (int i = 0; i < e->ops_per_step; i++) {
+            const OpRef op = engine_op_at(e, i);
+            assert_true(op_in_mode(op.kind, (RunMode)m));
+            assert_int_equal(op.layer >= 0, op_info(op.kind)->per_layer);
+            /* forward order: kinds rise, except where the next layer starts again at LN1 */
+            if (op.layer > last_layer) assert_int_equal(op.kind, OP_LN1);
+            else assert_true((int)op.kind > last);
+            last = op.kind;
+            if (op.layer >= 0) last_layer = op.layer;
+        }
+    }
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_lockstep),
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_rule),
+        cmocka_unit_test(test_op_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

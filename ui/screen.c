@@ -43,11 +43,8 @@ static void phase_text(const App *a, const Engine *e, char *buf, size_t len)
 /* Operation names as the header shows them, in the UI's language. */
 static const char *op_word(const App *a, OpKind k)
 {
-    static const char *const zh[OP_KIND_COUNT] = {
-        "嵌入", "层归一化1", "Q/K/V", "QK\u1d40", "掩码", "softmax", "\u00b7V",
-        "输出投影", "层归一化2", "前馈网络", "最终层归一化", "logits", "选词元", "追加到缓存", "损失",
-    };
-    return a->opt.lang_zh && k >= 0 && k < OP_KIND_COUNT ? zh[k] : engine_op_name(k);
+    const OpInfo *o = op_info(k);
+    return !o ? "" : a->opt.lang_zh ? o->name_zh : o->name_en;
 }
 
 static void draw_header(const App *a, Canvas *c, Rect r)
