@@ -1,7 +1,9 @@
 /* engine: the step machine that runs the model one operation at a time.
+ * (The forward pass itself, readable top to bottom, is sim/forward.c.)
  *
  * A run has a prompt of L tokens and G steps (spec §2); a train run has one
- * step. Each step is a fixed list of operations:
+ * step. Each step is a fixed list of operations, built from the op table
+ * (sim/ops.h) into step_ops:
  *
  *   embed
  *   per layer: LN1, Q/K/V, QKᵀ, mask, softmax, ·V, out proj + residual,
