@@ -14,6 +14,7 @@
 #include "lessons/lesson.h"
 #include "sim/tokenizer.h"
 #include "ui/app.h"
+#include "ui/lesson_play.h"
 #include "ui/term.h"
 
 #include <math.h>
@@ -192,24 +193,24 @@ static void play(const char *path, Answers *ans)
     assert_int_equal(canvas_init(&small, 80, 24), 0);
     assert_int_equal(canvas_init(&big, 160, 45), 0);
     ans->n = 0;
-    for (int i = 0; i < a.lesson->n_slides; i++) {
+    for (int i = 0; i < a.play->lesson->n_slides; i++) {
         app_lesson_goto(&a, i);
-        assert_int_equal(a.slide, i);
+        assert_int_equal(a.play->slide, i);
         if (a.message_is_error && a.message[0]) fail_msg("%s slide %d: %s", path, i + 1, a.message);
         app_render(&a, &small);
         app_render(&a, &big);
-        if (!a.lesson->slides[i].has_question) continue;
-        const Question *q = &a.lesson->slides[i].question;
-        const Shape s = shape_of(&a.slide_state, goto_step(&a.slide_state));
+        if (!a.play->lesson->slides[i].has_question) continue;
+        const Question *q = &a.play->lesson->slides[i].question;
+        const Shape s = shape_of(&a.play->slide_state, goto_step(&a.play->slide_state));
         const double want = expected(number, ans->n, &s);
         if (isnan(want)) fail_msg("%s: question %d has no independent expectation in this test", path, ans->n);
-        if (!(fabs(a.expected - want) <= 1e-9 * (1 + fabs(want))))
-            fail_msg("%s:%d: simulator says %.10g, closed form says %.10g", path, q->expr_line, a.expected, want);
+        if (!(fabs(a.play->expected - want) <= 1e-9 * (1 + fabs(want))))
+            fail_msg("%s:%d: simulator says %.10g, closed form says %.10g", path, q->expr_line, a.play->expected, want);
         /* the answer line accepts the right number and refuses a wrong one */
-        assert_true(lesson_answer_ok(a.expected, q->tolerance, want));
-        assert_false(lesson_answer_ok(a.expected, q->tolerance, want + 1));
+        assert_true(lesson_answer_ok(a.play->expected, q->tolerance, want));
+        assert_false(lesson_answer_ok(a.play->expected, q->tolerance, want + 1));
         snprintf(ans->expr[ans->n], sizeof ans->expr[0], "%s", q->expr);
-        ans->value[ans->n] = a.expected;
+        ans->value[ans->n] = a.play->expected;
         ans->tol[ans->n] = q->tolerance;
         ans->n++;
     }
@@ -270,31 +271,31 @@ static void test_answer_flow(void **state)
     App a;
     assert_int_equal(app_init(&a, &o, ids, L, err, sizeof err), 0);
     assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
-    const int hints = a.lesson->slides[0].question.n_hints;
+    const int hints = a.play->lesson->slides[0].question.n_hints;
     assert_true(hints >= 1);
     app_handle_key(&a, 'a');
-    assert_true(a.answering);
+    assert_true(a.play->answering);
     app_handle_key(&a, '9');
     app_handle_key(&a, '9');
     app_handle_key(&a, TERM_KEY_ENTER);
-    assert_int_equal(a.wrong, 1);
-    assert_false(a.solved);
+    assert_int_equal(a.play->wrong, 1);
+    assert_false(a.play->solved);
     app_handle_key(&a, 'a');
     char buf[32];
-    snprintf(buf, sizeof buf, "%.0f", a.expected);
+    snprintf(buf, sizeof buf, "%.0f", a.play->expected);
     for (char *p = buf; *p; p++) app_handle_key(&a, *p);
     app_handle_key(&a, TERM_KEY_ENTER);
-    assert_true(a.solved);
+    assert_true(a.play->solved);
     /* next slide, back, and 'o' restores the slide's position */
     app_handle_key(&a, '.');
-    assert_int_equal(a.slide, 1);
+    assert_int_equal(a.play->slide, 1);
     long pos = app_engine(&a)->pos;
     app_handle_key(&a, 'G');
     assert_true(app_engine(&a)->pos != pos);
     app_handle_key(&a, 'o');
     assert_int_equal(app_engine(&a)->pos, pos);
     app_handle_key(&a, ',');
-    assert_int_equal(a.slide, 0);
+    assert_int_equal(a.play->slide, 0);
     app_free(&a);
 }
 

@@ -204,7 +204,7 @@ unsigned app_handle_key(App *a, int key)
     if (key == TERM_KEY_EOF) return ACTION_QUIT;
     if (key == TERM_KEY_RESIZE) return ACTION_REDRAW;
     if (a->editing) return edit_key(a, key);
-    if (a->lesson) {
+    if (a->play) {
         unsigned act = app_lesson_key(a, key);
         if (act != ACTION_NONE) return act;
     }

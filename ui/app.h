@@ -20,7 +20,6 @@
 #ifndef KVSIM_APP_H
 #define KVSIM_APP_H
 
-#include "lessons/eval.h"
 #include "lessons/lesson.h"
 #include "sim/run.h"
 #include "ui/canvas.h"
@@ -44,6 +43,8 @@ enum {
 /* Translate: the English or the Chinese text. Strings live where they are used. */
 #define TR(app, en, zh) ((app)->opt.lang_zh ? (zh) : (en))
 
+typedef struct LessonPlay LessonPlay;
+
 typedef struct {
     CliOptions opt;           /* options the app was started with (lang, sizes, ...) */
     char prompt[APP_PROMPT_MAX];
@@ -62,22 +63,8 @@ typedef struct {
     char message[1400];        /* last error / info line; "" when none */
     bool message_is_error;
 
-    /* lesson mode: lesson != NULL (owned by the App, see app_lesson_start) */
-    Lesson *lesson;
-    int slide;                /* 0-based */
-    SlideSetup slide_state;   /* accumulated set-up of this slide */
-    EvalContext ectx;         /* numbers of this slide's state */
-    bool ectx_ok;
-    char *slide_text;         /* narration, templates filled, paragraphs split by "\n\n" */
-    char *question_text;      /* NULL when the slide asks nothing */
-    char *explain_text;       /* explanation, templates filled ("" when none) */
-    double expected;          /* the question's answer, computed */
-    bool answering;           /* answer input line open */
-    char answer[48];
-    int wrong;                /* wrong answers given to this slide's question */
-    bool solved, revealed;    /* right answer given / answer shown after hints */
-    double last_given;        /* the last answer typed */
-    int text_scroll;          /* narration lines scrolled off the top */
+    /* lesson mode: the player's state (ui/lesson_play.h), NULL otherwise */
+    struct LessonPlay *play;
     int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
     bool save_progress;       /* write lesson progress (the live UI only) */
 

@@ -1,8 +1,5 @@
-/* lesson_play: the App in lesson mode. A slide's set-up becomes the
- * simulator's state (model, prompt, mode, position, selection); its
- * narration and question are filled in from the running model; the
- * student's answers are checked against the computed value. */
-#include "ui/app.h"
+/* lesson_play: the App in lesson mode. See lesson_play.h. */
+#include "ui/lesson_play.h"
 
 #include "lessons/catalog.h"
 #include "ui/keys.h"
@@ -33,28 +30,28 @@ static char *fill(App *a, const char *text)
     char *out = malloc(cap);
     char err[256];
     if (!out) return NULL;
-    if (!a->ectx_ok || eval_template(&a->ectx, text, out, cap, err, sizeof err))
+    if (!a->play->ectx_ok || eval_template(&a->play->ectx, text, out, cap, err, sizeof err))
         snprintf(out, cap, "%s", text);
     return out;
 }
 
 static void free_texts(App *a)
 {
-    free(a->slide_text);
-    free(a->question_text);
-    free(a->explain_text);
-    a->slide_text = a->question_text = a->explain_text = NULL;
+    free(a->play->slide_text);
+    free(a->play->question_text);
+    free(a->play->explain_text);
+    a->play->slide_text = a->play->question_text = a->play->explain_text = NULL;
 }
 
 void app_lesson_free(App *a)
 {
-    if (!a->lesson) return;
+    if (!a->play) return;
     free_texts(a);
-    if (a->ectx_ok) eval_context_free(&a->ectx);
-    a->ectx_ok = false;
-    lesson_free(a->lesson);
-    free(a->lesson);
-    a->lesson = NULL;
+    if (a->play->ectx_ok) eval_context_free(&a->play->ectx);
+    lesson_free(a->play->lesson);
+    free(a->play->lesson);
+    free(a->play);
+    a->play = NULL;
 }
 
 /* Move the run to the slide's goto. */
@@ -81,61 +78,61 @@ static void save_progress(const App *a, bool solved_now)
 {
     if (!a->save_progress) return;
     int questions = 0, index = -1;
-    for (int i = 0; i < a->lesson->n_slides; i++) {
-        if (i == a->slide && a->lesson->slides[i].has_question) index = questions;
-        questions += a->lesson->slides[i].has_question;
+    for (int i = 0; i < a->play->lesson->n_slides; i++) {
+        if (i == a->play->slide && a->play->lesson->slides[i].has_question) index = questions;
+        questions += a->play->lesson->slides[i].has_question;
     }
-    Progress p = {a->slide + 1, a->lesson->n_slides, 0, questions, 0};
+    Progress p = {a->play->slide + 1, a->play->lesson->n_slides, 0, questions, 0};
     if (solved_now && index >= 0 && index < 64) p.solved_mask = 1ull << index;
-    progress_put(a->lesson->id, a->lesson->lang, p);
+    progress_put(a->play->lesson->id, a->play->lesson->lang, p);
 }
 
 unsigned app_lesson_goto(App *a, int i)
 {
-    const Lesson *l = a->lesson;
+    const Lesson *l = a->play->lesson;
     if (i < 0) i = 0;
     if (i >= l->n_slides) i = l->n_slides - 1;
     SlideSetup st = lesson_state_at(l, i);
     char err[320];
-    bool same = a->slide_state.prompt && lesson_same_run(&a->slide_state, &st);
+    bool same = a->play->slide_state.prompt && lesson_same_run(&a->play->slide_state, &st);
     if (!same && app_rebuild(a, &st.model, st.prompt, st.gen, err, sizeof err)) {
         snprintf(a->message, sizeof a->message, "slide %d: %s", i + 1, err);
         a->message_is_error = true;
         return ACTION_REDRAW | ACTION_ERROR;
     }
-    a->slide = i;
-    a->slide_state = st;
+    a->play->slide = i;
+    a->play->slide_state = st;
     a->view = view_of(st.mode);
     a->layer = st.layer < a->opt.cfg.n_layers ? st.layer : 0;
     a->head = st.head < a->opt.cfg.n_heads ? st.head : 0;
     a->playing = false;
-    a->answering = false;
-    a->wrong = 0;
-    a->solved = a->revealed = false;
-    a->text_scroll = 0;
+    a->play->answering = false;
+    a->play->wrong = 0;
+    a->play->solved = a->play->revealed = false;
+    a->play->text_scroll = 0;
     apply_goto(a, &st.go);
 
     /* numbers of this slide, for templates and the question */
     /* lend the run's weights: one copy of the model during a lesson */
     const Model *w = a->run.model;
-    if (a->ectx_ok) a->ectx_ok = eval_context_update_with(&a->ectx, &st, w, err, sizeof err) == 0;
-    else a->ectx_ok = eval_context_init_with(&a->ectx, &st, w, err, sizeof err) == 0;
+    if (a->play->ectx_ok) a->play->ectx_ok = eval_context_update_with(&a->play->ectx, &st, w, err, sizeof err) == 0;
+    else a->play->ectx_ok = eval_context_init_with(&a->play->ectx, &st, w, err, sizeof err) == 0;
     free_texts(a);
     const Slide *s = &l->slides[i];
     size_t len = 1;
     for (int p = 0; p < s->n_paragraphs; p++) len += strlen(s->paragraphs[p]) * 10 + 72;
-    a->slide_text = calloc(len, 1);
-    for (int p = 0; a->slide_text && p < s->n_paragraphs; p++) {
+    a->play->slide_text = calloc(len, 1);
+    for (int p = 0; a->play->slide_text && p < s->n_paragraphs; p++) {
         char *t = fill(a, s->paragraphs[p]);
-        if (p) strcat(a->slide_text, "\n\n");
-        if (t) strncat(a->slide_text, t, len - strlen(a->slide_text) - 1);
+        if (p) strcat(a->play->slide_text, "\n\n");
+        if (t) strncat(a->play->slide_text, t, len - strlen(a->play->slide_text) - 1);
         free(t);
     }
     if (s->has_question) {
-        a->question_text = fill(a, s->question.text);
-        a->explain_text = fill(a, s->question.explain ? s->question.explain : "");
-        a->expected = NAN;
-        if (a->ectx_ok && eval_expr(&a->ectx, s->question.expr, &a->expected, err, sizeof err)) {
+        a->play->question_text = fill(a, s->question.text);
+        a->play->explain_text = fill(a, s->question.explain ? s->question.explain : "");
+        a->play->expected = NAN;
+        if (a->play->ectx_ok && eval_expr(&a->play->ectx, s->question.expr, &a->play->expected, err, sizeof err)) {
             snprintf(a->message, sizeof a->message, "%s:%d: %s", l->path, s->question.expr_line, err);
             a->message_is_error = true;
         }
@@ -147,8 +144,14 @@ unsigned app_lesson_goto(App *a, int i)
 int app_lesson_start(App *a, Lesson *l, char *err, size_t errlen)
 {
     app_lesson_free(a);
-    a->lesson = l;
-    memset(&a->slide_state, 0, sizeof a->slide_state);
+    a->play = calloc(1, sizeof *a->play);   /* slide_state zeroed: no run set up yet */
+    if (!a->play) {
+        lesson_free(l);
+        free(l);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    a->play->lesson = l;
     app_lesson_goto(a, 0);
     if (a->message_is_error && a->message[0]) {
         snprintf(err, errlen, "%s", a->message);
@@ -161,46 +164,46 @@ int app_lesson_start(App *a, Lesson *l, char *err, size_t errlen)
 /* Enter on the answer line. */
 static unsigned answer_check(App *a)
 {
-    const Question *q = &a->lesson->slides[a->slide].question;
+    const Question *q = &a->play->lesson->slides[a->play->slide].question;
     char *end = NULL;
-    double v = strtod(a->answer, &end);
+    double v = strtod(a->play->answer, &end);
     while (end && *end == ' ') end++;
-    if (!a->answer[0] || !end || *end) {
+    if (!a->play->answer[0] || !end || *end) {
         snprintf(a->message, sizeof a->message, "%s",
                  TR(a, "type a number, e.g. 15 or 0.4", "请输入一个数，例如 15 或 0.4"));
         a->message_is_error = true;
         return ACTION_REDRAW | ACTION_ERROR;
     }
-    a->answering = false;
-    a->last_given = v;
+    a->play->answering = false;
+    a->play->last_given = v;
     a->message[0] = '\0';
-    if (lesson_answer_ok(a->expected, q->tolerance, v)) {
-        if (!a->solved && !a->revealed) save_progress(a, true);
-        a->solved = true;
+    if (lesson_answer_ok(a->play->expected, q->tolerance, v)) {
+        if (!a->play->solved && !a->play->revealed) save_progress(a, true);
+        a->play->solved = true;
     } else {
-        a->wrong++;
-        if (a->wrong > q->n_hints) a->revealed = true;
+        a->play->wrong++;
+        if (a->play->wrong > q->n_hints) a->play->revealed = true;
     }
     return ACTION_REDRAW;
 }
 
 static unsigned answer_key(App *a, int key)
 {
-    size_t len = strlen(a->answer);
+    size_t len = strlen(a->play->answer);
     if (key == TERM_KEY_ENTER) return answer_check(a);
     if (key == TERM_KEY_ESC) {
-        a->answering = false;
+        a->play->answering = false;
         a->message[0] = '\0';
         return ACTION_REDRAW;
     }
     if (key == TERM_KEY_BACKSPACE) {
-        if (len) a->answer[len - 1] = '\0';
+        if (len) a->play->answer[len - 1] = '\0';
         return ACTION_REDRAW;
     }
     if (((key >= '0' && key <= '9') || key == '.' || key == '-' || key == 'e' || key == '+') &&
-        len + 1 < sizeof a->answer) {
-        a->answer[len] = (char)key;
-        a->answer[len + 1] = '\0';
+        len + 1 < sizeof a->play->answer) {
+        a->play->answer[len] = (char)key;
+        a->play->answer[len + 1] = '\0';
         a->message[0] = '\0';
         return ACTION_REDRAW;
     }
@@ -211,44 +214,44 @@ static unsigned answer_key(App *a, int key)
 static int hidden_below(const App *a)
 {
     Layout lo;
-    layout_compute(a->view, (int)a->slide_state.point, a->screen_w, a->screen_h, &lo);
+    layout_compute(a->view, (int)a->play->slide_state.point, a->screen_w, a->screen_h, &lo);
     if (lo.too_small || lo.lesson.w < 6) return 0;
     /* the pane keeps at least 3 rows for the question block; be generous */
-    int visible = lo.lesson.h - 2 - (a->question_text ? 4 : 0);
+    int visible = lo.lesson.h - 2 - (a->play->question_text ? 4 : 0);
     int need = panel_lesson_text_lines(a, lo.lesson.w - 4);
-    return need - a->text_scroll - (visible > 1 ? visible : 1);
+    return need - a->play->text_scroll - (visible > 1 ? visible : 1);
 }
 
 unsigned app_lesson_key(App *a, int key)
 {
-    if (a->answering) return answer_key(a, key);
+    if (a->play->answering) return answer_key(a, key);
     /* PgDn / PgUp scroll a long narration first, then turn the page */
     if (key == TERM_KEY_PGDN && hidden_below(a) > 0) {
-        a->text_scroll += 3;
+        a->play->text_scroll += 3;
         return ACTION_REDRAW;
     }
-    if (key == TERM_KEY_PGUP && a->text_scroll > 0) {
-        a->text_scroll = a->text_scroll > 3 ? a->text_scroll - 3 : 0;
+    if (key == TERM_KEY_PGUP && a->play->text_scroll > 0) {
+        a->play->text_scroll = a->play->text_scroll > 3 ? a->play->text_scroll - 3 : 0;
         return ACTION_REDRAW;
     }
     switch (keys_action(key)) {
     case KA_SLIDE_NEXT:
-        if (a->slide + 1 < a->lesson->n_slides) return app_lesson_goto(a, a->slide + 1);
+        if (a->play->slide + 1 < a->play->lesson->n_slides) return app_lesson_goto(a, a->play->slide + 1);
         snprintf(a->message, sizeof a->message, "%s",
                  TR(a, "last slide: press q to quit, or PgUp to go back", "已是最后一页：按 q 退出，或按 PgUp 返回"));
         a->message_is_error = false;
         return ACTION_REDRAW;
-    case KA_SLIDE_PREV: return app_lesson_goto(a, a->slide - 1);
-    case KA_SLIDE_RESET: return app_lesson_goto(a, a->slide);
+    case KA_SLIDE_PREV: return app_lesson_goto(a, a->play->slide - 1);
+    case KA_SLIDE_RESET: return app_lesson_goto(a, a->play->slide);
     case KA_ANSWER:
-        if (!a->lesson->slides[a->slide].has_question) {
+        if (!a->play->lesson->slides[a->play->slide].has_question) {
             snprintf(a->message, sizeof a->message, "%s",
                      TR(a, "this slide asks no question", "本页没有问题"));
             a->message_is_error = false;
             return ACTION_REDRAW;
         }
-        a->answering = true;
-        a->answer[0] = '\0';
+        a->play->answering = true;
+        a->play->answer[0] = '\0';
         a->message[0] = '\0';
         return ACTION_REDRAW;
     default: return ACTION_NONE;

@@ -2,6 +2,7 @@
  * Lays out the panels (layout.c), then the header, the footer (or the
  * prompt input line / a message), and the help overlay on top. */
 #include "ui/app.h"
+#include "ui/lesson_play.h"
 
 #include "ui/keys.h"
 #include "ui/layout.h"
@@ -96,9 +97,9 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
         else canvas_text(c, x, r.y, -1, STYLE_DIM, hint);
         return;
     }
-    if (a->answering) {
+    if (a->play && a->play->answering) {
         int x = r.x + canvas_text(c, r.x, r.y, -1, STYLE_TITLE, TR(a, " Answer: ", " 答案："));
-        x += canvas_text(c, x, r.y, 24, STYLE_HILITE, a->answer);
+        x += canvas_text(c, x, r.y, 24, STYLE_HILITE, a->play->answer);
         canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);
         if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
         else canvas_text(c, x, r.y, -1, STYLE_DIM, TR(a, "  Enter check \u00b7 Esc cancel", "  回车提交 \u00b7 Esc 取消"));
@@ -112,7 +113,7 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
     const KeyBinding *kb = keys_table(&n);
     for (int i = 0; i < n; i++) {
         const char *item = a->opt.lang_zh ? kb[i].footer_zh : kb[i].footer_en;
-        if (!item || (kb[i].lesson && !a->lesson)) continue;
+        if (!item || (kb[i].lesson && !a->play)) continue;
         int w = canvas_text_width(item);
         if (x + w > r.x + r.w) break;
         /* keys in STYLE_KEY, the word after the last space in normal text */
@@ -129,7 +130,7 @@ static void draw_help(const App *a, Canvas *c)
     const KeyBinding *table = keys_table(&all);
     const KeyBinding *kb[64];
     for (int i = 0; i < all && n < 64; i++)
-        if (!table[i].lesson || a->lesson) kb[n++] = &table[i];
+        if (!table[i].lesson || a->play) kb[n++] = &table[i];
     /* one column when it fits, two otherwise */
     const int cols = c->h - 4 >= n + 9 ? 1 : 2;
     const int rows = (n + cols - 1) / cols;
@@ -217,7 +218,7 @@ static void highlight_frame(Canvas *c, Rect r)
 
 static Rect pointed_rect(const App *a, const Layout *lo)
 {
-    switch (a->slide_state.point) {
+    switch (a->play->slide_state.point) {
     case POINT_TOKENS: return lo->tokens;
     case POINT_MASK: return lo->mask;
     case POINT_ATTENTION: return lo->attention;
@@ -236,7 +237,7 @@ void app_render(const App *a, Canvas *c)
     canvas_clear(c);
     canvas_set_ascii(c, a->opt.ascii);
     Layout lo;
-    layout_compute(a->view, a->lesson ? (int)a->slide_state.point : -1, c->w, c->h, &lo);
+    layout_compute(a->view, a->play ? (int)a->play->slide_state.point : -1, c->w, c->h, &lo);
     if (lo.too_small) {
         draw_too_small(a, c);
         return;
@@ -261,7 +262,7 @@ void app_render(const App *a, Canvas *c)
     PANEL(panel_ops_draw(a, c, lo.ops), lo.ops);
     PANEL(panel_chart_draw(a, c, lo.chart), lo.chart);
     PANEL(panel_pipeline_draw(a, e, c, lo.pipeline), lo.pipeline);
-    if (a->lesson) {
+    if (a->play) {
         PANEL(panel_lesson_draw(a, c, lo.lesson), lo.lesson);
         highlight_frame(c, pointed_rect(a, &lo));
     }

@@ -105,7 +105,7 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
         Lesson *l = calloc(1, sizeof *l);
         if (!l || lesson_cmd_load(o, o->lesson, l, err, sizeof err) ||
             app_lesson_start(&a, l, err, sizeof err)) {
-            if (l && !a.lesson) free(l);
+            if (l && !a.play) free(l);
             fprintf(stderr, "kvsim: %s\n", err);
             canvas_free(&c);
             app_free(&a);
