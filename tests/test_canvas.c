@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "ui/canvas.h"
+#include "ui/panels/table.h"
 #include "ui/style.h"
 
 static void assert_dump(const Canvas *c, const char *want)
@@ -451,10 +452,57 @@ static void test_style_table(void **state)
     assert_true(style_spec(STYLE_HILITE)->attrs_mono != style_spec(STYLE_NORMAL)->attrs_mono);
 }
 
+/* ui/panels/table: fitting to the width, column pairs, borrowed marks. */
+static bool row_has(const Canvas *c, int y, int32_t cp)
+{
+    for (int x = 0; x < c->w; x++)
+        if (cp_at(c, x, y) == cp) return true;
+    return false;
+}
+
+static void test_table_fit(void **state)
+{
+    (void)state;
+    Table t = {.n_cols = 3, .n_rows = 2, .corner = "k"};
+    t.col[0] = (TableCol){.head = "meas", .mate = 1, .coarsest = TABLE_SHORT};
+    t.col[1] = (TableCol){.head = "pred", .mate = 0, .optional = 1, .coarsest = TABLE_TINY};
+    t.col[2] = (TableCol){.head = "ratio", .mate = -1, .group = 1, .optional = 2, .coarsest = TABLE_TINY};
+    for (int i = 0; i < 2; i++) {
+        t.row[i] = (TableRow){.label = {"q", "queries"}};
+        t.cell[i][0] = (TableCell){.value = 1234567};
+        t.cell[i][1] = (TableCell){.value = 1234567, .mark = TABLE_MARK_OK};
+        t.cell[i][2] = (TableCell){.value = 5, .den = 2, .ratio = true};
+    }
+    Canvas c;
+    /* wide: exact numbers, every column, long labels, the mark on the prediction */
+    assert_int_equal(canvas_init(&c, 60, 3), 0);
+    table_fit(&c, &t, 60);
+    assert_int_equal(t.format[0], TABLE_EXACT);
+    assert_int_equal(t.format[1], TABLE_EXACT);   /* a pair reads alike */
+    assert_true(t.shown[1] && t.shown[2] && t.long_labels);
+    assert_true(t.pad > 0);
+    table_draw(&c, &t, 0, 0, 3);
+    char *d = canvas_dump(&c);
+    assert_non_null(strstr(d, "1,234,567"));
+    assert_non_null(strstr(d, "queries"));
+    free(d);
+    canvas_free(&c);
+    /* narrow: the required column goes short (never tiny), the optional ones
+     * go, and the measured column borrows its hidden prediction's mark */
+    assert_int_equal(canvas_init(&c, 12, 3), 0);
+    table_fit(&c, &t, 12);
+    assert_int_equal(t.format[0], TABLE_SHORT);
+    assert_false(t.shown[1] || t.shown[2] || t.long_labels);
+    table_draw(&c, &t, 0, 0, 3);
+    assert_true(row_has(&c, 1, canvas_glyph(&c, GLYPH_CHECK)));
+    canvas_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_and_sizes),
+        cmocka_unit_test(test_table_fit),
         cmocka_unit_test(test_text_and_clipping),
         cmocka_unit_test(test_text_sanitizing),
         cmocka_unit_test(test_textf),
