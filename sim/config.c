@@ -1,6 +1,7 @@
 /* config: defaults and validation. See config.h. */
 #include "sim/config.h"
 
+#include "sim/checked.h"
 #include "sim/engine.h"
 #include "sim/formulas.h"
 #include "sim/model.h"
@@ -36,26 +37,22 @@ KvConfig config_default(void)
  * three), each with its KV cache, and with a block size the cache engine's
  * paged pool. G is not known here: the per-step arrays are sized for N
  * steps. Both tables are the ones that allocate (model.c, engine.c). */
-static uint64_t sadd(uint64_t a, uint64_t b)
-{
-    uint64_t r;
-    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
 uint64_t config_memory_bytes(const KvConfig *c)
 {
+    bool ok = true;
     uint64_t b = model_config_bytes(c);
-    for (int m = 0; m < MODE_COUNT; m++) b = sadd(b, engine_config_bytes(c, (RunMode)m, c->max_seq));
-    return b;
+    for (int m = 0; m < MODE_COUNT; m++) b = ck_add(b, engine_config_bytes(c, (RunMode)m, c->max_seq), &ok);
+    return ok ? b : UINT64_MAX;   /* engine_config_bytes saturates too */
 }
 
 uint64_t config_batch_memory_bytes(const KvConfig *c, int n_seqs)
 {
     /* the first sequence as config_memory_bytes(); each further one adds a
      * cache engine with its share of the pool */
+    bool ok = true;
     uint64_t b = config_memory_bytes(c);
-    for (int s = 1; s < n_seqs; s++) b = sadd(b, engine_config_bytes(c, MODE_CACHE, c->max_seq));
-    return b;
+    for (int s = 1; s < n_seqs; s++) b = ck_add(b, engine_config_bytes(c, MODE_CACHE, c->max_seq), &ok);
+    return ok ? b : UINT64_MAX;
 }
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
