@@ -13,9 +13,9 @@
 static const int speeds[] = {1, 2, 4, 8, 15, 30, 60};
 #define N_SPEEDS ((int)(sizeof speeds / sizeof speeds[0]))
 
-/* Build a.run for the first prompt (ids, L) and the batch's further
- * prompts; a further prompt the model no longer admits (a lesson changed
- * it) leaves the batch. Into *r; a's run is untouched. */
+/* Build a run into *r for the first prompt (ids, L) and the batch's
+ * further prompts (a->seq_prompt); a further prompt the model no longer
+ * admits (a lesson changed it) leaves the batch and a->n_seqs shrinks. */
 static int build_run(App *a, Run *r, const KvConfig *c, const int *ids, int L, int G, char *err, size_t errlen)
 {
     const int N = c->max_seq;
