@@ -49,14 +49,14 @@ static void both_next_step(App *a)
 static char *draw_ops(const App *a, Canvas *c, int w, int h)
 {
     assert_int_equal(canvas_init(c, w, h), 0);
-    panel_ops_draw(a, c, (Rect){0, 0, w, h});
+    panel_ops_draw(a, NULL, c, (Rect){0, 0, w, h});
     return canvas_dump(c);
 }
 
 static char *draw_chart(const App *a, Canvas *c, int w, int h)
 {
     assert_int_equal(canvas_init(c, w, h), 0);
-    panel_chart_draw(a, c, (Rect){0, 0, w, h});
+    panel_chart_draw(a, NULL, c, (Rect){0, 0, w, h});
     return canvas_dump(c);
 }
 
@@ -383,8 +383,8 @@ static void test_titles(void **state)
             a.log_scale = lg;
             Canvas c;
             assert_int_equal(canvas_init(&c, 160, 13), 0);
-            panel_ops_draw(&a, &c, (Rect){0, 0, 99, 13});
-            panel_chart_draw(&a, &c, (Rect){99, 0, 61, 13});
+            panel_ops_draw(&a, NULL, &c, (Rect){0, 0, 99, 13});
+            panel_chart_draw(&a, NULL, &c, (Rect){99, 0, 61, 13});
             char *d = canvas_dump(&c);
             assert_non_null(strstr(d, zh ? "运算" : "Operations (MACs)"));
             assert_non_null(strstr(d, zh ? "累计乘加" : "Cumulative MACs"));
@@ -456,8 +456,8 @@ static void test_stays_inside(void **state)
                     canvas_set_ascii(&c, variant == 3);
                     canvas_fill(&c, (Rect){0, 0, 220, 72}, SENTINEL, 0);
                     const Rect clip = canvas_set_clip(&c, (Rect){0, 0, 220, 72});
-                    if (which) panel_chart_draw(&a, &c, r);
-                    else panel_ops_draw(&a, &c, r);
+                    if (which) panel_chart_draw(&a, NULL, &c, r);
+                    else panel_ops_draw(&a, NULL, &c, r);
                     assert_memory_equal(&c.clip, &clip, sizeof clip);
                     int inside = 0;
                     for (int y = 0; y < c.h; y++)

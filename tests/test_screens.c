@@ -15,6 +15,7 @@
 #include "sim/formulas.h"
 #include "ui/app.h"
 #include "ui/cmd/frames.h"
+#include "ui/layout.h"
 #include "ui/panels/panels.h"
 
 #include <stdio.h>
@@ -396,6 +397,22 @@ static void test_all_sizes_and_ops(void **state)
     }
 }
 
+/* The panel list: every lesson point highlights exactly one panel, and
+ * every panel's rect is a Rect of the Layout. */
+static void test_panel_list(void **state)
+{
+    (void)state;
+    for (int p = POINT_NONE + 1; p < POINT_COUNT; p++) {
+        int n = 0;
+        for (int i = 0; i < panel_count; i++) n += panel_list[i].point == p;
+        assert_int_equal(n, 1);
+    }
+    for (int i = 0; i < panel_count; i++) {
+        assert_non_null(panel_list[i].draw);
+        assert_true(panel_list[i].rect % sizeof(int) == 0 && panel_list[i].rect + sizeof(Rect) <= sizeof(Layout));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_all_sizes_and_ops),
+        cmocka_unit_test(test_panel_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,20 +216,18 @@ static void highlight_frame(Canvas *c, Rect r)
     }
 }
 
+static Rect rect_of(const Layout *lo, const PanelEntry *p)
+{
+    return *(const Rect *)(const void *)((const char *)lo + p->rect);
+}
+
+/* The panel a lesson slide points at (the first with that point). */
 static Rect pointed_rect(const App *a, const Layout *lo)
 {
-    switch (a->play->slide_state.point) {
-    case POINT_TOKENS: return lo->tokens;
-    case POINT_MASK: return lo->mask;
-    case POINT_ATTENTION: return lo->attention;
-    case POINT_KVCACHE: return lo->kvcache;
-    case POINT_OPS: return lo->ops;
-    case POINT_CHART: return lo->chart;
-    case POINT_PIPELINE: return lo->pipeline;
-    case POINT_BLOCKS: return lo->pool;
-    case POINT_TRAFFIC: return lo->traffic;
-    default: { Rect none = {0, 0, 0, 0}; return none; }
-    }
+    for (int i = 0; i < panel_count; i++)
+        if (panel_list[i].point >= 0 && panel_list[i].point == (int)a->play->slide_state.point)
+            return rect_of(lo, &panel_list[i]);
+    return (Rect){0, 0, 0, 0};
 }
 
 void app_render(const App *a, Canvas *c)
@@ -244,28 +242,14 @@ void app_render(const App *a, Canvas *c)
     }
     const Engine *e = app_engine(a);
     draw_header(a, c, lo.header);
-    PANEL(panel_tokens_draw(a, e, c, lo.tokens), lo.tokens);
-    if (a->view == VIEW_MEMORY) {
-        PANEL(panel_pool_draw(a, c, lo.pool), lo.pool);
-        PANEL(panel_traffic_draw(a, c, lo.traffic), lo.traffic);
-    } else if (a->view == VIEW_COMPARE) {
-        const Engine *ec = app_engine_of(a, MODE_CACHE), *er = app_engine_of(a, MODE_RECOMPUTE);
-        PANEL(panel_mask_draw(a, ec, c, lo.mask), lo.mask);
-        PANEL(panel_kvcache_draw(a, ec, c, lo.kvcache), lo.kvcache);
-        PANEL(panel_mask_draw(a, er, c, lo.mask2), lo.mask2);
-        PANEL(panel_kvcache_draw(a, er, c, lo.kvcache2), lo.kvcache2);
-    } else {
-        PANEL(panel_mask_draw(a, e, c, lo.mask), lo.mask);
-        PANEL(panel_attention_draw(a, e, c, lo.attention), lo.attention);
-        PANEL(panel_kvcache_draw(a, e, c, lo.kvcache), lo.kvcache);
+    /* every panel the layout gave a place (sim state read-only) */
+    for (int i = 0; i < panel_count; i++) {
+        const PanelEntry *p = &panel_list[i];
+        const Rect r = rect_of(&lo, p);
+        const Engine *pe = p->engine == PANEL_RECOMPUTE_ENGINE ? app_engine_of(a, MODE_RECOMPUTE) : e;
+        PANEL(p->draw(a, pe, c, r), r);
     }
-    PANEL(panel_ops_draw(a, c, lo.ops), lo.ops);
-    PANEL(panel_chart_draw(a, c, lo.chart), lo.chart);
-    PANEL(panel_pipeline_draw(a, e, c, lo.pipeline), lo.pipeline);
-    if (a->play) {
-        PANEL(panel_lesson_draw(a, c, lo.lesson), lo.lesson);
-        highlight_frame(c, pointed_rect(a, &lo));
-    }
+    if (a->play) highlight_frame(c, pointed_rect(a, &lo));
     canvas_reset_clip(c);
     draw_footer(a, c, lo.footer);
     if (a->help) draw_help(a, c);

@@ -346,8 +346,9 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
 
 /* ---- the panel -------------------------------------------------------------- */
 
-void panel_chart_draw(const App *a, Canvas *c, Rect r)
+void panel_chart_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     const Rect old = c->clip;
     char title[64];
     snprintf(title, sizeof title, "%s%s", TR(a, "Cumulative MACs", "累计乘加"),

@@ -29,8 +29,9 @@ static void draw_narration(Canvas *c, Rect r, int skip, const char *text)
     canvas_set_clip(c, old);
 }
 
-void panel_lesson_draw(const App *a, Canvas *c, Rect r)
+void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     const Lesson *l = a->play->lesson;
     if (!l || r.w < 4 || r.h < 3) return;
     char title[400];

@@ -299,8 +299,9 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
              "训练 1 次前向 · 生成 %d 个：%d 次"), e->L, e->L);
 }
 
-void panel_ops_draw(const App *a, Canvas *c, Rect r)
+void panel_ops_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     const Rect old = c->clip, box = rect_intersect(r, old);
     const bool train = a->view == VIEW_TRAIN;
     canvas_set_clip(c, box);

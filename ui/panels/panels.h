@@ -1,7 +1,11 @@
 /* panels: each draws one titled box of the screen into a Canvas.
  *
- * A panel reads the App and one Engine (const) and draws inside r, its
- * border included; it never changes state and never touches the terminal.
+ * A panel reads the App (its Run) and one Engine (const; the engine this
+ * instance shows, which panels that show several modes ignore) and draws
+ * inside r, its border included; it never changes state and never touches
+ * the terminal. Every panel has the one signature PanelDraw and a row in
+ * panel_list (panels.c), which is all app_render() and the lesson
+ * highlight know about panels.
  * Every panel must cope with any r (down to a few cells: draw what fits,
  * never outside r) and with every engine position (pos 0 = nothing run
  * yet; buffers count only once engine_op_done() says so).
@@ -17,6 +21,30 @@
 #include "ui/app.h"
 #include "ui/canvas.h"
 
+#include <stddef.h>
+
+typedef void (*PanelDraw)(const App *a, const Engine *e, Canvas *c, Rect r);
+
+/* Which engine a panel instance shows. */
+typedef enum {
+    PANEL_VIEW_ENGINE,        /* the view's (cache in the compare and memory views) */
+    PANEL_RECOMPUTE_ENGINE,   /* the recompute side of the compare view */
+} PanelEngine;
+
+/* The panel list: every panel in drawing order, with its place in the
+ * Layout (offsetof(Layout, field)) and the lesson `point:` that highlights
+ * it (-1: none). A panel is drawn when its rect is not empty; the layout
+ * decides which are, per view. Adding a panel: its file, a row here and
+ * its declaration below, and its rect in ui/layout.c. */
+typedef struct {
+    PanelDraw draw;
+    size_t rect;
+    int point;                /* LessonPoint, or -1 */
+    PanelEngine engine;
+} PanelEntry;
+extern const PanelEntry panel_list[];
+extern const int panel_count;
+
 /* Prompt and generated tokens, current position, phase and mode. */
 void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* The t×t causal mask of the selected layer and head. */
@@ -28,9 +56,9 @@ void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Per-category MACs of this step and cumulative, both modes, measured
  * beside predicted, the ratio. Reads the cache and recompute engines
  * (or the train engine in the train view). */
-void panel_ops_draw(const App *a, Canvas *c, Rect r);
+void panel_ops_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Cumulative MACs per step of both modes, linear or log scale. */
-void panel_chart_draw(const App *a, Canvas *c, Rect r);
+void panel_chart_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 
@@ -38,11 +66,11 @@ void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
  * physical blocks, each sequence's block table, reserved / used / wasted
  * bytes beside a contiguous max-length reservation (ui/panels/pool.c).
  * Without --block-size: how to turn paging on, and the contiguous numbers. */
-void panel_pool_draw(const App *a, Canvas *c, Rect r);
+void panel_pool_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Memory view (spec §6.5): bytes read and written by this step of cache and
  * recompute, FLOPs and arithmetic intensity; prefill vs decode intensity on
  * a log scale against an accelerator's balance point (ui/panels/traffic.c). */
-void panel_traffic_draw(const App *a, Canvas *c, Rect r);
+void panel_traffic_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* The accelerator whose balance point the traffic panel marks: H100 SXM,
  * dense bf16 989 TFLOP/s over 3.35 TB/s of HBM3 = 295 FLOP/byte. */
 #define PANEL_BALANCE_NAME "H100 bf16"
@@ -50,7 +78,7 @@ void panel_traffic_draw(const App *a, Canvas *c, Rect r);
 #define PANEL_BALANCE_TBPS 3.35
 
 /* The lesson pane: narration, question, feedback (lesson mode only). */
-void panel_lesson_draw(const App *a, Canvas *c, Rect r);
+void panel_lesson_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Lines the narration needs at inner width w. */
 int panel_lesson_text_lines(const App *a, int w);
 

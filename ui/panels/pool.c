@@ -623,8 +623,9 @@ static void draw_paged(const Ctx *x)
     }
 }
 
-void panel_pool_draw(const App *a, Canvas *c, Rect r)
+void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     char title[96], legend[160];
     Ctx x;
     memset(&x, 0, sizeof x);

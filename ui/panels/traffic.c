@@ -268,8 +268,9 @@ static int draw_sentence(const App *a, Canvas *c, Rect r)
     return lines < r.h ? lines : r.h;
 }
 
-void panel_traffic_draw(const App *a, Canvas *c, Rect r)
+void panel_traffic_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     const Engine *ec = app_engine_of(a, MODE_CACHE), *er = app_engine_of(a, MODE_RECOMPUTE);
     char title[96], foot[160];
     const Row rows[2] = {measure(ec), measure(er)};
