@@ -30,7 +30,9 @@ struct LessonPlay {
     char answer[48];
     int wrong;                /* wrong answers given to this slide's question */
     bool solved, revealed;    /* right answer given / answer shown after hints */
-    double last_given;        /* the last answer typed */
+    double last_given;        /* the last answer typed (a choice: its key's code) */
+    char *hint_text;          /* hint for the last wrong answer (keyed or generic),
+                                 templates filled; NULL when none is due */
     int text_scroll;          /* narration lines scrolled off the top */
 };
 
