@@ -256,6 +256,9 @@ static void play(const char *path, Answers *ans)
         app_lesson_goto(&a, i);
         assert_int_equal(a.play->slide, i);
         if (a.message_is_error && a.message[0]) fail_msg("%s slide %d: %s", path, i + 1, a.message);
+        /* one copy of the weights: the slide's numbers come from the run's own */
+        if (a.play->ectx_ok && a.play->ectx.model != a.run.model)
+            fail_msg("%s slide %d: the evaluator built a second copy of the weights", path, i + 1);
         app_render(&a, &small);
         app_render(&a, &big);
         if (!a.play->lesson->slides[i].has_question) continue;
