@@ -287,7 +287,7 @@ static void test_batch_lockstep(void **state)
         App a;
         make_app_args(&a, runs[r]);
         assert_true(a.n_seqs >= 2);
-        assert_true((a.run.pool != NULL) == (a.opt.cfg.block_size > 0));
+        assert_true((a.run.pool != NULL) == (a.cfg.block_size > 0));
         check_lockstep(&a);
         for (int i = 0; i < 300; i++) {
             app_handle_key(&a, keys[rng_next(&rng) % (sizeof keys / sizeof keys[0])]);

@@ -170,7 +170,7 @@ static void check_memory_numbers(const App *a, const char *text)
 {
     const Engine *ec = &a->run.eng[MODE_CACHE];
     if (ec->pos == 0 || !engine_at_step_end(ec)) return;
-    const KvConfig *cfg = &a->opt.cfg;
+    const KvConfig *cfg = &a->cfg;
     const int k = ec->step, B = cfg->block_size;
     const uint64_t bpp = 2u * (uint64_t)cfg->n_layers * (uint64_t)config_kv_dim(cfg) * 4u;
     const uint64_t contig = (uint64_t)cfg->max_seq * bpp;
@@ -277,15 +277,15 @@ static void check_numbers(const App *a, const char *text)
     if (ec->pos == 0 || !engine_at_step_end(ec)) return;
     const int k = ec->step;
     char want[32];
-    fmt_count(formulas_kv_bytes(&a->opt.cfg, MODE_CACHE, a->L, k), want);
-    assert_int_equal(engine_kv_bytes(ec), formulas_kv_bytes(&a->opt.cfg, MODE_CACHE, a->L, k));
+    fmt_count(formulas_kv_bytes(&a->cfg, MODE_CACHE, a->L, k), want);
+    assert_int_equal(engine_kv_bytes(ec), formulas_kv_bytes(&a->cfg, MODE_CACHE, a->L, k));
     if (a->view == VIEW_CACHE || a->view == VIEW_COMPARE) {
         if (!strstr(text, want)) fail_msg("cache size %s B not on screen", want);
     }
     /* this step's total MACs of both modes appear (exact or short form) */
     OpCounts pc, pr;
-    formulas_step(&a->opt.cfg, MODE_CACHE, a->L, k, &pc);
-    formulas_step(&a->opt.cfg, MODE_RECOMPUTE, a->L, k, &pr);
+    formulas_step(&a->cfg, MODE_CACHE, a->L, k, &pc);
+    formulas_step(&a->cfg, MODE_RECOMPUTE, a->L, k, &pr);
     char l1[32], s1[32], l2[32], s2[32];
     fmt_count(counts_total(&pc), l1);
     fmt_short(counts_total(&pc), s1);

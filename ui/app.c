@@ -66,8 +66,7 @@ int app_rebuild(App *a, const KvConfig *cfg, const char *prompt, int gen, char *
     free(ids);
     a->L = L;
     a->G = gen;
-    a->opt.cfg = *cfg;
-    a->opt.gen = gen;
+    a->cfg = *cfg;
     snprintf(a->prompt, sizeof a->prompt, "%s", prompt);
     snprintf(a->seq_prompt[0], sizeof a->seq_prompt[0], "%s", a->prompt);
     if (a->layer >= cfg->n_layers) a->layer = 0;
@@ -79,6 +78,7 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
 {
     memset(a, 0, sizeof *a);
     a->opt = *o;
+    a->cfg = o->cfg;
     snprintf(a->prompt, sizeof a->prompt, "%s", o->prompt);
     a->opt.prompt = a->prompt;
     a->L = L;
@@ -167,7 +167,7 @@ static void edit_backspace(App *a)
 static unsigned edit_accept(App *a)
 {
     char err[320];
-    KvConfig cfg = a->opt.cfg;
+    KvConfig cfg = a->cfg;
     if (app_rebuild(a, &cfg, a->edit, a->G, err, sizeof err)) {
         set_message(a, true, err);
         return ACTION_REDRAW | ACTION_ERROR;   /* the old prompt stays */
@@ -215,7 +215,7 @@ unsigned app_handle_key(App *a, int key)
     a->message[0] = '\0';
     const RunMode pm = app_primary_mode(a);
     const Engine *e = app_engine(a);
-    const int Lyr = a->opt.cfg.n_layers, H = a->opt.cfg.n_heads;
+    const int Lyr = a->cfg.n_layers, H = a->cfg.n_heads;
     switch (keys_action(key)) {
     case KA_NEXT_OP: run_move(&a->run, pm, RUN_NEXT_OP); break;
     case KA_PREV_OP: run_move(&a->run, pm, RUN_PREV_OP); break;

@@ -46,7 +46,8 @@ enum {
 typedef struct LessonPlay LessonPlay;
 
 typedef struct {
-    CliOptions opt;           /* options the app was started with (lang, sizes, ...) */
+    CliOptions opt;           /* options the app was started with (lang, ascii, ...); never changed */
+    KvConfig cfg;             /* the shape running now (a lesson or a prompt edit may change it) */
     char prompt[APP_PROMPT_MAX];
     int L, G;
     Run run;                  /* the model, the engines, the batch and the pool */

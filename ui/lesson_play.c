@@ -107,8 +107,8 @@ unsigned app_lesson_goto(App *a, int i)
     a->play->slide = i;
     a->play->slide_state = st;
     a->view = view_of(st.mode);
-    a->layer = st.layer < a->opt.cfg.n_layers ? st.layer : 0;
-    a->head = st.head < a->opt.cfg.n_heads ? st.head : 0;
+    a->layer = st.layer < a->cfg.n_layers ? st.layer : 0;
+    a->head = st.head < a->cfg.n_heads ? st.head : 0;
     a->playing = false;
     a->play->answering = false;
     a->play->wrong = 0;

@@ -72,7 +72,7 @@ static void draw_header(const App *a, Canvas *c, Rect r)
     }
     char right[96];
     snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %d op/s ", "层 %d/%d 头 %d/%d  %s %d 运算/秒 "),
-             a->layer, a->opt.cfg.n_layers, a->head, a->opt.cfg.n_heads,
+             a->layer, a->cfg.n_layers, a->head, a->cfg.n_heads,
              a->playing ? "\u25b6" : "\u2016", app_speed_ops(a));
     int rw = canvas_text_width(right);
     if (x + 2 + rw <= r.x + r.w) canvas_text(c, r.x + r.w - rw, r.y, -1, STYLE_DIM, right);
