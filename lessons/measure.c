@@ -10,6 +10,7 @@
  */
 #include "lessons/measure.h"
 
+#include "sim/budget.h"
 #include "sim/engine.h"
 #include "sim/tokenizer.h"
 
@@ -145,6 +146,8 @@ int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t e
     }
     ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
     if (config_validate(&ctx->cfg, ctx->L, ctx->G, err, errlen)) goto bad;
+    /* the work budget of the command line, with the same words */
+    if (budget_check(&ctx->cfg, &ctx->L, 1, ctx->G, err, errlen)) goto bad;
     if (model_init(&ctx->model, &ctx->cfg) != 0) {
         fail(err, errlen, "out of memory building the model");
         goto bad;
