@@ -160,6 +160,37 @@ bad:
     return -1;
 }
 
+int measure_budget_check(const Lesson *l, char *err, size_t errlen)
+{
+    SlideSetup st = lesson_default_setup();
+    int *ids = NULL, cap = 0;
+    for (int i = 0; i < l->n_slides; i++) {
+        lesson_setup_apply(&st, &l->slides[i].setup);
+        KvConfig cfg = st.model;
+        cfg.vocab = tokenizer_vocab();
+        if (!(st.set & SETUP_BIT(SET_KV_HEADS))) cfg.n_kv_heads = cfg.n_heads;
+        /* a run that is invalid anyway is reported by eval_context_init */
+        if (config_validate(&cfg, 0, 0, NULL, 0)) continue;
+        if (cfg.max_seq > cap) {
+            int *grown = realloc(ids, sizeof(int) * (size_t)cfg.max_seq);
+            if (!grown) break;
+            ids = grown;
+            cap = cfg.max_seq;
+        }
+        char msg[256];
+        const int L = tokenizer_encode(st.prompt ? st.prompt : "", ids, cfg.max_seq, msg, sizeof msg);
+        if (L < 1 || config_validate(&cfg, L, st.gen, NULL, 0)) continue;
+        if (budget_check(&cfg, &L, 1, st.gen, msg, sizeof msg)) {
+            const int line = max_line(&st, SETUP_MODEL_BITS | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
+            snprintf(err, errlen, "%s:%d: %s", l->path, line > 0 ? line : l->slides[i].line, msg);
+            free(ids);
+            return -1;
+        }
+    }
+    free(ids);
+    return 0;
+}
+
 int eval_context_update(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
 {
     if (!ctx->have_model || !lesson_same_run(&ctx->setup, s)) {

@@ -2,6 +2,7 @@
 #include "ui/cmd/lesson.h"
 
 #include "lessons/catalog.h"
+#include "lessons/measure.h"
 #include "ui/live.h"
 
 #include <stdio.h>
@@ -33,7 +34,12 @@ int lesson_cmd_load(const CliOptions *o, const char *which, Lesson *out, char *e
         snprintf(err, errlen, "lesson %s: no such file, and lesson numbers go from 1 to 99", cli_clip(which));
         return -1;
     }
-    return lesson_load(which, out, err, errlen);
+    if (lesson_load(which, out, err, errlen)) return -1;
+    if (measure_budget_check(out, err, errlen)) {
+        lesson_free(out);
+        return -1;
+    }
+    return 0;
 }
 
 static int list(const CliOptions *o)

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define KVSIM_VERSION "0.1.0"
@@ -40,16 +42,33 @@ static void hold_std_fds(void)
         }
 }
 
+/* Why writing stdout failed, asked after the fact: stdio keeps only the
+ * error flag. A zero-byte write reports a closed or read-only descriptor
+ * (EBADF) and /dev/full (ENOSPC); a pipe can only have lost its reader
+ * (EPIPE); a regular file on a full file system is ENOSPC. 0: unknown. */
+static int stdout_errno(void)
+{
+    if (write(STDOUT_FILENO, "", 0) < 0) return errno;
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return EPIPE;
+    struct statvfs v;
+    if (fstatvfs(STDOUT_FILENO, &v) == 0 && v.f_bavail == 0) return ENOSPC;
+    return 0;
+}
+
 /* Every command ends here: output that could not be written is an error
- * (`kvsim trace > /dev/full`), reported once, status 1. A closed pipe
- * (EPIPE, `kvsim export | head -c 10` with SIGPIPE ignored) stays quiet,
- * as the default SIGPIPE does. */
+ * (`kvsim trace > /dev/full`, `>&-`), reported once, status 1. A closed
+ * pipe (`kvsim export | head -c 10`) stays quiet: SIGPIPE ends kvsim
+ * silently, and when SIGPIPE is ignored the EPIPE is not reported either. */
 static int finish_stdout(int rc)
 {
     errno = 0;
     bool failed = fflush(stdout) != 0;
-    int e = errno;
-    failed |= ferror(stdout) != 0;
+    int e = failed ? errno : 0;
+    if (ferror(stdout)) {
+        failed = true;
+        if (!e) e = stdout_errno();
+    }
     errno = 0;
     if (fclose(stdout) != 0 && !failed) {
         failed = true;
@@ -153,11 +172,7 @@ int main(int argc, char **argv)
     setlocale(LC_CTYPE, "");
     CliOptions o;
     char err[512];
-    if (cli_parse(argc, argv, &o, err, sizeof err)) {
-        if (o.cmd != CMD_BENCH) return finish_stdout(usage_error(err));
-        fprintf(stderr, "kvsim: %s\nTry 'kvsim bench --help'.\n", err);
-        return finish_stdout(2);
-    }
+    if (cli_parse(argc, argv, &o, err, sizeof err)) return finish_stdout(usage_error(err));
     lang_from_locale(&o);
     budget_allow_large(o.allow_large);
     int rc;
