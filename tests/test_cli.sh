@@ -182,7 +182,8 @@ expect_ok export --format json --gen 1
 long=$(printf 'x%.0s' $(seq 1 300))
 for args in "trace --format $long" "trace --gen $long" "trace $long" "calc --model $long" \
             "bench --shape $long" "frames --size $long" "trace --$long" "lesson 1 $long" \
-            "frobnicate$long" "trace --prompt a --prompt b$long"; do
+            "frobnicate$long" "trace --prompt a --prompt b$long" "calc --memory 1$long" \
+            "lesson /$long" "lesson check /$long" "frames --lesson /$long" "help $long"; do
     # shellcheck disable=SC2086
     "$K" $args >/dev/null 2>"$err"
     if [ -s "$err" ] && ! grep -q "$(printf 'x%.0s' $(seq 1 61))" "$err"; then ok

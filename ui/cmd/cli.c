@@ -221,9 +221,12 @@ static int set_seed(CliOptions *o, const CliOpt *r, const char *v, char *err, si
 static int set_size(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
 {
     (void)r;
-    int a = 0, b = 0, used = 0;
-    if (*v < '0' || *v > '9' || sscanf(v, "%4dx%4d%n", &a, &b, &used) != 2 || v[used] != '\0' ||
-        a < 20 || b < 8 || a > 1000 || b > 500 || (v[strcspn(v, "x") + 1] < '0'))
+    /* exactly digits 'x' digits: sscanf's %d would skip spaces and take signs */
+    const size_t nw = strspn(v, "0123456789");
+    const char *hs = v + nw + (v[nw] == 'x');
+    const size_t nh = strspn(hs, "0123456789");
+    const int a = nw >= 1 && nw <= 4 ? atoi(v) : 0, b = nh >= 1 && nh <= 4 ? atoi(hs) : 0;
+    if (v[nw] != 'x' || hs[nh] != '\0' || a < 20 || b < 8 || a > 1000 || b > 500)
         FAIL("--size '%s': expected WIDTHxHEIGHT, e.g. 80x24 (width 20..1000, height 8..500)", cli_clip(v));
     o->width = a;
     o->height = b;
@@ -305,8 +308,9 @@ static int set_dtype(CliOptions *o, const CliOpt *r, const char *v, char *err, s
 static int set_memory(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
 {
     (void)r;
-    if (*v < '0' || *v > '9')
-        FAIL("--memory '%s': expected a size such as 80GiB or 80GB", cli_clip(v));
+    /* calc_parse_bytes quotes the whole value: refuse long ones here */
+    if (*v < '0' || *v > '9' || strlen(v) > 48)
+        FAIL("--memory '%s': expected a size such as 80GiB, 80GB, 512MiB or 1000000B", cli_clip(v));
     return calc_parse_bytes(v, &o->calc.in.memory, err, errlen);
 }
 
@@ -763,12 +767,11 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             const size_t n = eq ? (size_t)(eq - name) : strlen(name);
             bool amb;
             const CliOpt *r = find_long(name, n, mine, &amb);
+            char nm[128];   /* the name as typed, for messages */
+            snprintf(nm, sizeof nm, "%.*s", (int)(n < sizeof nm - 1 ? n : sizeof nm - 1), name);
             if (amb)
-                FAIL("option '--%.*s' is ambiguous; possibilities: %s", (int)(n > 40 ? 40 : n), name,
-                     possibilities(name, n, mine));
+                FAIL("option '--%s' is ambiguous; possibilities: %s", cli_clip(nm), possibilities(name, n, mine));
             if (!r) {
-                char nm[64];
-                snprintf(nm, sizeof nm, "%.*s", (int)(n < sizeof nm - 1 ? n : sizeof nm - 1), name);
                 const unsigned others = n < sizeof nm ? name_cmds(nm) : 0;
                 if (others)
                     FAIL("--%s: only for %s%s", nm, commands_of(others),
@@ -781,7 +784,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
                 else if (i + 1 < end && i + 1 != cmd_at) v = argv[++i];
                 else FAIL("%s: missing value", cli_clip(a));
             } else if (eq) {
-                FAIL("--%.*s: takes no value", (int)(n > 48 ? 48 : n), name);
+                FAIL("--%s: takes no value", cli_clip(nm));
             }
             int rc = apply(o, r, v, err, errlen);
             if (rc) return rc < 0 ? -1 : 0;

@@ -15,6 +15,19 @@ static const char *lang_of(const CliOptions *o)
     return o->lang_zh ? "zh" : "en";
 }
 
+/* lesson_load, its messages quoting at most 48 bytes of the path */
+static int load_quoted(const char *path, Lesson *out, char *err, size_t errlen)
+{
+    char msg[4608];   /* room for a path of PATH_MAX and the message */
+    if (!lesson_load(path, out, msg, sizeof msg)) return 0;
+    const size_t n = strlen(path);
+    if (n > 48 && !strncmp(msg, path, n))   /* messages start with the path */
+        snprintf(err, errlen, "%s%s", cli_clip(path), msg + n);
+    else
+        snprintf(err, errlen, "%s", msg);
+    return -1;
+}
+
 /* The rule for `which`: a word of one or two digits (1..99, no sign, no
  * space) is a lesson number of the catalogue; anything else is a file
  * path, so `kvsim lesson 100` opens a file named 100 and ./5 a file named 5. */
@@ -34,7 +47,7 @@ int lesson_cmd_load(const CliOptions *o, const char *which, Lesson *out, char *e
         snprintf(err, errlen, "lesson %s: no such file, and lesson numbers go from 1 to 99", cli_clip(which));
         return -1;
     }
-    if (lesson_load(which, out, err, errlen)) return -1;
+    if (load_quoted(which, out, err, errlen)) return -1;
     if (measure_budget_check(out, err, errlen)) {
         lesson_free(out);
         return -1;
@@ -78,7 +91,7 @@ static int check(const CliOptions *o)
     for (int i = 1; i < o->nargs; i++) {
         Lesson l;
         char err[1024];
-        if (lesson_load(o->args[i], &l, err, sizeof err)) {
+        if (load_quoted(o->args[i], &l, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             bad++;
             continue;
