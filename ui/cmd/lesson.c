@@ -23,8 +23,11 @@ static int load_quoted(const char *path, Lesson *out, char *err, size_t errlen)
     const size_t n = strlen(path);
     if (n > 48 && !strncmp(msg, path, n))   /* messages start with the path */
         snprintf(err, errlen, "%s%s", cli_clip(path), msg + n);
-    else
-        snprintf(err, errlen, "%s", msg);
+    else if (errlen > 0) {   /* (not snprintf: a message cut short here is expected) */
+        const size_t m = strlen(msg) < errlen ? strlen(msg) : errlen - 1;
+        memcpy(err, msg, m);
+        err[m] = '\0';
+    }
     return -1;
 }
 
