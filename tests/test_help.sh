@@ -116,14 +116,16 @@ if CI=false sh tests/run.sh --only "$tmp/test_one.sh" "$tmp/test_skip.sh" >"$tmp
 else bad "CI=false: run.sh failed on a skipped suite: $(tail -n 3 "$tmp/run.out")"; fi
 
 # --- make: -Werror only for CI, one line per file, V=1 in full ---------------
+# (a make of our own: not the flags of a `make WERROR=1 test` around us)
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u WERROR -u V make "$@"; }
 if command -v make >/dev/null 2>&1; then
-    make -s -n -B build/obj/sim/budget.o 2>/dev/null | grep -q -- '-Werror' &&
+    mk -s -n -B build/obj/sim/budget.o 2>/dev/null | grep -q -- '-Werror' &&
         bad "make: -Werror without WERROR=1" || ok
-    make -s -n -B WERROR=1 build/obj/sim/budget.o 2>/dev/null | grep -q -- '-Werror' && ok ||
+    mk -s -n -B WERROR=1 build/obj/sim/budget.o 2>/dev/null | grep -q -- '-Werror' && ok ||
         bad "make WERROR=1: no -Werror"
-    out=$(make -B --no-print-directory build/obj/sim/budget.o 2>&1)
+    out=$(mk -B --no-print-directory build/obj/sim/budget.o 2>&1)
     [ "$out" = "  CC  sim/budget.c" ] && ok || bad "make: '$out' (want '  CC  sim/budget.c')"
-    out=$(make -B --no-print-directory V=1 build/obj/sim/budget.o 2>&1)
+    out=$(mk -B --no-print-directory V=1 build/obj/sim/budget.o 2>&1)
     echo "$out" | grep -q -- '-c sim/budget.c -o build/obj/sim/budget.o' && ok || bad "make V=1: '$out'"
 fi
 
