@@ -6,14 +6,31 @@
 #                   end-to-end tests, then the same suites under ASan+UBSan
 #   make asan       build/asan/kvsim and the sanitizer test binaries
 #   make clean | make install PREFIX=/usr/local
+#   make V=1        show the full compiler commands (default: "CC file.c")
+#   make WERROR=1   warnings are errors (CI does this; a user's newer
+#                   compiler must not fail the build on a new warning)
 #
 # Layout: sim/ (libc+libm), lessons/ (no curses), ui/ (ncursesw; only
 # ui/term.c includes curses.h), tests/ (cmocka suites + shell end-to-end).
 
 CC      ?= cc
 PREFIX  ?= /usr/local
-WERROR  ?= -Werror
+WERROR  ?=
+V       ?=
 OPT     ?= -O3 -g
+
+# WERROR=1 (or yes, or -Werror as older CI scripts say) adds -Werror
+WERROR_FLAG := $(if $(filter 1 yes -Werror,$(WERROR)),-Werror,)
+# one line per file unless V=1: "  CC  sim/engine.c", "  LD  build/kvsim"
+ifeq ($(V),1)
+Q  :=
+CC_MSG =
+LD_MSG =
+else
+Q  := @
+CC_MSG = @printf '  CC  %s\n' '$<'
+LD_MSG = @printf '  LD  %s\n' '$@'
+endif
 
 PKGS    := ncursesw cmocka
 PKG_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
@@ -23,7 +40,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # -ffp-contract=off: no fused multiply-add, so every float result is the same
 # whichever call site or mode computes it (cache == recompute, bitwise).
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wpointer-arith -Wformat=2 -Wvla $(WERROR)
+           -Wpointer-arith -Wformat=2 -Wvla $(WERROR_FLAG)
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600 \
            -ffp-contract=off -fno-strict-aliasing -I. $(WARN)
 CFLAGS  ?= $(OPT)
@@ -46,25 +63,31 @@ all: build/kvsim
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CC_MSG)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) $(PKG_CFLAGS) -c $< -o $@
+	$(CC_MSG)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(PKG_CFLAGS) -c $< -o $@
 
 build/kvsim: build/obj/ui/cmd/main.o $(OBJ)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	$(LD_MSG)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
 build/asan/kvsim: build/asan/obj/ui/cmd/main.o $(ASAN_OBJ)
-	$(CC) $(ALL_CFLAGS) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+	$(LD_MSG)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
 
 build/tests/%: build/obj/tests/%.o $(OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(PKG_LIBS) -lm
+	$(LD_MSG)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(PKG_LIBS) -lm
 
 build/asan/tests/%: build/asan/obj/tests/%.o $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) $^ -o $@ $(CMOCKA_LIBS) $(PKG_LIBS) -lm
+	$(LD_MSG)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $^ -o $@ $(CMOCKA_LIBS) $(PKG_LIBS) -lm
 
 # Install what the build needs when it is missing (Debian/Ubuntu: apt-get).
 deps:

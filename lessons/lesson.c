@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef enum { IN_HEADER, IN_SLIDE, IN_QUESTION } Where;
 
@@ -471,6 +472,21 @@ int lesson_load(const char *path, Lesson *out, char *err, size_t errlen)
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
+    }
+    /* say what is wrong with the file itself, not "read error" */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            fclose(f);
+            snprintf(err, errlen, "%s: is a directory; expected a lesson file", path);
+            return -1;
+        }
+        if (S_ISREG(st.st_mode) && st.st_size > LESSON_MAX_BYTES) {
+            fclose(f);
+            snprintf(err, errlen, "%s: %lld bytes, larger than the %d-byte (1 MiB) limit of a lesson file",
+                     path, (long long)st.st_size, LESSON_MAX_BYTES);
+            return -1;
+        }
     }
     /* read at most one byte more than allowed, so "too large" is reported */
     char *buf = malloc((size_t)LESSON_MAX_BYTES + 1);

@@ -10,6 +10,7 @@
  */
 #include "lessons/measure.h"
 
+#include "sim/budget.h"
 #include "sim/run.h"
 #include "sim/tokenizer.h"
 
@@ -161,6 +162,8 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     }
     ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
     if (config_validate(&ctx->cfg, ctx->L, ctx->G, err, errlen)) goto bad;
+    /* the work budget of the command line, with the same words */
+    if (budget_check(&ctx->cfg, &ctx->L, 1, ctx->G, err, errlen)) goto bad;
     if (shared && same_config(&shared->cfg, &ctx->cfg)) {
         ctx->model = shared;
     } else {
@@ -179,6 +182,37 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
 bad:
     eval_context_free(ctx);
     return -1;
+}
+
+int measure_budget_check(const Lesson *l, char *err, size_t errlen)
+{
+    SlideSetup st = lesson_default_setup();
+    int *ids = NULL, cap = 0;
+    for (int i = 0; i < l->n_slides; i++) {
+        lesson_setup_apply(&st, &l->slides[i].setup);
+        KvConfig cfg = st.model;
+        cfg.vocab = tokenizer_vocab();
+        if (!(st.set & SETUP_BIT(SET_KV_HEADS))) cfg.n_kv_heads = cfg.n_heads;
+        /* a run that is invalid anyway is reported by eval_context_init */
+        if (config_validate(&cfg, 0, 0, NULL, 0)) continue;
+        if (cfg.max_seq > cap) {
+            int *grown = realloc(ids, sizeof(int) * (size_t)cfg.max_seq);
+            if (!grown) break;
+            ids = grown;
+            cap = cfg.max_seq;
+        }
+        char msg[256];
+        const int L = tokenizer_encode(st.prompt ? st.prompt : "", ids, cfg.max_seq, msg, sizeof msg);
+        if (L < 1 || config_validate(&cfg, L, st.gen, NULL, 0)) continue;
+        if (budget_check(&cfg, &L, 1, st.gen, msg, sizeof msg)) {
+            const int line = max_line(&st, SETUP_MODEL_BITS | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
+            snprintf(err, errlen, "%s:%d: %s", l->path, line > 0 ? line : l->slides[i].line, msg);
+            free(ids);
+            return -1;
+        }
+    }
+    free(ids);
+    return 0;
 }
 
 int eval_context_update_with(EvalContext *ctx, const SlideSetup *s, const Model *shared, char *err,

@@ -8,7 +8,6 @@
 #include "ui/canvas.h"
 #include "ui/cmd/cli.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,19 +23,6 @@
 /* The prompt of the engine benchmark: one token. */
 #define BENCH_PROMPT_CHAR 't'
 
-enum { OPT_FORMAT = 256, OPT_RUNS, OPT_RRUNS, OPT_SHAPE, OPT_QUICK, OPT_NOUI, OPT_HELP };
-
-static const struct option long_opts[] = {
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"runs", required_argument, NULL, OPT_RUNS},
-    {"recompute-runs", required_argument, NULL, OPT_RRUNS},
-    {"shape", required_argument, NULL, OPT_SHAPE},
-    {"quick", no_argument, NULL, OPT_QUICK},
-    {"no-ui", no_argument, NULL, OPT_NOUI},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
 enum { N_SHAPES = 3, N_UI_SIZES = 3 };
 static const int ui_sizes[N_UI_SIZES][2] = {{80, 24}, {120, 40}, {200, 60}};
 
@@ -46,90 +32,7 @@ typedef struct {
     int recompute_runs;  /* --recompute-runs */
     unsigned shapes;     /* bit i: shape i of bench_default_specs */
     bool ui;
-    bool help;
 } BenchOptions;
-
-void bench_cmd_usage(FILE *f)
-{
-    fputs(
-        "Usage: kvsim bench [--format table|json] [--runs N] [--recompute-runs M]\n"
-        "                   [--shape NAME]... [--quick] [--no-ui]\n"
-        "Time the forward pass: for each shape, generate a whole sequence (a 1-token\n"
-        "prompt, then G = T-1 tokens) in cache mode and in recompute mode, on one\n"
-        "thread, and print tokens per second (median of the timed runs), the measured\n"
-        "speed-up, the speed-up the operation counts predict (recompute MACs / cache\n"
-        "MACs) and GFLOP/s (2 x measured MACs per second). Then the UI frame time, as\n"
-        "'kvsim bench-ui' measures it. Takes about 1.5 minutes (docs/performance.md).\n"
-        "\n"
-        "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (the default model)\n"
-        "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
-        "         d288-T256  d 288, H 6, 6 layers, F 768, T 256\n"
-        "\n"
-        "  --format table|json\n"
-        "  --runs N            timed runs of cache mode, and of recompute mode for the\n"
-        "                      tiny shape, each after one untimed warm-up (default 7)\n"
-        "  --recompute-runs M  timed recompute runs of d64-T1024 and d288-T256, no\n"
-        "                      warm-up; each takes tens of seconds (default 1)\n"
-        "  --shape NAME        only this shape (repeatable)\n"
-        "  --quick             only the tiny shape (= --shape tiny)\n"
-        "  --no-ui             skip the UI frame time\n"
-        "  --help              this text\n",
-        f);
-}
-
-static int shape_index(const char *name)
-{
-    static const char *const names[N_SHAPES] = {"tiny", "d64-T1024", "d288-T256"};
-    for (int i = 0; i < N_SHAPES; i++)
-        if (!strcmp(name, names[i])) return i;
-    return -1;
-}
-
-static int parse_options(int argc, char **argv, BenchOptions *o, char *err, size_t errlen)
-{
-    memset(o, 0, sizeof *o);
-    o->runs = 7;
-    o->recompute_runs = 1;
-    o->ui = true;
-    long long v;
-    optind = 0;   /* full reset: getopt may have run before (kvsim's own options, tests) */
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        const char *a = optarg;
-        switch (ch) {
-        case OPT_FORMAT:
-            if (!strcmp(a, "json")) o->json = true;
-            else if (!strcmp(a, "table")) o->json = false;
-            else FAIL("--format '%s': expected table or json", a);
-            break;
-        case OPT_RUNS:
-            if (cli_parse_int("runs", a, 1, BENCH_MAX_RUNS, &v, err, errlen)) return -1;
-            o->runs = (int)v;
-            break;
-        case OPT_RRUNS:
-            if (cli_parse_int("recompute-runs", a, 1, BENCH_MAX_RUNS, &v, err, errlen)) return -1;
-            o->recompute_runs = (int)v;
-            break;
-        case OPT_SHAPE: {
-            int i = shape_index(a);
-            if (i < 0) FAIL("--shape '%s': expected tiny, d64-T1024 or d288-T256", a);
-            o->shapes |= 1u << i;
-            break;
-        }
-        case OPT_QUICK: o->shapes |= 1u; break;
-        case OPT_NOUI: o->ui = false; break;
-        case OPT_HELP: o->help = true; return 0;
-        case ':': FAIL("%s: missing value", argv[optind - 1]);
-        default:
-            if (optopt) FAIL("-%c: unknown option for 'kvsim bench'", optopt);
-            FAIL("%s: unknown option for 'kvsim bench'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) FAIL("'%s': unexpected argument after 'bench'", argv[optind]);
-    if (!o->shapes) o->shapes = (1u << N_SHAPES) - 1;
-    return 0;
-}
 
 /* ---- the UI frame time --------------------------------------------------- */
 
@@ -346,21 +249,16 @@ static void json_ui(FILE *f, const UiTime *u)
 
 /* ---- the command --------------------------------------------------------- */
 
-static int usage_error(const char *msg)
+int bench_cmd_run(const CliOptions *cli)
 {
-    fprintf(stderr, "kvsim: %s\nTry 'kvsim bench --help'.\n", msg);
-    return 2;
-}
-
-int bench_cmd_run(int argc, char **argv)
-{
-    BenchOptions o;
     char err[512];
-    if (parse_options(argc, argv, &o, err, sizeof err)) return usage_error(err);
-    if (o.help) {
-        bench_cmd_usage(stdout);
-        return 0;
-    }
+    const BenchOptions o = {
+        .json = cli->bench.json,
+        .runs = cli->bench.runs,
+        .recompute_runs = cli->bench.recompute_runs,
+        .shapes = cli->bench.shapes ? cli->bench.shapes : (1u << N_SHAPES) - 1,
+        .ui = !cli->bench.no_ui,
+    };
     const double start = bench_now();
     BenchSpec specs[N_SHAPES];
     const int n_specs = bench_default_specs(specs, N_SHAPES, tokenizer_vocab(), o.runs, o.recompute_runs);

@@ -20,6 +20,7 @@ static const struct { const char *name; int key; } named[] = {
 
 int frames_parse_keys(const char *s, int *keys, int cap, char *err, size_t errlen)
 {
+    const char *const start = s;
     int n = 0;
     while (*s) {
         int key = -1;
@@ -36,7 +37,8 @@ int frames_parse_keys(const char *s, int *keys, int cap, char *err, size_t errle
             int32_t cp;
             int len = utf8_next(s, &cp);
             if (len <= 0) {
-                snprintf(err, errlen, "--keys: invalid UTF-8 at byte %d", (int)(strlen(s) ? 1 : 0));
+                /* byte positions count from 1, as the prompt's messages do */
+                snprintf(err, errlen, "--keys: invalid UTF-8 at byte %d", (int)(s - start) + 1);
                 return -1;
             }
             key = cp;

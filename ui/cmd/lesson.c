@@ -2,31 +2,60 @@
 #include "ui/cmd/lesson.h"
 
 #include "lessons/catalog.h"
+#include "lessons/measure.h"
 #include "ui/live.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *lang_of(const CliOptions *o)
 {
     return o->lang_zh ? "zh" : "en";
 }
 
+/* lesson_load, its messages quoting at most 48 bytes of the path */
+static int load_quoted(const char *path, Lesson *out, char *err, size_t errlen)
+{
+    char msg[4608];   /* room for a path of PATH_MAX and the message */
+    if (!lesson_load(path, out, msg, sizeof msg)) return 0;
+    const size_t n = strlen(path);
+    if (n > 48 && !strncmp(msg, path, n))   /* messages start with the path */
+        snprintf(err, errlen, "%s%s", cli_clip(path), msg + n);
+    else if (errlen > 0) {   /* (not snprintf: a message cut short here is expected) */
+        const size_t m = strlen(msg) < errlen ? strlen(msg) : errlen - 1;
+        memcpy(err, msg, m);
+        err[m] = '\0';
+    }
+    return -1;
+}
+
+/* The rule for `which`: a word of one or two digits (1..99, no sign, no
+ * space) is a lesson number of the catalogue; anything else is a file
+ * path, so `kvsim lesson 100` opens a file named 100 and ./5 a file named 5. */
 int lesson_cmd_load(const CliOptions *o, const char *which, Lesson *out, char *err, size_t errlen)
 {
     char path[1400];
-    char *end = NULL;
-    long n = strtol(which, &end, 10);
-    if (*which && end && *end == '\0') {
-        if (n < 1 || n > 99) {
+    const size_t nd = strspn(which, "0123456789");
+    if (nd >= 1 && nd <= 2 && which[nd] == '\0') {
+        const int n = atoi(which);
+        if (n < 1) {
             snprintf(err, errlen, "lesson %s: expected a lesson number from 1 to 99, or a file", which);
             return -1;
         }
-        if (catalog_find(lang_of(o), (int)n, path, sizeof path, err, errlen)) return -1;
+        if (catalog_find(lang_of(o), n, path, sizeof path, err, errlen)) return -1;
         which = path;
+    } else if (nd > 0 && which[nd] == '\0' && access(which, F_OK) != 0) {
+        snprintf(err, errlen, "lesson %s: no such file, and lesson numbers go from 1 to 99", cli_clip(which));
+        return -1;
     }
-    return lesson_load(which, out, err, errlen);
+    if (load_quoted(which, out, err, errlen)) return -1;
+    if (measure_budget_check(out, err, errlen)) {
+        lesson_free(out);
+        return -1;
+    }
+    return 0;
 }
 
 static int list(const CliOptions *o)
@@ -65,7 +94,7 @@ static int check(const CliOptions *o)
     for (int i = 1; i < o->nargs; i++) {
         Lesson l;
         char err[1024];
-        if (lesson_load(o->args[i], &l, err, sizeof err)) {
+        if (load_quoted(o->args[i], &l, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             bad++;
             continue;
@@ -93,10 +122,16 @@ int lesson_cmd_run(const CliOptions *o, const int *ids, int L)
         printf("kvsim: progress forgotten (%s)\n", progress_path());
         if (o->nargs == 0) return 0;
     }
+    if (o->nargs == 0 && o->print) {
+        fprintf(stderr, "kvsim: lesson --print: give a lesson number or file (kvsim lesson N --print)\n"
+                        "Try 'kvsim --help'.\n");
+        return 2;
+    }
     if (o->nargs == 0) return list(o);
     if (!strcmp(o->args[0], "check")) return check(o);
     if (o->nargs > 1) {
-        fprintf(stderr, "kvsim: lesson: '%s': unexpected argument\nTry 'kvsim --help'.\n", o->args[1]);
+        fprintf(stderr, "kvsim: lesson: '%s': unexpected argument\nTry 'kvsim --help'.\n",
+                cli_clip(o->args[1]));
         return 2;
     }
     Lesson *l = calloc(1, sizeof *l);
