@@ -107,8 +107,17 @@ int lesson_cmd_run(const CliOptions *o, const int *ids, int L)
         return 2;
     }
     if (o->print) {
-        int rc = lesson_print(l, stdout, err, sizeof err);
+        /* print into memory first: a lesson that fails halfway prints
+         * nothing on stdout, only its 'path:line: message' */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        int rc = mem ? lesson_print(l, mem, err, sizeof err) : -1;
+        if (!mem) snprintf(err, sizeof err, "kvsim: out of memory");
+        if (mem && fclose(mem)) rc = -1;
         if (rc) fprintf(stderr, "%s\n", err);
+        else fwrite(text, 1, len, stdout);
+        free(text);
         lesson_free(l);
         free(l);
         return rc ? 2 : 0;
