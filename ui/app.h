@@ -90,6 +90,7 @@ typedef struct {
     int text_scroll;          /* narration lines scrolled off the top */
     int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
     bool save_progress;       /* write lesson progress (the live UI only) */
+    char progress_error[1200]; /* why the last save failed; "" when none */
 
     /* the batch: sequence 0 = eng[MODE_CACHE], sequences 1.. = batch[s] */
     int n_seqs;               /* >= 1 */

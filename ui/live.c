@@ -85,6 +85,7 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
         if (act & ACTION_QUIT) break;
     }
     term_close();
+    if (a.progress_error[0]) fprintf(stderr, "kvsim: %s\n", a.progress_error);
     canvas_free(&c);
     app_free(&a);
     return status;
