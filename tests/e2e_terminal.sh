@@ -151,6 +151,19 @@ for pair in $sigs; do
 done
 rm -f "$pidfile"
 
+# --- no locale at all (a minimal Debian has no LANG): C.UTF-8 is used for
+# characters, and said once on stderr -------------------------------------------------
+new_server
+$T new-session -d -s e2e -x 100 -y 30 \
+    "env -i TERM=xterm-256color HOME=\"$HOME\" PATH=\"$PATH\" $K; echo EXIT=\$?; sleep 30"
+check "started without a locale" "Causal mask"
+check "UTF-8 boxes without a locale" "┌─"
+$T send-keys -t e2e q
+check "quit without a locale" "EXIT=0"
+check "said which locale" "kvsim: the locale (C) is not UTF-8; using C.UTF-8 for characters"
+[ "$(screen | grep -c 'using C.UTF-8')" -eq 1 ] && ok || bad "locale message not exactly once"
+end_server
+
 # --- the live UI under valgrind: no leak, no invalid access -------------------------
 case "$K" in */asan/*) vg=no ;; *) vg=yes ;; esac   # valgrind and ASan do not mix
 if [ "$vg" = yes ] && command -v valgrind >/dev/null 2>&1; then

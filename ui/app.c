@@ -166,6 +166,16 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
         free(a->ids);
         return -1;
     }
+    /* ASCII only (no UTF-8 locale, or --ascii): Chinese cannot be drawn.
+     * The UI speaks English (TR) and says why, instead of rows of '?'. */
+    bool cjk_prompt = false;
+    for (const unsigned char *p = (const unsigned char *)a->prompt; *p; p++) cjk_prompt |= *p >= 0x80;
+    if (o->ascii && (o->lang_zh || cjk_prompt)) {
+        snprintf(a->message, sizeof a->message, "%s",
+                 o->lang_zh ? "Chinese needs a UTF-8 terminal (e.g. LANG=C.UTF-8): showing English"
+                            : "the prompt's Chinese characters need a UTF-8 terminal (e.g. LANG=C.UTF-8): shown as ?");
+        a->message_is_error = false;
+    }
     return 0;
 }
 

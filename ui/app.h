@@ -50,7 +50,8 @@ enum {
 };
 
 /* Translate: the English or the Chinese text. Strings live where they are used. */
-#define TR(app, en, zh) ((app)->opt.lang_zh ? (zh) : (en))
+/* the UI text in the chosen language; English when drawing ASCII only */
+#define TR(app, en, zh) ((app)->opt.lang_zh && !(app)->opt.ascii ? (zh) : (en))
 
 typedef struct {
     CliOptions opt;           /* options the app was started with (lang, sizes, ...) */

@@ -29,7 +29,7 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
         return 1;
     }
     CliOptions opt = *o;
-    if (!term_utf8()) opt.ascii = true;       /* no UTF-8 locale: ASCII glyphs */
+    if (!term_locale_utf8()) opt.ascii = true;   /* no UTF-8 locale, not even C.UTF-8: ASCII */
     App a;
     if (app_init(&a, &opt, ids, L, err, sizeof err)) {
         fprintf(stderr, "kvsim: %s\n", err);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <langinfo.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,6 +99,26 @@ bool term_utf8(void)
     const char *cs = nl_langinfo(CODESET);
     return cs != NULL &&
            (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+}
+
+bool term_locale_utf8(void)
+{
+    char was[128];
+    const char *cur = setlocale(LC_CTYPE, NULL);
+
+    if (term_utf8())
+        return true;
+    snprintf(was, sizeof was, "%s", cur ? cur : "C");
+    /* a minimal system often has no LANG at all; glibc >= 2.35 always
+     * ships C.UTF-8, and the terminal itself is almost always UTF-8 */
+    if ((setlocale(LC_CTYPE, "C.UTF-8") || setlocale(LC_CTYPE, "C.utf8")) && term_utf8()) {
+        fprintf(stderr, "kvsim: the locale (%s) is not UTF-8; using C.UTF-8 for characters\n", was);
+        return true;
+    }
+    setlocale(LC_CTYPE, was);
+    fprintf(stderr, "kvsim: the locale (%s) is not UTF-8 and C.UTF-8 is not available; "
+                    "drawing with ASCII only\n", was);
+    return false;
 }
 
 /* ---- open / close -------------------------------------------------------- */

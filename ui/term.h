@@ -97,5 +97,9 @@ void term_draw(const Canvas *c, bool ascii);
 
 /* Whether the current locale's codeset is UTF-8 (needs setlocale first). */
 bool term_utf8(void);
+/* For the live UI: when LC_CTYPE is not UTF-8, try C.UTF-8; say once on
+ * stderr which was used. True when characters can be drawn as UTF-8,
+ * false when the UI must draw ASCII only. */
+bool term_locale_utf8(void);
 
 #endif
