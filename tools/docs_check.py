@@ -7,15 +7,15 @@ first line is a command `$ kvsim ...` or `$ build/kvsim ...` (a `for` loop
 that runs kvsim counts too). The lines after a command, up to the next
 `$ ` line or the end of the block, are its expected output (stdout and
 stderr together). In the expected text:
-  - a line that is only `...` stands for any number of lines;
-  - `...` inside a line stands for any text on that line.
+  - a line that is only `[...]` stands for any number of lines;
+  - `[...]` inside a line stands for any text on that line.
 Trailing spaces are ignored. Commands run through sh in a scratch
 directory holding a copy of docs/examples/ and a `build/kvsim` link, with
 `kvsim` on PATH, LC_ALL=C.UTF-8, XDG_STATE_HOME unset and a scratch HOME
 that the output shows as /home/student.
 
 KVSIM_UPDATE_DOCS=1 rewrites the expected output of every example that has
-no `...` with what the command printed (look at the diff before you commit).
+no `[...]` with what the command printed (look at the diff before you commit).
 Exit status: 0 when every example matches, 1 otherwise. The last line is
 "docs: N passed, M failed".
 """
@@ -94,10 +94,10 @@ def to_regex(expected):
     parts = []
     for line in expected:
         s = line.rstrip()
-        if s.strip() == "...":
+        if s.strip() == "[...]":
             parts.append("(?:[^\n]*\n)*?")
             continue
-        pieces = [re.escape(p) for p in s.split("...")]
+        pieces = [re.escape(p) for p in s.split("[...]")]
         parts.append("[^\n]*?".join(pieces) + "[ \t]*\n")
     return re.compile("".join(parts))
 
@@ -140,7 +140,7 @@ def main():
                 if to_regex(expected).fullmatch(got):
                     passed += 1
                     continue
-                if update and "..." not in want:
+                if update and "[...]" not in want:
                     pad = " " * indent
                     lines[a:b] = [(pad + l if l else "") for l in got.rstrip("\n").split("\n")] if got else []
                     changed = True
