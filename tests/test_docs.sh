@@ -5,7 +5,9 @@
 #   2. the check script of docs/counting.md, extracted from the document,
 #      passes on the runs the document names;
 #   3. every key of the trace JSON's config is documented: in spec §5 or as
-#      `config.KEY` in docs/counting.md.
+#      `config.KEY` in docs/counting.md;
+#   4. the example lesson shown in the teachers' guide is the file the
+#      guide's examples run on.
 set -u
 K=${1:-build/kvsim}
 cd "$(dirname "$0")/.." || exit 2
@@ -37,6 +39,15 @@ for key in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv
     case $key in vocab|d_model|n_heads|n_layers|d_ff|max_seq|seed) ok; continue ;; esac   # spec §5
     if grep -q "config\.$key\b" docs/counting.md; then ok; else bad "trace JSON config.$key is documented nowhere"; fi
 done
+
+# the teachers' guide shows docs/examples/cache-growth.lesson whole: the
+# copy in the text is the file its `$ build/kvsim lesson check` runs on
+awk '/^A complete two-slide example/{f=1} f&&/^```$/{n++; if(n==2) exit; next} f&&n==1{print}' \
+    docs/teachers-guide.md >"$tmp/guide.lesson"
+if cmp -s "$tmp/guide.lesson" docs/examples/cache-growth.lesson; then ok
+else bad "docs/teachers-guide.md's example differs from docs/examples/cache-growth.lesson"; fi
+sed '10s/^mode: cache$/modee: cache/' docs/examples/cache-growth.lesson | cmp -s - docs/examples/broken.lesson && ok \
+    || bad "docs/examples/broken.lesson is not cache-growth.lesson with line 10 broken"
 
 echo "docs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
