@@ -86,10 +86,11 @@ test: deps-test
 	@sh tests/run.sh
 
 # Re-run every `$ kvsim ...` example of README.md and docs/*.md and diff
-# its output (also part of `make test`, as tests/test_docs.sh).
-# KVSIM_UPDATE_DOCS=1 rewrites the examples' output.
+# its output, and check the docs' scripts and keys against the program
+# (tests/test_docs.sh, also part of `make test`). KVSIM_UPDATE_DOCS=1
+# rewrites the examples' output.
 docs-check: all
-	@python3 tools/docs_check.py build/kvsim
+	@sh tests/test_docs.sh build/kvsim
 
 bench: all
 	./build/kvsim bench-ui
