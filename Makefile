@@ -5,6 +5,7 @@
 #   make test       install missing packages, build, run every suite and the
 #                   end-to-end tests, then the same suites under ASan+UBSan
 #   make asan       build/asan/kvsim and the sanitizer test binaries
+#   make docs-check re-run the `$ kvsim` examples of README.md and docs/ and diff them
 #   make clean | make install PREFIX=/usr/local
 #   make V=1        show the full compiler commands (default: "CC file.c")
 #   make WERROR=1   warnings are errors (CI does this; a user's newer
@@ -58,7 +59,7 @@ ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
 TESTS      := $(TEST_SRC:tests/%.c=build/tests/%)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 
-.PHONY: all run test asan clean install deps deps-test bench check-tests
+.PHONY: all run test asan clean install deps deps-test bench check-tests docs-check
 all: build/kvsim
 
 build/obj/%.o: %.c
@@ -106,6 +107,13 @@ asan: build/asan/kvsim $(ASAN_TESTS)
 test: deps-test
 	@$(MAKE) --no-print-directory all $(TESTS) asan
 	@sh tests/run.sh
+
+# Re-run every `$ kvsim ...` example of README.md and docs/*.md and diff
+# its output, and check the docs' scripts and keys against the program
+# (tests/test_docs.sh, also part of `make test`). KVSIM_UPDATE_DOCS=1
+# rewrites the examples' output.
+docs-check: all
+	@sh tests/test_docs.sh build/kvsim
 
 bench: all
 	./build/kvsim bench-ui

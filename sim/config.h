@@ -32,7 +32,7 @@ typedef struct {
     int d_ff;         /* F */
     int max_seq;      /* N: positions the model has embeddings for */
     uint64_t seed;    /* weights PRNG seed */
-    int n_kv_heads;   /* Hkv (§6.2); == n_heads for now */
+    int n_kv_heads;   /* Hkv (§6.2): divides n_heads; n_heads unless --kv-heads */
     int window;       /* W (§6.3); 0 = no window */
     int block_size;   /* B (§6.4); 0 = contiguous cache */
 } KvConfig;

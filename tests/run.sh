@@ -101,7 +101,7 @@ for t in build/asan/tests/test_*; do
 done
 # the real binary's scripts again, on the sanitizer build: bad input and
 # the end-to-end runs in tmux (any ASan/UBSan report aborts the program)
-for s in tests/test_cli.sh tests/e2e_ui.sh tests/e2e_lesson.sh tests/e2e_terminal.sh; do
+for s in tests/test_cli.sh tests/test_lesson_files.sh tests/e2e_ui.sh tests/e2e_lesson.sh tests/e2e_terminal.sh; do
     [ -f "$s" ] || continue
     echo "== $s (asan binary)"
     run_script "asan:$s" sh "$s" build/asan/kvsim

@@ -163,6 +163,15 @@ static void test_help_play_quit(void **state)
     assert_int_equal(app_tick_ms(&a), 1000);
     press(&a, "r");
     assert_int_equal(a.run.eng[MODE_CACHE].pos, 0);
+    /* Esc closes an overlay or does nothing; it never quits (a stray
+     * escape sequence begins with one) */
+    press(&a, "?");
+    assert_true(a.help);
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_false(a.help);
+    const long pos = a.run.eng[MODE_CACHE].pos;
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, pos);
     assert_true(app_handle_key(&a, 'q') & ACTION_QUIT);
     assert_true(app_handle_key(&a, TERM_KEY_EOF) & ACTION_QUIT);
     assert_int_equal(app_handle_key(&a, TERM_KEY_NONE), ACTION_NONE);

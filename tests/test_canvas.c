@@ -220,11 +220,22 @@ static void test_box_ascii(void **state)
                     "|          |\n"
                     "|          |\n"
                     "+----------+\n");
-    /* text keeps its characters in ASCII mode; only glyphs change */
+    /* ASCII mode stores ASCII only: Chinese becomes '?' per column (the
+     * UI says why), the symbols of the one fallback table their letter */
     canvas_clear(&c);
     canvas_box(&c, (Rect){0, 0, 12, 3}, STYLE_BORDER, "注意力");
-    canvas_text(&c, 1, 1, 10, STYLE_NORMAL, "键值");
-    assert_dump(&c, "+- 注意力 -+\n|键值      |\n+----------+\n\n");
+    canvas_text(&c, 1, 1, 10, STYLE_NORMAL, "键值×·‖");
+    assert_dump(&c, "+- ?????? -+\n|????x*|   |\n+----------+\n\n");
+    /* every symbol the issue found left over in --ascii has a fallback */
+    static const int32_t used[] = {0xB7, 0x2016, 0x1D40, 0x3A3, 0xD7, 0x2026, 0x2308, 0x2309, 0x2013,
+                                   0x2190, 0x2192, 0x2191, 0x2193, 0x25CF, 0x2581, 0x2713, 0x2717,
+                                   0x2500, 0x2502, 0x250C, 0x2534, 0x2588, 0x258F, 0x2591};
+    for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
+        int32_t a = canvas_ascii_fallback(used[i]);
+        assert_true(a > 0x20 && a < 0x7F && a != '?');
+    }
+    assert_int_equal(canvas_ascii_fallback('k'), 'k');
+    assert_int_equal(canvas_ascii_fallback(0x952E), '?');
     assert_int_equal(canvas_glyph(&c, GLYPH_CHECK), 'v');
     canvas_set_ascii(&c, false);
     assert_int_equal(canvas_glyph(&c, GLYPH_CHECK), 0x2713);

@@ -17,6 +17,7 @@
 #include "ui/cmd/frames.h"
 #include "ui/layout.h"
 #include "ui/panels/panels.h"
+#include "ui/term.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,6 +414,91 @@ static void test_panel_list(void **state)
     }
 }
 
+/* Fails with the first non-ASCII byte of the canvas's dump. */
+static void assert_ascii_only(const Canvas *c, const char *what, int view, long pos)
+{
+    char *text = canvas_dump(c);
+    assert_non_null(text);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p >= 0x80) {
+            size_t at = (size_t)((const char *)p - text);
+            fail_msg("%s, view %d, op %ld: byte 0x%02x at %zu: ...%.40s", what, view, pos, *p, at,
+                     text + (at > 20 ? at - 20 : 0));
+        }
+    free(text);
+}
+
+/* --ascii draws ASCII only: every view, every operation, both languages
+ * (Chinese falls back to English and says so), a Chinese prompt, the help
+ * and the prompt editor, paged batches, and a lesson in each language. */
+static void test_ascii_only(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {
+        "--ascii --prompt hello --gen 4",
+        "--ascii --lang zh --prompt hello --gen 4",
+        "--ascii --prompt 我是一个学生 --gen 3 --kv-heads 1 --window 3",
+        "--ascii --lang zh --mode memory --block-size 2 --window 3 --prompt 我是 --prompt abc --gen 3",
+    };
+    static const int sizes[][2] = {{80, 24}, {132, 43}, {200, 60}};
+    char err[256];
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        App a;
+        assert_int_equal(build_app(&a, runs[r], err), 0);
+        if (a.opt.lang_zh) assert_non_null(strstr(a.message, "Chinese needs a UTF-8 terminal"));
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            Canvas c;
+            assert_int_equal(canvas_init(&c, sizes[s][0], sizes[s][1]), 0);
+            for (int v = 0; v < VIEW_COUNT; v++) {
+                a.view = (View)v;
+                app_handle_key(&a, 'g');
+                for (;;) {
+                    app_render(&a, &c);
+                    assert_ascii_only(&c, runs[r], v, app_engine(&a)->pos);
+                    if (app_engine(&a)->pos >= engine_total_ops(app_engine(&a))) break;
+                    app_handle_key(&a, 'n');
+                }
+            }
+            app_handle_key(&a, '?');                 /* the help overlay */
+            app_render(&a, &c);
+            assert_ascii_only(&c, "help", -1, 0);
+            app_handle_key(&a, TERM_KEY_ESC);
+            app_handle_key(&a, 'e');                 /* the prompt editor and its cursor */
+            app_render(&a, &c);
+            assert_ascii_only(&c, "edit", -1, 0);
+            app_handle_key(&a, TERM_KEY_ESC);
+            canvas_free(&c);
+        }
+        app_free(&a);
+    }
+    /* a lesson, English and Chinese, every slide */
+    static const char *const lessons[] = {"lessons/en/06-decode-step.lesson", "lessons/zh/06-decode-step.lesson"};
+    for (size_t i = 0; i < sizeof lessons / sizeof lessons[0]; i++) {
+        App a;
+        assert_int_equal(build_app(&a, "--ascii", err), 0);
+        Lesson *l = calloc(1, sizeof *l);
+        assert_non_null(l);
+        assert_int_equal(lesson_load(lessons[i], l, err, sizeof err), 0);
+        assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+        Canvas c;
+        assert_int_equal(canvas_init(&c, 120, 40), 0);
+        a.screen_w = c.w;
+        a.screen_h = c.h;
+        for (int slide = 0; slide < l->n_slides; slide++) {
+            app_lesson_goto(&a, slide);
+            app_render(&a, &c);
+            assert_ascii_only(&c, lessons[i], -1, slide);
+            if (i == 1) {
+                char *text = canvas_dump(&c);
+                assert_non_null(strstr(text, "needs a UTF-8 terminal"));
+                free(text);
+            }
+        }
+        canvas_free(&c);
+        app_free(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_all_sizes_and_ops),
         cmocka_unit_test(test_panel_list),
+        cmocka_unit_test(test_ascii_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

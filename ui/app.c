@@ -90,7 +90,18 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     snprintf(a->seq_prompt[0], sizeof a->seq_prompt[0], "%s", a->prompt);
     for (int s = 1; s < a->n_seqs; s++)
         snprintf(a->seq_prompt[s], sizeof a->seq_prompt[s], "%s", o->prompts[s] ? o->prompts[s] : "");
-    return build_run(a, &a->run, &o->cfg, ids, L, o->gen, err, errlen);
+    if (build_run(a, &a->run, &o->cfg, ids, L, o->gen, err, errlen)) return -1;
+    /* ASCII only (no UTF-8 locale, or --ascii): Chinese cannot be drawn.
+     * The UI speaks English (TR) and says why, instead of rows of '?'. */
+    bool cjk_prompt = false;
+    for (const unsigned char *p = (const unsigned char *)a->prompt; *p; p++) cjk_prompt |= *p >= 0x80;
+    if (o->ascii && (o->lang_zh || cjk_prompt)) {
+        snprintf(a->message, sizeof a->message, "%s",
+                 o->lang_zh ? "Chinese needs a UTF-8 terminal (e.g. LANG=C.UTF-8): showing English"
+                            : "the prompt's Chinese characters need a UTF-8 terminal (e.g. LANG=C.UTF-8): shown as ?");
+        a->message_is_error = false;
+    }
+    return 0;
 }
 
 void app_free(App *a)

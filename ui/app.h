@@ -41,7 +41,8 @@ enum {
 };
 
 /* Translate: the English or the Chinese text. Strings live where they are used. */
-#define TR(app, en, zh) ((app)->opt.lang_zh ? (zh) : (en))
+/* the UI text in the chosen language; English when drawing ASCII only */
+#define TR(app, en, zh) ((app)->opt.lang_zh && !(app)->opt.ascii ? (zh) : (en))
 
 typedef struct LessonPlay LessonPlay;
 
@@ -68,6 +69,7 @@ typedef struct {
     struct LessonPlay *play;
     int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
     bool save_progress;       /* write lesson progress (the live UI only) */
+    char progress_error[1200]; /* why the last save failed; "" when none */
 
     /* the batch's prompts: sequence s of the run is seq_prompt[s] */
     int n_seqs;               /* >= 1 (= run.n_seqs) */

@@ -4,7 +4,7 @@
  * student's answers are checked against the computed value. */
 #include "ui/lesson_play.h"
 
-#include "lessons/catalog.h"
+#include "lessons/progress.h"
 #include "ui/keys.h"
 #include "ui/layout.h"
 #include "ui/panels/panels.h"
@@ -78,7 +78,7 @@ static void apply_goto(App *a, const LessonGoto *g)
 
 /* Record how far the student got (live UI only: previews and tests keep
  * the student's file untouched). */
-static void save_progress(const App *a, bool solved_now)
+static void save_progress(App *a, bool solved_now)
 {
     if (!a->save_progress) return;
     int questions = 0, index = -1;
@@ -88,7 +88,15 @@ static void save_progress(const App *a, bool solved_now)
     }
     Progress p = {a->play->slide + 1, a->play->lesson->n_slides, 0, questions, 0};
     if (solved_now && index >= 0 && index < 64) p.solved_mask = 1ull << index;
-    progress_put(a->play->lesson->id, a->play->lesson->lang, p);
+    char err[sizeof a->progress_error];
+    if (progress_put(a->play->lesson->id, a->play->lesson->lang, p, err, sizeof err) == 0) return;
+    /* warn once on screen (not as a lesson error: the lesson goes on); the
+     * caller repeats it on stderr at exit */
+    if (!a->progress_error[0]) {
+        snprintf(a->message, sizeof a->message, "warning: %s", err);
+        a->message_is_error = false;
+    }
+    snprintf(a->progress_error, sizeof a->progress_error, "%s", err);
 }
 
 unsigned app_lesson_goto(App *a, int i)

@@ -3,6 +3,7 @@
 
 #include "lessons/catalog.h"
 #include "lessons/measure.h"
+#include "lessons/progress.h"
 #include "ui/live.h"
 
 #include <stdio.h>
@@ -58,9 +59,21 @@ int lesson_cmd_load(const CliOptions *o, const char *which, Lesson *out, char *e
     return 0;
 }
 
+/* The last line of the list: where progress is kept, or why it cannot be. */
+static void progress_footer(const CliOptions *o)
+{
+    char path[PROGRESS_PATH_MAX], err[PROGRESS_PATH_MAX + 200];
+    if (progress_path(path, err, sizeof err) || progress_check_writable(err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\n", err);
+        printf(o->lang_zh ? "\n进度无法保存：%s\n" : "\nProgress cannot be saved: %s\n", err);
+    } else {
+        printf(o->lang_zh ? "\n进度保存在 %s\n" : "\nProgress is kept in %s\n", path);
+    }
+}
+
 static int list(const CliOptions *o)
 {
-    char err[512];
+    char err[PROGRESS_PATH_MAX + 200];
     CatalogEntry *all = malloc(sizeof(CatalogEntry) * CATALOG_MAX);
     if (!all) return 1;
     int n = catalog_list(lang_of(o), all, CATALOG_MAX, err, sizeof err);
@@ -69,9 +82,19 @@ static int list(const CliOptions *o)
         free(all);
         return 1;
     }
+    /* the progress file is read once for the whole list */
+    ProgressTable pt;
+    if (progress_load(&pt, err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\n", err);
+    } else if (pt.invalid) {
+        char path[PROGRESS_PATH_MAX];
+        progress_path(path, err, sizeof err);
+        fprintf(stderr, "kvsim: %s: ignored %d invalid line%s (the first is line %d); "
+                "the next save drops them\n", path, pt.invalid, pt.invalid == 1 ? "" : "s", pt.first_invalid);
+    }
     printf(o->lang_zh ? "kvsim 课程（kvsim lesson N 开始学习）：\n\n" : "kvsim lessons (start one with: kvsim lesson N):\n\n");
     for (int i = 0; i < n; i++) {
-        Progress p = progress_get(all[i].id, lang_of(o));
+        Progress p = progress_find(&pt, all[i].id, lang_of(o));
         char prog[96] = "";
         if (p.seen > 0)
             snprintf(prog, sizeof prog, o->lang_zh ? "  [第 %d/%d 页，答对 %d/%d 题]" : "  [slide %d/%d, %d/%d answered]",
@@ -79,7 +102,8 @@ static int list(const CliOptions *o)
         printf("%3d  %s%s\n", all[i].number, all[i].title, prog);
     }
     if (n == 0) printf(o->lang_zh ? "（没有课程）\n" : "(no lessons found)\n");
-    printf(o->lang_zh ? "\n进度保存在 %s\n" : "\nProgress is kept in %s\n", progress_path());
+    progress_footer(o);
+    progress_table_free(&pt);
     free(all);
     return 0;
 }
@@ -113,13 +137,14 @@ static int check(const CliOptions *o)
 
 int lesson_cmd_run(const CliOptions *o, const int *ids, int L)
 {
-    char err[1024];
+    char err[PROGRESS_PATH_MAX + 200];
     if (o->reset_progress) {
-        if (progress_reset(err, sizeof err)) {
+        char path[PROGRESS_PATH_MAX];
+        if (progress_path(path, err, sizeof err) || progress_reset(err, sizeof err)) {
             fprintf(stderr, "kvsim: %s\n", err);
             return 1;
         }
-        printf("kvsim: progress forgotten (%s)\n", progress_path());
+        printf("kvsim: progress forgotten (%s)\n", path);
         if (o->nargs == 0) return 0;
     }
     if (o->nargs == 0 && o->print) {
@@ -142,8 +167,17 @@ int lesson_cmd_run(const CliOptions *o, const int *ids, int L)
         return 2;
     }
     if (o->print) {
-        int rc = lesson_print(l, stdout, err, sizeof err);
+        /* print into memory first: a lesson that fails halfway prints
+         * nothing on stdout, only its 'path:line: message' */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        int rc = mem ? lesson_print(l, mem, err, sizeof err) : -1;
+        if (!mem) snprintf(err, sizeof err, "kvsim: out of memory");
+        if (mem && fclose(mem)) rc = -1;
         if (rc) fprintf(stderr, "%s\n", err);
+        else fwrite(text, 1, len, stdout);
+        free(text);
         lesson_free(l);
         free(l);
         return rc ? 2 : 0;

@@ -34,6 +34,15 @@ void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     (void)shown;   /* reads the engines it needs from the App's run */
     const Lesson *l = a->play->lesson;
     if (!l || r.w < 4 || r.h < 3) return;
+    if (c->ascii && !strcmp(l->lang, "zh")) {   /* cannot be drawn: say why */
+        char t[64];
+        snprintf(t, sizeof t, "Lesson %d - slide %d/%d", l->number, a->play->slide + 1, l->n_slides);
+        canvas_box(c, r, STYLE_BORDER, t);
+        Rect in = {r.x + 2, r.y + 1, r.w - 4, r.h - 2};
+        draw_narration(c, in, 0, "This lesson is in Chinese, which needs a UTF-8 terminal (e.g. LANG=C.UTF-8). "
+                                 "The same lesson in English: --lang en.");
+        return;
+    }
     char title[400];
     snprintf(title, sizeof title, TR(a, "Lesson %d: %s \u00b7 slide %d/%d: %s", "第 %d 课：%s \u00b7 第 %d/%d 页：%s"),
              l->number, l->title, a->play->slide + 1, l->n_slides, l->slides[a->play->slide].title);
