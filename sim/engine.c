@@ -62,6 +62,7 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->step_k = calloc(kv_cells, sizeof(float));
     e->step_v = calloc(kv_cells, sizeof(float));
     e->kv_rows = calloc((size_t)c->n_layers, sizeof(int));
+    e->key_rows = calloc(N, sizeof(float *));
     e->done = calloc((size_t)e->n_steps, sizeof(OpCounts));
     e->traffic_done = calloc((size_t)e->n_steps, sizeof(Traffic));
     int cache_ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c));
@@ -77,7 +78,7 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
         e->pool = e->own_pool;
     }
     if (cache_ok != 0 || !e->traffic_done || !e->tokens || !e->x || !e->a || !e->q || !e->att_out || !e->proj ||
-        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->done ||
+        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->key_rows || !e->done ||
         !e->step_k || !e->step_v) {
         engine_free(e);
         snprintf(err, errlen, "out of memory setting up the %s engine", config_mode_name(mode));
@@ -101,7 +102,7 @@ void engine_free(Engine *e)
 {
     free(e->tokens); free(e->x); free(e->a); free(e->q); free(e->att_out);
     free(e->proj); free(e->hidden); free(e->xf); free(e->logits);
-    free(e->scores); free(e->att); free(e->kv_rows); free(e->done);
+    free(e->scores); free(e->att); free(e->kv_rows); free(e->key_rows); free(e->done);
     free(e->step_k); free(e->step_v); free(e->traffic_done);
     kvcache_free(&e->cache);
     engine_free_own_pool(e);
@@ -280,9 +281,9 @@ static void op_qkv(Engine *e, int l)
     uint64_t *c = &e->step_counts.mac[CAT_QKV], *wb = &e->traffic.weight_bytes;
     /* q: (n, d)    K, V: (n, kv_dim), this step's rows, appended to the
      * cache only at the step's last operation */
-    kernel_matmul_bytes(e->q, e->a, m->wq + (size_t)l * d * d, e->n, d, d, c, wb);
-    kernel_matmul_bytes(own_row(e, e->step_k, l, e->p0), e->a, m->wk + (size_t)l * d * kv, e->n, d, kv, c, wb);
-    kernel_matmul_bytes(own_row(e, e->step_v, l, e->p0), e->a, m->wv + (size_t)l * d * kv, e->n, d, kv, c, wb);
+    kernel_matmul_packed(e->q, e->a, m->pq + l * m->p_layer, e->n, d, d, c, wb);
+    kernel_matmul_packed(own_row(e, e->step_k, l, e->p0), e->a, m->pk + l * m->p_layer, e->n, d, kv, c, wb);
+    kernel_matmul_packed(own_row(e, e->step_v, l, e->p0), e->a, m->pv + l * m->p_layer, e->n, d, kv, c, wb);
     e->kv_rows[l] = e->t;
 }
 
@@ -301,20 +302,21 @@ static void op_scores(Engine *e, int l)
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
     const float scale = 1.0f / sqrtf((float)dh);
     uint64_t *c = &e->step_counts.mac[CAT_SCORES];
+    const int n_keys = e->t - e->k_lo;
+    for (int j = e->k_lo; j < e->t; j++) e->key_rows[j - e->k_lo] = engine_k_row(e, l, j);
     for (int h = 0; h < H; h++) {
         const int kh = kv_head(e, h);
+        /* traffic: a dense kernel loads each key row once for the whole
+         * block: count it at its first use (first query head of the K/V
+         * group) — see sim/traffic.h */
+        if (h == kh * (H / e->cfg.n_kv_heads))
+            for (int j = e->k_lo; j < e->t; j++) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
         for (int i = 0; i < e->n; i++) {
             float *row = (float *)engine_scores_row(e, l, h, i);
             const float *qi = e->q + (size_t)i * d + (size_t)h * dh;
-            /* traffic: a dense kernel loads each key row once for the whole
-             * block: count it at its first use (first query row, first query
-             * head of the K/V group) — see sim/traffic.h */
-            const bool loads = i == 0 && h == kh * (H / e->cfg.n_kv_heads);
             for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
-            for (int j = e->k_lo; j < e->t; j++) {
-                row[j] = kernel_dot(qi, engine_k_row(e, l, j) + (size_t)kh * dh, dh, c) * scale;
-                if (loads) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
-            }
+            kernel_dot_rows(row + e->k_lo, qi, e->key_rows, (size_t)kh * dh, dh, n_keys, c);
+            for (int j = e->k_lo; j < e->t; j++) row[j] *= scale;
         }
     }
 }
@@ -349,20 +351,21 @@ static void op_softmax(Engine *e, int l)
 
 static void op_values(Engine *e, int l)
 {
-    /* O[i, h] = Σ_j A[h][i][j] · v_j,h over the same dense n×t block. */
+    /* O[i, h] = Σ_j A[h][i][j] · v_j,h over the same dense n×t block,
+     * summed in j order. */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
     uint64_t *c = &e->step_counts.mac[CAT_VALUES];
+    const int n_keys = e->t - e->k_lo;
     memset(e->att_out, 0, sizeof(float) * (size_t)e->n * d);
+    for (int j = e->k_lo; j < e->t; j++) e->key_rows[j - e->k_lo] = engine_v_row(e, l, j);
     for (int h = 0; h < H; h++) {
         const int kh = kv_head(e, h);
+        if (h == kh * (H / e->cfg.n_kv_heads))   /* as in op_scores */
+            for (int j = e->k_lo; j < e->t; j++) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
         for (int i = 0; i < e->n; i++) {
             const float *w = engine_att_row(e, l, h, i);
             float *o = e->att_out + (size_t)i * d + (size_t)h * dh;
-            const bool loads = i == 0 && h == kh * (H / e->cfg.n_kv_heads);   /* as in op_scores */
-            for (int j = e->k_lo; j < e->t; j++) {
-                kernel_axpy(o, w[j], engine_v_row(e, l, j) + (size_t)kh * dh, dh, c);
-                if (loads) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
-            }
+            kernel_axpy_rows(o, w + e->k_lo, e->key_rows, (size_t)kh * dh, dh, n_keys, c);
         }
     }
 }
@@ -376,7 +379,7 @@ static void add_residual(Engine *e)
 static void op_out_proj(Engine *e, int l)
 {
     const int d = e->cfg.d_model;
-    kernel_matmul_bytes(e->proj, e->att_out, e->model->wo + (size_t)l * d * d, e->n, d, d,
+    kernel_matmul_packed(e->proj, e->att_out, e->model->po + l * e->model->p_layer, e->n, d, d,
                         &e->step_counts.mac[CAT_OUT_PROJ], &e->traffic.weight_bytes);
     add_residual(e);
 }
@@ -385,9 +388,9 @@ static void op_ffn(Engine *e, int l)
 {
     const int d = e->cfg.d_model, F = e->cfg.d_ff;
     uint64_t *c = &e->step_counts.mac[CAT_FFN], *wb = &e->traffic.weight_bytes;
-    kernel_matmul_bytes(e->hidden, e->a, e->model->w1 + (size_t)l * d * F, e->n, d, F, c, wb);
+    kernel_matmul_packed(e->hidden, e->a, e->model->p1 + l * e->model->p_layer, e->n, d, F, c, wb);
     kernel_gelu(e->hidden, e->n * F);
-    kernel_matmul_bytes(e->proj, e->hidden, e->model->w2 + (size_t)l * F * d, e->n, F, d, c, wb);
+    kernel_matmul_packed(e->proj, e->hidden, e->model->p2 + l * e->model->p_layer, e->n, F, d, c, wb);
     add_residual(e);
 }
 
@@ -407,7 +410,7 @@ static void op_ln_final(Engine *e)
 static void op_logits(Engine *e)
 {
     const int d = e->cfg.d_model, V = e->cfg.vocab, r0 = head_first_row(e);
-    kernel_matmul_bytes(e->logits, e->xf + (size_t)r0 * d, e->model->wout, e->n - r0, d, V,
+    kernel_matmul_packed(e->logits, e->xf + (size_t)r0 * d, e->model->pout, e->n - r0, d, V,
                         &e->step_counts.mac[CAT_LM_HEAD], &e->traffic.weight_bytes);
 }
 

@@ -60,6 +60,257 @@ void kernel_matmul_bytes(float *out, const float *in, const float *w,
     COUNT_ADD(wbytes, n_bytes);
 }
 
+/* ---- the packed product ---------------------------------------------------
+ *
+ * Why: in axpy form (kernel_matmul_bytes) every p iteration loads and
+ * stores the whole output row, and a decode step walks w row by row. Here
+ * a tile of outputs stays in registers for the whole p loop, and each
+ * weight is loaded once per tile:
+ *   - one row (decode): a whole panel of J = 64 columns, so the packed
+ *     matrix is read front to back as one stream, at the rate memory
+ *     delivers it;
+ *   - a block of rows (prefill, recompute): a 16-column slice of a panel
+ *     for TILE_ROWS rows at once, so each loaded weight serves every row
+ *     of the block.
+ * Each output is still 0 + in[0]·w[0] + in[1]·w[1] + ... in p order, a
+ * product then an addition, so the bits equal kernel_matmul's whatever
+ * the tile.
+ */
+
+#define J KERNEL_PANEL
+#define SLICE 16   /* columns of a row-block tile */
+
+/* Width of panel b of a matrix with m columns: J, or for the last panel
+ * its columns rounded up to SLICE (so padding is at most SLICE - 1). */
+static int panel_width(int b, int m)
+{
+    const int rest = m - b * J;
+    return rest >= J ? J : (rest + SLICE - 1) / SLICE * SLICE;
+}
+
+size_t kernel_packed_floats(int k, int m)
+{
+    if (k <= 0 || m <= 0) return 0;
+    return (size_t)k * (size_t)((m + SLICE - 1) / SLICE * SLICE);
+}
+
+void kernel_pack(float *dst, const float *w, int k, int m)
+{
+    /* dst: panels of (k, pw): pw = J, the last one narrower (panel_width);
+     * panel b starts at b·k·J   w: (k, m) */
+    for (int b = 0; b * J < m; b++) {
+        const int pw = panel_width(b, m);
+        for (int p = 0; p < k; p++) {
+            float *d = dst + (size_t)b * k * J + (size_t)p * pw;
+            for (int j = 0; j < pw; j++) {
+                const int c = b * J + j;
+                d[j] = c < m ? w[(size_t)p * m + (size_t)c] : 0.0f;
+            }
+        }
+    }
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* MACs a tile performed for real outputs: its rows times the p iterations
+ * its loop ran times the columns it stored (padding excluded). */
+static ALWAYS_INLINE uint64_t tile_macs(int rows, int p_done, int cols)
+{
+    return (uint64_t)rows * (uint64_t)p_done * (uint64_t)(cols > 0 ? cols : 0);
+}
+
+#if defined(KVSIM_AVX2)
+#include <immintrin.h>
+/* AVX2 (make SIMD=avx2). Both tiles keep eight 8-float accumulators in
+ * named variables, so they stay in registers for the whole p loop. */
+enum { TILE_ROWS = 4 };
+
+/* Store 16 columns (lo, hi) at o, only the first `cols` of them. */
+static ALWAYS_INLINE void store16(float *o, __m256 lo, __m256 hi, int cols)
+{
+    if (cols >= 16) {
+        _mm256_storeu_ps(o, lo);
+        _mm256_storeu_ps(o + 8, hi);
+    } else if (cols > 0) {
+        float tmp[16];
+        _mm256_storeu_ps(tmp, lo);
+        _mm256_storeu_ps(tmp + 8, hi);
+        for (int j = 0; j < cols; j++) o[j] = tmp[j];
+    }
+}
+
+#define MAC(acc, a, w) acc = _mm256_add_ps(acc, _mm256_mul_ps(a, w))
+
+/* One row × one panel (64 columns c0 ..): the decode tile. */
+static uint64_t tile_row(float *out, const float *in, const float *w, int k, int cols)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    int p = 0;
+    for (; p < k; p++, w += J) {
+        const __m256 b = _mm256_broadcast_ss(in + p);
+        MAC(a0, b, _mm256_loadu_ps(w));      MAC(a1, b, _mm256_loadu_ps(w + 8));
+        MAC(a2, b, _mm256_loadu_ps(w + 16)); MAC(a3, b, _mm256_loadu_ps(w + 24));
+        MAC(a4, b, _mm256_loadu_ps(w + 32)); MAC(a5, b, _mm256_loadu_ps(w + 40));
+        MAC(a6, b, _mm256_loadu_ps(w + 48)); MAC(a7, b, _mm256_loadu_ps(w + 56));
+    }
+    store16(out, a0, a1, cols);
+    store16(out + 16, a2, a3, cols - 16);
+    store16(out + 32, a4, a5, cols - 32);
+    store16(out + 48, a6, a7, cols - 48);
+    return tile_macs(1, p, cols < J ? cols : J);
+}
+
+/* One row × one 16-column slice of a narrow last panel (row stride pw). */
+static uint64_t tile_row16(float *out, const float *in, const float *w, int k, int pw, int cols)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int p = 0;
+    for (; p < k; p++, w += pw) {
+        const __m256 b = _mm256_broadcast_ss(in + p);
+        MAC(a0, b, _mm256_loadu_ps(w)); MAC(a1, b, _mm256_loadu_ps(w + 8));
+    }
+    store16(out, a0, a1, cols);
+    return tile_macs(1, p, cols < SLICE ? cols : SLICE);
+}
+
+/* TILE_ROWS rows × one 16-column slice; w points at the slice in row p = 0
+ * of its panel (row stride pw), out at the slice's first column of the
+ * first row. */
+static uint64_t tile_rows(float *out, int m, const float *in, const float *w, int k, int pw, int cols)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    const float *x0 = in, *x1 = in + k, *x2 = in + 2 * (size_t)k, *x3 = in + 3 * (size_t)k;
+    int p = 0;
+    for (; p < k; p++, w += pw) {
+        const __m256 lo = _mm256_loadu_ps(w), hi = _mm256_loadu_ps(w + 8);
+        __m256 b = _mm256_broadcast_ss(x0 + p);
+        MAC(a0, b, lo); MAC(a1, b, hi);
+        b = _mm256_broadcast_ss(x1 + p);
+        MAC(a2, b, lo); MAC(a3, b, hi);
+        b = _mm256_broadcast_ss(x2 + p);
+        MAC(a4, b, lo); MAC(a5, b, hi);
+        b = _mm256_broadcast_ss(x3 + p);
+        MAC(a6, b, lo); MAC(a7, b, hi);
+    }
+    store16(out, a0, a1, cols);
+    store16(out + (size_t)m, a2, a3, cols);
+    store16(out + 2 * (size_t)m, a4, a5, cols);
+    store16(out + 3 * (size_t)m, a6, a7, cols);
+    return tile_macs(4, p, cols < SLICE ? cols : SLICE);
+}
+#undef MAC
+#else
+/* Portable C11: the compiler vectorises the j loops (baseline x86-64:
+ * four SSE lanes). A decode tile is half a panel (32 columns), a row
+ * block 2 rows × 16 columns: 32 accumulators either way. */
+enum { TILE_ROWS = 2 };
+
+static uint64_t tile_half(float *out, const float *in, const float *w, int k, int cols)
+{
+    float acc[32] = {0.0f};
+    int p = 0;
+    for (; p < k; p++, w += J) {
+        const float a = in[p];
+        for (int j = 0; j < 32; j++) acc[j] += a * w[j];
+    }
+    for (int j = 0; j < 32 && j < cols; j++) out[j] = acc[j];
+    return tile_macs(1, p, cols < 32 ? cols : 32);
+}
+
+static uint64_t tile_row(float *out, const float *in, const float *w, int k, int cols)
+{
+    uint64_t n = tile_half(out, in, w, k, cols);
+    n += tile_half(out + 32, in, w + 32, k, cols - 32);
+    return n;
+}
+
+/* One row × one 16-column slice of a narrow last panel (row stride pw). */
+static uint64_t tile_row16(float *out, const float *in, const float *w, int k, int pw, int cols)
+{
+    float acc[SLICE] = {0.0f};
+    int p = 0;
+    for (; p < k; p++, w += pw) {
+        const float a = in[p];
+        for (int j = 0; j < SLICE; j++) acc[j] += a * w[j];
+    }
+    for (int j = 0; j < SLICE && j < cols; j++) out[j] = acc[j];
+    return tile_macs(1, p, cols < SLICE ? cols : SLICE);
+}
+
+static uint64_t tile_rows(float *out, int m, const float *in, const float *w, int k, int pw, int cols)
+{
+    float acc0[SLICE] = {0.0f}, acc1[SLICE] = {0.0f};
+    const float *x0 = in, *x1 = in + k;
+    int p = 0;
+    for (; p < k; p++, w += pw) {
+        const float b0 = x0[p], b1 = x1[p];
+        for (int j = 0; j < SLICE; j++) {
+            acc0[j] += b0 * w[j];
+            acc1[j] += b1 * w[j];
+        }
+    }
+    for (int j = 0; j < SLICE && j < cols; j++) {
+        out[j] = acc0[j];
+        out[(size_t)m + j] = acc1[j];
+    }
+    return tile_macs(2, p, cols < SLICE ? cols : SLICE);
+}
+#endif
+
+HOT_KERNEL
+void kernel_matmul_packed(float *out, const float *in, const float *wp,
+                          int n, int k, int m, uint64_t *macs, uint64_t *wbytes)
+{
+    /* out: (n, m)   in: (n, k)   wp: packed, panel b at b·k·J, (k, pw) */
+    uint64_t n_macs = 0;   /* counted as the tiles run, added to *macs once */
+    uint64_t first = 0;    /* MACs of the first row (block): k·m */
+    int i = 0;
+    for (; i + TILE_ROWS <= n; i += TILE_ROWS) {
+        uint64_t blk = 0;
+        for (int c0 = 0; c0 < m; c0 += SLICE) {
+            const int b = c0 / J;
+            blk += tile_rows(out + (size_t)i * m + c0, m, in + (size_t)i * k,
+                             wp + (size_t)b * k * J + (size_t)(c0 % J), k, panel_width(b, m), m - c0);
+        }
+        if (i == 0) first = blk / TILE_ROWS;
+        n_macs += blk;
+    }
+    /* the rows left over, one at a time, a whole panel per tile */
+    for (; i < n; i++) {
+        uint64_t row = 0;
+        for (int b = 0; b * J < m; b++) {
+            const int pw = panel_width(b, m), c0 = b * J;
+            const float *w = wp + (size_t)b * k * J;
+            float *o = out + (size_t)i * m + c0;
+            const float *x = in + (size_t)i * k;
+            if (pw == J)
+                row += tile_row(o, x, w, k, m - c0);
+            else
+                for (int s = 0; s < pw; s += SLICE) row += tile_row16(o + s, x, w + s, k, pw, m - c0 - s);
+        }
+        if (i == 0) first = row;
+        n_macs += row;
+    }
+    COUNT_ADD(macs, n_macs);
+    /* the first row's pass touches every weight once (sim/traffic.h) */
+    COUNT_ADD(wbytes, first * sizeof(float));
+}
+
+const char *kernel_variant(void)
+{
+#if defined(KVSIM_AVX2)
+    return "AVX2";
+#else
+    return "portable C";
+#endif
+}
+
+#undef J
+
 void kernel_layernorm(float *y, const float *x, const float *gamma,
                       const float *beta, int n, int d)
 {
@@ -107,6 +358,99 @@ float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
     for (; i < len; i++) s += a[i] * b[i];
     COUNT_ADD(macs, len);
     return s;
+}
+
+#if defined(KVSIM_AVX2)
+/* The eight lanes of kernel_dot are one 8-float vector here: lane k of
+ * acc sums the products of indices k, k+8, ... in index order, and the
+ * lanes are combined in kernel_dot's tree ((0+4)+(2+6)) + ((1+5)+(3+7)):
+ * lo+hi gives (0+4, 1+5, 2+6, 3+7), adding its upper half to it gives
+ * ((0+4)+(2+6), (1+5)+(3+7)), and the last addition joins those two. */
+static ALWAYS_INLINE float lanes_sum(__m256 acc)
+{
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
+static ALWAYS_INLINE float dot_tail(float s, const float *a, const float *b, int i, int len)
+{
+    for (; i < len; i++) s += a[i] * b[i];
+    return s;
+}
+#endif
+
+HOT_KERNEL
+void kernel_dot_rows(float *out, const float *q, const float *const *rows, size_t off,
+                     int len, int count, uint64_t *macs)
+{
+    /* out: (count)   q: (len)   rows[j] + off: (len) */
+    uint64_t n_macs = 0;
+    int j = 0;
+#if defined(KVSIM_AVX2)
+    const int body = len - len % 8;
+    for (; j + 4 <= count; j += 4) {   /* four rows: four independent chains */
+        const float *b0 = rows[j] + off, *b1 = rows[j + 1] + off;
+        const float *b2 = rows[j + 2] + off, *b3 = rows[j + 3] + off;
+        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+        for (int i = 0; i < body; i += 8) {
+            const __m256 a = _mm256_loadu_ps(q + i);
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(a, _mm256_loadu_ps(b0 + i)));
+            c1 = _mm256_add_ps(c1, _mm256_mul_ps(a, _mm256_loadu_ps(b1 + i)));
+            c2 = _mm256_add_ps(c2, _mm256_mul_ps(a, _mm256_loadu_ps(b2 + i)));
+            c3 = _mm256_add_ps(c3, _mm256_mul_ps(a, _mm256_loadu_ps(b3 + i)));
+        }
+        out[j] = dot_tail(lanes_sum(c0), q, b0, body, len);
+        out[j + 1] = dot_tail(lanes_sum(c1), q, b1, body, len);
+        out[j + 2] = dot_tail(lanes_sum(c2), q, b2, body, len);
+        out[j + 3] = dot_tail(lanes_sum(c3), q, b3, body, len);
+        n_macs += 4 * (uint64_t)len;
+    }
+#endif
+    for (; j < count; j++) out[j] = kernel_dot(q, rows[j] + off, len, &n_macs);
+    COUNT_ADD(macs, n_macs);
+}
+
+HOT_KERNEL
+void kernel_axpy_rows(float *out, const float *w, const float *const *rows, size_t off,
+                      int len, int count, uint64_t *macs)
+{
+    /* out: (len)   w: (count)   rows[j] + off: (len) */
+    uint64_t n_macs = 0;
+    int x = 0;
+#if defined(KVSIM_AVX2)
+    for (; x + 32 <= len; x += 32) {   /* 32 outputs in registers over every row */
+        __m256 o0 = _mm256_loadu_ps(out + x), o1 = _mm256_loadu_ps(out + x + 8);
+        __m256 o2 = _mm256_loadu_ps(out + x + 16), o3 = _mm256_loadu_ps(out + x + 24);
+        for (int j = 0; j < count; j++) {
+            const float *v = rows[j] + off + x;
+            const __m256 a = _mm256_broadcast_ss(w + j);
+            o0 = _mm256_add_ps(o0, _mm256_mul_ps(a, _mm256_loadu_ps(v)));
+            o1 = _mm256_add_ps(o1, _mm256_mul_ps(a, _mm256_loadu_ps(v + 8)));
+            o2 = _mm256_add_ps(o2, _mm256_mul_ps(a, _mm256_loadu_ps(v + 16)));
+            o3 = _mm256_add_ps(o3, _mm256_mul_ps(a, _mm256_loadu_ps(v + 24)));
+        }
+        _mm256_storeu_ps(out + x, o0);
+        _mm256_storeu_ps(out + x + 8, o1);
+        _mm256_storeu_ps(out + x + 16, o2);
+        _mm256_storeu_ps(out + x + 24, o3);
+    }
+    for (; x + 8 <= len; x += 8) {
+        __m256 o0 = _mm256_loadu_ps(out + x);
+        for (int j = 0; j < count; j++)
+            o0 = _mm256_add_ps(o0, _mm256_mul_ps(_mm256_broadcast_ss(w + j),
+                                                 _mm256_loadu_ps(rows[j] + off + x)));
+        _mm256_storeu_ps(out + x, o0);
+    }
+#endif
+    /* the remaining outputs (all of them in portable C), each in j order */
+    if (x < len)
+        for (int j = 0; j < count; j++) {
+            const float a = w[j], *v = rows[j] + off;
+            for (int i = x; i < len; i++) out[i] += a * v[i];
+        }
+    n_macs += (uint64_t)count * (uint64_t)len;
+    COUNT_ADD(macs, n_macs);
 }
 
 void kernel_softmax(float *row, int len)

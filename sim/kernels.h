@@ -16,6 +16,7 @@
 #ifndef KVSIM_KERNELS_H
 #define KVSIM_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define KERNEL_LN_EPS 1e-5f
@@ -31,6 +32,34 @@ void kernel_matmul(float *out, const float *in, const float *w,
 void kernel_matmul_bytes(float *out, const float *in, const float *w,
                          int n, int k, int m, uint64_t *macs, uint64_t *wbytes);
 
+/* The packed weight layout of the fast product (kernel_matmul_packed).
+ * A (k, m) matrix is cut into panels of KERNEL_PANEL output columns; a
+ * panel holds, for p = 0 .. k-1, the KERNEL_PANEL weights of row p that
+ * feed its columns, so one output column's weights, and its neighbours',
+ * are read as one contiguous stream. The last panel is narrower: its
+ * columns rounded up to 16, padded with zeros. Panel b starts at
+ * b · k · KERNEL_PANEL floats. */
+#define KERNEL_PANEL 64
+
+/* Floats of the packed form of a (k, m) matrix. */
+size_t kernel_packed_floats(int k, int m);
+
+/* dst = w (k, m, row-major) in the packed layout above. */
+void kernel_pack(float *dst, const float *w, int k, int m);
+
+/* out[n, m] = in[n, k] · W[k, m] with W packed by kernel_pack; the same
+ * bits as kernel_matmul for every n (each output summed from 0 in p order
+ * 0 .. k-1, a product then an addition, no fused multiply-add). Several
+ * rows are computed together in registers, so one load of a weight serves
+ * every row of a block (4 rows in the AVX2 build, 2 in portable C). Counts as
+ * kernel_matmul_bytes: MACs n·k·m, weight bytes k·m·4 when n >= 1. */
+void kernel_matmul_packed(float *out, const float *in, const float *wp,
+                          int n, int k, int m, uint64_t *macs, uint64_t *wbytes);
+
+/* Which variant of kernel_matmul_packed this build has: "portable C" or
+ * "AVX2" (make SIMD=avx2; see docs/performance.md). */
+const char *kernel_variant(void);
+
 /* y[i] = LayerNorm(x[i]) · gamma + beta for each of n rows of width d. No MACs counted. */
 void kernel_layernorm(float *y, const float *x, const float *gamma,
                       const float *beta, int n, int d);
@@ -43,6 +72,18 @@ void kernel_gelu(float *x, int len);
  * combined in a fixed tree, then the last len % 8 products in index order:
  * the order depends on len only (for len < 8 it is plain index order). */
 float kernel_dot(const float *a, const float *b, int len, uint64_t *macs);
+
+/* out[j] = kernel_dot(q, rows[j] + off, len) for j = 0 .. count-1, the
+ * same bits as one call per row (the same order for every dot), several
+ * rows at a time. MACs: count·len */
+void kernel_dot_rows(float *out, const float *q, const float *const *rows, size_t off,
+                     int len, int count, uint64_t *macs);
+
+/* out[len] += w[j] · (rows[j] + off)[len] for j = 0 .. count-1 in that
+ * order, the same bits as kernel_axpy called for each j in turn, with out
+ * kept in registers across the rows. MACs: count·len */
+void kernel_axpy_rows(float *out, const float *w, const float *const *rows, size_t off,
+                      int len, int count, uint64_t *macs);
 
 /* In place softmax over one row of len values; -INFINITY entries become 0.
  * A row with every entry -INFINITY is left as zeros (never NaN). */

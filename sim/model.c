@@ -1,6 +1,7 @@
 /* model: weights from the seeded PRNG. See model.h. */
 #include "sim/model.h"
 
+#include "sim/kernels.h"
 #include "sim/rng.h"
 
 #include <math.h>
@@ -17,6 +18,8 @@ static void fill_const(float *w, size_t count, float v)
 {
     for (size_t i = 0; i < count; i++) w[i] = v;
 }
+
+static int model_pack(Model *m);
 
 int model_init(Model *m, const KvConfig *cfg)
 {
@@ -72,6 +75,40 @@ int model_init(Model *m, const KvConfig *cfg)
     fill_const(m->ln2_b, Lyr * d, 0.0f);
     fill_const(m->lnf_g, d, 1.0f);
     fill_const(m->lnf_b, d, 0.0f);
+    return model_pack(m);
+}
+
+/* Pack every layer's matrices and the head (see model.h). */
+static int model_pack(Model *m)
+{
+    const KvConfig *c = &m->cfg;
+    const int d = c->d_model, kv = config_kv_dim(c), F = c->d_ff, V = c->vocab;
+    const size_t Lyr = (size_t)c->n_layers;
+    const size_t sq = kernel_packed_floats(d, d), skv = kernel_packed_floats(d, kv);
+    const size_t s1 = kernel_packed_floats(d, F), s2 = kernel_packed_floats(F, d);
+    m->p_layer = 2 * sq + 2 * skv + s1 + s2;
+    m->packed = malloc(sizeof(float) * (Lyr * m->p_layer + kernel_packed_floats(d, V)));
+    if (!m->packed) {
+        model_free(m);
+        return -1;
+    }
+    m->pq = m->packed;
+    m->pk = m->pq + sq;
+    m->pv = m->pk + skv;
+    m->po = m->pv + skv;
+    m->p1 = m->po + sq;
+    m->p2 = m->p1 + s1;
+    m->pout = m->packed + Lyr * m->p_layer;
+    for (size_t l = 0; l < Lyr; l++) {
+        const size_t o = l * m->p_layer;
+        kernel_pack(m->pq + o, m->wq + l * (size_t)d * d, d, d);
+        kernel_pack(m->pk + o, m->wk + l * (size_t)d * kv, d, kv);
+        kernel_pack(m->pv + o, m->wv + l * (size_t)d * kv, d, kv);
+        kernel_pack(m->po + o, m->wo + l * (size_t)d * d, d, d);
+        kernel_pack(m->p1 + o, m->w1 + l * (size_t)d * F, d, F);
+        kernel_pack(m->p2 + o, m->w2 + l * (size_t)F * d, F, d);
+    }
+    kernel_pack(m->pout, m->wout, d, V);
     return 0;
 }
 
@@ -84,6 +121,7 @@ void model_free(Model *m)
     free(m->w1); free(m->w2);
     free(m->lnf_g); free(m->lnf_b);
     free(m->wout);
+    free(m->packed);
     memset(m, 0, sizeof *m);
 }
 
