@@ -300,6 +300,74 @@ void kernel_matmul_packed(float *out, const float *in, const float *wp,
     COUNT_ADD(wbytes, first * sizeof(float));
 }
 
+HOT_KERNEL
+float kernel_read_sweep(const float *x, size_t n)
+{
+    size_t i = 0;
+    float total = 0.0f;
+#if defined(KVSIM_AVX2)
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + i + 24));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (int k = 0; k < 8; k++) total += lanes[k];
+#else
+    float acc[32] = {0.0f};
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 32; k++) acc[k] += x[i + k];
+    for (int k = 0; k < 32; k++) total += acc[k];
+#endif
+    for (; i < n; i++) total += x[i];
+    return total;
+}
+
+HOT_KERNEL
+float kernel_mul_add_loop(long iters, uint64_t *flops)
+{
+#if defined(KVSIM_AVX2)
+    /* 12 chains of 8 lanes: each round is 12 multiplies and 12 additions,
+     * a multiply (3 cycles) then an add (3 cycles) per chain */
+    /* through volatile, so that the compiler cannot find the fixed point */
+    volatile float one = 1.0f, tiny = 1e-8f;
+    const __m256 c = _mm256_set1_ps(tiny);
+    /* distinct starting values, or the compiler merges identical chains */
+#define START(k) _mm256_set1_ps(one * (1.0f + (float)(k) / 16.0f))
+    __m256 a0 = START(0), a1 = START(1), a2 = START(2), a3 = START(3), a4 = START(4), a5 = START(5);
+    __m256 a6 = START(6), a7 = START(7), a8 = START(8), a9 = START(9), a10 = START(10), a11 = START(11);
+#undef START
+#define STEP(a) a = _mm256_add_ps(a, _mm256_mul_ps(a, c))
+    for (long r = 0; r < iters; r++) {
+        STEP(a0); STEP(a1); STEP(a2); STEP(a3); STEP(a4); STEP(a5);
+        STEP(a6); STEP(a7); STEP(a8); STEP(a9); STEP(a10); STEP(a11);
+    }
+#undef STEP
+    *flops = 2u * 12u * 8u * (uint64_t)(iters > 0 ? iters : 0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, s);
+    return lanes[0] + lanes[7];
+#else
+    /* 48 chains; the compiler keeps them in vector registers */
+    volatile float one = 1.0f, tiny = 1e-8f;   /* as above */
+    const float c = tiny;
+    float a[48];
+    for (int k = 0; k < 48; k++) a[k] = one * (1.0f + (float)k / 64.0f);   /* distinct chains */
+    for (long r = 0; r < iters; r++)
+        for (int k = 0; k < 48; k++) a[k] = a[k] + a[k] * c;
+    *flops = 2u * 48u * (uint64_t)(iters > 0 ? iters : 0);
+    float sum = 0.0f;
+    for (int k = 0; k < 48; k++) sum += a[k];
+    return sum;
+#endif
+}
+
 const char *kernel_variant(void)
 {
 #if defined(KVSIM_AVX2)

@@ -56,6 +56,21 @@ void kernel_pack(float *dst, const float *w, int k, int m);
 void kernel_matmul_packed(float *out, const float *in, const float *wp,
                           int n, int k, int m, uint64_t *macs, uint64_t *wbytes);
 
+/* Machine probes for `kvsim bench` (sim/bench.c), compiled with the same
+ * variant flags as the product so they use the same vector width.
+ * kernel_read_sweep: a read-only pass over x[n] (n a multiple of 64 is
+ * best; the rest is read too), summed in 32 independent lanes so that the
+ * loads, not the additions, set the pace. Returns the sum, so the reads
+ * cannot be optimised away.
+ * kernel_mul_add_loop: `iters` rounds of acc = acc + acc · c on
+ * KERNEL_PEAK_CHAINS independent vectors: the separate multiply and add of
+ * the product's inner loop (no fused multiply-add), with enough
+ * independent chains to fill the pipelines. c is tiny, so acc stays
+ * 1 and no value becomes subnormal. Sets *flops to 2 · lanes · iters and
+ * returns a value that depends on every chain. */
+float kernel_read_sweep(const float *x, size_t n);
+float kernel_mul_add_loop(long iters, uint64_t *flops);
+
 /* Which variant of kernel_matmul_packed this build has: "portable C" or
  * "AVX2" (make SIMD=avx2; see docs/performance.md). */
 const char *kernel_variant(void);
