@@ -248,8 +248,10 @@ void app_render(const App *a, Canvas *c)
     draw_header(a, c, lo.header);
     PANEL(panel_tokens_draw(a, e, c, lo.tokens), lo.tokens);
     if (a->view == VIEW_MEMORY) {
+        const Rect roof = panel_roofline_carve(&lo.traffic);
         PANEL(panel_pool_draw(a, c, lo.pool), lo.pool);
         PANEL(panel_traffic_draw(a, c, lo.traffic), lo.traffic);
+        PANEL(panel_roofline_draw(a, c, roof), roof);
     } else if (a->view == VIEW_COMPARE) {
         const Engine *ec = &a->eng[MODE_CACHE], *er = &a->eng[MODE_RECOMPUTE];
         PANEL(panel_mask_draw(a, ec, c, lo.mask), lo.mask);
