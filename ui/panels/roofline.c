@@ -124,7 +124,7 @@ static void fmt_bytes(double b, char buf[32])
 
 static void fmt_time(double s, char buf[32])
 {
-    if (s >= 1e-3) snprintf(buf, 32, "%.2f ms", s * 1e3);
+    if (s >= 1e-4) snprintf(buf, 32, "%.2f ms", s * 1e3);
     else if (s >= 1e-6) snprintf(buf, 32, "%.2f \u00b5s", s * 1e6);
     else snprintf(buf, 32, "%.0f ns", s * 1e9);
 }
