@@ -62,7 +62,6 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->step_k = calloc(kv_cells, sizeof(float));
     e->step_v = calloc(kv_cells, sizeof(float));
     e->kv_rows = calloc((size_t)c->n_layers, sizeof(int));
-    e->key_rows = calloc(N, sizeof(float *));
     e->done = calloc((size_t)e->n_steps, sizeof(OpCounts));
     e->traffic_done = calloc((size_t)e->n_steps, sizeof(Traffic));
     int cache_ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c));
@@ -78,7 +77,7 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
         e->pool = e->own_pool;
     }
     if (cache_ok != 0 || !e->traffic_done || !e->tokens || !e->x || !e->a || !e->q || !e->att_out || !e->proj ||
-        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->key_rows || !e->done ||
+        !e->hidden || !e->xf || !e->logits || !e->scores || !e->att || !e->kv_rows || !e->done ||
         !e->step_k || !e->step_v) {
         engine_free(e);
         snprintf(err, errlen, "out of memory setting up the %s engine", config_mode_name(mode));
@@ -102,7 +101,7 @@ void engine_free(Engine *e)
 {
     free(e->tokens); free(e->x); free(e->a); free(e->q); free(e->att_out);
     free(e->proj); free(e->hidden); free(e->xf); free(e->logits);
-    free(e->scores); free(e->att); free(e->kv_rows); free(e->key_rows); free(e->done);
+    free(e->scores); free(e->att); free(e->kv_rows); free(e->done);
     free(e->step_k); free(e->step_v); free(e->traffic_done);
     kvcache_free(&e->cache);
     engine_free_own_pool(e);
@@ -287,35 +286,32 @@ static void op_qkv(Engine *e, int l)
     e->kv_rows[l] = e->t;
 }
 
-/* Query head h reads K/V head h / (H / Hkv) (§6.2). */
-static int kv_head(const Engine *e, int h)
-{
-    return h / (e->cfg.n_heads / e->cfg.n_kv_heads);
-}
-
 static void op_scores(Engine *e, int l)
 {
     /* S[h][i][j] = q_i,h · k_j,h / sqrt(d_h) for every cell of the n×t
      * block, future cells included: the mask comes after, as in a dense
      * kernel, so its cost shows up in the count. (A windowed decode row
-     * computes only its last W columns, k_lo .. t-1.) */
+     * computes only its last W columns, k_lo .. t-1.) Each key row is read
+     * once per query row for all heads, front to back; query head h reads
+     * K/V head h / (H / Hkv) (§6.2). */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
+    const int group = H / e->cfg.n_kv_heads;
     const float scale = 1.0f / sqrtf((float)dh);
+    const size_t head_stride = (size_t)e->cfg.max_seq * (size_t)e->cfg.max_seq;   /* scores (.., H, N, N) */
     uint64_t *c = &e->step_counts.mac[CAT_SCORES];
-    const int n_keys = e->t - e->k_lo;
-    for (int j = e->k_lo; j < e->t; j++) e->key_rows[j - e->k_lo] = engine_k_row(e, l, j);
-    for (int h = 0; h < H; h++) {
-        const int kh = kv_head(e, h);
-        /* traffic: a dense kernel loads each key row once for the whole
-         * block: count it at its first use (first query head of the K/V
-         * group) — see sim/traffic.h */
-        if (h == kh * (H / e->cfg.n_kv_heads))
-            for (int j = e->k_lo; j < e->t; j++) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
-        for (int i = 0; i < e->n; i++) {
-            float *row = (float *)engine_scores_row(e, l, h, i);
-            const float *qi = e->q + (size_t)i * d + (size_t)h * dh;
+    for (int i = 0; i < e->n; i++) {
+        float *row0 = (float *)engine_scores_row(e, l, 0, i);
+        const float *qi = e->q + (size_t)i * d;
+        for (int j = e->k_lo; j < e->t; j++) {
+            kernel_dot_heads(row0 + j, head_stride, qi, engine_k_row(e, l, j), H, group, dh, c);
+            /* traffic: a dense kernel loads each key row once for the whole
+             * block: count it at its first use (the first query row), one
+             * head slice per K/V head — see sim/traffic.h */
+            if (i == 0) e->traffic.kv_read_bytes += (uint64_t)e->cache.kv_dim * sizeof(float);
+        }
+        for (int h = 0; h < H; h++) {
+            float *row = row0 + (size_t)h * head_stride;
             for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
-            kernel_dot_rows(row + e->k_lo, qi, e->key_rows, (size_t)kh * dh, dh, n_keys, c);
             for (int j = e->k_lo; j < e->t; j++) row[j] *= scale;
         }
     }
@@ -352,20 +348,19 @@ static void op_softmax(Engine *e, int l)
 static void op_values(Engine *e, int l)
 {
     /* O[i, h] = Σ_j A[h][i][j] · v_j,h over the same dense n×t block,
-     * summed in j order. */
+     * each output summed in j order; each value row read once per query
+     * row for all heads. */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
+    const int group = H / e->cfg.n_kv_heads;
+    const size_t head_stride = (size_t)e->cfg.max_seq * (size_t)e->cfg.max_seq;   /* att (.., H, N, N) */
     uint64_t *c = &e->step_counts.mac[CAT_VALUES];
-    const int n_keys = e->t - e->k_lo;
     memset(e->att_out, 0, sizeof(float) * (size_t)e->n * d);
-    for (int j = e->k_lo; j < e->t; j++) e->key_rows[j - e->k_lo] = engine_v_row(e, l, j);
-    for (int h = 0; h < H; h++) {
-        const int kh = kv_head(e, h);
-        if (h == kh * (H / e->cfg.n_kv_heads))   /* as in op_scores */
-            for (int j = e->k_lo; j < e->t; j++) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
-        for (int i = 0; i < e->n; i++) {
-            const float *w = engine_att_row(e, l, h, i);
-            float *o = e->att_out + (size_t)i * d + (size_t)h * dh;
-            kernel_axpy_rows(o, w + e->k_lo, e->key_rows, (size_t)kh * dh, dh, n_keys, c);
+    for (int i = 0; i < e->n; i++) {
+        const float *w0 = engine_att_row(e, l, 0, i);
+        float *o = e->att_out + (size_t)i * d;
+        for (int j = e->k_lo; j < e->t; j++) {
+            kernel_axpy_heads(o, w0 + j, head_stride, engine_v_row(e, l, j), H, group, dh, c);
+            if (i == 0) e->traffic.kv_read_bytes += (uint64_t)e->cache.kv_dim * sizeof(float);   /* as in op_scores */
         }
     }
 }

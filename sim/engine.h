@@ -120,8 +120,6 @@ typedef struct {
     float *att;          /* (Lyr, H, max_seq, max_seq) masked scores, then softmax weights */
     float *step_k;       /* (Lyr, max_seq, kv_dim) K rows of this step's positions p0.. */
     float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
-    const float **key_rows;  /* (max_seq) scratch: K (or V) row of each key position, for
-                                the attention kernels */
     int *kv_rows;        /* (Lyr) positions whose K/V this step's attention can read:
                             t once that layer's Q/K/V ran, else what the cache holds */
 

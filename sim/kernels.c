@@ -449,75 +449,46 @@ static ALWAYS_INLINE float dot_tail(float s, const float *a, const float *b, int
 #endif
 
 HOT_KERNEL
-void kernel_dot_rows(float *out, const float *q, const float *const *rows, size_t off,
-                     int len, int count, uint64_t *macs)
+void kernel_dot_heads(float *out, size_t out_stride, const float *q, const float *krow,
+                      int n_heads, int group, int dh, uint64_t *macs)
 {
-    /* out: (count)   q: (len)   rows[j] + off: (len) */
+    /* out[h · out_stride] = q[h·dh ..] · krow[(h / group)·dh ..], dh terms */
     uint64_t n_macs = 0;
-    int j = 0;
+    for (int h = 0; h < n_heads; h++) {
+        const float *a = q + (size_t)h * dh, *b = krow + (size_t)(h / group) * dh;
 #if defined(KVSIM_AVX2)
-    const int body = len - len % 8;
-    for (; j + 4 <= count; j += 4) {   /* four rows: four independent chains */
-        const float *b0 = rows[j] + off, *b1 = rows[j + 1] + off;
-        const float *b2 = rows[j + 2] + off, *b3 = rows[j + 3] + off;
-        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-        for (int i = 0; i < body; i += 8) {
-            const __m256 a = _mm256_loadu_ps(q + i);
-            c0 = _mm256_add_ps(c0, _mm256_mul_ps(a, _mm256_loadu_ps(b0 + i)));
-            c1 = _mm256_add_ps(c1, _mm256_mul_ps(a, _mm256_loadu_ps(b1 + i)));
-            c2 = _mm256_add_ps(c2, _mm256_mul_ps(a, _mm256_loadu_ps(b2 + i)));
-            c3 = _mm256_add_ps(c3, _mm256_mul_ps(a, _mm256_loadu_ps(b3 + i)));
-        }
-        out[j] = dot_tail(lanes_sum(c0), q, b0, body, len);
-        out[j + 1] = dot_tail(lanes_sum(c1), q, b1, body, len);
-        out[j + 2] = dot_tail(lanes_sum(c2), q, b2, body, len);
-        out[j + 3] = dot_tail(lanes_sum(c3), q, b3, body, len);
-        n_macs += 4 * (uint64_t)len;
-    }
+        const int body = dh - dh % 8;
+        __m256 acc = _mm256_setzero_ps();
+        for (int i = 0; i < body; i += 8)
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+        out[(size_t)h * out_stride] = dot_tail(lanes_sum(acc), a, b, body, dh);
+        n_macs += (uint64_t)dh;
+#else
+        out[(size_t)h * out_stride] = kernel_dot(a, b, dh, &n_macs);
 #endif
-    for (; j < count; j++) out[j] = kernel_dot(q, rows[j] + off, len, &n_macs);
+    }
     COUNT_ADD(macs, n_macs);
 }
 
 HOT_KERNEL
-void kernel_axpy_rows(float *out, const float *w, const float *const *rows, size_t off,
-                      int len, int count, uint64_t *macs)
+void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *vrow,
+                       int n_heads, int group, int dh, uint64_t *macs)
 {
-    /* out: (len)   w: (count)   rows[j] + off: (len) */
+    /* o[h·dh + x] += w[h · w_stride] · vrow[(h / group)·dh + x] */
     uint64_t n_macs = 0;
-    int x = 0;
+    for (int h = 0; h < n_heads; h++) {
+        float *oh = o + (size_t)h * dh;
+        const float a = w[(size_t)h * w_stride], *v = vrow + (size_t)(h / group) * dh;
+        int x = 0;
 #if defined(KVSIM_AVX2)
-    for (; x + 32 <= len; x += 32) {   /* 32 outputs in registers over every row */
-        __m256 o0 = _mm256_loadu_ps(out + x), o1 = _mm256_loadu_ps(out + x + 8);
-        __m256 o2 = _mm256_loadu_ps(out + x + 16), o3 = _mm256_loadu_ps(out + x + 24);
-        for (int j = 0; j < count; j++) {
-            const float *v = rows[j] + off + x;
-            const __m256 a = _mm256_broadcast_ss(w + j);
-            o0 = _mm256_add_ps(o0, _mm256_mul_ps(a, _mm256_loadu_ps(v)));
-            o1 = _mm256_add_ps(o1, _mm256_mul_ps(a, _mm256_loadu_ps(v + 8)));
-            o2 = _mm256_add_ps(o2, _mm256_mul_ps(a, _mm256_loadu_ps(v + 16)));
-            o3 = _mm256_add_ps(o3, _mm256_mul_ps(a, _mm256_loadu_ps(v + 24)));
-        }
-        _mm256_storeu_ps(out + x, o0);
-        _mm256_storeu_ps(out + x + 8, o1);
-        _mm256_storeu_ps(out + x + 16, o2);
-        _mm256_storeu_ps(out + x + 24, o3);
-    }
-    for (; x + 8 <= len; x += 8) {
-        __m256 o0 = _mm256_loadu_ps(out + x);
-        for (int j = 0; j < count; j++)
-            o0 = _mm256_add_ps(o0, _mm256_mul_ps(_mm256_broadcast_ss(w + j),
-                                                 _mm256_loadu_ps(rows[j] + off + x)));
-        _mm256_storeu_ps(out + x, o0);
-    }
+        const __m256 b = _mm256_set1_ps(a);
+        for (; x + 8 <= dh; x += 8)
+            _mm256_storeu_ps(oh + x, _mm256_add_ps(_mm256_loadu_ps(oh + x),
+                                                   _mm256_mul_ps(b, _mm256_loadu_ps(v + x))));
 #endif
-    /* the remaining outputs (all of them in portable C), each in j order */
-    if (x < len)
-        for (int j = 0; j < count; j++) {
-            const float a = w[j], *v = rows[j] + off;
-            for (int i = x; i < len; i++) out[i] += a * v[i];
-        }
-    n_macs += (uint64_t)count * (uint64_t)len;
+        for (; x < dh; x++) oh[x] += a * v[x];
+        n_macs += (uint64_t)dh;
+    }
     COUNT_ADD(macs, n_macs);
 }
 

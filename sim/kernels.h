@@ -88,17 +88,20 @@ void kernel_gelu(float *x, int len);
  * the order depends on len only (for len < 8 it is plain index order). */
 float kernel_dot(const float *a, const float *b, int len, uint64_t *macs);
 
-/* out[j] = kernel_dot(q, rows[j] + off, len) for j = 0 .. count-1, the
- * same bits as one call per row (the same order for every dot), several
- * rows at a time. MACs: count·len */
-void kernel_dot_rows(float *out, const float *q, const float *const *rows, size_t off,
-                     int len, int count, uint64_t *macs);
+/* One key row against every query head: out[h · out_stride] =
+ * kernel_dot(q + h·dh, krow + (h / group)·dh, dh) for h = 0 .. n_heads-1
+ * (group = query heads per K/V head), the same bits as those calls. A
+ * decode step walks its key rows front to back, each row once for all
+ * heads. MACs: n_heads·dh */
+void kernel_dot_heads(float *out, size_t out_stride, const float *q, const float *krow,
+                      int n_heads, int group, int dh, uint64_t *macs);
 
-/* out[len] += w[j] · (rows[j] + off)[len] for j = 0 .. count-1 in that
- * order, the same bits as kernel_axpy called for each j in turn, with out
- * kept in registers across the rows. MACs: count·len */
-void kernel_axpy_rows(float *out, const float *w, const float *const *rows, size_t off,
-                      int len, int count, uint64_t *macs);
+/* One value row into every head's output: o[h·dh + x] += w[h · w_stride] ·
+ * vrow[(h / group)·dh + x], the same bits as kernel_axpy per head (called
+ * for rows j = 0, 1, ... in order, each output is summed in j order).
+ * MACs: n_heads·dh */
+void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *vrow,
+                       int n_heads, int group, int dh, uint64_t *macs);
 
 /* In place softmax over one row of len values; -INFINITY entries become 0.
  * A row with every entry -INFINITY is left as zeros (never NaN). */

@@ -81,34 +81,37 @@ static void test_matmul_packed(void **state)
         }
 }
 
-/* The batched attention kernels give the bits of one call per row. */
-static void test_dot_axpy_rows(void **state)
+/* The all-heads attention kernels give the bits of one kernel_dot or
+ * kernel_axpy per head, with and without grouped K/V heads. */
+static void test_dot_axpy_heads(void **state)
 {
     (void)state;
-    enum { ROWS = 11, WIDTH = 160 };
-    float data[ROWS * WIDTH], q[WIDTH], w[ROWS], ref[WIDTH], got[WIDTH], dots[ROWS];
-    const float *rows[ROWS];
-    fill(data, ROWS * WIDTH, 5);
-    fill(q, WIDTH, 9);
-    fill(w, ROWS, 13);
-    for (int j = 0; j < ROWS; j++) rows[j] = data + (size_t)((j * 7) % ROWS) * WIDTH;
-    const int lens[] = {1, 4, 7, 8, 9, 16, 33, 48, 64, 70, 128};
-    for (size_t a = 0; a < sizeof lens / sizeof lens[0]; a++)
-        for (int count = 0; count <= ROWS; count++) {
-            const int len = lens[a];
-            const size_t off = (size_t)(WIDTH - len) / 2;
+    enum { MAXH = 6, MAXD = 70, STRIDE = 5 };
+    const int dhs[] = {1, 4, 7, 8, 9, 16, 33, 48, 64, 70};
+    const int heads[][2] = {{1, 1}, {2, 1}, {2, 2}, {6, 1}, {6, 3}, {6, 6}};   /* H, group */
+    float q[MAXH * MAXD], k[MAXH * MAXD + 4], w[MAXH * STRIDE], ref[MAXH * MAXD], got[MAXH * MAXD];
+    float dots[MAXH * STRIDE];
+    fill(q, MAXH * MAXD, 5);
+    fill(k, MAXH * MAXD + 4, 9);
+    fill(w, MAXH * STRIDE, 13);
+    for (size_t a = 0; a < sizeof dhs / sizeof dhs[0]; a++)
+        for (size_t b = 0; b < sizeof heads / sizeof heads[0]; b++) {
+            const int dh = dhs[a], H = heads[b][0], group = heads[b][1];
             uint64_t mr = 0, mg = 0;
-            kernel_dot_rows(dots, q, rows, off, len, count, &mg);
-            for (int j = 0; j < count; j++) {
-                const float r = kernel_dot(q, rows[j] + off, len, &mr);
-                assert_memory_equal(&r, &dots[j], sizeof r);
+            kernel_dot_heads(dots, STRIDE, q, k, H, group, dh, &mg);
+            for (int h = 0; h < H; h++) {
+                const float r = kernel_dot(q + h * dh, k + (h / group) * dh, dh, &mr);
+                assert_memory_equal(&r, &dots[h * STRIDE], sizeof r);
             }
-            fill(ref, WIDTH, 21);
+            fill(ref, MAXH * MAXD, 21);
             memcpy(got, ref, sizeof ref);
-            for (int j = 0; j < count; j++) kernel_axpy(ref, w[j], rows[j] + off, len, &mr);
-            kernel_axpy_rows(got, w, rows, off, len, count, &mg);
+            for (int rep = 0; rep < 3; rep++) {   /* three value rows in turn */
+                const float *v = k + rep;
+                for (int h = 0; h < H; h++) kernel_axpy(ref + h * dh, w[h * STRIDE + rep], v + (h / group) * dh, dh, &mr);
+                kernel_axpy_heads(got, w + rep, STRIDE, v, H, group, dh, &mg);
+            }
             assert_memory_equal(ref, got, sizeof ref);
-            assert_true(mr == mg);
+            assert_true(mr == mg && mg == (uint64_t)H * dh * 4);
         }
 }
 
@@ -186,7 +189,7 @@ int main(void)
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_dot_axpy),
         cmocka_unit_test(test_matmul_packed),
-        cmocka_unit_test(test_dot_axpy_rows),
+        cmocka_unit_test(test_dot_axpy_heads),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_layernorm_gelu_argmax),
         cmocka_unit_test(test_kvcache),
