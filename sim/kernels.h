@@ -21,7 +21,11 @@
 
 #define KERNEL_LN_EPS 1e-5f
 
-/* out[n, m] = in[n, k] · w[k, m].   MACs: n·k·m */
+/* out[n, m] = in[n, k] · w[k, m].   MACs: n·k·m
+ * The readable reference product on row-major w, in axpy form: each row
+ * adds in[i][p] · w[p][:] to its output row for p = 0 .. k-1. The engine
+ * uses kernel_matmul_packed (below), which gives the same bits; the tests
+ * compare the two. */
 void kernel_matmul(float *out, const float *in, const float *w,
                    int n, int k, int m, uint64_t *macs);
 

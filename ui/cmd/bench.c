@@ -365,7 +365,8 @@ static void json_shape(FILE *f, const BenchResult *r, const BenchMachine *mc, bo
     fprintf(f, ",\n     \"sweep_bytes\": %llu, \"read_bandwidth_gbs\": ", (unsigned long long)r->sweep_bytes);
     json_num(f, r->read_gbs);
     for (int i = 0; i < 2; i++) {
-        fprintf(f, ", \"read_bytes_%s\": %llu, \"gbs_%s\": ", mn[i], (unsigned long long)m[i]->read_bytes, mn[i]);
+        fprintf(f, "%s\"read_bytes_%s\": %llu, \"gbs_%s\": ", i == 0 ? ", " : ",\n     ", mn[i],
+                (unsigned long long)m[i]->read_bytes, mn[i]);
         json_num(f, counters ? m[i]->gbs : NAN);
         fprintf(f, ", \"bandwidth_fraction_%s\": ", mn[i]);
         json_num(f, counters ? frac(m[i]->gbs, r->read_gbs) : NAN);
@@ -375,7 +376,6 @@ static void json_shape(FILE *f, const BenchResult *r, const BenchMachine *mc, bo
         json_num(f, counters ? frac(m[i]->gflops, mc->peak_gflops) : NAN);
         fprintf(f, ", \"intensity_%s\": ", mn[i]);
         json_num(f, counters ? m[i]->intensity : NAN);
-        fputs(i == 0 ? ",\n    " : "", f);
     }
     fprintf(f, ",\n     \"decode_step_read_bytes\": %llu, \"decode_step_macs\": %llu",
             (unsigned long long)r->cache.decode_read_bytes, (unsigned long long)r->cache.decode_macs);
