@@ -204,28 +204,24 @@ static uint64_t tile_rows(float *out, int m, const float *in, const float *w, in
 }
 #undef MAC
 #else
-/* Portable C11: the compiler vectorises the j loops (baseline x86-64:
- * four SSE lanes). A decode tile is half a panel (32 columns), a row
- * block 2 rows × 16 columns: 32 accumulators either way. */
-enum { TILE_ROWS = 2 };
-
-static uint64_t tile_half(float *out, const float *in, const float *w, int k, int cols)
-{
-    float acc[32] = {0.0f};
-    int p = 0;
-    for (; p < k; p++, w += J) {
-        const float a = in[p];
-        for (int j = 0; j < 32; j++) acc[j] += a * w[j];
-    }
-    for (int j = 0; j < 32 && j < cols; j++) out[j] = acc[j];
-    return tile_macs(1, p, cols < 32 ? cols : 32);
-}
+/* Portable C11: the compiler vectorises the j loop (baseline x86-64:
+ * four SSE lanes) over an accumulator row that lives in L1. Every row is
+ * a decode tile, one row × a whole panel: blocking rows in plain C made
+ * gcc vectorise across the rows instead and ran at a third of the speed
+ * (docs/performance.md §5.2), so prefill and recompute reuse each panel
+ * from L1/L2 row after row instead of from registers. */
+enum { TILE_ROWS = 1 };
 
 static uint64_t tile_row(float *out, const float *in, const float *w, int k, int cols)
 {
-    uint64_t n = tile_half(out, in, w, k, cols);
-    n += tile_half(out + 32, in, w + 32, k, cols - 32);
-    return n;
+    float acc[J] = {0.0f};
+    int p = 0;
+    for (; p < k; p++, w += J) {
+        const float a = in[p];
+        for (int j = 0; j < J; j++) acc[j] += a * w[j];
+    }
+    for (int j = 0; j < J && j < cols; j++) out[j] = acc[j];
+    return tile_macs(1, p, cols < J ? cols : J);
 }
 
 /* One row × one 16-column slice of a narrow last panel (row stride pw). */
@@ -240,25 +236,6 @@ static uint64_t tile_row16(float *out, const float *in, const float *w, int k, i
     for (int j = 0; j < SLICE && j < cols; j++) out[j] = acc[j];
     return tile_macs(1, p, cols < SLICE ? cols : SLICE);
 }
-
-static uint64_t tile_rows(float *out, int m, const float *in, const float *w, int k, int pw, int cols)
-{
-    float acc0[SLICE] = {0.0f}, acc1[SLICE] = {0.0f};
-    const float *x0 = in, *x1 = in + k;
-    int p = 0;
-    for (; p < k; p++, w += pw) {
-        const float b0 = x0[p], b1 = x1[p];
-        for (int j = 0; j < SLICE; j++) {
-            acc0[j] += b0 * w[j];
-            acc1[j] += b1 * w[j];
-        }
-    }
-    for (int j = 0; j < SLICE && j < cols; j++) {
-        out[j] = acc0[j];
-        out[(size_t)m + j] = acc1[j];
-    }
-    return tile_macs(2, p, cols < SLICE ? cols : SLICE);
-}
 #endif
 
 HOT_KERNEL
@@ -269,6 +246,7 @@ void kernel_matmul_packed(float *out, const float *in, const float *wp,
     uint64_t n_macs = 0;   /* counted as the tiles run, added to *macs once */
     uint64_t first = 0;    /* MACs of the first row (block): k·m */
     int i = 0;
+#if defined(KVSIM_AVX2)
     for (; i + TILE_ROWS <= n; i += TILE_ROWS) {
         uint64_t blk = 0;
         for (int c0 = 0; c0 < m; c0 += SLICE) {
@@ -279,6 +257,7 @@ void kernel_matmul_packed(float *out, const float *in, const float *wp,
         if (i == 0) first = blk / TILE_ROWS;
         n_macs += blk;
     }
+#endif
     /* the rows left over, one at a time, a whole panel per tile */
     for (; i < n; i++) {
         uint64_t row = 0;
