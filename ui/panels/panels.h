@@ -59,8 +59,9 @@ void panel_roofline_draw(const App *a, Canvas *c, Rect r);
  * that is tall enough (side by side, >= 140 columns, and high), else an
  * empty rect; *traffic keeps the rest. */
 Rect panel_roofline_carve(Rect *traffic);
-/* The reference machine: the project's 2-vCPU Zen 4 guest as `kvsim bench`
- * measured it on a quiet run (docs/performance.md §1). */
+/* The reference machine: the project's 2-vCPU Zen 4 guest, one thread,
+ * rounded: 55 GB/s read over 21 MB (issue 15, quiet machine), 60 GFLOP/s
+ * of separate multiplies and adds (`kvsim bench`; docs/performance.md §8). */
 #define PANEL_ROOF_NAME "reference 2-vCPU Zen 4"
 #define PANEL_ROOF_NAME_ZH "参考机 2 vCPU Zen 4"
 #define PANEL_ROOF_GBS 55.0
