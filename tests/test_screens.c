@@ -361,7 +361,7 @@ static void test_roofline(void **state)
     char *t = render(&en, 160, 50, &a);
     compare_golden(en.name, 160, 50, t);
     assert_non_null(strstr(t, "Roofline"));
-    assert_non_null(strstr(t, "reference 2-vCPU Zen 4: 55 GB/s read, 60 GFLOP/s peak"));
+    assert_non_null(strstr(t, "reference 2-vCPU Zen 4: 65 GB/s read, 100 GFLOP/s peak"));
     const Engine *e = &a.eng[MODE_CACHE];
     const int k = (int)(e->pos / e->ops_per_step) - 1;
     const Traffic *tr = engine_step_traffic(e, k);
@@ -371,8 +371,8 @@ static void test_roofline(void **state)
     snprintf(want, sizeof want, "This decode step (s%d) needs %.1f kB and %s MACs", k,
              (double)traffic_read_bytes(tr) / 1e3, mc);
     if (!strstr(t, want)) fail_msg("'%s' not on the roofline screen", want);
-    /* the bound: bytes / 55 GB/s */
-    snprintf(want, sizeof want, "cannot take less than %.2f \u00b5s", (double)traffic_read_bytes(tr) / 55e9 * 1e6);
+    /* the bound: bytes / 65 GB/s */
+    snprintf(want, sizeof want, "cannot take less than %.2f \u00b5s", (double)traffic_read_bytes(tr) / 65e9 * 1e6);
     if (!strstr(t, want)) fail_msg("'%s' not on the roofline screen", want);
     free(t);
     app_free(&a);
@@ -392,7 +392,7 @@ static void test_roofline(void **state)
     app_free(&a);
     setenv("KVSIM_MACHINE", "fast", 1);
     t = render(&en, 160, 50, &a);
-    assert_non_null(strstr(t, "KVSIM_MACHINE is not GBS,GFLOPS: the reference, 55 GB/s"));
+    assert_non_null(strstr(t, "KVSIM_MACHINE is not GBS,GFLOPS: the reference, 65 GB/s"));
     free(t);
     app_free(&a);
     unsetenv("KVSIM_MACHINE");

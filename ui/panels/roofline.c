@@ -262,7 +262,7 @@ void panel_roofline_draw(const App *a, Canvas *c, Rect r)
         while (pts[i].have && pts[i].ai > p.xhi && p.xhi < 1e9) p.xhi *= 10;
     }
     p.ylo = pow(10, floor(log10(m.gbs * p.xlo)));
-    p.yhi = pow(10, ceil(log10(m.gflops * 1.0001)));
+    p.yhi = pow(10, ceil(log10(m.gflops) - 1e-9));   /* the roof may sit on the top row */
     if (p.yhi <= p.ylo) p.yhi = p.ylo * 10;
     draw_plot(a, c, &p, &m, pts);
     /* key, right of the plot */
