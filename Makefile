@@ -46,6 +46,24 @@ BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600 \
            -ffp-contract=off -fno-strict-aliasing -I. $(WARN)
 CFLAGS  ?= $(OPT)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -MMD -MP
+# The matrix product's variant (sim/kernels.c, docs/performance.md):
+#   SIMD=portable  plain C11, vectorised by the compiler (any CPU)
+#   SIMD=avx2      AVX2 intrinsics; only sim/kernels.c gets -mavx2
+#   SIMD=auto      avx2 when the building machine's CPU has it (default)
+SIMD    ?= auto
+ifeq ($(SIMD),auto)
+SIMD_RESOLVED := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo avx2 || echo portable)
+else
+SIMD_RESOLVED := $(SIMD)
+endif
+ifeq ($(SIMD_RESOLVED),avx2)
+KERNEL_SIMD_FLAGS := -mavx2 -DKVSIM_AVX2
+else ifeq ($(SIMD_RESOLVED),portable)
+KERNEL_SIMD_FLAGS :=
+else
+$(error SIMD=$(SIMD): expected portable, avx2 or auto)
+endif
+build/obj/sim/kernels.o build/asan/obj/sim/kernels.o: ALL_CFLAGS += $(KERNEL_SIMD_FLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SIM_SRC    := $(sort $(wildcard sim/*.c))

@@ -13,23 +13,21 @@
 
 /* ---- the cache: the one place attention reads it and a step writes it ---- */
 
-/* K (or V) head kh of position pos in layer l, as attention reads it (this
- * step's own row or the cache's, engine_k_row). Traffic: a dense kernel
- * loads each row once for the whole n×t block, so its bytes count at its
- * first use (first: the first query row and the first query head of the
- * K/V group) — sim/traffic.h. */
-static const float *load_k(Engine *e, int l, int pos, int kh, bool first)
+/* The K (or V) row of position pos in layer l, every K/V head, as
+ * attention reads it (this step's own row or the cache's, engine_k_row).
+ * Traffic: a dense kernel loads each row once for the whole n×t block, so
+ * its bytes count at its first use (first: the first query row) —
+ * sim/traffic.h. */
+static const float *load_k(Engine *e, int l, int pos, bool first)
 {
-    const int dh = config_head_dim(&e->cfg);
-    if (first) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
-    return engine_k_row(e, l, pos) + (size_t)kh * dh;
+    if (first) e->traffic.kv_read_bytes += (uint64_t)e->cache.kv_dim * sizeof(float);
+    return engine_k_row(e, l, pos);
 }
 
-static const float *load_v(Engine *e, int l, int pos, int kh, bool first)
+static const float *load_v(Engine *e, int l, int pos, bool first)
 {
-    const int dh = config_head_dim(&e->cfg);
-    if (first) e->traffic.kv_read_bytes += (uint64_t)dh * sizeof(float);
-    return engine_v_row(e, l, pos) + (size_t)kh * dh;
+    if (first) e->traffic.kv_read_bytes += (uint64_t)e->cache.kv_dim * sizeof(float);
+    return engine_v_row(e, l, pos);
 }
 
 /* Write this step's K/V rows p0 .. t-1: into the cache (a ring keeps the
@@ -152,9 +150,9 @@ static void op_qkv(Engine *e, int l)
     uint64_t *c = &e->step_counts.mac[CAT_QKV], *wb = &e->traffic.weight_bytes;
     /* q: (n, d)    K, V: (n, kv_dim), this step's rows, appended to the
      * cache only at the step's last operation */
-    kernel_matmul_bytes(e->q, e->a, m->wq + (size_t)l * d * d, e->n, d, d, c, wb);
-    kernel_matmul_bytes(forward_own_row(e, e->step_k, l, e->p0), e->a, m->wk + (size_t)l * d * kv, e->n, d, kv, c, wb);
-    kernel_matmul_bytes(forward_own_row(e, e->step_v, l, e->p0), e->a, m->wv + (size_t)l * d * kv, e->n, d, kv, c, wb);
+    kernel_matmul_packed(e->q, e->a, m->pq + l * m->p_layer, e->n, d, d, c, wb);
+    kernel_matmul_packed(forward_own_row(e, e->step_k, l, e->p0), e->a, m->pk + l * m->p_layer, e->n, d, kv, c, wb);
+    kernel_matmul_packed(forward_own_row(e, e->step_v, l, e->p0), e->a, m->pv + l * m->p_layer, e->n, d, kv, c, wb);
     e->kv_rows[l] = e->t;
 }
 
@@ -163,18 +161,23 @@ static void op_scores(Engine *e, int l)
     /* S[h][i][j] = q_i,h · k_j,h / sqrt(d_h) for every cell of the n×t
      * block, future cells included: the mask comes after, as in a dense
      * kernel, so its cost shows up in the count. (A windowed decode row
-     * computes only its last W columns, k_lo .. t-1.) */
+     * computes only its last W columns, k_lo .. t-1.) Each key row is read
+     * once per query row for all heads, front to back; query head h reads
+     * K/V head config_kv_head(h) (§6.2). */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
+    const int group = config_kv_group(&e->cfg);
     const float scale = 1.0f / sqrtf((float)dh);
+    const size_t head_stride = (size_t)e->cfg.max_seq * (size_t)e->cfg.max_seq;   /* scores (.., H, N, N) */
     uint64_t *c = &e->step_counts.mac[CAT_SCORES];
-    for (int h = 0; h < H; h++) {
-        const int kh = config_kv_head(&e->cfg, h);
-        for (int i = 0; i < e->n; i++) {
-            float *row = (float *)engine_scores_row(e, l, h, i);
-            const float *qi = e->q + (size_t)i * d + (size_t)h * dh;
-            const bool first = i == 0 && h == kh * config_kv_group(&e->cfg);
+    for (int i = 0; i < e->n; i++) {
+        float *row0 = (float *)engine_scores_row(e, l, 0, i);
+        const float *qi = e->q + (size_t)i * d;
+        for (int j = e->k_lo; j < e->t; j++)
+            kernel_dot_heads(row0 + j, head_stride, qi, load_k(e, l, j, i == 0), H, group, dh, c);
+        for (int h = 0; h < H; h++) {
+            float *row = row0 + (size_t)h * head_stride;
             for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
-            for (int j = e->k_lo; j < e->t; j++) row[j] = kernel_dot(qi, load_k(e, l, j, kh, first), dh, c) * scale;
+            for (int j = e->k_lo; j < e->t; j++) row[j] *= scale;
         }
     }
 }
@@ -209,18 +212,19 @@ static void op_softmax(Engine *e, int l)
 
 static void op_values(Engine *e, int l)
 {
-    /* O[i, h] = Σ_j A[h][i][j] · v_j,h over the same dense n×t block. */
+    /* O[i, h] = Σ_j A[h][i][j] · v_j,h over the same dense n×t block,
+     * each output summed in j order; each value row read once per query
+     * row for all heads. */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
+    const int group = config_kv_group(&e->cfg);
+    const size_t head_stride = (size_t)e->cfg.max_seq * (size_t)e->cfg.max_seq;   /* att (.., H, N, N) */
     uint64_t *c = &e->step_counts.mac[CAT_VALUES];
     memset(e->att_out, 0, sizeof(float) * (size_t)e->n * d);
-    for (int h = 0; h < H; h++) {
-        const int kh = config_kv_head(&e->cfg, h);
-        for (int i = 0; i < e->n; i++) {
-            const float *w = engine_att_row(e, l, h, i);
-            float *o = e->att_out + (size_t)i * d + (size_t)h * dh;
-            const bool first = i == 0 && h == kh * config_kv_group(&e->cfg);   /* as in op_scores */
-            for (int j = e->k_lo; j < e->t; j++) kernel_axpy(o, w[j], load_v(e, l, j, kh, first), dh, c);
-        }
+    for (int i = 0; i < e->n; i++) {
+        const float *w0 = engine_att_row(e, l, 0, i);
+        float *o = e->att_out + (size_t)i * d;
+        for (int j = e->k_lo; j < e->t; j++)
+            kernel_axpy_heads(o, w0 + j, head_stride, load_v(e, l, j, i == 0), H, group, dh, c);
     }
 }
 
@@ -233,7 +237,7 @@ static void add_residual(Engine *e)
 static void op_out_proj(Engine *e, int l)
 {
     const int d = e->cfg.d_model;
-    kernel_matmul_bytes(e->proj, e->att_out, e->model->wo + (size_t)l * d * d, e->n, d, d,
+    kernel_matmul_packed(e->proj, e->att_out, e->model->po + l * e->model->p_layer, e->n, d, d,
                         &e->step_counts.mac[CAT_OUT_PROJ], &e->traffic.weight_bytes);
     add_residual(e);
 }
@@ -242,9 +246,9 @@ static void op_ffn(Engine *e, int l)
 {
     const int d = e->cfg.d_model, F = e->cfg.d_ff;
     uint64_t *c = &e->step_counts.mac[CAT_FFN], *wb = &e->traffic.weight_bytes;
-    kernel_matmul_bytes(e->hidden, e->a, e->model->w1 + (size_t)l * d * F, e->n, d, F, c, wb);
+    kernel_matmul_packed(e->hidden, e->a, e->model->p1 + l * e->model->p_layer, e->n, d, F, c, wb);
     kernel_gelu(e->hidden, e->n * F);
-    kernel_matmul_bytes(e->proj, e->hidden, e->model->w2 + (size_t)l * F * d, e->n, F, d, c, wb);
+    kernel_matmul_packed(e->proj, e->hidden, e->model->p2 + l * e->model->p_layer, e->n, F, d, c, wb);
     add_residual(e);
 }
 
@@ -266,7 +270,7 @@ static void op_logits(Engine *e, int l)
 {
     (void)l;
     const int d = e->cfg.d_model, V = e->cfg.vocab, r0 = head_first_row(e);
-    kernel_matmul_bytes(e->logits, e->xf + (size_t)r0 * d, e->model->wout, e->n - r0, d, V,
+    kernel_matmul_packed(e->logits, e->xf + (size_t)r0 * d, e->model->pout, e->n - r0, d, V,
                         &e->step_counts.mac[CAT_LM_HEAD], &e->traffic.weight_bytes);
 }
 

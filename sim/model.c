@@ -1,6 +1,7 @@
 /* model: weights from the seeded PRNG. See model.h. */
 #include "sim/model.h"
 
+#include "sim/kernels.h"
 #include "sim/rng.h"
 
 #include <math.h>
@@ -19,6 +20,9 @@ static void fill_const(float *w, size_t count, float v)
 {
     for (size_t i = 0; i < count; i++) w[i] = v;
 }
+
+static int model_pack(Model *m);
+static size_t packed_layer_floats(const KvConfig *c);
 
 /* The one list of the model's buffers: model_init allocates and fills
  * them in this order, model_free releases them, model_tensors and
@@ -95,6 +99,40 @@ int model_init(Model *m, const KvConfig *cfg)
         if (bufs[i].uniform) fill_uniform(w, buf_count(cfg, &bufs[i]), bufs[i].value, &r);
         else fill_const(w, buf_count(cfg, &bufs[i]), bufs[i].value);
     }
+    return model_pack(m);
+}
+
+/* Pack every layer's matrices and the head (see model.h). */
+static int model_pack(Model *m)
+{
+    const KvConfig *c = &m->cfg;
+    const int d = c->d_model, kv = config_kv_dim(c), F = c->d_ff, V = c->vocab;
+    const size_t Lyr = (size_t)c->n_layers;
+    const size_t sq = kernel_packed_floats(d, d), skv = kernel_packed_floats(d, kv);
+    const size_t s1 = kernel_packed_floats(d, F);
+    m->p_layer = packed_layer_floats(c);
+    m->packed = malloc(sizeof(float) * (Lyr * m->p_layer + kernel_packed_floats(d, V)));
+    if (!m->packed) {
+        model_free(m);
+        return -1;
+    }
+    m->pq = m->packed;
+    m->pk = m->pq + sq;
+    m->pv = m->pk + skv;
+    m->po = m->pv + skv;
+    m->p1 = m->po + sq;
+    m->p2 = m->p1 + s1;
+    m->pout = m->packed + Lyr * m->p_layer;
+    for (size_t l = 0; l < Lyr; l++) {
+        const size_t o = l * m->p_layer;
+        kernel_pack(m->pq + o, m->wq + l * (size_t)d * d, d, d);
+        kernel_pack(m->pk + o, m->wk + l * (size_t)d * kv, d, kv);
+        kernel_pack(m->pv + o, m->wv + l * (size_t)d * kv, d, kv);
+        kernel_pack(m->po + o, m->wo + l * (size_t)d * d, d, d);
+        kernel_pack(m->p1 + o, m->w1 + l * (size_t)d * F, d, F);
+        kernel_pack(m->p2 + o, m->w2 + l * (size_t)F * d, F, d);
+    }
+    kernel_pack(m->pout, m->wout, d, V);
     return 0;
 }
 
@@ -103,6 +141,7 @@ void model_free(Model *m)
     ModelBuf bufs[MODEL_N_BUFS];
     const int n = model_table(&m->cfg, bufs);
     for (int i = 0; i < n; i++) free(*buf_ptr(m, &bufs[i]));
+    free(m->packed);   /* not in the table: a second layout of the same weights */
     memset(m, 0, sizeof *m);
 }
 
@@ -118,12 +157,22 @@ int model_tensors(const Model *m, ModelTensor *out, int cap)
     return n;
 }
 
+/* Floats of one layer's packed matrices (kernel_pack's layout). */
+static size_t packed_layer_floats(const KvConfig *c)
+{
+    const int d = c->d_model, kv = config_kv_dim(c), F = c->d_ff;
+    return 2 * kernel_packed_floats(d, d) + 2 * kernel_packed_floats(d, kv) + kernel_packed_floats(d, F) +
+           kernel_packed_floats(F, d);
+}
+
 uint64_t model_config_bytes(const KvConfig *c)
 {
     ModelBuf bufs[MODEL_N_BUFS];
     const int n = model_table(c, bufs);
     uint64_t b = 0;
     for (int i = 0; i < n; i++) b += (uint64_t)buf_count(c, &bufs[i]) * sizeof(float);
+    /* the packed copy the forward pass multiplies by */
+    b += ((uint64_t)c->n_layers * packed_layer_floats(c) + kernel_packed_floats(c->d_model, c->vocab)) * sizeof(float);
     return b;
 }
 

@@ -14,6 +14,7 @@
 
 #include "sim/config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -33,6 +34,14 @@ typedef struct {
     float *lnf_g;     /* (d)             final LayerNorm */
     float *lnf_b;     /* (d) */
     float *wout;      /* (d, V)          language-model head */
+    /* The same matrices in kernel_pack's layout, which the forward pass
+     * multiplies by (kernels.h). One allocation, `packed`, holds them in
+     * the order a step reads them: layer 0's Wq Wk Wv Wo W1 W2, layer 1's,
+     * ..., then Wout, so a decode step streams one contiguous block.
+     * Layer l's matrix X starts at pX + l · p_layer. */
+    float *packed;
+    float *pq, *pk, *pv, *po, *p1, *p2, *pout;
+    size_t p_layer;   /* floats of one layer's packed matrices */
 } Model;
 
 /* Build the weights of cfg from cfg->seed. cfg must be valid

@@ -349,6 +349,66 @@ static void test_titles(void **state)
     }
 }
 
+/* The roofline (memory view, >= 140 columns and tall): golden screens in
+ * both languages; the sentence's bytes and MACs are the decode step's
+ * counters; the reference machine unless KVSIM_MACHINE names one; none
+ * at the sizes of the other golden screens. */
+static void test_roofline(void **state)
+{
+    (void)state;
+    unsetenv("KVSIM_MACHINE");
+    const Scenario en = {"roofline", "--mode memory --d-model 64 --heads 2 --d-ff 256", "NNNN"};
+    const Scenario zh = {"roofline-zh", "--mode memory --lang zh", "NNNNN"};
+    App a;
+    char *t = render(&en, 160, 50, &a);
+    compare_golden(en.name, 160, 50, t);
+    assert_non_null(strstr(t, "Roofline"));
+    assert_non_null(strstr(t, "reference 2-vCPU Zen 4: 65 GB/s read, 100 GFLOP/s peak"));
+    const Engine *e = app_engine_of(&a, MODE_CACHE);
+    const int k = (int)(e->pos / e->ops_per_step) - 1;
+    const Traffic *tr = engine_step_traffic(e, k);
+    assert_non_null(tr);
+    char want[160], mc[32];
+    fmt_short(counts_total(engine_step_counts(e, k)), mc);
+    snprintf(want, sizeof want, "This decode step (s%d) needs %.1f kB and %s MACs", k,
+             (double)traffic_read_bytes(tr) / 1e3, mc);
+    if (!strstr(t, want)) fail_msg("'%s' not on the roofline screen", want);
+    /* the bound: bytes / 65 GB/s */
+    snprintf(want, sizeof want, "cannot take less than %.2f \u00b5s", (double)traffic_read_bytes(tr) / 65e9 * 1e6);
+    if (!strstr(t, want)) fail_msg("'%s' not on the roofline screen", want);
+    free(t);
+    app_free(&a);
+
+    t = render(&zh, 160, 50, &a);
+    compare_golden(zh.name, 160, 50, t);
+    assert_non_null(strstr(t, "屋顶线"));
+    assert_non_null(strstr(t, "GB/s 它不可"));
+    free(t);
+    app_free(&a);
+
+    /* a measured machine, and a malformed one */
+    setenv("KVSIM_MACHINE", "40.5,20", 1);
+    t = render(&en, 160, 50, &a);
+    assert_non_null(strstr(t, "measured (KVSIM_MACHINE): 40.5 GB/s read, 20.0 GFLOP/s peak"));
+    free(t);
+    app_free(&a);
+    setenv("KVSIM_MACHINE", "fast", 1);
+    t = render(&en, 160, 50, &a);
+    assert_non_null(strstr(t, "KVSIM_MACHINE is not GBS,GFLOPS: the reference, 65 GB/s"));
+    free(t);
+    app_free(&a);
+    unsetenv("KVSIM_MACHINE");
+
+    /* the other golden sizes have no room for it */
+    const int small[][2] = {{80, 24}, {120, 40}};
+    for (int i = 0; i < 2; i++) {
+        t = render(&en, small[i][0], small[i][1], &a);
+        assert_null(strstr(t, "Roofline"));
+        free(t);
+        app_free(&a);
+    }
+}
+
 /* Every size from the minimum to large, every view, every operation:
  * rendering never fails and keeps within the canvas (ASan watches). */
 static void test_all_sizes_and_ops(void **state)
@@ -503,6 +563,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_screens),
+        cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_all_sizes_and_ops),

@@ -145,8 +145,48 @@ static void table_header(FILE *f, const BenchOptions *o)
             "the machine was busy with other work and the wall-clock numbers are pessimistic.\n"
             "Compiler %s.\n\n",
             o->runs, o->recompute_runs, compiler_name());
+}
+
+static void table_columns(FILE *f)
+{
     fprintf(f, "%-10s %5s %5s  %-9s %4s %11s %12s %8s %5s %14s\n", "shape", "T", "G", "mode", "runs",
             "median s", "tokens/s", "GFLOP/s", "cpu%", "MACs");
+}
+
+static void table_machine(FILE *f, const BenchMachine *m)
+{
+    fprintf(f, "machine (one thread, %s kernels; docs/performance.md):\n"
+               "  peak of separate vector multiplies + adds  %8.1f GFLOP/s (best of %d)\n"
+               "  read bandwidth, %4.0f MiB sweep (4 x LLC)   %8.1f GB/s (best of 5)\n"
+               "  per shape: read bandwidth over a buffer the size of its weights, below\n\n",
+            m->variant, m->peak_gflops, BENCH_PEAK_RUNS, (double)m->dram_bytes / 1048576.0, m->dram_gbs);
+    fflush(f);
+}
+
+static double frac(double x, double of)
+{
+    return of > 0 ? x / of : NAN;
+}
+
+/* Where each mode sits on this machine's roofline, and the lesson sentence. */
+static void table_roofline(FILE *f, const BenchResult *r, const BenchMachine *mc)
+{
+    fprintf(f, "%-10s machine: %.1f GB/s read over %.1f MB (its weights), %.1f GFLOP/s peak\n", "",
+            r->read_gbs, (double)r->sweep_bytes / 1e6, mc->peak_gflops);
+    const BenchMode *m[2] = {&r->cache, &r->recompute};
+    const char *mn[2] = {"cache", "recompute"};
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "%-10s %-9s %7.2f MB read/step  %6.1f GB/s = %.2f of bw (best run %.2f)  "
+                   "%6.2f GFLOP/s = %.2f of peak  %6.2f FLOP/B\n",
+                "", mn[i], (double)m[i]->read_bytes / r->G / 1e6, m[i]->gbs, frac(m[i]->gbs, r->read_gbs),
+                frac(m[i]->gbs_best, r->read_gbs), m[i]->gflops, frac(m[i]->gflops, mc->peak_gflops),
+                m[i]->intensity);
+    /* an average cache step: its bytes, MACs, the bandwidth bound and the time it took */
+    const double mb = (double)r->cache.read_bytes / r->G / 1e6, macs = (double)r->cache.macs / r->G;
+    const double bound_ms = r->read_gbs > 0 ? mb / r->read_gbs : NAN;
+    fprintf(f, "%-10s \"an average step here needs %.2f MB and %.2f M MACs: at %.1f GB/s it cannot take\n"
+               "%-10s less than %.3f ms; it took %.3f ms\"\n",
+            "", mb, macs / 1e6, r->read_gbs, "", bound_ms, 1e3 * r->cache.sec_median / r->G);
 }
 
 static void table_mode(FILE *f, const char *shape, const BenchResult *r, const char *mode,
@@ -162,7 +202,7 @@ static void table_mode(FILE *f, const char *shape, const BenchResult *r, const c
             m->tokens_per_s, gf, 100.0 * m->cpu_share, (unsigned long long)m->macs);
 }
 
-static void table_shape(FILE *f, const BenchResult *r)
+static void table_shape(FILE *f, const BenchResult *r, const BenchMachine *mc)
 {
     const bool counters = r->cache.macs > 0;
     table_mode(f, r->spec.name, r, "cache", &r->cache, counters);
@@ -175,6 +215,7 @@ static void table_shape(FILE *f, const BenchResult *r)
     if (!strcmp(r->spec.name, "d288-T256") && counters)
         fprintf(f, "%-10s target (issue 6): cache mode >= %.0f GFLOP/s on one thread: %s\n", "",
                 BENCH_TARGET_GFLOPS, r->cache.gflops >= BENCH_TARGET_GFLOPS ? "met" : "NOT met");
+    if (counters) table_roofline(f, r, mc);
     fflush(f);
 }
 
@@ -190,7 +231,7 @@ static void table_ui(FILE *f, const UiTime *u)
                 u[s].p95_ms <= UI_BUDGET_MS ? "within budget" : "OVER BUDGET (p95)");
 }
 
-static void json_shape(FILE *f, const BenchResult *r, bool last)
+static void json_shape(FILE *f, const BenchResult *r, const BenchMachine *mc, bool last)
 {
     const KvConfig *c = &r->spec.cfg;
     const bool counters = r->cache.macs > 0;
@@ -224,6 +265,23 @@ static void json_shape(FILE *f, const BenchResult *r, bool last)
     json_num(f, counters ? r->cache.gflops : NAN);
     fputs(", \"gflops_recompute\": ", f);
     json_num(f, counters ? r->recompute.gflops : NAN);
+    fprintf(f, ",\n     \"sweep_bytes\": %llu, \"read_bandwidth_gbs\": ", (unsigned long long)r->sweep_bytes);
+    json_num(f, r->read_gbs);
+    for (int i = 0; i < 2; i++) {
+        fprintf(f, "%s\"read_bytes_%s\": %llu, \"gbs_%s\": ", i == 0 ? ", " : ",\n     ", mn[i],
+                (unsigned long long)m[i]->read_bytes, mn[i]);
+        json_num(f, counters ? m[i]->gbs : NAN);
+        fprintf(f, ", \"bandwidth_fraction_%s\": ", mn[i]);
+        json_num(f, counters ? frac(m[i]->gbs, r->read_gbs) : NAN);
+        fprintf(f, ", \"bandwidth_fraction_%s_best\": ", mn[i]);
+        json_num(f, counters ? frac(m[i]->gbs_best, r->read_gbs) : NAN);
+        fprintf(f, ", \"compute_fraction_%s\": ", mn[i]);
+        json_num(f, counters ? frac(m[i]->gflops, mc->peak_gflops) : NAN);
+        fprintf(f, ", \"intensity_%s\": ", mn[i]);
+        json_num(f, counters ? m[i]->intensity : NAN);
+    }
+    fprintf(f, ",\n     \"decode_step_read_bytes\": %llu, \"decode_step_macs\": %llu",
+            (unsigned long long)r->cache.decode_read_bytes, (unsigned long long)r->cache.decode_macs);
     fprintf(f, ", \"same_tokens\": %s, \"seconds_total\": ", r->same_tokens ? "true" : "false");
     json_num(f, r->seconds_total);
     fprintf(f, "}%s\n", last ? "" : ",");
@@ -268,6 +326,15 @@ int bench_cmd_run(const CliOptions *cli)
     FILE *out = stdout;
 
     if (!o.json) table_header(out, &o);
+    BenchMachine mc;
+    if (bench_machine(&mc, err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\n", err);
+        return 1;
+    }
+    if (!o.json) {
+        table_machine(out, &mc);
+        table_columns(out);
+    }
     for (int i = 0; i < n_specs; i++) {
         if (!(o.shapes & (1u << i))) continue;
         if (bench_measure(&specs[i], token, &res[n_res], err, sizeof err)) {
@@ -275,7 +342,7 @@ int bench_cmd_run(const CliOptions *cli)
             fprintf(stderr, "kvsim: %s\n", err);
             return 1;
         }
-        if (!o.json) table_shape(out, &res[n_res]);
+        if (!o.json) table_shape(out, &res[n_res], &mc);
         n_res++;
     }
     UiTime ui[N_UI_SIZES];
@@ -297,8 +364,21 @@ int bench_cmd_run(const CliOptions *cli)
         if (*p != '"' && *p != '\\') fputc(*p, out);
     fprintf(out, "\", \"counters\": %s, \"runs\": %d, \"recompute_runs\": %d,\n",
             counters ? "true" : "false", o.runs, o.recompute_runs);
-    fputs("  \"shapes\": [\n", out);
-    for (int i = 0; i < n_res; i++) json_shape(out, &res[i], i + 1 == n_res);
+    /* the top-level read bandwidth: the sweep of the largest shape measured */
+    int big = -1;
+    for (int i = 0; i < n_res; i++)
+        if (big < 0 || res[i].sweep_bytes > res[big].sweep_bytes) big = i;
+    fprintf(out, "  \"kernel_variant\": \"%s\", \"peak_gflops\": ", mc.variant);
+    json_num(out, mc.peak_gflops);
+    fputs(", \"read_bandwidth_gbs\": ", out);
+    json_num(out, big >= 0 ? res[big].read_gbs : NAN);
+    fprintf(out, ", \"read_bandwidth_sweep_bytes\": %llu,\n  \"llc_bytes\": %llu, "
+                 "\"dram_sweep_bytes\": %llu, \"read_bandwidth_dram_gbs\": ",
+            big >= 0 ? (unsigned long long)res[big].sweep_bytes : 0ull, (unsigned long long)mc.llc_bytes,
+            (unsigned long long)mc.dram_bytes);
+    json_num(out, mc.dram_gbs);
+    fputs(",\n  \"shapes\": [\n", out);
+    for (int i = 0; i < n_res; i++) json_shape(out, &res[i], &mc, i + 1 == n_res);
     fputs("  ],\n", out);
     if (o.ui) json_ui(out, ui);
     fputs("  \"seconds_total\": ", out);

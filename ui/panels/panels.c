@@ -10,6 +10,7 @@ const PanelEntry panel_list[] = {
     {panel_tokens_draw, AT(tokens), POINT_TOKENS, PANEL_VIEW_ENGINE},
     {panel_pool_draw, AT(pool), POINT_BLOCKS, PANEL_VIEW_ENGINE},
     {panel_traffic_draw, AT(traffic), POINT_TRAFFIC, PANEL_VIEW_ENGINE},
+    {panel_roofline_draw, AT(roofline), -1, PANEL_VIEW_ENGINE},
     {panel_mask_draw, AT(mask), POINT_MASK, PANEL_VIEW_ENGINE},
     {panel_attention_draw, AT(attention), POINT_ATTENTION, PANEL_VIEW_ENGINE},
     {panel_kvcache_draw, AT(kvcache), POINT_KVCACHE, PANEL_VIEW_ENGINE},

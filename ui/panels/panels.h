@@ -13,7 +13,7 @@
  * Titles (English / Chinese) contain the words the tests look for:
  *   Tokens / 词元, Causal mask / 因果掩码, Attention / 注意力,
  *   KV cache / KV 缓存, Operations / 运算, Pipeline / 流水线,
- *   KV blocks / KV 块, Memory traffic / 访存 (memory view).
+ *   KV blocks / KV 块, Memory traffic / 访存, Roofline / 屋顶线 (memory view).
  */
 #ifndef KVSIM_PANELS_H
 #define KVSIM_PANELS_H
@@ -76,6 +76,28 @@ void panel_traffic_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 #define PANEL_BALANCE_NAME "H100 bf16"
 #define PANEL_BALANCE_TFLOPS 989.0
 #define PANEL_BALANCE_TBPS 3.35
+
+/* Memory view (issue 15): this step's prefill, decode and recompute points
+ * on a CPU roofline, log-log, and the decode step's bounds in a sentence
+ * (ui/panels/roofline.c). The machine is KVSIM_MACHINE="GBS,GFLOPS" when
+ * set (numbers from `kvsim bench`), else the fixed reference below, so
+ * that screens do not depend on the machine that draws them. */
+void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* The roofline's rect, taken from the bottom of the traffic panel's when
+ * that is tall enough (side by side, >= 140 columns, and high), else an
+ * empty rect; *traffic keeps the rest. */
+Rect panel_roofline_carve(Rect *traffic);
+/* The reference machine: the project's 2-vCPU Zen 4 guest, one thread, as
+ * `kvsim bench` measured it in a quiet window, rounded: 65 GB/s read over
+ * the 19.8 MB of d288-T256's weights, 100 GFLOP/s of separate vector
+ * multiplies and adds (docs/performance.md §2.1, §8). */
+#define PANEL_ROOF_NAME "reference 2-vCPU Zen 4"
+#define PANEL_ROOF_NAME_ZH "参考机 2 vCPU Zen 4"
+#define PANEL_ROOF_GBS 65.0
+#define PANEL_ROOF_GFLOPS 100.0
+#define PANEL_ROOF_TRAFFIC_H 12   /* rows the traffic panel keeps */
+#define PANEL_ROOF_MIN_H 12       /* the roofline's smallest height */
+#define PANEL_ROOF_MAX_H 18
 
 /* The lesson pane: narration, question, feedback (lesson mode only). */
 void panel_lesson_draw(const App *a, const Engine *e, Canvas *c, Rect r);
