@@ -171,6 +171,7 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
     if (model_alloc(&f->model, &c)) FAIL("out of memory");
     size_t used = read_model(&f->model, buf + off, "weight", err, errlen);
     if (!used) goto fail_quiet;
+    if (model_repack(&f->model)) FAIL("out of memory");
     off += used;
     if (flags & MODELFILE_FLAG_STATE) {
         f->has_state = 1;

@@ -363,6 +363,7 @@ void train_init_weights(Model *m, uint64_t seed)
         for (size_t j = 0; j < n[i]; j++)
             p[i][j] = is_gain ? 1.0f : is_bias ? 0.0f : s * gauss(&r);
     }
+    model_repack(m);   /* the engine multiplies by the packed copy */
 }
 
 void train_tie_weights(Model *m)
@@ -371,6 +372,8 @@ void train_tie_weights(Model *m)
     for (int v = 0; v < V; v++)
         for (int k = 0; k < d; k++) m->wout[(size_t)k * V + v] = m->tok_emb[(size_t)v * d + k];
 }
+/* (the packed copy is not refreshed here: training multiplies by the
+ * plain arrays; call model_repack before an engine runs the model) */
 
 void train_tie_grads(Model *g)
 {

@@ -28,7 +28,7 @@ static const KeyBinding table[] = {
     {{'e', 0, 0}, KA_EDIT, "e", "edit the prompt", "编辑提示词", "e edit", "e 编辑", false},
     {{'r', 0, 0}, KA_RESTART, "r", "restart from the beginning", "从头重新开始", NULL, NULL, false},
     {{'?', 'h', TERM_KEY_F1}, KA_HELP, "? h", "this help", "本帮助", "? help", "? 帮助", false},
-    {{'q', TERM_KEY_ESC, 0}, KA_QUIT, "q Esc", "quit", "退出", "q quit", "q 退出", false},
+    {{'q', 0, 0}, KA_QUIT, "q", "quit", "退出", "q quit", "q 退出", false},   /* never Esc: a stray escape sequence must not quit */
 };
 
 const KeyBinding *keys_table(int *count)

@@ -216,8 +216,9 @@ static int encode_with(const int32_t *alpha, int V, const char *text, int *ids, 
 }
 
 /* The measurements of docs/training.md, printed. */
-static void report(const Model *m, const int32_t *alpha, FILE *f)
+static void report(Model *m, const int32_t *alpha, FILE *f)
 {
+    model_repack(m);   /* the engine multiplies by the packed copy */
     CopyScore cs;
     if (traineval_copy(m, TRAINEVAL_COPY_SEED, 200, &cs) == 0)
         fprintf(f, "held-out copy: %.2f%% of %ld repeated positions, %.2f%% of %ld where two characters pick the source\n",

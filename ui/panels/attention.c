@@ -32,12 +32,6 @@ typedef struct {
     const float *row;           /* (t) values of the query row shown */
 } AttView;
 
-static bool sees(const Engine *e, int p, int j)
-{
-    const int W = e->cfg.window;
-    return j <= p && (W <= 0 || j > p - W);
-}
-
 static const char *token_at(const AttView *v, int p, char buf[8])
 {
     return fmt_token(v->a, v->e->tokens[p], buf);
@@ -92,7 +86,7 @@ static void draw_key_line(const AttView *v, int x, int y, int w, int j, bool sho
     if (bw > BAR_MAX_W) bw = BAR_MAX_W;
     const float x_j = v->row[j];
     int vst = STYLE_NORMAL;
-    if (v->masked && !sees(v->e, qpos, j)) {
+    if (v->masked && !config_visible(&v->e->cfg, qpos, j)) {
         snprintf(val, sizeof val, "%s", c->ascii ? "-inf" : "\u2212\u221e");
         vst = STYLE_MASKED;
     } else if (v->soft) {
@@ -207,7 +201,7 @@ static void draw_heat(const AttView *v, int x, int y, int cw)
         canvas_text(c, x, yy, v->tokw, cur ? STYLE_HILITE : STYLE_NORMAL, token_at(v, p, tok));
         if (cur) canvas_put(c, x + v->tokw, yy, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
         for (int j = 0; j < t; j++)   /* masked weights are exactly 0: blank */
-            if (sees(e, p, j)) canvas_shade(c, x + lab + j * cw, yy, m > 0.0f ? (double)w[j] / (double)m : 0.0, STYLE_VISIBLE);
+            if (config_visible(&e->cfg, p, j)) canvas_shade(c, x + lab + j * cw, yy, m > 0.0f ? (double)w[j] / (double)m : 0.0, STYLE_VISIBLE);
     }
 }
 

@@ -40,13 +40,6 @@ static int32_t g_pending(const Canvas *c) { return c->ascii ? '-' : 0x00B7; }  /
 static int32_t g_redone(const Canvas *c) { return c->ascii ? '*' : 0x21BB; }   /* ↻ */
 static const int32_t G_REUSED = '=';
 
-/* Whether query position p may see key position j (spec §2; window §6.3). */
-static bool sees(const Engine *e, int p, int j)
-{
-    const int W = e->cfg.window;
-    return j <= p && (W <= 0 || j > p - W);
-}
-
 static const char *token_at(const Grid *g, int p, char buf[8])
 {
     return fmt_token(g->a, g->e->tokens[p], buf);
@@ -63,7 +56,7 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
 {
     Canvas *c = g->c;
     if (k == ROW_REUSED) {
-        if (sees(g->e, p, j)) {   /* keys after p did not exist when row p was computed */
+        if (config_visible(&g->e->cfg, p, j)) {   /* keys after p did not exist when row p was computed */
             canvas_put(c, x, y, G_REUSED, STYLE_REUSED);
             g->shown |= LG_REUSED;
         }
@@ -78,7 +71,7 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
         /* a windowed decode row never computes these: the ring evicted them */
         canvas_put(c, x, y, '-', STYLE_DIM);
         g->shown |= LG_EVICTED;
-    } else if (!sees(g->e, p, j)) {
+    } else if (!config_visible(&g->e->cfg, p, j)) {
         canvas_put(c, x, y, g_masked(c), STYLE_MASKED);
         g->shown |= LG_MASKED;
     } else if (g->soft_done) {
@@ -113,7 +106,7 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
     if (k == ROW_COMPUTED && g->soft_done) {
         att = engine_att_row(e, g->layer, g->head, p - e->p0);
         for (int j = 0; j < t; j++)
-            if (sees(e, p, j) && att[j] > rmax) rmax = att[j];
+            if (config_visible(&e->cfg, p, j) && att[j] > rmax) rmax = att[j];
     }
     const int gx = x + g->tokw + 2;
     for (int j = c0; j < c0 + cols; j++) draw_cell(g, gx + (j - c0) * g->cw, y, p, j, k, att, rmax);
