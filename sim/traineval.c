@@ -1,7 +1,7 @@
 /* traineval: see traineval.h. */
 #include "sim/traineval.h"
 
-#include "sim/engine.h"
+#include "sim/run.h"
 #include "sim/kernels.h"
 #include "sim/rng.h"
 #include "sim/train.h"
@@ -60,28 +60,32 @@ int traineval_greedy(const Model *m, const int *ids, int L, int G, int *out)
 {
     char err[200];
     if (L + G > m->cfg.max_seq || L < 1 || G < 1) return -1;
-    Engine e;
-    if (engine_init(&e, m, MODE_CACHE, ids, L, G, err, sizeof err)) return -1;
-    engine_run_to_end(&e);
-    for (int k = 0; k < G; k++) out[k] = engine_emitted(&e, k);
-    engine_free(&e);
+    Run r;
+    const RunPrompt p = {ids, L};
+    if (run_init(&r, &m->cfg, m, RUN_MODE_BIT(MODE_CACHE), &p, 1, G, err, sizeof err)) return -1;
+    const Engine *e = run_engine(&r, MODE_CACHE);
+    run_seek(&r, MODE_CACHE, engine_total_ops(e));
+    for (int k = 0; k < G; k++) out[k] = engine_emitted(e, k);
+    run_free(&r);
     return 0;
 }
 
 int traineval_heads(const Model *m, const int *ids, int L, float *induction, float *prev)
 {
     char err[200];
-    Engine e;
     if (L < 2 || L > m->cfg.max_seq) return -1;
-    if (engine_init(&e, m, MODE_TRAIN, ids, L, 1, err, sizeof err)) return -1;
-    engine_run_to_end(&e);
+    Run r;
+    const RunPrompt p = {ids, L};
+    if (run_init(&r, &m->cfg, m, RUN_MODE_BIT(MODE_TRAIN), &p, 1, 1, err, sizeof err)) return -1;
+    const Engine *e = run_engine(&r, MODE_TRAIN);
+    run_seek(&r, MODE_TRAIN, engine_total_ops(e));
     const int H = m->cfg.n_heads;
     for (int l = 0; l < m->cfg.n_layers; l++)
         for (int h = 0; h < H; h++) {
             double ind = 0, pv = 0;
             int n_ind = 0, n_pv = 0;
             for (int i = 1; i < L; i++) {
-                const float *row = engine_att_row(&e, l, h, i);
+                const float *row = engine_att_row(e, l, h, i);
                 pv += row[i - 1];
                 n_pv++;
                 double w = 0;
@@ -99,6 +103,6 @@ int traineval_heads(const Model *m, const int *ids, int L, float *induction, flo
             induction[l * H + h] = n_ind ? (float)(ind / n_ind) : 0.0f;
             prev[l * H + h] = n_pv ? (float)(pv / n_pv) : 0.0f;
         }
-    engine_free(&e);
+    run_free(&r);
     return 0;
 }
