@@ -135,7 +135,7 @@ static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
     const Engine *e = g->e;
     Canvas *c = g->c;
     const int gx = x + lab;
-    if (lab >= 4) canvas_text(c, x, y, lab, STYLE_DIM, "K/V");
+    canvas_text(c, x, y, lab, STYLE_DIM, "K/V");   /* lab >= 3: the line is about K/V */
     int run0 = -1, run1 = -1;   /* screen columns of the run of ━ */
     for (int j = c0; j < c0 + cols; j++) {
         const int cx = gx + (j - c0) * g->cw;

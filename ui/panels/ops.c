@@ -73,6 +73,29 @@ static void side_measure(const Engine *e, Side *s)
     }
 }
 
+/* The counters the operation shown added to (and the total with them): the
+ * eye goes where the numbers moved. Nothing moved at a step's start or end
+ * for operations that count nothing. */
+static void moved_by(const Engine *e, const Side *s, bool moved[N_VALS])
+{
+    memset(moved, 0, sizeof(bool) * N_VALS);
+    const OpRef cur = engine_current_op(e);
+    int cat = -1;
+    switch (cur.kind) {
+    case OP_QKV: cat = CAT_QKV; break;
+    case OP_SCORES: cat = CAT_SCORES; break;
+    case OP_MASK: cat = R_MASKED; break;
+    case OP_VALUES: cat = CAT_VALUES; break;
+    case OP_OUT_PROJ: cat = CAT_OUT_PROJ; break;
+    case OP_FFN: cat = CAT_FFN; break;
+    case OP_LOGITS: cat = CAT_LM_HEAD; break;
+    default: return;
+    }
+    if (s->step.meas.v[cat] == 0) return;   /* e.g. a decode step's mask discards nothing */
+    moved[cat] = true;
+    if (cat != R_MASKED) moved[R_TOTAL] = true;
+}
+
 /* ---- series and the grid ------------------------------------------------- */
 
 typedef struct {
@@ -81,6 +104,7 @@ typedef struct {
     const Vals *v, *den;   /* den: a ratio v / den */
     const Mark *mark;      /* prediction series: ✓ ✗ … per category */
     int mate, group, optional;
+    const bool *moved;     /* measured series: the categories the last operation added to */
 } Series;
 
 #define GC 10
@@ -90,13 +114,13 @@ typedef struct { uint64_t v, den; bool ratio; Mark mark; int style; } Cell;   /*
 typedef struct {
     int nc, nr;
     const char *corner, *head[GC], *label[GR][2];
-    int group[GC], optional[GC], mate[GC], coarse[GC], label_style[GR];   /* coarse: loosest level */
+    int group[GC], optional[GC], mate[GC], label_style[GR];
     Cell cell[GR][GC];
     bool row_marks;        /* short box: one mark per row */
     Mark rmark[GR];
-    const char *gtitle[3][2];
+    const char *gtitle[3][3];   /* per group: long, shorter, shortest (NULL: none) */
     /* fitted */
-    int level[GC], lw, w[GC], x[GC], pad;  /* level: 0 fmt_count, 1 fmt_short, 2 fmt_tiny */
+    int level[GC], lw, w[GC], x[GC], pad;  /* level: 0 fmt_count, 1 fmt_short, 2 fmt_tiny (one for all) */
     bool on[GC], long_labels;
 } Grid;
 
@@ -145,14 +169,6 @@ static bool col_marked(const Grid *g, int j)
     return false;
 }
 
-/* Format of column j and its mate (a pair reads alike); a short box's columns all alike. */
-static void set_level(Grid *g, int j, int level)
-{
-    for (int k = 0; k < g->nc; k++)
-        if (k == j || k == g->mate[j] || g->row_marks)
-            g->level[k] = level < g->coarse[k] ? level : g->coarse[k];
-}
-
 static int grid_width(const Canvas *c, Grid *g)
 {
     char buf[32];
@@ -179,27 +195,23 @@ static int grid_width(const Canvas *c, Grid *g)
     return total;
 }
 
-/* Widest formats and most columns that fit iw: required columns to short
- * then exact numbers, column by column; then optional columns in their order
- * (one order number comes and goes together), then long labels, then spare
- * room spread over the gaps. */
+/* One number format for the whole table (exact, else short, else tiny:
+ * never "14k" beside "61.0k"), the finest whose required columns fit iw;
+ * then optional columns in their order (one order number comes and goes
+ * together), then long labels, then spare room spread over the gaps. */
 static void grid_fit(const Canvas *c, Grid *g, int iw)
 {
-    for (int j = 0; j < g->nc; j++) {
-        g->level[j] = g->coarse[j];
-        g->on[j] = !g->optional[j];
-    }
-    for (int lv = 1; lv >= 0; lv--)
+    int lv = 0;
+    for (;; lv++) {
         for (int j = 0; j < g->nc; j++) {
-            int before[GC];
-            if (!g->on[j] || g->level[j] <= lv) continue;
-            memcpy(before, g->level, sizeof before);
-            set_level(g, j, lv);
-            if (grid_width(c, g) > iw) memcpy(g->level, before, sizeof before);
+            g->level[j] = lv;
+            g->on[j] = !g->optional[j];
         }
+        if (lv == 2 || grid_width(c, g) <= iw) break;
+    }
     for (int p = 1; p < GC; p++) {
         for (int j = 0; j < g->nc; j++)
-            if (g->optional[j] == p) g->on[j] = true, g->level[j] = g->mate[j] < 0 ? 1 : g->level[j];
+            if (g->optional[j] == p) g->on[j] = true;
         if (grid_width(c, g) > iw)
             for (int j = 0; j < g->nc; j++) g->on[j] &= g->optional[j] != p;
     }
@@ -217,7 +229,9 @@ static void put_mark(Canvas *c, int x, int y, Mark m)
     if (m != MARK_NONE) canvas_put(c, x, y, canvas_glyph(c, (CanvasGlyph)glyph[m]), style[m]);
 }
 
-/* Group titles over their columns, between dim rules when there is room. */
+/* Group titles over their columns, between dim rules when there is room.
+ * A title is drawn whole or not at all: a cut "n=1" for n=11 is a wrong
+ * number on screen. */
 static void grid_groups(Canvas *c, const Grid *g, int x0, int y)
 {
     for (int gi = 0; gi < 3; gi++) {
@@ -227,16 +241,18 @@ static void grid_groups(Canvas *c, const Grid *g, int x0, int y)
                 if (a < 0) a = x0 + g->x[j];
                 b = x0 + g->x[j] + g->w[j];
             }
-        const char *t = g->gtitle[gi][0];
-        if (a < 0 || !t) continue;
+        if (a < 0) continue;
         const int span = b - a;
-        if (canvas_text_width(t) > span && g->gtitle[gi][1]) t = g->gtitle[gi][1];
+        const char *t = NULL;
+        for (int k = 0; k < 3 && !t; k++)
+            if (g->gtitle[gi][k] && canvas_text_width(g->gtitle[gi][k]) <= span) t = g->gtitle[gi][k];
+        if (!t) continue;
         const int tw = canvas_text_width(t);
         if (tw + 6 <= span) {
             canvas_hline(c, a, y, span, STYLE_DIM);
             canvas_textf(c, a + (span - tw - 2) / 2, y, span, STYLE_TITLE, " %s ", t);
         } else {
-            canvas_text(c, a + (tw < span ? (span - tw) / 2 : 0), y, span, STYLE_TITLE, t);
+            canvas_text(c, a + (span - tw) / 2, y, span, STYLE_TITLE, t);
         }
     }
 }
@@ -272,11 +288,11 @@ static const char *cat_label(const App *a, int i, bool lng)
     static const char *en[N_VALS][2] = {
         {"qkv", "qkv proj"}, {"QK\u1d40", "QK\u1d40 scores"}, {"\u00b7V", "\u00b7V values"},
         {"out", "out proj"}, {"FFN", "FFN"}, {"head", "lm head"}, {"total", "total"},
-        {"mask", "(masked)"}};
+        {"\u00d7QK\u1d40", "QK\u1d40 on \u00d7"}};
     static const char *zh[N_VALS][2] = {
         {"qkv", "qkv 投影"}, {"QK\u1d40", "QK\u1d40 得分"}, {"\u00b7V", "\u00b7V 加权"},
         {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"头", "输出头"}, {"合计", "合计"},
-        {"掩码", "（被掩码）"}};
+        {"\u00d7QK\u1d40", "×格 QK\u1d40"}};
     return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
 }
 
@@ -311,11 +327,10 @@ static void grid_build(const App *a, Grid *g, const Series *s, int ns, const int
             *cl = (Cell){se->v->v[i], se->den ? se->den->v[i] : 0, se->den != NULL,
                          tall && se->mark ? se->mark[i] : MARK_NONE,
                          se->mark ? STYLE_DIM : tall ? st : STYLE_NORMAL};
+            if (se->moved && se->moved[i]) cl->style = STYLE_CHANGED;         /* what just moved */
             if (!se->mark && mk && mk[i] == MARK_BAD) cl->style = STYLE_BAD;   /* the wrong number */
             g->head[j] = tall ? (se->name[2] ? se->name[2] : se->name[0]) : cat_label(a, j, false);
             g->group[j] = tall ? se->group : 0;
-            /* a step's own numbers, and a short box's total, never drop below fmt_short */
-            g->coarse[j] = (tall ? se->group == 0 : j == R_TOTAL) ? 1 : 2;
             g->optional[j] = tall ? se->optional : 0;
             g->label[r][0] = tall ? cat_label(a, r, false) : se->name[0];
             g->label[r][1] = tall ? cat_label(a, r, true) : se->name[1];
@@ -380,26 +395,31 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
 {
     Side s[2];
     Grid g;
-    char t[3][96], corner[32], b1[32], b2[32];
+    char t[4][96], corner[32], b1[32], b2[32];
     side_measure(&a->eng[MODE_CACHE], &s[0]);
     side_measure(&a->eng[MODE_RECOMPUTE], &s[1]);
     const Side *C = &s[0], *R = &s[1];
     const char *pred = TR(a, "pred", "预测");
     /* {short label, long label, tall head}, style, values, ratio divisor, marks, mate, group, order */
-    const Series se[10] = {
-        {{TR(a, "cache", "缓存"), TR(a, "cache step", "缓存 本步")}, STYLE_REUSED, &C->step.meas, 0, 0, 1, 0, 0},
-        {{pred}, STYLE_DIM, &C->step.pred, 0, C->step.mark, 0, 0, 0},
-        {{TR(a, "recomp", "重算"), TR(a, "recomp step", "重算 本步")}, STYLE_REDONE, &R->step.meas, 0, 0, 3, 0, 0},
-        {{pred}, STYLE_DIM, &R->step.pred, 0, R->step.mark, 2, 0, 0},
+    bool mv[2][N_VALS];
+    moved_by(&a->eng[MODE_CACHE], C, mv[0]);
+    moved_by(&a->eng[MODE_RECOMPUTE], R, mv[1]);
+    Series se[10] = {
+        {{TR(a, "cache", "缓存"), TR(a, "cache step", "缓存 本步")}, STYLE_REUSED, &C->step.meas, 0, 0, 1, 0, 0, NULL},
+        {{pred}, STYLE_DIM, &C->step.pred, 0, C->step.mark, 0, 0, 0, NULL},
+        {{TR(a, "recomp", "重算"), TR(a, "recomp step", "重算 本步")}, STYLE_REDONE, &R->step.meas, 0, 0, 3, 0, 0, NULL},
+        {{pred}, STYLE_DIM, &R->step.pred, 0, R->step.mark, 2, 0, 0, NULL},
         {{TR(a, "cache \u03a3", "缓存Σ"), TR(a, "cache \u03a3", "缓存 累计"), TR(a, NULL, "缓存累计")},
-         STYLE_REUSED, &C->cum.meas, 0, 0, 5, 1, 0},
-        {{pred}, STYLE_DIM, &C->cum.pred, 0, C->cum.mark, 4, 1, 3},
+         STYLE_REUSED, &C->cum.meas, 0, 0, 5, 1, 0, NULL},
+        {{pred}, STYLE_DIM, &C->cum.pred, 0, C->cum.mark, 4, 1, 3, NULL},
         {{TR(a, "recomp \u03a3", "重算Σ"), TR(a, "recomp \u03a3", "重算 累计"), TR(a, NULL, "重算累计")},
-         STYLE_REDONE, &R->cum.meas, 0, 0, 7, 1, 0},
-        {{pred}, STYLE_DIM, &R->cum.pred, 0, R->cum.mark, 6, 1, 3},
-        {{TR(a, "ratio", "比值")}, STYLE_NORMAL, &R->step.meas, &C->step.meas, 0, -1, 2, 1},
-        {{TR(a, "\u03a3 ratio", "累计比值")}, STYLE_NORMAL, &R->cum.meas, &C->cum.meas, 0, -1, 2, 2},
+         STYLE_REDONE, &R->cum.meas, 0, 0, 7, 1, 0, NULL},
+        {{pred}, STYLE_DIM, &R->cum.pred, 0, R->cum.mark, 6, 1, 3, NULL},
+        {{TR(a, "ratio", "比值")}, STYLE_NORMAL, &R->step.meas, &C->step.meas, 0, -1, 2, 1, NULL},
+        {{TR(a, "\u03a3 ratio", "累计比值")}, STYLE_NORMAL, &R->cum.meas, &C->cum.meas, 0, -1, 2, 2, NULL},
     };
+    se[0].moved = se[4].moved = mv[0];
+    se[2].moved = se[6].moved = mv[1];
     static const int rows[4] = {0, 2, 4, 6};
     grid_build(a, &g, se, 10, tall ? NULL : rows, 4);
     snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), s[0].k);
@@ -409,7 +429,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     snprintf(t[1], sizeof t[1], TR(a, "step %d: cache n=%d, recomp n=%d", "第 %d 步 n=%d | %d"),
              s[0].k, s[0].n, s[1].n);
     snprintf(t[2], sizeof t[2], TR(a, "steps 0\u2013%d", "第 0–%d 步累计"), s[0].k);
-    g.gtitle[0][0] = t[0], g.gtitle[0][1] = t[1];
+    snprintf(t[3], sizeof t[3], TR(a, "cache n=%d, recomp n=%d", "n=%d | %d"), s[0].n, s[1].n);
+    g.gtitle[0][0] = t[0], g.gtitle[0][1] = t[1], g.gtitle[0][2] = t[3];
     g.gtitle[1][0] = s[0].k > 0 ? t[2] : TR(a, "cumulative", "累计"), g.gtitle[1][1] = "\u03a3";
     g.gtitle[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
     draw_table(a, c, in, &g, s, 2, 4 * N_VALS);
@@ -439,13 +460,16 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
     if (!formulas_total(&e->cfg, MODE_RECOMPUTE, 1, e->L, &gr)) memset(&gr, 0, sizeof gr);
     vals_from(&gc, &vc);
     vals_from(&gr, &vr);
-    const Series se[5] = {
-        {{TR(a, "train", "训练"), TR(a, "train", "训练")}, STYLE_NORMAL, &s.step.meas, 0, 0, 1, 0, 0},
-        {{TR(a, "pred", "预测"), TR(a, "predicted", "预测")}, STYLE_DIM, &s.step.pred, 0, s.step.mark, 0, 0, 0},
-        {{TR(a, "+cache", "+缓存"), TR(a, "gen+cache", "生成+缓存")}, STYLE_REUSED, &vc, 0, 0, -1, 1, 0},
-        {{TR(a, "recomp", "重算"), TR(a, "gen recomp", "生成重算")}, STYLE_REDONE, &vr, 0, 0, -1, 1, 0},
-        {{TR(a, "\u00f7train", "÷训练")}, STYLE_NORMAL, &vr, &s.step.pred, 0, -1, 2, 1},
+    bool mv[N_VALS];
+    moved_by(e, &s, mv);
+    Series se[5] = {
+        {{TR(a, "train", "训练"), TR(a, "train", "训练")}, STYLE_NORMAL, &s.step.meas, 0, 0, 1, 0, 0, NULL},
+        {{TR(a, "pred", "预测"), TR(a, "predicted", "预测")}, STYLE_DIM, &s.step.pred, 0, s.step.mark, 0, 0, 0, NULL},
+        {{TR(a, "+cache", "+缓存"), TR(a, "gen+cache", "生成+缓存")}, STYLE_REUSED, &vc, 0, 0, -1, 1, 0, NULL},
+        {{TR(a, "recomp", "重算"), TR(a, "gen recomp", "生成重算")}, STYLE_REDONE, &vr, 0, 0, -1, 1, 0, NULL},
+        {{TR(a, "\u00f7train", "÷训练")}, STYLE_NORMAL, &vr, &s.step.pred, 0, -1, 2, 1, NULL},
     };
+    se[0].moved = mv;
     static const int rows[4] = {0, 1, 2, 3};
     grid_build(a, &g, se, 5, tall ? NULL : rows, 4);
     if (!tall) g.rmark[1] = MARK_NONE;    /* the prediction row is what the mark compares to */
