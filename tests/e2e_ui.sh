@@ -95,6 +95,26 @@ check "help lists edit" "edit the prompt"
 $T send-keys -t e2e x
 wait_gone "Keys (any key closes)" && ok || bad "help did not close"
 
+# --- a stray key must not end the demo: Esc closes overlays only ------------------
+$T send-keys -t e2e '?'
+check "help again" "Keys (any key closes)"
+$T send-keys -t e2e Escape
+wait_gone "Keys (any key closes)" && ok || bad "Esc did not close the help"
+$T send-keys -t e2e Escape
+sleep 0.5
+screen | grep -qF "EXIT=" && bad "Esc quit the program" || ok
+check "still running after Esc" "Causal mask"
+# a clicker: PgDn forward a token step, PgUp back, b blanks, any key returns
+$T send-keys -t e2e PageDown
+check "clicker forward" "DECODE step 1"
+$T send-keys -t e2e PageUp
+check "clicker back" "PREFILL step 0"
+$T send-keys -t e2e b
+wait_gone "Causal mask" && ok || bad "b did not blank the screen"
+$T send-keys -t e2e Escape
+check "screen back after blank" "Causal mask"
+screen | grep -qF "EXIT=" && bad "Esc on the blank screen quit" || ok
+
 # --- resize to too small and back ------------------------------------------------
 $T resize-window -t e2e -x 60 -y 20
 check "too small" "Terminal too small"

@@ -169,7 +169,8 @@ static void test_help_play_quit(void **state)
     app_free(&a);
 }
 
-/* Every key in the table dispatches to its action; no key is bound twice. */
+/* Every key in the table dispatches to its action; no key is bound twice,
+ * except once in a lesson and once outside (PgDn: next slide / next step). */
 static void test_key_table(void **state)
 {
     (void)state;
@@ -177,12 +178,56 @@ static void test_key_table(void **state)
     const KeyBinding *kb = keys_table(&n);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < 3 && kb[i].keys[j]; j++) {
-            assert_int_equal(keys_action(kb[i].keys[j]), kb[i].action);
+            if (kb[i].lesson) assert_int_equal(keys_action(kb[i].keys[j]), kb[i].action);
+            else assert_int_equal(keys_action_main(kb[i].keys[j]), kb[i].action);
             for (int i2 = 0; i2 < n; i2++)
                 for (int j2 = 0; j2 < 3 && kb[i2].keys[j2]; j2++)
-                    if (i2 != i) assert_int_not_equal(kb[i].keys[j], kb[i2].keys[j2]);
+                    if (i2 != i && kb[i2].lesson == kb[i].lesson) assert_int_not_equal(kb[i].keys[j], kb[i2].keys[j2]);
         }
     assert_int_equal(keys_action('Z'), KA_NONE);
+}
+
+/* One stray key must not end a class's demo: Esc never quits (it closes
+ * the help or the blank screen); b blanks the screen and any key brings it
+ * back without acting; a clicker's PgDn / PgUp move a token step. */
+static void test_esc_blank_clicker(void **state)
+{
+    (void)state;
+    App a;
+    make_app(&a, "abc", 3);
+    const Engine *c = &a.eng[MODE_CACHE];
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    press(&a, "?");
+    assert_true(a.help);
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_false(a.help);
+    press(&a, "<PgDn>");
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "<PgDn>");
+    assert_int_equal(c->pos, 2 * c->ops_per_step);
+    press(&a, "<PgUp>");
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "b");
+    assert_true(a.blank);
+    Canvas cv;
+    assert_int_equal(canvas_init(&cv, 80, 24), 0);
+    app_render(&a, &cv);
+    char *d = canvas_dump(&cv);
+    for (const char *p = d; *p; p++) assert_true(*p == '\n');   /* nothing drawn */
+    free(d);
+    assert_false(app_handle_key(&a, 'N') & ACTION_QUIT);   /* only wakes the screen */
+    assert_false(a.blank);
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "b");
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_false(a.blank);
+    app_render(&a, &cv);
+    d = canvas_dump(&cv);
+    assert_non_null(strstr(d, "Causal mask"));
+    free(d);
+    canvas_free(&cv);
+    assert_true(app_handle_key(&a, 'q') & ACTION_QUIT);
+    app_free(&a);
 }
 
 static void test_parse_keys(void **state)
@@ -368,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_edit_too_long),
         cmocka_unit_test(test_help_play_quit),
         cmocka_unit_test(test_key_table),
+        cmocka_unit_test(test_esc_blank_clicker),
         cmocka_unit_test(test_parse_keys),
         cmocka_unit_test(test_batch_lockstep),
         cmocka_unit_test(test_batch_matches_trace),

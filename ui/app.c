@@ -341,6 +341,10 @@ unsigned app_handle_key(App *a, int key)
     if (key == TERM_KEY_NONE) return ACTION_NONE;
     if (key == TERM_KEY_EOF) return ACTION_QUIT;
     if (key == TERM_KEY_RESIZE) return ACTION_REDRAW;
+    if (a->blank) {                     /* any key brings the screen back, and does nothing else */
+        a->blank = false;
+        return ACTION_REDRAW;
+    }
     if (a->editing) return edit_key(a, key);
     if (a->lesson) {
         unsigned act = app_lesson_key(a, key);
@@ -353,7 +357,7 @@ unsigned app_handle_key(App *a, int key)
     a->message[0] = '\0';
     Engine *e = primary(a);
     const int Lyr = a->opt.cfg.n_layers, H = a->opt.cfg.n_heads;
-    switch (keys_action(key)) {
+    switch (keys_action_main(key)) {
     case KA_NEXT_OP: engine_next_op(e); break;
     case KA_PREV_OP: engine_prev_op(e); break;
     case KA_NEXT_LAYER: engine_next_layer(e); break;
@@ -386,6 +390,11 @@ unsigned app_handle_key(App *a, int key)
         a->playing = false;
         break;
     case KA_HELP: a->help = true; break;
+    case KA_BLANK:
+        a->blank = true;
+        a->playing = false;   /* the class misses nothing while the screen is dark */
+        return ACTION_REDRAW;
+    case KA_CLOSE: return ACTION_NONE;   /* nothing open: Esc never quits */
     case KA_QUIT: return ACTION_QUIT;
     default: return ACTION_NONE;
     }

@@ -64,6 +64,7 @@ typedef struct {
     int layer, head;          /* selected layer and head */
     bool log_scale;           /* Operations chart */
     bool help;                /* help overlay shown */
+    bool blank;               /* screen blanked (b); any key brings it back */
     bool playing;
     int speed;                /* index into app_speeds() */
 

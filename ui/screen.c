@@ -134,11 +134,11 @@ static void draw_help(const App *a, Canvas *c)
     for (int i = 0; i < all && n < 64; i++)
         if (!table[i].lesson || a->lesson) kb[n++] = &table[i];
     /* one column when it fits, two otherwise */
-    const int cols = c->h - 4 >= n + 9 ? 1 : 2;
+    const int cols = c->h - 4 >= n + 10 ? 1 : 2;
     const int rows = (n + cols - 1) / cols;
     int colw = (c->w - 4) / cols;
     if (colw > 46) colw = 46;
-    const int w = cols * colw + 3, h = rows + 9;
+    const int w = cols * colw + 3, h = rows + 10;
     Rect box = {(c->w - w) / 2, (c->h - h) / 2, w, h};
     if (box.x < 0) box.x = 0;
     if (box.y < 0) box.y = 0;
@@ -156,8 +156,11 @@ static void draw_help(const App *a, Canvas *c)
                 TR(a, "shade = attention weight or value   \u00d7 masked (future)",
                    "深浅 = 注意力权重或数值   \u00d7 被掩码（未来位置）"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "reused = read from the KV cache   redone = recomputed, same result",
-                   "复用 = 从 KV 缓存读取   重做 = 重新计算，结果相同"));
+                TR(a, "\u2501 K/V read from cache   + appended   faint rows: not computed this step",
+                   "\u2501 K/V 读自缓存   + 追加   淡色行：本步不计算"));
+    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
+                TR(a, "\u21bb redone = recomputed, same result   highlight = just changed",
+                   "\u21bb 重算 = 重新计算，结果相同   高亮 = 刚刚改变"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
                 TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
@@ -238,6 +241,7 @@ void app_render(const App *a, Canvas *c)
 {
     canvas_clear(c);
     canvas_set_ascii(c, a->opt.ascii);
+    if (a->blank) return;   /* b: a dark screen while the teacher talks */
     Layout lo;
     layout_compute(a->view, a->lesson ? (int)a->slide_state.point : -1, c->w, c->h, &lo);
     if (lo.too_small) {
