@@ -223,8 +223,9 @@ static double parse_approx(const char *tok, double *tol)
     return atof(digits) * mult;
 }
 
-/* The compact table (56×7, the box at 80×24): columns = categories, one ✓
- * per row, every printed value the counter rounded as printed. */
+/* The compact table (58×7, the box at 80×24): columns = categories, one ✓
+ * per row, every printed value the counter rounded as printed (×QKᵀ, the
+ * last, only when it fits: the box drops it before rounding harder). */
 static void test_compact_step_ends(void **state)
 {
     (void)state;
@@ -235,7 +236,8 @@ static void test_compact_step_ends(void **state)
     for (int k = 0; k < a.G; k++) {
         both_next_step(&a);
         Canvas c;
-        char *d = draw_ops(&a, &c, 56, 7);
+        char *d = draw_ops(&a, &c, 58, 7);
+        const int nv = strstr(d, "\u00d7QK\u1d40") ? 8 : 7;
         uint64_t v[2][8];
         for (int m = 0; m < 2; m++) {
             spec_step(&a, (RunMode)m, k, v[m]);
@@ -245,9 +247,9 @@ static void test_compact_step_ends(void **state)
             const char *line = find_row(d, rows[r]);
             assert_non_null(line);
             const uint64_t *want = r < 2 ? v[r] : cum[r - 2];
-            /* the label's words have no digits; then 8 values */
+            /* the label's words have no digits; then the values */
             const char *p = line + 3 + strlen(rows[r]);
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < nv; i++) {
                 char tok[32];
                 int used = 0;
                 do {
@@ -260,10 +262,12 @@ static void test_compact_step_ends(void **state)
         }
         assert_int_equal(count_cp(&c, CHECK), 4);
         assert_int_equal(count_cp(&c, CROSS), 0);
-        char want[96];
+        char want[96], want2[96];   /* the border note, short or long */
         snprintf(want, sizeof want, "step %.2f\u00d7, \u03a3 %.2f\u00d7", (double)v[1][6] / (double)v[0][6],
                  (double)cum[1][6] / (double)cum[0][6]);
-        assert_non_null(strstr(d, want));
+        snprintf(want2, sizeof want2, "this step %.2f\u00d7, cumulative %.2f\u00d7", (double)v[1][6] / (double)v[0][6],
+                 (double)cum[1][6] / (double)cum[0][6]);
+        assert_true(strstr(d, want) || strstr(d, want2));
         release(d, &c);
     }
     app_free(&a);

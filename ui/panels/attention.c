@@ -166,12 +166,20 @@ static int draw_bars(const AttView *v, Rect r)
         canvas_text(c, r.x, y++, r.w, STYLE_DIM,
                     v->masked ? TR(a, "after mask, before softmax", "掩码后，softmax 前")
                               : TR(a, "scores before softmax", "softmax 前的分数"));
-    if (lo > 0 && y < r.y + r.h) {
-        char ev[96];
+    if (lo > 0 && y < r.y + r.h) {   /* the long form, else shorter, never cut */
+        char ev[3][96];
         const char *dash = c->ascii ? "-" : "\u2013";
-        if (lo == 1) snprintf(ev, sizeof ev, TR(a, " 0 evicted (not in cache)", " 0 已淘汰（不在缓存中）"));
-        else snprintf(ev, sizeof ev, TR(a, "%s%s%d evicted (not in cache)", "%s%s%d 已淘汰（不在缓存中）"), "0", dash, lo - 1);
-        canvas_text(c, r.x, y++, r.w, STYLE_DIM, ev);
+        char range[32];
+        if (lo == 1) snprintf(range, sizeof range, "0");
+        else snprintf(range, sizeof range, "0%s%d", dash, lo - 1);
+        snprintf(ev[0], sizeof ev[0], TR(a, "%s evicted (not in cache)", "%s 已淘汰（不在缓存中）"), range);
+        snprintf(ev[1], sizeof ev[1], TR(a, "%s evicted", "%s 已淘汰"), range);
+        snprintf(ev[2], sizeof ev[2], TR(a, "%d evicted", "淘汰 %d"), lo);
+        for (int i = 0; i < 3; i++)
+            if (canvas_text_width(ev[i]) <= r.w || i == 2) {
+                canvas_text(c, r.x, y++, r.w, STYLE_DIM, ev[i]);
+                break;
+            }
     }
     if (lines <= 0) return y;
 

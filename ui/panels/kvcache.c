@@ -295,7 +295,7 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
                            "空：预填充会一次为每层写入 %d 行%s"), e->L, TR(a, e->L == 1 ? "" : "s", ""));
     } else if (x->first_new < x->nrows) {
         if (engine_op_done(e, OP_APPEND, -1)) {
-            snprintf(lg, n, "%s", TR(a, "new = appended this step, reused later", "新 = 本步追加，之后各步复用"));
+            snprintf(lg, n, "%s", TR(a, "new = appended this step, read by later steps", "新 = 本步追加，之后各步读取"));
             snprintf(sh, n, "%s", TR(a, "new = appended this step", "新 = 本步追加"));
         } else {
             snprintf(lg, n, "%s", TR(a, "new = written by Q/K/V, kept at cache append",
@@ -306,7 +306,7 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
         snprintf(lg, n, TR(a, "prefill: Q/K/V of layer %d will write %d row%s",
                            "预填充：第 %d 层的 Q/K/V 会写入 %d 行%s"), L, e->t, TR(a, e->t == 1 ? "" : "s", ""));
     } else {
-        snprintf(lg, n, TR(a, "reused as is; Q/K/V adds pos %d", "原样复用；Q/K/V 将新增第 %d 位"), e->t - 1);
+        snprintf(lg, n, TR(a, "kept as is; Q/K/V adds pos %d", "原样保留；Q/K/V 将新增第 %d 位"), e->t - 1);
         snprintf(sh, n, TR(a, "Q/K/V will add pos %d", "Q/K/V 将新增第 %d 位"), e->t - 1);
     }
 }

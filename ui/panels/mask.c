@@ -39,6 +39,7 @@ typedef struct {
     bool kv_line;   /* cache mode: the K/V line under the key header */
     bool live;      /* the live row's cells changed with the operation shown */
     int tokw;       /* columns of a token label: 2 when any token is wide */
+    int lab;        /* columns before the first cell: label, marker, gap (4 with the K/V line) */
     int cw;         /* columns per grid cell: 1, or 2 (glyph + gap) */
     unsigned shown; /* LG_* bits drawn */
 } Grid;
@@ -122,7 +123,7 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
         for (int j = 0; j < t; j++)
             if (sees(e, p, j) && att[j] > rmax) rmax = att[j];
     }
-    const int gx = x + g->tokw + 2;
+    const int gx = x + g->lab;
     for (int j = c0; j < c0 + cols; j++) draw_cell(g, gx + (j - c0) * g->cw, y, p, j, k, att, rmax);
 }
 
@@ -135,7 +136,7 @@ static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
     const Engine *e = g->e;
     Canvas *c = g->c;
     const int gx = x + lab;
-    canvas_text(c, x, y, lab, STYLE_DIM, "K/V");   /* lab >= 3: the line is about K/V */
+    canvas_text(c, x, y, lab, STYLE_DIM, "K/V");   /* lab >= 4 with this line */
     int run0 = -1, run1 = -1;   /* screen columns of the run of ━ */
     for (int j = c0; j < c0 + cols; j++) {
         const int cx = gx + (j - c0) * g->cw;
@@ -322,7 +323,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
     const int Lyr = e->cfg.n_layers, H = e->cfg.n_heads;
-    Grid g = {a, e, c, a->layer, a->head, false, false, false, false, false, 1, 1, 0};
+    Grid g = {a, e, c, a->layer, a->head, false, false, false, false, false, 1, 3, 1, 0};
     if (g.layer < 0 || g.layer >= Lyr) g.layer = 0;
     if (g.head < 0 || g.head >= H) g.head = 0;
 
@@ -352,7 +353,8 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 
     /* Columns: label (tokw) + marker + gap, then cells; newest keys kept.
      * Wide tokens need 2-column cells, so the key header stays one line. */
-    const int lab = g.tokw + 2, gw = iw - lab;
+    const int lab = g.kv_line && g.tokw + 2 < 4 ? 4 : g.tokw + 2, gw = iw - lab;
+    g.lab = lab;
     const int hdr = 1 + (g.kv_line ? 1 : 0);
     g.cw = 2 * t <= gw || g.tokw == 2 ? 2 : 1;
     int cols = gw / g.cw;

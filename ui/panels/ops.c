@@ -196,19 +196,27 @@ static int grid_width(const Canvas *c, Grid *g)
 }
 
 /* One number format for the whole table (exact, else short, else tiny:
- * never "14k" beside "61.0k"), the finest whose required columns fit iw;
+ * never "14k" beside "61.0k"): in a short box the finest at which every
+ * column fits, short at the coarsest; else the finest whose required
+ * columns fit iw;
  * then optional columns in their order (one order number comes and goes
  * together), then long labels, then spare room spread over the gaps. */
 static void grid_fit(const Canvas *c, Grid *g, int iw)
 {
     int lv = 0;
-    for (;; lv++) {
-        for (int j = 0; j < g->nc; j++) {
-            g->level[j] = lv;
-            g->on[j] = !g->optional[j];
-        }
-        if (lv == 2 || grid_width(c, g) <= iw) break;
+    /* a short box keeps every column (×QKᵀ too) when short numbers allow */
+    for (lv = 0; g->row_marks && lv < 2; lv++) {
+        for (int j = 0; j < g->nc; j++) g->level[j] = lv, g->on[j] = true;
+        if (grid_width(c, g) <= iw) break;
     }
+    if (!g->row_marks || lv == 2)
+        for (lv = 0;; lv++) {
+            for (int j = 0; j < g->nc; j++) {
+                g->level[j] = lv;
+                g->on[j] = !g->optional[j];
+            }
+            if (lv == 2 || grid_width(c, g) <= iw) break;
+        }
     for (int p = 1; p < GC; p++) {
         for (int j = 0; j < g->nc; j++)
             if (g->optional[j] == p) g->on[j] = true;
@@ -331,7 +339,8 @@ static void grid_build(const App *a, Grid *g, const Series *s, int ns, const int
             if (!se->mark && mk && mk[i] == MARK_BAD) cl->style = STYLE_BAD;   /* the wrong number */
             g->head[j] = tall ? (se->name[2] ? se->name[2] : se->name[0]) : cat_label(a, j, false);
             g->group[j] = tall ? se->group : 0;
-            g->optional[j] = tall ? se->optional : 0;
+            /* a short box gives up the ×QKᵀ column before it rounds harder */
+            g->optional[j] = tall ? se->optional : j == R_MASKED ? 1 : 0;
             g->label[r][0] = tall ? cat_label(a, r, false) : se->name[0];
             g->label[r][1] = tall ? cat_label(a, r, true) : se->name[1];
             g->label_style[r] = tall ? st : se->style;
