@@ -148,10 +148,11 @@ static int draw_bars(const AttView *v, Rect r)
     snprintf(head, sizeof head, TR(a, "query %s, pos %d", "查询 %s，位置 %d"), token_at(v, t - 1, tok), t - 1);
     int hx = r.x + canvas_text(c, r.x, r.y, r.w, STYLE_HILITE, head);
     if (cut) {   /* "top 5/14" whole, or "5/14", or nothing: never a cut number */
-        char top[2][32];
+        char top[3][32];
         snprintf(top[0], sizeof top[0], TR(a, "  top %d/%d", "  前 %d/%d"), slots, nkeys);
-        snprintf(top[1], sizeof top[1], " %d/%d", slots, nkeys);
-        for (int i = 0; i < 2; i++)
+        snprintf(top[1], sizeof top[1], "  %d/%d", slots, nkeys);
+        snprintf(top[2], sizeof top[2], " %d/%d", slots, nkeys);
+        for (int i = 0; i < 3; i++)
             if (hx + canvas_text_width(top[i]) <= r.x + r.w) {
                 canvas_text(c, hx, r.y, -1, STYLE_DIM, top[i]);
                 break;
