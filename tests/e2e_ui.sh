@@ -115,6 +115,21 @@ $T send-keys -t e2e Escape
 check "screen back after blank" "Causal mask"
 screen | grep -qF "EXIT=" && bad "Esc on the blank screen quit" || ok
 
+# --- token autoplay: Space plays whole steps at the pace shown (. faster) ------------
+$T send-keys -t e2e g . . . . .
+check "pace shown" "0.5 s/step"
+$T send-keys -t e2e Space
+check "token autoplay reaches step 2" "DECODE step 2"
+mid=0
+for i in 1 2 3 4 5 6 7 8; do
+    h=$(screen | head -1)
+    case "$h" in *"op 23/23"*|*READY*) ;; *) mid=1; echo "    | $h" ;; esac
+    sleep 0.15
+done
+[ $mid -eq 0 ] && ok || bad "token autoplay showed a step half done"
+check "token autoplay ends the run" "DECODE step 3"
+$T send-keys -t e2e g
+
 # --- resize to too small and back ------------------------------------------------
 $T resize-window -t e2e -x 60 -y 20
 check "too small" "Terminal too small"

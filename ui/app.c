@@ -12,6 +12,9 @@
 /* Playing speeds, operations per second. */
 static const int speeds[] = {1, 2, 4, 8, 15, 30, 60};
 #define N_SPEEDS ((int)(sizeof speeds / sizeof speeds[0]))
+/* Token autoplay: milliseconds per whole token step (a class reads a step). */
+static const int paces[] = {500, 1000, 2000, 3000, 5000, 8000, 12000};
+#define N_PACES ((int)(sizeof paces / sizeof paces[0]))
 
 static Engine *seq_engine(App *a, int s)
 {
@@ -150,6 +153,7 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     a->G = o->gen;
     a->view = o->view;
     a->speed = 2;
+    a->pace = 3;   /* 3 s per token step */
     a->n_seqs = o->n_prompts > 1 ? o->n_prompts : 1;
     if (a->n_seqs > CLI_MAX_PROMPTS) a->n_seqs = CLI_MAX_PROMPTS;
     for (int s = 1; s < a->n_seqs; s++)
@@ -164,6 +168,11 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     if (engines_init(a, err, errlen)) {
         model_free(&a->model);
         free(a->ids);
+        return -1;
+    }
+    if (o->goto_step >= 0 && app_goto(a, o->goto_step, o->goto_op)) {   /* --goto: resume a class */
+        snprintf(err, errlen, "%s", a->message);
+        app_free(a);
         return -1;
     }
     return 0;
@@ -334,6 +343,63 @@ static unsigned edit_key(App *a, int key)
     }
 }
 
+/* ---- go to a step ------------------------------------------------------------- */
+
+int app_goto(App *a, int step, int op)
+{
+    Engine *e = primary(a);
+    if (step < 0 || step >= e->n_steps) {
+        snprintf(a->message, sizeof a->message, TR(a, "step %d: the run has steps 0-%d", "第 %d 步：本次运行只有第 0-%d 步"),
+                 step, e->n_steps - 1);
+        a->message_is_error = true;
+        return -1;
+    }
+    if (op > e->ops_per_step) {
+        snprintf(a->message, sizeof a->message, TR(a, "operation %d: a step has operations 1-%d", "运算 %d：每步只有运算 1-%d"),
+                 op, e->ops_per_step);
+        a->message_is_error = true;
+        return -1;
+    }
+    engine_seek(e, (long)step * e->ops_per_step + (op > 0 ? op : e->ops_per_step));
+    app_sync(a);
+    return 0;
+}
+
+/* The go-to line: digits and one dot; Enter goes, Esc cancels. */
+static unsigned jump_key(App *a, int key)
+{
+    size_t len = strlen(a->jump);
+    switch (key) {
+    case TERM_KEY_ESC:
+        a->jumping = false;
+        a->message[0] = '\0';
+        return ACTION_REDRAW;
+    case TERM_KEY_BACKSPACE:
+        if (len) a->jump[len - 1] = '\0';
+        return ACTION_REDRAW;
+    case TERM_KEY_ENTER: {
+        int step = -1, op = 0;
+        char tail;
+        const int n = sscanf(a->jump, "%d.%d%c", &step, &op, &tail);
+        if ((n != 1 && n != 2) || (n == 1 && strchr(a->jump, '.')) || (n == 2 && op < 1)) {
+            set_message(a, true, TR(a, "type a step, or STEP.OP (e.g. 3 or 3.5)", "请输入步号，或 步号.运算（如 3 或 3.5）"));
+            return ACTION_REDRAW | ACTION_ERROR;
+        }
+        if (app_goto(a, step, op)) return ACTION_REDRAW | ACTION_ERROR;
+        a->jumping = false;
+        a->message[0] = '\0';
+        return ACTION_REDRAW;
+    }
+    default:
+        if (((key >= '0' && key <= '9') || (key == '.' && !strchr(a->jump, '.'))) && len + 1 < sizeof a->jump) {
+            a->jump[len] = (char)key;
+            a->jump[len + 1] = '\0';
+            a->message[0] = '\0';
+        }
+        return ACTION_REDRAW;   /* the line swallows other keys */
+    }
+}
+
 /* ---- keys -------------------------------------------------------------------- */
 
 unsigned app_handle_key(App *a, int key)
@@ -346,6 +412,7 @@ unsigned app_handle_key(App *a, int key)
         return ACTION_REDRAW;
     }
     if (a->editing) return edit_key(a, key);
+    if (a->jumping) return jump_key(a, key);
     if (a->lesson) {
         unsigned act = app_lesson_key(a, key);
         if (act != ACTION_NONE) return act;
@@ -366,12 +433,26 @@ unsigned app_handle_key(App *a, int key)
     case KA_PREV_STEP: engine_prev_step(e); break;
     case KA_START: engine_seek(e, 0); break;
     case KA_END: engine_run_to_end(e); break;
-    case KA_PLAY:
+    case KA_PLAY:         /* by token step: a class sees whole steps */
+    case KA_PLAY_OPS: {   /* by operation: the inside of a step */
+        const bool ops = keys_action_main(key) == KA_PLAY_OPS;
+        if (a->playing && a->play_ops == ops) {
+            a->playing = false;
+            break;
+        }
         if (e->pos >= engine_total_ops(e)) engine_seek(e, 0);   /* play again from the top */
-        a->playing = !a->playing;
+        a->playing = true;
+        a->play_ops = ops;
         break;
+    }
     case KA_FASTER: if (a->speed < N_SPEEDS - 1) a->speed++; break;
     case KA_SLOWER: if (a->speed > 0) a->speed--; break;
+    case KA_PACE_FASTER: if (a->pace > 0) a->pace--; break;
+    case KA_PACE_SLOWER: if (a->pace < N_PACES - 1) a->pace++; break;
+    case KA_JUMP:
+        a->jumping = true;
+        a->jump[0] = '\0';
+        return ACTION_REDRAW;
     case KA_MODE:
         a->view = (View)((a->view + 1) % VIEW_COUNT);
         break;
@@ -406,7 +487,7 @@ unsigned app_tick(App *a)
 {
     if (!a->playing) return ACTION_NONE;
     Engine *e = primary(a);
-    if (!engine_next_op(e)) {
+    if (!(a->play_ops ? engine_next_op(e) : engine_next_step(e))) {
         a->playing = false;
         return ACTION_REDRAW;
     }
@@ -417,7 +498,12 @@ unsigned app_tick(App *a)
 
 int app_tick_ms(const App *a)
 {
-    return 1000 / speeds[a->speed];
+    return a->play_ops ? 1000 / speeds[a->speed] : paces[a->pace];
+}
+
+int app_pace_ms(const App *a)
+{
+    return paces[a->pace];
 }
 
 int app_speed_ops(const App *a)

@@ -72,11 +72,17 @@ static void draw_header(const App *a, Canvas *c, Rect r)
                      op_word(a, cur.kind));
         x += canvas_text(c, x, r.y, -1, STYLE_NORMAL, op);
     }
-    char right[96];
-    snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %d op/s ", "层 %d/%d 头 %d/%d  %s %d 运算/秒 "),
-             a->layer, a->opt.cfg.n_layers, a->head, a->opt.cfg.n_heads,
-             a->playing ? "\u25b6" : "\u2016", app_speed_ops(a));
+    char right[96], pace[32];
+    /* the pace of the way of playing in use: seconds per token step, or op/s */
+    if (a->play_ops) snprintf(pace, sizeof pace, TR(a, "%d op/s", "%d 运算/秒"), app_speed_ops(a));
+    else snprintf(pace, sizeof pace, TR(a, "%g s/step", "%g 秒/步"), app_pace_ms(a) / 1000.0);
+    snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %s ", "层 %d/%d 头 %d/%d  %s %s "),
+             a->layer, a->opt.cfg.n_layers, a->head, a->opt.cfg.n_heads, a->playing ? "\u25b6" : "\u2016", pace);
     int rw = canvas_text_width(right);
+    if (x + 2 + rw > r.x + r.w) {   /* narrow: the play state and pace outlast layer/head */
+        snprintf(right, sizeof right, "%s %s ", a->playing ? "\u25b6" : "\u2016", pace);
+        rw = canvas_text_width(right);
+    }
     if (x + 2 + rw <= r.x + r.w) canvas_text(c, r.x + r.w - rw, r.y, -1, STYLE_DIM, right);
 }
 
@@ -97,6 +103,15 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
         canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);   /* ▁ cursor */
         if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
         else canvas_text(c, x, r.y, -1, STYLE_DIM, hint);
+        return;
+    }
+    if (a->jumping) {
+        int x = r.x + canvas_text(c, r.x, r.y, -1, STYLE_TITLE, TR(a, " Go to step: ", " 跳到第几步："));
+        x += canvas_text(c, x, r.y, 15, STYLE_HILITE, a->jump);
+        canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);
+        if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
+        else canvas_text(c, x, r.y, -1, STYLE_DIM, TR(a, "  STEP or STEP.OP \u00b7 Enter go \u00b7 Esc cancel",
+                                                      "  步号 或 步号.运算 \u00b7 回车跳转 \u00b7 Esc 取消"));
         return;
     }
     if (a->answering) {
@@ -132,7 +147,7 @@ static void draw_help(const App *a, Canvas *c)
     const KeyBinding *table = keys_table(&all);
     const KeyBinding *kb[64];
     for (int i = 0; i < all && n < 64; i++)
-        if (!table[i].lesson || a->lesson) kb[n++] = &table[i];
+        if ((!table[i].lesson || a->lesson) && table[i].label) kb[n++] = &table[i];   /* no label: shown with its pair */
     /* one column when it fits, two otherwise */
     const int cols = c->h - 4 >= n + 10 ? 1 : 2;
     const int rows = (n + cols - 1) / cols;

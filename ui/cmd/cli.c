@@ -32,7 +32,7 @@ static const char *clip(const char *s)
 enum {
     OPT_PROMPT = 256, OPT_GEN, OPT_KVHEADS, OPT_WINDOW, OPT_BLOCK, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
     OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
-    OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION,
+    OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION, OPT_GOTO,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +58,7 @@ static const struct option long_opts[] = {
     {"print", no_argument, NULL, OPT_PRINT},
     {"lesson", required_argument, NULL, OPT_LESSON},
     {"reset-progress", no_argument, NULL, OPT_RESET},
+    {"goto", required_argument, NULL, OPT_GOTO},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -119,6 +120,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     o->width = 80;
     o->height = 24;
     o->steps = -1;
+    o->goto_step = -1;
     const char *mode = NULL, *lang = NULL;
     bool dff_set = false;
     int kv_heads = 0;
@@ -198,6 +200,19 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         case OPT_PRINT: o->print = true; break;
         case OPT_LESSON: o->lesson = a; break;
         case OPT_RESET: o->reset_progress = true; break;
+        case OPT_GOTO: {   /* STEP or STEP.OP; checked against --gen and the layers below */
+            const char *dot = strchr(a, '.');
+            char step[32];
+            snprintf(step, sizeof step, "%.*s", dot ? (int)(dot - a) : (int)strlen(a), a);
+            if (cli_parse_int("goto", step, 0, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+            o->goto_step = (int)v;
+            o->goto_op = 0;
+            if (dot) {
+                if (cli_parse_int("goto", dot + 1, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
+                o->goto_op = (int)v;
+            }
+            break;
+        }
         case OPT_HELP: o->cmd = CMD_HELP; return 0;
         case OPT_VERSION: o->cmd = CMD_VERSION; return 0;
         case ':': FAIL("%s: missing value", clip(argv[optind - 1]));
@@ -245,6 +260,11 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     if (optind < argc)
         FAIL("'%s': unexpected argument after '%s'", clip(argv[optind]), command_names[o->cmd]);
     if (kv_heads) o->cfg.n_kv_heads = kv_heads;   /* after --heads, whatever the order */
+    if (o->goto_step >= o->gen)
+        FAIL("--goto %d: step must be 0-%d (--gen %d steps)", o->goto_step, o->gen - 1, o->gen);
+    if (o->goto_op > 1 + 9 * o->cfg.n_layers + 4)   /* embed, 9 per layer, final LN, logits, pick, append */
+        FAIL("--goto %d.%d: operation must be 1-%d (%d layers)", o->goto_step, o->goto_op,
+             1 + 9 * o->cfg.n_layers + 4, o->cfg.n_layers);
     if (!dff_set) {
         if (4LL * o->cfg.d_model > CONFIG_MAX_DIM)
             FAIL("--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give --d-ff too",
@@ -370,6 +390,7 @@ void cli_usage(void)
         "  --lang en|zh     language of the UI\n"
         "  --no-color       monochrome (also when NO_COLOR is set)\n"
         "  --ascii          ASCII glyphs instead of box drawing and shades\n"
+        "  --goto STEP[.OP] start at the end of token step STEP (or after its operation OP)\n"
         "frames:  --size WxH (default 80x24)  --steps K  --keys \"nnN...\"  --lesson N|FILE\n"
         "         (in --keys, <Right> <Left> <Up> <Down> <Home> <End> <Space> <Enter>\n"
         "          <Esc> <Backspace> <Tab> <PgDn> <PgUp> name keys; any other character is itself)\n"
