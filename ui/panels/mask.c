@@ -204,9 +204,10 @@ static int legend_style(unsigned bit)
 }
 
 /* Lay the legend entries drawn out over at most `lines` lines of width w,
- * long or short labels, in priority order; draws when c is non-NULL.
- * Returns the lines used; *dropped says whether an entry did not fit. */
-static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, bool shrt, bool *dropped)
+ * in priority order; draws when c is non-NULL. Labels: 0 long, 1 long when
+ * it fits a line by itself else short, 2 short. Returns the lines used;
+ * *dropped says whether an entry did not fit. */
+static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, bool *dropped)
 {
     const App *a = g->a;
     int line = 0, used = 0;
@@ -214,13 +215,15 @@ static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int line
     for (int i = 0; i < N_LEGEND; i++) {
         const LegendItem *it = &legend_items[i];
         if (!(g->shown & it->bit)) continue;
-        const char *label = shrt ? TR(a, it->en_s, it->zh_s) : TR(a, it->en, it->zh);
         const int32_t gl = legend_glyph(g->c, it->bit);
+        const char *label = TR(a, it->en, it->zh);
+        if (shrt == 2 || (shrt == 1 && (gl ? 2 : 0) + canvas_text_width(label) > w)) label = TR(a, it->en_s, it->zh_s);
         const int iw = (gl ? 2 : 0) + canvas_text_width(label);
         if (used && used + 2 + iw > w && line + 1 < lines) line++, used = 0;
         const int gap = used ? 2 : 0;
         if (used + gap + iw > w) {
-            *dropped = true;
+            /* what the cache supplies comes first; mixed labels may lose the rest */
+            if (shrt != 1 || i < 3) *dropped = true;
             continue;
         }
         const int cx = x + used + gap;
@@ -383,15 +386,17 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                 g.shown |= j < e->k_lo ? LG_EVICTED : !sees(e, p, j) ? LG_MASKED : g.soft_done ? LG_WEIGHT : LG_KEPT;
         if (p != t - 1 && g.redo) g.shown |= LG_REDONE;
     }
-    int leg_lines = 0;
-    bool leg_short = false, dropped;
-    {   /* long labels when they all fit, else short ones, the first entries first */
+    int leg_lines = 0, leg_short = 0;
+    bool dropped;
+    {   /* long labels when they all fit, else short ones where needed (the
+         * K/V and faint-row entries whole), else all short */
         int avail = body - need;
         if (avail > 3) avail = 3;
-        if (avail > 0) {
-            leg_lines = legend_layout(&g, NULL, 0, 0, iw, avail, false, &dropped);
-            if (dropped) leg_lines = legend_layout(&g, NULL, 0, 0, iw, avail, leg_short = true, &dropped);
+        for (leg_short = 0; avail > 0 && leg_short <= 2; leg_short++) {
+            leg_lines = legend_layout(&g, NULL, 0, 0, iw, avail, leg_short, &dropped);
+            if (!dropped) break;
         }
+        if (leg_short > 2) leg_short = 2;
     }
     body -= leg_lines;
     rows = body < t ? body : t;
