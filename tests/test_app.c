@@ -219,6 +219,18 @@ static void test_token_autoplay_and_goto(void **state)
     snprintf(want, sizeof want, "%g s/step", app_pace_ms(&a) / 1000.0);
     assert_non_null(strstr(d, want));
     free(d);
+    /* w: playing operations pauses at each step's end */
+    press(&a, "gwO");
+    assert_true(a.step_stop && a.playing && a.play_ops);
+    long n = 0;
+    while (a.playing && n < 1000) app_tick(&a), n++;
+    assert_int_equal(n, c->ops_per_step);
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "O");
+    while (a.playing && n < 1000) app_tick(&a), n++;
+    assert_int_equal(c->pos, 2L * c->ops_per_step);
+    press(&a, "w");
+    assert_false(a.step_stop);
     /* the jump line */
     press(&a, "j2.5<Enter>");
     assert_false(a.jumping);

@@ -449,6 +449,7 @@ unsigned app_handle_key(App *a, int key)
     case KA_SLOWER: if (a->speed > 0) a->speed--; break;
     case KA_PACE_FASTER: if (a->pace > 0) a->pace--; break;
     case KA_PACE_SLOWER: if (a->pace < N_PACES - 1) a->pace++; break;
+    case KA_STEP_STOP: a->step_stop = !a->step_stop; break;
     case KA_JUMP:
         a->jumping = true;
         a->jump[0] = '\0';
@@ -493,6 +494,7 @@ unsigned app_tick(App *a)
     }
     app_sync(a);
     if (e->pos >= engine_total_ops(e)) a->playing = false;
+    if (a->play_ops && a->step_stop && engine_at_step_end(e)) a->playing = false;   /* time to explain */
     return ACTION_REDRAW;
 }
 

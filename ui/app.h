@@ -67,6 +67,7 @@ typedef struct {
     bool blank;               /* screen blanked (b); any key brings it back */
     bool playing;
     bool play_ops;            /* playing (or last played) one operation per tick; else one token step */
+    bool step_stop;           /* playing operations pauses at the end of each step (w) */
     int speed;                /* index into the speeds: operations per second */
     int pace;                 /* index into the paces: milliseconds per token step */
     bool jumping;             /* the go-to-step input line is open (j) */

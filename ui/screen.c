@@ -74,7 +74,8 @@ static void draw_header(const App *a, Canvas *c, Rect r)
     }
     char right[96], pace[32];
     /* the pace of the way of playing in use: seconds per token step, or op/s */
-    if (a->play_ops) snprintf(pace, sizeof pace, TR(a, "%d op/s", "%d 运算/秒"), app_speed_ops(a));
+    if (a->play_ops) snprintf(pace, sizeof pace, a->step_stop ? TR(a, "%d op/s to step end", "%d 运算/秒 到步末")
+                                                              : TR(a, "%d op/s", "%d 运算/秒"), app_speed_ops(a));
     else snprintf(pace, sizeof pace, TR(a, "%g s/step", "%g 秒/步"), app_pace_ms(a) / 1000.0);
     snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %s ", "层 %d/%d 头 %d/%d  %s %s "),
              a->layer, a->opt.cfg.n_layers, a->head, a->opt.cfg.n_heads, a->playing ? "\u25b6" : "\u2016", pace);
