@@ -6,6 +6,7 @@
  * that slide's accumulated set-up.
  */
 #include "lessons/eval.h"
+#include "lessons/glossary.h"
 #include "lessons/lesson.h"
 
 #include <math.h>
@@ -61,6 +62,47 @@ static void check_text(Checker *c, EvalContext *ctx, const char *text, int line)
     free(s);
 }
 
+/* Whether the number `num` (as eval_format prints it) stands in `text` as
+ * a number of its own: not inside a longer number ("6" is not in "16" nor
+ * in "0.6"). */
+static bool has_number(const char *text, const char *num)
+{
+    const size_t n = strlen(num);
+    for (const char *p = strstr(text, num); p; p = strstr(p + 1, num)) {
+        const char before = p > text ? p[-1] : ' ';
+        const char before2 = p > text + 1 ? p[-2] : ' ';
+        const char after = p[n], after2 = after ? p[n + 1] : '\0';
+        const bool digit_before = (before >= '0' && before <= '9') ||
+                                  ((before == '.' || before == ',') && before2 >= '0' && before2 <= '9');
+        const bool digit_after = (after >= '0' && after <= '9') ||
+                                 ((after == '.' || after == ',') && after2 >= '0' && after2 <= '9');
+        if (!digit_before && !digit_after) return true;
+    }
+    return false;
+}
+
+/* A question should make the student work the answer out, not read it back:
+ * its value must not stand in the narration of its own slide (filled), unless
+ * `reveal-ok: REASON` says why it may. */
+static void check_reveal(Checker *c, EvalContext *ctx, const Slide *s, double v)
+{
+    const Question *q = &s->question;
+    if (q->reveal_ok) return;
+    char num[64], msg[512];
+    eval_format(v, num, sizeof num);
+    for (int i = 0; i < s->n_paragraphs; i++) {
+        char *t = fill(ctx, s->paragraphs[i], msg, sizeof msg);
+        bool hit = t && has_number(t, num);
+        free(t);
+        if (hit) {
+            problem(c, q->line, "the answer, %s, already stands in the narration above it (line "
+                    "%d); ask before the line that reveals it (e.g. \"after the next step, "
+                    "...?\"), or add 'reveal-ok: REASON'", num, s->paragraph_lines[i]);
+            return;
+        }
+    }
+}
+
 static void check_slide(Checker *c, EvalContext *ctx, const Slide *s)
 {
     char msg[512], val[64];
@@ -69,13 +111,34 @@ static void check_slide(Checker *c, EvalContext *ctx, const Slide *s)
     if (!s->has_question) return;
     const Question *q = &s->question;
     check_text(c, ctx, q->text, q->line);
-    double v;
-    if (eval_expr(ctx, q->expr, &v, msg, sizeof msg)) {
+    for (int i = 0; i < q->n_choices; i++) check_text(c, ctx, q->choices[i].text, q->choices[i].line);
+    double v = 0;
+    bool have_v = false;
+    if (q->n_choices) {
+        /* the parser checked the keys */
+    } else if (eval_expr(ctx, q->expr, &v, msg, sizeof msg)) {
         problem(c, q->expr_line, "%s", msg);
-    } else if (q->tolerance == 0 && v != floor(v)) {
-        eval_format(v, val, sizeof val);
-        problem(c, q->expr_line, "the answer is %s, not a whole number, and tolerance is 0; add "
-                "a line 'tolerance: X'", val);
+    } else {
+        have_v = true;
+        check_reveal(c, ctx, s, v);
+        if (q->tolerance == 0 && v != floor(v)) {
+            eval_format(v, val, sizeof val);
+            problem(c, q->expr_line, "the answer is %s, not a whole number, and tolerance is 0; "
+                    "add a line 'tolerance: X'", val);
+        }
+    }
+    for (int i = 0; i < q->n_wrong; i++) {
+        const WrongHint *w = &q->wrong[i];
+        check_text(c, ctx, w->text, w->line);
+        if (q->n_choices) continue;
+        double wv;
+        if (eval_expr(ctx, w->value, &wv, msg, sizeof msg)) {
+            problem(c, w->line, "wrong: %s", msg);
+        } else if (have_v && lesson_answer_ok(v, q->tolerance, wv)) {
+            eval_format(wv, val, sizeof val);
+            problem(c, w->line, "'wrong: %s' is %s, which the question accepts as right", w->value,
+                    val);
+        }
     }
     for (int i = 0; i < q->n_hints; i++) check_text(c, ctx, q->hints[i], q->hint_lines[i]);
     if (q->explain) check_text(c, ctx, q->explain, q->explain_line);
@@ -108,6 +171,7 @@ int lesson_check(const Lesson *l, FILE *report, char *err, size_t errlen)
         check_slide(&c, &ctx, s);
     }
     eval_context_free(&ctx);
+    glossary_check(l, report);   /* warnings only: they do not count as problems */
     return c.problems;
 }
 
@@ -151,11 +215,35 @@ static int print_slide(const Lesson *l, EvalContext *ctx, const Slide *s, int nu
     const Question *q = &s->question;
     char msg[512], val[64];
     if (print_filled(l, ctx, out, "Q: ", q->text, q->line, err, errlen)) return -1;
-    double v;
-    if (eval_expr(ctx, q->expr, &v, msg, sizeof msg))
-        return pfail(l, err, errlen, "%d: %s", q->expr_line, msg);
-    eval_format(v, val, sizeof val);
-    fprintf(out, "A: %s\n", val);
+    for (int i = 0; i < q->n_choices; i++) {
+        char label[8];
+        snprintf(label, sizeof label, "  %c) ", q->choices[i].key);
+        if (print_filled(l, ctx, out, label, q->choices[i].text, q->choices[i].line, err, errlen))
+            return -1;
+    }
+    if (q->n_choices) {
+        fprintf(out, "A: %c\n", q->correct);
+    } else {
+        double v;
+        if (eval_expr(ctx, q->expr, &v, msg, sizeof msg))
+            return pfail(l, err, errlen, "%d: %s", q->expr_line, msg);
+        eval_format(v, val, sizeof val);
+        fprintf(out, "A: %s\n", val);
+    }
+    for (int i = 0; i < q->n_wrong; i++) {
+        const WrongHint *w = &q->wrong[i];
+        char label[96];
+        if (q->n_choices) {
+            snprintf(val, sizeof val, "%s", w->value);
+        } else {
+            double wv;
+            if (eval_expr(ctx, w->value, &wv, msg, sizeof msg))
+                return pfail(l, err, errlen, "%d: wrong: %s", w->line, msg);
+            eval_format(wv, val, sizeof val);
+        }
+        snprintf(label, sizeof label, zh ? "若答 %s：" : "If %s: ", val);
+        if (print_filled(l, ctx, out, label, w->text, w->line, err, errlen)) return -1;
+    }
     const char *hint = zh ? "提示：" : "Hint: ";
     for (int i = 0; i < q->n_hints; i++)
         if (print_filled(l, ctx, out, hint, q->hints[i], q->hint_lines[i], err, errlen)) return -1;

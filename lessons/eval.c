@@ -318,7 +318,12 @@ static int primary(P *p, double *v)
         next(p);
         return 0;
     }
-    if (p->kind != T_NAME) return unexpected(p, "a number, a name, a function or '('");
+    if (p->kind != T_NAME) return unexpected(p, p->ctx ? "a number, a name, a function or '('"
+                                                        : "a number or '('");
+    if (!p->ctx)   /* eval_number: a student's answer is plain arithmetic */
+        return fail(p, "'%.*s' at column %d: an answer holds only numbers and + - * / ^ ( ), "
+                    "e.g. 2/5, 1e3 or 3*8", p->len > 20 ? 20 : (int)p->len, p->s + p->start,
+                    column(p, p->start));
     char name[33];
     size_t at = p->start;
     int n = p->len < sizeof name ? (int)p->len : (int)sizeof name - 1;
@@ -432,6 +437,28 @@ int eval_expr(EvalContext *ctx, const char *expr, double *out, char *err, size_t
     if (!isfinite(v)) return fail(&p, "the value is not a finite number");
     *out = v == 0 ? 0.0 : v;   /* no -0 */
     return 0;
+}
+
+int eval_number(const char *text, double *out, char *err, size_t errlen)
+{
+    /* drop thousands separators: a ',' between a digit and exactly three
+     * digits (524,288 or 1,073,741,824); any other ',' stays and is an error */
+    char buf[128];
+    size_t n = 0;
+    const char *t = text ? text : "";
+    for (size_t i = 0; t[i]; i++) {
+        bool group = t[i] == ',' && i > 0 && is_digit(t[i - 1]) && is_digit(t[i + 1]) &&
+                     is_digit(t[i + 2]) && is_digit(t[i + 3]) && !is_digit(t[i + 4]) &&
+                     t[i + 4] != '.';
+        if (group) continue;
+        if (n + 1 >= sizeof buf) {
+            if (err && errlen) snprintf(err, errlen, "answer longer than %zu bytes", sizeof buf - 1);
+            return -1;
+        }
+        buf[n++] = t[i];
+    }
+    buf[n] = '\0';
+    return eval_expr(NULL, buf, out, err, errlen);
 }
 
 void eval_format(double v, char *out, size_t outlen)

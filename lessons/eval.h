@@ -105,6 +105,12 @@ void eval_context_free(EvalContext *ctx);
  * "unexpected ')' at column 7" (columns count characters from 1). */
 int eval_expr(EvalContext *ctx, const char *expr, double *out, char *err, size_t errlen);
 
+/* A student's typed answer: plain arithmetic (numbers, + - * / % ^ and
+ * parentheses, the grammar above without names or functions, so "2/5" is
+ * 0.4, "1e3" 1000 and "3*8" 24; thousands separators as in "524,288" are
+ * skipped). Returns 0 with a finite *out, or -1 with one line in err. */
+int eval_number(const char *text, double *out, char *err, size_t errlen);
+
 /* Copy `text` to out (outlen bytes, always NUL-terminated when outlen > 0)
  * replacing each {EXPR} by its value (eval_format). "{{" and "}}" stand for
  * literal braces; a lone '}' is copied as is. Returns 0, or -1 with a

@@ -19,12 +19,14 @@
  *
  * Values are trimmed; `prompt: "..."` keeps spaces inside the quotes. A
  * question ('?') must be the last thing in its slide: after it only '=',
- * tolerance:, hint: and explain: lines (and blanks, comments) may follow.
+ * tolerance:, hint:, explain:, choice:, choices:, wrong: and reveal-ok:
+ * lines (and blanks, comments) may follow.
  * Byte positions in messages are 1-based, like the tokenizer's.
  */
 #include "lessons/lesson.h"
 
 #include "lessons/directives.h"
+#include "lessons/question.h"
 #include "sim/tokenizer.h"
 
 #include <errno.h>
@@ -211,9 +213,10 @@ static char *skip_blanks(char *s)
 static int finish_slide(Parser *p)
 {
     if (para_end(p)) return -1;
-    if (p->cur && p->cur->has_question && !p->cur->question.expr)
-        return fail(p, p->cur->question.line, "question without an answer; add a line "
-                    "'= EXPRESSION' after it");
+    if (!p->cur || !p->cur->has_question) return 0;
+    char msg[512];
+    int line = 0;
+    if (question_finish(&p->cur->question, &line, msg, sizeof msg)) return fail(p, line, "%s", msg);
     return 0;
 }
 
@@ -305,50 +308,16 @@ static int header_line(Parser *p, char *s)
     return 0;
 }
 
-static int add_hint(Parser *p, Question *q, const char *v)
+/* A line after '?': hint:, explain:, tolerance:, choice:, choices:, wrong:,
+ * reveal-ok: (question.c). */
+static int question_line(Parser *p, const char *k, char *v)
 {
-    if (q->n_hints >= LESSON_MAX_HINTS)
-        return fail(p, p->line, "more than %d hints; at most %d allowed", LESSON_MAX_HINTS,
-                    LESSON_MAX_HINTS);
-    char **nh = realloc(q->hints, sizeof(char *) * (size_t)(q->n_hints + 1));
-    if (nh) q->hints = nh;
-    int *nl = realloc(q->hint_lines, sizeof(int) * (size_t)(q->n_hints + 1));
-    if (nl) q->hint_lines = nl;
-    char *t = dup_n(v, strlen(v));
-    if (!nh || !nl || !t) {
-        free(t);
-        return fail(p, p->line, "out of memory");
-    }
-    q->hints[q->n_hints] = t;
-    q->hint_lines[q->n_hints++] = p->line;
-    return 0;
-}
-
-/* tolerance:, hint:, explain: (k is the key, v its trimmed value) */
-static int question_key(Parser *p, const char *k, char *v)
-{
-    Question *q = &p->cur->question;
     if (p->where != IN_QUESTION)
         return fail(p, p->line, "'%s:' before the question; write '? QUESTION' first", k);
-    if (*v == '\0') return fail(p, p->line, "'%s:' needs a value", k);
-    if (!strcmp(k, "hint")) return add_hint(p, q, v);
-    if (!strcmp(k, "explain")) {
-        if (q->explain)
-            return fail(p, p->line, "duplicate 'explain:' (first on line %d)", q->explain_line);
-        q->explain = dup_n(v, strlen(v));
-        q->explain_line = p->line;
-        return q->explain ? 0 : fail(p, p->line, "out of memory");
-    }
-    if (q->tolerance_line)
-        return fail(p, p->line, "duplicate 'tolerance:' (first on line %d)", q->tolerance_line);
-    char *end = NULL;
-    errno = 0;
-    double t = strtod(v, &end);
-    bool digits = (v[0] >= '0' && v[0] <= '9') || (v[0] == '.' && v[1] >= '0' && v[1] <= '9');
-    if (!digits || *end != '\0' || errno == ERANGE || !isfinite(t) || t < 0)
-        return fail(p, p->line, "tolerance '%s': expected a number >= 0, e.g. 0.01", v);
-    q->tolerance = t;
-    q->tolerance_line = p->line;
+    char msg[512];
+    if (question_key(&p->cur->question, k, v, p->line, !strcmp(p->out->lang, "zh"), msg,
+                     sizeof msg))
+        return fail(p, p->line, "%s", msg);
     return 0;
 }
 
@@ -356,8 +325,7 @@ static int directive_line(Parser *p, char *s, size_t kl)
 {
     s[kl] = '\0';
     char *v = skip_blanks(s + kl + 1);
-    if (!strcmp(s, "hint") || !strcmp(s, "explain") || !strcmp(s, "tolerance"))
-        return question_key(p, s, v);
+    if (question_is_key(s)) return question_line(p, s, v);
     int d = directive_find(s);
     if (d < 0)
         return fail(p, p->line, "unknown directive '%s'; expected prompt, gen, model, mode, goto, "
@@ -524,16 +492,6 @@ int lesson_load(const char *path, Lesson *out, char *err, size_t errlen)
     return rc;
 }
 
-static void free_question(Question *q)
-{
-    free(q->text);
-    free(q->expr);
-    for (int i = 0; i < q->n_hints; i++) free(q->hints[i]);
-    free(q->hints);
-    free(q->hint_lines);
-    free(q->explain);
-}
-
 void lesson_free(Lesson *l)
 {
     if (!l) return;
@@ -544,7 +502,7 @@ void lesson_free(Lesson *l)
         free(s->paragraphs);
         free(s->paragraph_lines);
         free(s->prompt_text);
-        free_question(&s->question);
+        question_free(&s->question);
     }
     free(l->slides);
     free(l->title);

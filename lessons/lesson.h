@@ -34,6 +34,7 @@
 #define LESSON_MAX_SLIDES 200
 #define LESSON_MAX_HINTS 16
 #define LESSON_MAX_ID 32             /* bytes of id: */
+#define LESSON_MAX_CHOICES 8         /* choice: lines per question */
 
 /* The view a slide selects (`mode:`); compare shows cache and recompute
  * side by side; memory shows the cache run's KV blocks and memory traffic
@@ -131,10 +132,27 @@ typedef struct {
                                   field; 0 = default */
 } SlideSetup;
 
+/* One option of a choice question: `choice: K TEXT` (K a letter a-z). */
+typedef struct {
+    char key;
+    char *text;       /* may hold {templates} */
+    int line;
+} Choice;
+
+/* A hint keyed to a wrong answer: `wrong: VALUE -> TEXT` (or →). VALUE is
+ * an expression evaluated in the slide's state (a key letter in a choice
+ * question); TEXT is shown when the student types that value. */
+typedef struct {
+    char *value;
+    char *text;
+    int line;
+} WrongHint;
+
 typedef struct {
     char *text;       /* after "? " */
     int line;
-    char *expr;       /* after "= " */
+    char *expr;       /* after "= ": an expression, or (choice questions)
+                         the correct key, one letter */
     int expr_line;
     double tolerance; /* >= 0; 0 when not given */
     int tolerance_line;
@@ -143,6 +161,15 @@ typedef struct {
     int n_hints;
     char *explain;    /* NULL when not given */
     int explain_line;
+    Choice *choices;  /* (n_choices) in file order; n_choices = 0: a numeric
+                         question, else 2..LESSON_MAX_CHOICES options */
+    int n_choices;
+    char correct;     /* choice questions: the key '=' names; else 0 */
+    WrongHint *wrong; /* (n_wrong) at most LESSON_MAX_HINTS */
+    int n_wrong;
+    char *reveal_ok;  /* `reveal-ok: REASON`: the answer may appear in the
+                         narration before it (lesson check); NULL otherwise */
+    int reveal_ok_line;
 } Question;
 
 typedef struct {
@@ -207,8 +234,20 @@ const char *lesson_op_name(OpKind k);
  * evaluated to `expected`: |given - expected| <= tolerance. */
 bool lesson_answer_ok(double expected, double tolerance, double given);
 
+/* A choice question's answer as a number for lesson_answer_ok(): the
+ * key's lower-case character code ('b' and 'B' are 98.0). Both the correct
+ * key and a typed key are compared this way, with tolerance 0. */
+double lesson_choice_value(char key);
+
+/* The choice of q whose key is k (case-insensitive), or NULL. */
+const Choice *lesson_find_choice(const Question *q, char k);
+
 /* Validate every slide (set-up like the CLI, question and every {template}
- * evaluated in the slide's accumulated state). Each problem is written to
+ * evaluated in the slide's accumulated state; a question's answer must not
+ * stand in its slide's narration unless it has `reveal-ok:`). A zh lesson
+ * is also held to docs/glossary.md: each variant term it uses is written
+ * to report as "path:line: warning: ..." (glossary.h); warnings are not
+ * problems and are not counted. Each problem is written to
  * report (may be NULL) as one line "path:line: message"; the first one is
  * also copied to err (empty when there is none). Returns the number of
  * problems. A set-up problem inherited unchanged by the next slides is
@@ -217,9 +256,11 @@ int lesson_check(const Lesson *l, FILE *report, char *err, size_t errlen);
 
 /* The whole lesson as plain text for handouts: its title; for each slide its
  * title and paragraphs (one paragraph per line, templates filled); for each
- * question a line "Q: TEXT", a line "A: NUMBER", then "Hint: ..." lines and
- * "Explanation: ..." (in a zh lesson "提示：" and "解释："). Returns 0, or
- * -1 with "path:line: message" in err at the first problem. */
+ * question a line "Q: TEXT", its options ("  a) TEXT") when it has any, a
+ * line "A: NUMBER" (or the key), then "If VALUE: ..." lines for the keyed
+ * hints, "Hint: ..." lines and "Explanation: ..." (in a zh lesson "若答
+ * VALUE：", "提示：" and "解释："). Returns 0, or -1 with "path:line:
+ * message" in err at the first problem. */
 int lesson_print(const Lesson *l, FILE *out, char *err, size_t errlen);
 
 #endif

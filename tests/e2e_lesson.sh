@@ -54,15 +54,34 @@ $T send-keys -t e2e -l 14
 $T send-keys -t e2e Enter
 check "wrong answer feedback" "14 is not it. Hint:"
 $T send-keys -t e2e a
-$T send-keys -t e2e -l 15
+$T send-keys -t e2e -l 3*5
+check "answer line shows what it reads" "3*5"
+check "answer line value" "= 15"
 $T send-keys -t e2e Enter
-check "right answer feedback" "Right: 15."
+check "right answer as an expression" "Right: 15."
 $T send-keys -t e2e a
 $T send-keys -t e2e -l 15
 $T send-keys -t e2e Enter
 $T send-keys -t e2e .
 check "next slide" "slide 2/5"
-$T send-keys -t e2e ,
+# slide 2: a typed fraction is read as a fraction, not as 23 (issue 14)
+$T send-keys -t e2e a
+$T send-keys -t e2e -l 2/3
+$T send-keys -t e2e Enter
+check "fraction read as a fraction" "2/3 = 0.6667 is not it"
+# slide 4: a true/false question, answered with its key
+$T send-keys -t e2e . .
+check "slide 4" "slide 4/5"
+check "choice options" "t) true"
+$T send-keys -t e2e a
+$T send-keys -t e2e t
+$T send-keys -t e2e Enter
+check "keyed hint for t" "Which of the keys lies after position"
+$T send-keys -t e2e a
+$T send-keys -t e2e f
+$T send-keys -t e2e Enter
+check "choice right" "Right: f."
+$T send-keys -t e2e , , ,
 check "previous slide" "slide 1/5"
 $T send-keys -t e2e G
 $T send-keys -t e2e o
@@ -71,7 +90,7 @@ $T send-keys -t e2e q
 check "quit" "EXIT=0"
 $T kill-server 2>/dev/null
 
-XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "1/3 answered" && ok || bad "progress not shown"
+XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "2/4 answered" && ok || bad "progress not shown"
 XDG_STATE_HOME=$state "$K" lesson --reset-progress >/dev/null && ok || bad "reset progress"
 XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "answered" && bad "progress not reset" || ok
 

@@ -494,7 +494,8 @@ static void test_pipeline_numbers(void **state)
     snprintf(want, sizeof want, "解码：新查询（第 %d 位）× 第 0-%d 位的键", e->t - 1, e->t - 1);
     expect_sentence(a, e, 80, want);
     seek_op(e, 0, OP_MASK, 0);
-    expect_sentence(a, e, 80, "预填充：因果掩码");
+    expect_sentence(a, e, 80, "预填充：每个头有");
+    expect_sentence(a, e, 80, "个未来格被掩码");   /* the glossary's word for masked (docs/glossary.md) */
     expect_sentence(a, e, 80, "流水线");
     app_del(a);
 }

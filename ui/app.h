@@ -92,7 +92,9 @@ typedef struct {
     char answer[48];
     int wrong;                /* wrong answers given to this slide's question */
     bool solved, revealed;    /* right answer given / answer shown after hints */
-    double last_given;        /* the last answer typed */
+    double last_given;        /* the last answer typed (a choice: its key's code) */
+    char *hint_text;          /* hint for the last wrong answer (keyed or generic),
+                                 templates filled; NULL when none is due */
     int text_scroll;          /* narration lines scrolled off the top */
     int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
     bool save_progress;       /* write lesson progress (the live UI only) */

@@ -43,7 +43,8 @@ static void free_texts(App *a)
     free(a->slide_text);
     free(a->question_text);
     free(a->explain_text);
-    a->slide_text = a->question_text = a->explain_text = NULL;
+    free(a->hint_text);
+    a->slide_text = a->question_text = a->explain_text = a->hint_text = NULL;
 }
 
 void app_lesson_free(App *a)
@@ -138,10 +139,23 @@ unsigned app_lesson_goto(App *a, int i)
         free(t);
     }
     if (s->has_question) {
-        a->question_text = fill(a, s->question.text);
-        a->explain_text = fill(a, s->question.explain ? s->question.explain : "");
+        const Question *q = &s->question;
+        a->question_text = fill(a, q->text);
+        for (int c = 0; a->question_text && c < q->n_choices; c++) {   /* the options, one a line */
+            char *t = fill(a, q->choices[c].text);
+            size_t n = strlen(a->question_text) + (t ? strlen(t) : 0) + 8;
+            char *qt = realloc(a->question_text, n);
+            if (qt) {
+                snprintf(qt + strlen(qt), n - strlen(qt), "\n%c) %s", q->choices[c].key, t ? t : "");
+                a->question_text = qt;
+            }
+            free(t);
+        }
+        a->explain_text = fill(a, q->explain ? q->explain : "");
         a->expected = NAN;
-        if (a->ectx_ok && eval_expr(&a->ectx, s->question.expr, &a->expected, err, sizeof err)) {
+        if (q->n_choices) {
+            a->expected = lesson_choice_value(q->correct);
+        } else if (a->ectx_ok && eval_expr(&a->ectx, q->expr, &a->expected, err, sizeof err)) {
             snprintf(a->message, sizeof a->message, "%s:%d: %s", l->path, s->question.expr_line, err);
             a->message_is_error = true;
         }
@@ -164,30 +178,91 @@ int app_lesson_start(App *a, Lesson *l, char *err, size_t errlen)
     return 0;
 }
 
+/* The typed answer as a number: a choice question takes one of its keys
+ * (its code, lesson_choice_value), any other an arithmetic expression
+ * (eval_number: "2/5" is 0.4). 0, or -1 with a message for the student. */
+static int answer_value(const App *a, const Question *q, double *v, char *msg, size_t msglen)
+{
+    const char *s = a->answer;
+    while (*s == ' ') s++;
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ') n--;
+    if (q->n_choices) {
+        if (n == 1 && lesson_find_choice(q, s[0])) {
+            *v = lesson_choice_value(s[0]);
+            return 0;
+        }
+        char keys[LESSON_MAX_CHOICES * 3 + 1] = "";
+        for (int i = 0; i < q->n_choices; i++)
+            snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%c", i ? ", " : "",
+                     q->choices[i].key);
+        snprintf(msg, msglen, TR(a, "type one of the keys: %s", "请输入选项字母之一：%s"), keys);
+        return -1;
+    }
+    char err[200];
+    if (n == 0 || eval_number(a->answer, v, err, sizeof err)) {
+        snprintf(msg, msglen, "%s%s%s", n ? err : "", n ? "; " : "",
+                 TR(a, "type a number or an expression, e.g. 15, 2/5, 1e3 or 3*8",
+                    "请输入一个数或算式，例如 15、2/5、1e3 或 3*8"));
+        return -1;
+    }
+    return 0;
+}
+
+/* The `wrong:` hint whose value the answer v matches, or -1. */
+static int keyed_hint_of(App *a, const Question *q, double v)
+{
+    for (int i = 0; i < q->n_wrong; i++) {
+        double w;
+        char err[200];
+        if (q->n_choices) w = lesson_choice_value(q->wrong[i].value[0]);
+        else if (!a->ectx_ok || eval_expr(&a->ectx, q->wrong[i].value, &w, err, sizeof err)) continue;
+        if (lesson_answer_ok(w, q->n_choices ? 0 : q->tolerance, v)) return i;
+    }
+    return -1;
+}
+
 /* Enter on the answer line. */
 static unsigned answer_check(App *a)
 {
     const Question *q = &a->lesson->slides[a->slide].question;
-    char *end = NULL;
-    double v = strtod(a->answer, &end);
-    while (end && *end == ' ') end++;
-    if (!a->answer[0] || !end || *end) {
-        snprintf(a->message, sizeof a->message, "%s",
-                 TR(a, "type a number, e.g. 15 or 0.4", "请输入一个数，例如 15 或 0.4"));
+    double v;
+    if (answer_value(a, q, &v, a->message, sizeof a->message)) {
         a->message_is_error = true;
         return ACTION_REDRAW | ACTION_ERROR;
     }
     a->answering = false;
     a->last_given = v;
     a->message[0] = '\0';
-    if (lesson_answer_ok(a->expected, q->tolerance, v)) {
+    free(a->hint_text);
+    a->hint_text = NULL;
+    int keyed = -1;
+    if (lesson_answer_ok(a->expected, q->n_choices ? 0 : q->tolerance, v)) {
         if (!a->solved && !a->revealed) save_progress(a, true);
         a->solved = true;
+    } else if ((keyed = keyed_hint_of(a, q, v)) >= 0) {
+        a->hint_text = fill(a, q->wrong[keyed].text);   /* that mistake's own hint */
     } else {
+        /* the generic hints, one per wrong answer, then the explanation */
         a->wrong++;
         if (a->wrong > q->n_hints) a->revealed = true;
+        else a->hint_text = fill(a, q->hints[a->wrong - 1]);
     }
     return ACTION_REDRAW;
+}
+
+/* While typing: show what the answer line reads as when that is not just
+ * the text itself ("2/5 = 0.4"). */
+static void answer_preview(App *a)
+{
+    const Question *q = &a->lesson->slides[a->slide].question;
+    double v;
+    char val[64];
+    a->message[0] = '\0';
+    a->message_is_error = false;
+    if (q->n_choices || !a->answer[0] || eval_number(a->answer, &v, val, sizeof val)) return;
+    eval_format(v, val, sizeof val);
+    if (strcmp(val, a->answer)) snprintf(a->message, sizeof a->message, "= %s", val);
 }
 
 static unsigned answer_key(App *a, int key)
@@ -201,13 +276,14 @@ static unsigned answer_key(App *a, int key)
     }
     if (key == TERM_KEY_BACKSPACE) {
         if (len) a->answer[len - 1] = '\0';
+        answer_preview(a);
         return ACTION_REDRAW;
     }
-    if (((key >= '0' && key <= '9') || key == '.' || key == '-' || key == 'e' || key == '+') &&
-        len + 1 < sizeof a->answer) {
+    /* any printable ASCII: digits and operators, or a choice's key letter */
+    if (key >= 0x20 && key < 0x7F && len + 1 < sizeof a->answer) {
         a->answer[len] = (char)key;
         a->answer[len + 1] = '\0';
-        a->message[0] = '\0';
+        answer_preview(a);
         return ACTION_REDRAW;
     }
     return ACTION_REDRAW;   /* the answer line swallows other keys */
@@ -220,7 +296,8 @@ static int hidden_below(const App *a)
     layout_compute(a->view, (int)a->slide_state.point, a->screen_w, a->screen_h, &lo);
     if (lo.too_small || lo.lesson.w < 6) return 0;
     /* the pane keeps at least 3 rows for the question block; be generous */
-    int visible = lo.lesson.h - 2 - (a->question_text ? 4 : 0);
+    const Question *q = &a->lesson->slides[a->slide].question;
+    int visible = lo.lesson.h - 2 - (a->question_text ? 4 + q->n_choices : 0);   /* + one line per option */
     int need = panel_lesson_text_lines(a, lo.lesson.w - 4);
     return need - a->text_scroll - (visible > 1 ? visible : 1);
 }

@@ -119,7 +119,10 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
         int x = r.x + canvas_text(c, r.x, r.y, -1, STYLE_TITLE, TR(a, " Answer: ", " 答案："));
         x += canvas_text(c, x, r.y, 24, STYLE_HILITE, a->answer);
         canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);
-        if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
+        /* an error, or (not an error) the value the typed expression reads as */
+        if (a->message[0])
+            canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, a->message_is_error ? STYLE_ERROR : STYLE_DIM,
+                        a->message);
         else canvas_text(c, x, r.y, -1, STYLE_DIM, TR(a, "  Enter check \u00b7 Esc cancel", "  回车提交 \u00b7 Esc 取消"));
         return;
     }

@@ -1,5 +1,5 @@
 /* fuzz_eval: libFuzzer target for the expression language of lessons
- * (eval_expr and eval_template of lessons/eval.h), without the lesson
+ * (eval_expr, eval_template and eval_number of lessons/eval.h), without the lesson
  * around it — many more expressions per second than fuzz_lesson.
  *
  * Input: byte 0 picks one of a few fixed simulator set-ups (modes, goto
@@ -100,6 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         CHECK(err[0] != '\0');
     }
+
+    /* the same bytes as a student's typed answer (no context) */
+    rc = eval_number(text, &v, err, sizeof err);
+    CHECK(rc == 0 || rc == -1);
+    if (rc == 0) CHECK(isfinite(v));
+    else CHECK(err[0] != '\0');
 
     size_t cap = strlen(text) * 10 + 64;
     char *out = malloc(cap);

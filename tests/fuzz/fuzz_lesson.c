@@ -106,6 +106,18 @@ static void eval_slide(EvalContext *ctx, const Slide *s)
     }
     for (int i = 0; i < q->n_hints; i++) fill(ctx, q->hints[i]);
     fill(ctx, q->explain);
+    /* choice questions: 2..8 options with distinct keys, the answer one of them */
+    CHECK(q->n_choices == 0 || (q->n_choices >= 2 && q->n_choices <= LESSON_MAX_CHOICES));
+    if (q->n_choices) CHECK(lesson_find_choice(q, q->correct) != NULL);
+    for (int i = 0; i < q->n_choices; i++) fill(ctx, q->choices[i].text);
+    CHECK(q->n_wrong >= 0 && q->n_wrong <= LESSON_MAX_HINTS);
+    for (int i = 0; i < q->n_wrong; i++) {
+        fill(ctx, q->wrong[i].text);
+        if (!q->n_choices) {
+            int rc = eval_expr(ctx, q->wrong[i].value, &v, err, sizeof err);
+            CHECK(rc == 0 || rc == -1);
+        }
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

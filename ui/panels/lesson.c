@@ -39,14 +39,24 @@ void panel_lesson_draw(const App *a, Canvas *c, Rect r)
     Rect in = {r.x + 2, r.y + 1, r.w - 4, r.h - 2};
 
     /* the question block at the bottom: question, then the feedback */
-    char q[600] = "", fb[900] = "", val[64];
+    char q[1400] = "", fb[1400] = "", val[160];
     int fb_style = STYLE_NORMAL;
     if (a->question_text) {
         snprintf(q, sizeof q, "Q: %s", a->question_text);
         const Question *qq = &l->slides[a->slide].question;
-        eval_format(a->last_given, val, sizeof val);
-        char exp[64];
-        eval_format(a->expected, exp, sizeof exp);
+        char exp[64], num[64];
+        if (qq->n_choices) {   /* keys, not their codes */
+            snprintf(val, sizeof val, "%c", (char)a->last_given);
+            snprintf(exp, sizeof exp, "%c", qq->correct);
+        } else {
+            eval_format(a->last_given, num, sizeof num);
+            eval_format(a->expected, exp, sizeof exp);
+            /* an expression: say what it was read as, "2/5 = 0.4" */
+            const char *typed = a->answer;
+            while (*typed == ' ') typed++;
+            if (*typed && strcmp(typed, num)) snprintf(val, sizeof val, "%.48s = %s", typed, num);
+            else snprintf(val, sizeof val, "%s", num);
+        }
         if (a->solved) {
             snprintf(fb, sizeof fb, TR(a, "\u2713 Right: %s. %s", "\u2713 答对了：%s。%s"), exp, a->explain_text);
             fb_style = STYLE_OK;
@@ -54,8 +64,8 @@ void panel_lesson_draw(const App *a, Canvas *c, Rect r)
             snprintf(fb, sizeof fb, TR(a, "\u2717 %s is not it. The answer is %s. %s", "\u2717 %s 不对。答案是 %s。%s"),
                      val, exp, a->explain_text);
             fb_style = STYLE_BAD;
-        } else if (a->wrong > 0) {
-            const char *hint = qq->n_hints ? qq->hints[a->wrong - 1 < qq->n_hints ? a->wrong - 1 : qq->n_hints - 1] : "";
+        } else if (a->hint_text) {   /* filled by lesson_play: keyed or generic */
+            const char *hint = a->hint_text;
             snprintf(fb, sizeof fb, TR(a, "\u2717 %s is not it. Hint: %s  (press a to try again)",
                                        "\u2717 %s 不对。提示：%s（按 a 再试一次）"), val, hint);
             fb_style = STYLE_BAD;

@@ -195,14 +195,14 @@ static void attention_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
                       "一次算出全部 %d×%d 个分数（%s 次乘加/层）；其中 %lld 个将被掩码。"),
                 g->n, g->t, m, fut);
         if (g->rec && g->k > 0)
-            add(x, TR(a, " The mask will hide %lld future cell%s.", "因果掩码将遮住 %lld 个未来格%s。"), fut, TR(a, PL(fut), ""));
+            add(x, TR(a, " The mask will hide %lld future cell%s.", "将有 %lld 个未来格%s被掩码。"), fut, TR(a, PL(fut), ""));
     } else if (k == OP_MASK) {
         if (fut == 0)
             add(b, "%s", TR(a, "the one query is the newest position: nothing to mask, 0 MACs wasted.",
                             "唯一的查询就是最新位置：没有可掩码的格，不浪费乘加。"));
         else
             add(b, TR(a, "causal mask hides %lld future cell%s/head; %s MACs/layer wasted.",
-                      "因果掩码遮住每个头 %lld 个未来格%s；浪费 %s 次乘加/层。"),
+                      "每个头有 %lld 个未来格%s被掩码；浪费 %s 次乘加/层。"),
                 fut, TR(a, PL(fut), ""), w);
         if (g->train) add(x, "%s", TR(a, " So position i cannot peek at token i+1.", "位置 i 看不到词元 i+1。"));
         else if (fut) add(x, "%s", TR(a, " A dense kernel computes them anyway.", "稠密计算照算不误。"));
