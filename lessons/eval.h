@@ -66,7 +66,8 @@ typedef struct {
     KvConfig cfg;          /* setup.model */
     int *ids;              /* (L) prompt token ids */
     int L, G;
-    Model model;
+    const Model *model;    /* the weights the runs read: own_model, or lent */
+    Model *own_model;      /* built by the context when none of its config was lent */
     bool have_model;
     EvalRun runs[MODE_COUNT];  /* indexed by RunMode, filled lazily */
     bool have_diff;
@@ -96,6 +97,16 @@ int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t e
  * when lesson_same_run() holds, else rebuilds. Same result as free + init.
  * On failure ctx is freed (init it again before use). */
 int eval_context_update(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen);
+
+/* The same two, borrowing `shared` (may be NULL) instead of building a
+ * second copy of the weights when its config is the set-up's: the lesson
+ * player lends the App's model, so a lesson holds one copy. shared must
+ * outlive the context or be passed again to every update (a different
+ * pointer than the one borrowed makes the context drop it). */
+int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *shared, char *err,
+                           size_t errlen);
+int eval_context_update_with(EvalContext *ctx, const SlideSetup *s, const Model *shared, char *err,
+                             size_t errlen);
 
 void eval_context_free(EvalContext *ctx);
 

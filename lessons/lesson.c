@@ -30,11 +30,14 @@
 #include "sim/tokenizer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef enum { IN_HEADER, IN_SLIDE, IN_QUESTION } Where;
 
@@ -467,9 +470,42 @@ int lesson_parse(const char *text, size_t len, const char *path, Lesson *out, ch
 int lesson_load(const char *path, Lesson *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then
+     * refuses anything that is not a regular file before a read blocks */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                         : "a special file";
+        snprintf(err, errlen, "%s: is %s, not a regular file; a lesson is a UTF-8 text file", path, what);
+        close(fd);
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* say the real size of a file over the limit, not "read error" */
+    if (st.st_size > LESSON_MAX_BYTES) {
+        fclose(f);
+        snprintf(err, errlen, "%s: %lld bytes, larger than the %d-byte (1 MiB) limit of a lesson file",
+                 path, (long long)st.st_size, LESSON_MAX_BYTES);
         return -1;
     }
     /* read at most one byte more than allowed, so "too large" is reported */

@@ -10,7 +10,8 @@
  */
 #include "lessons/measure.h"
 
-#include "sim/engine.h"
+#include "sim/budget.h"
+#include "sim/run.h"
 #include "sim/tokenizer.h"
 
 #include <math.h>
@@ -56,7 +57,8 @@ void eval_context_free(EvalContext *ctx)
 {
     if (!ctx) return;
     for (int m = 0; m < MODE_COUNT; m++) free_run(&ctx->runs[m]);
-    if (ctx->have_model) model_free(&ctx->model);
+    if (ctx->own_model) model_free(ctx->own_model);
+    free(ctx->own_model);
     free(ctx->ids);
     free(ctx->prompt);
     int line = ctx->fail_line;
@@ -84,12 +86,8 @@ static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t err
             return fail(err, errlen, "goto: step %d out of range 0..%d", g->step, n_steps - 1);
     }
     if (g->kind == GOTO_STEP_OP) {
-        bool ok = true;
-        if (g->op == OP_LOSS) ok = lm == LESSON_MODE_TRAIN;
-        if (g->op == OP_PICK) ok = lm != LESSON_MODE_TRAIN;
-        if (g->op == OP_APPEND)
-            ok = lm == LESSON_MODE_CACHE || lm == LESSON_MODE_COMPARE || lm == LESSON_MODE_MEMORY;
-        if (!ok || g->op < 0 || g->op >= OP_KIND_COUNT)
+        /* the op table says which modes run it (compare and memory run cache) */
+        if (!op_in_mode(g->op, ctx->view_mode))
             return fail(err, errlen, "goto: operation '%s' does not run in %s mode",
                         lesson_op_name(g->op), lesson_mode_name(lm));
         if (g->layer >= Lyr)
@@ -107,7 +105,26 @@ static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t err
     return 0;
 }
 
+static bool same_config(const KvConfig *a, const KvConfig *b)
+{
+    return a->vocab == b->vocab && a->d_model == b->d_model && a->n_heads == b->n_heads &&
+           a->n_layers == b->n_layers && a->d_ff == b->d_ff && a->max_seq == b->max_seq &&
+           a->seed == b->seed && a->n_kv_heads == b->n_kv_heads && a->window == b->window &&
+           a->block_size == b->block_size;
+}
+
 int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
+{
+    return eval_context_init_with(ctx, s, NULL, err, errlen);
+}
+
+int eval_context_update(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
+{
+    return eval_context_update_with(ctx, s, NULL, err, errlen);
+}
+
+int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *shared, char *err,
+                           size_t errlen)
 {
     char msg[256];
     memset(ctx, 0, sizeof *ctx);
@@ -145,9 +162,19 @@ int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t e
     }
     ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
     if (config_validate(&ctx->cfg, ctx->L, ctx->G, err, errlen)) goto bad;
-    if (model_init(&ctx->model, &ctx->cfg) != 0) {
-        fail(err, errlen, "out of memory building the model");
-        goto bad;
+    /* the work budget of the command line, with the same words */
+    if (budget_check(&ctx->cfg, &ctx->L, 1, ctx->G, err, errlen)) goto bad;
+    if (shared && same_config(&shared->cfg, &ctx->cfg)) {
+        ctx->model = shared;
+    } else {
+        ctx->own_model = malloc(sizeof *ctx->own_model);
+        if (!ctx->own_model || model_init(ctx->own_model, &ctx->cfg) != 0) {
+            free(ctx->own_model);
+            ctx->own_model = NULL;
+            fail(err, errlen, "out of memory building the model");
+            goto bad;
+        }
+        ctx->model = ctx->own_model;
     }
     ctx->have_model = true;
     if (set_view(ctx, s, err, errlen)) goto bad;
@@ -157,11 +184,45 @@ bad:
     return -1;
 }
 
-int eval_context_update(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
+int measure_budget_check(const Lesson *l, char *err, size_t errlen)
 {
-    if (!ctx->have_model || !lesson_same_run(&ctx->setup, s)) {
+    SlideSetup st = lesson_default_setup();
+    int *ids = NULL, cap = 0;
+    for (int i = 0; i < l->n_slides; i++) {
+        lesson_setup_apply(&st, &l->slides[i].setup);
+        KvConfig cfg = st.model;
+        cfg.vocab = tokenizer_vocab();
+        if (!(st.set & SETUP_BIT(SET_KV_HEADS))) cfg.n_kv_heads = cfg.n_heads;
+        /* a run that is invalid anyway is reported by eval_context_init */
+        if (config_validate(&cfg, 0, 0, NULL, 0)) continue;
+        if (cfg.max_seq > cap) {
+            int *grown = realloc(ids, sizeof(int) * (size_t)cfg.max_seq);
+            if (!grown) break;
+            ids = grown;
+            cap = cfg.max_seq;
+        }
+        char msg[256];
+        const int L = tokenizer_encode(st.prompt ? st.prompt : "", ids, cfg.max_seq, msg, sizeof msg);
+        if (L < 1 || config_validate(&cfg, L, st.gen, NULL, 0)) continue;
+        if (budget_check(&cfg, &L, 1, st.gen, msg, sizeof msg)) {
+            const int line = max_line(&st, SETUP_MODEL_BITS | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
+            snprintf(err, errlen, "%s:%d: %s", l->path, line > 0 ? line : l->slides[i].line, msg);
+            free(ids);
+            return -1;
+        }
+    }
+    free(ids);
+    return 0;
+}
+
+int eval_context_update_with(EvalContext *ctx, const SlideSetup *s, const Model *shared, char *err,
+                             size_t errlen)
+{
+    /* a borrowed model that is not the one lent now may be gone */
+    const bool stale = ctx->have_model && !ctx->own_model && ctx->model != shared;
+    if (!ctx->have_model || stale || !lesson_same_run(&ctx->setup, s)) {
         eval_context_free(ctx);
-        return eval_context_init(ctx, s, err, errlen);
+        return eval_context_init_with(ctx, s, shared, err, errlen);
     }
     const char *own = ctx->prompt;
     ctx->setup = *s;
@@ -187,9 +248,11 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
 {
     EvalRun *r = &ctx->runs[mode];
     if (r->done) return r;
-    Engine e;
-    if (engine_init(&e, &ctx->model, mode, ctx->ids, ctx->L, ctx->G, msg, msglen)) return NULL;
-    const int ns = e.n_steps, Lyr = ctx->cfg.n_layers;
+    Run run;
+    const RunPrompt p = {ctx->ids, ctx->L};
+    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(mode), &p, 1, ctx->G, msg, msglen)) return NULL;
+    const Engine *e = run_engine(&run, mode);
+    const int ns = e->n_steps, Lyr = ctx->cfg.n_layers;
     r->n_steps = ns;
     r->steps = calloc((size_t)ns, sizeof *r->steps);
     r->layers = calloc((size_t)ns * (size_t)Lyr, sizeof *r->layers);
@@ -203,48 +266,45 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
     if (mode == MODE_CACHE) r->visible = calloc((size_t)ns, sizeof *r->visible);
     if (!r->steps || !r->layers || !r->n || !r->t || !r->kv_bytes || !r->token_pos ||
         !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible)) {
-        engine_free(&e);
+        run_free(&run);
         free_run(r);
         fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
         return NULL;
     }
-    int mask0 = 0;   /* index of layer 0's mask operation in a step */
-    while (mask0 < e.ops_per_step && engine_op_at(&e, mask0).kind != OP_MASK) mask0++;
     for (int k = 0; k < ns; k++) {
-        const long base = (long)k * e.ops_per_step;
         OpCounts prev;
         memset(&prev, 0, sizeof prev);
         if (r->visible) {
             /* just after layer 0's mask: masked cells of head 0 hold −inf */
-            engine_seek(&e, base + mask0 + 1);
+            run_seek(&run, mode, run_op_pos(e, k, OP_MASK, 0));
             uint64_t vis = 0;
-            for (int i = 0; i < e.n; i++) {
-                const float *row = engine_att_row(&e, 0, 0, i);
-                for (int j = 0; j < e.t; j++) vis += !(isinf(row[j]) && row[j] < 0);
+            for (int i = 0; i < e->n; i++) {
+                const float *row = engine_att_row(e, 0, 0, i);
+                for (int j = 0; j < e->t; j++) vis += !(isinf(row[j]) && row[j] < 0);
             }
             r->visible[k] = vis;
         }
-        while (engine_next_layer(&e)) {
-            OpRef op = engine_current_op(&e);
+        while (run_move(&run, mode, RUN_NEXT_LAYER)) {
+            OpRef op = engine_current_op(e);
             if (op.kind == OP_FFN && op.layer >= 0 && op.layer < Lyr) {
-                counts_diff(&r->layers[(size_t)k * Lyr + op.layer], &e.step_counts, &prev);
-                prev = e.step_counts;
+                counts_diff(&r->layers[(size_t)k * Lyr + op.layer], &e->step_counts, &prev);
+                prev = e->step_counts;
             }
-            if (engine_at_step_end(&e)) break;
+            if (engine_at_step_end(e)) break;
         }
-        const OpCounts *sc = engine_step_counts(&e, k);
+        const OpCounts *sc = engine_step_counts(e, k);
         if (sc) r->steps[k] = *sc;
-        r->n[k] = e.n;
-        r->t[k] = e.t;
-        r->kv_bytes[k] = engine_kv_bytes(&e);
-        const Traffic *tr = engine_step_traffic(&e, k);
+        r->n[k] = e->n;
+        r->t[k] = e->t;
+        r->kv_bytes[k] = engine_kv_bytes(e);
+        const Traffic *tr = engine_step_traffic(e, k);
         if (tr) r->traffic[k] = *tr;
-        r->kv_blocks[k] = engine_kv_blocks(&e);
-        r->kv_reserved[k] = engine_kv_reserved_bytes(&e);
-        r->token_pos[k] = mode == MODE_TRAIN ? -1 : e.n_tokens - 1;
+        r->kv_blocks[k] = engine_kv_blocks(e);
+        r->kv_reserved[k] = engine_kv_reserved_bytes(e);
+        r->token_pos[k] = mode == MODE_TRAIN ? -1 : e->n_tokens - 1;
         counts_add(&r->total, &r->steps[k]);
     }
-    engine_free(&e);
+    run_free(&run);
     r->done = true;
     return r;
 }
@@ -256,23 +316,21 @@ static int get_logit_diff(EvalContext *ctx, double *out, char *msg, size_t msgle
         *out = ctx->logit_diff;
         return 0;
     }
-    Engine a, b;
-    if (engine_init(&a, &ctx->model, MODE_CACHE, ctx->ids, ctx->L, ctx->G, msg, msglen))
+    Run run;
+    const RunPrompt p = {ctx->ids, ctx->L};
+    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(MODE_CACHE) | RUN_MODE_BIT(MODE_RECOMPUTE), &p, 1,
+                 ctx->G, msg, msglen))
         return -1;
-    if (engine_init(&b, &ctx->model, MODE_RECOMPUTE, ctx->ids, ctx->L, ctx->G, msg, msglen)) {
-        engine_free(&a);
-        return -1;
-    }
+    const Engine *a = run_engine(&run, MODE_CACHE), *b = run_engine(&run, MODE_RECOMPUTE);
     double mx = 0;
     const int V = ctx->cfg.vocab;
-    while (engine_next_step(&a) && engine_next_step(&b)) {
+    while (run_move(&run, MODE_CACHE, RUN_NEXT_STEP)) {
         for (int j = 0; j < V; j++) {   /* row 0 = the last position in both modes */
-            double d = fabs((double)a.logits[j] - (double)b.logits[j]);
+            double d = fabs((double)a->logits[j] - (double)b->logits[j]);
             if (!(d <= mx)) mx = d;   /* NaN sticks */
         }
     }
-    engine_free(&a);
-    engine_free(&b);
+    run_free(&run);
     ctx->logit_diff = mx;
     ctx->have_diff = true;
     *out = mx;

@@ -65,6 +65,12 @@ typedef struct {
  * keys included). measure_calc_field() gives the index of the len bytes at
  * name, or -1; CALC_FIELD_LIST names them all for messages. */
 int measure_calc_field(const char *name, size_t len);
+
+/* The work budget (sim/budget.h) of every slide's run, checked before
+ * anything runs: 0, or -1 with "path:line: message" for the first slide
+ * over it. Players call it after loading a lesson; lesson_check and
+ * lesson_print meet the same limit through eval_context_init. */
+int measure_budget_check(const Lesson *l, char *err, size_t errlen);
 extern const char CALC_FIELD_LIST[];
 
 /* Value of a name (d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B,

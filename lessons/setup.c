@@ -23,12 +23,6 @@ static const char *const point_names[POINT_COUNT] = {
     "traffic",
 };
 
-/* The spellings of docs/lessons.md, in OpKind order. */
-static const char *const op_names[OP_KIND_COUNT] = {
-    "embed", "ln1",   "qkv", "scores", "mask",   "softmax", "values", "out_proj",
-    "ln2",   "ffn",   "ln_final", "logits", "pick", "append", "loss",
-};
-
 const char *directive_name(Directive d)
 {
     return (d >= 0 && d < DIR_COUNT) ? directive_names[d] : NULL;
@@ -51,9 +45,11 @@ const char *lesson_point_name(LessonPoint p)
     return (p >= 0 && p < POINT_COUNT) ? point_names[p] : "?";
 }
 
+/* The spellings of docs/lessons.md are the op table's keys (sim/ops.h). */
 const char *lesson_op_name(OpKind k)
 {
-    return (k >= 0 && k < OP_KIND_COUNT) ? op_names[k] : "?";
+    const OpInfo *o = op_info(k);
+    return o ? o->key : "?";
 }
 
 bool lesson_answer_ok(double expected, double tolerance, double given)
@@ -211,7 +207,7 @@ static int parse_goto(char *value, int line, SlideSetup *s, char *msg, size_t ms
         if (n == 3 && !strcmp(w[2], "end")) {
             g.kind = GOTO_STEP_END;
         } else if ((n == 4 || n == 6) && !strcmp(w[2], "op")) {
-            int k = find_name(w[3], op_names, OP_KIND_COUNT);
+            int k = op_find(w[3]);
             if (k < 0)
                 return fail(msg, msglen, "goto: unknown operation '%s'; expected embed, ln1, qkv, "
                             "scores, mask, softmax, values, out_proj, ln2, ffn, ln_final, "
@@ -222,7 +218,7 @@ static int parse_goto(char *value, int line, SlideSetup *s, char *msg, size_t ms
                 if (strcmp(w[4], "layer"))
                     return fail(msg, msglen, "goto: '%s' after the operation; expected layer L",
                                 w[4]);
-                if (g.op < OP_LN1 || g.op > OP_FFN)
+                if (!op_info(g.op)->per_layer)
                     return fail(msg, msglen, "goto: operation '%s' is not inside a layer; leave "
                                 "out 'layer %s'", w[3], w[5]);
                 if (parse_int_in("goto: layer", w[5], 0, 4095, &v, msg, msglen)) return -1;

@@ -2,7 +2,9 @@
 #include "sim/bench.h"
 
 #include "sim/engine.h"
+#include "sim/kernels.h"
 #include "sim/model.h"
+#include "sim/run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,72 @@ double bench_cpu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double bench_read_gbs(uint64_t bytes, int runs)
+{
+    const size_t n = (size_t)((bytes + 4095) / 4096 * 4096 / sizeof(float));
+    float *buf = malloc(n * sizeof(float));
+    if (!buf) return -1.0;
+    for (size_t i = 0; i < n; i++) buf[i] = (float)(i & 1023) * 1e-3f;
+    volatile float sink = kernel_read_sweep(buf, n);   /* fault in, warm up */
+    const size_t reps = (size_t)(64e6 / (double)(n * sizeof(float))) + 1;
+    double best = 0.0;
+    for (int r = 0; r < runs; r++) {
+        const double t0 = bench_now();
+        for (size_t k = 0; k < reps; k++) sink = sink + kernel_read_sweep(buf, n);
+        const double dt = bench_now() - t0;
+        const double gbs = dt > 0 ? (double)(n * sizeof(float)) * (double)reps / dt / 1e9 : 0.0;
+        if (gbs > best) best = gbs;
+    }
+    free(buf);
+    return best;
+}
+
+/* Size of the largest cache the sysfs describes for cpu0; 0 when unknown. */
+static uint64_t llc_bytes(void)
+{
+    uint64_t best = 0;
+    for (int i = 0; i < 8; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        unsigned long long v = 0;
+        char unit = 0;
+        if (fscanf(f, "%llu%c", &v, &unit) >= 1) {
+            if (unit == 'K') v <<= 10;
+            else if (unit == 'M') v <<= 20;
+            if (v > best) best = v;
+        }
+        fclose(f);
+    }
+    return best;
+}
+
+int bench_machine(BenchMachine *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->variant = kernel_variant();
+    /* peak: about 2e9 FLOP per run (a few tens of ms), best of the runs */
+    volatile float sink = 0.0f;
+    for (int r = 0; r < BENCH_PEAK_RUNS; r++) {
+        uint64_t flops = 0;
+        const double t0 = bench_now();
+        sink = sink + kernel_mul_add_loop(10000000L, &flops);
+        const double dt = bench_now() - t0;
+        const double g = dt > 0 ? (double)flops / dt / 1e9 : 0.0;
+        if (g > m->peak_gflops) m->peak_gflops = g;
+    }
+    m->llc_bytes = llc_bytes();
+    if (m->llc_bytes == 0) m->llc_bytes = 32ull << 20;
+    m->dram_bytes = 4 * m->llc_bytes;
+    m->dram_gbs = bench_read_gbs(m->dram_bytes, 5);
+    if (m->dram_gbs < 0) {
+        snprintf(err, errlen, "out of memory for a %llu-byte read sweep", (unsigned long long)m->dram_bytes);
+        return -1;
+    }
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -78,28 +146,36 @@ int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs, int recomp
 static int time_mode(const Model *m, RunMode mode, int first_token, int G, int runs, bool warmup,
                      BenchMode *bm, int *out_tokens, char *err, size_t errlen)
 {
-    Engine e;
-    if (engine_init(&e, m, mode, &first_token, 1, G, err, errlen)) return -1;
+    Run run;
+    const RunPrompt p = {&first_token, 1};
+    if (run_init(&run, &m->cfg, m, RUN_MODE_BIT(mode), &p, 1, G, err, errlen)) return -1;
+    const Engine *e = run_engine(&run, mode);
     double samples[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
     memset(bm, 0, sizeof *bm);
     bm->runs = runs;
-    if (warmup) engine_run_to_end(&e);
+    if (warmup) run_move(&run, mode, RUN_END);
     for (int r = 0; r < runs; r++) {
-        engine_seek(&e, 0);                 /* rewind: untimed, keeps every buffer */
+        run_move(&run, mode, RUN_START);    /* rewind: untimed, keeps every buffer */
         const double c0 = bench_cpu_now(), t0 = bench_now();
-        engine_run_to_end(&e);
+        run_move(&run, mode, RUN_END);
         samples[r] = bench_now() - t0;
         cpu[r] = bench_cpu_now() - c0;
         if (r == 0) {
-            bm->counts = e.cum;
-        } else if (!counts_equal(&bm->counts, &e.cum)) {
+            bm->counts = e->cum;
+            bm->read_bytes = traffic_read_bytes(&e->traffic_cum);
+            if (mode == MODE_CACHE && G > 1) {   /* the last step: a decode step at t = T */
+                bm->decode_read_bytes = traffic_read_bytes(engine_step_traffic(e, G - 1));
+                bm->decode_weight_bytes = engine_step_traffic(e, G - 1)->weight_bytes;
+                bm->decode_macs = counts_total(engine_step_counts(e, G - 1));
+            }
+        } else if (!counts_equal(&bm->counts, &e->cum)) {
             snprintf(err, errlen, "%s mode: counters differ between runs", config_mode_name(mode));
-            engine_free(&e);
+            run_free(&run);
             return -1;
         }
     }
-    for (int k = 0; k < G; k++) out_tokens[k] = engine_emitted(&e, k);
-    engine_free(&e);
+    for (int k = 0; k < G; k++) out_tokens[k] = engine_emitted(e, k);
+    run_free(&run);
 
     bm->macs = counts_total(&bm->counts);
     bm->sec_min = bm->sec_max = samples[0];
@@ -113,7 +189,10 @@ static int time_mode(const Model *m, RunMode mode, int first_token, int G, int r
         bm->cpu_share = bm->cpu_sec_median / bm->sec_median;
         bm->tokens_per_s = (double)G / bm->sec_median;
         bm->gflops = 2.0 * (double)bm->macs / bm->sec_median / 1e9;
+        bm->gbs = (double)bm->read_bytes / bm->sec_median / 1e9;
     }
+    if (bm->sec_min > 0) bm->gbs_best = (double)bm->read_bytes / bm->sec_min / 1e9;
+    if (bm->read_bytes > 0) bm->intensity = 2.0 * (double)bm->macs / (double)bm->read_bytes;
     return 0;
 }
 
@@ -149,6 +228,11 @@ int bench_measure(const BenchSpec *s, int first_token, BenchResult *r, char *err
                !time_mode(&m, MODE_RECOMPUTE, first_token, r->G, clamp_runs(s->runs_recompute),
                           s->warmup_recompute, &r->recompute, tok_r, err, errlen)) {
         r->same_tokens = !memcmp(tok_c, tok_r, sizeof(int) * (size_t)r->G);
+        /* the machine's read bandwidth over a buffer the size of one
+         * decode step's weights, right after the cache runs */
+        r->sweep_bytes = r->cache.decode_weight_bytes;
+        if (r->sweep_bytes == 0) r->sweep_bytes = 4096;
+        r->read_gbs = bench_read_gbs(r->sweep_bytes, BENCH_SWEEP_RUNS);
         if (r->recompute.tokens_per_s > 0)
             r->speedup_measured = r->cache.tokens_per_s / r->recompute.tokens_per_s;
         if (r->cache.macs > 0)

@@ -51,6 +51,13 @@ typedef struct {
                               wall-clock numbers are pessimistic) */
     OpCounts counts;       /* measured MACs of one run (every run measures the same) */
     uint64_t macs;         /* counts_total(&counts) */
+    uint64_t read_bytes;   /* weight + K/V bytes read over one run (traffic counters) */
+    uint64_t decode_read_bytes;  /* cache mode: those of the last step (a decode step); 0 otherwise */
+    uint64_t decode_weight_bytes; /* cache mode: weight bytes of the last step */
+    uint64_t decode_macs;        /* cache mode: MACs of the last step */
+    double gbs;            /* read_bytes / sec_median / 1e9: achieved read bandwidth */
+    double gbs_best;       /* read_bytes / sec_min / 1e9 */
+    double intensity;      /* 2 * macs / read_bytes: FLOP per byte read */
     double tokens_per_s;   /* G / sec_median */
     double gflops;         /* 2 * macs / sec_median / 1e9 */
 } BenchMode;
@@ -62,6 +69,9 @@ typedef struct {
     double speedup_measured;   /* tokens_per_s cache / tokens_per_s recompute */
     double speedup_predicted;  /* recompute MACs / cache MACs (measured counters) */
     bool same_tokens;      /* both modes emitted the same G tokens */
+    uint64_t sweep_bytes;  /* buffer of the read-bandwidth sweep: the weight bytes of
+                              one decode step (traffic counters), in 4-KiB pages */
+    double read_gbs;       /* best single-thread read bandwidth over that buffer */
     double seconds_total;  /* wall time of bench_measure, setup and warm-up included */
 } BenchResult;
 
@@ -80,6 +90,30 @@ int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs, int recomp
  * token `first_token`. Returns 0, or -1 with a one-line message (invalid
  * shape, out of memory). */
 int bench_measure(const BenchSpec *s, int first_token, BenchResult *r, char *err, size_t errlen);
+
+/* The machine, measured (docs/performance.md §1): single-thread read
+ * bandwidth (bench_read_gbs) and the peak rate of separate vector
+ * multiplies and adds (kernel_mul_add_loop), each the best of several
+ * short runs. */
+typedef struct {
+    double peak_gflops;    /* best of BENCH_PEAK_RUNS runs of kernel_mul_add_loop */
+    uint64_t llc_bytes;    /* last-level cache (sysfs; 32 MiB when unknown) */
+    uint64_t dram_bytes;   /* 4 × llc_bytes: the sweep that must come from memory */
+    double dram_gbs;       /* best read bandwidth over dram_bytes */
+    const char *variant;   /* kernel_variant() */
+} BenchMachine;
+
+enum { BENCH_PEAK_RUNS = 7, BENCH_SWEEP_RUNS = 15 };
+
+/* Measure peak and the 4×LLC read bandwidth. -1 with a message when out of memory. */
+int bench_machine(BenchMachine *m, char *err, size_t errlen);
+
+/* Best read bandwidth in GB/s (1e9 bytes/s) of `runs` read-only sweeps
+ * (kernel_read_sweep) over a buffer of `bytes`, after one untimed sweep
+ * that faults it in; each run repeats the sweep until it has read at
+ * least 64 MB, so short sweeps are timed over a few milliseconds.
+ * -1 when out of memory. */
+double bench_read_gbs(uint64_t bytes, int runs);
 
 /* Seconds from CLOCK_MONOTONIC. */
 double bench_now(void);

@@ -1,7 +1,10 @@
 /* config: defaults and validation. See config.h. */
 #include "sim/config.h"
 
+#include "sim/checked.h"
+#include "sim/engine.h"
 #include "sim/formulas.h"
+#include "sim/model.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,57 +32,27 @@ KvConfig config_default(void)
     return c;
 }
 
-/* Saturating helpers: a memory estimate only needs to know "too big". */
-static uint64_t smul(uint64_t a, uint64_t b)
-{
-    uint64_t r;
-    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-static uint64_t sadd(uint64_t a, uint64_t b)
-{
-    uint64_t r;
-    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
-/* Bytes of one engine's buffers, and of the paged pool a cache engine adds
- * with a block size (ceil(N / B) blocks of B positions, K and V). */
-static uint64_t engine_bytes(const KvConfig *c)
-{
-    const uint64_t V = (uint64_t)c->vocab, d = (uint64_t)c->d_model, N = (uint64_t)c->max_seq;
-    const uint64_t Lyr = (uint64_t)c->n_layers, F = (uint64_t)c->d_ff, H = (uint64_t)c->n_heads;
-    const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
-    uint64_t engine = sadd(sadd(smul(7, smul(N, d)), smul(N, F)), smul(N, V));
-    engine = sadd(engine, smul(2, smul(smul(Lyr, H), smul(N, N))));
-    engine = sadd(engine, smul(2, smul(Lyr, smul(N, kv))));
-    if (c->block_size > 0) {
-        const uint64_t B = (uint64_t)c->block_size, blocks = (N + B - 1) / B;
-        engine = sadd(engine, smul(2, smul(smul(blocks, B), smul(Lyr, kv))));
-    }
-    return engine;
-}
-
+/* What a run allocates (sim/run.h): the weights, a cache, a recompute and
+ * a train engine over the same prompt (the UI and `kvsim trace` build all
+ * three), each with its KV cache, and with a block size the cache engine's
+ * paged pool. G is not known here: the per-step arrays are sized for N
+ * steps. Both tables are the ones that allocate (model.c, engine.c). */
 uint64_t config_memory_bytes(const KvConfig *c)
 {
-    const uint64_t V = (uint64_t)c->vocab, d = (uint64_t)c->d_model, N = (uint64_t)c->max_seq;
-    const uint64_t Lyr = (uint64_t)c->n_layers, F = (uint64_t)c->d_ff;
-    const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
-    /* weights: embeddings, per-layer matrices and norms, final norm, head */
-    uint64_t per_layer = sadd(sadd(smul(2, smul(d, d)), smul(2, smul(d, kv))),
-                              sadd(smul(2, smul(d, F)), smul(4, d)));
-    uint64_t weights = sadd(sadd(smul(V, d), smul(N, d)), sadd(smul(Lyr, per_layer), sadd(smul(2, d), smul(d, V))));
-    /* one engine: row buffers, FFN hidden, logits, scores + weights per
-     * layer and head, the K/V store (and the paged pool with a block size) */
-    const uint64_t engine = engine_bytes(c);
-    /* two engines side by side (compare view, trace of both modes) */
-    return smul(4, sadd(weights, smul(2, engine)));
+    bool ok = true;
+    uint64_t b = model_config_bytes(c);
+    for (int m = 0; m < MODE_COUNT; m++) b = ck_add(b, engine_config_bytes(c, (RunMode)m, c->max_seq), &ok);
+    return ok ? b : UINT64_MAX;   /* engine_config_bytes saturates too */
 }
 
 uint64_t config_batch_memory_bytes(const KvConfig *c, int n_seqs)
 {
     /* the first sequence as config_memory_bytes(); each further one adds a
      * cache engine with its share of the pool */
-    const uint64_t extra = n_seqs > 1 ? smul((uint64_t)(n_seqs - 1), engine_bytes(c)) : 0;
-    return sadd(config_memory_bytes(c), smul(4, extra));
+    bool ok = true;
+    uint64_t b = config_memory_bytes(c);
+    for (int s = 1; s < n_seqs; s++) b = ck_add(b, engine_config_bytes(c, MODE_CACHE, c->max_seq), &ok);
+    return ok ? b : UINT64_MAX;
 }
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)

@@ -13,6 +13,7 @@
 #ifndef KVSIM_CONFIG_H
 #define KVSIM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +32,7 @@ typedef struct {
     int d_ff;         /* F */
     int max_seq;      /* N: positions the model has embeddings for */
     uint64_t seed;    /* weights PRNG seed */
-    int n_kv_heads;   /* Hkv (§6.2); == n_heads for now */
+    int n_kv_heads;   /* Hkv (§6.2): divides n_heads; n_heads unless --kv-heads */
     int window;       /* W (§6.3); 0 = no window */
     int block_size;   /* B (§6.4); 0 = contiguous cache */
 } KvConfig;
@@ -56,6 +57,40 @@ static inline int config_kv_dim(const KvConfig *c)
     return c->n_kv_heads * (c->d_model / c->n_heads);
 }
 
+/* ---- the attention rule: the one place it is written ------------------------
+ *
+ * A query at position q sees the keys at positions k with
+ *     config_first_key(c, q) <= k <= q
+ * (causal, spec §2), where the first key is 0, or q - W + 1 under a sliding
+ * window of W positions (§6.3). Query head h reads K/V head config_kv_head()
+ * (GQA/MQA, §6.2): heads are grouped H / Hkv to a K/V head, in order. The
+ * engine's mask, the closed forms and every panel ask these; a new attention
+ * variant (e.g. a per-layer window) changes them here. */
+static inline int config_first_key(const KvConfig *c, int q_pos)
+{
+    return (c->window > 0 && q_pos - c->window + 1 > 0) ? q_pos - c->window + 1 : 0;
+}
+static inline bool config_visible(const KvConfig *c, int q_pos, int k_pos)
+{
+    return k_pos <= q_pos && k_pos >= config_first_key(c, q_pos);
+}
+/* Keys the query at q_pos sees: min(q_pos + 1, W). */
+static inline int config_visible_keys(const KvConfig *c, int q_pos)
+{
+    return q_pos + 1 - config_first_key(c, q_pos);
+}
+static inline int config_kv_group(const KvConfig *c)
+{
+    return c->n_kv_heads > 0 && c->n_kv_heads <= c->n_heads ? c->n_heads / c->n_kv_heads : 1;
+}
+static inline int config_kv_head(const KvConfig *c, int q_head) { return q_head / config_kv_group(c); }
+/* Positions a contiguous cache reserves per sequence: N, or a ring of W
+ * when 0 < W < N (a window the run never fills is no window). */
+static inline int config_cache_capacity(const KvConfig *c)
+{
+    return (c->window > 0 && c->window < c->max_seq) ? c->window : c->max_seq;
+}
+
 /* Check the shape and a run of L prompt tokens + G generated ones.
  * Returns 0, or -1 with one line in err naming the option, the value and
  * what is allowed, e.g.
@@ -63,8 +98,10 @@ static inline int config_kv_dim(const KvConfig *c)
  * L or G may be 0 to skip the run checks (shape only). */
 int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen);
 
-/* Bytes the engine will allocate for this shape (weights + one engine's
- * buffers), saturating at UINT64_MAX. */
+/* Bytes a run of this shape allocates (sim/run.h): the weights and the
+ * cache, recompute and train engines with their KV caches (and the paged
+ * pool with a block size), from the tables that allocate them; saturating
+ * at UINT64_MAX. */
 uint64_t config_memory_bytes(const KvConfig *c);
 /* The same for a batch of n_seqs sequences run side by side (trace with
  * several prompts): one more cache engine per extra sequence. */

@@ -1,7 +1,9 @@
 /* engine: the step machine that runs the model one operation at a time.
+ * (The forward pass itself, readable top to bottom, is sim/forward.c.)
  *
  * A run has a prompt of L tokens and G steps (spec §2); a train run has one
- * step. Each step is a fixed list of operations:
+ * step. Each step is a fixed list of operations, built from the op table
+ * (sim/ops.h) into step_ops:
  *
  *   embed
  *   per layer: LN1, Q/K/V, QKᵀ, mask, softmax, ·V, out proj + residual,
@@ -16,7 +18,12 @@
  * Going backwards is deterministic replay: the engine rewinds to the start
  * of the step that holds the target (the KV cache is append-only, so that
  * is a truncation; counters of finished steps are kept per step) and
- * replays forward. Replaying never costs more than one step.
+ * replays forward. Replaying never costs more than one step (ops_run
+ * counts what it cost; tests/test_engine.c checks the bound): a sliding
+ * window's ring overwrites rows, so a cache engine with a window also
+ * keeps every row it appended (hist_k/hist_v, max_seq positions, the
+ * simulator's own bookkeeping, not part of the modelled cache) and a
+ * rewind puts the last W of them back into the ring and the paged mirror.
  *
  * Ownership: engine_init() allocates every buffer, engine_free() releases
  * them. The Model is borrowed and must outlive the engine. Everything a UI
@@ -48,30 +55,12 @@
 #include "sim/counts.h"
 #include "sim/kvcache.h"
 #include "sim/model.h"
+#include "sim/ops.h"
 #include "sim/paged.h"
 #include "sim/traffic.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-typedef enum {
-    OP_EMBED,
-    OP_LN1,
-    OP_QKV,
-    OP_SCORES,    /* Q·Kᵀ / sqrt(d_head) over the dense n×t block */
-    OP_MASK,      /* causal mask: future cells → −inf */
-    OP_SOFTMAX,
-    OP_VALUES,    /* A·V */
-    OP_OUT_PROJ,  /* concat(heads)·Wo + residual */
-    OP_LN2,
-    OP_FFN,       /* GELU(b·W1)·W2 + residual */
-    OP_LN_FINAL,
-    OP_LOGITS,
-    OP_PICK,      /* greedy next token */
-    OP_APPEND,    /* commit this step's K/V rows to the cache (cache mode) */
-    OP_LOSS,      /* mean cross-entropy over the prompt (train mode) */
-    OP_KIND_COUNT
-} OpKind;
 
 typedef enum {
     PHASE_READY,      /* nothing run yet */
@@ -120,8 +109,14 @@ typedef struct {
     float *att;          /* (Lyr, H, max_seq, max_seq) masked scores, then softmax weights */
     float *step_k;       /* (Lyr, max_seq, kv_dim) K rows of this step's positions p0.. */
     float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
+    OpRef *step_ops;     /* (ops_per_step) a step's operations in forward order, from
+                            sim/ops.h: embed, every layer's LN1 .. FFN, the head */
     int *kv_rows;        /* (Lyr) positions whose K/V this step's attention can read:
                             t once that layer's Q/K/V ran, else what the cache holds */
+    float *hist_k;       /* (Lyr, max_seq, kv_dim) every K row appended, for rewinding a
+                            ring (cache mode with a window < max_seq; NULL otherwise) */
+    float *hist_v;       /* (Lyr, max_seq, kv_dim) the same for V */
+    long ops_run;        /* operations executed since engine_init, replays included */
 
     KvCache cache;       /* what is kept between steps (cache mode) */
 
@@ -148,6 +143,11 @@ typedef struct {
 int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int L, int G,
                 char *err, size_t errlen);
 void engine_free(Engine *e);
+/* Bytes this engine allocated (its buffer table, the KV cache, its own
+ * paged mirror), and what one of `mode` with n_steps steps would allocate
+ * for cfg (UINT64_MAX when that overflows). */
+uint64_t engine_bytes(const Engine *e);
+uint64_t engine_config_bytes(const KvConfig *c, RunMode mode, int n_steps);
 
 long engine_total_ops(const Engine *e);
 /* Which operation is number `index` of a step. */
@@ -214,7 +214,7 @@ uint64_t engine_kv_bytes(const Engine *e);
 /* Token emitted by step k (prompt excluded), or -1 when not yet emitted. */
 int engine_emitted(const Engine *e, int k);
 
-/* Display names: "LN1", "Q/K/V", "QKᵀ", ... */
+/* Display names: "LN1", "Q/K/V", "QKᵀ", ... (op_info(k)->name_en) */
 const char *engine_op_name(OpKind k);
 const char *engine_phase_name(Phase p);
 

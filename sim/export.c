@@ -16,6 +16,7 @@
 #include "sim/config.h"
 #include "sim/counts.h"
 #include "sim/engine.h"
+#include "sim/run.h"
 #include "sim/kernels.h"
 #include "sim/kvcache.h"
 #include "sim/tokenizer.h"
@@ -294,15 +295,17 @@ int export_write_json(FILE *f, const Model *m, const char *prompt, const int *id
                       char *err, size_t errlen)
 {
     if (config_validate(&m->cfg, L, G, err, errlen)) return -1;
-    Engine e;
-    if (engine_init(&e, m, MODE_CACHE, ids, L, G, err, errlen)) return -1;
+    Run run;
+    const RunPrompt p = {ids, L};
+    if (run_init(&run, &m->cfg, m, RUN_MODE_BIT(MODE_CACHE), &p, 1, G, err, errlen)) return -1;
+    const Engine *e = run_engine(&run, MODE_CACHE);
 
     write_header(f, m, prompt, ids, L, G);
     write_weights(f, m);
     fputs("  \"steps\": [\n", f);
-    while (engine_next_op(&e)) write_after(f, &e, engine_current_op(&e));
+    while (run_move(&run, MODE_CACHE, RUN_NEXT_OP)) write_after(f, e, engine_current_op(e));
     fputs("\n  ]\n}\n", f);
-    engine_free(&e);
+    run_free(&run);
 
     if (fflush(f) != 0 || ferror(f)) {
         snprintf(err, errlen, "error writing the export output");

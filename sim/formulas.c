@@ -20,11 +20,11 @@ int formulas_len(RunMode mode, int L, int k)
 }
 
 /* (query, key) pairs a block of rows at positions t-n .. t-1 may see: a
- * query at p sees min(p+1, W) keys (all p+1 without a window). */
-static uint64_t visible_pairs(uint64_t n, uint64_t t, uint64_t W)
+ * query at p sees config_visible_keys() = min(p+1, W) keys. */
+static uint64_t visible_pairs(const KvConfig *c, int n, int t)
 {
     uint64_t v = 0;
-    for (uint64_t p = t - n; p < t; p++) v += (W && p + 1 > W) ? W : p + 1;
+    for (int p = t - n; p < t; p++) v += (uint64_t)config_visible_keys(c, p);
     return v;
 }
 
@@ -45,7 +45,7 @@ void formulas_step_layer(const KvConfig *c, RunMode mode, int L, int k, OpCounts
     out->mac[CAT_FFN] = 2 * n * d * F;
     /* every computed cell the mask discards: future, or out of the window;
      * without a window, row i at position t-n+i loses the n-1-i after it */
-    out->masked = d * (n * cols - visible_pairs(n, t, W));
+    out->masked = d * (n * cols - visible_pairs(c, (int)n, (int)t));
 }
 
 void formulas_step(const KvConfig *c, RunMode mode, int L, int k, OpCounts *out)

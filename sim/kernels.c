@@ -60,6 +60,304 @@ void kernel_matmul_bytes(float *out, const float *in, const float *w,
     COUNT_ADD(wbytes, n_bytes);
 }
 
+/* ---- the packed product ---------------------------------------------------
+ *
+ * Why: in axpy form (kernel_matmul_bytes) every p iteration loads and
+ * stores the whole output row, and a decode step walks w row by row. Here
+ * a tile of outputs stays in registers for the whole p loop, and each
+ * weight is loaded once per tile:
+ *   - one row (decode): a whole panel of J = 64 columns, so the packed
+ *     matrix is read front to back as one stream, at the rate memory
+ *     delivers it;
+ *   - a block of rows (prefill, recompute): a 16-column slice of a panel
+ *     for TILE_ROWS rows at once, so each loaded weight serves every row
+ *     of the block.
+ * Each output is still 0 + in[0]·w[0] + in[1]·w[1] + ... in p order, a
+ * product then an addition, so the bits equal kernel_matmul's whatever
+ * the tile.
+ */
+
+#define J KERNEL_PANEL
+#define SLICE 16   /* columns of a row-block tile */
+
+/* Width of panel b of a matrix with m columns: J, or for the last panel
+ * its columns rounded up to SLICE (so padding is at most SLICE - 1). */
+static int panel_width(int b, int m)
+{
+    const int rest = m - b * J;
+    return rest >= J ? J : (rest + SLICE - 1) / SLICE * SLICE;
+}
+
+size_t kernel_packed_floats(int k, int m)
+{
+    if (k <= 0 || m <= 0) return 0;
+    return (size_t)k * (size_t)((m + SLICE - 1) / SLICE * SLICE);
+}
+
+void kernel_pack(float *dst, const float *w, int k, int m)
+{
+    /* dst: panels of (k, pw): pw = J, the last one narrower (panel_width);
+     * panel b starts at b·k·J   w: (k, m) */
+    for (int b = 0; b * J < m; b++) {
+        const int pw = panel_width(b, m);
+        for (int p = 0; p < k; p++) {
+            float *d = dst + (size_t)b * k * J + (size_t)p * pw;
+            for (int j = 0; j < pw; j++) {
+                const int c = b * J + j;
+                d[j] = c < m ? w[(size_t)p * m + (size_t)c] : 0.0f;
+            }
+        }
+    }
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* MACs a tile performed for real outputs: its rows times the p iterations
+ * its loop ran times the columns it stored (padding excluded). */
+static ALWAYS_INLINE uint64_t tile_macs(int rows, int p_done, int cols)
+{
+    return (uint64_t)rows * (uint64_t)p_done * (uint64_t)(cols > 0 ? cols : 0);
+}
+
+#if defined(KVSIM_AVX2)
+#include <immintrin.h>
+/* AVX2 (make SIMD=avx2). Both tiles keep eight 8-float accumulators in
+ * named variables, so they stay in registers for the whole p loop. */
+enum { TILE_ROWS = 4 };
+
+/* Store 16 columns (lo, hi) at o, only the first `cols` of them. */
+static ALWAYS_INLINE void store16(float *o, __m256 lo, __m256 hi, int cols)
+{
+    if (cols >= 16) {
+        _mm256_storeu_ps(o, lo);
+        _mm256_storeu_ps(o + 8, hi);
+    } else if (cols > 0) {
+        float tmp[16];
+        _mm256_storeu_ps(tmp, lo);
+        _mm256_storeu_ps(tmp + 8, hi);
+        for (int j = 0; j < cols; j++) o[j] = tmp[j];
+    }
+}
+
+#define MAC(acc, a, w) acc = _mm256_add_ps(acc, _mm256_mul_ps(a, w))
+
+/* One row × one panel (64 columns c0 ..): the decode tile. */
+static uint64_t tile_row(float *out, const float *in, const float *w, int k, int cols)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    int p = 0;
+    for (; p < k; p++, w += J) {
+        const __m256 b = _mm256_broadcast_ss(in + p);
+        MAC(a0, b, _mm256_loadu_ps(w));      MAC(a1, b, _mm256_loadu_ps(w + 8));
+        MAC(a2, b, _mm256_loadu_ps(w + 16)); MAC(a3, b, _mm256_loadu_ps(w + 24));
+        MAC(a4, b, _mm256_loadu_ps(w + 32)); MAC(a5, b, _mm256_loadu_ps(w + 40));
+        MAC(a6, b, _mm256_loadu_ps(w + 48)); MAC(a7, b, _mm256_loadu_ps(w + 56));
+    }
+    store16(out, a0, a1, cols);
+    store16(out + 16, a2, a3, cols - 16);
+    store16(out + 32, a4, a5, cols - 32);
+    store16(out + 48, a6, a7, cols - 48);
+    return tile_macs(1, p, cols < J ? cols : J);
+}
+
+/* One row × one 16-column slice of a narrow last panel (row stride pw). */
+static uint64_t tile_row16(float *out, const float *in, const float *w, int k, int pw, int cols)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int p = 0;
+    for (; p < k; p++, w += pw) {
+        const __m256 b = _mm256_broadcast_ss(in + p);
+        MAC(a0, b, _mm256_loadu_ps(w)); MAC(a1, b, _mm256_loadu_ps(w + 8));
+    }
+    store16(out, a0, a1, cols);
+    return tile_macs(1, p, cols < SLICE ? cols : SLICE);
+}
+
+/* TILE_ROWS rows × one 16-column slice; w points at the slice in row p = 0
+ * of its panel (row stride pw), out at the slice's first column of the
+ * first row. */
+static uint64_t tile_rows(float *out, int m, const float *in, const float *w, int k, int pw, int cols)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    const float *x0 = in, *x1 = in + k, *x2 = in + 2 * (size_t)k, *x3 = in + 3 * (size_t)k;
+    int p = 0;
+    for (; p < k; p++, w += pw) {
+        const __m256 lo = _mm256_loadu_ps(w), hi = _mm256_loadu_ps(w + 8);
+        __m256 b = _mm256_broadcast_ss(x0 + p);
+        MAC(a0, b, lo); MAC(a1, b, hi);
+        b = _mm256_broadcast_ss(x1 + p);
+        MAC(a2, b, lo); MAC(a3, b, hi);
+        b = _mm256_broadcast_ss(x2 + p);
+        MAC(a4, b, lo); MAC(a5, b, hi);
+        b = _mm256_broadcast_ss(x3 + p);
+        MAC(a6, b, lo); MAC(a7, b, hi);
+    }
+    store16(out, a0, a1, cols);
+    store16(out + (size_t)m, a2, a3, cols);
+    store16(out + 2 * (size_t)m, a4, a5, cols);
+    store16(out + 3 * (size_t)m, a6, a7, cols);
+    return tile_macs(4, p, cols < SLICE ? cols : SLICE);
+}
+#undef MAC
+#else
+/* Portable C11: the compiler vectorises the j loop (baseline x86-64:
+ * four SSE lanes) over an accumulator row that lives in L1. Every row is
+ * a decode tile, one row × a whole panel: blocking rows in plain C made
+ * gcc vectorise across the rows instead and ran at a third of the speed
+ * (docs/performance.md §5.2), so prefill and recompute reuse each panel
+ * from L1/L2 row after row instead of from registers. */
+enum { TILE_ROWS = 1 };
+
+static uint64_t tile_row(float *out, const float *in, const float *w, int k, int cols)
+{
+    float acc[J] = {0.0f};
+    int p = 0;
+    for (; p < k; p++, w += J) {
+        const float a = in[p];
+        for (int j = 0; j < J; j++) acc[j] += a * w[j];
+    }
+    for (int j = 0; j < J && j < cols; j++) out[j] = acc[j];
+    return tile_macs(1, p, cols < J ? cols : J);
+}
+
+/* One row × one 16-column slice of a narrow last panel (row stride pw). */
+static uint64_t tile_row16(float *out, const float *in, const float *w, int k, int pw, int cols)
+{
+    float acc[SLICE] = {0.0f};
+    int p = 0;
+    for (; p < k; p++, w += pw) {
+        const float a = in[p];
+        for (int j = 0; j < SLICE; j++) acc[j] += a * w[j];
+    }
+    for (int j = 0; j < SLICE && j < cols; j++) out[j] = acc[j];
+    return tile_macs(1, p, cols < SLICE ? cols : SLICE);
+}
+#endif
+
+HOT_KERNEL
+void kernel_matmul_packed(float *out, const float *in, const float *wp,
+                          int n, int k, int m, uint64_t *macs, uint64_t *wbytes)
+{
+    /* out: (n, m)   in: (n, k)   wp: packed, panel b at b·k·J, (k, pw) */
+    uint64_t n_macs = 0;   /* counted as the tiles run, added to *macs once */
+    uint64_t first = 0;    /* MACs of the first row (block): k·m */
+    int i = 0;
+#if defined(KVSIM_AVX2)
+    for (; i + TILE_ROWS <= n; i += TILE_ROWS) {
+        uint64_t blk = 0;
+        for (int c0 = 0; c0 < m; c0 += SLICE) {
+            const int b = c0 / J;
+            blk += tile_rows(out + (size_t)i * m + c0, m, in + (size_t)i * k,
+                             wp + (size_t)b * k * J + (size_t)(c0 % J), k, panel_width(b, m), m - c0);
+        }
+        if (i == 0) first = blk / TILE_ROWS;
+        n_macs += blk;
+    }
+#endif
+    /* the rows left over, one at a time, a whole panel per tile */
+    for (; i < n; i++) {
+        uint64_t row = 0;
+        for (int b = 0; b * J < m; b++) {
+            const int pw = panel_width(b, m), c0 = b * J;
+            const float *w = wp + (size_t)b * k * J;
+            float *o = out + (size_t)i * m + c0;
+            const float *x = in + (size_t)i * k;
+            if (pw == J)
+                row += tile_row(o, x, w, k, m - c0);
+            else
+                for (int s = 0; s < pw; s += SLICE) row += tile_row16(o + s, x, w + s, k, pw, m - c0 - s);
+        }
+        if (i == 0) first = row;
+        n_macs += row;
+    }
+    COUNT_ADD(macs, n_macs);
+    /* the first row's pass touches every weight once (sim/traffic.h) */
+    COUNT_ADD(wbytes, first * sizeof(float));
+}
+
+HOT_KERNEL
+float kernel_read_sweep(const float *x, size_t n)
+{
+    size_t i = 0;
+    float total = 0.0f;
+#if defined(KVSIM_AVX2)
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + i + 24));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (int k = 0; k < 8; k++) total += lanes[k];
+#else
+    float acc[32] = {0.0f};
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 32; k++) acc[k] += x[i + k];
+    for (int k = 0; k < 32; k++) total += acc[k];
+#endif
+    for (; i < n; i++) total += x[i];
+    return total;
+}
+
+HOT_KERNEL
+float kernel_mul_add_loop(long iters, uint64_t *flops)
+{
+#if defined(KVSIM_AVX2)
+    /* 12 chains of 8 lanes: each round is 12 multiplies and 12 additions,
+     * a multiply (3 cycles) then an add (3 cycles) per chain */
+    /* through volatile, so that the compiler cannot find the fixed point */
+    volatile float one = 1.0f, tiny = 1e-8f;
+    const __m256 c = _mm256_set1_ps(tiny);
+    /* distinct starting values, or the compiler merges identical chains */
+#define START(k) _mm256_set1_ps(one * (1.0f + (float)(k) / 16.0f))
+    __m256 a0 = START(0), a1 = START(1), a2 = START(2), a3 = START(3), a4 = START(4), a5 = START(5);
+    __m256 a6 = START(6), a7 = START(7), a8 = START(8), a9 = START(9), a10 = START(10), a11 = START(11);
+#undef START
+#define STEP(a) a = _mm256_add_ps(a, _mm256_mul_ps(a, c))
+    for (long r = 0; r < iters; r++) {
+        STEP(a0); STEP(a1); STEP(a2); STEP(a3); STEP(a4); STEP(a5);
+        STEP(a6); STEP(a7); STEP(a8); STEP(a9); STEP(a10); STEP(a11);
+    }
+#undef STEP
+    *flops = 2u * 12u * 8u * (uint64_t)(iters > 0 ? iters : 0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, s);
+    return lanes[0] + lanes[7];
+#else
+    /* 48 chains; the compiler keeps them in vector registers */
+    volatile float one = 1.0f, tiny = 1e-8f;   /* as above */
+    const float c = tiny;
+    float a[48];
+    for (int k = 0; k < 48; k++) a[k] = one * (1.0f + (float)k / 64.0f);   /* distinct chains */
+    for (long r = 0; r < iters; r++)
+        for (int k = 0; k < 48; k++) a[k] = a[k] + a[k] * c;
+    *flops = 2u * 48u * (uint64_t)(iters > 0 ? iters : 0);
+    float sum = 0.0f;
+    for (int k = 0; k < 48; k++) sum += a[k];
+    return sum;
+#endif
+}
+
+const char *kernel_variant(void)
+{
+#if defined(KVSIM_AVX2)
+    return "AVX2";
+#else
+    return "portable C";
+#endif
+}
+
+#undef J
+
 void kernel_layernorm(float *y, const float *x, const float *gamma,
                       const float *beta, int n, int d)
 {
@@ -107,6 +405,70 @@ float kernel_dot(const float *a, const float *b, int len, uint64_t *macs)
     for (; i < len; i++) s += a[i] * b[i];
     COUNT_ADD(macs, len);
     return s;
+}
+
+#if defined(KVSIM_AVX2)
+/* The eight lanes of kernel_dot are one 8-float vector here: lane k of
+ * acc sums the products of indices k, k+8, ... in index order, and the
+ * lanes are combined in kernel_dot's tree ((0+4)+(2+6)) + ((1+5)+(3+7)):
+ * lo+hi gives (0+4, 1+5, 2+6, 3+7), adding its upper half to it gives
+ * ((0+4)+(2+6), (1+5)+(3+7)), and the last addition joins those two. */
+static ALWAYS_INLINE float lanes_sum(__m256 acc)
+{
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
+static ALWAYS_INLINE float dot_tail(float s, const float *a, const float *b, int i, int len)
+{
+    for (; i < len; i++) s += a[i] * b[i];
+    return s;
+}
+#endif
+
+HOT_KERNEL
+void kernel_dot_heads(float *out, size_t out_stride, const float *q, const float *krow,
+                      int n_heads, int group, int dh, uint64_t *macs)
+{
+    /* out[h · out_stride] = q[h·dh ..] · krow[(h / group)·dh ..], dh terms */
+    uint64_t n_macs = 0;
+    for (int h = 0; h < n_heads; h++) {
+        const float *a = q + (size_t)h * dh, *b = krow + (size_t)(h / group) * dh;
+#if defined(KVSIM_AVX2)
+        const int body = dh - dh % 8;
+        __m256 acc = _mm256_setzero_ps();
+        for (int i = 0; i < body; i += 8)
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+        out[(size_t)h * out_stride] = dot_tail(lanes_sum(acc), a, b, body, dh);
+        n_macs += (uint64_t)dh;
+#else
+        out[(size_t)h * out_stride] = kernel_dot(a, b, dh, &n_macs);
+#endif
+    }
+    COUNT_ADD(macs, n_macs);
+}
+
+HOT_KERNEL
+void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *vrow,
+                       int n_heads, int group, int dh, uint64_t *macs)
+{
+    /* o[h·dh + x] += w[h · w_stride] · vrow[(h / group)·dh + x] */
+    uint64_t n_macs = 0;
+    for (int h = 0; h < n_heads; h++) {
+        float *oh = o + (size_t)h * dh;
+        const float a = w[(size_t)h * w_stride], *v = vrow + (size_t)(h / group) * dh;
+        int x = 0;
+#if defined(KVSIM_AVX2)
+        const __m256 b = _mm256_set1_ps(a);
+        for (; x + 8 <= dh; x += 8)
+            _mm256_storeu_ps(oh + x, _mm256_add_ps(_mm256_loadu_ps(oh + x),
+                                                   _mm256_mul_ps(b, _mm256_loadu_ps(v + x))));
+#endif
+        for (; x < dh; x++) oh[x] += a * v[x];
+        n_macs += (uint64_t)dh;
+    }
+    COUNT_ADD(macs, n_macs);
 }
 
 void kernel_softmax(float *row, int len)

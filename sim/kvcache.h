@@ -8,11 +8,12 @@
  * and appending position p overwrites position p - W, which no query from
  * p on can see. kvcache_has(c, p) says whether p is still held.
  *
- * The engine computes a step's K/V rows in its own scratch and appends
- * them at the step's "cache append" operation (kvcache_append).
+ * The engine computes a step's K/V rows in its own scratch and stores
+ * them at the step's "cache append" operation: kvcache_put() per layer,
+ * then kvcache_commit() sets len to the step's t.
  * Without a window appending never changes a kept row, so rewinding is
- * kvcache_truncate(); with a window the overwritten rows are gone and the
- * engine rewinds by replaying from the start.
+ * kvcache_truncate(); with a window the overwritten rows are gone from the
+ * ring, and the engine puts them back from its own history (engine.h).
  */
 #ifndef KVSIM_KVCACHE_H
 #define KVSIM_KVCACHE_H

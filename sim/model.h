@@ -6,12 +6,16 @@
  * engine.c, one operation at a time.
  *
  * Ownership: model_init() allocates every array, model_free() releases
- * them; the model is read-only while engines use it.
+ * them, both from one table in model.c that also reports the bytes; the
+ * model is read-only while engines use it.
  */
 #ifndef KVSIM_MODEL_H
 #define KVSIM_MODEL_H
 
 #include "sim/config.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     KvConfig cfg;
@@ -30,6 +34,14 @@ typedef struct {
     float *lnf_g;     /* (d)             final LayerNorm */
     float *lnf_b;     /* (d) */
     float *wout;      /* (d, V)          language-model head */
+    /* The same matrices in kernel_pack's layout, which the forward pass
+     * multiplies by (kernels.h). One allocation, `packed`, holds them in
+     * the order a step reads them: layer 0's Wq Wk Wv Wo W1 W2, layer 1's,
+     * ..., then Wout, so a decode step streams one contiguous block.
+     * Layer l's matrix X starts at pX + l · p_layer. */
+    float *packed;
+    float *pq, *pk, *pv, *po, *p1, *p2, *pout;
+    size_t p_layer;   /* floats of one layer's packed matrices */
 } Model;
 
 /* Build the weights of cfg from cfg->seed. cfg must be valid
@@ -47,5 +59,10 @@ typedef struct {
 
 /* The model's tensors in a fixed order; returns how many (<= cap). */
 int model_tensors(const Model *m, ModelTensor *out, int cap);
+
+/* Bytes of the weights (from the same table that allocates them), of a
+ * built model and of a config's. */
+uint64_t model_bytes(const Model *m);
+uint64_t model_config_bytes(const KvConfig *c);
 
 #endif

@@ -2,6 +2,7 @@
 #include "sim/trace.h"
 
 #include "sim/formulas.h"
+#include "sim/run.h"
 #include "sim/tokenizer.h"
 
 #include <math.h>
@@ -64,7 +65,6 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
                     char *err, size_t errlen)
 {
     const KvConfig *c = &m->cfg;
-    const int B = c->block_size;
     memset(tr, 0, sizeof *tr);
     tr->cfg = *c;
     tr->L = P[0].L;
@@ -73,107 +73,99 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     tr->n_seqs = n_seqs;
     tr->bytes_per_pos = 2u * (uint64_t)c->n_layers * (uint64_t)config_kv_dim(c) * sizeof(float);
     tr->seqs = calloc((size_t)n_seqs, sizeof(TraceSeq));
-    Engine eng[MODE_COUNT];
-    memset(eng, 0, sizeof eng);
-    /* the first sequence's cache engine is eng[MODE_CACHE]; the others' are extra */
-    Engine *extra = calloc((size_t)n_seqs, sizeof(Engine));
-    Engine **ce = calloc((size_t)n_seqs, sizeof(Engine *));
-    PagedPool pool;
-    memset(&pool, 0, sizeof pool);
-    int *was = NULL;
-    int rc = (tr->prompt && tr->seqs && extra && ce) ? 0 : -1;
+    RunPrompt *rp = calloc((size_t)n_seqs, sizeof(RunPrompt));
+    int *was = NULL;     /* (n_seqs, max blocks) each sequence's table before the step */
+    int *n_was = NULL;   /* (n_seqs) */
+    Run run;
+    memset(&run, 0, sizeof run);
+    int rc = (tr->prompt && tr->seqs && rp) ? 0 : -1;
     if (rc) snprintf(err, errlen, "out of memory");
+    for (int s = 0; s < n_seqs && rc == 0; s++) rp[s] = (RunPrompt){P[s].ids, P[s].L};
+    if (rc == 0) rc = run_init(&run, c, m, RUN_ALL_MODES, rp, n_seqs, G, err, errlen);
     for (int md = 0; md < MODE_COUNT && rc == 0; md++) {
-        rc = engine_init(&eng[md], m, (RunMode)md, P[0].ids, P[0].L, G, err, errlen);
-        if (rc) break;
-        tr->modes[md].n_steps = eng[md].n_steps;
-        tr->modes[md].steps = calloc((size_t)eng[md].n_steps, sizeof(TraceStep));
+        tr->modes[md].n_steps = run.eng[md].n_steps;
+        tr->modes[md].steps = calloc((size_t)run.eng[md].n_steps, sizeof(TraceStep));
         if (!tr->modes[md].steps) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
     }
     for (int s = 0; s < n_seqs && rc == 0; s++) {
-        ce[s] = s == 0 ? &eng[MODE_CACHE] : &extra[s];
-        if (s > 0) rc = engine_init(ce[s], m, MODE_CACHE, P[s].ids, P[s].L, G, err, errlen);
         tr->seqs[s].prompt = strdup(P[s].text);
         tr->seqs[s].L = P[s].L;
         tr->seqs[s].steps = calloc((size_t)G, sizeof(TraceSeqStep));
-        if (rc == 0 && (!tr->seqs[s].prompt || !tr->seqs[s].steps)) {
+        if (!tr->seqs[s].prompt || !tr->seqs[s].steps) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
     }
-    if (rc == 0 && B > 0) {
-        /* one pool for the batch, enough for every sequence at max_seq */
-        tr->pool_blocks = paged_blocks_for(B, n_seqs, c->max_seq);
+    const int max_blocks = c->block_size > 0 ? c->max_seq / c->block_size + 1 : 1;
+    if (rc == 0 && run.pool) {
+        tr->pool_blocks = run.pool->n_blocks;
         tr->pool = calloc((size_t)G, sizeof(TracePoolStep));
-        was = malloc(sizeof(int) * (size_t)(c->max_seq / B + 1));
-        rc = (!tr->pool || !was || paged_init(&pool, c->n_layers, config_kv_dim(c), B, tr->pool_blocks,
-                                              n_seqs, c->max_seq)) ? -1 : 0;
-        if (rc) snprintf(err, errlen, "out of memory for a pool of %d blocks", tr->pool_blocks);
-        for (int s = 0; s < n_seqs && rc == 0; s++) rc = engine_share_pool(ce[s], &pool, s);
+        was = malloc(sizeof(int) * (size_t)n_seqs * (size_t)max_blocks);
+        n_was = calloc((size_t)n_seqs, sizeof(int));
+        if (!tr->pool || !was || !n_was) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
     }
 
-    /* every sequence's step k in prompt order, then step k + 1; the first
-     * sequence's cache and recompute engines in lockstep */
-    Engine *r = &eng[MODE_RECOMPUTE];
+    /* the run's lockstep order (sim/run.h): step k of every sequence in
+     * prompt order, the recompute engine beside sequence 0, then step k+1 */
+    const Engine *c0 = run_engine(&run, MODE_CACHE), *r = run_engine(&run, MODE_RECOMPUTE);
     const int V = c->vocab;
     tr->equivalent = true;
     tr->max_abs_logit_diff = 0.0;
     for (int k = 0; k < G && rc == 0; k++) {
-        for (int s = 0; s < n_seqs && rc == 0; s++) {
-            int n_was = 0;
-            if (ce[s]->pool) {
-                const int *t0 = paged_seq_table(ce[s]->pool, ce[s]->pool_seq, &n_was);
-                memcpy(was, t0, sizeof(int) * (size_t)n_was);
-            }
-            engine_next_step(ce[s]);
-            rc = record_seq(ce[s], &tr->seqs[s].steps[k], was, n_was);
-            if (ce[s]->pool_overflow) {
-                snprintf(err, errlen, "the block pool ran out of blocks");
-                rc = -1;
-            }
+        for (int s = 0; s < n_seqs && run.pool; s++) {
+            const int *t0 = paged_seq_table(run.pool, s, &n_was[s]);
+            memcpy(was + (size_t)s * max_blocks, t0, sizeof(int) * (size_t)n_was[s]);
         }
+        run_seek(&run, MODE_CACHE, run_step_start(c0, k + 1));
+        if (run_pool_overflow(&run)) {
+            snprintf(err, errlen, "the block pool ran out of blocks");
+            rc = -1;
+        }
+        for (int s = 0; s < n_seqs && rc == 0; s++)
+            rc = record_seq(run_seq(&run, s), &tr->seqs[s].steps[k], run.pool ? was + (size_t)s * max_blocks : NULL,
+                            run.pool ? n_was[s] : 0);
         if (rc) break;
-        engine_next_step(r);
-        record_step(ce[0], &tr->modes[MODE_CACHE].steps[k]);
+        record_step(c0, &tr->modes[MODE_CACHE].steps[k]);
         record_step(r, &tr->modes[MODE_RECOMPUTE].steps[k]);
         for (int j = 0; j < V; j++) {
-            double diff = fabs((double)ce[0]->logits[j] - (double)r->logits[j]);
+            double diff = fabs((double)c0->logits[j] - (double)r->logits[j]);
             if (diff > tr->max_abs_logit_diff) tr->max_abs_logit_diff = diff;
         }
-        if (ce[0]->picked != r->picked) tr->equivalent = false;
+        if (c0->picked != r->picked) tr->equivalent = false;
         if (tr->pool) {
             TracePoolStep *ps = &tr->pool[k];
-            ps->blocks_used = paged_blocks_used(&pool);
-            ps->blocks_free = pool.n_free;
-            ps->reserved_bytes = paged_reserved_bytes(&pool);
-            ps->used_bytes = paged_used_bytes(&pool);
+            ps->blocks_used = paged_blocks_used(run.pool);
+            ps->blocks_free = run.pool->n_free;
+            ps->reserved_bytes = paged_reserved_bytes(run.pool);
+            ps->used_bytes = paged_used_bytes(run.pool);
             for (int s = 0; s < n_seqs; s++)
-                ps->contiguous_bytes += (uint64_t)ce[s]->cache.capacity * tr->bytes_per_pos;
+                ps->contiguous_bytes += (uint64_t)run_seq(&run, s)->cache.capacity * tr->bytes_per_pos;
         }
     }
     if (rc == 0) {
-        engine_next_step(&eng[MODE_TRAIN]);
-        record_step(&eng[MODE_TRAIN], &tr->modes[MODE_TRAIN].steps[0]);
+        run_seek(&run, MODE_TRAIN, engine_total_ops(run_engine(&run, MODE_TRAIN)));
+        record_step(run_engine(&run, MODE_TRAIN), &tr->modes[MODE_TRAIN].steps[0]);
         for (int md = 0; md < MODE_COUNT; md++) {
-            tr->modes[md].totals = eng[md].cum;
-            tr->modes[md].traffic = eng[md].traffic_cum;
+            tr->modes[md].totals = run.eng[md].cum;
+            tr->modes[md].traffic = run.eng[md].traffic_cum;
         }
         for (int s = 0; s < n_seqs && tr->pool; s++) {
-            const int *t1 = paged_seq_table(&pool, s, &tr->seqs[s].n_table);
+            const int *t1 = paged_seq_table(run.pool, s, &tr->seqs[s].n_table);
             tr->seqs[s].table = malloc(sizeof(int) * (size_t)(tr->seqs[s].n_table + 1));
             if (!tr->seqs[s].table) { snprintf(err, errlen, "out of memory"); rc = -1; break; }
             memcpy(tr->seqs[s].table, t1, sizeof(int) * (size_t)tr->seqs[s].n_table);
         }
     }
-    for (int md = 0; md < MODE_COUNT; md++) engine_free(&eng[md]);
-    for (int s = 1; s < n_seqs && extra; s++) engine_free(&extra[s]);
-    paged_free(&pool);
-    free(extra);
-    free(ce);
+    run_free(&run);
+    free(rp);
     free(was);
+    free(n_was);
     if (rc) trace_free(tr);
     return rc;
 }

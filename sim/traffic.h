@@ -14,8 +14,9 @@
  *                  the head Wout (d·V); plus the embedding rows used: the
  *                  token row and the position row of each of the n rows
  *                  (2·n·d). LayerNorm gains and biases are not counted.
- *                  kernel_matmul_bytes() counts k·m·4 per call (the first
- *                  row's pass over w touches every weight once).
+ *                  kernel_matmul_packed() counts k·m·4 per call (the first
+ *                  row's pass over w touches every weight once; the zero
+ *                  padding of a narrow last panel is not counted).
  *   kv_read_bytes  per layer, the K row and the V row of every key position
  *                  the step's attention loads: each position k_lo .. t-1
  *                  once per layer (K in QKᵀ, V in A·V) and once per K/V head,

@@ -94,5 +94,41 @@ XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "2/4 answer
 XDG_STATE_HOME=$state "$K" lesson --reset-progress >/dev/null && ok || bad "reset progress"
 XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "answered" && bad "progress not reset" || ok
 
+# --- progress saves that fail, and saves that must keep every row ----------------------
+# 300 rows of other lessons: a save in the UI keeps them all (it used to keep 255)
+rm -rf "$state"; mkdir -p "$state/kvsim"
+i=0
+while [ $i -lt 300 ]; do echo "other-$i en 1 5 0 3 0"; i=$((i + 1)); done >"$state/kvsim/progress"
+$T new-session -d -s e2e -x 120 -y 36 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 -e XDG_STATE_HOME="$state" \
+    "$K lesson 2; echo EXIT=\$?; sleep 60"
+check "lesson with 300 rows" "slide 1/5"
+$T send-keys -t e2e .
+check "next slide" "slide 2/5"
+$T send-keys -t e2e q
+check "quit" "EXIT=0"
+$T kill-server 2>/dev/null
+[ "$(grep -c '^other-' "$state/kvsim/progress")" -eq 300 ] && grep -q "^causal-mask en 2 5 " "$state/kvsim/progress" && ok \
+    || bad "save kept $(grep -c '^other-' "$state/kvsim/progress") of 300 rows"
+# the state directory is a plain file: a warning on screen and on stderr at exit
+plain=$(mktemp)
+$T new-session -d -s e2e -x 120 -y 36 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 -e XDG_STATE_HOME="$plain" \
+    "$K lesson 2; echo EXIT=\$?; sleep 60"
+check "failed save warned in the UI" "warning: progress not saved"
+$T send-keys -t e2e q
+check "failed save warned at exit" "kvsim: progress not saved: $plain"
+check "still exit 0" "EXIT=0"
+$T kill-server 2>/dev/null
+rm -f "$plain"
+# the disk is full (files may not grow): a warning, and the old file stays
+cp "$state/kvsim/progress" "$state/old"
+$T new-session -d -s e2e -x 120 -y 36 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 -e XDG_STATE_HOME="$state" \
+    "trap '' XFSZ; ulimit -f 0; $K lesson 2; echo EXIT=\$?; sleep 60"
+check "full disk warned in the UI" "warning: progress not saved"
+$T send-keys -t e2e . . q
+check "full disk warned at exit" "kvsim: progress not saved"
+$T kill-server 2>/dev/null
+cmp -s "$state/old" "$state/kvsim/progress" && ok || bad "a failed save changed the old progress file"
+[ "$(ls "$state/kvsim" | grep -cv '^progress\(.lock\)\?$')" -eq 0 ] && ok || bad "temporary files left: $(ls "$state/kvsim")"
+
 echo "e2e lesson: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

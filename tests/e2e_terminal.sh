@@ -100,6 +100,70 @@ alt=$($T display -p -t e2e '#{alternate_on}')
 end_server
 rm -f "$pidfile"
 
+# --- escape sequences: only q quits ----------------------------------------------------
+# Raw bytes as terminals send them (tmux send-keys -H): Alt+n, Alt+q, an
+# unknown CSI, Ctrl+Left and Alt+Left (at the start: nothing to go back to),
+# a lone Esc: none may quit, none may act as a
+# letter. Home/End in the forms tmux and screen send (ESC[1~ ESC[4~) work.
+for term in screen xterm-256color; do
+    new_server
+    $T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+        "env TERM=$term $K; echo EXIT=\$?; sleep 30"
+    check "started ($term)" "Causal mask"
+    for seq in "1b 6e" "1b 71" "1b 5b 39 39 7a" "1b 5b 31 3b 35 44" "1b 5b 31 3b 33 44" "1b"; do
+        $T send-keys -t e2e -H $seq
+        sleep 0.15
+    done
+    $T send-keys -t e2e '?'
+    check "help after the sequences ($term)" "this help"
+    $T send-keys -t e2e -H 1b
+    sleep 0.3
+    if screen | grep -q "EXIT="; then bad "an escape sequence quit the UI ($term)"; screen | tail -3 | sed 's/^/    | /'
+    elif screen | grep -q "this help"; then bad "lone Esc did not close the help ($term)"
+    elif screen | grep -q "PREFILL"; then bad "Alt+n acted as n ($term)"
+    else ok; fi
+    $T send-keys -t e2e -H 1b 5b 34 7e
+    check "End as ESC[4~ ($term)" "DECODE step 7"
+    $T send-keys -t e2e -H 1b 5b 31 7e
+    check "Home as ESC[1~ ($term)" "READY"
+    $T send-keys -t e2e q
+    check "q quits ($term)" "EXIT=0"
+    end_server
+done
+
+# --- every terminating signal: terminal restored, then killed by that signal ----------
+# (the shell reports 128+N; echo must be back on and the alternate screen off)
+sigs="QUIT:131 USR1:138 USR2:140 ALRM:142 TERM:143 HUP:129"
+case "$K" in */asan/*) ;; *) sigs="$sigs SEGV:139 ABRT:134" ;; esac   # ASan owns the faults
+for pair in $sigs; do
+    sig=${pair%:*}
+    want=${pair#*:}
+    new_server
+    $T new-session -d -s e2e -x 100 -y 30 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+        "sh -c 'ulimit -c 0; echo \$\$ > $pidfile; exec $K'; echo EXIT=\$?; stty -a | grep -q -- ' -echo ' && echo ECHO=off || echo ECHO=on; sleep 30"
+    check "started for SIG$sig" "Causal mask"
+    kill -"$sig" "$(cat "$pidfile")"
+    check "SIG$sig exit status" "EXIT=$want"
+    check "SIG$sig echo restored" "ECHO=on"
+    alt=$($T display -p -t e2e '#{alternate_on}')
+    [ "$alt" = 0 ] && ok || bad "alternate screen on after SIG$sig"
+    end_server
+done
+rm -f "$pidfile"
+
+# --- no locale at all (a minimal Debian has no LANG): C.UTF-8 is used for
+# characters, and said once on stderr -------------------------------------------------
+new_server
+$T new-session -d -s e2e -x 100 -y 30 \
+    "env -i TERM=xterm-256color HOME=\"$HOME\" PATH=\"$PATH\" $K; echo EXIT=\$?; sleep 30"
+check "started without a locale" "Causal mask"
+check "UTF-8 boxes without a locale" "┌─"
+$T send-keys -t e2e q
+check "quit without a locale" "EXIT=0"
+check "said which locale" "kvsim: the locale (C) is not UTF-8; using C.UTF-8 for characters"
+[ "$(screen | grep -c 'using C.UTF-8')" -eq 1 ] && ok || bad "locale message not exactly once"
+end_server
+
 # --- the live UI under valgrind: no leak, no invalid access -------------------------
 case "$K" in */asan/*) vg=no ;; *) vg=yes ;; esac   # valgrind and ASan do not mix
 if [ "$vg" = yes ] && command -v valgrind >/dev/null 2>&1; then

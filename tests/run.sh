@@ -3,6 +3,9 @@
 #   1. each cmocka suite (build/tests/test_*)
 #   2. each end-to-end script (tests/e2e_*.sh, tests/test_*.sh) against build/kvsim
 #   3. the cmocka suites and the CLI script again under ASan + UBSan
+# Under CI=true a suite that ran no test (a skipped one, "0 passed, 0
+# failed") is a failure: CI must not pass on a test that never ran.
+#   run.sh --only SCRIPT...   only these scripts (tests/test_help.sh uses it)
 # Suites print cmocka's own lines; the last line is the total, in cmocka's
 # format, and the exit status is non-zero when anything failed.
 set -u
@@ -22,7 +25,11 @@ run_suite() {
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | head -n 1)
     rm -f "$log"
     passed=$((passed + ${p:-0}))
-    if [ "$rc" -ne 0 ] || [ -n "$f" ]; then
+    if [ "${CI:-}" = true ] && [ "${p:-0}" -eq 0 ] && [ -z "$f" ] && [ "$rc" -eq 0 ]; then
+        echo "FAIL: $name ran no test, and CI=true"
+        failed=$((failed + 1))
+        failed_names="$failed_names $name"
+    elif [ "$rc" -ne 0 ] || [ -n "$f" ]; then
         failed=$((failed + ${f:-1}))
         failed_names="$failed_names $name"
     fi
@@ -40,12 +47,39 @@ run_script() {
     f=$(echo "$line" | sed -n 's/.*passed, \([0-9]*\) failed.*/\1/p')
     rm -f "$log"
     passed=$((passed + ${p:-0}))
-    if [ "$rc" -ne 0 ] || [ "${f:-1}" -ne 0 ]; then
+    if [ "${CI:-}" = true ] && [ "${p:-0}" -eq 0 ] && [ "$rc" -eq 0 ] && [ "${f:-1}" -eq 0 ]; then
+        echo "FAIL: $name ran no test (skipped), and CI=true"
+        failed=$((failed + 1))
+        failed_names="$failed_names $name"
+    elif [ "$rc" -ne 0 ] || [ "${f:-1}" -ne 0 ]; then
         failed=$((failed + ${f:-1}))
         [ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
         failed_names="$failed_names $name"
     fi
 }
+
+# the closing lines (one place: --only uses it too)
+finish() {
+    echo
+    if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then
+        echo "All suites: $passed passed, 0 failed"
+        echo "[  PASSED  ] $passed test(s)."
+        exit 0
+    fi
+    echo "Failed:$failed_names"
+    echo "All suites: $passed passed, $failed failed"
+    echo "[  FAILED  ] $failed test(s)."
+    exit 1
+}
+
+if [ "${1:-}" = --only ]; then
+    shift
+    for s in "$@"; do
+        echo "== $s"
+        run_script "$s" sh "$s" build/kvsim
+    done
+    finish
+fi
 
 for t in build/tests/test_*; do
     [ -x "$t" ] || continue
@@ -67,7 +101,7 @@ for t in build/asan/tests/test_*; do
 done
 # the real binary's scripts again, on the sanitizer build: bad input and
 # the end-to-end runs in tmux (any ASan/UBSan report aborts the program)
-for s in tests/test_cli.sh tests/e2e_ui.sh tests/e2e_lesson.sh tests/e2e_terminal.sh; do
+for s in tests/test_cli.sh tests/test_lesson_files.sh tests/e2e_ui.sh tests/e2e_lesson.sh tests/e2e_terminal.sh; do
     [ -f "$s" ] || continue
     echo "== $s (asan binary)"
     run_script "asan:$s" sh "$s" build/asan/kvsim
@@ -95,13 +129,4 @@ if command -v valgrind >/dev/null 2>&1; then
     if [ "$vg_fail" -ne 0 ]; then failed=$((failed + vg_fail)); failed_names="$failed_names valgrind"; fi
 fi
 
-echo
-if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then
-    echo "All suites: $passed passed, 0 failed"
-    echo "[  PASSED  ] $passed test(s)."
-    exit 0
-fi
-echo "Failed:$failed_names"
-echo "All suites: $passed passed, $failed failed"
-echo "[  FAILED  ] $failed test(s)."
-exit 1
+finish

@@ -44,7 +44,7 @@ static void test_pair_stays_in_step(void **state)
     (void)state;
     App a;
     make_app(&a, "abcd", 5);
-    const Engine *c = &a.eng[MODE_CACHE], *r = &a.eng[MODE_RECOMPUTE];
+    const Engine *c = &a.run.eng[MODE_CACHE], *r = &a.run.eng[MODE_RECOMPUTE];
     press(&a, "N");
     assert_int_equal(c->pos, c->ops_per_step);
     assert_int_equal(r->pos, r->ops_per_step);
@@ -110,7 +110,7 @@ static void test_edit_prompt(void **state)
     assert_false(a.editing);
     assert_string_equal(a.prompt, "hello");
     assert_int_equal(a.L, 5);
-    assert_int_equal(a.eng[MODE_CACHE].pos, a.eng[MODE_CACHE].ops_per_step);   /* nothing restarted */
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, a.run.eng[MODE_CACHE].ops_per_step);   /* nothing restarted */
 
     /* empty prompt refused too, with the CLI's words */
     press(&a, "e<Backspace><Backspace><Backspace><Backspace><Backspace><Enter>");
@@ -121,7 +121,7 @@ static void test_edit_prompt(void **state)
     assert_false(a.editing);
     assert_string_equal(a.prompt, "我是");
     assert_int_equal(a.L, 2);
-    assert_int_equal(a.eng[MODE_CACHE].pos, 0);
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, 0);
     app_free(&a);
 }
 
@@ -156,14 +156,23 @@ static void test_help_play_quit(void **state)
         app_tick(&a);
         ticks++;
     }
-    assert_int_equal(ticks, engine_total_ops(&a.eng[MODE_CACHE]));
-    assert_int_equal(a.eng[MODE_CACHE].pos, engine_total_ops(&a.eng[MODE_CACHE]));
+    assert_int_equal(ticks, engine_total_ops(&a.run.eng[MODE_CACHE]));
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, engine_total_ops(&a.run.eng[MODE_CACHE]));
     press(&a, "+++++++++");
     assert_int_equal(app_tick_ms(&a), 1000 / 60);
     press(&a, "---------");
     assert_int_equal(app_tick_ms(&a), 1000);
     press(&a, "r");
-    assert_int_equal(a.eng[MODE_CACHE].pos, 0);
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, 0);
+    /* Esc closes an overlay or does nothing; it never quits (a stray
+     * escape sequence begins with one) */
+    press(&a, "?");
+    assert_true(a.help);
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_false(a.help);
+    const long pos = a.run.eng[MODE_CACHE].pos;
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, pos);
     assert_true(app_handle_key(&a, 'q') & ACTION_QUIT);
     assert_true(app_handle_key(&a, TERM_KEY_EOF) & ACTION_QUIT);
     assert_int_equal(app_handle_key(&a, TERM_KEY_NONE), ACTION_NONE);
@@ -196,7 +205,7 @@ static void test_token_autoplay_and_goto(void **state)
     (void)state;
     App a;
     make_app(&a, "abc", 4);
-    const Engine *c = &a.eng[MODE_CACHE], *r = &a.eng[MODE_RECOMPUTE];
+    const Engine *c = &a.run.eng[MODE_CACHE], *r = &a.run.eng[MODE_RECOMPUTE];
     press(&a, "<Space>");
     assert_true(a.playing);
     assert_false(a.play_ops);
@@ -256,8 +265,8 @@ static void test_token_autoplay_and_goto(void **state)
     int ids[64];
     int L = cli_prepare(&o, ids, 64, err, sizeof err);
     assert_int_equal(app_init(&a, &o, ids, L, err, sizeof err), 0);
-    assert_int_equal(a.eng[MODE_CACHE].pos, 3L * a.eng[MODE_CACHE].ops_per_step + 9);
-    assert_int_equal(a.eng[MODE_RECOMPUTE].step, 3);
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, 3L * a.run.eng[MODE_CACHE].ops_per_step + 9);
+    assert_int_equal(a.run.eng[MODE_RECOMPUTE].step, 3);
     app_free(&a);
     char *bad[] = {"kvsim", "--gen", "4", "--goto", "4", NULL};
     assert_int_equal(cli_parse(5, bad, &o, err, sizeof err), -1);
@@ -272,7 +281,7 @@ static void test_esc_blank_clicker(void **state)
     (void)state;
     App a;
     make_app(&a, "abc", 3);
-    const Engine *c = &a.eng[MODE_CACHE];
+    const Engine *c = &a.run.eng[MODE_CACHE];
     assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
     press(&a, "?");
     assert_true(a.help);
@@ -348,23 +357,23 @@ static void make_app_args(App *a, const char *args)
 /* Every sequence at the cache engine's position, and the pool consistent. */
 static void check_lockstep(const App *a)
 {
-    const Engine *c = &a->eng[MODE_CACHE];
+    const Engine *c = &a->run.eng[MODE_CACHE];
     for (int s = 0; s < a->n_seqs; s++) {
         const Engine *e = app_seq_engine(a, s);
         assert_int_equal(e->pos, c->pos);
         assert_int_equal(e->step, c->step);
         assert_false(e->pool_overflow);
-        if (a->pool) {
-            assert_ptr_equal(e->pool, a->pool);
+        if (a->run.pool) {
+            assert_ptr_equal(e->pool, a->run.pool);
             assert_int_equal(e->pool_seq, s);
             /* the sequence's blocks hold what its cache holds */
-            assert_int_equal(a->pool->seqs[s].len, e->cache.len);
-            assert_int_equal(paged_seq_used_bytes(a->pool, s), engine_kv_bytes(e));
+            assert_int_equal(a->run.pool->seqs[s].len, e->cache.len);
+            assert_int_equal(paged_seq_used_bytes(a->run.pool, s), engine_kv_bytes(e));
         }
     }
-    if (a->pool) {
+    if (a->run.pool) {
         char err[256];
-        if (paged_check(a->pool, err, sizeof err)) fail_msg("pool: %s", err);
+        if (paged_check(a->run.pool, err, sizeof err)) fail_msg("pool: %s", err);
         uint64_t res = 0, used = 0;
         int blocks = 0;
         for (int s = 0; s < a->n_seqs; s++) {
@@ -372,18 +381,18 @@ static void check_lockstep(const App *a)
             used += engine_kv_bytes(app_seq_engine(a, s));
             blocks += engine_kv_blocks(app_seq_engine(a, s));
         }
-        assert_int_equal(paged_blocks_used(a->pool), blocks);
-        assert_int_equal(paged_reserved_bytes(a->pool), res);
-        assert_int_equal(paged_used_bytes(a->pool), used);
+        assert_int_equal(paged_blocks_used(a->run.pool), blocks);
+        assert_int_equal(paged_reserved_bytes(a->run.pool), res);
+        assert_int_equal(paged_used_bytes(a->run.pool), used);
     }
 }
 
 /* The same pool, block for block (which physical block holds what). */
 static void check_same_pool(const App *x, const App *y)
 {
-    assert_int_equal(x->pool->n_blocks, y->pool->n_blocks);
-    for (int b = 0; b < x->pool->n_blocks; b++) {
-        const PagedBlockView u = paged_block_view(x->pool, b), v = paged_block_view(y->pool, b);
+    assert_int_equal(x->run.pool->n_blocks, y->run.pool->n_blocks);
+    for (int b = 0; b < x->run.pool->n_blocks; b++) {
+        const PagedBlockView u = paged_block_view(x->run.pool, b), v = paged_block_view(y->run.pool, b);
         if (u.seq != v.seq || u.lblock != v.lblock || u.kept != v.kept)
             fail_msg("block %d: seq %d lblock %d kept %d, expected seq %d lblock %d kept %d", b, u.seq,
                      u.lblock, u.kept, v.seq, v.lblock, v.kept);
@@ -409,20 +418,20 @@ static void test_batch_lockstep(void **state)
         App a;
         make_app_args(&a, runs[r]);
         assert_true(a.n_seqs >= 2);
-        assert_true((a.pool != NULL) == (a.opt.cfg.block_size > 0));
+        assert_true((a.run.pool != NULL) == (a.cfg.block_size > 0));
         check_lockstep(&a);
         for (int i = 0; i < 300; i++) {
             app_handle_key(&a, keys[rng_next(&rng) % (sizeof keys / sizeof keys[0])]);
             check_lockstep(&a);
-            if (!a.pool || i % 10) continue;
+            if (!a.run.pool || i % 10) continue;
             /* the reference: a fresh App moved forwards with N, then n */
             App ref;
             make_app_args(&ref, runs[r]);
-            const Engine *c = &a.eng[MODE_CACHE];
+            const Engine *c = &a.run.eng[MODE_CACHE];
             const long steps = c->pos / c->ops_per_step, ops = c->pos % c->ops_per_step;
             for (long k = 0; k < steps; k++) app_handle_key(&ref, 'N');
             for (long k = 0; k < ops; k++) app_handle_key(&ref, 'n');
-            assert_int_equal(ref.eng[MODE_CACHE].pos, c->pos);
+            assert_int_equal(ref.run.eng[MODE_CACHE].pos, c->pos);
             check_same_pool(&a, &ref);
             app_free(&ref);
         }
@@ -444,16 +453,16 @@ static void test_batch_matches_trace(void **state)
         const Engine *e = app_seq_engine(&a, s);
         P[s] = (TracePrompt){app_seq_prompt(&a, s), e->tokens, e->L};
     }
-    assert_int_equal(trace_run_batch(&tr, &a.model, P, 3, a.G, err, sizeof err), 0);
+    assert_int_equal(trace_run_batch(&tr, a.run.model, P, 3, a.G, err, sizeof err), 0);
     for (int s = 0; s < 3; s++) {
         int n;
-        const int *t = paged_seq_table(a.pool, s, &n);
+        const int *t = paged_seq_table(a.run.pool, s, &n);
         assert_int_equal(n, tr.seqs[s].n_table);
         for (int j = 0; j < n; j++) assert_int_equal(t[j], tr.seqs[s].table[j]);
         assert_int_equal(engine_kv_reserved_bytes(app_seq_engine(&a, s)),
                          tr.seqs[s].steps[a.G - 1].kv_reserved_bytes);
     }
-    assert_int_equal(paged_reserved_bytes(a.pool), tr.pool[a.G - 1].reserved_bytes);
+    assert_int_equal(paged_reserved_bytes(a.run.pool), tr.pool[a.G - 1].reserved_bytes);
     assert_string_equal(app_seq_prompt(&a, 1), "cde");
     trace_free(&tr);
     app_free(&a);
@@ -472,8 +481,8 @@ static void test_batch_edit(void **state)
     assert_int_equal(a.n_seqs, 3);
     assert_string_equal(app_seq_prompt(&a, 0), "axyz");
     assert_string_equal(app_seq_prompt(&a, 2), "f");
-    assert_non_null(a.pool);
-    assert_int_equal(a.eng[MODE_CACHE].pos, 0);
+    assert_non_null(a.run.pool);
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, 0);
     check_lockstep(&a);
     press(&a, "NNN");
     check_lockstep(&a);

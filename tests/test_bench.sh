@@ -55,6 +55,36 @@ assert ui["budget_ms"] == 5.0
 EOF
 then ok "JSON keys and values"; else bad "JSON keys and values"; fi
 
+# 1b. the machine and the roofline numbers: present, positive, consistent
+#     with the raw ones (read bytes from the traffic counters, as trace)
+if "$K" trace --format json --mode both --prompt t --gen 63 >"$tr" && python3 - "$j" "$tr" <<'EOF'
+import json, math, sys
+doc = json.load(open(sys.argv[1]))
+tr = json.load(open(sys.argv[2]))
+for k in ["peak_gflops", "read_bandwidth_gbs", "read_bandwidth_dram_gbs", "llc_bytes", "dram_sweep_bytes"]:
+    assert isinstance(doc[k], (int, float)) and math.isfinite(doc[k]) and doc[k] > 0, (k, doc[k])
+assert doc["kernel_variant"] in ("AVX2", "portable C")
+assert doc["dram_sweep_bytes"] == 4 * doc["llc_bytes"]
+s = doc["shapes"][0]
+assert doc["read_bandwidth_gbs"] == s["read_bandwidth_gbs"]
+for m in ("cache", "recompute"):
+    tot = tr["modes"][m]["totals"]
+    read = tot["weight_bytes_read"] + tot["kv_bytes_read"]
+    assert s["read_bytes_" + m] == read, (m, s["read_bytes_" + m], read)
+    gbs = read / s["seconds_" + m] / 1e9
+    assert abs(s["gbs_" + m] - gbs) <= 1e-8 * gbs
+    assert abs(s["bandwidth_fraction_" + m] - gbs / s["read_bandwidth_gbs"]) <= 1e-8 * gbs
+    best = read / s["seconds_%s_min" % m] / 1e9 / s["read_bandwidth_gbs"]
+    assert abs(s["bandwidth_fraction_%s_best" % m] - best) <= 1e-8 * best
+    assert abs(s["compute_fraction_" + m] - s["gflops_" + m] / doc["peak_gflops"]) <= 1e-8 * s["gflops_" + m]
+    assert abs(s["intensity_" + m] - 2 * s["macs_" + m] / read) <= 1e-9 * s["intensity_" + m]
+# the sweep buffer: the weight bytes of one decode step, from the counters
+last = tr["modes"]["cache"]["steps"][-1]
+assert s["sweep_bytes"] == last["weight_bytes_read"], (s["sweep_bytes"], last)
+assert s["decode_step_read_bytes"] == last["weight_bytes_read"] + last["kv_bytes_read"]
+EOF
+then ok "machine and roofline keys agree with the counters"; else bad "machine and roofline keys agree with the counters"; fi
+
 # 2. the predicted speed-up is recompute MACs / cache MACs of the same run
 #    as kvsim trace measures it (default model, 1-token prompt, G = 63)
 if "$K" trace --format json --mode both --prompt t --gen 63 >"$tr" && python3 - "$j" "$tr" <<'EOF'

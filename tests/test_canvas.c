@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "ui/canvas.h"
+#include "ui/panels/table.h"
 #include "ui/style.h"
 
 static void assert_dump(const Canvas *c, const char *want)
@@ -219,11 +220,22 @@ static void test_box_ascii(void **state)
                     "|          |\n"
                     "|          |\n"
                     "+----------+\n");
-    /* text keeps its characters in ASCII mode; only glyphs change */
+    /* ASCII mode stores ASCII only: Chinese becomes '?' per column (the
+     * UI says why), the symbols of the one fallback table their letter */
     canvas_clear(&c);
     canvas_box(&c, (Rect){0, 0, 12, 3}, STYLE_BORDER, "注意力");
-    canvas_text(&c, 1, 1, 10, STYLE_NORMAL, "键值");
-    assert_dump(&c, "+- 注意力 -+\n|键值      |\n+----------+\n\n");
+    canvas_text(&c, 1, 1, 10, STYLE_NORMAL, "键值×·‖");
+    assert_dump(&c, "+- ?????? -+\n|????x*|   |\n+----------+\n\n");
+    /* every symbol the issue found left over in --ascii has a fallback */
+    static const int32_t used[] = {0xB7, 0x2016, 0x1D40, 0x3A3, 0xD7, 0x2026, 0x2308, 0x2309, 0x2013,
+                                   0x2190, 0x2192, 0x2191, 0x2193, 0x25CF, 0x2581, 0x2713, 0x2717,
+                                   0x2500, 0x2502, 0x250C, 0x2534, 0x2588, 0x258F, 0x2591};
+    for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
+        int32_t a = canvas_ascii_fallback(used[i]);
+        assert_true(a > 0x20 && a < 0x7F && a != '?');
+    }
+    assert_int_equal(canvas_ascii_fallback('k'), 'k');
+    assert_int_equal(canvas_ascii_fallback(0x952E), '?');
     assert_int_equal(canvas_glyph(&c, GLYPH_CHECK), 'v');
     canvas_set_ascii(&c, false);
     assert_int_equal(canvas_glyph(&c, GLYPH_CHECK), 0x2713);
@@ -451,10 +463,57 @@ static void test_style_table(void **state)
     assert_true(style_spec(STYLE_HILITE)->attrs_mono != style_spec(STYLE_NORMAL)->attrs_mono);
 }
 
+/* ui/panels/table: fitting to the width, column pairs, borrowed marks. */
+static bool row_has(const Canvas *c, int y, int32_t cp)
+{
+    for (int x = 0; x < c->w; x++)
+        if (cp_at(c, x, y) == cp) return true;
+    return false;
+}
+
+static void test_table_fit(void **state)
+{
+    (void)state;
+    Table t = {.n_cols = 3, .n_rows = 2, .corner = "k"};
+    t.col[0] = (TableCol){.head = "meas", .mate = 1, .coarsest = TABLE_SHORT};
+    t.col[1] = (TableCol){.head = "pred", .mate = 0, .optional = 1, .coarsest = TABLE_TINY};
+    t.col[2] = (TableCol){.head = "ratio", .mate = -1, .group = 1, .optional = 2, .coarsest = TABLE_TINY};
+    for (int i = 0; i < 2; i++) {
+        t.row[i] = (TableRow){.label = {"q", "queries"}};
+        t.cell[i][0] = (TableCell){.value = 1234567};
+        t.cell[i][1] = (TableCell){.value = 1234567, .mark = TABLE_MARK_OK};
+        t.cell[i][2] = (TableCell){.value = 5, .den = 2, .ratio = true};
+    }
+    Canvas c;
+    /* wide: exact numbers, every column, long labels, the mark on the prediction */
+    assert_int_equal(canvas_init(&c, 60, 3), 0);
+    table_fit(&c, &t, 60);
+    assert_int_equal(t.format[0], TABLE_EXACT);
+    assert_int_equal(t.format[1], TABLE_EXACT);   /* a pair reads alike */
+    assert_true(t.shown[1] && t.shown[2] && t.long_labels);
+    assert_true(t.pad > 0);
+    table_draw(&c, &t, 0, 0, 3);
+    char *d = canvas_dump(&c);
+    assert_non_null(strstr(d, "1,234,567"));
+    assert_non_null(strstr(d, "queries"));
+    free(d);
+    canvas_free(&c);
+    /* narrow: the required column goes short (never tiny), the optional ones
+     * go, and the measured column borrows its hidden prediction's mark */
+    assert_int_equal(canvas_init(&c, 12, 3), 0);
+    table_fit(&c, &t, 12);
+    assert_int_equal(t.format[0], TABLE_SHORT);
+    assert_false(t.shown[1] || t.shown[2] || t.long_labels);
+    table_draw(&c, &t, 0, 0, 3);
+    assert_true(row_has(&c, 1, canvas_glyph(&c, GLYPH_CHECK)));
+    canvas_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_and_sizes),
+        cmocka_unit_test(test_table_fit),
         cmocka_unit_test(test_text_and_clipping),
         cmocka_unit_test(test_text_sanitizing),
         cmocka_unit_test(test_textf),

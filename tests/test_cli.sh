@@ -111,9 +111,162 @@ expect_error "unknown command" frobnicate
 expect_error "unexpected argument" trace extra
 expect_error "expected table, csv or json" trace --format xml
 expect_error "expected cache, recompute, both or train" trace --mode fast
-expect_error "expected en or zh" --lang fr trace
+expect_error "expected en or zh" --lang fr frames
+expect_error "expected en or zh" frames --lang fr
 expect_error "WIDTHxHEIGHT" frames --size 80
 expect_error "WIDTHxHEIGHT" frames --size 5x5
+
+# --- options belong to commands (one table: help and parsing agree) ---
+expect_error "--lang: only for the UI, 'kvsim frames'" trace --lang zh
+expect_error "--size: only for 'kvsim frames'" trace --size 80x24
+expect_error "--seed: only for" bench --seed 1
+expect_error "--seed: only for" calc --model gpt2 --seed 1
+expect_error "--lesson: only for 'kvsim frames' (use 'kvsim lesson N' to play one)" trace --lesson 1
+expect_error "--print: only for 'kvsim lesson'" trace --print
+expect_error "--bogus: unknown option for 'kvsim trace'" trace --bogus
+expect_ok --format json calc --model gpt2           # options may come before calc too
+expect_ok help trace
+grep -q "^Usage: kvsim trace" "$out" && ok || bad "help trace: not trace's help"
+expect_error "'nope': unknown command" help nope
+expect_ok -h
+grep -q "^Usage: kvsim \[COMMAND\]" "$out" && ok || bad "-h: not the overview"
+# every option of every command's --help is accepted by that command, and
+# every other option of kvsim is refused by it: "--NAME=" gets a message
+# about its value (or runs), never "unknown option" or "only for"
+help_opts() { "$K" "$@" --help | sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' | sort -u; }
+all_opts=$(for c in "" trace export frames bench-ui lesson calc bench; do help_opts $c; done | sort -u)
+[ "$(echo "$all_opts" | wc -l)" -ge 40 ] && ok || bad "fewer than 40 options in all --help texts"
+for c in "" trace export frames bench-ui lesson calc bench; do
+    listed=$(help_opts $c)
+    for o in $all_opts; do
+        [ "$o" = version ] && continue
+        "$K" $c "--$o=" </dev/null >/dev/null 2>"$err"
+        if grep -q "only for\|unknown option" "$err"; then took=no; else took=yes; fi
+        # (an abbreviation is accepted too: calc's --mode= is its --model=)
+        if echo "$listed" | grep -q -- "^$o"; then want=yes; else want=no; fi
+        [ "$took" = "$want" ] && ok || bad "kvsim $c --$o: accepted=$took, listed in '$c --help'=$want"
+    done
+done
+"$K" bench --help | grep -q -- "--seed" && bad "bench --help lists --seed" || ok
+"$K" calc --help | grep -q -- "--seed" && bad "calc --help lists --seed" || ok
+"$K" trace --help | grep -q -- "--size" && bad "trace --help lists --size" || ok
+# every --help fits 80 columns
+for c in "" trace export frames bench-ui lesson calc bench; do
+    if "$K" $c --help | awk 'length > 80 { bad = 1 } END { exit bad }'; then ok
+    else bad "kvsim $c --help: a line over 80 columns"; fi
+done
+
+# --- numbers: no spaces, no '+', no sign tricks (issue 9, item 11) ---
+expect_error "seed ' -1'" trace --seed ' -1'
+expect_error "seed ' 5'" trace --seed ' 5'
+expect_error "seed '+5'" trace --seed +5
+expect_error "not a number" trace --gen ' 5'
+expect_error "not a number" trace --gen +5
+expect_error "not a number" trace --gen '5 '
+expect_error "not a number" calc --model gpt2 --context ' 5'
+expect_error "not a number" calc --model gpt2 --balance ' 5'
+expect_error "not a number" bench --runs +3
+expect_error "WIDTHxHEIGHT" frames --size ' 80x24'
+expect_error "WIDTHxHEIGHT" frames --size '80x 24'
+# --- abbreviations: unique ones work, ambiguous ones list the names ---
+expect_ok trace --form csv --pro ab --ge 2
+expect_error "option '--d' is ambiguous; possibilities: --d-model --d-ff" trace --d 8
+expect_error "option '--he' is ambiguous; possibilities: --heads --help" trace --he 2
+expect_error "option '--p' is ambiguous; possibilities: --prompt --print" lesson --p
+expect_error "option '--r' is ambiguous; possibilities: --runs --recompute-runs" bench --r 3
+# --- export writes JSON only ---
+expect_error "--format 'table': expected json" export --format table
+expect_error "--format 'csv': expected json" export --format csv
+expect_ok export --format json --gen 1
+# --- messages echo at most ~60 characters of an argument ---
+long=$(printf 'x%.0s' $(seq 1 300))
+for args in "trace --format $long" "trace --gen $long" "trace $long" "calc --model $long" \
+            "bench --shape $long" "frames --size $long" "trace --$long" "lesson 1 $long" \
+            "frobnicate$long" "trace --prompt a --prompt b$long" "calc --memory 1$long" \
+            "lesson /$long" "lesson check /$long" "frames --lesson /$long" "help $long"; do
+    # shellcheck disable=SC2086
+    "$K" $args >/dev/null 2>"$err"
+    if [ -s "$err" ] && ! grep -q "$(printf 'x%.0s' $(seq 1 61))" "$err"; then ok
+    else bad "kvsim ${args%%xxx*}...: more than 60 characters of the argument: $(head -c 100 "$err")"; fi
+done
+# --- frames --keys: the byte that is not UTF-8, counted from 1 ---
+expect_error "invalid UTF-8 at byte 4" frames --keys "$(printf 'abc\377')"
+expect_error "invalid UTF-8 at byte 1" frames --keys "$(printf '\377')"
+
+# --- lessons from the command line ---
+tmpd=$(mktemp -d)
+trap 'rm -f "$out" "$err"; rm -rf "$tmpd"' EXIT
+case $K in /*) KA=$K ;; *) KA=$PWD/$K ;; esac
+expect_error "lesson --print: give a lesson number or file" lesson --print
+# expect_lesson_error PATTERN ARGS...: exit 2, nothing on stdout, PATTERN on stderr
+expect_lesson_error() {
+    pat=$1; shift
+    "$K" "$@" >"$out" 2>"$err"
+    rc=$?
+    if [ "$rc" -ne 2 ]; then bad "kvsim $* -> exit $rc (want 2): $(head -n 1 "$err")"; return; fi
+    if [ -s "$out" ]; then bad "kvsim $* wrote to stdout"; return; fi
+    grep -q -- "$pat" "$err" && ok || bad "kvsim $* -> '$(head -n 1 "$err")' lacks '$pat'"
+}
+expect_lesson_error "$tmpd: is a directory" lesson check "$tmpd"
+expect_lesson_error "$tmpd: is a directory" lesson "$tmpd" --print
+head -c 10485760 /dev/zero | tr '\0' 'a' >"$tmpd/big.lesson"
+expect_lesson_error "10485760 bytes, larger than the 1048576-byte (1 MiB) limit" lesson check "$tmpd/big.lesson"
+expect_lesson_error "lesson 100: no such file, and lesson numbers go from 1 to 99" lesson 100 --print
+cp lessons/en/01-*.lesson "$tmpd/100"
+if (cd "$tmpd" && "$KA" lesson 100 --print | grep -q "Anatomy"); then ok
+else bad "kvsim lesson 100 (a file named 100 exists): not the file"; fi
+cp lessons/en/01-*.lesson "$tmpd/5"
+if (cd "$tmpd" && "$KA" lesson ./5 --print | grep -q "Anatomy"); then ok; else bad "kvsim lesson ./5: not the file"; fi
+if (cd "$tmpd" && "$KA" lesson 5 --print | grep -q "Anatomy"); then bad "kvsim lesson 5 opened the file 5"; else ok; fi
+
+# --- the work budget (issue 9, item 6): refused before it runs ---
+expect_error "needs 6.7e12 multiply-accumulates .*the limit is 5e10: give --allow-large" \
+    trace --d-model 1024 --heads 8 --layers 4 --max-seq 512 --gen 500 --prompt a
+expect_error "the limit is 5e10" export --d-model 1024 --heads 8 --layers 4 --max-seq 512 --gen 500 --prompt a
+expect_error "the limit is 5e10" frames --d-model 1024 --heads 8 --layers 4 --max-seq 512 --gen 500 --prompt a
+expect_error "the limit is 5e10" --d-model 1024 --heads 8 --layers 4 --max-seq 512 --gen 500 --prompt a
+expect_error "the limit is 5e10" bench-ui --d-model 1024 --heads 8 --layers 4 --max-seq 512 --gen 500 --prompt a
+expect_error "the limit is 5e10" trace --d-model 256 --layers 2 --max-seq 1024 --gen 100 \
+    $(for i in 1 2 3 4 5 6 7 8; do printf -- "--prompt %0900d " 0; done)
+expect_ok trace --allow-large --gen 2
+printf 'lesson: 50\nid: big\nlang: en\ntitle: Big\n\n--- slide: big\nmodel: d-model=1024 heads=8 layers=4 max-seq=512\ngen: 500\nprompt: a\nWork.\n' \
+    >"$tmpd/big.lesson"
+start=$(date +%s)
+expect_lesson_error "big.lesson:.*the limit is 5e10: give --allow-large" lesson check "$tmpd/big.lesson"
+expect_lesson_error "the limit is 5e10" lesson "$tmpd/big.lesson" --print
+expect_lesson_error "the limit is 5e10" frames --lesson "$tmpd/big.lesson"
+[ $(($(date +%s) - start)) -le 5 ] && ok || bad "refusing the big lesson took more than 5 s"
+
+# --- output that cannot be written (issue 9, item 2) ---
+# expect_write_error ARGS...: > /dev/full and >&- give exit 1 and one line
+expect_write_error() {
+    for how in full closed; do
+        if [ $how = full ]; then "$K" "$@" >/dev/full 2>"$err" </dev/null; rc=$?
+        else "$K" "$@" >&- 2>"$err" </dev/null; rc=$?; fi
+        want="kvsim: error writing standard output: No space left on device"
+        [ $how = closed ] && want="kvsim: error writing standard output: Bad file descriptor"
+        if [ "$rc" -eq 1 ] && [ "$(wc -l <"$err")" -eq 1 ] && [ "$(cat "$err")" = "$want" ]; then ok
+        else bad "kvsim $* ($how stdout) -> exit $rc: $(head -n 2 "$err" | tr '\n' '|')"; fi
+    done
+}
+expect_write_error trace
+expect_write_error trace --format json
+expect_write_error export
+expect_write_error frames --steps 1
+expect_write_error bench-ui --gen 1
+expect_write_error lesson
+expect_write_error lesson 5 --print
+expect_write_error lesson check lessons/en/01-anatomy.lesson
+expect_write_error calc --model gpt2
+expect_write_error --help
+expect_write_error trace --help
+expect_write_error --version
+expect_write_error bench --quick --no-ui --runs 1
+# a closed pipe stays quiet (SIGPIPE), and so does EPIPE when SIGPIPE is ignored
+"$K" export 2>"$err" | head -c 10 >/dev/null
+[ ! -s "$err" ] && ok || bad "kvsim export | head -c 10: $(head -n 1 "$err")"
+(trap '' PIPE; "$K" export 2>"$err" | head -c 10 >/dev/null)
+[ ! -s "$err" ] && ok || bad "kvsim export | head -c 10 (SIGPIPE ignored): $(head -n 1 "$err")"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

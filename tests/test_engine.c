@@ -12,6 +12,7 @@
 
 #include "sim/engine.h"
 #include "sim/formulas.h"
+#include "sim/paged.h"
 #include "sim/rng.h"
 #include "sim/tokenizer.h"
 
@@ -581,35 +582,77 @@ static void test_neutral_options_are_plain(void **state)
     model_free(&mb);
 }
 
-/* With a window, going back replays from the start and lands on the same state. */
+/* With a window, going back replays at most one step (the engine refills
+ * the ring from its history, engine.h) and lands on the state going
+ * forwards produced: logits, counters, the ring's rows and the paged
+ * mirror's rows, bit for bit. */
 static void test_window_replay(void **state)
 {
     (void)state;
     char err[256];
-    KvConfig c = config_default();
-    c.vocab = tokenizer_vocab();
-    c.window = 3;
-    Model m;
-    assert_int_equal(model_init(&m, &c), 0);
-    int ids[4] = {7, 8, 9, 10};
-    Engine e;
-    assert_int_equal(engine_init(&e, &m, MODE_CACHE, ids, 4, 6, err, sizeof err), 0);
-    const long total = engine_total_ops(&e);
-    float *fw = calloc((size_t)total + 1, sizeof(float));
-    assert_non_null(fw);
-    for (long p = 1; p <= total; p++) {
-        engine_next_op(&e);
-        fw[p] = engine_op_done(&e, OP_LOGITS, -1) ? e.logits[3] : 0.0f;
+    for (int B = 0; B <= 2; B += 2) {
+        KvConfig c = config_default();
+        c.vocab = tokenizer_vocab();
+        c.window = 3;
+        c.block_size = B;
+        Model m;
+        assert_int_equal(model_init(&m, &c), 0);
+        int ids[4] = {7, 8, 9, 10};
+        Engine e;
+        assert_int_equal(engine_init(&e, &m, MODE_CACHE, ids, 4, 6, err, sizeof err), 0);
+        const long total = engine_total_ops(&e);
+        const int kv = e.cache.kv_dim;
+        Snap *fw = calloc((size_t)total + 1, sizeof(Snap));
+        float *ring = calloc((size_t)(total + 1) * 2 * (size_t)c.max_seq * (size_t)kv, sizeof(float));
+        assert_non_null(fw);
+        assert_non_null(ring);
+        /* what a step-k state holds: layer 1's K and V of every held position */
+        #define RING(p) (ring + (size_t)(p) * 2 * (size_t)c.max_seq * (size_t)kv)
+        fw[0] = snap(&e);
+        for (long p = 1; p <= total; p++) {
+            engine_next_op(&e);
+            fw[p] = snap(&e);
+            for (int pos = 0; pos < e.cache.len; pos++)
+                if (kvcache_has(&e.cache, pos)) {
+                    memcpy(RING(p) + (size_t)pos * kv, kvcache_k(&e.cache, 1, pos), sizeof(float) * (size_t)kv);
+                    memcpy(RING(p) + (size_t)(c.max_seq + pos) * kv, kvcache_v(&e.cache, 1, pos), sizeof(float) * (size_t)kv);
+                }
+        }
+        uint64_t r = 99;
+        for (int i = 0; i < 300; i++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            const long p = i < (int)total ? total - 1 - i : (long)((r >> 33) % (uint64_t)(total + 1));
+            const long before = e.ops_run, from = e.pos;
+            engine_seek(&e, p);
+            /* the cost: forwards, the distance; backwards, at most one step */
+            if (p >= from) assert_int_equal(e.ops_run - before, p - from);
+            else assert_true(e.ops_run - before <= e.ops_per_step);
+            Snap s = snap(&e);
+            assert_memory_equal(&s, &fw[p], sizeof s);
+            for (int pos = 0; pos < e.cache.len; pos++) {
+                if (!kvcache_has(&e.cache, pos)) continue;
+                assert_memory_equal(kvcache_k(&e.cache, 1, pos), RING(p) + (size_t)pos * kv, sizeof(float) * (size_t)kv);
+                assert_memory_equal(kvcache_v(&e.cache, 1, pos), RING(p) + (size_t)(c.max_seq + pos) * kv,
+                                    sizeof(float) * (size_t)kv);
+                if (e.pool) {
+                    assert_memory_equal(paged_k(e.pool, e.pool_seq, 1, pos), kvcache_k(&e.cache, 1, pos),
+                                        sizeof(float) * (size_t)kv);
+                    assert_memory_equal(paged_v(e.pool, e.pool_seq, 1, pos), kvcache_v(&e.cache, 1, pos),
+                                        sizeof(float) * (size_t)kv);
+                }
+            }
+            if (e.pool) {
+                if (paged_check(e.pool, err, sizeof err)) fail_msg("paged_check: %s", err);
+                const long done = e.pos / e.ops_per_step;   /* steps whose append ran */
+                assert_int_equal(engine_kv_blocks(&e), done ? (int)formulas_kv_blocks(&c, MODE_CACHE, 4, (int)done - 1) : 0);
+            }
+        }
+        #undef RING
+        free(ring);
+        free(fw);
+        engine_free(&e);
+        model_free(&m);
     }
-    for (long p = total - 1; p >= 1; p--) {
-        engine_prev_op(&e);
-        float v = engine_op_done(&e, OP_LOGITS, -1) ? e.logits[3] : 0.0f;
-        assert_true(v == fw[p]);
-        assert_true(e.cache.len <= e.t);
-    }
-    free(fw);
-    engine_free(&e);
-    model_free(&m);
 }
 
 int main(void)

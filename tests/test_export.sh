@@ -111,6 +111,58 @@ else
     not_ok "checker self-tests: no default export to corrupt"
 fi
 
+# docs/export.md stays true under GQA and windows: its Python snippet,
+# extracted from the document, recomputes a score equal to the export's, and
+# its closed forms (written out here as the document states them) give
+# every step's counts.
+sed -n '/^```python/,/^```$/p' "$here/../docs/export.md" | sed '1d;$d' >"$tmp/snippet.py"
+for args in "" "--kv-heads 1" "--kv-heads 1 --window 3" "--d-model 12 --heads 6 --kv-heads 2 --window 2 --prompt abcde"; do
+    if "$bin" export --gen 4 $args >"$tmp/run.json" 2>"$tmp/err" &&
+        (cd "$tmp" && python3 snippet.py) >"$tmp/log" 2>&1 &&
+        python3 -c "
+import sys
+lines = open(sys.argv[1]).read().split('\n')
+a, b = map(float, lines[1].split())
+sys.exit(0 if abs(a - b) < 1e-5 and a != 0 and lines[2] == 'True' else 1)
+" "$tmp/log"; then
+        ok "docs/export.md snippet on export $args: $(sed -n 2p "$tmp/log")"
+    else
+        not_ok "docs/export.md snippet on export $args: $(cat "$tmp/log" "$tmp/err" | head -3)"
+    fi
+    if python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1], encoding='utf-8'))
+c = r['config']
+d, H, Lyr, F, V, W = c['d_model'], c['n_heads'], c['n_layers'], c['d_ff'], c['vocab'], c['window']
+kv_dim = c['n_kv_heads'] * c['d_head']
+for s in r['steps']:
+    n, t, p0 = s['n'], s['t'], s['p0']
+    want = {'qkv': (n * d * d + 2 * n * d * kv_dim) * Lyr, 'out_proj': n * d * d * Lyr,
+            'ffn': 2 * n * d * F * Lyr, 'lm_head': d * V}
+    if not W:
+        want['scores'] = want['values'] = n * t * d * Lyr
+        masked, kv = d * Lyr * n * (n - 1) // 2, 2 * Lyr * t * kv_dim * 4
+    else:
+        visible = sum(1 for i in range(n) for j in range(t) if p0 + i - W + 1 <= j <= p0 + i)
+        if n == 1:
+            want['scores'] = want['values'] = min(t, W) * d * Lyr
+            masked = 0
+        else:
+            want['scores'] = want['values'] = n * t * d * Lyr
+            masked = d * Lyr * (n * t - visible)
+        kv = 2 * Lyr * min(t, W) * kv_dim * 4
+    want['total'] = sum(want.values())
+    got = s['counts']
+    if got != want or s['masked_macs'] != masked or s['kv_cache_bytes'] != kv:
+        print('step', s['step'], got, want, s['masked_macs'], masked, s['kv_cache_bytes'], kv)
+        sys.exit(1)
+" "$tmp/run.json" >"$tmp/log" 2>&1; then
+        ok "docs/export.md closed forms on export $args"
+    else
+        not_ok "docs/export.md closed forms on export $args: $(cat "$tmp/log")"
+    fi
+done
+
 # a write error is reported, not ignored
 if [ -w /dev/full ]; then
     if "$bin" export >/dev/full 2>"$tmp/err"; then

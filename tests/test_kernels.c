@@ -10,6 +10,7 @@
 #include "sim/kvcache.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_matmul(void **state)
@@ -28,6 +29,90 @@ static void test_matmul(void **state)
     kernel_matmul(one, a + 3, w, 1, 3, 2, &macs);
     assert_memory_equal(one, out + 2, sizeof one);
     assert_int_equal(macs, 12 + 6);
+}
+
+/* Deterministic values in [-1, 1) with varied exponents, so that a change
+ * of summation order would show in the low bits. */
+static void fill(float *x, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x[i] = ((float)(seed >> 8 & 0xffff) / 32768.0f - 1.0f) * (float)(1 + (seed >> 24) % 7);
+    }
+}
+
+/* The packed product gives kernel_matmul's bits for every shape and row
+ * count (each row also alone), and the same MAC and byte counts. Sizes
+ * cover full and narrow last panels, k and m below and above the tiles,
+ * and n below, at and above a row block. */
+static void test_matmul_packed(void **state)
+{
+    (void)state;
+    const int ks[] = {1, 3, 8, 17, 64, 288};
+    const int ms[] = {1, 5, 16, 31, 64, 65, 100, 288, 1073};
+    const int ns[] = {0, 1, 2, 3, 4, 5, 7, 9};
+    for (size_t a = 0; a < sizeof ks / sizeof ks[0]; a++)
+        for (size_t b = 0; b < sizeof ms / sizeof ms[0]; b++) {
+            const int k = ks[a], m = ms[b], nmax = 9;
+            float *w = malloc(sizeof(float) * (size_t)k * m);
+            float *wp = malloc(sizeof(float) * kernel_packed_floats(k, m));
+            float *in = malloc(sizeof(float) * (size_t)nmax * k);
+            float *ref = malloc(sizeof(float) * (size_t)nmax * m);
+            float *got = malloc(sizeof(float) * (size_t)nmax * m);
+            assert_non_null(w); assert_non_null(wp); assert_non_null(in);
+            assert_non_null(ref); assert_non_null(got);
+            fill(w, (size_t)k * m, (unsigned)(k * 31 + m));
+            fill(in, (size_t)nmax * k, (unsigned)(k + m * 7));
+            kernel_pack(wp, w, k, m);
+            for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
+                const int n = ns[c];
+                uint64_t mr = 0, br = 0, mg = 0, bg = 0;
+                kernel_matmul_bytes(ref, in, w, n, k, m, &mr, &br);
+                memset(got, 0x7f, sizeof(float) * (size_t)nmax * m);
+                kernel_matmul_packed(got, in, wp, n, k, m, &mg, &bg);
+                assert_memory_equal(ref, got, sizeof(float) * (size_t)n * m);
+                assert_true(mr == mg && br == bg);
+                for (int i = 0; i < n; i++) {   /* row i alone (a decode row) */
+                    kernel_matmul_packed(got, in + (size_t)i * k, wp, 1, k, m, &mg, &bg);
+                    assert_memory_equal(ref + (size_t)i * m, got, sizeof(float) * (size_t)m);
+                }
+            }
+            free(w); free(wp); free(in); free(ref); free(got);
+        }
+}
+
+/* The all-heads attention kernels give the bits of one kernel_dot or
+ * kernel_axpy per head, with and without grouped K/V heads. */
+static void test_dot_axpy_heads(void **state)
+{
+    (void)state;
+    enum { MAXH = 6, MAXD = 70, STRIDE = 5 };
+    const int dhs[] = {1, 4, 7, 8, 9, 16, 33, 48, 64, 70};
+    const int heads[][2] = {{1, 1}, {2, 1}, {2, 2}, {6, 1}, {6, 3}, {6, 6}};   /* H, group */
+    float q[MAXH * MAXD], k[MAXH * MAXD + 4], w[MAXH * STRIDE], ref[MAXH * MAXD], got[MAXH * MAXD];
+    float dots[MAXH * STRIDE];
+    fill(q, MAXH * MAXD, 5);
+    fill(k, MAXH * MAXD + 4, 9);
+    fill(w, MAXH * STRIDE, 13);
+    for (size_t a = 0; a < sizeof dhs / sizeof dhs[0]; a++)
+        for (size_t b = 0; b < sizeof heads / sizeof heads[0]; b++) {
+            const int dh = dhs[a], H = heads[b][0], group = heads[b][1];
+            uint64_t mr = 0, mg = 0;
+            kernel_dot_heads(dots, STRIDE, q, k, H, group, dh, &mg);
+            for (int h = 0; h < H; h++) {
+                const float r = kernel_dot(q + h * dh, k + (h / group) * dh, dh, &mr);
+                assert_memory_equal(&r, &dots[h * STRIDE], sizeof r);
+            }
+            fill(ref, MAXH * MAXD, 21);
+            memcpy(got, ref, sizeof ref);
+            for (int rep = 0; rep < 3; rep++) {   /* three value rows in turn */
+                const float *v = k + rep;
+                for (int h = 0; h < H; h++) kernel_axpy(ref + h * dh, w[h * STRIDE + rep], v + (h / group) * dh, dh, &mr);
+                kernel_axpy_heads(got, w + rep, STRIDE, v, H, group, dh, &mg);
+            }
+            assert_memory_equal(ref, got, sizeof ref);
+            assert_true(mr == mg && mg == (uint64_t)H * dh * 4);
+        }
 }
 
 static void test_dot_axpy(void **state)
@@ -103,6 +188,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_dot_axpy),
+        cmocka_unit_test(test_matmul_packed),
+        cmocka_unit_test(test_dot_axpy_heads),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_layernorm_gelu_argmax),
         cmocka_unit_test(test_kvcache),

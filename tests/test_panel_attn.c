@@ -197,7 +197,7 @@ static void test_mask_before_start(void **state)
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
-    char *d = draw_mask(a, &a->eng[MODE_CACHE], &c);
+    char *d = draw_mask(a, &a->run.eng[MODE_CACHE], &c);
     assert_non_null(strstr(d, "Causal mask L0 H0"));
     assert_non_null(strstr(d, "press \u2192 to start"));
     free(d);
@@ -209,7 +209,7 @@ static void test_mask_prefill(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
     const int t = 4;
@@ -258,7 +258,7 @@ static void test_mask_decode(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
 
@@ -302,7 +302,7 @@ static void test_mask_window_decode(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcdefgh", "--gen", "4", "--window", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 16), 0);
     steps(e, 3);   /* decode step 2: t = 10, keys 7..9 in the window */
@@ -335,7 +335,7 @@ static void test_live_row_highlighted(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
     seek_op(e, 1, OP_SOFTMAX, 0);
@@ -358,7 +358,7 @@ static void test_mask_recompute(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--mode", "recompute");
-    Engine *e = &a->eng[MODE_RECOMPUTE];
+    Engine *e = &a->run.eng[MODE_RECOMPUTE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
 
@@ -385,7 +385,7 @@ static void test_mask_ascii(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--ascii");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
     canvas_set_ascii(&c, true);
@@ -415,7 +415,7 @@ static void test_mask_scrolls_to_current_row(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 24, 8), 0);
     steps(e, 1);
@@ -440,17 +440,17 @@ static void test_mask_titles(void **state)
     assert_int_equal(canvas_init(&c, 60, 14), 0);
     a->layer = 1;
     a->head = 1;
-    char *d = draw_mask(a, &a->eng[MODE_CACHE], &c);
+    char *d = draw_mask(a, &a->run.eng[MODE_CACHE], &c);
     assert_non_null(strstr(d, "Causal mask L1 H1 \u00b7 cache"));
     free(d);
-    d = draw_mask(a, &a->eng[MODE_RECOMPUTE], &c);
+    d = draw_mask(a, &a->run.eng[MODE_RECOMPUTE], &c);
     assert_non_null(strstr(d, "Causal mask L1 H1 \u00b7 recompute"));
     free(d);
     app_del(a);
 
     a = APP("kvsim", "--prompt", "我们学习", "--gen", "3", "--mode", "compare", "--lang", "zh");
-    steps(&a->eng[MODE_CACHE], 2);
-    d = draw_mask(a, &a->eng[MODE_CACHE], &c);
+    steps(&a->run.eng[MODE_CACHE], 2);
+    d = draw_mask(a, &a->run.eng[MODE_CACHE], &c);
     assert_non_null(strstr(d, "因果掩码"));
     assert_non_null(strstr(d, "缓存"));
     assert_non_null(strstr(d, "K/V 读自缓存"));
@@ -461,7 +461,7 @@ static void test_mask_titles(void **state)
     assert_int_equal(count_line(&c, G(&c) + 4, 1, c.w - 1, -1), 5);
     assert_int_equal(count_grid(&c, 4, '='), 0);
     free(d);
-    d = draw_mask(a, &a->eng[MODE_RECOMPUTE], &c);
+    d = draw_mask(a, &a->run.eng[MODE_RECOMPUTE], &c);
     assert_non_null(strstr(d, "重算"));
     free(d);
     canvas_free(&c);
@@ -496,7 +496,7 @@ static void test_attention_bars(void **state)
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     steps(e, 1);
     check_bars(a, e, &c);
     a->layer = 1;
@@ -505,7 +505,7 @@ static void test_attention_bars(void **state)
     steps(e, 3);   /* decode, t = 6 */
     check_bars(a, e, &c);
     a->layer = 0;
-    e = &a->eng[MODE_RECOMPUTE];
+    e = &a->run.eng[MODE_RECOMPUTE];
     steps(e, 2);
     check_bars(a, e, &c);
     canvas_free(&c);
@@ -528,7 +528,7 @@ static void test_attention_states(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
     char *d = draw_att(a, e, &c);
@@ -570,8 +570,8 @@ static void test_attention_states(void **state)
 
     a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
     assert_int_equal(canvas_init(&c, 40, 14), 0);
-    seek_op(&a->eng[MODE_CACHE], 0, OP_LN1, 0);
-    d = draw_att(a, &a->eng[MODE_CACHE], &c);
+    seek_op(&a->run.eng[MODE_CACHE], 0, OP_LN1, 0);
+    d = draw_att(a, &a->run.eng[MODE_CACHE], &c);
     assert_non_null(strstr(d, "注意力 L0 H0"));
     assert_non_null(strstr(d, "尚未计算"));
     free(d);
@@ -584,7 +584,7 @@ static void test_attention_top_keys(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 28, 8), 0);
     steps(e, 1);
@@ -639,7 +639,7 @@ static void bounds_for(App *a)
     Canvas c;
     assert_int_equal(canvas_init(&c, 220, 70), 0);
     for (int m = 0; m < MODE_COUNT; m++) {
-        Engine *e = &a->eng[m];
+        Engine *e = &a->run.eng[m];
         a->view = m == MODE_CACHE ? VIEW_COMPARE : m == MODE_RECOMPUTE ? VIEW_RECOMPUTE : VIEW_TRAIN;
         for (long pos = 0; pos <= engine_total_ops(e); pos++) {
             engine_seek(e, pos);

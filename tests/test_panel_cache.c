@@ -199,7 +199,7 @@ static void test_cache_bytes(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     for (int k = 0; k < 3; k++) {
         assert_true(engine_next_step(e));
         const int sizes[][2] = {{28, 8}, {22, 8}, {68, 38}};
@@ -224,7 +224,7 @@ static void test_cache_rows_and_new(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "4");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     char *d = draw(panel_kvcache_draw, a, e, 68, 38);
     assert_int_equal(scan_rows(d).rows, 0);   /* pos 0: empty */
     assert_non_null(strstr(d, "empty"));
@@ -263,7 +263,7 @@ static void test_cache_overflow(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "the quick brown fox", "--gen", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     assert_true(engine_next_step(e));
     assert_true(engine_next_step(e));
     char *d = draw(panel_kvcache_draw, a, e, 28, 8);
@@ -287,7 +287,7 @@ static void test_recompute_keeps_nothing(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
-    Engine *e = &a->eng[MODE_RECOMPUTE];
+    Engine *e = &a->run.eng[MODE_RECOMPUTE];
     for (int k = 0; k < 3; k++) {
         seek_op(e, k, OP_LN1, 0);
         char *d = draw(panel_kvcache_draw, a, e, 68, 38);
@@ -317,26 +317,26 @@ static void test_train_and_compare_titles(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "2", "--mode", "compare");
-    engine_run_to_end(&a->eng[MODE_TRAIN]);
-    char *d = draw(panel_kvcache_draw, a, &a->eng[MODE_TRAIN], 68, 20);
+    engine_run_to_end(&a->run.eng[MODE_TRAIN]);
+    char *d = draw(panel_kvcache_draw, a, &a->run.eng[MODE_TRAIN], 68, 20);
     assert_non_null(strstr(d, "training keeps no cache: all K/V in one pass"));
     free(d);
-    d = draw(panel_kvcache_draw, a, &a->eng[MODE_CACHE], 68, 20);
+    d = draw(panel_kvcache_draw, a, &a->run.eng[MODE_CACHE], 68, 20);
     assert_non_null(strstr(d, "KV cache L0 H0 \u00b7 cache"));
     free(d);
-    d = draw(panel_kvcache_draw, a, &a->eng[MODE_RECOMPUTE], 68, 20);
+    d = draw(panel_kvcache_draw, a, &a->run.eng[MODE_RECOMPUTE], 68, 20);
     assert_non_null(strstr(d, "KV cache L0 H0 \u00b7 recompute"));
     free(d);
     a->layer = 1;
     a->head = 1;
-    d = draw(panel_kvcache_draw, a, &a->eng[MODE_RECOMPUTE], 22, 8);   /* narrow: mode on the border */
+    d = draw(panel_kvcache_draw, a, &a->run.eng[MODE_RECOMPUTE], 22, 8);   /* narrow: mode on the border */
     assert_non_null(strstr(d, "KV cache L1 H1"));
     assert_non_null(strstr(d, " recompute "));
     free(d);
     app_del(a);
     a = APP("kvsim", "--prompt", "abcd", "--lang", "zh");
-    assert_true(engine_next_step(&a->eng[MODE_CACHE]));
-    d = draw(panel_kvcache_draw, a, &a->eng[MODE_CACHE], 40, 12);
+    assert_true(engine_next_step(&a->run.eng[MODE_CACHE]));
+    d = draw(panel_kvcache_draw, a, &a->run.eng[MODE_CACHE], 40, 12);
     assert_non_null(strstr(d, "KV 缓存 L0 H0"));
     assert_non_null(strstr(d, "新"));
     free(d);
@@ -370,17 +370,17 @@ static void test_tokens_phases(void **state)
     char want[32];
     for (int zh = 0; zh < 2; zh++) {
         App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", zh ? "zh" : "en");
-        expect_in(panel_tokens_draw, a, &a->eng[MODE_CACHE], 80, zh ? "词元" : "Tokens");
-        expect_in(panel_tokens_draw, a, &a->eng[MODE_CACHE], 80, "abcd\u2502");
+        expect_in(panel_tokens_draw, a, &a->run.eng[MODE_CACHE], 80, zh ? "词元" : "Tokens");
+        expect_in(panel_tokens_draw, a, &a->run.eng[MODE_CACHE], 80, "abcd\u2502");
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-            Engine *e = &a->eng[cases[i].m];
+            Engine *e = &a->run.eng[cases[i].m];
             engine_seek(e, cases[i].step < 0 ? 0 : (long)cases[i].step * e->ops_per_step + 1);
             expect_in(panel_tokens_draw, a, e, 80, zh ? cases[i].zh : cases[i].en);
             if (cases[i].step < 0) continue;
             snprintf(want, sizeof want, zh ? "位置 %d" : "pos %d", e->t - 1);   /* pos t-1 */
             expect_in(panel_tokens_draw, a, e, 80, want);
         }
-        expect_in(panel_tokens_draw, a, &a->eng[MODE_RECOMPUTE], 80, zh ? " 重算 " : " recompute ");
+        expect_in(panel_tokens_draw, a, &a->run.eng[MODE_RECOMPUTE], 80, zh ? " 重算 " : " recompute ");
         app_del(a);
     }
 }
@@ -391,7 +391,7 @@ static void test_tokens_highlight_and_scroll(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqrstuvwxyz0123456789", "--gen", "20");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     const int widths[] = {30, 45, 80, 120};
     for (int k = 0; k < 20; k++) {
         engine_seek(e, (long)k * e->ops_per_step + 1);
@@ -418,7 +418,7 @@ static void test_pipeline_follows_ops(void **state)
     (void)state;
     App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
     for (int m = 0; m < MODE_COUNT; m++) {
-        Engine *e = &a->eng[m];
+        Engine *e = &a->run.eng[m];
         engine_seek(e, m == MODE_TRAIN ? 0 : e->ops_per_step);   /* a decode step in cache mode */
         for (int i = 0; i < e->ops_per_step; i++) {
             assert_true(engine_next_op(e));
@@ -452,7 +452,7 @@ static void test_pipeline_numbers(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "the cat sat on", "--gen", "4");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     char want[96], num[32];
     expect_sentence(a, e, 80, "Ready: press");
     const int d = e->cfg.d_model;
@@ -478,7 +478,7 @@ static void test_pipeline_numbers(void **state)
         expect_sentence(a, e, 80, want);
     }
     /* recompute: the whole t×t block again */
-    Engine *r = &a->eng[MODE_RECOMPUTE];
+    Engine *r = &a->run.eng[MODE_RECOMPUTE];
     seek_op(r, 2, OP_SCORES, 0);
     snprintf(want, sizeof want, "all %d\u00d7%d scores again (%s MACs/layer)", r->t, r->t,
              fmt_count((uint64_t)r->t * r->t * d, num));
@@ -489,7 +489,7 @@ static void test_pipeline_numbers(void **state)
     app_del(a);
 
     a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
-    e = &a->eng[MODE_CACHE];
+    e = &a->run.eng[MODE_CACHE];
     seek_op(e, 1, OP_SCORES, 0);
     snprintf(want, sizeof want, "解码：新查询（第 %d 位）× 第 0-%d 位的键", e->t - 1, e->t - 1);
     expect_sentence(a, e, 80, want);
@@ -509,7 +509,7 @@ static void test_pipeline_fits_80(void **state)
     for (int l = 0; l < 2; l++) {
         App *a = APP("kvsim", "--lang", langs[l]);
         for (int m = 0; m < MODE_COUNT; m++) {
-            Engine *e = &a->eng[m];
+            Engine *e = &a->run.eng[m];
             for (long p = 0; p <= engine_total_ops(e); p++) {
                 engine_seek(e, p);
                 char *d = draw(panel_pipeline_draw, a, e, 80, 4), buf[512];
@@ -557,7 +557,7 @@ static void test_cache_one_encoding(void **state)
 {
     (void)state;
     App *a = APP("kvsim", "--prompt", "the quick brown fox", "--gen", "3");
-    Engine *e = &a->eng[MODE_CACHE];
+    Engine *e = &a->run.eng[MODE_CACHE];
     static const int sizes[][2] = {{26, 8}, {28, 8}, {32, 10}, {40, 14}, {46, 20}};
     for (int k = 1; k <= 3; k++) {
         engine_seek(e, 0);
@@ -609,13 +609,13 @@ static void test_compare_same_encoding(void **state)
     (void)state;
     App *a = APP("kvsim", "--mode", "compare");
     for (int i = 0; i < 3; i++) {
-        assert_true(engine_next_step(&a->eng[MODE_CACHE]));
-        assert_true(engine_next_step(&a->eng[MODE_RECOMPUTE]));
+        assert_true(engine_next_step(&a->run.eng[MODE_CACHE]));
+        assert_true(engine_next_step(&a->run.eng[MODE_RECOMPUTE]));
     }
     static const int widths[] = {20, 30, 40, 55, 56, 70};
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
-        char *dc = draw(panel_kvcache_draw, a, &a->eng[MODE_CACHE], widths[w], 30);
-        char *dr = draw(panel_kvcache_draw, a, &a->eng[MODE_RECOMPUTE], widths[w], 30);
+        char *dc = draw(panel_kvcache_draw, a, &a->run.eng[MODE_CACHE], widths[w], 30);
+        char *dr = draw(panel_kvcache_draw, a, &a->run.eng[MODE_RECOMPUTE], widths[w], 30);
         const bool sc = strstr(dc, "\u2592") != NULL, sr = strstr(dr, "\u2592") != NULL;
         if (sc != sr) fail_msg("width %d: one side shades, the other not\n%s\n%s", widths[w], dc, dr);
         free(dc);
@@ -639,7 +639,7 @@ static void test_never_outside(void **state)
             a->view = ascii ? VIEW_COMPARE : VIEW_CACHE;
             canvas_set_ascii(&c, ascii);
             for (int m = 0; m < MODE_COUNT; m++) {
-                Engine *e = &a->eng[m];
+                Engine *e = &a->run.eng[m];
                 /* the start, then in every step: embed, Q/K/V, the last op */
                 const long ops = e->ops_per_step, at[] = {0, 1, 3, ops - 1, ops};
                 for (int k = 0; k < e->n_steps; k++)

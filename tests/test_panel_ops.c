@@ -44,21 +44,21 @@ static void app_abcd(App *a, const char *lang)
 /* Move cache and recompute to the same step end, as the app does. */
 static void both_next_step(App *a)
 {
-    engine_next_step(&a->eng[MODE_CACHE]);
-    engine_next_step(&a->eng[MODE_RECOMPUTE]);
+    engine_next_step(&a->run.eng[MODE_CACHE]);
+    engine_next_step(&a->run.eng[MODE_RECOMPUTE]);
 }
 
 static char *draw_ops(const App *a, Canvas *c, int w, int h)
 {
     assert_int_equal(canvas_init(c, w, h), 0);
-    panel_ops_draw(a, c, (Rect){0, 0, w, h});
+    panel_ops_draw(a, NULL, c, (Rect){0, 0, w, h});
     return canvas_dump(c);
 }
 
 static char *draw_chart(const App *a, Canvas *c, int w, int h)
 {
     assert_int_equal(canvas_init(c, w, h), 0);
-    panel_chart_draw(a, c, (Rect){0, 0, w, h});
+    panel_chart_draw(a, NULL, c, (Rect){0, 0, w, h});
     return canvas_dump(c);
 }
 
@@ -78,7 +78,7 @@ static int count_cp(const Canvas *c, int32_t cp)
 /* Spec §4, written out independently of formulas.c. */
 static void spec_step(const App *a, RunMode m, int k, uint64_t v[8])
 {
-    const KvConfig *c = &a->model.cfg;
+    const KvConfig *c = &a->run.model->cfg;
     const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, V = (uint64_t)c->vocab;
     const uint64_t Ly = (uint64_t)c->n_layers, L = (uint64_t)a->L;
     const uint64_t n = m == MODE_CACHE ? (k == 0 ? L : 1) : m == MODE_RECOMPUTE ? L + (uint64_t)k : L;
@@ -95,7 +95,7 @@ static void spec_step(const App *a, RunMode m, int k, uint64_t v[8])
 static void formula_vals(const App *a, RunMode m, int k, uint64_t v[8])
 {
     OpCounts o;
-    formulas_step(&a->model.cfg, m, a->L, k, &o);
+    formulas_step(&a->run.model->cfg, m, a->L, k, &o);
     for (int i = 0; i < CAT_COUNT; i++) v[i] = o.mac[i];
     v[6] = counts_total(&o);
     v[7] = o.masked;
@@ -195,7 +195,7 @@ static void test_tall_step_ends(void **state)
     /* at the end the cumulative column equals the closed-form run total */
     OpCounts tot[2];
     for (int m = 0; m < 2; m++) {
-        assert_true(formulas_total(&a.model.cfg, (RunMode)m, a.L, a.G, &tot[m]));
+        assert_true(formulas_total(&a.run.model->cfg, (RunMode)m, a.L, a.G, &tot[m]));
         for (int i = 0; i < CAT_COUNT; i++) assert_int_equal(cum[m][i], tot[m].mac[i]);
         assert_int_equal(cum[m][6], counts_total(&tot[m]));
         assert_int_equal(cum[m][7], tot[m].masked);
@@ -280,11 +280,11 @@ static void test_mid_step_claims_nothing(void **state)
     (void)state;
     App a;
     app_abcd(&a, NULL);
-    const int ops = a.eng[MODE_RECOMPUTE].ops_per_step;
+    const int ops = a.run.eng[MODE_RECOMPUTE].ops_per_step;
     for (int k = 0; k < a.G; k++) {
         for (int j = 1; j < ops; j += 5) {
-            engine_seek(&a.eng[MODE_CACHE], (long)k * a.eng[MODE_CACHE].ops_per_step + j);
-            engine_seek(&a.eng[MODE_RECOMPUTE], (long)k * ops + j);
+            engine_seek(&a.run.eng[MODE_CACHE], (long)k * a.run.eng[MODE_CACHE].ops_per_step + j);
+            engine_seek(&a.run.eng[MODE_RECOMPUTE], (long)k * ops + j);
             static const int sizes[2][2] = {{99, 13}, {56, 7}};
             for (int s = 0; s < 2; s++) {
                 Canvas c;
@@ -301,9 +301,9 @@ static void test_mid_step_claims_nothing(void **state)
                     assert_int_equal(parse_line(row, nums, 16, ratios, &nr), 8);
                     formula_vals(&a, MODE_CACHE, k, fo[0]);
                     formula_vals(&a, MODE_RECOMPUTE, k, fo[1]);
-                    assert_int_equal(nums[0], counts_total(&a.eng[MODE_CACHE].step_counts));
+                    assert_int_equal(nums[0], counts_total(&a.run.eng[MODE_CACHE].step_counts));
                     assert_int_equal(nums[1], fo[0][6]);
-                    assert_int_equal(nums[2], counts_total(&a.eng[MODE_RECOMPUTE].step_counts));
+                    assert_int_equal(nums[2], counts_total(&a.run.eng[MODE_RECOMPUTE].step_counts));
                     assert_int_equal(nums[3], fo[1][6]);
                     assert_non_null(strstr(d, "so far"));
                 }
@@ -312,8 +312,8 @@ static void test_mid_step_claims_nothing(void **state)
         }
     }
     /* before anything runs: nothing claimed either */
-    engine_seek(&a.eng[MODE_CACHE], 0);
-    engine_seek(&a.eng[MODE_RECOMPUTE], 0);
+    engine_seek(&a.run.eng[MODE_CACHE], 0);
+    engine_seek(&a.run.eng[MODE_RECOMPUTE], 0);
     Canvas c;
     char *d = draw_ops(&a, &c, 99, 13);
     assert_int_equal(count_cp(&c, CHECK), 0);
@@ -330,8 +330,8 @@ static void test_mismatch_is_marked(void **state)
     app_abcd(&a, NULL);
     both_next_step(&a);
     both_next_step(&a);
-    a.eng[MODE_RECOMPUTE].done[1].mac[CAT_FFN] += 1;    /* a counting bug */
-    a.eng[MODE_RECOMPUTE].cum.mac[CAT_FFN] += 1;
+    a.run.eng[MODE_RECOMPUTE].done[1].mac[CAT_FFN] += 1;    /* a counting bug */
+    a.run.eng[MODE_RECOMPUTE].cum.mac[CAT_FFN] += 1;
     for (int s = 0; s < 2; s++) {
         Canvas c;
         char *d = draw_ops(&a, &c, s ? 56 : 99, s ? 7 : 13);
@@ -348,7 +348,7 @@ static void test_train_view(void **state)
     App a;
     app_abcd(&a, NULL);
     a.view = VIEW_TRAIN;
-    engine_run_to_end(&a.eng[MODE_TRAIN]);
+    engine_run_to_end(&a.run.eng[MODE_TRAIN]);
     Canvas c;
     char *d = draw_ops(&a, &c, 99, 13);
     uint64_t sp[8], nums[16];
@@ -356,8 +356,8 @@ static void test_train_view(void **state)
     int nr;
     OpCounts gen[2];
     spec_step(&a, MODE_TRAIN, 0, sp);
-    assert_true(formulas_total(&a.model.cfg, MODE_CACHE, 1, a.L, &gen[0]));
-    assert_true(formulas_total(&a.model.cfg, MODE_RECOMPUTE, 1, a.L, &gen[1]));
+    assert_true(formulas_total(&a.run.model->cfg, MODE_CACHE, 1, a.L, &gen[0]));
+    assert_true(formulas_total(&a.run.model->cfg, MODE_RECOMPUTE, 1, a.L, &gen[1]));
     for (int i = 0; i < 8; i++) {
         const char *row = find_row(d, k_labels[i]);
         assert_non_null(row);
@@ -389,8 +389,8 @@ static void test_titles(void **state)
             a.log_scale = lg;
             Canvas c;
             assert_int_equal(canvas_init(&c, 160, 13), 0);
-            panel_ops_draw(&a, &c, (Rect){0, 0, 99, 13});
-            panel_chart_draw(&a, &c, (Rect){99, 0, 61, 13});
+            panel_ops_draw(&a, NULL, &c, (Rect){0, 0, 99, 13});
+            panel_chart_draw(&a, NULL, &c, (Rect){99, 0, 61, 13});
             char *d = canvas_dump(&c);
             assert_non_null(strstr(d, zh ? "运算" : "Operations (MACs)"));
             assert_non_null(strstr(d, zh ? "累计乘加" : "Cumulative MACs"));
@@ -421,14 +421,14 @@ static void test_chart(void **state)
     d = draw_chart(&a, &c, 70, 13);
     assert_int_equal(count_cp(&c, 0x25CF), 3);   /* legend + steps 0 and 1 */
     assert_int_equal(count_cp(&c, 0x25B2), 2);   /* legend + step 1 (step 0 shared with ●) */
-    assert_non_null(strstr(d, fmt_short(counts_total(&a.eng[MODE_RECOMPUTE].cum), buf)));
+    assert_non_null(strstr(d, fmt_short(counts_total(&a.run.eng[MODE_RECOMPUTE].cum), buf)));
     assert_non_null(strstr(d, "step 1"));
     release(d, &c);
     /* tiny: two bars with the values and the ratio */
     d = draw_chart(&a, &c, 24, 7);
-    assert_non_null(strstr(d, fmt_short(counts_total(&a.eng[MODE_CACHE].cum), buf)));
-    snprintf(buf, sizeof buf, "%.2f\u00d7", (double)counts_total(&a.eng[MODE_RECOMPUTE].cum) /
-                                             (double)counts_total(&a.eng[MODE_CACHE].cum));
+    assert_non_null(strstr(d, fmt_short(counts_total(&a.run.eng[MODE_CACHE].cum), buf)));
+    snprintf(buf, sizeof buf, "%.2f\u00d7", (double)counts_total(&a.run.eng[MODE_RECOMPUTE].cum) /
+                                             (double)counts_total(&a.run.eng[MODE_CACHE].cum));
     assert_non_null(strstr(d, buf));
     release(d, &c);
     app_free(&a);
@@ -444,7 +444,7 @@ static void test_group_title_never_cut(void **state)
     App a;
     char *argv[] = {"kvsim"};
     make_app(&a, 1, argv);
-    Engine *e = &a.eng[MODE_CACHE];
+    Engine *e = &a.run.eng[MODE_CACHE];
     int seen = 0;
     for (long pos = 0; pos <= 2L * e->ops_per_step; pos++) {
         engine_seek(e, pos);
@@ -546,7 +546,7 @@ static void test_moved_counters_highlighted(void **state)
     (void)state;
     App a;
     app_abcd(&a, NULL);
-    Engine *e = &a.eng[MODE_CACHE];
+    Engine *e = &a.run.eng[MODE_CACHE];
     engine_seek(e, e->ops_per_step);   /* step 1 ... */
     for (;;) {                         /* ... to just after its FFN of layer 0 */
         assert_true(engine_next_op(e));
@@ -587,17 +587,18 @@ static void test_stays_inside(void **state)
         for (int pos = 0; pos < 4; pos++) {
             a.view = pos == 3 ? VIEW_TRAIN : VIEW_CACHE;
             for (int m = 0; m < MODE_COUNT; m++)
-                engine_seek(&a.eng[m], pos * 7L * (a.eng[m].ops_per_step / 3 + 1));
+                engine_seek(&a.run.eng[m], pos * 7L * (a.run.eng[m].ops_per_step / 3 + 1));
             for (size_t i = 0; i < sizeof rects / sizeof rects[0]; i++)
                 for (int which = 0; which < 2; which++) {
                     Canvas c;
                     const Rect r = rects[i];
                     assert_int_equal(canvas_init(&c, 220, 72), 0);
-                    canvas_set_ascii(&c, variant == 3);
+                    /* the sentinel goes in before ASCII mode, which would store it as '?' */
                     canvas_fill(&c, (Rect){0, 0, 220, 72}, SENTINEL, 0);
+                    canvas_set_ascii(&c, variant == 3);
                     const Rect clip = canvas_set_clip(&c, (Rect){0, 0, 220, 72});
-                    if (which) panel_chart_draw(&a, &c, r);
-                    else panel_ops_draw(&a, &c, r);
+                    if (which) panel_chart_draw(&a, NULL, &c, r);
+                    else panel_ops_draw(&a, NULL, &c, r);
                     assert_memory_equal(&c.clip, &clip, sizeof clip);
                     int inside = 0;
                     for (int y = 0; y < c.h; y++)

@@ -15,7 +15,9 @@
 #include "sim/formulas.h"
 #include "ui/app.h"
 #include "ui/cmd/frames.h"
+#include "ui/layout.h"
 #include "ui/panels/panels.h"
+#include "ui/term.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,9 +181,9 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
  * mode's bytes, FLOPs and intensity; the prefill and decode intensities. */
 static void check_memory_numbers(const App *a, const char *text)
 {
-    const Engine *ec = &a->eng[MODE_CACHE];
+    const Engine *ec = &a->run.eng[MODE_CACHE];
     if (ec->pos == 0 || !engine_at_step_end(ec)) return;
-    const KvConfig *cfg = &a->opt.cfg;
+    const KvConfig *cfg = &a->cfg;
     const int k = ec->step, B = cfg->block_size;
     const uint64_t bpp = 2u * (uint64_t)cfg->n_layers * (uint64_t)config_kv_dim(cfg) * 4u;
     const uint64_t contig = (uint64_t)cfg->max_seq * bpp;
@@ -246,7 +248,7 @@ static void check_memory_numbers(const App *a, const char *text)
         formulas_traffic(cfg, modes[m], a->L, k, &t);
         formulas_step(cfg, modes[m], a->L, k, &oc);
         const uint64_t macs = counts_total(&oc);
-        assert_true(traffic_equal(&t, &a->eng[modes[m]].traffic));
+        assert_true(traffic_equal(&t, &a->run.eng[modes[m]].traffic));
         fmt_count(t.weight_bytes, f[0]);
         fmt_count(t.kv_read_bytes, f[1]);
         fmt_count(t.kv_write_bytes, f[2]);
@@ -280,7 +282,7 @@ static void check_memory_numbers(const App *a, const char *text)
  * closed-form cache size of the shown step. */
 static void check_numbers(const App *a, const char *text)
 {
-    const Engine *ec = &a->eng[MODE_CACHE];
+    const Engine *ec = &a->run.eng[MODE_CACHE];
     if (a->view == VIEW_MEMORY) {
         check_memory_numbers(a, text);
         return;
@@ -288,15 +290,15 @@ static void check_numbers(const App *a, const char *text)
     if (ec->pos == 0 || !engine_at_step_end(ec)) return;
     const int k = ec->step;
     char want[32];
-    fmt_count(formulas_kv_bytes(&a->opt.cfg, MODE_CACHE, a->L, k), want);
-    assert_int_equal(engine_kv_bytes(ec), formulas_kv_bytes(&a->opt.cfg, MODE_CACHE, a->L, k));
+    fmt_count(formulas_kv_bytes(&a->cfg, MODE_CACHE, a->L, k), want);
+    assert_int_equal(engine_kv_bytes(ec), formulas_kv_bytes(&a->cfg, MODE_CACHE, a->L, k));
     if (a->view == VIEW_CACHE || a->view == VIEW_COMPARE) {
         if (!strstr(text, want)) fail_msg("cache size %s B not on screen", want);
     }
     /* this step's total MACs of both modes appear (exact or short form) */
     OpCounts pc, pr;
-    formulas_step(&a->opt.cfg, MODE_CACHE, a->L, k, &pc);
-    formulas_step(&a->opt.cfg, MODE_RECOMPUTE, a->L, k, &pr);
+    formulas_step(&a->cfg, MODE_CACHE, a->L, k, &pc);
+    formulas_step(&a->cfg, MODE_RECOMPUTE, a->L, k, &pr);
     char l1[32], s1[32], l2[32], s2[32];
     fmt_count(counts_total(&pc), l1);
     fmt_short(counts_total(&pc), s1);
@@ -359,6 +361,66 @@ static void test_titles(void **state)
     }
 }
 
+/* The roofline (memory view, >= 140 columns and tall): golden screens in
+ * both languages; the sentence's bytes and MACs are the decode step's
+ * counters; the reference machine unless KVSIM_MACHINE names one; none
+ * at the sizes of the other golden screens. */
+static void test_roofline(void **state)
+{
+    (void)state;
+    unsetenv("KVSIM_MACHINE");
+    const Scenario en = {"roofline", "--mode memory --d-model 64 --heads 2 --d-ff 256", "NNNN"};
+    const Scenario zh = {"roofline-zh", "--mode memory --lang zh", "NNNNN"};
+    App a;
+    char *t = render(&en, 160, 50, &a);
+    compare_golden(en.name, 160, 50, t);
+    assert_non_null(strstr(t, "Roofline"));
+    assert_non_null(strstr(t, "reference 2-vCPU Zen 4: 65 GB/s read, 100 GFLOP/s peak"));
+    const Engine *e = app_engine_of(&a, MODE_CACHE);
+    const int k = (int)(e->pos / e->ops_per_step) - 1;
+    const Traffic *tr = engine_step_traffic(e, k);
+    assert_non_null(tr);
+    char want[160], mc[32];
+    fmt_short(counts_total(engine_step_counts(e, k)), mc);
+    snprintf(want, sizeof want, "This decode step (s%d) needs %.1f kB and %s MACs", k,
+             (double)traffic_read_bytes(tr) / 1e3, mc);
+    if (!strstr(t, want)) fail_msg("'%s' not on the roofline screen", want);
+    /* the bound: bytes / 65 GB/s */
+    snprintf(want, sizeof want, "cannot take less than %.2f \u00b5s", (double)traffic_read_bytes(tr) / 65e9 * 1e6);
+    if (!strstr(t, want)) fail_msg("'%s' not on the roofline screen", want);
+    free(t);
+    app_free(&a);
+
+    t = render(&zh, 160, 50, &a);
+    compare_golden(zh.name, 160, 50, t);
+    assert_non_null(strstr(t, "屋顶线"));
+    assert_non_null(strstr(t, "GB/s 它不可"));
+    free(t);
+    app_free(&a);
+
+    /* a measured machine, and a malformed one */
+    setenv("KVSIM_MACHINE", "40.5,20", 1);
+    t = render(&en, 160, 50, &a);
+    assert_non_null(strstr(t, "measured (KVSIM_MACHINE): 40.5 GB/s read, 20.0 GFLOP/s peak"));
+    free(t);
+    app_free(&a);
+    setenv("KVSIM_MACHINE", "fast", 1);
+    t = render(&en, 160, 50, &a);
+    assert_non_null(strstr(t, "KVSIM_MACHINE is not GBS,GFLOPS: the reference, 65 GB/s"));
+    free(t);
+    app_free(&a);
+    unsetenv("KVSIM_MACHINE");
+
+    /* the other golden sizes have no room for it */
+    const int small[][2] = {{80, 24}, {120, 40}};
+    for (int i = 0; i < 2; i++) {
+        t = render(&en, small[i][0], small[i][1], &a);
+        assert_null(strstr(t, "Roofline"));
+        free(t);
+        app_free(&a);
+    }
+}
+
 /* Every size from the minimum to large, every view, every operation:
  * rendering never fails and keeps within the canvas (ASan watches). */
 static void test_all_sizes_and_ops(void **state)
@@ -376,7 +438,7 @@ static void test_all_sizes_and_ops(void **state)
             app_handle_key(&a, 'g');
             do {
                 app_render(&a, &c);
-            } while (app_handle_key(&a, 'n') && a.eng[MODE_CACHE].pos < engine_total_ops(&a.eng[MODE_CACHE]) &&
+            } while (app_handle_key(&a, 'n') && a.run.eng[MODE_CACHE].pos < engine_total_ops(&a.run.eng[MODE_CACHE]) &&
                      app_engine(&a)->pos < engine_total_ops(app_engine(&a)));
         }
         canvas_free(&c);
@@ -399,7 +461,7 @@ static void test_all_sizes_and_ops(void **state)
                 app_handle_key(&a, 'g');
                 do {
                     app_render(&a, &c);
-                } while (app_handle_key(&a, 'n') && a.eng[MODE_CACHE].pos < engine_total_ops(&a.eng[MODE_CACHE]));
+                } while (app_handle_key(&a, 'n') && a.run.eng[MODE_CACHE].pos < engine_total_ops(&a.run.eng[MODE_CACHE]));
                 app_render(&a, &c);
             }
             canvas_free(&c);
@@ -408,13 +470,117 @@ static void test_all_sizes_and_ops(void **state)
     }
 }
 
+/* The panel list: every lesson point highlights exactly one panel, and
+ * every panel's rect is a Rect of the Layout. */
+static void test_panel_list(void **state)
+{
+    (void)state;
+    for (int p = POINT_NONE + 1; p < POINT_COUNT; p++) {
+        int n = 0;
+        for (int i = 0; i < panel_count; i++) n += panel_list[i].point == p;
+        assert_int_equal(n, 1);
+    }
+    for (int i = 0; i < panel_count; i++) {
+        assert_non_null(panel_list[i].draw);
+        assert_true(panel_list[i].rect % sizeof(int) == 0 && panel_list[i].rect + sizeof(Rect) <= sizeof(Layout));
+    }
+}
+
+/* Fails with the first non-ASCII byte of the canvas's dump. */
+static void assert_ascii_only(const Canvas *c, const char *what, int view, long pos)
+{
+    char *text = canvas_dump(c);
+    assert_non_null(text);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p >= 0x80) {
+            size_t at = (size_t)((const char *)p - text);
+            fail_msg("%s, view %d, op %ld: byte 0x%02x at %zu: ...%.40s", what, view, pos, *p, at,
+                     text + (at > 20 ? at - 20 : 0));
+        }
+    free(text);
+}
+
+/* --ascii draws ASCII only: every view, every operation, both languages
+ * (Chinese falls back to English and says so), a Chinese prompt, the help
+ * and the prompt editor, paged batches, and a lesson in each language. */
+static void test_ascii_only(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {
+        "--ascii --prompt hello --gen 4",
+        "--ascii --lang zh --prompt hello --gen 4",
+        "--ascii --prompt 我是一个学生 --gen 3 --kv-heads 1 --window 3",
+        "--ascii --lang zh --mode memory --block-size 2 --window 3 --prompt 我是 --prompt abc --gen 3",
+    };
+    static const int sizes[][2] = {{80, 24}, {132, 43}, {200, 60}};
+    char err[256];
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        App a;
+        assert_int_equal(build_app(&a, runs[r], err), 0);
+        if (a.opt.lang_zh) assert_non_null(strstr(a.message, "Chinese needs a UTF-8 terminal"));
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            Canvas c;
+            assert_int_equal(canvas_init(&c, sizes[s][0], sizes[s][1]), 0);
+            for (int v = 0; v < VIEW_COUNT; v++) {
+                a.view = (View)v;
+                app_handle_key(&a, 'g');
+                for (;;) {
+                    app_render(&a, &c);
+                    assert_ascii_only(&c, runs[r], v, app_engine(&a)->pos);
+                    if (app_engine(&a)->pos >= engine_total_ops(app_engine(&a))) break;
+                    app_handle_key(&a, 'n');
+                }
+            }
+            app_handle_key(&a, '?');                 /* the help overlay */
+            app_render(&a, &c);
+            assert_ascii_only(&c, "help", -1, 0);
+            app_handle_key(&a, TERM_KEY_ESC);
+            app_handle_key(&a, 'e');                 /* the prompt editor and its cursor */
+            app_render(&a, &c);
+            assert_ascii_only(&c, "edit", -1, 0);
+            app_handle_key(&a, TERM_KEY_ESC);
+            canvas_free(&c);
+        }
+        app_free(&a);
+    }
+    /* a lesson, English and Chinese, every slide */
+    static const char *const lessons[] = {"lessons/en/06-decode-step.lesson", "lessons/zh/06-decode-step.lesson"};
+    for (size_t i = 0; i < sizeof lessons / sizeof lessons[0]; i++) {
+        App a;
+        assert_int_equal(build_app(&a, "--ascii", err), 0);
+        Lesson *l = calloc(1, sizeof *l);
+        assert_non_null(l);
+        assert_int_equal(lesson_load(lessons[i], l, err, sizeof err), 0);
+        assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+        Canvas c;
+        assert_int_equal(canvas_init(&c, 120, 40), 0);
+        a.screen_w = c.w;
+        a.screen_h = c.h;
+        for (int slide = 0; slide < l->n_slides; slide++) {
+            app_lesson_goto(&a, slide);
+            app_render(&a, &c);
+            assert_ascii_only(&c, lessons[i], -1, slide);
+            if (i == 1) {
+                char *text = canvas_dump(&c);
+                assert_non_null(strstr(text, "needs a UTF-8 terminal"));
+                free(text);
+            }
+        }
+        canvas_free(&c);
+        app_free(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_screens),
+        cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_all_sizes_and_ops),
+        cmocka_unit_test(test_panel_list),
+        cmocka_unit_test(test_ascii_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

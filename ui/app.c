@@ -16,91 +16,32 @@ static const int speeds[] = {1, 2, 4, 8, 15, 30, 60};
 static const int paces[] = {500, 1000, 2000, 3000, 5000, 8000, 12000};
 #define N_PACES ((int)(sizeof paces / sizeof paces[0]))
 
-static Engine *seq_engine(App *a, int s)
+/* Build a run into *r for the first prompt (ids, L) and the batch's
+ * further prompts (a->seq_prompt); a further prompt the model no longer
+ * admits (a lesson changed it) leaves the batch and a->n_seqs shrinks. */
+static int build_run(App *a, Run *r, const KvConfig *c, const int *ids, int L, int G, char *err, size_t errlen)
 {
-    return s == 0 ? &a->eng[MODE_CACHE] : &a->batch[s];
-}
-
-/* The batch's extra engines and the pool (sequence 0's engine is freed with
- * the others). */
-static void batch_free(App *a)
-{
-    for (int s = 1; s < a->n_seqs && a->batch; s++) engine_free(&a->batch[s]);
-    free(a->batch);
-    a->batch = NULL;
-    if (a->pool) paged_free(a->pool);
-    free(a->pool);
-    a->pool = NULL;
-    a->batch_pos = 0;
-}
-
-static void engines_free(App *a)
-{
-    batch_free(a);
-    for (int m = 0; m < MODE_COUNT; m++) engine_free(&a->eng[m]);
-}
-
-/* One cache engine per further prompt (a prompt the model no longer admits,
- * after a lesson changed it, leaves the batch), then the shared pool. */
-static int batch_init(App *a, char *err, size_t errlen)
-{
-    const KvConfig *c = &a->opt.cfg;
     const int N = c->max_seq;
     char msg[256];
-    snprintf(a->seq_prompt[0], sizeof a->seq_prompt[0], "%s", a->prompt);
-    a->batch = calloc((size_t)a->n_seqs, sizeof(Engine));
-    int *ids = malloc(sizeof(int) * (size_t)N);
-    if (!a->batch || !ids) {
-        free(ids);
+    RunPrompt p[CLI_MAX_PROMPTS];
+    int *buf = malloc(sizeof(int) * (size_t)N * (size_t)a->n_seqs);
+    if (!buf) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    p[0] = (RunPrompt){ids, L};
     int n = 1;
     for (int s = 1; s < a->n_seqs; s++) {
-        int L = tokenizer_encode(a->seq_prompt[s], ids, N, msg, sizeof msg);
-        if (L < 0 || config_validate(c, L, a->G, msg, sizeof msg)) continue;
+        int *dst = buf + (size_t)n * (size_t)N;
+        const int Ls = tokenizer_encode(a->seq_prompt[s], dst, N, msg, sizeof msg);
+        if (Ls < 0 || config_validate(c, Ls, G, msg, sizeof msg)) continue;
         if (n != s) memcpy(a->seq_prompt[n], a->seq_prompt[s], sizeof a->seq_prompt[n]);
-        if (engine_init(&a->batch[n], &a->model, MODE_CACHE, ids, L, a->G, err, errlen)) {
-            a->n_seqs = n;
-            free(ids);
-            return -1;
-        }
-        n++;
+        p[n++] = (RunPrompt){dst, Ls};
     }
     a->n_seqs = n;
-    free(ids);
-    if (c->block_size > 0) {
-        /* one pool for the batch, enough for every sequence at max_seq */
-        a->pool = calloc(1, sizeof(PagedPool));
-        if (!a->pool || paged_init(a->pool, c->n_layers, config_kv_dim(c), c->block_size,
-                                   paged_blocks_for(c->block_size, n, N), n, N)) {
-            free(a->pool);
-            a->pool = NULL;
-            snprintf(err, errlen, "out of memory for the block pool");
-            return -1;
-        }
-        for (int s = 0; s < n; s++)
-            if (engine_share_pool(seq_engine(a, s), a->pool, s)) {
-                snprintf(err, errlen, "cannot share the block pool");
-                return -1;
-            }
-    }
-    a->batch_pos = 0;
-    return 0;
-}
-
-static int engines_init(App *a, char *err, size_t errlen)
-{
-    for (int m = 0; m < MODE_COUNT; m++)
-        if (engine_init(&a->eng[m], &a->model, (RunMode)m, a->ids, a->L, a->G, err, errlen)) {
-            engines_free(a);
-            return -1;
-        }
-    if (batch_init(a, err, errlen)) {
-        engines_free(a);
-        return -1;
-    }
-    return 0;
+    const int rc = run_init(r, c, NULL, RUN_ALL_MODES, p, n, G, err, errlen);
+    free(buf);
+    return rc;
 }
 
 int app_rebuild(App *a, const KvConfig *cfg, const char *prompt, int gen, char *err, size_t errlen)
@@ -122,31 +63,25 @@ int app_rebuild(App *a, const KvConfig *cfg, const char *prompt, int gen, char *
         free(ids);
         return -1;
     }
-    Model m;
-    if (model_init(&m, cfg)) {
-        snprintf(err, errlen, "out of memory building the model");
-        free(ids);
-        return -1;
-    }
-    engines_free(a);
-    model_free(&a->model);
-    free(a->ids);
-    a->model = m;
-    a->ids = ids;
+    /* the old run goes first: one copy of the weights at a time */
+    run_free(&a->run);
+    const int rc = build_run(a, &a->run, cfg, ids, L, gen, err, errlen);
+    free(ids);
     a->L = L;
     a->G = gen;
-    a->opt.cfg = *cfg;
-    a->opt.gen = gen;
+    a->cfg = *cfg;
     snprintf(a->prompt, sizeof a->prompt, "%s", prompt);
+    snprintf(a->seq_prompt[0], sizeof a->seq_prompt[0], "%s", a->prompt);
     if (a->layer >= cfg->n_layers) a->layer = 0;
     if (a->head >= cfg->n_heads) a->head = 0;
-    return engines_init(a, err, errlen);
+    return rc;
 }
 
 int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     a->opt = *o;
+    a->cfg = o->cfg;
     snprintf(a->prompt, sizeof a->prompt, "%s", o->prompt);
     a->opt.prompt = a->prompt;
     a->L = L;
@@ -156,19 +91,19 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     a->pace = 3;   /* 3 s per token step */
     a->n_seqs = o->n_prompts > 1 ? o->n_prompts : 1;
     if (a->n_seqs > CLI_MAX_PROMPTS) a->n_seqs = CLI_MAX_PROMPTS;
+    snprintf(a->seq_prompt[0], sizeof a->seq_prompt[0], "%s", a->prompt);
     for (int s = 1; s < a->n_seqs; s++)
         snprintf(a->seq_prompt[s], sizeof a->seq_prompt[s], "%s", o->prompts[s] ? o->prompts[s] : "");
-    a->ids = malloc(sizeof(int) * (size_t)o->cfg.max_seq);
-    if (!a->ids || model_init(&a->model, &o->cfg)) {
-        free(a->ids);
-        snprintf(err, errlen, "out of memory building the model");
-        return -1;
-    }
-    memcpy(a->ids, ids, sizeof(int) * (size_t)L);
-    if (engines_init(a, err, errlen)) {
-        model_free(&a->model);
-        free(a->ids);
-        return -1;
+    if (build_run(a, &a->run, &o->cfg, ids, L, o->gen, err, errlen)) return -1;
+    /* ASCII only (no UTF-8 locale, or --ascii): Chinese cannot be drawn.
+     * The UI speaks English (TR) and says why, instead of rows of '?'. */
+    bool cjk_prompt = false;
+    for (const unsigned char *p = (const unsigned char *)a->prompt; *p; p++) cjk_prompt |= *p >= 0x80;
+    if (o->ascii && (o->lang_zh || cjk_prompt)) {
+        snprintf(a->message, sizeof a->message, "%s",
+                 o->lang_zh ? "Chinese needs a UTF-8 terminal (e.g. LANG=C.UTF-8): showing English"
+                            : "the prompt's Chinese characters need a UTF-8 terminal (e.g. LANG=C.UTF-8): shown as ?");
+        a->message_is_error = false;
     }
     if (o->goto_step >= 0 && app_goto(a, o->goto_step, o->goto_op)) {   /* --goto: resume a class */
         snprintf(err, errlen, "%s", a->message);
@@ -181,15 +116,13 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
 void app_free(App *a)
 {
     app_lesson_free(a);
-    engines_free(a);
-    model_free(&a->model);
-    free(a->ids);
+    run_free(&a->run);
     memset(a, 0, sizeof *a);
 }
 
-static RunMode primary_mode(View v)
+RunMode app_primary_mode(const App *a)
 {
-    switch (v) {
+    switch (a->view) {
     case VIEW_RECOMPUTE: return MODE_RECOMPUTE;
     case VIEW_TRAIN: return MODE_TRAIN;
     default: return MODE_CACHE;
@@ -198,72 +131,12 @@ static RunMode primary_mode(View v)
 
 const Engine *app_engine(const App *a)
 {
-    return &a->eng[primary_mode(a->view)];
+    return run_engine(&a->run, app_primary_mode(a));
 }
 
-/* A fresh pool (every sequence is empty): its free list hands out 0, 1, 2,
- * ... again. On failure the old pool stays (consistent, other ids). */
-static void pool_reset(App *a)
-{
-    PagedPool fresh;
-    const PagedPool *p = a->pool;
-    if (paged_init(&fresh, p->n_layers, p->kv_dim, p->block_size, p->n_blocks, p->n_seqs, p->max_len))
-        return;
-    paged_free(a->pool);
-    *a->pool = fresh;
-}
-
-/* Every cache engine of the batch to the cache engine's position P, in the
- * trace's order (sim/trace.c): step k of sequences 0, 1, ... then step
- * k + 1. Blocks are taken only by a step's append and given back only by a
- * rewind, so following a cache engine that went forward over at most one
- * append keeps that order; anything else (backwards, or a jump over several
- * steps) replays the batch from a fresh pool. */
-static void batch_sync(App *a)
-{
-    Engine *c = &a->eng[MODE_CACHE];
-    const long P = c->pos, Q = a->batch_pos, ops = c->ops_per_step;
-    if (P == Q) return;
-    if (a->pool && (P < Q || P / ops - Q / ops > 1)) {
-        for (int s = 0; s < a->n_seqs; s++) engine_seek(seq_engine(a, s), 0);
-        pool_reset(a);
-        for (long at = 0; at < P;) {
-            long to = (at / ops + 1) * ops;
-            if (to > P) to = P;
-            for (int s = 0; s < a->n_seqs; s++) engine_seek(seq_engine(a, s), to);
-            at = to;
-        }
-    } else {
-        for (int s = 1; s < a->n_seqs; s++) engine_seek(seq_engine(a, s), P);
-    }
-    a->batch_pos = P;
-}
-
-/* Bring the other of cache/recompute to the primary's step and operation.
- * Their operation lists are the same but for cache's final "append". Then
- * the batch follows the cache engine. */
 void app_sync(App *a)
 {
-    RunMode pm = primary_mode(a->view);
-    if (pm != MODE_TRAIN) {
-        const Engine *p = &a->eng[pm];
-        Engine *o = &a->eng[pm == MODE_CACHE ? MODE_RECOMPUTE : MODE_CACHE];
-        if (p->pos == 0) {
-            engine_seek(o, 0);
-        } else {
-            long k = (p->pos - 1) / p->ops_per_step;
-            long j = p->pos - k * p->ops_per_step;          /* operations done in step k, 1..ops */
-            if (j == p->ops_per_step) j = o->ops_per_step;  /* a finished step maps to a finished step */
-            else if (j > o->ops_per_step) j = o->ops_per_step;
-            engine_seek(o, k * o->ops_per_step + j);
-        }
-    }
-    batch_sync(a);
-}
-
-static Engine *primary(App *a)
-{
-    return &a->eng[primary_mode(a->view)];
+    run_sync(&a->run, app_primary_mode(a));
 }
 
 /* ---- prompt editing ---------------------------------------------------------- */
@@ -314,7 +187,7 @@ static void edit_backspace(App *a)
 static unsigned edit_accept(App *a)
 {
     char err[320];
-    KvConfig cfg = a->opt.cfg;
+    KvConfig cfg = a->cfg;
     if (app_rebuild(a, &cfg, a->edit, a->G, err, sizeof err)) {
         set_message(a, true, err);
         return ACTION_REDRAW | ACTION_ERROR;   /* the old prompt stays */
@@ -347,7 +220,7 @@ static unsigned edit_key(App *a, int key)
 
 int app_goto(App *a, int step, int op)
 {
-    Engine *e = primary(a);
+    const Engine *e = app_engine(a);
     if (step < 0 || step >= e->n_steps) {
         snprintf(a->message, sizeof a->message, TR(a, "step %d: the run has steps 0-%d", "第 %d 步：本次运行只有第 0-%d 步"),
                  step, e->n_steps - 1);
@@ -360,8 +233,7 @@ int app_goto(App *a, int step, int op)
         a->message_is_error = true;
         return -1;
     }
-    engine_seek(e, (long)step * e->ops_per_step + (op > 0 ? op : e->ops_per_step));
-    app_sync(a);
+    run_seek(&a->run, app_primary_mode(a), run_step_start(e, step) + (op > 0 ? op : e->ops_per_step));
     return 0;
 }
 
@@ -413,7 +285,7 @@ unsigned app_handle_key(App *a, int key)
     }
     if (a->editing) return edit_key(a, key);
     if (a->jumping) return jump_key(a, key);
-    if (a->lesson) {
+    if (a->play) {
         unsigned act = app_lesson_key(a, key);
         if (act != ACTION_NONE) return act;
     }
@@ -422,17 +294,18 @@ unsigned app_handle_key(App *a, int key)
         return ACTION_REDRAW;
     }
     a->message[0] = '\0';
-    Engine *e = primary(a);
-    const int Lyr = a->opt.cfg.n_layers, H = a->opt.cfg.n_heads;
+    const RunMode pm = app_primary_mode(a);
+    const Engine *e = app_engine(a);
+    const int Lyr = a->cfg.n_layers, H = a->cfg.n_heads;
     switch (keys_action_main(key)) {
-    case KA_NEXT_OP: engine_next_op(e); break;
-    case KA_PREV_OP: engine_prev_op(e); break;
-    case KA_NEXT_LAYER: engine_next_layer(e); break;
-    case KA_PREV_LAYER: engine_prev_layer(e); break;
-    case KA_NEXT_STEP: engine_next_step(e); break;
-    case KA_PREV_STEP: engine_prev_step(e); break;
-    case KA_START: engine_seek(e, 0); break;
-    case KA_END: engine_run_to_end(e); break;
+    case KA_NEXT_OP: run_move(&a->run, pm, RUN_NEXT_OP); break;
+    case KA_PREV_OP: run_move(&a->run, pm, RUN_PREV_OP); break;
+    case KA_NEXT_LAYER: run_move(&a->run, pm, RUN_NEXT_LAYER); break;
+    case KA_PREV_LAYER: run_move(&a->run, pm, RUN_PREV_LAYER); break;
+    case KA_NEXT_STEP: run_move(&a->run, pm, RUN_NEXT_STEP); break;
+    case KA_PREV_STEP: run_move(&a->run, pm, RUN_PREV_STEP); break;
+    case KA_START: run_move(&a->run, pm, RUN_START); break;
+    case KA_END: run_move(&a->run, pm, RUN_END); break;
     case KA_PLAY:         /* by token step: a class sees whole steps */
     case KA_PLAY_OPS: {   /* by operation: the inside of a step */
         const bool ops = keys_action_main(key) == KA_PLAY_OPS;
@@ -440,7 +313,7 @@ unsigned app_handle_key(App *a, int key)
             a->playing = false;
             break;
         }
-        if (e->pos >= engine_total_ops(e)) engine_seek(e, 0);   /* play again from the top */
+        if (e->pos >= engine_total_ops(e)) run_move(&a->run, pm, RUN_START);   /* play again from the top */
         a->playing = true;
         a->play_ops = ops;
         break;
@@ -468,7 +341,7 @@ unsigned app_handle_key(App *a, int key)
         snprintf(a->edit, sizeof a->edit, "%s", a->prompt);
         break;
     case KA_RESTART:
-        for (int m = 0; m < MODE_COUNT; m++) engine_seek(&a->eng[m], 0);
+        run_restart(&a->run);
         a->playing = false;
         break;
     case KA_HELP: a->help = true; break;
@@ -480,6 +353,7 @@ unsigned app_handle_key(App *a, int key)
     case KA_QUIT: return ACTION_QUIT;
     default: return ACTION_NONE;
     }
+    /* a view change: the new primary's partner follows it */
     app_sync(a);
     return ACTION_REDRAW;
 }
@@ -487,12 +361,11 @@ unsigned app_handle_key(App *a, int key)
 unsigned app_tick(App *a)
 {
     if (!a->playing) return ACTION_NONE;
-    Engine *e = primary(a);
-    if (!(a->play_ops ? engine_next_op(e) : engine_next_step(e))) {
+    const Engine *e = app_engine(a);
+    if (!run_move(&a->run, app_primary_mode(a), a->play_ops ? RUN_NEXT_OP : RUN_NEXT_STEP)) {
         a->playing = false;
         return ACTION_REDRAW;
     }
-    app_sync(a);
     if (e->pos >= engine_total_ops(e)) a->playing = false;
     if (a->play_ops && a->step_stop && engine_at_step_end(e)) a->playing = false;   /* time to explain */
     return ACTION_REDRAW;

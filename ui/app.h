@@ -1,36 +1,27 @@
 /* app: the state of the terminal UI, and what keys do to it. No curses.
  *
- * One App holds the model and three engines over the same weights and
- * prompt: cache, recompute and train. The cache and recompute engines move
- * together: the view's engine (the "primary") is moved by a key, then the
- * other is brought to the same step and operation, so the compare view and
- * the Operations panel always show both modes at the same point.
- *
- * A batch (several --prompt, spec §6.4): one cache engine per prompt, with
- * the same weights and G. Sequence 0 is eng[MODE_CACHE] (what every panel
- * but the memory view shows); the others follow it in lockstep (app_sync).
- * With --block-size they all mirror into ONE block pool, as `kvsim trace`
- * runs them (sim/trace.c): step k of every sequence in prompt order, then
- * step k + 1. The pool's block ids are a function of the position alone:
- * when the cache engine moved in a way that order cannot reproduce
- * (backwards, or over more than one append), the batch is replayed from a
- * fresh pool, so the screen always matches the trace at the same step.
+ * The simulation is one Run (sim/run.h): the weights, a cache, a
+ * recompute and a train engine over the same prompt, one cache engine per
+ * further --prompt (the batch, spec §6.4) and, with --block-size, the one
+ * block pool they share. A key moves the engine of the view (the
+ * "primary": cache for the compare and memory views) through run_move();
+ * the run brings the rest along in its one lockstep order, the order
+ * `kvsim trace` steps in, so the screen at step k shows what the trace
+ * shows after step k.
  *
  * Update, then draw: app_handle_key() and app_tick() change state and
  * return action flags; app_render() only reads the state and draws the
  * whole screen into a Canvas. term.c is the only thing that puts a canvas
  * on a terminal, so `kvsim frames` and the tests render the same screens.
  *
- * Ownership: app_init() builds the model and engines, app_free() releases
- * them. Panels receive `const App *` and must not change it.
+ * Ownership: app_init() builds the run, app_free() releases it. Panels
+ * receive `const App *` and must not change it.
  */
 #ifndef KVSIM_APP_H
 #define KVSIM_APP_H
 
-#include "lessons/eval.h"
 #include "lessons/lesson.h"
-#include "sim/engine.h"
-#include "sim/model.h"
+#include "sim/run.h"
 #include "ui/canvas.h"
 #include "ui/cmd/cli.h"
 
@@ -50,15 +41,17 @@ enum {
 };
 
 /* Translate: the English or the Chinese text. Strings live where they are used. */
-#define TR(app, en, zh) ((app)->opt.lang_zh ? (zh) : (en))
+/* the UI text in the chosen language; English when drawing ASCII only */
+#define TR(app, en, zh) ((app)->opt.lang_zh && !(app)->opt.ascii ? (zh) : (en))
+
+typedef struct LessonPlay LessonPlay;
 
 typedef struct {
-    CliOptions opt;           /* options the app was started with (lang, sizes, ...) */
-    Model model;
+    CliOptions opt;           /* options the app was started with (lang, ascii, ...); never changed */
+    KvConfig cfg;             /* the shape running now (a lesson or a prompt edit may change it) */
     char prompt[APP_PROMPT_MAX];
-    int *ids;                 /* (max_seq) prompt token ids */
     int L, G;
-    Engine eng[MODE_COUNT];   /* cache, recompute, train */
+    Run run;                  /* the model, the engines, the batch and the pool */
 
     View view;                /* cache / recompute / compare / train / memory */
     int layer, head;          /* selected layer and head */
@@ -78,55 +71,35 @@ typedef struct {
     char message[1400];        /* last error / info line; "" when none */
     bool message_is_error;
 
-    /* lesson mode: lesson != NULL (owned by the App, see app_lesson_start) */
-    Lesson *lesson;
-    int slide;                /* 0-based */
-    SlideSetup slide_state;   /* accumulated set-up of this slide */
-    EvalContext ectx;         /* numbers of this slide's state */
-    bool ectx_ok;
-    char *slide_text;         /* narration, templates filled, paragraphs split by "\n\n" */
-    char *question_text;      /* NULL when the slide asks nothing */
-    char *explain_text;       /* explanation, templates filled ("" when none) */
-    double expected;          /* the question's answer, computed */
-    bool answering;           /* answer input line open */
-    char answer[48];
-    int wrong;                /* wrong answers given to this slide's question */
-    bool solved, revealed;    /* right answer given / answer shown after hints */
-    double last_given;        /* the last answer typed (a choice: its key's code) */
-    char *hint_text;          /* hint for the last wrong answer (keyed or generic),
-                                 templates filled; NULL when none is due */
-    int text_scroll;          /* narration lines scrolled off the top */
+    /* lesson mode: the player's state (ui/lesson_play.h), NULL otherwise */
+    struct LessonPlay *play;
     int screen_w, screen_h;   /* size of the last screen drawn (set by the caller) */
     bool save_progress;       /* write lesson progress (the live UI only) */
+    char progress_error[1200]; /* why the last save failed; "" when none */
 
-    /* the batch: sequence 0 = eng[MODE_CACHE], sequences 1.. = batch[s] */
-    int n_seqs;               /* >= 1 */
+    /* the batch's prompts: sequence s of the run is seq_prompt[s] */
+    int n_seqs;               /* >= 1 (= run.n_seqs) */
     char seq_prompt[CLI_MAX_PROMPTS][APP_PROMPT_MAX];   /* [0] mirrors prompt */
-    Engine *batch;            /* (n_seqs) cache engines; batch[0] unused */
-    PagedPool *pool;          /* shared block pool; NULL without --block-size */
-    long batch_pos;           /* cache position the batch and pool were brought to */
 } App;
 
-/* Build the model and engines for o (o must have passed cli_prepare; ids
- * and L are its result). Returns 0, or -1 with a message. */
+/* Build the run for o (o must have passed cli_prepare; ids and L are its
+ * result). Returns 0, or -1 with a message. */
 int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size_t errlen);
 void app_free(App *a);
 
-/* The engine the current view follows (cache for the compare view). */
+/* The mode whose engine the current view follows (cache for compare and
+ * memory), and that engine. */
+RunMode app_primary_mode(const App *a);
 const Engine *app_engine(const App *a);
 /* The engine of a mode. */
-static inline const Engine *app_engine_of(const App *a, RunMode m) { return &a->eng[m]; }
+static inline const Engine *app_engine_of(const App *a, RunMode m) { return run_engine(&a->run, m); }
 
-/* Bring the secondary of the cache/recompute pair to the primary's step and
- * operation (after moving the primary engine directly), then every cache
- * engine of the batch to the cache engine's position. */
+/* After a test moved the primary engine directly: bring the rest along
+ * (run_sync of the primary mode). */
 void app_sync(App *a);
 
 /* Sequence s of the batch (0 .. n_seqs-1): its cache engine and prompt. */
-static inline const Engine *app_seq_engine(const App *a, int s)
-{
-    return s == 0 ? &a->eng[MODE_CACHE] : &a->batch[s];
-}
+static inline const Engine *app_seq_engine(const App *a, int s) { return run_seq(&a->run, s); }
 static inline const char *app_seq_prompt(const App *a, int s) { return a->seq_prompt[s]; }
 
 /* Handle one key (term.h key codes); returns ACTION_* flags. */

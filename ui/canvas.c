@@ -227,9 +227,65 @@ static void set_cell(Canvas *c, int x, int y, int32_t cp, uint8_t style)
     row[x].style = style;
 }
 
+/* The one table of ASCII fallbacks: every non-ASCII symbol the UI draws
+ * (panels, help, footer, lesson texts), one ASCII character each so that
+ * layouts keep their widths. Sorted by code point (bsearch). */
+typedef struct {
+    int32_t cp;
+    char ascii;
+} AsciiFallback;
+
+static const AsciiFallback k_ascii_fallback[] = {
+    {0x00A7, 'S'}, /* § */ {0x00B1, '~'}, /* ± */ {0x00B2, '2'}, /* ² */
+    {0x00B3, '3'}, /* ³ */ {0x00B7, '*'}, /* · (a product: 2·2·8) */ {0x00D7, 'x'}, /* × */
+    {0x00F7, '/'}, /* ÷ */ {0x03A3, 'S'}, /* Σ */ {0x1D40, 'T'}, /* ᵀ */
+    {0x2013, '-'}, /* – */ {0x2014, '-'}, /* — */ {0x2016, '|'}, /* ‖ */
+    {0x2018, '\''}, /* ‘ */ {0x2019, '\''}, /* ’ */ {0x201C, '"'}, /* “ */
+    {0x201D, '"'}, /* ” */ {0x2026, '~'}, /* … */ {0x2190, '<'}, /* ← */
+    {0x2191, '^'}, /* ↑ */ {0x2192, '>'}, /* → */ {0x2193, 'v'}, /* ↓ */
+    {0x21BB, '*'}, /* ↻ */ {0x2212, '-'}, /* − */ {0x221A, 'V'}, /* √ */
+    {0x221E, '8'}, /* ∞ */ {0x2248, '~'}, /* ≈ */ {0x2264, '<'}, /* ≤ */
+    {0x2265, '>'}, /* ≥ */ {0x2308, '['}, /* ⌈ */ {0x2309, ']'}, /* ⌉ */
+    {0x230A, '['}, /* ⌊ */ {0x230B, ']'}, /* ⌋ */ {0x2423, '_'}, /* ␣ */
+    {0x2500, '-'}, /* ─ */ {0x2502, '|'}, /* │ */ {0x250A, ':'}, /* ┊ */
+    {0x2581, '_'}, /* ▁ */ {0x2591, '.'}, /* ░ */ {0x2592, ':'}, /* ▒ */
+    {0x2593, '#'}, /* ▓ */ {0x2595, ']'}, /* ▕ */ {0x25B2, '^'}, /* ▲ */
+    {0x25B3, '^'}, /* △ */ {0x25B6, '>'}, /* ▶ */ {0x25CB, 'o'}, /* ○ */
+    {0x25CF, '*'}, /* ● */ {0x2713, 'v'}, /* ✓ */ {0x2717, 'x'}, /* ✗ */
+};
+
+static int cmp_fallback(const void *key, const void *elem)
+{
+    int32_t cp = *(const int32_t *)key, e = *(const int32_t *)elem;
+    return (cp > e) - (cp < e);
+}
+
+int32_t canvas_ascii_fallback(int32_t cp)
+{
+    if (cp < 0x80)
+        return cp;
+    const void *hit = bsearch(&cp, k_ascii_fallback, sizeof k_ascii_fallback / sizeof k_ascii_fallback[0],
+                              sizeof k_ascii_fallback[0], cmp_fallback);
+    if (hit != NULL)
+        return ((const AsciiFallback *)hit)->ascii;
+    if (cp >= 0x2500 && cp <= 0x257F) /* other box drawing: corners, joins */
+        return '+';
+    if (cp >= 0x2580 && cp <= 0x259F) /* other blocks: bars */
+        return '#';
+    return '?'; /* Chinese and the rest: '?' per column */
+}
+
 static void put_cp(Canvas *c, long long x, long long y, int32_t cp, uint8_t st)
 {
     cp = clean_cp(cp);
+    if (c->ascii && cp >= 0x80) { /* ASCII only: a wide char becomes two cells */
+        int32_t a = canvas_ascii_fallback(cp);
+        if (drawable(c, x, y))
+            set_cell(c, (int)x, (int)y, a, st);
+        if (canvas_cp_width(cp) == 2 && drawable(c, x + 1, y))
+            set_cell(c, (int)x + 1, (int)y, a, st);
+        return;
+    }
     if (canvas_cp_width(cp) == 2) {
         bool left = drawable(c, x, y), right = drawable(c, x + 1, y);
         if (left && right) {

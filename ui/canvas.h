@@ -12,7 +12,9 @@
  *     invalid UTF-8 becomes U+FFFD), so term.c can write any cell as is;
  *   - style is a StyleRole (out-of-range values are stored as STYLE_NORMAL).
  * Glyph mode: in ASCII mode the drawing glyphs (boxes, lines, shades, bars,
- * marks) are ASCII; text content is stored unchanged either way.
+ * marks) are ASCII, and every other code point is stored as its
+ * canvas_ascii_fallback() (one table for the whole UI), one ASCII character
+ * per column: an ASCII canvas holds only bytes < 0x80.
  * Ownership: the caller owns the Canvas struct; canvas_init allocates the
  * cells and canvas_free releases them. Resize = canvas_free + canvas_init.
  */
@@ -70,6 +72,10 @@ const CanvasCell *canvas_at(const Canvas *c, int x, int y);
 int canvas_cp_width(int32_t cp);
 /* Display width of UTF-8 text (invalid bytes count 1 each). */
 int canvas_text_width(const char *utf8);
+/* The ASCII character drawn for cp in ASCII mode (cp itself when < 0x80;
+ * '?' for Chinese and anything the table does not know). */
+int32_t canvas_ascii_fallback(int32_t cp);
+
 /* Code point of a drawing glyph in c's glyph mode. */
 int32_t canvas_glyph(const Canvas *c, CanvasGlyph g);
 

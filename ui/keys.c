@@ -37,7 +37,8 @@ static const KeyBinding table[] = {
     {{'b', 0, 0}, KA_BLANK, "b", "blank screen (any key)", "黑屏（任意键恢复）", NULL, NULL, false},
     {{'?', 'h', TERM_KEY_F1}, KA_HELP, "? h", "this help", "本帮助", "? help", "? 帮助", false},
     /* Esc only closes what is open (help, blank screen, input lines): one
-     * stray key from a clicker must not end a class's demo */
+     * stray key from a clicker, or a stray escape sequence, must not end a
+     * class's demo */
     {{TERM_KEY_ESC, 0, 0}, KA_CLOSE, "Esc", "close help / blank", "关闭帮助 / 黑屏", NULL, NULL, false},
     {{'q', 0, 0}, KA_QUIT, "q", "quit", "退出", "q quit", "q 退出", false},
 };

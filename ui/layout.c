@@ -3,6 +3,7 @@
 
 #include "lessons/lesson.h"
 #include "ui/app.h"
+#include "ui/panels/panels.h"
 
 #include <string.h>
 
@@ -56,6 +57,7 @@ static void memory_middle(Rect a, Layout *o)
         int pw = a.w * 58 / 100;
         o->pool = rect(a.x, a.y, pw, a.h);
         o->traffic = rect(a.x + pw, a.y, a.w - pw, a.h);
+        o->roofline = panel_roofline_carve(&o->traffic);
         return;
     }
     /* stacked: the traffic panel grows a little with the height, the pool more */
@@ -64,6 +66,7 @@ static void memory_middle(Rect a, Layout *o)
     if (th < MEM_TRAFFIC_H) th = a.h / 2;
     o->pool = rect(a.x, a.y, a.w, a.h - th);
     o->traffic = rect(a.x, a.y + a.h - th, a.w, th);
+    o->roofline = panel_roofline_carve(&o->traffic);
 }
 
 /* Memory view, every panel that fits in w x h. */

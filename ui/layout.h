@@ -26,7 +26,7 @@ typedef struct {
     Rect mask, attention, kvcache;     /* single views */
     Rect mask2, kvcache2;              /* compare view: the recompute side */
     Rect ops, chart;
-    Rect pool, traffic;                /* memory view */
+    Rect pool, traffic, roofline;      /* memory view (roofline: carved from traffic when tall) */
     Rect lesson;                       /* lesson pane (lesson mode only) */
 } Layout;
 

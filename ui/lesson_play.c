@@ -2,9 +2,9 @@
  * simulator's state (model, prompt, mode, position, selection); its
  * narration and question are filled in from the running model; the
  * student's answers are checked against the computed value. */
-#include "ui/app.h"
+#include "ui/lesson_play.h"
 
-#include "lessons/catalog.h"
+#include "lessons/progress.h"
 #include "ui/keys.h"
 #include "ui/layout.h"
 #include "ui/panels/panels.h"
@@ -33,129 +33,131 @@ static char *fill(App *a, const char *text)
     char *out = malloc(cap);
     char err[256];
     if (!out) return NULL;
-    if (!a->ectx_ok || eval_template(&a->ectx, text, out, cap, err, sizeof err))
+    if (!a->play->ectx_ok || eval_template(&a->play->ectx, text, out, cap, err, sizeof err))
         snprintf(out, cap, "%s", text);
     return out;
 }
 
 static void free_texts(App *a)
 {
-    free(a->slide_text);
-    free(a->question_text);
-    free(a->explain_text);
-    free(a->hint_text);
-    a->slide_text = a->question_text = a->explain_text = a->hint_text = NULL;
+    free(a->play->slide_text);
+    free(a->play->question_text);
+    free(a->play->explain_text);
+    free(a->play->hint_text);
+    a->play->slide_text = a->play->question_text = a->play->explain_text = a->play->hint_text = NULL;
 }
 
 void app_lesson_free(App *a)
 {
-    if (!a->lesson) return;
+    if (!a->play) return;
     free_texts(a);
-    if (a->ectx_ok) eval_context_free(&a->ectx);
-    a->ectx_ok = false;
-    lesson_free(a->lesson);
-    free(a->lesson);
-    a->lesson = NULL;
+    if (a->play->ectx_ok) eval_context_free(&a->play->ectx);
+    lesson_free(a->play->lesson);
+    free(a->play->lesson);
+    free(a->play);
+    a->play = NULL;
 }
 
-/* Move the engines to the slide's goto. */
+/* Move the run to the slide's goto. */
 static void apply_goto(App *a, const LessonGoto *g)
 {
-    Engine *e = &a->eng[a->view == VIEW_RECOMPUTE ? MODE_RECOMPUTE : a->view == VIEW_TRAIN ? MODE_TRAIN : MODE_CACHE];
+    const RunMode m = app_primary_mode(a);
+    const Engine *e = app_engine(a);
     long target = 0;
     switch (g->kind) {
     case GOTO_START: target = 0; break;
     case GOTO_END: target = engine_total_ops(e); break;
-    case GOTO_STEP_END: target = (long)(g->step + 1) * e->ops_per_step; break;
-    case GOTO_STEP_OP: {
-        const int layer = g->layer < 0 ? 0 : g->layer;
-        target = (long)(g->step + 1) * e->ops_per_step;   /* op not in this mode: end of step */
-        for (int i = 0; i < e->ops_per_step; i++) {
-            OpRef r = engine_op_at(e, i);
-            if (r.kind == g->op && (r.layer < 0 || r.layer == layer)) {
-                target = (long)g->step * e->ops_per_step + i + 1;
-                break;
-            }
-        }
+    case GOTO_STEP_END: target = run_step_start(e, g->step + 1); break;
+    case GOTO_STEP_OP:
+        target = run_op_pos(e, g->step, g->op, g->layer < 0 ? 0 : g->layer);
+        if (target < 0) target = run_step_start(e, g->step + 1);   /* op not in this mode: end of step */
         break;
     }
-    }
-    engine_seek(e, target);
-    app_sync(a);
+    run_seek(&a->run, m, target);
 }
 
 /* Record how far the student got (live UI only: previews and tests keep
  * the student's file untouched). */
-static void save_progress(const App *a, bool solved_now)
+static void save_progress(App *a, bool solved_now)
 {
     if (!a->save_progress) return;
     int questions = 0, index = -1;
-    for (int i = 0; i < a->lesson->n_slides; i++) {
-        if (i == a->slide && a->lesson->slides[i].has_question) index = questions;
-        questions += a->lesson->slides[i].has_question;
+    for (int i = 0; i < a->play->lesson->n_slides; i++) {
+        if (i == a->play->slide && a->play->lesson->slides[i].has_question) index = questions;
+        questions += a->play->lesson->slides[i].has_question;
     }
-    Progress p = {a->slide + 1, a->lesson->n_slides, 0, questions, 0};
+    Progress p = {a->play->slide + 1, a->play->lesson->n_slides, 0, questions, 0};
     if (solved_now && index >= 0 && index < 64) p.solved_mask = 1ull << index;
-    progress_put(a->lesson->id, a->lesson->lang, p);
+    char err[sizeof a->progress_error];
+    if (progress_put(a->play->lesson->id, a->play->lesson->lang, p, err, sizeof err) == 0) return;
+    /* warn once on screen (not as a lesson error: the lesson goes on); the
+     * caller repeats it on stderr at exit */
+    if (!a->progress_error[0]) {
+        snprintf(a->message, sizeof a->message, "warning: %s", err);
+        a->message_is_error = false;
+    }
+    snprintf(a->progress_error, sizeof a->progress_error, "%s", err);
 }
 
 unsigned app_lesson_goto(App *a, int i)
 {
-    const Lesson *l = a->lesson;
+    const Lesson *l = a->play->lesson;
     if (i < 0) i = 0;
     if (i >= l->n_slides) i = l->n_slides - 1;
     SlideSetup st = lesson_state_at(l, i);
     char err[320];
-    bool same = a->slide_state.prompt && lesson_same_run(&a->slide_state, &st);
+    bool same = a->play->slide_state.prompt && lesson_same_run(&a->play->slide_state, &st);
     if (!same && app_rebuild(a, &st.model, st.prompt, st.gen, err, sizeof err)) {
         snprintf(a->message, sizeof a->message, "slide %d: %s", i + 1, err);
         a->message_is_error = true;
         return ACTION_REDRAW | ACTION_ERROR;
     }
-    a->slide = i;
-    a->slide_state = st;
+    a->play->slide = i;
+    a->play->slide_state = st;
     a->view = view_of(st.mode);
-    a->layer = st.layer < a->opt.cfg.n_layers ? st.layer : 0;
-    a->head = st.head < a->opt.cfg.n_heads ? st.head : 0;
+    a->layer = st.layer < a->cfg.n_layers ? st.layer : 0;
+    a->head = st.head < a->cfg.n_heads ? st.head : 0;
     a->playing = false;
-    a->answering = false;
-    a->wrong = 0;
-    a->solved = a->revealed = false;
-    a->text_scroll = 0;
+    a->play->answering = false;
+    a->play->wrong = 0;
+    a->play->solved = a->play->revealed = false;
+    a->play->text_scroll = 0;
     apply_goto(a, &st.go);
 
     /* numbers of this slide, for templates and the question */
-    if (a->ectx_ok) a->ectx_ok = eval_context_update(&a->ectx, &st, err, sizeof err) == 0;
-    else a->ectx_ok = eval_context_init(&a->ectx, &st, err, sizeof err) == 0;
+    /* lend the run's weights: one copy of the model during a lesson */
+    const Model *w = a->run.model;
+    if (a->play->ectx_ok) a->play->ectx_ok = eval_context_update_with(&a->play->ectx, &st, w, err, sizeof err) == 0;
+    else a->play->ectx_ok = eval_context_init_with(&a->play->ectx, &st, w, err, sizeof err) == 0;
     free_texts(a);
     const Slide *s = &l->slides[i];
     size_t len = 1;
     for (int p = 0; p < s->n_paragraphs; p++) len += strlen(s->paragraphs[p]) * 10 + 72;
-    a->slide_text = calloc(len, 1);
-    for (int p = 0; a->slide_text && p < s->n_paragraphs; p++) {
+    a->play->slide_text = calloc(len, 1);
+    for (int p = 0; a->play->slide_text && p < s->n_paragraphs; p++) {
         char *t = fill(a, s->paragraphs[p]);
-        if (p) strcat(a->slide_text, "\n\n");
-        if (t) strncat(a->slide_text, t, len - strlen(a->slide_text) - 1);
+        if (p) strcat(a->play->slide_text, "\n\n");
+        if (t) strncat(a->play->slide_text, t, len - strlen(a->play->slide_text) - 1);
         free(t);
     }
     if (s->has_question) {
         const Question *q = &s->question;
-        a->question_text = fill(a, q->text);
-        for (int c = 0; a->question_text && c < q->n_choices; c++) {   /* the options, one a line */
+        a->play->question_text = fill(a, q->text);
+        for (int c = 0; a->play->question_text && c < q->n_choices; c++) {   /* the options, one a line */
             char *t = fill(a, q->choices[c].text);
-            size_t n = strlen(a->question_text) + (t ? strlen(t) : 0) + 8;
-            char *qt = realloc(a->question_text, n);
+            size_t n = strlen(a->play->question_text) + (t ? strlen(t) : 0) + 8;
+            char *qt = realloc(a->play->question_text, n);
             if (qt) {
                 snprintf(qt + strlen(qt), n - strlen(qt), "\n%c) %s", q->choices[c].key, t ? t : "");
-                a->question_text = qt;
+                a->play->question_text = qt;
             }
             free(t);
         }
-        a->explain_text = fill(a, q->explain ? q->explain : "");
-        a->expected = NAN;
+        a->play->explain_text = fill(a, q->explain ? q->explain : "");
+        a->play->expected = NAN;
         if (q->n_choices) {
-            a->expected = lesson_choice_value(q->correct);
-        } else if (a->ectx_ok && eval_expr(&a->ectx, q->expr, &a->expected, err, sizeof err)) {
+            a->play->expected = lesson_choice_value(q->correct);
+        } else if (a->play->ectx_ok && eval_expr(&a->play->ectx, q->expr, &a->play->expected, err, sizeof err)) {
             snprintf(a->message, sizeof a->message, "%s:%d: %s", l->path, s->question.expr_line, err);
             a->message_is_error = true;
         }
@@ -167,8 +169,14 @@ unsigned app_lesson_goto(App *a, int i)
 int app_lesson_start(App *a, Lesson *l, char *err, size_t errlen)
 {
     app_lesson_free(a);
-    a->lesson = l;
-    memset(&a->slide_state, 0, sizeof a->slide_state);
+    a->play = calloc(1, sizeof *a->play);   /* slide_state zeroed: no run set up yet */
+    if (!a->play) {
+        lesson_free(l);
+        free(l);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    a->play->lesson = l;
     app_lesson_goto(a, 0);
     if (a->message_is_error && a->message[0]) {
         snprintf(err, errlen, "%s", a->message);
@@ -183,7 +191,7 @@ int app_lesson_start(App *a, Lesson *l, char *err, size_t errlen)
  * (eval_number: "2/5" is 0.4). 0, or -1 with a message for the student. */
 static int answer_value(const App *a, const Question *q, double *v, char *msg, size_t msglen)
 {
-    const char *s = a->answer;
+    const char *s = a->play->answer;
     while (*s == ' ') s++;
     size_t n = strlen(s);
     while (n > 0 && s[n - 1] == ' ') n--;
@@ -200,7 +208,7 @@ static int answer_value(const App *a, const Question *q, double *v, char *msg, s
         return -1;
     }
     char err[200];
-    if (n == 0 || eval_number(a->answer, v, err, sizeof err)) {
+    if (n == 0 || eval_number(a->play->answer, v, err, sizeof err)) {
         snprintf(msg, msglen, "%s%s%s", n ? err : "", n ? "; " : "",
                  TR(a, "type a number or an expression, e.g. 15, 2/5, 1e3 or 3*8",
                     "请输入一个数或算式，例如 15、2/5、1e3 或 3*8"));
@@ -216,7 +224,7 @@ static int keyed_hint_of(App *a, const Question *q, double v)
         double w;
         char err[200];
         if (q->n_choices) w = lesson_choice_value(q->wrong[i].value[0]);
-        else if (!a->ectx_ok || eval_expr(&a->ectx, q->wrong[i].value, &w, err, sizeof err)) continue;
+        else if (!a->play->ectx_ok || eval_expr(&a->play->ectx, q->wrong[i].value, &w, err, sizeof err)) continue;
         if (lesson_answer_ok(w, q->n_choices ? 0 : q->tolerance, v)) return i;
     }
     return -1;
@@ -225,28 +233,28 @@ static int keyed_hint_of(App *a, const Question *q, double v)
 /* Enter on the answer line. */
 static unsigned answer_check(App *a)
 {
-    const Question *q = &a->lesson->slides[a->slide].question;
+    const Question *q = &a->play->lesson->slides[a->play->slide].question;
     double v;
     if (answer_value(a, q, &v, a->message, sizeof a->message)) {
         a->message_is_error = true;
         return ACTION_REDRAW | ACTION_ERROR;
     }
-    a->answering = false;
-    a->last_given = v;
+    a->play->answering = false;
+    a->play->last_given = v;
     a->message[0] = '\0';
-    free(a->hint_text);
-    a->hint_text = NULL;
+    free(a->play->hint_text);
+    a->play->hint_text = NULL;
     int keyed = -1;
-    if (lesson_answer_ok(a->expected, q->n_choices ? 0 : q->tolerance, v)) {
-        if (!a->solved && !a->revealed) save_progress(a, true);
-        a->solved = true;
+    if (lesson_answer_ok(a->play->expected, q->n_choices ? 0 : q->tolerance, v)) {
+        if (!a->play->solved && !a->play->revealed) save_progress(a, true);
+        a->play->solved = true;
     } else if ((keyed = keyed_hint_of(a, q, v)) >= 0) {
-        a->hint_text = fill(a, q->wrong[keyed].text);   /* that mistake's own hint */
+        a->play->hint_text = fill(a, q->wrong[keyed].text);   /* that mistake's own hint */
     } else {
         /* the generic hints, one per wrong answer, then the explanation */
-        a->wrong++;
-        if (a->wrong > q->n_hints) a->revealed = true;
-        else a->hint_text = fill(a, q->hints[a->wrong - 1]);
+        a->play->wrong++;
+        if (a->play->wrong > q->n_hints) a->play->revealed = true;
+        else a->play->hint_text = fill(a, q->hints[a->play->wrong - 1]);
     }
     return ACTION_REDRAW;
 }
@@ -255,34 +263,34 @@ static unsigned answer_check(App *a)
  * the text itself ("2/5 = 0.4"). */
 static void answer_preview(App *a)
 {
-    const Question *q = &a->lesson->slides[a->slide].question;
+    const Question *q = &a->play->lesson->slides[a->play->slide].question;
     double v;
     char val[64];
     a->message[0] = '\0';
     a->message_is_error = false;
-    if (q->n_choices || !a->answer[0] || eval_number(a->answer, &v, val, sizeof val)) return;
+    if (q->n_choices || !a->play->answer[0] || eval_number(a->play->answer, &v, val, sizeof val)) return;
     eval_format(v, val, sizeof val);
-    if (strcmp(val, a->answer)) snprintf(a->message, sizeof a->message, "= %s", val);
+    if (strcmp(val, a->play->answer)) snprintf(a->message, sizeof a->message, "= %s", val);
 }
 
 static unsigned answer_key(App *a, int key)
 {
-    size_t len = strlen(a->answer);
+    size_t len = strlen(a->play->answer);
     if (key == TERM_KEY_ENTER) return answer_check(a);
     if (key == TERM_KEY_ESC) {
-        a->answering = false;
+        a->play->answering = false;
         a->message[0] = '\0';
         return ACTION_REDRAW;
     }
     if (key == TERM_KEY_BACKSPACE) {
-        if (len) a->answer[len - 1] = '\0';
+        if (len) a->play->answer[len - 1] = '\0';
         answer_preview(a);
         return ACTION_REDRAW;
     }
     /* any printable ASCII: digits and operators, or a choice's key letter */
-    if (key >= 0x20 && key < 0x7F && len + 1 < sizeof a->answer) {
-        a->answer[len] = (char)key;
-        a->answer[len + 1] = '\0';
+    if (key >= 0x20 && key < 0x7F && len + 1 < sizeof a->play->answer) {
+        a->play->answer[len] = (char)key;
+        a->play->answer[len + 1] = '\0';
         answer_preview(a);
         return ACTION_REDRAW;
     }
@@ -293,45 +301,45 @@ static unsigned answer_key(App *a, int key)
 static int hidden_below(const App *a)
 {
     Layout lo;
-    layout_compute(a->view, (int)a->slide_state.point, a->screen_w, a->screen_h, &lo);
+    layout_compute(a->view, (int)a->play->slide_state.point, a->screen_w, a->screen_h, &lo);
     if (lo.too_small || lo.lesson.w < 6) return 0;
     /* the pane keeps at least 3 rows for the question block; be generous */
-    const Question *q = &a->lesson->slides[a->slide].question;
-    int visible = lo.lesson.h - 2 - (a->question_text ? 4 + q->n_choices : 0);   /* + one line per option */
+    const Question *q = &a->play->lesson->slides[a->play->slide].question;
+    int visible = lo.lesson.h - 2 - (a->play->question_text ? 4 + q->n_choices : 0);   /* + one line per option */
     int need = panel_lesson_text_lines(a, lo.lesson.w - 4);
-    return need - a->text_scroll - (visible > 1 ? visible : 1);
+    return need - a->play->text_scroll - (visible > 1 ? visible : 1);
 }
 
 unsigned app_lesson_key(App *a, int key)
 {
-    if (a->answering) return answer_key(a, key);
+    if (a->play->answering) return answer_key(a, key);
     /* PgDn / PgUp scroll a long narration first, then turn the page */
     if (key == TERM_KEY_PGDN && hidden_below(a) > 0) {
-        a->text_scroll += 3;
+        a->play->text_scroll += 3;
         return ACTION_REDRAW;
     }
-    if (key == TERM_KEY_PGUP && a->text_scroll > 0) {
-        a->text_scroll = a->text_scroll > 3 ? a->text_scroll - 3 : 0;
+    if (key == TERM_KEY_PGUP && a->play->text_scroll > 0) {
+        a->play->text_scroll = a->play->text_scroll > 3 ? a->play->text_scroll - 3 : 0;
         return ACTION_REDRAW;
     }
     switch (keys_action(key)) {
     case KA_SLIDE_NEXT:
-        if (a->slide + 1 < a->lesson->n_slides) return app_lesson_goto(a, a->slide + 1);
+        if (a->play->slide + 1 < a->play->lesson->n_slides) return app_lesson_goto(a, a->play->slide + 1);
         snprintf(a->message, sizeof a->message, "%s",
                  TR(a, "last slide: press q to quit, or PgUp to go back", "已是最后一页：按 q 退出，或按 PgUp 返回"));
         a->message_is_error = false;
         return ACTION_REDRAW;
-    case KA_SLIDE_PREV: return app_lesson_goto(a, a->slide - 1);
-    case KA_SLIDE_RESET: return app_lesson_goto(a, a->slide);
+    case KA_SLIDE_PREV: return app_lesson_goto(a, a->play->slide - 1);
+    case KA_SLIDE_RESET: return app_lesson_goto(a, a->play->slide);
     case KA_ANSWER:
-        if (!a->lesson->slides[a->slide].has_question) {
+        if (!a->play->lesson->slides[a->play->slide].has_question) {
             snprintf(a->message, sizeof a->message, "%s",
                      TR(a, "this slide asks no question", "本页没有问题"));
             a->message_is_error = false;
             return ACTION_REDRAW;
         }
-        a->answering = true;
-        a->answer[0] = '\0';
+        a->play->answering = true;
+        a->play->answer[0] = '\0';
         a->message[0] = '\0';
         return ACTION_REDRAW;
     default: return ACTION_NONE;

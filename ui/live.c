@@ -29,7 +29,7 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
         return 1;
     }
     CliOptions opt = *o;
-    if (!term_utf8()) opt.ascii = true;       /* no UTF-8 locale: ASCII glyphs */
+    if (!term_locale_utf8()) opt.ascii = true;   /* no UTF-8 locale, not even C.UTF-8: ASCII */
     App a;
     if (app_init(&a, &opt, ids, L, err, sizeof err)) {
         fprintf(stderr, "kvsim: %s\n", err);
@@ -53,12 +53,12 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
         return 1;
     }
     Canvas c = {0};
-    int status = 0;
+    int status = 0, caught = 0;
     unsigned act = ACTION_REDRAW;
     for (;;) {
-        int sig = term_pending_signal();
-        if (sig) {
-            status = 128 + sig;
+        caught = term_pending_signal();
+        if (caught) {
+            status = 128 + caught;
             break;
         }
         if (act & ACTION_REDRAW) {
@@ -85,7 +85,9 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
         if (act & ACTION_QUIT) break;
     }
     term_close();
+    if (a.progress_error[0]) fprintf(stderr, "kvsim: %s\n", a.progress_error);
     canvas_free(&c);
     app_free(&a);
+    if (caught) term_reraise(caught);   /* the terminal is back: die of it */
     return status;
 }

@@ -2,6 +2,7 @@
  * Lays out the panels (layout.c), then the header, the footer (or the
  * prompt input line / a message), and the help overlay on top. */
 #include "ui/app.h"
+#include "ui/lesson_play.h"
 
 #include "ui/keys.h"
 #include "ui/layout.h"
@@ -43,11 +44,8 @@ static void phase_text(const App *a, const Engine *e, char *buf, size_t len)
 /* Operation names as the header shows them, in the UI's language. */
 static const char *op_word(const App *a, OpKind k)
 {
-    static const char *const zh[OP_KIND_COUNT] = {
-        "嵌入", "层归一化1", "Q/K/V", "QK\u1d40", "掩码", "softmax", "\u00b7V",
-        "输出投影", "层归一化2", "前馈网络", "最终层归一化", "logits", "选词元", "追加到缓存", "损失",
-    };
-    return a->opt.lang_zh && k >= 0 && k < OP_KIND_COUNT ? zh[k] : engine_op_name(k);
+    const OpInfo *o = op_info(k);
+    return !o ? "" : a->opt.lang_zh ? o->name_zh : o->name_en;
 }
 
 static void draw_header(const App *a, Canvas *c, Rect r)
@@ -63,7 +61,7 @@ static void draw_header(const App *a, Canvas *c, Rect r)
     x += canvas_textf(c, x, r.y, -1, STYLE_NORMAL, "  %s", phase);
     OpRef cur = engine_current_op(e);
     if (cur.kind != OP_KIND_COUNT) {
-        long idx = (e->pos - 1) % e->ops_per_step + 1;
+        long idx = run_op_index(e, e->pos);
         if (cur.layer >= 0)
             snprintf(op, sizeof op, TR(a, "  op %ld/%d: %s, layer %d", "  运算 %ld/%d：%s，第 %d 层"), idx,
                      e->ops_per_step, op_word(a, cur.kind), cur.layer);
@@ -78,7 +76,7 @@ static void draw_header(const App *a, Canvas *c, Rect r)
                                                               : TR(a, "%d op/s", "%d 运算/秒"), app_speed_ops(a));
     else snprintf(pace, sizeof pace, TR(a, "%g s/step", "%g 秒/步"), app_pace_ms(a) / 1000.0);
     snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %s ", "层 %d/%d 头 %d/%d  %s %s "),
-             a->layer, a->opt.cfg.n_layers, a->head, a->opt.cfg.n_heads, a->playing ? "\u25b6" : "\u2016", pace);
+             a->layer, a->cfg.n_layers, a->head, a->cfg.n_heads, a->playing ? "\u25b6" : "\u2016", pace);
     int rw = canvas_text_width(right);
     if (x + 2 + rw > r.x + r.w) {   /* narrow: the play state and pace outlast layer/head */
         snprintf(right, sizeof right, "%s %s ", a->playing ? "\u25b6" : "\u2016", pace);
@@ -115,9 +113,9 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
                                                       "  步号 或 步号.运算 \u00b7 回车跳转 \u00b7 Esc 取消"));
         return;
     }
-    if (a->answering) {
+    if (a->play && a->play->answering) {
         int x = r.x + canvas_text(c, r.x, r.y, -1, STYLE_TITLE, TR(a, " Answer: ", " 答案："));
-        x += canvas_text(c, x, r.y, 24, STYLE_HILITE, a->answer);
+        x += canvas_text(c, x, r.y, 24, STYLE_HILITE, a->play->answer);
         canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);
         /* an error, or (not an error) the value the typed expression reads as */
         if (a->message[0])
@@ -134,7 +132,7 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
     const KeyBinding *kb = keys_table(&n);
     for (int i = 0; i < n; i++) {
         const char *item = a->opt.lang_zh ? kb[i].footer_zh : kb[i].footer_en;
-        if (!item || (kb[i].lesson && !a->lesson)) continue;
+        if (!item || (kb[i].lesson && !a->play)) continue;
         int w = canvas_text_width(item);
         if (x + w > r.x + r.w) break;
         /* keys in STYLE_KEY, the word after the last space in normal text */
@@ -151,7 +149,7 @@ static void draw_help(const App *a, Canvas *c)
     const KeyBinding *table = keys_table(&all);
     const KeyBinding *kb[64];
     for (int i = 0; i < all && n < 64; i++)
-        if ((!table[i].lesson || a->lesson) && table[i].label) kb[n++] = &table[i];   /* no label: shown with its pair */
+        if ((!table[i].lesson || a->play) && table[i].label) kb[n++] = &table[i];   /* no label: shown with its pair */
     /* one column when it fits, two otherwise */
     const int cols = c->h - 4 >= n + 10 ? 1 : 2;
     const int rows = (n + cols - 1) / cols;
@@ -240,20 +238,18 @@ static void highlight_frame(Canvas *c, Rect r)
     }
 }
 
+static Rect rect_of(const Layout *lo, const PanelEntry *p)
+{
+    return *(const Rect *)(const void *)((const char *)lo + p->rect);
+}
+
+/* The panel a lesson slide points at (the first with that point). */
 static Rect pointed_rect(const App *a, const Layout *lo)
 {
-    switch (a->slide_state.point) {
-    case POINT_TOKENS: return lo->tokens;
-    case POINT_MASK: return lo->mask;
-    case POINT_ATTENTION: return lo->attention;
-    case POINT_KVCACHE: return lo->kvcache;
-    case POINT_OPS: return lo->ops;
-    case POINT_CHART: return lo->chart;
-    case POINT_PIPELINE: return lo->pipeline;
-    case POINT_BLOCKS: return lo->pool;
-    case POINT_TRAFFIC: return lo->traffic;
-    default: { Rect none = {0, 0, 0, 0}; return none; }
-    }
+    for (int i = 0; i < panel_count; i++)
+        if (panel_list[i].point >= 0 && panel_list[i].point == (int)a->play->slide_state.point)
+            return rect_of(lo, &panel_list[i]);
+    return (Rect){0, 0, 0, 0};
 }
 
 void app_render(const App *a, Canvas *c)
@@ -262,35 +258,21 @@ void app_render(const App *a, Canvas *c)
     canvas_set_ascii(c, a->opt.ascii);
     if (a->blank) return;   /* b: a dark screen while the teacher talks */
     Layout lo;
-    layout_compute(a->view, a->lesson ? (int)a->slide_state.point : -1, c->w, c->h, &lo);
+    layout_compute(a->view, a->play ? (int)a->play->slide_state.point : -1, c->w, c->h, &lo);
     if (lo.too_small) {
         draw_too_small(a, c);
         return;
     }
     const Engine *e = app_engine(a);
     draw_header(a, c, lo.header);
-    PANEL(panel_tokens_draw(a, e, c, lo.tokens), lo.tokens);
-    if (a->view == VIEW_MEMORY) {
-        PANEL(panel_pool_draw(a, c, lo.pool), lo.pool);
-        PANEL(panel_traffic_draw(a, c, lo.traffic), lo.traffic);
-    } else if (a->view == VIEW_COMPARE) {
-        const Engine *ec = &a->eng[MODE_CACHE], *er = &a->eng[MODE_RECOMPUTE];
-        PANEL(panel_mask_draw(a, ec, c, lo.mask), lo.mask);
-        PANEL(panel_kvcache_draw(a, ec, c, lo.kvcache), lo.kvcache);
-        PANEL(panel_mask_draw(a, er, c, lo.mask2), lo.mask2);
-        PANEL(panel_kvcache_draw(a, er, c, lo.kvcache2), lo.kvcache2);
-    } else {
-        PANEL(panel_mask_draw(a, e, c, lo.mask), lo.mask);
-        PANEL(panel_attention_draw(a, e, c, lo.attention), lo.attention);
-        PANEL(panel_kvcache_draw(a, e, c, lo.kvcache), lo.kvcache);
+    /* every panel the layout gave a place (sim state read-only) */
+    for (int i = 0; i < panel_count; i++) {
+        const PanelEntry *p = &panel_list[i];
+        const Rect r = rect_of(&lo, p);
+        const Engine *pe = p->engine == PANEL_RECOMPUTE_ENGINE ? app_engine_of(a, MODE_RECOMPUTE) : e;
+        PANEL(p->draw(a, pe, c, r), r);
     }
-    PANEL(panel_ops_draw(a, c, lo.ops), lo.ops);
-    PANEL(panel_chart_draw(a, c, lo.chart), lo.chart);
-    PANEL(panel_pipeline_draw(a, e, c, lo.pipeline), lo.pipeline);
-    if (a->lesson) {
-        PANEL(panel_lesson_draw(a, c, lo.lesson), lo.lesson);
-        highlight_frame(c, pointed_rect(a, &lo));
-    }
+    if (a->play) highlight_frame(c, pointed_rect(a, &lo));
     canvas_reset_clip(c);
     draw_footer(a, c, lo.footer);
     if (a->help) draw_help(a, c);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <langinfo.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -37,7 +39,7 @@ _Static_assert(STYLE_COLOR_RED == COLOR_RED && STYLE_COLOR_GREEN == COLOR_GREEN 
 
 static SCREEN *g_screen;
 static bool g_color;
-static volatile sig_atomic_t g_sig;  /* SIGINT / SIGTERM / SIGHUP caught */
+static volatile sig_atomic_t g_sig;  /* a terminating signal caught (see below) */
 static volatile sig_atomic_t g_tstp; /* SIGTSTP caught: suspend */
 static volatile sig_atomic_t g_cont; /* SIGCONT caught: restore screen */
 
@@ -99,6 +101,26 @@ bool term_utf8(void)
            (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
 }
 
+bool term_locale_utf8(void)
+{
+    char was[128];
+    const char *cur = setlocale(LC_CTYPE, NULL);
+
+    if (term_utf8())
+        return true;
+    snprintf(was, sizeof was, "%s", cur ? cur : "C");
+    /* a minimal system often has no LANG at all; glibc >= 2.35 always
+     * ships C.UTF-8, and the terminal itself is almost always UTF-8 */
+    if ((setlocale(LC_CTYPE, "C.UTF-8") || setlocale(LC_CTYPE, "C.utf8")) && term_utf8()) {
+        fprintf(stderr, "kvsim: the locale (%s) is not UTF-8; using C.UTF-8 for characters\n", was);
+        return true;
+    }
+    setlocale(LC_CTYPE, was);
+    fprintf(stderr, "kvsim: the locale (%s) is not UTF-8 and C.UTF-8 is not available; "
+                    "drawing with ASCII only\n", was);
+    return false;
+}
+
 /* ---- open / close -------------------------------------------------------- */
 
 static bool init_colors(void)
@@ -121,10 +143,62 @@ static bool init_colors(void)
     return true;
 }
 
+/* What a fault handler writes to leave curses mode without curses (only
+ * write() and tcsetattr() are async-signal-safe): the terminal's own
+ * strings for normal attributes, visible cursor, keypad off, normal
+ * screen, and the terminal modes from before term_open. */
+static char g_restore[256];
+static size_t g_restore_len;
+static struct termios g_shell_tio;
+static volatile sig_atomic_t g_tio_saved;
+
+static void add_restore(const char *cap)
+{
+    const char *s = tigetstr((char *)cap);
+    if (s == NULL || s == (char *)-1)
+        return;
+    size_t n = strlen(s);
+    if (g_restore_len + n < sizeof g_restore) {
+        memcpy(g_restore + g_restore_len, s, n);
+        g_restore_len += n;
+    }
+}
+
+/* Sequences that terminfo entries often lack (Home/End as tmux and screen
+ * send them, modified arrows such as Ctrl+Left, application-mode cursor
+ * keys): taught to ncurses so they arrive as keys, not as a stray ESC and
+ * letters. Only sequences that are not bound yet are added. */
+static void define_missing_keys(void)
+{
+    static const struct { const char *seq; int code; } fixed[] = {
+        {"\033[1~", KEY_HOME}, {"\033[7~", KEY_HOME}, {"\033[H", KEY_HOME}, {"\033OH", KEY_HOME},
+        {"\033[4~", KEY_END},  {"\033[8~", KEY_END},  {"\033[F", KEY_END},  {"\033OF", KEY_END},
+        {"\033[3~", KEY_DC},   {"\033[5~", KEY_PPAGE}, {"\033[6~", KEY_NPAGE}, {"\033[Z", KEY_BTAB},
+        {"\033OA", KEY_UP},    {"\033OB", KEY_DOWN},  {"\033OC", KEY_RIGHT}, {"\033OD", KEY_LEFT},
+        {"\033[A", KEY_UP},    {"\033[B", KEY_DOWN},  {"\033[C", KEY_RIGHT}, {"\033[D", KEY_LEFT},
+    };
+    /* xterm modifiers 2..8 (Shift, Alt, Ctrl and their mixes) on the
+     * arrows, Home and End: the key itself, modifier ignored */
+    static const struct { char final; int code; } mod[] = {
+        {'A', KEY_UP}, {'B', KEY_DOWN}, {'C', KEY_RIGHT}, {'D', KEY_LEFT}, {'H', KEY_HOME}, {'F', KEY_END},
+    };
+    char seq[16];
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (key_defined(fixed[i].seq) == 0)
+            define_key(fixed[i].seq, fixed[i].code);
+    for (size_t i = 0; i < sizeof mod / sizeof mod[0]; i++)
+        for (int m = 2; m <= 8; m++) {
+            snprintf(seq, sizeof seq, "\033[1;%d%c", m, mod[i].final);
+            if (key_defined(seq) == 0)
+                define_key(seq, mod[i].code);
+        }
+}
+
 int term_open(bool want_color)
 {
     if (g_screen != NULL)
         return 0;
+    g_tio_saved = tcgetattr(STDIN_FILENO, &g_shell_tio) == 0;
     g_screen = newterm(NULL, stdout, stdin); /* NULL, not exit, on bad TERM */
     if (g_screen == NULL)
         return -1;
@@ -135,8 +209,14 @@ int term_open(bool want_color)
     intrflush(stdscr, FALSE);
     keypad(stdscr, TRUE);
     set_escdelay(25); /* a lone ESC key should feel immediate */
+    define_missing_keys();
     curs_set(0);
     g_color = want_color && init_colors();
+    g_restore_len = 0;
+    add_restore("sgr0");
+    add_restore("cnorm");
+    add_restore("rmkx");
+    add_restore("rmcup");
     return 0;
 }
 
@@ -164,6 +244,26 @@ bool term_color(void)
 
 /* ---- signals ------------------------------------------------------------- */
 
+/* Every signal whose default action ends the process, except SIGKILL
+ * (which cannot be caught). Asynchronous ones only set a flag: the loop
+ * then closes curses normally and term_reraise() ends the process with the
+ * same signal. Faults cannot wait for the loop (returning re-runs the
+ * faulting instruction): their handler restores the terminal itself. */
+static const int g_async_sigs[] = {
+    SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE,
+    SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
+#ifdef SIGPOLL
+    SIGPOLL,
+#endif
+#ifdef SIGPWR
+    SIGPWR,
+#endif
+#ifdef SIGSTKFLT
+    SIGSTKFLT,
+#endif
+};
+static const int g_fault_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+
 /* Only async-signal-safe work here: set a flag. */
 static void on_signal(int sig)
 {
@@ -175,17 +275,65 @@ static void on_signal(int sig)
         g_sig = sig;
 }
 
-void term_install_signals(void)
+/* A fault (or one sent with kill): put the terminal back, then die of the
+ * same signal with its default action once this handler returns. */
+static void on_fault(int sig)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGCONT};
-    struct sigaction sa;
+    int saved = errno;
+    if (g_screen != NULL) {
+        ssize_t unused = write(STDOUT_FILENO, g_restore, g_restore_len);
+        (void)unused;
+        if (g_tio_saved)
+            tcsetattr(STDIN_FILENO, TCSANOW, &g_shell_tio);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig); /* blocked until we return; a real fault also re-runs */
+    errno = saved;
+}
 
+/* Install handler for sig unless its disposition is not the default:
+ * a signal ignored by whoever started us (nohup, trap '' SIG) stays
+ * ignored, and a handler already there (a sanitizer's, a profiler's)
+ * stays in charge. */
+static void catch_if_default(int sig, void (*handler)(int))
+{
+    struct sigaction sa, old;
+    if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+        (old.sa_flags & SA_SIGINFO))
+        return;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: let a signal cut a wait short */
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
+    sigaction(sig, &sa, NULL);
+}
+
+void term_install_signals(void)
+{
+    for (size_t i = 0; i < sizeof g_async_sigs / sizeof g_async_sigs[0]; i++)
+        catch_if_default(g_async_sigs[i], on_signal);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+        catch_if_default(sig, on_signal);
+    for (size_t i = 0; i < sizeof g_fault_sigs / sizeof g_fault_sigs[0]; i++)
+        catch_if_default(g_fault_sigs[i], on_fault);
+    catch_if_default(SIGTSTP, on_signal);
+    catch_if_default(SIGCONT, on_signal);
+}
+
+void term_reraise(int sig)
+{
+    struct sigaction sa;
+    sigset_t set;
+
+    fflush(NULL);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig); /* returns only if the default action does not end us */
 }
 
 int term_pending_signal(void)
@@ -292,6 +440,24 @@ static int map_char(wint_t ch)
     }
 }
 
+/* ncurses returns ESC alone once ESCDELAY has passed without a sequence it
+ * knows. If more input came with it, the ESC began a sequence ncurses does
+ * not know (Alt+key, a key missing from terminfo): drop that input, so it
+ * is neither read as Esc nor as letters. A key ncurses does decode behind
+ * it is kept. Otherwise it is a lone Esc. */
+static int escape_or_sequence(void)
+{
+    wint_t wch = 0;
+    int r, dropped = 0;
+
+    wtimeout(stdscr, 0);
+    while ((r = wget_wch(stdscr, &wch)) == OK)
+        dropped++;
+    if (r == KEY_CODE_YES)
+        return map_keycode(wch);
+    return dropped ? TERM_KEY_NONE : TERM_KEY_ESC;
+}
+
 int term_getkey(int timeout_ms)
 {
     if (g_screen == NULL)
@@ -317,7 +483,9 @@ int term_getkey(int timeout_ms)
         }
         if (g_sig)
             return TERM_KEY_NONE;
-        if (r == KEY_CODE_YES)
+        if (r == OK && wch == 27)
+            key = escape_or_sequence();
+        else if (r == KEY_CODE_YES)
             key = map_keycode(wch);
         else if (r == OK)
             key = map_char(wch);

@@ -7,10 +7,20 @@
  * fine from atexit). At most one terminal is open at a time; the module
  * owns the curses SCREEN.
  *
- * Signals: handlers only set flags. SIGINT/SIGTERM/SIGHUP are reported by
- * term_pending_signal(); the loop should then term_close and exit.
- * SIGTSTP/SIGCONT are handled inside term_getkey (suspend, then resume and
- * report TERM_KEY_RESIZE so the caller redraws everything).
+ * Signals: every signal whose default action ends the process is caught
+ * (unless it was ignored or handled when we started). Asynchronous ones
+ * (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2, SIGALRM, ...) only set a
+ * flag reported by term_pending_signal(); the loop should then term_close,
+ * clean up, and term_reraise() the signal so the exit status tells the
+ * truth. Faults (SIGSEGV, SIGABRT, ...) restore the terminal in the handler
+ * and die of the same signal. SIGTSTP/SIGCONT are handled inside
+ * term_getkey (suspend, then resume and report TERM_KEY_RESIZE so the
+ * caller redraws everything).
+ *
+ * Keys: ncurses decodes escape sequences (keypad, ESCDELAY, plus
+ * define_key for Home/End and modified arrows that terminfo entries
+ * miss). An Esc with more input right behind it is a sequence ncurses
+ * does not know and is dropped whole; only a lone Esc is TERM_KEY_ESC.
  */
 #ifndef KVSIM_TERM_H
 #define KVSIM_TERM_H
@@ -60,10 +70,14 @@ void term_close(void);          /* idempotent; no-op when not open */
 bool term_is_open(void);
 bool term_color(void);          /* colour chosen at term_open */
 
-/* Flag-only handlers for SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGCONT. */
+/* Handlers for every terminating signal, SIGTSTP and SIGCONT (see above). */
 void term_install_signals(void);
-/* The terminating signal caught (SIGINT/SIGTERM/SIGHUP), or 0. */
+/* The terminating signal caught, or 0. */
 int term_pending_signal(void);
+/* After term_close: end the process by sig with its default action (the
+ * parent sees "killed by sig"). Returns only if that action does not end
+ * the process. */
+void term_reraise(int sig);
 /* Leave curses mode, stop the process (default SIGTSTP), and on SIGCONT
  * restore the screen. Called by term_getkey; the caller then redraws. */
 void term_suspend(void);
@@ -83,5 +97,9 @@ void term_draw(const Canvas *c, bool ascii);
 
 /* Whether the current locale's codeset is UTF-8 (needs setlocale first). */
 bool term_utf8(void);
+/* For the live UI: when LC_CTYPE is not UTF-8, try C.UTF-8; say once on
+ * stderr which was used. True when characters can be drawn as UTF-8,
+ * false when the UI must draw ASCII only. */
+bool term_locale_utf8(void);
 
 #endif

@@ -7,7 +7,9 @@
  * --keys when given, and every argument. Checked besides the sanitizers:
  * 0/-1 results with a message on -1, and that message free of control
  * bytes unless the arguments had some; a prepared run has 1 <= L, L + G <=
- * max-seq, ids in 0..V-1 and fits CONFIG_MAX_BYTES; keys never exceed cap.
+ * max-seq, ids in 0..V-1 and fits CONFIG_MAX_BYTES; keys never exceed cap;
+ * calc and bench values stay in their ranges; the --help text of the
+ * command asked for is generated (the option table behind both).
  * See tests/fuzz/fuzz.mk. */
 #include "sim/config.h"
 #include "sim/tokenizer.h"
@@ -80,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc] = NULL;
     if (size == 0) argc = 1;   /* no input: plain "kvsim" */
 
-    /* getopt_long may permute argv; keep our own pointers to the pieces */
+    /* cli_parse moves the words after the command to the end of argv; keep
+     * our own pointers to the pieces */
     char *pieces[MAX_ARGS + 2];
     memcpy(pieces, argv, sizeof(char *) * (size_t)(argc + 1));
 
@@ -95,7 +98,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc < 0) {
         CHECK(err[0] != '\0');
         CHECK(input_ctl || !has_ctl(err));   /* one clean line */
-    } else if (o.cmd != CMD_HELP && o.cmd != CMD_VERSION) {
+    } else if (o.cmd == CMD_HELP) {
+        static FILE *sink;
+        if (!sink) sink = fopen("/dev/null", "w");
+        if (sink) cli_usage(sink, o.help_for);
+    } else if (o.cmd == CMD_CALC) {
+        CHECK(o.calc.in.batch >= 1 && o.calc.in.balance > 0);
+        CHECK(o.calc.ffn_matrices == 0 || o.calc.ffn_matrices == 2 || o.calc.ffn_matrices == 3);
+    } else if (o.cmd == CMD_BENCH) {
+        CHECK(o.bench.runs >= 1 && o.bench.recompute_runs >= 1);
+        CHECK(o.bench.shapes < 8u);
+    } else if (o.cmd != CMD_VERSION) {
         CHECK(o.prompt != NULL);
         CHECK(o.width >= 20 && o.width <= 1000 && o.height >= 8 && o.height <= 500);
         if (o.cmd == CMD_LESSON) CHECK(o.nargs >= 0 && o.nargs <= argc);

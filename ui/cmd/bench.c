@@ -8,7 +8,6 @@
 #include "ui/canvas.h"
 #include "ui/cmd/cli.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,19 +23,6 @@
 /* The prompt of the engine benchmark: one token. */
 #define BENCH_PROMPT_CHAR 't'
 
-enum { OPT_FORMAT = 256, OPT_RUNS, OPT_RRUNS, OPT_SHAPE, OPT_QUICK, OPT_NOUI, OPT_HELP };
-
-static const struct option long_opts[] = {
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"runs", required_argument, NULL, OPT_RUNS},
-    {"recompute-runs", required_argument, NULL, OPT_RRUNS},
-    {"shape", required_argument, NULL, OPT_SHAPE},
-    {"quick", no_argument, NULL, OPT_QUICK},
-    {"no-ui", no_argument, NULL, OPT_NOUI},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
 enum { N_SHAPES = 3, N_UI_SIZES = 3 };
 static const int ui_sizes[N_UI_SIZES][2] = {{80, 24}, {120, 40}, {200, 60}};
 
@@ -46,90 +32,7 @@ typedef struct {
     int recompute_runs;  /* --recompute-runs */
     unsigned shapes;     /* bit i: shape i of bench_default_specs */
     bool ui;
-    bool help;
 } BenchOptions;
-
-void bench_cmd_usage(FILE *f)
-{
-    fputs(
-        "Usage: kvsim bench [--format table|json] [--runs N] [--recompute-runs M]\n"
-        "                   [--shape NAME]... [--quick] [--no-ui]\n"
-        "Time the forward pass: for each shape, generate a whole sequence (a 1-token\n"
-        "prompt, then G = T-1 tokens) in cache mode and in recompute mode, on one\n"
-        "thread, and print tokens per second (median of the timed runs), the measured\n"
-        "speed-up, the speed-up the operation counts predict (recompute MACs / cache\n"
-        "MACs) and GFLOP/s (2 x measured MACs per second). Then the UI frame time, as\n"
-        "'kvsim bench-ui' measures it. Takes about 1.5 minutes (docs/performance.md).\n"
-        "\n"
-        "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (the default model)\n"
-        "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
-        "         d288-T256  d 288, H 6, 6 layers, F 768, T 256\n"
-        "\n"
-        "  --format table|json\n"
-        "  --runs N            timed runs of cache mode, and of recompute mode for the\n"
-        "                      tiny shape, each after one untimed warm-up (default 7)\n"
-        "  --recompute-runs M  timed recompute runs of d64-T1024 and d288-T256, no\n"
-        "                      warm-up; each takes tens of seconds (default 1)\n"
-        "  --shape NAME        only this shape (repeatable)\n"
-        "  --quick             only the tiny shape (= --shape tiny)\n"
-        "  --no-ui             skip the UI frame time\n"
-        "  --help              this text\n",
-        f);
-}
-
-static int shape_index(const char *name)
-{
-    static const char *const names[N_SHAPES] = {"tiny", "d64-T1024", "d288-T256"};
-    for (int i = 0; i < N_SHAPES; i++)
-        if (!strcmp(name, names[i])) return i;
-    return -1;
-}
-
-static int parse_options(int argc, char **argv, BenchOptions *o, char *err, size_t errlen)
-{
-    memset(o, 0, sizeof *o);
-    o->runs = 7;
-    o->recompute_runs = 1;
-    o->ui = true;
-    long long v;
-    optind = 0;   /* full reset: getopt may have run before (kvsim's own options, tests) */
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        const char *a = optarg;
-        switch (ch) {
-        case OPT_FORMAT:
-            if (!strcmp(a, "json")) o->json = true;
-            else if (!strcmp(a, "table")) o->json = false;
-            else FAIL("--format '%s': expected table or json", a);
-            break;
-        case OPT_RUNS:
-            if (cli_parse_int("runs", a, 1, BENCH_MAX_RUNS, &v, err, errlen)) return -1;
-            o->runs = (int)v;
-            break;
-        case OPT_RRUNS:
-            if (cli_parse_int("recompute-runs", a, 1, BENCH_MAX_RUNS, &v, err, errlen)) return -1;
-            o->recompute_runs = (int)v;
-            break;
-        case OPT_SHAPE: {
-            int i = shape_index(a);
-            if (i < 0) FAIL("--shape '%s': expected tiny, d64-T1024 or d288-T256", a);
-            o->shapes |= 1u << i;
-            break;
-        }
-        case OPT_QUICK: o->shapes |= 1u; break;
-        case OPT_NOUI: o->ui = false; break;
-        case OPT_HELP: o->help = true; return 0;
-        case ':': FAIL("%s: missing value", argv[optind - 1]);
-        default:
-            if (optopt) FAIL("-%c: unknown option for 'kvsim bench'", optopt);
-            FAIL("%s: unknown option for 'kvsim bench'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) FAIL("'%s': unexpected argument after 'bench'", argv[optind]);
-    if (!o->shapes) o->shapes = (1u << N_SHAPES) - 1;
-    return 0;
-}
 
 /* ---- the UI frame time --------------------------------------------------- */
 
@@ -242,8 +145,48 @@ static void table_header(FILE *f, const BenchOptions *o)
             "the machine was busy with other work and the wall-clock numbers are pessimistic.\n"
             "Compiler %s.\n\n",
             o->runs, o->recompute_runs, compiler_name());
+}
+
+static void table_columns(FILE *f)
+{
     fprintf(f, "%-10s %5s %5s  %-9s %4s %11s %12s %8s %5s %14s\n", "shape", "T", "G", "mode", "runs",
             "median s", "tokens/s", "GFLOP/s", "cpu%", "MACs");
+}
+
+static void table_machine(FILE *f, const BenchMachine *m)
+{
+    fprintf(f, "machine (one thread, %s kernels; docs/performance.md):\n"
+               "  peak of separate vector multiplies + adds  %8.1f GFLOP/s (best of %d)\n"
+               "  read bandwidth, %4.0f MiB sweep (4 x LLC)   %8.1f GB/s (best of 5)\n"
+               "  per shape: read bandwidth over a buffer the size of its weights, below\n\n",
+            m->variant, m->peak_gflops, BENCH_PEAK_RUNS, (double)m->dram_bytes / 1048576.0, m->dram_gbs);
+    fflush(f);
+}
+
+static double frac(double x, double of)
+{
+    return of > 0 ? x / of : NAN;
+}
+
+/* Where each mode sits on this machine's roofline, and the lesson sentence. */
+static void table_roofline(FILE *f, const BenchResult *r, const BenchMachine *mc)
+{
+    fprintf(f, "%-10s machine: %.1f GB/s read over %.1f MB (its weights), %.1f GFLOP/s peak\n", "",
+            r->read_gbs, (double)r->sweep_bytes / 1e6, mc->peak_gflops);
+    const BenchMode *m[2] = {&r->cache, &r->recompute};
+    const char *mn[2] = {"cache", "recompute"};
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "%-10s %-9s %7.2f MB read/step  %6.1f GB/s = %.2f of bw (best run %.2f)  "
+                   "%6.2f GFLOP/s = %.2f of peak  %6.2f FLOP/B\n",
+                "", mn[i], (double)m[i]->read_bytes / r->G / 1e6, m[i]->gbs, frac(m[i]->gbs, r->read_gbs),
+                frac(m[i]->gbs_best, r->read_gbs), m[i]->gflops, frac(m[i]->gflops, mc->peak_gflops),
+                m[i]->intensity);
+    /* an average cache step: its bytes, MACs, the bandwidth bound and the time it took */
+    const double mb = (double)r->cache.read_bytes / r->G / 1e6, macs = (double)r->cache.macs / r->G;
+    const double bound_ms = r->read_gbs > 0 ? mb / r->read_gbs : NAN;
+    fprintf(f, "%-10s \"an average step here needs %.2f MB and %.2f M MACs: at %.1f GB/s it cannot take\n"
+               "%-10s less than %.3f ms; it took %.3f ms\"\n",
+            "", mb, macs / 1e6, r->read_gbs, "", bound_ms, 1e3 * r->cache.sec_median / r->G);
 }
 
 static void table_mode(FILE *f, const char *shape, const BenchResult *r, const char *mode,
@@ -259,7 +202,7 @@ static void table_mode(FILE *f, const char *shape, const BenchResult *r, const c
             m->tokens_per_s, gf, 100.0 * m->cpu_share, (unsigned long long)m->macs);
 }
 
-static void table_shape(FILE *f, const BenchResult *r)
+static void table_shape(FILE *f, const BenchResult *r, const BenchMachine *mc)
 {
     const bool counters = r->cache.macs > 0;
     table_mode(f, r->spec.name, r, "cache", &r->cache, counters);
@@ -272,6 +215,7 @@ static void table_shape(FILE *f, const BenchResult *r)
     if (!strcmp(r->spec.name, "d288-T256") && counters)
         fprintf(f, "%-10s target (issue 6): cache mode >= %.0f GFLOP/s on one thread: %s\n", "",
                 BENCH_TARGET_GFLOPS, r->cache.gflops >= BENCH_TARGET_GFLOPS ? "met" : "NOT met");
+    if (counters) table_roofline(f, r, mc);
     fflush(f);
 }
 
@@ -287,7 +231,7 @@ static void table_ui(FILE *f, const UiTime *u)
                 u[s].p95_ms <= UI_BUDGET_MS ? "within budget" : "OVER BUDGET (p95)");
 }
 
-static void json_shape(FILE *f, const BenchResult *r, bool last)
+static void json_shape(FILE *f, const BenchResult *r, const BenchMachine *mc, bool last)
 {
     const KvConfig *c = &r->spec.cfg;
     const bool counters = r->cache.macs > 0;
@@ -321,6 +265,23 @@ static void json_shape(FILE *f, const BenchResult *r, bool last)
     json_num(f, counters ? r->cache.gflops : NAN);
     fputs(", \"gflops_recompute\": ", f);
     json_num(f, counters ? r->recompute.gflops : NAN);
+    fprintf(f, ",\n     \"sweep_bytes\": %llu, \"read_bandwidth_gbs\": ", (unsigned long long)r->sweep_bytes);
+    json_num(f, r->read_gbs);
+    for (int i = 0; i < 2; i++) {
+        fprintf(f, "%s\"read_bytes_%s\": %llu, \"gbs_%s\": ", i == 0 ? ", " : ",\n     ", mn[i],
+                (unsigned long long)m[i]->read_bytes, mn[i]);
+        json_num(f, counters ? m[i]->gbs : NAN);
+        fprintf(f, ", \"bandwidth_fraction_%s\": ", mn[i]);
+        json_num(f, counters ? frac(m[i]->gbs, r->read_gbs) : NAN);
+        fprintf(f, ", \"bandwidth_fraction_%s_best\": ", mn[i]);
+        json_num(f, counters ? frac(m[i]->gbs_best, r->read_gbs) : NAN);
+        fprintf(f, ", \"compute_fraction_%s\": ", mn[i]);
+        json_num(f, counters ? frac(m[i]->gflops, mc->peak_gflops) : NAN);
+        fprintf(f, ", \"intensity_%s\": ", mn[i]);
+        json_num(f, counters ? m[i]->intensity : NAN);
+    }
+    fprintf(f, ",\n     \"decode_step_read_bytes\": %llu, \"decode_step_macs\": %llu",
+            (unsigned long long)r->cache.decode_read_bytes, (unsigned long long)r->cache.decode_macs);
     fprintf(f, ", \"same_tokens\": %s, \"seconds_total\": ", r->same_tokens ? "true" : "false");
     json_num(f, r->seconds_total);
     fprintf(f, "}%s\n", last ? "" : ",");
@@ -346,21 +307,16 @@ static void json_ui(FILE *f, const UiTime *u)
 
 /* ---- the command --------------------------------------------------------- */
 
-static int usage_error(const char *msg)
+int bench_cmd_run(const CliOptions *cli)
 {
-    fprintf(stderr, "kvsim: %s\nTry 'kvsim bench --help'.\n", msg);
-    return 2;
-}
-
-int bench_cmd_run(int argc, char **argv)
-{
-    BenchOptions o;
     char err[512];
-    if (parse_options(argc, argv, &o, err, sizeof err)) return usage_error(err);
-    if (o.help) {
-        bench_cmd_usage(stdout);
-        return 0;
-    }
+    const BenchOptions o = {
+        .json = cli->bench.json,
+        .runs = cli->bench.runs,
+        .recompute_runs = cli->bench.recompute_runs,
+        .shapes = cli->bench.shapes ? cli->bench.shapes : (1u << N_SHAPES) - 1,
+        .ui = !cli->bench.no_ui,
+    };
     const double start = bench_now();
     BenchSpec specs[N_SHAPES];
     const int n_specs = bench_default_specs(specs, N_SHAPES, tokenizer_vocab(), o.runs, o.recompute_runs);
@@ -370,6 +326,15 @@ int bench_cmd_run(int argc, char **argv)
     FILE *out = stdout;
 
     if (!o.json) table_header(out, &o);
+    BenchMachine mc;
+    if (bench_machine(&mc, err, sizeof err)) {
+        fprintf(stderr, "kvsim: %s\n", err);
+        return 1;
+    }
+    if (!o.json) {
+        table_machine(out, &mc);
+        table_columns(out);
+    }
     for (int i = 0; i < n_specs; i++) {
         if (!(o.shapes & (1u << i))) continue;
         if (bench_measure(&specs[i], token, &res[n_res], err, sizeof err)) {
@@ -377,7 +342,7 @@ int bench_cmd_run(int argc, char **argv)
             fprintf(stderr, "kvsim: %s\n", err);
             return 1;
         }
-        if (!o.json) table_shape(out, &res[n_res]);
+        if (!o.json) table_shape(out, &res[n_res], &mc);
         n_res++;
     }
     UiTime ui[N_UI_SIZES];
@@ -399,8 +364,21 @@ int bench_cmd_run(int argc, char **argv)
         if (*p != '"' && *p != '\\') fputc(*p, out);
     fprintf(out, "\", \"counters\": %s, \"runs\": %d, \"recompute_runs\": %d,\n",
             counters ? "true" : "false", o.runs, o.recompute_runs);
-    fputs("  \"shapes\": [\n", out);
-    for (int i = 0; i < n_res; i++) json_shape(out, &res[i], i + 1 == n_res);
+    /* the top-level read bandwidth: the sweep of the largest shape measured */
+    int big = -1;
+    for (int i = 0; i < n_res; i++)
+        if (big < 0 || res[i].sweep_bytes > res[big].sweep_bytes) big = i;
+    fprintf(out, "  \"kernel_variant\": \"%s\", \"peak_gflops\": ", mc.variant);
+    json_num(out, mc.peak_gflops);
+    fputs(", \"read_bandwidth_gbs\": ", out);
+    json_num(out, big >= 0 ? res[big].read_gbs : NAN);
+    fprintf(out, ", \"read_bandwidth_sweep_bytes\": %llu,\n  \"llc_bytes\": %llu, "
+                 "\"dram_sweep_bytes\": %llu, \"read_bandwidth_dram_gbs\": ",
+            big >= 0 ? (unsigned long long)res[big].sweep_bytes : 0ull, (unsigned long long)mc.llc_bytes,
+            (unsigned long long)mc.dram_bytes);
+    json_num(out, mc.dram_gbs);
+    fputs(",\n  \"shapes\": [\n", out);
+    for (int i = 0; i < n_res; i++) json_shape(out, &res[i], &mc, i + 1 == n_res);
     fputs("  ],\n", out);
     if (o.ui) json_ui(out, ui);
     fputs("  \"seconds_total\": ", out);

@@ -5,8 +5,6 @@
 #include "sim/calc.h"
 #include "ui/cmd/cli.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,189 +13,8 @@
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
-enum {
-    OPT_MODEL = 256, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_KVHEADS, OPT_DFF, OPT_VOCAB,
-    OPT_WINDOW, OPT_FFNMAT, OPT_POSEMB, OPT_TIED, OPT_BIASES, OPT_NORM, OPT_CONTEXT, OPT_BATCH,
-    OPT_DTYPE, OPT_MEMORY, OPT_BALANCE, OPT_FORMAT, OPT_HELP,
-};
-
-static const struct option long_opts[] = {
-    {"model", required_argument, NULL, OPT_MODEL},
-    {"d-model", required_argument, NULL, OPT_DMODEL},
-    {"layers", required_argument, NULL, OPT_LAYERS},
-    {"heads", required_argument, NULL, OPT_HEADS},
-    {"kv-heads", required_argument, NULL, OPT_KVHEADS},
-    {"d-ff", required_argument, NULL, OPT_DFF},
-    {"vocab", required_argument, NULL, OPT_VOCAB},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"ffn-matrices", required_argument, NULL, OPT_FFNMAT},
-    {"pos-embeddings", required_argument, NULL, OPT_POSEMB},
-    {"tied-embeddings", required_argument, NULL, OPT_TIED},
-    {"biases", required_argument, NULL, OPT_BIASES},
-    {"norm", required_argument, NULL, OPT_NORM},
-    {"context", required_argument, NULL, OPT_CONTEXT},
-    {"batch", required_argument, NULL, OPT_BATCH},
-    {"dtype", required_argument, NULL, OPT_DTYPE},
-    {"memory", required_argument, NULL, OPT_MEMORY},
-    {"balance", required_argument, NULL, OPT_BALANCE},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
 /* Context used for a user shape when --context is not given. */
 #define CALC_CUSTOM_CONTEXT 4096
-
-void calc_cmd_usage(FILE *f)
-{
-    fputs(
-        "Usage: kvsim calc [--model NAME | SHAPE] [--context T] [--batch B] [--dtype D]\n"
-        "                  [--memory SIZE] [--balance X] [--format table|json]\n"
-        "Apply the counting closed forms to a real model's shape: KV cache bytes, weight\n"
-        "bytes, FLOPs per token (prefill, decode with and without the cache), bytes moved\n"
-        "per decode step, arithmetic intensity, and what fits in memory. Nothing is run.\n"
-        "\n"
-        "  --model NAME       gpt2, llama-2-7b, llama-3-8b, mistral-7b, opt-13b; the\n"
-        "                     SHAPE options below then change that shape\n"
-        "SHAPE (a custom shape needs the first five):\n"
-        "  --d-model d  --layers Lyr  --heads H  --d-ff F  --vocab V\n"
-        "  --kv-heads Hkv     K/V heads, dividing H (default H; 1 = multi-query)\n"
-        "  --window W         sliding window: the cache keeps W positions (0 = none)\n"
-        "  --ffn-matrices M   2: W1, W2 (GPT-2, OPT; default); 3: gated (LLaMA, Mistral)\n"
-        "  --pos-embeddings N rows of a learned position table (default 0: rotary)\n"
-        "  --tied-embeddings yes|no   head shares the embedding table (default no)\n"
-        "  --biases yes|no    projections have biases (default no)\n"
-        "  --norm layer|rms   LayerNorm (2*d parameters) or RMSNorm (d) (default layer)\n"
-        "Run:\n"
-        "  --context T        tokens per sequence (default: the model's context; 4096)\n"
-        "  --batch B          sequences decoded together (default 1)\n"
-        "  --dtype D          fp32 | fp16 | bf16 | int8, weights and cache (default fp16)\n"
-        "  --memory SIZE      accelerator memory, e.g. 80GiB (2^30 B) or 80GB (10^9 B);\n"
-        "                     units B KB MB GB TB KiB MiB GiB TiB\n"
-        "  --balance X        machine balance in FLOP/byte (default 295: H100 SXM bf16\n"
-        "                     dense, 989 TFLOP/s / 3.35 TB/s)\n"
-        "  --format table|json\n"
-        "  --help             this text\n"
-        "\n"
-        "Formulas and sources: docs/calc.md. Exit status: 0, or 2 for bad input.\n",
-        f);
-}
-
-/* ---- parsing -------------------------------------------------------- */
-
-static int parse_u64(const char *name, const char *s, uint64_t lo, uint64_t *out, char *err,
-                     size_t errlen)
-{
-    long long v;
-    if (cli_parse_int(name, s, (long long)lo, (long long)CALC_MAX_VALUE, &v, err, errlen)) return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
-
-static int parse_yes_no(const char *name, const char *s, bool *out, char *err, size_t errlen)
-{
-    if (!strcmp(s, "yes")) *out = true;
-    else if (!strcmp(s, "no")) *out = false;
-    else FAIL("--%s '%s': expected yes or no", name, s);
-    return 0;
-}
-
-typedef struct {
-    const char *model;
-    uint64_t d_model, n_layers, n_heads, n_kv_heads, d_ff, vocab, ffn_matrices, pos_embeddings;
-    uint64_t window;
-    bool window_set, pos_set, tied_set, tied, biases_set, biases, norm_set;
-    CalcNorm norm;
-    bool context_set;
-    CalcInput in;
-    bool json;
-    bool help;
-} CalcArgs;
-
-static int parse_args(int argc, char **argv, CalcArgs *a, char *err, size_t errlen)
-{
-    memset(a, 0, sizeof *a);
-    a->in.batch = 1;
-    a->in.dtype = CALC_FP16;
-    a->in.balance = CALC_DEFAULT_BALANCE;
-    optind = 0;   /* full reset: getopt may have run before (kvsim's own options, tests) */
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        const char *s = optarg;
-        switch (ch) {
-        case OPT_MODEL: a->model = s; break;
-        case OPT_DMODEL: if (parse_u64("d-model", s, 1, &a->d_model, err, errlen)) return -1; break;
-        case OPT_LAYERS: if (parse_u64("layers", s, 1, &a->n_layers, err, errlen)) return -1; break;
-        case OPT_HEADS: if (parse_u64("heads", s, 1, &a->n_heads, err, errlen)) return -1; break;
-        case OPT_KVHEADS: if (parse_u64("kv-heads", s, 1, &a->n_kv_heads, err, errlen)) return -1; break;
-        case OPT_DFF: if (parse_u64("d-ff", s, 1, &a->d_ff, err, errlen)) return -1; break;
-        case OPT_VOCAB: if (parse_u64("vocab", s, 1, &a->vocab, err, errlen)) return -1; break;
-        case OPT_WINDOW:
-            if (parse_u64("window", s, 0, &a->window, err, errlen)) return -1;
-            a->window_set = true;
-            break;
-        case OPT_FFNMAT: {
-            long long v;
-            if (cli_parse_int("ffn-matrices", s, 2, 3, &v, err, errlen)) return -1;
-            a->ffn_matrices = (uint64_t)v;
-            break;
-        }
-        case OPT_POSEMB:
-            if (parse_u64("pos-embeddings", s, 0, &a->pos_embeddings, err, errlen)) return -1;
-            a->pos_set = true;
-            break;
-        case OPT_TIED:
-            if (parse_yes_no("tied-embeddings", s, &a->tied, err, errlen)) return -1;
-            a->tied_set = true;
-            break;
-        case OPT_BIASES:
-            if (parse_yes_no("biases", s, &a->biases, err, errlen)) return -1;
-            a->biases_set = true;
-            break;
-        case OPT_NORM:
-            if (!strcmp(s, "layer")) a->norm = CALC_NORM_LAYER;
-            else if (!strcmp(s, "rms")) a->norm = CALC_NORM_RMS;
-            else FAIL("--norm '%s': expected layer or rms", s);
-            a->norm_set = true;
-            break;
-        case OPT_CONTEXT:
-            if (parse_u64("context", s, 1, &a->in.context, err, errlen)) return -1;
-            a->context_set = true;
-            break;
-        case OPT_BATCH: if (parse_u64("batch", s, 1, &a->in.batch, err, errlen)) return -1; break;
-        case OPT_DTYPE:
-            if (calc_parse_dtype(s, &a->in.dtype)) FAIL("--dtype '%s': expected fp32, fp16, bf16 or int8", s);
-            break;
-        case OPT_MEMORY:
-            if (calc_parse_bytes(s, &a->in.memory, err, errlen)) return -1;
-            break;
-        case OPT_BALANCE: {
-            char *end = NULL;
-            errno = 0;
-            double v = strtod(s, &end);
-            if (*s == '\0' || end == s || *end != '\0')
-                FAIL("--balance '%s': not a number; expected FLOP per byte, e.g. 295", s);
-            if (errno == ERANGE || !isfinite(v) || v <= 0 || v > 1e9)
-                FAIL("--balance %s: out of range; expected a number above 0 and at most 1e9", s);
-            a->in.balance = v;
-            break;
-        }
-        case OPT_FORMAT:
-            if (!strcmp(s, "json")) a->json = true;
-            else if (!strcmp(s, "table")) a->json = false;
-            else FAIL("--format '%s': expected table or json", s);
-            break;
-        case OPT_HELP: a->help = true; return 0;
-        case ':': FAIL("%s: missing value", argv[optind - 1]);
-        default:
-            if (optopt) FAIL("-%c: unknown option for 'kvsim calc'", optopt);
-            FAIL("%s: unknown option for 'kvsim calc'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) FAIL("'%s': unexpected argument after 'calc'", argv[optind]);
-    return 0;
-}
 
 /* The shape: a built-in one (or the custom base), then the options. */
 static int build_shape(const CalcArgs *a, CalcShape *s, bool *modified, char *err, size_t errlen)
@@ -208,7 +25,7 @@ static int build_shape(const CalcArgs *a, CalcShape *s, bool *modified, char *er
         if (!m) {
             char names[256];
             calc_model_names(names, sizeof names);
-            FAIL("--model '%s': unknown model; expected one of %s", a->model, names);
+            FAIL("--model '%s': unknown model; expected one of %s", cli_clip(a->model), names);
         }
         *s = *m;
     } else {
@@ -226,7 +43,7 @@ static int build_shape(const CalcArgs *a, CalcShape *s, bool *modified, char *er
     SET(pos_embeddings, a->pos_embeddings, a->pos_set);
     SET(tied_embeddings, a->tied, a->tied_set);
     SET(biases, a->biases, a->biases_set);
-    SET(norm, a->norm, a->norm_set);
+    SET(norm, (CalcNorm)a->norm, a->norm_set);
     /* --heads alone keeps multi-head attention multi-head */
     if (a->n_kv_heads) SET(n_kv_heads, a->n_kv_heads, true);
     else if (mha) s->n_kv_heads = s->n_heads;
@@ -508,20 +325,15 @@ static int usage_error(const char *msg)
     return 2;
 }
 
-int calc_cmd_run(int argc, char **argv)
+int calc_cmd_run(const CliOptions *o)
 {
     char err[512];
-    CalcArgs a;
-    if (parse_args(argc, argv, &a, err, sizeof err)) return usage_error(err);
-    if (a.help) {
-        calc_cmd_usage(stdout);
-        return 0;
-    }
+    const CalcArgs *a = &o->calc;
     CalcShape s;
     bool modified;
-    if (build_shape(&a, &s, &modified, err, sizeof err)) return usage_error(err);
-    CalcInput in = a.in;
-    if (!a.context_set) in.context = s.max_context ? s.max_context : CALC_CUSTOM_CONTEXT;
+    if (build_shape(a, &s, &modified, err, sizeof err)) return usage_error(err);
+    CalcInput in = a->in;
+    if (!a->context_set) in.context = s.max_context ? s.max_context : CALC_CUSTOM_CONTEXT;
     CalcResult *r = malloc(sizeof *r);
     if (!r) {
         fprintf(stderr, "kvsim: out of memory\n");
@@ -531,7 +343,7 @@ int calc_cmd_run(int argc, char **argv)
         free(r);
         return usage_error(err);
     }
-    if (a.json) print_json(r, modified);
+    if (a->json) print_json(r, modified);
     else print_table(r, modified);
     free(r);
     return 0;

@@ -1,21 +1,36 @@
-/* cli: see cli.h. */
+/* cli: see cli.h. Parsing and every --help text are read from the two
+ * tables of cli_table.c. */
 #include "ui/cmd/cli.h"
 
+#include "ui/cmd/cli_table.h"
+
+#include "sim/budget.h"
+#include "sim/ops.h"
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
-/* A user's argument as messages echo it: at most 48 bytes, cut at a
- * character boundary, "…" when cut. Four rotating buffers, so one message
- * can quote several arguments. */
-static const char *clip(const char *s)
+static const CliCommand *command_of(Command cmd)
+{
+    for (int i = 0; i < cli_n_commands; i++)
+        if (cli_commands[i].cmd == cmd) return &cli_commands[i];
+    return &cli_commands[0];
+}
+
+const char *cli_command_name(Command cmd)
+{
+    return command_of(cmd)->name;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+const char *cli_clip(const char *s)
 {
     static char bufs[4][64];
     static int next;
@@ -29,90 +44,158 @@ static const char *clip(const char *s)
     return b;
 }
 
-enum {
-    OPT_PROMPT = 256, OPT_GEN, OPT_KVHEADS, OPT_WINDOW, OPT_BLOCK, OPT_DMODEL, OPT_HEADS, OPT_LAYERS, OPT_DFF, OPT_MAXSEQ, OPT_SEED,
-    OPT_FORMAT, OPT_MODE, OPT_LANG, OPT_NOCOLOR, OPT_ASCII, OPT_SIZE, OPT_STEPS, OPT_KEYS,
-    OPT_PRINT, OPT_RESET, OPT_LESSON, OPT_HELP, OPT_VERSION, OPT_GOTO,
-};
-
-static const struct option long_opts[] = {
-    {"prompt", required_argument, NULL, OPT_PROMPT},
-    {"gen", required_argument, NULL, OPT_GEN},
-    {"d-model", required_argument, NULL, OPT_DMODEL},
-    {"heads", required_argument, NULL, OPT_HEADS},
-    {"kv-heads", required_argument, NULL, OPT_KVHEADS},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"block-size", required_argument, NULL, OPT_BLOCK},
-    {"layers", required_argument, NULL, OPT_LAYERS},
-    {"d-ff", required_argument, NULL, OPT_DFF},
-    {"max-seq", required_argument, NULL, OPT_MAXSEQ},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"mode", required_argument, NULL, OPT_MODE},
-    {"lang", required_argument, NULL, OPT_LANG},
-    {"no-color", no_argument, NULL, OPT_NOCOLOR},
-    {"ascii", no_argument, NULL, OPT_ASCII},
-    {"size", required_argument, NULL, OPT_SIZE},
-    {"steps", required_argument, NULL, OPT_STEPS},
-    {"keys", required_argument, NULL, OPT_KEYS},
-    {"print", no_argument, NULL, OPT_PRINT},
-    {"lesson", required_argument, NULL, OPT_LESSON},
-    {"reset-progress", no_argument, NULL, OPT_RESET},
-    {"goto", required_argument, NULL, OPT_GOTO},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
 int cli_parse_int(const char *name, const char *s, long long lo, long long hi, long long *out,
                   char *err, size_t errlen)
 {
-    char *end = NULL;
+    /* digits, or '-' and digits: strtoll alone would take " 5" and "+5" */
+    const char *d = *s == '-' ? s + 1 : s;
+    size_t nd = strspn(d, "0123456789");
+    if (nd == 0 || d[nd] != '\0')
+        FAIL("--%s '%s': not a number; expected an integer from %lld to %lld", name, cli_clip(s), lo, hi);
     errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || end == s || *end != '\0')
-        FAIL("--%s '%s': not a number; expected an integer from %lld to %lld", name, clip(s), lo, hi);
+    long long v = strtoll(s, NULL, 10);
     if (errno == ERANGE || v < lo || v > hi)
-        FAIL("--%s %s: out of range; expected an integer from %lld to %lld", name, clip(s), lo, hi);
+        FAIL("--%s %s: out of range; expected an integer from %lld to %lld", name, cli_clip(s), lo, hi);
     *out = v;
     return 0;
 }
 
-static int parse_seed(const char *s, uint64_t *out, char *err, size_t errlen)
+/* ---- parsing ------------------------------------------------------------- */
+
+static int find_command(const char *word)
 {
-    char *end = NULL;
-    errno = 0;
-    if (*s == '-' || *s == '\0')
-        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", clip(s));
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end != '\0' || errno == ERANGE)
-        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", clip(s));
-    *out = (uint64_t)v;
-    return 0;
+    for (int i = 0; i < cli_n_commands; i++)
+        if (cli_commands[i].cmd != CMD_UI && !strcmp(word, cli_commands[i].name)) return (int)cli_commands[i].cmd;
+    return -1;
 }
 
-static int parse_size(const char *s, int *w, int *h, char *err, size_t errlen)
+static const char *command_list(void)
 {
-    int a = 0, b = 0, used = 0;
-    if (sscanf(s, "%4dx%4d%n", &a, &b, &used) != 2 || s[used] != '\0' || a < 20 || b < 8 ||
-        a > 1000 || b > 500)
-        FAIL("--size '%s': expected WIDTHxHEIGHT, e.g. 80x24 (width 20..1000, height 8..500)", clip(s));
-    *w = a;
-    *h = b;
-    return 0;
+    static char buf[256];
+    size_t j = 0;
+    buf[0] = '\0';
+    for (int i = 1; i < cli_n_commands && j < sizeof buf; i++)   /* [0] is the UI */
+        j += (size_t)snprintf(buf + j, sizeof buf - j, "%s%s", cli_commands[i].name,
+                              i + 2 < cli_n_commands ? ", " : i + 1 < cli_n_commands ? " or " : "");
+    return buf;
 }
 
-static const char *const command_names[] = {"", "trace", "export", "frames", "bench-ui", "lesson"};
+/* The rows of long option `name` (n bytes) for the commands in `cmds`:
+ * the exact name, else the one name it abbreviates. Returns the row, NULL
+ * when none; *ambiguous is set when it abbreviates several names. */
+static const CliOpt *find_long(const char *name, size_t n, unsigned cmds, bool *ambiguous)
+{
+    const CliOpt *hit = NULL;
+    *ambiguous = false;
+    for (int i = 0; i < cli_n_options; i++)
+        if ((cli_options[i].cmds & cmds) && strlen(cli_options[i].name) == n && !strncmp(cli_options[i].name, name, n))
+            return &cli_options[i];
+    for (int i = 0; i < cli_n_options; i++) {
+        const CliOpt *r = &cli_options[i];
+        if (!(r->cmds & cmds) || strncmp(r->name, name, n)) continue;
+        if (hit && strcmp(hit->name, r->name)) *ambiguous = true;   /* several names */
+        if (!hit) hit = r;
+    }
+    return *ambiguous ? NULL : hit;
+}
 
-int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
+/* "--d-model --d-ff": the names of cmd's options that start with name[0..n) */
+static const char *possibilities(const char *name, size_t n, unsigned cmds)
+{
+    static char buf[256];
+    size_t j = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cli_n_options; i++) {
+        const CliOpt *r = &cli_options[i];
+        if (!(r->cmds & cmds) || strncmp(r->name, name, n)) continue;
+        bool dup = false;
+        for (int k = 0; k < i; k++)
+            if ((cli_options[k].cmds & cmds) && !strcmp(cli_options[k].name, r->name)) dup = true;
+        if (!dup && j + strlen(r->name) + 4 < sizeof buf)
+            j += (size_t)snprintf(buf + j, sizeof buf - j, "%s--%s", j ? " " : "", r->name);
+    }
+    return buf;
+}
+
+/* "'kvsim frames', 'kvsim lesson' and the UI" */
+static const char *commands_of(unsigned cmds)
+{
+    static char buf[256];
+    int total = 0, k = 0;
+    for (int i = 0; i < cli_n_commands; i++) total += (cmds & CMD_BIT(cli_commands[i].cmd)) != 0;
+    size_t j = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cli_n_commands; i++) {
+        if (!(cmds & CMD_BIT(cli_commands[i].cmd))) continue;
+        k++;
+        const char *sep = k == 1 ? "" : k == total ? " and " : ", ";
+        if (cli_commands[i].cmd == CMD_UI)
+            j += (size_t)snprintf(buf + j, sizeof buf - j, "%sthe UI", sep);
+        else
+            j += (size_t)snprintf(buf + j, sizeof buf - j, "%s'kvsim %s'", sep, cli_commands[i].name);
+        if (j >= sizeof buf) break;
+    }
+    return buf;
+}
+
+static unsigned name_cmds(const char *name)
+{
+    unsigned c = 0;
+    for (int i = 0; i < cli_n_options; i++)
+        if (!strcmp(cli_options[i].name, name)) c |= cli_options[i].cmds;
+    return c;
+}
+
+/* The message for an unknown short option character c of argument arg. */
+static int bad_short(unsigned char c, const char *arg, const char *for_cmd, char *err, size_t errlen)
+{
+    if (c > 0x20 && c < 0x7F) FAIL("-%c: unknown option%s", c, for_cmd);
+    if (c >= 0x80) FAIL("%s: unknown option%s", cli_clip(arg), for_cmd);
+    FAIL("-\\x%02x: unknown option (a control character)%s", (unsigned)c, for_cmd);
+}
+
+/* Whether argv[i] is an option whose value is the next argument, judged
+ * against every command's options (the command is not known yet). */
+static bool takes_next(const char *a)
+{
+    if (a[0] != '-' || a[1] == '\0') return false;
+    if (a[1] == '-') {
+        if (strchr(a, '=')) return false;
+        size_t n = strlen(a + 2);
+        bool any = false, all = true;
+        for (int i = 0; i < cli_n_options; i++)
+            if (!strncmp(cli_options[i].name, a + 2, n)) {
+                any = true;
+                all &= cli_options[i].arg != NULL;
+            }
+        return any && all;
+    }
+    for (const char *p = a + 1; *p; p++)
+        for (int i = 0; i < cli_n_options; i++)
+            if (cli_options[i].short_name == *p) {
+                if (cli_options[i].arg) return p[1] == '\0';
+                break;
+            }
+    return false;
+}
+
+/* Move argv[i] to the end of argv[i..argc); the rest shift down. */
+static void rotate_to_end(char **argv, int i, int argc)
+{
+    char *w = argv[i];
+    memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(argc - i - 1));
+    argv[argc - 1] = w;
+}
+
+static void defaults(CliOptions *o)
 {
     memset(o, 0, sizeof *o);
     o->cmd = CMD_UI;
+    o->help_for = CMD_UI;
     o->cfg = config_default();
     o->cfg.vocab = tokenizer_vocab();
     o->prompt = o->prompts[0] = CONFIG_DEFAULT_PROMPT;
     o->n_prompts = 1;
-    int n_given = 0;
     o->gen = CONFIG_DEFAULT_GEN;
     o->format = FORMAT_TABLE;
     o->trace_modes = TRACE_CACHE | TRACE_RECOMPUTE | TRACE_TRAIN;
@@ -121,180 +204,171 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     o->height = 24;
     o->steps = -1;
     o->goto_step = -1;
-    const char *mode = NULL, *lang = NULL;
-    bool dff_set = false;
-    int kv_heads = 0;
-    long long v;
+    o->calc.in.batch = 1;
+    o->calc.in.dtype = CALC_FP16;
+    o->calc.in.balance = CALC_DEFAULT_BALANCE;
+    o->bench.runs = 7;
+    o->bench.recompute_runs = 1;
+}
 
-    optind = 0;           /* full reset: cli_parse may run many times (tests, fuzzing) */
-    opterr = 0;           /* our own messages */
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        const char *a = optarg;
-        switch (ch) {
-        case OPT_PROMPT:
-            if (n_given == CLI_MAX_PROMPTS)
-                FAIL("--prompt: at most %d prompts (a batch of %d sequences)", CLI_MAX_PROMPTS, CLI_MAX_PROMPTS);
-            o->prompts[n_given++] = a;
-            o->n_prompts = n_given;
-            o->prompt = o->prompts[0];
+/* Apply row r with value v (NULL for a flag). 1 = stop (help/version). */
+static int apply(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    if (!strcmp(r->name, "help")) {
+        o->help_for = o->cmd;
+        o->cmd = CMD_HELP;
+        return 1;
+    }
+    if (!strcmp(r->name, "version")) {
+        o->cmd = CMD_VERSION;
+        return 1;
+    }
+    return r->set(o, r, v, err, errlen) ? -1 : 0;
+}
+
+int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
+{
+    defaults(o);
+
+    /* 1. the command: the first word that is neither an option nor a value */
+    int cmd_at = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            if (i + 1 < argc) cmd_at = i + 1;
             break;
-        case OPT_GEN:
-            if (cli_parse_int("gen", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->gen = (int)v;
-            break;
-        case OPT_DMODEL:
-            if (cli_parse_int("d-model", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->cfg.d_model = (int)v;
-            break;
-        case OPT_HEADS:
-            if (cli_parse_int("heads", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->cfg.n_heads = o->cfg.n_kv_heads = (int)v;
-            break;
-        case OPT_KVHEADS:
-            if (cli_parse_int("kv-heads", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            kv_heads = (int)v;
-            break;
-        case OPT_WINDOW:
-            if (cli_parse_int("window", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->cfg.window = (int)v;
-            break;
-        case OPT_BLOCK:
-            if (cli_parse_int("block-size", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->cfg.block_size = (int)v;
-            break;
-        case OPT_LAYERS:
-            if (cli_parse_int("layers", a, 1, 4096, &v, err, errlen)) return -1;
-            o->cfg.n_layers = (int)v;
-            break;
-        case OPT_DFF:
-            if (cli_parse_int("d-ff", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->cfg.d_ff = (int)v;
-            dff_set = true;
-            break;
-        case OPT_MAXSEQ:
-            if (cli_parse_int("max-seq", a, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->cfg.max_seq = (int)v;
-            break;
-        case OPT_SEED:
-            if (parse_seed(a, &o->cfg.seed, err, errlen)) return -1;
-            break;
-        case OPT_FORMAT:
-            if (!strcmp(a, "table")) o->format = FORMAT_TABLE;
-            else if (!strcmp(a, "csv")) o->format = FORMAT_CSV;
-            else if (!strcmp(a, "json")) o->format = FORMAT_JSON;
-            else FAIL("--format '%s': expected table, csv or json", clip(a));
-            break;
-        case OPT_MODE: mode = a; break;
-        case OPT_LANG: lang = a; break;
-        case OPT_NOCOLOR: o->no_color = true; break;
-        case OPT_ASCII: o->ascii = true; break;
-        case OPT_SIZE:
-            if (parse_size(a, &o->width, &o->height, err, errlen)) return -1;
-            break;
-        case OPT_STEPS:
-            if (cli_parse_int("steps", a, 0, 100000, &v, err, errlen)) return -1;
-            o->steps = (int)v;
-            break;
-        case OPT_KEYS: o->keys = a; break;
-        case OPT_PRINT: o->print = true; break;
-        case OPT_LESSON: o->lesson = a; break;
-        case OPT_RESET: o->reset_progress = true; break;
-        case OPT_GOTO: {   /* STEP or STEP.OP; checked against --gen and the layers below */
-            const char *dot = strchr(a, '.');
-            char step[32];
-            snprintf(step, sizeof step, "%.*s", dot ? (int)(dot - a) : (int)strlen(a), a);
-            if (cli_parse_int("goto", step, 0, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-            o->goto_step = (int)v;
-            o->goto_op = 0;
-            if (dot) {
-                if (cli_parse_int("goto", dot + 1, 1, CONFIG_MAX_DIM, &v, err, errlen)) return -1;
-                o->goto_op = (int)v;
+        }
+        if (a[0] == '-' && a[1] != '\0') {
+            if (takes_next(a)) i++;
+            continue;
+        }
+        cmd_at = i;
+        break;
+    }
+    bool help_word = false;
+    if (cmd_at) {
+        const char *w = argv[cmd_at];
+        int c = find_command(w);
+        if (!strcmp(w, "help")) help_word = true;
+        else if (c < 0) FAIL("'%s': unknown command; expected %s", cli_clip(w), command_list());
+        else o->cmd = (Command)c;
+    }
+    const Command cmd = o->cmd;
+    const unsigned mine = CMD_BIT(cmd);
+    char for_cmd[40] = "";
+    if (cmd != CMD_UI) snprintf(for_cmd, sizeof for_cmd, " for 'kvsim %s'", cli_command_name(cmd));
+
+    /* 2. the options, in order; other words go to the end of argv */
+    int end = argc;
+    bool only_words = false;
+    for (int i = 1; i < end;) {
+        const char *a = argv[i];
+        if (i == cmd_at) {   /* the command word itself stays where it is */
+            i++;
+            continue;
+        }
+        if (!only_words && !strcmp(a, "--")) {
+            only_words = true;
+            i++;
+            continue;
+        }
+        if (only_words || a[0] != '-' || a[1] == '\0') {   /* a word */
+            if (i < cmd_at) cmd_at--;
+            rotate_to_end(argv, i, argc);
+            end--;
+            continue;
+        }
+        if (a[1] == '-') {   /* --name, --name=value */
+            const char *name = a + 2, *eq = strchr(name, '=');
+            const size_t n = eq ? (size_t)(eq - name) : strlen(name);
+            bool amb;
+            const CliOpt *r = find_long(name, n, mine, &amb);
+            char nm[128];   /* the name as typed, for messages */
+            snprintf(nm, sizeof nm, "%.*s", (int)(n < sizeof nm - 1 ? n : sizeof nm - 1), name);
+            if (amb)
+                FAIL("option '--%s' is ambiguous; possibilities: %s", cli_clip(nm), possibilities(name, n, mine));
+            if (!r) {
+                const unsigned others = n < sizeof nm ? name_cmds(nm) : 0;
+                if (others)
+                    FAIL("--%s: only for %s%s", nm, commands_of(others),
+                         !strcmp(nm, "lesson") ? " (use 'kvsim lesson N' to play one)" : "");
+                FAIL("--%s: unknown option%s", cli_clip(nm), for_cmd);
             }
-            break;
-        }
-        case OPT_HELP: o->cmd = CMD_HELP; return 0;
-        case OPT_VERSION: o->cmd = CMD_VERSION; return 0;
-        case ':': FAIL("%s: missing value", clip(argv[optind - 1]));
-        default: {
-            /* optopt is a long option's value when a flag was given "=value" */
-            char name[64];
-            const char *arg = argv[optind - 1];
-            const char *eq = strchr(arg, '=');
-            snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
-            if (optopt >= 256) FAIL("%s: takes no value", clip(name));
-            if (optopt > 0x20 && optopt < 0x7F) FAIL("-%c: unknown option", optopt);
-            if (arg[0] == '-' && arg[1] == '-') FAIL("%s: unknown option", clip(name));
-            if (optopt >= 0x80 || optopt < 0) {
-                /* a byte of a multi-byte character in a short option: name the argument */
-                for (int i = 1; i < argc; i++)
-                    if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], (char)optopt))
-                        FAIL("%s: unknown option", clip(argv[i]));
-                FAIL("unknown option (byte 0x%02x)", (unsigned)optopt & 0xFFu);
+            const char *v = NULL;
+            if (r->arg) {
+                if (eq) v = eq + 1;
+                else if (i + 1 < end && i + 1 != cmd_at) v = argv[++i];
+                else FAIL("%s: missing value", cli_clip(a));
+            } else if (eq) {
+                FAIL("--%s: takes no value", cli_clip(nm));
             }
-            FAIL("-\\x%02x: unknown option (a control character)", (unsigned)optopt & 0xFFu);
+            int rc = apply(o, r, v, err, errlen);
+            if (rc) return rc < 0 ? -1 : 0;
+            i++;
+            continue;
         }
+        /* -x: short options, flags may be grouped (-hV) */
+        int next = i + 1;
+        for (const char *p = a + 1; *p; p++) {
+            const CliOpt *r = NULL;
+            for (int k = 0; k < cli_n_options && !r; k++)
+                if (cli_options[k].short_name == *p && (cli_options[k].cmds & mine)) r = &cli_options[k];
+            if (!r) return bad_short((unsigned char)*p, a, for_cmd, err, errlen);
+            const char *v = NULL;
+            if (r->arg) {
+                if (p[1]) v = p + 1;
+                else if (next < end && next != cmd_at) v = argv[next++];
+                else FAIL("-%c: missing value", *p);
+            }
+            int rc = apply(o, r, v, err, errlen);
+            if (rc) return rc < 0 ? -1 : 0;
+            if (v) break;
         }
+        i = next;
     }
-    if (optind < argc) {
-        const char *c = argv[optind++];
-        if (!strcmp(c, "trace")) o->cmd = CMD_TRACE;
-        else if (!strcmp(c, "export")) o->cmd = CMD_EXPORT;
-        else if (!strcmp(c, "frames")) o->cmd = CMD_FRAMES;
-        else if (!strcmp(c, "bench-ui")) o->cmd = CMD_BENCH_UI;
-        else if (!strcmp(c, "lesson")) o->cmd = CMD_LESSON;
-        else if (!strcmp(c, "help")) { o->cmd = CMD_HELP; return 0; }
-        else if (!strcmp(c, "calc") || !strcmp(c, "bench"))
-            FAIL("'%s' takes its own options: put it first (kvsim %s --help)", c, c);
-        else FAIL("'%s': unknown command; expected trace, export, frames, bench-ui or lesson", clip(c));
+    /* 3. the words after the command */
+    char **words = argv + end;
+    const int n_words = argc - end;
+    if (help_word) {
+        o->cmd = CMD_HELP;
+        o->help_for = CMD_UI;
+        if (n_words > 0) {
+            int c = find_command(words[0]);
+            if (c < 0) FAIL("'%s': unknown command; expected %s", cli_clip(words[0]), command_list());
+            o->help_for = (Command)c;
+        }
+        return 0;
     }
-    if (o->cmd == CMD_LESSON) {
-        o->args = argv + optind;
-        o->nargs = argc - optind;
-        optind = argc;
-    }
-    if (o->lesson && o->cmd != CMD_FRAMES)
-        FAIL("--lesson: only for 'kvsim frames' (use 'kvsim lesson N' to play one)");
-    if ((o->print || o->reset_progress) && o->cmd != CMD_LESSON)
-        FAIL("%s: only for 'kvsim lesson'", o->print ? "--print" : "--reset-progress");
-    if (optind < argc)
-        FAIL("'%s': unexpected argument after '%s'", clip(argv[optind]), command_names[o->cmd]);
-    if (kv_heads) o->cfg.n_kv_heads = kv_heads;   /* after --heads, whatever the order */
-    if (o->goto_step >= o->gen)
-        FAIL("--goto %d: step must be 0-%d (--gen %d steps)", o->goto_step, o->gen - 1, o->gen);
-    if (o->goto_op > 1 + 9 * o->cfg.n_layers + 4)   /* embed, 9 per layer, final LN, logits, pick, append */
-        FAIL("--goto %d.%d: operation must be 1-%d (%d layers)", o->goto_step, o->goto_op,
-             1 + 9 * o->cfg.n_layers + 4, o->cfg.n_layers);
-    if (!dff_set) {
-        if (4LL * o->cfg.d_model > CONFIG_MAX_DIM)
-            FAIL("--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give --d-ff too",
-                 o->cfg.d_model, 4LL * o->cfg.d_model, CONFIG_MAX_DIM);
-        o->cfg.d_ff = 4 * o->cfg.d_model;
+    if (cmd == CMD_LESSON) {
+        o->args = words;
+        o->nargs = n_words;
+    } else if (n_words > 0) {
+        FAIL("'%s': unexpected argument after '%s'", cli_clip(words[0]), cli_command_name(cmd));
     }
 
-    if (mode) {
-        if (o->cmd == CMD_TRACE || o->cmd == CMD_EXPORT) {
-            if (!strcmp(mode, "both")) o->trace_modes = TRACE_CACHE | TRACE_RECOMPUTE | TRACE_TRAIN;
-            else if (!strcmp(mode, "cache")) o->trace_modes = TRACE_CACHE;
-            else if (!strcmp(mode, "recompute")) o->trace_modes = TRACE_RECOMPUTE;
-            else if (!strcmp(mode, "train")) o->trace_modes = TRACE_TRAIN;
-            else FAIL("--mode '%s': expected cache, recompute, both or train", clip(mode));
-        } else {
-            static const char *const views[VIEW_COUNT] = {"cache", "recompute", "compare", "train", "memory"};
-            int found = -1;
-            for (int i = 0; i < VIEW_COUNT; i++)
-                if (!strcmp(mode, views[i])) found = i;
-            if (found < 0) FAIL("--mode '%s': expected cache, recompute, compare, train or memory", clip(mode));
-            o->view = (View)found;
+    /* 4. what depends on several options */
+    if (mine & CLI_ON_MODEL) {
+        if (o->kv_heads_given) o->cfg.n_kv_heads = o->kv_heads_given;   /* whatever the order */
+        else o->cfg.n_kv_heads = o->cfg.n_heads;
+        if (!o->d_ff_given) {
+            if (4LL * o->cfg.d_model > CONFIG_MAX_DIM)
+                FAIL("--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give --d-ff too",
+                     o->cfg.d_model, 4LL * o->cfg.d_model, CONFIG_MAX_DIM);
+            o->cfg.d_ff = 4 * o->cfg.d_model;
         }
     }
-    if (lang) {
-        o->lang_set = true;
-        if (!strcmp(lang, "zh")) o->lang_zh = true;
-        else if (strcmp(lang, "en")) FAIL("--lang '%s': expected en or zh", clip(lang));
+    if (o->goto_step >= 0) {   /* --goto: a step of this run, an operation of a step */
+        const int n_ops = op_count(MODE_CACHE, o->cfg.n_layers);
+        if (o->goto_step >= o->gen)
+            FAIL("--goto %d: step must be 0-%d (--gen %d steps)", o->goto_step, o->gen - 1, o->gen);
+        if (o->goto_op > n_ops)
+            FAIL("--goto %d.%d: operation must be 1-%d (%d layers)", o->goto_step, o->goto_op, n_ops,
+                 o->cfg.n_layers);
     }
     return 0;
 }
+
+/* ---- preparing a run ----------------------------------------------------- */
 
 /* Tokenize prompt i and validate the run it makes; its length, or -1. */
 static int prepare_one(const CliOptions *o, int i, int *ids, int cap, char *err, size_t errlen)
@@ -321,14 +395,20 @@ int cli_prepare(const CliOptions *o, int *ids, int cap, char *err, size_t errlen
              o->n_prompts, (unsigned long long)(config_batch_memory_bytes(&o->cfg, o->n_prompts) >> 20),
              (unsigned long long)(CONFIG_MAX_BYTES >> 20));
     const int L = prepare_one(o, 0, ids, cap, err, errlen);
-    if (L < 0 || o->n_prompts == 1) return L;
-    /* the batch's other prompts: the same checks, into scratch */
-    int *scratch = malloc(sizeof(int) * (size_t)(cap > 0 ? cap : 1));
-    if (!scratch) FAIL("out of memory");
+    if (L < 0) return -1;
+    int lens[CLI_MAX_PROMPTS];
+    lens[0] = L;
     int rc = L;
-    for (int i = 1; i < o->n_prompts && rc >= 0; i++)
-        if (prepare_one(o, i, scratch, cap, err, errlen) < 0) rc = -1;
-    free(scratch);
+    if (o->n_prompts > 1) {
+        /* the batch's other prompts: the same checks, into scratch */
+        int *scratch = malloc(sizeof(int) * (size_t)(cap > 0 ? cap : 1));
+        if (!scratch) FAIL("out of memory");
+        for (int i = 1; i < o->n_prompts && rc >= 0; i++)
+            if ((lens[i] = prepare_one(o, i, scratch, cap, err, errlen)) < 0) rc = -1;
+        free(scratch);
+    }
+    if (rc < 0) return -1;
+    if (!o->allow_large && budget_check(&o->cfg, lens, o->n_prompts, o->gen, err, errlen)) return -1;
     return rc;
 }
 
@@ -346,58 +426,73 @@ int cli_batch(const CliOptions *o, TracePrompt *out, int **ids_out, char *err, s
     return o->n_prompts;
 }
 
-void cli_usage(void)
+/* ---- help ---------------------------------------------------------------- */
+
+/* Lines of text, each indented by `indent` spaces. */
+static void put_indented(FILE *f, const char *text, int indent)
 {
-    fputs(
-        "Usage: kvsim [COMMAND] [OPTIONS]\n"
-        "Step a tiny decoder-only transformer through prefill and decode, with and\n"
-        "without a KV cache, and count every multiply-accumulate.\n"
-        "\n"
-        "Commands:\n"
-        "  (none)        start the terminal UI\n"
-        "  trace         print the measured operation counts of every step\n"
-        "  export        print the weights and every intermediate value as JSON\n"
-        "  frames        print the UI's screens as plain text (no terminal needed)\n"
-        "  bench-ui      time building a UI frame at sizes from 80x24 to 200x60\n"
-        "  calc          KV cache and FLOP arithmetic for real models (kvsim calc --help)\n"
-        "  bench         tokens/s with and without the cache, GFLOP/s (kvsim bench --help)\n"
-        "  lesson        list the guided lessons (with your progress)\n"
-        "  lesson N      play lesson N in the UI       lesson FILE   play a lesson file\n"
-        "  lesson N --print        the lesson as plain text, questions with answers\n"
-        "  lesson check FILE...    validate lesson files (exit 2 on problems)\n"
-        "  lesson --reset-progress forget your progress\n"
-        "\n"
-        "Model and run (every command):\n"
-        "  --prompt TEXT    prompt, one token per character (default \"" CONFIG_DEFAULT_PROMPT "\");\n"
-        "                   give it up to 16 times for a batch (trace and the UI's memory\n"
-        "                   view run every sequence, sharing one block pool)\n"
-        "  --gen G          tokens to generate (default 8); prompt + G <= max-seq\n"
-        "  --d-model d      model width (default 8)\n"
-        "  --heads H        attention heads; d must be divisible by H (default 2)\n"
-        "  --layers N       layers (default 2)\n"
-        "  --d-ff F         feed-forward width (default 4*d)\n"
-        "  --kv-heads K     K/V heads, dividing H: 1 = multi-query, H = multi-head (default H)\n"
-        "  --window W       sliding-window attention over the last W positions (default none)\n"
-        "  --block-size B   paged KV cache: blocks of B positions (1..max-seq) in a shared\n"
-        "                   pool, one block table per sequence (default none)\n"
-        "  --max-seq N      context length (default 64)\n"
-        "  --seed S         weight seed (default 42)\n"
-        "\n"
-        "trace:   --format table|csv|json   --mode both|cache|recompute|train\n"
-        "export:  --format json\n"
-        "UI and frames:\n"
-        "  --mode cache|recompute|compare|train|memory   view to start in\n"
-        "  --lang en|zh     language of the UI\n"
-        "  --no-color       monochrome (also when NO_COLOR is set)\n"
-        "  --ascii          ASCII glyphs instead of box drawing and shades\n"
-        "  --goto STEP[.OP] start at the end of token step STEP (or after its operation OP)\n"
-        "frames:  --size WxH (default 80x24)  --steps K  --keys \"nnN...\"  --lesson N|FILE\n"
-        "         (in --keys, <Right> <Left> <Up> <Down> <Home> <End> <Space> <Enter>\n"
-        "          <Esc> <Backspace> <Tab> <PgDn> <PgUp> name keys; any other character is itself)\n"
-        "\n"
-        "  --help           this text     --version   the version\n"
-        "\n"
-        "Exit status: 0 success, 1 no usable terminal for the UI (or out of memory),\n"
-        "2 bad input, 128+N when stopped by signal N.\n",
-        stdout);
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        int n = nl ? (int)(nl - text) : (int)strlen(text);
+        fprintf(f, "%*s%.*s\n", n ? indent : 0, "", n, text);
+        text += n + (nl ? 1 : 0);
+    }
+}
+
+/* Every option of cmd, under its group headings. */
+static void put_options(FILE *f, Command cmd)
+{
+    const char *group = NULL;
+    for (int i = 0; i < cli_n_options; i++) {
+        const CliOpt *r = &cli_options[i];
+        if (!(r->cmds & CMD_BIT(cmd))) continue;
+        if (!group || strcmp(group, r->group)) {
+            group = r->group;
+            fprintf(f, "\n%s\n", group);
+        }
+        char left[64];
+        int n = snprintf(left, sizeof left, "  %s%c%s--%s%s%s", r->short_name ? "-" : "",
+                         r->short_name ? r->short_name : ' ', r->short_name ? ", " : "", r->name,
+                         r->arg ? " " : "", r->arg ? r->arg : "");
+        if (!r->short_name) {   /* no short name: the long one starts at column 2 */
+            n = snprintf(left, sizeof left, "  --%s%s%s", r->name, r->arg ? " " : "", r->arg ? r->arg : "");
+        }
+        const char *nl = strchr(r->help, '\n');
+        const int first = nl ? (int)(nl - r->help) : (int)strlen(r->help);
+        if (n <= 20) fprintf(f, "%-21s%.*s\n", left, first, r->help);
+        else fprintf(f, "%s\n%21s%.*s\n", left, "", first, r->help);
+        if (nl) put_indented(f, nl + 1, 21);
+    }
+}
+
+void cli_usage(FILE *f, Command cmd)
+{
+    if (cmd == CMD_HELP) cmd = CMD_UI;
+    const CliCommand *c = command_of(cmd);
+    if (cmd != CMD_UI) {
+        const char *s = c->synopsis;
+        for (int line = 0; *s; line++) {
+            const char *nl = strchr(s, '\n');
+            int n = nl ? (int)(nl - s) : (int)strlen(s);
+            fprintf(f, "%s kvsim %s %.*s\n", line ? "      " : "Usage:", c->name, n, s);
+            s += n + (nl ? 1 : 0);
+        }
+        put_indented(f, c->about, 0);
+        put_options(f, cmd);
+        fputs("\nBad input: one line on stderr, exit status 2.\n", f);
+        return;
+    }
+    fputs("Usage: kvsim [COMMAND] [OPTIONS]\n", f);
+    put_indented(f, c->about, 0);
+    fputs("\nCommands:\n", f);
+    fprintf(f, "  %-13s%s\n", "(none)", c->summary);
+    for (int i = 0; i < cli_n_commands; i++)
+        if (cli_commands[i].cmd != CMD_UI) fprintf(f, "  %-13s%s\n", cli_commands[i].name, cli_commands[i].summary);
+    fputs("\n'kvsim COMMAND --help' (or 'kvsim help COMMAND') lists the options of a command.\n"
+          "Options may come before or after the command. The options of the UI:\n",
+          f);
+    put_options(f, CMD_UI);
+    fputs("\nExit status: 0 success, 1 no usable terminal for the UI, out of memory or an\n"
+          "error writing the output, 2 bad input, 128+N when stopped by signal N.\n",
+          f);
 }

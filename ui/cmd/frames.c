@@ -20,6 +20,7 @@ static const struct { const char *name; int key; } named[] = {
 
 int frames_parse_keys(const char *s, int *keys, int cap, char *err, size_t errlen)
 {
+    const char *const start = s;
     int n = 0;
     while (*s) {
         int key = -1;
@@ -36,7 +37,8 @@ int frames_parse_keys(const char *s, int *keys, int cap, char *err, size_t errle
             int32_t cp;
             int len = utf8_next(s, &cp);
             if (len <= 0) {
-                snprintf(err, errlen, "--keys: invalid UTF-8 at byte %d", (int)(strlen(s) ? 1 : 0));
+                /* byte positions count from 1, as the prompt's messages do */
+                snprintf(err, errlen, "--keys: invalid UTF-8 at byte %d", (int)(s - start) + 1);
                 return -1;
             }
             key = cp;
@@ -102,11 +104,21 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
     a.screen_w = c.w;
     a.screen_h = c.h;
     if (o->lesson) {
+        /* A broken lesson is refused whole, as 'lesson check' reports it
+         * (file:line: message), before any frame is drawn. On success
+         * app_lesson_start owns l; on its failure it has already freed l. */
         Lesson *l = calloc(1, sizeof *l);
-        if (!l || lesson_cmd_load(o, o->lesson, l, err, sizeof err) ||
-            app_lesson_start(&a, l, err, sizeof err)) {
-            if (l && !a.lesson) free(l);
-            fprintf(stderr, "kvsim: %s\n", err);
+        int bad = !l;
+        if (l && lesson_cmd_load(o, o->lesson, l, err, sizeof err)) bad = 1;
+        else if (l && lesson_check(l, NULL, err, sizeof err)) bad = 1;
+        if (bad && l) {
+            lesson_free(l);
+            free(l);
+        } else if (!bad && app_lesson_start(&a, l, err, sizeof err)) {
+            bad = 1;
+        }
+        if (bad) {
+            fprintf(stderr, "kvsim: %s\n", l ? err : "out of memory");
             canvas_free(&c);
             app_free(&a);
             free(keys);

@@ -34,12 +34,6 @@ typedef struct {
     const float *row;           /* (t) values of the query row shown */
 } AttView;
 
-static bool sees(const Engine *e, int p, int j)
-{
-    const int W = e->cfg.window;
-    return j <= p && (W <= 0 || j > p - W);
-}
-
 /* Quoted when it could be read as a number ('2', '␣'): the lines put
  * tokens right beside positions and values. */
 static const char *token_at(const AttView *v, int p, char buf[16])
@@ -96,7 +90,7 @@ static void draw_key_line(const AttView *v, int x, int y, int w, int j, bool sho
     if (bw > BAR_MAX_W) bw = BAR_MAX_W;
     const float x_j = v->row[j];
     int vst = v->changed ? STYLE_CHANGED : STYLE_NORMAL;
-    if (v->masked && !sees(v->e, qpos, j)) {
+    if (v->masked && !config_visible(&v->e->cfg, qpos, j)) {
         snprintf(val, sizeof val, "%s", c->ascii ? "-inf" : "\u2212\u221e");
         vst = STYLE_MASKED;
     } else if (v->soft) {
@@ -246,7 +240,7 @@ static void draw_heat(const AttView *v, int x, int y, int cw)
         canvas_text(c, x, yy, v->hw, cur ? STYLE_HILITE : STYLE_NORMAL, fmt_token(v->a, e->tokens[p], tok));
         if (cur) canvas_put(c, x + v->hw, yy, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
         for (int j = 0; j < t; j++)   /* masked weights are exactly 0: blank */
-            if (sees(e, p, j)) canvas_shade(c, x + lab + j * cw, yy, m > 0.0f ? (double)w[j] / (double)m : 0.0, STYLE_VISIBLE);
+            if (config_visible(&e->cfg, p, j)) canvas_shade(c, x + lab + j * cw, yy, m > 0.0f ? (double)w[j] / (double)m : 0.0, STYLE_VISIBLE);
     }
 }
 

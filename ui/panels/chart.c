@@ -35,7 +35,7 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
 {
     bool have = true;
     for (int s = 0; s < N_SERIES; s++) {
-        const Engine *e = &a->eng[s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE];
+        const Engine *e = app_engine_of(a, s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE);
         OpCounts p;
         formulas_step(&e->cfg, e->mode, e->L, k, &p);
         pacc[s] += counts_total(&p);
@@ -43,7 +43,7 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
         if (d) {
             macc[s] += counts_total(d);
             meas[s] = macc[s];
-        } else if (e->pos > 0 && (int)((e->pos - 1) / e->ops_per_step) == k) {
+        } else if (e->pos > 0 && run_step_of(e, e->pos) == k) {
             meas[s] = counts_total(&e->cum);    /* the step running now, so far */
         } else {
             have = false;
@@ -54,10 +54,10 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
 
 static void chart_scan(const App *a, Chart *ch)
 {
-    const Engine *e = &a->eng[MODE_CACHE];
+    const Engine *e = app_engine_of(a, MODE_CACHE);
     memset(ch, 0, sizeof *ch);
     ch->G = e->n_steps;
-    ch->cur = e->pos > 0 ? (int)((e->pos - 1) / e->ops_per_step) : -1;
+    ch->cur = e->pos > 0 ? run_step_of(e, e->pos) : -1;
     ch->cur_done = e->pos > 0 && engine_at_step_end(e);
     ch->log = a->log_scale;
     uint64_t pacc[N_SERIES] = {0}, macc[N_SERIES] = {0}, meas[N_SERIES];
@@ -295,7 +295,7 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
 
 static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
 {
-    const Engine *e = &a->eng[MODE_TRAIN];
+    const Engine *e = app_engine_of(a, MODE_TRAIN);
     OpCounts p[3];
     uint64_t v[3];
     formulas_step(&e->cfg, MODE_TRAIN, e->L, 0, &p[0]);
@@ -346,8 +346,9 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
 
 /* ---- the panel -------------------------------------------------------------- */
 
-void panel_chart_draw(const App *a, Canvas *c, Rect r)
+void panel_chart_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     const Rect old = c->clip;
     char title[64];
     snprintf(title, sizeof title, "%s%s", TR(a, "Cumulative MACs", "累计乘加"),

@@ -449,8 +449,7 @@ void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     x.in = (Rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     x.layer = layer;
     x.dh = config_head_dim(&e->cfg);
-    const int group = e->cfg.n_kv_heads > 0 ? H / e->cfg.n_kv_heads : 1;
-    x.off = head / (group > 0 ? group : 1) * x.dh;   /* query head → its K/V head (GQA) */
+    x.off = config_kv_head(&e->cfg, head) * x.dh;   /* query head → its K/V head (GQA) */
     {
         const OpRef cur = engine_current_op(e);
         x.changed = (cur.kind == OP_QKV && cur.layer == layer) || cur.kind == OP_APPEND;

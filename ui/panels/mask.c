@@ -50,13 +50,6 @@ static int32_t g_redone(const Canvas *c) { return c->ascii ? '*' : 0x21BB; }   /
 static int32_t g_cached(const Canvas *c) { return c->ascii ? '=' : 0x2501; }   /* ━ */
 static const int32_t G_APPENDED = '+';
 
-/* Whether query position p may see key position j (spec §2; window §6.3). */
-static bool sees(const Engine *e, int p, int j)
-{
-    const int W = e->cfg.window;
-    return j <= p && (W <= 0 || j > p - W);
-}
-
 static const char *token_at(const Grid *g, int p, char buf[8])
 {
     return fmt_token(g->a, g->e->tokens[p], buf);
@@ -86,7 +79,7 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
         /* a windowed decode row never computes these: the ring evicted them */
         canvas_put(c, x, y, '-', STYLE_DIM);
         g->shown |= LG_EVICTED;
-    } else if (!sees(g->e, p, j)) {
+    } else if (!config_visible(&g->e->cfg, p, j)) {
         canvas_put(c, x, y, g_masked(c), STYLE_MASKED);
         g->shown |= LG_MASKED;
     } else if (g->soft_done) {
@@ -121,7 +114,7 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
     if (k == ROW_COMPUTED && g->soft_done) {
         att = engine_att_row(e, g->layer, g->head, p - e->p0);
         for (int j = 0; j < t; j++)
-            if (sees(e, p, j) && att[j] > rmax) rmax = att[j];
+            if (config_visible(&e->cfg, p, j) && att[j] > rmax) rmax = att[j];
     }
     const int gx = x + g->lab;
     for (int j = c0; j < c0 + cols; j++) draw_cell(g, gx + (j - c0) * g->cw, y, p, j, k, att, rmax);
@@ -383,7 +376,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         else if (k == ROW_PENDING) g.shown |= LG_PENDING;
         else
             for (int j = c0; j < t; j++)
-                g.shown |= j < e->k_lo ? LG_EVICTED : !sees(e, p, j) ? LG_MASKED : g.soft_done ? LG_WEIGHT : LG_KEPT;
+                g.shown |= j < e->k_lo ? LG_EVICTED : !config_visible(&e->cfg, p, j) ? LG_MASKED : g.soft_done ? LG_WEIGHT : LG_KEPT;
         if (p != t - 1 && g.redo) g.shown |= LG_REDONE;
     }
     int leg_lines = 0, leg_short = 0;

@@ -13,6 +13,7 @@
  * columns.
  */
 #include "ui/panels/panels.h"
+#include "ui/panels/table.h"
 #include "ui/style.h"
 
 #include "sim/formulas.h"
@@ -23,9 +24,8 @@
 enum { R_TOTAL = CAT_COUNT, R_MASKED, N_VALS };   /* rows after the six categories */
 
 typedef struct { uint64_t v[N_VALS]; } Vals;
-typedef enum { MARK_NONE, MARK_WAIT, MARK_OK, MARK_BAD } Mark;
 
-typedef struct { Vals meas, pred; Mark mark[N_VALS]; } Measure;
+typedef struct { Vals meas, pred; TableMark mark[N_VALS]; } Measure;
 
 typedef struct {           /* one engine at the step on screen */
     int k, n;
@@ -41,16 +41,16 @@ static void vals_from(const OpCounts *c, Vals *v)
 }
 
 /* Complete: equal or wrong. Running: "…", unless it already went past the prediction. */
-static Mark judge(bool complete, uint64_t m, uint64_t p)
+static TableMark judge(bool complete, uint64_t m, uint64_t p)
 {
-    return complete ? (m == p ? MARK_OK : MARK_BAD) : m > p ? MARK_BAD : MARK_WAIT;
+    return complete ? (m == p ? TABLE_MARK_OK : TABLE_MARK_BAD) : m > p ? TABLE_MARK_BAD : TABLE_MARK_WAIT;
 }
 
 static void side_measure(const Engine *e, Side *s)
 {
     memset(s, 0, sizeof *s);
     s->started = e->pos > 0;
-    s->k = s->started ? (int)((e->pos - 1) / e->ops_per_step) : 0;
+    s->k = run_step_of(e, e->pos);
     s->complete = s->started && engine_at_step_end(e);
     s->n = formulas_rows(e->mode, e->L, s->k);
     OpCounts m = {0}, p, f, cum_p = {0}, cum_m = {0};
@@ -98,196 +98,17 @@ static void moved_by(const Engine *e, const Side *s, bool moved[N_VALS])
 
 /* ---- series and the grid ------------------------------------------------- */
 
+/* One series of numbers: a column of a tall table, a row of a short one. */
 typedef struct {
-    const char *name[3];   /* row label in a short box (short, long); column head when tall */
+    const char *name[3];     /* label in a short box (short, long); column head when tall ([2], else [0]) */
     int style;
-    const Vals *v, *den;   /* den: a ratio v / den */
-    const Mark *mark;      /* prediction series: ✓ ✗ … per category */
-    int mate, group, optional;
-    const bool *moved;     /* measured series: the categories the last operation added to */
+    const Vals *v, *den;     /* den: a ratio v / den */
+    const TableMark *mark;   /* a prediction series: ✓ ✗ … per category */
+    int mate;                /* index of its pair (measured ↔ predicted), or -1 */
+    int group;               /* table group: 0 this step, 1 cumulative, 2 ratios */
+    int optional;            /* table fitting order; 0 = always shown */
+    const bool *moved;       /* a measured series: the categories the operation shown added to */
 } Series;
-
-#define GC 10
-#define GR 10
-typedef struct { uint64_t v, den; bool ratio; Mark mark; int style; } Cell;   /* ratio: v / den */
-
-typedef struct {
-    int nc, nr;
-    const char *corner, *head[GC], *label[GR][2];
-    int group[GC], optional[GC], mate[GC], label_style[GR];
-    Cell cell[GR][GC];
-    bool row_marks;        /* short box: one mark per row */
-    Mark rmark[GR];
-    const char *gtitle[3][3];   /* per group: long, shorter, shortest (NULL: none) */
-    /* fitted */
-    int level[GC], lw, w[GC], x[GC], pad;  /* level: 0 fmt_count, 1 fmt_short, 2 fmt_tiny (one for all) */
-    bool on[GC], long_labels;
-} Grid;
-
-/* At most 4 characters: 9999, 12k, 1.2M (the last resort of a narrow box). */
-static const char *fmt_tiny(uint64_t v, char buf[32])
-{
-    static const char units[] = "kMGTPE";
-    double x = (double)v;
-    int u = -1;
-    while (x >= 9999.5 && u < 5) {
-        x /= 1000.0;
-        u++;
-    }
-    if (u >= 0 && x >= 999.5) x /= 1000.0, u++;   /* 999.5k would print as "1000k" */
-    if (u < 0) snprintf(buf, 32, "%llu", (unsigned long long)v);
-    else snprintf(buf, 32, x < 9.95 ? "%.1f%c" : "%.0f%c", x, units[u]);
-    return buf;
-}
-
-static const char *ratio_text(const Canvas *c, uint64_t num, uint64_t den, char buf[32])
-{
-    if (den == 0) return "\u2013";
-    snprintf(buf, 32, "%.2f%s", (double)num / (double)den, c->ascii ? "x" : "\u00d7");
-    return buf;
-}
-
-static const char *cell_text(const Canvas *c, const Cell *cl, int level, char buf[32])
-{
-    if (cl->ratio) return ratio_text(c, cl->v, cl->den, buf);
-    return level == 0 ? fmt_count(cl->v, buf) : level == 1 ? fmt_short(cl->v, buf)
-                                                           : fmt_tiny(cl->v, buf);
-}
-
-/* A measured column borrows its prediction's mark while that one is hidden. */
-static Mark shown_mark(const Grid *g, int i, int j)
-{
-    const int m = g->mate[j];
-    if (g->cell[i][j].mark == MARK_NONE && m >= 0 && !g->on[m]) return g->cell[i][m].mark;
-    return g->cell[i][j].mark;
-}
-
-static bool col_marked(const Grid *g, int j)
-{
-    for (int i = 0; i < g->nr; i++)
-        if (shown_mark(g, i, j) != MARK_NONE) return true;
-    return false;
-}
-
-static int grid_width(const Canvas *c, Grid *g)
-{
-    char buf[32];
-    int total = canvas_text_width(g->corner), last = -1;
-    for (int i = 0; i < g->nr; i++) {
-        int tw = canvas_text_width(g->label[i][g->long_labels]);
-        if (tw > total) total = tw;
-    }
-    g->lw = total += g->row_marks ? 2 : 0;   /* a row's mark sits right after its label */
-    for (int j = 0; j < g->nc; j++) {
-        if (!g->on[j]) continue;
-        int w = 0, hw = canvas_text_width(g->head[j]);
-        for (int i = 0; i < g->nr; i++) {
-            int tw = canvas_text_width(cell_text(c, &g->cell[i][j], g->level[j], buf));
-            if (tw > w) w = tw;
-        }
-        w += col_marked(g, j) ? 2 : 0;
-        g->w[j] = w > hw ? w : hw;
-        total += (last >= 0 && g->group[last] != g->group[j] ? 2 : 1) + g->pad;
-        g->x[j] = total;   /* from the left edge */
-        total += g->w[j];
-        last = j;
-    }
-    return total;
-}
-
-/* One number format for the whole table (exact, else short, else tiny:
- * never "14k" beside "61.0k"): in a short box the finest at which every
- * column fits, short at the coarsest; else the finest whose required
- * columns fit iw;
- * then optional columns in their order (one order number comes and goes
- * together), then long labels, then spare room spread over the gaps. */
-static void grid_fit(const Canvas *c, Grid *g, int iw)
-{
-    int lv = 0;
-    /* a short box keeps every column (×QKᵀ too) when short numbers allow */
-    for (lv = 0; g->row_marks && lv < 2; lv++) {
-        for (int j = 0; j < g->nc; j++) g->level[j] = lv, g->on[j] = true;
-        if (grid_width(c, g) <= iw) break;
-    }
-    if (!g->row_marks || lv == 2)
-        for (lv = 0;; lv++) {
-            for (int j = 0; j < g->nc; j++) {
-                g->level[j] = lv;
-                g->on[j] = !g->optional[j];
-            }
-            if (lv == 2 || grid_width(c, g) <= iw) break;
-        }
-    for (int p = 1; p < GC; p++) {
-        for (int j = 0; j < g->nc; j++)
-            if (g->optional[j] == p) g->on[j] = true;
-        if (grid_width(c, g) > iw)
-            for (int j = 0; j < g->nc; j++) g->on[j] &= g->optional[j] != p;
-    }
-    g->long_labels = true;
-    if (grid_width(c, g) > iw) g->long_labels = false;
-    while (g->pad < 3 && grid_width(c, g) < iw) g->pad++;
-    if (grid_width(c, g) > iw && g->pad > 0) g->pad--;
-    grid_width(c, g);
-}
-
-static void put_mark(Canvas *c, int x, int y, Mark m)
-{
-    static const int glyph[] = {0, GLYPH_ELLIPSIS, GLYPH_CHECK, GLYPH_CROSS};
-    static const int style[] = {0, STYLE_DIM, STYLE_OK, STYLE_BAD};
-    if (m != MARK_NONE) canvas_put(c, x, y, canvas_glyph(c, (CanvasGlyph)glyph[m]), style[m]);
-}
-
-/* Group titles over their columns, between dim rules when there is room.
- * A title is drawn whole or not at all: a cut "n=1" for n=11 is a wrong
- * number on screen. */
-static void grid_groups(Canvas *c, const Grid *g, int x0, int y)
-{
-    for (int gi = 0; gi < 3; gi++) {
-        int a = -1, b = -1;
-        for (int j = 0; j < g->nc; j++)
-            if (g->on[j] && g->group[j] == gi) {
-                if (a < 0) a = x0 + g->x[j];
-                b = x0 + g->x[j] + g->w[j];
-            }
-        if (a < 0) continue;
-        const int span = b - a;
-        const char *t = NULL;
-        for (int k = 0; k < 3 && !t; k++)
-            if (g->gtitle[gi][k] && canvas_text_width(g->gtitle[gi][k]) <= span) t = g->gtitle[gi][k];
-        if (!t) continue;
-        const int tw = canvas_text_width(t);
-        if (tw + 6 <= span) {
-            canvas_hline(c, a, y, span, STYLE_DIM);
-            canvas_textf(c, a + (span - tw - 2) / 2, y, span, STYLE_TITLE, " %s ", t);
-        } else {
-            canvas_text(c, a + (span - tw) / 2, y, span, STYLE_TITLE, t);
-        }
-    }
-}
-
-static void grid_draw(Canvas *c, const Grid *g, int x0, int y0, int rows)
-{
-    char buf[32];
-    if (rows <= 0) return;
-    canvas_text(c, x0, y0, g->lw, STYLE_TITLE, g->corner);
-    for (int j = 0; j < g->nc; j++)
-        if (g->on[j])
-            canvas_text(c, x0 + g->x[j] + g->w[j] - canvas_text_width(g->head[j]), y0, -1, STYLE_TITLE,
-                        g->head[j]);
-    for (int i = 0; i < g->nr && i + 1 < rows; i++) {
-        const int y = y0 + 1 + i;
-        canvas_text(c, x0, y, g->lw, g->label_style[i], g->label[i][g->long_labels]);
-        if (g->row_marks) put_mark(c, x0 + g->lw - 1, y, g->rmark[i]);
-        for (int j = 0; j < g->nc; j++) {
-            if (!g->on[j]) continue;
-            const bool marked = col_marked(g, j);
-            const char *s = cell_text(c, &g->cell[i][j], g->level[j], buf);
-            const int right = x0 + g->x[j] + g->w[j] - (marked ? 2 : 0);
-            canvas_text(c, right - canvas_text_width(s), y, -1, g->cell[i][j].style, s);
-            if (marked) put_mark(c, right + 1, y, shown_mark(g, i, j));
-        }
-    }
-}
 
 /* ---- from series to a grid --------------------------------------------------- */
 
@@ -305,46 +126,56 @@ static const char *cat_label(const App *a, int i, bool lng)
 }
 
 /* One mark for a whole row: ✗ if any is wrong, … if any is pending. */
-static Mark all_marks(const Mark *m)
+static TableMark all_marks(const TableMark *m)
 {
-    Mark r = MARK_OK;
+    TableMark r = TABLE_MARK_OK;
     for (int j = 0; j < N_VALS; j++) {
-        if (m[j] == MARK_BAD) return MARK_BAD;
-        if (m[j] == MARK_WAIT) r = MARK_WAIT;
+        if (m[j] == TABLE_MARK_BAD) return TABLE_MARK_BAD;
+        if (m[j] == TABLE_MARK_WAIT) r = TABLE_MARK_WAIT;
     }
     return r;
 }
 
 /* Tall: series = columns, categories = rows. Short: only the series listed
  * in rows[] (nrows of them), as rows; categories = columns. */
-static void grid_build(const App *a, Grid *g, const Series *s, int ns, const int *rows, int nrows)
+static void table_build(const App *a, Table *t, const Series *s, int ns, const int *rows, int nrows)
 {
-    memset(g, 0, sizeof *g);
+    memset(t, 0, sizeof *t);
     const bool tall = rows == NULL;
-    g->nc = tall ? ns : N_VALS;
-    g->nr = tall ? N_VALS : nrows;
-    g->row_marks = !tall;
-    for (int j = 0; j < GC; j++) g->mate[j] = tall && j < ns ? s[j].mate : -1;
-    for (int r = 0; r < g->nr; r++)
-        for (int j = 0; j < g->nc; j++) {
+    t->n_cols = tall ? ns : N_VALS;
+    t->n_rows = tall ? N_VALS : nrows;
+    t->row_marks = !tall;
+    t->one_format = true;   /* never "14k" beside "61.0k" */
+    for (int r = 0; r < t->n_rows; r++)
+        for (int j = 0; j < t->n_cols; j++) {
             const Series *se = &s[tall ? j : rows[r]];
-            const Mark *mk = se->mark ? se->mark : se->mate >= 0 ? s[se->mate].mark : NULL;
+            const TableMark *mk = se->mark ? se->mark : se->mate >= 0 ? s[se->mate].mark : NULL;
             const int i = tall ? r : j;   /* the category */
             const int st = i == R_TOTAL ? STYLE_TITLE : i == R_MASKED ? STYLE_DIM : STYLE_NORMAL;
-            Cell *cl = &g->cell[r][j];
-            *cl = (Cell){se->v->v[i], se->den ? se->den->v[i] : 0, se->den != NULL,
-                         tall && se->mark ? se->mark[i] : MARK_NONE,
-                         se->mark ? STYLE_DIM : tall ? st : STYLE_NORMAL};
-            if (se->moved && se->moved[i]) cl->style = STYLE_CHANGED;         /* what just moved */
-            if (!se->mark && mk && mk[i] == MARK_BAD) cl->style = STYLE_BAD;   /* the wrong number */
-            g->head[j] = tall ? (se->name[2] ? se->name[2] : se->name[0]) : cat_label(a, j, false);
-            g->group[j] = tall ? se->group : 0;
-            /* a short box gives up the ×QKᵀ column before it rounds harder */
-            g->optional[j] = tall ? se->optional : j == R_MASKED ? 1 : 0;
-            g->label[r][0] = tall ? cat_label(a, r, false) : se->name[0];
-            g->label[r][1] = tall ? cat_label(a, r, true) : se->name[1];
-            g->label_style[r] = tall ? st : se->style;
-            g->rmark[r] = !tall && mk ? all_marks(mk) : MARK_NONE;
+            TableCell *cl = &t->cell[r][j];
+            *cl = (TableCell){
+                .value = se->v->v[i],
+                .den = se->den ? se->den->v[i] : 0,
+                .ratio = se->den != NULL,
+                .mark = tall && se->mark ? se->mark[i] : TABLE_MARK_NONE,
+                .style = se->mark ? STYLE_DIM : tall ? st : STYLE_NORMAL,
+            };
+            if (se->moved && se->moved[i]) cl->style = STYLE_CHANGED;               /* what just moved */
+            if (!se->mark && mk && mk[i] == TABLE_MARK_BAD) cl->style = STYLE_BAD;   /* the wrong number */
+            t->col[j] = (TableCol){
+                .head = tall ? (se->name[2] ? se->name[2] : se->name[0]) : cat_label(a, j, false),
+                .group = tall ? se->group : 0,
+                /* a short box gives up the ×QKᵀ column before it rounds harder */
+                .optional = tall ? se->optional : j == R_MASKED ? 1 : 0,
+                .mate = tall && j < ns ? se->mate : -1,
+                /* a step's own numbers, and a short box's total, never drop below short */
+                .coarsest = (tall ? se->group == 0 : j == R_TOTAL) ? TABLE_SHORT : TABLE_TINY,
+            };
+            t->row[r] = (TableRow){
+                .label = {tall ? cat_label(a, r, false) : se->name[0], tall ? cat_label(a, r, true) : se->name[1]},
+                .style = tall ? st : se->style,
+                .mark = !tall && mk ? all_marks(mk) : TABLE_MARK_NONE,
+            };
         }
 }
 
@@ -357,7 +188,7 @@ static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns,
     bool wait = false, started = true;
     for (int i = 0; i < ns; i++) {
         for (int k = 0; k < N_VALS; k++)
-            bad += (s[i].step.mark[k] == MARK_BAD) + (ns == 2 && s[i].cum.mark[k] == MARK_BAD);
+            bad += (s[i].step.mark[k] == TABLE_MARK_BAD) + (ns == 2 && s[i].cum.mark[k] == TABLE_MARK_BAD);
         wait |= !s[i].complete;
         started &= s[i].started;
     }
@@ -377,16 +208,16 @@ static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns,
     canvas_text(c, in.x, y, in.w, started && !wait ? STYLE_OK : STYLE_DIM, msg);
 }
 
-static void draw_table(const App *a, Canvas *c, Rect in, Grid *g, const Side *s, int ns, int checked)
+static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s, int ns, int checked)
 {
-    grid_fit(c, g, in.w);
+    table_fit(c, t, in.w);
     int y = in.y, rows = in.h;
-    if (!g->row_marks && in.h >= 11) {   /* room for the group titles */
-        grid_groups(c, g, in.x, y++);
+    if (!t->row_marks && in.h >= 11) {   /* room for the group titles */
+        table_draw_groups(c, t, in.x, y++);
         rows--;
     }
-    const bool status = rows >= g->nr + 2;
-    grid_draw(c, g, in.x, y, status ? g->nr + 1 : rows);
+    const bool status = rows >= t->n_rows + 2;
+    table_draw(c, t, in.x, y, status ? t->n_rows + 1 : rows);
     if (status) status_line(a, c, in, s, ns, checked);
 }
 
@@ -403,34 +234,39 @@ static void border_note(Canvas *c, Rect r, const char *lng, const char *shrt)
 static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
 {
     Side s[2];
-    Grid g;
+    Table g;
     char t[4][96], corner[32], b1[32], b2[32];
-    side_measure(&a->eng[MODE_CACHE], &s[0]);
-    side_measure(&a->eng[MODE_RECOMPUTE], &s[1]);
+    side_measure(app_engine_of(a, MODE_CACHE), &s[0]);
+    side_measure(app_engine_of(a, MODE_RECOMPUTE), &s[1]);
     const Side *C = &s[0], *R = &s[1];
     const char *pred = TR(a, "pred", "预测");
-    /* {short label, long label, tall head}, style, values, ratio divisor, marks, mate, group, order */
     bool mv[2][N_VALS];
-    moved_by(&a->eng[MODE_CACHE], C, mv[0]);
-    moved_by(&a->eng[MODE_RECOMPUTE], R, mv[1]);
+    moved_by(app_engine_of(a, MODE_CACHE), C, mv[0]);
+    moved_by(app_engine_of(a, MODE_RECOMPUTE), R, mv[1]);
     Series se[10] = {
-        {{TR(a, "cache", "缓存"), TR(a, "cache step", "缓存 本步")}, STYLE_REUSED, &C->step.meas, 0, 0, 1, 0, 0, NULL},
-        {{pred}, STYLE_DIM, &C->step.pred, 0, C->step.mark, 0, 0, 0, NULL},
-        {{TR(a, "recomp", "重算"), TR(a, "recomp step", "重算 本步")}, STYLE_REDONE, &R->step.meas, 0, 0, 3, 0, 0, NULL},
-        {{pred}, STYLE_DIM, &R->step.pred, 0, R->step.mark, 2, 0, 0, NULL},
-        {{TR(a, "cache \u03a3", "缓存Σ"), TR(a, "cache \u03a3", "缓存 累计"), TR(a, NULL, "缓存累计")},
-         STYLE_REUSED, &C->cum.meas, 0, 0, 5, 1, 0, NULL},
-        {{pred}, STYLE_DIM, &C->cum.pred, 0, C->cum.mark, 4, 1, 3, NULL},
-        {{TR(a, "recomp \u03a3", "重算Σ"), TR(a, "recomp \u03a3", "重算 累计"), TR(a, NULL, "重算累计")},
-         STYLE_REDONE, &R->cum.meas, 0, 0, 7, 1, 0, NULL},
-        {{pred}, STYLE_DIM, &R->cum.pred, 0, R->cum.mark, 6, 1, 3, NULL},
-        {{TR(a, "ratio", "比值")}, STYLE_NORMAL, &R->step.meas, &C->step.meas, 0, -1, 2, 1, NULL},
-        {{TR(a, "\u03a3 ratio", "累计比值")}, STYLE_NORMAL, &R->cum.meas, &C->cum.meas, 0, -1, 2, 2, NULL},
+        {.name = {TR(a, "cache", "缓存"), TR(a, "cache step", "缓存 本步")}, .style = STYLE_REUSED,
+         .v = &C->step.meas, .mate = 1, .group = 0},
+        {.name = {pred}, .style = STYLE_DIM, .v = &C->step.pred, .mark = C->step.mark, .mate = 0, .group = 0},
+        {.name = {TR(a, "recomp", "重算"), TR(a, "recomp step", "重算 本步")}, .style = STYLE_REDONE,
+         .v = &R->step.meas, .mate = 3, .group = 0},
+        {.name = {pred}, .style = STYLE_DIM, .v = &R->step.pred, .mark = R->step.mark, .mate = 2, .group = 0},
+        {.name = {TR(a, "cache \u03a3", "缓存Σ"), TR(a, "cache \u03a3", "缓存 累计"), TR(a, NULL, "缓存累计")},
+         .style = STYLE_REUSED, .v = &C->cum.meas, .mate = 5, .group = 1},
+        {.name = {pred}, .style = STYLE_DIM, .v = &C->cum.pred, .mark = C->cum.mark, .mate = 4, .group = 1,
+         .optional = 3},
+        {.name = {TR(a, "recomp \u03a3", "重算Σ"), TR(a, "recomp \u03a3", "重算 累计"), TR(a, NULL, "重算累计")},
+         .style = STYLE_REDONE, .v = &R->cum.meas, .mate = 7, .group = 1},
+        {.name = {pred}, .style = STYLE_DIM, .v = &R->cum.pred, .mark = R->cum.mark, .mate = 6, .group = 1,
+         .optional = 3},
+        {.name = {TR(a, "ratio", "比值")}, .style = STYLE_NORMAL, .v = &R->step.meas, .den = &C->step.meas,
+         .mate = -1, .group = 2, .optional = 1},
+        {.name = {TR(a, "\u03a3 ratio", "累计比值")}, .style = STYLE_NORMAL, .v = &R->cum.meas, .den = &C->cum.meas,
+         .mate = -1, .group = 2, .optional = 2},
     };
     se[0].moved = se[4].moved = mv[0];
     se[2].moved = se[6].moved = mv[1];
     static const int rows[4] = {0, 2, 4, 6};
-    grid_build(a, &g, se, 10, tall ? NULL : rows, 4);
+    table_build(a, &g, se, 10, tall ? NULL : rows, 4);
     snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), s[0].k);
     g.corner = corner;
     snprintf(t[0], sizeof t[0], TR(a, "step %d: cache n=%d \u00b7 recompute n=%d",
@@ -439,13 +275,13 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
              s[0].k, s[0].n, s[1].n);
     snprintf(t[2], sizeof t[2], TR(a, "steps 0\u2013%d", "第 0–%d 步累计"), s[0].k);
     snprintf(t[3], sizeof t[3], TR(a, "cache n=%d, recomp n=%d", "n=%d | %d"), s[0].n, s[1].n);
-    g.gtitle[0][0] = t[0], g.gtitle[0][1] = t[1], g.gtitle[0][2] = t[3];
-    g.gtitle[1][0] = s[0].k > 0 ? t[2] : TR(a, "cumulative", "累计"), g.gtitle[1][1] = "\u03a3";
-    g.gtitle[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
+    g.group_title[0][0] = t[0], g.group_title[0][1] = t[1], g.group_title[0][2] = t[3];
+    g.group_title[1][0] = s[0].k > 0 ? t[2] : TR(a, "cumulative", "累计"), g.group_title[1][1] = "\u03a3";
+    g.group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
     draw_table(a, c, in, &g, s, 2, 4 * N_VALS);
 
-    const char *r1 = ratio_text(c, s[1].step.meas.v[R_TOTAL], s[0].step.meas.v[R_TOTAL], b1);
-    const char *r2 = ratio_text(c, s[1].cum.meas.v[R_TOTAL], s[0].cum.meas.v[R_TOTAL], b2);
+    const char *r1 = table_ratio_text(c, s[1].step.meas.v[R_TOTAL], s[0].step.meas.v[R_TOTAL], b1);
+    const char *r2 = table_ratio_text(c, s[1].cum.meas.v[R_TOTAL], s[0].cum.meas.v[R_TOTAL], b2);
     const bool part = !(s[0].complete && s[1].complete);
     snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s %s, cumulative %s",
              "重算÷缓存：本步%s %s，累计 %s"), part ? TR(a, " so far", "（进行中）") : "", r1, r2);
@@ -458,11 +294,11 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
  * about the same MACs with the cache, but L forward passes instead of 1). */
 static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
 {
-    const Engine *e = &a->eng[MODE_TRAIN];
+    const Engine *e = app_engine_of(a, MODE_TRAIN);
     Side s;
     OpCounts gc, gr;
     Vals vc, vr;
-    Grid g;
+    Table g;
     char t[2][64];
     side_measure(e, &s);
     if (!formulas_total(&e->cfg, MODE_CACHE, 1, e->L, &gc)) memset(&gc, 0, sizeof gc);
@@ -472,21 +308,26 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
     bool mv[N_VALS];
     moved_by(e, &s, mv);
     Series se[5] = {
-        {{TR(a, "train", "训练"), TR(a, "train", "训练")}, STYLE_NORMAL, &s.step.meas, 0, 0, 1, 0, 0, NULL},
-        {{TR(a, "pred", "预测"), TR(a, "predicted", "预测")}, STYLE_DIM, &s.step.pred, 0, s.step.mark, 0, 0, 0, NULL},
-        {{TR(a, "+cache", "+缓存"), TR(a, "gen+cache", "生成+缓存")}, STYLE_REUSED, &vc, 0, 0, -1, 1, 0, NULL},
-        {{TR(a, "recomp", "重算"), TR(a, "gen recomp", "生成重算")}, STYLE_REDONE, &vr, 0, 0, -1, 1, 0, NULL},
-        {{TR(a, "\u00f7train", "÷训练")}, STYLE_NORMAL, &vr, &s.step.pred, 0, -1, 2, 1, NULL},
+        {.name = {TR(a, "train", "训练"), TR(a, "train", "训练")}, .style = STYLE_NORMAL, .v = &s.step.meas,
+         .mate = 1, .group = 0},
+        {.name = {TR(a, "pred", "预测"), TR(a, "predicted", "预测")}, .style = STYLE_DIM, .v = &s.step.pred,
+         .mark = s.step.mark, .mate = 0, .group = 0},
+        {.name = {TR(a, "+cache", "+缓存"), TR(a, "gen+cache", "生成+缓存")}, .style = STYLE_REUSED, .v = &vc,
+         .mate = -1, .group = 1},
+        {.name = {TR(a, "recomp", "重算"), TR(a, "gen recomp", "生成重算")}, .style = STYLE_REDONE, .v = &vr,
+         .mate = -1, .group = 1},
+        {.name = {TR(a, "\u00f7train", "÷训练")}, .style = STYLE_NORMAL, .v = &vr, .den = &s.step.pred, .mate = -1,
+         .group = 2, .optional = 1},
     };
     se[0].moved = mv;
     static const int rows[4] = {0, 1, 2, 3};
-    grid_build(a, &g, se, 5, tall ? NULL : rows, 4);
-    if (!tall) g.rmark[1] = MARK_NONE;    /* the prediction row is what the mark compares to */
+    table_build(a, &g, se, 5, tall ? NULL : rows, 4);
+    if (!tall) g.row[1].mark = TABLE_MARK_NONE;    /* the prediction row is what the mark compares to */
     g.corner = tall ? TR(a, "train", "训练") : "";
     snprintf(t[0], sizeof t[0], TR(a, "generate %d: %d passes", "生成 %d 个：%d 次前向"), e->L, e->L);
     snprintf(t[1], sizeof t[1], TR(a, "%d passes", "%d 次前向"), e->L);
-    g.gtitle[0][0] = TR(a, "1 pass", "1 次前向");
-    g.gtitle[1][0] = t[0], g.gtitle[1][1] = t[1];
+    g.group_title[0][0] = TR(a, "1 pass", "1 次前向");
+    g.group_title[1][0] = t[0], g.group_title[1][1] = t[1];
     draw_table(a, c, in, &g, &s, 1, N_VALS);
     snprintf(lng, 128, TR(a, "training: 1 forward pass; generating %d tokens: %d passes",
              "训练：1 次前向；生成 %d 个词元：%d 次前向"), e->L, e->L);
@@ -494,8 +335,9 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
              "训练 1 次前向 · 生成 %d 个：%d 次"), e->L, e->L);
 }
 
-void panel_ops_draw(const App *a, Canvas *c, Rect r)
+void panel_ops_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     const Rect old = c->clip, box = rect_intersect(r, old);
     const bool train = a->view == VIEW_TRAIN;
     canvas_set_clip(c, box);

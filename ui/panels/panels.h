@@ -1,7 +1,11 @@
 /* panels: each draws one titled box of the screen into a Canvas.
  *
- * A panel reads the App and one Engine (const) and draws inside r, its
- * border included; it never changes state and never touches the terminal.
+ * A panel reads the App (its Run) and one Engine (const; the engine this
+ * instance shows, which panels that show several modes ignore) and draws
+ * inside r, its border included; it never changes state and never touches
+ * the terminal. Every panel has the one signature PanelDraw and a row in
+ * panel_list (panels.c), which is all app_render() and the lesson
+ * highlight know about panels.
  * Every panel must cope with any r (down to a few cells: draw what fits,
  * never outside r) and with every engine position (pos 0 = nothing run
  * yet; buffers count only once engine_op_done() says so).
@@ -9,13 +13,37 @@
  * Titles (English / Chinese) contain the words the tests look for:
  *   Tokens / 词元, Causal mask / 因果掩码, Attention / 注意力,
  *   KV cache / KV 缓存, Operations / 运算, Pipeline / 流水线,
- *   KV blocks / KV 块, Memory traffic / 访存 (memory view).
+ *   KV blocks / KV 块, Memory traffic / 访存, Roofline / 屋顶线 (memory view).
  */
 #ifndef KVSIM_PANELS_H
 #define KVSIM_PANELS_H
 
 #include "ui/app.h"
 #include "ui/canvas.h"
+
+#include <stddef.h>
+
+typedef void (*PanelDraw)(const App *a, const Engine *e, Canvas *c, Rect r);
+
+/* Which engine a panel instance shows. */
+typedef enum {
+    PANEL_VIEW_ENGINE,        /* the view's (cache in the compare and memory views) */
+    PANEL_RECOMPUTE_ENGINE,   /* the recompute side of the compare view */
+} PanelEngine;
+
+/* The panel list: every panel in drawing order, with its place in the
+ * Layout (offsetof(Layout, field)) and the lesson `point:` that highlights
+ * it (-1: none). A panel is drawn when its rect is not empty; the layout
+ * decides which are, per view. Adding a panel: its file, a row here and
+ * its declaration below, and its rect in ui/layout.c. */
+typedef struct {
+    PanelDraw draw;
+    size_t rect;
+    int point;                /* LessonPoint, or -1 */
+    PanelEngine engine;
+} PanelEntry;
+extern const PanelEntry panel_list[];
+extern const int panel_count;
 
 /* Prompt and generated tokens, current position, phase and mode. */
 void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r);
@@ -26,11 +54,11 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* K and V rows of the selected layer and head, size and fill. */
 void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Per-category MACs of this step and cumulative, both modes, measured
- * beside predicted, the ratio. Reads a->eng[MODE_CACHE] and [MODE_RECOMPUTE]
+ * beside predicted, the ratio. Reads the cache and recompute engines
  * (or the train engine in the train view). */
-void panel_ops_draw(const App *a, Canvas *c, Rect r);
+void panel_ops_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Cumulative MACs per step of both modes, linear or log scale. */
-void panel_chart_draw(const App *a, Canvas *c, Rect r);
+void panel_chart_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 
@@ -38,19 +66,41 @@ void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
  * physical blocks, each sequence's block table, reserved / used / wasted
  * bytes beside a contiguous max-length reservation (ui/panels/pool.c).
  * Without --block-size: how to turn paging on, and the contiguous numbers. */
-void panel_pool_draw(const App *a, Canvas *c, Rect r);
+void panel_pool_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Memory view (spec §6.5): bytes read and written by this step of cache and
  * recompute, FLOPs and arithmetic intensity; prefill vs decode intensity on
  * a log scale against an accelerator's balance point (ui/panels/traffic.c). */
-void panel_traffic_draw(const App *a, Canvas *c, Rect r);
+void panel_traffic_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* The accelerator whose balance point the traffic panel marks: H100 SXM,
  * dense bf16 989 TFLOP/s over 3.35 TB/s of HBM3 = 295 FLOP/byte. */
 #define PANEL_BALANCE_NAME "H100 bf16"
 #define PANEL_BALANCE_TFLOPS 989.0
 #define PANEL_BALANCE_TBPS 3.35
 
+/* Memory view (issue 15): this step's prefill, decode and recompute points
+ * on a CPU roofline, log-log, and the decode step's bounds in a sentence
+ * (ui/panels/roofline.c). The machine is KVSIM_MACHINE="GBS,GFLOPS" when
+ * set (numbers from `kvsim bench`), else the fixed reference below, so
+ * that screens do not depend on the machine that draws them. */
+void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* The roofline's rect, taken from the bottom of the traffic panel's when
+ * that is tall enough (side by side, >= 140 columns, and high), else an
+ * empty rect; *traffic keeps the rest. */
+Rect panel_roofline_carve(Rect *traffic);
+/* The reference machine: the project's 2-vCPU Zen 4 guest, one thread, as
+ * `kvsim bench` measured it in a quiet window, rounded: 65 GB/s read over
+ * the 19.8 MB of d288-T256's weights, 100 GFLOP/s of separate vector
+ * multiplies and adds (docs/performance.md §2.1, §8). */
+#define PANEL_ROOF_NAME "reference 2-vCPU Zen 4"
+#define PANEL_ROOF_NAME_ZH "参考机 2 vCPU Zen 4"
+#define PANEL_ROOF_GBS 65.0
+#define PANEL_ROOF_GFLOPS 100.0
+#define PANEL_ROOF_TRAFFIC_H 12   /* rows the traffic panel keeps */
+#define PANEL_ROOF_MIN_H 12       /* the roofline's smallest height */
+#define PANEL_ROOF_MAX_H 18
+
 /* The lesson pane: narration, question, feedback (lesson mode only). */
-void panel_lesson_draw(const App *a, Canvas *c, Rect r);
+void panel_lesson_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Lines the narration needs at inner width w. */
 int panel_lesson_text_lines(const App *a, int w);
 

@@ -17,29 +17,6 @@
 
 /* ---- the chain ------------------------------------------------------------- */
 
-typedef struct {
-    OpKind kind;
-    const char *en[3], *zh[3];   /* long, short, shortest (NULL: as short) */
-} ChainName;
-
-static const ChainName names[] = {
-    {OP_EMBED, {"embed", "embed", "emb"}, {"嵌入", "嵌入", "嵌入"}},
-    {OP_LN1, {"LN1", "LN"}, {"LN1", "LN"}},
-    {OP_QKV, {"Q/K/V", "QKV"}, {"Q/K/V", "QKV"}},
-    {OP_SCORES, {"QK\u1d40", "QK\u1d40"}, {"QK\u1d40", "QK\u1d40"}},
-    {OP_MASK, {"mask", "mask"}, {"掩码", "掩码"}},
-    {OP_SOFTMAX, {"softmax", "softmax", "smax"}, {"softmax", "softmax", "smax"}},
-    {OP_VALUES, {"\u00b7V", "\u00b7V"}, {"\u00b7V", "\u00b7V"}},
-    {OP_OUT_PROJ, {"out proj", "proj"}, {"输出投影", "投影"}},
-    {OP_LN2, {"LN2", "LN"}, {"LN2", "LN"}},
-    {OP_FFN, {"FFN", "FFN"}, {"FFN", "FFN"}},
-    {OP_LN_FINAL, {"final LN", "LN"}, {"最终 LN", "LN"}},
-    {OP_LOGITS, {"logits", "logits"}, {"logits", "logits"}},
-    {OP_PICK, {"pick token", "token"}, {"选词", "选词"}},
-    {OP_APPEND, {"cache append", "append"}, {"缓存追加", "追加"}},
-    {OP_LOSS, {"loss", "loss"}, {"损失", "损失"}},
-};
-#define N_NAMES ((int)(sizeof names / sizeof names[0]))
 
 /* Draw (or, with c NULL, only measure) one piece; returns its width. */
 static int piece(Canvas *c, int x, int y, int style, const char *text)
@@ -57,18 +34,17 @@ static int chain(const App *a, const Engine *e, Canvas *c, int x, int y, int off
     const char *sep = lvl >= 2 ? "\u2192" : " \u2192 ";
     if (c && c->ascii) sep = lvl >= 2 ? ">" : " > ";
     int col = 0, cur_i = -1;
-    for (int i = 0; i < N_NAMES; i++)
-        if (names[i].kind == cur.kind) cur_i = i;
+    if (cur.kind != OP_KIND_COUNT) cur_i = cur.kind;
     *cur_x = 0;
-    for (int i = 0; i < N_NAMES; i++) {
-        const OpKind k = names[i].kind;
-        if ((k == OP_APPEND && e->mode != MODE_CACHE) || (k == OP_LOSS && e->mode != MODE_TRAIN) ||
-            (k == OP_PICK && e->mode == MODE_TRAIN))
-            continue;
+    /* one entry per kind of the op table (sim/ops.h), the layer block once */
+    for (int i = 0; i < OP_KIND_COUNT; i++) {
+        const OpKind k = (OpKind)i;
+        const OpInfo *o = op_info(k);
+        if (!op_in_mode(k, e->mode)) continue;
         char buf[48];
         if (i > 0) col += piece(c, x + col - off, y, STYLE_DIM, sep);
         if (k == OP_LN1) col += piece(c, x + col - off, y, STYLE_DIM, "(");   /* the layer block */
-        const char *const *nms = a->opt.lang_zh ? names[i].zh : names[i].en;
+        const char *const *nms = a->opt.lang_zh ? o->chain_zh : o->chain_en;
         const char *nm = nms[sht] ? nms[sht] : nms[1];
         int st = cur_i < 0 || i > cur_i ? STYLE_DIM : STYLE_NORMAL;
         if (i == cur_i) {

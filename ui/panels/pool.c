@@ -66,8 +66,8 @@ static char letter(int s)
 static void gather(Ctx *x)
 {
     const App *a = x->a;
-    const KvConfig *cfg = &a->eng[MODE_CACHE].cfg;
-    x->pool = a->pool;
+    const KvConfig *cfg = &app_engine_of(a, MODE_CACHE)->cfg;
+    x->pool = a->run.pool;
     x->n = a->n_seqs < CLI_MAX_PROMPTS ? a->n_seqs : CLI_MAX_PROMPTS;
     x->bpp = x->pool ? paged_bytes_per_pos(x->pool)
                      : 2u * (uint64_t)cfg->n_layers * (uint64_t)config_kv_dim(cfg) * sizeof(float);
@@ -181,7 +181,7 @@ typedef struct {
 static const char *col_head(const Ctx *x, int i)
 {
     const App *a = x->a;
-    const bool win = x->a->eng[MODE_CACHE].cfg.window > 0;
+    const bool win = app_engine_of(x->a, MODE_CACHE)->cfg.window > 0;
     switch (i) {
     case C_SEQ: return TR(a, "seq", "序列");
     case C_T: return "t";
@@ -213,7 +213,7 @@ static Cols plan_cols(const Ctx *x)
     k.paged = x->pool != NULL;
     for (int i = 0; i < N_COLS; i++) k.w[i] = canvas_text_width(col_head(x, i));
     k.w[C_SEQ] = max_i(k.w[C_SEQ], 1);
-    k.w[C_T] = max_i(1, digits(x->a->eng[MODE_CACHE].cfg.max_seq));
+    k.w[C_T] = max_i(1, digits(app_engine_of(x->a, MODE_CACHE)->cfg.max_seq));
     uint64_t mres = x->tot_res, mused = x->tot_used, mcon = x->tot_contig;
     for (int s = 0; s < x->n; s++) {
         k.w[C_BLK] = max_i(k.w[C_BLK], digits(x->s[s].blocks));
@@ -400,7 +400,7 @@ static void draw_summary(const Ctx *x, int y)
 static void draw_note(const Ctx *x, int y)
 {
     const App *a = x->a;
-    const KvConfig *cfg = &a->eng[MODE_CACHE].cfg;
+    const KvConfig *cfg = &app_engine_of(a, MODE_CACHE)->cfg;
     const int B = x->pool ? x->pool->block_size : 0;
     char l[3][240], ratio[48] = "";
     if (x->pool && x->tot_res > 0 && x->tot_contig >= x->tot_res)
@@ -409,7 +409,7 @@ static void draw_note(const Ctx *x, int y)
     else if (x->pool && x->tot_contig > 0)
         snprintf(ratio, sizeof ratio, TR(a, "blocks reserve %.1f\u00d7 the ring", "分页的预留是环的 %.1f 倍"),
                  (double)x->tot_res / (double)x->tot_contig);
-    const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+    const bool win = config_cache_capacity(cfg) < cfg->max_seq;
     char cap[64];
     if (win) snprintf(cap, sizeof cap, TR(a, "a ring of W = %d", "W = %d 的环"), cfg->window);
     else snprintf(cap, sizeof cap, TR(a, "max-seq = %d", "max-seq = %d"), cfg->max_seq);
@@ -467,11 +467,11 @@ static void draw_strip(const Ctx *x, int s, int y)
 static void draw_unpaged(const Ctx *x)
 {
     const App *a = x->a;
-    const KvConfig *cfg = &a->eng[MODE_CACHE].cfg;
+    const KvConfig *cfg = &app_engine_of(a, MODE_CACHE)->cfg;
     const int top = x->in.y, bottom = x->in.y + x->in.h;
     int y = top;
     char l0[160], l1[160];
-    const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+    const bool win = config_cache_capacity(cfg) < cfg->max_seq;
     if (win)
         snprintf(l0, sizeof l0, TR(a, "Paging is off: each sequence reserves a ring of W = %d positions up front.",
                                    "未分页：每个序列预先预留 W = %d 个位置的环。"), cfg->window);
@@ -609,8 +609,8 @@ static void draw_paged(const Ctx *x)
         for (int s = 0; s < x->n; s++) draw_slots(x, s, y++);
     }
     if (bottom - y >= x->n + 2) {
-        const KvConfig *cfg = &x->a->eng[MODE_CACHE].cfg;
-        const bool win = cfg->window > 0 && cfg->window < cfg->max_seq;
+        const KvConfig *cfg = &app_engine_of(x->a, MODE_CACHE)->cfg;
+        const bool win = config_cache_capacity(cfg) < cfg->max_seq;
         y++;
         if (win)
             snprintf(head, sizeof head, TR(x->a, "the same sequences in contiguous rings of W = %d positions:",
@@ -623,8 +623,9 @@ static void draw_paged(const Ctx *x)
     }
 }
 
-void panel_pool_draw(const App *a, Canvas *c, Rect r)
+void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
+    (void)shown;   /* reads the engines it needs from the App's run */
     char title[96], legend[160];
     Ctx x;
     memset(&x, 0, sizeof x);

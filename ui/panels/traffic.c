@@ -46,7 +46,7 @@ static Row measure(const Engine *e)
     memset(&r, 0, sizeof r);
     r.started = e->pos > 0;
     if (!r.started) return r;
-    r.k = (int)((e->pos - 1) / e->ops_per_step);
+    r.k = run_step_of(e, e->pos);
     r.complete = engine_at_step_end(e);
     r.t = e->traffic;
     r.macs = counts_total(&e->step_counts);
@@ -71,7 +71,7 @@ static bool step_intensity(const Engine *e, int k, double *out)
 /* The decode step the bars show: this one when finished, else the last finished (>= 1). */
 static int decode_step(const Engine *e)
 {
-    const long finished = e->pos / e->ops_per_step;
+    const long finished = run_steps_done(e, e->pos);
     return finished >= 2 ? (int)finished - 1 : -1;
 }
 
@@ -226,7 +226,7 @@ static void draw_axis(const App *a, Canvas *c, const Axis *ax, int y, int x0, in
 /* The point of it, in words from the measured numbers. */
 static int draw_sentence(const App *a, Canvas *c, Rect r)
 {
-    const Engine *e = &a->eng[MODE_CACHE];
+    const Engine *e = app_engine_of(a, MODE_CACHE);
     const int k = decode_step(e);
     double dec, pre;
     char text[700], wb[32], kb[32];
@@ -268,9 +268,10 @@ static int draw_sentence(const App *a, Canvas *c, Rect r)
     return lines < r.h ? lines : r.h;
 }
 
-void panel_traffic_draw(const App *a, Canvas *c, Rect r)
+void panel_traffic_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
-    const Engine *ec = &a->eng[MODE_CACHE], *er = &a->eng[MODE_RECOMPUTE];
+    (void)shown;   /* reads the engines it needs from the App's run */
+    const Engine *ec = app_engine_of(a, MODE_CACHE), *er = app_engine_of(a, MODE_RECOMPUTE);
     char title[96], foot[160];
     const Row rows[2] = {measure(ec), measure(er)};
     if (rows[0].started)
@@ -297,7 +298,7 @@ void panel_traffic_draw(const App *a, Canvas *c, Rect r)
     double pre = 0, dec = 0, rec = 0;
     const bool have_pre = step_intensity(ec, 0, &pre);
     const bool have_dec = dk >= 1 && step_intensity(ec, dk, &dec);
-    const long rfin = er->pos / er->ops_per_step;
+    const long rfin = run_steps_done(er, er->pos);
     const int rk = rfin >= 1 ? (int)rfin - 1 : -1;
     const bool have_rec = rk >= 0 && step_intensity(er, rk, &rec);
     const int left = bottom - y;
@@ -342,7 +343,7 @@ void panel_traffic_draw(const App *a, Canvas *c, Rect r)
     }
     /* then the finished steps of both modes, on the same axis (the first
      * and the latest when not all of them fit) */
-    const long cfin = ec->pos / ec->ops_per_step;
+    const long cfin = run_steps_done(ec, ec->pos);
     const int room = bottom - y - 2;
     if (room >= 2 && cfin > 0) {
         y++;

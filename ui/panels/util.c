@@ -53,7 +53,7 @@ const char *fmt_head(const App *a, const Engine *e, int head, char buf[64])
         return buf;
     }
     /* query heads first .. first+group-1 read the same K/V head (spec 6.2) */
-    const int group = H / Hkv, kv = head / group, first = kv * group;
+    const int group = config_kv_group(&e->cfg), kv = config_kv_head(&e->cfg, head), first = kv * group;
     if (Hkv == 1)
         snprintf(buf, 64, TR(a, "H%d \u00b7 one K/V for all %d", "H%d \u00b7 %d 头共用一组 K/V"), head, H);
     else

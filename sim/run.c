@@ -1,0 +1,208 @@
+/* run: one simulation and its lockstep order. See run.h. */
+#include "sim/run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static Engine *seq_mut(Run *r, int s)
+{
+    return s == 0 ? &r->eng[MODE_CACHE] : &r->seq[s];
+}
+
+void run_free(Run *r)
+{
+    for (int s = 1; s < r->n_seqs && r->seq; s++) engine_free(&r->seq[s]);
+    free(r->seq);
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (r->modes & RUN_MODE_BIT(m)) engine_free(&r->eng[m]);
+    if (r->pool) paged_free(r->pool);
+    free(r->pool);
+    if (r->own) model_free(r->own);
+    free(r->own);
+    memset(r, 0, sizeof *r);
+}
+
+int run_init(Run *r, const KvConfig *cfg, const Model *model, unsigned modes,
+             const RunPrompt *prompts, int n, int G, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->cfg = *cfg;
+    r->G = G;
+    r->n_seqs = n;
+    if (n < 1 || (n > 1 && !(modes & RUN_MODE_BIT(MODE_CACHE)))) {
+        snprintf(err, errlen, "a batch of %d prompts needs the cache mode", n);
+        return -1;
+    }
+    if (!model) {
+        r->own = malloc(sizeof *r->own);
+        if (!r->own || model_init(r->own, cfg)) {
+            free(r->own);
+            r->own = NULL;
+            snprintf(err, errlen, "out of memory building the model");
+            return -1;
+        }
+        model = r->own;
+    }
+    r->model = model;
+    for (int m = 0; m < MODE_COUNT; m++) {
+        if (!(modes & RUN_MODE_BIT(m))) continue;
+        if (engine_init(&r->eng[m], model, (RunMode)m, prompts[0].ids, prompts[0].L, G, err, errlen)) {
+            run_free(r);
+            return -1;
+        }
+        r->modes |= RUN_MODE_BIT(m);
+    }
+    r->seq = calloc((size_t)n, sizeof(Engine));
+    if (!r->seq) {
+        run_free(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int s = 1; s < n; s++)
+        if (engine_init(&r->seq[s], model, MODE_CACHE, prompts[s].ids, prompts[s].L, G, err, errlen)) {
+            r->n_seqs = s;   /* the ones built so far are freed */
+            run_free(r);
+            return -1;
+        }
+    if ((modes & RUN_MODE_BIT(MODE_CACHE)) && cfg->block_size > 0) {
+        /* one pool for the batch, enough for every sequence at max_seq */
+        const int blocks = paged_blocks_for(cfg->block_size, n, cfg->max_seq);
+        r->pool = calloc(1, sizeof(PagedPool));
+        if (!r->pool || paged_init(r->pool, cfg->n_layers, config_kv_dim(cfg), cfg->block_size, blocks, n,
+                                   cfg->max_seq)) {
+            free(r->pool);
+            r->pool = NULL;
+            run_free(r);
+            snprintf(err, errlen, "out of memory for a pool of %d blocks", blocks);
+            return -1;
+        }
+        for (int s = 0; s < n; s++)
+            if (engine_share_pool(seq_mut(r, s), r->pool, s)) {
+                run_free(r);
+                snprintf(err, errlen, "cannot share the block pool");
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* A fresh pool (every sequence empty): its free list hands out 0, 1, 2,
+ * ... again. On failure the old pool stays (consistent, other ids). */
+static void pool_reset(Run *r)
+{
+    PagedPool fresh;
+    const PagedPool *p = r->pool;
+    if (paged_init(&fresh, p->n_layers, p->kv_dim, p->block_size, p->n_blocks, p->n_seqs, p->max_len))
+        return;
+    paged_free(r->pool);
+    *r->pool = fresh;
+}
+
+/* Step 3 of the order: every further sequence to the cache engine's P.
+ * Blocks are taken only by a step's append and given back only by a
+ * rewind, so following a cache engine that went forward over at most one
+ * append keeps the order; anything else replays the batch from a fresh
+ * pool, one step of every sequence at a time. */
+static void batch_sync(Run *r)
+{
+    if (!(r->modes & RUN_MODE_BIT(MODE_CACHE))) return;
+    const Engine *c = &r->eng[MODE_CACHE];
+    const long P = c->pos, Q = r->batch_pos;
+    if (P == Q) return;
+    if (r->pool && (P < Q || run_steps_done(c, P) - run_steps_done(c, Q) > 1)) {
+        for (int s = 0; s < r->n_seqs; s++) engine_seek(seq_mut(r, s), 0);
+        pool_reset(r);
+        for (long at = 0; at < P;) {
+            long to = run_step_start(c, run_steps_done(c, at) + 1);
+            if (to > P) to = P;
+            for (int s = 0; s < r->n_seqs; s++) engine_seek(seq_mut(r, s), to);
+            at = to;
+        }
+    } else {
+        for (int s = 1; s < r->n_seqs; s++) engine_seek(seq_mut(r, s), P);
+    }
+    r->batch_pos = P;
+}
+
+void run_sync(Run *r, RunMode m)
+{
+    const unsigned pair = RUN_MODE_BIT(MODE_CACHE) | RUN_MODE_BIT(MODE_RECOMPUTE);
+    if (m != MODE_TRAIN && (r->modes & pair) == pair) {
+        /* step 2: the other of cache/recompute to the same step and op */
+        const Engine *p = &r->eng[m];
+        Engine *o = &r->eng[m == MODE_CACHE ? MODE_RECOMPUTE : MODE_CACHE];
+        if (p->pos == 0) {
+            engine_seek(o, 0);
+        } else {
+            const int k = run_step_of(p, p->pos);
+            int j = run_op_index(p, p->pos);                  /* 1 .. ops of p */
+            if (j == p->ops_per_step || j > o->ops_per_step) j = o->ops_per_step;
+            engine_seek(o, run_step_start(o, k) + j);
+        }
+    }
+    batch_sync(r);
+}
+
+void run_seek(Run *r, RunMode m, long pos)
+{
+    engine_seek(&r->eng[m], pos);
+    run_sync(r, m);
+}
+
+bool run_move(Run *r, RunMode m, RunMove mv)
+{
+    Engine *e = &r->eng[m];
+    bool moved = true;
+    switch (mv) {
+    case RUN_NEXT_OP: moved = engine_next_op(e); break;
+    case RUN_PREV_OP: moved = engine_prev_op(e); break;
+    case RUN_NEXT_LAYER: moved = engine_next_layer(e); break;
+    case RUN_PREV_LAYER: moved = engine_prev_layer(e); break;
+    case RUN_NEXT_STEP: moved = engine_next_step(e); break;
+    case RUN_PREV_STEP: moved = engine_prev_step(e); break;
+    case RUN_START: engine_seek(e, 0); break;
+    case RUN_END: engine_run_to_end(e); break;
+    }
+    run_sync(r, m);
+    return moved;
+}
+
+void run_restart(Run *r)
+{
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (r->modes & RUN_MODE_BIT(m)) engine_seek(&r->eng[m], 0);
+    run_sync(r, MODE_CACHE);
+}
+
+bool run_pool_overflow(const Run *r)
+{
+    for (int s = 0; s < r->n_seqs; s++)
+        if (run_seq(r, s)->pool_overflow) return true;
+    return false;
+}
+
+long run_op_pos(const Engine *e, int k, OpKind kind, int layer)
+{
+    for (int i = 0; i < e->ops_per_step; i++) {
+        const OpRef op = engine_op_at(e, i);
+        if (op.kind == kind && (op.layer < 0 || op.layer == layer)) return run_step_start(e, k) + i + 1;
+    }
+    return -1;
+}
+
+/* The pool's block storage (K and V of every slot); its tables are small. */
+static uint64_t pool_bytes(const PagedPool *p)
+{
+    return (uint64_t)p->n_blocks * (uint64_t)p->block_floats * sizeof(float);
+}
+
+uint64_t run_bytes(const Run *r)
+{
+    uint64_t b = r->own ? model_bytes(r->own) : 0;
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (r->modes & RUN_MODE_BIT(m)) b += engine_bytes(&r->eng[m]);
+    for (int s = 1; s < r->n_seqs; s++) b += engine_bytes(&r->seq[s]);
+    if (r->pool) b += pool_bytes(r->pool);
+    return b;
+}

@@ -1,0 +1,495 @@
+/* cli_table: see cli_table.h. */
+#include "ui/cmd/cli_table.h"
+
+#include "sim/bench.h"
+#include "sim/calc.h"
+#include "sim/trace.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* ---- the commands ---------------------------------------------------------
+ * To add a subcommand: one row here (and its CMD_ value in cli.h); its
+ * options are rows of the option table below whose .cmds include it.
+ * main.c runs it. */
+
+const CliCommand cli_commands[] = {
+    {CMD_UI, "", "[OPTIONS]", "start the terminal UI",
+     "Step a tiny decoder-only transformer through prefill and decode, with and\n"
+     "without a KV cache, and count every multiply-accumulate."},
+    {CMD_TRACE, "trace", "[OPTIONS]", "print the measured operation counts of every step",
+     "Run the prompt with the KV cache, recomputing everything, and as one training\n"
+     "pass; print what every step measured next to the closed forms."},
+    {CMD_EXPORT, "export", "[OPTIONS]", "print the weights and every intermediate value as JSON",
+     "Write the weights and every intermediate value of a cached run as JSON, so\n"
+     "that any number can be recomputed independently (docs/export.md)."},
+    {CMD_FRAMES, "frames", "[OPTIONS]", "print the UI's screens as plain text (no terminal needed)",
+     "Print the screens the UI would show, as plain text, one after each key or\n"
+     "token step."},
+    {CMD_BENCH_UI, "bench-ui", "[OPTIONS]", "time building a UI frame at sizes from 80x24 to 200x60",
+     "Time building one UI frame (render + text dump) over every operation of the\n"
+     "run, in every view, at 80x24, 120x40 and 200x60."},
+    {CMD_LESSON, "lesson",
+     "[OPTIONS]\n"
+     "N|FILE [--print] [OPTIONS]\n"
+     "check FILE... [OPTIONS]\n"
+     "--reset-progress",
+     "the guided lessons: list, play, print, check",
+     "Without N: list the lessons, with your progress. With N or FILE: play that\n"
+     "lesson in the UI (--print: print it as plain text, questions with answers).\n"
+     "check FILE...: validate lesson files (exit status 2 on problems).\n"
+     "A word of one or two digits, 1 to 99, is a lesson number; any other word is\n"
+     "a file (so 'kvsim lesson 100' opens the file 100; write ./5 for a file\n"
+     "named 5)."},
+    {CMD_CALC, "calc", "[--model NAME | SHAPE] [OPTIONS]",
+     "KV cache and FLOP arithmetic for real models",
+     "Apply the counting closed forms to a real model's shape: KV cache bytes, weight\n"
+     "bytes, FLOPs per token (prefill, decode with and without the cache), bytes moved\n"
+     "per decode step, arithmetic intensity, and what fits in memory. Nothing is run.\n"
+     "Formulas and sources: docs/calc.md."},
+    {CMD_BENCH, "bench", "[OPTIONS]", "tokens/s with and without the cache, GFLOP/s",
+     "Time the forward pass: first measure this machine (one thread: peak GFLOP/s\n"
+     "of separate vector multiplies and adds, read bandwidth over a buffer the size\n"
+     "of a shape's weights and over 4 x the last-level cache). Then, for each shape,\n"
+     "generate a whole sequence (a 1-token prompt, then G = T-1 tokens) in cache\n"
+     "mode and in recompute mode, on one thread, and print tokens per second\n"
+     "(median of the timed runs), the measured speed-up, the speed-up the operation\n"
+     "counts predict (recompute MACs / cache MACs), GFLOP/s (2 x measured MACs per\n"
+     "second), and the roofline: bytes read per step, GB/s and its fraction of the\n"
+     "read bandwidth, the fraction of the peak, FLOP per byte. Then the UI frame\n"
+     "time, as 'kvsim bench-ui' measures it. Takes about 1.5 minutes\n"
+     "(docs/performance.md).\n"
+     "\n"
+     "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (the default model)\n"
+     "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
+     "         d288-T256  d 288, H 6, 6 layers, F 768, T 256"},
+};
+const int cli_n_commands = (int)(sizeof cli_commands / sizeof cli_commands[0]);
+
+/* ---- the options ----------------------------------------------------------
+ * To add an option: one row in `cli_options` below. .cmds says which commands
+ * take it (a name may have one row per group of commands, each with its
+ * own meaning); .set converts and stores the value: the generic setters
+ * (set_int, set_u64, set_flag, set_text) store into the CliOptions member
+ * at .field, range-checked with .lo/.hi, and set the bool at .flag (when
+ * not 0) to say it was given; a new kind of value gets a setter of its own
+ * next to them. The help text (.help, '\n' between lines) is printed under
+ * the .group heading by `kvsim CMD --help`. */
+
+static void *field_of(CliOptions *o, size_t off)
+{
+    return (char *)o + off;
+}
+
+static void mark_given(CliOptions *o, const CliOpt *r)
+{
+    if (r->flag) *(bool *)field_of(o, r->flag) = true;
+}
+
+/* "a|b|c" -> "a, b or c" */
+static const char *choice_words(const char *choices)
+{
+    static char buf[160];
+    size_t j = 0;
+    const char *last = strrchr(choices, '|');
+    for (const char *p = choices; *p && j + 5 < sizeof buf; p++) {
+        if (*p != '|') buf[j++] = *p;
+        else if (p == last) { memcpy(buf + j, " or ", 4); j += 4; }
+        else { memcpy(buf + j, ", ", 2); j += 2; }
+    }
+    buf[j] = '\0';
+    return buf;
+}
+
+/* Index of v in r->choices, or -1 with the message. */
+static int pick(const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    const char *p = r->choices;
+    for (int i = 0; p; i++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (strlen(v) == n && !strncmp(v, p, n)) return i;
+        p = bar ? bar + 1 : NULL;
+    }
+    FAIL("--%s '%s': expected %s", r->name, cli_clip(v), choice_words(r->choices));
+}
+
+static int set_int(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    long long x;
+    if (cli_parse_int(r->name, v, r->lo, r->hi, &x, err, errlen)) return -1;
+    *(int *)field_of(o, r->field) = (int)x;
+    mark_given(o, r);
+    return 0;
+}
+
+static int set_u64(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    long long x;
+    if (cli_parse_int(r->name, v, r->lo, r->hi, &x, err, errlen)) return -1;
+    *(uint64_t *)field_of(o, r->field) = (uint64_t)x;
+    mark_given(o, r);
+    return 0;
+}
+
+static int set_flag(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)v, (void)err, (void)errlen;
+    *(bool *)field_of(o, r->field) = true;
+    return 0;
+}
+
+static int set_text(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    *(const char **)field_of(o, r->field) = v;
+    return 0;
+}
+
+static int set_prompt(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r;
+    if (!o->prompt_given) o->n_prompts = 0;   /* the first --prompt replaces the default */
+    if (o->n_prompts == CLI_MAX_PROMPTS)
+        FAIL("--prompt: at most %d prompts (a batch of %d sequences)", CLI_MAX_PROMPTS, CLI_MAX_PROMPTS);
+    o->prompt_given = true;
+    o->prompts[o->n_prompts++] = v;
+    o->prompt = o->prompts[0];
+    return 0;
+}
+
+static int set_seed(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = 0;
+    /* digits only: strtoull would skip spaces and wrap "-1" */
+    if (*v >= '0' && *v <= '9') x = strtoull(v, &end, 10);
+    if (!end || *end != '\0' || errno == ERANGE)
+        FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", cli_clip(v));
+    o->cfg.seed = (uint64_t)x;
+    return 0;
+}
+
+static int set_size(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r;
+    /* exactly digits 'x' digits: sscanf's %d would skip spaces and take signs */
+    const size_t nw = strspn(v, "0123456789");
+    const char *hs = v + nw + (v[nw] == 'x');
+    const size_t nh = strspn(hs, "0123456789");
+    const int a = nw >= 1 && nw <= 4 ? atoi(v) : 0, b = nh >= 1 && nh <= 4 ? atoi(hs) : 0;
+    if (v[nw] != 'x' || hs[nh] != '\0' || a < 20 || b < 8 || a > 1000 || b > 500)
+        FAIL("--size '%s': expected WIDTHxHEIGHT, e.g. 80x24 (width 20..1000, height 8..500)", cli_clip(v));
+    o->width = a;
+    o->height = b;
+    return 0;
+}
+
+static int set_format(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    static const Format formats[] = {FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON};
+    const int i = pick(r, v, err, errlen);
+    if (i < 0) return -1;
+    /* trace's choices are all three in this order; export's only "json" */
+    o->format = !strcmp(r->choices, "json") ? FORMAT_JSON : formats[i];
+    return 0;
+}
+
+static int set_trace_mode(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    static const unsigned modes[] = {TRACE_CACHE, TRACE_RECOMPUTE,
+                                     TRACE_CACHE | TRACE_RECOMPUTE | TRACE_TRAIN, TRACE_TRAIN};
+    const int i = pick(r, v, err, errlen);
+    if (i < 0) return -1;
+    o->trace_modes = modes[i];
+    return 0;
+}
+
+static int set_view(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    const int i = pick(r, v, err, errlen);   /* choices in View order */
+    if (i < 0) return -1;
+    o->view = (View)i;
+    return 0;
+}
+
+static int set_lang(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    const int i = pick(r, v, err, errlen);
+    if (i < 0) return -1;
+    o->lang_set = true;
+    o->lang_zh = i == 1;
+    return 0;
+}
+
+/* STEP or STEP.OP (--goto); checked against --gen and the layers in cli_parse */
+static int set_goto(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    long long x;
+    const char *dot = strchr(v, '.');
+    char step[32];
+    snprintf(step, sizeof step, "%.*s", dot ? (int)(dot - v) : (int)strlen(v), v);
+    if (cli_parse_int(r->name, step, 0, CONFIG_MAX_DIM, &x, err, errlen)) return -1;
+    o->goto_step = (int)x;
+    o->goto_op = 0;
+    if (dot) {
+        if (cli_parse_int(r->name, dot + 1, 1, CONFIG_MAX_DIM, &x, err, errlen)) return -1;
+        o->goto_op = (int)x;
+    }
+    return 0;
+}
+
+/* a bool field from "table|json": the second word is true */
+static int set_second(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    const int i = pick(r, v, err, errlen);
+    if (i < 0) return -1;
+    *(bool *)field_of(o, r->field) = i == 1;
+    mark_given(o, r);
+    return 0;
+}
+
+/* a bool field from "yes|no" */
+static int set_yes_no(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    const int i = pick(r, v, err, errlen);
+    if (i < 0) return -1;
+    *(bool *)field_of(o, r->field) = i == 0;
+    mark_given(o, r);
+    return 0;
+}
+
+static int set_norm(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    const int i = pick(r, v, err, errlen);
+    if (i < 0) return -1;
+    o->calc.norm = i == 1 ? CALC_NORM_RMS : CALC_NORM_LAYER;
+    o->calc.norm_set = true;
+    return 0;
+}
+
+static int set_dtype(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    if (pick(r, v, err, errlen) < 0 || calc_parse_dtype(v, &o->calc.in.dtype)) return -1;
+    return 0;
+}
+
+static int set_memory(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r;
+    /* calc_parse_bytes quotes the whole value: refuse long ones here */
+    if (*v < '0' || *v > '9' || strlen(v) > 48)
+        FAIL("--memory '%s': expected a size such as 80GiB, 80GB, 512MiB or 1000000B", cli_clip(v));
+    return calc_parse_bytes(v, &o->calc.in.memory, err, errlen);
+}
+
+static int set_balance(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r;
+    char *end = NULL;
+    errno = 0;
+    double x = (*v >= '0' && *v <= '9') || *v == '.' ? strtod(v, &end) : 0;
+    if (!end || end == v || *end != '\0')
+        FAIL("--balance '%s': not a number; expected FLOP per byte, e.g. 295", cli_clip(v));
+    if (errno == ERANGE || !isfinite(x) || x <= 0 || x > 1e9)
+        FAIL("--balance %s: out of range; expected a number above 0 and at most 1e9", cli_clip(v));
+    o->calc.in.balance = x;
+    return 0;
+}
+
+static int set_shape(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    const int i = pick(r, v, err, errlen);   /* the order of bench_default_specs */
+    if (i < 0) return -1;
+    o->bench.shapes |= 1u << i;
+    return 0;
+}
+
+static int set_quick(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r, (void)v, (void)err, (void)errlen;
+    o->bench.shapes |= 1u;   /* tiny */
+    return 0;
+}
+
+#define F(member) offsetof(CliOptions, member)
+#define MODEL_OPTS "Model and run:"
+#define CALC_SHAPE "Shape (a custom shape needs --d-model, --layers, --heads, --d-ff, --vocab):"
+
+const CliOpt cli_options[] = {
+    /* the model and the run: every command that runs the tiny model */
+    {.name = "prompt", .arg = "TEXT", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_prompt,
+     .help = "prompt, one token per character (default\n"
+             "\"" CONFIG_DEFAULT_PROMPT "\"); give it up to 16 times for a batch\n"
+             "(trace and the UI's memory view run every\n"
+             "sequence, sharing one block pool)"},
+    {.name = "gen", .arg = "G", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int, .field = F(gen),
+     .lo = 1, .hi = CONFIG_MAX_DIM, .help = "tokens to generate (default 8); prompt + G <= max-seq"},
+    {.name = "d-model", .arg = "d", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.d_model), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "model width (default 8)"},
+    {.name = "heads", .arg = "H", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.n_heads), .lo = 1, .hi = CONFIG_MAX_DIM,
+     .help = "attention heads; d must be divisible by H (default 2)"},
+    {.name = "layers", .arg = "N", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.n_layers), .lo = 1, .hi = 4096, .help = "layers (default 2)"},
+    {.name = "d-ff", .arg = "F", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int, .field = F(cfg.d_ff),
+     .flag = F(d_ff_given), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "feed-forward width (default 4*d)"},
+    {.name = "kv-heads", .arg = "K", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+     .field = F(kv_heads_given), .lo = 1, .hi = CONFIG_MAX_DIM,
+     .help = "K/V heads, dividing H: 1 = multi-query,\n"
+             "H = multi-head (default H)"},
+    {.name = "window", .arg = "W", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.window), .lo = 1, .hi = CONFIG_MAX_DIM,
+     .help = "sliding-window attention over the last W\n"
+             "positions (default none)"},
+    {.name = "block-size", .arg = "B", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.block_size), .lo = 1, .hi = CONFIG_MAX_DIM,
+     .help = "paged KV cache: blocks of B positions\n"
+             "(1..max-seq) in a shared pool, one block table\n"
+             "per sequence (default none)"},
+    {.name = "max-seq", .arg = "N", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.max_seq), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "context length (default 64)"},
+    {.name = "seed", .arg = "S", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_seed,
+     .help = "weight seed, 0 to 18446744073709551615 (default 42)"},
+    {.name = "allow-large", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag, .field = F(allow_large),
+     .help = "run even when it needs more than 5e10\n"
+             "multiply-accumulates (cache + recompute + train,\n"
+             "closed form), which is refused before it starts"},
+
+    /* output */
+    {.name = "format", .arg = "table|csv|json", .cmds = CMD_BIT(CMD_TRACE), .group = "Output:",
+     .set = set_format, .choices = "table|csv|json", .help = "output format (default table)"},
+    {.name = "mode", .arg = "cache|recompute|both|train", .cmds = CMD_BIT(CMD_TRACE), .group = "Output:",
+     .set = set_trace_mode, .choices = "cache|recompute|both|train",
+     .help = "modes to print (default both: cache, recompute and train)"},
+    {.name = "format", .arg = "json", .cmds = CMD_BIT(CMD_EXPORT), .group = "Output:", .set = set_format,
+     .choices = "json", .help = "the only format, and the default"},
+
+    /* the screen */
+    {.name = "mode", .arg = "cache|recompute|compare|train|memory", .cmds = CLI_ON_VIEW, .group = "Screen:",
+     .set = set_view, .choices = "cache|recompute|compare|train|memory",
+     .help = "view to start in (default cache)"},
+    {.name = "lang", .arg = "en|zh", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_lang,
+     .choices = "en|zh", .help = "language of the UI (default: from the locale)"},
+    {.name = "no-color", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_flag, .field = F(no_color),
+     .help = "monochrome (also when NO_COLOR is set)"},
+    {.name = "ascii", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_flag, .field = F(ascii),
+     .help = "ASCII glyphs instead of box drawing and shades"},
+    {.name = "goto", .arg = "STEP[.OP]", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:",
+     .set = set_goto,
+     .help = "start at the end of token step STEP (or just\n"
+             "after its operation OP): resume a class"},
+    {.name = "size", .arg = "WxH", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_size,
+     .help = "screen size (default 80x24)"},
+    {.name = "steps", .arg = "K", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_int,
+     .field = F(steps), .lo = 0, .hi = 100000, .help = "without --keys: K token steps (default: --gen)"},
+    {.name = "keys", .arg = "KEYS", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_text,
+     .field = F(keys),
+     .help = "keys to replay, one frame after each; <Right>\n"
+             "<Left> <Up> <Down> <Home> <End> <Space> <Enter>\n"
+             "<Esc> <Backspace> <Tab> <PgDn>\n"
+             "<PgUp> name keys; any other character is itself"},
+    {.name = "lesson", .arg = "N|FILE", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_text,
+     .field = F(lesson), .help = "show lesson N (or a lesson file) from its first slide"},
+
+    /* lessons */
+    {.name = "print", .cmds = CMD_BIT(CMD_LESSON), .group = "Lesson:", .set = set_flag, .field = F(print),
+     .help = "with N or FILE: print the lesson as text\n"
+             "instead of playing it"},
+    {.name = "reset-progress", .cmds = CMD_BIT(CMD_LESSON), .group = "Lesson:", .set = set_flag,
+     .field = F(reset_progress), .help = "forget your progress (delete the progress file)"},
+
+    /* calc */
+    {.name = "model", .arg = "NAME", .cmds = CMD_BIT(CMD_CALC), .group = "Model:", .set = set_text,
+     .field = F(calc.model),
+     .help = "gpt2, llama-2-7b, llama-3-8b, mistral-7b,\n"
+             "opt-13b; the shape options below then change\n"
+             "that shape"},
+    {.name = "d-model", .arg = "d", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.d_model), .lo = 1, .hi = (long long)CALC_MAX_VALUE, .help = "model width"},
+    {.name = "layers", .arg = "Lyr", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.n_layers), .lo = 1, .hi = (long long)CALC_MAX_VALUE, .help = "layers"},
+    {.name = "heads", .arg = "H", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.n_heads), .lo = 1, .hi = (long long)CALC_MAX_VALUE, .help = "attention heads"},
+    {.name = "d-ff", .arg = "F", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.d_ff), .lo = 1, .hi = (long long)CALC_MAX_VALUE, .help = "feed-forward width"},
+    {.name = "vocab", .arg = "V", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.vocab), .lo = 1, .hi = (long long)CALC_MAX_VALUE, .help = "vocabulary size"},
+    {.name = "kv-heads", .arg = "Hkv", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.n_kv_heads), .lo = 1, .hi = (long long)CALC_MAX_VALUE,
+     .help = "K/V heads, dividing H (default H; 1 = multi-query)"},
+    {.name = "window", .arg = "W", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.window), .flag = F(calc.window_set), .lo = 0, .hi = (long long)CALC_MAX_VALUE,
+     .help = "sliding window: the cache keeps W positions (0 = none)"},
+    {.name = "ffn-matrices", .arg = "M", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.ffn_matrices), .lo = 2, .hi = 3,
+     .help = "2: W1, W2 (GPT-2, OPT; default);\n"
+             "3: gated (LLaMA, Mistral)"},
+    {.name = "pos-embeddings", .arg = "N", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_u64,
+     .field = F(calc.pos_embeddings), .flag = F(calc.pos_set), .lo = 0, .hi = (long long)CALC_MAX_VALUE,
+     .help = "rows of a learned position table\n"
+             "(default 0: rotary)"},
+    {.name = "tied-embeddings", .arg = "yes|no", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE,
+     .set = set_yes_no, .field = F(calc.tied), .flag = F(calc.tied_set), .choices = "yes|no",
+     .help = "head shares the embedding table (default no)"},
+    {.name = "biases", .arg = "yes|no", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_yes_no,
+     .field = F(calc.biases), .flag = F(calc.biases_set), .choices = "yes|no",
+     .help = "projections have biases (default no)"},
+    {.name = "norm", .arg = "layer|rms", .cmds = CMD_BIT(CMD_CALC), .group = CALC_SHAPE, .set = set_norm,
+     .choices = "layer|rms",
+     .help = "LayerNorm (2*d parameters) or RMSNorm (d)\n"
+             "(default layer)"},
+    {.name = "context", .arg = "T", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_u64,
+     .field = F(calc.in.context), .flag = F(calc.context_set), .lo = 1, .hi = (long long)CALC_MAX_VALUE,
+     .help = "tokens per sequence (default: the model's\n"
+             "context; 4096)"},
+    {.name = "batch", .arg = "B", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_u64,
+     .field = F(calc.in.batch), .lo = 1, .hi = (long long)CALC_MAX_VALUE,
+     .help = "sequences decoded together (default 1)"},
+    {.name = "dtype", .arg = "D", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_dtype,
+     .choices = "fp32|fp16|bf16|int8",
+     .help = "fp32 | fp16 | bf16 | int8, weights and cache\n"
+             "(default fp16)"},
+    {.name = "memory", .arg = "SIZE", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_memory,
+     .help = "accelerator memory, e.g. 80GiB (2^30 B) or\n"
+             "80GB (10^9 B); units B KB MB GB TB KiB MiB GiB TiB"},
+    {.name = "balance", .arg = "X", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_balance,
+     .help = "machine balance in FLOP/byte (default 295:\n"
+             "H100 SXM bf16 dense, 989 TFLOP/s / 3.35 TB/s)"},
+    {.name = "format", .arg = "table|json", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_second,
+     .field = F(calc.json), .choices = "table|json", .help = "output format (default table)"},
+
+    /* bench */
+    {.name = "format", .arg = "table|json", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_second,
+     .field = F(bench.json), .choices = "table|json", .help = "output format (default table)"},
+    {.name = "runs", .arg = "N", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_int,
+     .field = F(bench.runs), .lo = 1, .hi = BENCH_MAX_RUNS,
+     .help = "timed runs of cache mode, and of recompute\n"
+             "mode for the tiny shape, each after one untimed\n"
+             "warm-up (default 7)"},
+    {.name = "recompute-runs", .arg = "M", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_int,
+     .field = F(bench.recompute_runs), .lo = 1, .hi = BENCH_MAX_RUNS,
+     .help = "timed recompute runs of d64-T1024 and\n"
+             "d288-T256, no warm-up; each takes tens of\n"
+             "seconds (default 1)"},
+    {.name = "shape", .arg = "NAME", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_shape,
+     .choices = "tiny|d64-T1024|d288-T256", .help = "only this shape (repeatable)"},
+    {.name = "quick", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_quick,
+     .help = "only the tiny shape (= --shape tiny)"},
+    {.name = "no-ui", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_flag, .field = F(bench.no_ui),
+     .help = "skip the UI frame time"},
+
+    /* every command; .set NULL: handled by the parser */
+    {.name = "help", .short_name = 'h', .cmds = CLI_ON_ALL, .group = "General:",
+     .help = "this text (kvsim --help: every command)"},
+    {.name = "version", .cmds = CLI_ON_ALL, .group = "General:", .help = "the version"},
+};
+const int cli_n_options = (int)(sizeof cli_options / sizeof cli_options[0]);
+#undef F

@@ -1,0 +1,283 @@
+/* panel_roofline: where this step sits on a CPU's roofline (memory view).
+ *
+ *   plot    log-log: across, arithmetic intensity (FLOP per byte read,
+ *           from the engine's MAC and traffic counters); up, GFLOP/s. The
+ *           roof is min(peak, bandwidth × intensity): a slope where memory
+ *           sets the pace, flat where arithmetic does. The finished steps
+ *           on screen are points on it: P the prefill (cache step 0), D the
+ *           decode step (this one or the last finished), R recompute's
+ *           step. As the step index grows R climbs the slope (t rows share
+ *           each weight) while D stays put (one row per weight).
+ *   text    the decode step in one sentence: the bytes and MACs it needs
+ *           and the least time each takes on this machine.
+ *
+ * The machine: KVSIM_MACHINE="GBS,GFLOPS" (what `kvsim bench` measured,
+ * its read_bandwidth_gbs and peak_gflops), else a fixed reference machine
+ * (PANEL_ROOF_*), so that screens and `kvsim frames` are the same on every
+ * machine. The legend says which. The points are bounds (where a step
+ * could be at best), not timings: the UI never times a step.
+ */
+#include "ui/panels/panels.h"
+#include "ui/style.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    double gbs, gflops;
+    bool measured;    /* from KVSIM_MACHINE */
+    bool bad_env;     /* KVSIM_MACHINE set but not "GBS,GFLOPS" */
+} Machine;
+
+static Machine machine(void)
+{
+    Machine m = {PANEL_ROOF_GBS, PANEL_ROOF_GFLOPS, false, false};
+    const char *s = getenv("KVSIM_MACHINE");
+    if (!s || !*s) return m;
+    char *end;
+    const double g = strtod(s, &end);
+    if (*end == ',') {
+        const double f = strtod(end + 1, &end);
+        if (*end == '\0' && g > 0 && f > 0 && isfinite(g) && isfinite(f)) {
+            m.gbs = g;
+            m.gflops = f;
+            m.measured = true;
+            return m;
+        }
+    }
+    m.bad_env = true;
+    return m;
+}
+
+Rect panel_roofline_carve(Rect *traffic)
+{
+    Rect roof = {0, 0, 0, 0};
+    if (traffic->h < PANEL_ROOF_MIN_H + PANEL_ROOF_TRAFFIC_H || traffic->w < 40) return roof;
+    const int rh = traffic->h - PANEL_ROOF_TRAFFIC_H < PANEL_ROOF_MAX_H ? traffic->h - PANEL_ROOF_TRAFFIC_H
+                                                                        : PANEL_ROOF_MAX_H;
+    roof = (Rect){traffic->x, traffic->y + traffic->h - rh, traffic->w, rh};
+    traffic->h -= rh;
+    return roof;
+}
+
+typedef struct {
+    bool have;
+    int k;
+    double ai;          /* FLOP per byte read */
+    uint64_t bytes;     /* weight + K/V bytes read */
+    uint64_t macs;
+} Point;
+
+static Point point(const Engine *e, int k)
+{
+    Point p = {false, k, 0, 0, 0};
+    const Traffic *t = k >= 0 ? engine_step_traffic(e, k) : NULL;
+    const OpCounts *c = k >= 0 ? engine_step_counts(e, k) : NULL;
+    if (!t || !c || traffic_read_bytes(t) == 0) return p;
+    p.have = true;
+    p.macs = counts_total(c);
+    p.bytes = traffic_read_bytes(t);
+    p.ai = traffic_intensity(p.macs, t);
+    return p;
+}
+
+static long finished(const Engine *e)
+{
+    return e->pos / e->ops_per_step;
+}
+
+typedef struct {
+    int x, y, w, h;          /* plot area */
+    double xlo, xhi, ylo, yhi;   /* powers of ten */
+} Plot;
+
+static int col_of(const Plot *p, double v)
+{
+    double f = (log10(v) - log10(p->xlo)) / (log10(p->xhi) - log10(p->xlo));
+    if (f < 0) f = 0;
+    if (f > 1) f = 1;
+    return p->x + (int)lround(f * (p->w - 1));
+}
+
+static int row_of(const Plot *p, double v)
+{
+    double f = (log10(v) - log10(p->ylo)) / (log10(p->yhi) - log10(p->ylo));
+    if (f < 0) f = 0;
+    if (f > 1) f = 1;
+    return p->y + p->h - 1 - (int)lround(f * (p->h - 1));
+}
+
+static double roof(const Machine *m, double ai)
+{
+    const double mem = m->gbs * ai;
+    return mem < m->gflops ? mem : m->gflops;
+}
+
+static void fmt_bytes(double b, char buf[32])
+{
+    if (b >= 1e6) snprintf(buf, 32, "%.1f MB", b / 1e6);
+    else if (b >= 1e3) snprintf(buf, 32, "%.1f kB", b / 1e3);
+    else snprintf(buf, 32, "%.0f B", b);
+}
+
+static void fmt_time(double s, char buf[32])
+{
+    if (s >= 1e-4) snprintf(buf, 32, "%.2f ms", s * 1e3);
+    else if (s >= 1e-6) snprintf(buf, 32, "%.2f \u00b5s", s * 1e6);
+    else snprintf(buf, 32, "%.0f ns", s * 1e9);
+}
+
+static void fmt_decade(double v, char buf[16])
+{
+    if (v >= 1) snprintf(buf, 16, "%.0f", v);
+    else snprintf(buf, 16, "%g", v);
+}
+
+/* Axes, the roof, and the points P, D, R. */
+static void draw_plot(const App *a, Canvas *c, const Plot *p, const Machine *m, const Point pts[3])
+{
+    /* y axis: decade labels on the left, then a vertical rule */
+    for (double v = p->ylo; v <= p->yhi * 1.0001; v *= 10) {
+        char lab[16];
+        fmt_decade(v, lab);
+        canvas_text(c, p->x - 1 - canvas_text_width(lab), row_of(p, v), -1, STYLE_DIM, lab);
+    }
+    for (int y = p->y; y < p->y + p->h; y++) canvas_put(c, p->x - 1, y, c->ascii ? '|' : 0x2502, STYLE_BORDER);
+    /* x axis: a rule under the plot, decade labels under it */
+    const int ax_y = p->y + p->h;
+    canvas_put(c, p->x - 1, ax_y, c->ascii ? '+' : 0x2514, STYLE_BORDER);
+    canvas_hline(c, p->x, ax_y, p->w, STYLE_BORDER);
+    int last_end = -1;
+    for (double v = p->xlo; v <= p->xhi * 1.0001; v *= 10) {
+        char lab[16];
+        fmt_decade(v, lab);
+        const int lw = canvas_text_width(lab);
+        int cx = col_of(p, v) - lw / 2;
+        if (cx < p->x - 1) cx = p->x - 1;
+        if (cx + lw > p->x + p->w) cx = p->x + p->w - lw;
+        if (cx <= last_end) continue;
+        canvas_text(c, cx, ax_y + 1, lw, STYLE_DIM, lab);
+        last_end = cx + lw;
+    }
+    /* the roof, column by column at the column's intensity */
+    const double ridge = m->gflops / m->gbs;
+    for (int x = p->x; x < p->x + p->w; x++) {
+        const double f = (double)(x - p->x) / (p->w > 1 ? p->w - 1 : 1);
+        const double ai = pow(10, log10(p->xlo) + f * (log10(p->xhi) - log10(p->xlo)));
+        const bool flat = ai >= ridge;
+        canvas_put(c, x, row_of(p, roof(m, ai)), flat ? '_' : '/', flat ? STYLE_OK : STYLE_REDONE);
+    }
+    /* the ridge point: where the slope meets the roof */
+    const int rx = col_of(p, ridge), ry = row_of(p, m->gflops);
+    for (int y = ry + 1; y < p->y + p->h; y++) canvas_put(c, rx, y, c->ascii ? ':' : 0x250A, STYLE_DIM);
+    /* the points (recompute first, so that the cache points stay on top) */
+    const char mark[3] = {'P', 'D', 'R'};
+    const int style[3] = {STYLE_CACHE_MODE, STYLE_CACHE_MODE, STYLE_RECOMPUTE_MODE};
+    for (int i = 2; i >= 0; i--)
+        if (pts[i].have)
+            canvas_put(c, col_of(p, pts[i].ai), row_of(p, roof(m, pts[i].ai)), mark[i], style[i]);
+    (void)a;
+}
+
+/* The decode step (or the prefill) in one sentence. */
+static void draw_sentence(const App *a, Canvas *c, Rect r, const Machine *m, const Point pts[3])
+{
+    char text[640];
+    const Point *s = pts[1].have ? &pts[1] : pts[0].have ? &pts[0] : NULL;
+    if (!s) {
+        snprintf(text, sizeof text, "%s",
+                 TR(a, "Step through a prefill and a decode step (N N): each becomes a point on the roof.",
+                    "按 N 两次走完预填充和一个解码步：每一步都成为屋顶线上的一个点。"));
+    } else {
+        char by[32], mc[32], tm[32], tc[32];
+        fmt_bytes((double)s->bytes, by);
+        fmt_short(s->macs, mc);
+        const double t_mem = (double)s->bytes / (m->gbs * 1e9);
+        const double t_cpu = 2.0 * (double)s->macs / (m->gflops * 1e9);
+        fmt_time(t_mem, tm);
+        fmt_time(t_cpu, tc);
+        const bool mem = t_mem >= t_cpu;
+        const bool dec = s == &pts[1];
+        if (a->opt.lang_zh)
+            snprintf(text, sizeof text,
+                     "%s第 %d 步需要读 %s、做 %s 次乘加：按 %.0f GB/s 它不可能少于 %s；按 %.0f GFLOP/s 算术只需 %s，"
+                     "所以%s决定速度。",
+                     dec ? "解码" : "预填充", s->k, by, mc, m->gbs, tm, m->gflops, tc, mem ? "访存" : "算术");
+        else
+            snprintf(text, sizeof text,
+                     "This %s step (s%d) needs %s and %s MACs: at %.0f GB/s it cannot take less than %s; "
+                     "at %.0f GFLOP/s its arithmetic needs %s, so %s sets the pace.",
+                     dec ? "decode" : "prefill", s->k, by, mc, m->gbs, tm, m->gflops, tc,
+                     mem ? "memory" : "arithmetic");
+    }
+    canvas_wrap(c, r, STYLE_DIM, text);
+}
+
+void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r)
+{
+    (void)e;   /* draws both modes: reads them from the App's run */
+    const Engine *ec = app_engine_of(a, MODE_CACHE), *er = app_engine_of(a, MODE_RECOMPUTE);
+    const Machine m = machine();
+    const long cfin = finished(ec), rfin = finished(er);
+    const Point pts[3] = {point(ec, 0), point(ec, cfin >= 2 ? (int)cfin - 1 : -1),
+                          point(er, rfin >= 1 ? (int)rfin - 1 : -1)};
+    char title[96], legend[200];
+    snprintf(title, sizeof title, "%s", TR(a, "Roofline \u00b7 one CPU thread", "屋顶线 \u00b7 单个 CPU 线程"));
+    canvas_box(c, r, STYLE_BORDER, title);
+    Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    if (in.w <= 0 || in.h <= 0) return;
+    if (m.measured)
+        snprintf(legend, sizeof legend,
+                 TR(a, "measured (KVSIM_MACHINE): %.1f GB/s read, %.1f GFLOP/s peak",
+                    "实测（KVSIM_MACHINE）：读 %.1f GB/s，峰值 %.1f GFLOP/s"),
+                 m.gbs, m.gflops);
+    else if (m.bad_env)
+        snprintf(legend, sizeof legend,
+                 TR(a, "KVSIM_MACHINE is not GBS,GFLOPS: the reference, %.0f GB/s read, %.0f GFLOP/s",
+                    "KVSIM_MACHINE 应为 GBS,GFLOPS：用参考机，读 %.0f GB/s，峰值 %.0f GFLOP/s"),
+                 m.gbs, m.gflops);
+    else
+        snprintf(legend, sizeof legend,
+                 TR(a, "%s: %.0f GB/s read, %.0f GFLOP/s peak", "%s：读 %.0f GB/s，峰值 %.0f GFLOP/s"),
+                 TR(a, PANEL_ROOF_NAME, PANEL_ROOF_NAME_ZH), m.gbs, m.gflops);
+    canvas_text(c, in.x, in.y, in.w, STYLE_DIM, legend);
+    /* the sentence takes the last lines; the plot what is left */
+    const int sent_h = in.w >= 100 ? 2 : 3;
+    Plot p;
+    p.x = in.x + 6;
+    p.w = in.w - 6 - 16;
+    p.y = in.y + 1;
+    p.h = in.h - 1 - 2 - sent_h;   /* legend, x axis + labels, sentence */
+    if (p.w < 16 || p.h < 3) {
+        draw_sentence(a, c, (Rect){in.x, in.y + 1, in.w, in.h - 1}, &m, pts);
+        return;
+    }
+    /* decades covering 0.1 .. 1000 FLOP/B and every point; GFLOP/s from the
+     * slope at the left edge to the roof */
+    p.xlo = 0.1;
+    p.xhi = 1000;
+    for (int i = 0; i < 3; i++) {
+        while (pts[i].have && pts[i].ai < p.xlo && p.xlo > 1e-6) p.xlo /= 10;
+        while (pts[i].have && pts[i].ai > p.xhi && p.xhi < 1e9) p.xhi *= 10;
+    }
+    p.ylo = pow(10, floor(log10(m.gbs * p.xlo)));
+    p.yhi = pow(10, ceil(log10(m.gflops) - 1e-9));   /* the roof may sit on the top row */
+    if (p.yhi <= p.ylo) p.yhi = p.ylo * 10;
+    draw_plot(a, c, &p, &m, pts);
+    /* key, right of the plot */
+    const int kx = p.x + p.w + 1, kw = in.x + in.w - kx;
+    int ky = p.y;
+    canvas_text(c, kx, ky++, kw, STYLE_DIM, "GFLOP/s \u2191");
+    const char *names[3] = {TR(a, "prefill", "预填充"), TR(a, "decode", "解码"), TR(a, "recomp", "重算")};
+    const char mark[3] = {'P', 'D', 'R'};
+    const int style[3] = {STYLE_CACHE_MODE, STYLE_CACHE_MODE, STYLE_RECOMPUTE_MODE};
+    for (int i = 0; i < 3 && ky < p.y + p.h; i++, ky++) {
+        canvas_put(c, kx, ky, mark[i], style[i]);
+        if (pts[i].have) canvas_textf(c, kx + 2, ky, kw - 2, STYLE_DIM, "%s s%d", names[i], pts[i].k);
+        else canvas_text(c, kx + 2, ky, kw - 2, STYLE_DIM, names[i]);
+    }
+    canvas_text(c, p.x + p.w + 1, p.y + p.h + 1, kw, STYLE_DIM, "FLOP/B \u2192");
+    draw_sentence(a, c, (Rect){in.x, in.y + in.h - sent_h, in.w, sent_h}, &m, pts);
+}
