@@ -411,90 +411,9 @@ static int step_cost(const EvalCall *call, double *out, char *msg, size_t msglen
 
 /* ---- calc(): published shapes (sim/calc.h) ------------------------------- */
 
-/* The numeric keys of `kvsim calc --format json`, in its order. */
-typedef enum {
-    CF_D_MODEL, CF_N_LAYERS, CF_N_HEADS, CF_N_KV_HEADS, CF_D_HEAD, CF_D_FF, CF_FFN_MATRICES,
-    CF_VOCAB, CF_WINDOW, CF_MAX_CONTEXT, CF_POS_EMBEDDINGS, CF_CONTEXT, CF_BATCH,
-    CF_BYTES_PER_NUMBER, CF_KV_BYTES_PER_TOKEN, CF_KV_POSITIONS, CF_KV_BYTES_PER_SEQUENCE,
-    CF_KV_CACHE_BYTES, CF_PARAMS_PER_LAYER, CF_PARAMS, CF_WEIGHTS_BYTES, CF_FLOPS_PREFILL,
-    CF_FLOPS_PER_TOKEN_PREFILL, CF_FLOPS_PER_TOKEN_DECODE_CACHE,
-    CF_FLOPS_PER_TOKEN_DECODE_NOCACHE, CF_DECODE_WEIGHT_BYTES_READ, CF_DECODE_KV_BYTES_READ,
-    CF_DECODE_KV_BYTES_WRITTEN, CF_DECODE_BYTES_MOVED, CF_DECODE_FLOPS, CF_ARITHMETIC_INTENSITY,
-    CF_PREFILL_BYTES_MOVED, CF_PREFILL_FLOPS, CF_PREFILL_ARITHMETIC_INTENSITY,
-    CF_MACHINE_BALANCE, CF_DECODE_BATCH_FOR_BALANCE, CF_COUNT
-} CalcField;
-
-static const char *const calc_fields[CF_COUNT] = {
-    "d_model", "n_layers", "n_heads", "n_kv_heads", "d_head", "d_ff", "ffn_matrices",
-    "vocab", "window", "max_context", "pos_embeddings", "context", "batch",
-    "bytes_per_number", "kv_bytes_per_token", "kv_positions", "kv_bytes_per_sequence",
-    "kv_cache_bytes", "params_per_layer", "params", "weights_bytes", "flops_prefill",
-    "flops_per_token_prefill", "flops_per_token_decode_cache",
-    "flops_per_token_decode_nocache", "decode_weight_bytes_read", "decode_kv_bytes_read",
-    "decode_kv_bytes_written", "decode_bytes_moved", "decode_flops", "arithmetic_intensity",
-    "prefill_bytes_moved", "prefill_flops", "prefill_arithmetic_intensity",
-    "machine_balance", "decode_batch_for_balance",
-};
-
-const char CALC_FIELD_LIST[] =
-    "d_model, n_layers, n_heads, n_kv_heads, d_head, d_ff, ffn_matrices, vocab, window, "
-    "max_context, pos_embeddings, context, batch, bytes_per_number, kv_bytes_per_token, "
-    "kv_positions, kv_bytes_per_sequence, kv_cache_bytes, params_per_layer, params, "
-    "weights_bytes, flops_prefill, flops_per_token_prefill, flops_per_token_decode_cache, "
-    "flops_per_token_decode_nocache, decode_weight_bytes_read, decode_kv_bytes_read, "
-    "decode_kv_bytes_written, decode_bytes_moved, decode_flops, arithmetic_intensity, "
-    "prefill_bytes_moved, prefill_flops, prefill_arithmetic_intensity, machine_balance or "
-    "decode_batch_for_balance";
-
 int measure_calc_field(const char *name, size_t len)
 {
-    for (int i = 0; i < CF_COUNT; i++)
-        if (strlen(calc_fields[i]) == len && !strncmp(name, calc_fields[i], len)) return i;
-    return -1;
-}
-
-static double calc_value(const CalcResult *r, int field)
-{
-    const CalcShape *s = &r->shape;
-    switch ((CalcField)field) {
-    case CF_D_MODEL: return (double)s->d_model;
-    case CF_N_LAYERS: return (double)s->n_layers;
-    case CF_N_HEADS: return (double)s->n_heads;
-    case CF_N_KV_HEADS: return (double)s->n_kv_heads;
-    case CF_D_HEAD: return (double)r->d_head;
-    case CF_D_FF: return (double)s->d_ff;
-    case CF_FFN_MATRICES: return (double)s->ffn_matrices;
-    case CF_VOCAB: return (double)s->vocab;
-    case CF_WINDOW: return (double)s->window;
-    case CF_MAX_CONTEXT: return (double)s->max_context;
-    case CF_POS_EMBEDDINGS: return (double)s->pos_embeddings;
-    case CF_CONTEXT: return (double)r->in.context;
-    case CF_BATCH: return (double)r->in.batch;
-    case CF_BYTES_PER_NUMBER: return (double)r->bytes_per_number;
-    case CF_KV_BYTES_PER_TOKEN: return (double)r->kv_bytes_per_token;
-    case CF_KV_POSITIONS: return (double)r->kv_positions;
-    case CF_KV_BYTES_PER_SEQUENCE: return (double)r->kv_bytes_per_sequence;
-    case CF_KV_CACHE_BYTES: return (double)r->kv_cache_bytes;
-    case CF_PARAMS_PER_LAYER: return (double)r->params_per_layer;
-    case CF_PARAMS: return (double)r->params;
-    case CF_WEIGHTS_BYTES: return (double)r->weights_bytes;
-    case CF_FLOPS_PREFILL: return (double)r->flops_prefill;
-    case CF_FLOPS_PER_TOKEN_PREFILL: return r->flops_per_token_prefill;
-    case CF_FLOPS_PER_TOKEN_DECODE_CACHE: return (double)r->flops_decode_cache;
-    case CF_FLOPS_PER_TOKEN_DECODE_NOCACHE: return (double)r->flops_decode_nocache;
-    case CF_DECODE_WEIGHT_BYTES_READ: return (double)r->decode_weight_bytes;
-    case CF_DECODE_KV_BYTES_READ: return (double)r->decode_kv_read;
-    case CF_DECODE_KV_BYTES_WRITTEN: return (double)r->decode_kv_written;
-    case CF_DECODE_BYTES_MOVED: return (double)r->decode_bytes;
-    case CF_DECODE_FLOPS: return (double)r->decode_flops;
-    case CF_ARITHMETIC_INTENSITY: return r->decode_intensity;
-    case CF_PREFILL_BYTES_MOVED: return (double)r->prefill_bytes;
-    case CF_PREFILL_FLOPS: return (double)r->prefill_flops;
-    case CF_PREFILL_ARITHMETIC_INTENSITY: return r->prefill_intensity;
-    case CF_MACHINE_BALANCE: return r->in.balance;
-    case CF_DECODE_BATCH_FOR_BALANCE: return (double)r->batch_for_balance;
-    default: return NAN;
-    }
+    return calc_field_find(name, len);
 }
 
 /* calc(NAME, FIELD[, T[, BYTES[, BATCH]]]): T defaults to the model's
@@ -529,7 +448,7 @@ static int calc_call(const EvalCall *call, double *out, char *msg, size_t msglen
     CalcResult r;
     char err[256];
     if (calc_run(s, &in, &r, err, sizeof err)) return fail(msg, msglen, "calc(%s): %s", s->name, err);
-    *out = calc_value(&r, call->field);
+    *out = calc_field_value(&r, call->field);
     if (!isfinite(*out)) return fail(msg, msglen, "calc(): unknown field");
     return 0;
 }

@@ -61,9 +61,9 @@ typedef struct {
     int n_num;
 } EvalCall;
 
-/* calc() fields: the numeric keys of `kvsim calc --format json` (shape
- * keys included). measure_calc_field() gives the index of the len bytes at
- * name, or -1; CALC_FIELD_LIST names them all for messages. */
+/* calc() fields: the one list in sim/calc.h (calc_field_find), the numeric
+ * keys of `kvsim calc --format json`, shape keys included. The index of the
+ * len bytes at name, or -1; CALC_FIELD_LIST names them all for messages. */
 int measure_calc_field(const char *name, size_t len);
 
 /* The work budget (sim/budget.h) of every slide's run, checked before
@@ -71,7 +71,6 @@ int measure_calc_field(const char *name, size_t len);
  * over it. Players call it after loading a lesson; lesson_check and
  * lesson_print meet the same limit through eval_context_init. */
 int measure_budget_check(const Lesson *l, char *err, size_t errlen);
-extern const char CALC_FIELD_LIST[];
 
 /* Value of a name (d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B,
  * balance). Returns 0, 1 when `name` is not one of them (msg untouched),

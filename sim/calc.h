@@ -163,4 +163,14 @@ int calc_params(const CalcShape *s, uint64_t *per_layer, uint64_t *total);
  * Returns 0, or -1 with one line (e.g. an overflow) in err. */
 int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, size_t errlen);
 
+/* The numeric fields of a result, by the names of its `kvsim calc
+ * --format json` keys (the one list; lessons' calc(NAME, FIELD) reads it).
+ * calc_field_find: the index of the len bytes at name, or -1;
+ * CALC_FIELD_LIST names them all for messages. */
+int calc_field_find(const char *name, size_t len);
+int calc_field_count(void);
+const char *calc_field_name(int field);           /* NULL outside 0 .. count-1 */
+double calc_field_value(const CalcResult *r, int field);   /* NAN outside */
+extern const char CALC_FIELD_LIST[];
+
 #endif

@@ -55,7 +55,7 @@ new_server
 $T new-session -d -s e2e -x 120 -y 40 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
     "$K --gen 40 --max-seq 64; echo EXIT=\$?; sleep 30"
 check "started" "Causal mask"
-$T send-keys -t e2e + + + + + + ' '
+$T send-keys -t e2e + + + + + + O   # O: play by operation, at 60 op/s
 for s in 80x24 200x60 60x15 81x25 150x50 20x8 120x40 79x23 100x30 90x28; do
     $T resize-window -t e2e -x "${s%x*}" -y "${s#*x}"
     sleep 0.05

@@ -95,6 +95,41 @@ check "help lists edit" "edit the prompt"
 $T send-keys -t e2e x
 wait_gone "Keys (any key closes)" && ok || bad "help did not close"
 
+# --- a stray key must not end the demo: Esc closes overlays only ------------------
+$T send-keys -t e2e '?'
+check "help again" "Keys (any key closes)"
+$T send-keys -t e2e Escape
+wait_gone "Keys (any key closes)" && ok || bad "Esc did not close the help"
+$T send-keys -t e2e Escape
+sleep 0.5
+screen | grep -qF "EXIT=" && bad "Esc quit the program" || ok
+check "still running after Esc" "Causal mask"
+# a clicker: PgDn forward a token step, PgUp back, b blanks, any key returns
+$T send-keys -t e2e PageDown
+check "clicker forward" "DECODE step 1"
+$T send-keys -t e2e PageUp
+check "clicker back" "PREFILL step 0"
+$T send-keys -t e2e b
+wait_gone "Causal mask" && ok || bad "b did not blank the screen"
+$T send-keys -t e2e Escape
+check "screen back after blank" "Causal mask"
+screen | grep -qF "EXIT=" && bad "Esc on the blank screen quit" || ok
+
+# --- token autoplay: Space plays whole steps at the pace shown (. faster) ------------
+$T send-keys -t e2e g . . . . .
+check "pace shown" "0.5 s/step"
+$T send-keys -t e2e Space
+check "token autoplay reaches step 2" "DECODE step 2"
+mid=0
+for i in 1 2 3 4 5 6 7 8; do
+    h=$(screen | head -1)
+    case "$h" in *"op 23/23"*|*READY*) ;; *) mid=1; echo "    | $h" ;; esac
+    sleep 0.15
+done
+[ $mid -eq 0 ] && ok || bad "token autoplay showed a step half done"
+check "token autoplay ends the run" "DECODE step 3"
+$T send-keys -t e2e g
+
 # --- resize to too small and back ------------------------------------------------
 $T resize-window -t e2e -x 60 -y 20
 check "too small" "Terminal too small"

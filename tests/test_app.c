@@ -148,8 +148,9 @@ static void test_help_play_quit(void **state)
     unsigned act = app_handle_key(&a, 'q');      /* closes the help, does not quit */
     assert_false(a.help);
     assert_false(act & ACTION_QUIT);
-    press(&a, "<Space>");
+    press(&a, "O");                              /* play by operation */
     assert_true(a.playing);
+    assert_true(a.play_ops);
     long ticks = 0;
     while (a.playing && ticks < 10000) {
         app_tick(&a);
@@ -178,7 +179,8 @@ static void test_help_play_quit(void **state)
     app_free(&a);
 }
 
-/* Every key in the table dispatches to its action; no key is bound twice. */
+/* Every key in the table dispatches to its action; no key is bound twice,
+ * except once in a lesson and once outside (PgDn: next slide / next step). */
 static void test_key_table(void **state)
 {
     (void)state;
@@ -186,12 +188,132 @@ static void test_key_table(void **state)
     const KeyBinding *kb = keys_table(&n);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < 3 && kb[i].keys[j]; j++) {
-            assert_int_equal(keys_action(kb[i].keys[j]), kb[i].action);
+            if (kb[i].lesson) assert_int_equal(keys_action(kb[i].keys[j]), kb[i].action);
+            else assert_int_equal(keys_action_main(kb[i].keys[j]), kb[i].action);
             for (int i2 = 0; i2 < n; i2++)
                 for (int j2 = 0; j2 < 3 && kb[i2].keys[j2]; j2++)
-                    if (i2 != i) assert_int_not_equal(kb[i].keys[j], kb[i2].keys[j2]);
+                    if (i2 != i && kb[i2].lesson == kb[i].lesson) assert_int_not_equal(kb[i].keys[j], kb[i2].keys[j2]);
         }
     assert_int_equal(keys_action('Z'), KA_NONE);
+}
+
+/* Space plays whole token steps at a pace (. faster, , slower, shown in
+ * the header); O plays operations; j STEP[.OP] Enter jumps; --goto starts
+ * there. */
+static void test_token_autoplay_and_goto(void **state)
+{
+    (void)state;
+    App a;
+    make_app(&a, "abc", 4);
+    const Engine *c = &a.run.eng[MODE_CACHE], *r = &a.run.eng[MODE_RECOMPUTE];
+    press(&a, "<Space>");
+    assert_true(a.playing);
+    assert_false(a.play_ops);
+    const int ms = app_tick_ms(&a);
+    assert_int_equal(ms, app_pace_ms(&a));
+    for (int k = 1; k <= 4; k++) {
+        app_tick(&a);
+        assert_int_equal(c->pos, (long)k * c->ops_per_step);   /* a whole step per tick */
+        assert_int_equal(r->pos, (long)k * r->ops_per_step);
+    }
+    assert_false(a.playing);                     /* stops at the end of the run */
+    press(&a, ".");
+    assert_true(app_pace_ms(&a) < ms);
+    press(&a, ",,");
+    assert_true(app_pace_ms(&a) > ms);
+    Canvas cv;
+    assert_int_equal(canvas_init(&cv, 100, 30), 0);
+    app_render(&a, &cv);
+    char *d = canvas_dump(&cv), want[32];
+    snprintf(want, sizeof want, "%g s/step", app_pace_ms(&a) / 1000.0);
+    assert_non_null(strstr(d, want));
+    free(d);
+    /* w: playing operations pauses at each step's end */
+    press(&a, "gwO");
+    assert_true(a.step_stop && a.playing && a.play_ops);
+    long n = 0;
+    while (a.playing && n < 1000) app_tick(&a), n++;
+    assert_int_equal(n, c->ops_per_step);
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "O");
+    while (a.playing && n < 1000) app_tick(&a), n++;
+    assert_int_equal(c->pos, 2L * c->ops_per_step);
+    press(&a, "w");
+    assert_false(a.step_stop);
+    /* the jump line */
+    press(&a, "j2.5<Enter>");
+    assert_false(a.jumping);
+    assert_int_equal(c->pos, 2L * c->ops_per_step + 5);
+    assert_int_equal(engine_current_op(c).kind, OP_MASK);
+    press(&a, "j1<Enter>");
+    assert_int_equal(c->pos, 2L * c->ops_per_step);   /* the end of step 1 */
+    press(&a, "j7<Enter>");                            /* no step 7: refused, line stays open */
+    assert_true(a.jumping);
+    assert_non_null(strstr(a.message, "0-3"));
+    assert_int_equal(c->pos, 2L * c->ops_per_step);
+    press(&a, "<Esc>");
+    assert_false(a.jumping);
+    app_render(&a, &cv);
+    canvas_free(&cv);
+    app_free(&a);
+
+    /* --goto STEP.OP on the command line */
+    char err[256];
+    char *argv[] = {"kvsim", "--prompt", "abc", "--gen", "4", "--goto", "3.9", NULL};
+    CliOptions o;
+    assert_int_equal(cli_parse(7, argv, &o, err, sizeof err), 0);
+    int ids[64];
+    int L = cli_prepare(&o, ids, 64, err, sizeof err);
+    assert_int_equal(app_init(&a, &o, ids, L, err, sizeof err), 0);
+    assert_int_equal(a.run.eng[MODE_CACHE].pos, 3L * a.run.eng[MODE_CACHE].ops_per_step + 9);
+    assert_int_equal(a.run.eng[MODE_RECOMPUTE].step, 3);
+    app_free(&a);
+    char *bad[] = {"kvsim", "--gen", "4", "--goto", "4", NULL};
+    assert_int_equal(cli_parse(5, bad, &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--goto 4: step must be 0-3"));
+}
+
+/* One stray key must not end a class's demo: Esc never quits (it closes
+ * the help or the blank screen); b blanks the screen and any key brings it
+ * back without acting; a clicker's PgDn / PgUp move a token step. */
+static void test_esc_blank_clicker(void **state)
+{
+    (void)state;
+    App a;
+    make_app(&a, "abc", 3);
+    const Engine *c = &a.run.eng[MODE_CACHE];
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    press(&a, "?");
+    assert_true(a.help);
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_false(a.help);
+    press(&a, "<PgDn>");
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "<PgDn>");
+    assert_int_equal(c->pos, 2 * c->ops_per_step);
+    press(&a, "<PgUp>");
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "b");
+    assert_true(a.blank);
+    Canvas cv;
+    assert_int_equal(canvas_init(&cv, 80, 24), 0);
+    app_render(&a, &cv);
+    char *d = canvas_dump(&cv);
+    for (const char *p = d; *p; p++) assert_true(*p == '\n');   /* nothing drawn */
+    free(d);
+    assert_false(app_handle_key(&a, 'N') & ACTION_QUIT);   /* only wakes the screen */
+    assert_false(a.blank);
+    assert_int_equal(c->pos, c->ops_per_step);
+    press(&a, "b");
+    assert_false(app_handle_key(&a, TERM_KEY_ESC) & ACTION_QUIT);
+    assert_false(a.blank);
+    app_render(&a, &cv);
+    d = canvas_dump(&cv);
+    assert_non_null(strstr(d, "Causal mask"));
+    free(d);
+    canvas_free(&cv);
+    assert_true(app_handle_key(&a, 'q') & ACTION_QUIT);
+    app_free(&a);
 }
 
 static void test_parse_keys(void **state)
@@ -377,6 +499,8 @@ int main(void)
         cmocka_unit_test(test_edit_too_long),
         cmocka_unit_test(test_help_play_quit),
         cmocka_unit_test(test_key_table),
+        cmocka_unit_test(test_esc_blank_clicker),
+        cmocka_unit_test(test_token_autoplay_and_goto),
         cmocka_unit_test(test_parse_keys),
         cmocka_unit_test(test_batch_lockstep),
         cmocka_unit_test(test_batch_matches_trace),

@@ -162,6 +162,18 @@ expect_error "overflow" --model gpt2 --context 1000000000000
 expect_error "overflow" --model gpt2 --batch 1000000000000 --context 100000
 expect_error "overflow" --d-model 1000000000000 --heads 1 --layers 1 --d-ff 1 --vocab 1
 expect_error "missing" --d-model 8 --heads 2
+# The one list of calc fields (sim/calc.c, read by lessons' calc(NAME,
+# FIELD)) names keys of the JSON, so the two cannot drift apart.
+if "$K" calc --model llama-2-7b --format json >"$out" 2>"$err" && python3 -c '
+import json, re, sys
+src = open(sys.argv[2]).read()
+body = re.search(r"calc_fields\[CF_COUNT\] = \{(.*?)\};", src, re.S).group(1)
+names = re.findall(r"\"([a-z_]+)\"", body)
+d = json.load(open(sys.argv[1]))
+missing = [n for n in names if n not in d and n not in d["shape"]]
+if len(names) < 30 or missing:
+    print("  fields not in the JSON:", missing, "of", len(names)); sys.exit(1)' "$out" sim/calc.c; then ok; else bad "calc fields of sim/calc.c are keys of calc --format json"; fi
+
 expect_error "give --model" --context 5
 expect_error "fp32, fp16, bf16 or int8" --model gpt2 --dtype fp8
 expect_error "table or json" --model gpt2 --format xml

@@ -509,11 +509,57 @@ static void test_table_fit(void **state)
     canvas_free(&c);
 }
 
+/* one_format: every column in one format (never "1.23M" beside "1,234"),
+ * the coarsest fields not used; a group title too wide for its columns is
+ * left out, never cut ("n=1" for n=11 would be a wrong number). */
+static void test_table_one_format(void **state)
+{
+    (void)state;
+    Table t = {.n_cols = 2, .n_rows = 1, .corner = "k", .one_format = true};
+    t.col[0] = (TableCol){.head = "a", .mate = -1, .coarsest = TABLE_SHORT};
+    t.col[1] = (TableCol){.head = "b", .mate = -1, .group = 1, .coarsest = TABLE_TINY};
+    t.row[0] = (TableRow){.label = {"q", "queries"}};
+    t.cell[0][0] = (TableCell){.value = 1234};
+    t.cell[0][1] = (TableCell){.value = 1234567};
+    t.group_title[0][0] = "cache n=11 rows";
+    t.group_title[1][0] = "recompute n=11 rows";
+    t.group_title[1][1] = "n=11";
+    Canvas c;
+    /* wide: both exact */
+    assert_int_equal(canvas_init(&c, 40, 3), 0);
+    table_fit(&c, &t, 40);
+    assert_int_equal(t.format[0], TABLE_EXACT);
+    assert_int_equal(t.format[1], TABLE_EXACT);
+    canvas_free(&c);
+    /* "k 1,234 1,234,567" (17) does not fit 14: both short, "1.23k 1.23M" */
+    assert_int_equal(canvas_init(&c, 14, 3), 0);
+    table_fit(&c, &t, 14);
+    assert_int_equal(t.format[0], t.format[1]);
+    assert_int_equal(t.format[0], TABLE_SHORT);
+    /* group 0 spans 5 columns: its only title does not fit and is left
+     * out; group 1's shorter title "n=11" fits whole */
+    table_draw_groups(&c, &t, 0, 0);
+    char *d = canvas_dump(&c);
+    assert_null(strstr(d, "cache"));
+    assert_null(strstr(d, "n=1 "));
+    assert_non_null(strstr(d, "n=11"));
+    free(d);
+    canvas_free(&c);
+    /* without one_format the first column could not go below short while
+     * the second went tiny; with it both go tiny together */
+    assert_int_equal(canvas_init(&c, 10, 3), 0);
+    table_fit(&c, &t, 10);
+    assert_int_equal(t.format[0], TABLE_TINY);
+    assert_int_equal(t.format[1], TABLE_TINY);
+    canvas_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_and_sizes),
         cmocka_unit_test(test_table_fit),
+        cmocka_unit_test(test_table_one_format),
         cmocka_unit_test(test_text_and_clipping),
         cmocka_unit_test(test_text_sanitizing),
         cmocka_unit_test(test_textf),

@@ -99,11 +99,47 @@ static int count_line(const Canvas *c, int y, int x0, int x1, int32_t cp)
     return n;
 }
 
+/* First grid line of a mask panel drawn at (0, 0, w, h): under the key
+ * header, and under the K/V line when there is one (cache mode). */
+static int grid_top(const Canvas *c)
+{
+    return cp_at(c, 1, 2) == 'K' && cp_at(c, 2, 2) == '/' && cp_at(c, 3, 2) == 'V' ? 3 : 2;
+}
+#define G(c) grid_top(c)
+
 /* Same over the mask grid's t rows of a panel drawn at (0, 0, w, h). */
 static int count_grid(const Canvas *c, int t, int32_t cp)
 {
     int n = 0;
-    for (int p = 0; p < t; p++) n += count_line(c, 2 + p, 1, c->w - 1, cp);
+    for (int p = 0; p < t; p++) n += count_line(c, grid_top(c) + p, 1, c->w - 1, cp);
+    return n;
+}
+
+/* Column of the first shade on line y (the grid's first cell in a row
+ * whose every cell is a weight). */
+static int first_shade(const Canvas *c, int y)
+{
+    for (int x = 1; x < c->w - 1; x++)
+        if (is_shade(cp_at(c, x, y))) return x;
+    fail_msg("no shade on line %d", y);
+    return -1;
+}
+
+/* Line of the live query row (the one with → after its label). */
+static int live_line(const Canvas *c)
+{
+    for (int y = 1; y < c->h - 1; y++)
+        for (int x = 1; x < 5; x++)
+            if (cp_at(c, x, y) == 0x2192) return y;
+    fail_msg("no live row");
+    return -1;
+}
+
+/* Non-blank cells of grid row line y (after the label, marker and gap). */
+static int inked(const Canvas *c, int y, int lab)
+{
+    int n = 0;
+    for (int x = 1 + lab; x < c->w - 1; x++) n += cp_at(c, x, y) != ' ';
     return n;
 }
 
@@ -198,13 +234,16 @@ static void test_mask_prefill(void **state)
     steps(e, 1);
     char *d = draw_mask(a, e, &c);
     for (int p = 0; p < t; p++) {
-        assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, -1), p + 1);
-        assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, CP_MASKED), t - 1 - p);
+        assert_int_equal(count_line(&c, G(&c) + p, 1, c.w - 1, -1), p + 1);
+        assert_int_equal(count_line(&c, G(&c) + p, 1, c.w - 1, CP_MASKED), t - 1 - p);
     }
     assert_int_equal(count_grid(&c, t, CP_MASKED), t * (t - 1) / 2);
     assert_int_equal(count_grid(&c, t, -1), t * (t + 1) / 2);
     assert_int_equal(count_grid(&c, t, CP_REDONE), 0);
-    assert_int_equal(cp_at(&c, 1, 2 + t - 1), 'd');   /* query labels, current row last */
+    assert_int_equal(cp_at(&c, 1, G(&c) + t - 1), 'd');   /* query labels, current row last */
+    /* a tall box: the K/V line says every column's K/V is appended */
+    assert_int_equal(G(&c), 3);
+    assert_int_equal(count_line(&c, 2, 4, c.w - 1, '+'), t);
     assert_non_null(strstr(d, "masked"));              /* legend */
     assert_null(strstr(d, "\u00b7 cache"));            /* mode only in the compare view */
     free(d);
@@ -212,6 +251,9 @@ static void test_mask_prefill(void **state)
     app_del(a);
 }
 
+/* A decode step computes one row. The cache supplies the K/V of the key
+ * columns, not rows: earlier rows stay blank, the K/V line marks t-1
+ * columns read from the cache and one appended; nothing says "reused". */
 static void test_mask_decode(void **state)
 {
     (void)state;
@@ -220,28 +262,93 @@ static void test_mask_decode(void **state)
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
 
-    /* decode step 1, before its mask: the new row pending, earlier rows reused */
+    /* decode step 1, before its mask: the new row pending, earlier rows blank */
     seek_op(e, 1, OP_QKV, 0);
     int t = e->t;
     assert_int_equal(t, 5);
     free(draw_mask(a, e, &c));
-    assert_int_equal(count_line(&c, 2 + t - 1, 1, c.w - 1, CP_PENDING), t);
-    for (int p = 0; p < t - 1; p++) assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, '='), p + 1);
+    assert_int_equal(G(&c), 3);
+    assert_int_equal(count_line(&c, G(&c) + t - 1, 1, c.w - 1, CP_PENDING), t);
+    for (int p = 0; p < t - 1; p++) assert_int_equal(inked(&c, G(&c) + p, 3), 0);
 
     for (int k = 1; k <= 2; k++) {
         steps(e, k + 1);
         t = e->t;
         char *d = draw_mask(a, e, &c);
-        const int y = 2 + t - 1;   /* the one new row: every key visible */
+        const int y = G(&c) + t - 1;   /* the one new row: every key visible */
         assert_int_equal(count_line(&c, y, 1, c.w - 1, CP_MASKED), 0);
         assert_int_equal(count_line(&c, y, 1, c.w - 1, -1), t);
-        for (int p = 0; p < t - 1; p++) {
-            assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, '='), p + 1);
-            assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, -1), 0);
-            assert_int_equal(count_line(&c, 2 + p, 1, c.w - 1, CP_MASKED), 0);
-        }
-        assert_non_null(strstr(d, "reused"));
+        for (int p = 0; p < t - 1; p++) assert_int_equal(inked(&c, G(&c) + p, 3), 0);
+        /* K/V line: the appended column under the newest key, cache marks
+         * (━, or the words over them) under the t-1 others */
+        const int x0 = first_shade(&c, y);
+        assert_int_equal(count_line(&c, 2, 1, c.w - 1, '+'), 1);
+        assert_int_equal(cp_at(&c, x0 + 2 * (t - 1), 2), '+');
+        for (int j = 0; j < t - 1; j++) assert_true(cp_at(&c, x0 + 2 * j, 2) != ' ');
+        assert_non_null(strstr(d, "K/V read from cache"));
+        assert_non_null(strstr(d, "appended"));
+        assert_non_null(strstr(d, "not computed this step"));
+        assert_null(strstr(d, "reused"));
+        assert_int_equal(count_grid(&c, t, '='), 0);
         free(d);
+    }
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* With a window the K/V line leaves the evicted columns blank, the new row
+ * marks them '-', and the attention panel lists them once, not as −∞ rows. */
+static void test_mask_window_decode(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcdefgh", "--gen", "4", "--window", "3");
+    Engine *e = &a->run.eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 16), 0);
+    steps(e, 3);   /* decode step 2: t = 10, keys 7..9 in the window */
+    const int t = e->t;
+    assert_int_equal(t, 10);
+    assert_int_equal(e->k_lo, 7);
+    free(draw_mask(a, e, &c));
+    const int y = live_line(&c);
+    assert_int_equal(count_line(&c, y, 1, c.w - 1, '-'), 7);
+    assert_int_equal(count_line(&c, y, 1, c.w - 1, -1), 3);
+    const int x0 = first_shade(&c, y) - 2 * 7;   /* the first shade is key 7 */
+    for (int j = 0; j < 7; j++) assert_int_equal(cp_at(&c, x0 + 2 * j, 2), ' ');
+    assert_int_equal(cp_at(&c, x0 + 2 * 9, 2), '+');
+    assert_true(cp_at(&c, x0 + 2 * 7, 2) != ' ');
+
+    char *d = draw_att(a, e, &c);
+    assert_non_null(strstr(d, "0\u20136 evicted (not in cache)"));
+    assert_null(strstr(d, "\u2212\u221e"));   /* no −∞ line */
+    double w[16];
+    assert_int_equal(parse_weights(&c, w, 16), 3);
+    free(d);
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* The live attention row stands out (STYLE_CHANGED) right after its
+ * layer's mask or softmax ran, in the mask and the attention panel; one
+ * operation later nothing is marked as changed. */
+static void test_live_row_highlighted(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    Engine *e = &a->run.eng[MODE_CACHE];
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 40, 14), 0);
+    seek_op(e, 1, OP_SOFTMAX, 0);
+    for (int panel = 0; panel < 2; panel++) {
+        free(panel ? draw_att(a, e, &c) : draw_mask(a, e, &c));
+        int changed = 0;
+        for (int i = 0; i < c.w * c.h; i++) changed += c.cells[i].style == STYLE_CHANGED;
+        assert_true(changed >= e->t);   /* every key of the live row */
+    }
+    assert_true(engine_next_op(e));   /* ·V */
+    for (int panel = 0; panel < 2; panel++) {
+        free(panel ? draw_att(a, e, &c) : draw_mask(a, e, &c));
+        for (int i = 0; i < c.w * c.h; i++) assert_int_not_equal(c.cells[i].style, STYLE_CHANGED);
     }
     canvas_free(&c);
     app_del(a);
@@ -264,7 +371,7 @@ static void test_mask_recompute(void **state)
         const int t = e->t;
         char *d = draw_mask(a, e, &c);
         assert_int_equal(count_grid(&c, t, CP_REDONE), t - 1);
-        assert_int_equal(count_line(&c, 2 + t - 1, 1, c.w - 1, CP_REDONE), 0);
+        assert_int_equal(count_line(&c, G(&c) + t - 1, 1, c.w - 1, CP_REDONE), 0);
         assert_int_equal(count_grid(&c, t, CP_MASKED), t * (t - 1) / 2);
         assert_int_equal(count_grid(&c, t, -1), t * (t + 1) / 2);
         assert_non_null(strstr(d, "redone"));
@@ -287,7 +394,7 @@ static void test_mask_ascii(void **state)
     int shades = 0;
     for (int p = 0; p < 4; p++)
         for (int x = 1; x < c.w - 1; x++) {
-            int32_t cp = cp_at(&c, x, 2 + p);
+            int32_t cp = cp_at(&c, x, G(&c) + p);
             assert_true(cp < 0x80);   /* every drawing glyph is ASCII */
             shades += cp == '.' || cp == ':' || cp == '#' || cp == '@';
         }
@@ -296,7 +403,9 @@ static void test_mask_ascii(void **state)
     free(d);
     steps(e, 2);
     free(draw_mask(a, e, &c));
-    assert_int_equal(count_grid(&c, 4, '='), 10);   /* rows 0..3 reused */
+    assert_int_equal(count_grid(&c, 4, '='), 0);    /* rows 0..3 not computed: blank */
+    assert_int_equal(count_line(&c, 2, 1, c.w - 1, '+'), 1);
+    for (int x = 1; x < c.w - 1; x++) assert_true(cp_at(&c, x, 2) < 0x80);
     canvas_free(&c);
     app_del(a);
 }
@@ -344,10 +453,13 @@ static void test_mask_titles(void **state)
     d = draw_mask(a, &a->run.eng[MODE_CACHE], &c);
     assert_non_null(strstr(d, "因果掩码"));
     assert_non_null(strstr(d, "缓存"));
-    assert_non_null(strstr(d, "复用"));
-    /* wide tokens: the grid still has 5 rows, the last with 5 visible cells */
-    assert_int_equal(count_line(&c, 2 + 4, 1, c.w - 1, -1), 5);
-    assert_int_equal(count_grid(&c, 4, '='), 10);
+    assert_non_null(strstr(d, "K/V 读自缓存"));
+    assert_null(strstr(d, "复用"));
+    /* wide tokens: one header line (double-width cells), the grid still has
+     * 5 rows, the last with 5 visible cells */
+    assert_int_equal(G(&c), 3);
+    assert_int_equal(count_line(&c, G(&c) + 4, 1, c.w - 1, -1), 5);
+    assert_int_equal(count_grid(&c, 4, '='), 0);
     free(d);
     d = draw_mask(a, &a->run.eng[MODE_RECOMPUTE], &c);
     assert_non_null(strstr(d, "重算"));
@@ -569,6 +681,8 @@ int main(void)
         cmocka_unit_test(test_mask_before_start),
         cmocka_unit_test(test_mask_prefill),
         cmocka_unit_test(test_mask_decode),
+        cmocka_unit_test(test_mask_window_decode),
+        cmocka_unit_test(test_live_row_highlighted),
         cmocka_unit_test(test_mask_recompute),
         cmocka_unit_test(test_mask_ascii),
         cmocka_unit_test(test_mask_scrolls_to_current_row),

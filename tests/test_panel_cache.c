@@ -124,8 +124,11 @@ static bool row_line(const char *line, int *pos)
     long v = strtol(p, &end, 10);
     if (*end != ' ') return false;
     p = end + 1;
+    const bool quoted = *p == '\'' && p[1] != ' ';   /* '2', '␣': quoted tokens */
+    if (quoted) p++;
     p++;                                        /* the token's first byte */
     while ((*p & 0xC0) == 0x80) p++;            /* and the rest of it */
+    if (quoted && *p++ != '\'') return false;
     while (*p == ' ') p++;
     if (*p != '+' && *p != '-' && strncmp(p, "\xe2\x96", 2)) return false;
     *pos = (int)v;
@@ -546,6 +549,81 @@ static void check_bounds(const App *a, const Engine *e, Canvas *c, Rect r)
     }
 }
 
+/* One encoding per meaning: a K/V value is its shade (or its number) and
+ * never takes the colour of the row's kind or of its sign; wherever shades
+ * are drawn, their legend is on screen too, down to the smallest boxes; and
+ * the rows the operation shown just wrote stand out (STYLE_CHANGED). */
+static void test_cache_one_encoding(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--prompt", "the quick brown fox", "--gen", "3");
+    Engine *e = &a->run.eng[MODE_CACHE];
+    static const int sizes[][2] = {{26, 8}, {28, 8}, {32, 10}, {40, 14}, {46, 20}};
+    for (int k = 1; k <= 3; k++) {
+        engine_seek(e, 0);
+        for (int i = 0; i < k; i++) assert_true(engine_next_step(e));
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            Canvas c;
+            assert_int_equal(canvas_init(&c, sizes[z][0], sizes[z][1]), 0);
+            panel_kvcache_draw(a, e, &c, (Rect){0, 0, c.w, c.h});
+            char *d = canvas_dump(&c);
+            int shades = 0;
+            for (int i = 0; i < c.w * c.h; i++) {
+                const int32_t cp = c.cells[i].cp;
+                if (cp >= 0x2591 && cp <= 0x2593) {
+                    shades++;
+                    assert_true(c.cells[i].style == STYLE_NORMAL || c.cells[i].style == STYLE_DIM);
+                }
+            }
+            if (shades > 0 && !strstr(d, "\u2591 -  \u2592 0  \u2593 +"))
+                fail_msg("%dx%d, step %d: shades without their legend\n%s", c.w, c.h, k, d);
+            free(d);
+            canvas_free(&c);
+        }
+    }
+    /* just after Q/K/V of layer 0 in step 2: the new row is highlighted */
+    engine_seek(e, 2L * e->ops_per_step);
+    for (;;) {
+        assert_true(engine_next_op(e));
+        const OpRef r = engine_current_op(e);
+        if (r.kind == OP_QKV && r.layer == 0) break;
+    }
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 46, 20), 0);
+    panel_kvcache_draw(a, e, &c, (Rect){0, 0, c.w, c.h});
+    int changed = 0;
+    for (int i = 0; i < c.w * c.h; i++) changed += c.cells[i].style == STYLE_CHANGED;
+    assert_true(changed > 0);
+    assert_true(engine_next_op(e));   /* QKᵀ: the cache rows did not change */
+    canvas_clear(&c);
+    panel_kvcache_draw(a, e, &c, (Rect){0, 0, c.w, c.h});
+    for (int i = 0; i < c.w * c.h; i++) assert_int_not_equal(c.cells[i].style, STYLE_CHANGED);
+    canvas_free(&c);
+    app_del(a);
+}
+
+/* The compare view's two KV cache boxes read alike: both shades (with the
+ * legend) at every size, never numbers on one side and shades on the other. */
+static void test_compare_same_encoding(void **state)
+{
+    (void)state;
+    App *a = APP("kvsim", "--mode", "compare");
+    for (int i = 0; i < 3; i++) {
+        assert_true(engine_next_step(&a->run.eng[MODE_CACHE]));
+        assert_true(engine_next_step(&a->run.eng[MODE_RECOMPUTE]));
+    }
+    static const int widths[] = {20, 30, 40, 55, 56, 70};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        char *dc = draw(panel_kvcache_draw, a, &a->run.eng[MODE_CACHE], widths[w], 30);
+        char *dr = draw(panel_kvcache_draw, a, &a->run.eng[MODE_RECOMPUTE], widths[w], 30);
+        const bool sc = strstr(dc, "\u2592") != NULL, sr = strstr(dr, "\u2592") != NULL;
+        if (sc != sr) fail_msg("width %d: one side shades, the other not\n%s\n%s", widths[w], dc, dr);
+        free(dc);
+        free(dr);
+    }
+    app_del(a);
+}
+
 static void test_never_outside(void **state)
 {
     (void)state;
@@ -588,6 +666,8 @@ int main(void)
         cmocka_unit_test(test_pipeline_follows_ops),
         cmocka_unit_test(test_pipeline_numbers),
         cmocka_unit_test(test_pipeline_fits_80),
+        cmocka_unit_test(test_cache_one_encoding),
+        cmocka_unit_test(test_compare_same_encoding),
         cmocka_unit_test(test_never_outside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* test_screens: golden screens. Each scenario drives an App with keys,
- * renders it into a canvas of 80x24 or 120x40 and compares the text with
+ * renders it into a canvas of 80x24, 120x40 or 200x60 and compares the text with
  * tests/golden/<name>.txt (run from the repository root). The numbers on
  * the screens are also checked against the closed forms, so a golden file
  * cannot freeze a wrong count.
@@ -44,6 +44,12 @@ static const Scenario scenarios[] = {
     {"memory-off", "--mode memory", "NN"},
     /* Chinese, mid-step (marks "…", nothing taken yet this step), cycled to with m */
     {"memory-zh", "--lang zh --block-size 2 --prompt ab --prompt cde", "mmmmNNnnn"},
+    /* a sliding window in a decode step: evicted keys in the mask, the
+     * attention panel and the ring agree */
+    {"window", "--window 4", "NNNNNN"},
+    /* digits and spaces as tokens, quoted beside numbers; mid-step after the
+     * softmax of layer 0 (the live row changed) */
+    {"digits", "--prompt 1+1=2", "Nnnnnnn"},
 };
 
 static int build_app(App *a, const char *args, char *err)
@@ -119,20 +125,26 @@ static void compare_golden(const char *name, int w, int h, const char *text)
     free(want);
 }
 
-/* The line of the screen that starts (after the border) with `prefix`; "" when none. */
+/* The line of the screen where a box's text starts with `prefix` (at the
+ * left edge or after a box's left border, as panels side by side have it),
+ * from there to the end of the line; "" when none. */
 static void screen_line(const char *text, const char *prefix, char *out, size_t len)
 {
     out[0] = '\0';
     const char *bar = "\u2502";
+    const size_t bl = strlen(bar), pl = strlen(prefix);
     for (const char *p = text; *p;) {
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        const char *q = p;
-        if (!strncmp(q, bar, strlen(bar))) q += strlen(bar);
-        if (!strncmp(q, prefix, strlen(prefix))) {
+        if (!strncmp(p, prefix, pl)) {
             snprintf(out, len, "%.*s", (int)n, p);
             return;
         }
+        for (const char *q = p; q + bl <= p + n; q++)
+            if (!strncmp(q, bar, bl) && !strncmp(q + bl, prefix, pl)) {
+                snprintf(out, len, "%.*s", (int)(p + n - q), q);
+                return;
+            }
         if (!end) break;
         p = end + 1;
     }
@@ -301,7 +313,7 @@ static void check_numbers(const App *a, const char *text)
 static void test_golden_screens(void **state)
 {
     (void)state;
-    static const int sizes[][2] = {{80, 24}, {120, 40}};
+    static const int sizes[][2] = {{80, 24}, {120, 40}, {200, 60}};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
             App a;

@@ -12,6 +12,9 @@
 /* Playing speeds, operations per second. */
 static const int speeds[] = {1, 2, 4, 8, 15, 30, 60};
 #define N_SPEEDS ((int)(sizeof speeds / sizeof speeds[0]))
+/* Token autoplay: milliseconds per whole token step (a class reads a step). */
+static const int paces[] = {500, 1000, 2000, 3000, 5000, 8000, 12000};
+#define N_PACES ((int)(sizeof paces / sizeof paces[0]))
 
 /* Build a run into *r for the first prompt (ids, L) and the batch's
  * further prompts (a->seq_prompt); a further prompt the model no longer
@@ -85,6 +88,7 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     a->G = o->gen;
     a->view = o->view;
     a->speed = 2;
+    a->pace = 3;   /* 3 s per token step */
     a->n_seqs = o->n_prompts > 1 ? o->n_prompts : 1;
     if (a->n_seqs > CLI_MAX_PROMPTS) a->n_seqs = CLI_MAX_PROMPTS;
     snprintf(a->seq_prompt[0], sizeof a->seq_prompt[0], "%s", a->prompt);
@@ -100,6 +104,11 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
                  o->lang_zh ? "Chinese needs a UTF-8 terminal (e.g. LANG=C.UTF-8): showing English"
                             : "the prompt's Chinese characters need a UTF-8 terminal (e.g. LANG=C.UTF-8): shown as ?");
         a->message_is_error = false;
+    }
+    if (o->goto_step >= 0 && app_goto(a, o->goto_step, o->goto_op)) {   /* --goto: resume a class */
+        snprintf(err, errlen, "%s", a->message);
+        app_free(a);
+        return -1;
     }
     return 0;
 }
@@ -207,6 +216,62 @@ static unsigned edit_key(App *a, int key)
     }
 }
 
+/* ---- go to a step ------------------------------------------------------------- */
+
+int app_goto(App *a, int step, int op)
+{
+    const Engine *e = app_engine(a);
+    if (step < 0 || step >= e->n_steps) {
+        snprintf(a->message, sizeof a->message, TR(a, "step %d: the run has steps 0-%d", "第 %d 步：本次运行只有第 0-%d 步"),
+                 step, e->n_steps - 1);
+        a->message_is_error = true;
+        return -1;
+    }
+    if (op > e->ops_per_step) {
+        snprintf(a->message, sizeof a->message, TR(a, "operation %d: a step has operations 1-%d", "运算 %d：每步只有运算 1-%d"),
+                 op, e->ops_per_step);
+        a->message_is_error = true;
+        return -1;
+    }
+    run_seek(&a->run, app_primary_mode(a), run_step_start(e, step) + (op > 0 ? op : e->ops_per_step));
+    return 0;
+}
+
+/* The go-to line: digits and one dot; Enter goes, Esc cancels. */
+static unsigned jump_key(App *a, int key)
+{
+    size_t len = strlen(a->jump);
+    switch (key) {
+    case TERM_KEY_ESC:
+        a->jumping = false;
+        a->message[0] = '\0';
+        return ACTION_REDRAW;
+    case TERM_KEY_BACKSPACE:
+        if (len) a->jump[len - 1] = '\0';
+        return ACTION_REDRAW;
+    case TERM_KEY_ENTER: {
+        int step = -1, op = 0;
+        char tail;
+        const int n = sscanf(a->jump, "%d.%d%c", &step, &op, &tail);
+        if ((n != 1 && n != 2) || (n == 1 && strchr(a->jump, '.')) || (n == 2 && op < 1)) {
+            set_message(a, true, TR(a, "type a step, or STEP.OP (e.g. 3 or 3.5)", "请输入步号，或 步号.运算（如 3 或 3.5）"));
+            return ACTION_REDRAW | ACTION_ERROR;
+        }
+        if (app_goto(a, step, op)) return ACTION_REDRAW | ACTION_ERROR;
+        a->jumping = false;
+        a->message[0] = '\0';
+        return ACTION_REDRAW;
+    }
+    default:
+        if (((key >= '0' && key <= '9') || (key == '.' && !strchr(a->jump, '.'))) && len + 1 < sizeof a->jump) {
+            a->jump[len] = (char)key;
+            a->jump[len + 1] = '\0';
+            a->message[0] = '\0';
+        }
+        return ACTION_REDRAW;   /* the line swallows other keys */
+    }
+}
+
 /* ---- keys -------------------------------------------------------------------- */
 
 unsigned app_handle_key(App *a, int key)
@@ -214,7 +279,12 @@ unsigned app_handle_key(App *a, int key)
     if (key == TERM_KEY_NONE) return ACTION_NONE;
     if (key == TERM_KEY_EOF) return ACTION_QUIT;
     if (key == TERM_KEY_RESIZE) return ACTION_REDRAW;
+    if (a->blank) {                     /* any key brings the screen back, and does nothing else */
+        a->blank = false;
+        return ACTION_REDRAW;
+    }
     if (a->editing) return edit_key(a, key);
+    if (a->jumping) return jump_key(a, key);
     if (a->play) {
         unsigned act = app_lesson_key(a, key);
         if (act != ACTION_NONE) return act;
@@ -227,7 +297,7 @@ unsigned app_handle_key(App *a, int key)
     const RunMode pm = app_primary_mode(a);
     const Engine *e = app_engine(a);
     const int Lyr = a->cfg.n_layers, H = a->cfg.n_heads;
-    switch (keys_action(key)) {
+    switch (keys_action_main(key)) {
     case KA_NEXT_OP: run_move(&a->run, pm, RUN_NEXT_OP); break;
     case KA_PREV_OP: run_move(&a->run, pm, RUN_PREV_OP); break;
     case KA_NEXT_LAYER: run_move(&a->run, pm, RUN_NEXT_LAYER); break;
@@ -236,12 +306,27 @@ unsigned app_handle_key(App *a, int key)
     case KA_PREV_STEP: run_move(&a->run, pm, RUN_PREV_STEP); break;
     case KA_START: run_move(&a->run, pm, RUN_START); break;
     case KA_END: run_move(&a->run, pm, RUN_END); break;
-    case KA_PLAY:
+    case KA_PLAY:         /* by token step: a class sees whole steps */
+    case KA_PLAY_OPS: {   /* by operation: the inside of a step */
+        const bool ops = keys_action_main(key) == KA_PLAY_OPS;
+        if (a->playing && a->play_ops == ops) {
+            a->playing = false;
+            break;
+        }
         if (e->pos >= engine_total_ops(e)) run_move(&a->run, pm, RUN_START);   /* play again from the top */
-        a->playing = !a->playing;
+        a->playing = true;
+        a->play_ops = ops;
         break;
+    }
     case KA_FASTER: if (a->speed < N_SPEEDS - 1) a->speed++; break;
     case KA_SLOWER: if (a->speed > 0) a->speed--; break;
+    case KA_PACE_FASTER: if (a->pace > 0) a->pace--; break;
+    case KA_PACE_SLOWER: if (a->pace < N_PACES - 1) a->pace++; break;
+    case KA_STEP_STOP: a->step_stop = !a->step_stop; break;
+    case KA_JUMP:
+        a->jumping = true;
+        a->jump[0] = '\0';
+        return ACTION_REDRAW;
     case KA_MODE:
         a->view = (View)((a->view + 1) % VIEW_COUNT);
         break;
@@ -260,6 +345,11 @@ unsigned app_handle_key(App *a, int key)
         a->playing = false;
         break;
     case KA_HELP: a->help = true; break;
+    case KA_BLANK:
+        a->blank = true;
+        a->playing = false;   /* the class misses nothing while the screen is dark */
+        return ACTION_REDRAW;
+    case KA_CLOSE: return ACTION_NONE;   /* nothing open: Esc never quits */
     case KA_QUIT: return ACTION_QUIT;
     default: return ACTION_NONE;
     }
@@ -272,17 +362,23 @@ unsigned app_tick(App *a)
 {
     if (!a->playing) return ACTION_NONE;
     const Engine *e = app_engine(a);
-    if (!run_move(&a->run, app_primary_mode(a), RUN_NEXT_OP)) {
+    if (!run_move(&a->run, app_primary_mode(a), a->play_ops ? RUN_NEXT_OP : RUN_NEXT_STEP)) {
         a->playing = false;
         return ACTION_REDRAW;
     }
     if (e->pos >= engine_total_ops(e)) a->playing = false;
+    if (a->play_ops && a->step_stop && engine_at_step_end(e)) a->playing = false;   /* time to explain */
     return ACTION_REDRAW;
 }
 
 int app_tick_ms(const App *a)
 {
-    return 1000 / speeds[a->speed];
+    return a->play_ops ? 1000 / speeds[a->speed] : paces[a->pace];
+}
+
+int app_pace_ms(const App *a)
+{
+    return paces[a->pace];
 }
 
 int app_speed_ops(const App *a)

@@ -57,8 +57,14 @@ typedef struct {
     int layer, head;          /* selected layer and head */
     bool log_scale;           /* Operations chart */
     bool help;                /* help overlay shown */
+    bool blank;               /* screen blanked (b); any key brings it back */
     bool playing;
-    int speed;                /* index into app_speeds() */
+    bool play_ops;            /* playing (or last played) one operation per tick; else one token step */
+    bool step_stop;           /* playing operations pauses at the end of each step (w) */
+    int speed;                /* index into the speeds: operations per second */
+    int pace;                 /* index into the paces: milliseconds per token step */
+    bool jumping;             /* the go-to-step input line is open (j) */
+    char jump[16];            /* its text: STEP or STEP.OP */
 
     bool editing;             /* prompt input line open */
     char edit[APP_EDIT_MAX];  /* text being edited (UTF-8) */
@@ -104,6 +110,12 @@ unsigned app_tick(App *a);
 int app_tick_ms(const App *a);
 /* Playing speed in operations per second. */
 int app_speed_ops(const App *a);
+/* Token autoplay pace in milliseconds per step. */
+int app_pace_ms(const App *a);
+/* Move the primary engine to the end of token step `step` (op <= 0) or to
+ * just after its operation op (1-based), and the others with it. Returns
+ * 0, or -1 with a message in a->message when out of range. */
+int app_goto(App *a, int step, int op);
 
 /* Lesson mode (ui/lesson_play.c). app_lesson_start takes ownership of l
  * (a parsed lesson) and shows its first slide; returns 0, or -1 with a

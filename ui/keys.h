@@ -11,7 +11,7 @@ typedef enum {
     KA_NEXT_LAYER, KA_PREV_LAYER,
     KA_NEXT_STEP, KA_PREV_STEP,
     KA_START, KA_END,
-    KA_PLAY, KA_FASTER, KA_SLOWER,
+    KA_PLAY, KA_PLAY_OPS, KA_FASTER, KA_SLOWER, KA_PACE_FASTER, KA_PACE_SLOWER, KA_JUMP, KA_STEP_STOP,
     KA_MODE,
     KA_LAYER_NEXT, KA_LAYER_PREV,
     KA_HEAD_NEXT, KA_HEAD_PREV,
@@ -19,6 +19,8 @@ typedef enum {
     KA_EDIT,
     KA_RESTART,
     KA_HELP,
+    KA_BLANK,               /* blank the screen (a clicker's "b"); any key brings it back */
+    KA_CLOSE,               /* Esc: close an overlay; never quits */
     KA_QUIT,
     KA_SLIDE_NEXT, KA_SLIDE_PREV, KA_ANSWER, KA_SLIDE_RESET,
     KA_COUNT
@@ -37,7 +39,9 @@ typedef struct {
 
 /* The table, in help order; *count gets its length. */
 const KeyBinding *keys_table(int *count);
-/* Action bound to key code k (KA_NONE when unbound). */
+/* Action bound to key code k (KA_NONE when unbound); lesson keys first. */
 KeyAction keys_action(int k);
+/* The same among the keys that work outside a lesson (PgDn: next step). */
+KeyAction keys_action_main(int k);
 
 #endif

@@ -37,8 +37,10 @@ static void middle(View view, Rect a, Layout *o)
 /* The Operations box and the chart beside it. */
 static void ops_row(Rect a, Layout *o)
 {
+    /* 58 columns keep every number of the compact table in one short
+     * format at 80 columns (the chart copes with 22) */
     int ops_w = a.w * 62 / 100;
-    if (ops_w < 56) ops_w = 56;
+    if (ops_w < 58) ops_w = 58;
     o->ops = rect(a.x, a.y, ops_w, a.h);
     o->chart = rect(a.x + ops_w, a.y, a.w - ops_w, a.h);
 }

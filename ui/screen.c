@@ -70,11 +70,18 @@ static void draw_header(const App *a, Canvas *c, Rect r)
                      op_word(a, cur.kind));
         x += canvas_text(c, x, r.y, -1, STYLE_NORMAL, op);
     }
-    char right[96];
-    snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %d op/s ", "层 %d/%d 头 %d/%d  %s %d 运算/秒 "),
-             a->layer, a->cfg.n_layers, a->head, a->cfg.n_heads,
-             a->playing ? "\u25b6" : "\u2016", app_speed_ops(a));
+    char right[96], pace[32];
+    /* the pace of the way of playing in use: seconds per token step, or op/s */
+    if (a->play_ops) snprintf(pace, sizeof pace, a->step_stop ? TR(a, "%d op/s to step end", "%d 运算/秒 到步末")
+                                                              : TR(a, "%d op/s", "%d 运算/秒"), app_speed_ops(a));
+    else snprintf(pace, sizeof pace, TR(a, "%g s/step", "%g 秒/步"), app_pace_ms(a) / 1000.0);
+    snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %s ", "层 %d/%d 头 %d/%d  %s %s "),
+             a->layer, a->cfg.n_layers, a->head, a->cfg.n_heads, a->playing ? "\u25b6" : "\u2016", pace);
     int rw = canvas_text_width(right);
+    if (x + 2 + rw > r.x + r.w) {   /* narrow: the play state and pace outlast layer/head */
+        snprintf(right, sizeof right, "%s %s ", a->playing ? "\u25b6" : "\u2016", pace);
+        rw = canvas_text_width(right);
+    }
     if (x + 2 + rw <= r.x + r.w) canvas_text(c, r.x + r.w - rw, r.y, -1, STYLE_DIM, right);
 }
 
@@ -95,6 +102,15 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
         canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);   /* ▁ cursor */
         if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
         else canvas_text(c, x, r.y, -1, STYLE_DIM, hint);
+        return;
+    }
+    if (a->jumping) {
+        int x = r.x + canvas_text(c, r.x, r.y, -1, STYLE_TITLE, TR(a, " Go to step: ", " 跳到第几步："));
+        x += canvas_text(c, x, r.y, 15, STYLE_HILITE, a->jump);
+        canvas_put(c, x++, r.y, 0x2581, STYLE_HILITE);
+        if (a->message[0]) canvas_text(c, x + 1, r.y, r.x + r.w - x - 1, STYLE_ERROR, a->message);
+        else canvas_text(c, x, r.y, -1, STYLE_DIM, TR(a, "  STEP or STEP.OP \u00b7 Enter go \u00b7 Esc cancel",
+                                                      "  步号 或 步号.运算 \u00b7 回车跳转 \u00b7 Esc 取消"));
         return;
     }
     if (a->play && a->play->answering) {
@@ -133,13 +149,13 @@ static void draw_help(const App *a, Canvas *c)
     const KeyBinding *table = keys_table(&all);
     const KeyBinding *kb[64];
     for (int i = 0; i < all && n < 64; i++)
-        if (!table[i].lesson || a->play) kb[n++] = &table[i];
+        if ((!table[i].lesson || a->play) && table[i].label) kb[n++] = &table[i];   /* no label: shown with its pair */
     /* one column when it fits, two otherwise */
-    const int cols = c->h - 4 >= n + 9 ? 1 : 2;
+    const int cols = c->h - 4 >= n + 10 ? 1 : 2;
     const int rows = (n + cols - 1) / cols;
     int colw = (c->w - 4) / cols;
     if (colw > 46) colw = 46;
-    const int w = cols * colw + 3, h = rows + 9;
+    const int w = cols * colw + 3, h = rows + 10;
     Rect box = {(c->w - w) / 2, (c->h - h) / 2, w, h};
     if (box.x < 0) box.x = 0;
     if (box.y < 0) box.y = 0;
@@ -157,8 +173,11 @@ static void draw_help(const App *a, Canvas *c)
                 TR(a, "shade = attention weight or value   \u00d7 masked (future)",
                    "深浅 = 注意力权重或数值   \u00d7 被掩码（未来位置）"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "reused = read from the KV cache   redone = recomputed, same result",
-                   "复用 = 从 KV 缓存读取   重做 = 重新计算，结果相同"));
+                TR(a, "\u2501 K/V read from cache   + appended   faint rows: not computed this step",
+                   "\u2501 K/V 读自缓存   + 追加   淡色行：本步不计算"));
+    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
+                TR(a, "\u21bb redone = recomputed, same result   highlight = just changed",
+                   "\u21bb 重算 = 重新计算，结果相同   高亮 = 刚刚改变"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
                 TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"));
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
@@ -237,6 +256,7 @@ void app_render(const App *a, Canvas *c)
 {
     canvas_clear(c);
     canvas_set_ascii(c, a->opt.ascii);
+    if (a->blank) return;   /* b: a dark screen while the teacher talks */
     Layout lo;
     layout_compute(a->view, a->play ? (int)a->play->slide_state.point : -1, c->w, c->h, &lo);
     if (lo.too_small) {

@@ -61,6 +61,10 @@ static const StyleSpec k_styles[STYLE_COUNT] = {
                         "green / plain"},
     [STYLE_NEGATIVE] = {STYLE_COLOR_RED, DEF, U, 0, "negative",
                         "red / underline"},
+    /* What the last operation changed (new cache row, counters that moved,
+     * the live attention row): reverse video shows on any projector. */
+    [STYLE_CHANGED] = {STYLE_COLOR_YELLOW, DEF, R | B, R, "changed",
+                       "yellow reverse / reverse bold"},
 };
 
 const StyleSpec *style_spec(int role)

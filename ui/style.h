@@ -22,7 +22,7 @@ typedef enum {
     STYLE_HILITE,         /* current row / selection */
     STYLE_VISIBLE,        /* attention cell computed and visible */
     STYLE_MASKED,         /* attention cell masked out (future position) */
-    STYLE_REUSED,         /* work reused from the KV cache */
+    STYLE_REUSED,         /* K/V read from the KV cache */
     STYLE_REDONE,         /* work recomputed although identical */
     STYLE_NEW,            /* cache row appended this step */
     STYLE_CACHE_MODE,     /* "KV cache" mode badge */
@@ -33,6 +33,7 @@ typedef enum {
     STYLE_ERROR,          /* error messages */
     STYLE_POSITIVE,       /* signed value >= 0 */
     STYLE_NEGATIVE,       /* signed value < 0 */
+    STYLE_CHANGED,        /* what the operation shown just changed */
     STYLE_COUNT
 } StyleRole;
 

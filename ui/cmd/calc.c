@@ -3,6 +3,7 @@
 #include "ui/cmd/calc.h"
 
 #include "sim/calc.h"
+#include "sim/counts.h"
 #include "ui/cmd/cli.h"
 
 #include <math.h>
@@ -59,21 +60,13 @@ static int build_shape(const CalcArgs *a, CalcShape *s, bool *modified, char *er
 
 /* ---- formatting ----------------------------------------------------- */
 
-/* 1234567 -> "1,234,567" in one of a ring of buffers (several per printf). */
+/* 1234567 -> "1,234,567" (counts_group) in one of a ring of buffers,
+ * so several can stand in one printf. */
 static const char *sep(uint64_t v)
 {
     static char ring[16][32];
     static unsigned next;
-    char *out = ring[next++ % 16];
-    char digits[24];
-    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
-    int j = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0) out[j++] = ',';
-        out[j++] = digits[i];
-    }
-    out[j] = '\0';
-    return out;
+    return counts_group(v, ring[next++ % 16]);
 }
 
 /* "2.00 GiB = 2.15 GB" */

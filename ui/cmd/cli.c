@@ -5,6 +5,7 @@
 #include "ui/cmd/cli_table.h"
 
 #include "sim/budget.h"
+#include "sim/ops.h"
 #include "sim/tokenizer.h"
 #include "sim/trace.h"
 
@@ -202,6 +203,7 @@ static void defaults(CliOptions *o)
     o->width = 80;
     o->height = 24;
     o->steps = -1;
+    o->goto_step = -1;
     o->calc.in.batch = 1;
     o->calc.in.dtype = CALC_FP16;
     o->calc.in.balance = CALC_DEFAULT_BALANCE;
@@ -354,6 +356,14 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
                      o->cfg.d_model, 4LL * o->cfg.d_model, CONFIG_MAX_DIM);
             o->cfg.d_ff = 4 * o->cfg.d_model;
         }
+    }
+    if (o->goto_step >= 0) {   /* --goto: a step of this run, an operation of a step */
+        const int n_ops = op_count(MODE_CACHE, o->cfg.n_layers);
+        if (o->goto_step >= o->gen)
+            FAIL("--goto %d: step must be 0-%d (--gen %d steps)", o->goto_step, o->gen - 1, o->gen);
+        if (o->goto_op > n_ops)
+            FAIL("--goto %d.%d: operation must be 1-%d (%d layers)", o->goto_step, o->goto_op, n_ops,
+                 o->cfg.n_layers);
     }
     return 0;
 }

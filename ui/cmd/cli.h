@@ -80,6 +80,7 @@ typedef struct {
     bool print;            /* lesson: --print (handout text) */
     const char *lesson;    /* frames: --lesson N|FILE */
     bool reset_progress;   /* lesson: --reset-progress */
+    int goto_step, goto_op; /* UI and frames: --goto STEP[.OP], start there (-1: not given; op 0: end of the step) */
     char **args;           /* lesson: the words after "lesson" (N, FILE, check FILE...) */
     int nargs;
     const char *model_path;  /* --model FILE (§7); NULL = no file given */

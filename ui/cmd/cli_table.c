@@ -243,6 +243,23 @@ static int set_lang(CliOptions *o, const CliOpt *r, const char *v, char *err, si
     return 0;
 }
 
+/* STEP or STEP.OP (--goto); checked against --gen and the layers in cli_parse */
+static int set_goto(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    long long x;
+    const char *dot = strchr(v, '.');
+    char step[32];
+    snprintf(step, sizeof step, "%.*s", dot ? (int)(dot - v) : (int)strlen(v), v);
+    if (cli_parse_int(r->name, step, 0, CONFIG_MAX_DIM, &x, err, errlen)) return -1;
+    o->goto_step = (int)x;
+    o->goto_op = 0;
+    if (dot) {
+        if (cli_parse_int(r->name, dot + 1, 1, CONFIG_MAX_DIM, &x, err, errlen)) return -1;
+        o->goto_op = (int)x;
+    }
+    return 0;
+}
+
 /* a bool field from "table|json": the second word is true */
 static int set_second(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
 {
@@ -386,6 +403,10 @@ const CliOpt cli_options[] = {
      .help = "monochrome (also when NO_COLOR is set)"},
     {.name = "ascii", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_flag, .field = F(ascii),
      .help = "ASCII glyphs instead of box drawing and shades"},
+    {.name = "goto", .arg = "STEP[.OP]", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:",
+     .set = set_goto,
+     .help = "start at the end of token step STEP (or just\n"
+             "after its operation OP): resume a class"},
     {.name = "size", .arg = "WxH", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_size,
      .help = "screen size (default 80x24)"},
     {.name = "steps", .arg = "K", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_int,

@@ -31,6 +31,7 @@ typedef struct {
     int posw, tokw, markw, cells;
     int numw;         /* columns per value as a number ("+0.42 " 6, "+0.4 " 5); 0 = shades */
     bool short_marks;
+    bool changed;     /* the operation shown just wrote (Q/K/V) or kept (append) this step's rows */
     float kmax, vmax; /* shade scale: max |value| of the prompt rows */
 } Ctx;
 
@@ -114,12 +115,12 @@ static const float *vrow(const Ctx *x, int p)
  * shade per value; marks get short, then go, before values are cut. */
 static void plan_columns(Ctx *x, int from)
 {
-    char tok[8];
+    char tok[16];
     x->posw = digits(x->nrows > 0 ? x->nrows - 1 : 0);
     x->tokw = 1;
     x->kmax = x->vmax = 0.0f;
     for (int p = from; p < x->nrows; p++) {
-        int w = p < x->e->n_tokens ? canvas_text_width(fmt_token(x->a, x->e->tokens[p], tok)) : 1;
+        int w = p < x->e->n_tokens ? canvas_text_width(fmt_token_quoted(x->a, x->e->tokens[p], tok)) : 1;
         if (w > x->tokw) x->tokw = w;
     }
     /* Shade scale from the prompt rows only: they are the same in every
@@ -142,6 +143,7 @@ static void plan_columns(Ctx *x, int from)
             }
         int fixed = x->posw + 1 + x->tokw + 1 + 2 + (x->markw ? x->markw + 1 : 0);
         x->numw = fixed + 2 * (x->dh * 6 - 1) <= x->in.w ? 6 : fixed + 2 * (x->dh * 5 - 1) <= x->in.w ? 5 : 0;
+        if (x->a->view == VIEW_COMPARE) x->numw = 0;   /* both sides of the view read alike: shades */
         x->cells = x->numw ? x->dh : (x->in.w - fixed) / 2;
         if (x->cells > x->dh) x->cells = x->dh;
         if (x->cells < 0) x->cells = 0;
@@ -159,8 +161,10 @@ static void draw_block(const Ctx *x, int cx, int y, const float *v, float vmax, 
 {
     const int over = !x->numw && x->cells < x->dh;   /* last cell becomes '…' */
     for (int j = 0; j < x->cells; j++) {
-        int st = k == ROW_KEPT || k == ROW_PASS ? (v[j] < 0 ? STYLE_NEGATIVE : STYLE_POSITIVE)
-                                                : row_style(k);
+        /* the glyph (or the number) is the value; what the row is, is said
+         * by its label and mark: colour never means two things here */
+        const int st = STYLE_NORMAL;
+        (void)k;
         if (x->numw) {
             const double a = fabs(v[j]);
             const int w = x->numw - 1;
@@ -180,14 +184,16 @@ static void draw_block(const Ctx *x, int cx, int y, const float *v, float vmax, 
 
 static void draw_row(const Ctx *x, int p, int y)
 {
-    char tok[8];
+    char tok[16];
     RowKind k = row_kind(x, p);
-    int st = row_style(k), cx = x->in.x;
-    canvas_textf(x->c, cx, y, x->posw, k == ROW_KEPT || k == ROW_PASS ? STYLE_DIM : st, "%*d",
+    /* this step's rows, the moment Q/K/V wrote them or the append kept them */
+    const bool changed = x->changed && (x->e->mode != MODE_CACHE || p >= x->first_new);
+    int st = changed ? STYLE_CHANGED : row_style(k), cx = x->in.x;
+    canvas_textf(x->c, cx, y, x->posw, (k == ROW_KEPT || k == ROW_PASS) && !changed ? STYLE_DIM : st, "%*d",
                  x->posw, p);
     cx += x->posw + 1;
     canvas_text(x->c, cx, y, x->tokw, st,
-                p < x->e->n_tokens ? fmt_token(x->a, x->e->tokens[p], tok) : "?");
+                p < x->e->n_tokens ? fmt_token_quoted(x->a, x->e->tokens[p], tok) : "?");
     cx += x->tokw + 1;
     draw_block(x, cx, y, krow(x, p), x->kmax, k);
     cx += block_w(x) + 2;
@@ -289,7 +295,7 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
                            "空：预填充会一次为每层写入 %d 行%s"), e->L, TR(a, e->L == 1 ? "" : "s", ""));
     } else if (x->first_new < x->nrows) {
         if (engine_op_done(e, OP_APPEND, -1)) {
-            snprintf(lg, n, "%s", TR(a, "new = appended this step, reused later", "新 = 本步追加，之后各步复用"));
+            snprintf(lg, n, "%s", TR(a, "new = appended this step, read by later steps", "新 = 本步追加，之后各步读取"));
             snprintf(sh, n, "%s", TR(a, "new = appended this step", "新 = 本步追加"));
         } else {
             snprintf(lg, n, "%s", TR(a, "new = written by Q/K/V, kept at cache append",
@@ -300,7 +306,7 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
         snprintf(lg, n, TR(a, "prefill: Q/K/V of layer %d will write %d row%s",
                            "预填充：第 %d 层的 Q/K/V 会写入 %d 行%s"), L, e->t, TR(a, e->t == 1 ? "" : "s", ""));
     } else {
-        snprintf(lg, n, TR(a, "reused as is; Q/K/V adds pos %d", "原样复用；Q/K/V 将新增第 %d 位"), e->t - 1);
+        snprintf(lg, n, TR(a, "kept as is; Q/K/V adds pos %d", "原样保留；Q/K/V 将新增第 %d 位"), e->t - 1);
         snprintf(sh, n, TR(a, "Q/K/V will add pos %d", "Q/K/V 将新增第 %d 位"), e->t - 1);
     }
 }
@@ -374,6 +380,11 @@ static void draw_inside(Ctx *x)
     const int held = x->nrows - x->lo;
     int shown = area - 1 < held ? area - 1 : held;
     plan_columns(x, x->nrows - (shown > 0 ? shown : 0));
+    /* shades always come with their legend: a row gives way to it */
+    if (!x->numw && x->cells > 0 && 1 + shown >= area && shown > 1) {
+        shown--;
+        plan_columns(x, x->nrows - shown);
+    }
     bool note_done;
     draw_header(x, x->in.y, x->nrows - shown, &note_done);
     int top = x->in.y + 1;
@@ -389,16 +400,16 @@ static void draw_inside(Ctx *x)
         canvas_text(x->c, x->in.x, top++, x->in.w, STYLE_DIM, note);
     }
     for (int i = 0; i < shown; i++) draw_row(x, x->nrows - shown + i, top + i);
-    /* a spare line under the rows: say how to read the shades */
     if (!x->numw && x->cells > 0 && top + shown < x->in.y + area) {
-        char leg[2][96];
+        char leg[3][128];
         const char *lo = x->c->ascii ? "." : "\u2591", *mid = x->c->ascii ? ":" : "\u2592",
                    *hi = x->c->ascii ? "#" : "\u2593";
-        snprintf(leg[1], sizeof leg[1], TR(x->a, "%s -  %s 0  %s +", "%s 负  %s 0  %s 正"), lo, mid, hi);
-        snprintf(leg[0], sizeof leg[0], TR(x->a, "%s   (K ±%.2g, V ±%.2g)", "%s （K ±%.2g，V ±%.2g）"), leg[1],
+        snprintf(leg[2], sizeof leg[2], TR(x->a, "%s -  %s 0  %s +", "%s 负  %s 0  %s 正"), lo, mid, hi);
+        snprintf(leg[1], sizeof leg[1], TR(x->a, "%s   (K ±%.2g, V ±%.2g)", "%s （K ±%.2g，V ±%.2g）"), leg[2],
                  (double)x->kmax, (double)x->vmax);
-        const char *c[] = {leg[0], leg[1]};
-        text_fit(x, x->in.y + area - 1, STYLE_DIM, c, 2);
+        snprintf(leg[0], sizeof leg[0], TR(x->a, "value %s", "数值 %s"), leg[1]);
+        const char *c[] = {leg[0], leg[1], leg[2]};
+        text_fit(x, x->in.y + area - 1, STYLE_DIM, c, 3);
     }
 }
 
@@ -439,6 +450,10 @@ void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     x.layer = layer;
     x.dh = config_head_dim(&e->cfg);
     x.off = config_kv_head(&e->cfg, head) * x.dh;   /* query head → its K/V head (GQA) */
+    {
+        const OpRef cur = engine_current_op(e);
+        x.changed = (cur.kind == OP_QKV && cur.layer == layer) || cur.kind == OP_APPEND;
+    }
     if (x.in.w > 0 && x.in.h > 0) draw_inside(&x);
     canvas_set_clip(c, old);
 }

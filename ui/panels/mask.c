@@ -1,12 +1,15 @@
 /* panel_mask: the t×t causal mask of the selected layer and head, and what
- * the step shown does with each row of it.
+ * the step shown does with each row and column of it.
  *
  * Rows are query positions, columns key positions (0..t-1). A row is
  *   pending  · this step computes it, but its mask has not run yet;
  *   computed the mask ran: masked cells ×, visible cells ✓ until softmax,
  *            then shaded by weight (normalised by the row's max);
- *   reused   = a cache-mode decode step does not compute earlier rows:
- *            their K/V live on in the cache, nothing of them is redone.
+ *   idle     a cache-mode decode step does not compute earlier rows at all:
+ *            their cells stay blank and the label faint. What the cache
+ *            gives the new row is the K and V of the KEY COLUMNS, so that is
+ *            what the K/V line under the key header marks: ━ read from the
+ *            cache, + this step's own column (appended to the cache).
  * In recompute mode from step 1 on, rows 0..t-2 are the previous step's
  * rows again: they carry the redone mark ↻.
  * Glyphs differ per meaning (never colour alone), and the ASCII set avoids
@@ -19,10 +22,13 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { ROW_PENDING, ROW_COMPUTED, ROW_REUSED } RowKind;
+typedef enum { ROW_PENDING, ROW_COMPUTED, ROW_IDLE } RowKind;
 
 /* Legend entries, as bits, set while drawing so only what is on screen is explained. */
-enum { LG_WEIGHT = 1, LG_KEPT = 2, LG_MASKED = 4, LG_PENDING = 8, LG_REUSED = 16, LG_REDONE = 32, LG_EVICTED = 64 };
+enum {
+    LG_WEIGHT = 1, LG_KEPT = 2, LG_MASKED = 4, LG_PENDING = 8, LG_IDLE = 16, LG_REDONE = 32,
+    LG_EVICTED = 64, LG_CACHED = 128, LG_APPENDED = 256
+};
 
 typedef struct {
     const App *a;
@@ -30,7 +36,10 @@ typedef struct {
     Canvas *c;
     int layer, head;
     bool mask_done, soft_done, redo;
+    bool kv_line;   /* cache mode: the K/V line under the key header */
+    bool live;      /* the live row's cells changed with the operation shown */
     int tokw;       /* columns of a token label: 2 when any token is wide */
+    int lab;        /* columns before the first cell: label, marker, gap (4 with the K/V line) */
     int cw;         /* columns per grid cell: 1, or 2 (glyph + gap) */
     unsigned shown; /* LG_* bits drawn */
 } Grid;
@@ -38,7 +47,8 @@ typedef struct {
 static int32_t g_masked(const Canvas *c) { return c->ascii ? 'x' : 0x00D7; }   /* × */
 static int32_t g_pending(const Canvas *c) { return c->ascii ? '-' : 0x00B7; }  /* · */
 static int32_t g_redone(const Canvas *c) { return c->ascii ? '*' : 0x21BB; }   /* ↻ */
-static const int32_t G_REUSED = '=';
+static int32_t g_cached(const Canvas *c) { return c->ascii ? '=' : 0x2501; }   /* ━ */
+static const int32_t G_APPENDED = '+';
 
 static const char *token_at(const Grid *g, int p, char buf[8])
 {
@@ -47,7 +57,7 @@ static const char *token_at(const Grid *g, int p, char buf[8])
 
 static RowKind row_kind(const Grid *g, int p)
 {
-    if (p < g->e->p0) return ROW_REUSED;
+    if (p < g->e->p0) return ROW_IDLE;
     return g->mask_done ? ROW_COMPUTED : ROW_PENDING;
 }
 
@@ -55,11 +65,9 @@ static RowKind row_kind(const Grid *g, int p)
 static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const float *att, float rmax)
 {
     Canvas *c = g->c;
-    if (k == ROW_REUSED) {
-        if (config_visible(&g->e->cfg, p, j)) {   /* keys after p did not exist when row p was computed */
-            canvas_put(c, x, y, G_REUSED, STYLE_REUSED);
-            g->shown |= LG_REUSED;
-        }
+    const bool live = g->live && p == g->e->t - 1;
+    if (k == ROW_IDLE) {   /* not computed this step: nothing to draw */
+        g->shown |= LG_IDLE;
         return;
     }
     if (k == ROW_PENDING) {
@@ -76,10 +84,10 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
         g->shown |= LG_MASKED;
     } else if (g->soft_done) {
         double v = rmax > 0.0f ? (double)att[j] / (double)rmax : 0.0;
-        canvas_shade(c, x, y, v, STYLE_VISIBLE);
+        canvas_shade(c, x, y, v, live ? STYLE_CHANGED : STYLE_VISIBLE);
         g->shown |= LG_WEIGHT;
     } else {
-        canvas_put(c, x, y, canvas_glyph(c, GLYPH_CHECK), STYLE_VISIBLE);
+        canvas_put(c, x, y, canvas_glyph(c, GLYPH_CHECK), live ? STYLE_CHANGED : STYLE_VISIBLE);
         g->shown |= LG_KEPT;
     }
 }
@@ -92,7 +100,7 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
     const int t = e->t;
     const RowKind k = row_kind(g, p);
     char tok[8];
-    int lst = p == t - 1 ? STYLE_HILITE : k == ROW_REUSED ? STYLE_REUSED : STYLE_NORMAL;
+    int lst = p == t - 1 ? STYLE_HILITE : k == ROW_IDLE ? STYLE_DIM : STYLE_NORMAL;
     canvas_text(c, x, y, g->tokw, lst, token_at(g, p, tok));
     if (p == t - 1) {
         canvas_put(c, x + g->tokw, y, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
@@ -108,41 +116,118 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
         for (int j = 0; j < t; j++)
             if (config_visible(&e->cfg, p, j) && att[j] > rmax) rmax = att[j];
     }
-    const int gx = x + g->tokw + 2;
+    const int gx = x + g->lab;
     for (int j = c0; j < c0 + cols; j++) draw_cell(g, gx + (j - c0) * g->cw, y, p, j, k, att, rmax);
 }
 
-/* One line naming the glyphs drawn; entries that do not fit are dropped. */
-static void draw_legend(const Grid *g, int x, int y, int w)
+/* The K/V line under the key header (cache mode): for each key column, ━
+ * when this step's new row reads its K/V from the cache, + when the column
+ * is this step's own (its K/V appended to the cache), blank when a window
+ * evicted it. A wide enough run of ━ says so in words. */
+static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
+{
+    const Engine *e = g->e;
+    Canvas *c = g->c;
+    const int gx = x + lab;
+    canvas_text(c, x, y, lab, STYLE_DIM, "K/V");   /* lab >= 4 with this line */
+    int run0 = -1, run1 = -1;   /* screen columns of the run of ━ */
+    for (int j = c0; j < c0 + cols; j++) {
+        const int cx = gx + (j - c0) * g->cw;
+        if (j < e->k_lo) continue;
+        if (j < e->p0) {
+            canvas_put(c, cx, y, g_cached(c), STYLE_REUSED);
+            if (g->cw == 2 && j + 1 < e->p0 && j + 1 < c0 + cols) canvas_put(c, cx + 1, y, g_cached(c), STYLE_REUSED);
+            if (run0 < 0) run0 = cx;
+            run1 = cx;
+            g->shown |= LG_CACHED;
+        } else {
+            canvas_put(c, cx, y, G_APPENDED, STYLE_NEW);
+            g->shown |= LG_APPENDED;
+        }
+    }
+    if (run0 < 0) return;
+    const char *says = TR(g->a, " K/V read from cache ", " K/V 读自缓存 ");
+    const char *shrt = TR(g->a, " from cache ", " 读缓存 ");
+    const int span = run1 - run0 + 1;
+    const char *s = canvas_text_width(says) + 2 <= span ? says : canvas_text_width(shrt) + 2 <= span ? shrt : NULL;
+    if (s) canvas_text(c, run0 + (span - canvas_text_width(s)) / 2, y, -1, STYLE_REUSED, s);
+}
+
+typedef struct { unsigned bit; const char *en, *zh, *en_s, *zh_s; } LegendItem;
+
+/* What this step is about first: narrow boxes keep those. */
+static const LegendItem legend_items[] = {
+    {LG_CACHED, "K/V read from cache", "K/V 读自缓存", "cached K/V", "缓存 K/V"},
+    {LG_APPENDED, "appended", "追加", "new", "新"},
+    {LG_IDLE, "faint rows: not computed this step", "淡色行：本步不计算", "faint: not computed", "淡色：不计算"},
+    {LG_REDONE, "redone", "重算", "redone", "重算"},
+    {LG_MASKED, "masked", "掩码", "masked", "掩码"},
+    {LG_WEIGHT, "weight", "权重", "weight", "权重"},
+    {LG_KEPT, "kept", "保留", "kept", "保留"},
+    {LG_PENDING, "not yet", "未算", "not yet", "未算"},
+    {LG_EVICTED, "evicted", "已淘汰", "evicted", "已淘汰"},
+};
+#define N_LEGEND ((int)(sizeof legend_items / sizeof legend_items[0]))
+
+static int32_t legend_glyph(const Canvas *c, unsigned bit)
+{
+    switch (bit) {
+    case LG_WEIGHT: return -1;   /* a full shade */
+    case LG_KEPT: return canvas_glyph(c, GLYPH_CHECK);
+    case LG_MASKED: return g_masked(c);
+    case LG_REDONE: return g_redone(c);
+    case LG_EVICTED: return '-';
+    case LG_CACHED: return g_cached(c);
+    case LG_APPENDED: return G_APPENDED;
+    case LG_IDLE: return 0;      /* words only */
+    default: return g_pending(c);
+    }
+}
+
+static int legend_style(unsigned bit)
+{
+    switch (bit) {
+    case LG_WEIGHT: case LG_KEPT: return STYLE_VISIBLE;
+    case LG_MASKED: return STYLE_MASKED;
+    case LG_REDONE: return STYLE_REDONE;
+    case LG_CACHED: return STYLE_REUSED;
+    case LG_APPENDED: return STYLE_NEW;
+    default: return STYLE_DIM;
+    }
+}
+
+/* Lay the legend entries drawn out over at most `lines` lines of width w,
+ * in priority order; draws when c is non-NULL. Labels: 0 long, 1 long when
+ * it fits a line by itself else short, 2 short. Returns the lines used;
+ * *dropped says whether an entry did not fit. */
+static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, bool *dropped)
 {
     const App *a = g->a;
-    Canvas *c = g->c;
-    struct { unsigned bit; const char *en, *zh; } items[] = {
-        /* what this step is about first: narrow boxes keep those */
-        {LG_REUSED, "reused", "复用"}, {LG_REDONE, "redone", "重算"},
-        {LG_MASKED, "masked", "掩码"}, {LG_WEIGHT, "weight", "权重"},
-        {LG_KEPT, "kept", "保留"}, {LG_PENDING, "not yet", "未算"},
-        {LG_EVICTED, "evicted", "已淘汰"},
-    };
-    int used = 0;
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        if (!(g->shown & items[i].bit)) continue;
-        const char *label = TR(a, items[i].en, items[i].zh);
-        int need = (used ? 2 : 0) + 2 + canvas_text_width(label);
-        if (used + need > w) continue;
-        int cx = x + used + (used ? 2 : 0);
-        switch (items[i].bit) {
-        case LG_WEIGHT: canvas_shade(c, cx, y, 1.0, STYLE_VISIBLE); break;
-        case LG_KEPT: canvas_put(c, cx, y, canvas_glyph(c, GLYPH_CHECK), STYLE_VISIBLE); break;
-        case LG_MASKED: canvas_put(c, cx, y, g_masked(c), STYLE_MASKED); break;
-        case LG_REUSED: canvas_put(c, cx, y, G_REUSED, STYLE_REUSED); break;
-        case LG_REDONE: canvas_put(c, cx, y, g_redone(c), STYLE_REDONE); break;
-        case LG_EVICTED: canvas_put(c, cx, y, '-', STYLE_DIM); break;
-        default: canvas_put(c, cx, y, g_pending(c), STYLE_DIM); break;
+    int line = 0, used = 0;
+    *dropped = false;
+    for (int i = 0; i < N_LEGEND; i++) {
+        const LegendItem *it = &legend_items[i];
+        if (!(g->shown & it->bit)) continue;
+        const int32_t gl = legend_glyph(g->c, it->bit);
+        const char *label = TR(a, it->en, it->zh);
+        if (shrt == 2 || (shrt == 1 && (gl ? 2 : 0) + canvas_text_width(label) > w)) label = TR(a, it->en_s, it->zh_s);
+        const int iw = (gl ? 2 : 0) + canvas_text_width(label);
+        if (used && used + 2 + iw > w && line + 1 < lines) line++, used = 0;
+        const int gap = used ? 2 : 0;
+        if (used + gap + iw > w) {
+            /* what the cache supplies comes first; mixed labels may lose the rest */
+            if (shrt != 1 || i < 3) *dropped = true;
+            continue;
         }
-        canvas_text(c, cx + 2, y, -1, STYLE_DIM, label);
-        used += need;
+        const int cx = x + used + gap;
+        if (c) {
+            if (gl < 0) canvas_shade(c, cx, y + line, 1.0, STYLE_VISIBLE);
+            else if (gl) canvas_put(c, cx, y + line, gl, legend_style(it->bit));
+            canvas_text(c, cx + (gl ? 2 : 0), y + line, -1, STYLE_DIM, label);
+        }
+        used += gap + iw;
     }
+    return line + 1;
 }
 
 /* "rows 7–18 of 18" in the bottom border when the grid is cut; shorter forms
@@ -184,12 +269,13 @@ static const char *explain(const Grid *g)
     const App *a = g->a;
     switch (engine_phase(g->e)) {
     case PHASE_PREFILL:
-        return TR(a, "Prefill: every prompt row at once; the future (upper right) is masked.",
-                  "预填充：所有提示词行一次算完；右上方的未来被掩码。");
+        return TR(a, "Prefill: every prompt row at once; the future (upper right) is masked. "
+                     "Every column's K/V is appended (+) to the cache.",
+                  "预填充：所有提示词行一次算完；右上方的未来被掩码。每一列的 K/V 都追加（+）进缓存。");
     case PHASE_DECODE:
-        return TR(a, "Decode: only the new row. It may see every key, so nothing is masked; "
-                     "earlier rows are not redone, their K/V sit in the cache.",
-                  "解码：只算新的一行。它能看到所有键，无需掩码；之前的行不重算，它们的 K/V 在缓存里。");
+        return TR(a, "Decode: only the new row is computed; it may see every key, so nothing is masked. "
+                     "The cache supplies the K/V of the earlier columns (\u2501); the rows above are not computed this step.",
+                  "解码：只计算新的一行；它能看到所有键，无需掩码。缓存提供之前各列的 K/V（\u2501）；上面的行本步不计算。");
     case PHASE_RECOMPUTE:
         return g->redo ? TR(a, "Recompute: every row again; all but the last are the same as last step.",
                             "重算：所有行重新计算；除最后一行外都与上一步相同。")
@@ -233,7 +319,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
     const int Lyr = e->cfg.n_layers, H = e->cfg.n_heads;
-    Grid g = {a, e, c, a->layer, a->head, false, false, false, 1, 1, 0};
+    Grid g = {a, e, c, a->layer, a->head, false, false, false, false, false, 1, 3, 1, 0};
     if (g.layer < 0 || g.layer >= Lyr) g.layer = 0;
     if (g.head < 0 || g.head >= H) g.head = 0;
 
@@ -251,53 +337,87 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     g.mask_done = engine_op_done(e, OP_MASK, g.layer);
     g.soft_done = engine_op_done(e, OP_SOFTMAX, g.layer);
     g.redo = engine_phase(e) == PHASE_RECOMPUTE && e->step >= 1;
+    /* the K/V line: always in a decode step, in the prefill when the box is tall */
+    g.kv_line = e->mode == MODE_CACHE && (e->p0 > 0 || ih >= 12);
+    {   /* the live row's cells changed when this layer's QKᵀ, mask or softmax just ran */
+        const OpRef cur = engine_current_op(e);
+        g.live = cur.layer == g.layer && (cur.kind == OP_MASK || cur.kind == OP_SOFTMAX);
+    }
     char tok[8];
     for (int p = 0; p < t && g.tokw < 2; p++)
         if (canvas_text_width(token_at(&g, p, tok)) > 1) g.tokw = 2;
 
     /* Columns: label (tokw) + marker + gap, then cells; newest keys kept.
-     * Wide tokens need 2-column cells, unless the box is tall enough for a
-     * staggered key header on two lines (even keys above, odd below). */
-    const int lab = g.tokw + 2, gw = iw - lab;
-    int hdr = 1;
-    g.cw = 2 * t <= gw ? 2 : 1;
-    if (g.tokw == 2 && g.cw == 1) {
-        if (ih >= 10) hdr = 2;
-        else g.cw = 2;
-    }
+     * Wide tokens need 2-column cells, so the key header stays one line. */
+    const int lab = g.kv_line && g.tokw + 2 < 4 ? 4 : g.tokw + 2, gw = iw - lab;
+    g.lab = lab;
+    const int hdr = 1 + (g.kv_line ? 1 : 0);
+    g.cw = 2 * t <= gw || g.tokw == 2 ? 2 : 1;
     int cols = gw / g.cw;
     if (cols > t) cols = t;
     if (cols < 0) cols = 0;
     const int c0 = t - cols;
 
-    /* Rows: header, grid rows (newest kept), then the legend when at least
-     * four grid rows (or all of them) still fit beside it. */
+    /* Rows: header (and K/V line), grid rows (newest kept), then the legend
+     * when enough grid rows still fit beside it: the live row and one more
+     * in a decode step (the rows above are blank), else four (or all). */
+    const bool decode = e->mode == MODE_CACHE && e->p0 > 0;
+    const int need = decode ? (t < 2 ? t : 2) : (t < 4 ? t : 4);
     int body = ih - hdr;
-    bool legend = body - 1 >= (t < 4 ? t : 4);
-    if (legend) body--;
     int rows = body < t ? body : t;
     if (rows < 0) rows = 0;
-    const int r0 = t - rows;
+    int r0 = t - rows;
+    /* the legend is sized for what the K/V line and these rows will show */
+    for (int j = c0; j < t && g.kv_line; j++)
+        if (j >= e->k_lo) g.shown |= j < e->p0 ? LG_CACHED : LG_APPENDED;
+    for (int p = r0; p < t; p++) {
+        const RowKind k = row_kind(&g, p);
+        if (k == ROW_IDLE) g.shown |= LG_IDLE;
+        else if (k == ROW_PENDING) g.shown |= LG_PENDING;
+        else
+            for (int j = c0; j < t; j++)
+                g.shown |= j < e->k_lo ? LG_EVICTED : !config_visible(&e->cfg, p, j) ? LG_MASKED : g.soft_done ? LG_WEIGHT : LG_KEPT;
+        if (p != t - 1 && g.redo) g.shown |= LG_REDONE;
+    }
+    int leg_lines = 0, leg_short = 0;
+    bool dropped;
+    {   /* long labels when they all fit, else short ones where needed (the
+         * K/V and faint-row entries whole), else all short */
+        int avail = body - need;
+        if (avail > 3) avail = 3;
+        for (leg_short = 0; avail > 0 && leg_short <= 2; leg_short++) {
+            leg_lines = legend_layout(&g, NULL, 0, 0, iw, avail, leg_short, &dropped);
+            if (!dropped) break;
+        }
+        if (leg_short > 2) leg_short = 2;
+    }
+    body -= leg_lines;
+    rows = body < t ? body : t;
+    if (rows < 0) rows = 0;
+    r0 = t - rows;
+    g.shown = 0;   /* from here on: what is actually drawn */
 
     if (lab >= 4 && c0 == 0) canvas_text(c, ix, iy, lab, STYLE_DIM, "q\\k");   /* rows: queries, columns: keys */
     if (c0 > 0) canvas_put(c, ix + lab - 1, iy, canvas_glyph(c, GLYPH_ELLIPSIS), STYLE_DIM);  /* keys cut on the left */
     for (int j = c0; j < t; j++) {
         const int x = ix + lab + (j - c0) * g.cw, room = ix + iw - x;
-        canvas_text(c, x, iy + (hdr == 2 ? j % 2 : 0), room < g.tokw ? room : g.tokw,
-                    j == t - 1 ? STYLE_HILITE : STYLE_DIM, token_at(&g, j, tok));
+        /* the key header stays readable on a projector: normal, not dim */
+        canvas_text(c, x, iy, room < g.tokw ? room : g.tokw, j == t - 1 ? STYLE_HILITE : STYLE_NORMAL,
+                    token_at(&g, j, tok));
     }
+    if (g.kv_line && body > 0) draw_kv_line(&g, ix, iy + 1, lab, c0, cols);
     for (int p = r0; p < t; p++) draw_row(&g, ix, iy + hdr + (p - r0), p, c0, cols);
 
-    if (legend) {
-        /* legend under the grid after a blank line, else on the last line;
+    if (leg_lines > 0) {
+        /* legend under the grid after a blank line, else on the last lines;
          * then a sentence on the step when it fits in full */
         const int last = iy + ih - 1, y = iy + hdr + rows;
-        const int ly = rows == t && y + 1 <= last ? y + 1 : last;
-        draw_legend(&g, ix, ly, iw);
+        const int ly = rows == t && y + leg_lines <= last ? y + 1 : last - leg_lines + 1;
+        legend_layout(&g, c, ix, ly, iw, leg_lines, leg_short, &dropped);
         const char *s = explain(&g);
-        const int spare = last - (ly + 2) + 1;
+        const int spare = last - (ly + leg_lines + 1) + 1;
         if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)
-            canvas_wrap(c, (Rect){ix, ly + 2, iw, spare}, STYLE_DIM, s);
+            canvas_wrap(c, (Rect){ix, ly + leg_lines + 1, iw, spare}, STYLE_DIM, s);
     }
     if ((r0 > 0 || c0 > 0) && rows > 0 && cols > 0) draw_window_note(&g, r, r0, c0, free_x);
 done:

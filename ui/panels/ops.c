@@ -73,6 +73,29 @@ static void side_measure(const Engine *e, Side *s)
     }
 }
 
+/* The counters the operation shown added to (and the total with them): the
+ * eye goes where the numbers moved. Nothing moved at a step's start or end
+ * for operations that count nothing. */
+static void moved_by(const Engine *e, const Side *s, bool moved[N_VALS])
+{
+    memset(moved, 0, sizeof(bool) * N_VALS);
+    const OpRef cur = engine_current_op(e);
+    int cat = -1;
+    switch (cur.kind) {
+    case OP_QKV: cat = CAT_QKV; break;
+    case OP_SCORES: cat = CAT_SCORES; break;
+    case OP_MASK: cat = R_MASKED; break;
+    case OP_VALUES: cat = CAT_VALUES; break;
+    case OP_OUT_PROJ: cat = CAT_OUT_PROJ; break;
+    case OP_FFN: cat = CAT_FFN; break;
+    case OP_LOGITS: cat = CAT_LM_HEAD; break;
+    default: return;
+    }
+    if (s->step.meas.v[cat] == 0) return;   /* e.g. a decode step's mask discards nothing */
+    moved[cat] = true;
+    if (cat != R_MASKED) moved[R_TOTAL] = true;
+}
+
 /* ---- series and the grid ------------------------------------------------- */
 
 /* One series of numbers: a column of a tall table, a row of a short one. */
@@ -84,6 +107,7 @@ typedef struct {
     int mate;                /* index of its pair (measured ↔ predicted), or -1 */
     int group;               /* table group: 0 this step, 1 cumulative, 2 ratios */
     int optional;            /* table fitting order; 0 = always shown */
+    const bool *moved;       /* a measured series: the categories the operation shown added to */
 } Series;
 
 /* ---- from series to a grid --------------------------------------------------- */
@@ -93,11 +117,11 @@ static const char *cat_label(const App *a, int i, bool lng)
     static const char *en[N_VALS][2] = {
         {"qkv", "qkv proj"}, {"QK\u1d40", "QK\u1d40 scores"}, {"\u00b7V", "\u00b7V values"},
         {"out", "out proj"}, {"FFN", "FFN"}, {"head", "lm head"}, {"total", "total"},
-        {"mask", "(masked)"}};
+        {"\u00d7QK\u1d40", "QK\u1d40 on \u00d7"}};
     static const char *zh[N_VALS][2] = {
         {"qkv", "qkv 投影"}, {"QK\u1d40", "QK\u1d40 得分"}, {"\u00b7V", "\u00b7V 加权"},
         {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"头", "输出头"}, {"合计", "合计"},
-        {"掩码", "（被掩码）"}};
+        {"\u00d7QK\u1d40", "×格 QK\u1d40"}};
     return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
 }
 
@@ -121,6 +145,7 @@ static void table_build(const App *a, Table *t, const Series *s, int ns, const i
     t->n_cols = tall ? ns : N_VALS;
     t->n_rows = tall ? N_VALS : nrows;
     t->row_marks = !tall;
+    t->one_format = true;   /* never "14k" beside "61.0k" */
     for (int r = 0; r < t->n_rows; r++)
         for (int j = 0; j < t->n_cols; j++) {
             const Series *se = &s[tall ? j : rows[r]];
@@ -135,11 +160,13 @@ static void table_build(const App *a, Table *t, const Series *s, int ns, const i
                 .mark = tall && se->mark ? se->mark[i] : TABLE_MARK_NONE,
                 .style = se->mark ? STYLE_DIM : tall ? st : STYLE_NORMAL,
             };
+            if (se->moved && se->moved[i]) cl->style = STYLE_CHANGED;               /* what just moved */
             if (!se->mark && mk && mk[i] == TABLE_MARK_BAD) cl->style = STYLE_BAD;   /* the wrong number */
             t->col[j] = (TableCol){
                 .head = tall ? (se->name[2] ? se->name[2] : se->name[0]) : cat_label(a, j, false),
                 .group = tall ? se->group : 0,
-                .optional = tall ? se->optional : 0,
+                /* a short box gives up the ×QKᵀ column before it rounds harder */
+                .optional = tall ? se->optional : j == R_MASKED ? 1 : 0,
                 .mate = tall && j < ns ? se->mate : -1,
                 /* a step's own numbers, and a short box's total, never drop below short */
                 .coarsest = (tall ? se->group == 0 : j == R_TOTAL) ? TABLE_SHORT : TABLE_TINY,
@@ -208,12 +235,15 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
 {
     Side s[2];
     Table g;
-    char t[3][96], corner[32], b1[32], b2[32];
+    char t[4][96], corner[32], b1[32], b2[32];
     side_measure(app_engine_of(a, MODE_CACHE), &s[0]);
     side_measure(app_engine_of(a, MODE_RECOMPUTE), &s[1]);
     const Side *C = &s[0], *R = &s[1];
     const char *pred = TR(a, "pred", "预测");
-    const Series se[10] = {
+    bool mv[2][N_VALS];
+    moved_by(app_engine_of(a, MODE_CACHE), C, mv[0]);
+    moved_by(app_engine_of(a, MODE_RECOMPUTE), R, mv[1]);
+    Series se[10] = {
         {.name = {TR(a, "cache", "缓存"), TR(a, "cache step", "缓存 本步")}, .style = STYLE_REUSED,
          .v = &C->step.meas, .mate = 1, .group = 0},
         {.name = {pred}, .style = STYLE_DIM, .v = &C->step.pred, .mark = C->step.mark, .mate = 0, .group = 0},
@@ -233,6 +263,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
         {.name = {TR(a, "\u03a3 ratio", "累计比值")}, .style = STYLE_NORMAL, .v = &R->cum.meas, .den = &C->cum.meas,
          .mate = -1, .group = 2, .optional = 2},
     };
+    se[0].moved = se[4].moved = mv[0];
+    se[2].moved = se[6].moved = mv[1];
     static const int rows[4] = {0, 2, 4, 6};
     table_build(a, &g, se, 10, tall ? NULL : rows, 4);
     snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), s[0].k);
@@ -242,7 +274,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     snprintf(t[1], sizeof t[1], TR(a, "step %d: cache n=%d, recomp n=%d", "第 %d 步 n=%d | %d"),
              s[0].k, s[0].n, s[1].n);
     snprintf(t[2], sizeof t[2], TR(a, "steps 0\u2013%d", "第 0–%d 步累计"), s[0].k);
-    g.group_title[0][0] = t[0], g.group_title[0][1] = t[1];
+    snprintf(t[3], sizeof t[3], TR(a, "cache n=%d, recomp n=%d", "n=%d | %d"), s[0].n, s[1].n);
+    g.group_title[0][0] = t[0], g.group_title[0][1] = t[1], g.group_title[0][2] = t[3];
     g.group_title[1][0] = s[0].k > 0 ? t[2] : TR(a, "cumulative", "累计"), g.group_title[1][1] = "\u03a3";
     g.group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
     draw_table(a, c, in, &g, s, 2, 4 * N_VALS);
@@ -272,7 +305,9 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
     if (!formulas_total(&e->cfg, MODE_RECOMPUTE, 1, e->L, &gr)) memset(&gr, 0, sizeof gr);
     vals_from(&gc, &vc);
     vals_from(&gr, &vr);
-    const Series se[5] = {
+    bool mv[N_VALS];
+    moved_by(e, &s, mv);
+    Series se[5] = {
         {.name = {TR(a, "train", "训练"), TR(a, "train", "训练")}, .style = STYLE_NORMAL, .v = &s.step.meas,
          .mate = 1, .group = 0},
         {.name = {TR(a, "pred", "预测"), TR(a, "predicted", "预测")}, .style = STYLE_DIM, .v = &s.step.pred,
@@ -284,6 +319,7 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
         {.name = {TR(a, "\u00f7train", "÷训练")}, .style = STYLE_NORMAL, .v = &vr, .den = &s.step.pred, .mate = -1,
          .group = 2, .optional = 1},
     };
+    se[0].moved = mv;
     static const int rows[4] = {0, 1, 2, 3};
     table_build(a, &g, se, 5, tall ? NULL : rows, 4);
     if (!tall) g.row[1].mark = TABLE_MARK_NONE;    /* the prediction row is what the mark compares to */

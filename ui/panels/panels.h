@@ -114,5 +114,9 @@ const char *fmt_short(uint64_t v, char buf[32]);
 const char *fmt_head(const App *a, const Engine *e, int head, char buf[64]);
 /* The character of token id (UTF-8, 5 bytes incl. NUL); space shown as '␣' */
 const char *fmt_token(const App *a, int id, char buf[8]);
+/* The same, quoted when it could be read as a number or a sign: digits,
+ * the space and ASCII punctuation ("'2'", "'␣'", "'-'"); letters and
+ * Chinese characters as they are. For labels beside numbers. */
+const char *fmt_token_quoted(const App *a, int id, char buf[16]);
 
 #endif

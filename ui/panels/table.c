@@ -86,6 +86,17 @@ static int table_width(const Canvas *c, Table *t)
     return total;
 }
 
+/* Step 1 with one_format: every column in format f, the optional ones
+ * shown or not; whether that fits. */
+static bool fits_as_one(const Canvas *c, Table *t, int width, TableFormat f, bool optional_too)
+{
+    for (int j = 0; j < t->n_cols; j++) {
+        t->format[j] = f;
+        t->shown[j] = optional_too || !t->col[j].optional;
+    }
+    return table_width(c, t) <= width;
+}
+
 void table_fit(const Canvas *c, Table *t, int width)
 {
     for (int j = 0; j < t->n_cols; j++) {
@@ -94,21 +105,32 @@ void table_fit(const Canvas *c, Table *t, int width)
     }
     t->long_labels = false;
     t->pad = 0;
-    /* 1. required columns to short, then exact numbers, column by column */
-    for (int f = TABLE_SHORT; f >= TABLE_EXACT; f--)
-        for (int j = 0; j < t->n_cols; j++) {
-            TableFormat before[TABLE_MAX_COLS];
-            if (!t->shown[j] || (int)t->format[j] <= f) continue;
-            memcpy(before, t->format, sizeof before);
-            set_format(t, j, (TableFormat)f);
-            if (table_width(c, t) > width) memcpy(t->format, before, sizeof before);
-        }
-    /* 2. optional columns, one order at a time (an unpaired one starts short) */
+    if (t->one_format) {
+        /* 1. one format: a short box keeps every column while short numbers
+         * allow; else the most exact at which the required columns fit */
+        bool done = false;
+        for (int f = TABLE_EXACT; t->row_marks && f < TABLE_TINY && !done; f++)
+            done = fits_as_one(c, t, width, (TableFormat)f, true);
+        for (int f = TABLE_EXACT; f <= TABLE_TINY && !done; f++)
+            done = fits_as_one(c, t, width, (TableFormat)f, false) || f == TABLE_TINY;
+    } else {
+        /* 1. required columns to short, then exact numbers, column by column */
+        for (int f = TABLE_SHORT; f >= TABLE_EXACT; f--)
+            for (int j = 0; j < t->n_cols; j++) {
+                TableFormat before[TABLE_MAX_COLS];
+                if (!t->shown[j] || (int)t->format[j] <= f) continue;
+                memcpy(before, t->format, sizeof before);
+                set_format(t, j, (TableFormat)f);
+                if (table_width(c, t) > width) memcpy(t->format, before, sizeof before);
+            }
+    }
+    /* 2. optional columns, one order at a time (an unpaired one starts
+     * short, unless the table has one format) */
     for (int p = 1; p < TABLE_MAX_COLS; p++) {
         for (int j = 0; j < t->n_cols; j++)
             if (t->col[j].optional == p) {
                 t->shown[j] = true;
-                if (t->col[j].mate < 0) t->format[j] = TABLE_SHORT;
+                if (t->col[j].mate < 0 && !t->one_format) t->format[j] = TABLE_SHORT;
             }
         if (table_width(c, t) > width)
             for (int j = 0; j < t->n_cols; j++) t->shown[j] &= t->col[j].optional != p;
@@ -137,16 +159,18 @@ void table_draw_groups(Canvas *c, const Table *t, int x0, int y)
                 if (a < 0) a = x0 + t->col_x[j];
                 b = x0 + t->col_x[j] + t->col_w[j];
             }
-        const char *title = t->group_title[gi][0];
-        if (a < 0 || !title) continue;
+        if (a < 0) continue;
         const int span = b - a;
-        if (canvas_text_width(title) > span && t->group_title[gi][1]) title = t->group_title[gi][1];
+        const char *title = NULL;   /* whole or not at all */
+        for (int k = 0; k < 3 && !title; k++)
+            if (t->group_title[gi][k] && canvas_text_width(t->group_title[gi][k]) <= span) title = t->group_title[gi][k];
+        if (!title) continue;
         const int tw = canvas_text_width(title);
         if (tw + 6 <= span) {
             canvas_hline(c, a, y, span, STYLE_DIM);
             canvas_textf(c, a + (span - tw - 2) / 2, y, span, STYLE_TITLE, " %s ", title);
         } else {
-            canvas_text(c, a + (tw < span ? (span - tw) / 2 : 0), y, span, STYLE_TITLE, title);
+            canvas_text(c, a + (span - tw) / 2, y, span, STYLE_TITLE, title);
         }
     }
 }

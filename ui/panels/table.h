@@ -11,6 +11,12 @@
  *      ... (a column of one order comes and goes with its order);
  *   3. rows get their long labels;
  *   4. spare room widens the gaps (up to 3 more columns each).
+ * With one_format, step 1 instead picks ONE format for every column (never
+ * "14k" beside "61.0k"; `coarsest` is not used): the most exact at which
+ * the required columns fit (with row_marks, first the most exact short of
+ * tiny at which every column, optional ones too, fits).
+ * A group title is drawn whole or not at all (the first of its variants
+ * that fits): a cut "n=1" for n=11 is a wrong number on screen.
  * Marks (✓ ✗ …) sit right of a cell's number, or, with row_marks, one
  * after each row's label. A column without marks of its own shows those of
  * its mate while the mate is hidden (a measured column borrows its
@@ -73,7 +79,8 @@ typedef struct {
     TableRow row[TABLE_MAX_ROWS];
     TableCell cell[TABLE_MAX_ROWS][TABLE_MAX_COLS];
     bool row_marks;                              /* one mark per row instead of per cell */
-    const char *group_title[TABLE_MAX_GROUPS][2];  /* long, short (NULL: none) */
+    bool one_format;                             /* one number format for the whole table */
+    const char *group_title[TABLE_MAX_GROUPS][3];  /* long, shorter, shortest (NULL: none) */
     /* set by table_fit */
     TableFormat format[TABLE_MAX_COLS];
     bool shown[TABLE_MAX_COLS];
@@ -87,7 +94,8 @@ typedef struct {
 void table_fit(const Canvas *c, Table *t, int width);
 /* The heading line and at most rows - 1 rows, from (x, y). */
 void table_draw(Canvas *c, const Table *t, int x, int y, int rows);
-/* Group titles over their columns on line y, between dim rules when there is room. */
+/* Group titles over their columns on line y, between dim rules when there
+ * is room; a title that does not fit whole is left out. */
 void table_draw_groups(Canvas *c, const Table *t, int x, int y);
 /* "2.50×" (or "2.50x" in ASCII), "–" when den is 0. */
 const char *table_ratio_text(const Canvas *c, uint64_t num, uint64_t den, char buf[32]);

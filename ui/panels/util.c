@@ -4,6 +4,7 @@
 
 #include "sim/tokenizer.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,5 +59,18 @@ const char *fmt_head(const App *a, const Engine *e, int head, char buf[64])
     else
         snprintf(buf, 64, TR(a, "H%d \u00b7 K/V %d of H%d-%d", "H%d \u00b7 K/V %d 供 H%d-%d"), head, kv, first,
                  first + group - 1);
+    return buf;
+}
+
+const char *fmt_token_quoted(const App *a, int id, char buf[16])
+{
+    char raw[8];
+    fmt_token(a, id, raw);
+    /* printable ASCII that is not a letter: digits, the space, punctuation */
+    const unsigned char ch = (unsigned char)raw[0];
+    const bool plain = raw[1] == '\0' && ch >= 0x21 && ch < 0x7F &&
+                       !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'));
+    if (plain || id == 0) snprintf(buf, 16, "'%s'", raw);
+    else snprintf(buf, 16, "%s", raw);
     return buf;
 }
