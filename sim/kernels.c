@@ -361,7 +361,13 @@ const char *kernel_variant(void)
 void kernel_layernorm(float *y, const float *x, const float *gamma,
                       const float *beta, int n, int d)
 {
-    /* y, x: (n, d)   gamma, beta: (d) */
+    kernel_layernorm_stats(y, NULL, x, gamma, beta, n, d);
+}
+
+void kernel_layernorm_stats(float *y, float *stat, const float *x, const float *gamma,
+                            const float *beta, int n, int d)
+{
+    /* y, x: (n, d)   gamma, beta: (d)   stat: (n, 2) or NULL */
     for (int i = 0; i < n; i++) {
         const float *xr = x + (size_t)i * d;
         float *yr = y + (size_t)i * d;
@@ -375,6 +381,10 @@ void kernel_layernorm(float *y, const float *x, const float *gamma,
         var /= (float)d;
         const float inv = 1.0f / sqrtf(var + KERNEL_LN_EPS);
         for (int j = 0; j < d; j++) yr[j] = (xr[j] - mean) * inv * gamma[j] + beta[j];
+        if (stat) {
+            stat[2 * i] = mean;
+            stat[2 * i + 1] = inv;
+        }
     }
 }
 

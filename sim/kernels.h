@@ -82,6 +82,10 @@ const char *kernel_variant(void);
 /* y[i] = LayerNorm(x[i]) · gamma + beta for each of n rows of width d. No MACs counted. */
 void kernel_layernorm(float *y, const float *x, const float *gamma,
                       const float *beta, int n, int d);
+/* The same, also keeping (mean, 1/std) of row i in stat[2i], stat[2i+1]
+ * for the backward pass (sim/train.c): the same arithmetic, so the same bits. */
+void kernel_layernorm_stats(float *y, float *stat, const float *x, const float *gamma,
+                            const float *beta, int n, int d);
 
 /* In place GELU (tanh form, as GPT-2) over len values. */
 void kernel_gelu(float *x, int len);

@@ -58,26 +58,11 @@ void trainer_free(Trainer *t)
 /* ---- building blocks ------------------------------------------------ */
 
 /* y = LayerNorm(x)·g + b over n rows of width d, keeping (mean, 1/std)
- * per row. The same arithmetic as kernel_layernorm. */
+ * per row: the inference kernel itself, so training and inference agree. */
 static void ln_forward(float *y, float *stat, const float *x, const float *g, const float *b,
                        int n, int d)
 {
-    for (int i = 0; i < n; i++) {
-        const float *xr = x + (size_t)i * d;
-        float *yr = y + (size_t)i * d;
-        float mean = 0.0f, var = 0.0f;
-        for (int j = 0; j < d; j++) mean += xr[j];
-        mean /= (float)d;
-        for (int j = 0; j < d; j++) {
-            float c = xr[j] - mean;
-            var += c * c;
-        }
-        var /= (float)d;
-        const float inv = 1.0f / sqrtf(var + KERNEL_LN_EPS);
-        for (int j = 0; j < d; j++) yr[j] = (xr[j] - mean) * inv * g[j] + b[j];
-        stat[2 * i] = mean;
-        stat[2 * i + 1] = inv;
-    }
+    kernel_layernorm_stats(y, stat, x, g, b, n, d);
 }
 
 /* dx += LayerNorm backward of dy; dg, db accumulate.

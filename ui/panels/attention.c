@@ -261,8 +261,7 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     const int ix = r.x + 1, iy = r.y + 1, iw = r.w - 2, ih = r.h - 2;
     if (iw <= 0 || ih <= 0) goto done;
     if (e->pos == 0) {
-        canvas_wrap(c, (Rect){ix, iy, iw, ih}, STYLE_DIM,
-                    c->ascii ? TR(a, "press n to start", "按 n 开始") : TR(a, "press \u2192 to start", "按 \u2192 开始"));
+        panel_start_hint(a, c, (Rect){ix, iy, iw, ih});
         goto done;
     }
     const int t = e->t;

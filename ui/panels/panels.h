@@ -105,6 +105,8 @@ void panel_lesson_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 int panel_lesson_text_lines(const App *a, int w);
 
 /* Shared helpers for panels (ui/panels/util.c). */
+/* "press → to start" (n in ASCII mode), dim, for a panel at pos 0 */
+void panel_start_hint(const App *a, Canvas *c, Rect inner);
 /* 1234567 -> "1,234,567" */
 const char *fmt_count(uint64_t v, char buf[32]);
 /* Compact: 1234567 -> "1.23M", 12345 -> "12.3k", 999 -> "999" */

@@ -74,3 +74,9 @@ const char *fmt_token_quoted(const App *a, int id, char buf[16])
     else snprintf(buf, 16, "%s", raw);
     return buf;
 }
+
+void panel_start_hint(const App *a, Canvas *c, Rect inner)
+{
+    canvas_wrap(c, inner, STYLE_DIM,
+                c->ascii ? TR(a, "press n to start", "按 n 开始") : TR(a, "press \u2192 to start", "按 \u2192 开始"));
+}
