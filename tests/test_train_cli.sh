@@ -36,9 +36,15 @@ grep -q "measured = closed form: yes" "$tmp/out" && grep -q "max |logit differen
     bad "trace of the trained file: counts or cache == recompute"
 
 # Ctrl-C, then --resume: the same file as the uninterrupted run
-"$K" train $SHAPE --steps 4000 --out "$tmp/c.kvsim" >"$tmp/c.log" 2>&1 &
+# Interrupt as soon as the first progress line (step 50 of 4000) shows, not
+# after a fixed sleep: an idle machine runs all 4000 tiny steps in about 1 s.
+"$K" train $SHAPE --every 50 --steps 4000 --out "$tmp/c.kvsim" >"$tmp/c.log" 2>&1 &
 pid=$!
-sleep 1
+i=0
+while [ "$i" -lt 3000 ] && ! grep -q '^step' "$tmp/c.log" 2>/dev/null; do
+    sleep 0.01
+    i=$((i + 1))
+done
 kill -INT "$pid"
 wait "$pid"; rc=$?
 if [ "$rc" -eq 130 ] && [ -f "$tmp/c.kvsim.ckpt" ]; then
