@@ -48,7 +48,7 @@ CFLAGS  ?= $(OPT)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -MMD -MP
 # The matrix product's variant (sim/kernels.c, docs/performance.md):
 #   SIMD=portable  plain C11, vectorised by the compiler (any CPU)
-#   SIMD=avx2      AVX2 intrinsics; only sim/kernels.c gets -mavx2
+#   SIMD=avx2      AVX2 intrinsics; only sim/kernels.c and sim/kmath.c get -mavx2
 #   SIMD=auto      avx2 when the building machine's CPU has it (default)
 SIMD    ?= auto
 ifeq ($(SIMD),auto)
@@ -63,7 +63,8 @@ KERNEL_SIMD_FLAGS :=
 else
 $(error SIMD=$(SIMD): expected portable, avx2 or auto)
 endif
-build/obj/sim/kernels.o build/asan/obj/sim/kernels.o: ALL_CFLAGS += $(KERNEL_SIMD_FLAGS)
+build/obj/sim/kernels.o build/asan/obj/sim/kernels.o \
+build/obj/sim/kmath.o build/asan/obj/sim/kmath.o: ALL_CFLAGS += $(KERNEL_SIMD_FLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SIM_SRC    := $(sort $(wildcard sim/*.c))

@@ -6,6 +6,7 @@
 #include "sim/forward.h"
 
 #include "sim/kernels.h"
+#include "sim/kmath.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -207,7 +208,7 @@ static void op_mask(Engine *e, int l)
 static void op_softmax(Engine *e, int l)
 {
     for (int h = 0; h < e->cfg.n_heads; h++)
-        for (int i = 0; i < e->n; i++) kernel_softmax(att_at(e, l, h, i), e->t);
+        for (int i = 0; i < e->n; i++) kmath_softmax(att_at(e, l, h, i), e->t);
 }
 
 static void op_values(Engine *e, int l)
@@ -247,7 +248,7 @@ static void op_ffn(Engine *e, int l)
     const int d = e->cfg.d_model, F = e->cfg.d_ff;
     uint64_t *c = &e->step_counts.mac[CAT_FFN], *wb = &e->traffic.weight_bytes;
     kernel_matmul_packed(e->hidden, e->a, e->model->p1 + l * e->model->p_layer, e->n, d, F, c, wb);
-    kernel_gelu(e->hidden, e->n * F);
+    kmath_gelu(e->hidden, e->n * F);
     kernel_matmul_packed(e->proj, e->hidden, e->model->p2 + l * e->model->p_layer, e->n, F, d, c, wb);
     add_residual(e);
 }

@@ -1,5 +1,7 @@
 /* test_kernels: each kernel's arithmetic on small hand-checked inputs, and
- * the MACs each one reports; the KV cache's bookkeeping. */
+ * the MACs each one reports; the KV cache's bookkeeping; the engine's exp,
+ * GELU and softmax (sim/kmath.h): accuracy, and the same bits for vector
+ * and scalar code, for a row alone and inside a causal block. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,6 +9,7 @@
 #include <cmocka.h>
 
 #include "sim/kernels.h"
+#include "sim/kmath.h"
 #include "sim/kvcache.h"
 
 #include <math.h>
@@ -165,6 +168,133 @@ static void test_layernorm_gelu_argmax(void **state)
     assert_int_equal(kernel_argmax(t, 4), 1);   /* ties → lowest index */
 }
 
+/* Distance in units in the last place between two finite floats of the same sign. */
+static long ulp_diff(float a, float b)
+{
+    int32_t ia, ib;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    return labs((long)ia - (long)ib);
+}
+
+static void test_kmath_exp(void **state)
+{
+    (void)state;
+    long worst = 0;
+    for (int i = 0; i < 175000; i++) {   /* -87 .. 88 in steps of 0.001 */
+        const float x = -87.0f + 0.001f * (float)i;
+        const long u = ulp_diff(kmath_exp(x), (float)exp((double)x));
+        if (u > worst) worst = u;
+    }
+    assert_true(worst <= 2);
+    assert_true(kmath_exp(0.0f) == 1.0f);
+    assert_true(kmath_exp(-INFINITY) == 0.0f);   /* a masked cell */
+    assert_true(kmath_exp(-87.5f) == 0.0f);
+    assert_true(isinf(kmath_exp(88.5f)) && kmath_exp(INFINITY) > 0);
+    assert_true(isnan(kmath_exp(NAN)));
+}
+
+/* The tanh form's value, through the identity 0.5x(1 + tanh y) = x / (1 + e^-2y), in double. */
+static double gelu_ref(double x)
+{
+    return x / (1.0 + exp(-2.0 * 0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+static void test_kmath_gelu(void **state)
+{
+    (void)state;
+    enum { N = 4003 };   /* not a multiple of 8: the vector body and the scalar tail */
+    static float v[N], one[N];
+    for (int i = 0; i < N; i++) v[i] = one[i] = -12.0f + 0.006f * (float)i;
+    v[17] = one[17] = 0.0f;
+    v[18] = one[18] = -0.0f;
+    v[19] = one[19] = 1e-30f;
+    v[20] = one[20] = -100.0f;
+    v[21] = one[21] = 100.0f;
+    kmath_gelu(v, N);
+    for (int i = 0; i < N; i++) kmath_gelu(one + i, 1);   /* each value alone: the scalar code */
+    assert_memory_equal(v, one, sizeof v);
+    for (int i = 0; i < N; i++) {
+        const float x = -12.0f + 0.006f * (float)i;
+        const double ref = gelu_ref((double)x);
+        if (i >= 17 && i <= 21) continue;
+        if (fabs(ref) < 1e-30) continue;   /* below float's normal range */
+        /* below -4 the error of the float argument 2y (~1 ulp of up to 70) shows in e^-2y */
+        const double tol = x >= -4.0f ? 2e-6 : 5e-5;
+        assert_true(fabs(v[i] - ref) <= tol * fabs(ref));
+    }
+    assert_true(v[17] == 0.0f && v[18] == 0.0f && v[19] == 1e-30f / 2.0f);
+    assert_true(v[20] == 0.0f && v[21] == 100.0f);
+    float t[] = {1.0f, -1.0f, 3.0f};   /* the tanh form's values (test_layernorm_gelu_argmax) */
+    kmath_gelu(t, 3);
+    assert_true(fabs(t[0] - 0.841192) < 1e-5 && fabs(t[1] + 0.158808) < 1e-5 && fabs(t[2] - 2.996363) < 1e-5);
+}
+
+/* kmath_softmax spelled out one value at a time: what the portable build
+ * runs, and what the AVX2 lanes must equal. */
+static void softmax_ref(float *row, int len)
+{
+    float mx = -INFINITY;
+    for (int j = 0; j < len; j++)
+        if (row[j] > mx) mx = row[j];
+    if (mx == -INFINITY) {
+        for (int j = 0; j < len; j++) row[j] = 0.0f;
+        return;
+    }
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int j = 0; j < len; j++) {
+        row[j] = kmath_exp(row[j] - mx);
+        acc[j % 8] += row[j];
+    }
+    const float inv = 1.0f / (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])));
+    for (int j = 0; j < len; j++) row[j] *= inv;
+}
+
+static void test_kmath_softmax(void **state)
+{
+    (void)state;
+    enum { MAXN = 300 };
+    float a[MAXN], b[MAXN];
+    unsigned seed = 7;
+    for (int len = 1; len <= MAXN; len += (len < 40 ? 1 : 37)) {
+        for (int j = 0; j < len; j++) {
+            seed = seed * 1103515245u + 12345u;
+            a[j] = (float)((seed >> 8) % 20000) / 1000.0f - 10.0f;
+            if ((seed >> 4) % 11 == 0) a[j] = -INFINITY;   /* a masked or windowed cell */
+        }
+        memcpy(b, a, sizeof(float) * (size_t)len);
+        kmath_softmax(a, len);
+        softmax_ref(b, len);
+        assert_memory_equal(a, b, sizeof(float) * (size_t)len);
+    }
+    /* a decode row (positions 0 .. p) against the same row inside a block of t positions */
+    for (int p = 0; p < 70; p++) {
+        float row[80], block[80];
+        for (int j = 0; j <= p; j++) {
+            seed = seed * 1103515245u + 12345u;
+            row[j] = block[j] = (float)((seed >> 8) % 8000) / 1000.0f - 4.0f;
+        }
+        for (int j = p + 1; j < 80; j++) block[j] = -INFINITY;
+        kmath_softmax(row, p + 1);
+        kmath_softmax(block, 80);
+        assert_memory_equal(row, block, sizeof(float) * (size_t)(p + 1));
+        for (int j = p + 1; j < 80; j++) assert_true(block[j] == 0.0f);
+        double s = 0;
+        for (int j = 0; j <= p; j++) s += row[j];
+        assert_true(fabs(s - 1.0) < 1e-5);
+    }
+    float z[] = {-INFINITY, -INFINITY};
+    kmath_softmax(z, 2);              /* nothing visible: zeros, not NaN */
+    assert_true(z[0] == 0.0f && z[1] == 0.0f);
+    float big[] = {1000.0f, 1000.0f};  /* no overflow: max is subtracted */
+    kmath_softmax(big, 2);
+    assert_true(big[0] == 0.5f && big[1] == 0.5f);
+    float r[] = {1.0f, 2.0f, -INFINITY, 3.0f};
+    kmath_softmax(r, 4);
+    assert_true(r[2] == 0.0f && r[3] > r[1] && r[1] > r[0]);
+    assert_true(fabs(r[1] / r[0] - exp(1.0)) < 1e-5);
+}
+
 static void test_kvcache(void **state)
 {
     (void)state;
@@ -192,6 +322,9 @@ int main(void)
         cmocka_unit_test(test_dot_axpy_heads),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_layernorm_gelu_argmax),
+        cmocka_unit_test(test_kmath_exp),
+        cmocka_unit_test(test_kmath_gelu),
+        cmocka_unit_test(test_kmath_softmax),
         cmocka_unit_test(test_kvcache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
