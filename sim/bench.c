@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 double bench_now(void)
 {
@@ -66,10 +67,25 @@ static uint64_t llc_bytes(void)
     return best;
 }
 
+/* The 1-minute load average, or -1 when /proc/loadavg cannot be read. */
+static double load_1m(void)
+{
+    double v = -1.0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1) v = -1.0;
+        fclose(f);
+    }
+    return v;
+}
+
 int bench_machine(BenchMachine *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->variant = kernel_variant();
+    m->load_1m = load_1m();   /* before our own runs add to it */
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    m->n_cpus = cpus > 0 ? (int)cpus : 0;
     /* peak: about 2e9 FLOP per run (a few tens of ms), best of the runs */
     volatile float sink = 0.0f;
     for (int r = 0; r < BENCH_PEAK_RUNS; r++) {
@@ -140,6 +156,41 @@ int bench_default_specs(BenchSpec *out, int cap, int vocab, int runs, int recomp
     int n = 0;
     for (size_t i = 0; i < sizeof all / sizeof all[0] && n < cap; i++) out[n++] = all[i];
     return n;
+}
+
+/* Cache mode again, one operation at a time: r->op_us and r->op_clock_us
+ * (see bench.h). */
+static int time_ops(const Model *m, int first_token, int G, int runs, BenchResult *res, char *err,
+                    size_t errlen)
+{
+    Run run;
+    const RunPrompt p = {&first_token, 1};
+    if (run_init(&run, &m->cfg, m, RUN_MODE_BIT(MODE_CACHE), &p, 1, G, err, errlen)) return -1;
+    const Engine *e = run_engine(&run, MODE_CACHE);
+    for (int k = 0; k < OP_KIND_COUNT; k++) res->op_us[k] = -1.0;
+    run_move(&run, MODE_CACHE, RUN_END);   /* warm-up */
+    for (int r = 0; r < runs; r++) {
+        double sum[OP_KIND_COUNT] = {0};
+        run_move(&run, MODE_CACHE, RUN_START);
+        for (;;) {
+            const double t0 = bench_now();
+            if (!run_move(&run, MODE_CACHE, RUN_NEXT_OP)) break;
+            const double dt = bench_now() - t0;
+            const OpRef op = engine_current_op(e);
+            if (op.kind >= 0 && op.kind < OP_KIND_COUNT) sum[op.kind] += dt;
+        }
+        for (int k = 0; k < OP_KIND_COUNT; k++)
+            if (res->op_us[k] < 0 || sum[k] < res->op_us[k]) res->op_us[k] = sum[k];
+    }
+    run_free(&run);
+    for (int k = 0; k < OP_KIND_COUNT; k++) res->op_us[k] = res->op_us[k] > 0 ? res->op_us[k] * 1e6 / G : 0.0;
+    double best = 1.0;
+    for (int i = 0; i < 1000; i++) {
+        const double a = bench_now(), b = bench_now();
+        if (b - a < best) best = b - a;
+    }
+    res->op_clock_us = best * 1e6;
+    return 0;
 }
 
 /* Time `runs` whole generations of one mode; tokens go to out_tokens. */
@@ -228,6 +279,12 @@ int bench_measure(const BenchSpec *s, int first_token, BenchResult *r, char *err
                !time_mode(&m, MODE_RECOMPUTE, first_token, r->G, clamp_runs(s->runs_recompute),
                           s->warmup_recompute, &r->recompute, tok_r, err, errlen)) {
         r->same_tokens = !memcmp(tok_c, tok_r, sizeof(int) * (size_t)r->G);
+        if (time_ops(&m, first_token, r->G, clamp_runs(s->runs_cache), r, err, errlen)) {
+            free(tok_c);
+            free(tok_r);
+            model_free(&m);
+            return -1;
+        }
         /* the machine's read bandwidth over a buffer the size of one
          * decode step's weights, right after the cache runs */
         r->sweep_bytes = r->cache.decode_weight_bytes;

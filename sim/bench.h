@@ -26,6 +26,7 @@
 
 #include "sim/config.h"
 #include "sim/counts.h"
+#include "sim/ops.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -72,6 +73,14 @@ typedef struct {
     uint64_t sweep_bytes;  /* buffer of the read-bandwidth sweep: the weight bytes of
                               one decode step (traffic counters), in 4-KiB pages */
     double read_gbs;       /* best single-thread read bandwidth over that buffer */
+    /* Where a cached run's time goes: after the timed runs, the same run
+     * again (cache.runs times), one operation at a time, each operation
+     * timed with CLOCK_MONOTONIC. op_us[k] = the fastest of those runs'
+     * total for operations of kind k (OpKind), in µs per generated token;
+     * 0 for kinds the mode does not run. The clock reads add op_clock_us
+     * (one read, measured) to every operation, about 1-2% here. */
+    double op_us[OP_KIND_COUNT];
+    double op_clock_us;
     double seconds_total;  /* wall time of bench_measure, setup and warm-up included */
 } BenchResult;
 
@@ -101,6 +110,11 @@ typedef struct {
     uint64_t dram_bytes;   /* 4 × llc_bytes: the sweep that must come from memory */
     double dram_gbs;       /* best read bandwidth over dram_bytes */
     const char *variant;   /* kernel_variant() */
+    double load_1m;        /* 1-minute load average when bench started (/proc/loadavg;
+                              -1 when unknown): runnable tasks competing for the CPUs.
+                              Above about 1 other work shared the machine, and the
+                              wall-clock numbers are pessimistic (see cpu_share). */
+    int n_cpus;            /* online CPUs (sysconf), 0 when unknown */
 } BenchMachine;
 
 enum { BENCH_PEAK_RUNS = 7, BENCH_SWEEP_RUNS = 15 };

@@ -64,6 +64,15 @@ tr = json.load(open(sys.argv[2]))
 for k in ["peak_gflops", "read_bandwidth_gbs", "read_bandwidth_dram_gbs", "llc_bytes", "dram_sweep_bytes"]:
     assert isinstance(doc[k], (int, float)) and math.isfinite(doc[k]) and doc[k] > 0, (k, doc[k])
 assert doc["kernel_variant"] in ("AVX2", "portable C")
+# the machine's load when bench started: a number (null where /proc/loadavg is missing)
+assert doc["load_average_1m"] is None or (isinstance(doc["load_average_1m"], (int, float)) and doc["load_average_1m"] >= 0)
+assert isinstance(doc["cpus"], int) and doc["cpus"] >= 0
+# where a cached step's time goes: one entry per operation of cache mode
+ops = doc["shapes"][0]["op_us_per_token_cache"]
+assert list(ops) == ["embed", "ln1", "qkv", "scores", "mask", "softmax", "values", "out_proj",
+                     "ln2", "ffn", "ln_final", "logits", "pick", "append"], list(ops)
+assert all(isinstance(v, (int, float)) and v >= 0 for v in ops.values()), ops
+assert ops["qkv"] > 0 and ops["ffn"] > 0 and doc["shapes"][0]["op_clock_us"] >= 0
 assert doc["dram_sweep_bytes"] == 4 * doc["llc_bytes"]
 s = doc["shapes"][0]
 assert doc["read_bandwidth_gbs"] == s["read_bandwidth_gbs"]

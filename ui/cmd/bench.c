@@ -156,10 +156,11 @@ static void table_columns(FILE *f)
 static void table_machine(FILE *f, const BenchMachine *m)
 {
     fprintf(f, "machine (one thread, %s kernels; docs/performance.md):\n"
+               "  load average %.2f on %d CPUs when bench started (idle: well under 1)\n"
                "  peak of separate vector multiplies + adds  %8.1f GFLOP/s (best of %d)\n"
                "  read bandwidth, %4.0f MiB sweep (4 x LLC)   %8.1f GB/s (best of 5)\n"
                "  per shape: read bandwidth over a buffer the size of its weights, below\n\n",
-            m->variant, m->peak_gflops, BENCH_PEAK_RUNS, (double)m->dram_bytes / 1048576.0, m->dram_gbs);
+            m->variant, m->load_1m, m->n_cpus, m->peak_gflops, BENCH_PEAK_RUNS, (double)m->dram_bytes / 1048576.0, m->dram_gbs);
     fflush(f);
 }
 
@@ -189,6 +190,27 @@ static void table_roofline(FILE *f, const BenchResult *r, const BenchMachine *mc
             "", mb, macs / 1e6, r->read_gbs, "", bound_ms, 1e3 * r->cache.sec_median / r->G);
 }
 
+/* Where a cached step's time goes, operation by operation. */
+static void table_ops(FILE *f, const BenchResult *r)
+{
+    fprintf(f, "%-10s cache mode, op by op (us per token, fastest of %d runs each; +%.3f us clock per op):\n%-10s",
+            "", r->cache.runs, r->op_clock_us, "");
+    double sum = 0.0;
+    int col = 0;
+    for (int k = 0; k < OP_KIND_COUNT; k++) {
+        if (!op_in_mode((OpKind)k, MODE_CACHE)) continue;
+        if (col == 7) {
+            fprintf(f, "\n%-10s", "");
+            col = 0;
+        }
+        fprintf(f, " %s %.1f", op_info((OpKind)k)->key, r->op_us[k]);
+        sum += r->op_us[k];
+        col++;
+    }
+    fprintf(f, "\n%-10s sum %.1f us per token; the median whole run %.1f\n", "", sum,
+            r->G > 0 ? 1e6 * r->cache.sec_median / r->G : 0.0);
+}
+
 static void table_mode(FILE *f, const char *shape, const BenchResult *r, const char *mode,
                        const BenchMode *m, bool counters)
 {
@@ -216,6 +238,7 @@ static void table_shape(FILE *f, const BenchResult *r, const BenchMachine *mc)
         fprintf(f, "%-10s target (issue 6): cache mode >= %.0f GFLOP/s on one thread: %s\n", "",
                 BENCH_TARGET_GFLOPS, r->cache.gflops >= BENCH_TARGET_GFLOPS ? "met" : "NOT met");
     if (counters) table_roofline(f, r, mc);
+    table_ops(f, r);
     fflush(f);
 }
 
@@ -282,6 +305,15 @@ static void json_shape(FILE *f, const BenchResult *r, const BenchMachine *mc, bo
     }
     fprintf(f, ",\n     \"decode_step_read_bytes\": %llu, \"decode_step_macs\": %llu",
             (unsigned long long)r->cache.decode_read_bytes, (unsigned long long)r->cache.decode_macs);
+    fprintf(f, ",\n     \"op_us_per_token_cache\": {");
+    for (int k = 0, first = 1; k < OP_KIND_COUNT; k++) {
+        if (!op_in_mode((OpKind)k, MODE_CACHE)) continue;
+        fprintf(f, "%s\"%s\": ", first ? "" : ", ", op_info((OpKind)k)->key);
+        json_num(f, r->op_us[k]);
+        first = 0;
+    }
+    fputs("}, \"op_clock_us\": ", f);
+    json_num(f, r->op_clock_us);
     fprintf(f, ", \"same_tokens\": %s, \"seconds_total\": ", r->same_tokens ? "true" : "false");
     json_num(f, r->seconds_total);
     fprintf(f, "}%s\n", last ? "" : ",");
@@ -377,6 +409,9 @@ int bench_cmd_run(const CliOptions *cli)
             big >= 0 ? (unsigned long long)res[big].sweep_bytes : 0ull, (unsigned long long)mc.llc_bytes,
             (unsigned long long)mc.dram_bytes);
     json_num(out, mc.dram_gbs);
+    fputs(", \"load_average_1m\": ", out);
+    json_num(out, mc.load_1m >= 0 ? mc.load_1m : NAN);
+    fprintf(out, ", \"cpus\": %d", mc.n_cpus);
     fputs(",\n  \"shapes\": [\n", out);
     for (int i = 0; i < n_res; i++) json_shape(out, &res[i], &mc, i + 1 == n_res);
     fputs("  ],\n", out);
