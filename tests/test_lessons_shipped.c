@@ -238,6 +238,16 @@ static void play(const char *path, Answers *ans)
     if (lesson_check(l, stderr, err, sizeof err)) fail_msg("%s", err);
     if (glossary_check(l, stderr)) fail_msg("%s: uses terms outside docs/glossary.md", path);
     const int number = l->number;
+    /* Pinned to the seeded random model of spec §1: the first slide names
+     * every shape option, so no answer follows the program's default model
+     * (the trained one, once main.c's KVSIM_DEFAULT_MODEL names it). */
+    {
+        const unsigned shape = SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |
+                               SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED);
+        if (l->n_slides < 1 || (l->slides[0].setup.set & shape) != shape)
+            fail_msg("%s: the first slide must pin the model: model: d-model=8 heads=2 layers=2 "
+                     "d-ff=32 max-seq=64 seed=42 (or another full shape)", path);
+    }
 
     char *argv[] = {"kvsim", NULL};
     CliOptions o;
