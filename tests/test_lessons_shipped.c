@@ -367,6 +367,13 @@ static void play(const char *path, Answers *ans)
             fail_msg("%s slide %d: the evaluator built a second copy of the weights", path, i + 1);
         app_render(&a, &small);
         app_render(&a, &big);
+        /* a lesson never shows a counter that disagrees with its closed form */
+        char *text = canvas_dump(&big);
+        assert_non_null(text);
+        if (strstr(text, "differ from the closed form") || strstr(text, "与闭式公式不符"))
+            fail_msg("%s slide %d: the Operations panel reports counters that differ from the closed "
+                     "form", path, i + 1);
+        free(text);
         if (!a.play->lesson->slides[i].has_question) continue;
         const Question *q = &a.play->lesson->slides[i].question;
         const Shape s = shape_of(&a.play->slide_state, goto_step(&a.play->slide_state));
