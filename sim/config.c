@@ -80,6 +80,13 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
         FAIL("--window %d: must be between 1 and %d (0 = no window)", c->window, CONFIG_MAX_DIM);
     if (c->block_size < 0 || c->block_size > c->max_seq)
         FAIL("--block-size %d: must be between 1 and max-seq (%d)", c->block_size, c->max_seq);
+    if (c->prefix_cache && c->block_size == 0)
+        FAIL("--prefix-cache: needs --block-size B (prefix sharing shares whole blocks of the pool)");
+    if (c->prefix_cache && c->window > 0)
+        FAIL("--prefix-cache: not with --window (a shared block would leave one sequence's window "
+             "while another still reads it)");
+    if (c->rope_offset_bug && !c->rope)
+        FAIL("--rope-offset-bug: needs --rope (it shows rotary positions applied at the wrong place)");
     uint64_t mem = config_memory_bytes(c);
     if (mem > CONFIG_MAX_BYTES)
         FAIL("model too large: it would need %llu MiB; at most %llu MiB allowed "

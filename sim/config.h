@@ -35,6 +35,10 @@ typedef struct {
     int n_kv_heads;   /* Hkv (§6.2): divides n_heads; n_heads unless --kv-heads */
     int window;       /* W (§6.3); 0 = no window */
     int block_size;   /* B (§6.4); 0 = contiguous cache */
+    bool prefix_cache;   /* §6.8: a batch's later prompts share the full blocks of an
+                            identical prompt prefix (needs block_size, no window) */
+    bool rope;           /* §6.10: rotary positions on q and k, no position table */
+    bool rope_offset_bug;   /* §6.10 teaching switch: a cache reused at the wrong position */
     /* §7 model files. NULL: the seeded random model of `seed`. Otherwise a
      * loaded model (sim/modelfile.h) that model_init() copies instead of
      * drawing weights; the shape fields must equal its shape (max_seq may

@@ -257,6 +257,17 @@ int engine_share_pool(Engine *e, PagedPool *pool, int seq)
     return 0;
 }
 
+int engine_share_prefix(Engine *e, const Engine *donor, int rows)
+{
+    if (e->mode != MODE_CACHE || donor->mode != MODE_CACHE || e->pos != 0 || !e->pool ||
+        e->pool != donor->pool || e->pool_seq == donor->pool_seq || rows < 1 || rows >= e->L ||
+        rows > donor->L || e->cfg.window > 0 || memcmp(e->tokens, donor->tokens, sizeof(int) * (size_t)rows))
+        return -1;
+    e->shared_rows = rows;
+    e->prefix_src = donor;
+    return 0;
+}
+
 int engine_kv_blocks(const Engine *e)
 {
     return e->pool ? paged_seq_blocks(e->pool, e->pool_seq) : 0;
@@ -280,14 +291,14 @@ int engine_emitted(const Engine *e, int k)
 const float *engine_k_row(const Engine *e, int l, int pos)
 {
     if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return forward_own_row(e, e->step_k, l, pos);
-    if (e->mode == MODE_CACHE && kvcache_has(&e->cache, pos)) return kvcache_k(&e->cache, l, pos);
+    if (e->mode == MODE_CACHE && pos < e->kv_rows[l] && kvcache_has(&e->cache, pos)) return kvcache_k(&e->cache, l, pos);
     return NULL;
 }
 
 const float *engine_v_row(const Engine *e, int l, int pos)
 {
     if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return forward_own_row(e, e->step_v, l, pos);
-    if (e->mode == MODE_CACHE && kvcache_has(&e->cache, pos)) return kvcache_v(&e->cache, l, pos);
+    if (e->mode == MODE_CACHE && pos < e->kv_rows[l] && kvcache_has(&e->cache, pos)) return kvcache_v(&e->cache, l, pos);
     return NULL;
 }
 

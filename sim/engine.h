@@ -75,7 +75,7 @@ typedef struct {
     int layer;        /* -1 for operations outside the layers */
 } OpRef;
 
-typedef struct {
+typedef struct Engine {
     const Model *model;
     KvConfig cfg;
     RunMode mode;
@@ -135,6 +135,13 @@ typedef struct {
     int pool_seq;          /* this run's sequence in the pool */
     PagedPool *own_pool;   /* the pool engine_init made (NULL once shared) */
     bool pool_overflow;    /* an append found too few free blocks (a shared pool too small) */
+
+    /* prefix sharing (§6.8, engine_share_prefix): the prefill computes only
+     * rows shared_rows .. L-1; the K/V of positions 0 .. shared_rows-1 are
+     * the donor's (an earlier sequence with the same prompt prefix), taken
+     * layer by layer at Q/K/V and, in the pool, its blocks. 0 / NULL = none. */
+    int shared_rows;
+    const struct Engine *prefix_src;
 } Engine;
 
 /* Set up a run over prompt[0..L-1] that will take G steps (train: G is
@@ -206,6 +213,11 @@ const Traffic *engine_step_traffic(const Engine *e, int k);
  * max_seq positions per sequence). The engine frees its own pool; the
  * shared one is borrowed and must outlive it. 0, or -1 when not allowed. */
 int engine_share_pool(Engine *e, PagedPool *pool, int seq);
+/* Prefix sharing (§6.8): this cache engine's prompt starts with the same
+ * `rows` tokens as donor's (a cache engine of the same pool, earlier in
+ * the run's order, which it must stay at or ahead of); 1 <= rows < L.
+ * Before the first operation. 0, or -1 when not allowed. */
+int engine_share_prefix(Engine *e, const Engine *donor, int rows);
 /* Live blocks of this run's sequence, and their bytes (0 without paging). */
 int engine_kv_blocks(const Engine *e);
 uint64_t engine_kv_reserved_bytes(const Engine *e);

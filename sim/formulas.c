@@ -153,3 +153,54 @@ uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int 
     return formulas_kv_blocks(c, mode, L, k) * (uint64_t)c->block_size * 2u *
            (uint64_t)c->n_layers * (uint64_t)config_kv_dim(c) * sizeof(float);
 }
+
+/* ---- §6.8 prefix sharing ------------------------------------------------- */
+
+int formulas_shared_rows(const KvConfig *c, int L, int common)
+{
+    if (c->block_size <= 0 || L < 1) return 0;
+    const int s = c->block_size * (common / c->block_size);
+    return s < L ? s : L - 1;
+}
+
+int formulas_shared_blocks(const KvConfig *c, int s)
+{
+    return c->block_size > 0 ? (s + c->block_size - 1) / c->block_size : 0;
+}
+
+/* One layer of a block of n rows ending at t, no window. */
+static void rows_layer(const KvConfig *c, uint64_t n, uint64_t t, OpCounts *out)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
+    memset(out, 0, sizeof *out);
+    out->mac[CAT_QKV] = n * d * d + 2 * n * d * kv;
+    out->mac[CAT_SCORES] = out->mac[CAT_VALUES] = n * t * d;
+    out->mac[CAT_OUT_PROJ] = n * d * d;
+    out->mac[CAT_FFN] = 2 * n * d * F;
+    out->masked = d * n * (n - 1) / 2;   /* only the block's own square has future cells */
+}
+
+void formulas_step_shared(const KvConfig *c, int L, int s, int k, OpCounts *out)
+{
+    if (k > 0 || s <= 0) {
+        formulas_step(c, MODE_CACHE, L, k, out);
+        return;
+    }
+    rows_layer(c, (uint64_t)(L - s), (uint64_t)L, out);
+    const uint64_t Lyr = (uint64_t)c->n_layers;
+    for (int i = 0; i < CAT_COUNT; i++) out->mac[i] *= Lyr;
+    out->masked *= Lyr;
+    out->mac[CAT_LM_HEAD] = (uint64_t)c->d_model * (uint64_t)c->vocab;
+}
+
+void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
+    const uint64_t Lyr = (uint64_t)c->n_layers, S = (uint64_t)s, l = (uint64_t)L;
+    memset(out, 0, sizeof *out);
+    out->mac[CAT_QKV] = Lyr * S * (d * d + 2 * d * kv);
+    out->mac[CAT_SCORES] = out->mac[CAT_VALUES] = Lyr * S * l * d;
+    out->mac[CAT_OUT_PROJ] = Lyr * S * d * d;
+    out->mac[CAT_FFN] = Lyr * 2 * S * d * F;
+    out->masked = Lyr * d * (l * (l - 1) - (l - S) * (l - S - 1)) / 2;
+}

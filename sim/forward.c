@@ -30,6 +30,34 @@ static const float *load_v(Engine *e, int l, int pos, bool first)
     return engine_v_row(e, l, pos);
 }
 
+/* ---- prefix sharing (§6.8) ------------------------------------------------
+ * A sequence whose prompt starts with an earlier one's full blocks does not
+ * compute those rows: at Q/K/V its prefill takes the donor's K/V rows of
+ * positions 0 .. shared_rows-1 for that layer (the donor ran the same
+ * operation first, in the run's order), and at the append its block table
+ * points at the donor's blocks instead of taking new ones. */
+
+/* Whether this step is a prefill that starts after shared rows. */
+static bool prefix_step(const Engine *e)
+{
+    return e->shared_rows > 0 && e->mode == MODE_CACHE && e->step == 0;
+}
+
+/* Layer l's shared rows, from the donor, into this engine's cache. */
+static void prefix_fill_layer(Engine *e, int l)
+{
+    for (int pos = 0; pos < e->shared_rows; pos++)
+        kvcache_put(&e->cache, l, pos, 1, engine_k_row(e->prefix_src, l, pos), engine_v_row(e->prefix_src, l, pos));
+    if (e->cache.len < e->shared_rows) kvcache_commit(&e->cache, e->shared_rows);
+}
+
+/* The pool: this sequence's first blocks are the donor's. */
+static void prefix_attach(Engine *e)
+{
+    if (e->pool && paged_seq_share(e->pool, e->pool_seq, e->prefix_src->pool_seq, e->shared_rows))
+        e->pool_overflow = true;   /* the donor does not hold them: a caller's ordering bug */
+}
+
 /* Write this step's K/V rows p0 .. t-1: into the cache (a ring keeps the
  * last W), its history, and the paged mirror. */
 static void cache_store(Engine *e)
@@ -56,6 +84,7 @@ static void cache_store(Engine *e)
         /* free blocks that left the window first, so this step can reuse them */
         paged_seq_release_before(e->pool, e->pool_seq, keep);
         const size_t stride = (size_t)e->cfg.max_seq * (size_t)e->cache.kv_dim;
+        if (prefix_step(e)) prefix_attach(e);
         if (paged_seq_append(e->pool, e->pool_seq, e->p0, e->n, forward_own_row(e, e->step_k, 0, e->p0),
                              forward_own_row(e, e->step_v, 0, e->p0), stride))
             e->pool_overflow = true;
@@ -104,6 +133,7 @@ void forward_begin_step(Engine *e, int k)
         e->n = e->mode == MODE_TRAIN ? e->L : e->L + k;
         e->t = e->n;
     }
+    if (e->mode == MODE_CACHE && k == 0) e->n -= e->shared_rows;   /* §6.8: rows after the shared prefix */
     e->p0 = e->t - e->n;
     /* a cached decode row reads only the keys its query (position t-1) sees:
      * the ring holds nothing older */
@@ -153,6 +183,7 @@ static void op_qkv(Engine *e, int l)
     kernel_matmul_packed(e->q, e->a, m->pq + l * m->p_layer, e->n, d, d, c, wb);
     kernel_matmul_packed(forward_own_row(e, e->step_k, l, e->p0), e->a, m->pk + l * m->p_layer, e->n, d, kv, c, wb);
     kernel_matmul_packed(forward_own_row(e, e->step_v, l, e->p0), e->a, m->pv + l * m->p_layer, e->n, d, kv, c, wb);
+    if (prefix_step(e)) prefix_fill_layer(e, l);
     e->kv_rows[l] = e->t;
 }
 

@@ -37,6 +37,9 @@ static int table_diff(const int *was, int n_was, const int *now, int n_now, int 
 /* One sequence of the batch after its step k; was = its table before. */
 static int record_seq(const Engine *e, TraceSeqStep *st, const int *was, int n_was)
 {
+    st->n = e->n;
+    st->counts = e->step_counts;
+    st->shared_rows = e->step == 0 ? e->shared_rows : 0;
     st->t = e->t;
     st->token_id = e->picked;
     st->kv_blocks = engine_kv_blocks(e);
@@ -51,6 +54,13 @@ static int record_seq(const Engine *e, TraceSeqStep *st, const int *was, int n_w
     if (!st->new_blocks || !st->freed_blocks) return -1;
     st->n_new = table_diff(was, n_was, now, n_now, st->new_blocks);
     st->n_freed = table_diff(now, n_now, was, n_was, st->freed_blocks);
+    /* the shared prefix's blocks were not taken from the free list */
+    st->n_shared = (st->shared_rows + e->pool->block_size - 1) / e->pool->block_size;
+    st->shared_blocks = malloc(sizeof(int) * (size_t)(st->n_shared + 1));
+    if (!st->shared_blocks) return -1;
+    memcpy(st->shared_blocks, now, sizeof(int) * (size_t)st->n_shared);
+    st->n_new -= st->n_shared;
+    memmove(st->new_blocks, st->new_blocks + st->n_shared, sizeof(int) * (size_t)st->n_new);
     return 0;
 }
 
@@ -144,6 +154,7 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
             ps->blocks_free = run.pool->n_free;
             ps->reserved_bytes = paged_reserved_bytes(run.pool);
             ps->used_bytes = paged_used_bytes(run.pool);
+            ps->blocks_shared = paged_blocks_shared(run.pool);
             for (int s = 0; s < n_seqs; s++)
                 ps->contiguous_bytes += (uint64_t)run_seq(&run, s)->cache.capacity * tr->bytes_per_pos;
         }
@@ -177,6 +188,7 @@ void trace_free(Trace *tr)
         for (int k = 0; k < tr->G && tr->seqs[s].steps; k++) {
             free(tr->seqs[s].steps[k].new_blocks);
             free(tr->seqs[s].steps[k].freed_blocks);
+            free(tr->seqs[s].steps[k].shared_blocks);
         }
         free(tr->seqs[s].steps);
         free(tr->seqs[s].prompt);
@@ -261,6 +273,19 @@ static void json_ints(FILE *f, const int *v, int n)
     fputc(']', f);
 }
 
+/* §6.8: what a batch step computed, and on step 0 what it shared */
+static void json_seq_prefix(FILE *f, const TraceSeqStep *st, int k)
+{
+    fprintf(f, ", \"n\": %d", st->n);
+    if (k == 0) {
+        fprintf(f, ", \"shared_rows\": %d, \"shared_blocks\": ", st->shared_rows);
+        json_ints(f, st->shared_blocks, st->shared_blocks ? st->n_shared : 0);
+    }
+    fputs(", \"macs\": ", f);
+    json_macs(f, &st->counts);
+    fprintf(f, ", \"masked_macs\": %llu", (unsigned long long)st->counts.masked);
+}
+
 /* "batch": one entry per prompt (cache mode), and "pool": the shared pool's totals */
 static void json_batch(FILE *f, const Trace *tr)
 {
@@ -283,6 +308,7 @@ static void json_batch(FILE *f, const Trace *tr)
             json_ints(f, st->new_blocks, st->n_new);
             fputs(", \"freed_blocks\": ", f);
             json_ints(f, st->freed_blocks, st->n_freed);
+            if (tr->cfg.prefix_cache) json_seq_prefix(f, st, k);
             fputc('}', f);
         }
         fputs("],\n     \"block_table\": ", f);
@@ -303,12 +329,14 @@ static void json_batch(FILE *f, const Trace *tr)
         const TracePoolStep *ps = &tr->pool[k];
         fprintf(f, "%s{\"step\": %d, \"blocks_used\": %d, \"blocks_free\": %d, "
                    "\"kv_reserved_bytes\": %llu, \"kv_cache_bytes\": %llu, \"waste_bytes\": %llu, "
-                   "\"contiguous_reserved_bytes\": %llu, \"contiguous_waste_bytes\": %llu}",
+                   "\"contiguous_reserved_bytes\": %llu, \"contiguous_waste_bytes\": %llu",
                 k ? ",\n      " : "\n      ", k, ps->blocks_used, ps->blocks_free,
                 (unsigned long long)ps->reserved_bytes, (unsigned long long)ps->used_bytes,
                 (unsigned long long)(ps->reserved_bytes - ps->used_bytes),
                 (unsigned long long)ps->contiguous_bytes,
                 (unsigned long long)(ps->contiguous_bytes - ps->used_bytes));
+        if (tr->cfg.prefix_cache) fprintf(f, ", \"blocks_shared\": %d", ps->blocks_shared);
+        fputc('}', f);
     }
     fputs("]},\n", f);
 }
@@ -441,6 +469,40 @@ static void table_paged(FILE *f, const Trace *tr)
           " positions, or W under a window)\n\n", f);
 }
 
+/* Prefix sharing (§6.8): what each sequence's prefill shared and saved. */
+static void table_prefix(FILE *f, const Trace *tr)
+{
+    char b[4][32];
+    fputs("prefix sharing (spec \u00a76.8): a later prompt takes the full blocks of an identical prefix\n"
+          "from an earlier one (reference counted, reserved once) and computes only the rows after them\n", f);
+    fprintf(f, "%4s %5s %7s  %-14s %5s %14s %14s %14s  %s\n", "seq", "L", "shared", "blocks", "n",
+            "prefill MACs", "alone", "saved", "check");
+    for (int q = 0; q < tr->n_seqs; q++) {
+        const TraceSeq *sq = &tr->seqs[q];
+        const TraceSeqStep *st = &sq->steps[0];
+        OpCounts want, alone;
+        formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, 0, &want);
+        formulas_step(&tr->cfg, MODE_CACHE, sq->L, 0, &alone);
+        bool ok = true;
+        for (int k = 0; k < tr->G; k++) {
+            OpCounts p;
+            formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, k, &p);
+            ok = ok && counts_equal(&p, &sq->steps[k].counts);
+        }
+        char ids[40] = "-";
+        size_t o = 0;
+        for (int i = 0; i < st->n_shared && o + 8 < sizeof ids; i++)
+            o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%d", i ? "," : "", st->shared_blocks[i]);
+        fprintf(f, "%4d %5d %7d  %-14s %5d %14s %14s %14s  %s\n", q, sq->L, st->shared_rows, ids, st->n,
+                counts_group(counts_total(&st->counts), b[0]), counts_group(counts_total(&alone), b[1]),
+                counts_group(counts_total(&alone) - counts_total(&st->counts), b[2]), ok ? "ok" : "MISMATCH");
+    }
+    const TracePoolStep *last = &tr->pool[tr->G - 1];
+    fprintf(f, "(blocks = the pool blocks the prefill shared; after the last step %d block%s shared, "
+               "%s bytes reserved once)\n\n", last->blocks_shared, last->blocks_shared == 1 ? " is" : "s are",
+            counts_group(last->reserved_bytes, b[3]));
+}
+
 void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
 {
     const KvConfig *c = &tr->cfg;
@@ -457,6 +519,7 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
             fprintf(f, "K/V heads = %d (%s)  ", c->n_kv_heads, c->n_kv_heads == 1 ? "multi-query" : "grouped-query");
         if (c->window) fprintf(f, "sliding window W = %d  ", c->window);
         if (c->block_size) fprintf(f, "paged cache, block size B = %d", c->block_size);
+        if (c->prefix_cache) fputs(", prefix sharing", f);
         fputc('\n', f);
     }
     if (!(modes & (TRACE_CACHE | TRACE_RECOMPUTE))) {
@@ -504,6 +567,7 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
     fprintf(f, "%-10s %16s %16s\n\n", "masked", counts_group(tc->masked, b1), counts_group(trc->masked, b2));
     table_traffic(f, tr, modes);
     if (tr->pool && (modes & TRACE_CACHE)) table_paged(f, tr);
+    if (tr->pool && (modes & TRACE_CACHE) && c->prefix_cache) table_prefix(f, tr);
     OpCounts pc, pr;
     bool totals_ok = formulas_total(c, MODE_CACHE, tr->L, tr->G, &pc) &&
                      formulas_total(c, MODE_RECOMPUTE, tr->L, tr->G, &pr) &&

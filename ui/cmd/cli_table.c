@@ -368,6 +368,11 @@ const CliOpt cli_options[] = {
      .help = "paged KV cache: blocks of B positions\n"
              "(1..max-seq) in a shared pool, one block table\n"
              "per sequence (default none)"},
+    {.name = "prefix-cache", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag,
+     .field = F(cfg.prefix_cache),
+     .help = "prefix sharing: a later --prompt takes the full\n"
+             "blocks of an identical prompt prefix from an\n"
+             "earlier one (needs --block-size; not --window)"},
     {.name = "max-seq", .arg = "N", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.max_seq), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "context length (default 64)"},
     {.name = "seed", .arg = "S", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_seed,
