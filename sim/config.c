@@ -28,6 +28,8 @@ KvConfig config_default(void)
         .n_kv_heads = 2,
         .window = 0,
         .block_size = 0,
+        .chunk = 0,
+        .speculate = 0,
     };
     return c;
 }
@@ -85,8 +87,14 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
     if (c->prefix_cache && c->window > 0)
         FAIL("--prefix-cache: not with --window (a shared block would leave one sequence's window "
              "while another still reads it)");
+    if (c->prefix_cache && c->chunk > 0)
+        FAIL("--prefix-cache: not with --chunk (both change the prefill; kvsim shows one at a time)");
     if (c->rope_offset_bug && !c->rope)
         FAIL("--rope-offset-bug: needs --rope (it shows rotary positions applied at the wrong place)");
+    if (c->chunk < 0 || c->chunk > CONFIG_MAX_DIM)
+        FAIL("--chunk %d: must be between 1 and %d (0 = no chunking)", c->chunk, CONFIG_MAX_DIM);
+    if (c->speculate < 0 || c->speculate > CONFIG_MAX_DIM)
+        FAIL("--speculate %d: must be between 1 and %d (0 = plain decoding)", c->speculate, CONFIG_MAX_DIM);
     uint64_t mem = config_memory_bytes(c);
     if (mem > CONFIG_MAX_BYTES)
         FAIL("model too large: it would need %llu MiB; at most %llu MiB allowed "
@@ -103,6 +111,9 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
     /* Both modes' totals, and their sum, must fit the 64-bit counters. */
     OpCounts tc, tr;
     if (!formulas_total(c, MODE_CACHE, L, G, &tc) || !formulas_total(c, MODE_RECOMPUTE, L, G, &tr))
+        FAIL("operation counts for this run would overflow 64 bits; reduce the sizes");
+    OpCounts ts;
+    if (c->speculate > 0 && !formulas_speculate_bound(c, L, G, c->speculate, &ts))
         FAIL("operation counts for this run would overflow 64 bits; reduce the sizes");
     uint64_t sum = 0, r;
     for (int i = 0; i < CAT_COUNT; i++) {

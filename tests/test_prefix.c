@@ -317,6 +317,7 @@ static void check_case(const GridCase *gc)
     run_move(&walk, MODE_CACHE, RUN_NEXT_LAYER);
     run_move(&walk, MODE_CACHE, RUN_END);
     check(walk.pool);
+    assert_false(run_pool_overflow(&walk));
     for (int s = 0; s < ps.n; s++) {
         const Engine *e = run_seq(&run, s), *w = run_seq(&walk, s);
         assert_memory_equal(e->tokens, w->tokens, sizeof(int) * (size_t)(ps.L[s] + G));
