@@ -89,6 +89,8 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
              "while another still reads it)");
     if (c->prefix_cache && c->chunk > 0)
         FAIL("--prefix-cache: not with --chunk (both change the prefill; kvsim shows one at a time)");
+    if (c->rope && config_head_dim(c) % 2)
+        FAIL("--rope: the head dimension d-model / heads = %d must be even (RoPE turns pairs)", config_head_dim(c));
     if (c->rope_offset_bug && !c->rope)
         FAIL("--rope-offset-bug: needs --rope (it shows rotary positions applied at the wrong place)");
     if (c->chunk < 0 || c->chunk > CONFIG_MAX_DIM)

@@ -39,7 +39,7 @@ typedef struct {
     size_t size;       /* bytes per element */
 } EngineBuf;
 
-enum { ENGINE_N_BUFS = 21 };
+enum { ENGINE_N_BUFS = 22 };
 
 /* *ok turns false when a count overflows 64 bits (config estimates only). */
 static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf out[ENGINE_N_BUFS], bool *ok)
@@ -67,6 +67,7 @@ static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf 
         BUF(done, (uint64_t)n_steps), BUF(traffic_done, (uint64_t)n_steps),
         BUF(hist_k, hist), BUF(hist_v, hist),
         BUF(plan, (uint64_t)n_steps), BUF(draft, n_draft),
+        BUF(k_raw, c->rope ? kv_rows : 0),
     };
 #undef BUF
     memcpy(out, all, sizeof all);
@@ -343,6 +344,12 @@ const float *engine_k_row(const Engine *e, int l, int pos)
     if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return forward_own_row(e, e->step_k, l, pos);
     if (e->mode == MODE_CACHE && pos < e->kv_rows[l] && kvcache_has(&e->cache, pos)) return kvcache_k(&e->cache, l, pos);
     return NULL;
+}
+
+const float *engine_k_unrotated(const Engine *e, int l, int pos)
+{
+    if (!e->k_raw || e->pos == 0 || pos < e->p0 || pos >= e->kv_rows[l] || pos >= e->t) return NULL;
+    return forward_own_row(e, e->k_raw, l, pos);
 }
 
 const float *engine_v_row(const Engine *e, int l, int pos)

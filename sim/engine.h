@@ -133,6 +133,8 @@ typedef struct Engine {
     float *att;          /* (Lyr, H, max_seq, max_seq) masked scores, then softmax weights */
     float *step_k;       /* (Lyr, max_seq, kv_dim) K rows of this step's positions p0.. */
     float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
+    float *k_raw;        /* (Lyr, max_seq, kv_dim) K rows of this step before RoPE turned them
+                            (§6.10, for the panels; NULL without --rope) */
     OpRef *step_ops;     /* (ops_per_step) a step's operations in forward order, from
                             sim/ops.h: embed, every layer's LN1 .. FFN, the head */
     StepPlan *plan;      /* (cap_steps) each step begun so far: where it starts, what
@@ -229,6 +231,11 @@ static inline const float *engine_att_row(const Engine *e, int l, int h, int i)
  * cache's. NULL when neither holds it (evicted by a window, not yet made). */
 const float *engine_k_row(const Engine *e, int l, int pos);
 const float *engine_v_row(const Engine *e, int l, int pos);
+
+/* §6.10: the K row of position pos in layer l before RoPE turned it, when
+ * this step made it and that layer's Q/K/V ran (NULL otherwise, and
+ * without --rope). engine_k_row() is the turned one, what the cache keeps. */
+const float *engine_k_unrotated(const Engine *e, int l, int pos);
 
 /* Counters of a finished step k (k < steps finished), or NULL. */
 const OpCounts *engine_step_counts(const Engine *e, int k);

@@ -6,6 +6,7 @@
 #include "sim/forward.h"
 
 #include "sim/kernels.h"
+#include "sim/rope.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -56,6 +57,23 @@ static void prefix_attach(Engine *e)
 {
     if (e->pool && paged_seq_share(e->pool, e->pool_seq, e->prefix_src->pool_seq, e->shared_rows))
         e->pool_overflow = true;   /* the donor does not hold them: a caller's ordering bug */
+}
+
+/* ---- rotary positions (§6.10) ----------------------------------------------
+ * Layer l's q rows and this step's K rows turn by their positions right
+ * after the projections; the cache then keeps turned keys. The teaching
+ * bug (--rope-offset-bug) forgets the step's offset p0: a decode step
+ * turns its one row as if it were position 0, so its query and key no
+ * longer fit the keys the cache holds (a prefill and recompute start at
+ * p0 = 0 and are unaffected). */
+static void rope_layer(Engine *e, int l)
+{
+    const int dh = config_head_dim(&e->cfg), kv = e->cache.kv_dim;
+    const int pos0 = e->cfg.rope_offset_bug ? 0 : e->p0;
+    float *k = forward_own_row(e, e->step_k, l, e->p0);
+    if (e->k_raw) memcpy(forward_own_row(e, e->k_raw, l, e->p0), k, sizeof(float) * (size_t)e->n * (size_t)kv);
+    rope_rotate(e->q, e->n, e->cfg.d_model, e->cfg.n_heads, dh, pos0, &e->step_counts.rope);
+    rope_rotate(k, e->n, kv, e->cfg.n_kv_heads, dh, pos0, &e->step_counts.rope);
 }
 
 /* Write this step's K/V rows p0 .. t-1: into the cache (a ring keeps the
@@ -177,8 +195,13 @@ static void op_embed(Engine *e, int l)
     for (int i = 0; i < e->n; i++) {
         const int pos = e->p0 + i;
         const float *te = e->model->tok_emb + (size_t)e->tokens[pos] * d;
-        const float *pe = e->model->pos_emb + (size_t)pos * d;
         float *x = e->x + (size_t)i * d;
+        if (e->cfg.rope) {   /* §6.10: positions enter later, as rotations of q and k */
+            for (int j = 0; j < d; j++) x[j] = te[j];
+            e->traffic.weight_bytes += (uint64_t)d * sizeof(float);
+            continue;
+        }
+        const float *pe = e->model->pos_emb + (size_t)pos * d;
         for (int j = 0; j < d; j++) x[j] = te[j] + pe[j];
         e->traffic.weight_bytes += 2 * (uint64_t)d * sizeof(float);   /* a token row and a position row */
     }
@@ -207,6 +230,7 @@ static void op_qkv(Engine *e, int l)
     kernel_matmul_packed(e->q, e->a, m->pq + l * m->p_layer, e->n, d, d, c, wb);
     kernel_matmul_packed(forward_own_row(e, e->step_k, l, e->p0), e->a, m->pk + l * m->p_layer, e->n, d, kv, c, wb);
     kernel_matmul_packed(forward_own_row(e, e->step_v, l, e->p0), e->a, m->pv + l * m->p_layer, e->n, d, kv, c, wb);
+    if (e->cfg.rope) rope_layer(e, l);
     if (prefix_step(e)) prefix_fill_layer(e, l);
     e->kv_rows[l] = e->t;
 }
@@ -392,10 +416,10 @@ static void op_loss(Engine *e, int l)
  *
  * One operation per call, in the order of the op table (sim/ops.h):
  *
- *   x = tok_emb[token] + pos_emb[pos]              op_embed
+ *   x = tok_emb[token] + pos_emb[pos]              op_embed (--rope: tok_emb only)
  *   for each layer l:
  *       a = LN1_l(x)                               op_ln1
- *       q, k, v = a·Wq, a·Wk, a·Wv                 op_qkv
+ *       q, k, v = a·Wq, a·Wk, a·Wv                 op_qkv (--rope: then q, k turned, rope_layer)
  *       s = q·kᵀ / sqrt(dh)     (k: load_k)        op_scores
  *       s = −inf where the rule says no            op_mask (config_visible)
  *       A = softmax(s)                             op_softmax

@@ -219,6 +219,8 @@ static void json_macs(FILE *f, const OpCounts *c)
     fputs("{", f);
     for (int i = 0; i < CAT_COUNT; i++)
         fprintf(f, "\"%s\": %llu, ", counts_name((Category)i), (unsigned long long)c->mac[i]);
+    /* §6.10: only a RoPE run turns anything; without --rope the key is absent */
+    if (c->rope) fprintf(f, "\"rope\": %llu, ", (unsigned long long)c->rope);
     fprintf(f, "\"total\": %llu}", (unsigned long long)counts_total(c));
 }
 
@@ -350,6 +352,9 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
             (unsigned long long)c->seed, c->n_kv_heads, c->window);
     /* only with paging: a config without it stays the one `kvsim export` writes */
     if (c->block_size) fprintf(f, ", \"block_size\": %d", c->block_size);
+    if (c->prefix_cache) fputs(", \"prefix_cache\": true", f);
+    if (c->rope) fputs(", \"rope\": true", f);
+    if (c->rope_offset_bug) fputs(", \"rope_offset_bug\": true", f);
     fputs(", \"model\": ", f);   /* §7: "random" or the model file's name */
     trace_json_string(f, c->model_name ? c->model_name : "random");
     fputs("},\n  \"prompt\": ", f);
@@ -380,7 +385,8 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
 {
     fputs("mode,step,phase,n,t,token_id,qkv,scores,values,out_proj,ffn,lm_head,total,"
           "masked_macs,kv_cache_bytes,kv_blocks,kv_reserved_bytes,weight_bytes_read,kv_bytes_read,"
-          "kv_bytes_written,arithmetic_intensity\n", f);
+          "kv_bytes_written,arithmetic_intensity", f);
+    fputs(tr->cfg.rope ? ",rope\n" : "\n", f);   /* §6.10: a last column only with --rope */
     for (int md = 0; md < MODE_COUNT; md++) {
         if (!(modes & (1u << md))) continue;
         const TraceMode *m = &tr->modes[md];
@@ -391,10 +397,12 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
             for (int i = 0; i < CAT_COUNT; i++) fprintf(f, ",%llu", (unsigned long long)s->counts.mac[i]);
             fprintf(f, ",%llu,%llu,%llu", (unsigned long long)counts_total(&s->counts),
                     (unsigned long long)s->counts.masked, (unsigned long long)s->kv_bytes);
-            fprintf(f, ",%d,%llu,%llu,%llu,%llu,%.17g\n", s->kv_blocks, (unsigned long long)s->kv_reserved_bytes,
+            fprintf(f, ",%d,%llu,%llu,%llu,%llu,%.17g", s->kv_blocks, (unsigned long long)s->kv_reserved_bytes,
                     (unsigned long long)s->traffic.weight_bytes, (unsigned long long)s->traffic.kv_read_bytes,
                     (unsigned long long)s->traffic.kv_write_bytes,
                     traffic_intensity(counts_total(&s->counts), &s->traffic));
+            if (tr->cfg.rope) fprintf(f, ",%llu", (unsigned long long)s->counts.rope);
+            fputc('\n', f);
         }
     }
 }
@@ -513,13 +521,15 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
             tr->prompt, tr->L, tr->G, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->vocab,
             c->max_seq, (unsigned long long)c->seed);
     /* beyond the tutorial (§6): say so, the numbers below depend on it */
-    if (c->n_kv_heads != c->n_heads || c->window || c->block_size) {
+    if (c->n_kv_heads != c->n_heads || c->window || c->block_size || c->rope) {
         fputs("  ", f);
         if (c->n_kv_heads != c->n_heads)
             fprintf(f, "K/V heads = %d (%s)  ", c->n_kv_heads, c->n_kv_heads == 1 ? "multi-query" : "grouped-query");
         if (c->window) fprintf(f, "sliding window W = %d  ", c->window);
         if (c->block_size) fprintf(f, "paged cache, block size B = %d", c->block_size);
         if (c->prefix_cache) fputs(", prefix sharing", f);
+        if (c->rope) fprintf(f, "%srotary positions (RoPE)%s", c->block_size ? "  " : "",
+                             c->rope_offset_bug ? " WITH THE OFFSET BUG (--rope-offset-bug)" : "");
         fputc('\n', f);
     }
     if (!(modes & (TRACE_CACHE | TRACE_RECOMPUTE))) {
@@ -564,6 +574,7 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
     for (int i = 0; i < CAT_COUNT; i++)
         fprintf(f, "%-10s %16s %16s\n", counts_name((Category)i), counts_group(tc->mac[i], b1),
                 counts_group(trc->mac[i], b2));
+    if (c->rope) fprintf(f, "%-10s %16s %16s\n", "rope", counts_group(tc->rope, b1), counts_group(trc->rope, b2));
     fprintf(f, "%-10s %16s %16s\n\n", "masked", counts_group(tc->masked, b1), counts_group(trc->masked, b2));
     table_traffic(f, tr, modes);
     if (tr->pool && (modes & TRACE_CACHE)) table_paged(f, tr);
@@ -576,6 +587,10 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
             all_ok && totals_ok ? "yes" : "NO");
     fprintf(f, "same tokens in both modes: %s; max |logit difference| = %g\n",
             tr->equivalent ? "yes" : "NO", tr->max_abs_logit_diff);
+    if (c->rope_offset_bug)
+        fputs("--rope-offset-bug: a decode step turns its row as if it were position 0, not its own position;\n"
+              "the keys in the cache were turned at their true positions, so q.k no longer measures the right\n"
+              "distance and the logits differ from recompute (which starts at position 0 and is right)\n", f);
     if (modes & TRACE_TRAIN) {
         const TraceStep *st = &tr->modes[MODE_TRAIN].steps[0];
         fprintf(f, "train (teacher forcing, one pass over the prompt): %s MACs, loss %s",

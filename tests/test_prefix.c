@@ -382,6 +382,7 @@ static void test_saved(void **state)
         formulas_prefix_saved(&c, ps.L[s], run_seq(&on, s)->shared_rows, &saved);
         for (int i = 0; i < CAT_COUNT; i++) diff.mac[i] = b->mac[i] - a->mac[i];
         diff.masked = b->masked - a->masked;
+        diff.rope = b->rope - a->rope;
         assert_true(counts_equal(&saved, &diff));
         assert_memory_equal(run_seq(&on, s)->tokens, run_seq(&off, s)->tokens, sizeof(int) * (size_t)(ps.L[s] + 3));
     }

@@ -325,6 +325,38 @@ static void test_golden_screens(void **state)
         }
 }
 
+/* Serving techniques of #13 (spec §6.8, §6.10), at 120x40 in both
+ * languages: the memory view with shared prefix blocks (drawn once, with
+ * their reference count, both tables pointing at them), and the KV panel
+ * with RoPE (a key before and after turning) and with the offset bug (in
+ * red: the logits differ from recompute). */
+static void test_serving_share(void **state)
+{
+    (void)state;
+    static const Scenario sc[] = {
+        {"prefix", "--mode memory --block-size 4 --prefix-cache --prompt thecatsaton "
+                   "--prompt thecatsatinthesun --prompt thecatran", "NN"},
+        {"prefix-zh", "--lang zh --mode memory --block-size 2 --prefix-cache --prompt 我是学生 --prompt 我是老师",
+         "NNN"},
+        {"rope", "--rope --prompt hello --gen 4", "NNnnn"},
+        {"rope-bug", "--rope --rope-offset-bug --prompt hello --gen 4", "NN"},
+        {"rope-bug-zh", "--lang zh --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
+    };
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+        App a;
+        char *text = render(&sc[i], 120, 40, &a);
+        compare_golden(sc[i].name, 120, 40, text);
+        if (i < 2) {
+            assert_true(paged_blocks_shared(a.run.pool) > 0);
+            if (!strstr(text, i == 0 ? "shared block" : "共享块")) fail_msg("%s: no shared blocks said", sc[i].name);
+        } else {
+            if (!strstr(text, "RoPE")) fail_msg("%s: no RoPE line", sc[i].name);
+        }
+        free(text);
+        app_free(&a);
+    }
+}
+
 static void test_too_small(void **state)
 {
     (void)state;
@@ -577,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_golden_screens),
         cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),
+        cmocka_unit_test(test_serving_share),
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_all_sizes_and_ops),
         cmocka_unit_test(test_panel_list),

@@ -373,6 +373,15 @@ const CliOpt cli_options[] = {
      .help = "prefix sharing: a later --prompt takes the full\n"
              "blocks of an identical prompt prefix from an\n"
              "earlier one (needs --block-size; not --window)"},
+    {.name = "rope", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag, .field = F(cfg.rope),
+     .help = "rotary positions: q and k turned by their\n"
+             "position in every layer, no position table\n"
+             "(d-model / heads must be even)"},
+    {.name = "rope-offset-bug", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag,
+     .field = F(cfg.rope_offset_bug),
+     .help = "teaching switch (needs --rope): decode turns\n"
+             "its row as position 0, so the cache no longer\n"
+             "fits and the logits differ from recompute"},
     {.name = "max-seq", .arg = "N", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.max_seq), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "context length (default 64)"},
     {.name = "seed", .arg = "S", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_seed,

@@ -145,6 +145,15 @@ static Grid plan_grid(const Ctx *x)
     return g;
 }
 
+/* A shared block's reference count in one column: a superscript digit
+ * ("A4³": three tables point at it), a plain one in ASCII, '*' past 9. */
+static int32_t refs_glyph(const Canvas *c, int refs)
+{
+    static const int32_t sup[10] = {0x2070, 0xb9, 0xb2, 0xb3, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079};
+    if (refs > 9) return '*';
+    return c->ascii ? '0' + refs : sup[refs];
+}
+
 static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
 {
     Canvas *c = x->c;
@@ -164,7 +173,7 @@ static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
         canvas_put(c, cx, y, letter(v.seq), st);
         if (B <= 9) canvas_put(c, cx + 1, y, '0' + v.kept, st);
         else canvas_shade(c, cx + 1, y, (double)v.kept / B, st);
-        if (v.refs > 1) canvas_put(c, cx + 2, y, v.refs <= 9 ? '0' + v.refs : '*', STYLE_REUSED);
+        if (v.refs > 1) canvas_put(c, cx + 2, y, refs_glyph(c, v.refs), STYLE_REUSED);
         else if (now) canvas_put(c, cx + 2, y, '+', STYLE_NEW);
     }
 }
@@ -428,8 +437,8 @@ static void draw_note(const Ctx *x, int y)
         snprintf(l[2], sizeof l[2], "%s", ratio);
     } else if (x->pool && shared > 0) {
         snprintf(l[0], sizeof l[0],
-                 TR(a, "%d shared block%s (digit = tables pointing at it), reserved once; %s",
-                    "%d 个共享块%s（数字 = 指向它的块表数），只预留一次；%s"),
+                 TR(a, "%d shared block%s (superscript = tables pointing at it), reserved once; %s",
+                    "%d 个共享块%s（上标 = 指向它的块表数），只预留一次；%s"),
                  shared, TR(a, shared == 1 ? "" : "s", ""), ratio);
         snprintf(l[1], sizeof l[1], TR(a, "%d shared block%s, reserved once", "%d 个共享块%s，只预留一次"), shared,
                  TR(a, shared == 1 ? "" : "s", ""));
