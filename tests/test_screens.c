@@ -50,6 +50,12 @@ static const Scenario scenarios[] = {
     /* digits and spaces as tokens, quoted beside numbers; mid-step after the
      * softmax of layer 0 (the live row changed) */
     {"digits", "--prompt 1+1=2", "Nnnnnnn"},
+    /* the vector inspector (v) after layer 0's softmax of decode step 1,
+     * and the all-heads overview (A) with Next token, en and zh */
+    {"vectors", "", "Nnnnnnnv"},
+    {"vectors-zh", "--lang zh", "NNnnnnnnnv"},
+    {"heads", "", "NNNA"},
+    {"heads-zh", "--lang zh", "NNA"},
 };
 
 static int build_app(App *a, const char *args, char *err)

@@ -335,6 +335,8 @@ unsigned app_handle_key(App *a, int key)
     case KA_HEAD_NEXT: a->head = (a->head + 1) % H; break;
     case KA_HEAD_PREV: a->head = (a->head + H - 1) % H; break;
     case KA_SCALE: a->log_scale = !a->log_scale; break;
+    case KA_VECTORS: a->show_vectors = !a->show_vectors; break;
+    case KA_HEADS: a->show_heads = !a->show_heads; break;
     case KA_EDIT:
         a->editing = true;
         a->playing = false;

@@ -56,6 +56,8 @@ typedef struct {
     View view;                /* cache / recompute / compare / train / memory */
     int layer, head;          /* selected layer and head */
     bool log_scale;           /* Operations chart */
+    bool show_vectors;        /* vector inspector shown (v) */
+    bool show_heads;          /* all-heads overview shown (A) */
     bool help;                /* help overlay shown */
     bool blank;               /* screen blanked (b); any key brings it back */
     bool playing;

@@ -16,6 +16,7 @@ typedef enum {
     KA_LAYER_NEXT, KA_LAYER_PREV,
     KA_HEAD_NEXT, KA_HEAD_PREV,
     KA_SCALE,
+    KA_VECTORS, KA_HEADS,   /* vector inspector, all-heads overview */
     KA_EDIT,
     KA_RESTART,
     KA_HELP,

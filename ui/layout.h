@@ -28,6 +28,11 @@ typedef struct {
     Rect ops, chart;
     Rect pool, traffic, roofline;      /* memory view (roofline: carved from traffic when tall) */
     Rect lesson;                       /* lesson pane (lesson mode only) */
+    /* set by panels_arrange() (ui/panels/panels.c), not by layout_compute():
+     * they depend on the App's toggles, not only on the size */
+    Rect next, loss;                   /* carved from the KV cache panel's rect */
+    Rect heads;                        /* all-heads overview (A): in the attention panel's place */
+    Rect vectors;                      /* vector inspector (v): the middle and Operations rows */
 } Layout;
 
 /* point: -1 outside a lesson; else the LessonPoint of the slide. In a

@@ -263,6 +263,7 @@ void app_render(const App *a, Canvas *c)
         draw_too_small(a, c);
         return;
     }
+    panels_arrange(a, &lo);   /* the toggled panels (v, A) and Next token */
     const Engine *e = app_engine(a);
     draw_header(a, c, lo.header);
     /* every panel the layout gave a place (sim state read-only) */

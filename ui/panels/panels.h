@@ -20,6 +20,7 @@
 
 #include "ui/app.h"
 #include "ui/canvas.h"
+#include "ui/layout.h"
 
 #include <stddef.h>
 
@@ -98,6 +99,44 @@ Rect panel_roofline_carve(Rect *traffic);
 #define PANEL_ROOF_TRAFFIC_H 12   /* rows the traffic panel keeps */
 #define PANEL_ROOF_MIN_H 12       /* the roofline's smallest height */
 #define PANEL_ROOF_MAX_H 18
+
+/* The Next token panel: top-k probabilities after softmax of this step's
+ * logits, with bars, the chosen token marked (ui/panels/nexttoken.c). */
+void panel_next_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Train view: the cross-entropy at every position and the mean (ui/panels/loss.c). */
+void panel_loss_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* All heads (A): every layer × head's attention row for the current query
+ * as a heat strip, previous-token and induction heads tagged (ui/panels/heads.c). */
+void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Rows the overview needs at width w (every strip, the gaps, the legend). */
+int panel_heads_height(const App *a, int w);
+/* Vector inspector (v): the numbers of the vectors the current operation
+ * reads and writes, for the selected head (ui/panels/vectors.c). */
+void panel_vectors_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* One vector the inspector shows: a pointer into the engine's buffers. */
+typedef enum { VEC_START, VEC_END, VEC_AROUND } PanelVecAlign;   /* the window of a long one */
+typedef struct {
+    char name[24], shape[24];   /* "q h0", "(dh=4)" */
+    const float *v;             /* (n) the engine's numbers */
+    int n;
+    PanelVecAlign align;
+    int focus;                  /* VEC_AROUND: the index the window centres on */
+    bool mask_row;              /* a score row drawn with −∞ where the rule masks */
+    bool current;               /* made by the operation on screen */
+} PanelVec;
+#define PANEL_VEC_MAX 16
+/* The vectors of the current operation (the list in vectors.c), at most
+ * max; returns how many. */
+int panel_vectors_list(const App *a, const Engine *e, PanelVec *out, int max);
+/* Value j of p as drawn ("0.42", "-1.07", "−∞"). */
+const char *panel_vectors_fmt(const Canvas *c, const PanelVec *p, int j, char buf[32]);
+/* The rects that depend on the App's toggles, after layout_compute():
+ * Next token / Loss carved from the KV cache panel (cache, recompute and
+ * train views, from 17 rows of it; in the train view Loss takes the whole
+ * KV cache rect below that), All heads in the attention panel's place (A),
+ * and the inspector over the middle and Operations rows (v). Outside
+ * lessons and the memory view only. (ui/panels/panels.c) */
+void panels_arrange(const App *a, Layout *lo);
 
 /* The lesson pane: narration, question, feedback (lesson mode only). */
 void panel_lesson_draw(const App *a, const Engine *e, Canvas *c, Rect r);
