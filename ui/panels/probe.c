@@ -43,8 +43,12 @@ const float *probe_logits(const Engine *e, int *pos)
         *pos = e->L - 1;
         return e->logits + (size_t)(e->L - 1) * (size_t)e->cfg.vocab;
     }
-    *pos = e->t - 1;
-    return e->logits;
+    /* an early prefill chunk (§6.7) has no head; a verify step (§6.9) has a
+     * row per draft from row n-1-drafted on, and emits from row `accepted` */
+    if (e->mode == MODE_CACHE && e->step < e->n_chunks - 1) return NULL;
+    const int row = e->picked >= 0 && e->accepted > 0 ? e->accepted : 0;
+    *pos = e->p0 + e->n - 1 - e->drafted + row;
+    return e->logits + (size_t)row * (size_t)e->cfg.vocab;
 }
 
 double probe_loss_at(const Engine *e, int i, double *p)

@@ -32,7 +32,10 @@ int probe_topk(const float *z, int V, int k, ProbeTok *out);
 
 /* The logits row of the prediction on screen: the last position's (cache
  * and recompute), or position L-1's in train mode (what comes after the
- * prompt). NULL before this step's OP_LOGITS ran. *pos gets its position. */
+ * prompt); in a speculative verify step (§6.9) the first verify row, and
+ * after the pick the row the emitted token came from. NULL before this
+ * step's OP_LOGITS ran and in an early prefill chunk (§6.7). *pos gets its
+ * position. */
 const float *probe_logits(const Engine *e, int *pos);
 
 /* ---- loss per position (train, spec §6.1) ------------------------------- */

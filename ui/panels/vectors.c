@@ -26,6 +26,7 @@
  * weight rows show their last keys, the logits the ones around the top.
  */
 #include "ui/panels/panels.h"
+#include "ui/panels/probe.h"
 #include "ui/style.h"
 
 #include <math.h>
@@ -72,10 +73,9 @@ int panel_vectors_list(const App *a, const Engine *e, PanelVec *out, int max)
     const float *sc = engine_scores_row(e, l, h, row), *w = engine_att_row(e, l, h, row);
     const float *oh = e->att_out + (size_t)row * d + (size_t)h * dh;
     const float *xf = e->xf + (size_t)row * d;
-    const int lrow = e->mode == MODE_TRAIN ? e->L - 1 : 0;   /* the logits row of the prediction */
-    const float *lg = e->logits + (size_t)lrow * V;
-    int top = 0;
-    for (int j = 1; j < V; j++)
+    int lpos = -1, top = 0;
+    const float *lg = probe_logits(e, &lpos);   /* the prediction's row, as the Next token panel's; NULL before */
+    for (int j = 1; lg && j < V; j++)
         if (lg[j] > lg[top]) top = j;
     char q[24], k[24], v[24], o[24];
     snprintf(q, sizeof q, "q h%d", h);
