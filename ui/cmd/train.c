@@ -25,11 +25,13 @@ typedef struct {
     KvConfig cfg;
     int steps, copy_steps, batch, every;
     int short_steps, short_max;   /* curriculum: the first short_steps copy rows are 3..short_max long */
+    int copy_min, copy_max;       /* copy phrase lengths after the curriculum */
     bool untied;
     float lr;
     int warmup;
     uint64_t seed;        /* weights and data */
     const char *data_dir, *out, *resume;
+    const char *dump_dir; /* hidden --dump-batches DIR: tools/bench/train_torch.py replays the run */
     bool show_alphabet, eval_only;
 } TrainOptions;
 
@@ -80,7 +82,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
 {
     enum { O_OUT = 256, O_DATA, O_STEPS, O_COPY, O_BATCH, O_LR, O_WARM, O_D, O_H, O_KV, O_L, O_F,
            O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP, O_SHORT, O_SHORTMAX,
-           O_UNTIED };
+           O_UNTIED, O_DUMP, O_CMIN, O_CMAX };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT}, {"data", required_argument, NULL, O_DATA},
         {"steps", required_argument, NULL, O_STEPS}, {"copy-steps", required_argument, NULL, O_COPY},
@@ -94,7 +96,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         {"show-alphabet", no_argument, NULL, O_SHOW}, {"help", no_argument, NULL, O_HELP},
         {"short-steps", required_argument, NULL, O_SHORT},
         {"short-max", required_argument, NULL, O_SHORTMAX}, {"untied", no_argument, NULL, O_UNTIED},
-        {NULL, 0, NULL, 0}};
+        {"dump-batches", required_argument, NULL, O_DUMP},
+        {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = config_default();
     o->cfg.d_model = 32;
@@ -105,6 +108,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     o->copy_steps = 7000;
     o->short_steps = 5000;
     o->short_max = 8;
+    o->copy_min = 3;
+    o->copy_max = 20;
     o->batch = 8;
     o->every = 500;
     o->lr = 1e-2f;
@@ -126,6 +131,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         case O_EVAL: o->resume = a; o->eval_only = true; break;
         case O_SHOW: o->show_alphabet = true; break;
         case O_UNTIED: o->untied = true; break;
+        case O_DUMP: o->dump_dir = a; break;
         case O_HELP: train_cmd_usage(stdout); exit(0);
         case O_LR: {
             char *end = NULL;
@@ -151,7 +157,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                 {O_D, "d-model", 1, 4096}, {O_H, "heads", 1, 4096}, {O_KV, "kv-heads", 1, 4096},
                 {O_L, "layers", 1, 64}, {O_F, "d-ff", 1, 65536}, {O_N, "max-seq", 2, 4096},
                 {O_W, "window", 1, 4096}, {O_EVERY, "every", 1, 10000000},
-                {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 3, 20}};
+                {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 2, 64},
+                {O_CMIN, "copy-min", 1, 64}, {O_CMAX, "copy-max", 1, 64}};
             for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
                 if (ints[i].code == ch) {
                     if (cli_parse_int(ints[i].name, a, ints[i].lo, ints[i].hi, &v, err, errlen)) return -1;
@@ -170,6 +177,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                     case O_W: o->cfg.window = x; break;
                     case O_SHORT: o->short_steps = x; break;
                     case O_SHORTMAX: o->short_max = x; break;
+                    case O_CMIN: o->copy_min = x; break;
+                    case O_CMAX: o->copy_max = x; break;
                     default: o->every = x; break;
                     }
                 }
@@ -178,6 +187,10 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     }
     if (optind < argc) {
         snprintf(err, errlen, "'%s': unexpected argument for 'kvsim train'", argv[optind]);
+        return -1;
+    }
+    if (o->copy_min > o->copy_max) {
+        snprintf(err, errlen, "--copy-min %d is above --copy-max %d", o->copy_min, o->copy_max);
         return -1;
     }
     o->cfg.n_kv_heads = kv ? kv : o->cfg.n_heads;
@@ -339,7 +352,23 @@ int train_cmd_run(int argc, char **argv)
         printf("resumed %s at step %ld\n", o.resume, opt.step);
     }
 
-    TrainMix mix = {.copy_pct = 20, .words_pct = 35, .copy_min = 3, .copy_max = 20};
+    FILE *dump_b = NULL, *dump_l = NULL;
+    if (o.dump_dir) {   /* the initial weights, then every batch and loss */
+        snprintf(path, sizeof path, "%s/init.kvsim", o.dump_dir);
+        if (modelfile_save(path, &m, td.alphabet, NULL, err, sizeof err)) {
+            fprintf(stderr, "kvsim: %s\n", err);
+            return 2;
+        }
+        snprintf(path, sizeof path, "%s/batches.bin", o.dump_dir);
+        dump_b = fopen(path, "wb");
+        snprintf(path, sizeof path, "%s/losses.txt", o.dump_dir);
+        dump_l = fopen(path, "w");
+        if (!dump_b || !dump_l) {
+            fprintf(stderr, "kvsim: --dump-batches %s: cannot write there\n", o.dump_dir);
+            return 2;
+        }
+    }
+    TrainMix mix = {.copy_pct = 20, .words_pct = 35, .copy_min = o.copy_min, .copy_max = o.copy_max};
     printf("training d %d, heads %d (kv %d), layers %d, d-ff %d, N %d, V %d: %zu weights; "
            "batch %d x %d, %d steps (%d copy-only, %d short), lr %g, %s, seed %llu\n",
            o.cfg.d_model, o.cfg.n_heads, o.cfg.n_kv_heads, o.cfg.n_layers, o.cfg.d_ff, T,
@@ -350,7 +379,7 @@ int train_cmd_run(int argc, char **argv)
     signal(SIGTERM, on_signal);
     const double t0 = now_s();
     const long first = opt.step;
-    double loss_sum = 0;
+    double loss_sum = 0, t_eval = 0;   /* t_eval: time spent measuring, not training */
     int loss_n = 0;
     float loss = 0;
     while (opt.step < o.steps && !stop_signal) {
@@ -358,25 +387,49 @@ int train_cmd_run(int argc, char **argv)
         /* curriculum: the longest copy phrase grows from --short-max to 20
          * over the first --short-steps steps */
         mix.copy_max = opt.step < o.short_steps
-                           ? o.short_max + (int)((20 - o.short_max) * opt.step / o.short_steps)
-                           : 20;
+                           ? o.short_max + (int)((o.copy_max - o.short_max) * opt.step / o.short_steps)
+                           : o.copy_max;
+        if (mix.copy_max < mix.copy_min) mix.copy_max = mix.copy_min;
         for (int b = 0; b < B; b++)
             traindata_row(&td, &data, phase, &mix, inp + (size_t)b * T, tgt + (size_t)b * T, T);
         loss = trainer_forward(&t, &m, inp, tgt);
         trainer_backward(&t, &m, inp, tgt);
         if (!o.untied) train_tie_grads(&t.grad);
-        adam_update(&opt, &m, &t.grad);
+        const float lr_now = adam_lr(&ac, opt.step);
+        if (dump_b && opt.step == first) {   /* the first gradient, as a model file */
+            snprintf(path, sizeof path, "%s/grad0.kvsim", o.dump_dir);
+            modelfile_save(path, &t.grad, td.alphabet, NULL, err, sizeof err);
+        }
+        const float gnorm = adam_update(&opt, &m, &t.grad);
         if (!o.untied) train_tie_weights(&m);
+        if (dump_b) {   /* (B, T) int32 inputs, then (B, T) int32 targets */
+            for (int i = 0; i < 2 * B * T; i++) {
+                const int32_t x = i < B * T ? inp[i] : tgt[i - B * T];
+                fwrite(&x, sizeof x, 1, dump_b);
+            }
+            fprintf(dump_l, "%ld %.9g %.9g %.9g\n", opt.step - 1, (double)loss, (double)gnorm,
+                    (double)lr_now);
+            if (opt.step == first + 1) {
+                snprintf(path, sizeof path, "%s/step1.kvsim", o.dump_dir);
+                modelfile_save(path, &m, td.alphabet, NULL, err, sizeof err);
+            }
+        }
         loss_sum += loss;
         loss_n++;
         if (opt.step % o.every == 0 || opt.step == o.steps) {
-            const double el = now_s() - t0, done = (double)(opt.step - first);
+            const double el = now_s() - t0 - t_eval, done = (double)(opt.step - first);
             char e1[32], e2[32];
             fmt_time(e1, sizeof e1, el);
             fmt_time(e2, sizeof e2, el / done * (double)(o.steps - opt.step));
-            printf("step %5ld/%d  phase %d  loss %.4f  lr %.2e  %.0f tok/s  %.2f GFLOP/s  elapsed %s  ETA %s\n",
-                   opt.step, o.steps, phase, loss_sum / loss_n, (double)adam_lr(&ac, opt.step - 1),
-                   done * B * T / el, 2e-9 * (double)(t.macs_fwd + t.macs_bwd) / el, e1, e2);
+            CopyScore cs = {0};
+            const double ev0 = now_s();
+            traineval_copy(&m, TRAINEVAL_COPY_SEED, 50, &cs);
+            t_eval += now_s() - ev0;
+            printf("step %5ld/%d  phase %d  loss %.4f  copy %.1f%%  lr %.2e  %.0f tok/s  %.2f GFLOP/s  elapsed %s  ETA %s\n",
+                   opt.step, o.steps, phase, loss_sum / loss_n,
+                   cs.total ? 100.0 * (double)cs.correct / (double)cs.total : 0.0,
+                   (double)adam_lr(&ac, opt.step - 1), done * B * T / el,
+                   2e-9 * (double)(t.macs_fwd + t.macs_bwd) / el, e1, e2);
             fflush(stdout);
             loss_sum = 0;
             loss_n = 0;
@@ -405,6 +458,8 @@ int train_cmd_run(int argc, char **argv)
         report(&m, td.alphabet, stdout);
         rc = 0;
     }
+    if (dump_b) fclose(dump_b);
+    if (dump_l) fclose(dump_l);
     free(inp);
     free(tgt);
     trainer_free(&t);
