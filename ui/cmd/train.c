@@ -26,6 +26,8 @@ typedef struct {
     int steps, copy_steps, batch, every;
     int short_steps, short_max;   /* curriculum: the first short_steps copy rows are 3..short_max long */
     int copy_min, copy_max;       /* copy phrase lengths after the curriculum */
+    int mask_first;               /* 1: no loss where a copy row cannot be predicted */
+    int copy_gap;                 /* random tokens before each copy: 0..copy_gap */
     bool untied;
     float lr;
     int warmup;
@@ -82,7 +84,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
 {
     enum { O_OUT = 256, O_DATA, O_STEPS, O_COPY, O_BATCH, O_LR, O_WARM, O_D, O_H, O_KV, O_L, O_F,
            O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP, O_SHORT, O_SHORTMAX,
-           O_UNTIED, O_DUMP, O_CMIN, O_CMAX };
+           O_UNTIED, O_DUMP, O_CMIN, O_CMAX, O_MASK, O_GAP };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT}, {"data", required_argument, NULL, O_DATA},
         {"steps", required_argument, NULL, O_STEPS}, {"copy-steps", required_argument, NULL, O_COPY},
@@ -97,7 +99,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         {"short-steps", required_argument, NULL, O_SHORT},
         {"short-max", required_argument, NULL, O_SHORTMAX}, {"untied", no_argument, NULL, O_UNTIED},
         {"dump-batches", required_argument, NULL, O_DUMP},
-        {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX}, {NULL, 0, NULL, 0}};
+        {"copy-gap", required_argument, NULL, O_GAP}, {"mask-first", required_argument, NULL, O_MASK}, {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = config_default();
     o->cfg.d_model = 32;
@@ -158,7 +160,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                 {O_L, "layers", 1, 64}, {O_F, "d-ff", 1, 65536}, {O_N, "max-seq", 2, 4096},
                 {O_W, "window", 1, 4096}, {O_EVERY, "every", 1, 10000000},
                 {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 2, 64},
-                {O_CMIN, "copy-min", 1, 64}, {O_CMAX, "copy-max", 1, 64}};
+                {O_CMIN, "copy-min", 1, 64}, {O_MASK, "mask-first", 0, 1}, {O_GAP, "copy-gap", 0, 64}, {O_CMAX, "copy-max", 1, 64}};
             for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
                 if (ints[i].code == ch) {
                     if (cli_parse_int(ints[i].name, a, ints[i].lo, ints[i].hi, &v, err, errlen)) return -1;
@@ -178,6 +180,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                     case O_SHORT: o->short_steps = x; break;
                     case O_SHORTMAX: o->short_max = x; break;
                     case O_CMIN: o->copy_min = x; break;
+                    case O_MASK: o->mask_first = x; break;
+                    case O_GAP: o->copy_gap = x; break;
                     case O_CMAX: o->copy_max = x; break;
                     default: o->every = x; break;
                     }
@@ -368,7 +372,8 @@ int train_cmd_run(int argc, char **argv)
             return 2;
         }
     }
-    TrainMix mix = {.copy_pct = 20, .words_pct = 35, .copy_min = o.copy_min, .copy_max = o.copy_max};
+    TrainMix mix = {.copy_pct = 20, .words_pct = 35, .copy_min = o.copy_min, .copy_max = o.copy_max,
+                   .mask_first = o.mask_first, .copy_gap = o.copy_gap};
     printf("training d %d, heads %d (kv %d), layers %d, d-ff %d, N %d, V %d: %zu weights; "
            "batch %d x %d, %d steps (%d copy-only, %d short), lr %g, %s, seed %llu\n",
            o.cfg.d_model, o.cfg.n_heads, o.cfg.n_kv_heads, o.cfg.n_layers, o.cfg.d_ff, T,
