@@ -192,31 +192,6 @@ void traindata_row(const TrainData *td, Rng *r, int phase, const TrainMix *mix, 
 {
     const int V = td->n_alphabet;
     const int pick = phase == 1 ? 0 : below(r, 100);
-    if (pick < (phase == 1 ? 100 : mix->copy_pct) && mix->copy_gap > 0) {
-        /* the phrase again and again, each time after a gap of 0..copy_gap
-         * fresh random tokens: the distance between copies varies, so only
-         * "what followed this token last time" predicts the next one */
-        int row[ROW_MAX + 64], pred[ROW_MAX + 64], phrase[64], n = 0, first = 1;
-        const int len = mix->copy_min + below(r, mix->copy_max - mix->copy_min + 1);
-        for (int i = 0; i < len; i++) phrase[i] = below(r, V);
-        while (n < T + 1) {
-            const int gap = below(r, mix->copy_gap + 1);
-            for (int g = 0; g < gap && n < T + 1; g++, n++) {
-                row[n] = below(r, V);
-                pred[n] = 0;
-            }
-            for (int i = 0; i < len && n < T + 1; i++, n++) {
-                row[n] = phrase[i];
-                pred[n] = !first && (i > 0 || gap == 0);
-            }
-            first = 0;
-        }
-        split_row(row, inp, tgt, T);
-        if (mix->mask_first)
-            for (int i = 0; i < T; i++)
-                if (!pred[i + 1]) tgt[i] = -1;
-        return;
-    }
     if (pick < (phase == 1 ? 100 : mix->copy_pct)) {
         const int len = copy_row(r, V, mix->copy_min, mix->copy_max, inp, tgt, T);
         /* the first copy cannot be predicted: no loss there */

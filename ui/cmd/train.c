@@ -27,7 +27,8 @@ typedef struct {
     int short_steps, short_max;   /* curriculum: the first short_steps copy rows are 3..short_max long */
     int copy_min, copy_max;       /* copy phrase lengths after the curriculum */
     int mask_first;               /* 1: no loss where a copy row cannot be predicted */
-    int copy_gap;                 /* random tokens before each copy: 0..copy_gap */
+    float emb_std;                /* initial token and position embeddings N(0, emb_std) */
+    int copy_pct, words_pct;      /* phase 2: copy and words rows in percent; the rest is text */
     bool untied;
     float lr;
     int warmup;
@@ -84,7 +85,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
 {
     enum { O_OUT = 256, O_DATA, O_STEPS, O_COPY, O_BATCH, O_LR, O_WARM, O_D, O_H, O_KV, O_L, O_F,
            O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP, O_SHORT, O_SHORTMAX,
-           O_UNTIED, O_DUMP, O_CMIN, O_CMAX, O_MASK, O_GAP };
+           O_UNTIED, O_DUMP, O_CMIN, O_CMAX, O_MASK, O_EMB, O_TIED, O_CPCT, O_WPCT };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT}, {"data", required_argument, NULL, O_DATA},
         {"steps", required_argument, NULL, O_STEPS}, {"copy-steps", required_argument, NULL, O_COPY},
@@ -99,21 +100,29 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         {"short-steps", required_argument, NULL, O_SHORT},
         {"short-max", required_argument, NULL, O_SHORTMAX}, {"untied", no_argument, NULL, O_UNTIED},
         {"dump-batches", required_argument, NULL, O_DUMP},
-        {"copy-gap", required_argument, NULL, O_GAP}, {"mask-first", required_argument, NULL, O_MASK}, {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX}, {NULL, 0, NULL, 0}};
+        {"emb-std", required_argument, NULL, O_EMB}, {"mask-first", required_argument, NULL, O_MASK},
+        {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX},
+        {"tied", no_argument, NULL, O_TIED}, {"copy-pct", required_argument, NULL, O_CPCT},
+        {"words-pct", required_argument, NULL, O_WPCT}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = config_default();
     o->cfg.d_model = 32;
     o->cfg.n_heads = o->cfg.n_kv_heads = 2;
     o->cfg.d_ff = 0;
     /* the recipe of the shipped model (docs/training.md) */
-    o->steps = 14000;
-    o->copy_steps = 7000;
-    o->short_steps = 5000;
+    o->steps = 2500;
+    o->copy_steps = 800;
+    o->short_steps = 0;
     o->short_max = 8;
     o->copy_min = 3;
     o->copy_max = 20;
-    o->batch = 8;
-    o->every = 500;
+    o->mask_first = 1;
+    o->copy_pct = 20;
+    o->words_pct = 35;
+    o->emb_std = 1.0f;
+    o->untied = true;
+    o->batch = 32;
+    o->every = 100;
     o->lr = 1e-2f;
     o->warmup = 100;
     o->seed = 1;
@@ -133,7 +142,19 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         case O_EVAL: o->resume = a; o->eval_only = true; break;
         case O_SHOW: o->show_alphabet = true; break;
         case O_UNTIED: o->untied = true; break;
+        case O_TIED: o->untied = false; break;
         case O_DUMP: o->dump_dir = a; break;
+        case O_EMB: {
+            char *end = NULL;
+            errno = 0;
+            double x = strtod(a, &end);
+            if (end == a || *end || errno || !(x > 0 && x <= 10)) {
+                snprintf(err, errlen, "--emb-std '%s': expected a number above 0, at most 10", a);
+                return -1;
+            }
+            o->emb_std = (float)x;
+            break;
+        }
         case O_HELP: train_cmd_usage(stdout); exit(0);
         case O_LR: {
             char *end = NULL;
@@ -160,7 +181,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                 {O_L, "layers", 1, 64}, {O_F, "d-ff", 1, 65536}, {O_N, "max-seq", 2, 4096},
                 {O_W, "window", 1, 4096}, {O_EVERY, "every", 1, 10000000},
                 {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 2, 64},
-                {O_CMIN, "copy-min", 1, 64}, {O_MASK, "mask-first", 0, 1}, {O_GAP, "copy-gap", 0, 64}, {O_CMAX, "copy-max", 1, 64}};
+                {O_CMIN, "copy-min", 1, 64}, {O_MASK, "mask-first", 0, 1},
+                {O_CPCT, "copy-pct", 0, 100}, {O_WPCT, "words-pct", 0, 100}, {O_CMAX, "copy-max", 1, 64}};
             for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
                 if (ints[i].code == ch) {
                     if (cli_parse_int(ints[i].name, a, ints[i].lo, ints[i].hi, &v, err, errlen)) return -1;
@@ -181,7 +203,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                     case O_SHORTMAX: o->short_max = x; break;
                     case O_CMIN: o->copy_min = x; break;
                     case O_MASK: o->mask_first = x; break;
-                    case O_GAP: o->copy_gap = x; break;
+                    case O_CPCT: o->copy_pct = x; break;
+                    case O_WPCT: o->words_pct = x; break;
                     case O_CMAX: o->copy_max = x; break;
                     default: o->every = x; break;
                     }
@@ -191,6 +214,10 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     }
     if (optind < argc) {
         snprintf(err, errlen, "'%s': unexpected argument for 'kvsim train'", argv[optind]);
+        return -1;
+    }
+    if (o->copy_pct + o->words_pct > 100) {
+        snprintf(err, errlen, "--copy-pct %d plus --words-pct %d is over 100", o->copy_pct, o->words_pct);
         return -1;
     }
     if (o->copy_min > o->copy_max) {
@@ -325,6 +352,7 @@ int train_cmd_run(int argc, char **argv)
         return 1;
     }
     train_init_weights(&m, o.seed);
+    train_scale_embeddings(&m, o.emb_std);
     if (!o.untied) train_tie_weights(&m);
     if (o.resume) {
         ModelFile mf;
@@ -372,8 +400,8 @@ int train_cmd_run(int argc, char **argv)
             return 2;
         }
     }
-    TrainMix mix = {.copy_pct = 20, .words_pct = 35, .copy_min = o.copy_min, .copy_max = o.copy_max,
-                   .mask_first = o.mask_first, .copy_gap = o.copy_gap};
+    TrainMix mix = {.copy_pct = o.copy_pct, .words_pct = o.words_pct, .copy_min = o.copy_min, .copy_max = o.copy_max,
+                   .mask_first = o.mask_first};
     printf("training d %d, heads %d (kv %d), layers %d, d-ff %d, N %d, V %d: %zu weights; "
            "batch %d x %d, %d steps (%d copy-only, %d short), lr %g, %s, seed %llu\n",
            o.cfg.d_model, o.cfg.n_heads, o.cfg.n_kv_heads, o.cfg.n_layers, o.cfg.d_ff, T,
