@@ -63,18 +63,24 @@ void train_cmd_usage(FILE *f)
         "\n"
         "  --out FILE        model file to write (default models/default.kvsim)\n"
         "  --data DIR        corpus.txt and alphabet-extra.txt (default data)\n"
-        "  --steps N         optimiser steps (default 14000)\n"
-        "  --copy-steps N    phase 1, copy tasks only, for the first N steps (default 7000)\n"
+        "  --steps N         optimiser steps (default 3500)\n"
+        "  --copy-steps N    phase 1, copy rows only, for the first N steps (default 800)\n"
+        "  --copy-pct P --words-pct P\n"
+        "                    phase 2: P% copy rows, P% words rows, the rest corpus text\n"
+        "                    (default 30 and 40)\n"
+        "  --copy-min L --copy-max L\n"
+        "                    copy phrase lengths (default 3 and 20)\n"
         "  --short-steps N   over the first N steps the longest copy phrase grows from\n"
-        "                    --short-max to 20 (default 5000 and 8; then phrases are 3..20)\n"
-        "  --untied          train the head apart from the token embedding (default: tied,\n"
-        "                    wout = tok_emb transposed, as GPT-2)\n"
-        "  --batch B         sequences per step (default 8), each --max-seq long\n"
+        "                    --short-max to --copy-max (default 0: off)\n"
+        "  --mask-first 0|1  1: no loss on a copy row's first, unpredictable copy (default 1)\n"
+        "  --emb-std X       initial token and position embeddings N(0, X) (default 1)\n"
+        "  --tied            the head is the token embedding transposed (default: untied)\n"
+        "  --batch B         sequences per step (default 32), each --max-seq long\n"
         "  --lr X            peak learning rate (default 0.01); --warmup N steps (default 100)\n"
         "  --d-model d --heads H --kv-heads K --layers N --d-ff F --max-seq N --window W\n"
         "                    the shape (default d 32, H 2, 2 layers, F 4d, N 64)\n"
         "  --seed S          weights and data seed (default 1)\n"
-        "  --every N         a progress line every N steps (default 500)\n"
+        "  --every N         a progress line every N steps (default 250)\n"
         "  --resume FILE     continue from a checkpoint (Ctrl-C writes OUT.ckpt)\n"
         "  --eval FILE       only measure a model file: copy accuracy, heads, prompts\n"
         "  --show-alphabet   print the alphabet the data makes (or --eval FILE's) and exit\n",
@@ -85,7 +91,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
 {
     enum { O_OUT = 256, O_DATA, O_STEPS, O_COPY, O_BATCH, O_LR, O_WARM, O_D, O_H, O_KV, O_L, O_F,
            O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP, O_SHORT, O_SHORTMAX,
-           O_UNTIED, O_DUMP, O_CMIN, O_CMAX, O_MASK, O_EMB, O_TIED, O_CPCT, O_WPCT };
+           O_DUMP, O_CMIN, O_CMAX, O_MASK, O_EMB, O_TIED, O_CPCT, O_WPCT };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT}, {"data", required_argument, NULL, O_DATA},
         {"steps", required_argument, NULL, O_STEPS}, {"copy-steps", required_argument, NULL, O_COPY},
@@ -98,7 +104,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         {"resume", required_argument, NULL, O_RESUME}, {"eval", required_argument, NULL, O_EVAL},
         {"show-alphabet", no_argument, NULL, O_SHOW}, {"help", no_argument, NULL, O_HELP},
         {"short-steps", required_argument, NULL, O_SHORT},
-        {"short-max", required_argument, NULL, O_SHORTMAX}, {"untied", no_argument, NULL, O_UNTIED},
+        {"short-max", required_argument, NULL, O_SHORTMAX},
         {"dump-batches", required_argument, NULL, O_DUMP},
         {"emb-std", required_argument, NULL, O_EMB}, {"mask-first", required_argument, NULL, O_MASK},
         {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX},
@@ -110,19 +116,19 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     o->cfg.n_heads = o->cfg.n_kv_heads = 2;
     o->cfg.d_ff = 0;
     /* the recipe of the shipped model (docs/training.md) */
-    o->steps = 2500;
+    o->steps = 3500;
     o->copy_steps = 800;
     o->short_steps = 0;
     o->short_max = 8;
     o->copy_min = 3;
     o->copy_max = 20;
     o->mask_first = 1;
-    o->copy_pct = 20;
-    o->words_pct = 35;
+    o->copy_pct = 30;
+    o->words_pct = 40;
     o->emb_std = 1.0f;
     o->untied = true;
     o->batch = 32;
-    o->every = 100;
+    o->every = 250;
     o->lr = 1e-2f;
     o->warmup = 100;
     o->seed = 1;
@@ -141,7 +147,6 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         case O_RESUME: o->resume = a; break;
         case O_EVAL: o->resume = a; o->eval_only = true; break;
         case O_SHOW: o->show_alphabet = true; break;
-        case O_UNTIED: o->untied = true; break;
         case O_TIED: o->untied = false; break;
         case O_DUMP: o->dump_dir = a; break;
         case O_EMB: {
