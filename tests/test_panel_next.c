@@ -61,9 +61,11 @@ static void check_engine_probs(App *a)
     for (int i = 0; i < V; i++) {
         sum += t[i].p;
         if (i) assert_true(t[i].p <= t[i - 1].p);
-        /* relative: the probe subtracts the maximum in float, as OP_LOSS does */
+        /* relative: the probe subtracts the maximum in float, as OP_LOSS does;
+         * rounding z - max (up to |z - max| ~ 40 on the trained model) costs a
+         * few float ulps of relative error in exp, hence 2e-5, not 1e-6 */
         const long double r = ref_p(z, V, t[i].id);
-        assert_true(fabsl((long double)t[i].p - r) <= 1e-6L * r + 1e-300L);
+        assert_true(fabsl((long double)t[i].p - r) <= 2e-5L * r + 1e-300L);
         assert_true(t[i].logit == z[t[i].id]);
     }
     assert_true(fabs(sum - 1.0) < 1e-9);
