@@ -96,9 +96,10 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
         g->shown |= LG_MASKED;
     } else if (g->soft_done) {
         double v = rmax > 0.0f ? (double)att[j] / (double)rmax : 0.0;
-        /* presenter mode: a big cell, the shade over all of it but the gap */
+        /* presenter mode: a big cell, the shade over all of it but the gap
+         * (no gap in 2-column cells: double-width cells) */
         for (int dy = 0; dy < g->rh; dy++)
-            for (int dx = 0; dx < (g->cw > 2 ? g->cw - 1 : 1); dx++)
+            for (int dx = 0; dx < (g->cw > 2 ? g->cw - 1 : g->a->present ? g->cw : 1); dx++)
                 canvas_shade(c, x + dx, y + dy, v, live ? STYLE_CHANGED : STYLE_VISIBLE);
         g->shown |= LG_WEIGHT;
     } else {
