@@ -164,7 +164,7 @@ static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
     canvas_put(c, x, y, glyph(c, S_RECOMP, true), series_style(S_RECOMP, true));
     canvas_put(c, x + 1, y, '/', STYLE_NORMAL);
     canvas_put(c, x + 2, y, glyph(c, S_CACHE, true), series_style(S_CACHE, true));
-    canvas_textf(c, x + 3, y, in.x + in.w - x - 3, STYLE_NORMAL, " %s",
+    canvas_textf(c, x + 3, y, in.x + in.w - x - 3, STYLE_TITLE, " %s",   /* the headline: bold */
                  ratio_text(c, ch->meas_now[S_RECOMP], ch->meas_now[S_CACHE], rb));
 }
 

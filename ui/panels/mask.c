@@ -240,7 +240,7 @@ static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int line
         if (c) {
             if (gl < 0) canvas_shade(c, cx, y + line, 1.0, STYLE_VISIBLE);
             else if (gl) canvas_put(c, cx, y + line, gl, legend_style(it->bit));
-            canvas_text(c, cx + (gl ? 2 : 0), y + line, -1, STYLE_DIM, label);
+            canvas_text(c, cx + (gl ? 2 : 0), y + line, -1, a->present ? STYLE_NORMAL : STYLE_DIM, label);
         }
         used += gap + iw;
     }
@@ -498,8 +498,8 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         legend_layout(&g, c, ix, ly, iw, leg_lines, leg_short, &dropped);
         const char *s = explain(&g);
         const int spare = last - (ly + leg_lines + 1) + 1;
-        if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)
-            canvas_wrap(c, (Rect){ix, ly + leg_lines + 1, iw, spare}, STYLE_DIM, s);
+        if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)   /* not dim on a projector */
+            canvas_wrap(c, (Rect){ix, ly + leg_lines + 1, iw, spare}, a->present ? STYLE_NORMAL : STYLE_DIM, s);
     }
     if ((r0 > 0 || c0 > 0) && rows > 0 && cols > 0) draw_window_note(&g, r, r0, c0, free_x);
 done:
