@@ -28,6 +28,8 @@ KvConfig config_default(void)
         .n_kv_heads = 2,
         .window = 0,
         .block_size = 0,
+        .chunk = 0,
+        .speculate = 0,
     };
     return c;
 }
@@ -80,6 +82,10 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
         FAIL("--window %d: must be between 1 and %d (0 = no window)", c->window, CONFIG_MAX_DIM);
     if (c->block_size < 0 || c->block_size > c->max_seq)
         FAIL("--block-size %d: must be between 1 and max-seq (%d)", c->block_size, c->max_seq);
+    if (c->chunk < 0 || c->chunk > CONFIG_MAX_DIM)
+        FAIL("--chunk %d: must be between 1 and %d (0 = no chunking)", c->chunk, CONFIG_MAX_DIM);
+    if (c->speculate < 0 || c->speculate > CONFIG_MAX_DIM)
+        FAIL("--speculate %d: must be between 1 and %d (0 = plain decoding)", c->speculate, CONFIG_MAX_DIM);
     uint64_t mem = config_memory_bytes(c);
     if (mem > CONFIG_MAX_BYTES)
         FAIL("model too large: it would need %llu MiB; at most %llu MiB allowed "
@@ -96,6 +102,9 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
     /* Both modes' totals, and their sum, must fit the 64-bit counters. */
     OpCounts tc, tr;
     if (!formulas_total(c, MODE_CACHE, L, G, &tc) || !formulas_total(c, MODE_RECOMPUTE, L, G, &tr))
+        FAIL("operation counts for this run would overflow 64 bits; reduce the sizes");
+    OpCounts ts;
+    if (c->speculate > 0 && !formulas_speculate_bound(c, L, G, c->speculate, &ts))
         FAIL("operation counts for this run would overflow 64 bits; reduce the sizes");
     uint64_t sum = 0, r;
     for (int i = 0; i < CAT_COUNT; i++) {

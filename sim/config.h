@@ -4,7 +4,9 @@
  *   V vocab, d d_model, H n_heads, Lyr n_layers, F d_ff, N max_seq.
  * §6 adds n_kv_heads (GQA), window (sliding window) and block_size (a
  * paged mirror of the cache, 1 .. max_seq; 0 = none); their neutral values
- * (Hkv = H, no window, no paging) give the plain model.
+ * (Hkv = H, no window, no paging) give the plain model. chunk and speculate
+ * (§6.7, §6.9) change only how a cache-mode run steps (0 = off); the
+ * weights, recompute and train ignore them.
  *
  * Invariant after config_validate() == 0: every count the engine can
  * produce for this run fits in uint64_t and every buffer it allocates is
@@ -35,6 +37,8 @@ typedef struct {
     int n_kv_heads;   /* Hkv (§6.2): divides n_heads; n_heads unless --kv-heads */
     int window;       /* W (§6.3); 0 = no window */
     int block_size;   /* B (§6.4); 0 = contiguous cache */
+    int chunk;        /* C (§6.7): prefill in chunks of C rows; 0 = one prefill step */
+    int speculate;    /* K (§6.9): draft up to K tokens by prompt lookup; 0 = plain decoding */
     /* §7 model files. NULL: the seeded random model of `seed`. Otherwise a
      * loaded model (sim/modelfile.h) that model_init() copies instead of
      * drawing weights; the shape fields must equal its shape (max_seq may

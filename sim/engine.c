@@ -39,11 +39,12 @@ typedef struct {
     size_t size;       /* bytes per element */
 } EngineBuf;
 
-enum { ENGINE_N_BUFS = 19 };
+enum { ENGINE_N_BUFS = 21 };
 
 /* *ok turns false when a count overflows 64 bits (config estimates only). */
 static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf out[ENGINE_N_BUFS], bool *ok)
 {
+    const uint64_t n_draft = mode == MODE_CACHE ? (uint64_t)c->speculate : 0;
     const uint64_t n_ops = (uint64_t)op_count(mode, c->n_layers);
     const uint64_t N = (uint64_t)c->max_seq, d = (uint64_t)c->d_model, Lyr = (uint64_t)c->n_layers;
     const uint64_t kv = c->n_heads > 0 ? (uint64_t)config_kv_dim(c) : d;
@@ -65,6 +66,7 @@ static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf 
         BUF(kv_rows, Lyr),
         BUF(done, (uint64_t)n_steps), BUF(traffic_done, (uint64_t)n_steps),
         BUF(hist_k, hist), BUF(hist_v, hist),
+        BUF(plan, (uint64_t)n_steps), BUF(draft, n_draft),
     };
 #undef BUF
     memcpy(out, all, sizeof all);
@@ -104,7 +106,7 @@ uint64_t engine_config_bytes(const KvConfig *c, RunMode mode, int n_steps)
 uint64_t engine_bytes(const Engine *e)
 {
     bool ok = true;
-    return bytes_of(&e->cfg, e->mode, e->n_steps, e->own_pool != NULL, &ok);
+    return bytes_of(&e->cfg, e->mode, e->cap_steps, e->own_pool != NULL, &ok);
 }
 
 /* A step's operations from the table (sim/ops.h, in forward order): the
@@ -137,12 +139,20 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     e->cfg = *c;
     e->mode = mode;
     e->L = L;
+    e->G = G;
     e->n_steps = mode == MODE_TRAIN ? 1 : G;
+    e->n_chunks = 1;
+    if (mode == MODE_CACHE && c->chunk > 0) {
+        /* §6.7: ceil(L / C) prefill steps, the last one emits token 1 */
+        e->n_chunks = (L + c->chunk - 1) / c->chunk;
+        e->n_steps = e->n_chunks + G - 1;
+    }
+    e->cap_steps = e->n_steps;
     /* embed, the layers, final LN, logits, pick|loss, and append in cache mode */
     e->ops_per_step = op_count(mode, c->n_layers);
     EngineBuf bufs[ENGINE_N_BUFS];
     bool ok = true;
-    const int n = engine_table(c, mode, e->n_steps, bufs, &ok);
+    const int n = engine_table(c, mode, e->cap_steps, bufs, &ok);
     for (int i = 0; i < n && ok; i++)   /* an empty buffer stays NULL */
         ok = bufs[i].count == 0 || (*buf_ptr(e, &bufs[i]) = calloc((size_t)bufs[i].count, bufs[i].size)) != NULL;
     if (ok) ok = kvcache_init(&e->cache, c->n_layers, c->max_seq, c->window, config_kv_dim(c)) == 0;
@@ -166,7 +176,19 @@ int engine_init(Engine *e, const Model *m, RunMode mode, const int *prompt, int 
     memcpy(e->tokens, prompt, sizeof(int) * (size_t)L);
     e->n_tokens = L;
     e->picked = -1;
+    e->accepted = -1;
     e->loss = NAN;
+    if (mode == MODE_CACHE && (c->speculate > 0 || c->chunk > 0)) {
+        /* §6.9: how many steps a speculative run takes depends on what the
+         * model emits, so run it once and keep the count and every step's
+         * plan (which step emits which token: the lockstep with recompute
+         * needs it, with chunks too); then back to the start. ops_run does
+         * not count this pass. */
+        engine_run_to_end(e);
+        engine_seek(e, 0);
+        e->ops_run = 0;
+        e->planned = true;
+    }
     return 0;
 }
 
@@ -181,7 +203,7 @@ void engine_free(Engine *e)
 {
     EngineBuf bufs[ENGINE_N_BUFS];
     bool ok = true;
-    const int n = engine_table(&e->cfg, e->mode, e->n_steps, bufs, &ok);
+    const int n = engine_table(&e->cfg, e->mode, e->cap_steps, bufs, &ok);
     for (int i = 0; i < n; i++) free(*buf_ptr(e, &bufs[i]));
     kvcache_free(&e->cache);
     engine_free_own_pool(e);
@@ -209,7 +231,7 @@ Phase engine_phase(const Engine *e)
 {
     if (e->pos == 0) return PHASE_READY;
     switch (e->mode) {
-    case MODE_CACHE: return e->step == 0 ? PHASE_PREFILL : PHASE_DECODE;
+    case MODE_CACHE: return e->step < e->n_chunks ? PHASE_PREFILL : PHASE_DECODE;
     case MODE_RECOMPUTE: return PHASE_RECOMPUTE;
     default: return PHASE_TRAIN;
     }
@@ -277,6 +299,34 @@ int engine_emitted(const Engine *e, int k)
     return (k >= 0 && e->L + k < e->n_tokens) ? e->tokens[e->L + k] : -1;
 }
 
+const StepPlan *engine_plan(const Engine *e, int k)
+{
+    const int begun = e->pos > 0 ? (int)((e->pos - 1) / e->ops_per_step) + 1 : 0;
+    /* a speculative engine ran every step once at init: all plans are known */
+    const int known = e->planned ? e->n_steps : begun;
+    return (k >= 0 && k < known) ? &e->plan[k] : NULL;
+}
+
+int engine_kept_after(const StepPlan *s)
+{
+    return s->drafted > 0 && s->accepted >= 0 ? s->p0 + 1 + s->accepted : s->p0 + s->n;
+}
+
+int engine_lookup_draft(const int *tokens, int T, int max_k, int *out)
+{
+    for (int len = 3; len >= 1; len--) {
+        if (len >= T) continue;   /* no room for an earlier occurrence */
+        const int *suffix = tokens + T - len;
+        for (int i = T - len - 1; i >= 0; i--) {   /* latest earlier start first */
+            if (memcmp(tokens + i, suffix, sizeof(int) * (size_t)len)) continue;
+            int k = 0;
+            for (int j = i + len; j < T && k < max_k; j++) out[k++] = tokens[j];
+            return k;
+        }
+    }
+    return 0;
+}
+
 const float *engine_k_row(const Engine *e, int l, int pos)
 {
     if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return forward_own_row(e, e->step_k, l, pos);
@@ -303,6 +353,8 @@ static void do_op(Engine *e)
     e->traffic_cum = e->traffic_prior;
     traffic_add(&e->traffic_cum, &e->traffic);
     if (index == e->ops_per_step - 1) {
+        /* a speculative run ends when the last token is out (the init pass) */
+        if (e->mode == MODE_CACHE && e->n_tokens >= e->L + e->G) e->n_steps = e->step + 1;
         e->done[e->step] = e->step_counts;
         e->prior = e->cum;
         e->traffic_done[e->step] = e->traffic;
@@ -317,11 +369,14 @@ static void rewind_to_step(Engine *e, int k)
 {
     e->pos = (long)k * e->ops_per_step;
     e->step = k;
-    e->n_tokens = e->L + k;
+    /* the step starts from what its plan recorded when it first began */
+    e->n_tokens = k > 0 ? e->plan[k].tok0 : e->L;
     e->picked = -1;
+    e->accepted = -1;
+    e->emitted = 0;
     e->loss = NAN;
     /* cache mode keeps the K/V of positions before this step's rows */
-    int kept = (e->mode == MODE_CACHE && k > 0) ? e->L + k - 1 : 0;
+    int kept = (e->mode == MODE_CACHE && k > 0) ? e->plan[k].p0 : 0;
     forward_cache_rewind(e, kept);
     memset(&e->step_counts, 0, sizeof e->step_counts);
     memset(&e->prior, 0, sizeof e->prior);
@@ -346,7 +401,8 @@ void engine_seek(Engine *e, long target)
          * ring cache has overwritten old rows, so replay from the top */
         rewind_to_step(e, target == 0 ? 0 : (int)((target - 1) / e->ops_per_step));
     }
-    while (e->pos < target) do_op(e);
+    /* (the total shrinks once a speculative run's last token is out) */
+    while (e->pos < target && e->pos < engine_total_ops(e)) do_op(e);
 }
 
 bool engine_next_op(Engine *e)

@@ -75,12 +75,30 @@ typedef struct {
     int layer;        /* -1 for operations outside the layers */
 } OpRef;
 
+/* Where a step starts and what it did (every mode; the chunked prefill and
+ * speculative steps of §6.7 and §6.9 are why it is recorded, not derived). */
+typedef struct {
+    int p0;           /* first row's position: the cache rows kept before the step */
+    int n;            /* rows processed */
+    int tok0;         /* tokens held before the step (prompt + emitted) */
+    int drafted;      /* drafts verified in this step (§6.9; 0 otherwise) */
+    int accepted;     /* drafts accepted; -1 until its OP_PICK ran */
+    int emitted;      /* tokens this step emitted: 0 for an early chunk, 1 + accepted */
+} StepPlan;
+
 typedef struct {
     const Model *model;
     KvConfig cfg;
     RunMode mode;
     int L;               /* prompt length */
-    int n_steps;         /* G, or 1 in train mode */
+    int G;               /* tokens to generate */
+    int n_steps;         /* G, or 1 in train mode; cache mode with --chunk C:
+                            ceil(L / C) + G - 1; with --speculate: the steps
+                            the run takes (learned by running it once at init) */
+    int cap_steps;       /* steps the per-step arrays hold (>= n_steps) */
+    int n_chunks;        /* prefill steps of cache mode: ceil(L / C), else 1 */
+    bool planned;        /* every step's plan is known (cache mode with --chunk or
+                            --speculate runs once at init to learn it) */
     int ops_per_step;
     long pos;            /* operations done since the start of the run */
 
@@ -89,8 +107,14 @@ typedef struct {
     int n;               /* rows processed */
     int t;               /* sequence length after the step */
     int p0;              /* position of the first processed row, t - n */
-    int k_lo;            /* first key column computed: 0, or t - W for a
-                            cached decode step under a window W (§6.3) */
+    int k_lo;            /* first key column computed: config_first_key(p0)
+                            in cache mode (0 without a window: the keys a ring
+                            of W no longer holds are not computed, §6.3), 0
+                            otherwise */
+    int drafted;         /* §6.9: drafts verified in this step (rows 1 .. n-1) */
+    int accepted;        /* drafts accepted by this step's OP_PICK, -1 before */
+    int emitted;         /* tokens emitted by this step's OP_PICK (0 before;
+                            0 for an early chunk, which has no head) */
 
     int *tokens;         /* (max_seq) prompt, then emitted tokens */
     int n_tokens;        /* L + tokens emitted so far */
@@ -111,6 +135,10 @@ typedef struct {
     float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
     OpRef *step_ops;     /* (ops_per_step) a step's operations in forward order, from
                             sim/ops.h: embed, every layer's LN1 .. FFN, the head */
+    StepPlan *plan;      /* (cap_steps) each step begun so far: where it starts, what
+                            it did; a rewind to step k restarts from plan[k] */
+    int *draft;          /* (K) this step's drafts, positions p0+1 .. p0+drafted
+                            (--speculate K; NULL otherwise) */
     int *kv_rows;        /* (Lyr) positions whose K/V this step's attention can read:
                             t once that layer's Q/K/V ran, else what the cache holds */
     float *hist_k;       /* (Lyr, max_seq, kv_dim) every K row appended, for rewinding a
@@ -211,8 +239,23 @@ int engine_kv_blocks(const Engine *e);
 uint64_t engine_kv_reserved_bytes(const Engine *e);
 /* Bytes the cache keeps between steps now (0 in recompute and train). */
 uint64_t engine_kv_bytes(const Engine *e);
-/* Token emitted by step k (prompt excluded), or -1 when not yet emitted. */
+/* Generated token number k+1 (prompt excluded), or -1 when not yet
+ * emitted. (Step k emits it in plain runs; with --chunk or --speculate
+ * engine_plan() says which step emits which tokens.) */
 int engine_emitted(const Engine *e, int k);
+/* Where step k started and what it did (k < steps begun, or any step of a
+ * planned engine), or NULL. */
+const StepPlan *engine_plan(const Engine *e, int k);
+/* Cache rows kept after step k (its end): p0 + n, or p0 + 1 + accepted after
+ * a verify step rolled its rejected drafts back. */
+int engine_kept_after(const StepPlan *s);
+
+/* Prompt lookup (§6.9): the drafts for tokens[0..T-1], at most max_k of
+ * them, into out. The longest suffix of length 3, else 2, else 1 that
+ * occurred earlier (its latest earlier start) proposes the tokens that
+ * followed it there, up to the end of the sequence. Returns how many (0: no
+ * earlier occurrence). Pure: the engine and the tests call it. */
+int engine_lookup_draft(const int *tokens, int T, int max_k, int *out);
 
 /* Display names: "LN1", "Q/K/V", "QKᵀ", ... (op_info(k)->name_en) */
 const char *engine_op_name(OpKind k);

@@ -153,3 +153,123 @@ uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int 
     return formulas_kv_blocks(c, mode, L, k) * (uint64_t)c->block_size * 2u *
            (uint64_t)c->n_layers * (uint64_t)config_kv_dim(c) * sizeof(float);
 }
+
+/* ---- §6.7, §6.9 ------------------------------------------------------------ */
+
+void formulas_block(const KvConfig *c, int p0, int n, int head_rows, OpCounts *out)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
+    const uint64_t Lyr = (uint64_t)c->n_layers, N = (uint64_t)n;
+    const int t = p0 + n, k_lo = config_first_key(c, p0);
+    const uint64_t cols = (uint64_t)(t - k_lo);
+    memset(out, 0, sizeof *out);
+    out->mac[CAT_QKV] = Lyr * (N * d * d + 2 * N * d * kv);
+    out->mac[CAT_SCORES] = Lyr * N * cols * d;
+    out->mac[CAT_VALUES] = Lyr * N * cols * d;
+    out->mac[CAT_OUT_PROJ] = Lyr * N * d * d;
+    out->mac[CAT_FFN] = Lyr * 2 * N * d * F;
+    out->mac[CAT_LM_HEAD] = (uint64_t)head_rows * d * (uint64_t)c->vocab;
+    out->masked = Lyr * d * (N * cols - visible_pairs(c, n, t));
+}
+
+void formulas_block_traffic(const KvConfig *c, int p0, int n, int head_rows, Traffic *out)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, V = (uint64_t)c->vocab;
+    const uint64_t Lyr = (uint64_t)c->n_layers, kv = (uint64_t)config_kv_dim(c), W = (uint64_t)c->window;
+    const uint64_t f = sizeof(float), N = (uint64_t)n;
+    const uint64_t cols = (uint64_t)(p0 + n - config_first_key(c, p0));
+    out->weight_bytes = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * f + (head_rows > 0 ? d * V * f : 0) +
+                        2 * N * d * f;
+    out->kv_read_bytes = Lyr * cols * kv * f * 2;
+    out->kv_write_bytes = Lyr * ((W && N > W) ? W : N) * kv * f * 2;
+}
+
+uint64_t formulas_kept_kv_bytes(const KvConfig *c, int kept)
+{
+    uint64_t t = (uint64_t)kept;
+    if (c->window > 0 && t > (uint64_t)c->window) t = (uint64_t)c->window;
+    return 2u * (uint64_t)c->n_layers * t * (uint64_t)config_kv_dim(c) * sizeof(float);
+}
+
+uint64_t formulas_kept_kv_blocks(const KvConfig *c, int kept)
+{
+    if (c->block_size <= 0) return 0;
+    const uint64_t t = (uint64_t)kept, B = (uint64_t)c->block_size;
+    const uint64_t W = (uint64_t)c->window, gone = (W && t > W) ? t - W : 0;
+    return (t + B - 1) / B - gone / B;
+}
+
+int formulas_chunk_steps(int L, int C, int G)
+{
+    return (L + C - 1) / C + G - 1;
+}
+
+void formulas_chunk_step(const KvConfig *c, int L, int C, int s, OpCounts *out)
+{
+    const int chunks = (L + C - 1) / C;
+    if (s >= chunks) {   /* decode step s − chunks + 1: one row after L + s − chunks held */
+        formulas_block(c, L + s - chunks, 1, 1, out);
+        return;
+    }
+    const int p0 = s * C, n = L - p0 < C ? L - p0 : C;
+    formulas_block(c, p0, n, s == chunks - 1 ? 1 : 0, out);
+}
+
+bool formulas_chunk_total(const KvConfig *c, int L, int C, int G, OpCounts *out)
+{
+    bool ok = true;
+    memset(out, 0, sizeof *out);
+    if (c->window > 0 && c->window < L + G) {
+        for (int s = 0; s < formulas_chunk_steps(L, C, G); s++) {
+            OpCounts x;
+            formulas_chunk_step(c, L, C, s, &x);
+            for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = ck_add(out->mac[i], x.mac[i], &ok);
+            out->masked = ck_add(out->masked, x.masked, &ok);
+        }
+        return ok;
+    }
+    /* rows, the projections and the head are those of plain cache mode */
+    if (!formulas_total(c, MODE_CACHE, L, G, out)) return false;
+    const uint64_t d = (uint64_t)c->d_model, Lyr = (uint64_t)c->n_layers;
+    const uint64_t l = (uint64_t)L, g = (uint64_t)G, C64 = (uint64_t)C;
+    const uint64_t q = l / C64, r = l % C64;
+    /* chunk i (1-based, full) is C rows against iC keys: Σ C·iC = C²·q(q+1)/2 */
+    const uint64_t chunk_cells = ck_add(ck_mul(ck_mul(C64, C64, &ok), q * (q + 1) / 2, &ok), r * l, &ok);
+    const uint64_t decode_cells = ck_add(ck_mul(g - 1, l, &ok), (g - 1) * g / 2, &ok);
+    const uint64_t cells = ck_add(chunk_cells, decode_cells, &ok);
+    out->mac[CAT_SCORES] = ck_mul(ck_mul(d, Lyr, &ok), cells, &ok);
+    out->mac[CAT_VALUES] = out->mac[CAT_SCORES];
+    out->masked = ck_mul(ck_mul(d, Lyr, &ok), ck_add(q * (C64 * (C64 - 1) / 2), r * (r - 1) / 2, &ok), &ok);
+    return ok;
+}
+
+void formulas_verify_step(const KvConfig *c, int T, int k, OpCounts *out)
+{
+    formulas_block(c, T - 1, 1 + k, 1 + k, out);
+}
+
+bool formulas_speculate_bound(const KvConfig *c, int L, int G, int K, OpCounts *out)
+{
+    /* at most G steps, each at most min(K, G) + 1 rows against at most L + G keys */
+    bool ok = true;
+    const uint64_t rows = (uint64_t)(K < G ? K : G) + 1, t = (uint64_t)L + (uint64_t)G;
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
+    const uint64_t Lyr = (uint64_t)c->n_layers, steps = (uint64_t)G + (uint64_t)L;   /* + chunks */
+    const uint64_t per_row = ck_add(ck_add(ck_mul(d, ck_add(ck_mul(2, d, &ok), ck_mul(2, kv, &ok), &ok), &ok),
+                                           ck_mul(2, ck_mul(t, d, &ok), &ok), &ok),
+                                    ck_mul(2, ck_mul(d, F, &ok), &ok), &ok);
+    const uint64_t all_rows = ck_mul(steps, rows, &ok);
+    memset(out, 0, sizeof *out);
+    out->mac[CAT_QKV] = ck_mul(ck_mul(all_rows, Lyr, &ok), per_row, &ok);   /* every layer category, lumped */
+    out->mac[CAT_LM_HEAD] = ck_mul(all_rows, ck_mul(d, (uint64_t)c->vocab, &ok), &ok);
+    ck_add(out->mac[CAT_QKV], out->mac[CAT_LM_HEAD], &ok);
+    return ok;
+}
+
+double formulas_spec_tokens_per_step(int k, double a)
+{
+    if (a >= 1.0) return (double)k + 1.0;
+    double p = 1.0;
+    for (int i = 0; i <= k; i++) p *= a;
+    return (1.0 - p) / (1.0 - a);
+}

@@ -49,4 +49,48 @@ uint64_t formulas_kv_blocks(const KvConfig *c, RunMode mode, int L, int k);
 /* kv_blocks · B · 2·Lyr·kv_dim·4 */
 uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int k);
 
+/* ---- §6.7 chunked prefill and §6.9 speculative decoding ------------------
+ *
+ * A cache-mode step over n rows at positions p0 .. p0+n-1 (t = p0 + n)
+ * whose head runs on head_rows of them. Keys are computed from
+ * config_first_key(p0) on (0 without a window; a ring of W holds nothing
+ * older), so per layer the dense block is n·(t − k_lo) and the mask
+ * discards d·(n·(t − k_lo) − visible) of it: d·n(n−1)/2 without a window.
+ * This is spec §4's step with n and t free: prefill (p0 = 0, n = L), a
+ * decode step (n = 1), a chunk, a verify step (n = 1 + drafted,
+ * head_rows = n). */
+void formulas_block(const KvConfig *c, int p0, int n, int head_rows, OpCounts *out);
+/* Its bytes moved (§6.5): weights (the head's only when head_rows > 0),
+ * K/V read (t − k_lo rows per layer), K/V written (min(n, W) rows). */
+void formulas_block_traffic(const KvConfig *c, int p0, int n, int head_rows, Traffic *out);
+/* Cache bytes and paged blocks when the cache holds `kept` positions. */
+uint64_t formulas_kept_kv_bytes(const KvConfig *c, int kept);
+uint64_t formulas_kept_kv_blocks(const KvConfig *c, int kept);
+
+/* §6.7: prefill chunk k (0 .. ceil(L/C) − 1) has n = min(C, L − k·C) rows
+ * from p0 = k·C; lm_head only in the last. Steps of the run: ceil(L/C) +
+ * G − 1; step s >= ceil(L/C) is decode step s − ceil(L/C) + 1 of §4. */
+int formulas_chunk_steps(int L, int C, int G);
+void formulas_chunk_step(const KvConfig *c, int L, int C, int s, OpCounts *out);
+/* Totals of a chunked run, closed form without a window (q = floor(L/C)
+ * full chunks, r = L mod C rows left):
+ *   qkv, out_proj, ffn as plain cache mode (L + G − 1 rows)
+ *   scores = values = d·Lyr·( C²·q(q+1)/2 + r·L + Σ_{k=1}^{G−1} (L+k) )
+ *   masked = d·Lyr·( q·C(C−1)/2 + r(r−1)/2 ),  lm_head = G·d·V
+ * (per-step sums under a window). false on 64-bit overflow. */
+bool formulas_chunk_total(const KvConfig *c, int L, int C, int G, OpCounts *out);
+
+/* §6.9: a verify step with T tokens held before it and k drafts: n = 1 + k
+ * rows from p0 = T − 1, every row to the head. */
+void formulas_verify_step(const KvConfig *c, int T, int k, OpCounts *out);
+/* An upper bound on a speculative run's counts (every step drafting as
+ * many as it may): for the overflow check. false on 64-bit overflow. */
+bool formulas_speculate_bound(const KvConfig *c, int L, int G, int K, OpCounts *out);
+
+/* kvsim calc (real models): with k drafts per step, each accepted with
+ * probability a independently, a verify step emits on average
+ * (1 − a^(k+1)) / (1 − a) tokens (k + 1 when a = 1); G tokens then take
+ * G / that many steps instead of G. */
+double formulas_spec_tokens_per_step(int k, double a);
+
 #endif

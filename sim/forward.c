@@ -93,21 +93,42 @@ static float *att_at(Engine *e, int l, int h, int i)
     return (float *)engine_att_row(e, l, h, i);
 }
 
-/* Start step k: its geometry, and what is kept from earlier steps. */
+/* Start step k: its geometry, and what is kept from earlier steps.
+ *   cache, prefill chunk k < n_chunks (§6.7; one chunk of C = L without
+ *     --chunk): rows k·C .. min((k+1)·C, L) - 1
+ *   cache, decode: the last token emitted (position T-1 of T held) and,
+ *     with --speculate K, the drafts after it (§6.9): n = 1 + drafted
+ *   recompute: every position again; train: the prompt. */
 void forward_begin_step(Engine *e, int k)
 {
     e->step = k;
-    if (e->mode == MODE_CACHE && k > 0) {
-        e->n = 1;
-        e->t = e->L + k;
+    e->drafted = 0;
+    e->accepted = -1;
+    e->emitted = 0;
+    if (e->mode == MODE_CACHE && k < e->n_chunks) {
+        const int C = e->n_chunks > 1 ? e->cfg.chunk : e->L;
+        e->p0 = k * C;
+        e->n = e->L - e->p0 < C ? e->L - e->p0 : C;
+    } else if (e->mode == MODE_CACHE) {
+        const int T = e->n_tokens;
+        e->p0 = T - 1;
+        if (e->draft) {
+            /* never draft past the run's last token: at most G - emitted - 1 */
+            const int left = e->L + e->G - T - 1, K = e->cfg.speculate;
+            e->drafted = engine_lookup_draft(e->tokens, T, K < left ? K : left, e->draft);
+            memcpy(e->tokens + T, e->draft, sizeof(int) * (size_t)e->drafted);   /* embedded as rows 1.. */
+        }
+        e->n = 1 + e->drafted;
     } else {
         e->n = e->mode == MODE_TRAIN ? e->L : e->L + k;
-        e->t = e->n;
+        e->p0 = 0;
     }
-    e->p0 = e->t - e->n;
-    /* a cached decode row reads only the keys its query (position t-1) sees:
-     * the ring holds nothing older */
-    e->k_lo = (e->mode == MODE_CACHE && k > 0) ? config_first_key(&e->cfg, e->t - 1) : 0;
+    e->t = e->p0 + e->n;
+    /* cached rows read only the keys their first query sees: a ring of W
+     * holds nothing older (a decode row: its last min(t, W) keys) */
+    e->k_lo = e->mode == MODE_CACHE ? config_first_key(&e->cfg, e->p0) : 0;
+    e->plan[k] = (StepPlan){.p0 = e->p0, .n = e->n, .tok0 = e->n_tokens, .drafted = e->drafted,
+                            .accepted = -1, .emitted = 0};
     e->picked = -1;
     memset(&e->step_counts, 0, sizeof e->step_counts);
     memset(&e->traffic, 0, sizeof e->traffic);
@@ -252,16 +273,21 @@ static void op_ffn(Engine *e, int l)
     add_residual(e);
 }
 
-/* Rows that reach the head: the last position, or every position in train. */
+/* Rows that reach the head: the last position; every position in train;
+ * the last token and every draft in a verify step (§6.9); none in a chunk
+ * before the last (§6.7). Logits row i is row r0 + i. */
 static int head_first_row(const Engine *e)
 {
-    return e->mode == MODE_TRAIN ? 0 : e->n - 1;
+    if (e->mode == MODE_TRAIN) return 0;
+    if (e->mode == MODE_CACHE && e->step < e->n_chunks - 1) return e->n;
+    return e->n - 1 - e->drafted;
 }
 
 static void op_ln_final(Engine *e, int l)
 {
     (void)l;
     const int d = e->cfg.d_model, r0 = head_first_row(e);
+    if (r0 == e->n) return;   /* an early chunk has no head */
     kernel_layernorm(e->xf + (size_t)r0 * d, e->x + (size_t)r0 * d, e->model->lnf_g,
                      e->model->lnf_b, e->n - r0, d);
 }
@@ -270,23 +296,44 @@ static void op_logits(Engine *e, int l)
 {
     (void)l;
     const int d = e->cfg.d_model, V = e->cfg.vocab, r0 = head_first_row(e);
+    if (r0 == e->n) return;
     kernel_matmul_packed(e->logits, e->xf + (size_t)r0 * d, e->model->pout, e->n - r0, d, V,
                         &e->step_counts.mac[CAT_LM_HEAD], &e->traffic.weight_bytes);
 }
 
+/* The greedy token of logits row 0 (the one token of a plain step). A
+ * verify step (§6.9) accepts drafts while each equals the greedy token of
+ * the row before it, then emits the greedy token of the first row that
+ * disagreed (or of the last row): 1 + accepted tokens, each the token plain
+ * decoding emits there. An early chunk emits nothing. */
 static void op_pick(Engine *e, int l)
 {
     (void)l;
-    e->picked = kernel_argmax(e->logits, e->cfg.vocab);
-    e->tokens[e->L + e->step] = e->picked;
-    e->n_tokens = e->L + e->step + 1;
+    if (head_first_row(e) == e->n) return;
+    const int V = e->cfg.vocab, T = e->n_tokens;
+    int a = 0, g = kernel_argmax(e->logits, V);
+    while (a < e->drafted && g == e->draft[a]) {
+        a++;
+        g = kernel_argmax(e->logits + (size_t)a * V, V);
+    }
+    /* tokens[T .. T+a-1] already hold the accepted drafts */
+    e->tokens[T + a] = g;
+    e->n_tokens = T + a + 1;
+    e->picked = g;
+    e->accepted = a;
+    e->emitted = a + 1;
+    e->plan[e->step].accepted = a;
+    e->plan[e->step].emitted = a + 1;
 }
 
-/* Commit this step's K/V rows (cache mode's last operation). */
+/* Commit this step's K/V rows (cache mode's last operation); a verify step
+ * then rolls the rows of its rejected drafts back (§6.9): the cache, a
+ * ring's overwritten rows and the paged mirror, as a rewind does. */
 static void op_append(Engine *e, int l)
 {
     (void)l;
     cache_store(e);
+    if (e->accepted >= 0 && e->accepted < e->drafted) forward_cache_rewind(e, e->p0 + 1 + e->accepted);
 }
 
 static void op_loss(Engine *e, int l)

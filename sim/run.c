@@ -34,6 +34,11 @@ int run_init(Run *r, const KvConfig *cfg, const Model *model, unsigned modes,
         snprintf(err, errlen, "a batch of %d prompts needs the cache mode", n);
         return -1;
     }
+    if (n > 1 && (cfg->chunk > 0 || cfg->speculate > 0)) {
+        /* a batch steps every sequence in lockstep; these change the steps */
+        snprintf(err, errlen, "--%s: one prompt only, not a batch of %d", cfg->chunk > 0 ? "chunk" : "speculate", n);
+        return -1;
+    }
     if (!model) {
         r->own = malloc(sizeof *r->own);
         if (!r->own || model_init(r->own, cfg)) {
@@ -125,6 +130,35 @@ static void batch_sync(Run *r)
     r->batch_pos = P;
 }
 
+/* Step 2's target when the cache engine c has a plan (--chunk,
+ * --speculate): recompute step j emits generated token j; cache step k
+ * emits tokens tok0-L .. tok0-L+emitted-1 (none for an early chunk). The
+ * other engine goes to the step emitting the same token, at the same
+ * operation where it has one; a finished step maps to the finished step
+ * of its last token. */
+static long cache_to_recompute(const Engine *c, const Engine *o)
+{
+    const int k = run_step_of(c, c->pos), j = run_op_index(c, c->pos);
+    const StepPlan *s = engine_plan(c, k);
+    if (!s || k < c->n_chunks - 1) return 0;   /* an early chunk: no token yet */
+    const int g0 = s->tok0 - c->L;
+    if (j == c->ops_per_step) return run_step_start(o, g0 + s->emitted);
+    return run_step_start(o, g0) + (j < o->ops_per_step ? j : o->ops_per_step);
+}
+
+static long recompute_to_cache(const Engine *r, const Engine *c)
+{
+    const int g = run_step_of(r, r->pos), j = run_op_index(r, r->pos);
+    for (int k = c->n_chunks - 1; k < c->n_steps; k++) {
+        const StepPlan *s = engine_plan(c, k);
+        const int g0 = s->tok0 - c->L;
+        if (g < g0 || g >= g0 + s->emitted) continue;
+        if (j == r->ops_per_step && g == g0 + s->emitted - 1) return run_step_start(c, k + 1);
+        return run_step_start(c, k) + (j < c->ops_per_step ? j : c->ops_per_step);
+    }
+    return engine_total_ops(c);
+}
+
 void run_sync(Run *r, RunMode m)
 {
     const unsigned pair = RUN_MODE_BIT(MODE_CACHE) | RUN_MODE_BIT(MODE_RECOMPUTE);
@@ -132,8 +166,11 @@ void run_sync(Run *r, RunMode m)
         /* step 2: the other of cache/recompute to the same step and op */
         const Engine *p = &r->eng[m];
         Engine *o = &r->eng[m == MODE_CACHE ? MODE_RECOMPUTE : MODE_CACHE];
+        const Engine *c = &r->eng[MODE_CACHE];
         if (p->pos == 0) {
             engine_seek(o, 0);
+        } else if (c->planned) {
+            engine_seek(o, m == MODE_CACHE ? cache_to_recompute(p, o) : recompute_to_cache(p, o));
         } else {
             const int k = run_step_of(p, p->pos);
             int j = run_op_index(p, p->pos);                  /* 1 .. ops of p */
