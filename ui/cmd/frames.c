@@ -160,7 +160,8 @@ int frames_bench(const CliOptions *o, const int *ids, int L, FILE *out)
     char err[256];
     fprintf(out, "kvsim bench-ui: time to build one frame (app_render into the canvas, then\n"
                  "canvas_dump as a stand-in for the terminal write), over every operation of\n"
-                 "the run in each view and in presenter mode; prompt \"%s\", %d steps, single thread.\n\n", o->prompt, o->gen);
+                 "the run in each view and in presenter mode; prompt \"%s\", %d steps,\n"
+                 "single thread.\n\n", o->prompt, o->gen);
     fprintf(out, "%-9s %7s %9s %9s %9s\n", "size", "frames", "median ms", "p95 ms", "max ms");
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         App a;
