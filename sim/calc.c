@@ -1,6 +1,8 @@
 /* calc: the real-model calculator. See calc.h and docs/calc.md. */
 #include "sim/calc.h"
 
+#include "sim/formulas.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,9 +277,14 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
     if (!(in->balance > 0) || in->balance > 1e9)
         FAIL("--balance %g: out of range; expected a number of FLOP per byte above 0", in->balance);
     if ((unsigned)in->dtype >= CALC_DTYPE_COUNT) FAIL("--dtype: unknown");
+    if (in->speculate > 1000)
+        FAIL("--speculate %llu: out of range; expected an integer from 1 to 1000", (unsigned long long)in->speculate);
+    if (!(in->acceptance >= 0) || in->acceptance > 1)
+        FAIL("--acceptance %g: out of range; expected a rate from 0 to 1", in->acceptance);
 
     r->shape = *s;
     r->in = *in;
+    if (!r->in.speculate) r->in.speculate = CALC_DEFAULT_SPECULATE;
     const uint64_t T = in->context, B = in->batch, by = calc_dtype_bytes(in->dtype);
     const uint64_t d = s->d_model;
     r->bytes_per_number = by;
@@ -372,6 +379,12 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
         }
     }
 #undef CHECK
+    /* speculation: T tokens in ceil(T / E) verify steps of K + 1 rows */
+    r->spec_tokens_per_step = formulas_spec_tokens_per_step((int)r->in.speculate, in->acceptance);
+    const double steps = ceil((double)T / r->spec_tokens_per_step);
+    r->spec_steps = steps < (double)T ? (uint64_t)steps : T;
+    r->spec_steps_saved = T - r->spec_steps;
+    r->spec_macs_ratio = ((double)r->in.speculate + 1.0) / r->spec_tokens_per_step;
     return 0;
 }
 
@@ -387,7 +400,8 @@ typedef enum {
     CF_FLOPS_PER_TOKEN_DECODE_NOCACHE, CF_DECODE_WEIGHT_BYTES_READ, CF_DECODE_KV_BYTES_READ,
     CF_DECODE_KV_BYTES_WRITTEN, CF_DECODE_BYTES_MOVED, CF_DECODE_FLOPS, CF_ARITHMETIC_INTENSITY,
     CF_PREFILL_BYTES_MOVED, CF_PREFILL_FLOPS, CF_PREFILL_ARITHMETIC_INTENSITY,
-    CF_MACHINE_BALANCE, CF_DECODE_BATCH_FOR_BALANCE, CF_COUNT
+    CF_MACHINE_BALANCE, CF_DECODE_BATCH_FOR_BALANCE, CF_SPECULATE, CF_ACCEPTANCE,
+    CF_SPEC_TOKENS_PER_STEP, CF_SPEC_STEPS, CF_SPEC_STEPS_SAVED, CF_SPEC_MACS_RATIO, CF_COUNT
 } CalcField;
 
 static const char *const calc_fields[CF_COUNT] = {
@@ -399,7 +413,8 @@ static const char *const calc_fields[CF_COUNT] = {
     "flops_per_token_decode_nocache", "decode_weight_bytes_read", "decode_kv_bytes_read",
     "decode_kv_bytes_written", "decode_bytes_moved", "decode_flops", "arithmetic_intensity",
     "prefill_bytes_moved", "prefill_flops", "prefill_arithmetic_intensity",
-    "machine_balance", "decode_batch_for_balance",
+    "machine_balance", "decode_batch_for_balance", "speculate", "acceptance",
+    "spec_tokens_per_step", "spec_steps", "spec_steps_saved", "spec_macs_ratio",
 };
 
 const char CALC_FIELD_LIST[] =
@@ -409,8 +424,9 @@ const char CALC_FIELD_LIST[] =
     "weights_bytes, flops_prefill, flops_per_token_prefill, flops_per_token_decode_cache, "
     "flops_per_token_decode_nocache, decode_weight_bytes_read, decode_kv_bytes_read, "
     "decode_kv_bytes_written, decode_bytes_moved, decode_flops, arithmetic_intensity, "
-    "prefill_bytes_moved, prefill_flops, prefill_arithmetic_intensity, machine_balance or "
-    "decode_batch_for_balance";
+    "prefill_bytes_moved, prefill_flops, prefill_arithmetic_intensity, machine_balance, "
+    "decode_batch_for_balance, speculate, acceptance, spec_tokens_per_step, spec_steps, "
+    "spec_steps_saved or spec_macs_ratio";
 
 int calc_field_find(const char *name, size_t len)
 {
@@ -469,6 +485,12 @@ double calc_field_value(const CalcResult *r, int field)
     case CF_PREFILL_ARITHMETIC_INTENSITY: return r->prefill_intensity;
     case CF_MACHINE_BALANCE: return r->in.balance;
     case CF_DECODE_BATCH_FOR_BALANCE: return (double)r->batch_for_balance;
+    case CF_SPECULATE: return (double)r->in.speculate;
+    case CF_ACCEPTANCE: return r->in.acceptance;
+    case CF_SPEC_TOKENS_PER_STEP: return r->spec_tokens_per_step;
+    case CF_SPEC_STEPS: return (double)r->spec_steps;
+    case CF_SPEC_STEPS_SAVED: return (double)r->spec_steps_saved;
+    case CF_SPEC_MACS_RATIO: return r->spec_macs_ratio;
     default: return NAN;
     }
 }

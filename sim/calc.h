@@ -24,6 +24,10 @@
  * values overflow 64 bits and are refused by calc_run(). */
 #define CALC_MAX_VALUE 1000000000000ULL
 
+/* Speculative decoding (§6.9) when not given: 4 drafts, 70% accepted. */
+#define CALC_DEFAULT_SPECULATE 4
+#define CALC_DEFAULT_ACCEPTANCE 0.7
+
 /* H100 SXM, bf16 dense: 989 TFLOP/s / 3.35 TB/s ≈ 295 FLOP per byte. */
 #define CALC_DEFAULT_BALANCE 295.0
 
@@ -64,6 +68,8 @@ typedef struct {
     CalcDtype dtype;         /* of the weights and of the cache */
     uint64_t memory;         /* bytes of accelerator memory; 0 = not given */
     double balance;          /* machine balance, FLOP per byte (> 0) */
+    uint64_t speculate;      /* §6.9: drafts per verify step K (0: CALC_DEFAULT_SPECULATE) */
+    double acceptance;       /* §6.9: chance each draft is accepted, 0 .. 1 */
 } CalcInput;
 
 typedef struct {
@@ -110,6 +116,15 @@ typedef struct {
     bool prefill_memory_bound;
     uint64_t batch_for_balance;     /* smallest B whose decode step reaches the balance
                                        at this T; 0 = none (KV traffic alone keeps it below) */
+
+    /* Speculative decoding (§6.9) of T tokens, K drafts a step, each
+     * accepted with probability a independently: a verify step emits
+     * E = (1 − a^(K+1)) / (1 − a) tokens on average (K + 1 when a = 1) */
+    double spec_tokens_per_step;    /* E */
+    uint64_t spec_steps;            /* ceil(T / E): decode steps for T tokens (plain: T) */
+    uint64_t spec_steps_saved;      /* T − spec_steps */
+    double spec_macs_ratio;         /* (K + 1) / E: MACs per token relative to plain decode
+                                       (every verify row is computed, rejected ones too) */
 
     /* Fitting in memory (when in.memory != 0); activations are not counted */
     bool weights_fit;               /* weights_bytes <= memory */

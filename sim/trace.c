@@ -22,6 +22,40 @@ static void record_step(const Engine *e, TraceStep *s)
     s->kv_blocks = engine_kv_blocks(e);
     s->kv_reserved_bytes = engine_kv_reserved_bytes(e);
     s->traffic = e->traffic;
+    s->p0 = e->p0;
+    s->drafted = e->drafted;
+    s->accepted = e->drafted ? e->accepted : 0;
+    const StepPlan *pl = engine_plan(e, e->step);
+    s->gen0 = pl ? pl->tok0 - e->L : 0;
+    s->emitted = e->mode == MODE_TRAIN ? 0 : e->emitted;
+    s->kept = e->mode == MODE_CACHE ? e->cache.len : 0;
+    s->head = e->mode != MODE_CACHE || e->step >= e->n_chunks - 1;
+}
+
+/* §6.7 / §6.9: a plain cache run of the same prompt (no chunks, no
+ * drafts) beside the one traced: its steps and counts, and whether it
+ * emitted the same tokens with the same logits (clog: (G, V)). */
+static int run_plain(Trace *tr, const Model *m, const TracePrompt *P, int G, const float *clog,
+                     char *err, size_t errlen)
+{
+    Model plain = *m;   /* the same weights, read-only; only the run's options differ */
+    plain.cfg.chunk = 0;
+    plain.cfg.speculate = 0;
+    Run run;
+    const RunPrompt rp = {P->ids, P->L};
+    if (run_init(&run, &plain.cfg, &plain, RUN_MODE_BIT(MODE_CACHE), &rp, 1, G, err, errlen)) return -1;
+    const Engine *e = run_engine(&run, MODE_CACHE);
+    const int V = m->cfg.vocab;
+    tr->plain_same = true;
+    for (int k = 0; k < G; k++) {
+        run_seek(&run, MODE_CACHE, run_step_start(e, k + 1));
+        if (e->picked != tr->gen_ids[k] || memcmp(e->logits, clog + (size_t)k * V, sizeof(float) * (size_t)V))
+            tr->plain_same = false;
+    }
+    tr->plain_steps = e->n_steps;
+    tr->plain_totals = e->cum;
+    run_free(&run);
+    return 0;
 }
 
 /* Physical blocks in table `now` and not at the same place in `was` (taken
@@ -54,6 +88,14 @@ static int record_seq(const Engine *e, TraceSeqStep *st, const int *was, int n_w
     return 0;
 }
 
+static void compare_logits(Trace *tr, const float *a, const float *b, int V)
+{
+    for (int j = 0; j < V; j++) {
+        const double diff = fabs((double)a[j] - (double)b[j]);
+        if (diff > tr->max_abs_logit_diff) tr->max_abs_logit_diff = diff;
+    }
+}
+
 int trace_run(Trace *tr, const Model *m, const char *prompt, const int *ids, int L, int G,
               char *err, size_t errlen)
 {
@@ -82,6 +124,17 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     if (rc) snprintf(err, errlen, "out of memory");
     for (int s = 0; s < n_seqs && rc == 0; s++) rp[s] = (RunPrompt){P[s].ids, P[s].L};
     if (rc == 0) rc = run_init(&run, c, m, RUN_ALL_MODES, rp, n_seqs, G, err, errlen);
+    /* the cache run's steps: G, or chunks and verify steps (§6.7, §6.9) */
+    const int nc = rc == 0 ? run.eng[MODE_CACHE].n_steps : G;
+    const bool aligned = !(c->chunk > 0 || c->speculate > 0);
+    tr->n_cache_steps = nc;
+    tr->n_chunks = rc == 0 ? run.eng[MODE_CACHE].n_chunks : 1;
+    float *clog = NULL;   /* (G, V) the cache run's logits of each generated token */
+    tr->gen_ids = calloc((size_t)G, sizeof(int));
+    if (rc == 0 && (!tr->gen_ids || !(clog = malloc(sizeof(float) * (size_t)G * (size_t)c->vocab)))) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     for (int md = 0; md < MODE_COUNT && rc == 0; md++) {
         tr->modes[md].n_steps = run.eng[md].n_steps;
         tr->modes[md].steps = calloc((size_t)run.eng[md].n_steps, sizeof(TraceStep));
@@ -93,7 +146,7 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     for (int s = 0; s < n_seqs && rc == 0; s++) {
         tr->seqs[s].prompt = strdup(P[s].text);
         tr->seqs[s].L = P[s].L;
-        tr->seqs[s].steps = calloc((size_t)G, sizeof(TraceSeqStep));
+        tr->seqs[s].steps = calloc((size_t)nc, sizeof(TraceSeqStep));
         if (!tr->seqs[s].prompt || !tr->seqs[s].steps) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
@@ -102,7 +155,7 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     const int max_blocks = c->block_size > 0 ? c->max_seq / c->block_size + 1 : 1;
     if (rc == 0 && run.pool) {
         tr->pool_blocks = run.pool->n_blocks;
-        tr->pool = calloc((size_t)G, sizeof(TracePoolStep));
+        tr->pool = calloc((size_t)nc, sizeof(TracePoolStep));
         was = malloc(sizeof(int) * (size_t)n_seqs * (size_t)max_blocks);
         n_was = calloc((size_t)n_seqs, sizeof(int));
         if (!tr->pool || !was || !n_was) {
@@ -117,7 +170,7 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     const int V = c->vocab;
     tr->equivalent = true;
     tr->max_abs_logit_diff = 0.0;
-    for (int k = 0; k < G && rc == 0; k++) {
+    for (int k = 0; k < nc && rc == 0; k++) {
         for (int s = 0; s < n_seqs && run.pool; s++) {
             const int *t0 = paged_seq_table(run.pool, s, &n_was[s]);
             memcpy(was + (size_t)s * max_blocks, t0, sizeof(int) * (size_t)n_was[s]);
@@ -132,12 +185,17 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
                             run.pool ? n_was[s] : 0);
         if (rc) break;
         record_step(c0, &tr->modes[MODE_CACHE].steps[k]);
-        record_step(r, &tr->modes[MODE_RECOMPUTE].steps[k]);
-        for (int j = 0; j < V; j++) {
-            double diff = fabs((double)c0->logits[j] - (double)r->logits[j]);
-            if (diff > tr->max_abs_logit_diff) tr->max_abs_logit_diff = diff;
+        /* logits row i is generated token gen0 + i (a verify step has one per emitted token) */
+        const TraceStep *cs = &tr->modes[MODE_CACHE].steps[k];
+        for (int i = 0; i < cs->emitted; i++) {
+            tr->gen_ids[cs->gen0 + i] = c0->tokens[c0->L + cs->gen0 + i];
+            memcpy(clog + (size_t)(cs->gen0 + i) * V, c0->logits + (size_t)i * V, sizeof(float) * (size_t)V);
         }
-        if (c0->picked != r->picked) tr->equivalent = false;
+        if (aligned) {
+            record_step(r, &tr->modes[MODE_RECOMPUTE].steps[k]);
+            compare_logits(tr, clog + (size_t)k * V, r->logits, V);
+            if (c0->picked != r->picked) tr->equivalent = false;
+        }
         if (tr->pool) {
             TracePoolStep *ps = &tr->pool[k];
             ps->blocks_used = paged_blocks_used(run.pool);
@@ -147,6 +205,18 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
             for (int s = 0; s < n_seqs; s++)
                 ps->contiguous_bytes += (uint64_t)run_seq(&run, s)->cache.capacity * tr->bytes_per_pos;
         }
+    }
+    /* chunks and verify steps: recompute step by step on its own (the cache
+     * engine follows, by the token it emits), against the cache's tokens */
+    for (int j = 0; j < G && rc == 0 && !aligned; j++) {
+        run_seek(&run, MODE_RECOMPUTE, run_step_start(r, j + 1));
+        record_step(r, &tr->modes[MODE_RECOMPUTE].steps[j]);
+        compare_logits(tr, clog + (size_t)j * V, r->logits, V);
+        if (r->picked != tr->gen_ids[j]) tr->equivalent = false;
+    }
+    if (rc == 0 && !aligned) {
+        run_seek(&run, MODE_CACHE, engine_total_ops(c0));
+        rc = run_plain(tr, m, &P[0], G, clog, err, errlen);
     }
     if (rc == 0) {
         run_seek(&run, MODE_TRAIN, engine_total_ops(run_engine(&run, MODE_TRAIN)));
@@ -163,6 +233,7 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
         }
     }
     run_free(&run);
+    free(clog);
     free(rp);
     free(was);
     free(n_was);
@@ -174,7 +245,7 @@ void trace_free(Trace *tr)
 {
     for (int md = 0; md < MODE_COUNT; md++) free(tr->modes[md].steps);
     for (int s = 0; s < tr->n_seqs && tr->seqs; s++) {
-        for (int k = 0; k < tr->G && tr->seqs[s].steps; k++) {
+        for (int k = 0; k < tr->n_cache_steps && tr->seqs[s].steps; k++) {
             free(tr->seqs[s].steps[k].new_blocks);
             free(tr->seqs[s].steps[k].freed_blocks);
         }
@@ -185,6 +256,7 @@ void trace_free(Trace *tr)
     free(tr->seqs);
     free(tr->pool);
     free(tr->prompt);
+    free(tr->gen_ids);
     memset(tr, 0, sizeof *tr);
 }
 
@@ -219,7 +291,21 @@ static void json_traffic(FILE *f, const Traffic *t, uint64_t macs)
             (unsigned long long)t->kv_write_bytes, traffic_intensity(macs, t));
 }
 
-static void json_step(FILE *f, const TraceStep *s)
+static void json_ints(FILE *f, const int *v, int n);
+
+/* §6.9's STEP fields: drafts verified, accepted, the ids emitted (and their text) */
+static void json_spec_fields(FILE *f, const Trace *tr, const TraceStep *s)
+{
+    fprintf(f, ", \"drafted\": %d, \"accepted\": %d, \"emitted\": ", s->drafted, s->accepted);
+    json_ints(f, tr->gen_ids + s->gen0, s->emitted);
+    char text[8 * 64 + 1] = "";
+    size_t o = 0;
+    for (int i = 0; i < s->emitted && o + 8 < sizeof text; i++) o += (size_t)tokenizer_decode(tr->gen_ids[s->gen0 + i], text + o);
+    fputs(", \"emitted_text\": ", f);
+    trace_json_string(f, text);
+}
+
+static void json_step(FILE *f, const Trace *tr, const TraceStep *s, bool spec)
 {
     char tok[8] = "";
     tokenizer_decode(s->token_id, tok);
@@ -237,15 +323,17 @@ static void json_step(FILE *f, const TraceStep *s)
         if (isnan(s->loss)) fputs(", \"loss\": null", f);
         else fprintf(f, ", \"loss\": %.6f", s->loss);
     }
+    if (spec) json_spec_fields(f, tr, s);
     fputc('}', f);
 }
 
-static void json_mode(FILE *f, const TraceMode *m)
+/* spec: the mode's steps carry §6.9's fields (cache mode under --speculate) */
+static void json_mode(FILE *f, const Trace *tr, const TraceMode *m, bool spec)
 {
     fputs("{\"steps\": [", f);
     for (int k = 0; k < m->n_steps; k++) {
         fputs(k ? ",\n      " : "\n      ", f);
-        json_step(f, &m->steps[k]);
+        json_step(f, tr, &m->steps[k], spec);
     }
     fputs("],\n      \"totals\": {\"macs\": ", f);
     json_macs(f, &m->totals);
@@ -270,7 +358,7 @@ static void json_batch(FILE *f, const Trace *tr)
         fputs(q ? ",\n    {\"prompt\": " : "\n    {\"prompt\": ", f);
         trace_json_string(f, sq->prompt);
         fprintf(f, ", \"prompt_len\": %d, \"steps\": [", sq->L);
-        for (int k = 0; k < tr->G; k++) {
+        for (int k = 0; k < tr->n_cache_steps; k++) {
             const TraceSeqStep *st = &sq->steps[k];
             char tok[8] = "";
             tokenizer_decode(st->token_id, tok);
@@ -299,7 +387,7 @@ static void json_batch(FILE *f, const Trace *tr)
                "\"bytes_per_position\": %llu, \"steps\": [",
             tr->cfg.block_size, tr->pool_blocks, (unsigned long long)per_block,
             (unsigned long long)tr->bytes_per_pos);
-    for (int k = 0; k < tr->G; k++) {
+    for (int k = 0; k < tr->n_cache_steps; k++) {
         const TracePoolStep *ps = &tr->pool[k];
         fprintf(f, "%s{\"step\": %d, \"blocks_used\": %d, \"blocks_free\": %d, "
                    "\"kv_reserved_bytes\": %llu, \"kv_cache_bytes\": %llu, \"waste_bytes\": %llu, "
@@ -313,6 +401,37 @@ static void json_batch(FILE *f, const Trace *tr)
     fputs("]},\n", f);
 }
 
+/* Drafts and acceptances over the cache run's steps. */
+static void spec_sums(const Trace *tr, int *drafted, int *accepted)
+{
+    *drafted = *accepted = 0;
+    for (int k = 0; k < tr->n_cache_steps; k++) {
+        *drafted += tr->modes[MODE_CACHE].steps[k].drafted;
+        *accepted += tr->modes[MODE_CACHE].steps[k].accepted;
+    }
+}
+
+/* §6.7 / §6.9: the run next to plain decoding (a plain cache run, measured) */
+static void json_serving(FILE *f, const Trace *tr)
+{
+    const KvConfig *c = &tr->cfg;
+    const uint64_t macs = counts_total(&tr->modes[MODE_CACHE].totals), plain = counts_total(&tr->plain_totals);
+    if (c->chunk)
+        fprintf(f, "  \"chunking\": {\"chunk\": %d, \"prefill_steps\": %d, \"steps\": %d, \"plain_steps\": %d, "
+                   "\"macs\": %llu, \"plain_macs\": %llu, \"same_as_plain\": %s},\n",
+                c->chunk, tr->n_chunks, tr->n_cache_steps, tr->plain_steps, (unsigned long long)macs,
+                (unsigned long long)plain, tr->plain_same ? "true" : "false");
+    if (c->speculate) {
+        int d, a;
+        spec_sums(tr, &d, &a);
+        fprintf(f, "  \"speculation\": {\"k\": %d, \"steps\": %d, \"plain_steps\": %d, \"drafted\": %d, "
+                   "\"accepted\": %d, \"acceptance_rate\": %.17g, \"macs\": %llu, \"plain_macs\": %llu, "
+                   "\"same_as_plain\": %s},\n",
+                c->speculate, tr->n_cache_steps, tr->plain_steps, d, a, d ? (double)a / d : 0.0,
+                (unsigned long long)macs, (unsigned long long)plain, tr->plain_same ? "true" : "false");
+    }
+}
+
 void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
 {
     const KvConfig *c = &tr->cfg;
@@ -322,6 +441,8 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
             (unsigned long long)c->seed, c->n_kv_heads, c->window);
     /* only with paging: a config without it stays the one `kvsim export` writes */
     if (c->block_size) fprintf(f, ", \"block_size\": %d", c->block_size);
+    if (c->chunk) fprintf(f, ", \"chunk\": %d", c->chunk);   /* §6.7, §6.9: only when set */
+    if (c->speculate) fprintf(f, ", \"speculate\": %d", c->speculate);
     fputs(", \"model\": ", f);   /* §7: "random" or the model file's name */
     trace_json_string(f, c->model_name ? c->model_name : "random");
     fputs("},\n  \"prompt\": ", f);
@@ -331,16 +452,17 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
     for (int md = MODE_CACHE; md <= MODE_RECOMPUTE; md++) {
         if (!(modes & (1u << md))) continue;
         fprintf(f, "%s\"%s\": ", sep, config_mode_name((RunMode)md));
-        json_mode(f, &tr->modes[md]);
+        json_mode(f, tr, &tr->modes[md], md == MODE_CACHE && c->speculate > 0);
         sep = ",\n    ";
     }
     fputs("\n  },\n", f);
     if (modes & TRACE_TRAIN) {
         fputs("  \"train\": ", f);
-        json_mode(f, &tr->modes[MODE_TRAIN]);
+        json_mode(f, tr, &tr->modes[MODE_TRAIN], false);
         fputs(",\n", f);
     }
     if (modes & TRACE_CACHE) json_batch(f, tr);
+    if (modes & TRACE_CACHE) json_serving(f, tr);
     fprintf(f, "  \"equivalent\": %s,\n", tr->equivalent ? "true" : "false");
     if (tr->max_abs_logit_diff == 0.0) fputs("  \"max_abs_logit_diff\": 0.0\n}\n", f);
     else fprintf(f, "  \"max_abs_logit_diff\": %.9g\n}\n", tr->max_abs_logit_diff);
@@ -350,9 +472,11 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
 
 void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
 {
+    const bool spec = tr->cfg.speculate > 0;
     fputs("mode,step,phase,n,t,token_id,qkv,scores,values,out_proj,ffn,lm_head,total,"
           "masked_macs,kv_cache_bytes,kv_blocks,kv_reserved_bytes,weight_bytes_read,kv_bytes_read,"
-          "kv_bytes_written,arithmetic_intensity\n", f);
+          "kv_bytes_written,arithmetic_intensity", f);
+    fputs(spec ? ",drafted,accepted,emitted\n" : "\n", f);   /* §6.9: emitted ids, space-separated */
     for (int md = 0; md < MODE_COUNT; md++) {
         if (!(modes & (1u << md))) continue;
         const TraceMode *m = &tr->modes[md];
@@ -363,10 +487,17 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
             for (int i = 0; i < CAT_COUNT; i++) fprintf(f, ",%llu", (unsigned long long)s->counts.mac[i]);
             fprintf(f, ",%llu,%llu,%llu", (unsigned long long)counts_total(&s->counts),
                     (unsigned long long)s->counts.masked, (unsigned long long)s->kv_bytes);
-            fprintf(f, ",%d,%llu,%llu,%llu,%llu,%.17g\n", s->kv_blocks, (unsigned long long)s->kv_reserved_bytes,
+            fprintf(f, ",%d,%llu,%llu,%llu,%llu,%.17g", s->kv_blocks, (unsigned long long)s->kv_reserved_bytes,
                     (unsigned long long)s->traffic.weight_bytes, (unsigned long long)s->traffic.kv_read_bytes,
                     (unsigned long long)s->traffic.kv_write_bytes,
                     traffic_intensity(counts_total(&s->counts), &s->traffic));
+            if (spec) {
+                fprintf(f, ",%d,%d,", s->drafted, s->accepted);
+                if (md != MODE_CACHE && s->emitted) fprintf(f, "%d", s->token_id);
+                else
+                    for (int i = 0; i < s->emitted; i++) fprintf(f, "%s%d", i ? " " : "", tr->gen_ids[s->gen0 + i]);
+            }
+            fputc('\n', f);
         }
     }
 }
@@ -384,6 +515,89 @@ static bool step_matches(const Trace *tr, RunMode md, const TraceStep *s)
            s->kv_bytes == formulas_kv_bytes(&tr->cfg, md, tr->L, s->step) &&
            (uint64_t)s->kv_blocks == formulas_kv_blocks(&tr->cfg, md, tr->L, s->step) &&
            s->kv_reserved_bytes == formulas_kv_reserved_bytes(&tr->cfg, md, tr->L, s->step);
+}
+
+/* A cache step of a chunked or speculative run against §6.7 / §6.9's
+ * closed forms (rows p0 .. p0+n-1; the head on 1 + drafted rows, none in
+ * an early chunk; the cache keeps `kept` rows after a rollback). */
+static bool serving_step_matches(const Trace *tr, const TraceStep *s)
+{
+    const int head = s->head ? 1 + s->drafted : 0;
+    OpCounts p;
+    Traffic t;
+    formulas_block(&tr->cfg, s->p0, s->n, head, &p);
+    formulas_block_traffic(&tr->cfg, s->p0, s->n, head, &t);
+    return counts_equal(&p, &s->counts) && traffic_equal(&t, &s->traffic) &&
+           s->kv_bytes == formulas_kept_kv_bytes(&tr->cfg, s->kept) &&
+           (uint64_t)s->kv_blocks == formulas_kept_kv_blocks(&tr->cfg, s->kept) &&
+           s->kv_reserved_bytes == formulas_kept_kv_blocks(&tr->cfg, s->kept) * (uint64_t)tr->cfg.block_size *
+                                       tr->bytes_per_pos;
+}
+
+/* §6.7 / §6.9: the cache run's own steps (they are not recompute's), then
+ * the run next to recompute and to plain decoding. Returns whether every
+ * step and the totals equal the closed forms. */
+static bool table_serving(FILE *f, const Trace *tr, unsigned modes)
+{
+    const KvConfig *c = &tr->cfg;
+    char b1[32], b2[32], b3[32];
+    const TraceMode *cm = &tr->modes[MODE_CACHE], *rm = &tr->modes[MODE_RECOMPUTE];
+    fputs("cache run, MACs per step; check = equal to the closed form of spec", f);
+    if (c->chunk) fprintf(f, " \u00a76.7 (chunks of C = %d)", c->chunk);
+    if (c->speculate) fprintf(f, " \u00a76.9 (up to K = %d drafts)", c->speculate);
+    fputs("\n\n", f);
+    fprintf(f, "%4s  %-8s %4s %4s  %-8s %-10s %14s %12s  %s\n", "step", "phase", "n", "t", "drafts", "emitted",
+            "MACs", "KV bytes", "check");
+    bool all_ok = true;
+    for (int k = 0; k < tr->n_cache_steps; k++) {
+        const TraceStep *s = &cm->steps[k];
+        char drafts[24] = "-", emitted[64] = "";
+        if (s->drafted) snprintf(drafts, sizeof drafts, "%d/%d ok", s->accepted, s->drafted);
+        size_t o = 0;
+        for (int i = 0; i < s->emitted && o + 8 < sizeof emitted; i++) o += (size_t)tokenizer_decode(tr->gen_ids[s->gen0 + i], emitted + o);
+        const bool ok = serving_step_matches(tr, s);
+        all_ok = all_ok && ok;
+        int width = s->emitted ? 2 : 1;   /* on screen: quotes, or "-" */
+        for (int i = 0; i < s->emitted; i++) width += tokenizer_width(tr->gen_ids[s->gen0 + i]);
+        fprintf(f, "%4d  %-8s %4d %4d  %-8s %s%s%s%*s %14s %12s  %s\n", k, engine_phase_name(s->phase), s->n, s->t,
+                drafts, s->emitted ? "'" : "-", emitted, s->emitted ? "'" : "", width < 10 ? 10 - width : 0, "",
+                counts_group(counts_total(&s->counts), b1), counts_group(s->kv_bytes, b2), ok ? "ok" : "MISMATCH");
+    }
+    OpCounts sum;
+    memset(&sum, 0, sizeof sum);
+    for (int k = 0; k < tr->n_cache_steps; k++) {
+        const TraceStep *s = &cm->steps[k];
+        OpCounts p;
+        formulas_block(c, s->p0, s->n, s->head ? 1 + s->drafted : 0, &p);
+        counts_add(&sum, &p);
+    }
+    OpCounts closed;
+    if (c->chunk && !c->speculate && formulas_chunk_total(c, tr->L, c->chunk, tr->G, &closed))
+        all_ok = all_ok && counts_equal(&closed, &cm->totals);
+    all_ok = all_ok && counts_equal(&sum, &cm->totals);
+    fprintf(f, "%-43s %14s\n\n", "total", counts_group(counts_total(&cm->totals), b1));
+    fprintf(f, "%-10s %16s %16s %16s\n", "category", "this run", "plain decoding", "recompute");
+    for (int i = 0; i < CAT_COUNT; i++)
+        fprintf(f, "%-10s %16s %16s %16s\n", counts_name((Category)i), counts_group(cm->totals.mac[i], b1),
+                counts_group(tr->plain_totals.mac[i], b2), counts_group(rm->totals.mac[i], b3));
+    fprintf(f, "%-10s %16s %16s %16s\n", "total", counts_group(counts_total(&cm->totals), b1),
+            counts_group(counts_total(&tr->plain_totals), b2), counts_group(counts_total(&rm->totals), b3));
+    fprintf(f, "%-10s %16d %16d %16d\n\n", "steps", tr->n_cache_steps, tr->plain_steps, tr->G);
+    if (c->chunk)
+        fprintf(f, "chunked prefill: %d prefill steps of at most %d rows instead of one of %d; token 1 after step %d\n",
+                tr->n_chunks, c->chunk, tr->L, tr->n_chunks - 1);
+    if (c->speculate) {
+        int d, a;
+        spec_sums(tr, &d, &a);
+        fprintf(f, "speculative decoding: %d drafts, %d accepted (acceptance rate %.1f%%); %d steps instead of %d "
+                   "(%.2f tokens per decode step), %+.1f%% MACs\n",
+                d, a, d ? 100.0 * a / d : 0.0, tr->n_cache_steps, tr->plain_steps,
+                (double)(tr->G - 1) / (double)(tr->n_cache_steps - tr->n_chunks > 0 ? tr->n_cache_steps - tr->n_chunks : 1),
+                100.0 * ((double)counts_total(&cm->totals) / (double)counts_total(&tr->plain_totals) - 1.0));
+    }
+    fprintf(f, "same tokens and logits as plain decoding: %s\n", tr->plain_same ? "yes" : "NO");
+    (void)modes;
+    return all_ok;
 }
 
 /* Bytes moved per step (§6.5), the modes shown side by side. */
@@ -425,7 +639,7 @@ static void table_paged(FILE *f, const Trace *tr)
         fprintf(f, "  seq %d: \"%s\" (L = %d)\n", q, tr->seqs[q].prompt, tr->seqs[q].L);
     fprintf(f, "%4s  %-16s %9s %10s %10s %9s  %11s %10s\n", "step", "blocks per seq", "pool", "reserved",
             "used", "waste", "contiguous", "its waste");
-    for (int k = 0; k < tr->G; k++) {
+    for (int k = 0; k < tr->n_cache_steps; k++) {
         const TracePoolStep *ps = &tr->pool[k];
         char per[64] = "";
         size_t o = 0;
@@ -470,6 +684,21 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
             fprintf(f, "  %-10s %14s\n", counts_name((Category)i), counts_group(st->counts.mac[i], b1));
         if (isnan(st->loss)) fputs("loss: n/a (a prompt of one token has no target)\n", f);
         else fprintf(f, "mean cross-entropy loss over %d targets: %.4f\n", tr->L - 1, st->loss);
+        return;
+    }
+    if (c->chunk || c->speculate) {
+        const bool ok = table_serving(f, tr, modes);
+        if (tr->pool && (modes & TRACE_CACHE)) {
+            fputc('\n', f);
+            table_paged(f, tr);
+        }
+        OpCounts pr;
+        const bool rec_ok = formulas_total(c, MODE_RECOMPUTE, tr->L, tr->G, &pr) &&
+                            counts_equal(&pr, &tr->modes[MODE_RECOMPUTE].totals);
+        fprintf(f, "measured = closed form: %s (every cache step, its total, the recompute total)\n",
+                ok && rec_ok ? "yes" : "NO");
+        fprintf(f, "same tokens as recompute: %s; max |logit difference| = %g\n", tr->equivalent ? "yes" : "NO",
+                tr->max_abs_logit_diff);
         return;
     }
     fputs("MACs per step (one multiply-accumulate each); check = equal to the closed form of spec \u00a74\n\n", f);

@@ -29,6 +29,17 @@
  * else its size and per-step totals: blocks_used, blocks_free,
  * kv_reserved_bytes, kv_cache_bytes, waste_bytes, contiguous_reserved_bytes,
  * contiguous_waste_bytes) follow. CSV gains the six STEP columns.
+ *
+ * Chunked prefill and speculation (§6.7, §6.9, docs/serving.md): the cache
+ * run has n_cache_steps steps (modes.cache.steps; an early chunk has
+ * "token": "" and "token_id": -1), the recompute run G; each is compared
+ * token by token (and logit by logit) with the other and with a plain
+ * cache run. "config" gains "chunk" / "speculate" when set; with
+ * --speculate a cache STEP gains "drafted", "accepted", "emitted" (ids)
+ * and "emitted_text", and the document "speculation" (steps, plain_steps,
+ * drafted, accepted, acceptance_rate, macs, plain_macs); with --chunk
+ * "chunking" (chunk, prefill_steps, steps, plain_steps, macs,
+ * plain_macs). CSV then gains drafted, accepted, emitted columns.
  */
 #ifndef KVSIM_TRACE_H
 #define KVSIM_TRACE_H
@@ -48,6 +59,13 @@ typedef struct {
     int kv_blocks;              /* live blocks of the paged mirror (0 without) */
     uint64_t kv_reserved_bytes; /* kv_blocks · B · bytes per position */
     Traffic traffic;            /* bytes moved by the step (§6.5) */
+    /* §6.7 / §6.9 (cache mode; plain steps: p0 = t - n, emitted = 1) */
+    int p0;                     /* first row's position */
+    int drafted, accepted;      /* drafts verified and accepted (0, 0 without --speculate) */
+    int gen0, emitted;          /* emits generated tokens gen0 .. gen0+emitted-1 (0 of them:
+                                   an early chunk) */
+    int kept;                   /* cache rows kept after the step (rejected drafts rolled back) */
+    bool head;                  /* the head ran (not an early chunk) */
 } TraceStep;
 
 /* One sequence of the batch after step k. */
@@ -97,6 +115,13 @@ typedef struct {
     TracePoolStep *pool;        /* (G) pool totals; NULL without a block size */
     int pool_blocks;            /* blocks in the pool (0 without a block size) */
     uint64_t bytes_per_pos;     /* 2 · Lyr · kv_dim · 4 */
+    /* §6.7 / §6.9: the cache run's steps differ from recompute's (G) */
+    int n_cache_steps;          /* steps of the cache run (= G without --chunk / --speculate) */
+    int n_chunks;               /* its prefill steps (1 without --chunk) */
+    int *gen_ids;               /* (G) tokens the cache run emitted */
+    int plain_steps;            /* with --chunk or --speculate: a plain cache run beside */
+    OpCounts plain_totals;      /*   it (measured), its steps and counts; */
+    bool plain_same;            /*   it emitted the same tokens with the same logits */
 } Trace;
 
 typedef struct {

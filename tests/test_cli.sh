@@ -75,6 +75,23 @@ expect_error "model's alphabet" trace --model "$M" --prompt 'a€'
 expect_error "max-seq 65" trace --model "$M" --max-seq 65
 rm -rf "$mtmp"
 
+# --- chunked prefill and speculative decoding (spec §6.7, §6.9) ---
+expect_ok trace --chunk 3 --gen 4
+expect_ok trace --speculate 4 --prompt 'abcabcab' --gen 6 --format json
+expect_ok trace --chunk 2 --speculate 3 --window 4 --block-size 3 --format csv
+expect_ok frames --chunk 4 --steps 2
+expect_error "out of range" trace --chunk 0
+expect_error "out of range" trace --speculate 0
+expect_error "not a number" trace --chunk x
+expect_error "out of range" trace --speculate -1
+expect_error "cache-mode technique; not with --mode recompute" trace --speculate 2 --mode recompute
+expect_error "cache-mode technique; not with --mode train" trace --chunk 2 --mode train
+expect_error "cache-mode technique; not with --mode recompute" frames --chunk 2 --mode recompute
+expect_error "one prompt only" trace --chunk 2 --prompt ab --prompt cd
+expect_error "one prompt only" trace --speculate 2 --block-size 2 --prompt ab --prompt cd
+expect_error "only for" export --chunk 2
+expect_error "only for" lesson --speculate 2
+
 # --- non-numeric, zero, negative, huge ---
 for o in gen d-model heads layers d-ff max-seq block-size; do
     expect_error "not a number" trace --$o abc

@@ -332,6 +332,40 @@ static void test_golden_screens(void **state)
         }
 }
 
+/* Chunked prefill and speculative decoding (§6.7, §6.9, docs/serving.md)
+ * at 120x40, English and Chinese: the second chunk's n×t block (cached
+ * rectangle, own triangle), a verify step's rows with its accepted and
+ * rejected drafts. The step's measured total, equal to the closed form of
+ * its rows, is on screen. */
+static void test_serving_screens(void **state)
+{
+    (void)state;
+    static const Scenario sv[] = {
+        {"chunk", "--chunk 4 --prompt thecatsatonthemat", "NN"},
+        {"chunk-zh", "--lang zh --chunk 4 --prompt thecatsatonthemat", "NN"},
+        /* step 6 drafts 2 tokens and accepts 1 (the seeded random model) */
+        {"speculate", "--speculate 4 --prompt sat.sat --gen 12", "NNNNNNN"},
+        {"speculate-zh", "--lang zh --speculate 4 --prompt sat.sat --gen 12", "NNNNNNN"},
+    };
+    for (size_t i = 0; i < sizeof sv / sizeof sv[0]; i++) {
+        App a;
+        char *text = render(&sv[i], 120, 40, &a);
+        compare_golden(sv[i].name, 120, 40, text);
+        const Engine *e = &a.run.eng[MODE_CACHE];
+        const StepPlan *pl = engine_plan(e, e->step);
+        assert_non_null(pl);
+        OpCounts p;
+        formulas_block(&a.cfg, pl->p0, pl->n, e->step < e->n_chunks - 1 ? 0 : 1 + pl->drafted, &p);
+        assert_true(counts_equal(&p, &e->step_counts));
+        char l1[32], s1[32];
+        fmt_count(counts_total(&p), l1);
+        fmt_short(counts_total(&p), s1);
+        if (!strstr(text, l1) && !strstr(text, s1)) fail_msg("%s: step total %s not on screen", sv[i].name, l1);
+        free(text);
+        app_free(&a);
+    }
+}
+
 static void test_too_small(void **state)
 {
     (void)state;
@@ -822,6 +856,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_screens),
+        cmocka_unit_test(test_serving_screens),
         cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_titles),

@@ -44,6 +44,32 @@ check --block-size 3 --mode cache --prompt abcd --prompt e
 check --block-size 3 --mode recompute --prompt abcd --prompt e
 check --block-size 2 --layers 3 --d-model 12 --heads 3 --kv-heads 1 --window 4 \
     --prompt a --prompt bb --prompt ccc --prompt dddd --prompt eeeee --gen 7 --max-seq 16
+# chunked prefill (6.7) and speculative decoding (6.9), alone and with
+# GQA, windows, blocks and each other; on the random and the trained model
+check --chunk 3 --gen 5
+check --chunk 1 --prompt abcdef --gen 3
+check --chunk 4 --prompt abcdefgh --gen 2
+check --chunk 100 --gen 4
+check --chunk 2 --kv-heads 1 --window 3 --prompt 'a long prompt' --gen 6
+check --chunk 5 --block-size 3 --prompt 'hello there' --gen 7
+check --speculate 3 --prompt 'abcabcabc' --gen 12
+check --speculate 1 --prompt 'the cat sat' --gen 10
+check --speculate 8 --prompt aaaa --gen 20 --d-model 4 --heads 1 --layers 1
+check --speculate 4 --window 3 --block-size 2 --prompt 'abab abab' --gen 15
+check --speculate 2 --chunk 3 --kv-heads 1 --prompt 'xyzxyzxyz' --gen 9
+check --speculate 5 --gen 1
+check --model models/default.kvsim --speculate 4 --prompt 'abcdefgh abcdefgh abcd' --gen 16
+check --model models/default.kvsim --chunk 4 --speculate 3 --window 8 --block-size 4 --prompt 'one two one two one' --gen 12
+t=$("$K" trace --speculate 4 --prompt 'abcabcabc' --gen 12)
+if echo "$t" | grep -q "measured = closed form: yes" && echo "$t" | grep -q "^speculative decoding: " &&
+    echo "$t" | grep -q "same tokens and logits as plain decoding: yes"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: table with --speculate"; fi
+t=$("$K" trace --chunk 3 --block-size 2)
+if echo "$t" | grep -q "measured = closed form: yes" && echo "$t" | grep -q "^chunked prefill: 4 prefill steps"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: table with --chunk"; fi
+hdr=$("$K" trace --format csv --speculate 2 --gen 3 | head -n 1)
+if [ "${hdr%drafted,accepted,emitted}" != "$hdr" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: csv with --speculate ($hdr)"; fi
 
 rows=$("$K" trace --format csv --gen 5 | wc -l)
 if [ "$rows" -eq $((1 + 5 + 5 + 1)) ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: csv rows $rows"; fi

@@ -2,8 +2,10 @@
 """trace_check.py: read `kvsim trace --format json` on stdin and check every
 number against the closed forms of spec §4 / §6.1 - §6.5, written out here
 again in Python: MACs, cache bytes, paged blocks (§6.4), memory traffic
-(§6.5), and the batch's block pool (every block owned once, the pool's
-totals). Exit 0 when everything matches, 1 otherwise."""
+(§6.5), the batch's block pool (every block owned once, the pool's
+totals), and chunked prefill (§6.7) and speculative decoding (§6.9): each
+cache step's rows, the drafts by prompt lookup, the accepted prefix, the
+rows rolled back. Exit 0 when everything matches, 1 otherwise."""
 import json
 import sys
 
@@ -79,9 +81,134 @@ def got_traffic(s):
             s["kv_bytes_written"])
 
 
-def check_batch(doc, errors):
+def lookup(seq, T, max_k):
+    """Spec 6.9's prompt lookup over seq[0:T] (one token = one character):
+    the latest earlier occurrence of the suffix of length 3, else 2, else 1
+    proposes what followed it, at most max_k tokens."""
+    for n in (3, 2, 1):
+        if n >= T:
+            continue
+        suffix = seq[T - n:T]
+        for i in range(T - n - 1, -1, -1):
+            if seq[i:i + n] == suffix:
+                return seq[i + n:min(T, i + n + max_k)]
+    return []
+
+
+def serving_geometry(doc, steps, errors):
+    """Spec 6.7 / 6.9: each cache step's (p0, n, head rows, kept) from the
+    spec, checking the drafts by prompt lookup on the way; and the ids the
+    run emitted."""
+    cfg, L, G = doc["config"], doc["prompt_len"], doc["gen"]
+    C, K = cfg.get("chunk", 0), cfg.get("speculate", 0)
+    chunks = -(-L // C) if C else 1
+    size = C if C else L
+    seq = list(doc["prompt"])
+    ids, out = [], []
+    for s, st in enumerate(steps):
+        if s < chunks:
+            p0 = s * size
+            n, head, drafted, a = min(size, L - p0), (1 if s == chunks - 1 else 0), 0, 0
+            text = st["token"] if head else ""
+            new = [st["token_id"]] if head else []
+            if not head and (st["token"] != "" or st["token_id"] != -1):
+                errors.append(f"cache step {s}: an early chunk emits {st['token']!r}")
+        else:
+            T = L + len(ids)
+            p0 = T - 1
+            drafts = lookup(seq, T, min(K, L + G - T - 1)) if K else []
+            drafted = len(drafts)
+            text = st.get("emitted_text", st["token"])
+            new = st.get("emitted", [st["token_id"]])
+            a = st.get("accepted", 0)
+            if K and (st["drafted"] != drafted or not 0 <= a <= drafted or len(new) != a + 1 or
+                      len(text) != a + 1 or list(text[:a]) != drafts[:a] or
+                      (a < drafted and text[a] == drafts[a])):
+                errors.append(f"cache step {s}: drafted {st.get('drafted')} accepted {a} emitted {text!r}, "
+                              f"lookup drafts {''.join(drafts)!r}")
+            n = 1 + drafted
+            head = n
+        kept = p0 + 1 + a if drafted else p0 + n
+        if new and new[-1] != st["token_id"]:
+            errors.append(f"cache step {s}: token_id {st['token_id']} is not the last emitted {new}")
+        seq += list(text)
+        ids += new
+        out.append((p0, n, head, kept))
+    if len(ids) != G:
+        errors.append(f"cache run emitted {len(ids)} tokens, gen {G}")
+    return out, ids
+
+
+def expected_block(cfg, p0, n, head, kept):
+    """A cache step over rows p0 .. p0+n-1 (spec 4 with n and t free): keys
+    from the first one the ring still holds, head rows to the head, the
+    cache keeping `kept` rows after it."""
+    d, F, V, Lyr, kv = cfg["d_model"], cfg["d_ff"], cfg["vocab"], cfg["n_layers"], kv_dim(cfg)
+    W = cfg.get("window", 0)
+    t = p0 + n
+    first = max(0, p0 - W + 1) if W else 0
+    discarded = sum(1 for q in range(p0, t) for j in range(first, t) if j > q or (W and j <= q - W))
+    cells = n * (t - first)
+    macs = {"qkv": (n * d * d + 2 * n * d * kv) * Lyr, "scores": cells * d * Lyr, "values": cells * d * Lyr,
+            "out_proj": n * d * d * Lyr, "ffn": 2 * n * d * F * Lyr, "lm_head": head * d * V}
+    macs["total"] = sum(macs.values())
+    kvb = 2 * Lyr * (min(kept, W) if W else kept) * kv * F32
+    weights = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * F32 + (d * V * F32 if head else 0) + 2 * n * d * F32
+    mem = paged(cfg, kept) + (weights, Lyr * (t - first) * kv * F32 * 2,
+                              Lyr * (min(n, W) if W else n) * kv * F32 * 2)
+    return t, macs, d * Lyr * discarded, kvb, mem
+
+
+def check_serving(doc, errors):
+    """The cache run of --chunk / --speculate, step by step; returns the
+    steps checked and the per-step (t, kept) for the batch check."""
+    cfg, G = doc["config"], doc["gen"]
+    run = doc["modes"]["cache"]
+    geo, ids = serving_geometry(doc, run["steps"], errors)
+    tot = {key: 0 for key in ("qkv", "scores", "values", "out_proj", "ffn", "lm_head", "total")}
+    tot_masked, tot_bytes = 0, [0, 0, 0]
+    chunks = -(-doc["prompt_len"] // cfg["chunk"]) if cfg.get("chunk") else 1
+    for s, (st, (p0, n, head, kept)) in enumerate(zip(run["steps"], geo)):
+        t, macs, masked, kvb, mem = expected_block(cfg, p0, n, head, kept)
+        phase = "prefill" if s < chunks else "decode"
+        got = (st["step"], st["n"], st["t"], st["macs"], st["masked_macs"], st["kv_cache_bytes"], st["phase"])
+        if got != (s, n, t, macs, masked, kvb, phase):
+            errors.append(f"cache step {s}: got {got}, want {(s, n, t, macs, masked, kvb, phase)}")
+        if got_traffic(st) != mem or st["arithmetic_intensity"] != intensity(macs["total"], mem[2], mem[3]):
+            errors.append(f"cache step {s}: blocks/traffic {got_traffic(st)}, want {mem}")
+        for key in tot:
+            tot[key] += macs[key]
+        tot_masked += masked
+        tot_bytes = [a + b for a, b in zip(tot_bytes, mem[2:])]
+    tt = run["totals"]
+    if tt["macs"] != tot or tt["masked_macs"] != tot_masked or \
+            [tt["weight_bytes_read"], tt["kv_bytes_read"], tt["kv_bytes_written"]] != tot_bytes:
+        errors.append(f"cache totals: got {tt}, want {tot} masked {tot_masked} bytes {tot_bytes}")
+    if "recompute" in doc["modes"]:
+        b = [s["token_id"] for s in doc["modes"]["recompute"]["steps"]]
+        if ids != b:
+            errors.append(f"tokens differ: {ids} vs {b}")
+    for key, on in (("chunking", cfg.get("chunk")), ("speculation", cfg.get("speculate"))):
+        if not on:
+            continue
+        sv = doc.get(key)
+        want = {"steps": len(run["steps"]), "plain_steps": G, "macs": tot["total"], "same_as_plain": True}
+        if key == "speculation":
+            d = sum(s["drafted"] for s in run["steps"])
+            a = sum(s["accepted"] for s in run["steps"])
+            want.update(drafted=d, accepted=a, acceptance_rate=a / d if d else 0, k=cfg["speculate"])
+        else:
+            want.update(prefill_steps=chunks, chunk=cfg["chunk"])
+        if sv is None or any(sv.get(x) != y for x, y in want.items()):
+            errors.append(f"{key}: got {sv}, want {want}")
+    return len(geo), [[(p0 + n, kept) for (p0, n, _, kept) in geo]]
+
+
+def check_batch(doc, errors, geo=None):
     """The batch: each sequence's steps against the closed forms, and the
-    shared pool replayed from the blocks each step took and gave back."""
+    shared pool replayed from the blocks each step took and gave back.
+    geo: per sequence, per step (t, kept) (--chunk / --speculate); else
+    step k of a sequence of L holds t = L + k."""
     cfg, G = doc["config"], doc["gen"]
     batch, pool = doc["batch"], doc.get("pool")
     Lyr, kv, W, N = cfg["n_layers"], kv_dim(cfg), cfg.get("window", 0), cfg["max_seq"]
@@ -93,21 +220,24 @@ def check_batch(doc, errors):
         a = [s["token_id"] for s in doc["modes"]["cache"]["steps"]]
         if a != [s["token_id"] for s in batch[0]["steps"]]:
             errors.append("batch[0] tokens differ from modes.cache")
+    if geo is None:
+        geo = [[(sq["prompt_len"] + k, sq["prompt_len"] + k) for k in range(G)] for sq in batch]
+    n_steps = len(geo[0])
     if (pool is None) != (B == 0):
         errors.append(f"pool {pool!r} with block_size {B}")
     owner = {}                          # physical block -> sequence, replayed
     owned = [set() for _ in batch]
     cap = W if (W and W < N) else N     # a contiguous reservation per sequence
-    for k in range(G):
+    for k in range(n_steps):
         for q, sq in enumerate(batch):
             L = sq["prompt_len"]
-            if len(sq["prompt"]) != L or len(sq["steps"]) != G:
+            if len(sq["prompt"]) != L or len(sq["steps"]) != n_steps:
                 errors.append(f"batch[{q}]: prompt_len {L}, {len(sq['steps'])} steps")
                 return
             st = sq["steps"][k]
-            t = L + k
-            blocks, reserved = paged(cfg, t)
-            want = (k, t, blocks, reserved, 2 * Lyr * (min(t, W) if W else t) * kv * F32)
+            t, kept = geo[q][k]
+            blocks, reserved = paged(cfg, kept)
+            want = (k, t, blocks, reserved, 2 * Lyr * (min(kept, W) if W else kept) * kv * F32)
             got = (st["step"], st["t"], st["kv_blocks"], st["kv_reserved_bytes"], st["kv_cache_bytes"])
             if got != want:
                 errors.append(f"batch[{q}] step {k}: got {got}, want {want}")
@@ -125,9 +255,9 @@ def check_batch(doc, errors):
                 errors.append(f"batch[{q}] step {k}: owns {len(owned[q])} blocks, kv_blocks {blocks}")
         if pool:
             ps = pool["steps"][k]
-            used = sum(2 * Lyr * (min(sq["prompt_len"] + k, W) if W else sq["prompt_len"] + k) * kv * F32
-                       for sq in batch)
-            n_used = sum(paged(cfg, sq["prompt_len"] + k)[0] for sq in batch)
+            used = sum(2 * Lyr * (min(geo[q][k][1], W) if W else geo[q][k][1]) * kv * F32
+                       for q in range(len(batch)))
+            n_used = sum(paged(cfg, geo[q][k][1])[0] for q in range(len(batch)))
             contiguous = len(batch) * cap * bpp
             want = (k, n_used, pool["n_blocks"] - n_used, n_used * B * bpp, used, n_used * B * bpp - used,
                     contiguous, contiguous - used)
@@ -140,7 +270,7 @@ def check_batch(doc, errors):
         if pool["n_blocks"] != len(batch) * -(-N // B) or pool["bytes_per_block"] != B * bpp:
             errors.append(f"pool size {pool['n_blocks']} blocks of {pool['bytes_per_block']} bytes")
         for q, sq in enumerate(batch):
-            t = sq["prompt_len"] + G - 1    # after the last step
+            t = geo[q][-1][1]               # kept after the last step
             table = sq["block_table"]
             gone = (t - W if (W and t > W) else 0) // B
             if (len(table) != -(-t // B) or table[:gone] != [-1] * gone or
@@ -158,7 +288,13 @@ def main():
     runs = dict(doc["modes"])
     if "train" in doc:
         runs["train"] = doc["train"]
+    serving = bool(cfg.get("chunk") or cfg.get("speculate"))
+    geo = None
     for mode, run in runs.items():
+        if mode == "cache" and serving:
+            n, geo = check_serving(doc, errors)
+            checked += n
+            continue
         steps = run["steps"]
         if len(steps) != (1 if mode == "train" else G):
             errors.append(f"{mode}: {len(steps)} steps")
@@ -188,13 +324,13 @@ def main():
         if ([tt["weight_bytes_read"], tt["kv_bytes_read"], tt["kv_bytes_written"]] != tot_bytes or
                 tt["arithmetic_intensity"] != intensity(tot["total"], tot_bytes[0], tot_bytes[1])):
             errors.append(f"{mode} totals traffic: got {tt}, want {tot_bytes}")
-    if "cache" in doc["modes"] and "recompute" in doc["modes"]:
+    if "cache" in doc["modes"] and "recompute" in doc["modes"] and not serving:
         a = [s["token_id"] for s in doc["modes"]["cache"]["steps"]]
         b = [s["token_id"] for s in doc["modes"]["recompute"]["steps"]]
         if a != b:
             errors.append(f"tokens differ: {a} vs {b}")
     if "cache" in doc["modes"]:
-        check_batch(doc, errors)
+        check_batch(doc, errors, geo)
     elif "batch" in doc:
         errors.append("a batch without cache mode")
     if doc["equivalent"] is not True or doc["max_abs_logit_diff"] != 0.0:

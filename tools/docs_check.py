@@ -10,7 +10,8 @@ stderr together). In the expected text:
   - a line that is only `[...]` stands for any number of lines;
   - `[...]` inside a line stands for any text on that line.
 Trailing spaces are ignored. Commands run through sh in a scratch
-directory holding a copy of docs/examples/ and a `build/kvsim` link, with
+directory holding a copy of docs/examples/, a `build/kvsim` link and a
+`models` link to the shipped models, with
 `kvsim` on PATH, LC_ALL=C.UTF-8, XDG_STATE_HOME unset and a scratch HOME
 that the output shows as /home/student.
 
@@ -129,6 +130,8 @@ def main():
                 os.makedirs(os.path.join(d, "bin"), exist_ok=True)
                 os.symlink(kvsim, os.path.join(d, "build", "kvsim"))
                 os.symlink(kvsim, os.path.join(d, "bin", "kvsim"))
+                # the shipped model, for examples that run it (--model models/default.kvsim)
+                os.symlink(os.path.join(ROOT, "models"), os.path.join(d, "models"))
                 env = {"PATH": os.path.join(d, "bin") + ":/usr/bin:/bin", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
                        "HOME": os.path.join(work, "home"),
                        "KVSIM_LESSON_DIR": os.path.join(ROOT, "lessons"), "TERM": "dumb"}

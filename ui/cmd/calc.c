@@ -91,7 +91,7 @@ static const char *norm_name(CalcNorm n)
     return n == CALC_NORM_RMS ? "RMSNorm" : "LayerNorm";
 }
 
-static void print_table(const CalcResult *r, bool modified)
+static void print_table(const CalcResult *r, const CalcArgs *a, bool modified)
 {
     const CalcShape *s = &r->shape;
     const uint64_t T = r->in.context, B = r->in.batch, by = r->bytes_per_number;
@@ -211,6 +211,18 @@ static void print_table(const CalcResult *r, bool modified)
         printf("  no batch makes decode at T = %s compute-bound: each sequence's own K/V\n"
                "  traffic already costs more bytes than its FLOPs can cover\n", sep(T));
 
+    if (a->spec_set) {
+        /* §6.9: what a verify step of K + 1 rows buys (docs/serving.md) */
+        printf("\nSpeculative decoding, %s drafts per step, each accepted with probability %g\n",
+               sep(r->in.speculate), r->in.acceptance);
+        printf("  tokens per verify step  %.3f  (1 - a^(K+1)) / (1 - a)\n", r->spec_tokens_per_step);
+        printf("  steps for T = %s tokens  %s instead of %s: %s saved\n", sep(T), sep(r->spec_steps), sep(T),
+               sep(r->spec_steps_saved));
+        printf("  MACs per token          %.2fx plain decoding ((K + 1) / E: every draft row is computed)\n",
+               r->spec_macs_ratio);
+        printf("  weight reads per token  %.2fx (one read of the weights per step)\n", 1.0 / r->spec_tokens_per_step);
+    }
+
     if (r->in.memory) {
         printf("\nMemory %s B (%s)\n", sep(r->in.memory), human(r->in.memory));
         printf("  (GiB = 2^30 B, GB = 10^9 B; activations and workspace are not counted)\n");
@@ -290,6 +302,10 @@ static void print_json(const CalcResult *r, bool modified)
     printf("  \"prefill_flops\": %llu,\n", U(r->prefill_flops));
     printf("  \"prefill_arithmetic_intensity\": %.6g,\n", r->prefill_intensity);
     printf("  \"machine_balance\": %.6g,\n", r->in.balance);
+    printf("  \"speculate\": %llu,\n  \"acceptance\": %.6g,\n  \"spec_tokens_per_step\": %.6g,\n", U(r->in.speculate),
+           r->in.acceptance, r->spec_tokens_per_step);
+    printf("  \"spec_steps\": %llu,\n  \"spec_steps_saved\": %llu,\n  \"spec_macs_ratio\": %.6g,\n", U(r->spec_steps),
+           U(r->spec_steps_saved), r->spec_macs_ratio);
     printf("  \"decode_bound\": \"%s\",\n", r->decode_memory_bound ? "memory" : "compute");
     printf("  \"prefill_bound\": \"%s\",\n", r->prefill_memory_bound ? "memory" : "compute");
     if (r->batch_for_balance)
@@ -337,7 +353,7 @@ int calc_cmd_run(const CliOptions *o)
         return usage_error(err);
     }
     if (a->json) print_json(r, modified);
-    else print_table(r, modified);
+    else print_table(r, a, modified);
     free(r);
     return 0;
 }

@@ -207,6 +207,8 @@ static void defaults(CliOptions *o)
     o->calc.in.batch = 1;
     o->calc.in.dtype = CALC_FP16;
     o->calc.in.balance = CALC_DEFAULT_BALANCE;
+    o->calc.in.speculate = CALC_DEFAULT_SPECULATE;
+    o->calc.in.acceptance = CALC_DEFAULT_ACCEPTANCE;
     o->bench.runs = 7;
     o->bench.recompute_runs = 1;
 }
@@ -356,6 +358,19 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
                      o->cfg.d_model, 4LL * o->cfg.d_model, CONFIG_MAX_DIM);
             o->cfg.d_ff = 4 * o->cfg.d_model;
         }
+    }
+    if (o->cfg.chunk > 0 || o->cfg.speculate > 0) {
+        /* §6.7, §6.9: ways of stepping ONE cached sequence */
+        const char *opt = o->cfg.chunk > 0 ? "--chunk" : "--speculate";
+        const bool no_cache = (cmd == CMD_TRACE && !(o->trace_modes & TRACE_CACHE)) ||
+                              (cmd != CMD_TRACE && (o->view == VIEW_RECOMPUTE || o->view == VIEW_TRAIN));
+        if (no_cache)
+            FAIL("%s: a cache-mode technique; not with --mode %s (nothing is cached there)", opt,
+                 cmd == CMD_TRACE ? (o->trace_modes == TRACE_TRAIN ? "train" : "recompute")
+                                  : (o->view == VIEW_TRAIN ? "train" : "recompute"));
+        if (o->n_prompts > 1)
+            FAIL("%s: one prompt only, not a batch of %d (a batch steps its sequences in lockstep)", opt,
+                 o->n_prompts);
     }
     if (o->goto_step >= 0) {   /* --goto: a step of this run, an operation of a step */
         const int n_ops = op_count(MODE_CACHE, o->cfg.n_layers);

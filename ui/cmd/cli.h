@@ -45,6 +45,7 @@ typedef struct {
     bool window_set, pos_set, tied_set, tied, biases_set, biases, norm_set;
     int norm;              /* CalcNorm */
     bool context_set;
+    bool spec_set;         /* --speculate or --acceptance: print the speculation section */
     CalcInput in;          /* context, batch, dtype, memory, balance */
     bool json;
 } CalcArgs;

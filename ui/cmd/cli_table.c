@@ -318,6 +318,19 @@ static int set_balance(CliOptions *o, const CliOpt *r, const char *v, char *err,
     return 0;
 }
 
+static int set_acceptance(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r;
+    char *end = NULL;
+    errno = 0;
+    double x = (*v >= '0' && *v <= '9') || *v == '.' ? strtod(v, &end) : 0;
+    if (!end || end == v || *end != '\0' || errno == ERANGE || !(x >= 0) || x > 1)
+        FAIL("--acceptance '%s': expected a rate from 0 to 1, e.g. 0.7", cli_clip(v));
+    o->calc.in.acceptance = x;
+    o->calc.spec_set = true;
+    return 0;
+}
+
 static int set_shape(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
 {
     const int i = pick(r, v, err, errlen);   /* the order of bench_default_specs */
@@ -368,6 +381,16 @@ const CliOpt cli_options[] = {
      .help = "paged KV cache: blocks of B positions\n"
              "(1..max-seq) in a shared pool, one block table\n"
              "per sequence (default none)"},
+    {.name = "chunk", .arg = "C", .cmds = CLI_ON_SERVE, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.chunk), .lo = 1, .hi = CONFIG_MAX_DIM,
+     .help = "chunked prefill: the prompt in steps of at\n"
+             "most C rows, each attending to every earlier\n"
+             "position (cache mode; default: one step)"},
+    {.name = "speculate", .arg = "K", .cmds = CLI_ON_SERVE, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.speculate), .lo = 1, .hi = CONFIG_MAX_DIM,
+     .help = "speculative decoding by prompt lookup: draft\n"
+             "up to K tokens, verify them in one step (cache\n"
+             "mode; default: none)"},
     {.name = "max-seq", .arg = "N", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.max_seq), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "context length (default 64)"},
     {.name = "seed", .arg = "S", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_seed,
@@ -488,6 +511,13 @@ const CliOpt cli_options[] = {
     {.name = "balance", .arg = "X", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_balance,
      .help = "machine balance in FLOP/byte (default 295:\n"
              "H100 SXM bf16 dense, 989 TFLOP/s / 3.35 TB/s)"},
+    {.name = "speculate", .arg = "K", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_u64,
+     .field = F(calc.in.speculate), .flag = F(calc.spec_set), .lo = 1, .hi = 1000,
+     .help = "speculative decoding: K drafts per verify step\n"
+             "(default 4; prints the steps it saves)"},
+    {.name = "acceptance", .arg = "A", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_acceptance,
+     .help = "chance each draft is accepted, 0 to 1\n"
+             "(default 0.7)"},
     {.name = "format", .arg = "table|json", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_second,
      .field = F(calc.json), .choices = "table|json", .help = "output format (default table)"},
 

@@ -26,6 +26,8 @@ typedef struct {
  * view; every command */
 #define CLI_ON_MODEL (CMD_BIT(CMD_UI) | CMD_BIT(CMD_TRACE) | CMD_BIT(CMD_EXPORT) | CMD_BIT(CMD_FRAMES) | \
                   CMD_BIT(CMD_BENCH_UI) | CMD_BIT(CMD_LESSON))
+/* chunked prefill and speculation (§6.7, §6.9): the commands that step a cache run */
+#define CLI_ON_SERVE (CMD_BIT(CMD_UI) | CMD_BIT(CMD_TRACE) | CMD_BIT(CMD_FRAMES))
 #define CLI_ON_SCREEN (CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES) | CMD_BIT(CMD_LESSON) | CMD_BIT(CMD_BENCH_UI))
 #define CLI_ON_VIEW (CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES) | CMD_BIT(CMD_LESSON))
 #define CLI_ON_ALL (CLI_ON_MODEL | CMD_BIT(CMD_CALC) | CMD_BIT(CMD_BENCH))

@@ -45,8 +45,16 @@ static int digits(int v)
     return n;
 }
 
+/* A verify step's row the append rolled back (a rejected draft, §6.9). */
+static bool rolled_back(const Engine *e, int p)
+{
+    return e->mode == MODE_CACHE && e->drafted > 0 && p >= e->cache.len && p < e->t &&
+           engine_op_done(e, OP_APPEND, -1);
+}
+
 static RowKind row_kind(const Ctx *x, int p)
 {
+    if (rolled_back(x->e, p)) return ROW_GONE;
     if (x->e->mode == MODE_CACHE) return p >= x->first_new ? ROW_NEW : ROW_KEPT;
     return x->kind;
 }
@@ -192,8 +200,11 @@ static void draw_row(const Ctx *x, int p, int y)
     canvas_textf(x->c, cx, y, x->posw, (k == ROW_KEPT || k == ROW_PASS) && !changed ? STYLE_DIM : st, "%*d",
                  x->posw, p);
     cx += x->posw + 1;
-    canvas_text(x->c, cx, y, x->tokw, st,
-                p < x->e->n_tokens ? fmt_token_quoted(x->a, x->e->tokens[p], tok) : "?");
+    /* a verify step's rows after the first hold its drafts (§6.9), rejected ones included */
+    const Engine *e = x->e;
+    const int id = e->drafted > 0 && p > e->p0 && p < e->t ? e->draft[p - e->p0 - 1]
+                   : p < e->n_tokens                       ? e->tokens[p] : -1;
+    canvas_text(x->c, cx, y, x->tokw, st, id >= 0 ? fmt_token_quoted(x->a, id, tok) : "?");
     cx += x->tokw + 1;
     draw_block(x, cx, y, krow(x, p), x->kmax, k);
     cx += block_w(x) + 2;
@@ -294,7 +305,11 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
         snprintf(lg, n, TR(a, "empty: prefill will write %d row%s in every layer",
                            "空：预填充会一次为每层写入 %d 行%s"), e->L, TR(a, e->L == 1 ? "" : "s", ""));
     } else if (x->first_new < x->nrows) {
-        if (engine_op_done(e, OP_APPEND, -1)) {
+        if (engine_op_done(e, OP_APPEND, -1) && e->drafted > e->accepted && e->accepted >= 0) {
+            snprintf(lg, n, "%s", TR(a, "new = appended; discarded = rejected drafts, rolled back",
+                                     "新 = 本步追加；已丢弃 = 被拒草稿，已回滚"));
+            snprintf(sh, n, "%s", TR(a, "rejected drafts rolled back", "被拒草稿已回滚"));
+        } else if (engine_op_done(e, OP_APPEND, -1)) {
             snprintf(lg, n, "%s", TR(a, "new = appended this step, read by later steps", "新 = 本步追加，之后各步读取"));
             snprintf(sh, n, "%s", TR(a, "new = appended this step", "新 = 本步追加"));
         } else {

@@ -284,6 +284,17 @@ static void draw_window_note(const Grid *g, Rect r, int r0, int c0, int free_x)
 static const char *explain(const Grid *g)
 {
     const App *a = g->a;
+    const Engine *e = g->e;
+    if (e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks)   /* §6.7 */
+        return TR(a, "Prefill chunk: its rows read the earlier prompt rows' K/V from the cache (the rectangle, \u2501) "
+                     "and see each other causally (the triangle); their K/V are appended (+).",
+                  "分块预填充：本块各行从缓存读取之前提示词行的 K/V（矩形，\u2501），块内各行按因果互相可见（三角形）；"
+                  "它们的 K/V 追加（+）进缓存。");
+    if (e->mode == MODE_CACHE && e->drafted > 0)   /* §6.9 */
+        return TR(a, "Verify: the last token and its drafts, one row each, read the cache; a draft must not see the "
+                     "drafts after it (masked). Accepted drafts keep their K/V; rejected ones are rolled back.",
+                  "验证：最后一个词元及其草稿各占一行，读取缓存；草稿不能看到它后面的草稿（掩码）。"
+                  "被接受的草稿保留 K/V，被拒绝的回滚。");
     switch (engine_phase(g->e)) {
     case PHASE_PREFILL:
         return TR(a, "Prefill: every prompt row at once; the future (upper right) is masked. "

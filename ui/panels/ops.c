@@ -46,21 +46,33 @@ static TableMark judge(bool complete, uint64_t m, uint64_t p)
     return complete ? (m == p ? TABLE_MARK_OK : TABLE_MARK_BAD) : m > p ? TABLE_MARK_BAD : TABLE_MARK_WAIT;
 }
 
+/* The closed form of step k: §4's, or with --chunk / --speculate that of
+ * the rows the step's plan covers (§6.7, §6.9: the per-chunk counts). */
+static void predict(const Engine *e, int k, OpCounts *p)
+{
+    const StepPlan *pl = e->planned ? engine_plan(e, k) : NULL;
+    if (!pl) {
+        formulas_step(&e->cfg, e->mode, e->L, k, p);
+        return;
+    }
+    formulas_block(&e->cfg, pl->p0, pl->n, k < e->n_chunks - 1 ? 0 : 1 + pl->drafted, p);
+}
+
 static void side_measure(const Engine *e, Side *s)
 {
     memset(s, 0, sizeof *s);
     s->started = e->pos > 0;
     s->k = run_step_of(e, e->pos);
     s->complete = s->started && engine_at_step_end(e);
-    s->n = formulas_rows(e->mode, e->L, s->k);
+    s->n = e->planned && engine_plan(e, s->k) ? engine_plan(e, s->k)->n : formulas_rows(e->mode, e->L, s->k);
     OpCounts m = {0}, p, f, cum_p = {0}, cum_m = {0};
     const OpCounts *d = engine_step_counts(e, s->k);
     if (s->complete && d) m = *d;
     else if (s->started) m = e->step_counts;
     if (s->started) cum_m = e->cum;
-    formulas_step(&e->cfg, e->mode, e->L, s->k, &p);
+    predict(e, s->k, &p);
     for (int j = 0; j <= s->k; j++) {      /* Σ closed forms of steps 0..k, this one whole */
-        formulas_step(&e->cfg, e->mode, e->L, j, &f);
+        predict(e, j, &f);
         counts_add(&cum_p, &f);
     }
     vals_from(&m, &s->step.meas);

@@ -243,16 +243,26 @@ static void tail_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
         fmt_count(engine_kv_bytes(e), m);
         /* rows held: all t, or the last W of a window's ring */
         const int held = kvcache_held(&e->cache);
-        if (g->pre)
-            add(b, TR(a, "K/V of pos %s kept in all layers: 2·%d·%d·%d·4 = %s B.",
-                      "每层第 %s 位的 K/V 存入 KV 缓存：2·%d·%d·%d·4 = %s 字节。"),
-                range(rg, sizeof rg, 0, g->t - 1), g->Lyr, held, g->kv, m);
-        else
-            add(b, TR(a, "K/V of pos %d appended: %d rows, 2·%d·%d·%d·4 = %s B.",
-                      "第 %d 位的 K/V 追加进缓存：共 %d 行，2·%d·%d·%d·4 = %s 字节。"),
-                g->t - 1, held, g->Lyr, held, g->kv, m);
-        if (g->pre) add(x, "%s", TR(a, " Decoding can start.", "可以开始解码了。"));
-        else add(x, TR(a, " The next step computes only pos %d.", "下一步只算第 %d 位。"), g->t);
+        if (e->drafted > 0) {   /* a verify step (§6.9): all rows appended, the rejected rolled back */
+            const int back = e->drafted - (e->accepted > 0 ? e->accepted : 0);
+            add(b, TR(a, "K/V of pos %s appended, %d rejected draft row%s rolled back: %d rows, %s B.",
+                      "第 %s 位的 K/V 追加进缓存，回滚 %d 个被拒草稿行%s：共 %d 行，%s 字节。"),
+                range(rg, sizeof rg, g->p0, g->t - 1), back, TR(a, PL(back), ""), held, m);
+            add(x, TR(a, " The next step starts at pos %d.", "下一步从第 %d 位开始。"), e->n_tokens - 1);
+        } else {
+            if (g->pre)
+                add(b, TR(a, "K/V of pos %s kept in all layers: 2·%d·%d·%d·4 = %s B.",
+                          "每层第 %s 位的 K/V 存入 KV 缓存：2·%d·%d·%d·4 = %s 字节。"),
+                    range(rg, sizeof rg, 0, g->t - 1), g->Lyr, held, g->kv, m);
+            else
+                add(b, TR(a, "K/V of pos %d appended: %d rows, 2·%d·%d·%d·4 = %s B.",
+                          "第 %d 位的 K/V 追加进缓存：共 %d 行，2·%d·%d·%d·4 = %s 字节。"),
+                    g->t - 1, held, g->Lyr, held, g->kv, m);
+            if (g->pre && e->step < e->n_chunks - 1)   /* a chunk (§6.7): the next one goes on */
+                add(x, TR(a, " The next chunk starts at pos %d.", "下一块从第 %d 位开始。"), g->t);
+            else if (g->pre) add(x, "%s", TR(a, " Decoding can start.", "可以开始解码了。"));
+            else add(x, TR(a, " The next step computes only pos %d.", "下一步只算第 %d 位。"), g->t);
+        }
     } else {   /* OP_LOSS */
         if (isnan(e->loss))
             add(b, "%s", TR(a, "a 1-token prompt has no next-token target, so no loss.",

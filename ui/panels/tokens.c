@@ -5,6 +5,10 @@
  * video: all of them in prefill and recompute, one in decode. That contrast
  * is the point of the panel. Right: phase, mode badge, "pos t-1".
  * A sequence wider than the box scrolls to keep the query rows in view.
+ * Chunked prefill (§6.7) says which chunk; a verify step (§6.9) shows its
+ * drafts, pending (underlined) until the pick, then the rejected ones
+ * struck out in red after the emitted tokens: their cache rows are rolled
+ * back.
  */
 #include "ui/panels/panels.h"
 #include "ui/style.h"
@@ -16,8 +20,19 @@
 static void phase_text(const App *a, const Engine *e, char *buf, size_t n)
 {
     switch (engine_phase(e)) {
-    case PHASE_PREFILL: snprintf(buf, n, "%s", TR(a, "PREFILL", "预填充")); break;
-    case PHASE_DECODE: snprintf(buf, n, TR(a, "DECODE step %d", "解码 第%d步"), e->step); break;
+    case PHASE_PREFILL:
+        if (e->n_chunks > 1)
+            snprintf(buf, n, TR(a, "PREFILL chunk %d/%d", "预填充 第%d/%d块"), e->step + 1, e->n_chunks);
+        else snprintf(buf, n, "%s", TR(a, "PREFILL", "预填充"));
+        break;
+    case PHASE_DECODE:
+        if (e->drafted && e->accepted >= 0)
+            snprintf(buf, n, TR(a, "VERIFY step %d: %d/%d accepted", "验证 第%d步：接受 %d/%d"), e->step, e->accepted,
+                     e->drafted);
+        else if (e->drafted)
+            snprintf(buf, n, TR(a, "VERIFY step %d: %d drafts", "验证 第%d步：%d 个草稿"), e->step, e->drafted);
+        else snprintf(buf, n, TR(a, "DECODE step %d", "解码 第%d步"), e->step);
+        break;
     case PHASE_RECOMPUTE: snprintf(buf, n, TR(a, "RECOMPUTE step %d", "重算 第%d步"), e->step); break;
     case PHASE_TRAIN: snprintf(buf, n, "%s", TR(a, "TRAIN", "训练")); break;
     default: snprintf(buf, n, "%s", TR(a, "READY", "就绪")); break;
@@ -69,7 +84,11 @@ typedef struct {
 static void item_at(const App *a, const Engine *e, const Canvas *c, int p, Item *t)
 {
     const bool q = e->pos > 0 && p >= e->p0 && p < e->t;   /* a query row of this step */
-    if (p < e->n_tokens) {
+    if (q && e->drafted && p > e->p0 && (e->accepted < 0 || p >= e->n_tokens)) {
+        /* a draft: pending before the pick, rejected (rolled back) after it */
+        fmt_token(a, e->draft[p - e->p0 - 1], t->text);
+        t->style = e->accepted < 0 ? STYLE_CHANGED : STYLE_BAD;
+    } else if (p < e->n_tokens) {
         fmt_token(a, e->tokens[p], t->text);
         t->style = q ? STYLE_HILITE : p >= e->L ? STYLE_NEW : STYLE_NORMAL;
     } else {
@@ -98,7 +117,7 @@ void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     in.h = 1;
     const int sw = draw_status(a, e, c, in);
     const int tw = in.w - (sw ? sw + 2 : 0);
-    const int total = e->mode == MODE_TRAIN ? e->L : e->L + e->n_steps;
+    const int total = e->mode == MODE_TRAIN ? e->L : e->L + e->G;
     if (tw <= 0 || total <= 0) {
         canvas_set_clip(c, old);
         return;

@@ -51,7 +51,9 @@ static Row measure(const Engine *e)
     r.t = e->traffic;
     r.macs = counts_total(&e->step_counts);
     Traffic p;
-    formulas_traffic(&e->cfg, e->mode, e->L, r.k, &p);
+    const StepPlan *pl = e->planned ? engine_plan(e, r.k) : NULL;   /* §6.7, §6.9: the step's own rows */
+    if (pl) formulas_block_traffic(&e->cfg, pl->p0, pl->n, r.k < e->n_chunks - 1 ? 0 : 1 + pl->drafted, &p);
+    else formulas_traffic(&e->cfg, e->mode, e->L, r.k, &p);
     const bool over = r.t.weight_bytes > p.weight_bytes || r.t.kv_read_bytes > p.kv_read_bytes ||
                       r.t.kv_write_bytes > p.kv_write_bytes;
     r.mark = r.complete ? (traffic_equal(&r.t, &p) ? MARK_OK : MARK_BAD) : over ? MARK_BAD : MARK_WAIT;
