@@ -122,7 +122,8 @@ typedef struct {
     uint64_t cum[2], cum_head[2];   /* steps 0..k */
 } Cost;
 
-/* Measured counts through the last step reached; false before any. */
+/* Measured counts through the last step reached; false before any, or
+ * when the modes' steps do not line up (chunked prefill, speculation). */
 static bool cost_scan(const App *a, Cost *o)
 {
     memset(o, 0, sizeof *o);
@@ -163,9 +164,16 @@ static int formula_lines(const App *a, Canvas *c, Rect in, int y, const Cost *co
     for (int m = 0; m < 2 && y < in.y + in.h; m++) {
         char f[256], line[400], v[32];
         cost_formula(&e->cfg, m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k, f, sizeof f);
-        snprintf(line, sizeof line, TR(a, "%s step %d, i = %d, %s: %s = %s", "%s 第 %d 步，i = %d，%s：%s = %s"),
-                 name[m], co->k, formulas_len(m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k), big_o[m], f,
-                 counts_group(co->step[m], v));
+        OpCounts pc;
+        formulas_step(&e->cfg, m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k, &pc);
+        if (counts_total(&pc) != co->step[m])   /* a chunked or speculative step: not spec §4's step */
+            snprintf(line, sizeof line, TR(a, "%s step %d: %s MACs measured (this step's plan is not the plain "
+                                              "closed form)", "%s 第 %d 步：实测 %s 次乘加（本步不是普通公式的步）"),
+                     name[m], co->k, counts_group(co->step[m], v));
+        else
+            snprintf(line, sizeof line, TR(a, "%s step %d, i = %d, %s: %s = %s", "%s 第 %d 步，i = %d，%s：%s = %s"),
+                     name[m], co->k, formulas_len(m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k), big_o[m], f,
+                     counts_group(co->step[m], v));
         canvas_put(c, in.x, y, gl[m], st[m]);
         Rect lr = {in.x + 2, y, in.w - 2, wrap ? in.y + in.h - y : 1};
         y += wrap ? canvas_wrap(c, lr, STYLE_NORMAL, line) : (canvas_text(c, lr.x, y, lr.w, STYLE_NORMAL, line), 1);
@@ -207,7 +215,11 @@ void panel_cost_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     if (in.w <= 0 || in.h <= 0) goto done;
     canvas_set_clip(c, rect_intersect(in, old));
     if (!cost_scan(a, &co)) {
-        panel_start_hint(a, c, in);
+        if (app_engine_of(a, MODE_CACHE)->pos == 0) panel_start_hint(a, c, in);
+        else canvas_wrap(c, in, STYLE_NORMAL,
+                         TR(a, "The two modes' steps do not line up in this run (chunked prefill or speculation): "
+                               "compare them in the Operations panel.",
+                            "本次运行两种模式的步不对应（分块预填充或推测解码）：请在「运算」面板中比较。"));
         goto done;
     }
     if (!a->present) {   /* the normal screen: lines, the ratio big below them when there is room */
