@@ -50,6 +50,10 @@ static const struct {
     [FN_LOGIT_DIFF] = {"logit_diff", "", 0, "logit_diff()"},
     [FN_PASSES] = {"passes", "m", 1, "passes(MODE)"},
     [FN_ROWS] = {"rows", "m", 1, "rows(MODE)"},
+    [FN_EMIT_STEP] = {"emit_step", "#", 1, "emit_step(J)"},
+    [FN_EMITTED] = {"emitted", "#", 1, "emitted(K)"},
+    [FN_DRAFTED] = {"drafted", "#", 1, "drafted(K)"},
+    [FN_ACCEPTED] = {"accepted", "#", 1, "accepted(K)"},
     [FN_STEP_COST] = {"step_cost", "m######", 7, "step_cost(MODE, d, F, Lyr, V, L, K)"},
     [FN_KV_PER_TOKEN] = {"kv_per_token", "####", 4, "kv_per_token(Lyr, Hkv, dh, BYTES)"},
     [FN_KV_BLOCKS] = {"kv_blocks", "#", 1, "kv_blocks(K)"},
@@ -70,7 +74,8 @@ static const struct {
 };
 
 static const char FN_LIST[] = "macs, total, masked, visible, kv_bytes, kv_numbers, token_pos, "
-                              "ratio, logit_diff, passes, rows, step_cost, kv_per_token, "
+                              "ratio, logit_diff, passes, rows, emit_step, emitted, drafted, "
+                              "accepted, step_cost, kv_per_token, "
                               "kv_blocks, kv_reserved, kv_waste, weight_bytes, kv_read, "
                               "kv_written, intensity, calc, blocks_for, waste_for, min, max, "
                               "ceil, floor or round";

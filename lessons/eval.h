@@ -44,13 +44,18 @@
  * n_steps entries (layers: n_steps × Lyr, row-major by step). */
 typedef struct {
     bool done;             /* recorded */
-    int n_steps;           /* G, or 1 in train mode */
+    int n_steps;           /* G, or 1 in train mode; cache mode with chunk or
+                              speculate: the steps the engine took */
     OpCounts *steps;       /* (n_steps) engine_step_counts of each step */
     OpCounts *layers;      /* (n_steps, Lyr) one layer's counts: differences of
                               step_counts between layer stops (lm_head = 0) */
     int *n, *t;            /* (n_steps) rows processed and length, from the engine */
     uint64_t *kv_bytes;    /* (n_steps) engine_kv_bytes after each step */
     int *token_pos;        /* (n_steps) position of the token each step emits */
+    int *emitted;          /* (n_steps) tokens each step emitted: 1, 0 for an early
+                              chunk (§6.7), 1 + accepted drafts for a verify step (§6.9) */
+    int *drafted;          /* (n_steps) drafts each step verified (§6.9) */
+    int *accepted;         /* (n_steps) drafts it accepted */
     uint64_t *visible;     /* (n_steps) unmasked cells of layer 0 head 0 after
                               the mask op (cache mode only; NULL otherwise) */
     Traffic *traffic;      /* (n_steps) engine_step_traffic of each step (§6.5) */

@@ -92,6 +92,8 @@ typedef enum {
     SET_KV_HEADS,    /* model: kv-heads= */
     SET_WINDOW,      /* model: window= (none: no window) */
     SET_BLOCK_SIZE,  /* model: block-size= (none: contiguous cache) */
+    SET_CHUNK,       /* model: chunk= (none: one prefill step; spec §6.7) */
+    SET_SPECULATE,   /* model: speculate= (none: plain decoding; spec §6.9) */
     SET_MODE,
     SET_GOTO,
     SET_LAYER,   /* select: layer */
@@ -104,7 +106,8 @@ typedef enum {
 #define SETUP_MODEL_BITS                                                                  \
     (SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |               \
      SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED) |                   \
-     SETUP_BIT(SET_KV_HEADS) | SETUP_BIT(SET_WINDOW) | SETUP_BIT(SET_BLOCK_SIZE))
+     SETUP_BIT(SET_KV_HEADS) | SETUP_BIT(SET_WINDOW) | SETUP_BIT(SET_BLOCK_SIZE) |          \
+     SETUP_BIT(SET_CHUNK) | SETUP_BIT(SET_SPECULATE))
 
 /* The simulator set-up.
  * In a Slide: what that slide's own directives set; fields whose bit is

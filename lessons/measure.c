@@ -46,6 +46,9 @@ static void free_run(EvalRun *r)
     free(r->t);
     free(r->kv_bytes);
     free(r->token_pos);
+    free(r->emitted);
+    free(r->drafted);
+    free(r->accepted);
     free(r->visible);
     free(r->traffic);
     free(r->kv_blocks);
@@ -66,6 +69,9 @@ void eval_context_free(EvalContext *ctx)
     ctx->fail_line = line;
 }
 
+static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen);
+static int cache_steps(EvalContext *ctx, int G);
+
 /* The position part of the set-up: goto and select. */
 static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
 {
@@ -76,7 +82,9 @@ static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t err
     const LessonMode lm = (s->mode >= 0 && s->mode < LESSON_MODE_COUNT) ? s->mode
                                                                         : LESSON_MODE_CACHE;
     ctx->view_mode = run_of[lm];
-    const int n_steps = ctx->view_mode == MODE_TRAIN ? 1 : ctx->G;
+    const int n_steps = ctx->view_mode == MODE_TRAIN       ? 1
+                        : ctx->view_mode == MODE_RECOMPUTE ? ctx->G
+                                                           : cache_steps(ctx, ctx->G);
     const LessonGoto *g = &s->go;
     const int goto_line = max_line(s, SETUP_BIT(SET_GOTO) | SETUP_BIT(SET_GEN) |
                                           SETUP_BIT(SET_MODE) | SETUP_BIT(SET_PROMPT) | model_bits);
@@ -260,11 +268,15 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
     r->t = calloc((size_t)ns, sizeof *r->t);
     r->kv_bytes = calloc((size_t)ns, sizeof *r->kv_bytes);
     r->token_pos = calloc((size_t)ns, sizeof *r->token_pos);
+    r->emitted = calloc((size_t)ns, sizeof *r->emitted);
+    r->drafted = calloc((size_t)ns, sizeof *r->drafted);
+    r->accepted = calloc((size_t)ns, sizeof *r->accepted);
     r->traffic = calloc((size_t)ns, sizeof *r->traffic);
     r->kv_blocks = calloc((size_t)ns, sizeof *r->kv_blocks);
     r->kv_reserved = calloc((size_t)ns, sizeof *r->kv_reserved);
     if (mode == MODE_CACHE) r->visible = calloc((size_t)ns, sizeof *r->visible);
     if (!r->steps || !r->layers || !r->n || !r->t || !r->kv_bytes || !r->token_pos ||
+        !r->emitted || !r->drafted || !r->accepted ||
         !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible)) {
         run_free(&run);
         free_run(r);
@@ -302,6 +314,11 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
         r->kv_blocks[k] = engine_kv_blocks(e);
         r->kv_reserved[k] = engine_kv_reserved_bytes(e);
         r->token_pos[k] = mode == MODE_TRAIN ? -1 : e->n_tokens - 1;
+        /* what the step did, as the engine recorded it (§6.7, §6.9) */
+        const StepPlan *sp = engine_plan(e, k);
+        r->emitted[k] = sp ? sp->emitted : (mode == MODE_TRAIN ? 0 : 1);
+        r->drafted[k] = sp ? sp->drafted : 0;
+        r->accepted[k] = sp && sp->accepted > 0 ? sp->accepted : 0;
         counts_add(&r->total, &r->steps[k]);
     }
     run_free(&run);
@@ -474,6 +491,19 @@ static int paging_call(const EvalCall *call, double *out, char *msg, size_t msgl
     return 0;
 }
 
+/* Steps of the cache run: G, or with chunk (§6.7) ceil(L / C) + G − 1; with
+ * speculate (§6.9) the engine knows only after running, so ask the run (G
+ * when it cannot be built: the call reports that itself). */
+static int cache_steps(EvalContext *ctx, int G)
+{
+    if (ctx->cfg.speculate > 0) {
+        EvalRun *r = get_run(ctx, MODE_CACHE, NULL, 0);
+        return r ? r->n_steps : G;
+    }
+    if (ctx->cfg.chunk > 0) return (ctx->L + ctx->cfg.chunk - 1) / ctx->cfg.chunk + G - 1;
+    return G;
+}
+
 int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg, size_t msglen)
 {
     if (!ctx || !ctx->have_model)
@@ -510,9 +540,12 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                       : call->fn == FN_KV_BYTES ? "kv_bytes"
                       : call->fn == FN_RATIO    ? "ratio"
                                                 : "kv_numbers",
-                      "step", a[0], 0, G - 1, &k, msg, msglen))
+                      "step", a[0], 0, cache_steps(ctx, G) - 1, &k, msg, msglen))
             return -1;
         if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (call->fn == FN_RATIO && r->n_steps != G)
+            return fail(msg, msglen, "ratio(): the cache run takes %d steps for %d tokens "
+                        "(chunk or speculate); its steps do not pair with recompute's", r->n_steps, G);
         if (call->fn == FN_VISIBLE) *out = (double)r->visible[k];
         else if (call->fn == FN_KV_BYTES) *out = (double)r->kv_bytes[k];
         else if (call->fn == FN_KV_NUMBERS) *out = (double)(r->kv_bytes[k] / 4);
@@ -540,6 +573,24 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
             *out = rows;
         }
         return 0;
+    case FN_EMIT_STEP:
+        if (index_arg("emit_step", "token", a[0], 1, G, &k, msg, msglen)) return -1;
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        for (int i = 0, sum = 0; i < r->n_steps; i++)
+            if ((sum += r->emitted[i]) >= k) {
+                *out = i;
+                return 0;
+            }
+        return fail(msg, msglen, "emit_step(%lld): the run never emitted it", k);
+    case FN_EMITTED:
+    case FN_DRAFTED:
+    case FN_ACCEPTED: {
+        const char *fn = call->fn == FN_EMITTED ? "emitted" : call->fn == FN_DRAFTED ? "drafted" : "accepted";
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (index_arg(fn, "step", a[0], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
+        *out = call->fn == FN_EMITTED ? r->emitted[k] : call->fn == FN_DRAFTED ? r->drafted[k] : r->accepted[k];
+        return 0;
+    }
     case FN_STEP_COST: return step_cost(call, out, msg, msglen);
     case FN_KV_BLOCKS:
     case FN_KV_RESERVED:
@@ -547,7 +598,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         const char *fn = call->fn == FN_KV_BLOCKS     ? "kv_blocks"
                          : call->fn == FN_KV_RESERVED ? "kv_reserved"
                                                       : "kv_waste";
-        if (index_arg(fn, "step", a[0], 0, G - 1, &k, msg, msglen)) return -1;
+        if (index_arg(fn, "step", a[0], 0, cache_steps(ctx, G) - 1, &k, msg, msglen)) return -1;
         if (ctx->cfg.block_size <= 0)
             return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
                         "block-size=B to the model: line", fn);

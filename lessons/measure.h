@@ -24,6 +24,11 @@ typedef enum {
     FN_LOGIT_DIFF,
     FN_PASSES,
     FN_ROWS,
+    /* serving (spec §6.7, §6.9): what each cache step did */
+    FN_EMIT_STEP,
+    FN_EMITTED,
+    FN_DRAFTED,
+    FN_ACCEPTED,
     FN_STEP_COST,
     FN_KV_PER_TOKEN,
     /* memory (spec §6.2-6.5): measured from the running engines */

@@ -128,13 +128,17 @@ static void mark(SlideSetup *s, SetupField f, int line)
 }
 
 /* The model options, in the order messages list them. */
-static const char *const model_keys[] = {"d-model", "heads",    "layers", "d-ff",      "max-seq",
-                                         "seed",    "kv-heads", "window", "block-size"};
+static const char *const model_keys[] = {"d-model", "heads",    "layers",     "d-ff",
+                                         "max-seq", "seed",     "kv-heads",   "window",
+                                         "block-size", "chunk", "speculate"};
 static const SetupField model_fields[] = {SET_D_MODEL, SET_HEADS,    SET_LAYERS,
                                           SET_D_FF,    SET_MAX_SEQ,  SET_SEED,
-                                          SET_KV_HEADS, SET_WINDOW,  SET_BLOCK_SIZE};
+                                          SET_KV_HEADS, SET_WINDOW,  SET_BLOCK_SIZE,
+                                          SET_CHUNK,    SET_SPECULATE};
 #define N_MODEL_KEYS ((int)(sizeof model_keys / sizeof model_keys[0]))
-#define MODEL_KEY_LIST "d-model, heads, layers, d-ff, max-seq, seed, kv-heads, window or block-size"
+#define MODEL_KEY_LIST                                                                    \
+    "d-model, heads, layers, d-ff, max-seq, seed, kv-heads, window, block-size, chunk or " \
+    "speculate"
 
 static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t msglen)
 {
@@ -143,7 +147,7 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
      * command line's messages, when the set-up is evaluated */
     static const long long hi[] = {CONFIG_MAX_DIM, CONFIG_MAX_DIM, 4096,           CONFIG_MAX_DIM,
                                    CONFIG_MAX_DIM, 0,              CONFIG_MAX_DIM, CONFIG_MAX_DIM,
-                                   CONFIG_MAX_DIM};
+                                   CONFIG_MAX_DIM, CONFIG_MAX_DIM, CONFIG_MAX_DIM};
     char *w[N_MODEL_KEYS + 2];
     int n = split_words(value, w, N_MODEL_KEYS + 2);
     if (n < 0) return fail(msg, msglen, "model: too many options; at most %d (" MODEL_KEY_LIST ")",
@@ -164,12 +168,16 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
         long long v = 0;
         if (f == SET_SEED) {
             if (parse_seed(eq + 1, &s->model.seed, msg, msglen)) return -1;
-        } else if ((f == SET_WINDOW || f == SET_BLOCK_SIZE) && !strcmp(eq + 1, "none")) {
+        } else if ((f == SET_WINDOW || f == SET_BLOCK_SIZE || f == SET_CHUNK ||
+                    f == SET_SPECULATE) && !strcmp(eq + 1, "none")) {
             if (f == SET_WINDOW) s->model.window = 0;   /* back to no window */
-            else s->model.block_size = 0;               /* back to a contiguous cache */
+            else if (f == SET_BLOCK_SIZE) s->model.block_size = 0;   /* a contiguous cache */
+            else if (f == SET_CHUNK) s->model.chunk = 0;             /* one prefill step */
+            else s->model.speculate = 0;                             /* plain decoding */
         } else {
             if (parse_int_in(model_keys[k], eq + 1, 1, hi[k], &v, msg, msglen)) {
-                if ((f == SET_WINDOW || f == SET_BLOCK_SIZE) && msg && msglen)
+                if ((f == SET_WINDOW || f == SET_BLOCK_SIZE || f == SET_CHUNK ||
+                     f == SET_SPECULATE) && msg && msglen)
                     snprintf(msg + strlen(msg), msglen - strlen(msg), ", or none");
                 return -1;
             }
@@ -181,6 +189,8 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
             case SET_MAX_SEQ: s->model.max_seq = (int)v; break;
             case SET_KV_HEADS: s->model.n_kv_heads = (int)v; break;
             case SET_WINDOW: s->model.window = (int)v; break;
+            case SET_CHUNK: s->model.chunk = (int)v; break;
+            case SET_SPECULATE: s->model.speculate = (int)v; break;
             default: s->model.block_size = (int)v; break;
             }
         }
@@ -335,6 +345,8 @@ void lesson_setup_apply(SlideSetup *b, const SlideSetup *s)
         case SET_KV_HEADS: b->model.n_kv_heads = s->model.n_kv_heads; break;
         case SET_WINDOW: b->model.window = s->model.window; break;
         case SET_BLOCK_SIZE: b->model.block_size = s->model.block_size; break;
+        case SET_CHUNK: b->model.chunk = s->model.chunk; break;
+        case SET_SPECULATE: b->model.speculate = s->model.speculate; break;
         case SET_MODE: b->mode = s->mode; break;
         case SET_GOTO: b->go = s->go; break;
         case SET_LAYER: b->layer = s->layer; break;
@@ -365,5 +377,5 @@ bool lesson_same_run(const SlideSetup *a, const SlideSetup *b)
            x->d_model == y->d_model && x->n_heads == y->n_heads &&
            x->n_kv_heads == y->n_kv_heads && x->n_layers == y->n_layers && x->d_ff == y->d_ff &&
            x->max_seq == y->max_seq && x->seed == y->seed && x->window == y->window &&
-           x->block_size == y->block_size;
+           x->block_size == y->block_size && x->chunk == y->chunk && x->speculate == y->speculate;
 }

@@ -605,7 +605,9 @@ static void test_model_options(void **state)
                 6, "model option 'kv-heads' given twice");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: blocksize=4\n", 6,
                 "unknown model option 'blocksize'; expected d-model, heads, layers, d-ff, max-seq, "
-                "seed, kv-heads, window or block-size");
+                "seed, kv-heads, window, block-size, chunk or speculate");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: chunk=0\n", 6,
+                "chunk 0: out of range; expected an integer from 1 to 65536, or none");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmode: mem\n", 6,
                 "mode 'mem': expected cache, recompute, compare, train or memory");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\npoint: pool\n", 6,

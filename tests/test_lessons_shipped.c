@@ -13,6 +13,7 @@
 #include "lessons/catalog.h"
 #include "lessons/glossary.h"
 #include "lessons/lesson.h"
+#include "sim/run.h"
 #include "sim/tokenizer.h"
 #include "ui/app.h"
 #include "ui/lesson_play.h"
@@ -26,8 +27,80 @@
 /* What a slide's state gives the closed forms (W = 0: no window; B = 0:
  * no paging). */
 typedef struct {
-    double d, H, Lyr, F, V, L, G, k, Hkv, W, B;
+    double d, H, Lyr, F, V, L, G, k, Hkv, W, B, C;   /* C: chunk (0: none) */
 } Shape;
+
+/* Speculative decoding (spec §6.9) replayed on the greedy tokens of a
+ * plain run: what each step drafts and accepts follows from the token
+ * sequence and the prompt-lookup rule alone. Filled by play() for the
+ * lesson that speculates (its slide's prompt, G and K). */
+#define SPEC_MAX 64
+static struct {
+    int steps;              /* steps the run takes */
+    int drafted[SPEC_MAX];  /* per step */
+    int accepted[SPEC_MAX];
+    int kept[SPEC_MAX];     /* cache positions after the step */
+} spec;
+
+/* The drafts for seq[0..T-1], written from §6.9 (not the engine's code):
+ * the longest suffix of length 3, 2 or 1 that occurred before, its latest
+ * earlier start, and up to max_k tokens that followed it. */
+static int spec_lookup(const int *seq, int T, int max_k, int *out)
+{
+    for (int len = 3; len >= 1; len--) {
+        if (T - len - 1 < 0) continue;
+        for (int i = T - len - 1; i >= 0; i--) {
+            bool same = true;
+            for (int j = 0; j < len && same; j++) same = seq[i + j] == seq[T - len + j];
+            if (!same) continue;
+            int k = 0;
+            while (i + len + k < T && k < max_k) {
+                out[k] = seq[i + len + k];
+                k++;
+            }
+            return k;
+        }
+    }
+    return 0;
+}
+
+/* Plain greedy tokens of the slide's model (no speculation), then the
+ * steps of --speculate K over them. */
+static void spec_replay(const SlideSetup *st, int K)
+{
+    char err[256];
+    KvConfig cfg = st->model;
+    cfg.speculate = 0;
+    cfg.chunk = 0;
+    int ids[SPEC_MAX * 2], seq[SPEC_MAX * 2];
+    const int L = tokenizer_encode(st->prompt, ids, SPEC_MAX, err, sizeof err), G = st->gen;
+    assert_true(L > 0 && L + G <= 2 * SPEC_MAX);
+    Run run;
+    const RunPrompt p = {ids, L};
+    assert_int_equal(run_init(&run, &cfg, NULL, RUN_MODE_BIT(MODE_CACHE), &p, 1, G, err, sizeof err), 0);
+    run_move(&run, MODE_CACHE, RUN_END);
+    const Engine *e = run_engine(&run, MODE_CACHE);
+    for (int i = 0; i < L; i++) seq[i] = ids[i];
+    for (int j = 0; j < G; j++) seq[L + j] = engine_emitted(e, j);
+    run_free(&run);
+    /* step 0: the prefill emits one token; the cache holds L positions */
+    int T = L + 1, k = 0;
+    spec.drafted[0] = spec.accepted[0] = 0;
+    spec.kept[0] = L;
+    for (k = 1; T < L + G; k++) {
+        assert_true(k < SPEC_MAX);
+        int draft[SPEC_MAX];
+        const int left = L + G - T - 1;
+        const int nd = spec_lookup(seq, T, K < left ? K : left, draft);
+        int a = 0;
+        while (a < nd && draft[a] == seq[T + a]) a++;   /* the greedy token at each row */
+        spec.drafted[k] = nd;
+        spec.accepted[k] = a;
+        spec.kept[k] = T + a;    /* the last emitted token's row and the accepted drafts */
+        T += a + 1;              /* the accepted drafts and one token of the model */
+    }
+    spec.steps = k;
+}
 
 /* Spec §4: MACs of step k of a mode, all layers, lm_head included. */
 static double step_total(const Shape *s, const char *mode, double k)
@@ -155,6 +228,27 @@ static double expected(int lesson, int q, const Shape *s)
     case 192: return G * d * s->V / run_total(s, "cache");   /* the head's share */
     case 193: return 1;                                  /* one token: nothing to save */
     case 194: return 'f';                                /* not always faster */
+    /* 16: a prefill in chunks of C rows (spec §6.7) */
+    case 160: return L * L * d;                          /* one prefill: the whole L×L grid */
+    case 161: return ceil(L / s->C) - 1;                 /* the last chunk emits token 1 */
+    case 162: return s->C * (2 * s->C) * d;              /* chunk 2: C rows, 2C keys */
+    case 163: {                                          /* each chunk masks its own square */
+        double m = 0;
+        for (double done = 0; done < L; done += s->C) {
+            const double n = fmin(s->C, L - done);
+            m += Lyr * d * n * (n - 1) / 2;
+        }
+        return m;
+    }
+    case 164: return 'f';                                /* the first token comes no sooner */
+    case 165: return 'b';                                /* others' decode steps between chunks */
+    /* 18: speculative decoding, replayed by spec_replay() */
+    case 180: return 'f';                                /* weights are read once per step */
+    case 181: return 1 + spec.drafted[11];               /* last token + drafts */
+    case 182: return (1 + spec.drafted[11]) * d * s->V;  /* the head on every row */
+    case 183: return spec.kept[11];                      /* rejected drafts rolled back */
+    case 184: return G - spec.steps;                     /* one step saved per accepted draft */
+    case 185: return 'a';                                /* every token is the greedy one */
     default: return NAN;
     }
 }
@@ -170,6 +264,8 @@ static const struct {
     {4, 1, 4, -1},       {5, 2, 1, OP_APPEND},  {6, 1, 1, OP_SCORES}, {6, 2, 1, OP_MASK},
     {7, 1, 3, OP_EMBED}, {7, 2, 3, OP_SCORES}, {8, 0, 11, -1},     {8, 2, 11, -1},
     {9, 1, 1, OP_APPEND}, {10, 0, 1, -1},       {11, 2, 9, -1},     {12, 1, 3, -1},
+    {16, 0, 0, OP_SCORES}, {16, 1, 2, -1},     {16, 2, 1, OP_SCORES},
+    {18, 1, 11, OP_EMBED}, {18, 2, 11, OP_LOGITS},
     {19, 0, 62, -1},
 };
 
@@ -207,7 +303,7 @@ static Shape shape_of(const SlideSetup *st, int k)
     int L = tokenizer_encode(st->prompt, ids, 256, err, sizeof err);
     Shape s = {st->model.d_model, st->model.n_heads, st->model.n_layers, st->model.d_ff,
                st->model.vocab, L, st->gen, k, st->model.n_kv_heads, st->model.window,
-               st->model.block_size};
+               st->model.block_size, st->model.chunk};
     return s;
 }
 
@@ -238,6 +334,16 @@ static void play(const char *path, Answers *ans)
     if (lesson_check(l, stderr, err, sizeof err)) fail_msg("%s", err);
     if (glossary_check(l, stderr)) fail_msg("%s: uses terms outside docs/glossary.md", path);
     const int number = l->number;
+    /* Pinned to the seeded random model of spec §1: the first slide names
+     * every shape option, so no answer follows the program's default model
+     * (the trained one, once main.c's KVSIM_DEFAULT_MODEL names it). */
+    {
+        const unsigned shape = SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |
+                               SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED);
+        if (l->n_slides < 1 || (l->slides[0].setup.set & shape) != shape)
+            fail_msg("%s: the first slide must pin the model: model: d-model=8 heads=2 layers=2 "
+                     "d-ff=32 max-seq=64 seed=42 (or another full shape)", path);
+    }
 
     char *argv[] = {"kvsim", NULL};
     CliOptions o;
@@ -261,9 +367,18 @@ static void play(const char *path, Answers *ans)
             fail_msg("%s slide %d: the evaluator built a second copy of the weights", path, i + 1);
         app_render(&a, &small);
         app_render(&a, &big);
+        /* a lesson never shows a counter that disagrees with its closed form */
+        char *text = canvas_dump(&big);
+        assert_non_null(text);
+        if (strstr(text, "differ from the closed form") || strstr(text, "与闭式公式不符"))
+            fail_msg("%s slide %d: the Operations panel reports counters that differ from the closed "
+                     "form", path, i + 1);
+        free(text);
         if (!a.play->lesson->slides[i].has_question) continue;
         const Question *q = &a.play->lesson->slides[i].question;
         const Shape s = shape_of(&a.play->slide_state, goto_step(&a.play->slide_state));
+        if (a.play->slide_state.model.speculate > 0)
+            spec_replay(&a.play->slide_state, a.play->slide_state.model.speculate);
         const double want = expected(number, ans->n, &s);
         if (isnan(want)) fail_msg("%s: question %d has no independent expectation in this test", path, ans->n);
         check_prediction(&a, number, ans->n);

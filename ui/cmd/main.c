@@ -131,6 +131,16 @@ static void lang_from_locale(CliOptions *o)
  * and the tokenizer use its alphabet. 0, or -1 with one line in err. */
 static int use_model_file(CliOptions *o, ModelFile *mf, int max_seq_given, char *err, size_t errlen)
 {
+    /* A lesson sets its model up on its slides (docs/lessons.md, model:);
+     * loading one here would swap the alphabet and so change V and every
+     * answer that counts the output head. */
+    const bool lesson = o->cmd == CMD_LESSON || (o->cmd == CMD_FRAMES && o->lesson);
+    if (lesson && o->model_path) {
+        snprintf(err, errlen, "--model %s: a lesson sets up its own model on its slides (model: lines); "
+                 "drop --model", o->model_path);
+        return -1;
+    }
+    if (lesson) return 0;
     const char *path = o->model_path ? o->model_path : KVSIM_DEFAULT_MODEL;
     if (!path) return 0;
     if (o->model_path && o->shape_opt) {
