@@ -20,6 +20,7 @@ typedef enum {
     KA_EDIT,
     KA_RESTART,
     KA_HELP,
+    KA_PRESENT,             /* presenter mode on / off */
     KA_BLANK,               /* blank the screen (a clicker's "b"); any key brings it back */
     KA_CLOSE,               /* Esc: close an overlay; never quits */
     KA_QUIT,

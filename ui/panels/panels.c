@@ -18,6 +18,8 @@ const PanelEntry panel_list[] = {
     {panel_kvcache_draw, AT(kvcache2), -1, PANEL_RECOMPUTE_ENGINE},
     {panel_ops_draw, AT(ops), POINT_OPS, PANEL_VIEW_ENGINE},
     {panel_chart_draw, AT(chart), POINT_CHART, PANEL_VIEW_ENGINE},
+    {panel_chart_step_draw, AT(chart_step), -1, PANEL_VIEW_ENGINE},
+    {panel_cost_draw, AT(cost), -1, PANEL_VIEW_ENGINE},
     {panel_pipeline_draw, AT(pipeline), POINT_PIPELINE, PANEL_VIEW_ENGINE},
     {panel_lesson_draw, AT(lesson), -1, PANEL_VIEW_ENGINE},
     {panel_heads_draw, AT(heads), -1, PANEL_VIEW_ENGINE},

@@ -50,6 +50,9 @@ extern const int panel_count;
 void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* The t×t causal mask of the selected layer and head. */
 void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Presenter mode: the height (<= max_h) the mask wants at width w, its
+ * cells as big as they get, with legend and sentence (ui/panels/mask.c). */
+int panel_mask_present_h(const App *a, const Engine *e, int w, int max_h);
 /* The current query row as bars; the full matrix as a heat map. */
 void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* K and V rows of the selected layer and head, size and fill. */
@@ -60,6 +63,18 @@ void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 void panel_ops_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Cumulative MACs per step of both modes, linear or log scale. */
 void panel_chart_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Each step's own MACs against the step index: with the cache a line,
+ * recomputing a curve (ui/panels/chart.c). */
+void panel_chart_step_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Recompute ÷ cache, whole model and layers only, and each mode's step
+ * cost as its closed form with the run's numbers substituted; big digits
+ * in presenter mode (ui/panels/cost.c). */
+void panel_cost_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* The MACs of step k in mode (cache or recompute) as the closed form of
+ * spec §4 with this configuration's numbers put in, e.g.
+ * "2·(3·8² + 2·9·8 + 8² + 2·8·32) + 8·1,073"; '·' multiplies, '²' squares,
+ * ',' groups digits. It evaluates to formulas_step()'s total. */
+void cost_formula(const KvConfig *c, RunMode mode, int L, int k, char *buf, size_t len);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 
@@ -142,6 +157,10 @@ void panels_arrange(const App *a, Layout *lo);
 void panel_lesson_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Lines the narration needs at inner width w. */
 int panel_lesson_text_lines(const App *a, int w);
+/* Narration lines hidden below the pane at rect r (its border included),
+ * as panel_lesson_draw() lays it out: > 0 when PgDn has more to show;
+ * *text_h gets the lines the narration has on screen. */
+int panel_lesson_hidden_below(const App *a, Rect r, int *text_h);
 
 /* Shared helpers for panels (ui/panels/util.c). */
 /* "press → to start" (n in ASCII mode), dim, for a panel at pos 0 */
