@@ -440,6 +440,10 @@ const CliOpt cli_options[] = {
      .help = "monochrome (also when NO_COLOR is set)"},
     {.name = "ascii", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_flag, .field = F(ascii),
      .help = "ASCII glyphs instead of box drawing and shades"},
+    {.name = "present", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_flag,
+     .field = F(present),
+     .help = "presenter mode: mask, cache and cost in large\n"
+             "type for a projector (z toggles it)"},
     {.name = "goto", .arg = "STEP[.OP]", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:",
      .set = set_goto,
      .help = "start at the end of token step STEP (or just\n"
