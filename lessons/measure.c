@@ -118,7 +118,8 @@ static bool same_config(const KvConfig *a, const KvConfig *b)
     return a->vocab == b->vocab && a->d_model == b->d_model && a->n_heads == b->n_heads &&
            a->n_layers == b->n_layers && a->d_ff == b->d_ff && a->max_seq == b->max_seq &&
            a->seed == b->seed && a->n_kv_heads == b->n_kv_heads && a->window == b->window &&
-           a->block_size == b->block_size && a->chunk == b->chunk && a->speculate == b->speculate;
+           a->block_size == b->block_size && a->chunk == b->chunk && a->speculate == b->speculate &&
+           a->rope == b->rope && a->rope_offset_bug == b->rope_offset_bug && a->prefix_cache == b->prefix_cache;
 }
 
 int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)

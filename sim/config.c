@@ -82,6 +82,17 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
         FAIL("--window %d: must be between 1 and %d (0 = no window)", c->window, CONFIG_MAX_DIM);
     if (c->block_size < 0 || c->block_size > c->max_seq)
         FAIL("--block-size %d: must be between 1 and max-seq (%d)", c->block_size, c->max_seq);
+    if (c->prefix_cache && c->block_size == 0)
+        FAIL("--prefix-cache: needs --block-size B (prefix sharing shares whole blocks of the pool)");
+    if (c->prefix_cache && c->window > 0)
+        FAIL("--prefix-cache: not with --window (a shared block would leave one sequence's window "
+             "while another still reads it)");
+    if (c->prefix_cache && c->chunk > 0)
+        FAIL("--prefix-cache: not with --chunk (both change the prefill; kvsim shows one at a time)");
+    if (c->rope && config_head_dim(c) % 2)
+        FAIL("--rope: the head dimension d-model / heads = %d must be even (RoPE turns pairs)", config_head_dim(c));
+    if (c->rope_offset_bug && !c->rope)
+        FAIL("--rope-offset-bug: needs --rope (it shows rotary positions applied at the wrong place)");
     if (c->chunk < 0 || c->chunk > CONFIG_MAX_DIM)
         FAIL("--chunk %d: must be between 1 and %d (0 = no chunking)", c->chunk, CONFIG_MAX_DIM);
     if (c->speculate < 0 || c->speculate > CONFIG_MAX_DIM)

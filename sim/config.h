@@ -37,6 +37,10 @@ typedef struct {
     int n_kv_heads;   /* Hkv (§6.2): divides n_heads; n_heads unless --kv-heads */
     int window;       /* W (§6.3); 0 = no window */
     int block_size;   /* B (§6.4); 0 = contiguous cache */
+    bool prefix_cache;   /* §6.8: a batch's later prompts share the full blocks of an
+                            identical prompt prefix (needs block_size, no window) */
+    bool rope;           /* §6.10: rotary positions on q and k, no position table */
+    bool rope_offset_bug;   /* §6.10 teaching switch: a cache reused at the wrong position */
     int chunk;        /* C (§6.7): prefill in chunks of C rows; 0 = one prefill step */
     int speculate;    /* K (§6.9): draft up to K tokens by prompt lookup; 0 = plain decoding */
     /* §7 model files. NULL: the seeded random model of `seed`. Otherwise a

@@ -22,6 +22,9 @@ typedef enum {
 typedef struct {
     uint64_t mac[CAT_COUNT];
     uint64_t masked;   /* part of mac[CAT_SCORES] spent on cells the mask discards */
+    uint64_t rope;     /* §6.10 rotary positions, 2 per rotated element of q and k; part of
+                          the total; 0 without --rope (kept out of the six categories so
+                          every list of them stays as it is when the option is off) */
 } OpCounts;
 
 /* Spec names, in the order of the JSON: "qkv", "scores", ... */
@@ -34,20 +37,21 @@ static inline uint64_t counts_total(const OpCounts *c)
 {
     uint64_t t = 0;
     for (int i = 0; i < CAT_COUNT; i++) t += c->mac[i];
-    return t;
+    return t + c->rope;
 }
 
 static inline void counts_add(OpCounts *dst, const OpCounts *src)
 {
     for (int i = 0; i < CAT_COUNT; i++) dst->mac[i] += src->mac[i];
     dst->masked += src->masked;
+    dst->rope += src->rope;
 }
 
 static inline bool counts_equal(const OpCounts *a, const OpCounts *b)
 {
     for (int i = 0; i < CAT_COUNT; i++)
         if (a->mac[i] != b->mac[i]) return false;
-    return a->masked == b->masked;
+    return a->masked == b->masked && a->rope == b->rope;
 }
 
 #endif

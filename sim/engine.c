@@ -39,7 +39,7 @@ typedef struct {
     size_t size;       /* bytes per element */
 } EngineBuf;
 
-enum { ENGINE_N_BUFS = 21 };
+enum { ENGINE_N_BUFS = 22 };
 
 /* *ok turns false when a count overflows 64 bits (config estimates only). */
 static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf out[ENGINE_N_BUFS], bool *ok)
@@ -67,6 +67,7 @@ static int engine_table(const KvConfig *c, RunMode mode, int n_steps, EngineBuf 
         BUF(done, (uint64_t)n_steps), BUF(traffic_done, (uint64_t)n_steps),
         BUF(hist_k, hist), BUF(hist_v, hist),
         BUF(plan, (uint64_t)n_steps), BUF(draft, n_draft),
+        BUF(k_raw, c->rope ? kv_rows : 0),
     };
 #undef BUF
     memcpy(out, all, sizeof all);
@@ -279,6 +280,17 @@ int engine_share_pool(Engine *e, PagedPool *pool, int seq)
     return 0;
 }
 
+int engine_share_prefix(Engine *e, const Engine *donor, int rows)
+{
+    if (e->mode != MODE_CACHE || donor->mode != MODE_CACHE || e->pos != 0 || !e->pool ||
+        e->pool != donor->pool || e->pool_seq == donor->pool_seq || rows < 1 || rows >= e->L ||
+        rows > donor->L || e->cfg.window > 0 || memcmp(e->tokens, donor->tokens, sizeof(int) * (size_t)rows))
+        return -1;
+    e->shared_rows = rows;
+    e->prefix_src = donor;
+    return 0;
+}
+
 int engine_kv_blocks(const Engine *e)
 {
     return e->pool ? paged_seq_blocks(e->pool, e->pool_seq) : 0;
@@ -330,14 +342,20 @@ int engine_lookup_draft(const int *tokens, int T, int max_k, int *out)
 const float *engine_k_row(const Engine *e, int l, int pos)
 {
     if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return forward_own_row(e, e->step_k, l, pos);
-    if (e->mode == MODE_CACHE && kvcache_has(&e->cache, pos)) return kvcache_k(&e->cache, l, pos);
+    if (e->mode == MODE_CACHE && pos < e->kv_rows[l] && kvcache_has(&e->cache, pos)) return kvcache_k(&e->cache, l, pos);
     return NULL;
+}
+
+const float *engine_k_unrotated(const Engine *e, int l, int pos)
+{
+    if (!e->k_raw || e->pos == 0 || pos < e->p0 || pos >= e->kv_rows[l] || pos >= e->t) return NULL;
+    return forward_own_row(e, e->k_raw, l, pos);
 }
 
 const float *engine_v_row(const Engine *e, int l, int pos)
 {
     if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) return forward_own_row(e, e->step_v, l, pos);
-    if (e->mode == MODE_CACHE && kvcache_has(&e->cache, pos)) return kvcache_v(&e->cache, l, pos);
+    if (e->mode == MODE_CACHE && pos < e->kv_rows[l] && kvcache_has(&e->cache, pos)) return kvcache_v(&e->cache, l, pos);
     return NULL;
 }
 

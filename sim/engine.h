@@ -86,7 +86,7 @@ typedef struct {
     int emitted;      /* tokens this step emitted: 0 for an early chunk, 1 + accepted */
 } StepPlan;
 
-typedef struct {
+typedef struct Engine {
     const Model *model;
     KvConfig cfg;
     RunMode mode;
@@ -133,6 +133,8 @@ typedef struct {
     float *att;          /* (Lyr, H, max_seq, max_seq) masked scores, then softmax weights */
     float *step_k;       /* (Lyr, max_seq, kv_dim) K rows of this step's positions p0.. */
     float *step_v;       /* (Lyr, max_seq, kv_dim) V rows of this step's positions */
+    float *k_raw;        /* (Lyr, max_seq, kv_dim) K rows of this step before RoPE turned them
+                            (§6.10, for the panels; NULL without --rope) */
     OpRef *step_ops;     /* (ops_per_step) a step's operations in forward order, from
                             sim/ops.h: embed, every layer's LN1 .. FFN, the head */
     StepPlan *plan;      /* (cap_steps) each step begun so far: where it starts, what
@@ -163,6 +165,13 @@ typedef struct {
     int pool_seq;          /* this run's sequence in the pool */
     PagedPool *own_pool;   /* the pool engine_init made (NULL once shared) */
     bool pool_overflow;    /* an append found too few free blocks (a shared pool too small) */
+
+    /* prefix sharing (§6.8, engine_share_prefix): the prefill computes only
+     * rows shared_rows .. L-1; the K/V of positions 0 .. shared_rows-1 are
+     * the donor's (an earlier sequence with the same prompt prefix), taken
+     * layer by layer at Q/K/V and, in the pool, its blocks. 0 / NULL = none. */
+    int shared_rows;
+    const struct Engine *prefix_src;
 } Engine;
 
 /* Set up a run over prompt[0..L-1] that will take G steps (train: G is
@@ -223,6 +232,11 @@ static inline const float *engine_att_row(const Engine *e, int l, int h, int i)
 const float *engine_k_row(const Engine *e, int l, int pos);
 const float *engine_v_row(const Engine *e, int l, int pos);
 
+/* §6.10: the K row of position pos in layer l before RoPE turned it, when
+ * this step made it and that layer's Q/K/V ran (NULL otherwise, and
+ * without --rope). engine_k_row() is the turned one, what the cache keeps. */
+const float *engine_k_unrotated(const Engine *e, int l, int pos);
+
 /* Counters of a finished step k (k < steps finished), or NULL. */
 const OpCounts *engine_step_counts(const Engine *e, int k);
 /* Bytes moved by a finished step k, or NULL. */
@@ -234,6 +248,11 @@ const Traffic *engine_step_traffic(const Engine *e, int k);
  * max_seq positions per sequence). The engine frees its own pool; the
  * shared one is borrowed and must outlive it. 0, or -1 when not allowed. */
 int engine_share_pool(Engine *e, PagedPool *pool, int seq);
+/* Prefix sharing (§6.8): this cache engine's prompt starts with the same
+ * `rows` tokens as donor's (a cache engine of the same pool, earlier in
+ * the run's order, which it must stay at or ahead of); 1 <= rows < L.
+ * Before the first operation. 0, or -1 when not allowed. */
+int engine_share_prefix(Engine *e, const Engine *donor, int rows);
 /* Live blocks of this run's sequence, and their bytes (0 without paging). */
 int engine_kv_blocks(const Engine *e);
 uint64_t engine_kv_reserved_bytes(const Engine *e);

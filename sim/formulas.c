@@ -46,6 +46,7 @@ void formulas_step_layer(const KvConfig *c, RunMode mode, int L, int k, OpCounts
     /* every computed cell the mask discards: future, or out of the window;
      * without a window, row i at position t-n+i loses the n-1-i after it */
     out->masked = d * (n * cols - visible_pairs(c, (int)n, (int)t));
+    if (c->rope) out->rope = 2 * n * (d + kv);   /* §6.10: every element of q and k turned */
 }
 
 void formulas_step(const KvConfig *c, RunMode mode, int L, int k, OpCounts *out)
@@ -54,6 +55,7 @@ void formulas_step(const KvConfig *c, RunMode mode, int L, int k, OpCounts *out)
     const uint64_t Lyr = (uint64_t)c->n_layers;
     for (int i = 0; i < CAT_COUNT; i++) out->mac[i] *= Lyr;
     out->masked *= Lyr;
+    out->rope *= Lyr;
     const uint64_t head_rows = mode == MODE_TRAIN ? (uint64_t)L : 1;
     out->mac[CAT_LM_HEAD] = head_rows * (uint64_t)c->d_model * (uint64_t)c->vocab;
 }
@@ -71,6 +73,7 @@ bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out
             formulas_step(c, mode, L, k, &s);
             for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = ck_add(out->mac[i], s.mac[i], &ok);
             out->masked = ck_add(out->masked, s.masked, &ok);
+            out->rope = ck_add(out->rope, s.rope, &ok);
         }
         return ok;
     }
@@ -112,8 +115,11 @@ bool formulas_total(const KvConfig *c, RunMode mode, int L, int G, OpCounts *out
     out->mac[CAT_FFN] = ck_mul(ck_mul(ck_mul(2 * d, F, &ok), Lyr, &ok), rows, &ok);
     out->mac[CAT_LM_HEAD] = ck_mul(ck_mul(d, V, &ok), head_rows, &ok);
     out->masked = ck_mul(ck_mul(d, Lyr, &ok), masked_pairs, &ok);
+    /* §6.10: 2 MACs per turned element of q (d) and k (kv) of every row */
+    if (c->rope) out->rope = ck_mul(ck_mul(2 * (d + kv), Lyr, &ok), rows, &ok);
     uint64_t total = 0;
     for (int i = 0; i < CAT_COUNT; i++) total = ck_add(total, out->mac[i], &ok);
+    total = ck_add(total, out->rope, &ok);
     (void)total;
     return ok;
 }
@@ -133,7 +139,8 @@ void formulas_traffic(const KvConfig *c, RunMode mode, int L, int k, Traffic *ou
     const uint64_t Lyr = (uint64_t)c->n_layers, kv = (uint64_t)config_kv_dim(c), W = (uint64_t)c->window;
     const uint64_t f = sizeof(float);
     /* per layer Wq, Wk, Wv, Wo, W1, W2 once; the head once; n token rows and n position rows */
-    out->weight_bytes = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * f + d * V * f + 2 * n * d * f;
+    const uint64_t emb_rows = c->rope ? 1 : 2;   /* §6.10: no position row with RoPE */
+    out->weight_bytes = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * f + d * V * f + emb_rows * n * d * f;
     const uint64_t cols = (mode == MODE_CACHE && k > 0 && W && t > W) ? W : t;
     out->kv_read_bytes = Lyr * cols * kv * f * 2;
     const uint64_t stored = (W && n > W) ? W : n;
@@ -154,6 +161,60 @@ uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int 
            (uint64_t)c->n_layers * (uint64_t)config_kv_dim(c) * sizeof(float);
 }
 
+/* ---- §6.8 prefix sharing ------------------------------------------------- */
+
+int formulas_shared_rows(const KvConfig *c, int L, int common)
+{
+    if (c->block_size <= 0 || L < 1) return 0;
+    const int s = c->block_size * (common / c->block_size);
+    return s < L ? s : L - 1;
+}
+
+int formulas_shared_blocks(const KvConfig *c, int s)
+{
+    return c->block_size > 0 ? (s + c->block_size - 1) / c->block_size : 0;
+}
+
+/* One layer of a block of n rows ending at t, no window. */
+static void rows_layer(const KvConfig *c, uint64_t n, uint64_t t, OpCounts *out)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
+    memset(out, 0, sizeof *out);
+    out->mac[CAT_QKV] = n * d * d + 2 * n * d * kv;
+    out->mac[CAT_SCORES] = out->mac[CAT_VALUES] = n * t * d;
+    out->mac[CAT_OUT_PROJ] = n * d * d;
+    out->mac[CAT_FFN] = 2 * n * d * F;
+    out->masked = d * n * (n - 1) / 2;   /* only the block's own square has future cells */
+    if (c->rope) out->rope = 2 * n * (d + kv);
+}
+
+void formulas_step_shared(const KvConfig *c, int L, int s, int k, OpCounts *out)
+{
+    if (k > 0 || s <= 0) {
+        formulas_step(c, MODE_CACHE, L, k, out);
+        return;
+    }
+    rows_layer(c, (uint64_t)(L - s), (uint64_t)L, out);
+    const uint64_t Lyr = (uint64_t)c->n_layers;
+    for (int i = 0; i < CAT_COUNT; i++) out->mac[i] *= Lyr;
+    out->masked *= Lyr;
+    out->rope *= Lyr;
+    out->mac[CAT_LM_HEAD] = (uint64_t)c->d_model * (uint64_t)c->vocab;
+}
+
+void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
+    const uint64_t Lyr = (uint64_t)c->n_layers, S = (uint64_t)s, l = (uint64_t)L;
+    memset(out, 0, sizeof *out);
+    out->mac[CAT_QKV] = Lyr * S * (d * d + 2 * d * kv);
+    out->mac[CAT_SCORES] = out->mac[CAT_VALUES] = Lyr * S * l * d;
+    out->mac[CAT_OUT_PROJ] = Lyr * S * d * d;
+    out->mac[CAT_FFN] = Lyr * 2 * S * d * F;
+    out->masked = Lyr * d * (l * (l - 1) - (l - S) * (l - S - 1)) / 2;
+    if (c->rope) out->rope = Lyr * 2 * S * (d + kv);
+}
+
 /* ---- §6.7, §6.9 ------------------------------------------------------------ */
 
 void formulas_block(const KvConfig *c, int p0, int n, int head_rows, OpCounts *out)
@@ -170,6 +231,7 @@ void formulas_block(const KvConfig *c, int p0, int n, int head_rows, OpCounts *o
     out->mac[CAT_FFN] = Lyr * 2 * N * d * F;
     out->mac[CAT_LM_HEAD] = (uint64_t)head_rows * d * (uint64_t)c->vocab;
     out->masked = Lyr * d * (N * cols - visible_pairs(c, n, t));
+    if (c->rope) out->rope = Lyr * 2 * N * (d + kv);   /* §6.10 */
 }
 
 void formulas_block_traffic(const KvConfig *c, int p0, int n, int head_rows, Traffic *out)
@@ -179,7 +241,7 @@ void formulas_block_traffic(const KvConfig *c, int p0, int n, int head_rows, Tra
     const uint64_t f = sizeof(float), N = (uint64_t)n;
     const uint64_t cols = (uint64_t)(p0 + n - config_first_key(c, p0));
     out->weight_bytes = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * f + (head_rows > 0 ? d * V * f : 0) +
-                        2 * N * d * f;
+                        (c->rope ? 1 : 2) * N * d * f;   /* no position row with RoPE (§6.10) */
     out->kv_read_bytes = Lyr * cols * kv * f * 2;
     out->kv_write_bytes = Lyr * ((W && N > W) ? W : N) * kv * f * 2;
 }
@@ -225,6 +287,7 @@ bool formulas_chunk_total(const KvConfig *c, int L, int C, int G, OpCounts *out)
             formulas_chunk_step(c, L, C, s, &x);
             for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = ck_add(out->mac[i], x.mac[i], &ok);
             out->masked = ck_add(out->masked, x.masked, &ok);
+            out->rope = ck_add(out->rope, x.rope, &ok);
         }
         return ok;
     }

@@ -49,6 +49,24 @@ uint64_t formulas_kv_blocks(const KvConfig *c, RunMode mode, int L, int k);
 /* kv_blocks · B · 2·Lyr·kv_dim·4 */
 uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int k);
 
+/* ---- §6.8 prefix sharing ------------------------------------------------- */
+
+/* Shared rows of a prompt of L tokens whose longest common prefix with an
+ * earlier prompt is `common`: s = B·floor(common / B), capped at L − 1 (0
+ * without a block size). */
+int formulas_shared_rows(const KvConfig *c, int L, int common);
+/* Blocks a sequence takes from the earlier prompt: ceil(s / B). */
+int formulas_shared_blocks(const KvConfig *c, int s);
+/* Counts of step k of a cache-mode sequence whose prefill starts after s
+ * shared rows: step 0 has n = L − s, t = L (per layer qkv n·d² + 2·n·d·kv,
+ * scores = values = n·t·d, out n·d², ffn 2·n·d·F, masked d·n(n−1)/2;
+ * lm_head d·V); later steps are plain decode steps. No window. */
+void formulas_step_shared(const KvConfig *c, int L, int s, int k, OpCounts *out);
+/* What sharing s rows saves, all of it in the prefill: per layer
+ * qkv s·(d² + 2·d·kv), scores = values = s·L·d, out s·d², ffn 2·s·d·F,
+ * masked d·(L(L−1) − (L−s)(L−s−1))/2, times Lyr. A run's total is the
+ * plain total minus this. */
+void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out);
 /* ---- §6.7 chunked prefill and §6.9 speculative decoding ------------------
  *
  * A cache-mode step over n rows at positions p0 .. p0+n-1 (t = p0 + n)

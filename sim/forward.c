@@ -7,6 +7,7 @@
 
 #include "sim/kernels.h"
 #include "sim/kmath.h"
+#include "sim/rope.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -29,6 +30,51 @@ static const float *load_v(Engine *e, int l, int pos, bool first)
 {
     if (first) e->traffic.kv_read_bytes += (uint64_t)e->cache.kv_dim * sizeof(float);
     return engine_v_row(e, l, pos);
+}
+
+/* ---- prefix sharing (§6.8) ------------------------------------------------
+ * A sequence whose prompt starts with an earlier one's full blocks does not
+ * compute those rows: at Q/K/V its prefill takes the donor's K/V rows of
+ * positions 0 .. shared_rows-1 for that layer (the donor ran the same
+ * operation first, in the run's order), and at the append its block table
+ * points at the donor's blocks instead of taking new ones. */
+
+/* Whether this step is a prefill that starts after shared rows. */
+static bool prefix_step(const Engine *e)
+{
+    return e->shared_rows > 0 && e->mode == MODE_CACHE && e->step == 0;
+}
+
+/* Layer l's shared rows, from the donor, into this engine's cache. */
+static void prefix_fill_layer(Engine *e, int l)
+{
+    for (int pos = 0; pos < e->shared_rows; pos++)
+        kvcache_put(&e->cache, l, pos, 1, engine_k_row(e->prefix_src, l, pos), engine_v_row(e->prefix_src, l, pos));
+    if (e->cache.len < e->shared_rows) kvcache_commit(&e->cache, e->shared_rows);
+}
+
+/* The pool: this sequence's first blocks are the donor's. */
+static void prefix_attach(Engine *e)
+{
+    if (e->pool && paged_seq_share(e->pool, e->pool_seq, e->prefix_src->pool_seq, e->shared_rows))
+        e->pool_overflow = true;   /* the donor does not hold them: a caller's ordering bug */
+}
+
+/* ---- rotary positions (§6.10) ----------------------------------------------
+ * Layer l's q rows and this step's K rows turn by their positions right
+ * after the projections; the cache then keeps turned keys. The teaching
+ * bug (--rope-offset-bug) forgets the step's offset p0: a decode step
+ * turns its one row as if it were position 0, so its query and key no
+ * longer fit the keys the cache holds (a prefill and recompute start at
+ * p0 = 0 and are unaffected). */
+static void rope_layer(Engine *e, int l)
+{
+    const int dh = config_head_dim(&e->cfg), kv = e->cache.kv_dim;
+    const int pos0 = e->cfg.rope_offset_bug ? 0 : e->p0;
+    float *k = forward_own_row(e, e->step_k, l, e->p0);
+    if (e->k_raw) memcpy(forward_own_row(e, e->k_raw, l, e->p0), k, sizeof(float) * (size_t)e->n * (size_t)kv);
+    rope_rotate(e->q, e->n, e->cfg.d_model, e->cfg.n_heads, dh, pos0, &e->step_counts.rope);
+    rope_rotate(k, e->n, kv, e->cfg.n_kv_heads, dh, pos0, &e->step_counts.rope);
 }
 
 /* Write this step's K/V rows p0 .. t-1: into the cache (a ring keeps the
@@ -57,6 +103,7 @@ static void cache_store(Engine *e)
         /* free blocks that left the window first, so this step can reuse them */
         paged_seq_release_before(e->pool, e->pool_seq, keep);
         const size_t stride = (size_t)e->cfg.max_seq * (size_t)e->cache.kv_dim;
+        if (prefix_step(e)) prefix_attach(e);
         if (paged_seq_append(e->pool, e->pool_seq, e->p0, e->n, forward_own_row(e, e->step_k, 0, e->p0),
                              forward_own_row(e, e->step_v, 0, e->p0), stride))
             e->pool_overflow = true;
@@ -124,6 +171,10 @@ void forward_begin_step(Engine *e, int k)
         e->n = e->mode == MODE_TRAIN ? e->L : e->L + k;
         e->p0 = 0;
     }
+    if (e->mode == MODE_CACHE && k == 0 && e->shared_rows) {   /* §6.8: only the rows after the shared prefix */
+        e->p0 = e->shared_rows;
+        e->n = e->L - e->p0;
+    }
     e->t = e->p0 + e->n;
     /* cached rows read only the keys their first query sees: a ring of W
      * holds nothing older (a decode row: its last min(t, W) keys) */
@@ -145,8 +196,13 @@ static void op_embed(Engine *e, int l)
     for (int i = 0; i < e->n; i++) {
         const int pos = e->p0 + i;
         const float *te = e->model->tok_emb + (size_t)e->tokens[pos] * d;
-        const float *pe = e->model->pos_emb + (size_t)pos * d;
         float *x = e->x + (size_t)i * d;
+        if (e->cfg.rope) {   /* §6.10: positions enter later, as rotations of q and k */
+            for (int j = 0; j < d; j++) x[j] = te[j];
+            e->traffic.weight_bytes += (uint64_t)d * sizeof(float);
+            continue;
+        }
+        const float *pe = e->model->pos_emb + (size_t)pos * d;
         for (int j = 0; j < d; j++) x[j] = te[j] + pe[j];
         e->traffic.weight_bytes += 2 * (uint64_t)d * sizeof(float);   /* a token row and a position row */
     }
@@ -175,6 +231,8 @@ static void op_qkv(Engine *e, int l)
     kernel_matmul_packed(e->q, e->a, m->pq + l * m->p_layer, e->n, d, d, c, wb);
     kernel_matmul_packed(forward_own_row(e, e->step_k, l, e->p0), e->a, m->pk + l * m->p_layer, e->n, d, kv, c, wb);
     kernel_matmul_packed(forward_own_row(e, e->step_v, l, e->p0), e->a, m->pv + l * m->p_layer, e->n, d, kv, c, wb);
+    if (e->cfg.rope) rope_layer(e, l);
+    if (prefix_step(e)) prefix_fill_layer(e, l);
     e->kv_rows[l] = e->t;
 }
 
@@ -359,10 +417,10 @@ static void op_loss(Engine *e, int l)
  *
  * One operation per call, in the order of the op table (sim/ops.h):
  *
- *   x = tok_emb[token] + pos_emb[pos]              op_embed
+ *   x = tok_emb[token] + pos_emb[pos]              op_embed (--rope: tok_emb only)
  *   for each layer l:
  *       a = LN1_l(x)                               op_ln1
- *       q, k, v = a·Wq, a·Wk, a·Wv                 op_qkv
+ *       q, k, v = a·Wq, a·Wk, a·Wv                 op_qkv (--rope: then q, k turned, rope_layer)
  *       s = q·kᵀ / sqrt(dh)     (k: load_k)        op_scores
  *       s = −inf where the rule says no            op_mask (config_visible)
  *       A = softmax(s)                             op_softmax

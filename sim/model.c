@@ -51,7 +51,7 @@ static int model_table(const KvConfig *c, ModelBuf out[MODEL_N_BUFS])
     {{#field, per_layer, rows, cols, NULL}, offsetof(Model, field), uni, v}
     const ModelBuf all[MODEL_N_BUFS] = {
         BUF(tok_emb, 0, c->vocab, d, true, 1.0f),
-        BUF(pos_emb, 0, c->max_seq, d, true, 0.5f),
+        BUF(pos_emb, 0, c->rope ? 0 : c->max_seq, d, true, 0.5f),   /* §6.10: none with RoPE */
         BUF(ln1_g, 1, 1, d, false, 1.0f),
         BUF(ln1_b, 1, 1, d, false, 0.0f),
         BUF(wq, 1, d, d, true, 1.5f * unit_d),
@@ -90,8 +90,8 @@ int model_init(Model *m, const KvConfig *cfg)
     m->cfg = *cfg;
     ModelBuf bufs[MODEL_N_BUFS];
     const int n = model_table(cfg, bufs);
-    for (int i = 0; i < n; i++)
-        if (!(*buf_ptr(m, &bufs[i]) = malloc(sizeof(float) * buf_count(cfg, &bufs[i])))) {
+    for (int i = 0; i < n; i++)   /* an empty array (RoPE's position table) stays NULL */
+        if (buf_count(cfg, &bufs[i]) && !(*buf_ptr(m, &bufs[i]) = malloc(sizeof(float) * buf_count(cfg, &bufs[i])))) {
             model_free(m);
             return -1;
         }
@@ -191,7 +191,7 @@ int model_alloc(Model *m, const KvConfig *cfg)
     ModelBuf bufs[MODEL_N_BUFS];
     const int n = model_table(cfg, bufs);
     for (int i = 0; i < n; i++)
-        if (!(*buf_ptr(m, &bufs[i]) = calloc(buf_count(cfg, &bufs[i]), sizeof(float)))) {
+        if (buf_count(cfg, &bufs[i]) && !(*buf_ptr(m, &bufs[i]) = calloc(buf_count(cfg, &bufs[i]), sizeof(float)))) {
             model_free(m);
             return -1;
         }
@@ -210,16 +210,17 @@ static int model_copy(Model *m, const KvConfig *cfg, const Model *src)
     const KvConfig *s = &src->cfg;
     if (cfg->vocab != s->vocab || cfg->d_model != s->d_model || cfg->n_heads != s->n_heads ||
         cfg->n_kv_heads != s->n_kv_heads || cfg->n_layers != s->n_layers ||
-        cfg->d_ff != s->d_ff || cfg->max_seq > s->max_seq) {
+        cfg->d_ff != s->d_ff || cfg->rope != s->rope || (!s->rope && cfg->max_seq > s->max_seq)) {
         memset(m, 0, sizeof *m);
         return -1;
     }
     if (model_alloc(m, cfg)) return -1;
-    float *dst[16], *from[16];
-    size_t n_dst[16], n_from[16];
+    float *dst[16] = {0}, *from[16] = {0};
+    size_t n_dst[16] = {0}, n_from[16] = {0};
     const int n = model_arrays(m, dst, n_dst, 16);
     model_arrays((Model *)src, from, n_from, 16);   /* read only: the pointers are not written through */
-    for (int i = 0; i < n; i++) memcpy(dst[i], from[i], sizeof(float) * n_dst[i]);
+    for (int i = 0; i < n; i++)
+        if (n_dst[i]) memcpy(dst[i], from[i], sizeof(float) * n_dst[i]);   /* RoPE: no position table */
     return model_pack(m);
 }
 

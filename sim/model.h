@@ -20,7 +20,7 @@
 typedef struct Model {
     KvConfig cfg;
     float *tok_emb;   /* (V, d)          E: token embeddings */
-    float *pos_emb;   /* (N, d)          P: learned position embeddings */
+    float *pos_emb;   /* (N, d)          P: learned position embeddings; NULL with RoPE (§6.10) */
     float *ln1_g;     /* (Lyr, d)        LayerNorm1 gain (1) */
     float *ln1_b;     /* (Lyr, d)        LayerNorm1 bias (0) */
     float *wq;        /* (Lyr, d, d) */

@@ -92,7 +92,7 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
     const uint32_t version = rd32(buf + 8), flags = rd32(buf + 12);
     if (version != MODELFILE_VERSION)
         FAIL("version %u: this kvsim reads version %u", (unsigned)version, MODELFILE_VERSION);
-    if (flags & ~MODELFILE_FLAG_STATE) FAIL("unknown flags 0x%x", (unsigned)flags);
+    if (flags & ~(MODELFILE_FLAG_STATE | MODELFILE_FLAG_ROPE)) FAIL("unknown flags 0x%x", (unsigned)flags);
 
     KvConfig c = config_default();
     uint32_t v[8];
@@ -109,6 +109,7 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
     c.max_seq = (int)v[6];
     c.window = (int)v[7];
     c.seed = rd64(buf + 48);
+    c.rope = (flags & MODELFILE_FLAG_ROPE) != 0;
     if (config_validate(&c, 0, 0, msg, sizeof msg)) FAIL("bad configuration: %s", msg);
     if (c.vocab > tokenizer_full_vocab())
         FAIL("vocab %d: larger than kvsim's alphabet (%d characters)", c.vocab, tokenizer_full_vocab());
@@ -256,7 +257,7 @@ unsigned char *modelfile_encode(const Model *m, const int32_t *alphabet, const M
     if (!b) return NULL;
     memcpy(b, MODELFILE_MAGIC, 8);
     wr32(b + 8, MODELFILE_VERSION);
-    wr32(b + 12, st ? MODELFILE_FLAG_STATE : 0);
+    wr32(b + 12, (st ? MODELFILE_FLAG_STATE : 0) | (c->rope ? MODELFILE_FLAG_ROPE : 0));
     const int v[8] = {c->vocab, c->d_model, c->n_heads, c->n_kv_heads,
                       c->n_layers, c->d_ff, c->max_seq, c->window};
     for (int i = 0; i < 8; i++) wr32(b + 16 + 4 * i, (uint32_t)v[i]);
@@ -315,6 +316,11 @@ int modelfile_apply(const ModelFile *f, const char *name, KvConfig *cfg, int max
                  name, m->max_seq);
         return -1;
     }
+    if (cfg->rope && !m->rope) {
+        snprintf(err, errlen, "--rope: the model %s was trained with learned positions, not rotary ones", name);
+        return -1;
+    }
+    cfg->rope = m->rope;   /* a RoPE model runs with RoPE: it has no position table */
     cfg->vocab = m->vocab;
     cfg->d_model = m->d_model;
     cfg->n_heads = m->n_heads;

@@ -26,6 +26,7 @@
 #define MODELFILE_MAGIC "KVSIMMDL"
 #define MODELFILE_VERSION 1u
 #define MODELFILE_FLAG_STATE 1u   /* optimiser state follows the weights */
+#define MODELFILE_FLAG_ROPE 2u    /* §6.10: rotary positions, no position table (pos_emb has 0 rows) */
 
 /* What a training checkpoint adds (flag MODELFILE_FLAG_STATE). */
 typedef struct {

@@ -26,8 +26,9 @@ int paged_init(PagedPool *p, int n_layers, int kv_dim, int block_size, int n_blo
     p->owner_seq = malloc(sizeof(int) * (size_t)n_blocks);
     p->owner_lblock = malloc(sizeof(int) * (size_t)n_blocks);
     p->free_list = malloc(sizeof(int) * (size_t)n_blocks);
+    p->refs = calloc((size_t)n_blocks, sizeof(int));
     p->seqs = calloc((size_t)n_seqs, sizeof(PagedSeq));
-    bool ok = p->data && p->owner_seq && p->owner_lblock && p->free_list && p->seqs;
+    bool ok = p->data && p->owner_seq && p->owner_lblock && p->free_list && p->refs && p->seqs;
     for (int s = 0; ok && s < n_seqs; s++) {
         p->seqs[s].table = malloc(sizeof(int) * (size_t)p->max_blocks);
         ok = p->seqs[s].table != NULL;
@@ -55,6 +56,7 @@ void paged_free(PagedPool *p)
     free(p->owner_seq);
     free(p->owner_lblock);
     free(p->free_list);
+    free(p->refs);
     memset(p, 0, sizeof *p);
 }
 
@@ -65,20 +67,79 @@ static int take_block(PagedPool *p, int seq, int lblock)
     const int b = p->free_list[--p->n_free];
     p->owner_seq[b] = seq;
     p->owner_lblock[b] = lblock;
+    p->refs[b] = 1;
     p->seqs[seq].table[lblock] = b;
     p->seqs[seq].blocks++;
     return b;
 }
 
+/* Another table entry holding block b, other than (seq, lblock): its new
+ * owner when (seq, lblock) lets go of a shared block. */
+static void pass_ownership(PagedPool *p, int b, int seq, int lblock)
+{
+    for (int q = 0; q < p->n_seqs; q++)
+        for (int lb = 0; lb < p->seqs[q].n_table; lb++)
+            if (p->seqs[q].table[lb] == b && (q != seq || lb != lblock)) {
+                p->owner_seq[b] = q;
+                p->owner_lblock[b] = lb;
+                return;
+            }
+}
+
+/* Table entry (seq, lblock) lets go of its block; the block is free once
+ * no entry holds it (§6.8: a shared prefix outlives its first holder). */
 static void give_back(PagedPool *p, int seq, int lblock)
 {
     PagedSeq *s = &p->seqs[seq];
     const int b = s->table[lblock];
     if (b < 0) return;
-    p->owner_seq[b] = p->owner_lblock[b] = -1;
-    p->free_list[p->n_free++] = b;
+    if (--p->refs[b] > 0) {
+        if (p->owner_seq[b] == seq && p->owner_lblock[b] == lblock) pass_ownership(p, b, seq, lblock);
+    } else {
+        p->owner_seq[b] = p->owner_lblock[b] = -1;
+        p->free_list[p->n_free++] = b;
+    }
     s->table[lblock] = -1;
     s->blocks--;
+}
+
+int paged_seq_share(PagedPool *p, int seq, int donor, int rows)
+{
+    if (seq < 0 || seq >= p->n_seqs || donor < 0 || donor >= p->n_seqs || seq == donor || rows < 1) return -1;
+    PagedSeq *s = &p->seqs[seq];
+    const PagedSeq *d = &p->seqs[donor];
+    const int nb = (rows + p->block_size - 1) / p->block_size;
+    if (s->len != 0 || s->blocks != 0 || rows > d->len || d->first > 0 || nb > d->n_table) return -1;
+    for (int lb = 0; lb < nb; lb++)
+        if (d->table[lb] < 0) return -1;
+    for (int lb = 0; lb < nb; lb++) {
+        s->table[lb] = d->table[lb];
+        p->refs[s->table[lb]]++;
+    }
+    s->blocks = nb;
+    s->n_table = nb;
+    s->len = rows;
+    s->first = 0;
+    return 0;
+}
+
+int paged_prefix_rows(const int *a, int La, const int *b, int Lb, int B)
+{
+    int rows = 0;   /* match whole blocks, front to back */
+    while (rows + B <= La && rows + B <= Lb && !memcmp(a + rows, b + rows, sizeof(int) * (size_t)B)) rows += B;
+    return rows < Lb ? rows : Lb - 1;
+}
+
+int paged_block_refs(const PagedPool *p, int b)
+{
+    return (b >= 0 && b < p->n_blocks) ? p->refs[b] : 0;
+}
+
+int paged_blocks_shared(const PagedPool *p)
+{
+    int n = 0;
+    for (int b = 0; b < p->n_blocks; b++) n += p->refs[b] > 1;
+    return n;
 }
 
 static float *slot(const PagedPool *p, int b, int kv, int layer, int pos)
@@ -107,6 +168,7 @@ int paged_seq_append(PagedPool *p, int seq, int first_pos, int n, const float *k
         int b = (lb < s->n_table) ? s->table[lb] : -1;
         if (b < 0) b = take_block(p, seq, lb);
         if (lb >= s->n_table) s->n_table = lb + 1;
+        if (p->refs[b] > 1) continue;   /* shared (§6.8): it already holds this row */
         const size_t i = (size_t)(pos - first_pos);
         for (int l = 0; l < p->n_layers; l++) {
             memcpy(slot(p, b, 0, l, pos), k + (size_t)l * layer_stride + i * (size_t)p->kv_dim, row);
@@ -218,8 +280,22 @@ uint64_t paged_reserved_bytes(const PagedPool *p)
 
 uint64_t paged_used_bytes(const PagedPool *p)
 {
+    /* each physical block once: the most slots any holder keeps in it */
     uint64_t u = 0;
-    for (int s = 0; s < p->n_seqs; s++) u += paged_seq_used_bytes(p, s);
+    for (int b = 0; b < p->n_blocks; b++) {
+        if (p->refs[b] == 0) continue;
+        int kept = 0;
+        for (int q = 0; q < p->n_seqs; q++) {
+            const PagedSeq *s = &p->seqs[q];
+            for (int lb = 0; lb < s->n_table; lb++) {
+                if (s->table[lb] != b) continue;
+                const int lo = lb * p->block_size > s->first ? lb * p->block_size : s->first;
+                const int hi = (lb + 1) * p->block_size < s->len ? (lb + 1) * p->block_size : s->len;
+                if (hi - lo > kept) kept = hi - lo;
+            }
+        }
+        u += (uint64_t)kept * paged_bytes_per_pos(p);
+    }
     return u;
 }
 
@@ -228,15 +304,15 @@ uint64_t paged_used_bytes(const PagedPool *p)
 int paged_check(const PagedPool *p, char *err, size_t errlen)
 {
     const int B = p->block_size;
-    /* seen[b]: 1 = in the free list, 2 = in a table */
-    char *seen = calloc((size_t)p->n_blocks + 1, 1);
+    /* seen[b]: 1 = in the free list, else the table entries holding it + 1 */
+    int *seen = calloc((size_t)p->n_blocks + 1, sizeof(int));
     if (!seen) { snprintf(err, errlen, "out of memory"); return -1; }
     if (p->n_free < 0 || p->n_free > p->n_blocks) FAIL("n_free %d of %d", p->n_free, p->n_blocks);
     for (int i = 0; i < p->n_free; i++) {
         const int b = p->free_list[i];
         if (b < 0 || b >= p->n_blocks) FAIL("free list entry %d = %d", i, b);
         if (seen[b]) FAIL("block %d twice in the free list", b);
-        if (p->owner_seq[b] != -1 || p->owner_lblock[b] != -1) FAIL("free block %d has an owner", b);
+        if (p->owner_seq[b] != -1 || p->owner_lblock[b] != -1 || p->refs[b] != 0) FAIL("free block %d has an owner", b);
         seen[b] = 1;
     }
     int live = 0;
@@ -253,17 +329,28 @@ int paged_check(const PagedPool *p, char *err, size_t errlen)
             if ((b >= 0) != want) FAIL("seq %d logical block %d: physical %d, %s", s, lb, b, want ? "should be live" : "should be empty");
             if (b < 0) continue;
             if (b >= p->n_blocks) FAIL("seq %d logical block %d: physical %d out of range", s, lb, b);
-            if (seen[b]) FAIL("block %d owned twice (seq %d logical %d)", b, s, lb);
-            if (p->owner_seq[b] != s || p->owner_lblock[b] != lb) FAIL("block %d: owner arrays say seq %d logical %d", b, p->owner_seq[b], p->owner_lblock[b]);
-            seen[b] = 2;
+            if (seen[b] == 1) FAIL("block %d free and held (seq %d logical %d)", b, s, lb);
+            for (int j = 0; j < lb; j++)
+                if (q->table[j] == b) FAIL("block %d twice in the table of seq %d", b, s);
+            seen[b] = seen[b] ? seen[b] + 1 : 2;
             n++;
         }
         if (n != q->blocks) FAIL("seq %d: %d live blocks counted, %d recorded", s, n, q->blocks);
         live += n;
     }
-    for (int b = 0; b < p->n_blocks; b++)
+    int held = 0, refs = 0;
+    for (int b = 0; b < p->n_blocks; b++) {
         if (!seen[b]) FAIL("block %d neither free nor owned", b);
-    if (live + p->n_free != p->n_blocks) FAIL("%d live + %d free != %d blocks", live, p->n_free, p->n_blocks);
+        if (seen[b] == 1) continue;
+        held++;
+        refs += p->refs[b];
+        if (p->refs[b] != seen[b] - 1) FAIL("block %d: %d references recorded, %d table entries", b, p->refs[b], seen[b] - 1);
+        const int os = p->owner_seq[b], ol = p->owner_lblock[b];
+        if (os < 0 || os >= p->n_seqs || ol < 0 || ol >= p->seqs[os].n_table || p->seqs[os].table[ol] != b)
+            FAIL("block %d: owner arrays say seq %d logical %d", b, os, ol);
+    }
+    if (refs != live) FAIL("%d references != %d live table entries", refs, live);
+    if (held + p->n_free != p->n_blocks) FAIL("%d held + %d free != %d blocks", held, p->n_free, p->n_blocks);
     free(seen);
     return 0;
 }
@@ -272,7 +359,7 @@ int paged_check(const PagedPool *p, char *err, size_t errlen)
 
 PagedBlockView paged_block_view(const PagedPool *p, int b)
 {
-    PagedBlockView v = {-1, -1, -1, 0};
+    PagedBlockView v = {-1, -1, -1, 0, 0};
     if (b < 0 || b >= p->n_blocks || p->owner_seq[b] < 0) return v;
     const PagedSeq *s = &p->seqs[p->owner_seq[b]];
     v.seq = p->owner_seq[b];
@@ -281,6 +368,7 @@ PagedBlockView paged_block_view(const PagedPool *p, int b)
     const int lo = v.first_pos > s->first ? v.first_pos : s->first;
     const int hi = v.first_pos + p->block_size < s->len ? v.first_pos + p->block_size : s->len;
     v.kept = hi > lo ? hi - lo : 0;
+    v.refs = p->refs[b];
     return v;
 }
 

@@ -34,6 +34,16 @@
  *   paged_seq_used_bytes     = positions kept · bytes per position
  *                              (= the engine's kv_cache_bytes)
  *
+ * Prefix sharing (§6.8): paged_seq_share() points the first table entries
+ * of an empty sequence at another sequence's blocks (an identical prompt
+ * prefix) and counts one more reference on each. A block goes back to the
+ * free list only when its last reference goes (a truncate, an end, a
+ * window); while others still hold it, its owner becomes another holder.
+ * A shared block is never written: the rows a sequence appends into it are
+ * the ones it already holds (same tokens at the same positions, same bits).
+ * Pool totals count each physical block once: reserved = blocks handed
+ * out, used = positions they hold (a shared position once).
+ *
  * Ownership: paged_init() allocates, paged_free() releases. Every field is
  * read-only outside paged.c; a UI draws from the view functions at the
  * end of this header (or reads the documented arrays directly).
@@ -65,6 +75,8 @@ typedef struct {
     float *data;         /* (n_blocks, block_floats) */
     int *owner_seq;      /* (n_blocks) sequence owning the block, -1 = free */
     int *owner_lblock;   /* (n_blocks) its logical block in that sequence, -1 = free */
+    int *refs;           /* (n_blocks) table entries pointing at the block: 0 = free, > 1 = shared
+                            by prefix sharing (§6.8); the owner is one of them */
     int *free_list;      /* (n_blocks) stack of free blocks; the top is free_list[n_free-1] */
     int n_free;
     PagedSeq *seqs;      /* (n_seqs) */
@@ -88,6 +100,22 @@ int paged_blocks_for(int block_size, int n_seqs, int max_len);
  * free blocks nothing changes and -1 is returned (0 on success). */
 int paged_seq_append(PagedPool *p, int seq, int first_pos, int n, const float *k, const float *v,
                      size_t layer_stride);
+
+/* Prefix sharing: empty sequence seq takes positions 0 .. rows-1 from
+ * sequence donor (which must hold them): its table entries 0 ..
+ * ceil(rows / B) - 1 become the donor's blocks, one more reference each,
+ * and its len becomes rows. 0, or -1 (nothing changes) when not allowed. */
+int paged_seq_share(PagedPool *p, int seq, int donor, int rows);
+/* Rows a prompt b[0..Lb-1] can take from an earlier prompt a[0..La-1]
+ * (§6.8): the full blocks of their common prefix c, B·floor(c / B),
+ * capped at Lb - 1 (its last row is always computed). The way a server
+ * finds them — block by block, each block's tokens and everything before
+ * them equal — gives the same number. */
+int paged_prefix_rows(const int *a, int La, const int *b, int Lb, int B);
+/* References on physical block b (0 = free). */
+int paged_block_refs(const PagedPool *p, int b);
+/* Blocks held by more than one table entry now. */
+int paged_blocks_shared(const PagedPool *p);
 
 /* Positions below pos are no longer kept: first = max(first, pos), and
  * every block that now holds no kept position goes back to the pool (those
@@ -118,14 +146,15 @@ int paged_seq_blocks(const PagedPool *p, int seq);
 uint64_t paged_seq_reserved_bytes(const PagedPool *p, int seq);
 uint64_t paged_seq_used_bytes(const PagedPool *p, int seq);
 /* Pool totals: blocks handed out (n_blocks − n_free), their bytes, and the
- * bytes of the positions they hold. */
+ * bytes of the positions they hold (each physical slot once: a shared
+ * prefix counts once; without sharing = Σ paged_seq_used_bytes). */
 int paged_blocks_used(const PagedPool *p);
 uint64_t paged_reserved_bytes(const PagedPool *p);
 uint64_t paged_used_bytes(const PagedPool *p);
 
-/* Check every invariant: each block is free or owned by exactly one table
- * entry (and its owner arrays say so), the free list holds each free block
- * once, allocated == Σ live blocks, each table has live entries exactly for
+/* Check every invariant: each block is free or held by exactly refs table
+ * entries (one of them its owner, as its owner arrays say), the free list holds each free block
+ * once, Σ refs == Σ live table entries, each table has live entries exactly for
  * the logical blocks holding a kept position. 0, or -1 with a message. */
 int paged_check(const PagedPool *p, char *err, size_t errlen);
 
@@ -136,6 +165,7 @@ typedef struct {
     int lblock;     /* its logical block index in that sequence's table, -1 when free */
     int first_pos;  /* absolute position of slot 0 (lblock · B), -1 when free */
     int kept;       /* slots holding a kept position: 0 .. B (0 when free) */
+    int refs;       /* table entries pointing at it: 0 free, 1, > 1 shared (§6.8) */
 } PagedBlockView;
 
 /* Physical block b of the pool. */

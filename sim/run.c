@@ -10,6 +10,8 @@ static Engine *seq_mut(Run *r, int s)
     return s == 0 ? &r->eng[MODE_CACHE] : &r->seq[s];
 }
 
+static int share_prefixes(Run *r, const RunPrompt *prompts);
+
 void run_free(Run *r)
 {
     for (int s = 1; s < r->n_seqs && r->seq; s++) engine_free(&r->seq[s]);
@@ -88,6 +90,28 @@ int run_init(Run *r, const KvConfig *cfg, const Model *model, unsigned modes,
                 snprintf(err, errlen, "cannot share the block pool");
                 return -1;
             }
+        if (cfg->prefix_cache && share_prefixes(r, prompts)) {
+            run_free(r);
+            snprintf(err, errlen, "cannot share the prompt prefixes");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Prefix sharing (§6.8): each later sequence takes the shared rows of the
+ * earliest earlier prompt that gives it the most (a sequence that shares
+ * is itself a donor for later ones: its table already points at blocks). */
+static int share_prefixes(Run *r, const RunPrompt *prompts)
+{
+    for (int s = 1; s < r->n_seqs; s++) {
+        int best = 0, donor = -1;
+        for (int j = 0; j < s; j++) {
+            const int rows = paged_prefix_rows(prompts[j].ids, prompts[j].L, prompts[s].ids, prompts[s].L,
+                                               r->cfg.block_size);
+            if (rows > best) best = rows, donor = j;
+        }
+        if (donor >= 0 && engine_share_prefix(seq_mut(r, s), run_seq(r, donor), best)) return -1;
     }
     return 0;
 }

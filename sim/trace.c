@@ -71,6 +71,9 @@ static int table_diff(const int *was, int n_was, const int *now, int n_now, int 
 /* One sequence of the batch after its step k; was = its table before. */
 static int record_seq(const Engine *e, TraceSeqStep *st, const int *was, int n_was)
 {
+    st->n = e->n;
+    st->counts = e->step_counts;
+    st->shared_rows = e->step == 0 ? e->shared_rows : 0;
     st->t = e->t;
     st->token_id = e->picked;
     st->kv_blocks = engine_kv_blocks(e);
@@ -85,6 +88,13 @@ static int record_seq(const Engine *e, TraceSeqStep *st, const int *was, int n_w
     if (!st->new_blocks || !st->freed_blocks) return -1;
     st->n_new = table_diff(was, n_was, now, n_now, st->new_blocks);
     st->n_freed = table_diff(now, n_now, was, n_was, st->freed_blocks);
+    /* the shared prefix's blocks were not taken from the free list */
+    st->n_shared = (st->shared_rows + e->pool->block_size - 1) / e->pool->block_size;
+    st->shared_blocks = malloc(sizeof(int) * (size_t)(st->n_shared + 1));
+    if (!st->shared_blocks) return -1;
+    memcpy(st->shared_blocks, now, sizeof(int) * (size_t)st->n_shared);
+    st->n_new -= st->n_shared;
+    memmove(st->new_blocks, st->new_blocks + st->n_shared, sizeof(int) * (size_t)st->n_new);
     return 0;
 }
 
@@ -202,6 +212,7 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
             ps->blocks_free = run.pool->n_free;
             ps->reserved_bytes = paged_reserved_bytes(run.pool);
             ps->used_bytes = paged_used_bytes(run.pool);
+            ps->blocks_shared = paged_blocks_shared(run.pool);
             for (int s = 0; s < n_seqs; s++)
                 ps->contiguous_bytes += (uint64_t)run_seq(&run, s)->cache.capacity * tr->bytes_per_pos;
         }
@@ -248,6 +259,7 @@ void trace_free(Trace *tr)
         for (int k = 0; k < tr->n_cache_steps && tr->seqs[s].steps; k++) {
             free(tr->seqs[s].steps[k].new_blocks);
             free(tr->seqs[s].steps[k].freed_blocks);
+            free(tr->seqs[s].steps[k].shared_blocks);
         }
         free(tr->seqs[s].steps);
         free(tr->seqs[s].prompt);
@@ -279,6 +291,8 @@ static void json_macs(FILE *f, const OpCounts *c)
     fputs("{", f);
     for (int i = 0; i < CAT_COUNT; i++)
         fprintf(f, "\"%s\": %llu, ", counts_name((Category)i), (unsigned long long)c->mac[i]);
+    /* §6.10: only a RoPE run turns anything; without --rope the key is absent */
+    if (c->rope) fprintf(f, "\"rope\": %llu, ", (unsigned long long)c->rope);
     fprintf(f, "\"total\": %llu}", (unsigned long long)counts_total(c));
 }
 
@@ -349,6 +363,19 @@ static void json_ints(FILE *f, const int *v, int n)
     fputc(']', f);
 }
 
+/* §6.8: what a batch step computed, and on step 0 what it shared */
+static void json_seq_prefix(FILE *f, const TraceSeqStep *st, int k)
+{
+    fprintf(f, ", \"n\": %d", st->n);
+    if (k == 0) {
+        fprintf(f, ", \"shared_rows\": %d, \"shared_blocks\": ", st->shared_rows);
+        json_ints(f, st->shared_blocks, st->shared_blocks ? st->n_shared : 0);
+    }
+    fputs(", \"macs\": ", f);
+    json_macs(f, &st->counts);
+    fprintf(f, ", \"masked_macs\": %llu", (unsigned long long)st->counts.masked);
+}
+
 /* "batch": one entry per prompt (cache mode), and "pool": the shared pool's totals */
 static void json_batch(FILE *f, const Trace *tr)
 {
@@ -371,6 +398,7 @@ static void json_batch(FILE *f, const Trace *tr)
             json_ints(f, st->new_blocks, st->n_new);
             fputs(", \"freed_blocks\": ", f);
             json_ints(f, st->freed_blocks, st->n_freed);
+            if (tr->cfg.prefix_cache) json_seq_prefix(f, st, k);
             fputc('}', f);
         }
         fputs("],\n     \"block_table\": ", f);
@@ -391,12 +419,14 @@ static void json_batch(FILE *f, const Trace *tr)
         const TracePoolStep *ps = &tr->pool[k];
         fprintf(f, "%s{\"step\": %d, \"blocks_used\": %d, \"blocks_free\": %d, "
                    "\"kv_reserved_bytes\": %llu, \"kv_cache_bytes\": %llu, \"waste_bytes\": %llu, "
-                   "\"contiguous_reserved_bytes\": %llu, \"contiguous_waste_bytes\": %llu}",
+                   "\"contiguous_reserved_bytes\": %llu, \"contiguous_waste_bytes\": %llu",
                 k ? ",\n      " : "\n      ", k, ps->blocks_used, ps->blocks_free,
                 (unsigned long long)ps->reserved_bytes, (unsigned long long)ps->used_bytes,
                 (unsigned long long)(ps->reserved_bytes - ps->used_bytes),
                 (unsigned long long)ps->contiguous_bytes,
                 (unsigned long long)(ps->contiguous_bytes - ps->used_bytes));
+        if (tr->cfg.prefix_cache) fprintf(f, ", \"blocks_shared\": %d", ps->blocks_shared);
+        fputc('}', f);
     }
     fputs("]},\n", f);
 }
@@ -441,6 +471,9 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
             (unsigned long long)c->seed, c->n_kv_heads, c->window);
     /* only with paging: a config without it stays the one `kvsim export` writes */
     if (c->block_size) fprintf(f, ", \"block_size\": %d", c->block_size);
+    if (c->prefix_cache) fputs(", \"prefix_cache\": true", f);
+    if (c->rope) fputs(", \"rope\": true", f);
+    if (c->rope_offset_bug) fputs(", \"rope_offset_bug\": true", f);
     if (c->chunk) fprintf(f, ", \"chunk\": %d", c->chunk);   /* §6.7, §6.9: only when set */
     if (c->speculate) fprintf(f, ", \"speculate\": %d", c->speculate);
     fputs(", \"model\": ", f);   /* §7: "random" or the model file's name */
@@ -476,6 +509,7 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
     fputs("mode,step,phase,n,t,token_id,qkv,scores,values,out_proj,ffn,lm_head,total,"
           "masked_macs,kv_cache_bytes,kv_blocks,kv_reserved_bytes,weight_bytes_read,kv_bytes_read,"
           "kv_bytes_written,arithmetic_intensity", f);
+    if (tr->cfg.rope) fputs(",rope", f);   /* §6.10: a column only with --rope */
     fputs(spec ? ",drafted,accepted,emitted\n" : "\n", f);   /* §6.9: emitted ids, space-separated */
     for (int md = 0; md < MODE_COUNT; md++) {
         if (!(modes & (1u << md))) continue;
@@ -491,6 +525,7 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
                     (unsigned long long)s->traffic.weight_bytes, (unsigned long long)s->traffic.kv_read_bytes,
                     (unsigned long long)s->traffic.kv_write_bytes,
                     traffic_intensity(counts_total(&s->counts), &s->traffic));
+            if (tr->cfg.rope) fprintf(f, ",%llu", (unsigned long long)s->counts.rope);
             if (spec) {
                 fprintf(f, ",%d,%d,", s->drafted, s->accepted);
                 if (md != MODE_CACHE && s->emitted) fprintf(f, "%d", s->token_id);
@@ -655,6 +690,41 @@ static void table_paged(FILE *f, const Trace *tr)
           " positions, or W under a window)\n\n", f);
 }
 
+/* Prefix sharing (§6.8): what each sequence's prefill shared and saved. */
+static void table_prefix(FILE *f, const Trace *tr)
+{
+    char b[4][32];
+    fputs("prefix sharing (spec \u00a76.8): a later prompt takes the full blocks of an identical prefix\n"
+          "from an earlier one (reference counted, reserved once) and computes only the rows after them\n", f);
+    fprintf(f, "%4s %5s %7s  %-14s %5s %14s %14s %14s  %s\n", "seq", "L", "shared", "blocks", "n",
+            "prefill MACs", "alone", "saved", "check");
+    for (int q = 0; q < tr->n_seqs; q++) {
+        const TraceSeq *sq = &tr->seqs[q];
+        const TraceSeqStep *st = &sq->steps[0];
+        OpCounts want, alone;
+        formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, 0, &want);
+        formulas_step(&tr->cfg, MODE_CACHE, sq->L, 0, &alone);
+        bool ok = true;
+        /* the prefill always; decode steps when they are plain (no --speculate) */
+        for (int k = 0; k < (tr->cfg.speculate ? 1 : tr->n_cache_steps); k++) {
+            OpCounts p;
+            formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, k, &p);
+            ok = ok && counts_equal(&p, &sq->steps[k].counts);
+        }
+        char ids[40] = "-";
+        size_t o = 0;
+        for (int i = 0; i < st->n_shared && o + 8 < sizeof ids; i++)
+            o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%d", i ? "," : "", st->shared_blocks[i]);
+        fprintf(f, "%4d %5d %7d  %-14s %5d %14s %14s %14s  %s\n", q, sq->L, st->shared_rows, ids, st->n,
+                counts_group(counts_total(&st->counts), b[0]), counts_group(counts_total(&alone), b[1]),
+                counts_group(counts_total(&alone) - counts_total(&st->counts), b[2]), ok ? "ok" : "MISMATCH");
+    }
+    const TracePoolStep *last = &tr->pool[tr->n_cache_steps - 1];
+    fprintf(f, "(blocks = the pool blocks the prefill shared; after the last step %d block%s shared, "
+               "%s bytes reserved once)\n\n", last->blocks_shared, last->blocks_shared == 1 ? " is" : "s are",
+            counts_group(last->reserved_bytes, b[3]));
+}
+
 void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
 {
     const KvConfig *c = &tr->cfg;
@@ -665,12 +735,15 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
             tr->prompt, tr->L, tr->G, c->d_model, c->n_heads, c->n_layers, c->d_ff, c->vocab,
             c->max_seq, (unsigned long long)c->seed);
     /* beyond the tutorial (§6): say so, the numbers below depend on it */
-    if (c->n_kv_heads != c->n_heads || c->window || c->block_size) {
+    if (c->n_kv_heads != c->n_heads || c->window || c->block_size || c->rope) {
         fputs("  ", f);
         if (c->n_kv_heads != c->n_heads)
             fprintf(f, "K/V heads = %d (%s)  ", c->n_kv_heads, c->n_kv_heads == 1 ? "multi-query" : "grouped-query");
         if (c->window) fprintf(f, "sliding window W = %d  ", c->window);
         if (c->block_size) fprintf(f, "paged cache, block size B = %d", c->block_size);
+        if (c->prefix_cache) fputs(", prefix sharing", f);
+        if (c->rope) fprintf(f, "%srotary positions (RoPE)%s", c->block_size ? "  " : "",
+                             c->rope_offset_bug ? " WITH THE OFFSET BUG (--rope-offset-bug)" : "");
         fputc('\n', f);
     }
     if (!(modes & (TRACE_CACHE | TRACE_RECOMPUTE))) {
@@ -730,9 +803,11 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
     for (int i = 0; i < CAT_COUNT; i++)
         fprintf(f, "%-10s %16s %16s\n", counts_name((Category)i), counts_group(tc->mac[i], b1),
                 counts_group(trc->mac[i], b2));
+    if (c->rope) fprintf(f, "%-10s %16s %16s\n", "rope", counts_group(tc->rope, b1), counts_group(trc->rope, b2));
     fprintf(f, "%-10s %16s %16s\n\n", "masked", counts_group(tc->masked, b1), counts_group(trc->masked, b2));
     table_traffic(f, tr, modes);
     if (tr->pool && (modes & TRACE_CACHE)) table_paged(f, tr);
+    if (tr->pool && (modes & TRACE_CACHE) && c->prefix_cache) table_prefix(f, tr);
     OpCounts pc, pr;
     bool totals_ok = formulas_total(c, MODE_CACHE, tr->L, tr->G, &pc) &&
                      formulas_total(c, MODE_RECOMPUTE, tr->L, tr->G, &pr) &&
@@ -741,6 +816,10 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
             all_ok && totals_ok ? "yes" : "NO");
     fprintf(f, "same tokens in both modes: %s; max |logit difference| = %g\n",
             tr->equivalent ? "yes" : "NO", tr->max_abs_logit_diff);
+    if (c->rope_offset_bug)
+        fputs("--rope-offset-bug: a decode step turns its row as if it were position 0, not its own position;\n"
+              "the keys in the cache were turned at their true positions, so q.k no longer measures the right\n"
+              "distance and the logits differ from recompute (which starts at position 0 and is right)\n", f);
     if (modes & TRACE_TRAIN) {
         const TraceStep *st = &tr->modes[MODE_TRAIN].steps[0];
         fprintf(f, "train (teacher forcing, one pass over the prompt): %s MACs, loss %s",

@@ -29,6 +29,9 @@
  * else its size and per-step totals: blocks_used, blocks_free,
  * kv_reserved_bytes, kv_cache_bytes, waste_bytes, contiguous_reserved_bytes,
  * contiguous_waste_bytes) follow. CSV gains the six STEP columns.
+ * With --prefix-cache (§6.8) a batch step also has "n", "macs",
+ * "masked_macs", and step 0 "shared_rows" and "shared_blocks"; a pool step
+ * "blocks_shared"; the pool's kv_cache_bytes count a shared position once.
  *
  * Chunked prefill and speculation (§6.7, §6.9, docs/serving.md): the cache
  * run has n_cache_steps steps (modes.cache.steps; an early chunk has
@@ -77,6 +80,12 @@ typedef struct {
     int n_new, n_freed;         /* blocks taken / given back in this step: */
     int *new_blocks;            /* (n_new) physical ids, in logical order */
     int *freed_blocks;          /* (n_freed) */
+    /* prefix sharing (§6.8, --prefix-cache; written to JSON only then) */
+    int n;                      /* rows the step computed */
+    int shared_rows;            /* step 0: rows taken from an earlier prompt (0 otherwise) */
+    int n_shared;               /* step 0: blocks its table took from that prompt: */
+    int *shared_blocks;         /* (n_shared) physical ids, not counted in new_blocks */
+    OpCounts counts;            /* measured in this step */
 } TraceSeqStep;
 
 typedef struct {
@@ -92,6 +101,7 @@ typedef struct {
     int blocks_used, blocks_free;
     uint64_t reserved_bytes;    /* blocks_used · B · bytes per position */
     uint64_t used_bytes;        /* Σ kv_cache_bytes of the sequences */
+    int blocks_shared;          /* blocks held by more than one table (§6.8) */
     uint64_t contiguous_bytes;  /* what n_seqs contiguous caches reserve: n_seqs · cap · bytes
                                    per position, cap = max_seq (W under a window W < max_seq) */
 } TracePoolStep;

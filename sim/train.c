@@ -351,6 +351,16 @@ void train_init_weights(Model *m, uint64_t seed)
     model_repack(m);   /* the engine multiplies by the packed copy */
 }
 
+void train_scale_embeddings(Model *m, float std)
+{
+    const KvConfig *c = &m->cfg;
+    const size_t n[2] = {(size_t)c->vocab * c->d_model, (size_t)c->max_seq * c->d_model};
+    float *p[2] = {m->tok_emb, m->pos_emb};
+    for (int a = 0; a < 2; a++)
+        for (size_t i = 0; i < n[a]; i++) p[a][i] *= std / 0.02f;
+    model_repack(m);
+}
+
 void train_tie_weights(Model *m)
 {
     const int V = m->cfg.vocab, d = m->cfg.d_model;

@@ -80,6 +80,10 @@ void trainer_backward(Trainer *t, const Model *m, const int *inp, const int *tgt
  * allocated (model_alloc). */
 void train_init_weights(Model *m, uint64_t seed);
 
+/* Scale the token and position embeddings from N(0, 0.02) to N(0, std)
+ * (kvsim train uses std 1: docs/training.md says why). */
+void train_scale_embeddings(Model *m, float std);
+
 /* Tied embeddings, as GPT-2: the head is the token embedding transposed,
  * wout = tok_embᵀ. train_tie_weights() copies tok_emb into wout;
  * train_tie_grads() folds dL/dwout into dL/dtok_emb and zeroes dL/dwout,

@@ -171,13 +171,20 @@ static void repeat_into(int *row, int n, const int *unit, int len)
     for (int i = 0; i < n; i++) row[i] = unit[i % len];
 }
 
-void traindata_copy_seq(Rng *r, int V, int lo, int hi, int *inp, int *tgt, int T)
+/* A copy row; returns the phrase length. */
+static int copy_row(Rng *r, int V, int lo, int hi, int *inp, int *tgt, int T)
 {
     int row[ROW_MAX], phrase[64];
     const int len = lo + below(r, hi - lo + 1);
     for (int i = 0; i < len; i++) phrase[i] = below(r, V);
     repeat_into(row, T + 1, phrase, len);
     split_row(row, inp, tgt, T);
+    return len;
+}
+
+void traindata_copy_seq(Rng *r, int V, int lo, int hi, int *inp, int *tgt, int T)
+{
+    copy_row(r, V, lo, hi, inp, tgt, T);
 }
 
 void traindata_row(const TrainData *td, Rng *r, int phase, const TrainMix *mix, int *inp,
@@ -186,7 +193,10 @@ void traindata_row(const TrainData *td, Rng *r, int phase, const TrainMix *mix, 
     const int V = td->n_alphabet;
     const int pick = phase == 1 ? 0 : below(r, 100);
     if (pick < (phase == 1 ? 100 : mix->copy_pct)) {
-        traindata_copy_seq(r, V, mix->copy_min, mix->copy_max, inp, tgt, T);
+        const int len = copy_row(r, V, mix->copy_min, mix->copy_max, inp, tgt, T);
+        /* the first copy cannot be predicted: no loss there */
+        if (mix->mask_first)
+            for (int i = 0; i < len && i < T; i++) tgt[i] = -1;
         return;
     }
     int row[ROW_MAX + 64], n = 0;

@@ -45,6 +45,7 @@ typedef struct {
 typedef struct {
     int copy_pct, words_pct;   /* phase 2: the rest is text */
     int copy_min, copy_max;    /* copy phrase lengths, 1 .. 64 */
+    int mask_first;            /* copy rows: no target where the next token cannot be predicted */
 } TrainMix;
 
 /* Read the corpus file and the extra-alphabet file (may be NULL). Returns

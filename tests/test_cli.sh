@@ -116,6 +116,19 @@ expect_error "default d-ff" trace --d-model 65536
 expect_error "out of range" trace --d-model 2147483648
 
 # --- paged cache and batches ---
+# prefix sharing (spec §6.8): needs whole blocks, no window; one prompt is allowed (nothing to share)
+expect_error "--prefix-cache: needs --block-size" trace --prefix-cache --prompt ab --prompt abc
+expect_error "--prefix-cache: not with --window" trace --prefix-cache --block-size 2 --window 4 --prompt ab --prompt abc
+expect_ok trace --prefix-cache --block-size 2 --prompt abcd --prompt abcde --prompt abx --format json
+expect_ok trace --prefix-cache --block-size 4 --prompt abcd
+expect_ok frames --prefix-cache --block-size 2 --prompt abcd --prompt abcde --mode memory --steps 1
+# rotary positions (spec §6.10): pairs need an even head dimension; the bug needs RoPE; a model file decides
+expect_error "--rope-offset-bug: needs --rope" trace --rope-offset-bug
+expect_error "--rope: the head dimension .* must be even" trace --rope --heads 8
+expect_error "--rope: the model .* learned positions" trace --rope --model models/default.kvsim
+expect_ok trace --rope --format json
+expect_ok trace --rope --rope-offset-bug --kv-heads 1 --window 3 --format csv
+expect_ok frames --rope --rope-offset-bug --steps 2
 expect_error "between 1 and max-seq (64)" trace --block-size 65
 expect_error "between 1 and max-seq (4)" trace --block-size 8 --max-seq 4 --prompt a --gen 1
 expect_error "at most 16 prompts" trace $(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do printf -- '--prompt a '; done)
@@ -207,7 +220,7 @@ expect_error "WIDTHxHEIGHT" frames --size '80x 24'
 expect_ok trace --form csv --pro ab --ge 2
 expect_error "option '--d' is ambiguous; possibilities: --d-model --d-ff" trace --d 8
 expect_error "option '--he' is ambiguous; possibilities: --heads --help" trace --he 2
-expect_error "option '--p' is ambiguous; possibilities: --prompt --print" lesson --p
+expect_error "option '--p' is ambiguous; possibilities: --prompt --prefix-cache --print" lesson --p
 expect_error "option '--r' is ambiguous; possibilities: --runs --recompute-runs" bench --r 3
 # --- export writes JSON only ---
 expect_error "--format 'table': expected json" export --format table

@@ -114,7 +114,7 @@ static void test_counts_equal_closed_forms(void **state)
         for (int md = 0; md < MODE_COUNT; md++) {
             Engine e;
             assert_int_equal(engine_init(&e, &fx.model, (RunMode)md, fx.ids, c->L, c->G, err, sizeof err), 0);
-            OpCounts sum = {{0}, 0};
+            OpCounts sum = {{0}, 0, 0};
             for (int k = 0; k < e.n_steps; k++) {
                 /* layer by layer: each layer's share equals one layer of the formula */
                 OpCounts before;

@@ -17,7 +17,10 @@
 #include "ui/cmd/frames.h"
 #include "ui/layout.h"
 #include "ui/panels/panels.h"
+#include "ui/lesson_play.h"
 #include "ui/term.h"
+
+#include <dirent.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +53,16 @@ static const Scenario scenarios[] = {
     /* digits and spaces as tokens, quoted beside numbers; mid-step after the
      * softmax of layer 0 (the live row changed) */
     {"digits", "--prompt 1+1=2", "Nnnnnnn"},
+    /* the vector inspector (v) after layer 0's softmax of decode step 1,
+     * and the all-heads overview (A) with Next token, en and zh */
+    {"vectors", "", "Nnnnnnnv"},
+    {"vectors-zh", "--lang zh", "NNnnnnnnnv"},
+    {"heads", "", "NNNA"},
+    {"heads-zh", "--lang zh", "NNA"},
+    /* presenter mode: mask, cache and the cost in big digits; Chinese; q asks */
+    {"present", "--present", "NNNN"},
+    {"present-zh", "--present --lang zh", "NN"},
+    {"present-quit", "--present", "Nq"},
 };
 
 static int build_app(App *a, const char *args, char *err)
@@ -323,6 +336,38 @@ static void test_golden_screens(void **state)
             free(text);
             app_free(&a);
         }
+}
+
+/* Serving techniques of #13 (spec §6.8, §6.10), at 120x40 in both
+ * languages: the memory view with shared prefix blocks (drawn once, with
+ * their reference count, both tables pointing at them), and the KV panel
+ * with RoPE (a key before and after turning) and with the offset bug (in
+ * red: the logits differ from recompute). */
+static void test_serving_share(void **state)
+{
+    (void)state;
+    static const Scenario sc[] = {
+        {"prefix", "--mode memory --block-size 4 --prefix-cache --prompt thecatsaton "
+                   "--prompt thecatsatinthesun --prompt thecatran", "NN"},
+        {"prefix-zh", "--lang zh --mode memory --block-size 2 --prefix-cache --prompt 我是学生 --prompt 我是老师",
+         "NNN"},
+        {"rope", "--rope --prompt hello --gen 4", "NNnnn"},
+        {"rope-bug", "--rope --rope-offset-bug --prompt hello --gen 4", "NN"},
+        {"rope-bug-zh", "--lang zh --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
+    };
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+        App a;
+        char *text = render(&sc[i], 120, 40, &a);
+        compare_golden(sc[i].name, 120, 40, text);
+        if (i < 2) {
+            assert_true(paged_blocks_shared(a.run.pool) > 0);
+            if (!strstr(text, i == 0 ? "shared block" : "共享块")) fail_msg("%s: no shared blocks said", sc[i].name);
+        } else {
+            if (!strstr(text, "RoPE")) fail_msg("%s: no RoPE line", sc[i].name);
+        }
+        free(text);
+        app_free(&a);
+    }
 }
 
 /* Chunked prefill and speculative decoding (§6.7, §6.9, docs/serving.md)
@@ -605,6 +650,246 @@ static void test_ascii_only(void **state)
     }
 }
 
+/* ---- a small evaluator for the cost panel's substituted formulas ---------------
+ * expr = term {"+" term}; term = factor {"·" factor}; factor = atom ["²"];
+ * atom = number (digits, "," groups) | "(" expr ")". */
+static uint64_t ev_expr(const char **p);
+
+static void ev_space(const char **p)
+{
+    while (**p == ' ') (*p)++;
+}
+
+static uint64_t ev_factor(const char **p)
+{
+    uint64_t v = 0;
+    ev_space(p);
+    if (**p == '(') {
+        (*p)++;
+        v = ev_expr(p);
+        ev_space(p);
+        if (**p != ')') fail_msg("formula: ')' expected at '%s'", *p);
+        (*p)++;
+    } else {
+        if (**p < '0' || **p > '9') fail_msg("formula: a number expected at '%s'", *p);
+        while ((**p >= '0' && **p <= '9') || (**p == ',' && (*p)[1] >= '0' && (*p)[1] <= '9'))
+            if (*(*p)++ != ',') v = v * 10 + (uint64_t)((*p)[-1] - '0');
+    }
+    if (!strncmp(*p, "\u00b2", 2)) {
+        *p += 2;
+        v *= v;
+    }
+    return v;
+}
+
+static uint64_t ev_term(const char **p)
+{
+    uint64_t v = ev_factor(p);
+    for (ev_space(p); !strncmp(*p, "\u00b7", 2); ev_space(p)) {
+        *p += 2;
+        v *= ev_factor(p);
+    }
+    return v;
+}
+
+static uint64_t ev_expr(const char **p)
+{
+    uint64_t v = ev_term(p);
+    for (ev_space(p); **p == '+'; ev_space(p)) {
+        (*p)++;
+        v += ev_term(p);
+    }
+    return v;
+}
+
+static uint64_t evaluate(const char *s)
+{
+    const char *p = s;
+    const uint64_t v = ev_expr(&p);
+    if (*p) fail_msg("formula: trailing '%s' in '%s'", p, s);
+    return v;
+}
+
+/* The cost panel's formulas, with this run's numbers substituted, evaluate
+ * to the measured counters of every step, in both modes and several
+ * shapes (grouped-query heads, a window, one layer); the screen prints
+ * them with "= <measured count>". */
+static void test_cost_formula(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {
+        "--prompt hello --gen 5", "--kv-heads 1 --gen 4", "--window 4 --gen 6", "--layers 1 --d-model 16 --gen 3",
+    };
+    char err[256], f[256];
+    /* the example of the issue: hello, step 4 with the cache */
+    App a;
+    assert_int_equal(build_app(&a, runs[0], err), 0);
+    cost_formula(&a.cfg, MODE_CACHE, a.L, 4, f, sizeof f);
+    assert_string_equal(f, "2\u00b7(3\u00b78\u00b2 + 2\u00b79\u00b78 + 8\u00b2 + 2\u00b78\u00b732) + 8\u00b71,073");
+    assert_int_equal(evaluate(f), 10408);
+    app_free(&a);
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        assert_int_equal(build_app(&a, runs[i], err), 0);
+        app_handle_key(&a, 'G');   /* the whole run */
+        for (int m = 0; m < 2; m++) {
+            const RunMode mode = m ? MODE_RECOMPUTE : MODE_CACHE;
+            const Engine *e = app_engine_of(&a, mode);
+            for (int k = 0; k < a.G; k++) {
+                cost_formula(&a.cfg, mode, a.L, k, f, sizeof f);
+                const OpCounts *d = engine_step_counts(e, k);
+                assert_non_null(d);
+                if (evaluate(f) != counts_total(d))
+                    fail_msg("%s, mode %d, step %d: %s = %llu, measured %llu", runs[i], m, k, f,
+                             (unsigned long long)evaluate(f), (unsigned long long)counts_total(d));
+            }
+        }
+        /* on screen: the last step's formula, "=", the measured count */
+        Canvas c;
+        assert_int_equal(canvas_init(&c, 200, 60), 0);
+        app_render(&a, &c);
+        char *text = canvas_dump(&c);
+        char want[320], v[32];
+        cost_formula(&a.cfg, MODE_CACHE, a.L, a.G - 1, f, sizeof f);
+        snprintf(want, sizeof want, "%s = %s", f, counts_group(counts_total(engine_step_counts(app_engine_of(&a, MODE_CACHE), a.G - 1)), v));
+        if (!strstr(text, want)) fail_msg("'%s' not on the 200x60 screen", want);
+        free(text);
+        canvas_free(&c);
+        app_free(&a);
+    }
+}
+
+/* Every shipped lesson, every slide, at 80x24, 100x30 and 120x40: the
+ * pane shows "↓ PgDn" exactly when PgDn has more narration to show (it
+ * then scrolls and stays on the slide), else PgDn turns the page. */
+static void test_lesson_scroll(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = {{80, 24}, {100, 30}, {120, 40}};
+    static const char *const dirs[] = {"lessons/en", "lessons/zh"};
+    char err[256], path[512];
+    int checked = 0;
+    for (size_t d = 0; d < 2; d++) {
+        DIR *dir = opendir(dirs[d]);
+        assert_non_null(dir);
+        for (struct dirent *de; (de = readdir(dir)) != NULL;) {
+            const size_t n = strlen(de->d_name);
+            if (n < 8 || strcmp(de->d_name + n - 7, ".lesson")) continue;
+            snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
+            for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+                App a;
+                assert_int_equal(build_app(&a, d ? "--lang zh" : "", err), 0);
+                Lesson *l = calloc(1, sizeof *l);
+                assert_non_null(l);
+                if (lesson_load(path, l, err, sizeof err)) fail_msg("%s: %s", path, err);
+                assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+                Canvas c;
+                assert_int_equal(canvas_init(&c, sizes[z][0], sizes[z][1]), 0);
+                a.screen_w = c.w;
+                a.screen_h = c.h;
+                for (int slide = 0; slide < a.play->lesson->n_slides; slide++) {
+                    app_lesson_goto(&a, slide);
+                    for (int page = 0; page < 20; page++) {   /* scroll to the end of the slide */
+                        app_render(&a, &c);
+                        char *before = canvas_dump(&c);
+                        const bool marker = strstr(before, "\u2193 PgDn ") != NULL;
+                        app_handle_key(&a, TERM_KEY_PGDN);
+                        app_render(&a, &c);
+                        char *after = canvas_dump(&c);
+                        const bool same_slide = a.play->slide == slide;
+                        checked++;
+                        if (marker && (!same_slide || !strcmp(before, after)))
+                            fail_msg("%s slide %d at %dx%d: '\u2193 PgDn' shown but PgDn did not scroll", path,
+                                     slide + 1, c.w, c.h);
+                        if (!marker && same_slide && slide + 1 < a.play->lesson->n_slides)
+                            fail_msg("%s slide %d at %dx%d: no '\u2193 PgDn' yet PgDn stayed on the slide", path,
+                                     slide + 1, c.w, c.h);
+                        free(before);
+                        free(after);
+                        if (!marker) break;
+                    }
+                }
+                canvas_free(&c);
+                app_free(&a);
+            }
+        }
+        closedir(dir);
+    }
+    assert_true(checked > 100);
+}
+
+/* A slide whose narration names a panel the screen does not show says so,
+ * with the size that shows it: lesson 4 names the Operations panel at
+ * 100x30, where the lesson pane leaves room for the middle row only. */
+static void test_lesson_unseen_panel(void **state)
+{
+    (void)state;
+    char err[256], note[400];
+    App a;
+    assert_int_equal(build_app(&a, "", err), 0);
+    Lesson *l = calloc(1, sizeof *l);
+    assert_non_null(l);
+    assert_int_equal(lesson_load("lessons/en/04-no-cache.lesson", l, err, sizeof err), 0);
+    assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+    a.screen_w = 100;
+    a.screen_h = 30;
+    assert_non_null(strstr(lesson_play_unseen_note(&a, note, sizeof note), "Not on screen at 100x30: Operations."));
+    a.screen_w = 160;   /* the lesson beside every panel */
+    a.screen_h = 48;
+    assert_string_equal(lesson_play_unseen_note(&a, note, sizeof note), "");
+    app_free(&a);
+}
+
+/* Empty inner rows of the box at r (its border excluded). */
+static int empty_rows(const Canvas *c, Rect r)
+{
+    int n = 0;
+    for (int y = r.y + 1; y < r.y + r.h - 1; y++) {
+        bool blank = true;
+        for (int x = r.x + 1; x < r.x + r.w - 1 && blank; x++) {
+            const CanvasCell *cell = canvas_at(c, x, y);
+            blank = cell && (cell->cp == ' ' || cell->cp == 0);
+        }
+        n += blank;
+    }
+    return n;
+}
+
+/* At 200x60 no box leaves more than a quarter of its rows empty: the
+ * normal screen and presenter mode, at the end of every token step of the
+ * default run, English and Chinese. */
+static void test_no_empty_boxes(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {"", "--present", "--lang zh", "--present --lang zh"};
+    char err[256];
+    int bad = 0;
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        App a;
+        assert_int_equal(build_app(&a, runs[i], err), 0);
+        Canvas c;
+        assert_int_equal(canvas_init(&c, 200, 60), 0);
+        for (int k = 0; k < a.G; k++) {
+            app_handle_key(&a, 'N');
+            app_render(&a, &c);
+            Layout lo;
+            layout_app(&a, c.w, c.h, &lo);
+            for (int p = 0; p < panel_count; p++) {
+                const Rect r = *(const Rect *)(const void *)((const char *)&lo + panel_list[p].rect);
+                if (r.w < 3 || r.h < 3) continue;
+                const int e = empty_rows(&c, r), inner = r.h - 2;
+                if (4 * e > inner) {
+                    print_message("'%s' step %d: the box at %d,%d (%dx%d) has %d of %d rows empty\n", runs[i], k, r.x,
+                                  r.y, r.w, r.h, e, inner);
+                    bad++;
+                }
+            }
+        }
+        canvas_free(&c);
+        app_free(&a);
+    }
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,10 +897,15 @@ int main(void)
         cmocka_unit_test(test_serving_screens),
         cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),
+        cmocka_unit_test(test_serving_share),
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_all_sizes_and_ops),
         cmocka_unit_test(test_panel_list),
         cmocka_unit_test(test_ascii_only),
+        cmocka_unit_test(test_no_empty_boxes),
+        cmocka_unit_test(test_cost_formula),
+        cmocka_unit_test(test_lesson_scroll),
+        cmocka_unit_test(test_lesson_unseen_panel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,12 +9,12 @@
  *  - cache and recompute emit the same tokens with the same logits, and the
  *    measured counts equal the closed forms, with these weights too.
  *
- * NOT MET YET (docs/training.md §5): the issue's bar is >= 90% / >= 97%
- * copy accuracy, all four demo prompts, an induction head in layer 1 and a
- * previous-token head in layer 0. The model shipped now reaches 18.85% /
- * 19.11%, one of the four prompts, and no specialised head; the thresholds
- * below are floors just under what it measures, so a regression fails, and
- * ISSUE_BAR_* hold the targets for when a model meets them.
+ * Asserted at the issue's bar (ISSUE_BAR_*): >= 90% of the repeated
+ * positions and >= 97% of those where two characters pick the source, a
+ * previous-token head in layer 0 and an induction head in layer 1 (>= 0.8
+ * each), the two Chinese demo prompts, and `hello, ` continuing with
+ * corpus words. NOT MET by the shipped model (printed, not asserted;
+ * docs/training.md §5): the two English demo prompts and `我是` alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,12 +35,11 @@
 #include <string.h>
 
 #define MODEL_PATH "models/default.kvsim"
-/* the issue's acceptance bar (not met by the shipped model yet) */
+#define CORPUS_PATH "data/corpus.txt"
+/* the issue's acceptance bar */
 #define ISSUE_BAR_COPY 0.90
 #define ISSUE_BAR_COPY_UNIQUE 0.97
-/* floors under the shipped model's measured 0.1885 / 0.1911 (chance: 1/227) */
-#define FLOOR_COPY 0.18
-#define FLOOR_COPY_UNIQUE 0.18
+#define ISSUE_BAR_HEAD 0.80   /* attention weight on the right cache row */
 
 static ModelFile mf;
 
@@ -89,8 +88,8 @@ static void test_copy_accuracy(void **state)
             "issue bar %.2f / %.2f: %s\n", all, s.total, uniq, s.unique, ISSUE_BAR_COPY,
             ISSUE_BAR_COPY_UNIQUE, all >= ISSUE_BAR_COPY && uniq >= ISSUE_BAR_COPY_UNIQUE ? "met" : "NOT met");
     assert_true(s.total > 5000 && s.unique > 0.8 * (double)s.total);
-    assert_true(all >= FLOOR_COPY);
-    assert_true(uniq >= FLOOR_COPY_UNIQUE);
+    assert_true(all >= ISSUE_BAR_COPY);
+    assert_true(uniq >= ISSUE_BAR_COPY_UNIQUE);
 }
 
 static void expect_continuation(const char *prompt, const char *want)
@@ -111,14 +110,82 @@ static void expect_continuation(const char *prompt, const char *want)
     assert_string_equal(got, want);
 }
 
+/* The greedy continuation of prompt by G characters, as UTF-8. */
+static void continue_text(const char *prompt, int G, char *got)
+{
+    int ids[64], out[64];
+    char err[256];
+    const int L = tokenizer_encode(prompt, ids, 64, err, sizeof err);
+    assert_true(L > 0 && L + G <= mf.model.cfg.max_seq);
+    assert_int_equal(traineval_greedy(&mf.model, ids, L, G, out), 0);
+    got[0] = '\0';
+    for (int k = 0; k < G; k++) {
+        char ch[5];
+        tokenizer_decode(out[k], ch);
+        strcat(got, ch);
+    }
+}
+
 static void test_prompts(void **state)
 {
     (void)state;
-    /* not met yet: "the cat sat on the mat. the cat" -> " sat on the mat.",
-     * "my dog likes red balls. my dog" -> " likes red balls.",
-     * "猫在床上睡觉。猫在" -> "床上睡觉。" (docs/training.md §5) */
+    /* not met yet (printed only): the English prompts need a match of four
+     * characters ("cat " vs "sat "), docs/training.md §5 */
+    char got[256];
+    continue_text("the cat sat on the mat. the cat", 16, got);
+    fprintf(stderr, "NOT MET: 'the cat sat on the mat. the cat' continues '%s', want ' sat on the mat.'\n", got);
+    continue_text("my dog likes red balls. my dog", 17, got);
+    fprintf(stderr, "NOT MET: 'my dog likes red balls. my dog' continues '%s', want ' likes red balls.'\n", got);
     expect_continuation("\xE6\x88\x91\xE6\x98\xAF\xE4\xB8\x80\xE4\xB8\xAA\xE5\xAD\xA6\xE7\x94\x9F\xE3\x80\x82\xE6\x88\x91\xE6\x98\xAF",
                         "\xE4\xB8\x80\xE4\xB8\xAA\xE5\xAD\xA6\xE7\x94\x9F\xE3\x80\x82");   /* 我是一个学生。我是 → 一个学生。 */
+    expect_continuation("\xE7\x8C\xAB\xE5\x9C\xA8\xE5\xBA\x8A\xE4\xB8\x8A\xE7\x9D\xA1\xE8\xA7\x89\xE3\x80\x82\xE7\x8C\xAB\xE5\x9C\xA8",
+                        "\xE5\xBA\x8A\xE4\xB8\x8A\xE7\x9D\xA1\xE8\xA7\x89\xE3\x80\x82");   /* 猫在床上睡觉。猫在 → 床上睡觉。 */
+}
+
+static char *read_corpus(void)
+{
+    FILE *f = fopen(CORPUS_PATH, "rb");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    const size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_plain_starts(void **state)
+{
+    (void)state;
+    const char *corpus = read_corpus();
+    char got[256];
+    /* English: every word the continuation completes (letters followed by
+     * a space or punctuation) is a word of the corpus */
+    continue_text("hello, ", 16, got);
+    fprintf(stderr, "'hello, ' continues '%s'\n", got);
+    int words = 0;
+    for (const char *p = got; *p;) {
+        if (*p < 'a' || *p > 'z') { p++; continue; }
+        const char *e = p;
+        while (*e >= 'a' && *e <= 'z') e++;
+        if (!*e) break;   /* cut off by G: not a whole word */
+        char w[64] = " ";
+        const size_t n = (size_t)(e - p) < 60 ? (size_t)(e - p) : 60;
+        memcpy(w + 1, p, n);
+        w[n + 1] = '\0';
+        /* a corpus word: after a space or a line start, before a non-letter */
+        int found = 0;
+        for (const char *c = strstr(corpus, w + 1); c && !found; c = strstr(c + 1, w + 1))
+            found = (c == corpus || c[-1] == ' ' || c[-1] == '\n') && !(c[n] >= 'a' && c[n] <= 'z');
+        if (!found) fprintf(stderr, "'%s' is not a corpus word\n", w + 1);
+        assert_true(found);
+        words++;
+        p = e;
+    }
+    assert_true(words >= 2);
+    /* not met yet (printed only): a Chinese start alone, docs/training.md §5 */
+    const char *zh = "\xE6\x88\x91\xE6\x98\xAF";   /* 我是 */
+    continue_text(zh, 8, got);
+    fprintf(stderr, "NOT MET: '%s' continues '%s' (want corpus words)\n", zh, got);
 }
 
 static void test_heads(void **state)
@@ -130,18 +197,24 @@ static void test_heads(void **state)
     int ids[24];
     for (int i = 0; i < 12; i++) ids[i] = ids[i + 12] = (int)(rng_next(&r) % (uint64_t)mf.model.cfg.vocab);
     const int H = mf.model.cfg.n_heads;
-    float ind[64], prev[64];
+    float ind[64], prev[64], best_prev = 0, best_ind = 0;
     assert_true(mf.model.cfg.n_layers >= 2 && mf.model.cfg.n_layers * H <= 64);
     assert_int_equal(traineval_heads(&mf.model, ids, 24, ind, prev), 0);
     for (int h = 0; h < H; h++) {
-        fprintf(stderr, "head 0.%d previous-token %.3f; head 1.%d induction %.3f (issue bar: >= 0.8 each; NOT met)\n",
-                h, prev[h], h, ind[H + h]);
+        fprintf(stderr, "head 0.%d previous-token %.3f; head 1.%d induction %.3f\n", h, prev[h], h,
+                ind[H + h]);
         /* scores are sums of softmax weights: within [0, 1] */
         for (int l = 0; l < 2; l++) {
             assert_true(ind[l * H + h] >= 0.0f && ind[l * H + h] <= 1.0f + 1e-6f);
             assert_true(prev[l * H + h] >= 0.0f && prev[l * H + h] <= 1.0f + 1e-6f);
         }
+        if (prev[h] > best_prev) best_prev = prev[h];
+        if (ind[H + h] > best_ind) best_ind = ind[H + h];
     }
+    /* a layer-0 head attends to the previous position, a layer-1 head to
+     * the position after the earlier occurrence of the current token */
+    assert_true(best_prev >= ISSUE_BAR_HEAD);
+    assert_true(best_ind >= ISSUE_BAR_HEAD);
 }
 
 static void test_cache_equals_recompute(void **state)
@@ -179,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_alphabet),
         cmocka_unit_test(test_copy_accuracy),
         cmocka_unit_test(test_prompts),
+        cmocka_unit_test(test_plain_starts),
         cmocka_unit_test(test_heads),
         cmocka_unit_test(test_cache_equals_recompute),
     };

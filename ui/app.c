@@ -87,6 +87,7 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     a->L = L;
     a->G = o->gen;
     a->view = o->view;
+    a->present = o->present;
     a->speed = 2;
     a->pace = 3;   /* 3 s per token step */
     a->n_seqs = o->n_prompts > 1 ? o->n_prompts : 1;
@@ -283,6 +284,11 @@ unsigned app_handle_key(App *a, int key)
         a->blank = false;
         return ACTION_REDRAW;
     }
+    if (a->confirm_quit) {              /* "quit? y/n": only y ends the class's demo */
+        a->confirm_quit = false;
+        a->message[0] = '\0';
+        return key == 'y' || key == 'Y' ? ACTION_QUIT : ACTION_REDRAW;
+    }
     if (a->editing) return edit_key(a, key);
     if (a->jumping) return jump_key(a, key);
     if (a->play) {
@@ -335,6 +341,8 @@ unsigned app_handle_key(App *a, int key)
     case KA_HEAD_NEXT: a->head = (a->head + 1) % H; break;
     case KA_HEAD_PREV: a->head = (a->head + H - 1) % H; break;
     case KA_SCALE: a->log_scale = !a->log_scale; break;
+    case KA_VECTORS: a->show_vectors = !a->show_vectors; break;
+    case KA_HEADS: a->show_heads = !a->show_heads; break;
     case KA_EDIT:
         a->editing = true;
         a->playing = false;
@@ -350,7 +358,12 @@ unsigned app_handle_key(App *a, int key)
         a->playing = false;   /* the class misses nothing while the screen is dark */
         return ACTION_REDRAW;
     case KA_CLOSE: return ACTION_NONE;   /* nothing open: Esc never quits */
-    case KA_QUIT: return ACTION_QUIT;
+    case KA_PRESENT: a->present = !a->present; break;
+    case KA_QUIT:
+        if (!a->present) return ACTION_QUIT;
+        a->confirm_quit = true;   /* one stray key must not end the demo */
+        a->playing = false;
+        return ACTION_REDRAW;
     default: return ACTION_NONE;
     }
     /* a view change: the new primary's partner follows it */

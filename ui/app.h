@@ -56,8 +56,12 @@ typedef struct {
     View view;                /* cache / recompute / compare / train / memory */
     int layer, head;          /* selected layer and head */
     bool log_scale;           /* Operations chart */
+    bool show_vectors;        /* vector inspector shown (v) */
+    bool show_heads;          /* all-heads overview shown (A) */
     bool help;                /* help overlay shown */
     bool blank;               /* screen blanked (b); any key brings it back */
+    bool present;             /* presenter mode (z, --present): fewer, bigger panels */
+    bool confirm_quit;        /* presenter mode: q asked "quit? y/n" */
     bool playing;
     bool play_ops;            /* playing (or last played) one operation per tick; else one token step */
     bool step_stop;           /* playing operations pauses at the end of each step (w) */

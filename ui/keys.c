@@ -32,15 +32,18 @@ static const KeyBinding table[] = {
     {{'}', 0, 0}, KA_HEAD_NEXT, "}", "next head shown", "显示下一个头", NULL, NULL, false},
     {{'{', 0, 0}, KA_HEAD_PREV, "{", "previous head shown", "显示上一个头", "{ } head", "{ } 头", false},
     {{'s', 0, 0}, KA_SCALE, "s", "chart scale: linear / log", "图表刻度：线性 / 对数", NULL, NULL, false},
+    {{'v', 0, 0}, KA_VECTORS, "v A", "vector numbers / all heads", "向量数值 / 全部头", NULL, NULL, false},
+    {{'A', 0, 0}, KA_HEADS, NULL, NULL, NULL, NULL, NULL, false},
     {{'e', 0, 0}, KA_EDIT, "e", "edit the prompt", "编辑提示词", "e edit", "e 编辑", false},
     {{'r', 0, 0}, KA_RESTART, "r", "restart from the beginning", "从头重新开始", NULL, NULL, false},
+    {{'z', 0, 0}, KA_PRESENT, "z", "presenter mode (projector)", "演示模式（投影）", NULL, NULL, false},
     {{'b', 0, 0}, KA_BLANK, "b", "blank screen (any key)", "黑屏（任意键恢复）", NULL, NULL, false},
     {{'?', 'h', TERM_KEY_F1}, KA_HELP, "? h", "this help", "本帮助", "? help", "? 帮助", false},
     /* Esc only closes what is open (help, blank screen, input lines): one
      * stray key from a clicker, or a stray escape sequence, must not end a
      * class's demo */
     {{TERM_KEY_ESC, 0, 0}, KA_CLOSE, "Esc", "close help / blank", "关闭帮助 / 黑屏", NULL, NULL, false},
-    {{'q', 0, 0}, KA_QUIT, "q", "quit", "退出", "q quit", "q 退出", false},
+    {{'q', 0, 0}, KA_QUIT, "q", "quit (y/n in presenter mode)", "退出（演示模式先确认）", "q quit", "q 退出", false},
 };
 
 const KeyBinding *keys_table(int *count)

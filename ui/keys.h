@@ -16,9 +16,11 @@ typedef enum {
     KA_LAYER_NEXT, KA_LAYER_PREV,
     KA_HEAD_NEXT, KA_HEAD_PREV,
     KA_SCALE,
+    KA_VECTORS, KA_HEADS,   /* vector inspector, all-heads overview */
     KA_EDIT,
     KA_RESTART,
     KA_HELP,
+    KA_PRESENT,             /* presenter mode on / off */
     KA_BLANK,               /* blank the screen (a clicker's "b"); any key brings it back */
     KA_CLOSE,               /* Esc: close an overlay; never quits */
     KA_QUIT,

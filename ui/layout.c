@@ -2,6 +2,7 @@
 #include "ui/layout.h"
 
 #include "lessons/lesson.h"
+#include "ui/lesson_play.h"
 #include "ui/app.h"
 #include "ui/panels/panels.h"
 
@@ -42,7 +43,14 @@ static void ops_row(Rect a, Layout *o)
     int ops_w = a.w * 62 / 100;
     if (ops_w < 58) ops_w = 58;
     o->ops = rect(a.x, a.y, ops_w, a.h);
-    o->chart = rect(a.x + ops_w, a.y, a.w - ops_w, a.h);
+    const int cw = a.w - ops_w;
+    if (cw >= 44 && a.h >= 9) {
+        /* per step (a line with the cache, a curve without) beside the sums */
+        o->chart_step = rect(a.x + ops_w, a.y, cw / 2, a.h);
+        o->chart = rect(a.x + ops_w + cw / 2, a.y, cw - cw / 2, a.h);
+        return;
+    }
+    o->chart = rect(a.x + ops_w, a.y, cw, a.h);
 }
 
 /* Memory view: the pool above the traffic panel, or side by side when wide. */
@@ -93,8 +101,9 @@ static void memory_full(int w, int h, Layout *o)
     memory_middle(rect(0, top, w, mid_h), o);
 }
 
-/* Every panel, in a w x h area at the top left. */
-static void full(View view, int w, int h, Layout *o)
+/* Every panel, in a w x h area at the top left; t (0: unknown) is the
+ * number of positions the mask and attention panels list. */
+static void full(View view, int w, int h, int t, Layout *o)
 {
     if (view == VIEW_MEMORY) {
         memory_full(w, h, o);
@@ -103,13 +112,32 @@ static void full(View view, int w, int h, Layout *o)
     o->header = rect(0, 0, w, 1);
     o->tokens = rect(0, 1, w, 3);
     o->footer = rect(0, h - 1, w, 1);
-    /* the pipeline's sentence gets a second line once there is room */
-    const int pipe_h = h >= 30 ? 5 : 4;
+    /* the pipeline's sentence gets a second line once there is room (wide
+     * screens say it on one line) */
+    const int pipe_h = h >= 30 && w < 160 ? 5 : 4;
     o->pipeline = rect(0, h - 1 - pipe_h, w, pipe_h);
     /* rows between the Tokens and Pipeline boxes; Operations stays compact
      * (7 rows) until there is room for its full table */
     const int top = 4, avail = h - 5 - pipe_h;
     const int ops_h = avail >= 30 ? 13 : avail >= 24 ? 11 : 7;
+    if (avail >= 44 && view != VIEW_TRAIN) {
+        /* tall: the middle row as tall as its t rows need (no box left a
+         * third empty), the cost lines under Operations, the charts beside
+         * both as tall as the rest */
+        /* the cost box is 4 lines, or 4 around the ratio in big digits (5
+         * or 10 rows): the largest that leaves the middle row its t rows */
+        const int mid_min = t + 7 > 17 ? t + 7 : 17;
+        int cost_h = 6;
+        if (avail - ops_h - 17 >= mid_min) cost_h = avail - ops_h - mid_min > 19 ? 19 : avail - ops_h - mid_min;
+        else if (avail - ops_h - 12 >= mid_min) cost_h = 12;
+        const int mid_h = avail - ops_h - cost_h;
+        const int bot = avail - mid_h;
+        ops_row(rect(0, top + mid_h, w, bot), o);
+        o->ops.h = ops_h;
+        o->cost = rect(0, top + mid_h + ops_h, o->ops.w, bot - ops_h);
+        middle(view, rect(0, top, w, mid_h), o);
+        return;
+    }
     const int mid_h = avail - ops_h;
     ops_row(rect(0, top + mid_h, w, ops_h), o);
     middle(view, rect(0, top, w, mid_h), o);
@@ -117,19 +145,24 @@ static void full(View view, int w, int h, Layout *o)
 
 void layout_compute(View view, int point, int w, int h, Layout *o)
 {
+    layout_compute_t(view, point, w, h, 0, o);
+}
+
+void layout_compute_t(View view, int point, int w, int h, int t, Layout *o)
+{
     memset(o, 0, sizeof *o);
     if (w < APP_MIN_W || h < APP_MIN_H) {
         o->too_small = true;
         return;
     }
     if (point < 0) {
-        full(view, w, h, o);
+        full(view, w, h, t, o);
         return;
     }
     if (w >= 150) {
         /* wide: the lesson is a column on the right of the full screen */
         const int lw = w * 36 / 100;
-        full(view, w - lw, h, o);
+        full(view, w - lw, h, t, o);
         o->header.w = o->footer.w = w;
         o->lesson = rect(w - lw, 1, lw, h - 2);
         return;
@@ -155,4 +188,44 @@ void layout_compute(View view, int point, int w, int h, Layout *o)
     } else {
         middle(view, up, o);
     }
+}
+
+int layout_present_mask_w(int w)
+{
+    return w * 52 / 100;
+}
+
+void layout_present(int w, int h, int mask_h, int cache_h, Layout *o)
+{
+    memset(o, 0, sizeof *o);
+    if (w < APP_MIN_W || h < APP_MIN_H) {
+        o->too_small = true;
+        return;
+    }
+    o->header = rect(0, 0, w, 1);
+    o->footer = rect(0, h - 1, w, 1);
+    const int bh = h - 2, mw = layout_present_mask_w(w), rx = mw, rw = w - mw;
+    if (mask_h > bh || bh - mask_h < 8) mask_h = bh;
+    o->mask = rect(0, 1, mw, mask_h);
+    if (mask_h < bh) o->chart_step = rect(0, 1 + mask_h, mw, bh - mask_h);
+    /* the cost: 5 rows of big digits and 3 lines; more (bigger digits and
+     * the formulas) when tall */
+    const int cost_h = bh >= 40 ? 21 : bh >= 30 ? 13 : 11;
+    o->cost = rect(rx, 1, rw, cost_h);
+    const int rest = bh - cost_h;
+    if (cache_h > rest || rest - cache_h < 8) cache_h = rest;
+    o->kvcache = rect(rx, 1 + cost_h, rw, cache_h);
+    if (cache_h < rest) o->chart = rect(rx, 1 + cost_h + cache_h, rw, rest - cache_h);
+}
+
+void layout_app(const App *a, int w, int h, Layout *o)
+{
+    const Engine *e = app_engine(a);
+    if (a->present && !a->play) {   /* a lesson keeps its own screen */
+        /* the KV cache box wants its rows, a header and four lines below */
+        layout_present(w, h, panel_mask_present_h(a, e, layout_present_mask_w(w), h - 2), e->pos > 0 ? e->t + 8 : 6, o);
+        return;
+    }
+    layout_compute_t(a->view, a->play ? (int)a->play->slide_state.point : -1, w, h, e->t, o);
+    panels_arrange(a, o);   /* the toggled panels (v, A), Next token, Loss */
 }

@@ -15,6 +15,7 @@
 #ifndef KVSIM_LAYOUT_H
 #define KVSIM_LAYOUT_H
 
+#include "ui/app.h"
 #include "ui/canvas.h"
 #include "ui/cmd/cli.h"
 
@@ -26,8 +27,15 @@ typedef struct {
     Rect mask, attention, kvcache;     /* single views */
     Rect mask2, kvcache2;              /* compare view: the recompute side */
     Rect ops, chart;
+    Rect chart_step;                   /* MACs of each step (beside the cumulative chart when wide) */
+    Rect cost;                         /* presenter mode: the ratio in big digits */
     Rect pool, traffic, roofline;      /* memory view (roofline: carved from traffic when tall) */
     Rect lesson;                       /* lesson pane (lesson mode only) */
+    /* set by panels_arrange() (ui/panels/panels.c), not by layout_compute():
+     * they depend on the App's toggles, not only on the size */
+    Rect next, loss;                   /* carved from the KV cache panel's rect */
+    Rect heads;                        /* all-heads overview (A): in the attention panel's place */
+    Rect vectors;                      /* vector inspector (v): the middle and Operations rows */
 } Layout;
 
 /* point: -1 outside a lesson; else the LessonPoint of the slide. In a
@@ -35,5 +43,22 @@ typedef struct {
  * screen, and the upper part shows the panels the slide points at. Panels
  * not shown get an empty rect (w = h = 0). */
 void layout_compute(View view, int point, int w, int h, Layout *out);
+/* The same, knowing t, the positions the mask and attention list now (0:
+ * unknown): tall screens size the middle row for them and give the rest
+ * to the cost lines and the charts. */
+void layout_compute_t(View view, int point, int w, int h, int t, Layout *out);
+
+/* Presenter mode (z, --present): the mask on the left, mask_h rows tall
+ * (what it asks for at layout_present_mask_w(w)), the per-step chart
+ * under it when 8 rows or more are left; on the right the cost (big
+ * ratio), the KV cache (cache_h rows, what it needs) and the cumulative
+ * chart under it when 8 rows or more are left; header and footer lines.
+ * Nothing else. */
+int layout_present_mask_w(int w);
+/* The layout app_render() draws the App in at w x h (presenter mode, a
+ * lesson's slide, or the full screen); tests check the boxes with it. */
+void layout_app(const App *a, int w, int h, Layout *out);
+
+void layout_present(int w, int h, int mask_h, int cache_h, Layout *out);
 
 #endif

@@ -99,6 +99,58 @@ static void save_progress(App *a, bool solved_now)
     snprintf(a->progress_error, sizeof a->progress_error, "%s", err);
 }
 
+/* How the lessons name the panels, en and zh (the panels' titles). */
+static const struct { int point; const char *en, *zh, *title_en, *title_zh; } panel_names[] = {
+    {POINT_TOKENS, "Tokens panel", "「词元」面板", "Tokens", "词元"},
+    {POINT_MASK, "Causal mask panel", "「因果掩码」面板", "Causal mask", "因果掩码"},
+    {POINT_ATTENTION, "Attention panel", "「注意力」面板", "Attention", "注意力"},
+    {POINT_KVCACHE, "KV cache panel", "「KV 缓存」面板", "KV cache", "KV 缓存"},
+    {POINT_OPS, "Operations panel", "「运算」面板", "Operations", "运算"},
+    {POINT_CHART, "Cumulative MACs panel", "「累计乘加」面板", "Cumulative MACs", "累计乘加"},
+    {POINT_PIPELINE, "Pipeline panel", "「流水线」面板", "Pipeline", "流水线"},
+    {POINT_BLOCKS, "KV blocks panel", "「KV 块」面板", "KV blocks", "KV 块"},
+    {POINT_TRAFFIC, "Memory traffic panel", "「访存」面板", "Memory traffic", "访存"},
+};
+#define N_PANEL_NAMES ((int)(sizeof panel_names / sizeof panel_names[0]))
+
+static unsigned mentions_of(const char *text)
+{
+    unsigned m = 0;
+    for (int i = 0; text && i < N_PANEL_NAMES; i++)
+        if (strstr(text, panel_names[i].en) || strstr(text, panel_names[i].zh)) m |= 1u << panel_names[i].point;
+    return m;
+}
+
+const char *lesson_play_unseen_note(const App *a, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!a->play || !a->play->mentions || a->screen_w <= 0 || a->screen_h <= 0) return buf;
+    Layout lo;
+    layout_app(a, a->screen_w, a->screen_h, &lo);
+    if (lo.too_small) return buf;
+    char names[256] = "";
+    int n = 0;
+    for (int i = 0; i < N_PANEL_NAMES; i++) {
+        if (!(a->play->mentions & (1u << panel_names[i].point))) continue;
+        for (int p = 0; p < panel_count; p++) {
+            if (panel_list[p].point != panel_names[i].point) continue;
+            const Rect r = *(const Rect *)(const void *)((const char *)&lo + panel_list[p].rect);
+            if (r.w > 0 && r.h > 0) break;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n++ ? TR(a, ", ", "、") : "",
+                     TR(a, panel_names[i].title_en, panel_names[i].title_zh));
+            break;
+        }
+    }
+    if (!n)
+        return buf;
+    /* a window of 150 columns puts the lesson beside every panel */
+    snprintf(buf, len,
+             TR(a, "(Not on screen at %dx%d: %s. A window of 150x40 or more shows every panel beside the lesson.)",
+                "（%dx%d 的窗口放不下：%s。150x40 或更大的窗口可在课文旁显示所有面板。）"),
+             a->screen_w, a->screen_h, names);
+    return buf;
+}
+
 unsigned app_lesson_goto(App *a, int i)
 {
     const Lesson *l = a->play->lesson;
@@ -140,6 +192,7 @@ unsigned app_lesson_goto(App *a, int i)
         if (t) strncat(a->play->slide_text, t, len - strlen(a->play->slide_text) - 1);
         free(t);
     }
+    a->play->mentions = mentions_of(a->play->slide_text);
     if (s->has_question) {
         const Question *q = &s->question;
         a->play->question_text = fill(a, q->text);
@@ -297,29 +350,31 @@ static unsigned answer_key(App *a, int key)
     return ACTION_REDRAW;   /* the answer line swallows other keys */
 }
 
-/* Narration lines hidden below the pane at the current screen size. */
-static int hidden_below(const App *a)
+/* Narration lines hidden below the pane at the current screen size, as
+ * the pane draws it (the question block as tall as it is); *page gets how
+ * far PgDn / PgUp scroll: the lines on screen but one, at least one. */
+static int hidden_below(const App *a, int *page)
 {
     Layout lo;
-    layout_compute(a->view, (int)a->play->slide_state.point, a->screen_w, a->screen_h, &lo);
-    if (lo.too_small || lo.lesson.w < 6) return 0;
-    /* the pane keeps at least 3 rows for the question block; be generous */
-    const Question *q = &a->play->lesson->slides[a->play->slide].question;
-    int visible = lo.lesson.h - 2 - (a->play->question_text ? 4 + q->n_choices : 0);   /* + one line per option */
-    int need = panel_lesson_text_lines(a, lo.lesson.w - 4);
-    return need - a->play->text_scroll - (visible > 1 ? visible : 1);
+    int text_h = 0;
+    layout_app(a, a->screen_w, a->screen_h, &lo);
+    const int hidden = lo.too_small || lo.lesson.w < 6 ? 0 : panel_lesson_hidden_below(a, lo.lesson, &text_h);
+    *page = text_h > 2 ? text_h - 1 : 1;
+    return hidden;
 }
 
 unsigned app_lesson_key(App *a, int key)
 {
     if (a->play->answering) return answer_key(a, key);
     /* PgDn / PgUp scroll a long narration first, then turn the page */
-    if (key == TERM_KEY_PGDN && hidden_below(a) > 0) {
-        a->play->text_scroll += 3;
+    int page;
+    const int hidden = hidden_below(a, &page);
+    if (key == TERM_KEY_PGDN && hidden > 0) {
+        a->play->text_scroll += page < hidden ? page : hidden;
         return ACTION_REDRAW;
     }
     if (key == TERM_KEY_PGUP && a->play->text_scroll > 0) {
-        a->play->text_scroll = a->play->text_scroll > 3 ? a->play->text_scroll - 3 : 0;
+        a->play->text_scroll = a->play->text_scroll > page ? a->play->text_scroll - page : 0;
         return ACTION_REDRAW;
     }
     switch (keys_action(key)) {

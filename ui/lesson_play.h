@@ -34,6 +34,12 @@ struct LessonPlay {
     char *hint_text;          /* hint for the last wrong answer (keyed or generic),
                                  templates filled; NULL when none is due */
     int text_scroll;          /* narration lines scrolled off the top */
+    unsigned mentions;        /* 1u << LessonPoint of every panel the narration names */
 };
+
+/* When the narration names a panel that the screen (a->screen_w x
+ * a->screen_h) does not show, a note on how to see it, else "". */
+const char *lesson_play_unseen_note(const App *a, char *buf, size_t len);
+
 
 #endif

@@ -82,7 +82,8 @@ static void draw_header(const App *a, Canvas *c, Rect r)
         snprintf(right, sizeof right, "%s %s ", a->playing ? "\u25b6" : "\u2016", pace);
         rw = canvas_text_width(right);
     }
-    if (x + 2 + rw <= r.x + r.w) canvas_text(c, r.x + r.w - rw, r.y, -1, STYLE_DIM, right);
+    /* normal, not dim: dim text vanishes on a projector */
+    if (x + 2 + rw <= r.x + r.w) canvas_text(c, r.x + r.w - rw, r.y, -1, STYLE_NORMAL, right);
 }
 
 static void draw_footer(const App *a, Canvas *c, Rect r)
@@ -138,8 +139,35 @@ static void draw_footer(const App *a, Canvas *c, Rect r)
         /* keys in STYLE_KEY, the word after the last space in normal text */
         const char *sp = strrchr(item, ' ');
         int kw = canvas_textf(c, x, r.y, -1, STYLE_KEY, "%.*s", (int)(sp - item), item);
-        canvas_text(c, x + kw, r.y, -1, STYLE_DIM, sp);
+        canvas_text(c, x + kw, r.y, -1, STYLE_NORMAL, sp);
         x += w + 2;
+    }
+}
+
+/* Presenter mode's status line: the clicker's keys, and q's question. */
+static void draw_present_footer(const App *a, Canvas *c, Rect r)
+{
+    canvas_fill(c, r, ' ', STYLE_NORMAL);
+    if (a->confirm_quit) {
+        canvas_text(c, r.x + 1, r.y, r.w - 1, STYLE_ERROR, TR(a, "Quit? y / n", "退出？y / n"));
+        return;
+    }
+    if (a->message[0]) {
+        canvas_text(c, r.x + 1, r.y, r.w - 1, a->message_is_error ? STYLE_ERROR : STYLE_TITLE, a->message);
+        return;
+    }
+    static const char *const keys_uni[] = {"PgDn \u2193", "PgUp \u2191", "Space", "b", "z", "q", "\u2192"};
+    static const char *const keys_asc[] = {"PgDn", "PgUp", "Space", "b", "z", "q", "n"};
+    static const char *const items[] = {"step", "back", "play", "blank", "normal", "quit", "op"};
+    static const char *const items_zh[] = {"下一步", "上一步", "播放", "黑屏", "普通", "退出", "运算"};
+    int x = r.x + 1;
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        const char *key = c->ascii ? keys_asc[i] : keys_uni[i];
+        const char *word = a->opt.lang_zh && !a->opt.ascii ? items_zh[i] : items[i];
+        const int w = canvas_text_width(key) + 1 + canvas_text_width(word);
+        if (x + w > r.x + r.w) break;
+        x += canvas_text(c, x, r.y, -1, STYLE_KEY, key) + 1;
+        x += canvas_text(c, x, r.y, -1, STYLE_NORMAL, word) + 3;
     }
 }
 
@@ -155,7 +183,9 @@ static void draw_help(const App *a, Canvas *c)
     const int rows = (n + cols - 1) / cols;
     int colw = (c->w - 4) / cols;
     if (colw > 46) colw = 46;
-    const int w = cols * colw + 3, h = rows + 10;
+    /* the options line goes first when the screen is short (the footer stays) */
+    const bool options = rows + 10 <= c->h - 1;
+    const int w = cols * colw + 3, h = rows + (options ? 10 : 9);
     Rect box = {(c->w - w) / 2, (c->h - h) / 2, w, h};
     if (box.x < 0) box.x = 0;
     if (box.y < 0) box.y = 0;
@@ -183,7 +213,8 @@ static void draw_help(const App *a, Canvas *c)
     canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
                 TR(a, "views (m): KV cache \u2192 recompute \u2192 compare \u2192 train \u2192 memory",
                    "视图（m）：KV 缓存 \u2192 重算 \u2192 对比 \u2192 训练 \u2192 内存"));
-    canvas_text(c, box.x + 2, y, w - 4, STYLE_DIM,
+    if (options)
+        canvas_text(c, box.x + 2, y, w - 4, STYLE_DIM,
                 TR(a, "Options: --prompt --gen --d-model --heads --layers --lang zh (kvsim --help)",
                    "选项：--prompt --gen --d-model --heads --layers --lang en（kvsim --help）"));
 }
@@ -258,7 +289,8 @@ void app_render(const App *a, Canvas *c)
     canvas_set_ascii(c, a->opt.ascii);
     if (a->blank) return;   /* b: a dark screen while the teacher talks */
     Layout lo;
-    layout_compute(a->view, a->play ? (int)a->play->slide_state.point : -1, c->w, c->h, &lo);
+    const bool present = a->present && !a->play;   /* a lesson keeps its own screen */
+    layout_app(a, c->w, c->h, &lo);
     if (lo.too_small) {
         draw_too_small(a, c);
         return;
@@ -274,6 +306,7 @@ void app_render(const App *a, Canvas *c)
     }
     if (a->play) highlight_frame(c, pointed_rect(a, &lo));
     canvas_reset_clip(c);
-    draw_footer(a, c, lo.footer);
+    if (present) draw_present_footer(a, c, lo.footer);
+    else draw_footer(a, c, lo.footer);
     if (a->help) draw_help(a, c);
 }

@@ -74,6 +74,7 @@ typedef struct {
     bool lang_set;         /* --lang given (else the locale decides) */
     bool no_color;
     bool ascii;            /* force the ASCII fallback glyphs */
+    bool present;          /* UI and frames: --present, start in presenter mode */
     bool allow_large;      /* --allow-large: no work budget (sim/budget.h) */
     int width, height;     /* frames: --size WxH */
     int steps;             /* frames: how many step frames (-1 = not given) */

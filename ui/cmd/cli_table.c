@@ -381,6 +381,20 @@ const CliOpt cli_options[] = {
      .help = "paged KV cache: blocks of B positions\n"
              "(1..max-seq) in a shared pool, one block table\n"
              "per sequence (default none)"},
+    {.name = "prefix-cache", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag,
+     .field = F(cfg.prefix_cache),
+     .help = "prefix sharing: a later --prompt takes the full\n"
+             "blocks of an identical prompt prefix from an\n"
+             "earlier one (needs --block-size; not --window)"},
+    {.name = "rope", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag, .field = F(cfg.rope),
+     .help = "rotary positions: q and k turned by their\n"
+             "position in every layer, no position table\n"
+             "(d-model / heads must be even)"},
+    {.name = "rope-offset-bug", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag,
+     .field = F(cfg.rope_offset_bug),
+     .help = "teaching switch (needs --rope): decode turns\n"
+             "its row as position 0, so the cache no longer\n"
+             "fits and the logits differ from recompute"},
     {.name = "chunk", .arg = "C", .cmds = CLI_ON_SERVE, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.chunk), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "chunked prefill: the prompt in steps of at\n"
@@ -426,6 +440,10 @@ const CliOpt cli_options[] = {
      .help = "monochrome (also when NO_COLOR is set)"},
     {.name = "ascii", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_flag, .field = F(ascii),
      .help = "ASCII glyphs instead of box drawing and shades"},
+    {.name = "present", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_flag,
+     .field = F(present),
+     .help = "presenter mode: mask, cache and cost in large\n"
+             "type for a projector (z toggles it)"},
     {.name = "goto", .arg = "STEP[.OP]", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:",
      .set = set_goto,
      .help = "start at the end of token step STEP (or just\n"

@@ -160,7 +160,8 @@ int frames_bench(const CliOptions *o, const int *ids, int L, FILE *out)
     char err[256];
     fprintf(out, "kvsim bench-ui: time to build one frame (app_render into the canvas, then\n"
                  "canvas_dump as a stand-in for the terminal write), over every operation of\n"
-                 "the run in each view; prompt \"%s\", %d steps, single thread.\n\n", o->prompt, o->gen);
+                 "the run in each view and in presenter mode; prompt \"%s\", %d steps,\n"
+                 "single thread.\n\n", o->prompt, o->gen);
     fprintf(out, "%-9s %7s %9s %9s %9s\n", "size", "frames", "median ms", "p95 ms", "max ms");
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         App a;
@@ -170,11 +171,13 @@ int frames_bench(const CliOptions *o, const int *ids, int L, FILE *out)
             return 1;
         }
         const long per_view = engine_total_ops(app_engine(&a)) + 1;
-        const long total = per_view * VIEW_COUNT;
+        const long total = per_view * (VIEW_COUNT + 1);
         double *t = malloc(sizeof(double) * (size_t)total);
         long n = 0;
-        for (int v = 0; v < VIEW_COUNT && t; v++) {
-            a.view = (View)v;
+        /* every view, then presenter mode (its mask sizes itself per frame) */
+        for (int v = 0; v <= VIEW_COUNT && t; v++) {
+            a.present = v == VIEW_COUNT;
+            a.view = v == VIEW_COUNT ? VIEW_CACHE : (View)v;
             app_handle_key(&a, 'g');
             for (long i = 0; i < per_view; i++) {
                 double t0 = now_ms();

@@ -25,11 +25,16 @@ typedef struct {
     KvConfig cfg;
     int steps, copy_steps, batch, every;
     int short_steps, short_max;   /* curriculum: the first short_steps copy rows are 3..short_max long */
+    int copy_min, copy_max;       /* copy phrase lengths after the curriculum */
+    int mask_first;               /* 1: no loss where a copy row cannot be predicted */
+    float emb_std;                /* initial token and position embeddings N(0, emb_std) */
+    int copy_pct, words_pct;      /* phase 2: copy and words rows in percent; the rest is text */
     bool untied;
     float lr;
     int warmup;
     uint64_t seed;        /* weights and data */
     const char *data_dir, *out, *resume;
+    const char *dump_dir; /* hidden --dump-batches DIR: tools/bench/train_torch.py replays the run */
     bool show_alphabet, eval_only;
 } TrainOptions;
 
@@ -58,18 +63,24 @@ void train_cmd_usage(FILE *f)
         "\n"
         "  --out FILE        model file to write (default models/default.kvsim)\n"
         "  --data DIR        corpus.txt and alphabet-extra.txt (default data)\n"
-        "  --steps N         optimiser steps (default 14000)\n"
-        "  --copy-steps N    phase 1, copy tasks only, for the first N steps (default 7000)\n"
+        "  --steps N         optimiser steps (default 3500)\n"
+        "  --copy-steps N    phase 1, copy rows only, for the first N steps (default 800)\n"
+        "  --copy-pct P --words-pct P\n"
+        "                    phase 2: P% copy rows, P% words rows, the rest corpus text\n"
+        "                    (default 30 and 40)\n"
+        "  --copy-min L --copy-max L\n"
+        "                    copy phrase lengths (default 3 and 20)\n"
         "  --short-steps N   over the first N steps the longest copy phrase grows from\n"
-        "                    --short-max to 20 (default 5000 and 8; then phrases are 3..20)\n"
-        "  --untied          train the head apart from the token embedding (default: tied,\n"
-        "                    wout = tok_emb transposed, as GPT-2)\n"
-        "  --batch B         sequences per step (default 8), each --max-seq long\n"
+        "                    --short-max to --copy-max (default 0: off)\n"
+        "  --mask-first 0|1  1: no loss on a copy row's first, unpredictable copy (default 1)\n"
+        "  --emb-std X       initial token and position embeddings N(0, X) (default 1)\n"
+        "  --tied            the head is the token embedding transposed (default: untied)\n"
+        "  --batch B         sequences per step (default 32), each --max-seq long\n"
         "  --lr X            peak learning rate (default 0.01); --warmup N steps (default 100)\n"
         "  --d-model d --heads H --kv-heads K --layers N --d-ff F --max-seq N --window W\n"
         "                    the shape (default d 32, H 2, 2 layers, F 4d, N 64)\n"
         "  --seed S          weights and data seed (default 1)\n"
-        "  --every N         a progress line every N steps (default 500)\n"
+        "  --every N         a progress line every N steps (default 250)\n"
         "  --resume FILE     continue from a checkpoint (Ctrl-C writes OUT.ckpt)\n"
         "  --eval FILE       only measure a model file: copy accuracy, heads, prompts\n"
         "  --show-alphabet   print the alphabet the data makes (or --eval FILE's) and exit\n",
@@ -80,7 +91,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
 {
     enum { O_OUT = 256, O_DATA, O_STEPS, O_COPY, O_BATCH, O_LR, O_WARM, O_D, O_H, O_KV, O_L, O_F,
            O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP, O_SHORT, O_SHORTMAX,
-           O_UNTIED };
+           O_DUMP, O_CMIN, O_CMAX, O_MASK, O_EMB, O_TIED, O_CPCT, O_WPCT };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT}, {"data", required_argument, NULL, O_DATA},
         {"steps", required_argument, NULL, O_STEPS}, {"copy-steps", required_argument, NULL, O_COPY},
@@ -93,20 +104,31 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         {"resume", required_argument, NULL, O_RESUME}, {"eval", required_argument, NULL, O_EVAL},
         {"show-alphabet", no_argument, NULL, O_SHOW}, {"help", no_argument, NULL, O_HELP},
         {"short-steps", required_argument, NULL, O_SHORT},
-        {"short-max", required_argument, NULL, O_SHORTMAX}, {"untied", no_argument, NULL, O_UNTIED},
-        {NULL, 0, NULL, 0}};
+        {"short-max", required_argument, NULL, O_SHORTMAX},
+        {"dump-batches", required_argument, NULL, O_DUMP},
+        {"emb-std", required_argument, NULL, O_EMB}, {"mask-first", required_argument, NULL, O_MASK},
+        {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX},
+        {"tied", no_argument, NULL, O_TIED}, {"copy-pct", required_argument, NULL, O_CPCT},
+        {"words-pct", required_argument, NULL, O_WPCT}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = config_default();
     o->cfg.d_model = 32;
     o->cfg.n_heads = o->cfg.n_kv_heads = 2;
     o->cfg.d_ff = 0;
     /* the recipe of the shipped model (docs/training.md) */
-    o->steps = 14000;
-    o->copy_steps = 7000;
-    o->short_steps = 5000;
+    o->steps = 3500;
+    o->copy_steps = 800;
+    o->short_steps = 0;
     o->short_max = 8;
-    o->batch = 8;
-    o->every = 500;
+    o->copy_min = 3;
+    o->copy_max = 20;
+    o->mask_first = 1;
+    o->copy_pct = 30;
+    o->words_pct = 40;
+    o->emb_std = 1.0f;
+    o->untied = true;
+    o->batch = 32;
+    o->every = 250;
     o->lr = 1e-2f;
     o->warmup = 100;
     o->seed = 1;
@@ -125,7 +147,19 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         case O_RESUME: o->resume = a; break;
         case O_EVAL: o->resume = a; o->eval_only = true; break;
         case O_SHOW: o->show_alphabet = true; break;
-        case O_UNTIED: o->untied = true; break;
+        case O_TIED: o->untied = false; break;
+        case O_DUMP: o->dump_dir = a; break;
+        case O_EMB: {
+            char *end = NULL;
+            errno = 0;
+            double x = strtod(a, &end);
+            if (end == a || *end || errno || !(x > 0 && x <= 10)) {
+                snprintf(err, errlen, "--emb-std '%s': expected a number above 0, at most 10", a);
+                return -1;
+            }
+            o->emb_std = (float)x;
+            break;
+        }
         case O_HELP: train_cmd_usage(stdout); exit(0);
         case O_LR: {
             char *end = NULL;
@@ -151,7 +185,9 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                 {O_D, "d-model", 1, 4096}, {O_H, "heads", 1, 4096}, {O_KV, "kv-heads", 1, 4096},
                 {O_L, "layers", 1, 64}, {O_F, "d-ff", 1, 65536}, {O_N, "max-seq", 2, 4096},
                 {O_W, "window", 1, 4096}, {O_EVERY, "every", 1, 10000000},
-                {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 3, 20}};
+                {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 2, 64},
+                {O_CMIN, "copy-min", 1, 64}, {O_MASK, "mask-first", 0, 1},
+                {O_CPCT, "copy-pct", 0, 100}, {O_WPCT, "words-pct", 0, 100}, {O_CMAX, "copy-max", 1, 64}};
             for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
                 if (ints[i].code == ch) {
                     if (cli_parse_int(ints[i].name, a, ints[i].lo, ints[i].hi, &v, err, errlen)) return -1;
@@ -170,6 +206,11 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                     case O_W: o->cfg.window = x; break;
                     case O_SHORT: o->short_steps = x; break;
                     case O_SHORTMAX: o->short_max = x; break;
+                    case O_CMIN: o->copy_min = x; break;
+                    case O_MASK: o->mask_first = x; break;
+                    case O_CPCT: o->copy_pct = x; break;
+                    case O_WPCT: o->words_pct = x; break;
+                    case O_CMAX: o->copy_max = x; break;
                     default: o->every = x; break;
                     }
                 }
@@ -178,6 +219,14 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     }
     if (optind < argc) {
         snprintf(err, errlen, "'%s': unexpected argument for 'kvsim train'", argv[optind]);
+        return -1;
+    }
+    if (o->copy_pct + o->words_pct > 100) {
+        snprintf(err, errlen, "--copy-pct %d plus --words-pct %d is over 100", o->copy_pct, o->words_pct);
+        return -1;
+    }
+    if (o->copy_min > o->copy_max) {
+        snprintf(err, errlen, "--copy-min %d is above --copy-max %d", o->copy_min, o->copy_max);
         return -1;
     }
     o->cfg.n_kv_heads = kv ? kv : o->cfg.n_heads;
@@ -308,6 +357,7 @@ int train_cmd_run(int argc, char **argv)
         return 1;
     }
     train_init_weights(&m, o.seed);
+    train_scale_embeddings(&m, o.emb_std);
     if (!o.untied) train_tie_weights(&m);
     if (o.resume) {
         ModelFile mf;
@@ -339,7 +389,24 @@ int train_cmd_run(int argc, char **argv)
         printf("resumed %s at step %ld\n", o.resume, opt.step);
     }
 
-    TrainMix mix = {.copy_pct = 20, .words_pct = 35, .copy_min = 3, .copy_max = 20};
+    FILE *dump_b = NULL, *dump_l = NULL;
+    if (o.dump_dir) {   /* the initial weights, then every batch and loss */
+        snprintf(path, sizeof path, "%s/init.kvsim", o.dump_dir);
+        if (modelfile_save(path, &m, td.alphabet, NULL, err, sizeof err)) {
+            fprintf(stderr, "kvsim: %s\n", err);
+            return 2;
+        }
+        snprintf(path, sizeof path, "%s/batches.bin", o.dump_dir);
+        dump_b = fopen(path, "wb");
+        snprintf(path, sizeof path, "%s/losses.txt", o.dump_dir);
+        dump_l = fopen(path, "w");
+        if (!dump_b || !dump_l) {
+            fprintf(stderr, "kvsim: --dump-batches %s: cannot write there\n", o.dump_dir);
+            return 2;
+        }
+    }
+    TrainMix mix = {.copy_pct = o.copy_pct, .words_pct = o.words_pct, .copy_min = o.copy_min, .copy_max = o.copy_max,
+                   .mask_first = o.mask_first};
     printf("training d %d, heads %d (kv %d), layers %d, d-ff %d, N %d, V %d: %zu weights; "
            "batch %d x %d, %d steps (%d copy-only, %d short), lr %g, %s, seed %llu\n",
            o.cfg.d_model, o.cfg.n_heads, o.cfg.n_kv_heads, o.cfg.n_layers, o.cfg.d_ff, T,
@@ -350,7 +417,7 @@ int train_cmd_run(int argc, char **argv)
     signal(SIGTERM, on_signal);
     const double t0 = now_s();
     const long first = opt.step;
-    double loss_sum = 0;
+    double loss_sum = 0, t_eval = 0;   /* t_eval: time spent measuring, not training */
     int loss_n = 0;
     float loss = 0;
     while (opt.step < o.steps && !stop_signal) {
@@ -358,25 +425,49 @@ int train_cmd_run(int argc, char **argv)
         /* curriculum: the longest copy phrase grows from --short-max to 20
          * over the first --short-steps steps */
         mix.copy_max = opt.step < o.short_steps
-                           ? o.short_max + (int)((20 - o.short_max) * opt.step / o.short_steps)
-                           : 20;
+                           ? o.short_max + (int)((o.copy_max - o.short_max) * opt.step / o.short_steps)
+                           : o.copy_max;
+        if (mix.copy_max < mix.copy_min) mix.copy_max = mix.copy_min;
         for (int b = 0; b < B; b++)
             traindata_row(&td, &data, phase, &mix, inp + (size_t)b * T, tgt + (size_t)b * T, T);
         loss = trainer_forward(&t, &m, inp, tgt);
         trainer_backward(&t, &m, inp, tgt);
         if (!o.untied) train_tie_grads(&t.grad);
-        adam_update(&opt, &m, &t.grad);
+        const float lr_now = adam_lr(&ac, opt.step);
+        if (dump_b && opt.step == first) {   /* the first gradient, as a model file */
+            snprintf(path, sizeof path, "%s/grad0.kvsim", o.dump_dir);
+            modelfile_save(path, &t.grad, td.alphabet, NULL, err, sizeof err);
+        }
+        const float gnorm = adam_update(&opt, &m, &t.grad);
         if (!o.untied) train_tie_weights(&m);
+        if (dump_b) {   /* (B, T) int32 inputs, then (B, T) int32 targets */
+            for (int i = 0; i < 2 * B * T; i++) {
+                const int32_t x = i < B * T ? inp[i] : tgt[i - B * T];
+                fwrite(&x, sizeof x, 1, dump_b);
+            }
+            fprintf(dump_l, "%ld %.9g %.9g %.9g\n", opt.step - 1, (double)loss, (double)gnorm,
+                    (double)lr_now);
+            if (opt.step == first + 1) {
+                snprintf(path, sizeof path, "%s/step1.kvsim", o.dump_dir);
+                modelfile_save(path, &m, td.alphabet, NULL, err, sizeof err);
+            }
+        }
         loss_sum += loss;
         loss_n++;
         if (opt.step % o.every == 0 || opt.step == o.steps) {
-            const double el = now_s() - t0, done = (double)(opt.step - first);
+            const double el = now_s() - t0 - t_eval, done = (double)(opt.step - first);
             char e1[32], e2[32];
             fmt_time(e1, sizeof e1, el);
             fmt_time(e2, sizeof e2, el / done * (double)(o.steps - opt.step));
-            printf("step %5ld/%d  phase %d  loss %.4f  lr %.2e  %.0f tok/s  %.2f GFLOP/s  elapsed %s  ETA %s\n",
-                   opt.step, o.steps, phase, loss_sum / loss_n, (double)adam_lr(&ac, opt.step - 1),
-                   done * B * T / el, 2e-9 * (double)(t.macs_fwd + t.macs_bwd) / el, e1, e2);
+            CopyScore cs = {0};
+            const double ev0 = now_s();
+            traineval_copy(&m, TRAINEVAL_COPY_SEED, 50, &cs);
+            t_eval += now_s() - ev0;
+            printf("step %5ld/%d  phase %d  loss %.4f  copy %.1f%%  lr %.2e  %.0f tok/s  %.2f GFLOP/s  elapsed %s  ETA %s\n",
+                   opt.step, o.steps, phase, loss_sum / loss_n,
+                   cs.total ? 100.0 * (double)cs.correct / (double)cs.total : 0.0,
+                   (double)adam_lr(&ac, opt.step - 1), done * B * T / el,
+                   2e-9 * (double)(t.macs_fwd + t.macs_bwd) / el, e1, e2);
             fflush(stdout);
             loss_sum = 0;
             loss_n = 0;
@@ -405,6 +496,8 @@ int train_cmd_run(int argc, char **argv)
         report(&m, td.alphabet, stdout);
         rc = 0;
     }
+    if (dump_b) fclose(dump_b);
+    if (dump_l) fclose(dump_l);
     free(inp);
     free(tgt);
     trainer_free(&t);

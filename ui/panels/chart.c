@@ -22,15 +22,22 @@ enum { S_CACHE, S_RECOMP, N_SERIES };
 typedef struct {
     int G, cur;              /* steps; current step (-1 before the first operation) */
     bool cur_done;           /* the current step has finished */
+    bool per_step;           /* each step's own MACs, not the running sums */
     uint64_t meas_now[N_SERIES], pred_end[N_SERIES];
     uint64_t vmax, vmin;     /* range over everything drawn (vmin > 0) */
     bool log;
     double lo, hi;           /* log10 range of the y axis */
 } Chart;
 
-/* Cumulative totals of step k: measured (false when not reached) and predicted.
- * Called with k = 0, 1, ... in order: *acc carries the running sums. */
-static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t macc[N_SERIES],
+/* Running sums through step k: predicted (pacc) and measured (macc). */
+typedef struct {
+    uint64_t pacc[N_SERIES], macc[N_SERIES];
+} Sums;
+
+/* Values of step k to plot: predicted (pred) and measured (meas; false
+ * when not reached), cumulative or, per step, the step's own. Called with
+ * k = 0, 1, ... in order: *sum carries the running sums. */
+static bool step_values(const App *a, const Chart *ch, int k, Sums *sum, uint64_t pred[N_SERIES],
                         uint64_t meas[N_SERIES])
 {
     bool have = true;
@@ -38,13 +45,16 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
         const Engine *e = app_engine_of(a, s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE);
         OpCounts p;
         formulas_step(&e->cfg, e->mode, e->L, k, &p);
-        pacc[s] += counts_total(&p);
+        const uint64_t before = sum->macc[s];
+        sum->pacc[s] += counts_total(&p);
+        pred[s] = ch->per_step ? counts_total(&p) : sum->pacc[s];
         const OpCounts *d = engine_step_counts(e, k);
         if (d) {
-            macc[s] += counts_total(d);
-            meas[s] = macc[s];
+            sum->macc[s] += counts_total(d);
+            meas[s] = ch->per_step ? counts_total(d) : sum->macc[s];
         } else if (e->pos > 0 && run_step_of(e, e->pos) == k) {
-            meas[s] = counts_total(&e->cum);    /* the step running now, so far */
+            /* the step running now, so far */
+            meas[s] = counts_total(&e->cum) - (ch->per_step ? before : 0);
         } else {
             have = false;
         }
@@ -52,27 +62,29 @@ static bool step_values(const App *a, int k, uint64_t pacc[N_SERIES], uint64_t m
     return have;
 }
 
-static void chart_scan(const App *a, Chart *ch)
+static void chart_scan(const App *a, Chart *ch, bool per_step)
 {
     const Engine *e = app_engine_of(a, MODE_CACHE);
     memset(ch, 0, sizeof *ch);
+    ch->per_step = per_step;
     ch->G = e->n_steps;
     ch->cur = e->pos > 0 ? run_step_of(e, e->pos) : -1;
     ch->cur_done = e->pos > 0 && engine_at_step_end(e);
     ch->log = a->log_scale;
-    uint64_t pacc[N_SERIES] = {0}, macc[N_SERIES] = {0}, meas[N_SERIES];
+    Sums sum = {{0}, {0}};
+    uint64_t pred[N_SERIES] = {0}, meas[N_SERIES];
     ch->vmin = UINT64_MAX;
     for (int k = 0; k < ch->G; k++) {
-        bool have = step_values(a, k, pacc, macc, meas);
+        bool have = step_values(a, ch, k, &sum, pred, meas);
         for (int s = 0; s < N_SERIES; s++) {
-            uint64_t v = pacc[s];
+            uint64_t v = pred[s];
             if (have && meas[s] > v) v = meas[s];
             if (v > ch->vmax) ch->vmax = v;
-            if (pacc[s] > 0 && pacc[s] < ch->vmin) ch->vmin = pacc[s];
+            if (pred[s] > 0 && pred[s] < ch->vmin) ch->vmin = pred[s];
             if (have) ch->meas_now[s] = meas[s];
         }
     }
-    for (int s = 0; s < N_SERIES; s++) ch->pred_end[s] = pacc[s];
+    for (int s = 0; s < N_SERIES; s++) ch->pred_end[s] = pred[s];
     if (ch->vmax == 0) ch->vmax = 1;
     if (ch->vmin == UINT64_MAX || ch->vmin > ch->vmax) ch->vmin = 1;
     ch->hi = log10((double)ch->vmax);
@@ -152,7 +164,7 @@ static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
     canvas_put(c, x, y, glyph(c, S_RECOMP, true), series_style(S_RECOMP, true));
     canvas_put(c, x + 1, y, '/', STYLE_NORMAL);
     canvas_put(c, x + 2, y, glyph(c, S_CACHE, true), series_style(S_CACHE, true));
-    canvas_textf(c, x + 3, y, in.x + in.w - x - 3, STYLE_NORMAL, " %s",
+    canvas_textf(c, x + 3, y, in.x + in.w - x - 3, STYLE_TITLE, " %s",   /* the headline: bold */
                  ratio_text(c, ch->meas_now[S_RECOMP], ch->meas_now[S_CACHE], rb));
 }
 
@@ -240,10 +252,11 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
     }
 
     /* points, predicted first so measured ones sit on top; dots join them */
-    uint64_t pacc[N_SERIES] = {0}, macc[N_SERIES] = {0}, meas[N_SERIES];
+    Sums sum = {{0}, {0}};
+    uint64_t pacc[N_SERIES], meas[N_SERIES];
     int prev_x[N_SERIES] = {-1, -1}, prev_y[N_SERIES] = {0, 0};
     for (int k = 0; k < ch->G; k++) {
-        bool have = step_values(a, k, pacc, macc, meas);
+        bool have = step_values(a, ch, k, &sum, pacc, meas);
         const int cx = col_of(ch, k, px, pw);
         uint64_t v[N_SERIES];
         int ys[N_SERIES];
@@ -346,29 +359,40 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
 
 /* ---- the panel -------------------------------------------------------------- */
 
-void panel_chart_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
+static void draw_chart(const App *a, Canvas *c, Rect r, bool per_step)
 {
-    (void)shown;   /* reads the engines it needs from the App's run */
     const Rect old = c->clip;
     char title[64];
-    snprintf(title, sizeof title, "%s%s", TR(a, "Cumulative MACs", "累计乘加"),
-             a->log_scale ? TR(a, " (log)", " (对数)") : "");
+    const char *name = per_step ? TR(a, "MACs per step", "每步乘加") : TR(a, "Cumulative MACs", "累计乘加");
+    snprintf(title, sizeof title, "%s%s", name, a->log_scale ? TR(a, " (log)", " (对数)") : "");
     if (canvas_text_width(title) > r.w - 6)   /* keep "(log)" visible in a narrow box */
-        snprintf(title, sizeof title, "%s%s", TR(a, "Cum. MACs", "累计"),
+        snprintf(title, sizeof title, "%s%s", per_step ? TR(a, "Per step", "每步") : TR(a, "Cum. MACs", "累计"),
                  a->log_scale ? TR(a, " (log)", " (对数)") : "");
     canvas_set_clip(c, rect_intersect(r, old));
     canvas_box(c, r, STYLE_BORDER, title);
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     if (in.w > 0 && in.h > 0) {
         canvas_set_clip(c, rect_intersect(in, old));
-        if (a->view == VIEW_TRAIN) {
+        if (a->view == VIEW_TRAIN && !per_step) {
             draw_train(a, c, in, a->log_scale);
         } else {
             Chart ch;
-            chart_scan(a, &ch);
+            chart_scan(a, &ch, per_step);
             if (in.h >= 7 && in.w >= 20) draw_plot(a, c, in, &ch);
             else draw_bars(a, c, in, &ch);
         }
     }
     c->clip = old;
+}
+
+void panel_chart_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
+{
+    (void)shown;   /* reads the engines it needs from the App's run */
+    draw_chart(a, c, r, false);
+}
+
+void panel_chart_step_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
+{
+    (void)shown;
+    draw_chart(a, c, r, true);
 }

@@ -6,6 +6,12 @@
  * ("new" until the next step starts); in recompute and train mode only the
  * rows this step made, because nothing survives a step. Rows that do not
  * fit are dropped from the top: the newest rows are the interesting ones.
+ *
+ * With --rope (§6.10) one more line shows the newest row's key of this
+ * head before and after RoPE turned it (the cache keeps the turned one);
+ * with --rope-offset-bug, in a decode step, it says in red that the row was
+ * turned at the wrong position and, once both modes made their logits,
+ * by how much they differ from recompute.
  */
 #include "ui/panels/panels.h"
 #include "ui/style.h"
@@ -326,6 +332,66 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
     }
 }
 
+/* §6.10: the newest row's key before and after RoPE, or the offset bug. */
+static void draw_rope(const Ctx *x, int y)
+{
+    const App *a = x->a;
+    const Engine *e = x->e;
+    const int p = e->pos ? e->t - 1 : -1;
+    const float *raw = p >= 0 ? engine_k_unrotated(e, x->layer, p) : NULL;
+    const float *turned = p >= 0 ? engine_k_row(e, x->layer, p) : NULL;
+    char l[4][200];
+    if (e->cfg.rope_offset_bug && e->mode == MODE_CACHE && e->step > 0 && e->pos > 0) {
+        const Engine *r = app_engine_of(a, MODE_RECOMPUTE);
+        const bool both = (a->run.modes & RUN_MODE_BIT(MODE_RECOMPUTE)) && r->step == e->step &&
+                          engine_op_done(e, OP_LOGITS, -1) && engine_op_done(r, OP_LOGITS, -1);
+        double diff = 0;
+        for (int j = 0; both && j < e->cfg.vocab; j++) {
+            const double dj = fabs((double)e->logits[j] - (double)r->logits[j]);
+            if (dj > diff) diff = dj;
+        }
+        const bool differs = both && diff > 0;
+        if (differs)
+            snprintf(l[0], sizeof l[0], TR(a, "RoPE offset bug: pos %d turned as pos 0 \u2192 logits \u2260 recompute (max |\u0394| %.3g)",
+                                           "RoPE 偏移错误：第 %d 位按第 0 位旋转 \u2192 logits \u2260 重算（最大 |\u0394| %.3g）"), p, diff);
+        else
+            snprintf(l[0], sizeof l[0], TR(a, "RoPE offset bug: pos %d turned as pos 0: the cache no longer fits",
+                                           "RoPE 偏移错误：第 %d 位按第 0 位旋转，缓存不再匹配"), p);
+        if (differs)
+            snprintf(l[1], sizeof l[1], TR(a, "RoPE bug: pos %d as 0 \u2260 recompute", "RoPE 错误：%d 按 0 旋转 \u2260 重算"), p);
+        else
+            snprintf(l[1], sizeof l[1], TR(a, "RoPE bug: pos %d turned as 0", "RoPE 错误：%d 按 0 旋转"), p);
+        snprintf(l[2], sizeof l[2], TR(a, "RoPE bug: pos %d turned as 0", "RoPE 错误：%d 按 0 旋转"), p);
+        snprintf(l[3], sizeof l[3], "%s", TR(a, "RoPE bug", "RoPE 错误"));
+        const char *c[] = {l[0], l[1], l[2], l[3]};
+        text_fit(x, y, STYLE_ERROR, c, 4);
+        return;
+    }
+    if (!raw || !turned) {
+        const char *c[] = {TR(a, "RoPE: Q/K/V turns q and k by their position", "RoPE：Q/K/V 按位置旋转 q 和 k"),
+                           "RoPE"};
+        text_fit(x, y, STYLE_DIM, c, 2);
+        return;
+    }
+    /* the head's first values (4, then 2 when narrow): before -> after */
+    char before[2][64] = {"", ""}, after[2][64] = {"", ""};
+    for (int w = 0; w < 2; w++) {
+        const int n = x->dh < 4 - 2 * w ? x->dh : 4 - 2 * w;
+        size_t ob = 0, oa = 0;
+        for (int i = 0; i < n; i++) {
+            ob += (size_t)snprintf(before[w] + ob, sizeof before[w] - ob, "%s%+.2f", i ? " " : "", (double)raw[x->off + i]);
+            oa += (size_t)snprintf(after[w] + oa, sizeof after[w] - oa, "%s%+.2f", i ? " " : "", (double)turned[x->off + i]);
+        }
+    }
+    snprintf(l[0], sizeof l[0], TR(a, "RoPE k pos %d: %s \u2192 %s (turned, cached)", "RoPE k 第 %d 位：%s \u2192 %s（旋转后缓存）"),
+             p, before[0], after[0]);
+    snprintf(l[1], sizeof l[1], "RoPE k%d %s \u2192 %s", p, before[0], after[0]);
+    snprintf(l[2], sizeof l[2], "RoPE k%d %s \u2192 %s", p, before[1], after[1]);
+    snprintf(l[3], sizeof l[3], "RoPE k%d", p);
+    const char *c[] = {l[0], l[1], l[2], l[3]};
+    text_fit(x, y, STYLE_CHANGED, c, 4);
+}
+
 /* Header over the rows: column labels, and how many rows are hidden. */
 static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
 {
@@ -374,11 +440,13 @@ static void draw_inside(Ctx *x)
      * optional ones only when at least a few rows still fit above them */
     const int want_rows = x->nrows ? 1 + (x->nrows < 4 ? x->nrows : 4) : 2;
     int bottom = 1;
-    bool fill = false, stat = false;
+    bool fill = false, stat = false, rope = false;
+    if (x->e->cfg.rope && h - bottom - 1 >= want_rows) { rope = true; bottom++; }
     if (cache && h - bottom - 1 >= want_rows) { fill = true; bottom++; }
     if (x->nrows && h - bottom - 1 >= want_rows) { stat = true; bottom++; }
     int y = x->in.y + h - 1;
     draw_summary(x, y--, !fill);
+    if (rope) draw_rope(x, y--);
     if (fill) draw_fill(x, y--);
     if (stat) {
         const char *c[] = {status, status_sh};

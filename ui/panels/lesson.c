@@ -11,11 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Lines the narration needs in a box of width w (for scrolling). */
+/* Lines the narration needs in a box of width w (for scrolling), the
+ * note on panels it names that are off screen included. */
 int panel_lesson_text_lines(const App *a, int w)
 {
     Rect r = {0, 0, w, 1};
-    return a->play->slide_text ? canvas_wrap(NULL, r, STYLE_NORMAL, a->play->slide_text) : 0;
+    char note[400];
+    if (!a->play->slide_text) return 0;
+    const int n = canvas_wrap(NULL, r, STYLE_NORMAL, a->play->slide_text);
+    return *lesson_play_unseen_note(a, note, sizeof note) ? n + 1 + canvas_wrap(NULL, r, STYLE_HILITE, note) : n;
 }
 
 /* The narration wrapped into r, scrolled down by `skip` lines: drawn from
@@ -27,6 +31,72 @@ static void draw_narration(Canvas *c, Rect r, int skip, const char *text)
     Rect box = {r.x, r.y - skip, r.w, r.h + skip};
     canvas_wrap(c, box, STYLE_NORMAL, text);
     canvas_set_clip(c, old);
+}
+
+/* The question block at the bottom of the pane: the question (q), then
+ * the feedback (fb) in *fb_style; both "" without a question. */
+static void question_block(const App *a, char q[1400], char fb[1400], int *fb_style)
+{
+    const Lesson *l = a->play->lesson;
+    char val[160];
+    q[0] = fb[0] = '\0';
+    *fb_style = STYLE_NORMAL;
+    if (a->play->question_text) {
+        snprintf(q, 1400, "Q: %s", a->play->question_text);
+        const Question *qq = &l->slides[a->play->slide].question;
+        char exp[64], num[64];
+        if (qq->n_choices) {   /* keys, not their codes */
+            snprintf(val, sizeof val, "%c", (char)a->play->last_given);
+            snprintf(exp, sizeof exp, "%c", qq->correct);
+        } else {
+            eval_format(a->play->last_given, num, sizeof num);
+            eval_format(a->play->expected, exp, sizeof exp);
+            /* an expression: say what it was read as, "2/5 = 0.4" */
+            const char *typed = a->play->answer;
+            while (*typed == ' ') typed++;
+            if (*typed && strcmp(typed, num)) snprintf(val, sizeof val, "%.48s = %s", typed, num);
+            else snprintf(val, sizeof val, "%s", num);
+        }
+        if (a->play->solved) {
+            snprintf(fb, 1400, TR(a, "\u2713 Right: %s. %s", "\u2713 答对了：%s。%s"), exp, a->play->explain_text);
+            *fb_style = STYLE_OK;
+        } else if (a->play->revealed) {
+            snprintf(fb, 1400, TR(a, "\u2717 %s is not it. The answer is %s. %s", "\u2717 %s 不对。答案是 %s。%s"),
+                     val, exp, a->play->explain_text);
+            *fb_style = STYLE_BAD;
+        } else if (a->play->hint_text) {   /* filled by lesson_play: keyed or generic */
+            const char *hint = a->play->hint_text;
+            snprintf(fb, 1400, TR(a, "\u2717 %s is not it. Hint: %s  (press a to try again)",
+                                  "\u2717 %s 不对。提示：%s（按 a 再试一次）"), val, hint);
+            *fb_style = STYLE_BAD;
+        } else {
+            snprintf(fb, 1400, "%s", TR(a, "Press a to answer.", "按 a 作答。"));
+            *fb_style = STYLE_DIM;
+        }
+    }
+}
+
+/* Rows of the question block inside the pane's inner rect `in`. */
+static int bottom_rows(const App *a, Rect in)
+{
+    char q[1400], fb[1400];
+    int fb_style;
+    question_block(a, q, fb, &fb_style);
+    const int q_lines = q[0] ? canvas_wrap(NULL, in, STYLE_TITLE, q) : 0;
+    const int fb_lines = fb[0] ? canvas_wrap(NULL, in, fb_style, fb) : 0;
+    int bottom = q_lines + fb_lines;
+    if (bottom > in.h - 2) bottom = in.h - 2 > 0 ? in.h - 2 : 0;
+    return bottom;
+}
+
+int panel_lesson_hidden_below(const App *a, Rect r, int *text_h)
+{
+    *text_h = 0;
+    if (!a->play || !a->play->slide_text || r.w < 4 || r.h < 3) return 0;
+    const Rect in = {r.x + 2, r.y + 1, r.w - 4, r.h - 2};
+    const int bottom = bottom_rows(a, in);
+    *text_h = in.h - bottom - (bottom ? 1 : 0);
+    return panel_lesson_text_lines(a, in.w) - a->play->text_scroll - *text_h;
 }
 
 void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
@@ -49,47 +119,11 @@ void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     canvas_box(c, r, STYLE_BORDER, title);
     Rect in = {r.x + 2, r.y + 1, r.w - 4, r.h - 2};
 
-    /* the question block at the bottom: question, then the feedback */
-    char q[1400] = "", fb[1400] = "", val[160];
-    int fb_style = STYLE_NORMAL;
-    if (a->play->question_text) {
-        snprintf(q, sizeof q, "Q: %s", a->play->question_text);
-        const Question *qq = &l->slides[a->play->slide].question;
-        char exp[64], num[64];
-        if (qq->n_choices) {   /* keys, not their codes */
-            snprintf(val, sizeof val, "%c", (char)a->play->last_given);
-            snprintf(exp, sizeof exp, "%c", qq->correct);
-        } else {
-            eval_format(a->play->last_given, num, sizeof num);
-            eval_format(a->play->expected, exp, sizeof exp);
-            /* an expression: say what it was read as, "2/5 = 0.4" */
-            const char *typed = a->play->answer;
-            while (*typed == ' ') typed++;
-            if (*typed && strcmp(typed, num)) snprintf(val, sizeof val, "%.48s = %s", typed, num);
-            else snprintf(val, sizeof val, "%s", num);
-        }
-        if (a->play->solved) {
-            snprintf(fb, sizeof fb, TR(a, "\u2713 Right: %s. %s", "\u2713 答对了：%s。%s"), exp, a->play->explain_text);
-            fb_style = STYLE_OK;
-        } else if (a->play->revealed) {
-            snprintf(fb, sizeof fb, TR(a, "\u2717 %s is not it. The answer is %s. %s", "\u2717 %s 不对。答案是 %s。%s"),
-                     val, exp, a->play->explain_text);
-            fb_style = STYLE_BAD;
-        } else if (a->play->hint_text) {   /* filled by lesson_play: keyed or generic */
-            const char *hint = a->play->hint_text;
-            snprintf(fb, sizeof fb, TR(a, "\u2717 %s is not it. Hint: %s  (press a to try again)",
-                                       "\u2717 %s 不对。提示：%s（按 a 再试一次）"), val, hint);
-            fb_style = STYLE_BAD;
-        } else {
-            snprintf(fb, sizeof fb, "%s", TR(a, "Press a to answer.", "按 a 作答。"));
-            fb_style = STYLE_DIM;
-        }
-    }
-    Rect measure = in;
-    int q_lines = q[0] ? canvas_wrap(NULL, measure, STYLE_TITLE, q) : 0;
-    int fb_lines = fb[0] ? canvas_wrap(NULL, measure, fb_style, fb) : 0;
-    int bottom = q_lines + fb_lines;
-    if (bottom > in.h - 2) bottom = in.h - 2 > 0 ? in.h - 2 : 0;
+    char q[1400], fb[1400];
+    int fb_style;
+    question_block(a, q, fb, &fb_style);
+    const int q_lines = q[0] ? canvas_wrap(NULL, in, STYLE_TITLE, q) : 0;
+    const int bottom = bottom_rows(a, in);
 
     /* narration above, then the question block */
     Rect text = {in.x, in.y, in.w, in.h - bottom - (bottom ? 1 : 0)};
@@ -98,6 +132,12 @@ void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
         int skip = a->play->text_scroll;
         if (skip > need - text.h) skip = need - text.h > 0 ? need - text.h : 0;
         draw_narration(c, text, skip, a->play->slide_text);
+        char note[400];
+        if (*lesson_play_unseen_note(a, note, sizeof note)) {   /* after the narration and a blank line */
+            const int y = text.y + canvas_wrap(NULL, text, STYLE_NORMAL, a->play->slide_text) + 1 - skip;
+            const Rect nr = {text.x, y, text.w, text.y + text.h - y};
+            if (nr.h > 0 && y >= text.y) canvas_wrap(c, nr, STYLE_HILITE, note);
+        }
         if (skip + text.h < need)   /* more below: say how to see it */
             canvas_text(c, r.x + r.w - 14, r.y + r.h - 1, 12, STYLE_HILITE, TR(a, " \u2193 PgDn ", " \u2193 PgDn "));
         if (skip > 0)

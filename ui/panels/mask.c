@@ -38,9 +38,12 @@ typedef struct {
     bool mask_done, soft_done, redo;
     bool kv_line;   /* cache mode: the K/V line under the key header */
     bool live;      /* the live row's cells changed with the operation shown */
-    int tokw;       /* columns of a token label: 2 when any token is wide */
+    int tokw;       /* columns of a key token: 2 when any token is wide */
+    int labw;       /* columns of a row label (quoted tokens take 3) */
     int lab;        /* columns before the first cell: label, marker, gap (4 with the K/V line) */
-    int cw;         /* columns per grid cell: 1, or 2 (glyph + gap) */
+    int cw;         /* columns per grid cell: 1, 2 (glyph + gap), more in presenter mode */
+    int rh;         /* lines per grid row: 1, more in presenter mode */
+    bool hquote;    /* the key header quotes digits and punctuation (needs a gap each side) */
     unsigned shown; /* LG_* bits drawn */
 } Grid;
 
@@ -53,6 +56,15 @@ static const int32_t G_APPENDED = '+';
 static const char *token_at(const Grid *g, int p, char buf[8])
 {
     return fmt_token(g->a, g->e->tokens[p], buf);
+}
+
+/* A key the header quotes: a digit or a sign, which a bare header would
+ * let a reader take for a number ('2', '-'); the space shows as ␣ anyway. */
+static bool header_quoted(const Grid *g, int p)
+{
+    char raw[8], q[16];
+    const int id = g->e->tokens[p];
+    return id != 0 && strcmp(fmt_token(g->a, id, raw), fmt_token_quoted(g->a, id, q)) != 0;
 }
 
 static RowKind row_kind(const Grid *g, int p)
@@ -84,7 +96,11 @@ static void draw_cell(Grid *g, int x, int y, int p, int j, RowKind k, const floa
         g->shown |= LG_MASKED;
     } else if (g->soft_done) {
         double v = rmax > 0.0f ? (double)att[j] / (double)rmax : 0.0;
-        canvas_shade(c, x, y, v, live ? STYLE_CHANGED : STYLE_VISIBLE);
+        /* presenter mode: a big cell, the shade over all of it but the gap
+         * (no gap in 2-column cells: double-width cells) */
+        for (int dy = 0; dy < g->rh; dy++)
+            for (int dx = 0; dx < (g->cw > 2 ? g->cw - 1 : g->a->present ? g->cw : 1); dx++)
+                canvas_shade(c, x + dx, y + dy, v, live ? STYLE_CHANGED : STYLE_VISIBLE);
         g->shown |= LG_WEIGHT;
     } else {
         canvas_put(c, x, y, canvas_glyph(c, GLYPH_CHECK), live ? STYLE_CHANGED : STYLE_VISIBLE);
@@ -99,13 +115,13 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
     Canvas *c = g->c;
     const int t = e->t;
     const RowKind k = row_kind(g, p);
-    char tok[8];
+    char tok[16];
     int lst = p == t - 1 ? STYLE_HILITE : k == ROW_IDLE ? STYLE_DIM : STYLE_NORMAL;
-    canvas_text(c, x, y, g->tokw, lst, token_at(g, p, tok));
+    canvas_text(c, x, y, g->labw, lst, fmt_token_quoted(g->a, e->tokens[p], tok));
     if (p == t - 1) {
-        canvas_put(c, x + g->tokw, y, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
+        canvas_put(c, x + g->labw, y, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
     } else if (g->redo) {
-        canvas_put(c, x + g->tokw, y, g_redone(c), STYLE_REDONE);
+        canvas_put(c, x + g->labw, y, g_redone(c), STYLE_REDONE);
         g->shown |= LG_REDONE;
     }
 
@@ -135,8 +151,9 @@ static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
         const int cx = gx + (j - c0) * g->cw;
         if (j < e->k_lo) continue;
         if (j < e->p0) {
-            canvas_put(c, cx, y, g_cached(c), STYLE_REUSED);
-            if (g->cw == 2 && j + 1 < e->p0 && j + 1 < c0 + cols) canvas_put(c, cx + 1, y, g_cached(c), STYLE_REUSED);
+            /* one unbroken line across the cached columns */
+            const int fill = j + 1 < e->p0 && j + 1 < c0 + cols ? g->cw : g->cw > 2 ? g->cw - 1 : 1;
+            for (int dx = 0; dx < fill; dx++) canvas_put(c, cx + dx, y, g_cached(c), STYLE_REUSED);
             if (run0 < 0) run0 = cx;
             run1 = cx;
             g->shown |= LG_CACHED;
@@ -223,7 +240,7 @@ static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int line
         if (c) {
             if (gl < 0) canvas_shade(c, cx, y + line, 1.0, STYLE_VISIBLE);
             else if (gl) canvas_put(c, cx, y + line, gl, legend_style(it->bit));
-            canvas_text(c, cx + (gl ? 2 : 0), y + line, -1, STYLE_DIM, label);
+            canvas_text(c, cx + (gl ? 2 : 0), y + line, -1, a->present ? STYLE_NORMAL : STYLE_DIM, label);
         }
         used += gap + iw;
     }
@@ -326,11 +343,75 @@ static int draw_title(const App *a, const Engine *e, Canvas *c, Rect r, int l, i
     return r.x + 4 + w;
 }
 
+/* What the grid shows at this position, and the label columns. */
+static void grid_prepare(Grid *g, int ih)
+{
+    const Engine *e = g->e;
+    g->mask_done = engine_op_done(e, OP_MASK, g->layer);
+    g->soft_done = engine_op_done(e, OP_SOFTMAX, g->layer);
+    g->redo = engine_phase(e) == PHASE_RECOMPUTE && e->step >= 1;
+    /* the K/V line: always in a decode step, in the prefill when the box is tall */
+    g->kv_line = e->mode == MODE_CACHE && (e->p0 > 0 || ih >= 12);
+    {   /* the live row's cells changed when this layer's QKᵀ, mask or softmax just ran */
+        const OpRef cur = engine_current_op(e);
+        g->live = cur.layer == g->layer && (cur.kind == OP_MASK || cur.kind == OP_SOFTMAX);
+    }
+    char tok[16];
+    for (int p = 0; p < e->t; p++) {
+        if (canvas_text_width(token_at(g, p, tok)) > 1) g->tokw = 2;
+        const int w = canvas_text_width(fmt_token_quoted(g->a, e->tokens[p], tok));
+        if (w > g->labw) g->labw = w;
+    }
+    g->lab = g->kv_line && g->labw + 2 < 4 ? 4 : g->labw + 2;
+}
+
+/* Lines row p takes: an idle row (not computed this step) one, a computed
+ * row rh (more than one in presenter mode, so the live row stands out). */
+static int row_h(const Grid *g, int p)
+{
+    return row_kind(g, p) == ROW_IDLE ? 1 : g->rh;
+}
+
+/* How many rows, newest first, fit in `lines`; *used gets their lines. */
+static int fit_rows(const Grid *g, int lines, int *used)
+{
+    int n = 0, sum = 0;
+    for (int p = g->e->t - 1; p >= 0 && sum + row_h(g, p) <= lines; p--, n++) sum += row_h(g, p);
+    if (used) *used = sum;
+    return n;
+}
+
+/* Presenter mode: big cells, about twice as wide as tall (a terminal cell
+ * is tall), as large as the width allows, while every row, the legend and
+ * the sentence still fit in ih lines. Sets g->cw and g->rh. */
+static int present_slack(const Grid *g, int iw)
+{
+    /* a blank line, the legend (two lines), a blank line, the sentence */
+    return 4 + canvas_wrap(NULL, (Rect){0, 0, iw, 0}, STYLE_DIM, explain(g));
+}
+
+static void present_scale(Grid *g, int iw, int gw, int ih, int hdr)
+{
+    const int t = g->e->t, slack = present_slack(g, iw);
+    if (t <= 0) return;
+    int idle = 0;
+    for (int p = 0; p < t; p++) idle += row_kind(g, p) == ROW_IDLE;
+    int cw = gw / t;
+    if (cw > 7) cw = 7;
+    int rh = cw / 2;
+    if (rh > 3) rh = 3;
+    if (rh < 1) rh = 1;
+    while (rh > 1 && hdr + (t - idle) * rh + idle + slack > ih) rh--;
+    if (cw > 2 * rh + 1) cw = 2 * rh + 1;
+    if (cw > g->cw) g->cw = cw;
+    g->rh = rh;
+}
+
 void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
     const int Lyr = e->cfg.n_layers, H = e->cfg.n_heads;
-    Grid g = {a, e, c, a->layer, a->head, false, false, false, false, false, 1, 3, 1, 0};
+    Grid g = {a, e, c, a->layer, a->head, false, false, false, false, false, 1, 1, 3, 1, 1, false, 0};
     if (g.layer < 0 || g.layer >= Lyr) g.layer = 0;
     if (g.head < 0 || g.head >= H) g.head = 0;
 
@@ -344,38 +425,36 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     }
 
     const int t = e->t;
-    g.mask_done = engine_op_done(e, OP_MASK, g.layer);
-    g.soft_done = engine_op_done(e, OP_SOFTMAX, g.layer);
-    g.redo = engine_phase(e) == PHASE_RECOMPUTE && e->step >= 1;
-    /* the K/V line: always in a decode step, in the prefill when the box is tall */
-    g.kv_line = e->mode == MODE_CACHE && (e->p0 > 0 || ih >= 12);
-    {   /* the live row's cells changed when this layer's QKᵀ, mask or softmax just ran */
-        const OpRef cur = engine_current_op(e);
-        g.live = cur.layer == g.layer && (cur.kind == OP_MASK || cur.kind == OP_SOFTMAX);
-    }
-    char tok[8];
-    for (int p = 0; p < t && g.tokw < 2; p++)
-        if (canvas_text_width(token_at(&g, p, tok)) > 1) g.tokw = 2;
+    grid_prepare(&g, ih);
+    char tok[16];
 
-    /* Columns: label (tokw) + marker + gap, then cells; newest keys kept.
-     * Wide tokens need 2-column cells, so the key header stays one line. */
-    const int lab = g.kv_line && g.tokw + 2 < 4 ? 4 : g.tokw + 2, gw = iw - lab;
-    g.lab = lab;
+    /* Columns: label (labw) + marker + gap, then cells; newest keys kept.
+     * Wide tokens need 2-column cells, so the key header stays one line.
+     * A digit or a sign among the keys is quoted ('2'): its quotes sit in
+     * the gaps beside it, so cells need one column more than a token. */
+    const int lab = g.lab, gw = iw - lab;
     const int hdr = 1 + (g.kv_line ? 1 : 0);
     g.cw = 2 * t <= gw || g.tokw == 2 ? 2 : 1;
+    if (a->present) present_scale(&g, iw, gw, ih, hdr);
     int cols = gw / g.cw;
     if (cols > t) cols = t;
     if (cols < 0) cols = 0;
+    for (int j = t - cols; j < t && !g.hquote; j++) g.hquote = header_quoted(&g, j);
+    if (g.hquote && g.cw < g.tokw + 1) {
+        g.cw = g.tokw + 1;
+        cols = gw / g.cw;
+        if (cols > t) cols = t;
+        if (cols < 0) cols = 0;
+    }
     const int c0 = t - cols;
 
     /* Rows: header (and K/V line), grid rows (newest kept), then the legend
      * when enough grid rows still fit beside it: the live row and one more
      * in a decode step (the rows above are blank), else four (or all). */
     const bool decode = e->mode == MODE_CACHE && e->p0 > 0;
-    const int need = decode ? (t < 2 ? t : 2) : (t < 4 ? t : 4);
+    const int need = decode ? (t < 2 ? g.rh : g.rh + 1) : (t < 4 ? t : 4) * g.rh;
     int body = ih - hdr;
-    int rows = body < t ? body : t;
-    if (rows < 0) rows = 0;
+    int rows = fit_rows(&g, body, NULL);
     int r0 = t - rows;
     /* the legend is sized for what the K/V line and these rows will show */
     for (int j = c0; j < t && g.kv_line; j++)
@@ -402,8 +481,8 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         if (leg_short > 2) leg_short = 2;
     }
     body -= leg_lines;
-    rows = body < t ? body : t;
-    if (rows < 0) rows = 0;
+    int grid_h;   /* lines the rows drawn take */
+    rows = fit_rows(&g, body, &grid_h);
     r0 = t - rows;
     g.shown = 0;   /* from here on: what is actually drawn */
 
@@ -412,24 +491,44 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     for (int j = c0; j < t; j++) {
         const int x = ix + lab + (j - c0) * g.cw, room = ix + iw - x;
         /* the key header stays readable on a projector: normal, not dim */
-        canvas_text(c, x, iy, room < g.tokw ? room : g.tokw, j == t - 1 ? STYLE_HILITE : STYLE_NORMAL,
-                    token_at(&g, j, tok));
+        const int st = j == t - 1 ? STYLE_HILITE : STYLE_NORMAL;
+        canvas_text(c, x, iy, room < g.tokw ? room : g.tokw, st, token_at(&g, j, tok));
+        if (g.hquote && header_quoted(&g, j)) {   /* '2': the quotes in the gaps */
+            canvas_put(c, x - 1, iy, '\'', st);
+            canvas_put(c, x + 1, iy, '\'', st);
+        }
     }
     if (g.kv_line && body > 0) draw_kv_line(&g, ix, iy + 1, lab, c0, cols);
-    for (int p = r0; p < t; p++) draw_row(&g, ix, iy + hdr + (p - r0), p, c0, cols);
+    for (int p = r0, y = iy + hdr; p < t; y += row_h(&g, p), p++) draw_row(&g, ix, y, p, c0, cols);
 
     if (leg_lines > 0) {
         /* legend under the grid after a blank line, else on the last lines;
          * then a sentence on the step when it fits in full */
-        const int last = iy + ih - 1, y = iy + hdr + rows;
+        const int last = iy + ih - 1, y = iy + hdr + grid_h;
         const int ly = rows == t && y + leg_lines <= last ? y + 1 : last - leg_lines + 1;
         legend_layout(&g, c, ix, ly, iw, leg_lines, leg_short, &dropped);
         const char *s = explain(&g);
         const int spare = last - (ly + leg_lines + 1) + 1;
-        if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)
-            canvas_wrap(c, (Rect){ix, ly + leg_lines + 1, iw, spare}, STYLE_DIM, s);
+        if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)   /* not dim on a projector */
+            canvas_wrap(c, (Rect){ix, ly + leg_lines + 1, iw, spare}, a->present ? STYLE_NORMAL : STYLE_DIM, s);
     }
     if ((r0 > 0 || c0 > 0) && rows > 0 && cols > 0) draw_window_note(&g, r, r0, c0, free_x);
 done:
     canvas_set_clip(c, old);
+}
+
+int panel_mask_present_h(const App *a, const Engine *e, int w, int max_h)
+{
+    if (e->pos == 0 || max_h < 4) return 4;   /* the start hint */
+    Grid g = {a, e, NULL, a->layer, a->head, false, false, false, false, false, 1, 1, 3, 1, 1, false, 0};
+    if (g.layer < 0 || g.layer >= e->cfg.n_layers) g.layer = 0;
+    if (g.head < 0 || g.head >= e->cfg.n_heads) g.head = 0;
+    const int ih = max_h - 2, iw = w - 2;
+    grid_prepare(&g, ih);
+    const int hdr = 1 + (g.kv_line ? 1 : 0);
+    present_scale(&g, iw, iw - g.lab, ih, hdr);
+    int lines;
+    fit_rows(&g, ih, &lines);
+    const int h = 2 + hdr + lines + present_slack(&g, iw);
+    return h < max_h ? h : max_h;
 }

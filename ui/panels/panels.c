@@ -18,7 +18,93 @@ const PanelEntry panel_list[] = {
     {panel_kvcache_draw, AT(kvcache2), -1, PANEL_RECOMPUTE_ENGINE},
     {panel_ops_draw, AT(ops), POINT_OPS, PANEL_VIEW_ENGINE},
     {panel_chart_draw, AT(chart), POINT_CHART, PANEL_VIEW_ENGINE},
+    {panel_chart_step_draw, AT(chart_step), -1, PANEL_VIEW_ENGINE},
+    {panel_cost_draw, AT(cost), -1, PANEL_VIEW_ENGINE},
     {panel_pipeline_draw, AT(pipeline), POINT_PIPELINE, PANEL_VIEW_ENGINE},
     {panel_lesson_draw, AT(lesson), -1, PANEL_VIEW_ENGINE},
+    {panel_heads_draw, AT(heads), -1, PANEL_VIEW_ENGINE},
+    {panel_next_draw, AT(next), -1, PANEL_VIEW_ENGINE},
+    {panel_loss_draw, AT(loss), -1, PANEL_VIEW_ENGINE},
+    {panel_vectors_draw, AT(vectors), -1, PANEL_VIEW_ENGINE},
 };
 const int panel_count = (int)(sizeof panel_list / sizeof panel_list[0]);
+
+/* ---- the toggled panels' rects -------------------------------------------- */
+
+static Rect empty_rect(void)
+{
+    return (Rect){0, 0, 0, 0};
+}
+
+/* The smallest rect holding a and b (either may be empty). */
+static Rect rect_union(Rect a, Rect b)
+{
+    if (a.w <= 0 || a.h <= 0) return b;
+    if (b.w <= 0 || b.h <= 0) return a;
+    const int x0 = a.x < b.x ? a.x : b.x, y0 = a.y < b.y ? a.y : b.y;
+    const int x1 = a.x + a.w > b.x + b.w ? a.x + a.w : b.x + b.w;
+    const int y1 = a.y + a.h > b.y + b.h ? a.y + a.h : b.y + b.h;
+    return (Rect){x0, y0, x1 - x0, y1 - y0};
+}
+
+enum {
+    NEXT_MIN_KV_H = 17,   /* the KV cache panel gives rows from this height on */
+    NEXT_H = 8,           /* top 5 (border, legend, 5 lines) */
+    NEXT_H_TALL = 13,     /* top 10, when the KV cache panel is 30 rows or more */
+    KV_KEEP_H = 5,
+    VEC_MIN_MID_H = 17,   /* from this middle-row height the inspector leaves the Operations row */
+    ATT_KEEP_H = 12,      /* the attention panel stays under All heads from this height */        /* rows the KV cache panel keeps at least in the train view */
+};
+
+void panels_arrange(const App *a, Layout *lo)
+{
+    if (lo->too_small || a->play || a->view == VIEW_MEMORY) return;
+    if (a->show_vectors) {
+        /* the inspector needs width: the middle row, and the Operations row
+         * too when the middle row is short */
+        Rect u = empty_rect();
+        Rect *take[] = {&lo->mask, &lo->attention, &lo->kvcache, &lo->mask2, &lo->kvcache2, &lo->ops, &lo->chart};
+        const bool ops_too = (lo->mask.h > 0 ? lo->mask.h : lo->kvcache.h) < VEC_MIN_MID_H;
+        for (unsigned i = 0; i < sizeof take / sizeof take[0] - (ops_too ? 0 : 2); i++) {
+            u = rect_union(u, *take[i]);
+            *take[i] = empty_rect();
+        }
+        lo->vectors = u;
+        return;
+    }
+    if (a->show_heads && lo->attention.w > 0) {
+        /* the overview on top; the selected head's panel keeps the rest
+         * when that is still a useful size */
+        const int need = panel_heads_height(a, lo->attention.w);
+        lo->heads = lo->attention;
+        if (lo->attention.h - need >= ATT_KEEP_H) {
+            lo->heads.h = need;
+            lo->attention.y += need;
+            lo->attention.h -= need;
+        } else {
+            lo->attention = empty_rect();
+        }
+    }
+    Rect *kv = &lo->kvcache;
+    if (kv->w <= 0 || a->view == VIEW_COMPARE) return;
+    if (a->view == VIEW_TRAIN) {
+        /* a pass predicts at every position: as many lines as targets, the
+         * KV cache panel (which keeps nothing in training) keeps KV_KEEP_H
+         * rows when that leaves every line, else Loss takes it all */
+        if (kv->h < NEXT_MIN_KV_H || kv->h - (a->L + 3) < KV_KEEP_H) {
+            lo->loss = *kv;
+            *kv = empty_rect();
+            return;
+        }
+        int h = a->L + 3;
+        if (h > kv->h - KV_KEEP_H) h = kv->h - KV_KEEP_H;
+        if (h < NEXT_H) h = NEXT_H;
+        lo->loss = (Rect){kv->x, kv->y + kv->h - h, kv->w, h};
+        kv->h -= h;
+        return;
+    }
+    if (kv->h < NEXT_MIN_KV_H) return;
+    const int h = kv->h >= 30 ? NEXT_H_TALL : NEXT_H;
+    lo->next = (Rect){kv->x, kv->y + kv->h - h, kv->w, h};
+    kv->h -= h;
+}

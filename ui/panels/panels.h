@@ -20,6 +20,7 @@
 
 #include "ui/app.h"
 #include "ui/canvas.h"
+#include "ui/layout.h"
 
 #include <stddef.h>
 
@@ -49,6 +50,9 @@ extern const int panel_count;
 void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* The t×t causal mask of the selected layer and head. */
 void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Presenter mode: the height (<= max_h) the mask wants at width w, its
+ * cells as big as they get, with legend and sentence (ui/panels/mask.c). */
+int panel_mask_present_h(const App *a, const Engine *e, int w, int max_h);
 /* The current query row as bars; the full matrix as a heat map. */
 void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* K and V rows of the selected layer and head, size and fill. */
@@ -59,6 +63,18 @@ void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 void panel_ops_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Cumulative MACs per step of both modes, linear or log scale. */
 void panel_chart_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Each step's own MACs against the step index: with the cache a line,
+ * recomputing a curve (ui/panels/chart.c). */
+void panel_chart_step_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Recompute ÷ cache, whole model and layers only, and each mode's step
+ * cost as its closed form with the run's numbers substituted; big digits
+ * in presenter mode (ui/panels/cost.c). */
+void panel_cost_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* The MACs of step k in mode (cache or recompute) as the closed form of
+ * spec §4 with this configuration's numbers put in, e.g.
+ * "2·(3·8² + 2·9·8 + 8² + 2·8·32) + 8·1,073"; '·' multiplies, '²' squares,
+ * ',' groups digits. It evaluates to formulas_step()'s total. */
+void cost_formula(const KvConfig *c, RunMode mode, int L, int k, char *buf, size_t len);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 
@@ -99,10 +115,52 @@ Rect panel_roofline_carve(Rect *traffic);
 #define PANEL_ROOF_MIN_H 12       /* the roofline's smallest height */
 #define PANEL_ROOF_MAX_H 18
 
+/* The Next token panel: top-k probabilities after softmax of this step's
+ * logits, with bars, the chosen token marked (ui/panels/nexttoken.c). */
+void panel_next_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Train view: the cross-entropy at every position and the mean (ui/panels/loss.c). */
+void panel_loss_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* All heads (A): every layer × head's attention row for the current query
+ * as a heat strip, previous-token and induction heads tagged (ui/panels/heads.c). */
+void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Rows the overview needs at width w (every strip, the gaps, the legend). */
+int panel_heads_height(const App *a, int w);
+/* Vector inspector (v): the numbers of the vectors the current operation
+ * reads and writes, for the selected head (ui/panels/vectors.c). */
+void panel_vectors_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* One vector the inspector shows: a pointer into the engine's buffers. */
+typedef enum { VEC_START, VEC_END, VEC_AROUND } PanelVecAlign;   /* the window of a long one */
+typedef struct {
+    char name[24], shape[24];   /* "q h0", "(dh=4)" */
+    const float *v;             /* (n) the engine's numbers */
+    int n;
+    PanelVecAlign align;
+    int focus;                  /* VEC_AROUND: the index the window centres on */
+    bool mask_row;              /* a score row drawn with −∞ where the rule masks */
+    bool current;               /* made by the operation on screen */
+} PanelVec;
+#define PANEL_VEC_MAX 16
+/* The vectors of the current operation (the list in vectors.c), at most
+ * max; returns how many. */
+int panel_vectors_list(const App *a, const Engine *e, PanelVec *out, int max);
+/* Value j of p as drawn ("0.42", "-1.07", "−∞"). */
+const char *panel_vectors_fmt(const Canvas *c, const PanelVec *p, int j, char buf[32]);
+/* The rects that depend on the App's toggles, after layout_compute():
+ * Next token / Loss carved from the KV cache panel (cache, recompute and
+ * train views, from 17 rows of it; in the train view Loss takes the whole
+ * KV cache rect below that), All heads in the attention panel's place (A),
+ * and the inspector over the middle and Operations rows (v). Outside
+ * lessons and the memory view only. (ui/panels/panels.c) */
+void panels_arrange(const App *a, Layout *lo);
+
 /* The lesson pane: narration, question, feedback (lesson mode only). */
 void panel_lesson_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Lines the narration needs at inner width w. */
 int panel_lesson_text_lines(const App *a, int w);
+/* Narration lines hidden below the pane at rect r (its border included),
+ * as panel_lesson_draw() lays it out: > 0 when PgDn has more to show;
+ * *text_h gets the lines the narration has on screen. */
+int panel_lesson_hidden_below(const App *a, Rect r, int *text_h);
 
 /* Shared helpers for panels (ui/panels/util.c). */
 /* "press → to start" (n in ASCII mode), dim, for a panel at pos 0 */

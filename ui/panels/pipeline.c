@@ -8,6 +8,7 @@
  * engine's geometry (n, t, d, H, F, V), so it matches the Operations panel.
  */
 #include "ui/panels/panels.h"
+#include "ui/panels/probe.h"
 #include "ui/style.h"
 
 #include <math.h>
@@ -204,6 +205,37 @@ static void attention_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
     }
 }
 
+/* Heads in words (probe_head_pattern's rule, docs/user-guide.md): once
+ * this layer's softmax ran, an induction head of the layer (else a
+ * previous-token head) at the current query, in place of the detail. */
+static void heads_sentence(const Geo *g, Buf *x)
+{
+    const App *a = g->a;
+    const Engine *e = g->e;
+    const int l = engine_current_op(e).layer;
+    HeadPattern best = {HEAD_NONE, -1, -1, 0.0};
+    int bh = -1;
+    for (int h = 0; h < g->H; h++) {
+        const HeadPattern p = probe_engine_head(e, l, h);
+        if (p.kind != HEAD_NONE && (bh < 0 || (p.kind == HEAD_INDUCTION && best.kind != HEAD_INDUCTION))) {
+            best = p;
+            bh = h;
+        }
+    }
+    if (bh < 0) return;
+    char tok[8];
+    x->len = 0;
+    x->s[0] = '\0';
+    if (best.kind == HEAD_INDUCTION)
+        add(x, TR(a, " Head %d.%d looks back at position %d, the token after the earlier '%s' (weight %.2f): an induction head.",
+                  "头 %d.%d 回看第 %d 位，即前面那个“%s”之后的词元（权重 %.2f）：归纳头。"),
+            l, bh, best.target, fmt_token(a, e->tokens[best.source], tok), best.weight);
+    else
+        add(x, TR(a, " Head %d.%d looks at the previous position %d (weight %.2f): a previous-token head.",
+                  "头 %d.%d 看向前一个位置第 %d 位（权重 %.2f）：前一词元头。"),
+            l, bh, best.target, best.weight);
+}
+
 static void tail_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
 {
     const App *a = g->a;
@@ -230,9 +262,14 @@ static void tail_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
         if (g->train) add(x, "%s", TR(a, " Each is scored against the true next token.", "各自与真实的下一个词元比较。"));
     } else if (k == OP_PICK) {
         fmt_token(a, e->picked >= 0 ? e->picked : 0, tok);
-        add(b, TR(a, "greedy pick: '%s' has the top logit; generated token %d, at pos %d.",
-                  "贪心选词：“%s”的 logit 最高；它是第 %d 个生成的词元，位于第 %d 位。"),
-            tok, g->k + 1, g->t);
+        /* its probability: softmax of this step's logits (ui/panels/probe.h) */
+        int lpos;
+        ProbeTok top;
+        const float *z = probe_logits(e, &lpos);
+        const double p = z && probe_topk(z, g->V, 1, &top) == 1 ? top.p : NAN;
+        add(b, TR(a, "greedy pick: '%s' has the top logit, p = %.2f; generated token %d, at pos %d.",
+                  "贪心选词：“%s”的 logit 最高，概率 p = %.2f；它是第 %d 个生成的词元，位于第 %d 位。"),
+            tok, p, g->k + 1, g->t);
         if (g->rec && g->k + 1 < e->n_steps)
             add(x, TR(a, " Nothing is kept: the next step recomputes all %d positions.",
                       "什么都不保留：下一步要重算全部 %d 个位置。"), g->t + 1);
@@ -334,6 +371,7 @@ static void body_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
     case OP_SOFTMAX:
     case OP_VALUES:
         attention_sentence(g, k, b, x);
+        if (k == OP_SOFTMAX || k == OP_VALUES) heads_sentence(g, x);
         break;
     case OP_OUT_PROJ:
         fmt_count(n * d * d, m);

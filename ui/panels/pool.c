@@ -4,11 +4,14 @@
  *   grid      every physical block of the shared pool, one 3-column cell
  *             each: owner letter (A = the first --prompt), then how many of
  *             its B slots hold a kept position (a digit for B <= 9, else a
- *             shade), then '+' when this step's append took it; "··" = free
+ *             shade), then its reference count when sequences share it
+ *             (§6.8, --prefix-cache: the block is drawn once), else '+'
+ *             when this step's append took it; "··" = free
  *   table     one row per sequence: t, live blocks (⌈t/B⌉ without a
  *             window), its block table (physical block of logical block
  *             0, 1, ...; "·" = given back under a window), reserved, used
- *             and wasted bytes, and beside them what a contiguous
+ *             and wasted bytes (a shared block's id in the reused colour:
+ *             both tables point at it), and beside them what a contiguous
  *             max-length reservation reserves and wastes; then the totals
  *   note      where the waste comes from, and the ratio of the two totals
  *
@@ -142,6 +145,15 @@ static Grid plan_grid(const Ctx *x)
     return g;
 }
 
+/* A shared block's reference count in one column: a superscript digit
+ * ("A4³": three tables point at it), a plain one in ASCII, '*' past 9. */
+static int32_t refs_glyph(const Canvas *c, int refs)
+{
+    static const int32_t sup[10] = {0x2070, 0xb9, 0xb2, 0xb3, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079};
+    if (refs > 9) return '*';
+    return c->ascii ? '0' + refs : sup[refs];
+}
+
 static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
 {
     Canvas *c = x->c;
@@ -161,7 +173,8 @@ static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
         canvas_put(c, cx, y, letter(v.seq), st);
         if (B <= 9) canvas_put(c, cx + 1, y, '0' + v.kept, st);
         else canvas_shade(c, cx + 1, y, (double)v.kept / B, st);
-        if (now) canvas_put(c, cx + 2, y, '+', STYLE_NEW);
+        if (v.refs > 1) canvas_put(c, cx + 2, y, refs_glyph(c, v.refs), STYLE_REUSED);
+        else if (now) canvas_put(c, cx + 2, y, '+', STYLE_NEW);
     }
 }
 
@@ -331,7 +344,7 @@ static void draw_seq(const Ctx *x, const Cols *k, int s, int y)
             }
             const PagedBlockView v = paged_block_view(x->pool, pb);
             snprintf(b, sizeof b, "%d", pb);
-            right(c, cx, y, k->ew, taken_now(x, &v) ? STYLE_NEW : STYLE_NORMAL, b);
+            right(c, cx, y, k->ew, taken_now(x, &v) ? STYLE_NEW : v.refs > 1 ? STYLE_REUSED : STYLE_NORMAL, b);
         }
         right_num(c, k->x[C_RES], y, k->w[C_RES], STYLE_NORMAL, q->reserved);
         right_num(c, k->x[C_WASTE], y, k->w[C_WASTE], STYLE_NORMAL, q->reserved - q->used);
@@ -410,6 +423,7 @@ static void draw_note(const Ctx *x, int y)
         snprintf(ratio, sizeof ratio, TR(a, "blocks reserve %.1f\u00d7 the ring", "分页的预留是环的 %.1f 倍"),
                  (double)x->tot_res / (double)x->tot_contig);
     const bool win = config_cache_capacity(cfg) < cfg->max_seq;
+    const int shared = x->pool ? paged_blocks_shared(x->pool) : 0;
     char cap[64];
     if (win) snprintf(cap, sizeof cap, TR(a, "a ring of W = %d", "W = %d 的环"), cfg->window);
     else snprintf(cap, sizeof cap, TR(a, "max-seq = %d", "max-seq = %d"), cfg->max_seq);
@@ -421,6 +435,14 @@ static void draw_note(const Ctx *x, int y)
         snprintf(l[1], sizeof l[1], TR(a, "%s; waste: last block's tail + first block's front", "%s；浪费：末块尾部 + 首块前部"),
                  ratio);
         snprintf(l[2], sizeof l[2], "%s", ratio);
+    } else if (x->pool && shared > 0) {
+        snprintf(l[0], sizeof l[0],
+                 TR(a, "%d shared block%s (superscript = tables pointing at it), reserved once; %s",
+                    "%d 个共享块%s（上标 = 指向它的块表数），只预留一次；%s"),
+                 shared, TR(a, shared == 1 ? "" : "s", ""), ratio);
+        snprintf(l[1], sizeof l[1], TR(a, "%d shared block%s, reserved once", "%d 个共享块%s，只预留一次"), shared,
+                 TR(a, shared == 1 ? "" : "s", ""));
+        snprintf(l[2], sizeof l[2], TR(a, "%d shared", "%d 共享"), shared);
     } else if (x->pool) {
         snprintf(l[0], sizeof l[0],
                  TR(a, "%s: paged waste is only each last block (< B = %d pos); contiguous = %s pos per seq",
