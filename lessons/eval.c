@@ -188,8 +188,8 @@ static int word_arg(P *p, char kind, int index, EvalCall *call)
 {
     static const char *const modes[MODE_COUNT] = {"cache", "recompute", "train"};
     const char *what = kind == 'm'   ? "a mode (cache, recompute or train)"
-                       : kind == 'c' ? "a category (qkv, scores, values, out_proj, ffn, lm_head "
-                                       "or total)"
+                       : kind == 'c' ? "a category (qkv, scores, values, out_proj, ffn, lm_head, "
+                                       "rope or total)"
                        : kind == 'n' ? "a model name (e.g. llama-2-7b)"
                                      : "a calc field (e.g. kv_bytes_per_token)";
     if (p->kind != T_NAME)
@@ -245,8 +245,8 @@ static int word_arg(P *p, char kind, int index, EvalCall *call)
         return fail(p, "unknown mode '%.*s' at column %d; expected cache, recompute or train",
                     w > 40 ? 40 : w, s, column(p, p->start));
     }
-    for (int c = 0; c <= CAT_COUNT; c++) {
-        const char *name = c == CAT_TOTAL ? "total" : counts_name((Category)c);
+    for (int c = 0; c <= CAT_ROPE; c++) {
+        const char *name = c == CAT_TOTAL ? "total" : c == CAT_ROPE ? "rope" : counts_name((Category)c);
         if ((int)strlen(name) == w && !strncmp(s, name, (size_t)w)) {
             call->cat = c;
             next(p);
@@ -254,7 +254,7 @@ static int word_arg(P *p, char kind, int index, EvalCall *call)
         }
     }
     return fail(p, "unknown category '%.*s' at column %d; expected qkv, scores, values, out_proj, "
-                "ffn, lm_head or total", w > 40 ? 40 : w, s, column(p, p->start));
+                "ffn, lm_head, rope or total", w > 40 ? 40 : w, s, column(p, p->start));
 }
 
 /* At the '(' after function fn. */

@@ -94,6 +94,8 @@ typedef enum {
     SET_BLOCK_SIZE,  /* model: block-size= (none: contiguous cache) */
     SET_CHUNK,       /* model: chunk= (none: one prefill step; spec §6.7) */
     SET_SPECULATE,   /* model: speculate= (none: plain decoding; spec §6.9) */
+    SET_ROPE,        /* model: rope=on|off (spec §6.10) */
+    SET_ROPE_BUG,    /* model: rope-offset-bug=on|off (§6.10's teaching switch) */
     SET_MODE,
     SET_GOTO,
     SET_LAYER,   /* select: layer */
@@ -107,7 +109,8 @@ typedef enum {
     (SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |               \
      SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED) |                   \
      SETUP_BIT(SET_KV_HEADS) | SETUP_BIT(SET_WINDOW) | SETUP_BIT(SET_BLOCK_SIZE) |          \
-     SETUP_BIT(SET_CHUNK) | SETUP_BIT(SET_SPECULATE))
+     SETUP_BIT(SET_CHUNK) | SETUP_BIT(SET_SPECULATE) | SETUP_BIT(SET_ROPE) |              \
+     SETUP_BIT(SET_ROPE_BUG))
 
 /* The simulator set-up.
  * In a Slide: what that slide's own directives set; fields whose bit is

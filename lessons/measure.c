@@ -249,6 +249,7 @@ static void counts_diff(OpCounts *out, const OpCounts *a, const OpCounts *b)
 {
     for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = a->mac[i] - b->mac[i];
     out->masked = a->masked - b->masked;
+    out->rope = a->rope - b->rope;
 }
 
 /* Run `mode` to the end once, one layer stop at a time, and keep what each
@@ -399,7 +400,9 @@ static int index_arg(const char *fn, const char *what, double v, long long lo, l
 
 static double cat_value(const OpCounts *c, int cat)
 {
-    return cat == CAT_TOTAL ? (double)counts_total(c) : (double)c->mac[cat];
+    return cat == CAT_TOTAL  ? (double)counts_total(c)
+           : cat == CAT_ROPE ? (double)c->rope
+                             : (double)c->mac[cat];
 }
 
 /* step_cost(): spec §4, summed over layers, plus the head. */

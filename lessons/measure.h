@@ -53,7 +53,8 @@ typedef enum {
 } EvalFn;
 
 #define EVAL_MAX_ARGS 8
-#define CAT_TOTAL CAT_COUNT   /* the CAT word "total": the sum of the six */
+#define CAT_TOTAL CAT_COUNT   /* the CAT word "total": the sum of the six (and rope) */
+#define CAT_ROPE (CAT_COUNT + 1)   /* the CAT word "rope": OpCounts.rope (spec §6.10) */
 
 typedef struct {
     EvalFn fn;

@@ -572,6 +572,37 @@ static void test_model_options(void **state)
     assert_int_equal(c.model.n_kv_heads, 4);
     assert_string_equal(lesson_mode_name(LESSON_MODE_MEMORY), "memory");
     assert_string_equal(lesson_point_name(POINT_TRAFFIC), "traffic");
+    /* rope=on|off carries over, and is part of the run (spec §6.10) */
+    {
+        Lesson r = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\nprompt: my cat\ngen: 3\n"
+                            "--- slide: B\nmodel: rope=on\n--- slide: C\nmodel: rope-offset-bug=on\n"
+                            "--- slide: D\nmodel: rope=off rope-offset-bug=off\n");
+        SlideSetup r0 = lesson_state_at(&r, 0), r1 = lesson_state_at(&r, 1);
+        SlideSetup r2 = lesson_state_at(&r, 2), r3 = lesson_state_at(&r, 3);
+        assert_false(r0.model.rope);
+        assert_true(r1.model.rope && !r1.model.rope_offset_bug);
+        assert_true(r2.model.rope && r2.model.rope_offset_bug);
+        assert_false(r3.model.rope || r3.model.rope_offset_bug);
+        assert_false(lesson_same_run(&r0, &r1));
+        assert_false(lesson_same_run(&r1, &r2));
+        assert_true(lesson_same_run(&r0, &r3));
+        /* the rope counter: 2·n·(d + Hkv·dh) per layer; 0 without rope; part of total */
+        EvalContext rc;
+        char rerr[256];
+        r1.go.kind = GOTO_END;
+        if (eval_context_init(&rc, &r1, rerr, sizeof rerr)) fail_msg("%s", rerr);
+        EXPECT(&rc, "macs(cache, rope, 0)", 2 * 2 * 6 * (8 + 8));
+        EXPECT(&rc, "macs(cache, rope, 1, 1)", 2 * 1 * (8 + 8));
+        EXPECT(&rc, "total(recompute, rope)", 2 * 2 * (6 + 7 + 8) * (8 + 8));
+        EXPECT(&rc, "macs(cache, total, 1) - macs(cache, qkv, 1) - macs(cache, scores, 1) - "
+                    "macs(cache, values, 1) - macs(cache, out_proj, 1) - macs(cache, ffn, 1) - "
+                    "macs(cache, lm_head, 1)", 2 * 2 * (8 + 8));
+        eval_context_free(&rc);
+        if (eval_context_init(&rc, &r0, rerr, sizeof rerr)) fail_msg("%s", rerr);
+        EXPECT(&rc, "total(cache, rope)", 0);
+        eval_context_free(&rc);
+        lesson_free(&r);
+    }
     /* without kv-heads, K/V heads follow heads */
     Lesson m = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\nmodel: heads=4\n");
     SlideSetup s = lesson_state_at(&m, 0);
@@ -605,7 +636,11 @@ static void test_model_options(void **state)
                 6, "model option 'kv-heads' given twice");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: blocksize=4\n", 6,
                 "unknown model option 'blocksize'; expected d-model, heads, layers, d-ff, max-seq, "
-                "seed, kv-heads, window, block-size, chunk or speculate");
+                "seed, kv-heads, window, block-size, chunk, speculate, rope or rope-offset-bug");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope=1\n", 6,
+                "rope '1': expected on or off");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope-offset-bug=yes\n", 6,
+                "rope-offset-bug 'yes': expected on or off");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: chunk=0\n", 6,
                 "chunk 0: out of range; expected an integer from 1 to 65536, or none");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmode: mem\n", 6,
@@ -628,6 +663,8 @@ static void test_model_option_errors(void **state)
                          "--block-size 65: must be between 1 and max-seq (64)", 6);
     expect_context_error("model: block-size=8 max-seq=4\nprompt: a\ngen: 1\n",
                          "--block-size 8: must be between 1 and max-seq (4)", 6);
+    expect_context_error("model: rope-offset-bug=on\n",
+                         "--rope-offset-bug: needs --rope (it shows rotary positions applied at the wrong place)", 6);
     expect_context_error("mode: memory\ngoto: step 0 op loss\n",
                          "goto: operation 'loss' does not run in memory mode", 7);
 }
