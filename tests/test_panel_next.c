@@ -321,6 +321,21 @@ static void test_keys(void **state)
     app_handle_key(a, 'v');
     app_handle_key(a, 'A');
     assert_false(a->show_vectors || a->show_heads);
+    assert_string_equal(a->message, "");   /* shown here: nothing to say */
+    /* where the screen cannot show them, a line says where it does */
+    a->view = VIEW_MEMORY;
+    app_handle_key(a, 'v');
+    assert_true(a->show_vectors && strstr(a->message, "not the memory view"));
+    app_handle_key(a, 'v');
+    assert_false(a->show_vectors);
+    a->view = VIEW_COMPARE;
+    app_handle_key(a, 'v');
+    assert_string_equal(a->message, "");   /* the compare view shows the inspector */
+    app_handle_key(a, 'A');
+    assert_true(a->show_heads && strstr(a->message, "not the compare view"));
+    app_handle_key(a, 'A');
+    app_handle_key(a, 'v');
+    a->view = VIEW_CACHE;
     app_handle_key(a, '?');
     Canvas c;
     assert_int_equal(canvas_init(&c, 120, 50), 0);
