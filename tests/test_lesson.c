@@ -636,7 +636,7 @@ static void test_model_options(void **state)
                 6, "model option 'kv-heads' given twice");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: blocksize=4\n", 6,
                 "unknown model option 'blocksize'; expected d-model, heads, layers, d-ff, max-seq, "
-                "seed, kv-heads, window, block-size, chunk, speculate, rope or rope-offset-bug");
+                "seed, kv-heads, window, block-size, chunk, speculate, rope, rope-offset-bug or prefix-cache");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope=1\n", 6,
                 "rope '1': expected on or off");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope-offset-bug=yes\n", 6,
@@ -670,6 +670,104 @@ static void test_model_option_errors(void **state)
 }
 
 static double ceil_div(double a, double b) { return ceil(a / b); }
+
+/* A batch (several prompt: lines; spec §6.4, §6.8): parsing, carrying over,
+ * and every batch function against closed forms written here, on a grid of
+ * block sizes, with and without prefix sharing. */
+static void test_batch(void **state)
+{
+    (void)state;
+    /* prompt: lines of a slide replace the batch; a later single prompt: ends it */
+    Lesson l = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\nprompt: ab\n"
+                        "--- slide: B\nprompt: \"the cat \"\nprompt: the dog\nprompt: a cat\n"
+                        "--- slide: C\ngen: 2\n--- slide: D\nprompt: one\n");
+    SlideSetup a = lesson_state_at(&l, 0), b = lesson_state_at(&l, 1), c = lesson_state_at(&l, 2),
+               d = lesson_state_at(&l, 3);
+    assert_int_equal(a.n_batch, 0);
+    assert_int_equal(b.n_batch, 2);
+    assert_string_equal(b.prompt, "the cat ");
+    assert_string_equal(b.batch[0], "the dog");
+    assert_string_equal(b.batch[1], "a cat");
+    assert_int_equal(c.n_batch, 2);           /* carried over */
+    assert_int_equal(d.n_batch, 0);
+    assert_false(lesson_same_run(&a, &b));
+    SlideSetup b2 = b;
+    b2.batch[1] = "a dog";
+    assert_false(lesson_same_run(&b, &b2));   /* a further prompt is part of the run */
+    lesson_free(&l);
+    /* at most LESSON_MAX_PROMPTS */
+    char big[2048] = "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n";
+    for (int i = 0; i <= LESSON_MAX_PROMPTS; i++) strcat(big, "prompt: ab\n");
+    PARSE_FAILS(big, 6 + LESSON_MAX_PROMPTS, "more than 8 prompt: lines in this slide (first on line 6)");
+    /* the command line's refusals */
+    expect_context_error("model: chunk=2\nprompt: ab\nprompt: cd\n",
+                         "--chunk: one prompt only, not a batch of 2 (a batch steps its sequences in lockstep)", 7);
+    expect_context_error("model: block-size=4 prefix-cache=on window=4\n",
+                         "--prefix-cache: not with --window (a shared block would leave one sequence's window "
+                         "while another still reads it)", 6);
+
+    static const char *const prompts[] = {"the cat sat on", "the cat sat in the sun", "the cat ran",
+                                          "a dog"};
+    const int d_model = 8, H = 2, Lyr = 2, F = 32, G = 3, Ls[] = {14, 22, 11, 5};
+    int checks = 0;
+    for (int B = 1; B <= 8; B++)
+        for (int share = 0; share < 2; share++) {
+            char text[1024];
+            snprintf(text, sizeof text, "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n"
+                     "model: d-model=%d heads=%d layers=%d d-ff=%d block-size=%d prefix-cache=%s\n"
+                     "gen: %d\nprompt: %s\nprompt: %s\nprompt: %s\nprompt: %s\n",
+                     d_model, H, Lyr, F, B, share ? "on" : "off", G, prompts[0], prompts[1], prompts[2],
+                     prompts[3]);
+            Lesson m = parse_ok(text);
+            SlideSetup s = lesson_state_at(&m, 0);
+            EvalContext ctx;
+            char err[256];
+            if (eval_context_init(&ctx, &s, err, sizeof err)) fail_msg("%s", err);
+            EXPECT(&ctx, "Nseq", 4);
+            double blocks0 = 0, shared_blocks = 0;
+            for (int q = 0; q < 4; q++) {
+                /* §6.8: the longest common prefix c with an earlier prompt, B·⌊c/B⌋, < L */
+                int best = 0;
+                for (int j = 0; share && j < q; j++) {
+                    int cp = 0;
+                    while (prompts[j][cp] && prompts[q][cp] == prompts[j][cp]) cp++;
+                    int rows = B * (cp / B);
+                    if (rows > Ls[q] - 1) rows = Ls[q] - 1;
+                    if (rows > best) best = rows;
+                }
+                char e[64];
+                snprintf(e, sizeof e, "prompt_len(%d)", q);
+                EXPECT(&ctx, e, Ls[q]);
+                snprintf(e, sizeof e, "shared_rows(%d)", q);
+                EXPECT(&ctx, e, best);
+                const double n = Ls[q] - best;
+                snprintf(e, sizeof e, "seq_rows(%d, 0)", q);
+                EXPECT(&ctx, e, n);
+                snprintf(e, sizeof e, "seq_rows(%d, 1)", q);
+                EXPECT(&ctx, e, 1);
+                snprintf(e, sizeof e, "seq_macs(%d, scores, 0)", q);
+                EXPECT(&ctx, e, Lyr * n * Ls[q] * d_model);
+                snprintf(e, sizeof e, "seq_macs(%d, qkv, 0)", q);
+                EXPECT(&ctx, e, Lyr * n * 3 * d_model * d_model);
+                snprintf(e, sizeof e, "seq_macs(%d, qkv, 2)", q);
+                EXPECT(&ctx, e, Lyr * 3 * d_model * d_model);
+                snprintf(e, sizeof e, "seq_blocks(%d, 2)", q);
+                EXPECT(&ctx, e, ceil_div(Ls[q] + 2, B));
+                blocks0 += ceil_div(Ls[q], B);
+                shared_blocks += best / B;   /* a capped share (L − 1 rows) still holds whole blocks */
+                checks += 8;
+            }
+            /* sequence 0's own functions are those of the prompt alone */
+            EXPECT(&ctx, "macs(cache, qkv, 0)", Lyr * Ls[0] * 3 * d_model * d_model);
+            EXPECT(&ctx, "pool_blocks(0)", blocks0 - shared_blocks);
+            EXPECT(&ctx, "pool_reserved(0)", (blocks0 - shared_blocks) * B * 2 * Lyr * d_model * 4);
+            EXPECT(&ctx, "block_refs(0, 0)", share ? 3 : 1);   /* "the cat " (8) covers block 0 for every B <= 8 */
+            checks += 4;
+            eval_context_free(&ctx);
+            lesson_free(&m);
+        }
+    print_message("batch functions: %d checks against the closed forms\n", checks);
+}
 
 /* Every memory function against spec §6.2-6.5 and docs/memory.md, written
  * out here: bytes per position, blocks of a windowed pool, and the traffic
@@ -1186,7 +1284,7 @@ static void test_keyed_hints(void **state)
                         "t.lesson:13: wrong: unexpected end of the expression; expected a number, "
                         "a name, a function or '('\n"
                         "t.lesson:14: {nope}: unknown name 'nope'; expected d, H, dh, Lyr, F, V, "
-                        "N, L, G, k, n, t, pos, Hkv, W, B or balance, a number or a function\n");
+                        "N, L, G, k, n, t, pos, Hkv, W, B, balance or Nseq, a number or a function\n");
     free(report);
     lesson_free(&l);
 }
@@ -1570,6 +1668,7 @@ int main(void)
         cmocka_unit_test(test_context_update),
         cmocka_unit_test(test_model_options),
         cmocka_unit_test(test_model_option_errors),
+        cmocka_unit_test(test_batch),
         cmocka_unit_test(test_memory_functions_grid),
         cmocka_unit_test_setup_teardown(test_calc_functions, setup_eval, teardown_eval),
         cmocka_unit_test_setup_teardown(test_memory_errors, setup_eval, teardown_eval),

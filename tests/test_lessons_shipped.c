@@ -29,7 +29,26 @@
  * no paging). */
 typedef struct {
     double d, H, Lyr, F, V, L, G, k, Hkv, W, B, C;   /* C: chunk (0: none) */
+    int nseq;                       /* prompts of the batch (1 + prompt: lines after the first) */
+    double Ls[LESSON_MAX_PROMPTS];  /* their lengths */
+    double S[LESSON_MAX_PROMPTS];   /* rows each takes from an earlier prompt (§6.8), 0 without
+                                       prefix-cache=on */
 } Shape;
+
+/* Spec §6.8 from the token ids alone: the longest common prefix c with
+ * any earlier prompt, its full blocks B·⌊c/B⌋, at most L − 1 rows. */
+static double prefix_rows(int ids[][64], const int *L, int s, int B)
+{
+    double best = 0;
+    for (int j = 0; j < s; j++) {
+        int c = 0;
+        while (c < L[j] && c < L[s] && ids[j][c] == ids[s][c]) c++;
+        double rows = (double)B * (c / B);
+        if (rows > L[s] - 1) rows = L[s] - 1;
+        if (rows > best) best = rows;
+    }
+    return best;
+}
 
 /* Speculative decoding (spec §6.9) replayed on the greedy tokens of a
  * plain run: what each step drafts and accepts follows from the token
@@ -239,6 +258,23 @@ static double expected(int lesson, int q, const Shape *s)
     }
     case 153: return 'c';                                /* the offset bug breaks equality */
     case 154: return 'f';                                /* the wrong key is cached too */
+    /* 17: a batch of prompts in blocks of B, sharing their full prefix blocks (§6.8) */
+    case 170: {                                          /* no sharing: each rounds up alone */
+        double b = 0;
+        for (int i = 0; i < s->nseq; i++) b += ceil(s->Ls[i] / s->B);
+        return b;
+    }
+    case 171: return 'b';                                /* causal: a row depends on its past */
+    case 172: return s->Ls[1] - s->S[1];                 /* rows after the shared full blocks */
+    case 173:                                            /* shared blocks counted once */
+    case 174: {                                          /* the same after step 3 (t = L + 3) */
+        const double t = lesson * 10 + q == 174 ? 3 : 0;
+        double b = 0;
+        for (int i = 0; i < s->nseq; i++) b += ceil((s->Ls[i] + t) / s->B) - s->S[i] / s->B;
+        return b;
+    }
+    case 175: return 'f';                                /* a shared block outlives its writer */
+    case 176: return Lyr * (s->Ls[1] - s->S[1]) * s->Ls[1] * d;   /* n new rows × t keys */
     /* 16: a prefill in chunks of C rows (spec §6.7) */
     case 160: return L * L * d;                          /* one prefill: the whole L×L grid */
     case 161: return ceil(L / s->C) - 1;                 /* the last chunk emits token 1 */
@@ -276,6 +312,7 @@ static const struct {
     {7, 1, 3, OP_EMBED}, {7, 2, 3, OP_SCORES}, {8, 0, 11, -1},     {8, 2, 11, -1},
     {9, 1, 1, OP_APPEND}, {10, 0, 1, -1},       {11, 2, 9, -1},     {12, 1, 3, -1},
     {15, 1, 1, -1},        {15, 3, 1, -1},
+    {17, 0, 0, -1},        {17, 2, 0, -1},        {17, 3, 0, -1},      {17, 4, 3, -1},
     {16, 0, 0, OP_SCORES}, {16, 1, 2, -1},     {16, 2, 1, OP_SCORES},
     {18, 1, 11, OP_EMBED}, {18, 2, 11, OP_LOGITS},
     {19, 0, 62, -1},
@@ -315,7 +352,14 @@ static Shape shape_of(const SlideSetup *st, int k)
     int L = tokenizer_encode(st->prompt, ids, 256, err, sizeof err);
     Shape s = {st->model.d_model, st->model.n_heads, st->model.n_layers, st->model.d_ff,
                st->model.vocab, L, st->gen, k, st->model.n_kv_heads, st->model.window,
-               st->model.block_size, st->model.chunk};
+               st->model.block_size, st->model.chunk, 1 + st->n_batch, {0}, {0}};
+    int bids[LESSON_MAX_PROMPTS][64], bL[LESSON_MAX_PROMPTS];
+    for (int q = 0; q < s.nseq; q++) {
+        bL[q] = tokenizer_encode(q ? st->batch[q - 1] : st->prompt, bids[q], 64, err, sizeof err);
+        assert_true(bL[q] > 0);
+        s.Ls[q] = bL[q];
+        s.S[q] = q && st->model.prefix_cache ? prefix_rows(bids, bL, q, st->model.block_size) : 0;
+    }
     return s;
 }
 
@@ -424,6 +468,12 @@ static void play(const char *path, Answers *ans)
         }
         ans->slide[ans->n] = i + 1;
         ans->choice[ans->n] = q->n_choices ? q->correct : 0;
+        if (number == 17 && a.play->slide_state.model.prefix_cache) {
+            /* every table of the batch starts with block 0: its reference count is the batch */
+            double refs = 0;
+            assert_int_equal(eval_expr(&a.play->ectx, "block_refs(0, 0)", &refs, err, sizeof err), 0);
+            assert_true(refs == s.nseq);
+        }
         snprintf(ans->expr[ans->n], sizeof ans->expr[0], "%s", q->expr);
         ans->value[ans->n] = a.play->expected;
         ans->tol[ans->n] = q->tolerance;
