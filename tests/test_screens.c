@@ -352,6 +352,7 @@ static void test_serving_share(void **state)
         {"prefix-zh", "--lang zh --mode memory --block-size 2 --prefix-cache --prompt 我是学生 --prompt 我是老师",
          "NNN"},
         {"rope", "--rope --prompt hello --gen 4", "NNnnn"},
+        {"rope-zh", "--lang zh --rope --prompt hello --gen 4", "NNnnn"},
         {"rope-bug", "--rope --rope-offset-bug --prompt hello --gen 4", "NN"},
         {"rope-bug-zh", "--lang zh --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
     };
@@ -719,6 +720,7 @@ static void test_cost_formula(void **state)
     (void)state;
     static const char *const runs[] = {
         "--prompt hello --gen 5", "--kv-heads 1 --gen 4", "--window 4 --gen 6", "--layers 1 --d-model 16 --gen 3",
+        "--rope --kv-heads 1 --gen 4", "--rope --layers 1 --gen 3",
     };
     char err[256], f[256];
     /* the example of the issue: hello, step 4 with the cache */
