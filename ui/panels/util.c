@@ -93,3 +93,16 @@ void panel_step_prediction(const Engine *e, int k, OpCounts *p)
      * chunk's row and for every verified row */
     formulas_block(&e->cfg, pl->p0, pl->n, k < e->n_chunks - 1 ? 0 : 1 + pl->drafted, p);
 }
+
+bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in)
+{
+    canvas_fill(c, r, ' ', STYLE_NORMAL);
+    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
+    *in = (Rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    if (in->w <= 0 || in->h <= 0) return false;
+    if (e->pos == 0) {
+        panel_start_hint(a, c, *in);
+        return false;
+    }
+    return true;
+}
