@@ -70,11 +70,11 @@ void train_cmd_usage(FILE *f)
         "  --copy-steps N    phase 1, copy rows only, for the first N steps (default 800)\n"
         "  --copy-pct P --words-pct P\n"
         "                    phase 2: P% copy rows, P% words rows, the rest corpus text\n"
-        "                    (default 30 and 40)\n"
-        "  --repeat-pct P    phase 2: P% rows of a corpus sentence, words swapped, repeated\n"
-        "                    (default 0)\n"
+        "                    (default 30 and 25)\n"
+        "  --repeat-pct P    phase 2: P% rows of one or two corpus sentences repeated\n"
+        "                    (default 25)\n"
         "  --swap-pct P      repeat rows: each word swapped with chance P% (default 0)\n"
-        "  --same-lang 0|1   1: a words row keeps to one language (default 0)\n"
+        "  --same-lang 0|1   1: a words row keeps to one language (default 1)\n"
         "  --copy-min L --copy-max L\n"
         "                    copy phrase lengths (default 3 and 20)\n"
         "  --short-steps N   over the first N steps the longest copy phrase grows from\n"
@@ -136,7 +136,10 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     o->copy_max = 20;
     o->mask_first = 1;
     o->copy_pct = 30;
-    o->words_pct = 40;
+    o->words_pct = 25;
+    o->repeat_pct = 25;
+    o->same_lang = 1;
+    o->swap_pct = 0;
     o->emb_std = 1.0f;
     o->untied = true;
     o->batch = 32;
