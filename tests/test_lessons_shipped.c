@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lessons/catalog.h"
+#include "lessons/eval.h"
 #include "lessons/glossary.h"
 #include "lessons/lesson.h"
 #include "sim/run.h"
@@ -28,7 +29,26 @@
  * no paging). */
 typedef struct {
     double d, H, Lyr, F, V, L, G, k, Hkv, W, B, C;   /* C: chunk (0: none) */
+    int nseq;                       /* prompts of the batch (1 + prompt: lines after the first) */
+    double Ls[LESSON_MAX_PROMPTS];  /* their lengths */
+    double S[LESSON_MAX_PROMPTS];   /* rows each takes from an earlier prompt (§6.8), 0 without
+                                       prefix-cache=on */
 } Shape;
+
+/* Spec §6.8 from the token ids alone: the longest common prefix c with
+ * any earlier prompt, its full blocks B·⌊c/B⌋, at most L − 1 rows. */
+static double prefix_rows(int ids[][64], const int *L, int s, int B)
+{
+    double best = 0;
+    for (int j = 0; j < s; j++) {
+        int c = 0;
+        while (c < L[j] && c < L[s] && ids[j][c] == ids[s][c]) c++;
+        double rows = (double)B * (c / B);
+        if (rows > L[s] - 1) rows = L[s] - 1;
+        if (rows > best) best = rows;
+    }
+    return best;
+}
 
 /* Speculative decoding (spec §6.9) replayed on the greedy tokens of a
  * plain run: what each step drafts and accepts follows from the token
@@ -228,6 +248,33 @@ static double expected(int lesson, int q, const Shape *s)
     case 192: return G * d * s->V / run_total(s, "cache");   /* the head's share */
     case 193: return 1;                                  /* one token: nothing to save */
     case 194: return 'f';                                /* not always faster */
+    /* 15: rotary positions (spec §6.10): 2·(d + Hkv·dh) MACs per row and layer */
+    case 150: return 'b';                                /* keys are cached turned */
+    case 151: return Lyr * 2 * (d + s->Hkv * (d / s->H));   /* decode step 1: one row */
+    case 152: {                                          /* rows turned: recompute / cache */
+        double rec = 0;
+        for (int k = 0; k < (int)G; k++) rec += L + k;
+        return rec / (L + G - 1);
+    }
+    case 153: return 'c';                                /* the offset bug breaks equality */
+    case 154: return 'f';                                /* the wrong key is cached too */
+    /* 17: a batch of prompts in blocks of B, sharing their full prefix blocks (§6.8) */
+    case 170: {                                          /* no sharing: each rounds up alone */
+        double b = 0;
+        for (int i = 0; i < s->nseq; i++) b += ceil(s->Ls[i] / s->B);
+        return b;
+    }
+    case 171: return 'b';                                /* causal: a row depends on its past */
+    case 172: return s->Ls[1] - s->S[1];                 /* rows after the shared full blocks */
+    case 173:                                            /* shared blocks counted once */
+    case 174: {                                          /* the same after step 3 (t = L + 3) */
+        const double t = lesson * 10 + q == 174 ? 3 : 0;
+        double b = 0;
+        for (int i = 0; i < s->nseq; i++) b += ceil((s->Ls[i] + t) / s->B) - s->S[i] / s->B;
+        return b;
+    }
+    case 175: return 'f';                                /* a shared block outlives its writer */
+    case 176: return Lyr * (s->Ls[1] - s->S[1]) * s->Ls[1] * d;   /* n new rows × t keys */
     /* 16: a prefill in chunks of C rows (spec §6.7) */
     case 160: return L * L * d;                          /* one prefill: the whole L×L grid */
     case 161: return ceil(L / s->C) - 1;                 /* the last chunk emits token 1 */
@@ -264,6 +311,8 @@ static const struct {
     {4, 1, 4, -1},       {5, 2, 1, OP_APPEND},  {6, 1, 1, OP_SCORES}, {6, 2, 1, OP_MASK},
     {7, 1, 3, OP_EMBED}, {7, 2, 3, OP_SCORES}, {8, 0, 11, -1},     {8, 2, 11, -1},
     {9, 1, 1, OP_APPEND}, {10, 0, 1, -1},       {11, 2, 9, -1},     {12, 1, 3, -1},
+    {15, 1, 1, -1},        {15, 3, 1, -1},
+    {17, 0, 0, -1},        {17, 2, 0, -1},        {17, 3, 0, -1},      {17, 4, 3, -1},
     {16, 0, 0, OP_SCORES}, {16, 1, 2, -1},     {16, 2, 1, OP_SCORES},
     {18, 1, 11, OP_EMBED}, {18, 2, 11, OP_LOGITS},
     {19, 0, 62, -1},
@@ -303,7 +352,14 @@ static Shape shape_of(const SlideSetup *st, int k)
     int L = tokenizer_encode(st->prompt, ids, 256, err, sizeof err);
     Shape s = {st->model.d_model, st->model.n_heads, st->model.n_layers, st->model.d_ff,
                st->model.vocab, L, st->gen, k, st->model.n_kv_heads, st->model.window,
-               st->model.block_size, st->model.chunk};
+               st->model.block_size, st->model.chunk, 1 + st->n_batch, {0}, {0}};
+    int bids[LESSON_MAX_PROMPTS][64], bL[LESSON_MAX_PROMPTS];
+    for (int q = 0; q < s.nseq; q++) {
+        bL[q] = tokenizer_encode(q ? st->batch[q - 1] : st->prompt, bids[q], 64, err, sizeof err);
+        assert_true(bL[q] > 0);
+        s.Ls[q] = bL[q];
+        s.S[q] = q && st->model.prefix_cache ? prefix_rows(bids, bL, q, st->model.block_size) : 0;
+    }
     return s;
 }
 
@@ -319,6 +375,8 @@ static int goto_step(const SlideSetup *st)
 
 typedef struct {
     int n;
+    int slide[64];   /* 1-based slide of each question */
+    char choice[64]; /* the correct key of a choice question, else 0 */
     char expr[64][128];
     double value[64];
     double tol[64];
@@ -394,6 +452,28 @@ static void play(const char *path, Answers *ans)
             assert_true(lesson_answer_ok(a.play->expected, q->tolerance, 439));
             assert_false(lesson_answer_ok(a.play->expected, q->tolerance, 438));
         }
+        if (number == 15 && ans->n == 3) {
+            /* the choice's claim, measured: with the offset bug the modes' logits differ;
+             * the same run without the bug agrees bit for bit (spec §6.10) */
+            double diff = 0;
+            assert_int_equal(eval_expr(&a.play->ectx, "logit_diff()", &diff, err, sizeof err), 0);
+            if (!(diff > 1e-3)) fail_msg("%s: the offset bug leaves the logits equal (%g)", path, diff);
+            SlideSetup ok = a.play->slide_state;
+            ok.model.rope_offset_bug = false;
+            EvalContext c;
+            assert_int_equal(eval_context_init(&c, &ok, err, sizeof err), 0);
+            assert_int_equal(eval_expr(&c, "logit_diff()", &diff, err, sizeof err), 0);
+            assert_true(diff == 0);
+            eval_context_free(&c);
+        }
+        ans->slide[ans->n] = i + 1;
+        ans->choice[ans->n] = q->n_choices ? q->correct : 0;
+        if (number == 17 && a.play->slide_state.model.prefix_cache) {
+            /* every table of the batch starts with block 0: its reference count is the batch */
+            double refs = 0;
+            assert_int_equal(eval_expr(&a.play->ectx, "block_refs(0, 0)", &refs, err, sizeof err), 0);
+            assert_true(refs == s.nseq);
+        }
         snprintf(ans->expr[ans->n], sizeof ans->expr[0], "%s", q->expr);
         ans->value[ans->n] = a.play->expected;
         ans->tol[ans->n] = q->tolerance;
@@ -404,6 +484,38 @@ static void play(const char *path, Answers *ans)
     canvas_free(&small);
     canvas_free(&big);
     app_free(&a);
+}
+
+/* docs/teachers-guide.md as one string (caller frees). */
+static char *read_guide(void)
+{
+    FILE *f = fopen("docs/teachers-guide.md", "rb");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The teacher's guide lists every answer: a row "| N, slide S | ... | **A**" for
+ * each question, A as `kvsim lesson N --print` writes it. */
+static void check_guide(const char *guide, int number, const Answers *a)
+{
+    for (int q = 0; q < a->n; q++) {
+        char head[64], val[64], want[80];
+        snprintf(head, sizeof head, "\n| %d, slide %d | ", number, a->slide[q]);
+        const char *row = strstr(guide, head);
+        if (!row) fail_msg("docs/teachers-guide.md has no answer row '| %d, slide %d |'", number, a->slide[q]);
+        const char *end = strchr(row + 1, '\n');
+        if (a->choice[q]) snprintf(val, sizeof val, "%c", a->choice[q]);
+        else eval_format(a->value[q], val, sizeof val);
+        snprintf(want, sizeof want, "| **%s**", val);
+        const char *hit = strstr(row, want);
+        if (!hit || (end && hit > end))
+            fail_msg("docs/teachers-guide.md: lesson %d slide %d's answer is not **%s**", number, a->slide[q], val);
+    }
 }
 
 static void test_shipped_lessons(void **state)
@@ -419,6 +531,7 @@ static void test_shipped_lessons(void **state)
     assert_true(ne >= 8);
     assert_int_equal(ne, nz);
     int questions = 0;
+    char *guide = read_guide();
     for (int i = 0; i < ne; i++) {
         Answers a, b;
         assert_int_equal(en[i].number, zh[i].number);
@@ -433,7 +546,9 @@ static void test_shipped_lessons(void **state)
             assert_true(a.tol[q] == b.tol[q]);
         }
         questions += a.n;
+        check_guide(guide, en[i].number, &a);
     }
+    free(guide);
     print_message("%d lessons x 2 languages, %d questions: simulator = closed form\n", ne, questions);
     free(en);
     free(zh);
