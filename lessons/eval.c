@@ -71,6 +71,8 @@ static const struct {
     [FN_POOL_BLOCKS] = {"pool_blocks", "#", 1, "pool_blocks(K)"},
     [FN_POOL_RESERVED] = {"pool_reserved", "#", 1, "pool_reserved(K)"},
     [FN_BLOCK_REFS] = {"block_refs", "##", 2, "block_refs(BLOCK, K)"},
+    [FN_ATTN] = {"attn", "###", 3, "attn(LAYER, HEAD, J)"},
+    [FN_PREV_MATCH] = {"prev_match", "#", 1, "prev_match(P)"},
     [FN_CALC] = {"calc", "nf###", 2, "calc(NAME, FIELD[, T[, BYTES[, BATCH]]])"},
     [FN_BLOCKS_FOR] = {"blocks_for", "##", 2, "blocks_for(T, B)"},
     [FN_WASTE_FOR] = {"waste_for", "###", 3, "waste_for(T, B, BYTES)"},
@@ -86,7 +88,7 @@ static const char FN_LIST[] = "macs, total, masked, visible, kv_bytes, kv_number
                               "accepted, step_cost, kv_per_token, "
                               "kv_blocks, kv_reserved, kv_waste, weight_bytes, kv_read, "
                               "kv_written, intensity, prompt_len, shared_rows, seq_rows, seq_macs, "
-                              "seq_blocks, pool_blocks, pool_reserved, block_refs, calc, "
+                              "seq_blocks, pool_blocks, pool_reserved, block_refs, attn, prev_match, calc, "
                               "blocks_for, waste_for, min, max, "
                               "ceil, floor or round";
 static const char NAME_LIST[] = "d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B, balance or Nseq";

@@ -73,6 +73,11 @@ typedef struct {
     int *pool_used;        /* (n_steps) blocks handed out after each step */
     uint64_t *pool_reserved;   /* (n_steps) their bytes (a shared block once) */
     int *refs;             /* (n_steps, pool_n) references on each block after each step */
+    /* what the model read and wrote (a trained model's heads, issue 11) */
+    float *att_last;       /* (n_steps, Lyr, H, N) attention weights of each step's last
+                              query row on key positions 0..N-1 (0 beyond t; train: unused) */
+    int *tokens;           /* (n_tokens) the prompt, then every emitted token */
+    int n_tokens;
     OpCounts total;        /* sum of steps */
 } EvalRun;
 

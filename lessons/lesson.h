@@ -98,6 +98,7 @@ typedef enum {
     SET_ROPE,        /* model: rope=on|off (spec §6.10) */
     SET_ROPE_BUG,    /* model: rope-offset-bug=on|off (§6.10's teaching switch) */
     SET_PREFIX,      /* model: prefix-cache=on|off (spec §6.8; needs a batch to matter) */
+    SET_WEIGHTS,     /* model: weights=random|trained (the shipped model, spec §7) */
     SET_MODE,
     SET_GOTO,
     SET_LAYER,   /* select: layer */
@@ -112,7 +113,7 @@ typedef enum {
      SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED) |                   \
      SETUP_BIT(SET_KV_HEADS) | SETUP_BIT(SET_WINDOW) | SETUP_BIT(SET_BLOCK_SIZE) |          \
      SETUP_BIT(SET_CHUNK) | SETUP_BIT(SET_SPECULATE) | SETUP_BIT(SET_ROPE) |              \
-     SETUP_BIT(SET_ROPE_BUG) | SETUP_BIT(SET_PREFIX))
+     SETUP_BIT(SET_ROPE_BUG) | SETUP_BIT(SET_PREFIX) | SETUP_BIT(SET_WEIGHTS))
 
 /* The simulator set-up.
  * In a Slide: what that slide's own directives set; fields whose bit is
@@ -136,6 +137,9 @@ typedef struct {
     int n_batch;               /* 0 = one sequence */
     int gen;                   /* G */
     KvConfig model;
+    bool trained;              /* weights=trained: the shipped trained model (its shape,
+                                  weights and alphabet replace the shape options;
+                                  lessons/weights.h); false: the seeded random model */
     LessonMode mode;
     LessonGoto go;
     int layer, head;           /* select: */

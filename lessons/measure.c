@@ -10,6 +10,7 @@
  */
 #include "lessons/measure.h"
 
+#include "lessons/weights.h"
 #include "sim/budget.h"
 #include "sim/paged.h"
 #include "sim/run.h"
@@ -61,6 +62,8 @@ static void free_run(EvalRun *r)
     free(r->pool_used);
     free(r->pool_reserved);
     free(r->refs);
+    free(r->att_last);
+    free(r->tokens);
     memset(r, 0, sizeof *r);
 }
 
@@ -129,7 +132,8 @@ static bool same_config(const KvConfig *a, const KvConfig *b)
            a->n_layers == b->n_layers && a->d_ff == b->d_ff && a->max_seq == b->max_seq &&
            a->seed == b->seed && a->n_kv_heads == b->n_kv_heads && a->window == b->window &&
            a->block_size == b->block_size && a->chunk == b->chunk && a->speculate == b->speculate &&
-           a->rope == b->rope && a->rope_offset_bug == b->rope_offset_bug && a->prefix_cache == b->prefix_cache;
+           a->rope == b->rope && a->rope_offset_bug == b->rope_offset_bug && a->prefix_cache == b->prefix_cache &&
+           a->weights == b->weights;
 }
 
 int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
@@ -152,13 +156,14 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     const int model_line = max_line(s, model_bits);
     ctx->setup = *s;
     ctx->cfg = s->model;
-    ctx->cfg.vocab = tokenizer_vocab();
     /* as lesson_setup_apply: K/V heads follow heads until kv-heads is given */
     if (!(s->set & SETUP_BIT(SET_KV_HEADS))) ctx->cfg.n_kv_heads = ctx->cfg.n_heads;
     ctx->G = s->gen;
     ctx->fail_line = model_line;
+    /* the slide's weights: the random model (full alphabet) or the shipped one */
+    if (lesson_weights_apply(s, &ctx->cfg, err, errlen)) goto bad;
     /* the same checks, in the same order, with the same words as cli.c */
-    if (!(s->set & SETUP_BIT(SET_D_FF)) && 4LL * ctx->cfg.d_model > CONFIG_MAX_DIM) {
+    if (!s->trained && !(s->set & SETUP_BIT(SET_D_FF)) && 4LL * ctx->cfg.d_model > CONFIG_MAX_DIM) {
         fail(err, errlen, "--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give "
              "--d-ff too", ctx->cfg.d_model, 4LL * ctx->cfg.d_model, CONFIG_MAX_DIM);
         goto bad;
@@ -244,8 +249,8 @@ int measure_budget_check(const Lesson *l, char *err, size_t errlen)
     for (int i = 0; i < l->n_slides; i++) {
         lesson_setup_apply(&st, &l->slides[i].setup);
         KvConfig cfg = st.model;
-        cfg.vocab = tokenizer_vocab();
         if (!(st.set & SETUP_BIT(SET_KV_HEADS))) cfg.n_kv_heads = cfg.n_heads;
+        if (lesson_weights_apply(&st, &cfg, NULL, 0)) continue;   /* eval_context_init reports it */
         /* a run that is invalid anyway is reported by eval_context_init */
         if (config_validate(&cfg, 0, 0, NULL, 0)) continue;
         if (cfg.max_seq > cap) {
@@ -328,6 +333,9 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
     r->pool_used = calloc((size_t)ns, sizeof *r->pool_used);
     r->pool_reserved = calloc((size_t)ns, sizeof *r->pool_reserved);
     r->refs = calloc((size_t)ns * (size_t)(pool_n > 0 ? pool_n : 1), sizeof *r->refs);
+    const size_t N = (size_t)ctx->cfg.max_seq, H = (size_t)ctx->cfg.n_heads;
+    r->att_last = calloc((size_t)ns * (size_t)Lyr * H * N, sizeof *r->att_last);
+    r->tokens = calloc(N, sizeof *r->tokens);
     r->n_steps = ns;
     r->steps = calloc((size_t)ns, sizeof *r->steps);
     r->layers = calloc((size_t)ns * (size_t)Lyr, sizeof *r->layers);
@@ -346,7 +354,7 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
         !r->emitted || !r->drafted || !r->accepted ||
         !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible) ||
         !r->seq_n || !r->seq_steps || !r->seq_blocks || !r->shared_rows || !r->pool_used ||
-        !r->pool_reserved || !r->refs) {
+        !r->pool_reserved || !r->refs || !r->att_last || !r->tokens) {
         run_free(&run);
         free_run(r);
         fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
@@ -389,6 +397,15 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
         r->drafted[k] = sp ? sp->drafted : 0;
         r->accepted[k] = sp && sp->accepted > 0 ? sp->accepted : 0;
         counts_add(&r->total, &r->steps[k]);
+        /* the last query row's weights in every layer and head (at the step's end
+         * every layer's rows of this step are still there) */
+        if (mode != MODE_TRAIN && e->n > 0)
+            for (size_t l = 0; l < (size_t)Lyr; l++)
+                for (size_t h = 0; h < H; h++) {
+                    const float *row = engine_att_row(e, (int)l, (int)h, e->n - 1);
+                    float *dst = r->att_last + (((size_t)k * (size_t)Lyr + l) * H + h) * N;
+                    for (int j = 0; j < e->t && j < (int)N; j++) dst[j] = row[j];
+                }
         /* every sequence of the batch, and the pool they share */
         for (int s = 0; s < nq; s++) {
             const Engine *es = s == 0 ? e : run_seq(&run, s);   /* s 0: the mode's own engine */
@@ -405,6 +422,8 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
             for (int b = 0; b < pool_n; b++) r->refs[(size_t)k * (size_t)pool_n + (size_t)b] = paged_block_refs(run.pool, b);
         }
     }
+    r->n_tokens = e->n_tokens < (int)N ? e->n_tokens : (int)N;
+    memcpy(r->tokens, e->tokens, sizeof(int) * (size_t)r->n_tokens);
     run_free(&run);
     r->done = true;
     return r;
@@ -755,6 +774,30 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         } else {
             *out = call->fn == FN_POOL_BLOCKS ? r->pool_used[k] : (double)r->pool_reserved[k];
         }
+        return 0;
+    }
+    case FN_ATTN: {
+        /* the cache run's step k (the slide's position), its last query row */
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        const int H = ctx->cfg.n_heads, N = ctx->cfg.max_seq;
+        long long h = 0, j = 0;
+        if (index_arg("attn", "layer", a[0], 0, Lyr - 1, &l, msg, msglen)) return -1;
+        if (index_arg("attn", "head", a[1], 0, H - 1, &h, msg, msglen)) return -1;
+        const int step = ctx->k < r->n_steps ? ctx->k : r->n_steps - 1;
+        if (index_arg("attn", "position", a[2], 0, r->t[step] - 1, &j, msg, msglen)) return -1;
+        *out = r->att_last[(((size_t)step * (size_t)Lyr + (size_t)l) * (size_t)H + (size_t)h) * (size_t)N +
+                           (size_t)j];
+        return 0;
+    }
+    case FN_PREV_MATCH: {
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (index_arg("prev_match", "position", a[0], 0, r->n_tokens - 1, &k, msg, msglen)) return -1;
+        *out = -1;
+        for (long long j = k - 1; j >= 0; j--)
+            if (r->tokens[j] == r->tokens[k]) {
+                *out = (double)j;
+                break;
+            }
         return 0;
     }
     case FN_CALC: return calc_call(call, out, msg, msglen);

@@ -48,6 +48,9 @@ typedef enum {
     FN_POOL_BLOCKS,
     FN_POOL_RESERVED,
     FN_BLOCK_REFS,
+    /* what a (trained) model reads: issue 11's induction head */
+    FN_ATTN,
+    FN_PREV_MATCH,
     /* closed forms: published shapes (sim/calc.h) and paging arithmetic */
     FN_CALC,
     FN_BLOCKS_FOR,

@@ -12,6 +12,7 @@
 
 #include "lessons/eval.h"
 #include "lessons/glossary.h"
+#include "lessons/weights.h"
 #include "lessons/lesson.h"
 #include "sim/tokenizer.h"
 
@@ -636,7 +637,7 @@ static void test_model_options(void **state)
                 6, "model option 'kv-heads' given twice");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: blocksize=4\n", 6,
                 "unknown model option 'blocksize'; expected d-model, heads, layers, d-ff, max-seq, "
-                "seed, kv-heads, window, block-size, chunk, speculate, rope, rope-offset-bug or prefix-cache");
+                "seed, kv-heads, window, block-size, chunk, speculate, rope, rope-offset-bug, prefix-cache or weights");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope=1\n", 6,
                 "rope '1': expected on or off");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope-offset-bug=yes\n", 6,
@@ -674,6 +675,78 @@ static double ceil_div(double a, double b) { return ceil(a / b); }
 /* A batch (several prompt: lines; spec §6.4, §6.8): parsing, carrying over,
  * and every batch function against closed forms written here, on a grid of
  * block sizes, with and without prefix sharing. */
+/* weights=trained (issue 11): the shipped model's shape and alphabet, its
+ * errors, attn() and prev_match(); weights=random goes back to the full
+ * alphabet. */
+static void test_trained_weights(void **state)
+{
+    (void)state;
+    setenv("KVSIM_LESSON_DIR", "lessons", 1);   /* models/ is next to it */
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: weights=models/default.kvsim\n",
+                6, "weights 'models/default.kvsim': expected random (the seeded model of the shape options) "
+                   "or trained (kvsim's shipped model); a lesson names no other model file");
+    Lesson l = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\n"
+                        "model: d-model=8 heads=2 layers=2 d-ff=32 max-seq=64 seed=42\nprompt: hello\ngen: 3\n"
+                        "--- slide: B\nmodel: weights=trained\nprompt: 猫在床上睡觉。猫在\ngoto: step 0 end\n"
+                        "--- slide: C\nmodel: window=6\n"
+                        "--- slide: D\nmodel: weights=random\nprompt: hello\n");
+    SlideSetup a = lesson_state_at(&l, 0), b = lesson_state_at(&l, 1), c = lesson_state_at(&l, 2),
+               d = lesson_state_at(&l, 3);
+    assert_false(a.trained);
+    assert_true(b.trained && c.trained);
+    assert_false(d.trained);
+    assert_false(lesson_same_run(&b, &a));   /* the weights are part of the run */
+    EvalContext ctx;
+    char err[512];
+    const ModelFile *f = NULL;
+    assert_int_equal(lesson_trained_model(&f, err, sizeof err), 0);
+    if (eval_context_init(&ctx, &b, err, sizeof err)) fail_msg("%s", err);
+    /* the model's own shape, not the first slide's */
+    EXPECT(&ctx, "d", f->model.cfg.d_model);
+    EXPECT(&ctx, "V", f->model.cfg.vocab);
+    EXPECT(&ctx, "Lyr", f->model.cfg.n_layers);
+    EXPECT(&ctx, "L", 9);
+    assert_true(ctx.model->cfg.weights == &f->model);
+    /* prev_match: the latest earlier equal token, from the tokens alone */
+    EXPECT(&ctx, "prev_match(8)", 1);    /* 在 */
+    EXPECT(&ctx, "prev_match(7)", 0);    /* 猫 */
+    EXPECT(&ctx, "prev_match(3)", -1);   /* 上 */
+    /* attn: a softmax row, summing to 1 over the positions 0..pos */
+    double sum = 0;
+    for (int j = 0; j <= 8; j++) {
+        char e[64];
+        snprintf(e, sizeof e, "attn(1, 1, %d)", j);
+        const double w = ev(&ctx, e);
+        assert_true(w >= 0 && w <= 1);
+        sum += w;
+    }
+    assert_true(fabs(sum - 1) < 1e-5);
+    expect_eval_error(&ctx, "attn(1, 0, 9)", "position 9 out of range 0..8");
+    expect_eval_error(&ctx, "attn(2, 0, 0)", "layer 2 out of range 0..1");
+    eval_context_free(&ctx);
+    /* a window: the query at 8 sees 3..8; the dropped positions weigh 0 */
+    if (eval_context_init(&ctx, &c, err, sizeof err)) fail_msg("%s", err);
+    EXPECT(&ctx, "W", 6);
+    EXPECT(&ctx, "attn(1, 0, 2)", 0);
+    EXPECT(&ctx, "attn(0, 0, 0) + attn(0, 1, 1)", 0);
+    eval_context_free(&ctx);
+    /* back to the random model and the full alphabet */
+    if (eval_context_init(&ctx, &d, err, sizeof err)) fail_msg("%s", err);
+    EXPECT(&ctx, "d", 8);
+    EXPECT(&ctx, "V", tokenizer_full_vocab());
+    eval_context_free(&ctx);
+    lesson_free(&l);
+    /* the model's alphabet, its positions and its learned position table */
+    expect_context_error("model: weights=trained\nprompt: 海\n",
+                         "--prompt: character '海' (U+6D77) at position 1 is not in the model's alphabet "
+                         "(227 characters; kvsim export lists them)", 7);
+    expect_context_error("model: weights=trained max-seq=100\n",
+                         "--max-seq 100: the model default.kvsim has positions for 64 at most", 6);
+    expect_context_error("model: weights=trained rope=on\n",
+                         "--rope: the model default.kvsim was trained with learned positions, not rotary ones", 6);
+    tokenizer_use_alphabet(NULL, 0);
+}
+
 static void test_batch(void **state)
 {
     (void)state;
@@ -1669,6 +1742,7 @@ int main(void)
         cmocka_unit_test(test_model_options),
         cmocka_unit_test(test_model_option_errors),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_trained_weights),
         cmocka_unit_test(test_memory_functions_grid),
         cmocka_unit_test_setup_teardown(test_calc_functions, setup_eval, teardown_eval),
         cmocka_unit_test_setup_teardown(test_memory_errors, setup_eval, teardown_eval),

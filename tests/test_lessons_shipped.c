@@ -12,6 +12,7 @@
 
 #include "lessons/catalog.h"
 #include "lessons/eval.h"
+#include "lessons/weights.h"
 #include "lessons/glossary.h"
 #include "lessons/lesson.h"
 #include "sim/run.h"
@@ -120,6 +121,87 @@ static void spec_replay(const SlideSetup *st, int K)
         T += a + 1;              /* the accepted drafts and one token of the model */
     }
     spec.steps = k;
+}
+
+/* Lesson 14 (issue 11): what the trained model's induction head needs,
+ * from the prompt's structure, and what the model writes, from an engine
+ * run here with and without a window. */
+static struct {
+    int j1;           /* the row the head needs for the prefill's last query: j + 1 */
+    int j1_step1;     /* the same for decode step 1's query (the first written token) */
+    int last;         /* i: the prefill's last position */
+    int greedy[3];    /* the token written after the prompt: no window, W = 6, W = 7 */
+    int wanted;       /* the token at j + 1 (the copy) */
+} ind;
+
+/* The latest j < i with seq[j] == seq[i], or -1. */
+static int earlier(const int *seq, int i)
+{
+    for (int j = i - 1; j >= 0; j--)
+        if (seq[j] == seq[i]) return j;
+    return -1;
+}
+
+/* The largest weight of the last query row of layer l, head h over
+ * positions 1..t-1 (position 0 is the attention sink a trained model parks
+ * weight on). */
+static int argmax_after_sink(const Engine *e, int l, int h)
+{
+    const float *row = engine_att_row(e, l, h, e->n - 1);
+    int best = 1;
+    for (int j = 2; j < e->t; j++)
+        if (row[j] > row[best]) best = j;
+    return best;
+}
+
+static void induction_replay(const SlideSetup *st)
+{
+    char err[512];
+    const ModelFile *f = NULL;
+    assert_int_equal(lesson_trained_model(&f, err, sizeof err), 0);
+    tokenizer_use_alphabet(f->alphabet, f->model.cfg.vocab);
+    int ids[64];
+    const int L = tokenizer_encode(st->prompt, ids, 64, err, sizeof err);
+    assert_true(L > 1);
+    ind.last = L - 1;
+    const int j = earlier(ids, L - 1);
+    assert_true(j >= 0);   /* the prompt repeats its last token */
+    ind.j1 = j + 1;
+    ind.wanted = ids[j + 1];
+    static const int windows[3] = {0, 6, 7};
+    for (int w = 0; w < 3; w++) {
+        KvConfig cfg = config_default();
+        assert_int_equal(modelfile_apply(f, "default.kvsim", &cfg, 0, err, sizeof err), 0);
+        cfg.window = windows[w];
+        Run run;
+        const RunPrompt p = {ids, L};
+        assert_int_equal(run_init(&run, &cfg, NULL, RUN_MODE_BIT(MODE_CACHE), &p, 1, 2, err, sizeof err), 0);
+        run_move(&run, MODE_CACHE, RUN_NEXT_STEP);   /* the prefill */
+        const Engine *e = run_engine(&run, MODE_CACHE);
+        ind.greedy[w] = engine_emitted(e, 0);
+        if (w == 0) {
+            /* head 0 of layer 1 (the head the lesson shows) reads row j + 1 most */
+            if (argmax_after_sink(e, 1, 0) != ind.j1)
+                fail_msg("lesson 14: head 1.0 reads position %d most, not %d", argmax_after_sink(e, 1, 0), ind.j1);
+            int seq[65];
+            memcpy(seq, ids, sizeof(int) * (size_t)L);
+            seq[L] = ind.greedy[0];
+            const int j2 = earlier(seq, L);
+            assert_true(j2 >= 0);
+            ind.j1_step1 = j2 + 1;
+            run_move(&run, MODE_CACHE, RUN_NEXT_STEP);   /* decode step 1 */
+            bool found = false;
+            for (int h = 0; h < cfg.n_heads; h++) found |= argmax_after_sink(e, 1, h) == ind.j1_step1;
+            if (!found) fail_msg("lesson 14: no layer-1 head reads position %d most in step 1", ind.j1_step1);
+        }
+        run_free(&run);
+    }
+    /* the copy, measured: without a window and with W = 7 the model writes
+     * the token at j + 1; with W = 6 (row j + 1 evicted) it does not */
+    assert_int_equal(ind.greedy[0], ind.wanted);
+    assert_int_equal(ind.greedy[2], ind.wanted);
+    assert_true(ind.greedy[1] != ind.wanted);
+    assert_int_equal(ind.last - ind.j1 + 1, 7);   /* the lesson's windows straddle it */
 }
 
 /* Spec §4: MACs of step k of a mode, all layers, lm_head included. */
@@ -275,6 +357,13 @@ static double expected(int lesson, int q, const Shape *s)
     }
     case 175: return 'f';                                /* a shared block outlives its writer */
     case 176: return Lyr * (s->Ls[1] - s->S[1]) * s->Ls[1] * d;   /* n new rows × t keys */
+    /* 14: the trained model's induction head, replayed by induction_replay() */
+    case 140: return ind.greedy[0] == ind.wanted ? 'a' : 0;   /* it copies */
+    case 141: return ind.j1;                             /* j + 1 */
+    case 142: return ind.j1_step1;                       /* the same for the written token */
+    case 143: return ind.last - ind.j1 + 1;              /* positions j+1 .. i */
+    case 144: return ind.greedy[1] != ind.wanted ? 'b' : 0;   /* W = 6 breaks the copy */
+    case 145: return ind.greedy[2] == ind.wanted ? 'f' : 0;   /* W = 7 keeps it */
     /* 16: a prefill in chunks of C rows (spec §6.7) */
     case 160: return L * L * d;                          /* one prefill: the whole L×L grid */
     case 161: return ceil(L / s->C) - 1;                 /* the last chunk emits token 1 */
@@ -313,6 +402,7 @@ static const struct {
     {9, 1, 1, OP_APPEND}, {10, 0, 1, -1},       {11, 2, 9, -1},     {12, 1, 3, -1},
     {15, 1, 1, -1},        {15, 3, 1, -1},
     {17, 0, 0, -1},        {17, 2, 0, -1},        {17, 3, 0, -1},      {17, 4, 3, -1},
+    {14, 0, 0, -1},        {14, 1, 0, -1},        {14, 2, 1, -1},      {14, 4, 0, -1},
     {16, 0, 0, OP_SCORES}, {16, 1, 2, -1},     {16, 2, 1, OP_SCORES},
     {18, 1, 11, OP_EMBED}, {18, 2, 11, OP_LOGITS},
     {19, 0, 62, -1},
@@ -398,9 +488,11 @@ static void play(const char *path, Answers *ans)
     {
         const unsigned shape = SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |
                                SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED);
-        if (l->n_slides < 1 || (l->slides[0].setup.set & shape) != shape)
+        const bool trained = l->n_slides >= 1 && l->slides[0].setup.trained &&
+                             (l->slides[0].setup.set & SETUP_BIT(SET_WEIGHTS));
+        if (l->n_slides < 1 || ((l->slides[0].setup.set & shape) != shape && !trained))
             fail_msg("%s: the first slide must pin the model: model: d-model=8 heads=2 layers=2 "
-                     "d-ff=32 max-seq=64 seed=42 (or another full shape)", path);
+                     "d-ff=32 max-seq=64 seed=42 (or another full shape), or model: weights=trained", path);
     }
 
     char *argv[] = {"kvsim", NULL};
@@ -435,6 +527,7 @@ static void play(const char *path, Answers *ans)
         if (!a.play->lesson->slides[i].has_question) continue;
         const Question *q = &a.play->lesson->slides[i].question;
         const Shape s = shape_of(&a.play->slide_state, goto_step(&a.play->slide_state));
+        if (number == 14 && ans->n == 0) induction_replay(&a.play->slide_state);
         if (a.play->slide_state.model.speculate > 0)
             spec_replay(&a.play->slide_state, a.play->slide_state.model.speculate);
         const double want = expected(number, ans->n, &s);

@@ -151,6 +151,36 @@ static void test_panel_en_zh(void **state)
     fx_app_del(a);
 }
 
+/* 80x24 has no room for the panel: the Tokens line names the most
+ * probable next tokens with their p (the panel's numbers), from the
+ * logits op on; 120x40 shows the panel and the line does not. */
+static void test_compact_next(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--d-model", "8");
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 80, 24), 0);
+    fx_seek_op(a, 1, OP_LN_FINAL, -1);
+    app_render(a, &c);
+    assert_null(strstr(fx_line(&c, 2), "next "));   /* no logits yet this step */
+    fx_seek_op(a, 1, OP_LOGITS, -1);
+    app_render(a, &c);
+    int pos;
+    ProbeTok top[1];
+    probe_topk(probe_logits(app_engine(a), &pos), a->cfg.vocab, 1, top);
+    char tok[16], p[16], want[48];
+    snprintf(p, sizeof p, "%.3f", (double)top[0].p);
+    snprintf(want, sizeof want, "next %s %s", fmt_token_quoted(a, top[0].id, tok), p + 1);
+    if (!strstr(fx_line(&c, 2), want)) fail_msg("'%s' not in '%s'", want, fx_line(&c, 2));
+    canvas_free(&c);
+    assert_int_equal(canvas_init(&c, 120, 40), 0);
+    app_render(a, &c);
+    assert_null(strstr(fx_line(&c, 2), "next "));
+    assert_true(fx_has(&c, "Next token"));
+    canvas_free(&c);
+    fx_app_del(a);
+}
+
 /* Any rect, any cursor: never outside the rect. */
 static void test_panel_any_size(void **state)
 {
@@ -353,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_topk_engine_trained),
         cmocka_unit_test(test_panel_en_zh),
         cmocka_unit_test(test_panel_any_size),
+        cmocka_unit_test(test_compact_next),
         cmocka_unit_test(test_pipeline_names_p),
         cmocka_unit_test(test_loss),
         cmocka_unit_test(test_arrange),

@@ -364,6 +364,7 @@ static void test_serving_share(void **state)
         {"prefix-zh", "--lang zh --mode memory --block-size 2 --prefix-cache --prompt 我是学生 --prompt 我是老师",
          "NNN"},
         {"rope", "--d-model 8 --rope --prompt hello --gen 4", "NNnnn"},
+        {"rope-zh", "--lang zh --d-model 8 --rope --prompt hello --gen 4", "NNnnn"},
         {"rope-bug", "--d-model 8 --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
         {"rope-bug-zh", "--lang zh --d-model 8 --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
     };
@@ -722,6 +723,58 @@ static uint64_t evaluate(const char *s)
     return v;
 }
 
+/* With --chunk and --speculate a cache step covers the rows its plan says:
+ * the prediction the Operations panel and the charts draw is that plan's
+ * closed form, equal to the measured step in both modes; the per-step
+ * chart's legend gives the last step's measured MACs of each mode. */
+static void test_chart_serving(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {
+        "--chunk 4 --prompt thecatsatonthemat", "--speculate 4 --prompt sat.sat --gen 12",
+        "--chunk 3 --speculate 2 --prompt abcabcabc --gen 6", "--chunk 5 --window 6 --prompt thecatsatonthemat",
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        App a;
+        if (build_app(&a, runs[i], err)) fail_msg("%s: %s", runs[i], err);
+        app_handle_key(&a, 'G');
+        char want[2][64];
+        for (int m = 0; m < 2; m++) {
+            const Engine *e = app_engine_of(&a, m ? MODE_RECOMPUTE : MODE_CACHE);
+            for (int k = 0; k < e->n_steps; k++) {
+                OpCounts p;
+                panel_step_prediction(e, k, &p);
+                const OpCounts *d = engine_step_counts(e, k);
+                assert_non_null(d);
+                if (counts_total(&p) != counts_total(d))
+                    fail_msg("%s mode %d step %d: predicted %llu, measured %llu", runs[i], m, k,
+                             (unsigned long long)counts_total(&p), (unsigned long long)counts_total(d));
+            }
+            char v[32];
+            snprintf(want[m], sizeof want[m], "%s %s", m ? "recompute" : "cache",
+                     fmt_short(counts_total(engine_step_counts(e, e->n_steps - 1)), v));
+        }
+        Canvas c;
+        assert_int_equal(canvas_init(&c, 200, 60), 0);
+        app_render(&a, &c);
+        Layout lo;
+        layout_app(&a, c.w, c.h, &lo);
+        assert_true(lo.chart_step.w > 0);
+        char line[512] = "";
+        for (int x = lo.chart_step.x + 1, n = 0; x < lo.chart_step.x + lo.chart_step.w - 1; x++) {
+            const CanvasCell *cell = canvas_at(&c, x, lo.chart_step.y + 1);
+            if (cell && cell->cp > 0 && cell->cp < 128) line[n++] = (char)cell->cp;
+            else if (cell && cell->cp >= 128) line[n++] = '?';
+            line[n] = '\0';
+        }
+        for (int m = 0; m < 2; m++)
+            if (!strstr(line, want[m])) fail_msg("%s: '%s' not in the per-step chart's legend '%s'", runs[i], want[m], line);
+        canvas_free(&c);
+        app_free(&a);
+    }
+}
+
 /* The cost panel's formulas, with this run's numbers substituted, evaluate
  * to the measured counters of every step, in both modes and several
  * shapes (grouped-query heads, a window, one layer); the screen prints
@@ -731,6 +784,7 @@ static void test_cost_formula(void **state)
     (void)state;
     static const char *const runs[] = {
         "--d-model 8 --prompt hello --gen 5", "--kv-heads 1 --gen 4", "--window 4 --gen 6", "--layers 1 --d-model 16 --gen 3",
+        "--rope --kv-heads 1 --gen 4", "--rope --layers 1 --gen 3",
     };
     char err[256], f[256];
     /* the example of the issue: hello, step 4 with the cache (the seeded random model) */
@@ -971,6 +1025,7 @@ int main(void)
         cmocka_unit_test(test_ascii_only),
         cmocka_unit_test(test_no_empty_boxes),
         cmocka_unit_test(test_cost_formula),
+        cmocka_unit_test(test_chart_serving),
         cmocka_unit_test(test_lesson_scroll),
         cmocka_unit_test(test_lesson_unseen_panel),
     };

@@ -281,15 +281,9 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     char hl[64];
     snprintf(title, sizeof title, "%s L%d %s", name, v.layer, fmt_head(a, e, v.head, hl));
     if (canvas_text_width(title) > r.w - 6) snprintf(title, sizeof title, "%s L%d H%d", name, v.layer, v.head);
-    canvas_fill(c, r, ' ', STYLE_NORMAL);   /* narrow: the name whole rather than "Attention L" */
-    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
-
-    const int ix = r.x + 1, iy = r.y + 1, iw = r.w - 2, ih = r.h - 2;
-    if (iw <= 0 || ih <= 0) goto done;
-    if (e->pos == 0) {
-        panel_start_hint(a, c, (Rect){ix, iy, iw, ih});
-        goto done;
-    }
+    Rect in;   /* narrow: the name whole rather than "Attention L" */
+    if (!panel_open(a, e, c, r, title, name, &in)) goto done;
+    const int ix = in.x, iy = in.y, iw = in.w, ih = in.h;
     const int t = e->t;
     v.scored = engine_op_done(e, OP_SCORES, v.layer);
     v.masked = engine_op_done(e, OP_MASK, v.layer);

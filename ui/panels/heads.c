@@ -67,14 +67,8 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                  fmt_token_quoted(a, e->tokens[t - 1], tok), t - 1);
     else
         snprintf(title, sizeof title, "%s", name);
-    canvas_fill(c, r, ' ', STYLE_NORMAL);
-    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
-    const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
-    if (in.w <= 0 || in.h <= 0) goto done;
-    if (e->pos == 0) {
-        panel_start_hint(a, c, in);
-        goto done;
-    }
+    Rect in;
+    if (!panel_open(a, e, c, r, title, name, &in)) goto done;
     {
         /* token width in the key header: 2 when any token is Chinese */
         int hw = 1;

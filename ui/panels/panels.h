@@ -168,6 +168,15 @@ int panel_lesson_text_lines(const App *a, int w);
 int panel_lesson_hidden_below(const App *a, Rect r, int *text_h);
 
 /* Shared helpers for panels (ui/panels/util.c). */
+/* The closed form of engine e's step k: spec §4's, or with --chunk /
+ * --speculate that of the rows the step's plan covers (§6.7, §6.9). The
+ * Operations panel and the charts predict with it. */
+void panel_step_prediction(const Engine *e, int k, OpCounts *p);
+/* A panel's box: clears r, draws its border titled `title` (the short
+ * `name` when the title does not fit), sets *in to the inside. False when
+ * there is nothing more to draw: no inside, or nothing run yet (then the
+ * start hint is drawn). */
+bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in);
 /* "press → to start" (n in ASCII mode), dim, for a panel at pos 0 */
 void panel_start_hint(const App *a, Canvas *c, Rect inner);
 /* 1234567 -> "1,234,567" */
