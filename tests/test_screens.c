@@ -966,6 +966,7 @@ static void test_no_empty_boxes(void **state)
         {"", "v", true},
         {"--lang zh", "v", true},
         {"", "A", true},
+        {"", "vA", true},
         {"--mode compare", "v", true},
         {"--mode recompute", "A", false},
         {"--model models/default.kvsim", "", false},

@@ -113,6 +113,14 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                     canvas_text(c, tx, y, -1, done ? STYLE_HILITE : STYLE_DIM, tg);
             }
         }
+        /* rows left between the strips and the legend (a box taller than
+         * it needs): what the strips are and how to pick the one shown */
+        const char *hint[2] = {TR(a, "[ ] layer, { } head: the highlighted strip is the head the other panels show",
+                                  "[ ] 层、{ } 头：高亮的那条就是其他面板显示的头"),
+                               TR(a, "a strip: the current query's weights over the keys in one head",
+                                  "每一条：当前查询在一个头里对各键的权重")};
+        for (int i = 0; i < 2 && y < last; i++)
+            if (canvas_text_width(hint[i]) <= in.w) canvas_text(c, in.x, y++, in.w, STYLE_NORMAL, hint[i]);
         if (legend == 0) goto done;
         y = in.y + in.h - legend;
         char lg[160];
