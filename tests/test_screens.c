@@ -726,7 +726,8 @@ static uint64_t evaluate(const char *s)
 /* With --chunk and --speculate a cache step covers the rows its plan says:
  * the prediction the Operations panel and the charts draw is that plan's
  * closed form, equal to the measured step in both modes; the per-step
- * chart's legend gives the last step's measured MACs of each mode. */
+ * chart's legend gives the last step's measured MACs of each mode, and the
+ * Cost box the ratio of the two whole runs. */
 static void test_chart_serving(void **state)
 {
     (void)state;
@@ -770,6 +771,16 @@ static void test_chart_serving(void **state)
         }
         for (int m = 0; m < 2; m++)
             if (!strstr(line, want[m])) fail_msg("%s: '%s' not in the per-step chart's legend '%s'", runs[i], want[m], line);
+        /* the Cost box compares whole runs: the measured totals' ratio */
+        uint64_t tot[2] = {0, 0};
+        for (int m = 0; m < 2; m++) {
+            const Engine *e = app_engine_of(&a, m ? MODE_RECOMPUTE : MODE_CACHE);
+            for (int k = 0; k < e->n_steps; k++) tot[m] += counts_total(engine_step_counts(e, k));
+        }
+        char *text = canvas_dump(&c), ratio_s[96];
+        snprintf(ratio_s, sizeof ratio_s, "over the whole run: %.2f\u00d7", (double)tot[1] / (double)tot[0]);
+        if (!strstr(text, ratio_s)) fail_msg("%s: '%s' not on the 200x60 screen", runs[i], ratio_s);
+        free(text);
         canvas_free(&c);
         app_free(&a);
     }
@@ -967,6 +978,7 @@ static void test_no_empty_boxes(void **state)
         {"", "v", true},
         {"--lang zh", "v", true},
         {"", "A", true},
+        {"", "vA", true},
         {"--mode compare", "v", true},
         {"--mode recompute", "A", false},
         {"--model models/default.kvsim", "", false},
