@@ -10,7 +10,7 @@ new_server
 
 # --- --present at 80x24: mask, cache, the cost in big digits -----------------------
 $T new-session -d -s e2e -x 80 -y 24 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
-    "$K --present --prompt hello --gen 5; echo EXIT=\$?; sleep 60"
+    "$K --present --d-model 8 --prompt hello --gen 5; echo EXIT=\$?; sleep 60"
 check "presenter: mask" "Causal mask"
 check "presenter: cost box" "Cost: recompute"
 check "presenter: cache" "KV cache"

@@ -103,7 +103,7 @@ $T send-keys -t e2e e
 check "edit line" "Prompt:"
 $T send-keys -t e2e -l 'x€'
 check "bad char rejected" "U+20AC"
-check "same message as the CLI" "is not in the alphabet"
+check "same message as the CLI" "is not in the model's alphabet"
 $T send-keys -t e2e Escape
 wait_gone "Prompt:" && ok || bad "edit line did not close"
 check "old prompt kept" "hello│"
@@ -138,7 +138,7 @@ new_server
 
 # --- a batch sharing a block pool, in the memory view, at 80x24 -----------------
 $T new-session -d -s e2e -x 80 -y 24 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
-    "$K --block-size 4 --prompt ab --prompt cde --prompt f; echo EXIT=\$?; sleep 60"
+    "$K --d-model 8 --block-size 4 --prompt ab --prompt cde --prompt f; echo EXIT=\$?; sleep 60"
 check "batch starts in the cache view" "KV CACHE"
 $T send-keys -t e2e m m m m
 check "cycled to the memory view" "KV blocks"

@@ -69,11 +69,12 @@ fi
 
 # --- every command line in the docs is accepted -----------------------------
 # lines like "    $ build/kvsim trace --gen 5 | head" or "    kvsim calc ...";
-# placeholders ([N|FILE], NAME ...) and continued lines are left out
+# placeholders ([N|FILE], NAME ...) and continued lines are left out; a
+# pipe, redirection or comment starts after a space (--keys 'e<Backspace>' stays)
 n_docs=0
 grep -hE '^ *(\$ )?(\./)?(build/)?kvsim (trace|export|frames|lesson|calc|bench|bench-ui|--[a-z-]+)( |$)' README.md docs/*.md |
     grep -v '\\$' | grep -vE '\[|\.\.\.|  [a-z]' >"$tmp/cmds" || true
-sed -n 's/^ *\$ //; s/^ *//; s/^\(\.\/\)\{0,1\}\(build\/\)\{0,1\}kvsim //; s/ *[|>#].*//; p' "$tmp/cmds" |
+sed -n 's/^ *\$ //; s/^ *//; s/^\(\.\/\)\{0,1\}\(build\/\)\{0,1\}kvsim //; s/  *[|>#].*//; p' "$tmp/cmds" |
     sort -u >"$tmp/args"
 while IFS= read -r args; do
     n_docs=$((n_docs + 1))

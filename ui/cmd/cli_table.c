@@ -21,7 +21,9 @@
 const CliCommand cli_commands[] = {
     {CMD_UI, "", "[OPTIONS]", "start the terminal UI",
      "Step a tiny decoder-only transformer through prefill and decode, with and\n"
-     "without a KV cache, and count every multiply-accumulate."},
+     "without a KV cache, and count every multiply-accumulate. With no --model and\n"
+     "no shape option every command runs the trained model built into kvsim\n"
+     "(default.kvsim); a shape option runs the seeded random model instead."},
     {CMD_TRACE, "trace", "[OPTIONS]", "print the measured operation counts of every step",
      "Run the prompt with the KV cache, recomputing everything, and as one training\n"
      "pass; print what every step measured next to the closed forms."},
@@ -65,7 +67,7 @@ const CliCommand cli_commands[] = {
      "time, as 'kvsim bench-ui' measures it. Takes about 1.5 minutes\n"
      "(docs/performance.md).\n"
      "\n"
-     "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (the default model)\n"
+     "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (random, --d-model 8)\n"
      "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
      "         d288-T256  d 288, H 6, 6 layers, F 768, T 256"},
 };
@@ -360,7 +362,10 @@ const CliOpt cli_options[] = {
     {.name = "gen", .arg = "G", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int, .field = F(gen),
      .lo = 1, .hi = CONFIG_MAX_DIM, .help = "tokens to generate (default 8); prompt + G <= max-seq"},
     {.name = "d-model", .arg = "d", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_int,
-     .field = F(cfg.d_model), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "model width (default 8)"},
+     .field = F(cfg.d_model), .lo = 1, .hi = CONFIG_MAX_DIM,
+     .help = "model width (default 8); this or --heads,\n"
+             "--kv-heads, --layers, --d-ff, --seed runs the\n"
+             "seeded random model, not the built-in one"},
     {.name = "heads", .arg = "H", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_int,
      .field = F(cfg.n_heads), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "attention heads; d must be divisible by H (default 2)"},
@@ -412,7 +417,7 @@ const CliOpt cli_options[] = {
     {.name = "model", .arg = "FILE", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_text,
      .field = F(model_path),
      .help = "run a trained model file (docs/model-format.md)\n"
-             "instead of the seeded random model; not with\n"
+             "instead of the built-in default.kvsim; not with\n"
              "--d-model, --heads, --kv-heads, --layers, --d-ff\n"
              "or --seed (--window, --block-size and --max-seq\n"
              "up to the file's still apply)"},
