@@ -29,6 +29,7 @@
 
 typedef enum {
     CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_BENCH_UI, CMD_LESSON, CMD_CALC, CMD_BENCH,
+    CMD_TRAIN,   /* parsed by ui/cmd/train.c; listed here for --help and the man page */
     CMD_HELP, CMD_VERSION
 } Command;
 typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
