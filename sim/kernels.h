@@ -73,6 +73,15 @@ void kernel_matmul_packed(float *out, const float *in, const float *wp,
  * 1 and no value becomes subnormal. Sets *flops to 2 · lanes · iters and
  * returns a value that depends on every chain. */
 float kernel_read_sweep(const float *x, size_t n);
+
+/*
+ * kernel_alloc_stream: memory for a buffer that is streamed again and again
+ * (packed weights, the read sweep): aligned to 2 MiB and, where the system
+ * offers it, backed by huge pages, so a pass over 20 MB costs a handful of
+ * TLB misses instead of one per 4 KiB. Free it with free(). NULL when out
+ * of memory.
+ */
+void *kernel_alloc_stream(size_t bytes);
 float kernel_mul_add_loop(long iters, uint64_t *flops);
 
 /* Which variant of kernel_matmul_packed this build has: "portable C" or
@@ -114,6 +123,11 @@ void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *v
 /* In place softmax over one row of len values; -INFINITY entries become 0.
  * A row with every entry -INFINITY is left as zeros (never NaN). */
 void kernel_softmax(float *row, int len);
+
+/* The first pass of every softmax (kernel_softmax, kmath_softmax): the
+ * row's maximum. A row with nothing visible (every cell -inf) is set to
+ * zeros and -INFINITY is returned, so the caller stops there. */
+float kernel_softmax_max(float *row, int len);
 
 /* out[len] += a · v[len] (one term of A·V).  MACs: len */
 void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs);

@@ -65,7 +65,7 @@ const CliCommand cli_commands[] = {
      "time, as 'kvsim bench-ui' measures it. Takes about 1.5 minutes\n"
      "(docs/performance.md).\n"
      "\n"
-     "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (the default model)\n"
+     "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (the random model's default shape)\n"
      "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
      "         d288-T256  d 288, H 6, 6 layers, F 768, T 256"},
 };
