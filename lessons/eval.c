@@ -63,6 +63,16 @@ static const struct {
     [FN_KV_READ] = {"kv_read", "m#", 2, "kv_read(MODE, K)"},
     [FN_KV_WRITTEN] = {"kv_written", "m#", 2, "kv_written(MODE, K)"},
     [FN_INTENSITY] = {"intensity", "m#", 2, "intensity(MODE, K)"},
+    [FN_PROMPT_LEN] = {"prompt_len", "#", 1, "prompt_len(S)"},
+    [FN_SHARED_ROWS] = {"shared_rows", "#", 1, "shared_rows(S)"},
+    [FN_SEQ_ROWS] = {"seq_rows", "##", 2, "seq_rows(S, K)"},
+    [FN_SEQ_MACS] = {"seq_macs", "#c#", 3, "seq_macs(S, CAT, K)"},
+    [FN_SEQ_BLOCKS] = {"seq_blocks", "##", 2, "seq_blocks(S, K)"},
+    [FN_POOL_BLOCKS] = {"pool_blocks", "#", 1, "pool_blocks(K)"},
+    [FN_POOL_RESERVED] = {"pool_reserved", "#", 1, "pool_reserved(K)"},
+    [FN_BLOCK_REFS] = {"block_refs", "##", 2, "block_refs(BLOCK, K)"},
+    [FN_ATTN] = {"attn", "###", 3, "attn(LAYER, HEAD, J)"},
+    [FN_PREV_MATCH] = {"prev_match", "#", 1, "prev_match(P)"},
     [FN_CALC] = {"calc", "nf###", 2, "calc(NAME, FIELD[, T[, BYTES[, BATCH]]])"},
     [FN_BLOCKS_FOR] = {"blocks_for", "##", 2, "blocks_for(T, B)"},
     [FN_WASTE_FOR] = {"waste_for", "###", 3, "waste_for(T, B, BYTES)"},
@@ -77,9 +87,11 @@ static const char FN_LIST[] = "macs, total, masked, visible, kv_bytes, kv_number
                               "ratio, logit_diff, passes, rows, emit_step, emitted, drafted, "
                               "accepted, step_cost, kv_per_token, "
                               "kv_blocks, kv_reserved, kv_waste, weight_bytes, kv_read, "
-                              "kv_written, intensity, calc, blocks_for, waste_for, min, max, "
+                              "kv_written, intensity, prompt_len, shared_rows, seq_rows, seq_macs, "
+                              "seq_blocks, pool_blocks, pool_reserved, block_refs, attn, prev_match, calc, "
+                              "blocks_for, waste_for, min, max, "
                               "ceil, floor or round";
-static const char NAME_LIST[] = "d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B or balance";
+static const char NAME_LIST[] = "d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B, balance or Nseq";
 
 __attribute__((format(printf, 2, 3))) static int fail(P *p, const char *fmt, ...)
 {
@@ -188,8 +200,8 @@ static int word_arg(P *p, char kind, int index, EvalCall *call)
 {
     static const char *const modes[MODE_COUNT] = {"cache", "recompute", "train"};
     const char *what = kind == 'm'   ? "a mode (cache, recompute or train)"
-                       : kind == 'c' ? "a category (qkv, scores, values, out_proj, ffn, lm_head "
-                                       "or total)"
+                       : kind == 'c' ? "a category (qkv, scores, values, out_proj, ffn, lm_head, "
+                                       "rope or total)"
                        : kind == 'n' ? "a model name (e.g. llama-2-7b)"
                                      : "a calc field (e.g. kv_bytes_per_token)";
     if (p->kind != T_NAME)
@@ -245,8 +257,8 @@ static int word_arg(P *p, char kind, int index, EvalCall *call)
         return fail(p, "unknown mode '%.*s' at column %d; expected cache, recompute or train",
                     w > 40 ? 40 : w, s, column(p, p->start));
     }
-    for (int c = 0; c <= CAT_COUNT; c++) {
-        const char *name = c == CAT_TOTAL ? "total" : counts_name((Category)c);
+    for (int c = 0; c <= CAT_ROPE; c++) {
+        const char *name = c == CAT_TOTAL ? "total" : c == CAT_ROPE ? "rope" : counts_name((Category)c);
         if ((int)strlen(name) == w && !strncmp(s, name, (size_t)w)) {
             call->cat = c;
             next(p);
@@ -254,7 +266,7 @@ static int word_arg(P *p, char kind, int index, EvalCall *call)
         }
     }
     return fail(p, "unknown category '%.*s' at column %d; expected qkv, scores, values, out_proj, "
-                "ffn, lm_head or total", w > 40 ? 40 : w, s, column(p, p->start));
+                "ffn, lm_head, rope or total", w > 40 ? 40 : w, s, column(p, p->start));
 }
 
 /* At the '(' after function fn. */

@@ -62,6 +62,22 @@ typedef struct {
     int *kv_blocks;        /* (n_steps) engine_kv_blocks after each step (§6.4;
                               0 without a block size or outside cache mode) */
     uint64_t *kv_reserved; /* (n_steps) engine_kv_reserved_bytes after each step */
+    /* the batch (spec §6.4, §6.8): cache mode runs every prompt of the
+     * slide in one pool; other modes run sequence 0 alone (n_seqs = 1) */
+    int n_seqs;
+    int *seq_n;            /* (n_steps, n_seqs) rows each sequence processed */
+    OpCounts *seq_steps;   /* (n_steps, n_seqs) each sequence's step counts */
+    int *seq_blocks;       /* (n_steps, n_seqs) live entries of each block table */
+    int *shared_rows;      /* (n_seqs) rows each took from a donor (§6.8; 0 = none) */
+    int pool_n;            /* physical blocks of the pool (0 without a block size) */
+    int *pool_used;        /* (n_steps) blocks handed out after each step */
+    uint64_t *pool_reserved;   /* (n_steps) their bytes (a shared block once) */
+    int *refs;             /* (n_steps, pool_n) references on each block after each step */
+    /* what the model read and wrote (a trained model's heads, issue 11) */
+    float *att_last;       /* (n_steps, Lyr, H, N) attention weights of each step's last
+                              query row on key positions 0..N-1 (0 beyond t; train: unused) */
+    int *tokens;           /* (n_tokens) the prompt, then every emitted token */
+    int n_tokens;
     OpCounts total;        /* sum of steps */
 } EvalRun;
 
@@ -71,6 +87,10 @@ typedef struct {
     KvConfig cfg;          /* setup.model */
     int *ids;              /* (L) prompt token ids */
     int L, G;
+    int n_seqs;            /* 1 + setup.n_batch */
+    char *batch_copy[LESSON_MAX_PROMPTS - 1];   /* owned; setup.batch[i] points here */
+    int *batch_ids;        /* (n_seqs - 1, max_seq) token ids of the further prompts */
+    int batch_L[LESSON_MAX_PROMPTS];   /* [s] prompt length of sequence s ([0] = L) */
     const Model *model;    /* the weights the runs read: own_model, or lent */
     Model *own_model;      /* built by the context when none of its config was lent */
     bool have_model;

@@ -340,9 +340,15 @@ static int directive_line(Parser *p, char *s, size_t kl)
     if (p->where == IN_QUESTION)
         return fail(p, p->line, "directive '%s:' after the question; put directives before '?'",
                     s);
-    if (p->dir_line[d])
+    /* a further prompt: line is the next sequence of a batch, as --prompt is */
+    const bool more_prompt = d == DIR_PROMPT && p->dir_line[d];
+    if (p->dir_line[d] && !more_prompt)
         return fail(p, p->line, "duplicate '%s:' in this slide (first on line %d)", s,
                     p->dir_line[d]);
+    if (more_prompt && p->cur->setup.n_batch >= LESSON_MAX_PROMPTS - 1)
+        return fail(p, p->line, "more than %d prompt: lines in this slide (first on line %d); a "
+                    "batch has at most %d sequences", LESSON_MAX_PROMPTS, p->dir_line[d],
+                    LESSON_MAX_PROMPTS);
     if (*v == '\0') return fail(p, p->line, "'%s:' needs a value", s);
     char msg[512];
     if (d == DIR_PROMPT) {
@@ -354,6 +360,12 @@ static int directive_line(Parser *p, char *s, size_t kl)
         }
         char *copy = dup_n(v, strlen(v));
         if (!copy) return fail(p, p->line, "out of memory");
+        if (more_prompt) {
+            Slide *sl = p->cur;
+            sl->batch_text[sl->setup.n_batch] = copy;
+            sl->setup.batch[sl->setup.n_batch++] = copy;
+            return 0;   /* parsed, and SET_PROMPT is marked, by the first prompt: */
+        }
         free(p->cur->prompt_text);
         p->cur->prompt_text = copy;
         p->cur->setup.prompt = copy;
@@ -538,6 +550,7 @@ void lesson_free(Lesson *l)
         free(s->paragraphs);
         free(s->paragraph_lines);
         free(s->prompt_text);
+        for (int j = 0; j < LESSON_MAX_PROMPTS - 1; j++) free(s->batch_text[j]);
         question_free(&s->question);
     }
     free(l->slides);

@@ -35,6 +35,7 @@
 #define LESSON_MAX_HINTS 16
 #define LESSON_MAX_ID 32             /* bytes of id: */
 #define LESSON_MAX_CHOICES 8         /* choice: lines per question */
+#define LESSON_MAX_PROMPTS 8         /* prompt: lines per slide (a batch, spec §6.4/§6.8) */
 
 /* The view a slide selects (`mode:`); compare shows cache and recompute
  * side by side; memory shows the cache run's KV blocks and memory traffic
@@ -94,6 +95,10 @@ typedef enum {
     SET_BLOCK_SIZE,  /* model: block-size= (none: contiguous cache) */
     SET_CHUNK,       /* model: chunk= (none: one prefill step; spec §6.7) */
     SET_SPECULATE,   /* model: speculate= (none: plain decoding; spec §6.9) */
+    SET_ROPE,        /* model: rope=on|off (spec §6.10) */
+    SET_ROPE_BUG,    /* model: rope-offset-bug=on|off (§6.10's teaching switch) */
+    SET_PREFIX,      /* model: prefix-cache=on|off (spec §6.8; needs a batch to matter) */
+    SET_WEIGHTS,     /* model: weights=random|trained (the shipped model, spec §7) */
     SET_MODE,
     SET_GOTO,
     SET_LAYER,   /* select: layer */
@@ -107,7 +112,8 @@ typedef enum {
     (SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |               \
      SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED) |                   \
      SETUP_BIT(SET_KV_HEADS) | SETUP_BIT(SET_WINDOW) | SETUP_BIT(SET_BLOCK_SIZE) |          \
-     SETUP_BIT(SET_CHUNK) | SETUP_BIT(SET_SPECULATE))
+     SETUP_BIT(SET_CHUNK) | SETUP_BIT(SET_SPECULATE) | SETUP_BIT(SET_ROPE) |              \
+     SETUP_BIT(SET_ROPE_BUG) | SETUP_BIT(SET_PREFIX) | SETUP_BIT(SET_WEIGHTS))
 
 /* The simulator set-up.
  * In a Slide: what that slide's own directives set; fields whose bit is
@@ -125,8 +131,15 @@ typedef struct {
     unsigned set;              /* SETUP_BIT(field) for each field set */
     const char *prompt;        /* UTF-8, borrowed (the Lesson or a static);
                                   `prompt: "the cat "` keeps the spaces */
+    const char *batch[LESSON_MAX_PROMPTS - 1];   /* further prompt: lines of the slide
+                                  that set the prompt, borrowed: sequences 1..n_batch
+                                  of a batch (spec §6.4, §6.8); SET_PROMPT covers them */
+    int n_batch;               /* 0 = one sequence */
     int gen;                   /* G */
     KvConfig model;
+    bool trained;              /* weights=trained: the shipped trained model (its shape,
+                                  weights and alphabet replace the shape options;
+                                  lessons/weights.h); false: the seeded random model */
     LessonMode mode;
     LessonGoto go;
     int layer, head;           /* select: */
@@ -184,6 +197,7 @@ typedef struct {
     SlideSetup setup;       /* this slide's own directives; setup.prompt
                                points to prompt_text when SET_PROMPT is set */
     char *prompt_text;      /* owned, or NULL */
+    char *batch_text[LESSON_MAX_PROMPTS - 1];   /* owned: setup.batch[i] points here */
     bool has_question;
     Question question;
 } Slide;
@@ -223,7 +237,7 @@ void lesson_setup_apply(SlideSetup *base, const SlideSetup *slide);
  * (a negative one gives the defaults). */
 SlideSetup lesson_state_at(const Lesson *l, int slide);
 
-/* Whether two set-ups describe the same run (model options, prompt, gen):
+/* Whether two set-ups describe the same run (model options, prompts, gen):
  * a player only rebuilds the model when this is false. */
 bool lesson_same_run(const SlideSetup *a, const SlideSetup *b);
 

@@ -10,7 +10,9 @@
  */
 #include "lessons/measure.h"
 
+#include "lessons/weights.h"
 #include "sim/budget.h"
+#include "sim/paged.h"
 #include "sim/run.h"
 #include "sim/tokenizer.h"
 
@@ -53,6 +55,15 @@ static void free_run(EvalRun *r)
     free(r->traffic);
     free(r->kv_blocks);
     free(r->kv_reserved);
+    free(r->seq_n);
+    free(r->seq_steps);
+    free(r->seq_blocks);
+    free(r->shared_rows);
+    free(r->pool_used);
+    free(r->pool_reserved);
+    free(r->refs);
+    free(r->att_last);
+    free(r->tokens);
     memset(r, 0, sizeof *r);
 }
 
@@ -64,6 +75,8 @@ void eval_context_free(EvalContext *ctx)
     free(ctx->own_model);
     free(ctx->ids);
     free(ctx->prompt);
+    free(ctx->batch_ids);
+    for (int i = 0; i < LESSON_MAX_PROMPTS - 1; i++) free(ctx->batch_copy[i]);
     int line = ctx->fail_line;
     memset(ctx, 0, sizeof *ctx);
     ctx->fail_line = line;
@@ -119,7 +132,8 @@ static bool same_config(const KvConfig *a, const KvConfig *b)
            a->n_layers == b->n_layers && a->d_ff == b->d_ff && a->max_seq == b->max_seq &&
            a->seed == b->seed && a->n_kv_heads == b->n_kv_heads && a->window == b->window &&
            a->block_size == b->block_size && a->chunk == b->chunk && a->speculate == b->speculate &&
-           a->rope == b->rope && a->rope_offset_bug == b->rope_offset_bug && a->prefix_cache == b->prefix_cache;
+           a->rope == b->rope && a->rope_offset_bug == b->rope_offset_bug && a->prefix_cache == b->prefix_cache &&
+           a->weights == b->weights;
 }
 
 int eval_context_init(EvalContext *ctx, const SlideSetup *s, char *err, size_t errlen)
@@ -142,13 +156,14 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     const int model_line = max_line(s, model_bits);
     ctx->setup = *s;
     ctx->cfg = s->model;
-    ctx->cfg.vocab = tokenizer_vocab();
     /* as lesson_setup_apply: K/V heads follow heads until kv-heads is given */
     if (!(s->set & SETUP_BIT(SET_KV_HEADS))) ctx->cfg.n_kv_heads = ctx->cfg.n_heads;
     ctx->G = s->gen;
     ctx->fail_line = model_line;
+    /* the slide's weights: the random model (full alphabet) or the shipped one */
+    if (lesson_weights_apply(s, &ctx->cfg, err, errlen)) goto bad;
     /* the same checks, in the same order, with the same words as cli.c */
-    if (!(s->set & SETUP_BIT(SET_D_FF)) && 4LL * ctx->cfg.d_model > CONFIG_MAX_DIM) {
+    if (!s->trained && !(s->set & SETUP_BIT(SET_D_FF)) && 4LL * ctx->cfg.d_model > CONFIG_MAX_DIM) {
         fail(err, errlen, "--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give "
              "--d-ff too", ctx->cfg.d_model, 4LL * ctx->cfg.d_model, CONFIG_MAX_DIM);
         goto bad;
@@ -171,8 +186,42 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     }
     ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
     if (config_validate(&ctx->cfg, ctx->L, ctx->G, err, errlen)) goto bad;
+    /* the batch: every further prompt as the command line checks a --prompt */
+    ctx->n_seqs = 1 + (s->n_batch > 0 ? s->n_batch : 0);
+    ctx->batch_L[0] = ctx->L;
+    if (ctx->n_seqs > 1) {
+        ctx->fail_line = s->line[SET_PROMPT];
+        if (ctx->cfg.chunk > 0 || ctx->cfg.speculate > 0) {
+            fail(err, errlen, "--%s: one prompt only, not a batch of %d (a batch steps its sequences "
+                 "in lockstep)", ctx->cfg.chunk > 0 ? "chunk" : "speculate", ctx->n_seqs);
+            goto bad;
+        }
+        ctx->batch_ids = malloc(sizeof(int) * (size_t)ctx->cfg.max_seq * (size_t)(ctx->n_seqs - 1));
+        if (!ctx->batch_ids) {
+            fail(err, errlen, "out of memory");
+            goto bad;
+        }
+        for (int i = 0; i + 1 < ctx->n_seqs; i++) {
+            const char *bp = s->batch[i] ? s->batch[i] : "";
+            if (!(ctx->batch_copy[i] = malloc(strlen(bp) + 1))) {
+                fail(err, errlen, "out of memory");
+                goto bad;
+            }
+            strcpy(ctx->batch_copy[i], bp);
+            ctx->setup.batch[i] = ctx->batch_copy[i];
+            const int Ls = tokenizer_encode(bp, ctx->batch_ids + (size_t)i * (size_t)ctx->cfg.max_seq,
+                                            ctx->cfg.max_seq, msg, sizeof msg);
+            if (Ls < 0) {
+                fail(err, errlen, "--prompt (sequence %d): %s", i + 1, msg);
+                goto bad;
+            }
+            if (config_validate(&ctx->cfg, Ls, ctx->G, err, errlen)) goto bad;
+            ctx->batch_L[i + 1] = Ls;
+        }
+        ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
+    }
     /* the work budget of the command line, with the same words */
-    if (budget_check(&ctx->cfg, &ctx->L, 1, ctx->G, err, errlen)) goto bad;
+    if (budget_check(&ctx->cfg, ctx->batch_L, ctx->n_seqs, ctx->G, err, errlen)) goto bad;
     if (shared && same_config(&shared->cfg, &ctx->cfg)) {
         ctx->model = shared;
     } else {
@@ -200,8 +249,8 @@ int measure_budget_check(const Lesson *l, char *err, size_t errlen)
     for (int i = 0; i < l->n_slides; i++) {
         lesson_setup_apply(&st, &l->slides[i].setup);
         KvConfig cfg = st.model;
-        cfg.vocab = tokenizer_vocab();
         if (!(st.set & SETUP_BIT(SET_KV_HEADS))) cfg.n_kv_heads = cfg.n_heads;
+        if (lesson_weights_apply(&st, &cfg, NULL, 0)) continue;   /* eval_context_init reports it */
         /* a run that is invalid anyway is reported by eval_context_init */
         if (config_validate(&cfg, 0, 0, NULL, 0)) continue;
         if (cfg.max_seq > cap) {
@@ -211,9 +260,15 @@ int measure_budget_check(const Lesson *l, char *err, size_t errlen)
             cap = cfg.max_seq;
         }
         char msg[256];
-        const int L = tokenizer_encode(st.prompt ? st.prompt : "", ids, cfg.max_seq, msg, sizeof msg);
-        if (L < 1 || config_validate(&cfg, L, st.gen, NULL, 0)) continue;
-        if (budget_check(&cfg, &L, 1, st.gen, msg, sizeof msg)) {
+        int Ls[LESSON_MAX_PROMPTS], n = 0;
+        for (int q = 0; q <= st.n_batch && q < LESSON_MAX_PROMPTS; q++) {
+            const char *pr = q == 0 ? st.prompt : st.batch[q - 1];
+            const int L = tokenizer_encode(pr ? pr : "", ids, cfg.max_seq, msg, sizeof msg);
+            if (L < 1 || config_validate(&cfg, L, st.gen, NULL, 0)) break;
+            Ls[n++] = L;
+        }
+        if (n != st.n_batch + 1) continue;
+        if (budget_check(&cfg, Ls, n, st.gen, msg, sizeof msg)) {
             const int line = max_line(&st, SETUP_MODEL_BITS | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
             snprintf(err, errlen, "%s:%d: %s", l->path, line > 0 ? line : l->slides[i].line, msg);
             free(ids);
@@ -236,6 +291,7 @@ int eval_context_update_with(EvalContext *ctx, const SlideSetup *s, const Model 
     const char *own = ctx->prompt;
     ctx->setup = *s;
     ctx->setup.prompt = own;
+    for (int i = 0; i + 1 < ctx->n_seqs; i++) ctx->setup.batch[i] = ctx->batch_copy[i];
     if (set_view(ctx, s, err, errlen)) {
         eval_context_free(ctx);
         return -1;
@@ -249,6 +305,7 @@ static void counts_diff(OpCounts *out, const OpCounts *a, const OpCounts *b)
 {
     for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = a->mac[i] - b->mac[i];
     out->masked = a->masked - b->masked;
+    out->rope = a->rope - b->rope;
 }
 
 /* Run `mode` to the end once, one layer stop at a time, and keep what each
@@ -258,10 +315,27 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
     EvalRun *r = &ctx->runs[mode];
     if (r->done) return r;
     Run run;
-    const RunPrompt p = {ctx->ids, ctx->L};
-    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(mode), &p, 1, ctx->G, msg, msglen)) return NULL;
+    RunPrompt p[LESSON_MAX_PROMPTS];
+    p[0] = (RunPrompt){ctx->ids, ctx->L};
+    const int nq = mode == MODE_CACHE ? ctx->n_seqs : 1;   /* a batch runs in cache mode */
+    for (int s = 1; s < nq; s++)
+        p[s] = (RunPrompt){ctx->batch_ids + (size_t)(s - 1) * (size_t)ctx->cfg.max_seq, ctx->batch_L[s]};
+    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(mode), p, nq, ctx->G, msg, msglen)) return NULL;
     const Engine *e = run_engine(&run, mode);
     const int ns = e->n_steps, Lyr = ctx->cfg.n_layers;
+    const int pool_n = run.pool ? run.pool->n_blocks : 0;
+    r->n_seqs = nq;
+    r->pool_n = pool_n;
+    r->seq_n = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_n);
+    r->seq_steps = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_steps);
+    r->seq_blocks = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_blocks);
+    r->shared_rows = calloc((size_t)nq, sizeof *r->shared_rows);
+    r->pool_used = calloc((size_t)ns, sizeof *r->pool_used);
+    r->pool_reserved = calloc((size_t)ns, sizeof *r->pool_reserved);
+    r->refs = calloc((size_t)ns * (size_t)(pool_n > 0 ? pool_n : 1), sizeof *r->refs);
+    const size_t N = (size_t)ctx->cfg.max_seq, H = (size_t)ctx->cfg.n_heads;
+    r->att_last = calloc((size_t)ns * (size_t)Lyr * H * N, sizeof *r->att_last);
+    r->tokens = calloc(N, sizeof *r->tokens);
     r->n_steps = ns;
     r->steps = calloc((size_t)ns, sizeof *r->steps);
     r->layers = calloc((size_t)ns * (size_t)Lyr, sizeof *r->layers);
@@ -278,7 +352,9 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
     if (mode == MODE_CACHE) r->visible = calloc((size_t)ns, sizeof *r->visible);
     if (!r->steps || !r->layers || !r->n || !r->t || !r->kv_bytes || !r->token_pos ||
         !r->emitted || !r->drafted || !r->accepted ||
-        !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible)) {
+        !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible) ||
+        !r->seq_n || !r->seq_steps || !r->seq_blocks || !r->shared_rows || !r->pool_used ||
+        !r->pool_reserved || !r->refs || !r->att_last || !r->tokens) {
         run_free(&run);
         free_run(r);
         fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
@@ -321,7 +397,33 @@ static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen
         r->drafted[k] = sp ? sp->drafted : 0;
         r->accepted[k] = sp && sp->accepted > 0 ? sp->accepted : 0;
         counts_add(&r->total, &r->steps[k]);
+        /* the last query row's weights in every layer and head (at the step's end
+         * every layer's rows of this step are still there) */
+        if (mode != MODE_TRAIN && e->n > 0)
+            for (size_t l = 0; l < (size_t)Lyr; l++)
+                for (size_t h = 0; h < H; h++) {
+                    const float *row = engine_att_row(e, (int)l, (int)h, e->n - 1);
+                    float *dst = r->att_last + (((size_t)k * (size_t)Lyr + l) * H + h) * N;
+                    for (int j = 0; j < e->t && j < (int)N; j++) dst[j] = row[j];
+                }
+        /* every sequence of the batch, and the pool they share */
+        for (int s = 0; s < nq; s++) {
+            const Engine *es = s == 0 ? e : run_seq(&run, s);   /* s 0: the mode's own engine */
+            const size_t at = (size_t)k * (size_t)nq + (size_t)s;
+            const OpCounts *c = engine_step_counts(es, k);
+            if (c) r->seq_steps[at] = *c;
+            r->seq_n[at] = es->n;
+            r->seq_blocks[at] = engine_kv_blocks(es);
+            if (k == 0) r->shared_rows[s] = es->shared_rows;
+        }
+        if (run.pool) {
+            r->pool_used[k] = paged_blocks_used(run.pool);
+            r->pool_reserved[k] = paged_reserved_bytes(run.pool);
+            for (int b = 0; b < pool_n; b++) r->refs[(size_t)k * (size_t)pool_n + (size_t)b] = paged_block_refs(run.pool, b);
+        }
     }
+    r->n_tokens = e->n_tokens < (int)N ? e->n_tokens : (int)N;
+    memcpy(r->tokens, e->tokens, sizeof(int) * (size_t)r->n_tokens);
     run_free(&run);
     r->done = true;
     return r;
@@ -363,12 +465,12 @@ int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, siz
         return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
     const KvConfig *c = &ctx->cfg;
     static const char *const direct[] = {"d", "H", "dh", "Lyr", "F", "V",  "N",
-                                         "L", "G", "k",  "Hkv", "W", "B", "balance"};
+                                         "L", "G", "k",  "Hkv", "W", "B", "balance", "Nseq"};
     const double vals[] = {c->d_model,  c->n_heads,    (double)config_head_dim(c), c->n_layers,
                            c->d_ff,     c->vocab,      c->max_seq,
                            ctx->L,      ctx->G,        ctx->k,
                            c->n_kv_heads, c->window,   c->block_size,
-                           CALC_DEFAULT_BALANCE};
+                           CALC_DEFAULT_BALANCE, ctx->n_seqs};
     for (int i = 0; i < (int)(sizeof direct / sizeof direct[0]); i++)
         if (!strcmp(name, direct[i])) {
             *out = vals[i];
@@ -399,7 +501,9 @@ static int index_arg(const char *fn, const char *what, double v, long long lo, l
 
 static double cat_value(const OpCounts *c, int cat)
 {
-    return cat == CAT_TOTAL ? (double)counts_total(c) : (double)c->mac[cat];
+    return cat == CAT_TOTAL  ? (double)counts_total(c)
+           : cat == CAT_ROPE ? (double)c->rope
+                             : (double)c->mac[cat];
 }
 
 /* step_cost(): spec §4, summed over layers, plus the head. */
@@ -624,6 +728,76 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         else if (call->fn == FN_KV_READ) *out = (double)tr->kv_read_bytes;
         else if (call->fn == FN_KV_WRITTEN) *out = (double)tr->kv_write_bytes;
         else *out = traffic_intensity(counts_total(&r->steps[k]), tr);
+        return 0;
+    }
+    case FN_PROMPT_LEN:
+    case FN_SHARED_ROWS: {
+        const char *fn = call->fn == FN_PROMPT_LEN ? "prompt_len" : "shared_rows";
+        if (index_arg(fn, "sequence", a[0], 0, ctx->n_seqs - 1, &k, msg, msglen)) return -1;
+        if (call->fn == FN_PROMPT_LEN) {
+            *out = ctx->batch_L[k];
+            return 0;
+        }
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        *out = r->shared_rows[k];
+        return 0;
+    }
+    case FN_SEQ_ROWS:
+    case FN_SEQ_MACS:
+    case FN_SEQ_BLOCKS: {
+        const char *fn = call->fn == FN_SEQ_ROWS ? "seq_rows" : call->fn == FN_SEQ_MACS ? "seq_macs" : "seq_blocks";
+        if (index_arg(fn, "sequence", a[0], 0, ctx->n_seqs - 1, &l, msg, msglen)) return -1;
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (index_arg(fn, "step", a[1], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
+        if (call->fn == FN_SEQ_BLOCKS && ctx->cfg.block_size <= 0)
+            return fail(msg, msglen, "seq_blocks(): the cache is not paged in this set-up; add "
+                        "block-size=B to the model: line");
+        const size_t at = (size_t)k * (size_t)r->n_seqs + (size_t)l;
+        *out = call->fn == FN_SEQ_ROWS   ? r->seq_n[at]
+               : call->fn == FN_SEQ_MACS ? cat_value(&r->seq_steps[at], call->cat)
+                                         : r->seq_blocks[at];
+        return 0;
+    }
+    case FN_POOL_BLOCKS:
+    case FN_POOL_RESERVED:
+    case FN_BLOCK_REFS: {
+        const char *fn = call->fn == FN_POOL_BLOCKS ? "pool_blocks" : call->fn == FN_POOL_RESERVED ? "pool_reserved" : "block_refs";
+        if (ctx->cfg.block_size <= 0)
+            return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
+                        "block-size=B to the model: line", fn);
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        const double step = call->fn == FN_BLOCK_REFS ? a[1] : a[0];
+        if (index_arg(fn, "step", step, 0, r->n_steps - 1, &k, msg, msglen)) return -1;
+        if (call->fn == FN_BLOCK_REFS) {
+            if (index_arg(fn, "block", a[0], 0, r->pool_n - 1, &l, msg, msglen)) return -1;
+            *out = r->refs[(size_t)k * (size_t)r->pool_n + (size_t)l];
+        } else {
+            *out = call->fn == FN_POOL_BLOCKS ? r->pool_used[k] : (double)r->pool_reserved[k];
+        }
+        return 0;
+    }
+    case FN_ATTN: {
+        /* the cache run's step k (the slide's position), its last query row */
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        const int H = ctx->cfg.n_heads, N = ctx->cfg.max_seq;
+        long long h = 0, j = 0;
+        if (index_arg("attn", "layer", a[0], 0, Lyr - 1, &l, msg, msglen)) return -1;
+        if (index_arg("attn", "head", a[1], 0, H - 1, &h, msg, msglen)) return -1;
+        const int step = ctx->k < r->n_steps ? ctx->k : r->n_steps - 1;
+        if (index_arg("attn", "position", a[2], 0, r->t[step] - 1, &j, msg, msglen)) return -1;
+        *out = r->att_last[(((size_t)step * (size_t)Lyr + (size_t)l) * (size_t)H + (size_t)h) * (size_t)N +
+                           (size_t)j];
+        return 0;
+    }
+    case FN_PREV_MATCH: {
+        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (index_arg("prev_match", "position", a[0], 0, r->n_tokens - 1, &k, msg, msglen)) return -1;
+        *out = -1;
+        for (long long j = k - 1; j >= 0; j--)
+            if (r->tokens[j] == r->tokens[k]) {
+                *out = (double)j;
+                break;
+            }
         return 0;
     }
     case FN_CALC: return calc_call(call, out, msg, msglen);

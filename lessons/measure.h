@@ -39,6 +39,18 @@ typedef enum {
     FN_KV_READ,
     FN_KV_WRITTEN,
     FN_INTENSITY,
+    /* the batch and its pool (spec §6.4, §6.8) */
+    FN_PROMPT_LEN,
+    FN_SHARED_ROWS,
+    FN_SEQ_ROWS,
+    FN_SEQ_MACS,
+    FN_SEQ_BLOCKS,
+    FN_POOL_BLOCKS,
+    FN_POOL_RESERVED,
+    FN_BLOCK_REFS,
+    /* what a (trained) model reads: issue 11's induction head */
+    FN_ATTN,
+    FN_PREV_MATCH,
     /* closed forms: published shapes (sim/calc.h) and paging arithmetic */
     FN_CALC,
     FN_BLOCKS_FOR,
@@ -53,7 +65,8 @@ typedef enum {
 } EvalFn;
 
 #define EVAL_MAX_ARGS 8
-#define CAT_TOTAL CAT_COUNT   /* the CAT word "total": the sum of the six */
+#define CAT_TOTAL CAT_COUNT   /* the CAT word "total": the sum of the six (and rope) */
+#define CAT_ROPE (CAT_COUNT + 1)   /* the CAT word "rope": OpCounts.rope (spec §6.10) */
 
 typedef struct {
     EvalFn fn;
@@ -78,7 +91,7 @@ int measure_calc_field(const char *name, size_t len);
 int measure_budget_check(const Lesson *l, char *err, size_t errlen);
 
 /* Value of a name (d, H, dh, Lyr, F, V, N, L, G, k, n, t, pos, Hkv, W, B,
- * balance). Returns 0, 1 when `name` is not one of them (msg untouched),
+ * balance, Nseq). Returns 0, 1 when `name` is not one of them (msg untouched),
  * or -1 with msg (the model could not run). */
 int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, size_t msglen);
 

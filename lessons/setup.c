@@ -130,15 +130,17 @@ static void mark(SlideSetup *s, SetupField f, int line)
 /* The model options, in the order messages list them. */
 static const char *const model_keys[] = {"d-model", "heads",    "layers",     "d-ff",
                                          "max-seq", "seed",     "kv-heads",   "window",
-                                         "block-size", "chunk", "speculate"};
+                                         "block-size", "chunk", "speculate", "rope",
+                                         "rope-offset-bug", "prefix-cache", "weights"};
 static const SetupField model_fields[] = {SET_D_MODEL, SET_HEADS,    SET_LAYERS,
                                           SET_D_FF,    SET_MAX_SEQ,  SET_SEED,
                                           SET_KV_HEADS, SET_WINDOW,  SET_BLOCK_SIZE,
-                                          SET_CHUNK,    SET_SPECULATE};
+                                          SET_CHUNK,    SET_SPECULATE, SET_ROPE,
+                                          SET_ROPE_BUG, SET_PREFIX, SET_WEIGHTS};
 #define N_MODEL_KEYS ((int)(sizeof model_keys / sizeof model_keys[0]))
 #define MODEL_KEY_LIST                                                                    \
-    "d-model, heads, layers, d-ff, max-seq, seed, kv-heads, window, block-size, chunk or " \
-    "speculate"
+    "d-model, heads, layers, d-ff, max-seq, seed, kv-heads, window, block-size, chunk, "  \
+    "speculate, rope, rope-offset-bug, prefix-cache or weights"
 
 static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t msglen)
 {
@@ -147,7 +149,7 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
      * command line's messages, when the set-up is evaluated */
     static const long long hi[] = {CONFIG_MAX_DIM, CONFIG_MAX_DIM, 4096,           CONFIG_MAX_DIM,
                                    CONFIG_MAX_DIM, 0,              CONFIG_MAX_DIM, CONFIG_MAX_DIM,
-                                   CONFIG_MAX_DIM, CONFIG_MAX_DIM, CONFIG_MAX_DIM};
+                                   CONFIG_MAX_DIM, CONFIG_MAX_DIM, CONFIG_MAX_DIM, 1, 1, 1, 1};
     char *w[N_MODEL_KEYS + 2];
     int n = split_words(value, w, N_MODEL_KEYS + 2);
     if (n < 0) return fail(msg, msglen, "model: too many options; at most %d (" MODEL_KEY_LIST ")",
@@ -166,7 +168,22 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
         seen |= 1u << k;
         const SetupField f = model_fields[k];
         long long v = 0;
-        if (f == SET_SEED) {
+        if (f == SET_WEIGHTS) {
+            /* the shipped trained model, or the seeded random one: never a file name */
+            const bool trained = !strcmp(eq + 1, "trained");
+            if (!trained && strcmp(eq + 1, "random"))
+                return fail(msg, msglen, "weights '%s': expected random (the seeded model of the "
+                            "shape options) or trained (kvsim's shipped model); a lesson names no "
+                            "other model file", eq + 1);
+            s->trained = trained;
+        } else if (f == SET_ROPE || f == SET_ROPE_BUG || f == SET_PREFIX) {
+            const bool on = !strcmp(eq + 1, "on");
+            if (!on && strcmp(eq + 1, "off"))
+                return fail(msg, msglen, "%s '%s': expected on or off", model_keys[k], eq + 1);
+            if (f == SET_ROPE) s->model.rope = on;
+            else if (f == SET_ROPE_BUG) s->model.rope_offset_bug = on;
+            else s->model.prefix_cache = on;
+        } else if (f == SET_SEED) {
             if (parse_seed(eq + 1, &s->model.seed, msg, msglen)) return -1;
         } else if ((f == SET_WINDOW || f == SET_BLOCK_SIZE || f == SET_CHUNK ||
                     f == SET_SPECULATE) && !strcmp(eq + 1, "none")) {
@@ -318,7 +335,7 @@ SlideSetup lesson_default_setup(void)
     s.prompt = CONFIG_DEFAULT_PROMPT;
     s.gen = CONFIG_DEFAULT_GEN;
     s.model = config_default();
-    s.model.vocab = tokenizer_vocab();
+    s.model.vocab = tokenizer_full_vocab();   /* the random model's; weights=trained replaces it */
     s.mode = LESSON_MODE_CACHE;
     s.go.kind = GOTO_START;
     s.go.op = OP_EMBED;
@@ -334,7 +351,11 @@ void lesson_setup_apply(SlideSetup *b, const SlideSetup *s)
         b->set |= SETUP_BIT(f);
         b->line[f] = s->line[f];
         switch ((SetupField)f) {
-        case SET_PROMPT: b->prompt = s->prompt; break;
+        case SET_PROMPT:   /* the whole batch: a slide's prompt: lines replace it */
+            b->prompt = s->prompt;
+            b->n_batch = s->n_batch;
+            for (int i = 0; i < s->n_batch; i++) b->batch[i] = s->batch[i];
+            break;
         case SET_GEN: b->gen = s->gen; break;
         case SET_D_MODEL: b->model.d_model = s->model.d_model; break;
         case SET_HEADS: b->model.n_heads = s->model.n_heads; break;
@@ -347,6 +368,10 @@ void lesson_setup_apply(SlideSetup *b, const SlideSetup *s)
         case SET_BLOCK_SIZE: b->model.block_size = s->model.block_size; break;
         case SET_CHUNK: b->model.chunk = s->model.chunk; break;
         case SET_SPECULATE: b->model.speculate = s->model.speculate; break;
+        case SET_ROPE: b->model.rope = s->model.rope; break;
+        case SET_ROPE_BUG: b->model.rope_offset_bug = s->model.rope_offset_bug; break;
+        case SET_PREFIX: b->model.prefix_cache = s->model.prefix_cache; break;
+        case SET_WEIGHTS: b->trained = s->trained; break;
         case SET_MODE: b->mode = s->mode; break;
         case SET_GOTO: b->go = s->go; break;
         case SET_LAYER: b->layer = s->layer; break;
@@ -373,9 +398,14 @@ SlideSetup lesson_state_at(const Lesson *l, int slide)
 bool lesson_same_run(const SlideSetup *a, const SlideSetup *b)
 {
     const KvConfig *x = &a->model, *y = &b->model;
+    if (a->n_batch != b->n_batch || a->trained != b->trained) return false;
+    for (int i = 0; i < a->n_batch; i++)
+        if (strcmp(a->batch[i], b->batch[i])) return false;
     return a->gen == b->gen && strcmp(a->prompt, b->prompt) == 0 && x->vocab == y->vocab &&
            x->d_model == y->d_model && x->n_heads == y->n_heads &&
            x->n_kv_heads == y->n_kv_heads && x->n_layers == y->n_layers && x->d_ff == y->d_ff &&
            x->max_seq == y->max_seq && x->seed == y->seed && x->window == y->window &&
-           x->block_size == y->block_size && x->chunk == y->chunk && x->speculate == y->speculate;
+           x->block_size == y->block_size && x->chunk == y->chunk && x->speculate == y->speculate &&
+           x->rope == y->rope && x->rope_offset_bug == y->rope_offset_bug &&
+           x->prefix_cache == y->prefix_cache;
 }

@@ -12,6 +12,7 @@
 
 #include "lessons/eval.h"
 #include "lessons/glossary.h"
+#include "lessons/weights.h"
 #include "lessons/lesson.h"
 #include "sim/tokenizer.h"
 
@@ -572,6 +573,37 @@ static void test_model_options(void **state)
     assert_int_equal(c.model.n_kv_heads, 4);
     assert_string_equal(lesson_mode_name(LESSON_MODE_MEMORY), "memory");
     assert_string_equal(lesson_point_name(POINT_TRAFFIC), "traffic");
+    /* rope=on|off carries over, and is part of the run (spec §6.10) */
+    {
+        Lesson r = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\nprompt: my cat\ngen: 3\n"
+                            "--- slide: B\nmodel: rope=on\n--- slide: C\nmodel: rope-offset-bug=on\n"
+                            "--- slide: D\nmodel: rope=off rope-offset-bug=off\n");
+        SlideSetup r0 = lesson_state_at(&r, 0), r1 = lesson_state_at(&r, 1);
+        SlideSetup r2 = lesson_state_at(&r, 2), r3 = lesson_state_at(&r, 3);
+        assert_false(r0.model.rope);
+        assert_true(r1.model.rope && !r1.model.rope_offset_bug);
+        assert_true(r2.model.rope && r2.model.rope_offset_bug);
+        assert_false(r3.model.rope || r3.model.rope_offset_bug);
+        assert_false(lesson_same_run(&r0, &r1));
+        assert_false(lesson_same_run(&r1, &r2));
+        assert_true(lesson_same_run(&r0, &r3));
+        /* the rope counter: 2·n·(d + Hkv·dh) per layer; 0 without rope; part of total */
+        EvalContext rc;
+        char rerr[256];
+        r1.go.kind = GOTO_END;
+        if (eval_context_init(&rc, &r1, rerr, sizeof rerr)) fail_msg("%s", rerr);
+        EXPECT(&rc, "macs(cache, rope, 0)", 2 * 2 * 6 * (8 + 8));
+        EXPECT(&rc, "macs(cache, rope, 1, 1)", 2 * 1 * (8 + 8));
+        EXPECT(&rc, "total(recompute, rope)", 2 * 2 * (6 + 7 + 8) * (8 + 8));
+        EXPECT(&rc, "macs(cache, total, 1) - macs(cache, qkv, 1) - macs(cache, scores, 1) - "
+                    "macs(cache, values, 1) - macs(cache, out_proj, 1) - macs(cache, ffn, 1) - "
+                    "macs(cache, lm_head, 1)", 2 * 2 * (8 + 8));
+        eval_context_free(&rc);
+        if (eval_context_init(&rc, &r0, rerr, sizeof rerr)) fail_msg("%s", rerr);
+        EXPECT(&rc, "total(cache, rope)", 0);
+        eval_context_free(&rc);
+        lesson_free(&r);
+    }
     /* without kv-heads, K/V heads follow heads */
     Lesson m = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\nmodel: heads=4\n");
     SlideSetup s = lesson_state_at(&m, 0);
@@ -605,7 +637,11 @@ static void test_model_options(void **state)
                 6, "model option 'kv-heads' given twice");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: blocksize=4\n", 6,
                 "unknown model option 'blocksize'; expected d-model, heads, layers, d-ff, max-seq, "
-                "seed, kv-heads, window, block-size, chunk or speculate");
+                "seed, kv-heads, window, block-size, chunk, speculate, rope, rope-offset-bug, prefix-cache or weights");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope=1\n", 6,
+                "rope '1': expected on or off");
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: rope-offset-bug=yes\n", 6,
+                "rope-offset-bug 'yes': expected on or off");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: chunk=0\n", 6,
                 "chunk 0: out of range; expected an integer from 1 to 65536, or none");
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmode: mem\n", 6,
@@ -628,11 +664,183 @@ static void test_model_option_errors(void **state)
                          "--block-size 65: must be between 1 and max-seq (64)", 6);
     expect_context_error("model: block-size=8 max-seq=4\nprompt: a\ngen: 1\n",
                          "--block-size 8: must be between 1 and max-seq (4)", 6);
+    expect_context_error("model: rope-offset-bug=on\n",
+                         "--rope-offset-bug: needs --rope (it shows rotary positions applied at the wrong place)", 6);
     expect_context_error("mode: memory\ngoto: step 0 op loss\n",
                          "goto: operation 'loss' does not run in memory mode", 7);
 }
 
 static double ceil_div(double a, double b) { return ceil(a / b); }
+
+/* A batch (several prompt: lines; spec §6.4, §6.8): parsing, carrying over,
+ * and every batch function against closed forms written here, on a grid of
+ * block sizes, with and without prefix sharing. */
+/* weights=trained (issue 11): the shipped model's shape and alphabet, its
+ * errors, attn() and prev_match(); weights=random goes back to the full
+ * alphabet. */
+static void test_trained_weights(void **state)
+{
+    (void)state;
+    setenv("KVSIM_LESSON_DIR", "lessons", 1);   /* models/ is next to it */
+    PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: weights=models/default.kvsim\n",
+                6, "weights 'models/default.kvsim': expected random (the seeded model of the shape options) "
+                   "or trained (kvsim's shipped model); a lesson names no other model file");
+    Lesson l = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\n"
+                        "model: d-model=8 heads=2 layers=2 d-ff=32 max-seq=64 seed=42\nprompt: hello\ngen: 3\n"
+                        "--- slide: B\nmodel: weights=trained\nprompt: 猫在床上睡觉。猫在\ngoto: step 0 end\n"
+                        "--- slide: C\nmodel: window=6\n"
+                        "--- slide: D\nmodel: weights=random\nprompt: hello\n");
+    SlideSetup a = lesson_state_at(&l, 0), b = lesson_state_at(&l, 1), c = lesson_state_at(&l, 2),
+               d = lesson_state_at(&l, 3);
+    assert_false(a.trained);
+    assert_true(b.trained && c.trained);
+    assert_false(d.trained);
+    assert_false(lesson_same_run(&b, &a));   /* the weights are part of the run */
+    EvalContext ctx;
+    char err[512];
+    const ModelFile *f = NULL;
+    assert_int_equal(lesson_trained_model(&f, err, sizeof err), 0);
+    if (eval_context_init(&ctx, &b, err, sizeof err)) fail_msg("%s", err);
+    /* the model's own shape, not the first slide's */
+    EXPECT(&ctx, "d", f->model.cfg.d_model);
+    EXPECT(&ctx, "V", f->model.cfg.vocab);
+    EXPECT(&ctx, "Lyr", f->model.cfg.n_layers);
+    EXPECT(&ctx, "L", 9);
+    assert_true(ctx.model->cfg.weights == &f->model);
+    /* prev_match: the latest earlier equal token, from the tokens alone */
+    EXPECT(&ctx, "prev_match(8)", 1);    /* 在 */
+    EXPECT(&ctx, "prev_match(7)", 0);    /* 猫 */
+    EXPECT(&ctx, "prev_match(3)", -1);   /* 上 */
+    /* attn: a softmax row, summing to 1 over the positions 0..pos */
+    double sum = 0;
+    for (int j = 0; j <= 8; j++) {
+        char e[64];
+        snprintf(e, sizeof e, "attn(1, 1, %d)", j);
+        const double w = ev(&ctx, e);
+        assert_true(w >= 0 && w <= 1);
+        sum += w;
+    }
+    assert_true(fabs(sum - 1) < 1e-5);
+    expect_eval_error(&ctx, "attn(1, 0, 9)", "position 9 out of range 0..8");
+    expect_eval_error(&ctx, "attn(2, 0, 0)", "layer 2 out of range 0..1");
+    eval_context_free(&ctx);
+    /* a window: the query at 8 sees 3..8; the dropped positions weigh 0 */
+    if (eval_context_init(&ctx, &c, err, sizeof err)) fail_msg("%s", err);
+    EXPECT(&ctx, "W", 6);
+    EXPECT(&ctx, "attn(1, 0, 2)", 0);
+    EXPECT(&ctx, "attn(0, 0, 0) + attn(0, 1, 1)", 0);
+    eval_context_free(&ctx);
+    /* back to the random model and the full alphabet */
+    if (eval_context_init(&ctx, &d, err, sizeof err)) fail_msg("%s", err);
+    EXPECT(&ctx, "d", 8);
+    EXPECT(&ctx, "V", tokenizer_full_vocab());
+    eval_context_free(&ctx);
+    lesson_free(&l);
+    /* the model's alphabet, its positions and its learned position table */
+    expect_context_error("model: weights=trained\nprompt: 海\n",
+                         "--prompt: character '海' (U+6D77) at position 1 is not in the model's alphabet "
+                         "(227 characters; kvsim export lists them)", 7);
+    expect_context_error("model: weights=trained max-seq=100\n",
+                         "--max-seq 100: the model default.kvsim has positions for 64 at most", 6);
+    expect_context_error("model: weights=trained rope=on\n",
+                         "--rope: the model default.kvsim was trained with learned positions, not rotary ones", 6);
+    tokenizer_use_alphabet(NULL, 0);
+}
+
+static void test_batch(void **state)
+{
+    (void)state;
+    /* prompt: lines of a slide replace the batch; a later single prompt: ends it */
+    Lesson l = parse_ok("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: A\nprompt: ab\n"
+                        "--- slide: B\nprompt: \"the cat \"\nprompt: the dog\nprompt: a cat\n"
+                        "--- slide: C\ngen: 2\n--- slide: D\nprompt: one\n");
+    SlideSetup a = lesson_state_at(&l, 0), b = lesson_state_at(&l, 1), c = lesson_state_at(&l, 2),
+               d = lesson_state_at(&l, 3);
+    assert_int_equal(a.n_batch, 0);
+    assert_int_equal(b.n_batch, 2);
+    assert_string_equal(b.prompt, "the cat ");
+    assert_string_equal(b.batch[0], "the dog");
+    assert_string_equal(b.batch[1], "a cat");
+    assert_int_equal(c.n_batch, 2);           /* carried over */
+    assert_int_equal(d.n_batch, 0);
+    assert_false(lesson_same_run(&a, &b));
+    SlideSetup b2 = b;
+    b2.batch[1] = "a dog";
+    assert_false(lesson_same_run(&b, &b2));   /* a further prompt is part of the run */
+    lesson_free(&l);
+    /* at most LESSON_MAX_PROMPTS */
+    char big[2048] = "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n";
+    for (int i = 0; i <= LESSON_MAX_PROMPTS; i++) strcat(big, "prompt: ab\n");
+    PARSE_FAILS(big, 6 + LESSON_MAX_PROMPTS, "more than 8 prompt: lines in this slide (first on line 6)");
+    /* the command line's refusals */
+    expect_context_error("model: chunk=2\nprompt: ab\nprompt: cd\n",
+                         "--chunk: one prompt only, not a batch of 2 (a batch steps its sequences in lockstep)", 7);
+    expect_context_error("model: block-size=4 prefix-cache=on window=4\n",
+                         "--prefix-cache: not with --window (a shared block would leave one sequence's window "
+                         "while another still reads it)", 6);
+
+    static const char *const prompts[] = {"the cat sat on", "the cat sat in the sun", "the cat ran",
+                                          "a dog"};
+    const int d_model = 8, H = 2, Lyr = 2, F = 32, G = 3, Ls[] = {14, 22, 11, 5};
+    int checks = 0;
+    for (int B = 1; B <= 8; B++)
+        for (int share = 0; share < 2; share++) {
+            char text[1024];
+            snprintf(text, sizeof text, "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n"
+                     "model: d-model=%d heads=%d layers=%d d-ff=%d block-size=%d prefix-cache=%s\n"
+                     "gen: %d\nprompt: %s\nprompt: %s\nprompt: %s\nprompt: %s\n",
+                     d_model, H, Lyr, F, B, share ? "on" : "off", G, prompts[0], prompts[1], prompts[2],
+                     prompts[3]);
+            Lesson m = parse_ok(text);
+            SlideSetup s = lesson_state_at(&m, 0);
+            EvalContext ctx;
+            char err[256];
+            if (eval_context_init(&ctx, &s, err, sizeof err)) fail_msg("%s", err);
+            EXPECT(&ctx, "Nseq", 4);
+            double blocks0 = 0, shared_blocks = 0;
+            for (int q = 0; q < 4; q++) {
+                /* §6.8: the longest common prefix c with an earlier prompt, B·⌊c/B⌋, < L */
+                int best = 0;
+                for (int j = 0; share && j < q; j++) {
+                    int cp = 0;
+                    while (prompts[j][cp] && prompts[q][cp] == prompts[j][cp]) cp++;
+                    int rows = B * (cp / B);
+                    if (rows > Ls[q] - 1) rows = Ls[q] - 1;
+                    if (rows > best) best = rows;
+                }
+                char e[64];
+                snprintf(e, sizeof e, "prompt_len(%d)", q);
+                EXPECT(&ctx, e, Ls[q]);
+                snprintf(e, sizeof e, "shared_rows(%d)", q);
+                EXPECT(&ctx, e, best);
+                const double n = Ls[q] - best;
+                snprintf(e, sizeof e, "seq_rows(%d, 0)", q);
+                EXPECT(&ctx, e, n);
+                snprintf(e, sizeof e, "seq_rows(%d, 1)", q);
+                EXPECT(&ctx, e, 1);
+                snprintf(e, sizeof e, "seq_macs(%d, scores, 0)", q);
+                EXPECT(&ctx, e, Lyr * n * Ls[q] * d_model);
+                snprintf(e, sizeof e, "seq_macs(%d, qkv, 0)", q);
+                EXPECT(&ctx, e, Lyr * n * 3 * d_model * d_model);
+                snprintf(e, sizeof e, "seq_macs(%d, qkv, 2)", q);
+                EXPECT(&ctx, e, Lyr * 3 * d_model * d_model);
+                snprintf(e, sizeof e, "seq_blocks(%d, 2)", q);
+                EXPECT(&ctx, e, ceil_div(Ls[q] + 2, B));
+                blocks0 += ceil_div(Ls[q], B);
+                shared_blocks += best / B;   /* a capped share (L − 1 rows) still holds whole blocks */
+                checks += 8;
+            }
+            /* sequence 0's own functions are those of the prompt alone */
+            EXPECT(&ctx, "macs(cache, qkv, 0)", Lyr * Ls[0] * 3 * d_model * d_model);
+            EXPECT(&ctx, "pool_blocks(0)", blocks0 - shared_blocks);
+            EXPECT(&ctx, "pool_reserved(0)", (blocks0 - shared_blocks) * B * 2 * Lyr * d_model * 4);
+            EXPECT(&ctx, "block_refs(0, 0)", share ? 3 : 1);   /* "the cat " (8) covers block 0 for every B <= 8 */
+            checks += 4;
+            eval_context_free(&ctx);
+            lesson_free(&m);
+        }
+    print_message("batch functions: %d checks against the closed forms\n", checks);
+}
 
 /* Every memory function against spec §6.2-6.5 and docs/memory.md, written
  * out here: bytes per position, blocks of a windowed pool, and the traffic
@@ -1149,7 +1357,7 @@ static void test_keyed_hints(void **state)
                         "t.lesson:13: wrong: unexpected end of the expression; expected a number, "
                         "a name, a function or '('\n"
                         "t.lesson:14: {nope}: unknown name 'nope'; expected d, H, dh, Lyr, F, V, "
-                        "N, L, G, k, n, t, pos, Hkv, W, B or balance, a number or a function\n");
+                        "N, L, G, k, n, t, pos, Hkv, W, B, balance or Nseq, a number or a function\n");
     free(report);
     lesson_free(&l);
 }
@@ -1533,6 +1741,8 @@ int main(void)
         cmocka_unit_test(test_context_update),
         cmocka_unit_test(test_model_options),
         cmocka_unit_test(test_model_option_errors),
+        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_trained_weights),
         cmocka_unit_test(test_memory_functions_grid),
         cmocka_unit_test_setup_teardown(test_calc_functions, setup_eval, teardown_eval),
         cmocka_unit_test_setup_teardown(test_memory_errors, setup_eval, teardown_eval),

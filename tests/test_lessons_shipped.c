@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "lessons/catalog.h"
+#include "lessons/eval.h"
+#include "lessons/weights.h"
 #include "lessons/glossary.h"
 #include "lessons/lesson.h"
 #include "sim/run.h"
@@ -28,7 +30,26 @@
  * no paging). */
 typedef struct {
     double d, H, Lyr, F, V, L, G, k, Hkv, W, B, C;   /* C: chunk (0: none) */
+    int nseq;                       /* prompts of the batch (1 + prompt: lines after the first) */
+    double Ls[LESSON_MAX_PROMPTS];  /* their lengths */
+    double S[LESSON_MAX_PROMPTS];   /* rows each takes from an earlier prompt (§6.8), 0 without
+                                       prefix-cache=on */
 } Shape;
+
+/* Spec §6.8 from the token ids alone: the longest common prefix c with
+ * any earlier prompt, its full blocks B·⌊c/B⌋, at most L − 1 rows. */
+static double prefix_rows(int ids[][64], const int *L, int s, int B)
+{
+    double best = 0;
+    for (int j = 0; j < s; j++) {
+        int c = 0;
+        while (c < L[j] && c < L[s] && ids[j][c] == ids[s][c]) c++;
+        double rows = (double)B * (c / B);
+        if (rows > L[s] - 1) rows = L[s] - 1;
+        if (rows > best) best = rows;
+    }
+    return best;
+}
 
 /* Speculative decoding (spec §6.9) replayed on the greedy tokens of a
  * plain run: what each step drafts and accepts follows from the token
@@ -100,6 +121,87 @@ static void spec_replay(const SlideSetup *st, int K)
         T += a + 1;              /* the accepted drafts and one token of the model */
     }
     spec.steps = k;
+}
+
+/* Lesson 14 (issue 11): what the trained model's induction head needs,
+ * from the prompt's structure, and what the model writes, from an engine
+ * run here with and without a window. */
+static struct {
+    int j1;           /* the row the head needs for the prefill's last query: j + 1 */
+    int j1_step1;     /* the same for decode step 1's query (the first written token) */
+    int last;         /* i: the prefill's last position */
+    int greedy[3];    /* the token written after the prompt: no window, W = 6, W = 7 */
+    int wanted;       /* the token at j + 1 (the copy) */
+} ind;
+
+/* The latest j < i with seq[j] == seq[i], or -1. */
+static int earlier(const int *seq, int i)
+{
+    for (int j = i - 1; j >= 0; j--)
+        if (seq[j] == seq[i]) return j;
+    return -1;
+}
+
+/* The largest weight of the last query row of layer l, head h over
+ * positions 1..t-1 (position 0 is the attention sink a trained model parks
+ * weight on). */
+static int argmax_after_sink(const Engine *e, int l, int h)
+{
+    const float *row = engine_att_row(e, l, h, e->n - 1);
+    int best = 1;
+    for (int j = 2; j < e->t; j++)
+        if (row[j] > row[best]) best = j;
+    return best;
+}
+
+static void induction_replay(const SlideSetup *st)
+{
+    char err[512];
+    const ModelFile *f = NULL;
+    assert_int_equal(lesson_trained_model(&f, err, sizeof err), 0);
+    tokenizer_use_alphabet(f->alphabet, f->model.cfg.vocab);
+    int ids[64];
+    const int L = tokenizer_encode(st->prompt, ids, 64, err, sizeof err);
+    assert_true(L > 1);
+    ind.last = L - 1;
+    const int j = earlier(ids, L - 1);
+    assert_true(j >= 0);   /* the prompt repeats its last token */
+    ind.j1 = j + 1;
+    ind.wanted = ids[j + 1];
+    static const int windows[3] = {0, 6, 7};
+    for (int w = 0; w < 3; w++) {
+        KvConfig cfg = config_default();
+        assert_int_equal(modelfile_apply(f, "default.kvsim", &cfg, 0, err, sizeof err), 0);
+        cfg.window = windows[w];
+        Run run;
+        const RunPrompt p = {ids, L};
+        assert_int_equal(run_init(&run, &cfg, NULL, RUN_MODE_BIT(MODE_CACHE), &p, 1, 2, err, sizeof err), 0);
+        run_move(&run, MODE_CACHE, RUN_NEXT_STEP);   /* the prefill */
+        const Engine *e = run_engine(&run, MODE_CACHE);
+        ind.greedy[w] = engine_emitted(e, 0);
+        if (w == 0) {
+            /* head 0 of layer 1 (the head the lesson shows) reads row j + 1 most */
+            if (argmax_after_sink(e, 1, 0) != ind.j1)
+                fail_msg("lesson 14: head 1.0 reads position %d most, not %d", argmax_after_sink(e, 1, 0), ind.j1);
+            int seq[65];
+            memcpy(seq, ids, sizeof(int) * (size_t)L);
+            seq[L] = ind.greedy[0];
+            const int j2 = earlier(seq, L);
+            assert_true(j2 >= 0);
+            ind.j1_step1 = j2 + 1;
+            run_move(&run, MODE_CACHE, RUN_NEXT_STEP);   /* decode step 1 */
+            bool found = false;
+            for (int h = 0; h < cfg.n_heads; h++) found |= argmax_after_sink(e, 1, h) == ind.j1_step1;
+            if (!found) fail_msg("lesson 14: no layer-1 head reads position %d most in step 1", ind.j1_step1);
+        }
+        run_free(&run);
+    }
+    /* the copy, measured: without a window and with W = 7 the model writes
+     * the token at j + 1; with W = 6 (row j + 1 evicted) it does not */
+    assert_int_equal(ind.greedy[0], ind.wanted);
+    assert_int_equal(ind.greedy[2], ind.wanted);
+    assert_true(ind.greedy[1] != ind.wanted);
+    assert_int_equal(ind.last - ind.j1 + 1, 7);   /* the lesson's windows straddle it */
 }
 
 /* Spec §4: MACs of step k of a mode, all layers, lm_head included. */
@@ -228,6 +330,40 @@ static double expected(int lesson, int q, const Shape *s)
     case 192: return G * d * s->V / run_total(s, "cache");   /* the head's share */
     case 193: return 1;                                  /* one token: nothing to save */
     case 194: return 'f';                                /* not always faster */
+    /* 15: rotary positions (spec §6.10): 2·(d + Hkv·dh) MACs per row and layer */
+    case 150: return 'b';                                /* keys are cached turned */
+    case 151: return Lyr * 2 * (d + s->Hkv * (d / s->H));   /* decode step 1: one row */
+    case 152: {                                          /* rows turned: recompute / cache */
+        double rec = 0;
+        for (int k = 0; k < (int)G; k++) rec += L + k;
+        return rec / (L + G - 1);
+    }
+    case 153: return 'c';                                /* the offset bug breaks equality */
+    case 154: return 'f';                                /* the wrong key is cached too */
+    /* 17: a batch of prompts in blocks of B, sharing their full prefix blocks (§6.8) */
+    case 170: {                                          /* no sharing: each rounds up alone */
+        double b = 0;
+        for (int i = 0; i < s->nseq; i++) b += ceil(s->Ls[i] / s->B);
+        return b;
+    }
+    case 171: return 'b';                                /* causal: a row depends on its past */
+    case 172: return s->Ls[1] - s->S[1];                 /* rows after the shared full blocks */
+    case 173:                                            /* shared blocks counted once */
+    case 174: {                                          /* the same after step 3 (t = L + 3) */
+        const double t = lesson * 10 + q == 174 ? 3 : 0;
+        double b = 0;
+        for (int i = 0; i < s->nseq; i++) b += ceil((s->Ls[i] + t) / s->B) - s->S[i] / s->B;
+        return b;
+    }
+    case 175: return 'f';                                /* a shared block outlives its writer */
+    case 176: return Lyr * (s->Ls[1] - s->S[1]) * s->Ls[1] * d;   /* n new rows × t keys */
+    /* 14: the trained model's induction head, replayed by induction_replay() */
+    case 140: return ind.greedy[0] == ind.wanted ? 'a' : 0;   /* it copies */
+    case 141: return ind.j1;                             /* j + 1 */
+    case 142: return ind.j1_step1;                       /* the same for the written token */
+    case 143: return ind.last - ind.j1 + 1;              /* positions j+1 .. i */
+    case 144: return ind.greedy[1] != ind.wanted ? 'b' : 0;   /* W = 6 breaks the copy */
+    case 145: return ind.greedy[2] == ind.wanted ? 'f' : 0;   /* W = 7 keeps it */
     /* 16: a prefill in chunks of C rows (spec §6.7) */
     case 160: return L * L * d;                          /* one prefill: the whole L×L grid */
     case 161: return ceil(L / s->C) - 1;                 /* the last chunk emits token 1 */
@@ -264,6 +400,9 @@ static const struct {
     {4, 1, 4, -1},       {5, 2, 1, OP_APPEND},  {6, 1, 1, OP_SCORES}, {6, 2, 1, OP_MASK},
     {7, 1, 3, OP_EMBED}, {7, 2, 3, OP_SCORES}, {8, 0, 11, -1},     {8, 2, 11, -1},
     {9, 1, 1, OP_APPEND}, {10, 0, 1, -1},       {11, 2, 9, -1},     {12, 1, 3, -1},
+    {15, 1, 1, -1},        {15, 3, 1, -1},
+    {17, 0, 0, -1},        {17, 2, 0, -1},        {17, 3, 0, -1},      {17, 4, 3, -1},
+    {14, 0, 0, -1},        {14, 1, 0, -1},        {14, 2, 1, -1},      {14, 4, 0, -1},
     {16, 0, 0, OP_SCORES}, {16, 1, 2, -1},     {16, 2, 1, OP_SCORES},
     {18, 1, 11, OP_EMBED}, {18, 2, 11, OP_LOGITS},
     {19, 0, 62, -1},
@@ -303,7 +442,14 @@ static Shape shape_of(const SlideSetup *st, int k)
     int L = tokenizer_encode(st->prompt, ids, 256, err, sizeof err);
     Shape s = {st->model.d_model, st->model.n_heads, st->model.n_layers, st->model.d_ff,
                st->model.vocab, L, st->gen, k, st->model.n_kv_heads, st->model.window,
-               st->model.block_size, st->model.chunk};
+               st->model.block_size, st->model.chunk, 1 + st->n_batch, {0}, {0}};
+    int bids[LESSON_MAX_PROMPTS][64], bL[LESSON_MAX_PROMPTS];
+    for (int q = 0; q < s.nseq; q++) {
+        bL[q] = tokenizer_encode(q ? st->batch[q - 1] : st->prompt, bids[q], 64, err, sizeof err);
+        assert_true(bL[q] > 0);
+        s.Ls[q] = bL[q];
+        s.S[q] = q && st->model.prefix_cache ? prefix_rows(bids, bL, q, st->model.block_size) : 0;
+    }
     return s;
 }
 
@@ -319,6 +465,8 @@ static int goto_step(const SlideSetup *st)
 
 typedef struct {
     int n;
+    int slide[64];   /* 1-based slide of each question */
+    char choice[64]; /* the correct key of a choice question, else 0 */
     char expr[64][128];
     double value[64];
     double tol[64];
@@ -340,9 +488,11 @@ static void play(const char *path, Answers *ans)
     {
         const unsigned shape = SETUP_BIT(SET_D_MODEL) | SETUP_BIT(SET_HEADS) | SETUP_BIT(SET_LAYERS) |
                                SETUP_BIT(SET_D_FF) | SETUP_BIT(SET_MAX_SEQ) | SETUP_BIT(SET_SEED);
-        if (l->n_slides < 1 || (l->slides[0].setup.set & shape) != shape)
+        const bool trained = l->n_slides >= 1 && l->slides[0].setup.trained &&
+                             (l->slides[0].setup.set & SETUP_BIT(SET_WEIGHTS));
+        if (l->n_slides < 1 || ((l->slides[0].setup.set & shape) != shape && !trained))
             fail_msg("%s: the first slide must pin the model: model: d-model=8 heads=2 layers=2 "
-                     "d-ff=32 max-seq=64 seed=42 (or another full shape)", path);
+                     "d-ff=32 max-seq=64 seed=42 (or another full shape), or model: weights=trained", path);
     }
 
     char *argv[] = {"kvsim", NULL};
@@ -377,6 +527,7 @@ static void play(const char *path, Answers *ans)
         if (!a.play->lesson->slides[i].has_question) continue;
         const Question *q = &a.play->lesson->slides[i].question;
         const Shape s = shape_of(&a.play->slide_state, goto_step(&a.play->slide_state));
+        if (number == 14 && ans->n == 0) induction_replay(&a.play->slide_state);
         if (a.play->slide_state.model.speculate > 0)
             spec_replay(&a.play->slide_state, a.play->slide_state.model.speculate);
         const double want = expected(number, ans->n, &s);
@@ -394,6 +545,28 @@ static void play(const char *path, Answers *ans)
             assert_true(lesson_answer_ok(a.play->expected, q->tolerance, 439));
             assert_false(lesson_answer_ok(a.play->expected, q->tolerance, 438));
         }
+        if (number == 15 && ans->n == 3) {
+            /* the choice's claim, measured: with the offset bug the modes' logits differ;
+             * the same run without the bug agrees bit for bit (spec §6.10) */
+            double diff = 0;
+            assert_int_equal(eval_expr(&a.play->ectx, "logit_diff()", &diff, err, sizeof err), 0);
+            if (!(diff > 1e-3)) fail_msg("%s: the offset bug leaves the logits equal (%g)", path, diff);
+            SlideSetup ok = a.play->slide_state;
+            ok.model.rope_offset_bug = false;
+            EvalContext c;
+            assert_int_equal(eval_context_init(&c, &ok, err, sizeof err), 0);
+            assert_int_equal(eval_expr(&c, "logit_diff()", &diff, err, sizeof err), 0);
+            assert_true(diff == 0);
+            eval_context_free(&c);
+        }
+        ans->slide[ans->n] = i + 1;
+        ans->choice[ans->n] = q->n_choices ? q->correct : 0;
+        if (number == 17 && a.play->slide_state.model.prefix_cache) {
+            /* every table of the batch starts with block 0: its reference count is the batch */
+            double refs = 0;
+            assert_int_equal(eval_expr(&a.play->ectx, "block_refs(0, 0)", &refs, err, sizeof err), 0);
+            assert_true(refs == s.nseq);
+        }
         snprintf(ans->expr[ans->n], sizeof ans->expr[0], "%s", q->expr);
         ans->value[ans->n] = a.play->expected;
         ans->tol[ans->n] = q->tolerance;
@@ -404,6 +577,38 @@ static void play(const char *path, Answers *ans)
     canvas_free(&small);
     canvas_free(&big);
     app_free(&a);
+}
+
+/* docs/teachers-guide.md as one string (caller frees). */
+static char *read_guide(void)
+{
+    FILE *f = fopen("docs/teachers-guide.md", "rb");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The teacher's guide lists every answer: a row "| N, slide S | ... | **A**" for
+ * each question, A as `kvsim lesson N --print` writes it. */
+static void check_guide(const char *guide, int number, const Answers *a)
+{
+    for (int q = 0; q < a->n; q++) {
+        char head[64], val[64], want[80];
+        snprintf(head, sizeof head, "\n| %d, slide %d | ", number, a->slide[q]);
+        const char *row = strstr(guide, head);
+        if (!row) fail_msg("docs/teachers-guide.md has no answer row '| %d, slide %d |'", number, a->slide[q]);
+        const char *end = strchr(row + 1, '\n');
+        if (a->choice[q]) snprintf(val, sizeof val, "%c", a->choice[q]);
+        else eval_format(a->value[q], val, sizeof val);
+        snprintf(want, sizeof want, "| **%s**", val);
+        const char *hit = strstr(row, want);
+        if (!hit || (end && hit > end))
+            fail_msg("docs/teachers-guide.md: lesson %d slide %d's answer is not **%s**", number, a->slide[q], val);
+    }
 }
 
 static void test_shipped_lessons(void **state)
@@ -419,6 +624,7 @@ static void test_shipped_lessons(void **state)
     assert_true(ne >= 8);
     assert_int_equal(ne, nz);
     int questions = 0;
+    char *guide = read_guide();
     for (int i = 0; i < ne; i++) {
         Answers a, b;
         assert_int_equal(en[i].number, zh[i].number);
@@ -433,7 +639,9 @@ static void test_shipped_lessons(void **state)
             assert_true(a.tol[q] == b.tol[q]);
         }
         questions += a.n;
+        check_guide(guide, en[i].number, &a);
     }
+    free(guide);
     print_message("%d lessons x 2 languages, %d questions: simulator = closed form\n", ne, questions);
     free(en);
     free(zh);

@@ -151,6 +151,36 @@ static void test_panel_en_zh(void **state)
     fx_app_del(a);
 }
 
+/* 80x24 has no room for the panel: the Tokens line names the most
+ * probable next tokens with their p (the panel's numbers), from the
+ * logits op on; 120x40 shows the panel and the line does not. */
+static void test_compact_next(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--d-model", "8");
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 80, 24), 0);
+    fx_seek_op(a, 1, OP_LN_FINAL, -1);
+    app_render(a, &c);
+    assert_null(strstr(fx_line(&c, 2), "next "));   /* no logits yet this step */
+    fx_seek_op(a, 1, OP_LOGITS, -1);
+    app_render(a, &c);
+    int pos;
+    ProbeTok top[1];
+    probe_topk(probe_logits(app_engine(a), &pos), a->cfg.vocab, 1, top);
+    char tok[16], p[16], want[48];
+    snprintf(p, sizeof p, "%.3f", (double)top[0].p);
+    snprintf(want, sizeof want, "next %s %s", fmt_token_quoted(a, top[0].id, tok), p + 1);
+    if (!strstr(fx_line(&c, 2), want)) fail_msg("'%s' not in '%s'", want, fx_line(&c, 2));
+    canvas_free(&c);
+    assert_int_equal(canvas_init(&c, 120, 40), 0);
+    app_render(a, &c);
+    assert_null(strstr(fx_line(&c, 2), "next "));
+    assert_true(fx_has(&c, "Next token"));
+    canvas_free(&c);
+    fx_app_del(a);
+}
+
 /* Any rect, any cursor: never outside the rect. */
 static void test_panel_any_size(void **state)
 {
@@ -268,13 +298,24 @@ static void test_arrange(void **state)
     layout_compute(a->view, -1, 120, 40, &lo);
     const Rect at = lo.attention;
     panels_arrange(a, &lo);
-    assert_true(lo.attention.w == 0 && lo.heads.x == at.x && lo.heads.w == at.w && lo.heads.h == at.h);
+    /* the overview as tall as it needs, the attention panel under it */
+    assert_true(lo.heads.x == at.x && lo.heads.y == at.y && lo.heads.w == at.w);
+    assert_int_equal(lo.heads.h, panel_heads_height(a, at.w));
+    assert_true(lo.attention.x == at.x && lo.attention.y == at.y + lo.heads.h && lo.attention.h == at.h - lo.heads.h);
     a->show_vectors = true;
     layout_compute(a->view, -1, 80, 24, &lo);
     const Rect m = lo.mask, o = lo.ops;
     panels_arrange(a, &lo);
     assert_true(lo.mask.w == 0 && lo.kvcache.w == 0 && lo.ops.w == 0 && lo.chart.w == 0 && lo.heads.w == 0);
     assert_true(lo.vectors.x == m.x && lo.vectors.y == m.y && lo.vectors.w == 80 && lo.vectors.y + lo.vectors.h == o.y + o.h);
+    /* tall: the inspector as tall as this op's vectors, the middle row under it */
+    a->show_heads = false;
+    layout_compute(a->view, -1, 200, 60, &lo);
+    const Rect m2 = lo.mask, o2 = lo.ops;
+    panels_arrange(a, &lo);
+    assert_int_equal(lo.vectors.h, panel_vectors_height(a, app_engine(a), 200));
+    assert_true(lo.vectors.y == m2.y && lo.mask.y == m2.y + lo.vectors.h && lo.mask.h == m2.h - lo.vectors.h);
+    assert_true(lo.ops.w == o2.w && lo.ops.h == o2.h);
     a->show_vectors = a->show_heads = false;
     a->view = VIEW_TRAIN;
     layout_compute(a->view, -1, 80, 24, &lo);
@@ -286,8 +327,15 @@ static void test_arrange(void **state)
     assert_int_equal(lo.loss.h, a->L + 3);
     a->view = VIEW_MEMORY;
     layout_compute(a->view, -1, 200, 60, &lo);
+    const Rect pool = lo.pool;
     panels_arrange(a, &lo);
     assert_true(lo.next.w == 0 && lo.loss.w == 0);
+    /* tall memory view: the pool as tall as it needs, the cost and the
+     * charts under it in its column, the Operations table full width */
+    assert_int_equal(lo.pool.h, panel_pool_height(a, pool.w));
+    assert_true(lo.cost.x == pool.x && lo.cost.y == pool.y + lo.pool.h && lo.cost.w == pool.w);
+    assert_int_equal(lo.pool.h + lo.cost.h + lo.chart.h, pool.h);
+    assert_int_equal(lo.ops.w, 200);
     fx_app_del(a);
 }
 
@@ -303,6 +351,21 @@ static void test_keys(void **state)
     app_handle_key(a, 'v');
     app_handle_key(a, 'A');
     assert_false(a->show_vectors || a->show_heads);
+    assert_string_equal(a->message, "");   /* shown here: nothing to say */
+    /* where the screen cannot show them, a line says where it does */
+    a->view = VIEW_MEMORY;
+    app_handle_key(a, 'v');
+    assert_true(a->show_vectors && strstr(a->message, "not the memory view"));
+    app_handle_key(a, 'v');
+    assert_false(a->show_vectors);
+    a->view = VIEW_COMPARE;
+    app_handle_key(a, 'v');
+    assert_string_equal(a->message, "");   /* the compare view shows the inspector */
+    app_handle_key(a, 'A');
+    assert_true(a->show_heads && strstr(a->message, "not the compare view"));
+    app_handle_key(a, 'A');
+    app_handle_key(a, 'v');
+    a->view = VIEW_CACHE;
     app_handle_key(a, '?');
     Canvas c;
     assert_int_equal(canvas_init(&c, 120, 50), 0);
@@ -320,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_topk_engine_trained),
         cmocka_unit_test(test_panel_en_zh),
         cmocka_unit_test(test_panel_any_size),
+        cmocka_unit_test(test_compact_next),
         cmocka_unit_test(test_pipeline_names_p),
         cmocka_unit_test(test_loss),
         cmocka_unit_test(test_arrange),

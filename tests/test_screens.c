@@ -352,6 +352,7 @@ static void test_serving_share(void **state)
         {"prefix-zh", "--lang zh --mode memory --block-size 2 --prefix-cache --prompt 我是学生 --prompt 我是老师",
          "NNN"},
         {"rope", "--rope --prompt hello --gen 4", "NNnnn"},
+        {"rope-zh", "--lang zh --rope --prompt hello --gen 4", "NNnnn"},
         {"rope-bug", "--rope --rope-offset-bug --prompt hello --gen 4", "NN"},
         {"rope-bug-zh", "--lang zh --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
     };
@@ -719,6 +720,7 @@ static void test_cost_formula(void **state)
     (void)state;
     static const char *const runs[] = {
         "--prompt hello --gen 5", "--kv-heads 1 --gen 4", "--window 4 --gen 6", "--layers 1 --d-model 16 --gen 3",
+        "--rope --kv-heads 1 --gen 4", "--rope --layers 1 --gen 3",
     };
     char err[256], f[256];
     /* the example of the issue: hello, step 4 with the cache */
@@ -855,35 +857,90 @@ static int empty_rows(const Canvas *c, Rect r)
 }
 
 /* At 200x60 no box leaves more than a quarter of its rows empty: the
- * normal screen and presenter mode, at the end of every token step of the
- * default run, English and Chinese. */
+ * normal screen, presenter mode, the compare and memory views, the vector
+ * inspector (v) and the all-heads overview (A), on the random and the
+ * trained model, English and Chinese, at the end of every token step; the
+ * toggled panels (v, A) also after every operation, since what they show
+ * changes with it. */
+typedef struct {
+    const char *args;
+    const char *toggles;   /* keys pressed first */
+    bool by_op;
+} BoxRun;
+
+static int boxes_check(const BoxRun *run, const App *a, const Canvas *c, int k, int shown, bool toggled_only)
+{
+    Layout lo;
+    layout_app(a, c->w, c->h, &lo);
+    int bad = 0;
+    for (int p = 0; p < panel_count; p++) {
+        const size_t at = panel_list[p].rect;
+        if (toggled_only && at != offsetof(Layout, vectors) && at != offsetof(Layout, heads)) continue;
+        const Rect r = *(const Rect *)(const void *)((const char *)&lo + at);
+        if (r.w < 3 || r.h < 3) continue;
+        const int e = empty_rows(c, r), inner = r.h - 2;
+        if (4 * e > inner) {
+            if (shown + bad < 3)
+                print_message("'%s' keys '%s' at %d: the box at %d,%d (%dx%d) has %d of %d rows empty\n", run->args,
+                              run->toggles, k, r.x, r.y, r.w, r.h, e, inner);
+            bad++;
+        }
+    }
+    return bad;
+}
+
 static void test_no_empty_boxes(void **state)
 {
     (void)state;
-    static const char *const runs[] = {"", "--present", "--lang zh", "--present --lang zh"};
+    static const BoxRun runs[] = {
+        {"", "", false},
+        {"--present", "", false},
+        {"--lang zh", "", false},
+        {"--present --lang zh", "", false},
+        {"--mode compare", "", false},
+        {"--mode memory --block-size 4 --prompt ab --prompt cde --prompt f", "", false},
+        {"--mode memory", "", false},
+        {"", "v", true},
+        {"--lang zh", "v", true},
+        {"", "A", true},
+        {"--mode compare", "v", true},
+        {"--mode recompute", "A", false},
+        {"--model models/default.kvsim", "", false},
+        {"--model models/default.kvsim", "v", true},
+        {"--model models/default.kvsim --lang zh", "A", true},
+        {"--model models/default.kvsim --present", "", false},
+        {"--model models/default.kvsim --mode compare", "", false},
+        {"--rope", "v", true},
+    };
     char err[256];
     int bad = 0;
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        const int bad_before = bad;
         App a;
-        assert_int_equal(build_app(&a, runs[i], err), 0);
+        if (build_app(&a, runs[i].args, err)) fail_msg("%s: %s", runs[i].args, err);
+        for (const char *t = runs[i].toggles; *t; t++) app_handle_key(&a, *t);
         Canvas c;
         assert_int_equal(canvas_init(&c, 200, 60), 0);
-        for (int k = 0; k < a.G; k++) {
-            app_handle_key(&a, 'N');
-            app_render(&a, &c);
-            Layout lo;
-            layout_app(&a, c.w, c.h, &lo);
-            for (int p = 0; p < panel_count; p++) {
-                const Rect r = *(const Rect *)(const void *)((const char *)&lo + panel_list[p].rect);
-                if (r.w < 3 || r.h < 3) continue;
-                const int e = empty_rows(&c, r), inner = r.h - 2;
-                if (4 * e > inner) {
-                    print_message("'%s' step %d: the box at %d,%d (%dx%d) has %d of %d rows empty\n", runs[i], k, r.x,
-                                  r.y, r.w, r.h, e, inner);
-                    bad++;
-                }
+        const Engine *e = app_engine(&a);
+        int k = 0;
+        if (runs[i].by_op) {
+            for (; k < 4000; k++) {
+                const long before = e->pos;
+                app_handle_key(&a, 'n');
+                if (e->pos == before) break;
+                app_render(&a, &c);
+                bad += boxes_check(&runs[i], &a, &c, k, bad - bad_before, e->pos % e->ops_per_step != 0);
+            }
+        } else {
+            for (; k < a.G; k++) {
+                app_handle_key(&a, 'N');
+                app_render(&a, &c);
+                bad += boxes_check(&runs[i], &a, &c, k, bad - bad_before, false);
             }
         }
+        if (bad > bad_before)
+            print_message("'%s' keys '%s': %d boxes too empty in %d frames\n", runs[i].args, runs[i].toggles,
+                          bad - bad_before, k);
         canvas_free(&c);
         app_free(&a);
     }

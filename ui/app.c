@@ -341,8 +341,32 @@ unsigned app_handle_key(App *a, int key)
     case KA_HEAD_NEXT: a->head = (a->head + 1) % H; break;
     case KA_HEAD_PREV: a->head = (a->head + H - 1) % H; break;
     case KA_SCALE: a->log_scale = !a->log_scale; break;
-    case KA_VECTORS: a->show_vectors = !a->show_vectors; break;
-    case KA_HEADS: a->show_heads = !a->show_heads; break;
+    case KA_VECTORS:
+    case KA_HEADS: {
+        /* the toggle is kept; where this screen cannot show the panel, a
+         * line says where it shows (panels_arrange: not in lessons, the
+         * memory view or presenter mode; All heads needs the attention
+         * panel, which the compare view has not) */
+        const bool vec = keys_action_main(key) == KA_VECTORS;
+        bool *on = vec ? &a->show_vectors : &a->show_heads;
+        *on = !*on;
+        const char *where = a->play ? TR(a, "lessons", "课程中")
+                            : a->present ? TR(a, "presenter mode", "演示模式中")
+                            : a->view == VIEW_MEMORY ? TR(a, "the memory view", "内存视图中")
+                            : !vec && a->view == VIEW_COMPARE ? TR(a, "the compare view", "对比视图中") : NULL;
+        if (*on && where) {
+            if (vec)
+                snprintf(a->message, sizeof a->message,
+                         TR(a, "v on; the cache/recompute/compare/train views show it, not %s",
+                            "v 已开：向量在缓存、重算、对比和训练视图中显示，%s不显示"), where);
+            else
+                snprintf(a->message, sizeof a->message,
+                         TR(a, "A on; the cache/recompute/train views show it, not %s",
+                            "A 已开：全部头在缓存、重算和训练视图中显示，%s不显示"), where);
+            a->message_is_error = false;
+        }
+        break;
+    }
     case KA_EDIT:
         a->editing = true;
         a->playing = false;

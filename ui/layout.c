@@ -87,7 +87,7 @@ static void memory_full(int w, int h, Layout *o)
     const int need = w >= MEM_SIDE_W ? MEM_MIN_H_SIDE : MEM_MIN_H_STACKED;
     /* Operations + chart first (7 rows), then the Pipeline, then a taller
      * Operations table, each only while the middle keeps its minimum */
-    const int spare = avail - need, want_pipe = h >= 30 ? 5 : 4;
+    const int spare = avail - need, want_pipe = h >= 30 && w < 160 ? 5 : 4;   /* wide: the sentence on one line */
     int pipe_h = 0, ops_h = 0;
     if (spare >= 7) ops_h = 7;
     if (spare - ops_h >= want_pipe) pipe_h = want_pipe;

@@ -5,6 +5,7 @@
 #include "ui/lesson_play.h"
 
 #include "lessons/progress.h"
+#include "lessons/weights.h"
 #include "ui/keys.h"
 #include "ui/layout.h"
 #include "ui/panels/panels.h"
@@ -159,7 +160,16 @@ unsigned app_lesson_goto(App *a, int i)
     SlideSetup st = lesson_state_at(l, i);
     char err[320];
     bool same = a->play->slide_state.prompt && lesson_same_run(&a->play->slide_state, &st);
-    if (!same && app_rebuild(a, &st.model, st.prompt, st.gen, err, sizeof err)) {
+    if (!same) {   /* the slide's batch (prompt: lines after the first), as --prompt gives it */
+        a->n_seqs = 1 + st.n_batch;
+        for (int s = 0; s < st.n_batch; s++)
+            snprintf(a->seq_prompt[s + 1], sizeof a->seq_prompt[s + 1], "%s", st.batch[s]);
+    }
+    /* the slide's weights: the seeded random model, or the shipped trained one
+     * (its shape and alphabet; lessons/weights.h) */
+    KvConfig cfg = st.model;
+    if (!same && (lesson_weights_apply(&st, &cfg, err, sizeof err) ||
+                  app_rebuild(a, &cfg, st.prompt, st.gen, err, sizeof err))) {
         snprintf(a->message, sizeof a->message, "slide %d: %s", i + 1, err);
         a->message_is_error = true;
         return ACTION_REDRAW | ACTION_ERROR;

@@ -183,10 +183,31 @@ static void draw_help(const App *a, Canvas *c)
     const int rows = (n + cols - 1) / cols;
     int colw = (c->w - 4) / cols;
     if (colw > 46) colw = 46;
-    /* the options line goes first when the screen is short (the footer stays) */
-    const bool options = rows + 10 <= c->h - 1;
-    const int w = cols * colw + 3, h = rows + (options ? 10 : 9);
-    Rect box = {(c->w - w) / 2, (c->h - h) / 2, w, h};
+    /* under the keys: a blank line, the cell legend and the options line,
+     * as many of them as leave the footer line visible (the options go
+     * first, then the legend from its end) */
+    const char *legend[] = {
+        TR(a, "Cells", "格子"),
+        TR(a, "shade = attention weight or value   \u00d7 masked (future)", "深浅 = 注意力权重或数值   \u00d7 被掩码（未来位置）"),
+        TR(a, "\u2501 K/V read from cache   + appended   faint rows: not computed this step",
+           "\u2501 K/V 读自缓存   + 追加   淡色行：本步不计算"),
+        TR(a, "\u21bb redone = recomputed, same result   highlight = just changed",
+           "\u21bb 重算 = 重新计算，结果相同   高亮 = 刚刚改变"),
+        TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"),
+        TR(a, "views (m): KV cache \u2192 recompute \u2192 compare \u2192 train \u2192 memory",
+           "视图（m）：KV 缓存 \u2192 重算 \u2192 对比 \u2192 训练 \u2192 内存"),
+        TR(a, "Options: --prompt --gen --d-model --heads --layers --lang zh (kvsim --help)",
+           "选项：--prompt --gen --d-model --heads --layers --lang en（kvsim --help）"),
+    };
+    const int n_leg = (int)(sizeof legend / sizeof legend[0]);
+    int room = c->h - 1 - (rows + 2);   /* lines under the keys, above the footer */
+    int shown = room - 1 >= n_leg ? n_leg : room - 1 >= n_leg - 1 ? n_leg - 1 : room >= 3 ? room - 1 : 0;
+    if (shown > n_leg) shown = n_leg;
+    if (shown == 1) shown = 0;   /* "Cells" alone says nothing */
+    int w = cols * colw + 3;
+    if (w > c->w - 2) w = c->w;   /* no sliver of the panels beside the box */
+    const int h = rows + 2 + (shown > 0 ? shown + 1 : 0);
+    Rect box = {(c->w - w) / 2, (c->h - 1 - h) / 2, w, h};
     if (box.x < 0) box.x = 0;
     if (box.y < 0) box.y = 0;
     canvas_fill(c, box, ' ', STYLE_NORMAL);
@@ -196,27 +217,9 @@ static void draw_help(const App *a, Canvas *c)
         canvas_text(c, x, y, 9, STYLE_KEY, kb[i]->label);
         canvas_text(c, x + 9, y, colw - 10, STYLE_NORMAL, a->opt.lang_zh ? kb[i]->help_zh : kb[i]->help_en);
     }
-    /* legend of the cell glyphs the panels use */
     int y = box.y + rows + 2;
-    canvas_text(c, box.x + 2, y++, w - 4, STYLE_TITLE, TR(a, "Cells", "格子"));
-    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "shade = attention weight or value   \u00d7 masked (future)",
-                   "深浅 = 注意力权重或数值   \u00d7 被掩码（未来位置）"));
-    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "\u2501 K/V read from cache   + appended   faint rows: not computed this step",
-                   "\u2501 K/V 读自缓存   + 追加   淡色行：本步不计算"));
-    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "\u21bb redone = recomputed, same result   highlight = just changed",
-                   "\u21bb 重算 = 重新计算，结果相同   高亮 = 刚刚改变"));
-    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"));
-    canvas_text(c, box.x + 2, y++, w - 4, STYLE_NORMAL,
-                TR(a, "views (m): KV cache \u2192 recompute \u2192 compare \u2192 train \u2192 memory",
-                   "视图（m）：KV 缓存 \u2192 重算 \u2192 对比 \u2192 训练 \u2192 内存"));
-    if (options)
-        canvas_text(c, box.x + 2, y, w - 4, STYLE_DIM,
-                TR(a, "Options: --prompt --gen --d-model --heads --layers --lang zh (kvsim --help)",
-                   "选项：--prompt --gen --d-model --heads --layers --lang en（kvsim --help）"));
+    for (int i = 0; i < shown; i++)
+        canvas_text(c, box.x + 2, y++, w - 4, i == 0 ? STYLE_TITLE : i == n_leg - 1 ? STYLE_DIM : STYLE_NORMAL, legend[i]);
 }
 
 static void draw_too_small(const App *a, Canvas *c)

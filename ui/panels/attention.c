@@ -220,16 +220,42 @@ static void draw_note(const AttView *v, Rect r)
         canvas_wrap(v->c, r, STYLE_DIM, s);
 }
 
-/* Heat map of the n×t weights at (x, y): key header, then one row per query. */
+/* A key token the heat map's header would show bare although it could be
+ * read as a number or a mark (a digit, '.', '-'; the space is ␣ anyway). */
+static bool key_quoted(const AttView *v, int j)
+{
+    char raw[8], q[16];
+    const int id = v->e->tokens[j];
+    return id != 0 && strcmp(fmt_token(v->a, id, raw), fmt_token_quoted(v->a, id, q)) != 0;
+}
+
+/* Heat map of the n×t weights at (x, y): key header, then one row per
+ * query, labelled with its quoted token. A digit or a sign among the keys
+ * is quoted in the gaps beside it ('.') when the cells have gaps and no
+ * key is wide; else the header numbers the keys (pos mod 10), which the
+ * row labels and the lines beside name. */
 static void draw_heat(const AttView *v, int x, int y, int cw)
 {
     const Engine *e = v->e;
     Canvas *c = v->c;
-    const int t = e->t, lab = v->hw + 2;
+    const int t = e->t, lab = v->tokw + 2;
     char tok[16];
-    if (lab >= 4) canvas_text(c, x, y, lab, STYLE_DIM, "q\\k");   /* rows: queries, columns: keys */
-    for (int j = 0; j < t; j++)
-        canvas_text(c, x + lab + j * cw, y, v->hw, j == t - 1 ? STYLE_HILITE : STYLE_DIM, fmt_token(v->a, e->tokens[j], tok));
+    bool quoted = false;
+    for (int j = 0; j < t && !quoted; j++) quoted = key_quoted(v, j);
+    const bool index = quoted && (cw < 2 || v->hw == 2);
+    if (lab >= 4) canvas_text(c, x, y, lab, STYLE_DIM, index ? "q\\#" : "q\\k");   /* rows: queries, columns: keys */
+    for (int j = 0; j < t; j++) {
+        const int kx = x + lab + j * cw, st = j == t - 1 ? STYLE_HILITE : STYLE_NORMAL;
+        if (index) {
+            canvas_put(c, kx, y, '0' + j % 10, st);
+            continue;
+        }
+        canvas_text(c, kx, y, v->hw, st, fmt_token(v->a, e->tokens[j], tok));
+        if (quoted && key_quoted(v, j)) {
+            canvas_put(c, kx - 1, y, '\'', st);
+            canvas_put(c, kx + 1, y, '\'', st);
+        }
+    }
     for (int i = 0; i < e->n; i++) {
         const int p = e->p0 + i, yy = y + 1 + i;
         const float *w = engine_att_row(e, v->layer, v->head, i);
@@ -237,8 +263,8 @@ static void draw_heat(const AttView *v, int x, int y, int cw)
         for (int j = 0; j < t; j++)
             if (w[j] > m) m = w[j];
         const bool cur = p == t - 1;
-        canvas_text(c, x, yy, v->hw, cur ? STYLE_HILITE : STYLE_NORMAL, fmt_token(v->a, e->tokens[p], tok));
-        if (cur) canvas_put(c, x + v->hw, yy, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
+        canvas_text(c, x, yy, v->tokw, cur ? STYLE_HILITE : STYLE_NORMAL, token_at(v, p, tok));
+        if (cur) canvas_put(c, x + v->tokw, yy, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
         for (int j = 0; j < t; j++)   /* masked weights are exactly 0: blank */
             if (config_visible(&e->cfg, p, j)) canvas_shade(c, x + lab + j * cw, yy, m > 0.0f ? (double)w[j] / (double)m : 0.0, STYLE_VISIBLE);
     }
@@ -286,7 +312,7 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     Rect bars = {ix, iy, iw, ih};
     int bottom = iy;   /* first line below the heat map */
     if (v.soft && e->n > 1) {
-        const int lab = v.hw + 2, hh = 1 + e->n, below = t < 4 ? t : 4;
+        const int lab = v.tokw + 2, hh = 1 + e->n, below = t < 4 ? t : 4;
         int cw = v.hw == 2 || lab + 2 * t + 2 + BARS_MIN_W <= iw ? 2 : 1;
         if (hh <= ih && lab + cw * t + 2 + BARS_MIN_W <= iw) {
             draw_heat(&v, ix, iy, cw);

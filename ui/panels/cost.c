@@ -75,6 +75,11 @@ void cost_formula(const KvConfig *c, RunMode mode, int L, int k, char *buf, size
     cat(buf, len, "%llu\u00b2 + 2\u00b7", (unsigned long long)d);
     factor(buf, len, n);
     cat(buf, len, "%llu\u00b7%llu", (unsigned long long)d, (unsigned long long)F);
+    if (c->rope) {   /* §6.10: two MACs per turned element of q (d) and k (kv) */
+        cat(buf, len, " + 2\u00b7");
+        factor(buf, len, n);
+        cat(buf, len, "(%llu + %llu)", (unsigned long long)d, (unsigned long long)kv);
+    }
     if (Lyr != 1) cat(buf, len, ")");
     /* the vocabulary head, once */
     cat(buf, len, " + %llu\u00b7%s", (unsigned long long)d, counts_group((uint64_t)c->vocab, dv));

@@ -44,6 +44,7 @@ typedef struct {
     int cw;         /* columns per grid cell: 1, 2 (glyph + gap), more in presenter mode */
     int rh;         /* lines per grid row: 1, more in presenter mode */
     bool hquote;    /* the key header quotes digits and punctuation (needs a gap each side) */
+    bool hindex;    /* the key header shows positions mod 10 (quoting would cost columns) */
     unsigned shown; /* LG_* bits drawn */
 } Grid;
 
@@ -254,8 +255,12 @@ static void draw_window_note(const Grid *g, Rect r, int r0, int c0, int free_x)
     const App *a = g->a;
     const int t = g->e->t;
     const char *dash = g->c->ascii ? "-" : "\u2013";
-    char full[96], mid[64], tiny[32];
-    if (c0 > 0 && r0 > 0) {
+    char full[160], mid[96], tiny[48];
+    if (r0 == 0 && c0 == 0) {   /* only the index header's legend */
+        snprintf(full, sizeof full, "%s", TR(a, "keys by position mod 10, tokens on the rows", "键按位置（个位数）标注，词元见各行"));
+        snprintf(mid, sizeof mid, "%s", TR(a, "keys: pos mod 10", "键：位置个位"));
+        snprintf(tiny, sizeof tiny, "%s", TR(a, "pos%10", "位置%10"));
+    } else if (c0 > 0 && r0 > 0) {
         snprintf(full, sizeof full, TR(a, "rows %d%s%d, cols %d%s%d of %d", "第 %d%s%d 行、%d%s%d 列，共 %d"),
                  r0 + 1, dash, t, c0 + 1, dash, t, t);
         snprintf(mid, sizeof mid, TR(a, "r%d%s%d c%d%s%d", "行%d%s%d 列%d%s%d"), r0 + 1, dash, t, c0 + 1, dash, t);
@@ -266,10 +271,14 @@ static void draw_window_note(const Grid *g, Rect r, int r0, int c0, int free_x)
         snprintf(full, sizeof full, TR(a, "rows %d%s%d of %d", "第 %d%s%d 行，共 %d 行"), r0 + 1, dash, t, t);
         snprintf(mid, sizeof mid, TR(a, "rows %d%s%d", "行 %d%s%d"), r0 + 1, dash, t);
     }
-    snprintf(tiny, sizeof tiny, "%s%d", g->c->ascii ? "~" : "\u2026", t);
-    const char *cands[] = {full, mid, tiny};
+    if (r0 > 0 || c0 > 0) snprintf(tiny, sizeof tiny, "%s%d", g->c->ascii ? "~" : "\u2026", t);
+    char f2[200], m2[160];   /* the index header's legend first, when it fits */
+    snprintf(f2, sizeof f2, TR(a, "keys: pos mod 10 \u00b7 %s", "键：位置个位 \u00b7 %s"), full);
+    snprintf(m2, sizeof m2, TR(a, "keys: pos mod 10 \u00b7 %s", "键：位置个位 \u00b7 %s"), mid);
+    const bool both = g->hindex && (r0 > 0 || c0 > 0);
+    const char *cands[] = {both ? f2 : full, both ? m2 : mid, mid, tiny};
     const int y = r.y + r.h - 1;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         int w = canvas_text_width(cands[i]);
         int tx = r.x + r.w - 3 - w;   /* "─ note ─┘", one ─ after what is left of it */
         if (w > r.w - 6 || tx - 1 < free_x + 1) continue;
@@ -411,7 +420,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
     const int Lyr = e->cfg.n_layers, H = e->cfg.n_heads;
-    Grid g = {a, e, c, a->layer, a->head, false, false, false, false, false, 1, 1, 3, 1, 1, false, 0};
+    Grid g = {a, e, c, a->layer, a->head, false, false, false, false, false, 1, 1, 3, 1, 1, false, false, 0};
     if (g.layer < 0 || g.layer >= Lyr) g.layer = 0;
     if (g.head < 0 || g.head >= H) g.head = 0;
 
@@ -440,6 +449,13 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     if (cols > t) cols = t;
     if (cols < 0) cols = 0;
     for (int j = t - cols; j < t && !g.hquote; j++) g.hquote = header_quoted(&g, j);
+    /* a quoted key beside a wide one needs 3-column cells; when those
+     * would show fewer keys, the header numbers the keys instead (pos mod
+     * 10, the row labels name the tokens): one line, no key lost */
+    if (g.hquote && g.tokw == 2 && g.cw == 2 && !a->present && gw / 3 < (t < gw / 2 ? t : gw / 2)) {
+        g.hquote = false;
+        g.hindex = true;
+    }
     if (g.hquote && g.cw < g.tokw + 1) {
         g.cw = g.tokw + 1;
         cols = gw / g.cw;
@@ -486,13 +502,14 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     r0 = t - rows;
     g.shown = 0;   /* from here on: what is actually drawn */
 
-    if (lab >= 4 && c0 == 0) canvas_text(c, ix, iy, lab, STYLE_DIM, "q\\k");   /* rows: queries, columns: keys */
+    if (lab >= 4 && c0 == 0) canvas_text(c, ix, iy, lab, STYLE_DIM, g.hindex ? "q\\#" : "q\\k");   /* rows: queries, columns: keys (#: by position) */
     if (c0 > 0) canvas_put(c, ix + lab - 1, iy, canvas_glyph(c, GLYPH_ELLIPSIS), STYLE_DIM);  /* keys cut on the left */
     for (int j = c0; j < t; j++) {
         const int x = ix + lab + (j - c0) * g.cw, room = ix + iw - x;
         /* the key header stays readable on a projector: normal, not dim */
         const int st = j == t - 1 ? STYLE_HILITE : STYLE_NORMAL;
-        canvas_text(c, x, iy, room < g.tokw ? room : g.tokw, st, token_at(&g, j, tok));
+        if (g.hindex) canvas_put(c, x, iy, '0' + j % 10, st);
+        else canvas_text(c, x, iy, room < g.tokw ? room : g.tokw, st, token_at(&g, j, tok));
         if (g.hquote && header_quoted(&g, j)) {   /* '2': the quotes in the gaps */
             canvas_put(c, x - 1, iy, '\'', st);
             canvas_put(c, x + 1, iy, '\'', st);
@@ -512,7 +529,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)   /* not dim on a projector */
             canvas_wrap(c, (Rect){ix, ly + leg_lines + 1, iw, spare}, a->present ? STYLE_NORMAL : STYLE_DIM, s);
     }
-    if ((r0 > 0 || c0 > 0) && rows > 0 && cols > 0) draw_window_note(&g, r, r0, c0, free_x);
+    if ((r0 > 0 || c0 > 0 || g.hindex) && rows > 0 && cols > 0) draw_window_note(&g, r, r0, c0, free_x);
 done:
     canvas_set_clip(c, old);
 }
@@ -520,7 +537,7 @@ done:
 int panel_mask_present_h(const App *a, const Engine *e, int w, int max_h)
 {
     if (e->pos == 0 || max_h < 4) return 4;   /* the start hint */
-    Grid g = {a, e, NULL, a->layer, a->head, false, false, false, false, false, 1, 1, 3, 1, 1, false, 0};
+    Grid g = {a, e, NULL, a->layer, a->head, false, false, false, false, false, 1, 1, 3, 1, 1, false, false, 0};
     if (g.layer < 0 || g.layer >= e->cfg.n_layers) g.layer = 0;
     if (g.head < 0 || g.head >= e->cfg.n_heads) g.head = 0;
     const int ih = max_h - 2, iw = w - 2;

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { R_TOTAL = CAT_COUNT, R_MASKED, N_VALS };   /* rows after the six categories */
+/* rows after the six categories: RoPE's rotations (§6.10; a row only with
+ * --rope), the total (rotations included), QKᵀ work on masked cells */
+enum { R_ROPE = CAT_COUNT, R_TOTAL, R_MASKED, N_VALS };
 
 typedef struct { uint64_t v[N_VALS]; } Vals;
 
@@ -36,6 +38,7 @@ typedef struct {           /* one engine at the step on screen */
 static void vals_from(const OpCounts *c, Vals *v)
 {
     for (int i = 0; i < CAT_COUNT; i++) v->v[i] = c->mac[i];
+    v->v[R_ROPE] = c->rope;
     v->v[R_TOTAL] = counts_total(c);
     v->v[R_MASKED] = c->masked;
 }
@@ -105,6 +108,7 @@ static void moved_by(const Engine *e, const Side *s, bool moved[N_VALS])
     }
     if (s->step.meas.v[cat] == 0) return;   /* e.g. a decode step's mask discards nothing */
     moved[cat] = true;
+    if (cat == CAT_QKV && s->step.meas.v[R_ROPE]) moved[R_ROPE] = true;   /* q and k turned right after */
     if (cat != R_MASKED) moved[R_TOTAL] = true;
 }
 
@@ -128,11 +132,11 @@ static const char *cat_label(const App *a, int i, bool lng)
 {
     static const char *en[N_VALS][2] = {
         {"qkv", "qkv proj"}, {"QK\u1d40", "QK\u1d40 scores"}, {"\u00b7V", "\u00b7V values"},
-        {"out", "out proj"}, {"FFN", "FFN"}, {"head", "lm head"}, {"total", "total"},
+        {"out", "out proj"}, {"FFN", "FFN"}, {"head", "lm head"}, {"rope", "RoPE turns"}, {"total", "total"},
         {"\u00d7QK\u1d40", "QK\u1d40 on \u00d7"}};
     static const char *zh[N_VALS][2] = {
         {"qkv", "qkv 投影"}, {"QK\u1d40", "QK\u1d40 得分"}, {"\u00b7V", "\u00b7V 加权"},
-        {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"头", "输出头"}, {"合计", "合计"},
+        {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"头", "输出头"}, {"旋转", "RoPE 旋转"}, {"合计", "合计"},
         {"\u00d7QK\u1d40", "×格 QK\u1d40"}};
     return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
 }
@@ -148,21 +152,32 @@ static TableMark all_marks(const TableMark *m)
     return r;
 }
 
+/* The categories shown, in order: the six, rope with --rope, total, ×QKᵀ. */
+static int shown_cats(const App *a, int cats[N_VALS])
+{
+    int n = 0;
+    for (int i = 0; i < N_VALS; i++)
+        if (i != R_ROPE || app_engine(a)->cfg.rope) cats[n++] = i;
+    return n;
+}
+
 /* Tall: series = columns, categories = rows. Short: only the series listed
  * in rows[] (nrows of them), as rows; categories = columns. */
 static void table_build(const App *a, Table *t, const Series *s, int ns, const int *rows, int nrows)
 {
     memset(t, 0, sizeof *t);
     const bool tall = rows == NULL;
-    t->n_cols = tall ? ns : N_VALS;
-    t->n_rows = tall ? N_VALS : nrows;
+    int cats[N_VALS];
+    const int nc = shown_cats(a, cats);
+    t->n_cols = tall ? ns : nc;
+    t->n_rows = tall ? nc : nrows;
     t->row_marks = !tall;
     t->one_format = true;   /* never "14k" beside "61.0k" */
     for (int r = 0; r < t->n_rows; r++)
         for (int j = 0; j < t->n_cols; j++) {
             const Series *se = &s[tall ? j : rows[r]];
             const TableMark *mk = se->mark ? se->mark : se->mate >= 0 ? s[se->mate].mark : NULL;
-            const int i = tall ? r : j;   /* the category */
+            const int i = cats[tall ? r : j];   /* the category */
             const int st = i == R_TOTAL ? STYLE_TITLE : i == R_MASKED ? STYLE_DIM : STYLE_NORMAL;
             TableCell *cl = &t->cell[r][j];
             *cl = (TableCell){
@@ -175,16 +190,16 @@ static void table_build(const App *a, Table *t, const Series *s, int ns, const i
             if (se->moved && se->moved[i]) cl->style = STYLE_CHANGED;               /* what just moved */
             if (!se->mark && mk && mk[i] == TABLE_MARK_BAD) cl->style = STYLE_BAD;   /* the wrong number */
             t->col[j] = (TableCol){
-                .head = tall ? (se->name[2] ? se->name[2] : se->name[0]) : cat_label(a, j, false),
+                .head = tall ? (se->name[2] ? se->name[2] : se->name[0]) : cat_label(a, i, false),
                 .group = tall ? se->group : 0,
                 /* a short box gives up the ×QKᵀ column before it rounds harder */
-                .optional = tall ? se->optional : j == R_MASKED ? 1 : 0,
+                .optional = tall ? se->optional : i == R_MASKED ? 1 : 0,
                 .mate = tall && j < ns ? se->mate : -1,
                 /* a step's own numbers, and a short box's total, never drop below short */
-                .coarsest = (tall ? se->group == 0 : j == R_TOTAL) ? TABLE_SHORT : TABLE_TINY,
+                .coarsest = (tall ? se->group == 0 : i == R_TOTAL) ? TABLE_SHORT : TABLE_TINY,
             };
             t->row[r] = (TableRow){
-                .label = {tall ? cat_label(a, r, false) : se->name[0], tall ? cat_label(a, r, true) : se->name[1]},
+                .label = {tall ? cat_label(a, i, false) : se->name[0], tall ? cat_label(a, i, true) : se->name[1]},
                 .style = tall ? st : se->style,
                 .mark = !tall && mk ? all_marks(mk) : TABLE_MARK_NONE,
             };
@@ -290,7 +305,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     g.group_title[0][0] = t[0], g.group_title[0][1] = t[1], g.group_title[0][2] = t[3];
     g.group_title[1][0] = s[0].k > 0 ? t[2] : TR(a, "cumulative", "累计"), g.group_title[1][1] = "\u03a3";
     g.group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
-    draw_table(a, c, in, &g, s, 2, 4 * N_VALS);
+    int cats[N_VALS];
+    draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
 
     const char *r1 = table_ratio_text(c, s[1].step.meas.v[R_TOTAL], s[0].step.meas.v[R_TOTAL], b1);
     const char *r2 = table_ratio_text(c, s[1].cum.meas.v[R_TOTAL], s[0].cum.meas.v[R_TOTAL], b2);
@@ -340,7 +356,8 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
     snprintf(t[1], sizeof t[1], TR(a, "%d passes", "%d 次前向"), e->L);
     g.group_title[0][0] = TR(a, "1 pass", "1 次前向");
     g.group_title[1][0] = t[0], g.group_title[1][1] = t[1];
-    draw_table(a, c, in, &g, &s, 1, N_VALS);
+    int cats[N_VALS];
+    draw_table(a, c, in, &g, &s, 1, shown_cats(a, cats));
     snprintf(lng, 128, TR(a, "training: 1 forward pass; generating %d tokens: %d passes",
              "训练：1 次前向；生成 %d 个词元：%d 次前向"), e->L, e->L);
     snprintf(shrt, 96, TR(a, "train: 1 pass \u00b7 generate %d tokens: %d passes",
@@ -358,7 +375,8 @@ void panel_ops_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
                      : TR(a, "Operations (MACs)", "运算（乘加次数）"));
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     if (in.w > 0 && in.h > 0) {
-        const bool tall = in.h >= 9;    /* header + 8 rows; ratios go on the border */
+        int cats[N_VALS];
+        const bool tall = in.h >= 1 + shown_cats(a, cats);   /* header + a row each; ratios go on the border */
         char lng[128], shrt[96];
         canvas_set_clip(c, rect_intersect(in, old));
         if (train) draw_train(a, c, in, tall, lng, shrt);

@@ -51,26 +51,77 @@ enum {
     NEXT_MIN_KV_H = 17,   /* the KV cache panel gives rows from this height on */
     NEXT_H = 8,           /* top 5 (border, legend, 5 lines) */
     NEXT_H_TALL = 13,     /* top 10, when the KV cache panel is 30 rows or more */
-    KV_KEEP_H = 5,
+    KV_KEEP_H = 5,        /* rows the KV cache panel keeps at least in the train view */
     VEC_MIN_MID_H = 17,   /* from this middle-row height the inspector leaves the Operations row */
-    ATT_KEEP_H = 12,      /* the attention panel stays under All heads from this height */        /* rows the KV cache panel keeps at least in the train view */
+    MID_KEEP_H = 5,
+    ATT_KEEP_H = 3,       /* under All heads the attention panel keeps at least its query line */
+    MEM_COST_MIN_H = 8,   /* memory view: the cost box under the pool from this height */       /* under the inspector or All heads, the panels they push down keep this at least */
 };
+
+/* The middle row's panels (single and compare views), to move together. */
+static void middle_shift(Layout *lo, int dy)
+{
+    Rect *mid[] = {&lo->mask, &lo->attention, &lo->kvcache, &lo->mask2, &lo->kvcache2};
+    for (unsigned i = 0; i < sizeof mid / sizeof mid[0]; i++)
+        if (mid[i]->w > 0) {
+            mid[i]->y += dy;
+            mid[i]->h -= dy;
+        }
+}
+
+/* Memory view, side by side and tall: the pool as tall as everything it
+ * shows; under it in its column the cost (recompute ÷ cache, the formulas)
+ * and, when there is still room, the two charts, which then leave the
+ * Operations row to the table. The cost box's heights are the ones it
+ * fills: 8-15 rows (small digits), 17-19 (big ones). */
+static void memory_arrange(const App *a, Layout *lo)
+{
+    Rect *p = &lo->pool;
+    if (p->w <= 0 || lo->ops.h <= 0 || p->x + p->w >= lo->footer.w) return;   /* side by side only */
+    const int need = panel_pool_height(a, p->w);
+    const int rest = p->h - need;
+    if (rest < MEM_COST_MIN_H) return;
+    int cost_h = rest, charts_h = 0;
+    if (rest >= 19 + MEM_COST_MIN_H) cost_h = 19;
+    else if (rest >= 12 + MEM_COST_MIN_H) cost_h = 12;
+    else if (rest == 16) cost_h = 15;
+    else if (rest > 19) cost_h = 19;
+    if (rest - cost_h >= MEM_COST_MIN_H) charts_h = rest - cost_h;
+    p->h = p->h - cost_h - charts_h;
+    lo->cost = (Rect){p->x, p->y + p->h, p->w, cost_h};
+    if (charts_h) {
+        const int y = lo->cost.y + cost_h, half = p->w / 2;
+        lo->chart_step = (Rect){p->x, y, half, charts_h};
+        lo->chart = (Rect){p->x + half, y, p->w - half, charts_h};
+        lo->ops.w = lo->footer.w;
+    }
+}
 
 void panels_arrange(const App *a, Layout *lo)
 {
-    if (lo->too_small || a->play || a->view == VIEW_MEMORY) return;
+    if (lo->too_small || a->play) return;
+    if (a->view == VIEW_MEMORY) {
+        memory_arrange(a, lo);
+        return;
+    }
     if (a->show_vectors) {
         /* the inspector needs width: the middle row, and the Operations row
-         * too when the middle row is short */
+         * too when the middle row is short; on a tall one it takes the rows
+         * this operation's vectors need and the middle row keeps the rest */
         Rect u = empty_rect();
         Rect *take[] = {&lo->mask, &lo->attention, &lo->kvcache, &lo->mask2, &lo->kvcache2, &lo->ops, &lo->chart};
-        const bool ops_too = (lo->mask.h > 0 ? lo->mask.h : lo->kvcache.h) < VEC_MIN_MID_H;
-        for (unsigned i = 0; i < sizeof take / sizeof take[0] - (ops_too ? 0 : 2); i++) {
-            u = rect_union(u, *take[i]);
-            *take[i] = empty_rect();
+        const int mid_h = lo->mask.h > 0 ? lo->mask.h : lo->kvcache.h;
+        const bool ops_too = mid_h < VEC_MIN_MID_H;
+        for (unsigned i = 0; i < sizeof take / sizeof take[0] - (ops_too ? 0 : 2); i++) u = rect_union(u, *take[i]);
+        const int need = panel_vectors_height(a, app_engine(a), u.w);
+        if (!ops_too && mid_h - need >= MID_KEEP_H) {
+            lo->vectors = (Rect){u.x, u.y, u.w, need};
+            middle_shift(lo, need);
+        } else {
+            for (unsigned i = 0; i < sizeof take / sizeof take[0] - (ops_too ? 0 : 2); i++) *take[i] = empty_rect();
+            lo->vectors = u;
+            return;
         }
-        lo->vectors = u;
-        return;
     }
     if (a->show_heads && lo->attention.w > 0) {
         /* the overview on top; the selected head's panel keeps the rest

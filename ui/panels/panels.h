@@ -83,6 +83,8 @@ void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
  * bytes beside a contiguous max-length reservation (ui/panels/pool.c).
  * Without --block-size: how to turn paging on, and the contiguous numbers. */
 void panel_pool_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Rows the pool panel shows everything in at width w (its border included). */
+int panel_pool_height(const App *a, int w);
 /* Memory view (spec §6.5): bytes read and written by this step of cache and
  * recompute, FLOPs and arithmetic intensity; prefill vs decode intensity on
  * a log scale against an accelerator's balance point (ui/panels/traffic.c). */
@@ -113,7 +115,7 @@ Rect panel_roofline_carve(Rect *traffic);
 #define PANEL_ROOF_GFLOPS 100.0
 #define PANEL_ROOF_TRAFFIC_H 12   /* rows the traffic panel keeps */
 #define PANEL_ROOF_MIN_H 12       /* the roofline's smallest height */
-#define PANEL_ROOF_MAX_H 18
+#define PANEL_ROOF_MAX_H 20
 
 /* The Next token panel: top-k probabilities after softmax of this step's
  * logits, with bars, the chosen token marked (ui/panels/nexttoken.c). */
@@ -128,6 +130,9 @@ int panel_heads_height(const App *a, int w);
 /* Vector inspector (v): the numbers of the vectors the current operation
  * reads and writes, for the selected head (ui/panels/vectors.c). */
 void panel_vectors_draw(const App *a, const Engine *e, Canvas *c, Rect r);
+/* Rows the inspector needs at width w for the current operation: each
+ * vector whole (a long one, the logits, 4 lines), the heading and note. */
+int panel_vectors_height(const App *a, const Engine *e, int w);
 /* One vector the inspector shows: a pointer into the engine's buffers. */
 typedef enum { VEC_START, VEC_END, VEC_AROUND } PanelVecAlign;   /* the window of a long one */
 typedef struct {

@@ -645,6 +645,25 @@ static void draw_paged(const Ctx *x)
     }
 }
 
+int panel_pool_height(const App *a, int w)
+{
+    Ctx x;
+    memset(&x, 0, sizeof x);
+    x.a = a;
+    x.in = (Rect){1, 1, w - 2, 0};
+    gather(&x);
+    if (x.pool) {
+        /* border, summary, the whole grid, header, sequences, totals, note,
+         * then slot by slot and the contiguous strips (a gap, a line, n) */
+        const Grid g = plan_grid(&x);
+        return 2 + 1 + g.rows_all + 1 + x.n + 1 + 1 + 2 * (2 + x.n);
+    }
+    /* the two lines on paging, header, sequences, totals, the strips with a
+     * gap and their legend, the note */
+    const int l0 = 2;
+    return 2 + l0 + 1 + 1 + x.n + (x.n > 1) + 1 + x.n + 1 + 1;
+}
+
 void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
     (void)shown;   /* reads the engines it needs from the App's run */

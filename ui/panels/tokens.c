@@ -9,8 +9,12 @@
  * drafts, pending (underlined) until the pick, then the rejected ones
  * struck out in red after the emitted tokens: their cache rows are rolled
  * back.
+ * When the screen has no room for the Next token panel (80x24), the line
+ * names the most probable next tokens before the status ("next 济 .043
+ * 」.037"), as many as fit beside a token line that does not scroll.
  */
 #include "ui/panels/panels.h"
+#include "ui/panels/probe.h"
 #include "ui/style.h"
 
 #include <stdio.h>
@@ -104,6 +108,38 @@ static int bar_before(const Engine *e, int p)
     return e->mode != MODE_TRAIN && p >= e->L ? 1 : 0;
 }
 
+/* The compact Next token: "next 济 .043 」.037 添 .035" (k most probable,
+ * quoted like the panel's), at most max columns; 0 when there is none. */
+static int next_text(const App *a, const Engine *e, char *buf, size_t n, int max)
+{
+    int pos = -1;
+    const float *z = e->pos > 0 && e->mode != MODE_TRAIN ? probe_logits(e, &pos) : NULL;
+    buf[0] = '\0';
+    if (!z) return 0;
+    ProbeTok top[3];
+    const int k = probe_topk(z, e->cfg.vocab, 3, top);
+    int w = 0;
+    for (int i = 0; i < k; i++) {
+        char tok[16], item[48], p[16];
+        snprintf(p, sizeof p, "%.3f", (double)top[i].p);
+        snprintf(item, sizeof item, "%s%s %s", i ? " " : TR(a, "next ", "下一个 "), fmt_token_quoted(a, top[i].id, tok),
+                 p[0] == '0' ? p + 1 : p);   /* ".043": the bars' panel says p */
+        const int iw = canvas_text_width(item);
+        if (w + iw > max) break;
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s", item);
+        w += iw;
+    }
+    return w;
+}
+
+/* Whether the screen the App draws on (c's size) shows the Next token panel. */
+static bool next_panel_shown(const App *a, const Canvas *c)
+{
+    Layout lo;
+    layout_app(a, c->w, c->h, &lo);
+    return lo.next.w > 0 && lo.next.h > 0;
+}
+
 void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     Rect old = canvas_set_clip(c, rect_intersect(c->clip, r));
@@ -116,8 +152,24 @@ void panel_tokens_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     in.y += (in.h - 1) / 2;   /* one line, centred if the box is taller */
     in.h = 1;
     const int sw = draw_status(a, e, c, in);
-    const int tw = in.w - (sw ? sw + 2 : 0);
+    int tw = in.w - (sw ? sw + 2 : 0);
     const int total = e->mode == MODE_TRAIN ? e->L : e->L + e->G;
+    if (!a->present && !a->play && a->view != VIEW_TRAIN && !next_panel_shown(a, c)) {
+        /* the tokens keep the columns they need, the prediction gets the rest */
+        int need = 0;
+        Item it;
+        for (int p = 0; p < total; p++) {
+            item_at(a, e, c, p, &it);
+            need += it.w;
+        }
+        need += bar_before(e, total - 1);
+        char nx[160];
+        const int nw = next_text(a, e, nx, sizeof nx, tw - need - 2);
+        if (nw > 0) {
+            canvas_text(c, in.x + tw - nw, in.y, nw, STYLE_NORMAL, nx);
+            tw -= nw + 2;
+        }
+    }
     if (tw <= 0 || total <= 0) {
         canvas_set_clip(c, old);
         return;

@@ -8,9 +8,10 @@
  *   │scores    (t=13)     -0.41  0.12 ...                                 │
  *   │softmax   (t=13)      0.04  0.07 ...                                 │
  * Which vectors, per operation (x = the residual stream, row t-1):
- *   embed      E[token], P[pos], x = their sum
+ *   embed      E[token], P[pos] (not with --rope), x = their sum
  *   LN1, LN2   x, LN(x)
- *   Q/K/V      LN1(x), q, k, v of the head (d_h each; k and v of its K/V head)
+ *   Q/K/V      LN1(x), q, k, v of the head (d_h each; k and v of its K/V head;
+ *              with --rope the key before ("pre") and after ("rot") RoPE)
  *   QKᵀ        q of the head, the score row before the mask (t)
  *   mask       the score row before and after the mask (−∞ = masked)
  *   softmax    the masked scores, the weights (sum 1)
@@ -34,6 +35,7 @@
 #include <string.h>
 
 enum { VAL_W = 6, NAME_W = 9, SHAPE_W = 8, INDEX_W = 6 };
+enum { VEC_LINES_MAX = 4 };   /* panel_vectors_height: lines asked for a long vector (logits) */
 #define OP_COUNT_NONE OP_KIND_COUNT   /* a vector no operation of the layer made (its input) */
 
 static int add_vec(PanelVec *out, int n, int max, const char *name, const char *shape, const float *v, int len,
@@ -100,7 +102,17 @@ int panel_vectors_list(const App *a, const Engine *e, PanelVec *out, int max)
         if (DONE(OP_LN1) && !ln2) ADD(OP_LN1, "LN1(x)", sd, ln, d, VEC_START);
         if (DONE(OP_QKV)) {
             ADD(OP_QKV, q, sdh, qh, dh, VEC_START);
-            ADD(OP_QKV, k, sdh, kh, dh, VEC_START);
+            /* §6.10: the key before RoPE turned it, then as the cache keeps it */
+            const float *kraw = e->cfg.rope ? engine_k_unrotated(e, l, pos) : NULL;
+            if (kraw && kh) {
+                char kp[24], kt[24];
+                snprintf(kp, sizeof kp, "k h%d pre", kvh);
+                snprintf(kt, sizeof kt, "k h%d rot", kvh);
+                ADD(OP_QKV, kp, sdh, kraw + (size_t)kvh * dh, dh, VEC_START);
+                ADD(OP_QKV, kt, sdh, kh, dh, VEC_START);
+            } else {
+                ADD(OP_QKV, k, sdh, kh, dh, VEC_START);
+            }
             ADD(OP_QKV, v, sdh, vh, dh, VEC_START);
         }
         if (DONE(OP_SCORES)) ADD(OP_SCORES, "scores", st, sc, e->t, VEC_END);
@@ -128,7 +140,8 @@ int panel_vectors_list(const App *a, const Engine *e, PanelVec *out, int max)
     switch (op.kind) {
     case OP_EMBED:
         n = add_vec(out, n, max, "E[tok]", sd, e->model->tok_emb + (size_t)e->tokens[pos] * d, d, VEC_START, 0);
-        n = add_vec(out, n, max, "P[pos]", sd, e->model->pos_emb + (size_t)pos * d, d, VEC_START, 0);
+        if (e->model->pos_emb)   /* none with --rope: positions enter as rotations of q and k */
+            n = add_vec(out, n, max, "P[pos]", sd, e->model->pos_emb + (size_t)pos * d, d, VEC_START, 0);
         n = add_vec(out, n, max, "x", sd, x, d, VEC_START, 0);
         break;
     case OP_LN_FINAL:
@@ -180,6 +193,20 @@ const char *panel_vectors_fmt(const Canvas *c, const PanelVec *p, int j, char bu
     if (isinf(x) && x < 0.0f) snprintf(buf, 32, "%s", c->ascii ? "-inf" : "\u2212\u221e");
     else snprintf(buf, 32, "%.2f", (double)x);
     return buf;
+}
+
+int panel_vectors_height(const App *a, const Engine *e, int w)
+{
+    const int per = (w - 2 - (NAME_W + SHAPE_W + INDEX_W)) / VAL_W;
+    if (e->pos == 0 || per < 1) return 5;   /* border, the start hint, a line */
+    PanelVec vec[PANEL_VEC_MAX];
+    const int nv = panel_vectors_list(a, e, vec, PANEL_VEC_MAX);
+    int h = 4;   /* border, heading, note */
+    for (int i = 0; i < nv; i++) {
+        const int full = (vec[i].n + per - 1) / per;
+        h += full < VEC_LINES_MAX ? full : VEC_LINES_MAX;
+    }
+    return h;
 }
 
 void panel_vectors_draw(const App *a, const Engine *e, Canvas *c, Rect r)
@@ -275,6 +302,18 @@ void panel_vectors_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                               "取自引擎的缓冲区，第 t-1 行（注意力面板显示的查询）；{ } 换头，v 关闭");
         if (canvas_text_width(note) > in.w)
             note = TR(a, "the engine's own numbers, row t-1; v closes", "引擎自己的数值，第 t-1 行；v 关闭");
+        char rn[320];
+        bool rope_shown = false;
+        for (int i = 0; i < nv; i++) rope_shown |= lines[i] > 0 && strstr(vec[i].name, " pre") != NULL;
+        if (rope_shown) {   /* §6.10: what pre and rot mean; the offset bug turns a decode row as pos 0 */
+            const int turned = (e->cfg.rope_offset_bug ? 0 : e->p0) + e->n - 1;
+            snprintf(rn, sizeof rn, TR(a, "k pre: before RoPE, rot: turned by pos %d (pair i by %d\u00b7\u03b8\u1d62), as the cache keeps it; %s",
+                                       "k pre：RoPE 旋转前，rot：按第 %d 位旋转（第 i 对转 %d\u00b7\u03b8\u1d62），缓存存的是它；%s"),
+                     turned, turned, note);
+            if (canvas_text_width(rn) > in.w)
+                snprintf(rn, sizeof rn, TR(a, "k pre/rot: before/after RoPE at pos %d; v closes", "k pre/rot：第 %d 位 RoPE 旋转前/后；v 关闭"), turned);
+            note = rn;
+        }
         canvas_text(c, in.x, in.y + in.h - 1, in.w, STYLE_DIM, note);
     }
 done:
