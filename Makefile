@@ -6,6 +6,8 @@
 #                   end-to-end tests, then the same suites under ASan+UBSan
 #   make asan       build/asan/kvsim and the sanitizer test binaries
 #   make docs-check re-run the `$ kvsim` examples of README.md and docs/ and diff them
+#   make regenerate rewrite golden screens and docs transcripts (e.g. after a
+#                   new models/default.kvsim, which the binary embeds)
 #   make clean | make install PREFIX=/usr/local
 #   make V=1        show the full compiler commands (default: "CC file.c")
 #   make WERROR=1   warnings are errors (CI does this; a user's newer
@@ -73,12 +75,19 @@ UI_SRC     := $(filter-out ui/cmd/main.c,$(sort $(wildcard ui/*.c ui/panels/*.c 
 LIB_SRC    := $(SIM_SRC) $(LESSON_SRC) $(UI_SRC)
 TEST_SRC   := $(sort $(wildcard tests/test_*.c))
 
-OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
-ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
+# The shipped trained model is part of the binary (sim/modelfile_default.c):
+# tools/embed writes models/default.kvsim's bytes into build/gen/default_model.c.
+# One data-only object serves every build (plain, ASan, fuzz). Replacing
+# models/default.kvsim and running make rebuilds it.
+DEFAULT_MODEL := models/default.kvsim
+EMBED_OBJ := build/obj/gen/default_model.o
+
+OBJ      := $(LIB_SRC:%.c=build/obj/%.o) $(EMBED_OBJ)
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o) $(EMBED_OBJ)
 TESTS      := $(TEST_SRC:tests/%.c=build/tests/%)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 
-.PHONY: all run test asan clean install deps deps-test bench check-tests docs-check
+.PHONY: all run test asan clean install deps deps-test bench check-tests docs-check regenerate
 all: build/kvsim
 
 build/obj/%.o: %.c
@@ -90,6 +99,22 @@ build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC_MSG)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(PKG_CFLAGS) -c $< -o $@
+
+build/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC_MSG)
+	$(Q)$(CC) $(BASE_CFLAGS) -O2 $< -o $@
+
+build/gen/default_model.c: $(DEFAULT_MODEL) build/tools/embed
+	@mkdir -p $(dir $@)
+	@printf '  GEN %s\n' '$@'
+	$(Q)build/tools/embed kvsim_default_model $(DEFAULT_MODEL) $@
+
+# data only: no optimisation, debug info or sanitizer to spend time on
+$(EMBED_OBJ): build/gen/default_model.c
+	@mkdir -p $(dir $@)
+	$(CC_MSG)
+	$(Q)$(CC) $(BASE_CFLAGS) -c $< -o $@
 
 build/kvsim: build/obj/ui/cmd/main.o $(OBJ)
 	$(LD_MSG)
@@ -136,6 +161,13 @@ docs-check: all
 
 bench: all
 	./build/kvsim bench-ui
+
+# After a change to what kvsim shows by default (a new models/default.kvsim,
+# docs/architecture.md §5): rewrite the golden screens and the docs'
+# transcripts from this build, then read every change in `git diff`.
+regenerate: all build/tests/test_screens
+	KVSIM_UPDATE_GOLDEN=1 build/tests/test_screens
+	KVSIM_UPDATE_DOCS=1 python3 tools/docs_check.py build/kvsim
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -157,6 +157,14 @@ int lesson_check(const Lesson *l, FILE *report, char *err, size_t errlen)
     for (int i = 0; i < l->n_slides; i++) {
         const Slide *s = &l->slides[i];
         lesson_setup_apply(&st, &s->setup);
+        /* the trained model has its own shape: a shape option beside it would do nothing */
+        static const SetupField shape[] = {SET_D_MODEL, SET_HEADS, SET_LAYERS, SET_D_FF, SET_SEED,
+                                           SET_KV_HEADS};
+        static const char *const shape_names[] = {"d-model", "heads", "layers", "d-ff", "seed", "kv-heads"};
+        for (int f = 0; st.trained && f < (int)(sizeof shape / sizeof shape[0]); f++)
+            if (s->setup.set & SETUP_BIT(shape[f]))
+                problem(&c, s->setup.line[shape[f]], "%s: the trained model (weights=trained) has its own "
+                        "shape; leave the shape options out, or set weights=random", shape_names[f]);
         int rc = have ? eval_context_update(&ctx, &st, msg, sizeof msg)
                       : eval_context_init(&ctx, &st, msg, sizeof msg);
         have = rc == 0;

@@ -1,7 +1,6 @@
 /* weights: see weights.h. */
 #include "lessons/weights.h"
 
-#include "lessons/catalog.h"
 #include "sim/tokenizer.h"
 
 #include <stdbool.h>
@@ -14,14 +13,10 @@ static bool shipped_ok;
 int lesson_trained_model(const ModelFile **out, char *err, size_t errlen)
 {
     if (!shipped_ok) {
-        /* the repository's models/default.kvsim, next to the lessons */
-        char dir[1024], path[1200], msg[512];
-        if (catalog_dir(dir, sizeof dir, msg, sizeof msg)) {
-            snprintf(err, errlen, "weights=trained: %s", msg);
-            return -1;
-        }
-        snprintf(path, sizeof path, "%s/../models/default.kvsim", dir);
-        if (modelfile_load(&shipped, path, msg, sizeof msg)) {
+        /* the bytes built into the binary (sim/modelfile_default.c): the same
+         * model wherever kvsim runs, installed or not */
+        char msg[512];
+        if (modelfile_load_default(&shipped, msg, sizeof msg)) {
             snprintf(err, errlen, "weights=trained: %s", msg);
             return -1;
         }

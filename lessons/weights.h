@@ -4,9 +4,10 @@
  * model (spec §7) with its own shape and alphabet. A lesson can name no
  * other model file: its answers must not depend on what a user has on disk.
  *
- * The shipped model is loaded once, on first use, and kept for the life of
- * the process (the loaded weights are borrowed by every KvConfig that runs
- * them, config.h).
+ * The shipped model is the one built into the binary (modelfile_load_default,
+ * models/default.kvsim at build time), parsed once, on first use, and kept
+ * for the life of the process (the loaded weights are borrowed by every
+ * KvConfig that runs them, config.h).
  *
  * The alphabet is process-wide state (sim/tokenizer.h): lesson_weights_apply
  * switches it to the slide's model, so call it before encoding the slide's
@@ -21,7 +22,7 @@
 #include <stddef.h>
 
 /* The name the trained model is shown under (trace JSON's "model"). */
-#define LESSON_TRAINED_NAME "default.kvsim"
+#define LESSON_TRAINED_NAME MODELFILE_DEFAULT_NAME
 
 /* The shipped trained model; 0, or -1 with one line in err (the file is
  * missing or bad). */

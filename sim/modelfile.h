@@ -48,6 +48,18 @@ int modelfile_parse(ModelFile *f, const unsigned char *buf, size_t len, char *er
 int modelfile_load(ModelFile *f, const char *path, char *err, size_t errlen);
 void modelfile_free(ModelFile *f);
 
+/* The shipped trained model (spec §7: what every command runs with no
+ * model option and no shape option). Its bytes are models/default.kvsim
+ * as it was at build time, compiled into the binary (tools/embed), so it
+ * works from any directory and after `make install`. MODELFILE_DEFAULT_NAME
+ * is the name trace/export JSON print as "model" and the UI title shows. */
+#define MODELFILE_DEFAULT_NAME "default.kvsim"
+/* Parse the built-in bytes with modelfile_parse (every check of --model).
+ * Returns 0, or -1 with one line naming the built-in model. */
+int modelfile_load_default(ModelFile *f, char *err, size_t errlen);
+/* The built-in bytes themselves (*len set); for tests and tools. */
+const unsigned char *modelfile_default_bytes(size_t *len);
+
 /* Make cfg run the loaded model: its shape (vocab, d, H, Hkv, Lyr, F),
  * cfg->weights = &f->model and cfg->model_name = name. cfg keeps its
  * run options (window, block_size). max_seq: the file's, or cfg's when

@@ -26,6 +26,12 @@ void rope_rotate(float *x, int n, int stride, int heads, int dh, int pos0, uint6
         for (int h = 0; h < heads; h++) turn(x + (long)r * stride + (long)h * dh, dh, pos0 + r, 1.0, macs);
 }
 
+void rope_rotate_back(float *x, int n, int stride, int heads, int dh, int pos0, uint64_t *macs)
+{
+    for (int r = 0; r < n; r++)
+        for (int h = 0; h < heads; h++) turn(x + (long)r * stride + (long)h * dh, dh, pos0 + r, -1.0, macs);
+}
+
 void rope_unrotate(float *x, int heads, int dh, int pos)
 {
     for (int h = 0; h < heads; h++) turn(x + (long)h * dh, dh, pos, -1.0, 0);

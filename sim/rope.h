@@ -28,6 +28,12 @@ double rope_angle(int pos, int i, int dh);
  * (stride floats apart) is at position pos0 + r. Adds 2·n·heads·dh to *macs. */
 void rope_rotate(float *x, int n, int stride, int heads, int dh, int pos0, uint64_t *macs);
 
+/* The backward of rope_rotate: dL/dx from dL/d(turned x), in place. A
+ * turn is orthogonal, so its gradient is the turn by −θ (the transpose,
+ * bit for bit: cos is even and sin odd in float too). Same layout as
+ * rope_rotate; adds 2·n·heads·dh to *macs. */
+void rope_rotate_back(float *x, int n, int stride, int heads, int dh, int pos0, uint64_t *macs);
+
 /* Undo the rotation of one row (rotate by −θ), for the tests. Not counted. */
 void rope_unrotate(float *x, int heads, int dh, int pos);
 

@@ -9,6 +9,7 @@
 
 #include "sim/kernels.h"
 #include "sim/rng.h"
+#include "sim/rope.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -159,10 +160,14 @@ float trainer_forward(Trainer *t, const Model *m, const int *inp, const int *tgt
     const int kvd = config_kv_dim(c);
     uint64_t *mac = &t->macs_fwd;
 
-    for (int r = 0; r < BT; r++) {   /* x = E[token] + P[position] */
-        const float *e = m->tok_emb + (size_t)inp[r] * d, *p = m->pos_emb + (size_t)(r % T) * d;
+    for (int r = 0; r < BT; r++) {   /* x = E[token] + P[position] (RoPE: no P) */
+        const float *e = m->tok_emb + (size_t)inp[r] * d;
         float *x = t->resid + (size_t)r * d;
-        for (int j = 0; j < d; j++) x[j] = e[j] + p[j];
+        if (c->rope) memcpy(x, e, sizeof(float) * (size_t)d);
+        else {
+            const float *p = m->pos_emb + (size_t)(r % T) * d;
+            for (int j = 0; j < d; j++) x[j] = e[j] + p[j];
+        }
     }
     for (int l = 0; l < c->n_layers; l++) {
         const size_t o = (size_t)l * BT;
@@ -177,6 +182,12 @@ float trainer_forward(Trainer *t, const Model *m, const int *inp, const int *tgt
         kernel_matmul(q, a, m->wq + (size_t)l * d * d, BT, d, d, mac);
         kernel_matmul(k, a, m->wk + (size_t)l * d * kvd, BT, d, kvd, mac);
         kernel_matmul(v, a, m->wv + (size_t)l * d * kvd, BT, d, kvd, mac);
+        if (c->rope)   /* §6.10: q and k turned by their position in the sequence, as the engine */
+            for (int b = 0; b < t->B; b++) {
+                const int dh = d / c->n_heads;
+                rope_rotate(q + (size_t)b * T * d, T, d, c->n_heads, dh, 0, mac);
+                rope_rotate(k + (size_t)b * T * kvd, T, kvd, c->n_kv_heads, dh, 0, mac);
+            }
         attention_forward(t, l, q, k, v, att, y);
         kernel_matmul(mid, y, m->wo + (size_t)l * d * d, BT, d, d, mac);
         for (size_t i = 0; i < (size_t)BT * d; i++) mid[i] += x[i];
@@ -302,6 +313,12 @@ void trainer_backward(Trainer *t, const Model *m, const int *inp, const int *tgt
         mm_grad_x(t->dtmp, t->dres, m->wo + wdd, BT, d, d, 0, mac);
         attention_backward(t, t->q + o * d, t->k + o * kvd, t->v + o * kvd,
                            t->att + (size_t)l * t->B * c->n_heads * T * T, t->dtmp);
+        if (c->rope)   /* dq, dk are for the turned q, k: turn them back (the transpose) */
+            for (int b = 0; b < t->B; b++) {
+                const int dh = d / c->n_heads;
+                rope_rotate_back(t->dq + (size_t)b * T * d, T, d, c->n_heads, dh, 0, mac);
+                rope_rotate_back(t->dk + (size_t)b * T * kvd, T, kvd, c->n_kv_heads, dh, 0, mac);
+            }
         const float *a = t->ln1 + o * d;
         mm_grad_w(g->wq + wdd, a, t->dq, BT, d, d, mac);
         mm_grad_w(g->wk + wkv, a, t->dk, BT, d, kvd, mac);
@@ -314,11 +331,11 @@ void trainer_backward(Trainer *t, const Model *m, const int *inp, const int *tgt
     }
     for (int r = 0; r < BT; r++) {
         const float *dx = t->dres + (size_t)r * d;
-        float *de = g->tok_emb + (size_t)inp[r] * d, *dp = g->pos_emb + (size_t)(r % T) * d;
-        for (int j = 0; j < d; j++) {
-            de[j] += dx[j];
-            dp[j] += dx[j];
-        }
+        float *de = g->tok_emb + (size_t)inp[r] * d;
+        for (int j = 0; j < d; j++) de[j] += dx[j];
+        if (c->rope) continue;   /* no position table */
+        float *dp = g->pos_emb + (size_t)(r % T) * d;
+        for (int j = 0; j < d; j++) dp[j] += dx[j];
     }
 }
 
@@ -354,7 +371,8 @@ void train_init_weights(Model *m, uint64_t seed)
 void train_scale_embeddings(Model *m, float std)
 {
     const KvConfig *c = &m->cfg;
-    const size_t n[2] = {(size_t)c->vocab * c->d_model, (size_t)c->max_seq * c->d_model};
+    const size_t n[2] = {(size_t)c->vocab * c->d_model,
+                         c->rope ? 0 : (size_t)c->max_seq * c->d_model};   /* RoPE: no position table */
     float *p[2] = {m->tok_emb, m->pos_emb};
     for (int a = 0; a < 2; a++)
         for (size_t i = 0; i < n[a]; i++) p[a][i] *= std / 0.02f;

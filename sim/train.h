@@ -8,7 +8,8 @@
  *
  * The forward pass computes the same function as the engine (pre-LN, the
  * same LayerNorm epsilon, tanh GELU, 1/sqrt(d_h) scale, GQA head groups,
- * the §6.3 window), for every position of every sequence at once, and
+ * the §6.3 window, and with cfg.rope the §6.10 turn of q and k in place
+ * of the position table), for every position of every sequence at once, and
  * keeps every activation the backward pass needs. Everything runs on one
  * thread in a fixed order, so the same inputs give the same bits.
  *
@@ -37,8 +38,8 @@ typedef struct {
     float *resid_mid;  /* (Lyr, BT, d) after the attention residual add */
     float *ln1;        /* (Lyr, BT, d) LayerNorm1 output */
     float *ln1_stat;   /* (Lyr, BT, 2) mean, 1/std */
-    float *q;          /* (Lyr, BT, d) */
-    float *k;          /* (Lyr, BT, kv) */
+    float *q;          /* (Lyr, BT, d) (RoPE: after the turn) */
+    float *k;          /* (Lyr, BT, kv) (RoPE: after the turn) */
     float *v;          /* (Lyr, BT, kv) */
     float *att;        /* (Lyr, B, H, T, T) softmax weights, 0 where masked */
     float *atty;       /* (Lyr, BT, d) concat of head outputs */

@@ -99,7 +99,12 @@ int traindata_load(TrainData *td, const char *corpus_path, const char *extra_pat
     td->sent = malloc(sizeof(int) * (len + 2));
     td->wtext = malloc(sizeof(int) * (2 * len + 2));
     td->word = malloc(sizeof(int) * (len + 2));
-    if (!td->text || !td->sent || !td->wtext || !td->word) FAIL("out of memory");
+    td->sent_word = malloc(sizeof(int) * (len + 2));
+    td->word_zh = malloc(len + 2);
+    td->sent_zh = malloc(len + 2);
+    if (!td->text || !td->sent || !td->wtext || !td->word || !td->sent_word || !td->word_zh ||
+        !td->sent_zh)
+        FAIL("out of memory");
     int nw = 0;
     for (char *line = text; line && *line;) {
         char *nl = strchr(line, '\n');
@@ -107,6 +112,8 @@ int traindata_load(TrainData *td, const char *corpus_path, const char *extra_pat
         size_t ll = strlen(line);
         if (ll && line[ll - 1] == '\r') line[--ll] = '\0';
         if (ll && line[0] != '#') {
+            td->sent_word[td->n_sent] = nw;
+            td->sent_zh[td->n_sent] = (unsigned char)line[0] >= 0x80;
             td->sent[td->n_sent++] = td->n_text;
             int start = td->n_text;
             for (size_t i = 0; line[i];) {
@@ -124,6 +131,7 @@ int traindata_load(TrainData *td, const char *corpus_path, const char *extra_pat
                 if (ascii) while (j < td->n_text && td->text[j] != td->space_id) j++;
                 else j = (i + 2 < td->n_text) ? i + 2 : td->n_text;
                 td->word[nw] = nw ? td->word[nw] : 0;
+                td->word_zh[nw] = !ascii;
                 int at = td->word[nw];
                 if (ascii) td->wtext[at++] = td->space_id;
                 for (int k = i; k < j; k++) td->wtext[at++] = td->text[k];
@@ -134,6 +142,7 @@ int traindata_load(TrainData *td, const char *corpus_path, const char *extra_pat
         line = nl ? nl + 1 : NULL;
     }
     td->sent[td->n_sent] = td->n_text;
+    td->sent_word[td->n_sent] = nw;
     td->n_word = nw;
     if (td->n_sent == 0) FAIL("%s: no sentences", corpus_path);
     free(text);
@@ -154,6 +163,9 @@ void traindata_free(TrainData *td)
     free(td->sent);
     free(td->word);
     free(td->wtext);
+    free(td->sent_word);
+    free(td->word_zh);
+    free(td->sent_zh);
     memset(td, 0, sizeof *td);
 }
 
@@ -187,6 +199,23 @@ void traindata_copy_seq(Rng *r, int V, int lo, int hi, int *inp, int *tgt, int T
     copy_row(r, V, lo, hi, inp, tgt, T);
 }
 
+/* A corpus word of the given language (1: Chinese), drawn uniformly. */
+static int word_of_lang(const TrainData *td, Rng *r, int zh)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        const int i = below(r, td->n_word);
+        if (td->word_zh[i] == zh) return i;
+    }
+    return below(r, td->n_word);
+}
+
+/* Append word w (with its joiner) to unit; returns the new length. */
+static int put_word(const TrainData *td, int w, int *unit, int len, int cap)
+{
+    for (int j = td->word[w]; j < td->word[w + 1] && len < cap; j++) unit[len++] = td->wtext[j];
+    return len;
+}
+
 void traindata_row(const TrainData *td, Rng *r, int phase, const TrainMix *mix, int *inp,
                    int *tgt, int T)
 {
@@ -204,12 +233,37 @@ void traindata_row(const TrainData *td, Rng *r, int phase, const TrainMix *mix, 
         /* a few corpus words in a new order, repeated */
         int unit[256], len = 0;
         const int k = 2 + below(r, 5);
+        int zh = -1;
         for (int w = 0; w < k; w++) {
-            const int i = below(r, td->n_word);
-            for (int j = td->word[i]; j < td->word[i + 1] && len < 256; j++) unit[len++] = td->wtext[j];
+            const int i = zh >= 0 ? word_of_lang(td, r, zh) : below(r, td->n_word);
+            if (mix->same_lang && zh < 0) zh = td->word_zh[i];
+            len = put_word(td, i, unit, len, 256);
         }
         repeat_into(row, T + 1, unit, len);
         split_row(row, inp, tgt, T);
+        return;
+    }
+    if (pick < mix->copy_pct + mix->words_pct + mix->repeat_pct && td->n_word > 0) {
+        /* one or two sentences of one language, some words swapped, repeated */
+        int unit[512] = {0}, len = 0;
+        const int s0 = below(r, td->n_sent), zh = td->sent_zh[s0];
+        const int k = 1 + below(r, 2);
+        for (int q = 0; q < k && len <= T / 3; q++) {   /* a second one only if the unit repeats */
+            int s = s0;
+            if (q > 0)
+                for (int tries = 0; tries < 64; tries++) {
+                    s = below(r, td->n_sent);
+                    if (td->sent_zh[s] == zh) break;
+                }
+            for (int w = td->sent_word[s]; w < td->sent_word[s + 1]; w++) {
+                const int swap = mix->swap_pct > 0 && below(r, 100) < mix->swap_pct;
+                len = put_word(td, swap ? word_of_lang(td, r, zh) : w, unit, len, 512);
+            }
+        }
+        /* English words carry a leading space: the row starts after it */
+        const int skip = unit[0] == td->space_id;
+        repeat_into(row, T + 1 + skip, unit, len);
+        split_row(row + skip, inp, tgt, T);
         return;
     }
     /* sentences in a random order; start anywhere inside the first one */

@@ -7,6 +7,10 @@
  *           are what grows the induction head;
  *   words   2..6 words of the corpus in a new random order, repeated (copy
  *           over real words);
+ *   repeat  one or two corpus sentences of one language, each word swapped
+ *           for another corpus word with probability swap_pct, written and then
+ *           repeated (copying real text against the corpus's own prior, as
+ *           the demo prompts do);
  *   text    corpus sentences in a random order, one after another.
  * Phase 1 is copy only; phase 2 mixes copy / words / text (percentages in
  * TrainMix). Rows are drawn from a seeded Rng, so a seed fixes the data.
@@ -39,11 +43,17 @@ typedef struct {
     int *word;       /* (n_word + 1) start of word i in wtext */
     int *wtext;      /* (word[n_word]) the words, each with its joiner (a space or nothing) first */
     int n_word;
-    int space_id;    /* model id of ' ' */
+    int *sent_word;  /* (n_sent + 1) first word of sentence i */
+    int space_id;
+    unsigned char *word_zh; /* (n_word) 1: the word is Chinese */
+    unsigned char *sent_zh; /* (n_sent) 1: the sentence is Chinese */    /* model id of ' ' */
 } TrainData;
 
 typedef struct {
     int copy_pct, words_pct;   /* phase 2: the rest is text */
+    int repeat_pct;            /* phase 2: rows of a corpus sentence (words swapped) repeated */
+    int swap_pct;              /* repeat rows: chance in percent that a word is swapped */
+    int same_lang;             /* 1: a words row keeps to the first word's language */
     int copy_min, copy_max;    /* copy phrase lengths, 1 .. 64 */
     int mask_first;            /* copy rows: no target where the next token cannot be predicted */
 } TrainMix;

@@ -4,29 +4,11 @@
 # the feedback, quit; then the list shows the progress. Also the lesson
 # commands that need no terminal: --print, check.
 set -u
-K=${1:-build/kvsim}
-case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
-pass=0
-fail=0
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
+E2E=lesson
+. "$(dirname "$0")/e2e_lib.sh"
 state=$(mktemp -d)
-SOCK="kvsim-lesson-$$"
-T="tmux -L $SOCK -f /dev/null"
-cleanup() { $T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$state"; }
-trap cleanup EXIT
-screen() { $T capture-pane -p -t e2e 2>/dev/null; }
-wait_for() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if screen | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-check() { if wait_for "$2"; then ok; else bad "$1: '$2' not on screen"; screen | sed 's/^/    | /'; fi; }
+E2E_CLEANUP='rm -rf "$state"'
+new_server
 
 # --- without a terminal ------------------------------------------------------------
 XDG_STATE_HOME=$state "$K" lesson | grep -q "The causal mask" && ok || bad "lesson list"
@@ -130,5 +112,4 @@ $T kill-server 2>/dev/null
 cmp -s "$state/old" "$state/kvsim/progress" && ok || bad "a failed save changed the old progress file"
 [ "$(ls "$state/kvsim" | grep -cv '^progress\(.lock\)\?$')" -eq 0 ] && ok || bad "temporary files left: $(ls "$state/kvsim")"
 
-echo "e2e lesson: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_summary

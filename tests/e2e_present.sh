@@ -4,48 +4,13 @@
 # PgUp, b), Esc never quits, q asks "quit? y/n", token autoplay advances
 # whole steps, resize in presenter mode (large, too small, back).
 set -u
-K=${1:-build/kvsim}
-case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
-pass=0
-fail=0
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-SOCK="kvsim-present-$$"
-T="tmux -L $SOCK -f /dev/null"
-end_server() { $T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; }
-trap end_server EXIT
-
-screen() { $T capture-pane -p -t e2e 2>/dev/null; }
-# wait_for TEXT: poll the screen until TEXT shows up (5 s at most)
-wait_for() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if screen | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-wait_gone() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if ! screen | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-check() { # check DESCRIPTION TEXT
-    if wait_for "$2"; then ok; else bad "$1: '$2' not on screen"; screen | sed 's/^/    | /'; fi
-}
-absent() { # absent DESCRIPTION TEXT (now, after the last check settled the screen)
-    if screen | grep -qF -- "$2"; then bad "$1: '$2' on screen"; screen | sed 's/^/    | /'; else ok; fi
-}
+E2E=present
+. "$(dirname "$0")/e2e_lib.sh"
+new_server
 
 # --- --present at 80x24: mask, cache, the cost in big digits -----------------------
 $T new-session -d -s e2e -x 80 -y 24 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
-    "$K --present --prompt hello --gen 5; echo EXIT=\$?; sleep 60"
+    "$K --present --d-model 8 --prompt hello --gen 5; echo EXIT=\$?; sleep 60"
 check "presenter: mask" "Causal mask"
 check "presenter: cost box" "Cost: recompute"
 check "presenter: cache" "KV cache"
@@ -116,6 +81,4 @@ check "q asks again" "Quit? y / n"
 $T send-keys -t e2e y
 check "y quits with status 0" "EXIT=0"
 end_server
-
-echo "e2e present: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_summary

@@ -4,28 +4,11 @@
 # and resume (SIGCONT) with the state kept; SIGINT. Every case ends with
 # the right exit status and a restored terminal, never a crash or hang.
 set -u
-K=${1:-build/kvsim}
-case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
-pass=0
-fail=0
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-n_sock=0
-new_server() { n_sock=$((n_sock + 1)); SOCK="kvsim-term-$$-$n_sock"; T="tmux -L $SOCK -f /dev/null"; }
-end_server() { $T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; }
-trap end_server EXIT
-screen() { $T capture-pane -p -t e2e 2>/dev/null; }
-wait_for() {
-    i=0
-    while [ $i -lt 60 ]; do
-        if screen | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-check() { if wait_for "$2"; then ok; else bad "$1: '$2' not on screen"; screen | sed 's/^/    | /'; fi; }
+E2E=terminal
+E2E_WAIT=6
+. "$(dirname "$0")/e2e_lib.sh"
 pidfile=/tmp/kvsim-term-pid.$$
+E2E_CLEANUP='rm -f "$pidfile"'
 
 # --- no usable terminal: exit 1, one message naming the text commands ------------
 for case in "unset" "dumb" "xterm-nonexistent-42" "pipe" "stdin-null"; do
@@ -178,5 +161,4 @@ if [ "$vg" = yes ] && command -v valgrind >/dev/null 2>&1; then
     end_server
 fi
 
-echo "e2e terminal: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_summary

@@ -3,51 +3,10 @@
 # press keys, watch the screen change, resize to too small and back, edit
 # the prompt with a bad character, quit. Also: no terminal -> exit 1.
 set -u
-K=${1:-build/kvsim}
-case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
-pass=0
-fail=0
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# one tmux server per session below: restarting a server on the same
-# socket right after kill-server is racy
-n_sock=0
-new_server() {
-    n_sock=$((n_sock + 1))
-    SOCK="kvsim-e2e-$$-$n_sock"
-    T="tmux -L $SOCK -f /dev/null"
-}
-end_server() { $T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; }
+E2E=ui
+. "$(dirname "$0")/e2e_lib.sh"
 new_server
-trap end_server EXIT
-
-screen() { $T capture-pane -p -t e2e 2>/dev/null; }
-
-# wait_for TEXT [SECONDS]: poll the screen until TEXT shows up
-wait_for() {
-    i=0
-    lim=$(( ${2:-5} * 10 ))
-    while [ $i -lt $lim ]; do
-        if screen | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-# wait_gone TEXT: poll until TEXT is no longer on screen
-wait_gone() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if ! screen | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-check() { # check DESCRIPTION TEXT
-    if wait_for "$2"; then ok; else bad "$1: '$2' not on screen"; screen | sed 's/^/    | /'; fi
-}
+E2E_CLEANUP='rm -f /tmp/kvsim-e2e-err.$$'
 
 # --- not a terminal: one message, exit 1, no escape codes -------------------
 out=$("$K" 2>/tmp/kvsim-e2e-err.$$ </dev/null)
@@ -144,7 +103,7 @@ $T send-keys -t e2e e
 check "edit line" "Prompt:"
 $T send-keys -t e2e -l 'x€'
 check "bad char rejected" "U+20AC"
-check "same message as the CLI" "is not in the alphabet"
+check "same message as the CLI" "is not in the model's alphabet"
 $T send-keys -t e2e Escape
 wait_gone "Prompt:" && ok || bad "edit line did not close"
 check "old prompt kept" "hello│"
@@ -179,7 +138,7 @@ new_server
 
 # --- a batch sharing a block pool, in the memory view, at 80x24 -----------------
 $T new-session -d -s e2e -x 80 -y 24 -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
-    "$K --block-size 4 --prompt ab --prompt cde --prompt f; echo EXIT=\$?; sleep 60"
+    "$K --d-model 8 --block-size 4 --prompt ab --prompt cde --prompt f; echo EXIT=\$?; sleep 60"
 check "batch starts in the cache view" "KV CACHE"
 $T send-keys -t e2e m m m m
 check "cycled to the memory view" "KV blocks"
@@ -207,5 +166,4 @@ check "Chinese titles" "注意力"
 $T send-keys -t e2e q
 check "zh exit" "EXIT=0"
 
-echo "e2e ui: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_summary

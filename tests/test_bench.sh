@@ -57,7 +57,7 @@ then ok "JSON keys and values"; else bad "JSON keys and values"; fi
 
 # 1b. the machine and the roofline numbers: present, positive, consistent
 #     with the raw ones (read bytes from the traffic counters, as trace)
-if "$K" trace --format json --mode both --prompt t --gen 63 >"$tr" && python3 - "$j" "$tr" <<'EOF'
+if "$K" trace --format json --mode both --d-model 8 --prompt t --gen 63 >"$tr" && python3 - "$j" "$tr" <<'EOF'
 import json, math, sys
 doc = json.load(open(sys.argv[1]))
 tr = json.load(open(sys.argv[2]))
@@ -99,8 +99,9 @@ EOF
 then ok "machine and roofline keys agree with the counters"; else bad "machine and roofline keys agree with the counters"; fi
 
 # 2. the predicted speed-up is recompute MACs / cache MACs of the same run
-#    as kvsim trace measures it (default model, 1-token prompt, G = 63)
-if "$K" trace --format json --mode both --prompt t --gen 63 >"$tr" && python3 - "$j" "$tr" <<'EOF'
+#    as kvsim trace measures it (the tiny shape = the seeded random model
+#    at its default shape, --d-model 8; 1-token prompt, G = 63)
+if "$K" trace --format json --mode both --d-model 8 --prompt t --gen 63 >"$tr" && python3 - "$j" "$tr" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))["shapes"][0]
 tr = json.load(open(sys.argv[2]))

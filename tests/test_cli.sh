@@ -126,9 +126,11 @@ expect_ok frames --prefix-cache --block-size 2 --prompt abcd --prompt abcde --mo
 expect_error "--rope-offset-bug: needs --rope" trace --rope-offset-bug
 expect_error "--rope: the head dimension .* must be even" trace --rope --heads 8
 expect_error "--rope: the model .* learned positions" trace --rope --model models/default.kvsim
-expect_ok trace --rope --format json
+# the default (trained) model has learned positions: --rope alone says how to get the random one
+expect_error "--rope: the default model default.kvsim has learned positions; add a shape option" trace --rope
+expect_ok trace --rope --d-model 8 --format json
 expect_ok trace --rope --rope-offset-bug --kv-heads 1 --window 3 --format csv
-expect_ok frames --rope --rope-offset-bug --steps 2
+expect_ok frames --rope --rope-offset-bug --d-model 8 --steps 2
 expect_error "between 1 and max-seq (64)" trace --block-size 65
 expect_error "between 1 and max-seq (4)" trace --block-size 8 --max-seq 4 --prompt a --gen 1
 expect_error "at most 16 prompts" trace $(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do printf -- '--prompt a '; done)

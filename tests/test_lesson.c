@@ -681,7 +681,6 @@ static double ceil_div(double a, double b) { return ceil(a / b); }
 static void test_trained_weights(void **state)
 {
     (void)state;
-    setenv("KVSIM_LESSON_DIR", "lessons", 1);   /* models/ is next to it */
     PARSE_FAILS("lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nmodel: weights=models/default.kvsim\n",
                 6, "weights 'models/default.kvsim': expected random (the seeded model of the shape options) "
                    "or trained (kvsim's shipped model); a lesson names no other model file");

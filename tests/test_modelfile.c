@@ -239,6 +239,42 @@ static void test_loaded_model_runs(void **state)
     model_free(&m);
 }
 
+/* The built-in default model (sim/modelfile_default.c): its bytes are
+ * models/default.kvsim's at build time (run from the repository root),
+ * they pass the loader, and they re-encode to themselves. */
+static void test_default_model(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const unsigned char *b = modelfile_default_bytes(&n);
+    assert_non_null(b);
+    assert_true(n > 60);
+    FILE *f = fopen("models/default.kvsim", "rb");
+    assert_non_null(f);
+    unsigned char *disk = malloc(n + 1);
+    assert_non_null(disk);
+    assert_int_equal(fread(disk, 1, n + 1, f), n);   /* same size: nothing past n */
+    fclose(f);
+    assert_memory_equal(disk, b, n);
+    free(disk);
+
+    ModelFile mf;
+    char err[256] = "";
+    assert_int_equal(modelfile_load_default(&mf, err, sizeof err), 0);
+    assert_true(mf.model.cfg.vocab > 0 && mf.model.cfg.vocab < tokenizer_full_vocab());
+    size_t len = 0;
+    unsigned char *again = modelfile_encode(&mf.model, mf.alphabet, mf.has_state ? &mf.state : NULL, &len);
+    assert_non_null(again);
+    assert_int_equal(len, n);
+    assert_memory_equal(again, b, n);
+    free(again);
+    KvConfig cfg = config_default();
+    assert_int_equal(modelfile_apply(&mf, MODELFILE_DEFAULT_NAME, &cfg, 0, err, sizeof err), 0);
+    assert_string_equal(cfg.model_name, "default.kvsim");
+    assert_int_equal(cfg.vocab, mf.model.cfg.vocab);
+    modelfile_free(&mf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_inf_anywhere),
         cmocka_unit_test(test_loaded_model_runs),
+        cmocka_unit_test(test_default_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "tests/panel_fixture.h"
+
 #include "ui/app.h"
 #include "ui/panels/panels.h"
 #include "ui/style.h"
@@ -26,38 +28,7 @@
 #define CP_REDONE 0x21BB   /* ↻ */
 #define CP_CHECK 0x2713    /* ✓ */
 
-/* ---- fixtures ------------------------------------------------------------ */
-
-/* An App from a kvsim command line, as main() would build it. */
-static App *app_new(int argc, const char *const *args)
-{
-    char *argv[16];
-    CliOptions o;
-    char err[256];
-    assert_true(argc < 16);
-    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
-    argv[argc] = NULL;
-    assert_int_equal(cli_parse(argc, argv, &o, err, sizeof err), 0);
-    int *ids = malloc(sizeof(int) * (size_t)o.cfg.max_seq);
-    assert_non_null(ids);
-    int L = cli_prepare(&o, ids, o.cfg.max_seq, err, sizeof err);
-    assert_true(L > 0);
-    App *a = calloc(1, sizeof *a);
-    assert_non_null(a);
-    assert_int_equal(app_init(a, &o, ids, L, err, sizeof err), 0);
-    free(ids);
-    return a;
-}
-
-static void app_del(App *a)
-{
-    app_free(a);
-    free(a);
-}
-
-#define APP(...)                                                       \
-    app_new((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), \
-            (const char *const[]){__VA_ARGS__})
+/* ---- fixtures (the App: tests/panel_fixture.h) ----------------------------- */
 
 /* Run e to just after operation (kind, layer) of step k. */
 static void seek_op(Engine *e, int k, OpKind kind, int layer)
@@ -194,7 +165,7 @@ static void sort_desc(float *v, int n)
 static void test_mask_before_start(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
     char *d = draw_mask(a, &a->run.eng[MODE_CACHE], &c);
@@ -202,13 +173,13 @@ static void test_mask_before_start(void **state)
     assert_non_null(strstr(d, "press \u2192 to start"));
     free(d);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 static void test_mask_prefill(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
@@ -248,7 +219,7 @@ static void test_mask_prefill(void **state)
     assert_null(strstr(d, "\u00b7 cache"));            /* mode only in the compare view */
     free(d);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* A decode step computes one row. The cache supplies the K/V of the key
@@ -257,7 +228,7 @@ static void test_mask_prefill(void **state)
 static void test_mask_decode(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
@@ -293,7 +264,7 @@ static void test_mask_decode(void **state)
         free(d);
     }
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* With a window the K/V line leaves the evicted columns blank, the new row
@@ -301,7 +272,7 @@ static void test_mask_decode(void **state)
 static void test_mask_window_decode(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcdefgh", "--gen", "4", "--window", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcdefgh", "--gen", "4", "--window", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 16), 0);
@@ -325,7 +296,7 @@ static void test_mask_window_decode(void **state)
     assert_int_equal(parse_weights(&c, w, 16), 3);
     free(d);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* The live attention row stands out (STYLE_CHANGED) right after its
@@ -334,7 +305,7 @@ static void test_mask_window_decode(void **state)
 static void test_live_row_highlighted(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
@@ -351,13 +322,13 @@ static void test_live_row_highlighted(void **state)
         for (int i = 0; i < c.w * c.h; i++) assert_int_not_equal(c.cells[i].style, STYLE_CHANGED);
     }
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 static void test_mask_recompute(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--mode", "recompute");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3", "--mode", "recompute");
     Engine *e = &a->run.eng[MODE_RECOMPUTE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
@@ -378,13 +349,13 @@ static void test_mask_recompute(void **state)
         free(d);
     }
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 static void test_mask_ascii(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--ascii");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3", "--ascii");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
@@ -407,14 +378,14 @@ static void test_mask_ascii(void **state)
     assert_int_equal(count_line(&c, 2, 1, c.w - 1, '+'), 1);
     for (int x = 1; x < c.w - 1; x++) assert_true(cp_at(&c, x, 2) < 0x80);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* A grid taller than the box shows the newest rows and says which. */
 static void test_mask_scrolls_to_current_row(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
+    App *a = FX_APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 24, 8), 0);
@@ -429,13 +400,13 @@ static void test_mask_scrolls_to_current_row(void **state)
     assert_int_equal(count_line(&c, last, 1, c.w - 1, -1), 18);
     free(d);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 static void test_mask_titles(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--mode", "compare");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3", "--mode", "compare");
     Canvas c;
     assert_int_equal(canvas_init(&c, 60, 14), 0);
     a->layer = 1;
@@ -446,9 +417,9 @@ static void test_mask_titles(void **state)
     d = draw_mask(a, &a->run.eng[MODE_RECOMPUTE], &c);
     assert_non_null(strstr(d, "Causal mask L1 H1 \u00b7 recompute"));
     free(d);
-    app_del(a);
+    fx_app_del(a);
 
-    a = APP("kvsim", "--prompt", "我们学习", "--gen", "3", "--mode", "compare", "--lang", "zh");
+    a = FX_APP("kvsim", "--prompt", "我们学习", "--gen", "3", "--mode", "compare", "--lang", "zh");
     steps(&a->run.eng[MODE_CACHE], 2);
     d = draw_mask(a, &a->run.eng[MODE_CACHE], &c);
     assert_non_null(strstr(d, "因果掩码"));
@@ -465,7 +436,7 @@ static void test_mask_titles(void **state)
     assert_non_null(strstr(d, "重算"));
     free(d);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* ---- attention ----------------------------------------------------------- */
@@ -493,7 +464,7 @@ static void check_bars(const App *a, const Engine *e, Canvas *c)
 static void test_attention_bars(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
     Engine *e = &a->run.eng[MODE_CACHE];
@@ -509,7 +480,7 @@ static void test_attention_bars(void **state)
     steps(e, 2);
     check_bars(a, e, &c);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* Shades on lines 2..1+t left of the first digit (the bars' position labels). */
@@ -527,7 +498,7 @@ static int heat_shades(const Canvas *c, int t)
 static void test_attention_states(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 40, 14), 0);
@@ -566,9 +537,9 @@ static void test_attention_states(void **state)
     free(draw_att(a, e, &c));
     assert_int_equal(heat_shades(&c, 5), 0);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 
-    a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
+    a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
     assert_int_equal(canvas_init(&c, 40, 14), 0);
     seek_op(&a->run.eng[MODE_CACHE], 0, OP_LN1, 0);
     d = draw_att(a, &a->run.eng[MODE_CACHE], &c);
@@ -576,14 +547,14 @@ static void test_attention_states(void **state)
     assert_non_null(strstr(d, "尚未计算"));
     free(d);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* More keys than lines: the lines go to the largest weights. */
 static void test_attention_top_keys(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
+    App *a = FX_APP("kvsim", "--prompt", "abcdefghijklmnopqr", "--gen", "2");
     Engine *e = &a->run.eng[MODE_CACHE];
     Canvas c;
     assert_int_equal(canvas_init(&c, 28, 8), 0);
@@ -614,7 +585,7 @@ static void test_attention_top_keys(void **state)
     }
     free(d);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* ---- bounds -------------------------------------------------------------- */
@@ -663,16 +634,16 @@ static void bounds_for(App *a)
 static void test_never_outside_rect(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     bounds_for(a);
-    app_del(a);
-    a = APP("kvsim", "--prompt", "我们学习上下", "--gen", "2", "--lang", "zh");
+    fx_app_del(a);
+    a = FX_APP("kvsim", "--prompt", "我们学习上下", "--gen", "2", "--lang", "zh");
     bounds_for(a);
-    app_del(a);
+    fx_app_del(a);
     /* one layer and head: the selection (0..1 above) is clamped */
-    a = APP("kvsim", "--prompt", "x", "--gen", "2", "--layers", "1", "--heads", "1");
+    a = FX_APP("kvsim", "--prompt", "x", "--gen", "2", "--layers", "1", "--heads", "1");
     bounds_for(a);
-    app_del(a);
+    fx_app_del(a);
 }
 
 int main(void)

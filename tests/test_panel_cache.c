@@ -15,42 +15,13 @@
 
 #include <cmocka.h>
 
+#include "tests/panel_fixture.h"
+
 #include "ui/app.h"
 #include "ui/panels/panels.h"
 #include "ui/style.h"
 
-/* ---- fixtures ------------------------------------------------------------ */
-
-/* An App from a kvsim command line, as main() builds it. */
-static App *app_new(int argc, const char *const *args)
-{
-    char *argv[16];
-    CliOptions o;
-    char err[256];
-    assert_true(argc < 16);
-    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
-    argv[argc] = NULL;
-    assert_int_equal(cli_parse(argc, argv, &o, err, sizeof err), 0);
-    int *ids = malloc(sizeof(int) * (size_t)o.cfg.max_seq);
-    assert_non_null(ids);
-    int L = cli_prepare(&o, ids, o.cfg.max_seq, err, sizeof err);
-    assert_true(L > 0);
-    App *a = calloc(1, sizeof *a);
-    assert_non_null(a);
-    assert_int_equal(app_init(a, &o, ids, L, err, sizeof err), 0);
-    free(ids);
-    return a;
-}
-
-static void app_del(App *a)
-{
-    app_free(a);
-    free(a);
-}
-
-#define APP(...)                                                                      \
-    app_new((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), \
-            (const char *const[]){__VA_ARGS__})
+/* ---- fixtures (the App: tests/panel_fixture.h) ----------------------------- */
 
 typedef void (*DrawFn)(const App *, const Engine *, Canvas *, Rect);
 
@@ -198,7 +169,7 @@ static void hilite_text(const Canvas *c, int y, char *out, size_t n)
 static void test_cache_bytes(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     for (int k = 0; k < 3; k++) {
         assert_true(engine_next_step(e));
@@ -216,14 +187,14 @@ static void test_cache_bytes(void **state)
     assert_int_equal(bytes_shown(d, 38), (long long)kv_formula(e, e->t - 1));
     assert_non_null(strstr(d, "/64"));
     free(d);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* One row per cached position; "new" on exactly p0..t-1 once Q/K/V ran. */
 static void test_cache_rows_and_new(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "4");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "4");
     Engine *e = &a->run.eng[MODE_CACHE];
     char *d = draw(panel_kvcache_draw, a, e, 68, 38);
     assert_int_equal(scan_rows(d).rows, 0);   /* pos 0: empty */
@@ -255,14 +226,14 @@ static void test_cache_rows_and_new(void **state)
         assert_non_null(strstr(d, "appended this step"));
         free(d);
     }
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* Rows that do not fit: the newest ones, and how many are above. */
 static void test_cache_overflow(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "the quick brown fox", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "the quick brown fox", "--gen", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     assert_true(engine_next_step(e));
     assert_true(engine_next_step(e));
@@ -279,14 +250,14 @@ static void test_cache_overflow(void **state)
     snprintf(want, sizeof want, "\u2026 %d more above", e->cache.len - s.rows);
     assert_non_null(strstr(d, want));
     free(d);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* Recompute keeps nothing: 0 B; all t rows redone, then discarded. */
 static void test_recompute_keeps_nothing(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     Engine *e = &a->run.eng[MODE_RECOMPUTE];
     for (int k = 0; k < 3; k++) {
         seek_op(e, k, OP_LN1, 0);
@@ -310,13 +281,13 @@ static void test_recompute_keeps_nothing(void **state)
         assert_int_equal(bytes_shown(d, 38), 0);
         free(d);
     }
-    app_del(a);
+    fx_app_del(a);
 }
 
 static void test_train_and_compare_titles(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "2", "--mode", "compare");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "2", "--mode", "compare");
     engine_run_to_end(&a->run.eng[MODE_TRAIN]);
     char *d = draw(panel_kvcache_draw, a, &a->run.eng[MODE_TRAIN], 68, 20);
     assert_non_null(strstr(d, "training keeps no cache: all K/V in one pass"));
@@ -333,14 +304,14 @@ static void test_train_and_compare_titles(void **state)
     assert_non_null(strstr(d, "KV cache L1 H1"));
     assert_non_null(strstr(d, " recompute "));
     free(d);
-    app_del(a);
-    a = APP("kvsim", "--prompt", "abcd", "--lang", "zh");
+    fx_app_del(a);
+    a = FX_APP("kvsim", "--prompt", "abcd", "--lang", "zh");
     assert_true(engine_next_step(&a->run.eng[MODE_CACHE]));
     d = draw(panel_kvcache_draw, a, &a->run.eng[MODE_CACHE], 40, 12);
     assert_non_null(strstr(d, "KV 缓存 L0 H0"));
     assert_non_null(strstr(d, "新"));
     free(d);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* ---- Tokens panel -------------------------------------------------------- */
@@ -369,7 +340,7 @@ static void test_tokens_phases(void **state)
     };
     char want[32];
     for (int zh = 0; zh < 2; zh++) {
-        App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", zh ? "zh" : "en");
+        App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", zh ? "zh" : "en");
         expect_in(panel_tokens_draw, a, &a->run.eng[MODE_CACHE], 80, zh ? "词元" : "Tokens");
         expect_in(panel_tokens_draw, a, &a->run.eng[MODE_CACHE], 80, "abcd\u2502");
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -381,7 +352,7 @@ static void test_tokens_phases(void **state)
             expect_in(panel_tokens_draw, a, e, 80, want);
         }
         expect_in(panel_tokens_draw, a, &a->run.eng[MODE_RECOMPUTE], 80, zh ? " 重算 " : " recompute ");
-        app_del(a);
+        fx_app_del(a);
     }
 }
 
@@ -390,7 +361,7 @@ static void test_tokens_phases(void **state)
 static void test_tokens_highlight_and_scroll(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcdefghijklmnopqrstuvwxyz0123456789", "--gen", "20");
+    App *a = FX_APP("kvsim", "--prompt", "abcdefghijklmnopqrstuvwxyz0123456789", "--gen", "20");
     Engine *e = &a->run.eng[MODE_CACHE];
     const int widths[] = {30, 45, 80, 120};
     for (int k = 0; k < 20; k++) {
@@ -406,7 +377,7 @@ static void test_tokens_highlight_and_scroll(void **state)
             canvas_free(&c);
         }
     }
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* ---- Pipeline panel ------------------------------------------------------ */
@@ -416,7 +387,7 @@ static void test_tokens_highlight_and_scroll(void **state)
 static void test_pipeline_follows_ops(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "abcd", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3");
     for (int m = 0; m < MODE_COUNT; m++) {
         Engine *e = &a->run.eng[m];
         engine_seek(e, m == MODE_TRAIN ? 0 : e->ops_per_step);   /* a decode step in cache mode */
@@ -442,7 +413,7 @@ static void test_pipeline_follows_ops(void **state)
             canvas_free(&c);
         }
     }
-    app_del(a);
+    fx_app_del(a);
 }
 
 #define expect_sentence(a, e, w, want) expect_in(panel_pipeline_draw, a, e, w, want)
@@ -451,7 +422,7 @@ static void test_pipeline_follows_ops(void **state)
 static void test_pipeline_numbers(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "the cat sat on", "--gen", "4");
+    App *a = FX_APP("kvsim", "--prompt", "the cat sat on", "--gen", "4");
     Engine *e = &a->run.eng[MODE_CACHE];
     char want[96], num[32];
     expect_sentence(a, e, 80, "Ready: press");
@@ -486,9 +457,9 @@ static void test_pipeline_numbers(void **state)
     seek_op(r, 2, OP_MASK, 0);
     snprintf(want, sizeof want, "hides %d future cells/head", r->t * (r->t - 1) / 2);
     expect_sentence(a, r, 80, want);
-    app_del(a);
+    fx_app_del(a);
 
-    a = APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
+    a = FX_APP("kvsim", "--prompt", "abcd", "--gen", "3", "--lang", "zh");
     e = &a->run.eng[MODE_CACHE];
     seek_op(e, 1, OP_SCORES, 0);
     snprintf(want, sizeof want, "解码：新查询（第 %d 位）× 第 0-%d 位的键", e->t - 1, e->t - 1);
@@ -497,7 +468,7 @@ static void test_pipeline_numbers(void **state)
     expect_sentence(a, e, 80, "预填充：每个头有");
     expect_sentence(a, e, 80, "个未来格被掩码");   /* the glossary's word for masked (docs/glossary.md) */
     expect_sentence(a, e, 80, "流水线");
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* Every sentence of the default run fits the one line it has at 80×24:
@@ -507,7 +478,7 @@ static void test_pipeline_fits_80(void **state)
     (void)state;
     const char *langs[] = {"en", "zh"};
     for (int l = 0; l < 2; l++) {
-        App *a = APP("kvsim", "--lang", langs[l]);
+        App *a = FX_APP("kvsim", "--lang", langs[l]);
         for (int m = 0; m < MODE_COUNT; m++) {
             Engine *e = &a->run.eng[m];
             for (long p = 0; p <= engine_total_ops(e); p++) {
@@ -522,7 +493,7 @@ static void test_pipeline_fits_80(void **state)
                 free(d);
             }
         }
-        app_del(a);
+        fx_app_del(a);
     }
 }
 
@@ -556,7 +527,7 @@ static void check_bounds(const App *a, const Engine *e, Canvas *c, Rect r)
 static void test_cache_one_encoding(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--prompt", "the quick brown fox", "--gen", "3");
+    App *a = FX_APP("kvsim", "--prompt", "the quick brown fox", "--gen", "3");
     Engine *e = &a->run.eng[MODE_CACHE];
     static const int sizes[][2] = {{26, 8}, {28, 8}, {32, 10}, {40, 14}, {46, 20}};
     for (int k = 1; k <= 3; k++) {
@@ -599,7 +570,7 @@ static void test_cache_one_encoding(void **state)
     panel_kvcache_draw(a, e, &c, (Rect){0, 0, c.w, c.h});
     for (int i = 0; i < c.w * c.h; i++) assert_int_not_equal(c.cells[i].style, STYLE_CHANGED);
     canvas_free(&c);
-    app_del(a);
+    fx_app_del(a);
 }
 
 /* The compare view's two KV cache boxes read alike: both shades (with the
@@ -607,7 +578,7 @@ static void test_cache_one_encoding(void **state)
 static void test_compare_same_encoding(void **state)
 {
     (void)state;
-    App *a = APP("kvsim", "--mode", "compare");
+    App *a = FX_APP("kvsim", "--mode", "compare");
     for (int i = 0; i < 3; i++) {
         assert_true(engine_next_step(&a->run.eng[MODE_CACHE]));
         assert_true(engine_next_step(&a->run.eng[MODE_RECOMPUTE]));
@@ -621,7 +592,7 @@ static void test_compare_same_encoding(void **state)
         free(dc);
         free(dr);
     }
-    app_del(a);
+    fx_app_del(a);
 }
 
 static void test_never_outside(void **state)
@@ -635,7 +606,7 @@ static void test_never_outside(void **state)
     assert_int_equal(canvas_init(&c, 220, 70), 0);
     for (int l = 0; l < 2; l++)
         for (int ascii = 0; ascii < 2 - l; ascii++) {
-            App *a = APP("kvsim", "--prompt", "你好 world", "--gen", "4", "--lang", langs[l]);
+            App *a = FX_APP("kvsim", "--prompt", "你好 world", "--gen", "4", "--lang", langs[l]);
             a->view = ascii ? VIEW_COMPARE : VIEW_CACHE;
             canvas_set_ascii(&c, ascii);
             for (int m = 0; m < MODE_COUNT; m++) {
@@ -648,7 +619,7 @@ static void test_never_outside(void **state)
                         for (size_t i = 0; i < sizeof rects / sizeof rects[0]; i++) check_bounds(a, e, &c, rects[i]);
                     }
             }
-            app_del(a);
+            fx_app_del(a);
         }
     canvas_free(&c);
 }

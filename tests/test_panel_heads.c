@@ -159,6 +159,28 @@ static void test_strips(void **state)
     fx_app_del(a);
 }
 
+/* The key header (panel_key_header, shared with the attention heat map):
+ * a sign among narrow keys is quoted in the gaps ('.'); two quoted keys
+ * side by side would share a quote, so the keys are numbered by position
+ * ("pos" in the corner); never a bare digit or sign. */
+static void test_key_header(void **state)
+{
+    (void)state;
+    static const struct { const char *prompt, *want; } runs[] = {
+        {"a.b c", "a'.'b ␣ c"},
+        {"x=1+2", "pos   0 1 2 3 4"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        App *a = FX_APP("kvsim", "--d-model", "8", "--prompt", runs[i].prompt);
+        fx_seek_op(a, 0, OP_SOFTMAX, 1);
+        Canvas c;
+        fx_draw(panel_heads_draw, a, &c, 60, 14);
+        if (!strstr(fx_line(&c, 1), runs[i].want)) fail_msg("'%s' not in '%s'", runs[i].want, fx_line(&c, 1));
+        canvas_free(&c);
+        fx_app_del(a);
+    }
+}
+
 /* Any rect, any cursor, the trained model too: never outside the rect. */
 static void test_any_size(void **state)
 {
@@ -193,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_rule_overlap),
         cmocka_unit_test(test_sentence_and_tags),
         cmocka_unit_test(test_strips),
+        cmocka_unit_test(test_key_header),
         cmocka_unit_test(test_any_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,7 +65,14 @@ static const Scenario scenarios[] = {
     {"present-quit", "--present", "Nq"},
 };
 
-static int build_app(App *a, const char *args, char *err)
+/* The model of the last app built, kept for that app's run (its weights
+ * and alphabet); the previous app is always freed before the next build. */
+static ModelFile screen_model;
+
+/* As the binary builds it: the UI loads the model of cli_use_model (no
+ * options: the shipped trained model); a lesson loads none (its slides
+ * set the model up), as `kvsim lesson` does. */
+static int build_app_for(App *a, const char *args, bool lesson, char *err)
 {
     char buf[512];
     char *argv[48];
@@ -75,12 +82,17 @@ static int build_app(App *a, const char *args, char *err)
     for (char *tok = strtok(buf, " "); tok && argc < 47; tok = strtok(NULL, " ")) argv[argc++] = tok;
     argv[argc] = NULL;
     CliOptions o;
+    cli_model_free(&screen_model);   /* the full alphabet again: cli_parse sets V from it */
     if (cli_parse(argc, argv, &o, err, 256)) return -1;
+    if (!lesson && cli_use_model(&o, &screen_model, err, 256)) return -1;
     int ids[64];
     int L = cli_prepare(&o, ids, 64, err, 256);
     if (L < 0) return -1;
     return app_init(a, &o, ids, L, err, 256);
 }
+
+static int build_app(App *a, const char *args, char *err) { return build_app_for(a, args, false, err); }
+static int build_lesson_app(App *a, const char *args, char *err) { return build_app_for(a, args, true, err); }
 
 static char *read_file(const char *path)
 {
@@ -351,10 +363,10 @@ static void test_serving_share(void **state)
                    "--prompt thecatsatinthesun --prompt thecatran", "NN"},
         {"prefix-zh", "--lang zh --mode memory --block-size 2 --prefix-cache --prompt 我是学生 --prompt 我是老师",
          "NNN"},
-        {"rope", "--rope --prompt hello --gen 4", "NNnnn"},
-        {"rope-zh", "--lang zh --rope --prompt hello --gen 4", "NNnnn"},
-        {"rope-bug", "--rope --rope-offset-bug --prompt hello --gen 4", "NN"},
-        {"rope-bug-zh", "--lang zh --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
+        {"rope", "--d-model 8 --rope --prompt hello --gen 4", "NNnnn"},
+        {"rope-zh", "--lang zh --d-model 8 --rope --prompt hello --gen 4", "NNnnn"},
+        {"rope-bug", "--d-model 8 --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
+        {"rope-bug-zh", "--lang zh --d-model 8 --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
     };
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
         App a;
@@ -383,8 +395,8 @@ static void test_serving_screens(void **state)
         {"chunk", "--chunk 4 --prompt thecatsatonthemat", "NN"},
         {"chunk-zh", "--lang zh --chunk 4 --prompt thecatsatonthemat", "NN"},
         /* step 6 drafts 2 tokens and accepts 1 (the seeded random model) */
-        {"speculate", "--speculate 4 --prompt sat.sat --gen 12", "NNNNNNN"},
-        {"speculate-zh", "--lang zh --speculate 4 --prompt sat.sat --gen 12", "NNNNNNN"},
+        {"speculate", "--d-model 8 --speculate 4 --prompt sat.sat --gen 12", "NNNNNNN"},
+        {"speculate-zh", "--lang zh --d-model 8 --speculate 4 --prompt sat.sat --gen 12", "NNNNNNN"},
     };
     for (size_t i = 0; i < sizeof sv / sizeof sv[0]; i++) {
         App a;
@@ -627,7 +639,7 @@ static void test_ascii_only(void **state)
     static const char *const lessons[] = {"lessons/en/06-decode-step.lesson", "lessons/zh/06-decode-step.lesson"};
     for (size_t i = 0; i < sizeof lessons / sizeof lessons[0]; i++) {
         App a;
-        assert_int_equal(build_app(&a, "--ascii", err), 0);
+        assert_int_equal(build_lesson_app(&a, "--ascii", err), 0);
         Lesson *l = calloc(1, sizeof *l);
         assert_non_null(l);
         assert_int_equal(lesson_load(lessons[i], l, err, sizeof err), 0);
@@ -711,6 +723,69 @@ static uint64_t evaluate(const char *s)
     return v;
 }
 
+/* With --chunk and --speculate a cache step covers the rows its plan says:
+ * the prediction the Operations panel and the charts draw is that plan's
+ * closed form, equal to the measured step in both modes; the per-step
+ * chart's legend gives the last step's measured MACs of each mode, and the
+ * Cost box the ratio of the two whole runs. */
+static void test_chart_serving(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {
+        "--chunk 4 --prompt thecatsatonthemat", "--speculate 4 --prompt sat.sat --gen 12",
+        "--chunk 3 --speculate 2 --prompt abcabcabc --gen 6", "--chunk 5 --window 6 --prompt thecatsatonthemat",
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        App a;
+        if (build_app(&a, runs[i], err)) fail_msg("%s: %s", runs[i], err);
+        app_handle_key(&a, 'G');
+        char want[2][64];
+        for (int m = 0; m < 2; m++) {
+            const Engine *e = app_engine_of(&a, m ? MODE_RECOMPUTE : MODE_CACHE);
+            for (int k = 0; k < e->n_steps; k++) {
+                OpCounts p;
+                panel_step_prediction(e, k, &p);
+                const OpCounts *d = engine_step_counts(e, k);
+                assert_non_null(d);
+                if (counts_total(&p) != counts_total(d))
+                    fail_msg("%s mode %d step %d: predicted %llu, measured %llu", runs[i], m, k,
+                             (unsigned long long)counts_total(&p), (unsigned long long)counts_total(d));
+            }
+            char v[32];
+            snprintf(want[m], sizeof want[m], "%s %s", m ? "recompute" : "cache",
+                     fmt_short(counts_total(engine_step_counts(e, e->n_steps - 1)), v));
+        }
+        Canvas c;
+        assert_int_equal(canvas_init(&c, 200, 60), 0);
+        app_render(&a, &c);
+        Layout lo;
+        layout_app(&a, c.w, c.h, &lo);
+        assert_true(lo.chart_step.w > 0);
+        char line[512] = "";
+        for (int x = lo.chart_step.x + 1, n = 0; x < lo.chart_step.x + lo.chart_step.w - 1; x++) {
+            const CanvasCell *cell = canvas_at(&c, x, lo.chart_step.y + 1);
+            if (cell && cell->cp > 0 && cell->cp < 128) line[n++] = (char)cell->cp;
+            else if (cell && cell->cp >= 128) line[n++] = '?';
+            line[n] = '\0';
+        }
+        for (int m = 0; m < 2; m++)
+            if (!strstr(line, want[m])) fail_msg("%s: '%s' not in the per-step chart's legend '%s'", runs[i], want[m], line);
+        /* the Cost box compares whole runs: the measured totals' ratio */
+        uint64_t tot[2] = {0, 0};
+        for (int m = 0; m < 2; m++) {
+            const Engine *e = app_engine_of(&a, m ? MODE_RECOMPUTE : MODE_CACHE);
+            for (int k = 0; k < e->n_steps; k++) tot[m] += counts_total(engine_step_counts(e, k));
+        }
+        char *text = canvas_dump(&c), ratio_s[96];
+        snprintf(ratio_s, sizeof ratio_s, "over the whole run: %.2f\u00d7", (double)tot[1] / (double)tot[0]);
+        if (!strstr(text, ratio_s)) fail_msg("%s: '%s' not on the 200x60 screen", runs[i], ratio_s);
+        free(text);
+        canvas_free(&c);
+        app_free(&a);
+    }
+}
+
 /* The cost panel's formulas, with this run's numbers substituted, evaluate
  * to the measured counters of every step, in both modes and several
  * shapes (grouped-query heads, a window, one layer); the screen prints
@@ -719,11 +794,11 @@ static void test_cost_formula(void **state)
 {
     (void)state;
     static const char *const runs[] = {
-        "--prompt hello --gen 5", "--kv-heads 1 --gen 4", "--window 4 --gen 6", "--layers 1 --d-model 16 --gen 3",
+        "--d-model 8 --prompt hello --gen 5", "--kv-heads 1 --gen 4", "--window 4 --gen 6", "--layers 1 --d-model 16 --gen 3",
         "--rope --kv-heads 1 --gen 4", "--rope --layers 1 --gen 3",
     };
     char err[256], f[256];
-    /* the example of the issue: hello, step 4 with the cache */
+    /* the example of the issue: hello, step 4 with the cache (the seeded random model) */
     App a;
     assert_int_equal(build_app(&a, runs[0], err), 0);
     cost_formula(&a.cfg, MODE_CACHE, a.L, 4, f, sizeof f);
@@ -779,7 +854,7 @@ static void test_lesson_scroll(void **state)
             snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
             for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
                 App a;
-                assert_int_equal(build_app(&a, d ? "--lang zh" : "", err), 0);
+                assert_int_equal(build_lesson_app(&a, d ? "--lang zh" : "", err), 0);
                 Lesson *l = calloc(1, sizeof *l);
                 assert_non_null(l);
                 if (lesson_load(path, l, err, sizeof err)) fail_msg("%s: %s", path, err);
@@ -827,7 +902,7 @@ static void test_lesson_unseen_panel(void **state)
     (void)state;
     char err[256], note[400];
     App a;
-    assert_int_equal(build_app(&a, "", err), 0);
+    assert_int_equal(build_lesson_app(&a, "", err), 0);
     Lesson *l = calloc(1, sizeof *l);
     assert_non_null(l);
     assert_int_equal(lesson_load("lessons/en/04-no-cache.lesson", l, err, sizeof err), 0);
@@ -903,6 +978,7 @@ static void test_no_empty_boxes(void **state)
         {"", "v", true},
         {"--lang zh", "v", true},
         {"", "A", true},
+        {"", "vA", true},
         {"--mode compare", "v", true},
         {"--mode recompute", "A", false},
         {"--model models/default.kvsim", "", false},
@@ -910,7 +986,7 @@ static void test_no_empty_boxes(void **state)
         {"--model models/default.kvsim --lang zh", "A", true},
         {"--model models/default.kvsim --present", "", false},
         {"--model models/default.kvsim --mode compare", "", false},
-        {"--rope", "v", true},
+        {"--d-model 8 --rope", "v", true},
     };
     char err[256];
     int bad = 0;
@@ -949,6 +1025,9 @@ static void test_no_empty_boxes(void **state)
 
 int main(void)
 {
+    /* lessons with weights=trained load models/ next to the lessons; the
+     * binary (build/tests or build/asan/tests) may sit anywhere */
+    setenv("KVSIM_LESSON_DIR", "lessons", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_screens),
         cmocka_unit_test(test_serving_screens),
@@ -961,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_ascii_only),
         cmocka_unit_test(test_no_empty_boxes),
         cmocka_unit_test(test_cost_formula),
+        cmocka_unit_test(test_chart_serving),
         cmocka_unit_test(test_lesson_scroll),
         cmocka_unit_test(test_lesson_unseen_panel),
     };

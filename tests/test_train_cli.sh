@@ -35,6 +35,22 @@ cmp -s "$tmp/a.kvsim" "$tmp/b.kvsim" && ok || bad "same seed, different files"
 grep -q "measured = closed form: yes" "$tmp/out" && grep -q "max |logit difference| = 0$" "$tmp/out" && ok ||
     bad "trace of the trained file: counts or cache == recompute"
 
+# --rope: no position table, flag bit 1 in the file, and the engine runs it
+# with measured = closed form and cache == recompute
+"$K" train $SHAPE --rope --steps 200 --out "$tmp/r.kvsim" >"$tmp/r0.log" 2>&1 && grep -q ", RoPE:" "$tmp/r0.log" && ok ||
+    bad "train --rope: $(tail -n 1 "$tmp/r0.log")"
+flags=$(od -A n -t u4 -j 12 -N 4 "$tmp/r.kvsim" | tr -d ' ')
+[ -n "$flags" ] && [ $((flags & 2)) -eq 2 ] && ok || bad "train --rope: flag bit 1 not set (flags '$flags')"
+flags=$(od -A n -t u4 -j 12 -N 4 "$tmp/a.kvsim" | tr -d ' ')
+[ -n "$flags" ] && [ $((flags & 2)) -eq 0 ] && ok || bad "train without --rope: flag bit 1 set (flags '$flags')"
+"$K" trace --model "$tmp/r.kvsim" --prompt 'ab' --gen 3 >"$tmp/out" 2>&1 && grep -q "rotary positions" "$tmp/out" &&
+    grep -q "measured = closed form: yes" "$tmp/out" && grep -q "max |logit difference| = 0$" "$tmp/out" && ok ||
+    bad "trace of a --rope file: $(head -n 1 "$tmp/out")"
+"$K" train --rope --d-model 6 --heads 2 >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q "must be even" "$tmp/err" && ok || bad "train --rope with odd d_h -> $rc"
+"$K" train --rope --dump-batches "$tmp" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q "no RoPE" "$tmp/err" && ok || bad "train --rope --dump-batches -> $rc"
+
 # Ctrl-C, then --resume: the same file as the uninterrupted run
 # Interrupt as soon as the first progress line (step 50 of 4000) shows, not
 # after a fixed sleep: an idle machine runs all 4000 tiny steps in about 1 s.

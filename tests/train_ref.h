@@ -58,6 +58,19 @@ static inline void ref_vecmat(double *y, const double *x, const double *w, int k
     }
 }
 
+/* Turn each of `heads` heads of dh doubles by the RoPE angles of position pos. */
+static inline void ref_turn(double *x, int heads, int dh, int pos)
+{
+    for (int h = 0; h < heads; h++)
+        for (int p = 0; 2 * p + 1 < dh; p++) {
+            const double a = pos * pow(10000.0, -2.0 * p / dh);
+            double *e = x + h * dh + 2 * p;
+            const double x0 = e[0], y0 = e[1];
+            e[0] = x0 * cos(a) - y0 * sin(a);
+            e[1] = x0 * sin(a) + y0 * cos(a);
+        }
+}
+
 /* Mean cross-entropy of one sequence of T tokens (tgt -1 = no target). */
 static inline double ref_loss_seq(const RefModel *r, const int *inp, const int *tgt, int T,
                                   int *count)
@@ -72,13 +85,18 @@ static inline double ref_loss_seq(const RefModel *r, const int *inp, const int *
     double *h = calloc((size_t)F, sizeof(double)), *t = calloc((size_t)d > (size_t)V ? d : V, sizeof(double));
     double *s = calloc((size_t)T, sizeof(double));
     for (int i = 0; i < T; i++)
-        for (int j = 0; j < d; j++) x[i * d + j] = w[0][inp[i] * d + j] + w[1][i * d + j];
+        for (int j = 0; j < d; j++)   /* RoPE (§6.10): no position table */
+            x[i * d + j] = w[0][inp[i] * d + j] + (c->rope ? 0.0 : w[1][i * d + j]);
     for (int l = 0; l < L; l++) {
         for (int i = 0; i < T; i++) {
             ref_ln(a + i * d, x + i * d, w[2] + l * d, w[3] + l * d, d);
             ref_vecmat(q + i * d, a + i * d, w[4] + (size_t)l * d * d, d, d);
             ref_vecmat(k + i * kvd, a + i * d, w[5] + (size_t)l * d * kvd, d, kvd);
             ref_vecmat(v + i * kvd, a + i * d, w[6] + (size_t)l * d * kvd, d, kvd);
+            if (c->rope) {   /* §6.10: pair p of each head turns by i·10000^(−2p/d_h) */
+                ref_turn(q + i * d, H, dh, i);
+                ref_turn(k + i * kvd, c->n_kv_heads, dh, i);
+            }
         }
         for (int i = 0; i < T; i++)
             for (int hh = 0; hh < H; hh++) {

@@ -70,16 +70,27 @@ static void draw_header(const App *a, Canvas *c, Rect r)
                      op_word(a, cur.kind));
         x += canvas_text(c, x, r.y, -1, STYLE_NORMAL, op);
     }
-    char right[96], pace[32];
+    char right[192], pace[32], model[96];
     /* the pace of the way of playing in use: seconds per token step, or op/s */
     if (a->play_ops) snprintf(pace, sizeof pace, a->step_stop ? TR(a, "%d op/s to step end", "%d 运算/秒 到步末")
                                                               : TR(a, "%d op/s", "%d 运算/秒"), app_speed_ops(a));
     else snprintf(pace, sizeof pace, TR(a, "%g s/step", "%g 秒/步"), app_pace_ms(a) / 1000.0);
-    snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %s ", "层 %d/%d 头 %d/%d  %s %s "),
-             a->layer, a->cfg.n_layers, a->head, a->cfg.n_heads, a->playing ? "\u25b6" : "\u2016", pace);
+    /* which model runs (spec §7): the file's name, or the seeded random one */
+    const char *mn = a->cfg.model_name, *slash = mn ? strrchr(mn, '/') : NULL;
+    snprintf(model, sizeof model, "%s", mn ? (slash ? slash + 1 : mn) : TR(a, "random model", "随机模型"));
+    const char *play = a->playing ? "\u25b6" : "\u2016";
+    snprintf(right, sizeof right, TR(a, "%s  layer %d/%d head %d/%d  %s %s ", "%s  层 %d/%d 头 %d/%d  %s %s "),
+             model, a->layer, a->cfg.n_layers, a->head, a->cfg.n_heads, play, pace);
     int rw = canvas_text_width(right);
-    if (x + 2 + rw > r.x + r.w) {   /* narrow: the play state and pace outlast layer/head */
-        snprintf(right, sizeof right, "%s %s ", a->playing ? "\u25b6" : "\u2016", pace);
+    /* narrow: the model goes first (the start screen still has room for
+     * it), then layer/head; the play state and pace stay */
+    if (x + 2 + rw > r.x + r.w) {
+        snprintf(right, sizeof right, TR(a, "layer %d/%d head %d/%d  %s %s ", "层 %d/%d 头 %d/%d  %s %s "),
+                 a->layer, a->cfg.n_layers, a->head, a->cfg.n_heads, play, pace);
+        rw = canvas_text_width(right);
+    }
+    if (x + 2 + rw > r.x + r.w) {
+        snprintf(right, sizeof right, "%s %s ", play, pace);
         rw = canvas_text_width(right);
     }
     /* normal, not dim: dim text vanishes on a projector */

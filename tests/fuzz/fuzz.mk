@@ -25,7 +25,7 @@ FUZZ_LIB_CFLAGS = $(filter-out -Werror,$(BASE_CFLAGS)) -O1 -g -MMD -MP $(FUZZ_SA
                   -fsanitize=fuzzer-no-link $(PKG_CFLAGS)
 FUZZ_CFLAGS     = $(BASE_CFLAGS) -O1 -g -MMD -MP $(FUZZ_SAN) $(PKG_CFLAGS)
 
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(EMBED_OBJ)   # the built-in model: data only
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 # per-target options: -max_len in bytes

@@ -444,6 +444,47 @@ int cli_batch(const CliOptions *o, TracePrompt *out, int **ids_out, char *err, s
 /* ---- help ---------------------------------------------------------------- */
 
 /* Lines of text, each indented by `indent` spaces. */
+/* The model a command runs (spec §1, §7): see cli.h. */
+int cli_use_model(CliOptions *o, ModelFile *mf, char *err, size_t errlen)
+{
+    memset(mf, 0, sizeof *mf);
+    const int max_seq_given = o->cfg.max_seq != config_default().max_seq;
+    /* A lesson sets its model up on its slides (docs/lessons.md, model:);
+     * loading one here would swap the alphabet and so change V and every
+     * answer that counts the output head. */
+    const bool lesson = o->cmd == CMD_LESSON || (o->cmd == CMD_FRAMES && o->lesson);
+    if (lesson && o->model_path) {
+        snprintf(err, errlen, "--model %s: a lesson sets up its own model on its slides (model: lines); "
+                 "drop --model", o->model_path);
+        return -1;
+    }
+    if (lesson) return 0;
+    if (o->model_path && o->shape_opt) {
+        snprintf(err, errlen, "--%s: a shape option selects the seeded random model; --model %s has its own shape",
+                 o->shape_opt, o->model_path);
+        return -1;
+    }
+    if (o->shape_opt) return 0;   /* the shape options win over the default model */
+    const char *name = o->model_path ? o->model_path : MODELFILE_DEFAULT_NAME;
+    if (o->model_path ? modelfile_load(mf, o->model_path, err, errlen) : modelfile_load_default(mf, err, errlen))
+        return -1;
+    if (!o->model_path && o->cfg.rope) {
+        /* --rope alone: say how to get a model that has rotary positions */
+        snprintf(err, errlen, "--rope: the default model %s has learned positions; add a shape option "
+                 "(e.g. --d-model 8) to run the seeded random model with rotary positions", name);
+        return -1;
+    }
+    if (modelfile_apply(mf, name, &o->cfg, max_seq_given, err, errlen)) return -1;
+    tokenizer_use_alphabet(mf->alphabet, mf->model.cfg.vocab);
+    return 0;
+}
+
+void cli_model_free(ModelFile *mf)
+{
+    tokenizer_use_alphabet(NULL, 0);
+    modelfile_free(mf);
+}
+
 static void put_indented(FILE *f, const char *text, int indent)
 {
     while (*text) {

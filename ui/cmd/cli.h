@@ -19,6 +19,7 @@
 
 #include "sim/calc.h"
 #include "sim/config.h"
+#include "sim/modelfile.h"
 #include "sim/trace.h"
 
 #include <stdbool.h>
@@ -28,6 +29,7 @@
 
 typedef enum {
     CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_BENCH_UI, CMD_LESSON, CMD_CALC, CMD_BENCH,
+    CMD_TRAIN,   /* parsed by ui/cmd/train.c; listed here for --help and the man page */
     CMD_HELP, CMD_VERSION
 } Command;
 typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
@@ -99,6 +101,18 @@ typedef struct {
  * (lesson's N, FILE, check FILE...) are moved to the end of argv, in order,
  * and o->args points at them. Returns 0, or -1 with err set. */
 int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen);
+
+/* Choose and load the model o runs (spec §1, §7): --model FILE; with
+ * neither it nor a shape option the shipped trained model built into the
+ * binary (modelfile_load_default); a shape option keeps the seeded random
+ * model (mf stays empty). A lesson loads nothing (its slides set the
+ * model). On success o->cfg runs the loaded weights (cfg.weights points
+ * into mf, cfg.model_name names it) and the tokenizer uses its alphabet,
+ * so call it before cli_prepare; mf must outlive every run built from
+ * o->cfg. Returns 0, or -1 with one line in err. Always pair with
+ * cli_model_free, which also restores the full alphabet. */
+int cli_use_model(CliOptions *o, ModelFile *mf, char *err, size_t errlen);
+void cli_model_free(ModelFile *mf);
 
 /* Tokenize o->prompt into ids (capacity cap) and validate the config and
  * the run: every other prompt of a batch the same way, the batch's memory

@@ -121,40 +121,6 @@ static void lang_from_locale(CliOptions *o)
     }
 }
 
-/* The model every command runs when neither --model nor a shape option is
- * given (spec §7). NULL: the seeded random model of §1. Switching to the
- * shipped trained model is this one line, e.g. "models/default.kvsim"
- * (it changes golden screens and lesson answers: do it with them). */
-#define KVSIM_DEFAULT_MODEL NULL
-
-/* --model FILE (or the default model): load it into mf, make o->cfg run it
- * and the tokenizer use its alphabet. 0, or -1 with one line in err. */
-static int use_model_file(CliOptions *o, ModelFile *mf, int max_seq_given, char *err, size_t errlen)
-{
-    /* A lesson sets its model up on its slides (docs/lessons.md, model:);
-     * loading one here would swap the alphabet and so change V and every
-     * answer that counts the output head. */
-    const bool lesson = o->cmd == CMD_LESSON || (o->cmd == CMD_FRAMES && o->lesson);
-    if (lesson && o->model_path) {
-        snprintf(err, errlen, "--model %s: a lesson sets up its own model on its slides (model: lines); "
-                 "drop --model", o->model_path);
-        return -1;
-    }
-    if (lesson) return 0;
-    const char *path = o->model_path ? o->model_path : KVSIM_DEFAULT_MODEL;
-    if (!path) return 0;
-    if (o->model_path && o->shape_opt) {
-        snprintf(err, errlen, "--%s: a shape option selects the seeded random model; --model %s has its own shape",
-                 o->shape_opt, o->model_path);
-        return -1;
-    }
-    if (o->shape_opt) return 0;   /* the shape options win over the default model */
-    if (modelfile_load(mf, path, err, errlen)) return -1;
-    if (modelfile_apply(mf, path, &o->cfg, max_seq_given, err, errlen)) return -1;
-    tokenizer_use_alphabet(mf->alphabet, mf->model.cfg.vocab);
-    return 0;
-}
-
 /* The commands that run the tiny model: UI, trace, export, frames,
  * bench-ui, lesson. */
 static int run_model_command(const CliOptions *o)
@@ -233,15 +199,16 @@ int main(int argc, char **argv)
     case CMD_BENCH:
         rc = bench_cmd_run(&o);
         break;
+    case CMD_TRAIN:   /* only `kvsim train ...` reaches train_cmd_run, above */
+        rc = usage_error("train: write it first, then its options: kvsim train [OPTIONS]");
+        break;
     default: {
         ModelFile mf;
-        memset(&mf, 0, sizeof mf);
-        if (use_model_file(&o, &mf, o.cfg.max_seq != config_default().max_seq, err, sizeof err))
+        if (cli_use_model(&o, &mf, err, sizeof err))
             rc = usage_error(err);
         else
             rc = run_model_command(&o);
-        tokenizer_use_alphabet(NULL, 0);
-        modelfile_free(&mf);
+        cli_model_free(&mf);
         break;
     }
     }

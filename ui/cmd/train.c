@@ -29,6 +29,9 @@ typedef struct {
     int mask_first;               /* 1: no loss where a copy row cannot be predicted */
     float emb_std;                /* initial token and position embeddings N(0, emb_std) */
     int copy_pct, words_pct;      /* phase 2: copy and words rows in percent; the rest is text */
+    int repeat_pct;               /* phase 2: repeated corpus sentences (words swapped), in percent */
+    int same_lang;                /* 1: a words row keeps to one language */
+    int swap_pct;                 /* repeat rows: chance in percent that a word is swapped */
     bool untied;
     float lr;
     int warmup;
@@ -54,44 +57,15 @@ static void fmt_time(char *b, size_t n, double s)
     snprintf(b, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-void train_cmd_usage(FILE *f)
-{
-    fputs(
-        "Usage: kvsim train [OPTIONS]\n"
-        "Train the model of spec §1 from kvsim's own C code (forward, backward, AdamW,\n"
-        "float32, one thread) on the data recipe of docs/training.md; write a model file.\n"
-        "\n"
-        "  --out FILE        model file to write (default models/default.kvsim)\n"
-        "  --data DIR        corpus.txt and alphabet-extra.txt (default data)\n"
-        "  --steps N         optimiser steps (default 3500)\n"
-        "  --copy-steps N    phase 1, copy rows only, for the first N steps (default 800)\n"
-        "  --copy-pct P --words-pct P\n"
-        "                    phase 2: P% copy rows, P% words rows, the rest corpus text\n"
-        "                    (default 30 and 40)\n"
-        "  --copy-min L --copy-max L\n"
-        "                    copy phrase lengths (default 3 and 20)\n"
-        "  --short-steps N   over the first N steps the longest copy phrase grows from\n"
-        "                    --short-max to --copy-max (default 0: off)\n"
-        "  --mask-first 0|1  1: no loss on a copy row's first, unpredictable copy (default 1)\n"
-        "  --emb-std X       initial token and position embeddings N(0, X) (default 1)\n"
-        "  --tied            the head is the token embedding transposed (default: untied)\n"
-        "  --batch B         sequences per step (default 32), each --max-seq long\n"
-        "  --lr X            peak learning rate (default 0.01); --warmup N steps (default 100)\n"
-        "  --d-model d --heads H --kv-heads K --layers N --d-ff F --max-seq N --window W\n"
-        "                    the shape (default d 32, H 2, 2 layers, F 4d, N 64)\n"
-        "  --seed S          weights and data seed (default 1)\n"
-        "  --every N         a progress line every N steps (default 250)\n"
-        "  --resume FILE     continue from a checkpoint (Ctrl-C writes OUT.ckpt)\n"
-        "  --eval FILE       only measure a model file: copy accuracy, heads, prompts\n"
-        "  --show-alphabet   print the alphabet the data makes (or --eval FILE's) and exit\n",
-        f);
-}
+/* The help text lives in ui/cmd/cli_table.c (CMD_TRAIN's rows), so that
+ * `kvsim --help`, `kvsim help train`, this and docs/kvsim.1 agree. */
+void train_cmd_usage(FILE *f) { cli_usage(f, CMD_TRAIN); }
 
 static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errlen)
 {
     enum { O_OUT = 256, O_DATA, O_STEPS, O_COPY, O_BATCH, O_LR, O_WARM, O_D, O_H, O_KV, O_L, O_F,
            O_N, O_W, O_SEED, O_EVERY, O_RESUME, O_EVAL, O_SHOW, O_HELP, O_SHORT, O_SHORTMAX,
-           O_DUMP, O_CMIN, O_CMAX, O_MASK, O_EMB, O_TIED, O_CPCT, O_WPCT };
+           O_DUMP, O_CMIN, O_CMAX, O_MASK, O_EMB, O_TIED, O_CPCT, O_WPCT, O_RPCT, O_SAME, O_SWAP, O_ROPE };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT}, {"data", required_argument, NULL, O_DATA},
         {"steps", required_argument, NULL, O_STEPS}, {"copy-steps", required_argument, NULL, O_COPY},
@@ -109,7 +83,10 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         {"emb-std", required_argument, NULL, O_EMB}, {"mask-first", required_argument, NULL, O_MASK},
         {"copy-min", required_argument, NULL, O_CMIN}, {"copy-max", required_argument, NULL, O_CMAX},
         {"tied", no_argument, NULL, O_TIED}, {"copy-pct", required_argument, NULL, O_CPCT},
-        {"words-pct", required_argument, NULL, O_WPCT}, {NULL, 0, NULL, 0}};
+        {"words-pct", required_argument, NULL, O_WPCT}, {"repeat-pct", required_argument, NULL, O_RPCT},
+        {"same-lang", required_argument, NULL, O_SAME}, {"swap-pct", required_argument, NULL, O_SWAP},
+        {"rope", no_argument, NULL, O_ROPE},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = config_default();
     o->cfg.d_model = 32;
@@ -139,7 +116,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     optind = 0;
     opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         const char *a = optarg;
         switch (ch) {
         case O_OUT: o->out = a; break;
@@ -148,6 +125,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         case O_EVAL: o->resume = a; o->eval_only = true; break;
         case O_SHOW: o->show_alphabet = true; break;
         case O_TIED: o->untied = false; break;
+        case O_ROPE: o->cfg.rope = true; break;
         case O_DUMP: o->dump_dir = a; break;
         case O_EMB: {
             char *end = NULL;
@@ -160,6 +138,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
             o->emb_std = (float)x;
             break;
         }
+        case 'h':   /* -h, as every command */
         case O_HELP: train_cmd_usage(stdout); exit(0);
         case O_LR: {
             char *end = NULL;
@@ -187,7 +166,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                 {O_W, "window", 1, 4096}, {O_EVERY, "every", 1, 10000000},
                 {O_SHORT, "short-steps", 0, 10000000}, {O_SHORTMAX, "short-max", 2, 64},
                 {O_CMIN, "copy-min", 1, 64}, {O_MASK, "mask-first", 0, 1},
-                {O_CPCT, "copy-pct", 0, 100}, {O_WPCT, "words-pct", 0, 100}, {O_CMAX, "copy-max", 1, 64}};
+                {O_CPCT, "copy-pct", 0, 100}, {O_WPCT, "words-pct", 0, 100}, {O_CMAX, "copy-max", 1, 64},
+                {O_RPCT, "repeat-pct", 0, 100}, {O_SAME, "same-lang", 0, 1}, {O_SWAP, "swap-pct", 0, 100}};
             for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
                 if (ints[i].code == ch) {
                     if (cli_parse_int(ints[i].name, a, ints[i].lo, ints[i].hi, &v, err, errlen)) return -1;
@@ -210,6 +190,9 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
                     case O_MASK: o->mask_first = x; break;
                     case O_CPCT: o->copy_pct = x; break;
                     case O_WPCT: o->words_pct = x; break;
+                    case O_RPCT: o->repeat_pct = x; break;
+                    case O_SAME: o->same_lang = x; break;
+                    case O_SWAP: o->swap_pct = x; break;
                     case O_CMAX: o->copy_max = x; break;
                     default: o->every = x; break;
                     }
@@ -221,8 +204,13 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         snprintf(err, errlen, "'%s': unexpected argument for 'kvsim train'", argv[optind]);
         return -1;
     }
-    if (o->copy_pct + o->words_pct > 100) {
-        snprintf(err, errlen, "--copy-pct %d plus --words-pct %d is over 100", o->copy_pct, o->words_pct);
+    if (o->copy_pct + o->words_pct + o->repeat_pct > 100) {
+        snprintf(err, errlen, "--copy-pct %d, --words-pct %d and --repeat-pct %d add up to over 100",
+                 o->copy_pct, o->words_pct, o->repeat_pct);
+        return -1;
+    }
+    if (o->cfg.rope && o->dump_dir) {
+        snprintf(err, errlen, "--dump-batches: the PyTorch replay has no RoPE; drop --rope");
         return -1;
     }
     if (o->copy_min > o->copy_max) {
@@ -292,13 +280,20 @@ static void report(Model *m, const int32_t *alpha, FILE *f)
         fputc('\n', f);
     }
     const int L = encode_with(alpha, m->cfg.vocab, "the cat sat on the mat. the cat sat on the mat.", ids, 256);
-    float ind[64], prev[64];
-    if (L > 0 && L <= m->cfg.max_seq && m->cfg.n_layers * m->cfg.n_heads <= 64 &&
-        traineval_heads(m, ids, L, ind, prev) == 0)
+    float ind[64], prev[64], hind[64], hprev[64];
+    /* and a held-out random phrase of 12 written twice (as tests/test_trained.c) */
+    int held[24];
+    Rng r;
+    rng_init(&r, TRAINEVAL_COPY_SEED ^ 0x1234u);
+    for (int i = 0; i < 12; i++) held[i] = held[i + 12] = (int)(rng_next(&r) % (uint64_t)m->cfg.vocab);
+    if (L > 0 && L <= m->cfg.max_seq && m->cfg.max_seq >= 24 && m->cfg.n_layers * m->cfg.n_heads <= 64 &&
+        traineval_heads(m, ids, L, ind, prev) == 0 && traineval_heads(m, held, 24, hind, hprev) == 0)
         for (int l = 0; l < m->cfg.n_layers; l++)
-            for (int h = 0; h < m->cfg.n_heads; h++)
-                fprintf(f, "  head %d.%d: induction %.2f  previous-token %.2f\n", l, h,
-                        ind[l * m->cfg.n_heads + h], prev[l * m->cfg.n_heads + h]);
+            for (int h = 0; h < m->cfg.n_heads; h++) {
+                const int k = l * m->cfg.n_heads + h;
+                fprintf(f, "  head %d.%d: induction %.2f  previous-token %.2f (held-out phrase: %.2f  %.2f)\n",
+                        l, h, ind[k], prev[k], hind[k], hprev[k]);
+            }
 }
 
 int train_cmd_run(int argc, char **argv)
@@ -368,7 +363,8 @@ int train_cmd_run(int argc, char **argv)
         const KvConfig *c = &mf.model.cfg;
         if (!mf.has_state || c->vocab != o.cfg.vocab || c->d_model != o.cfg.d_model ||
             c->n_heads != o.cfg.n_heads || c->n_kv_heads != o.cfg.n_kv_heads ||
-            c->n_layers != o.cfg.n_layers || c->d_ff != o.cfg.d_ff || c->max_seq != o.cfg.max_seq) {
+            c->n_layers != o.cfg.n_layers || c->d_ff != o.cfg.d_ff || c->max_seq != o.cfg.max_seq ||
+            c->rope != o.cfg.rope) {
             fprintf(stderr, "kvsim: --resume %s: %s\n", o.resume,
                     mf.has_state ? "its shape or alphabet differs from this run's options"
                                  : "not a checkpoint (no optimiser state)");
@@ -406,11 +402,12 @@ int train_cmd_run(int argc, char **argv)
         }
     }
     TrainMix mix = {.copy_pct = o.copy_pct, .words_pct = o.words_pct, .copy_min = o.copy_min, .copy_max = o.copy_max,
-                   .mask_first = o.mask_first};
-    printf("training d %d, heads %d (kv %d), layers %d, d-ff %d, N %d, V %d: %zu weights; "
+                   .mask_first = o.mask_first, .repeat_pct = o.repeat_pct, .same_lang = o.same_lang,
+                   .swap_pct = o.swap_pct};
+    printf("training d %d, heads %d (kv %d), layers %d, d-ff %d, N %d, V %d%s: %zu weights; "
            "batch %d x %d, %d steps (%d copy-only, %d short), lr %g, %s, seed %llu\n",
            o.cfg.d_model, o.cfg.n_heads, o.cfg.n_kv_heads, o.cfg.n_layers, o.cfg.d_ff, T,
-           o.cfg.vocab, model_param_count(&o.cfg), B, T, o.steps, o.copy_steps, o.short_steps,
+           o.cfg.vocab, o.cfg.rope ? ", RoPE" : "", model_param_count(&o.cfg), B, T, o.steps, o.copy_steps, o.short_steps,
            (double)o.lr, o.untied ? "untied head" : "tied head", (unsigned long long)o.seed);
     fflush(stdout);
     signal(SIGINT, on_signal);

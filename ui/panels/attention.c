@@ -220,15 +220,6 @@ static void draw_note(const AttView *v, Rect r)
         canvas_wrap(v->c, r, STYLE_DIM, s);
 }
 
-/* A key token the heat map's header would show bare although it could be
- * read as a number or a mark (a digit, '.', '-'; the space is ␣ anyway). */
-static bool key_quoted(const AttView *v, int j)
-{
-    char raw[8], q[16];
-    const int id = v->e->tokens[j];
-    return id != 0 && strcmp(fmt_token(v->a, id, raw), fmt_token_quoted(v->a, id, q)) != 0;
-}
-
 /* Heat map of the n×t weights at (x, y): key header, then one row per
  * query, labelled with its quoted token. A digit or a sign among the keys
  * is quoted in the gaps beside it ('.') when the cells have gaps and no
@@ -240,22 +231,8 @@ static void draw_heat(const AttView *v, int x, int y, int cw)
     Canvas *c = v->c;
     const int t = e->t, lab = v->tokw + 2;
     char tok[16];
-    bool quoted = false;
-    for (int j = 0; j < t && !quoted; j++) quoted = key_quoted(v, j);
-    const bool index = quoted && (cw < 2 || v->hw == 2);
+    const bool index = panel_key_header(v->a, c, x + lab, y, e->tokens, 0, t, cw, t - 1);
     if (lab >= 4) canvas_text(c, x, y, lab, STYLE_DIM, index ? "q\\#" : "q\\k");   /* rows: queries, columns: keys */
-    for (int j = 0; j < t; j++) {
-        const int kx = x + lab + j * cw, st = j == t - 1 ? STYLE_HILITE : STYLE_NORMAL;
-        if (index) {
-            canvas_put(c, kx, y, '0' + j % 10, st);
-            continue;
-        }
-        canvas_text(c, kx, y, v->hw, st, fmt_token(v->a, e->tokens[j], tok));
-        if (quoted && key_quoted(v, j)) {
-            canvas_put(c, kx - 1, y, '\'', st);
-            canvas_put(c, kx + 1, y, '\'', st);
-        }
-    }
     for (int i = 0; i < e->n; i++) {
         const int p = e->p0 + i, yy = y + 1 + i;
         const float *w = engine_att_row(e, v->layer, v->head, i);
@@ -281,15 +258,9 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     char hl[64];
     snprintf(title, sizeof title, "%s L%d %s", name, v.layer, fmt_head(a, e, v.head, hl));
     if (canvas_text_width(title) > r.w - 6) snprintf(title, sizeof title, "%s L%d H%d", name, v.layer, v.head);
-    canvas_fill(c, r, ' ', STYLE_NORMAL);   /* narrow: the name whole rather than "Attention L" */
-    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
-
-    const int ix = r.x + 1, iy = r.y + 1, iw = r.w - 2, ih = r.h - 2;
-    if (iw <= 0 || ih <= 0) goto done;
-    if (e->pos == 0) {
-        panel_start_hint(a, c, (Rect){ix, iy, iw, ih});
-        goto done;
-    }
+    Rect in;   /* narrow: the name whole rather than "Attention L" */
+    if (!panel_open(a, e, c, r, title, name, &in)) goto done;
+    const int ix = in.x, iy = in.y, iw = in.w, ih = in.h;
     const int t = e->t;
     v.scored = engine_op_done(e, OP_SCORES, v.layer);
     v.masked = engine_op_done(e, OP_MASK, v.layer);

@@ -36,15 +36,26 @@ typedef struct {
 
 /* Values of step k to plot: predicted (pred) and measured (meas; false
  * when not reached), cumulative or, per step, the step's own. Called with
- * k = 0, 1, ... in order: *sum carries the running sums. */
-static bool step_values(const App *a, const Chart *ch, int k, Sums *sum, uint64_t pred[N_SERIES],
-                        uint64_t meas[N_SERIES])
+ * k = 0, 1, ... in order: *sum carries the running sums. With --chunk or
+ * --speculate the two modes take different numbers of steps: past a
+ * series' last step, a cumulative series stays at its total and a
+ * per-step one has no point (live[s] false). */
+static void step_values(const App *a, const Chart *ch, int k, Sums *sum, uint64_t pred[N_SERIES],
+                        uint64_t meas[N_SERIES], bool live[N_SERIES], bool have[N_SERIES], bool running[N_SERIES])
 {
-    bool have = true;
     for (int s = 0; s < N_SERIES; s++) {
         const Engine *e = app_engine_of(a, s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE);
+        live[s] = k < e->n_steps;
+        have[s] = true;
+        running[s] = false;
+        if (!live[s]) {
+            pred[s] = ch->per_step ? 0 : sum->pacc[s];
+            meas[s] = ch->per_step ? 0 : sum->macc[s];
+            have[s] = e->pos >= engine_total_ops(e);
+            continue;
+        }
         OpCounts p;
-        formulas_step(&e->cfg, e->mode, e->L, k, &p);
+        panel_step_prediction(e, k, &p);
         const uint64_t before = sum->macc[s];
         sum->pacc[s] += counts_total(&p);
         pred[s] = ch->per_step ? counts_total(&p) : sum->pacc[s];
@@ -55,11 +66,11 @@ static bool step_values(const App *a, const Chart *ch, int k, Sums *sum, uint64_
         } else if (e->pos > 0 && run_step_of(e, e->pos) == k) {
             /* the step running now, so far */
             meas[s] = counts_total(&e->cum) - (ch->per_step ? before : 0);
+            running[s] = !engine_at_step_end(e);
         } else {
-            have = false;
+            have[s] = false;
         }
     }
-    return have;
 }
 
 static void chart_scan(const App *a, Chart *ch, bool per_step)
@@ -67,21 +78,25 @@ static void chart_scan(const App *a, Chart *ch, bool per_step)
     const Engine *e = app_engine_of(a, MODE_CACHE);
     memset(ch, 0, sizeof *ch);
     ch->per_step = per_step;
-    ch->G = e->n_steps;
+    const Engine *r = app_engine_of(a, MODE_RECOMPUTE);
+    ch->G = e->n_steps > r->n_steps ? e->n_steps : r->n_steps;
     ch->cur = e->pos > 0 ? run_step_of(e, e->pos) : -1;
     ch->cur_done = e->pos > 0 && engine_at_step_end(e);
     ch->log = a->log_scale;
     Sums sum = {{0}, {0}};
     uint64_t pred[N_SERIES] = {0}, meas[N_SERIES];
     ch->vmin = UINT64_MAX;
+    bool live[N_SERIES];
     for (int k = 0; k < ch->G; k++) {
-        bool have = step_values(a, ch, k, &sum, pred, meas);
+        bool have[N_SERIES], running[N_SERIES];
+        step_values(a, ch, k, &sum, pred, meas, live, have, running);
         for (int s = 0; s < N_SERIES; s++) {
+            if (!live[s] && ch->per_step) continue;
             uint64_t v = pred[s];
-            if (have && meas[s] > v) v = meas[s];
+            if (have[s] && meas[s] > v) v = meas[s];
             if (v > ch->vmax) ch->vmax = v;
             if (pred[s] > 0 && pred[s] < ch->vmin) ch->vmin = pred[s];
-            if (have) ch->meas_now[s] = meas[s];
+            if (have[s]) ch->meas_now[s] = meas[s];
         }
     }
     for (int s = 0; s < N_SERIES; s++) ch->pred_end[s] = pred[s];
@@ -255,28 +270,31 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
     Sums sum = {{0}, {0}};
     uint64_t pacc[N_SERIES], meas[N_SERIES];
     int prev_x[N_SERIES] = {-1, -1}, prev_y[N_SERIES] = {0, 0};
+    bool live[N_SERIES];
     for (int k = 0; k < ch->G; k++) {
-        bool have = step_values(a, ch, k, &sum, pacc, meas);
+        bool have[N_SERIES], running[N_SERIES];
+        step_values(a, ch, k, &sum, pacc, meas, live, have, running);
         const int cx = col_of(ch, k, px, pw);
         uint64_t v[N_SERIES];
         int ys[N_SERIES];
         for (int s = 0; s < N_SERIES; s++) {
-            v[s] = have ? meas[s] : pacc[s];
+            v[s] = have[s] ? meas[s] : pacc[s];
             ys[s] = row_of(ch, v[s], py, ph);
         }
         /* two different values rounded into one cell: lift the larger one
          * row, so neither series hides the other (equal values do share) */
         if (ys[S_RECOMP] == ys[S_CACHE] && v[S_RECOMP] > v[S_CACHE] && ys[S_RECOMP] > py) ys[S_RECOMP]--;
         for (int s = N_SERIES - 1; s >= 0; s--) {
-            const int y = ys[s], st = series_style(s, have);
+            if (!live[s] && ch->per_step) continue;   /* this mode's run has ended */
+            const int y = ys[s], st = series_style(s, have[s]);
             for (int xx = prev_x[s] + 1; prev_x[s] >= 0 && xx < cx; xx++) {
                 int yy = prev_y[s] + (int)lround((double)(y - prev_y[s]) * (xx - prev_x[s]) /
                                                  (cx - prev_x[s]));
-                canvas_put(c, xx, yy, canvas_glyph(c, GLYPH_DOT), have ? st : STYLE_DIM);
+                canvas_put(c, xx, yy, canvas_glyph(c, GLYPH_DOT), have[s] ? st : STYLE_DIM);
             }
-            if (have && k == ch->cur && !ch->cur_done)   /* running: where the step will end */
+            if (running[s])   /* running: where the step will end */
                 canvas_put(c, cx, row_of(ch, pacc[s], py, ph), glyph(c, s, false), STYLE_DIM);
-            canvas_put(c, cx, y, glyph(c, s, have), st);
+            canvas_put(c, cx, y, glyph(c, s, have[s]), st);
             prev_x[s] = cx;
             prev_y[s] = y;
         }

@@ -133,7 +133,7 @@ static bool cost_scan(const App *a, Cost *o)
 {
     memset(o, 0, sizeof *o);
     const Engine *ec = app_engine_of(a, MODE_CACHE);
-    if (ec->pos == 0) return false;
+    if (ec->pos == 0 || ec->planned) return false;   /* planned: chunked or speculative steps */
     o->k = run_step_of(ec, ec->pos);
     if (!engine_at_step_end(ec)) o->k--;   /* mid-step: the step before is the last whole one */
     if (o->k < 0) return false;
@@ -169,16 +169,9 @@ static int formula_lines(const App *a, Canvas *c, Rect in, int y, const Cost *co
     for (int m = 0; m < 2 && y < in.y + in.h; m++) {
         char f[256], line[400], v[32];
         cost_formula(&e->cfg, m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k, f, sizeof f);
-        OpCounts pc;
-        formulas_step(&e->cfg, m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k, &pc);
-        if (counts_total(&pc) != co->step[m])   /* a chunked or speculative step: not spec §4's step */
-            snprintf(line, sizeof line, TR(a, "%s step %d: %s MACs measured (this step's plan is not the plain "
-                                              "closed form)", "%s 第 %d 步：实测 %s 次乘加（本步不是普通公式的步）"),
-                     name[m], co->k, counts_group(co->step[m], v));
-        else
-            snprintf(line, sizeof line, TR(a, "%s step %d, i = %d, %s: %s = %s", "%s 第 %d 步，i = %d，%s：%s = %s"),
-                     name[m], co->k, formulas_len(m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k), big_o[m], f,
-                     counts_group(co->step[m], v));
+        snprintf(line, sizeof line, TR(a, "%s step %d, i = %d, %s: %s = %s", "%s 第 %d 步，i = %d，%s：%s = %s"),
+                 name[m], co->k, formulas_len(m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k), big_o[m], f,
+                 counts_group(co->step[m], v));
         canvas_put(c, in.x, y, gl[m], st[m]);
         Rect lr = {in.x + 2, y, in.w - 2, wrap ? in.y + in.h - y : 1};
         y += wrap ? canvas_wrap(c, lr, STYLE_NORMAL, line) : (canvas_text(c, lr.x, y, lr.w, STYLE_NORMAL, line), 1);
@@ -209,6 +202,87 @@ static void ratio_lines(const App *a, Canvas *c, Rect in, int y, const Cost *co,
     canvas_wrap(c, (Rect){in.x, y, in.w, in.y + in.h - y}, STYLE_NORMAL, line);
 }
 
+/* --chunk / --speculate: the two modes' steps do not line up (a cache step
+ * may cover a chunk or several tokens), so the box compares whole runs:
+ * each mode's steps and MACs by the closed forms of its step plans, what
+ * was measured so far, and their ratio, big when there is room. */
+static void draw_serving(const App *a, Canvas *c, Rect in)
+{
+    const char *name[2] = {TR(a, "cache", "缓存"), TR(a, "recompute", "重算")};
+    const int st[2] = {STYLE_REUSED, STYLE_REDONE};
+    const int32_t gl[2] = {c->ascii ? 'C' : 0x25CF, c->ascii ? 'R' : 0x25B2};
+    uint64_t tot[2] = {0, 0};
+    char line[2][320];
+    const Engine *ec = app_engine_of(a, MODE_CACHE);
+    char how[96] = "";
+    if (ec->cfg.chunk && ec->cfg.speculate)
+        snprintf(how, sizeof how, TR(a, " (chunks of %d, up to %d drafts)", "（每块 %d 行，至多 %d 个草稿）"), ec->cfg.chunk,
+                 ec->cfg.speculate);
+    else if (ec->cfg.chunk)
+        snprintf(how, sizeof how, TR(a, " (prefill in chunks of %d)", "（预填充每块 %d 行）"), ec->cfg.chunk);
+    else if (ec->cfg.speculate)
+        snprintf(how, sizeof how, TR(a, " (up to %d drafts a step)", "（每步至多 %d 个草稿）"), ec->cfg.speculate);
+    for (int m = 0; m < 2; m++) {
+        const Engine *e = app_engine_of(a, m == 0 ? MODE_CACHE : MODE_RECOMPUTE);
+        for (int k = 0; k < e->n_steps; k++) {
+            OpCounts p;
+            panel_step_prediction(e, k, &p);
+            tot[m] += counts_total(&p);
+        }
+        char v0[32], v1[32];
+        snprintf(line[m], sizeof line[m],
+                 TR(a, "%s%s: %d steps, %s MACs for the whole run (closed forms of its steps); %s measured so far",
+                    "%s%s：共 %d 步，整次运行 %s 次乘加（各步的闭式公式）；已实测 %s"),
+                 name[m], m == 0 ? how : "", e->n_steps, counts_group(tot[m], v0), counts_group(counts_total(&e->cum), v1));
+    }
+    char big[32], note[320];
+    snprintf(big, sizeof big, "%.2fx", ratio(tot[1], tot[0]));
+    if (a->present) {   /* a projector: the whole-run ratio as big as fits, two short lines */
+        int px = 0, py = 0;
+        for (int nx = 2; nx <= 8; nx++) {
+            const int ny = (nx + 1) / 2;
+            if (big_width(big, nx) > in.w - 2 || 5 * ny > in.h - 3) break;
+            px = nx;
+            py = ny;
+        }
+        int y = in.y;
+        if (px) {
+            big_text(c, in.x + (in.w - big_width(big, px)) / 2, y, px, py, STYLE_TITLE, big);
+            y += 5 * py;
+        }
+        char l[2][160], v0[32], v1[32];
+        const Engine *er = app_engine_of(a, MODE_RECOMPUTE);
+        snprintf(l[0], sizeof l[0], TR(a, "whole run: recompute %s \u00f7 cache %s", "整次运行：重算 %s \u00f7 缓存 %s"),
+                 counts_group(tot[1], v1), counts_group(tot[0], v0));
+        snprintf(l[1], sizeof l[1], TR(a, "%d cache steps, %d recompute steps", "缓存 %d 步，重算 %d 步"), ec->n_steps,
+                 er->n_steps);
+        for (int i = 0; i < 2 && y < in.y + in.h; i++, y++) {
+            const int w = canvas_text_width(l[i]);
+            canvas_text(c, w < in.w ? in.x + (in.w - w) / 2 : in.x, y, in.w, i == 0 ? STYLE_TITLE : STYLE_NORMAL, l[i]);
+        }
+        return;
+    }
+    int y = in.y;
+    for (int m = 0; m < 2 && y < in.y + in.h; m++) {
+        canvas_put(c, in.x, y, gl[m], st[m]);
+        y += canvas_wrap(c, (Rect){in.x + 2, y, in.w - 2, in.y + in.h - y}, STYLE_NORMAL, line[m]);
+    }
+    snprintf(note, sizeof note,
+             TR(a, "recompute \u00f7 cache over the whole run: %.2f%s. The two modes' steps do not line up here, so "
+                   "the Operations panel compares each mode's own steps.",
+                "整次运行 重算 \u00f7 缓存：%.2f%s。这里两种模式的步不对应，「运算」面板按各自的步比较。"),
+             ratio(tot[1], tot[0]), c->ascii ? "x" : "\u00d7");
+    const int note_h = canvas_wrap(NULL, (Rect){0, 0, in.w, 0}, STYLE_NORMAL, note);
+    int py = 0;
+    for (int ny = 2; ny >= 1 && !py; ny--)
+        if (in.y + in.h - y >= 5 * ny + 2 + note_h && big_width(big, 2 * ny) <= in.w) py = ny;
+    if (py) {
+        big_text(c, in.x + (in.w - big_width(big, 2 * py)) / 2, y + 1, 2 * py, py, STYLE_TITLE, big);
+        y += 5 * py + 2;
+    }
+    if (y < in.y + in.h) canvas_wrap(c, (Rect){in.x, y, in.w, in.y + in.h - y}, STYLE_TITLE, note);
+}
+
 void panel_cost_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
     (void)shown;   /* reads both modes' engines from the App's run */
@@ -220,11 +294,9 @@ void panel_cost_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     if (in.w <= 0 || in.h <= 0) goto done;
     canvas_set_clip(c, rect_intersect(in, old));
     if (!cost_scan(a, &co)) {
-        if (app_engine_of(a, MODE_CACHE)->pos == 0) panel_start_hint(a, c, in);
-        else canvas_wrap(c, in, STYLE_NORMAL,
-                         TR(a, "The two modes' steps do not line up in this run (chunked prefill or speculation): "
-                               "compare them in the Operations panel.",
-                            "本次运行两种模式的步不对应（分块预填充或推测解码）：请在「运算」面板中比较。"));
+        const Engine *ec = app_engine_of(a, MODE_CACHE);
+        if (ec->pos == 0) panel_start_hint(a, c, in);
+        else if (ec->planned) draw_serving(a, c, in);
         goto done;
     }
     if (!a->present) {   /* the normal screen: lines, the ratio big below them when there is room */

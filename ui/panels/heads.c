@@ -67,14 +67,8 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                  fmt_token_quoted(a, e->tokens[t - 1], tok), t - 1);
     else
         snprintf(title, sizeof title, "%s", name);
-    canvas_fill(c, r, ' ', STYLE_NORMAL);
-    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
-    const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
-    if (in.w <= 0 || in.h <= 0) goto done;
-    if (e->pos == 0) {
-        panel_start_hint(a, c, in);
-        goto done;
-    }
+    Rect in;
+    if (!panel_open(a, e, c, r, title, name, &in)) goto done;
     {
         /* token width in the key header: 2 when any token is Chinese */
         int hw = 1;
@@ -94,9 +88,10 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         const int legend = spare >= 1 + rule_h ? 1 + rule_h : spare >= 1 ? 1 : 0;
         const bool gaps = Lyr > 1 && in.h - 1 - rows - legend >= Lyr - 1;
         int y = in.y;
-        for (int j = k0; j < t; j++)
-            canvas_text(c, in.x + labw + (j - k0) * cw, y, hw, j == t - 1 ? STYLE_HILITE : STYLE_DIM,
-                        fmt_token(a, e->tokens[j], tok));
+        /* keys as tokens, a digit or sign quoted; numbered by position
+         * ("pos" in the corner) when quotes do not fit */
+        if (panel_key_header(a, c, in.x + labw, y, e->tokens, k0, t, cw, t - 1))
+            canvas_text(c, in.x, y, labw - 1, STYLE_DIM, TR(a, "pos", "位置"));
         y++;
         const int last = in.y + in.h - legend;   /* strips end above the legend */
         for (int l = 0; l < Lyr && y < last; l++) {
@@ -118,6 +113,14 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                     canvas_text(c, tx, y, -1, done ? STYLE_HILITE : STYLE_DIM, tg);
             }
         }
+        /* rows left between the strips and the legend (a box taller than
+         * it needs): what the strips are and how to pick the one shown */
+        const char *hint[2] = {TR(a, "[ ] layer, { } head: the highlighted strip is the head the other panels show",
+                                  "[ ] 层、{ } 头：高亮的那条就是其他面板显示的头"),
+                               TR(a, "a strip: the current query's weights over the keys in one head",
+                                  "每一条：当前查询在一个头里对各键的权重")};
+        for (int i = 0; i < 2 && y < last; i++)
+            if (canvas_text_width(hint[i]) <= in.w) canvas_text(c, in.x, y++, in.w, STYLE_NORMAL, hint[i]);
         if (legend == 0) goto done;
         y = in.y + in.h - legend;
         char lg[160];

@@ -21,15 +21,9 @@ void panel_loss_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
     const char *name = TR(a, "Loss per position", "每个位置的损失");
-    canvas_fill(c, r, ' ', STYLE_NORMAL);
-    canvas_box(c, r, STYLE_BORDER, name);
-    const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     const int targets = e->L - 1;
-    if (in.w <= 0 || in.h <= 0) goto done;
-    if (e->pos == 0) {
-        panel_start_hint(a, c, in);
-        goto done;
-    }
+    Rect in;
+    if (!panel_open(a, e, c, r, name, name, &in)) goto done;
     if (targets < 1) {
         canvas_wrap(c, in, STYLE_DIM, TR(a, "a 1-token prompt has no next-token target",
                                          "只有 1 个词元的提示词没有“下一个词元”目标"));

@@ -452,12 +452,15 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     /* a quoted key beside a wide one needs 3-column cells; when those
      * would show fewer keys, the header numbers the keys instead (pos mod
      * 10, the row labels name the tokens): one line, no key lost */
-    if (g.hquote && g.tokw == 2 && g.cw == 2 && !a->present && gw / 3 < (t < gw / 2 ? t : gw / 2)) {
+    bool shared = false;   /* two quoted keys side by side would share a quote in 2-column cells */
+    for (int j = t - cols + 1; j < t && g.hquote; j++) shared |= header_quoted(&g, j) && header_quoted(&g, j - 1);
+    const int need_cw = g.tokw + 1 + (shared && g.tokw == 1 ? 1 : 0);
+    if (g.hquote && g.cw < need_cw && !a->present && gw / need_cw < (t < gw / 2 ? t : gw / 2)) {
         g.hquote = false;
         g.hindex = true;
     }
-    if (g.hquote && g.cw < g.tokw + 1) {
-        g.cw = g.tokw + 1;
+    if (g.hquote && g.cw < need_cw) {
+        g.cw = need_cw;
         cols = gw / g.cw;
         if (cols > t) cols = t;
         if (cols < 0) cols = 0;

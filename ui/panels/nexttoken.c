@@ -29,17 +29,17 @@ void panel_next_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     const char *name = TR(a, "Next token", "下一个词元");
     if (z) snprintf(title, sizeof title, TR(a, "%s \u00b7 after pos %d", "%s \u00b7 第 %d 位之后"), name, pos);
     else snprintf(title, sizeof title, "%s", name);
-    canvas_fill(c, r, ' ', STYLE_NORMAL);
-    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
-    const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
-    if (in.w <= 0 || in.h <= 0) goto done;
-    if (e->pos == 0) {
-        panel_start_hint(a, c, in);
-        goto done;
-    }
+    Rect in;
+    if (!panel_open(a, e, c, r, title, name, &in)) goto done;
     if (!z) {
-        canvas_wrap(c, in, STYLE_DIM, TR(a, "not computed yet: the logits come near the end of the step",
-                                         "尚未计算：logits 在本步接近末尾时才算出"));
+        if (e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks - 1)   /* §6.7 */
+            canvas_wrap(c, in, STYLE_NORMAL,
+                        TR(a, "none in this step: a prefill chunk before the last computes no logits; the first "
+                              "token comes after the last chunk",
+                           "本步没有：最后一块之前的预填充块不计算 logits；第一个词元在最后一块之后产生"));
+        else
+            canvas_wrap(c, in, STYLE_DIM, TR(a, "not computed yet: the logits come near the end of the step",
+                                             "尚未计算：logits 在本步接近末尾时才算出"));
         goto done;
     }
     const int V = e->cfg.vocab;

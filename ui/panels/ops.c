@@ -49,16 +49,9 @@ static TableMark judge(bool complete, uint64_t m, uint64_t p)
     return complete ? (m == p ? TABLE_MARK_OK : TABLE_MARK_BAD) : m > p ? TABLE_MARK_BAD : TABLE_MARK_WAIT;
 }
 
-/* The closed form of step k: §4's, or with --chunk / --speculate that of
- * the rows the step's plan covers (§6.7, §6.9: the per-chunk counts). */
 static void predict(const Engine *e, int k, OpCounts *p)
 {
-    const StepPlan *pl = e->planned ? engine_plan(e, k) : NULL;
-    if (!pl) {
-        formulas_step(&e->cfg, e->mode, e->L, k, p);
-        return;
-    }
-    formulas_block(&e->cfg, pl->p0, pl->n, k < e->n_chunks - 1 ? 0 : 1 + pl->drafted, p);
+    panel_step_prediction(e, k, p);
 }
 
 static void side_measure(const Engine *e, Side *s)
@@ -292,6 +285,11 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     };
     se[0].moved = se[4].moved = mv[0];
     se[2].moved = se[6].moved = mv[1];
+    /* a ratio needs both sides to have run: with --chunk or --speculate the
+     * recompute engine can sit at a step it has not begun ("–", not 0.00×) */
+    static const Vals none;
+    const bool both = C->started && R->started && R->cum.meas.v[R_TOTAL] > 0;
+    if (!both) se[8].den = se[9].den = &none;
     static const int rows[4] = {0, 2, 4, 6};
     table_build(a, &g, se, 10, tall ? NULL : rows, 4);
     snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), s[0].k);
@@ -308,8 +306,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     int cats[N_VALS];
     draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
 
-    const char *r1 = table_ratio_text(c, s[1].step.meas.v[R_TOTAL], s[0].step.meas.v[R_TOTAL], b1);
-    const char *r2 = table_ratio_text(c, s[1].cum.meas.v[R_TOTAL], s[0].cum.meas.v[R_TOTAL], b2);
+    const char *r1 = table_ratio_text(c, s[1].step.meas.v[R_TOTAL], both ? s[0].step.meas.v[R_TOTAL] : 0, b1);
+    const char *r2 = table_ratio_text(c, s[1].cum.meas.v[R_TOTAL], both ? s[0].cum.meas.v[R_TOTAL] : 0, b2);
     const bool part = !(s[0].complete && s[1].complete);
     snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s %s, cumulative %s",
              "重算÷缓存：本步%s %s，累计 %s"), part ? TR(a, " so far", "（进行中）") : "", r1, r2);

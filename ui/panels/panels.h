@@ -168,6 +168,23 @@ int panel_lesson_text_lines(const App *a, int w);
 int panel_lesson_hidden_below(const App *a, Rect r, int *text_h);
 
 /* Shared helpers for panels (ui/panels/util.c). */
+/* The closed form of engine e's step k: spec §4's, or with --chunk /
+ * --speculate that of the rows the step's plan covers (§6.7, §6.9). The
+ * Operations panel and the charts predict with it. */
+void panel_step_prediction(const Engine *e, int k, OpCounts *p);
+/* A panel's box: clears r, draws its border titled `title` (the short
+ * `name` when the title does not fit), sets *in to the inside. False when
+ * there is nothing more to draw: no inside, or nothing run yet (then the
+ * start hint is drawn). */
+bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in);
+/* The key header of a grid: tokens[j0..j1) one every cw columns from x
+ * (key hi highlighted). A digit or a sign (a key that would read as a
+ * number, '2', '.') is quoted in the gaps beside it when the cells have
+ * gaps (cw >= 2), no key is wide and no two quoted keys would share a
+ * quote; else every key shows as its
+ * position's last digit. True when it numbered the keys (the caller says
+ * so, e.g. "q\#" in the corner). */
+bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, int j0, int j1, int cw, int hi);
 /* "press → to start" (n in ASCII mode), dim, for a panel at pos 0 */
 void panel_start_hint(const App *a, Canvas *c, Rect inner);
 /* 1234567 -> "1,234,567" */

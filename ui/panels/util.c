@@ -2,6 +2,7 @@
 #include "ui/panels/panels.h"
 #include "ui/style.h"
 
+#include "sim/formulas.h"
 #include "sim/tokenizer.h"
 
 #include <stdbool.h>
@@ -79,4 +80,62 @@ void panel_start_hint(const App *a, Canvas *c, Rect inner)
 {
     canvas_wrap(c, inner, STYLE_DIM,
                 c->ascii ? TR(a, "press n to start", "按 n 开始") : TR(a, "press \u2192 to start", "按 \u2192 开始"));
+}
+
+void panel_step_prediction(const Engine *e, int k, OpCounts *p)
+{
+    const StepPlan *pl = e->planned ? engine_plan(e, k) : NULL;
+    if (!pl) {
+        formulas_step(&e->cfg, e->mode, e->L, k, p);
+        return;
+    }
+    /* §6.7, §6.9: the rows the step's plan covers; logits for the last
+     * chunk's row and for every verified row */
+    formulas_block(&e->cfg, pl->p0, pl->n, k < e->n_chunks - 1 ? 0 : 1 + pl->drafted, p);
+}
+
+bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in)
+{
+    canvas_fill(c, r, ' ', STYLE_NORMAL);
+    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
+    *in = (Rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    if (in->w <= 0 || in->h <= 0) return false;
+    if (e->pos == 0) {
+        panel_start_hint(a, c, *in);
+        return false;
+    }
+    return true;
+}
+
+/* A key the header would show bare although it reads as a number or a mark. */
+static bool key_quoted(const App *a, int id)
+{
+    char raw[8], q[16];
+    return id != 0 && strcmp(fmt_token(a, id, raw), fmt_token_quoted(a, id, q)) != 0;
+}
+
+bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, int j0, int j1, int cw, int hi)
+{
+    bool quoted = false, wide = false, shared = false;   /* shared: two quoted keys side by side in 2-column cells */
+    char tok[16];
+    for (int j = j0; j < j1; j++) {
+        const bool q = key_quoted(a, tokens[j]);
+        shared |= q && j > j0 && cw < 3 && key_quoted(a, tokens[j - 1]);
+        quoted |= q;
+        wide |= canvas_text_width(fmt_token(a, tokens[j], tok)) > 1;
+    }
+    const bool index = quoted && (cw < 2 || wide || shared);
+    for (int j = j0; j < j1; j++) {
+        const int kx = x + (j - j0) * cw, st = j == hi ? STYLE_HILITE : STYLE_NORMAL;
+        if (index) {
+            canvas_put(c, kx, y, '0' + j % 10, st);
+            continue;
+        }
+        canvas_text(c, kx, y, wide ? 2 : 1, st, fmt_token(a, tokens[j], tok));
+        if (key_quoted(a, tokens[j])) {
+            canvas_put(c, kx - 1, y, '\'', st);
+            canvas_put(c, kx + 1, y, '\'', st);
+        }
+    }
+    return index;
 }

@@ -225,14 +225,8 @@ void panel_vectors_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                  a->opt.lang_zh ? op_info(op.kind)->name_zh : op_info(op.kind)->name_en, e->t - 1);
     else
         snprintf(title, sizeof title, "%s", name);
-    canvas_fill(c, r, ' ', STYLE_NORMAL);
-    canvas_box(c, r, STYLE_BORDER, canvas_text_width(title) <= r.w - 6 ? title : name);
-    const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
-    if (in.w <= 0 || in.h <= 0) goto done;
-    if (e->pos == 0) {
-        panel_start_hint(a, c, in);
-        goto done;
-    }
+    Rect in;
+    if (!panel_open(a, e, c, r, title, name, &in)) goto done;
     {
         PanelVec vec[PANEL_VEC_MAX];
         const int nv = panel_vectors_list(a, e, vec, PANEL_VEC_MAX);
