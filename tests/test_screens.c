@@ -1025,6 +1025,9 @@ static void test_no_empty_boxes(void **state)
 
 int main(void)
 {
+    /* lessons with weights=trained load models/ next to the lessons; the
+     * binary (build/tests or build/asan/tests) may sit anywhere */
+    setenv("KVSIM_LESSON_DIR", "lessons", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_screens),
         cmocka_unit_test(test_serving_screens),

@@ -32,8 +32,14 @@ void panel_next_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     Rect in;
     if (!panel_open(a, e, c, r, title, name, &in)) goto done;
     if (!z) {
-        canvas_wrap(c, in, STYLE_DIM, TR(a, "not computed yet: the logits come near the end of the step",
-                                         "尚未计算：logits 在本步接近末尾时才算出"));
+        if (e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks - 1)   /* §6.7 */
+            canvas_wrap(c, in, STYLE_NORMAL,
+                        TR(a, "none in this step: a prefill chunk before the last computes no logits; the first "
+                              "token comes after the last chunk",
+                           "本步没有：最后一块之前的预填充块不计算 logits；第一个词元在最后一块之后产生"));
+        else
+            canvas_wrap(c, in, STYLE_DIM, TR(a, "not computed yet: the logits come near the end of the step",
+                                             "尚未计算：logits 在本步接近末尾时才算出"));
         goto done;
     }
     const int V = e->cfg.vocab;
