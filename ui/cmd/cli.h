@@ -48,6 +48,8 @@ typedef struct {
     int norm;              /* CalcNorm */
     bool context_set;
     bool spec_set;         /* --speculate or --acceptance: print the speculation section */
+    bool prefix_set;       /* --shared-prefix: print the prefix-sharing section */
+    bool block_set;        /* --block-size (only with --shared-prefix) */
     CalcInput in;          /* context, batch, dtype, memory, balance */
     bool json;
 } CalcArgs;

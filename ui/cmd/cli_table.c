@@ -554,6 +554,15 @@ const CliOpt cli_options[] = {
     {.name = "acceptance", .arg = "A", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_acceptance,
      .help = "chance each draft is accepted, 0 to 1\n"
              "(default 0.7)"},
+    {.name = "shared-prefix", .arg = "S", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_u64,
+     .field = F(calc.in.shared_prefix), .flag = F(calc.prefix_set), .lo = 1, .hi = (long long)CALC_MAX_VALUE,
+     .help = "prefix sharing: the --batch sequences begin with\n"
+             "the same S-token system prompt (S <= T); prints\n"
+             "the KV bytes with and without sharing"},
+    {.name = "block-size", .arg = "P", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_u64,
+     .field = F(calc.in.block_size), .flag = F(calc.block_set), .lo = 1, .hi = (long long)CALC_MAX_VALUE,
+     .help = "positions per KV block for --shared-prefix\n"
+             "(default 16); only full blocks are shared"},
     {.name = "format", .arg = "table|json", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_second,
      .field = F(calc.json), .choices = "table|json", .help = "output format (default table)"},
 
