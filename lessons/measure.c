@@ -1,5 +1,6 @@
-/* measure: the evaluation context, the lazy runs and the meaning of every
- * expression name and function. See eval.h and measure.h.
+/* measure: the evaluation context and the meaning of every expression name
+ * and function. See eval.h and measure.h; the runs they read are recorded
+ * lazily by record.c.
  *
  * Everything a function returns is read from the engine while it runs
  * (its counters, its geometry, its cache, its mask, its paged pool, its
@@ -10,10 +11,9 @@
  */
 #include "lessons/measure.h"
 
+#include "lessons/record.h"
 #include "lessons/weights.h"
 #include "sim/budget.h"
-#include "sim/paged.h"
-#include "sim/run.h"
 #include "sim/tokenizer.h"
 
 #include <math.h>
@@ -40,37 +40,10 @@ static int max_line(const SlideSetup *s, unsigned bits)
     return m;
 }
 
-static void free_run(EvalRun *r)
-{
-    free(r->steps);
-    free(r->layers);
-    free(r->n);
-    free(r->t);
-    free(r->kv_bytes);
-    free(r->token_pos);
-    free(r->emitted);
-    free(r->drafted);
-    free(r->accepted);
-    free(r->visible);
-    free(r->traffic);
-    free(r->kv_blocks);
-    free(r->kv_reserved);
-    free(r->seq_n);
-    free(r->seq_steps);
-    free(r->seq_blocks);
-    free(r->shared_rows);
-    free(r->pool_used);
-    free(r->pool_reserved);
-    free(r->refs);
-    free(r->att_last);
-    free(r->tokens);
-    memset(r, 0, sizeof *r);
-}
-
 void eval_context_free(EvalContext *ctx)
 {
     if (!ctx) return;
-    for (int m = 0; m < MODE_COUNT; m++) free_run(&ctx->runs[m]);
+    for (int m = 0; m < MODE_COUNT; m++) record_free(&ctx->runs[m]);
     if (ctx->own_model) model_free(ctx->own_model);
     free(ctx->own_model);
     free(ctx->ids);
@@ -82,7 +55,6 @@ void eval_context_free(EvalContext *ctx)
     ctx->fail_line = line;
 }
 
-static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen);
 static int cache_steps(EvalContext *ctx, int G);
 
 /* The position part of the set-up: goto and select. */
@@ -299,164 +271,6 @@ int eval_context_update_with(EvalContext *ctx, const SlideSetup *s, const Model 
     return 0;
 }
 
-/* ---- the runs ------------------------------------------------------------ */
-
-static void counts_diff(OpCounts *out, const OpCounts *a, const OpCounts *b)
-{
-    for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = a->mac[i] - b->mac[i];
-    out->masked = a->masked - b->masked;
-    out->rope = a->rope - b->rope;
-}
-
-/* Run `mode` to the end once, one layer stop at a time, and keep what each
- * step measured. */
-static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen)
-{
-    EvalRun *r = &ctx->runs[mode];
-    if (r->done) return r;
-    Run run;
-    RunPrompt p[LESSON_MAX_PROMPTS];
-    p[0] = (RunPrompt){ctx->ids, ctx->L};
-    const int nq = mode == MODE_CACHE ? ctx->n_seqs : 1;   /* a batch runs in cache mode */
-    for (int s = 1; s < nq; s++)
-        p[s] = (RunPrompt){ctx->batch_ids + (size_t)(s - 1) * (size_t)ctx->cfg.max_seq, ctx->batch_L[s]};
-    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(mode), p, nq, ctx->G, msg, msglen)) return NULL;
-    const Engine *e = run_engine(&run, mode);
-    const int ns = e->n_steps, Lyr = ctx->cfg.n_layers;
-    const int pool_n = run.pool ? run.pool->n_blocks : 0;
-    r->n_seqs = nq;
-    r->pool_n = pool_n;
-    r->seq_n = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_n);
-    r->seq_steps = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_steps);
-    r->seq_blocks = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_blocks);
-    r->shared_rows = calloc((size_t)nq, sizeof *r->shared_rows);
-    r->pool_used = calloc((size_t)ns, sizeof *r->pool_used);
-    r->pool_reserved = calloc((size_t)ns, sizeof *r->pool_reserved);
-    r->refs = calloc((size_t)ns * (size_t)(pool_n > 0 ? pool_n : 1), sizeof *r->refs);
-    const size_t N = (size_t)ctx->cfg.max_seq, H = (size_t)ctx->cfg.n_heads;
-    r->att_last = calloc((size_t)ns * (size_t)Lyr * H * N, sizeof *r->att_last);
-    r->tokens = calloc(N, sizeof *r->tokens);
-    r->n_steps = ns;
-    r->steps = calloc((size_t)ns, sizeof *r->steps);
-    r->layers = calloc((size_t)ns * (size_t)Lyr, sizeof *r->layers);
-    r->n = calloc((size_t)ns, sizeof *r->n);
-    r->t = calloc((size_t)ns, sizeof *r->t);
-    r->kv_bytes = calloc((size_t)ns, sizeof *r->kv_bytes);
-    r->token_pos = calloc((size_t)ns, sizeof *r->token_pos);
-    r->emitted = calloc((size_t)ns, sizeof *r->emitted);
-    r->drafted = calloc((size_t)ns, sizeof *r->drafted);
-    r->accepted = calloc((size_t)ns, sizeof *r->accepted);
-    r->traffic = calloc((size_t)ns, sizeof *r->traffic);
-    r->kv_blocks = calloc((size_t)ns, sizeof *r->kv_blocks);
-    r->kv_reserved = calloc((size_t)ns, sizeof *r->kv_reserved);
-    if (mode == MODE_CACHE) r->visible = calloc((size_t)ns, sizeof *r->visible);
-    if (!r->steps || !r->layers || !r->n || !r->t || !r->kv_bytes || !r->token_pos ||
-        !r->emitted || !r->drafted || !r->accepted ||
-        !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible) ||
-        !r->seq_n || !r->seq_steps || !r->seq_blocks || !r->shared_rows || !r->pool_used ||
-        !r->pool_reserved || !r->refs || !r->att_last || !r->tokens) {
-        run_free(&run);
-        free_run(r);
-        fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
-        return NULL;
-    }
-    for (int k = 0; k < ns; k++) {
-        OpCounts prev;
-        memset(&prev, 0, sizeof prev);
-        if (r->visible) {
-            /* just after layer 0's mask: masked cells of head 0 hold −inf */
-            run_seek(&run, mode, run_op_pos(e, k, OP_MASK, 0));
-            uint64_t vis = 0;
-            for (int i = 0; i < e->n; i++) {
-                const float *row = engine_att_row(e, 0, 0, i);
-                for (int j = 0; j < e->t; j++) vis += !(isinf(row[j]) && row[j] < 0);
-            }
-            r->visible[k] = vis;
-        }
-        while (run_move(&run, mode, RUN_NEXT_LAYER)) {
-            OpRef op = engine_current_op(e);
-            if (op.kind == OP_FFN && op.layer >= 0 && op.layer < Lyr) {
-                counts_diff(&r->layers[(size_t)k * Lyr + op.layer], &e->step_counts, &prev);
-                prev = e->step_counts;
-            }
-            if (engine_at_step_end(e)) break;
-        }
-        const OpCounts *sc = engine_step_counts(e, k);
-        if (sc) r->steps[k] = *sc;
-        r->n[k] = e->n;
-        r->t[k] = e->t;
-        r->kv_bytes[k] = engine_kv_bytes(e);
-        const Traffic *tr = engine_step_traffic(e, k);
-        if (tr) r->traffic[k] = *tr;
-        r->kv_blocks[k] = engine_kv_blocks(e);
-        r->kv_reserved[k] = engine_kv_reserved_bytes(e);
-        r->token_pos[k] = mode == MODE_TRAIN ? -1 : e->n_tokens - 1;
-        /* what the step did, as the engine recorded it (§6.7, §6.9) */
-        const StepPlan *sp = engine_plan(e, k);
-        r->emitted[k] = sp ? sp->emitted : (mode == MODE_TRAIN ? 0 : 1);
-        r->drafted[k] = sp ? sp->drafted : 0;
-        r->accepted[k] = sp && sp->accepted > 0 ? sp->accepted : 0;
-        counts_add(&r->total, &r->steps[k]);
-        /* the last query row's weights in every layer and head (at the step's end
-         * every layer's rows of this step are still there) */
-        if (mode != MODE_TRAIN && e->n > 0)
-            for (size_t l = 0; l < (size_t)Lyr; l++)
-                for (size_t h = 0; h < H; h++) {
-                    const float *row = engine_att_row(e, (int)l, (int)h, e->n - 1);
-                    float *dst = r->att_last + (((size_t)k * (size_t)Lyr + l) * H + h) * N;
-                    for (int j = 0; j < e->t && j < (int)N; j++) dst[j] = row[j];
-                }
-        /* every sequence of the batch, and the pool they share */
-        for (int s = 0; s < nq; s++) {
-            const Engine *es = s == 0 ? e : run_seq(&run, s);   /* s 0: the mode's own engine */
-            const size_t at = (size_t)k * (size_t)nq + (size_t)s;
-            const OpCounts *c = engine_step_counts(es, k);
-            if (c) r->seq_steps[at] = *c;
-            r->seq_n[at] = es->n;
-            r->seq_blocks[at] = engine_kv_blocks(es);
-            if (k == 0) r->shared_rows[s] = es->shared_rows;
-        }
-        if (run.pool) {
-            r->pool_used[k] = paged_blocks_used(run.pool);
-            r->pool_reserved[k] = paged_reserved_bytes(run.pool);
-            for (int b = 0; b < pool_n; b++) r->refs[(size_t)k * (size_t)pool_n + (size_t)b] = paged_block_refs(run.pool, b);
-        }
-    }
-    r->n_tokens = e->n_tokens < (int)N ? e->n_tokens : (int)N;
-    memcpy(r->tokens, e->tokens, sizeof(int) * (size_t)r->n_tokens);
-    run_free(&run);
-    r->done = true;
-    return r;
-}
-
-/* cache and recompute in lockstep: the largest |logit difference| of any step */
-static int get_logit_diff(EvalContext *ctx, double *out, char *msg, size_t msglen)
-{
-    if (ctx->have_diff) {
-        *out = ctx->logit_diff;
-        return 0;
-    }
-    Run run;
-    const RunPrompt p = {ctx->ids, ctx->L};
-    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(MODE_CACHE) | RUN_MODE_BIT(MODE_RECOMPUTE), &p, 1,
-                 ctx->G, msg, msglen))
-        return -1;
-    const Engine *a = run_engine(&run, MODE_CACHE), *b = run_engine(&run, MODE_RECOMPUTE);
-    double mx = 0;
-    const int V = ctx->cfg.vocab;
-    while (run_move(&run, MODE_CACHE, RUN_NEXT_STEP)) {
-        for (int j = 0; j < V; j++) {   /* row 0 = the last position in both modes */
-            double d = fabs((double)a->logits[j] - (double)b->logits[j]);
-            if (!(d <= mx)) mx = d;   /* NaN sticks */
-        }
-    }
-    run_free(&run);
-    ctx->logit_diff = mx;
-    ctx->have_diff = true;
-    *out = mx;
-    return 0;
-}
-
 /* ---- names and functions ------------------------------------------------- */
 
 int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, size_t msglen)
@@ -477,7 +291,7 @@ int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, siz
             return 0;
         }
     if (strcmp(name, "n") && strcmp(name, "t") && strcmp(name, "pos")) return 1;
-    EvalRun *r = get_run(ctx, ctx->view_mode, msg, msglen);
+    EvalRun *r = record_run(ctx, ctx->view_mode, msg, msglen);
     if (!r) return -1;
     int k = ctx->k < r->n_steps ? ctx->k : r->n_steps - 1;
     if (!strcmp(name, "n")) *out = r->n[k];
@@ -602,7 +416,7 @@ static int paging_call(const EvalCall *call, double *out, char *msg, size_t msgl
 static int cache_steps(EvalContext *ctx, int G)
 {
     if (ctx->cfg.speculate > 0) {
-        EvalRun *r = get_run(ctx, MODE_CACHE, NULL, 0);
+        EvalRun *r = record_run(ctx, MODE_CACHE, NULL, 0);
         return r ? r->n_steps : G;
     }
     if (ctx->cfg.chunk > 0) return (ctx->L + ctx->cfg.chunk - 1) / ctx->cfg.chunk + G - 1;
@@ -620,7 +434,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     switch (call->fn) {
     case FN_MACS:
     case FN_MASKED:
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         if (index_arg(call->fn == FN_MACS ? "macs" : "masked", "step", a[0], 0, r->n_steps - 1,
                       &k, msg, msglen))
             return -1;
@@ -634,7 +448,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         }
         return 0;
     case FN_TOTAL:
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         *out = cat_value(&r->total, call->cat);
         return 0;
     case FN_VISIBLE:
@@ -647,7 +461,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                                                 : "kv_numbers",
                       "step", a[0], 0, cache_steps(ctx, G) - 1, &k, msg, msglen))
             return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (call->fn == FN_RATIO && r->n_steps != G)
             return fail(msg, msglen, "ratio(): the cache run takes %d steps for %d tokens "
                         "(chunk or speculate); its steps do not pair with recompute's", r->n_steps, G);
@@ -655,7 +469,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         else if (call->fn == FN_KV_BYTES) *out = (double)r->kv_bytes[k];
         else if (call->fn == FN_KV_NUMBERS) *out = (double)(r->kv_bytes[k] / 4);
         else {
-            if (!(r2 = get_run(ctx, MODE_RECOMPUTE, msg, msglen))) return -1;
+            if (!(r2 = record_run(ctx, MODE_RECOMPUTE, msg, msglen))) return -1;
             double den = (double)counts_total(&r->steps[k]);
             if (den == 0) return fail(msg, msglen, "ratio(%lld): the cache step made no MACs", k);
             *out = (double)counts_total(&r2->steps[k]) / den;
@@ -663,13 +477,13 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         return 0;
     case FN_TOKEN_POS:
         if (index_arg("token_pos", "token", a[0], 1, G, &k, msg, msglen)) return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         *out = r->token_pos[k - 1];
         return 0;
-    case FN_LOGIT_DIFF: return get_logit_diff(ctx, out, msg, msglen);
+    case FN_LOGIT_DIFF: return record_logit_diff(ctx, out, msg, msglen);
     case FN_PASSES:
     case FN_ROWS:
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         if (call->fn == FN_PASSES) {
             *out = r->n_steps;
         } else {
@@ -680,7 +494,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         return 0;
     case FN_EMIT_STEP:
         if (index_arg("emit_step", "token", a[0], 1, G, &k, msg, msglen)) return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         for (int i = 0, sum = 0; i < r->n_steps; i++)
             if ((sum += r->emitted[i]) >= k) {
                 *out = i;
@@ -691,7 +505,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_DRAFTED:
     case FN_ACCEPTED: {
         const char *fn = call->fn == FN_EMITTED ? "emitted" : call->fn == FN_DRAFTED ? "drafted" : "accepted";
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[0], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         *out = call->fn == FN_EMITTED ? r->emitted[k] : call->fn == FN_DRAFTED ? r->drafted[k] : r->accepted[k];
         return 0;
@@ -707,7 +521,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         if (ctx->cfg.block_size <= 0)
             return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
                         "block-size=B to the model: line", fn);
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (call->fn == FN_KV_BLOCKS) *out = r->kv_blocks[k];
         else if (call->fn == FN_KV_RESERVED) *out = (double)r->kv_reserved[k];
         else *out = (double)r->kv_reserved[k] - (double)r->kv_bytes[k];
@@ -721,7 +535,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                          : call->fn == FN_KV_READ    ? "kv_read"
                          : call->fn == FN_KV_WRITTEN ? "kv_written"
                                                      : "intensity";
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[0], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         const Traffic *tr = &r->traffic[k];
         if (call->fn == FN_WEIGHT_BYTES) *out = (double)tr->weight_bytes;
@@ -738,7 +552,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
             *out = ctx->batch_L[k];
             return 0;
         }
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         *out = r->shared_rows[k];
         return 0;
     }
@@ -747,7 +561,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_SEQ_BLOCKS: {
         const char *fn = call->fn == FN_SEQ_ROWS ? "seq_rows" : call->fn == FN_SEQ_MACS ? "seq_macs" : "seq_blocks";
         if (index_arg(fn, "sequence", a[0], 0, ctx->n_seqs - 1, &l, msg, msglen)) return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[1], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         if (call->fn == FN_SEQ_BLOCKS && ctx->cfg.block_size <= 0)
             return fail(msg, msglen, "seq_blocks(): the cache is not paged in this set-up; add "
@@ -765,7 +579,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         if (ctx->cfg.block_size <= 0)
             return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
                         "block-size=B to the model: line", fn);
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         const double step = call->fn == FN_BLOCK_REFS ? a[1] : a[0];
         if (index_arg(fn, "step", step, 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         if (call->fn == FN_BLOCK_REFS) {
@@ -778,7 +592,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     }
     case FN_ATTN: {
         /* the cache run's step k (the slide's position), its last query row */
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         const int H = ctx->cfg.n_heads, N = ctx->cfg.max_seq;
         long long h = 0, j = 0;
         if (index_arg("attn", "layer", a[0], 0, Lyr - 1, &l, msg, msglen)) return -1;
@@ -790,7 +604,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         return 0;
     }
     case FN_PREV_MATCH: {
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg("prev_match", "position", a[0], 0, r->n_tokens - 1, &k, msg, msglen)) return -1;
         *out = -1;
         for (long long j = k - 1; j >= 0; j--)
