@@ -602,15 +602,15 @@ const CliOpt cli_options[] = {
      .help = "phase 2: P% copy rows (default 30)"},
     {.name = "words-pct", .arg = "P", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
      .help = "phase 2: P% rows of corpus words in new orders\n"
-             "(default 40); the rest is corpus text"},
+             "(default 25); the rest is corpus text"},
     {.name = "repeat-pct", .arg = "P", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
-     .help = "phase 2: P% rows of a corpus sentence, words\n"
-             "swapped, repeated (default 0)"},
+     .help = "phase 2: P% rows of one or two corpus sentences\n"
+             "written and repeated (default 25)"},
     {.name = "swap-pct", .arg = "P", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
      .help = "repeat rows: each word swapped with chance P%\n"
              "(default 0)"},
     {.name = "same-lang", .arg = "0|1", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
-     .help = "1: a words row keeps to one language (default 0)"},
+     .help = "1: a words row keeps to one language (default 1)"},
     {.name = "copy-min", .arg = "L", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
      .help = "shortest copy phrase (default 3)"},
     {.name = "copy-max", .arg = "L", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,

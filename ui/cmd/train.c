@@ -101,7 +101,10 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     o->copy_max = 20;
     o->mask_first = 1;
     o->copy_pct = 30;
-    o->words_pct = 40;
+    o->words_pct = 25;
+    o->repeat_pct = 25;
+    o->same_lang = 1;
+    o->swap_pct = 0;
     o->emb_std = 1.0f;
     o->untied = true;
     o->batch = 32;
