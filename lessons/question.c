@@ -218,6 +218,12 @@ static int finish_choices(Question *q, int *line, char *msg, size_t msglen)
         if (v[0] == q->correct)
             return fail_at(line, q->wrong[i].line, msg, msglen, "'wrong: %s' names the right answer",
                            v);
+        for (int j = 0; j < i; j++)
+            if (q->wrong[j].value[0] == v[0])
+                return fail_at(line, q->wrong[i].line, msg, msglen,
+                               "'wrong: %s', like the 'wrong:' on line %d; only the first "
+                               "hint for a key is ever shown",
+                               v, q->wrong[j].line);
     }
     return 0;
 }
