@@ -1,5 +1,6 @@
-/* measure: the evaluation context, the lazy runs and the meaning of every
- * expression name and function. See eval.h and measure.h.
+/* measure: the evaluation context and the meaning of every expression name
+ * and function. See eval.h and measure.h; the runs they read are recorded
+ * lazily by record.c.
  *
  * Everything a function returns is read from the engine while it runs
  * (its counters, its geometry, its cache, its mask, its paged pool, its
@@ -10,27 +11,16 @@
  */
 #include "lessons/measure.h"
 
+#include "lessons/errmsg.h"
+#include "lessons/record.h"
 #include "lessons/weights.h"
 #include "sim/budget.h"
-#include "sim/paged.h"
-#include "sim/run.h"
 #include "sim/tokenizer.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-__attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t msglen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int max_line(const SlideSetup *s, unsigned bits)
 {
@@ -40,37 +30,10 @@ static int max_line(const SlideSetup *s, unsigned bits)
     return m;
 }
 
-static void free_run(EvalRun *r)
-{
-    free(r->steps);
-    free(r->layers);
-    free(r->n);
-    free(r->t);
-    free(r->kv_bytes);
-    free(r->token_pos);
-    free(r->emitted);
-    free(r->drafted);
-    free(r->accepted);
-    free(r->visible);
-    free(r->traffic);
-    free(r->kv_blocks);
-    free(r->kv_reserved);
-    free(r->seq_n);
-    free(r->seq_steps);
-    free(r->seq_blocks);
-    free(r->shared_rows);
-    free(r->pool_used);
-    free(r->pool_reserved);
-    free(r->refs);
-    free(r->att_last);
-    free(r->tokens);
-    memset(r, 0, sizeof *r);
-}
-
 void eval_context_free(EvalContext *ctx)
 {
     if (!ctx) return;
-    for (int m = 0; m < MODE_COUNT; m++) free_run(&ctx->runs[m]);
+    for (int m = 0; m < MODE_COUNT; m++) record_free(&ctx->runs[m]);
     if (ctx->own_model) model_free(ctx->own_model);
     free(ctx->own_model);
     free(ctx->ids);
@@ -82,7 +45,6 @@ void eval_context_free(EvalContext *ctx)
     ctx->fail_line = line;
 }
 
-static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen);
 static int cache_steps(EvalContext *ctx, int G);
 
 /* The position part of the set-up: goto and select. */
@@ -104,24 +66,25 @@ static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t err
     ctx->fail_line = goto_line;
     if (g->kind == GOTO_STEP_END || g->kind == GOTO_STEP_OP) {
         if (g->step < 0 || g->step >= n_steps)
-            return fail(err, errlen, "goto: step %d out of range 0..%d", g->step, n_steps - 1);
+            return errmsg_fail(err, errlen, "goto: step %d out of range 0..%d", g->step,
+                               n_steps - 1);
     }
     if (g->kind == GOTO_STEP_OP) {
         /* the op table says which modes run it (compare and memory run cache) */
         if (!op_in_mode(g->op, ctx->view_mode))
-            return fail(err, errlen, "goto: operation '%s' does not run in %s mode",
-                        lesson_op_name(g->op), lesson_mode_name(lm));
+            return errmsg_fail(err, errlen, "goto: operation '%s' does not run in %s mode",
+                               lesson_op_name(g->op), lesson_mode_name(lm));
         if (g->layer >= Lyr)
-            return fail(err, errlen, "goto: layer %d out of range 0..%d", g->layer, Lyr - 1);
+            return errmsg_fail(err, errlen, "goto: layer %d out of range 0..%d", g->layer, Lyr - 1);
     }
     ctx->k = g->kind == GOTO_END ? n_steps - 1
              : (g->kind == GOTO_STEP_END || g->kind == GOTO_STEP_OP) ? g->step : 0;
     ctx->fail_line = max_line(s, SETUP_BIT(SET_LAYER) | model_bits);
     if (s->layer < 0 || s->layer >= Lyr)
-        return fail(err, errlen, "select: layer %d out of range 0..%d", s->layer, Lyr - 1);
+        return errmsg_fail(err, errlen, "select: layer %d out of range 0..%d", s->layer, Lyr - 1);
     ctx->fail_line = max_line(s, SETUP_BIT(SET_HEAD) | model_bits);
     if (s->head < 0 || s->head >= H)
-        return fail(err, errlen, "select: head %d out of range 0..%d", s->head, H - 1);
+        return errmsg_fail(err, errlen, "select: head %d out of range 0..%d", s->head, H - 1);
     ctx->fail_line = 0;
     return 0;
 }
@@ -164,8 +127,10 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     if (lesson_weights_apply(s, &ctx->cfg, err, errlen)) goto bad;
     /* the same checks, in the same order, with the same words as cli.c */
     if (!s->trained && !(s->set & SETUP_BIT(SET_D_FF)) && 4LL * ctx->cfg.d_model > CONFIG_MAX_DIM) {
-        fail(err, errlen, "--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give "
-             "--d-ff too", ctx->cfg.d_model, 4LL * ctx->cfg.d_model, CONFIG_MAX_DIM);
+        errmsg_fail(err, errlen,
+                    "--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give "
+                    "--d-ff too",
+                    ctx->cfg.d_model, 4LL * ctx->cfg.d_model, CONFIG_MAX_DIM);
         goto bad;
     }
     if (config_validate(&ctx->cfg, 0, 0, err, errlen)) goto bad;
@@ -173,7 +138,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     ctx->prompt = malloc(strlen(prompt) + 1);
     ctx->ids = malloc(sizeof(int) * (size_t)ctx->cfg.max_seq);
     if (!ctx->prompt || !ctx->ids) {
-        fail(err, errlen, "out of memory");
+        errmsg_fail(err, errlen, "out of memory");
         goto bad;
     }
     strcpy(ctx->prompt, prompt);
@@ -181,7 +146,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     ctx->fail_line = s->line[SET_PROMPT];
     ctx->L = tokenizer_encode(prompt, ctx->ids, ctx->cfg.max_seq, msg, sizeof msg);
     if (ctx->L < 0) {
-        fail(err, errlen, "--prompt: %s", msg);
+        errmsg_fail(err, errlen, "--prompt: %s", msg);
         goto bad;
     }
     ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
@@ -192,19 +157,21 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     if (ctx->n_seqs > 1) {
         ctx->fail_line = s->line[SET_PROMPT];
         if (ctx->cfg.chunk > 0 || ctx->cfg.speculate > 0) {
-            fail(err, errlen, "--%s: one prompt only, not a batch of %d (a batch steps its sequences "
-                 "in lockstep)", ctx->cfg.chunk > 0 ? "chunk" : "speculate", ctx->n_seqs);
+            errmsg_fail(err, errlen,
+                        "--%s: one prompt only, not a batch of %d (a batch steps its sequences "
+                        "in lockstep)",
+                        ctx->cfg.chunk > 0 ? "chunk" : "speculate", ctx->n_seqs);
             goto bad;
         }
         ctx->batch_ids = malloc(sizeof(int) * (size_t)ctx->cfg.max_seq * (size_t)(ctx->n_seqs - 1));
         if (!ctx->batch_ids) {
-            fail(err, errlen, "out of memory");
+            errmsg_fail(err, errlen, "out of memory");
             goto bad;
         }
         for (int i = 0; i + 1 < ctx->n_seqs; i++) {
             const char *bp = s->batch[i] ? s->batch[i] : "";
             if (!(ctx->batch_copy[i] = malloc(strlen(bp) + 1))) {
-                fail(err, errlen, "out of memory");
+                errmsg_fail(err, errlen, "out of memory");
                 goto bad;
             }
             strcpy(ctx->batch_copy[i], bp);
@@ -212,7 +179,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
             const int Ls = tokenizer_encode(bp, ctx->batch_ids + (size_t)i * (size_t)ctx->cfg.max_seq,
                                             ctx->cfg.max_seq, msg, sizeof msg);
             if (Ls < 0) {
-                fail(err, errlen, "--prompt (sequence %d): %s", i + 1, msg);
+                errmsg_fail(err, errlen, "--prompt (sequence %d): %s", i + 1, msg);
                 goto bad;
             }
             if (config_validate(&ctx->cfg, Ls, ctx->G, err, errlen)) goto bad;
@@ -229,7 +196,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
         if (!ctx->own_model || model_init(ctx->own_model, &ctx->cfg) != 0) {
             free(ctx->own_model);
             ctx->own_model = NULL;
-            fail(err, errlen, "out of memory building the model");
+            errmsg_fail(err, errlen, "out of memory building the model");
             goto bad;
         }
         ctx->model = ctx->own_model;
@@ -299,170 +266,13 @@ int eval_context_update_with(EvalContext *ctx, const SlideSetup *s, const Model 
     return 0;
 }
 
-/* ---- the runs ------------------------------------------------------------ */
-
-static void counts_diff(OpCounts *out, const OpCounts *a, const OpCounts *b)
-{
-    for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = a->mac[i] - b->mac[i];
-    out->masked = a->masked - b->masked;
-    out->rope = a->rope - b->rope;
-}
-
-/* Run `mode` to the end once, one layer stop at a time, and keep what each
- * step measured. */
-static EvalRun *get_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen)
-{
-    EvalRun *r = &ctx->runs[mode];
-    if (r->done) return r;
-    Run run;
-    RunPrompt p[LESSON_MAX_PROMPTS];
-    p[0] = (RunPrompt){ctx->ids, ctx->L};
-    const int nq = mode == MODE_CACHE ? ctx->n_seqs : 1;   /* a batch runs in cache mode */
-    for (int s = 1; s < nq; s++)
-        p[s] = (RunPrompt){ctx->batch_ids + (size_t)(s - 1) * (size_t)ctx->cfg.max_seq, ctx->batch_L[s]};
-    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(mode), p, nq, ctx->G, msg, msglen)) return NULL;
-    const Engine *e = run_engine(&run, mode);
-    const int ns = e->n_steps, Lyr = ctx->cfg.n_layers;
-    const int pool_n = run.pool ? run.pool->n_blocks : 0;
-    r->n_seqs = nq;
-    r->pool_n = pool_n;
-    r->seq_n = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_n);
-    r->seq_steps = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_steps);
-    r->seq_blocks = calloc((size_t)ns * (size_t)nq, sizeof *r->seq_blocks);
-    r->shared_rows = calloc((size_t)nq, sizeof *r->shared_rows);
-    r->pool_used = calloc((size_t)ns, sizeof *r->pool_used);
-    r->pool_reserved = calloc((size_t)ns, sizeof *r->pool_reserved);
-    r->refs = calloc((size_t)ns * (size_t)(pool_n > 0 ? pool_n : 1), sizeof *r->refs);
-    const size_t N = (size_t)ctx->cfg.max_seq, H = (size_t)ctx->cfg.n_heads;
-    r->att_last = calloc((size_t)ns * (size_t)Lyr * H * N, sizeof *r->att_last);
-    r->tokens = calloc(N, sizeof *r->tokens);
-    r->n_steps = ns;
-    r->steps = calloc((size_t)ns, sizeof *r->steps);
-    r->layers = calloc((size_t)ns * (size_t)Lyr, sizeof *r->layers);
-    r->n = calloc((size_t)ns, sizeof *r->n);
-    r->t = calloc((size_t)ns, sizeof *r->t);
-    r->kv_bytes = calloc((size_t)ns, sizeof *r->kv_bytes);
-    r->token_pos = calloc((size_t)ns, sizeof *r->token_pos);
-    r->emitted = calloc((size_t)ns, sizeof *r->emitted);
-    r->drafted = calloc((size_t)ns, sizeof *r->drafted);
-    r->accepted = calloc((size_t)ns, sizeof *r->accepted);
-    r->traffic = calloc((size_t)ns, sizeof *r->traffic);
-    r->kv_blocks = calloc((size_t)ns, sizeof *r->kv_blocks);
-    r->kv_reserved = calloc((size_t)ns, sizeof *r->kv_reserved);
-    if (mode == MODE_CACHE) r->visible = calloc((size_t)ns, sizeof *r->visible);
-    if (!r->steps || !r->layers || !r->n || !r->t || !r->kv_bytes || !r->token_pos ||
-        !r->emitted || !r->drafted || !r->accepted ||
-        !r->traffic || !r->kv_blocks || !r->kv_reserved || (mode == MODE_CACHE && !r->visible) ||
-        !r->seq_n || !r->seq_steps || !r->seq_blocks || !r->shared_rows || !r->pool_used ||
-        !r->pool_reserved || !r->refs || !r->att_last || !r->tokens) {
-        run_free(&run);
-        free_run(r);
-        fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
-        return NULL;
-    }
-    for (int k = 0; k < ns; k++) {
-        OpCounts prev;
-        memset(&prev, 0, sizeof prev);
-        if (r->visible) {
-            /* just after layer 0's mask: masked cells of head 0 hold −inf */
-            run_seek(&run, mode, run_op_pos(e, k, OP_MASK, 0));
-            uint64_t vis = 0;
-            for (int i = 0; i < e->n; i++) {
-                const float *row = engine_att_row(e, 0, 0, i);
-                for (int j = 0; j < e->t; j++) vis += !(isinf(row[j]) && row[j] < 0);
-            }
-            r->visible[k] = vis;
-        }
-        while (run_move(&run, mode, RUN_NEXT_LAYER)) {
-            OpRef op = engine_current_op(e);
-            if (op.kind == OP_FFN && op.layer >= 0 && op.layer < Lyr) {
-                counts_diff(&r->layers[(size_t)k * Lyr + op.layer], &e->step_counts, &prev);
-                prev = e->step_counts;
-            }
-            if (engine_at_step_end(e)) break;
-        }
-        const OpCounts *sc = engine_step_counts(e, k);
-        if (sc) r->steps[k] = *sc;
-        r->n[k] = e->n;
-        r->t[k] = e->t;
-        r->kv_bytes[k] = engine_kv_bytes(e);
-        const Traffic *tr = engine_step_traffic(e, k);
-        if (tr) r->traffic[k] = *tr;
-        r->kv_blocks[k] = engine_kv_blocks(e);
-        r->kv_reserved[k] = engine_kv_reserved_bytes(e);
-        r->token_pos[k] = mode == MODE_TRAIN ? -1 : e->n_tokens - 1;
-        /* what the step did, as the engine recorded it (§6.7, §6.9) */
-        const StepPlan *sp = engine_plan(e, k);
-        r->emitted[k] = sp ? sp->emitted : (mode == MODE_TRAIN ? 0 : 1);
-        r->drafted[k] = sp ? sp->drafted : 0;
-        r->accepted[k] = sp && sp->accepted > 0 ? sp->accepted : 0;
-        counts_add(&r->total, &r->steps[k]);
-        /* the last query row's weights in every layer and head (at the step's end
-         * every layer's rows of this step are still there) */
-        if (mode != MODE_TRAIN && e->n > 0)
-            for (size_t l = 0; l < (size_t)Lyr; l++)
-                for (size_t h = 0; h < H; h++) {
-                    const float *row = engine_att_row(e, (int)l, (int)h, e->n - 1);
-                    float *dst = r->att_last + (((size_t)k * (size_t)Lyr + l) * H + h) * N;
-                    for (int j = 0; j < e->t && j < (int)N; j++) dst[j] = row[j];
-                }
-        /* every sequence of the batch, and the pool they share */
-        for (int s = 0; s < nq; s++) {
-            const Engine *es = s == 0 ? e : run_seq(&run, s);   /* s 0: the mode's own engine */
-            const size_t at = (size_t)k * (size_t)nq + (size_t)s;
-            const OpCounts *c = engine_step_counts(es, k);
-            if (c) r->seq_steps[at] = *c;
-            r->seq_n[at] = es->n;
-            r->seq_blocks[at] = engine_kv_blocks(es);
-            if (k == 0) r->shared_rows[s] = es->shared_rows;
-        }
-        if (run.pool) {
-            r->pool_used[k] = paged_blocks_used(run.pool);
-            r->pool_reserved[k] = paged_reserved_bytes(run.pool);
-            for (int b = 0; b < pool_n; b++) r->refs[(size_t)k * (size_t)pool_n + (size_t)b] = paged_block_refs(run.pool, b);
-        }
-    }
-    r->n_tokens = e->n_tokens < (int)N ? e->n_tokens : (int)N;
-    memcpy(r->tokens, e->tokens, sizeof(int) * (size_t)r->n_tokens);
-    run_free(&run);
-    r->done = true;
-    return r;
-}
-
-/* cache and recompute in lockstep: the largest |logit difference| of any step */
-static int get_logit_diff(EvalContext *ctx, double *out, char *msg, size_t msglen)
-{
-    if (ctx->have_diff) {
-        *out = ctx->logit_diff;
-        return 0;
-    }
-    Run run;
-    const RunPrompt p = {ctx->ids, ctx->L};
-    if (run_init(&run, &ctx->cfg, ctx->model, RUN_MODE_BIT(MODE_CACHE) | RUN_MODE_BIT(MODE_RECOMPUTE), &p, 1,
-                 ctx->G, msg, msglen))
-        return -1;
-    const Engine *a = run_engine(&run, MODE_CACHE), *b = run_engine(&run, MODE_RECOMPUTE);
-    double mx = 0;
-    const int V = ctx->cfg.vocab;
-    while (run_move(&run, MODE_CACHE, RUN_NEXT_STEP)) {
-        for (int j = 0; j < V; j++) {   /* row 0 = the last position in both modes */
-            double d = fabs((double)a->logits[j] - (double)b->logits[j]);
-            if (!(d <= mx)) mx = d;   /* NaN sticks */
-        }
-    }
-    run_free(&run);
-    ctx->logit_diff = mx;
-    ctx->have_diff = true;
-    *out = mx;
-    return 0;
-}
-
 /* ---- names and functions ------------------------------------------------- */
 
 int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, size_t msglen)
 {
     if (!ctx || !ctx->have_model)
-        return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
+        return errmsg_fail(msg, msglen,
+                           "no simulator set-up (eval_context_init failed or was not run)");
     const KvConfig *c = &ctx->cfg;
     static const char *const direct[] = {"d", "H", "dh", "Lyr", "F", "V",  "N",
                                          "L", "G", "k",  "Hkv", "W", "B", "balance", "Nseq"};
@@ -477,7 +287,7 @@ int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, siz
             return 0;
         }
     if (strcmp(name, "n") && strcmp(name, "t") && strcmp(name, "pos")) return 1;
-    EvalRun *r = get_run(ctx, ctx->view_mode, msg, msglen);
+    EvalRun *r = record_run(ctx, ctx->view_mode, msg, msglen);
     if (!r) return -1;
     int k = ctx->k < r->n_steps ? ctx->k : r->n_steps - 1;
     if (!strcmp(name, "n")) *out = r->n[k];
@@ -490,11 +300,13 @@ int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, siz
 static int index_arg(const char *fn, const char *what, double v, long long lo, long long hi,
                      long long *out, char *msg, size_t msglen)
 {
-    if (v != floor(v)) return fail(msg, msglen, "%s(): %s %g is not a whole number", fn, what, v);
+    if (v != floor(v))
+        return errmsg_fail(msg, msglen, "%s(): %s %g is not a whole number", fn, what, v);
     if (v < (double)lo || v > (double)hi)
-        return fail(msg, msglen, fabs(v) < 1e15 ? "%s %.0f out of range %lld..%lld"
-                                                : "%s %g out of range %lld..%lld",
-                    what, v, lo, hi);
+        return errmsg_fail(msg, msglen,
+                           fabs(v) < 1e15 ? "%s %.0f out of range %lld..%lld"
+                                          : "%s %g out of range %lld..%lld",
+                           what, v, lo, hi);
     *out = (long long)v;
     return 0;
 }
@@ -512,8 +324,8 @@ static int step_cost(const EvalCall *call, double *out, char *msg, size_t msglen
     static const char *const names[] = {"d", "F", "Lyr", "V", "L", "K"};
     for (int i = 0; i < 6; i++)
         if (call->num[i] != floor(call->num[i]) || call->num[i] < (i == 5 ? 0 : 1))
-            return fail(msg, msglen, "step_cost(): %s = %g must be a whole number >= %d", names[i],
-                        call->num[i], i == 5 ? 0 : 1);
+            return errmsg_fail(msg, msglen, "step_cost(): %s = %g must be a whole number >= %d",
+                               names[i], call->num[i], i == 5 ? 0 : 1);
     const double d = call->num[0], F = call->num[1], Lyr = call->num[2], V = call->num[3];
     const double L = call->num[4], K = call->num[5];
     double n, t, head_rows = 1;
@@ -521,7 +333,8 @@ static int step_cost(const EvalCall *call, double *out, char *msg, size_t msglen
     case MODE_CACHE: n = K == 0 ? L : 1; t = L + K; break;
     case MODE_RECOMPUTE: n = t = L + K; break;
     default:
-        if (K != 0) return fail(msg, msglen, "step_cost(train, ...): K must be 0 (one pass)");
+        if (K != 0)
+            return errmsg_fail(msg, msglen, "step_cost(train, ...): K must be 0 (one pass)");
         n = t = head_rows = L;
         break;
     }
@@ -545,13 +358,13 @@ static int calc_call(const EvalCall *call, double *out, char *msg, size_t msglen
 {
     static const char *const names[] = {"context", "bytes per number", "batch"};
     const CalcShape *s = call->shape;
-    if (!s) return fail(msg, msglen, "calc(): no model");
+    if (!s) return errmsg_fail(msg, msglen, "calc(): no model");
     uint64_t v[3] = {s->max_context ? s->max_context : 4096, 2, 1};
     for (int i = 0; i < call->n_num && i < 3; i++) {
         const double a = call->num[i];
         if (a != floor(a) || a < 1 || a > (double)CALC_MAX_VALUE)
-            return fail(msg, msglen, "calc(): %s = %g must be a whole number from 1 to %llu",
-                        names[i], a, (unsigned long long)CALC_MAX_VALUE);
+            return errmsg_fail(msg, msglen, "calc(): %s = %g must be a whole number from 1 to %llu",
+                               names[i], a, (unsigned long long)CALC_MAX_VALUE);
         v[i] = (uint64_t)a;
     }
     CalcInput in;
@@ -564,14 +377,17 @@ static int calc_call(const EvalCall *call, double *out, char *msg, size_t msglen
     case 2: in.dtype = CALC_FP16; break;
     case 1: in.dtype = CALC_INT8; break;
     default:
-        return fail(msg, msglen, "calc(): bytes per number %llu; expected 4 (fp32), 2 (fp16, "
-                    "bf16) or 1 (int8)", (unsigned long long)v[1]);
+        return errmsg_fail(msg, msglen,
+                           "calc(): bytes per number %llu; expected 4 (fp32), 2 (fp16, "
+                           "bf16) or 1 (int8)",
+                           (unsigned long long)v[1]);
     }
     CalcResult r;
     char err[256];
-    if (calc_run(s, &in, &r, err, sizeof err)) return fail(msg, msglen, "calc(%s): %s", s->name, err);
+    if (calc_run(s, &in, &r, err, sizeof err))
+        return errmsg_fail(msg, msglen, "calc(%s): %s", s->name, err);
     *out = calc_field_value(&r, call->field);
-    if (!isfinite(*out)) return fail(msg, msglen, "calc(): unknown field");
+    if (!isfinite(*out)) return errmsg_fail(msg, msglen, "calc(): unknown field");
     return 0;
 }
 
@@ -582,16 +398,16 @@ static int paging_call(const EvalCall *call, double *out, char *msg, size_t msgl
     const char *fn = call->fn == FN_BLOCKS_FOR ? "blocks_for" : "waste_for";
     const double T = call->num[0], B = call->num[1];
     if (T != floor(T) || T < 0 || T > 1e15)
-        return fail(msg, msglen, "%s(): T = %g must be a whole number >= 0", fn, T);
+        return errmsg_fail(msg, msglen, "%s(): T = %g must be a whole number >= 0", fn, T);
     if (B != floor(B) || B < 1 || B > 1e15)
-        return fail(msg, msglen, "%s(): B = %g must be a whole number >= 1", fn, B);
+        return errmsg_fail(msg, msglen, "%s(): B = %g must be a whole number >= 1", fn, B);
     const double blocks = ceil(T / B);
     if (call->fn == FN_BLOCKS_FOR) {
         *out = blocks;
         return 0;
     }
     if (!(call->num[2] >= 0))
-        return fail(msg, msglen, "waste_for(): BYTES = %g must be >= 0", call->num[2]);
+        return errmsg_fail(msg, msglen, "waste_for(): BYTES = %g must be >= 0", call->num[2]);
     *out = (blocks * B - T) * call->num[2];
     return 0;
 }
@@ -602,7 +418,7 @@ static int paging_call(const EvalCall *call, double *out, char *msg, size_t msgl
 static int cache_steps(EvalContext *ctx, int G)
 {
     if (ctx->cfg.speculate > 0) {
-        EvalRun *r = get_run(ctx, MODE_CACHE, NULL, 0);
+        EvalRun *r = record_run(ctx, MODE_CACHE, NULL, 0);
         return r ? r->n_steps : G;
     }
     if (ctx->cfg.chunk > 0) return (ctx->L + ctx->cfg.chunk - 1) / ctx->cfg.chunk + G - 1;
@@ -612,7 +428,8 @@ static int cache_steps(EvalContext *ctx, int G)
 int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg, size_t msglen)
 {
     if (!ctx || !ctx->have_model)
-        return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
+        return errmsg_fail(msg, msglen,
+                           "no simulator set-up (eval_context_init failed or was not run)");
     const int G = ctx->G, Lyr = ctx->cfg.n_layers;
     const double *a = call->num;
     long long k = 0, l = 0;
@@ -620,7 +437,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     switch (call->fn) {
     case FN_MACS:
     case FN_MASKED:
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         if (index_arg(call->fn == FN_MACS ? "macs" : "masked", "step", a[0], 0, r->n_steps - 1,
                       &k, msg, msglen))
             return -1;
@@ -634,7 +451,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         }
         return 0;
     case FN_TOTAL:
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         *out = cat_value(&r->total, call->cat);
         return 0;
     case FN_VISIBLE:
@@ -647,29 +464,32 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                                                 : "kv_numbers",
                       "step", a[0], 0, cache_steps(ctx, G) - 1, &k, msg, msglen))
             return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (call->fn == FN_RATIO && r->n_steps != G)
-            return fail(msg, msglen, "ratio(): the cache run takes %d steps for %d tokens "
-                        "(chunk or speculate); its steps do not pair with recompute's", r->n_steps, G);
+            return errmsg_fail(msg, msglen,
+                               "ratio(): the cache run takes %d steps for %d tokens "
+                               "(chunk or speculate); its steps do not pair with recompute's",
+                               r->n_steps, G);
         if (call->fn == FN_VISIBLE) *out = (double)r->visible[k];
         else if (call->fn == FN_KV_BYTES) *out = (double)r->kv_bytes[k];
         else if (call->fn == FN_KV_NUMBERS) *out = (double)(r->kv_bytes[k] / 4);
         else {
-            if (!(r2 = get_run(ctx, MODE_RECOMPUTE, msg, msglen))) return -1;
+            if (!(r2 = record_run(ctx, MODE_RECOMPUTE, msg, msglen))) return -1;
             double den = (double)counts_total(&r->steps[k]);
-            if (den == 0) return fail(msg, msglen, "ratio(%lld): the cache step made no MACs", k);
+            if (den == 0)
+                return errmsg_fail(msg, msglen, "ratio(%lld): the cache step made no MACs", k);
             *out = (double)counts_total(&r2->steps[k]) / den;
         }
         return 0;
     case FN_TOKEN_POS:
         if (index_arg("token_pos", "token", a[0], 1, G, &k, msg, msglen)) return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         *out = r->token_pos[k - 1];
         return 0;
-    case FN_LOGIT_DIFF: return get_logit_diff(ctx, out, msg, msglen);
+    case FN_LOGIT_DIFF: return record_logit_diff(ctx, out, msg, msglen);
     case FN_PASSES:
     case FN_ROWS:
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         if (call->fn == FN_PASSES) {
             *out = r->n_steps;
         } else {
@@ -680,18 +500,18 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         return 0;
     case FN_EMIT_STEP:
         if (index_arg("emit_step", "token", a[0], 1, G, &k, msg, msglen)) return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         for (int i = 0, sum = 0; i < r->n_steps; i++)
             if ((sum += r->emitted[i]) >= k) {
                 *out = i;
                 return 0;
             }
-        return fail(msg, msglen, "emit_step(%lld): the run never emitted it", k);
+        return errmsg_fail(msg, msglen, "emit_step(%lld): the run never emitted it", k);
     case FN_EMITTED:
     case FN_DRAFTED:
     case FN_ACCEPTED: {
         const char *fn = call->fn == FN_EMITTED ? "emitted" : call->fn == FN_DRAFTED ? "drafted" : "accepted";
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[0], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         *out = call->fn == FN_EMITTED ? r->emitted[k] : call->fn == FN_DRAFTED ? r->drafted[k] : r->accepted[k];
         return 0;
@@ -705,9 +525,11 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                                                       : "kv_waste";
         if (index_arg(fn, "step", a[0], 0, cache_steps(ctx, G) - 1, &k, msg, msglen)) return -1;
         if (ctx->cfg.block_size <= 0)
-            return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
-                        "block-size=B to the model: line", fn);
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+            return errmsg_fail(msg, msglen,
+                               "%s(): the cache is not paged in this set-up; add "
+                               "block-size=B to the model: line",
+                               fn);
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (call->fn == FN_KV_BLOCKS) *out = r->kv_blocks[k];
         else if (call->fn == FN_KV_RESERVED) *out = (double)r->kv_reserved[k];
         else *out = (double)r->kv_reserved[k] - (double)r->kv_bytes[k];
@@ -721,7 +543,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                          : call->fn == FN_KV_READ    ? "kv_read"
                          : call->fn == FN_KV_WRITTEN ? "kv_written"
                                                      : "intensity";
-        if (!(r = get_run(ctx, call->mode, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, call->mode, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[0], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         const Traffic *tr = &r->traffic[k];
         if (call->fn == FN_WEIGHT_BYTES) *out = (double)tr->weight_bytes;
@@ -738,7 +560,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
             *out = ctx->batch_L[k];
             return 0;
         }
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         *out = r->shared_rows[k];
         return 0;
     }
@@ -747,11 +569,12 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_SEQ_BLOCKS: {
         const char *fn = call->fn == FN_SEQ_ROWS ? "seq_rows" : call->fn == FN_SEQ_MACS ? "seq_macs" : "seq_blocks";
         if (index_arg(fn, "sequence", a[0], 0, ctx->n_seqs - 1, &l, msg, msglen)) return -1;
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[1], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         if (call->fn == FN_SEQ_BLOCKS && ctx->cfg.block_size <= 0)
-            return fail(msg, msglen, "seq_blocks(): the cache is not paged in this set-up; add "
-                        "block-size=B to the model: line");
+            return errmsg_fail(msg, msglen,
+                               "seq_blocks(): the cache is not paged in this set-up; add "
+                               "block-size=B to the model: line");
         const size_t at = (size_t)k * (size_t)r->n_seqs + (size_t)l;
         *out = call->fn == FN_SEQ_ROWS   ? r->seq_n[at]
                : call->fn == FN_SEQ_MACS ? cat_value(&r->seq_steps[at], call->cat)
@@ -763,9 +586,11 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_BLOCK_REFS: {
         const char *fn = call->fn == FN_POOL_BLOCKS ? "pool_blocks" : call->fn == FN_POOL_RESERVED ? "pool_reserved" : "block_refs";
         if (ctx->cfg.block_size <= 0)
-            return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
-                        "block-size=B to the model: line", fn);
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+            return errmsg_fail(msg, msglen,
+                               "%s(): the cache is not paged in this set-up; add "
+                               "block-size=B to the model: line",
+                               fn);
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         const double step = call->fn == FN_BLOCK_REFS ? a[1] : a[0];
         if (index_arg(fn, "step", step, 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         if (call->fn == FN_BLOCK_REFS) {
@@ -778,7 +603,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     }
     case FN_ATTN: {
         /* the cache run's step k (the slide's position), its last query row */
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         const int H = ctx->cfg.n_heads, N = ctx->cfg.max_seq;
         long long h = 0, j = 0;
         if (index_arg("attn", "layer", a[0], 0, Lyr - 1, &l, msg, msglen)) return -1;
@@ -790,7 +615,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         return 0;
     }
     case FN_PREV_MATCH: {
-        if (!(r = get_run(ctx, MODE_CACHE, msg, msglen))) return -1;
+        if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg("prev_match", "position", a[0], 0, r->n_tokens - 1, &k, msg, msglen)) return -1;
         *out = -1;
         for (long long j = k - 1; j >= 0; j--)
@@ -820,10 +645,11 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_KV_PER_TOKEN:
         for (int i = 0; i < 4; i++)
             if (a[i] < 0)
-                return fail(msg, msglen, "kv_per_token(): argument %d = %g must be >= 0", i + 1,
-                            a[i]);
+                return errmsg_fail(msg, msglen, "kv_per_token(): argument %d = %g must be >= 0",
+                                   i + 1, a[i]);
         *out = 2 * a[0] * a[1] * a[2] * a[3];
         return 0;
-    default: return fail(msg, msglen, "unknown function");
+    default:
+        return errmsg_fail(msg, msglen, "unknown function");
     }
 }

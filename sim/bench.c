@@ -29,7 +29,7 @@ double bench_cpu_now(void)
 double bench_read_gbs(uint64_t bytes, int runs)
 {
     const size_t n = (size_t)((bytes + 4095) / 4096 * 4096 / sizeof(float));
-    float *buf = malloc(n * sizeof(float));
+    float *buf = kernel_alloc_stream(n * sizeof(float));
     if (!buf) return -1.0;
     for (size_t i = 0; i < n; i++) buf[i] = (float)(i & 1023) * 1e-3f;
     volatile float sink = kernel_read_sweep(buf, n);   /* fault in, warm up */
@@ -77,6 +77,23 @@ static double load_1m(void)
         fclose(f);
     }
     return v;
+}
+
+/* Jiffies the machine's CPUs spent busy and in all, from the first line of
+ * /proc/stat; false when it cannot be read. */
+static bool proc_busy(unsigned long long *busy, unsigned long long *total)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return false;
+    const int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                           &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (got < 4) return false;
+    *total = 0;
+    for (int i = 0; i < 8; i++) *total += v[i];
+    *busy = *total - v[3] - v[4];   /* minus idle and iowait */
+    return true;
 }
 
 int bench_machine(BenchMachine *m, char *err, size_t errlen)
@@ -205,6 +222,9 @@ static int time_mode(const Model *m, RunMode mode, int first_token, int G, int r
     memset(bm, 0, sizeof *bm);
     bm->runs = runs;
     if (warmup) run_move(&run, mode, RUN_END);
+    unsigned long long busy0 = 0, all0 = 0, busy1 = 0, all1 = 0;
+    const bool stat0 = proc_busy(&busy0, &all0);
+    const double wall0 = bench_now(), cpu0 = bench_cpu_now();
     for (int r = 0; r < runs; r++) {
         run_move(&run, mode, RUN_START);    /* rewind: untimed, keeps every buffer */
         const double c0 = bench_cpu_now(), t0 = bench_now();
@@ -224,6 +244,15 @@ static int time_mode(const Model *m, RunMode mode, int first_token, int G, int r
             run_free(&run);
             return -1;
         }
+    }
+    const double wall = bench_now() - wall0, mine = bench_cpu_now() - cpu0;
+    bm->others_busy = -1.0;
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* /proc/stat ticks are 10 ms: shorter windows would be mostly rounding */
+    if (stat0 && proc_busy(&busy1, &all1) && all1 > all0 && wall >= 0.25 && cpus > 0) {
+        /* busy share of all CPUs, in CPUs, minus this thread's own share */
+        const double o = (double)(busy1 - busy0) / (double)(all1 - all0) * (double)cpus - mine / wall;
+        bm->others_busy = o > 0 ? o : 0.0;
     }
     for (int k = 0; k < G; k++) out_tokens[k] = engine_emitted(e, k);
     run_free(&run);
@@ -275,26 +304,23 @@ int bench_measure(const BenchSpec *s, int first_token, BenchResult *r, char *err
     if (!tok_c || !tok_r) {
         snprintf(err, errlen, "%s: out of memory", s->name);
     } else if (!time_mode(&m, MODE_CACHE, first_token, r->G, clamp_runs(s->runs_cache), true,
-                          &r->cache, tok_c, err, errlen) &&
-               !time_mode(&m, MODE_RECOMPUTE, first_token, r->G, clamp_runs(s->runs_recompute),
-                          s->warmup_recompute, &r->recompute, tok_r, err, errlen)) {
-        r->same_tokens = !memcmp(tok_c, tok_r, sizeof(int) * (size_t)r->G);
-        if (time_ops(&m, first_token, r->G, clamp_runs(s->runs_cache), r, err, errlen)) {
-            free(tok_c);
-            free(tok_r);
-            model_free(&m);
-            return -1;
-        }
+                          &r->cache, tok_c, err, errlen)) {
         /* the machine's read bandwidth over a buffer the size of one
-         * decode step's weights, right after the cache runs */
+         * decode step's weights, right after the cache runs, so that both
+         * see the same neighbours (the recompute runs take tens of seconds) */
         r->sweep_bytes = r->cache.decode_weight_bytes;
         if (r->sweep_bytes == 0) r->sweep_bytes = 4096;
         r->read_gbs = bench_read_gbs(r->sweep_bytes, BENCH_SWEEP_RUNS);
-        if (r->recompute.tokens_per_s > 0)
-            r->speedup_measured = r->cache.tokens_per_s / r->recompute.tokens_per_s;
-        if (r->cache.macs > 0)
-            r->speedup_predicted = (double)r->recompute.macs / (double)r->cache.macs;
-        rc = 0;
+        if (!time_mode(&m, MODE_RECOMPUTE, first_token, r->G, clamp_runs(s->runs_recompute),
+                       s->warmup_recompute, &r->recompute, tok_r, err, errlen) &&
+            !time_ops(&m, first_token, r->G, clamp_runs(s->runs_cache), r, err, errlen)) {
+            r->same_tokens = !memcmp(tok_c, tok_r, sizeof(int) * (size_t)r->G);
+            if (r->recompute.tokens_per_s > 0)
+                r->speedup_measured = r->cache.tokens_per_s / r->recompute.tokens_per_s;
+            if (r->cache.macs > 0)
+                r->speedup_predicted = (double)r->recompute.macs / (double)r->cache.macs;
+            rc = 0;
+        }
     }
     free(tok_c);
     free(tok_r);

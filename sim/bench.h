@@ -50,6 +50,11 @@ typedef struct {
     double cpu_share;      /* cpu_sec_median / sec_median: near 1 on an idle machine;
                               lower when other work took the CPU away (then the
                               wall-clock numbers are pessimistic) */
+    double others_busy;    /* CPUs' worth of other work on the machine while the timed
+                              runs ran (/proc/stat: all CPUs' busy time minus this
+                              thread's, over the wall time); 0 on an idle machine,
+                              -1 when /proc/stat cannot be read or the runs took
+                              under 0.25 s (its 10-ms ticks would be mostly rounding) */
     OpCounts counts;       /* measured MACs of one run (every run measures the same) */
     uint64_t macs;         /* counts_total(&counts) */
     uint64_t read_bytes;   /* weight + K/V bytes read over one run (traffic counters) */
@@ -84,7 +89,7 @@ typedef struct {
     double seconds_total;  /* wall time of bench_measure, setup and warm-up included */
 } BenchResult;
 
-/* The three shapes of the benchmark, in order: "tiny", the default model
+/* The three shapes of the benchmark, in order: "tiny", the seeded random model's default shape
  * (d 8, H 2, 2 layers, F 32, T 64); "d64-T1024" (d 64, H 2, 2 layers,
  * F 256, T 1024); "d288-T256" (d 288, H 6, 6 layers, F 768, T 256).
  * `runs` timed runs of cache mode for every shape and of recompute mode

@@ -264,6 +264,13 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
+uint64_t calc_shared_rows(uint64_t common, uint64_t block, uint64_t L)
+{
+    if (!block || !L) return 0;
+    const uint64_t s = block * (common / block);
+    return s < L ? s : L - 1;
+}
+
 int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -281,10 +288,21 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
         FAIL("--speculate %llu: out of range; expected an integer from 1 to 1000", (unsigned long long)in->speculate);
     if (!(in->acceptance >= 0) || in->acceptance > 1)
         FAIL("--acceptance %g: out of range; expected a rate from 0 to 1", in->acceptance);
+    if (in->block_size > CALC_MAX_VALUE)
+        FAIL("--block-size %llu: out of range; expected an integer from 1 to %llu",
+             (unsigned long long)in->block_size, (unsigned long long)CALC_MAX_VALUE);
+    if (in->shared_prefix > in->context)
+        FAIL("--shared-prefix %llu: longer than --context %llu; the shared prompt is part of each "
+             "sequence's tokens", (unsigned long long)in->shared_prefix, (unsigned long long)in->context);
+    if (in->shared_prefix && s->window && in->context > s->window)
+        FAIL("--shared-prefix: not with a window smaller than the context (W = %llu < T = %llu): a shared "
+             "block would leave one sequence's window while another reads it (--window 0 turns it off)",
+             (unsigned long long)s->window, (unsigned long long)in->context);
 
     r->shape = *s;
     r->in = *in;
     if (!r->in.speculate) r->in.speculate = CALC_DEFAULT_SPECULATE;
+    if (!r->in.block_size) r->in.block_size = CALC_DEFAULT_BLOCK_SIZE;
     const uint64_t T = in->context, B = in->batch, by = calc_dtype_bytes(in->dtype);
     const uint64_t d = s->d_model;
     r->bytes_per_number = by;
@@ -378,6 +396,22 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
             r->max_context_at_batch = ctx;
         }
     }
+    /* Prefix sharing: every sequence reserves ceil(min(T, W) / P) blocks;
+     * the shared prompt's blocks are reserved once instead of B times. */
+    {
+        const uint64_t P = r->in.block_size;
+        r->prefix_shared_rows = calc_shared_rows(in->shared_prefix, P, T);
+        r->prefix_shared_blocks = r->prefix_shared_rows / P + (r->prefix_shared_rows % P != 0);
+        r->prefix_blocks_per_sequence = r->kv_positions / P + (r->kv_positions % P != 0);
+        const uint64_t block_bytes = ck_mul(P, r->kv_bytes_per_token, &ok);
+        const uint64_t own = r->prefix_blocks_per_sequence - r->prefix_shared_blocks;
+        r->prefix_kv_bytes_unshared = ck_mul(ck_mul(B, r->prefix_blocks_per_sequence, &ok), block_bytes, &ok);
+        r->prefix_kv_bytes_shared =
+            ck_mul(ck_add(r->prefix_shared_blocks, ck_mul(B, own, &ok), &ok), block_bytes, &ok);
+        r->prefix_kv_bytes_saved = ck_mul(ck_mul(B - 1, r->prefix_shared_blocks, &ok), block_bytes, &ok);
+        r->prefix_prefill_rows_saved = ck_mul(B - 1, r->prefix_shared_rows, &ok);
+        CHECK("the paged cache bytes (B·ceil(T / P)·P·bytes per token)", "--batch, --block-size or --context");
+    }
 #undef CHECK
     /* speculation: T tokens in ceil(T / E) verify steps of K + 1 rows */
     r->spec_tokens_per_step = formulas_spec_tokens_per_step((int)r->in.speculate, in->acceptance);
@@ -401,7 +435,10 @@ typedef enum {
     CF_DECODE_KV_BYTES_WRITTEN, CF_DECODE_BYTES_MOVED, CF_DECODE_FLOPS, CF_ARITHMETIC_INTENSITY,
     CF_PREFILL_BYTES_MOVED, CF_PREFILL_FLOPS, CF_PREFILL_ARITHMETIC_INTENSITY,
     CF_MACHINE_BALANCE, CF_DECODE_BATCH_FOR_BALANCE, CF_SPECULATE, CF_ACCEPTANCE,
-    CF_SPEC_TOKENS_PER_STEP, CF_SPEC_STEPS, CF_SPEC_STEPS_SAVED, CF_SPEC_MACS_RATIO, CF_COUNT
+    CF_SPEC_TOKENS_PER_STEP, CF_SPEC_STEPS, CF_SPEC_STEPS_SAVED, CF_SPEC_MACS_RATIO,
+    CF_SHARED_PREFIX, CF_BLOCK_SIZE, CF_SHARED_ROWS, CF_SHARED_BLOCKS, CF_BLOCKS_PER_SEQUENCE,
+    CF_PREFIX_KV_BYTES_UNSHARED, CF_PREFIX_KV_BYTES_SHARED, CF_PREFIX_KV_BYTES_SAVED,
+    CF_PREFIX_PREFILL_ROWS_SAVED, CF_COUNT
 } CalcField;
 
 static const char *const calc_fields[CF_COUNT] = {
@@ -415,6 +452,9 @@ static const char *const calc_fields[CF_COUNT] = {
     "prefill_bytes_moved", "prefill_flops", "prefill_arithmetic_intensity",
     "machine_balance", "decode_batch_for_balance", "speculate", "acceptance",
     "spec_tokens_per_step", "spec_steps", "spec_steps_saved", "spec_macs_ratio",
+    "shared_prefix", "block_size", "shared_rows", "shared_blocks", "blocks_per_sequence",
+    "prefix_kv_bytes_unshared", "prefix_kv_bytes_shared", "prefix_kv_bytes_saved",
+    "prefix_prefill_rows_saved",
 };
 
 const char CALC_FIELD_LIST[] =
@@ -426,7 +466,9 @@ const char CALC_FIELD_LIST[] =
     "decode_kv_bytes_written, decode_bytes_moved, decode_flops, arithmetic_intensity, "
     "prefill_bytes_moved, prefill_flops, prefill_arithmetic_intensity, machine_balance, "
     "decode_batch_for_balance, speculate, acceptance, spec_tokens_per_step, spec_steps, "
-    "spec_steps_saved or spec_macs_ratio";
+    "spec_steps_saved, spec_macs_ratio, shared_prefix, block_size, shared_rows, shared_blocks, "
+    "blocks_per_sequence, prefix_kv_bytes_unshared, prefix_kv_bytes_shared, prefix_kv_bytes_saved "
+    "or prefix_prefill_rows_saved";
 
 int calc_field_find(const char *name, size_t len)
 {
@@ -491,6 +533,15 @@ double calc_field_value(const CalcResult *r, int field)
     case CF_SPEC_STEPS: return (double)r->spec_steps;
     case CF_SPEC_STEPS_SAVED: return (double)r->spec_steps_saved;
     case CF_SPEC_MACS_RATIO: return r->spec_macs_ratio;
+    case CF_SHARED_PREFIX: return (double)r->in.shared_prefix;
+    case CF_BLOCK_SIZE: return (double)r->in.block_size;
+    case CF_SHARED_ROWS: return (double)r->prefix_shared_rows;
+    case CF_SHARED_BLOCKS: return (double)r->prefix_shared_blocks;
+    case CF_BLOCKS_PER_SEQUENCE: return (double)r->prefix_blocks_per_sequence;
+    case CF_PREFIX_KV_BYTES_UNSHARED: return (double)r->prefix_kv_bytes_unshared;
+    case CF_PREFIX_KV_BYTES_SHARED: return (double)r->prefix_kv_bytes_shared;
+    case CF_PREFIX_KV_BYTES_SAVED: return (double)r->prefix_kv_bytes_saved;
+    case CF_PREFIX_PREFILL_ROWS_SAVED: return (double)r->prefix_prefill_rows_saved;
     default: return NAN;
     }
 }

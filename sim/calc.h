@@ -28,6 +28,10 @@
 #define CALC_DEFAULT_SPECULATE 4
 #define CALC_DEFAULT_ACCEPTANCE 0.7
 
+/* Prefix sharing (§6.8) when --block-size is not given: 16 positions a
+ * block, vLLM's default. */
+#define CALC_DEFAULT_BLOCK_SIZE 16
+
 /* H100 SXM, bf16 dense: 989 TFLOP/s / 3.35 TB/s ≈ 295 FLOP per byte. */
 #define CALC_DEFAULT_BALANCE 295.0
 
@@ -70,6 +74,9 @@ typedef struct {
     double balance;          /* machine balance, FLOP per byte (> 0) */
     uint64_t speculate;      /* §6.9: drafts per verify step K (0: CALC_DEFAULT_SPECULATE) */
     double acceptance;       /* §6.9: chance each draft is accepted, 0 .. 1 */
+    uint64_t shared_prefix;  /* §6.8: every sequence of the batch begins with the same
+                                S-token system prompt, S <= T (0: no shared prefix) */
+    uint64_t block_size;     /* §6.4: positions per KV block P (0: CALC_DEFAULT_BLOCK_SIZE) */
 } CalcInput;
 
 typedef struct {
@@ -126,6 +133,19 @@ typedef struct {
     double spec_macs_ratio;         /* (K + 1) / E: MACs per token relative to plain decode
                                        (every verify row is computed, rejected ones too) */
 
+    /* Prefix sharing (§6.8) in a paged cache (§6.4) of P-position blocks:
+     * the B sequences begin with the same S-token prompt; the later ones
+     * reuse its full blocks, s = P·floor(S / P) rows capped at T − 1
+     * (calc_shared_rows), stored once. Bytes are reserved bytes: whole
+     * blocks, as a paged server allocates them. */
+    uint64_t prefix_shared_rows;         /* s */
+    uint64_t prefix_shared_blocks;       /* ceil(s / P) (s / P unless the cap applies) */
+    uint64_t prefix_blocks_per_sequence; /* ceil(min(T, W) / P) */
+    uint64_t prefix_kv_bytes_unshared;   /* B · blocks · P · kv_bytes_per_token */
+    uint64_t prefix_kv_bytes_shared;     /* (shared + B · (blocks − shared)) · P · kv_bytes_per_token */
+    uint64_t prefix_kv_bytes_saved;      /* (B − 1) · shared · P · kv_bytes_per_token */
+    uint64_t prefix_prefill_rows_saved;  /* (B − 1) · s rows the later prefills do not compute */
+
     /* Fitting in memory (when in.memory != 0); activations are not counted */
     bool weights_fit;               /* weights_bytes <= memory */
     uint64_t memory_free;           /* memory - weights_bytes (0 if they do not fit) */
@@ -170,6 +190,13 @@ int calc_decode_macs(const CalcShape *s, uint64_t t, CalcMacs *out);
 /* MACs of a forward pass over all T positions (prefill, or one step of
  * recompute at t = T): the dense T×T block. 0, or -1 on overflow. */
 int calc_forward_macs(const CalcShape *s, uint64_t T, CalcMacs *out);
+
+/* §6.8's rule: rows a prompt of L tokens takes from an earlier one with a
+ * common prefix of `common` tokens, in blocks of `block` positions: the full
+ * blocks, block·floor(common / block), capped at L − 1 (its last row is
+ * always computed). 0 when L or block is 0. The same number as
+ * formulas_shared_rows() for the simulator. */
+uint64_t calc_shared_rows(uint64_t common, uint64_t block, uint64_t L);
 
 /* Parameters of the shape (see CalcResult); 0, or -1 on overflow. */
 int calc_params(const CalcShape *s, uint64_t *per_layer, uint64_t *total);

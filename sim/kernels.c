@@ -2,7 +2,9 @@
 #include "sim/kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Counter updates. -DKVSIM_NO_COUNT compiles them out of this file; that
  * build exists only to measure what counting costs (docs/performance.md)
@@ -279,6 +281,19 @@ void kernel_matmul_packed(float *out, const float *in, const float *wp,
     COUNT_ADD(wbytes, first * sizeof(float));
 }
 
+void *kernel_alloc_stream(size_t bytes)
+{
+    enum { HUGE = 2u << 20 };
+    if (bytes < HUGE) return malloc(bytes ? bytes : 1);
+    const size_t size = (bytes + HUGE - 1) / HUGE * HUGE;
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE, size)) return NULL;
+#if defined(MADV_HUGEPAGE)
+    (void)madvise(p, size, MADV_HUGEPAGE);   /* a hint: without huge pages it still works */
+#endif
+    return p;
+}
+
 HOT_KERNEL
 float kernel_read_sweep(const float *x, size_t n)
 {
@@ -481,15 +496,19 @@ void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *v
     COUNT_ADD(macs, n_macs);
 }
 
-void kernel_softmax(float *row, int len)
+float kernel_softmax_max(float *row, int len)
 {
     float mx = -INFINITY;
     for (int j = 0; j < len; j++)
         if (row[j] > mx) mx = row[j];
-    if (mx == -INFINITY) {          /* nothing visible: an all-zero row, not NaN */
-        memset(row, 0, sizeof(float) * (size_t)len);
-        return;
-    }
+    if (mx == -INFINITY) memset(row, 0, sizeof(float) * (size_t)len);   /* an all-zero row, not NaN */
+    return mx;
+}
+
+void kernel_softmax(float *row, int len)
+{
+    const float mx = kernel_softmax_max(row, len);
+    if (mx == -INFINITY) return;
     float sum = 0.0f;
     for (int j = 0; j < len; j++) {
         /* expf(-inf) is exactly 0, so masked cells add nothing to the sum */

@@ -60,6 +60,18 @@ void kernel_pack(float *dst, const float *w, int k, int m);
 void kernel_matmul_packed(float *out, const float *in, const float *wp,
                           int n, int k, int m, uint64_t *macs, uint64_t *wbytes);
 
+/* Ask for the 64-byte line at p to be brought into the L2 cache ahead of
+ * use; no effect on any value. A hint: compilers without the builtin
+ * skip it. */
+static inline void kernel_prefetch(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 0, 2);
+#else
+    (void)p;
+#endif
+}
+
 /* Machine probes for `kvsim bench` (sim/bench.c), compiled with the same
  * variant flags as the product so they use the same vector width.
  * kernel_read_sweep: a read-only pass over x[n] (n a multiple of 64 is
@@ -73,6 +85,15 @@ void kernel_matmul_packed(float *out, const float *in, const float *wp,
  * 1 and no value becomes subnormal. Sets *flops to 2 · lanes · iters and
  * returns a value that depends on every chain. */
 float kernel_read_sweep(const float *x, size_t n);
+
+/*
+ * kernel_alloc_stream: memory for a buffer that is streamed again and again
+ * (packed weights, the read sweep): aligned to 2 MiB and, where the system
+ * offers it, backed by huge pages, so a pass over 20 MB costs a handful of
+ * TLB misses instead of one per 4 KiB. Free it with free(). NULL when out
+ * of memory.
+ */
+void *kernel_alloc_stream(size_t bytes);
 float kernel_mul_add_loop(long iters, uint64_t *flops);
 
 /* Which variant of kernel_matmul_packed this build has: "portable C" or
@@ -114,6 +135,11 @@ void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *v
 /* In place softmax over one row of len values; -INFINITY entries become 0.
  * A row with every entry -INFINITY is left as zeros (never NaN). */
 void kernel_softmax(float *row, int len);
+
+/* The first pass of every softmax (kernel_softmax, kmath_softmax): the
+ * row's maximum. A row with nothing visible (every cell -inf) is set to
+ * zeros and -INFINITY is returned, so the caller stops there. */
+float kernel_softmax_max(float *row, int len);
 
 /* out[len] += a · v[len] (one term of A·V).  MACs: len */
 void kernel_axpy(float *out, float a, const float *v, int len, uint64_t *macs);

@@ -2,6 +2,8 @@
  * loops repeat the same operations in the same order, 8 lanes at a time. */
 #include "sim/kmath.h"
 
+#include "sim/kernels.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -119,13 +121,8 @@ void kmath_gelu(float *x, int len)
 
 void kmath_softmax(float *row, int len)
 {
-    float mx = -INFINITY;
-    for (int j = 0; j < len; j++)
-        if (row[j] > mx) mx = row[j];
-    if (mx == -INFINITY) {          /* nothing visible: an all-zero row, not NaN */
-        memset(row, 0, sizeof(float) * (size_t)len);
-        return;
-    }
+    const float mx = kernel_softmax_max(row, len);
+    if (mx == -INFINITY) return;    /* nothing visible: the row is all zeros */
     /* exp(-inf - mx) = kmath_exp(-inf) = 0: masked cells add exact zeros */
     int j = 0;
     float sum;

@@ -114,7 +114,7 @@ static int model_pack(Model *m)
     const size_t sq = kernel_packed_floats(d, d), skv = kernel_packed_floats(d, kv);
     const size_t s1 = kernel_packed_floats(d, F);
     m->p_layer = packed_layer_floats(c);
-    if (!m->packed) m->packed = malloc(sizeof(float) * (Lyr * m->p_layer + kernel_packed_floats(d, V)));
+    if (!m->packed) m->packed = kernel_alloc_stream(sizeof(float) * (Lyr * m->p_layer + kernel_packed_floats(d, V)));
     if (!m->packed) {
         model_free(m);
         return -1;

@@ -67,6 +67,10 @@ assert doc["kernel_variant"] in ("AVX2", "portable C")
 # the machine's load when bench started: a number (null where /proc/loadavg is missing)
 assert doc["load_average_1m"] is None or (isinstance(doc["load_average_1m"], (int, float)) and doc["load_average_1m"] >= 0)
 assert isinstance(doc["cpus"], int) and doc["cpus"] >= 0
+# other work during the timed runs: CPUs' worth, or null (runs too short for /proc/stat's ticks)
+for m in ("cache", "recompute"):
+    v = doc["shapes"][0]["others_busy_" + m]
+    assert v is None or (isinstance(v, (int, float)) and 0 <= v <= doc["cpus"] + 0.5), (m, v)
 # where a cached step's time goes: one entry per operation of cache mode
 ops = doc["shapes"][0]["op_us_per_token_cache"]
 assert list(ops) == ["embed", "ln1", "qkv", "scores", "mask", "softmax", "values", "out_proj",

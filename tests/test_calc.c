@@ -487,6 +487,91 @@ static void test_demo_shape(void **state)
     assert_int_equal(m.total, 384 + 304 + 304 + 128 + 1024 + 8 * 1073);
 }
 
+/* Prefix sharing (§6.8) in calc: the rule is the simulator's
+ * formulas_shared_rows; Llama-2-7B by hand; the cap; the bytes add up. */
+static void test_prefix_sharing(void **state)
+{
+    (void)state;
+    /* 1. the same rule as the simulator, on every small case */
+    KvConfig cfg = config_default();
+    for (int P = 1; P <= 12; P++)
+        for (int L = 1; L <= 40; L++)
+            for (int c = 0; c <= 45; c++) {
+                cfg.block_size = P;
+                assert_int_equal(calc_shared_rows((uint64_t)c, (uint64_t)P, (uint64_t)L),
+                                 (uint64_t)formulas_shared_rows(&cfg, L, c));
+            }
+    assert_int_equal(calc_shared_rows(100, 0, 50), 0);
+    assert_int_equal(calc_shared_rows(100, 16, 0), 0);
+
+    /* 2. Llama-2-7B fp16, 8 sequences of 4096 tokens, a 1,000-token system
+     * prompt, blocks of 16: s = 16·62 = 992 rows in 62 blocks; a block is
+     * 16·524,288 = 8,388,608 B; 256 blocks a sequence */
+    const CalcShape *ll = calc_find_model("llama-2-7b");
+    assert_non_null(ll);
+    CalcInput in = input(4096, 8, CALC_FP16);
+    in.shared_prefix = 1000;
+    CalcResult r = run_shape(ll, &in);
+    assert_int_equal(r.in.block_size, CALC_DEFAULT_BLOCK_SIZE);
+    assert_int_equal(r.prefix_shared_rows, 992);
+    assert_int_equal(r.prefix_shared_blocks, 62);
+    assert_int_equal(r.prefix_blocks_per_sequence, 256);
+    assert_int_equal(r.prefix_kv_bytes_unshared, 17179869184ULL);            /* 8·256·8,388,608 = 16 GiB */
+    assert_int_equal(r.prefix_kv_bytes_shared, (62ULL + 8 * 194) * 8388608ULL);   /* 13,539,213,312 */
+    assert_int_equal(r.prefix_kv_bytes_saved, 7ULL * 992 * 524288);        /* 3,640,655,872 */
+    assert_int_equal(r.prefix_prefill_rows_saved, 7 * 992);
+    /* without sharing the block bytes are the exact cache when P divides T */
+    assert_int_equal(r.prefix_kv_bytes_unshared, r.kv_cache_bytes);
+
+    /* 3. the cap: a prompt that is all shared blocks keeps its last row to
+     * compute; its blocks are all shared (T = 96, S = 96, P = 16: s = 95) */
+    CalcShape g = *calc_find_model("gpt2");
+    in = input(96, 3, CALC_FP32);
+    in.shared_prefix = 96;
+    r = run_shape(&g, &in);
+    assert_int_equal(r.prefix_shared_rows, 95);
+    assert_int_equal(r.prefix_shared_blocks, 6);
+    assert_int_equal(r.prefix_kv_bytes_shared, 6 * 16 * r.kv_bytes_per_token);
+    assert_int_equal(r.prefix_kv_bytes_saved, 2 * 6 * 16 * r.kv_bytes_per_token);
+
+    /* 4. on every model, batch, prefix and block size: unshared − shared =
+     * saved = (B − 1)·shared blocks·P·bytes per token; one sequence saves
+     * nothing; no shared prefix, nothing */
+    for (size_t m = 0; m < calc_model_count(); m++)
+        for (uint64_t B = 1; B <= 5; B++)
+            for (uint64_t S = 0; S <= 300; S += 37)
+                for (uint64_t P = 1; P <= 64; P *= 4) {
+                    CalcShape sh = *calc_model(m);
+                    sh.window = 0;
+                    in = input(300, B, CALC_BF16);
+                    in.shared_prefix = S;
+                    in.block_size = P;
+                    r = run_shape(&sh, &in);
+                    assert_int_equal(r.prefix_kv_bytes_unshared - r.prefix_kv_bytes_shared, r.prefix_kv_bytes_saved);
+                    assert_int_equal(r.prefix_kv_bytes_saved,
+                                     (B - 1) * r.prefix_shared_blocks * P * r.kv_bytes_per_token);
+                    assert_int_equal(r.prefix_blocks_per_sequence, (300 + P - 1) / P);
+                    assert_true(r.prefix_shared_rows <= S && r.prefix_shared_rows % P == 0);
+                    if (B == 1 || S < P) assert_int_equal(r.prefix_kv_bytes_saved, 0);
+                }
+
+    /* 5. refused, one line each */
+    char err[256];
+    in = input(100, 2, CALC_FP16);
+    in.shared_prefix = 101;
+    assert_int_equal(calc_run(ll, &in, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--shared-prefix 101: longer than --context 100"));
+    const CalcShape *mi = calc_find_model("mistral-7b");   /* W = 4096 */
+    in = input(8192, 2, CALC_FP16);
+    in.shared_prefix = 10;
+    assert_int_equal(calc_run(mi, &in, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not with a window smaller than the context"));
+    in.context = 4096;   /* the window never evicts: sharing is as without it */
+    in.shared_prefix = 40;   /* two full blocks of 16 */
+    assert_int_equal(calc_run(mi, &in, &r, err, sizeof err), 0);
+    assert_int_equal(r.prefix_kv_bytes_saved, 2 * 16 * r.kv_bytes_per_token);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_memory_fit),
         cmocka_unit_test(test_agrees_with_formulas),
         cmocka_unit_test(test_demo_shape),
+        cmocka_unit_test(test_prefix_sharing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,7 +144,59 @@ else
     echo "note: this kvsim trace has no --kv-heads/--window; GQA and window agreement not checked"
 fi
 
+# --- prefix sharing (spec 6.8): the shared prompt's full blocks reserved once ---
+json_check 'd["shared_rows"] == 992 and d["shared_blocks"] == 62 and d["prefix_kv_bytes_unshared"] == 17179869184 and
+    d["prefix_kv_bytes_shared"] == 13539213312 and d["prefix_kv_bytes_saved"] == 7 * 992 * 524288' \
+    --model llama-2-7b --context 4096 --batch 8 --shared-prefix 1000
+json_check 'd["block_size"] == 32 and d["shared_rows"] == 1472 and d["prefix_kv_bytes_saved"] == 31 * 46 * 32 * 131072' \
+    --model llama-3-8b --context 2048 --batch 32 --shared-prefix 1500 --block-size 32 --dtype bf16
+json_check 'd["shared_prefix"] == 0 and d["prefix_kv_bytes_saved"] == 0' --model gpt2
+if "$K" calc --model llama-2-7b --batch 8 --shared-prefix 1000 >"$out" 2>"$err" && [ ! -s "$err" ] &&
+    grep -q "^Prefix sharing" "$out" && grep -q "3,640,655,872 B" "$out" && grep -q "13,539,213,312 B" "$out" &&
+    ! awk 'length > 80' "$out" | grep -q .; then
+    ok; else bad "calc table: prefix sharing section for llama-2-7b"; fi
+if "$K" calc --model llama-2-7b >"$out" && ! grep -q "^Prefix sharing" "$out"; then ok
+else bad "calc without --shared-prefix prints a prefix sharing section"; fi
+
+# The same bytes as the simulator's block pool: N prompts of L tokens whose
+# first S are the same, --prefix-cache, blocks of P; after the prefill the
+# pool reserves calc's prefix_kv_bytes_shared (and without sharing its
+# prefix_kv_bytes_unshared), for the tiny shape in fp32.
+agree_prefix() {
+    if python3 -c '
+import json, subprocess, sys
+k, N, L, S, P = sys.argv[1], *map(int, sys.argv[2:6])
+def run(*a):
+    return json.loads(subprocess.run([k, *a], check=True, capture_output=True, text=True).stdout)
+# S shared characters, then a different letter per prompt, then filler
+prompts = ["abcdefghijklmnopqrstuvwxyz"[:S] + "ABCDEFGH"[i] * (L - S) for i in range(N)] if S < L else ["abcdefghijklmnopqrstuvwxyz"[:L]] * N
+run_args = ["trace", "--format", "json", "--d-model", "8", "--gen", "1", "--block-size", str(P)]
+for p in prompts: run_args += ["--prompt", p]
+shared = run(*run_args, "--prefix-cache")["pool"]["steps"][0]["kv_reserved_bytes"]
+alone = run(*run_args)["pool"]["steps"][0]["kv_reserved_bytes"]
+c = run("calc", "--d-model", "8", "--heads", "2", "--layers", "2", "--d-ff", "32", "--vocab", "1073",
+        "--dtype", "fp32", "--context", str(L), "--batch", str(N), "--shared-prefix", str(S),
+        "--block-size", str(P), "--format", "json")
+ok = c["prefix_kv_bytes_shared"] == shared and c["prefix_kv_bytes_unshared"] == alone
+if not ok: print("  pool", shared, alone, "calc", c["prefix_kv_bytes_shared"], c["prefix_kv_bytes_unshared"])
+sys.exit(0 if ok else 1)' "$K" "$@"; then ok; else bad "calc --shared-prefix vs the pool of kvsim trace --prefix-cache: N L S P = $*"; fi
+}
+agree_prefix 3 10 8 4
+agree_prefix 2 13 5 4
+agree_prefix 4 12 12 4
+agree_prefix 3 8 8 4
+agree_prefix 5 20 17 3
+agree_prefix 2 9 1 1
+agree_prefix 3 16 15 16
+
 # --- bad input ---
+expect_error "^kvsim: --shared-prefix 5000: longer than --context 4096" --model llama-2-7b --shared-prefix 5000
+expect_error "^kvsim: --block-size: goes with --shared-prefix" --model llama-2-7b --block-size 8
+expect_error "^kvsim: --shared-prefix 0: out of range" --model llama-2-7b --shared-prefix 0
+expect_error "^kvsim: --block-size 0: out of range" --model llama-2-7b --shared-prefix 8 --block-size 0
+expect_error "not a number" --model llama-2-7b --shared-prefix 1k
+expect_error "not with a window smaller than the context" --model mistral-7b --context 8192 --shared-prefix 100
+expect_error "overflow" --model llama-2-7b --context 1000000000000 --shared-prefix 5 --block-size 1
 expect_error "out of range" --model gpt2 --context 0
 expect_error "^kvsim: --context 0: out of range" --model llama-2-7b --context 0
 expect_error "not a number" --model gpt2 --context abc

@@ -41,7 +41,7 @@ for i, l in enumerate(lines):
             for c in cmds:
                 in_man.setdefault(c, set()).add(o.replace("\\-", "-"))
 bad = 0
-for c in ["ui", "trace", "export", "frames", "lesson", "bench-ui", "calc", "bench"]:
+for c in ["ui", "trace", "export", "frames", "lesson", "bench-ui", "calc", "bench", "train"]:
     args = [k] + ([] if c == "ui" else [c]) + ["--help"]
     out = subprocess.run(args, capture_output=True, text=True).stdout
     in_help = set(re.findall(r"^  (?:-., )?--([a-z-]+)", out, re.M))
@@ -60,7 +60,16 @@ p=$(grep -c '^ok:' "$tmp/man.out")
 pass=$((pass + p))
 fail=$((fail + $(grep -c '^FAIL' "$tmp/man.out")))
 [ "$rc" -eq 0 ] || [ "$(grep -c '^FAIL' "$tmp/man.out")" -gt 0 ] || bad "man page check did not run"
-[ "$p" -eq 8 ] || [ "$rc" -ne 0 ] || bad "man page check: $p of 8 commands"
+[ "$p" -eq 9 ] || [ "$rc" -ne 0 ] || bad "man page check: $p of 9 commands"
+
+# kvsim train parses its own options (getopt in ui/cmd/train.c); its --help
+# comes from cli_table.c: the two lists must be the same (the hidden
+# --dump-batches aside)
+grep -o '{"[a-z-]*", \(no\|required\)_argument' ui/cmd/train.c | sed 's/{"\([a-z-]*\)".*/\1/' |
+    grep -vx 'dump-batches' | sort -u >"$tmp/getopt"
+"$K" train --help | sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' | sort -u >"$tmp/trainhelp"
+if [ "$(wc -l <"$tmp/getopt")" -ge 20 ] && cmp -s "$tmp/getopt" "$tmp/trainhelp"; then ok
+else bad "kvsim train: getopt options and --help differ: $(diff "$tmp/getopt" "$tmp/trainhelp" | grep '^[<>]' | tr '\n' ' ')"; fi
 
 if command -v groff >/dev/null 2>&1; then
     w=$(groff -man -ww -z docs/kvsim.1 2>&1)

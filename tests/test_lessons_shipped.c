@@ -561,6 +561,33 @@ static void play(const char *path, Answers *ans)
         }
         ans->slide[ans->n] = i + 1;
         ans->choice[ans->n] = q->n_choices ? q->correct : 0;
+        if (number == 15 && ans->n == 4) {
+            /* the claim of the true/false, measured: with the offset bug the key the
+             * cache keeps for the first decode position is not the one recompute
+             * computes for it; without the bug it is, bit for bit */
+            for (int bug = 0; bug < 2; bug++) {
+                KvConfig cfg = a.play->slide_state.model;
+                cfg.rope_offset_bug = bug;
+                int pids[64];
+                const int Lp = tokenizer_encode(a.play->slide_state.prompt, pids, 64, err, sizeof err);
+                Run run;
+                const RunPrompt p = {pids, Lp};
+                assert_int_equal(run_init(&run, &cfg, NULL, RUN_MODE_BIT(MODE_CACHE) | RUN_MODE_BIT(MODE_RECOMPUTE),
+                                          &p, 1, a.play->slide_state.gen, err, sizeof err), 0);
+                run_move(&run, MODE_CACHE, RUN_NEXT_STEP);
+                run_move(&run, MODE_CACHE, RUN_NEXT_STEP);   /* step 1 appended position L */
+                const float *kc = engine_k_row(run_engine(&run, MODE_CACHE), 0, Lp);
+                const float *kr = engine_k_row(run_engine(&run, MODE_RECOMPUTE), 0, Lp);
+                assert_non_null(kc);
+                assert_non_null(kr);
+                const int kv = cfg.n_kv_heads * (cfg.d_model / cfg.n_heads);
+                const bool same = memcmp(kc, kr, sizeof(float) * (size_t)kv) == 0;
+                if (same == (bool)bug)
+                    fail_msg("lesson 15: with rope-offset-bug=%s the cached key of position %d %s recompute's",
+                             bug ? "on" : "off", Lp, same ? "equals" : "differs from");
+                run_free(&run);
+            }
+        }
         if (number == 17 && a.play->slide_state.model.prefix_cache) {
             /* every table of the batch starts with block 0: its reference count is the batch */
             double refs = 0;

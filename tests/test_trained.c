@@ -12,9 +12,8 @@
  * Asserted at the issue's bar (ISSUE_BAR_*): >= 90% of the repeated
  * positions and >= 97% of those where two characters pick the source, a
  * previous-token head in layer 0 and an induction head in layer 1 (>= 0.8
- * each), the two Chinese demo prompts, and `hello, ` continuing with
- * corpus words. NOT MET by the shipped model (printed, not asserted;
- * docs/training.md §5): the two English demo prompts and `我是` alone.
+ * each), the four demo prompts, `hello, ` continuing with English corpus
+ * words and `我是` alone with Chinese corpus words.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,13 +128,10 @@ static void continue_text(const char *prompt, int G, char *got)
 static void test_prompts(void **state)
 {
     (void)state;
-    /* not met yet (printed only): the English prompts need a match of four
-     * characters ("cat " vs "sat "), docs/training.md §5 */
-    char got[256];
-    continue_text("the cat sat on the mat. the cat", 16, got);
-    fprintf(stderr, "NOT MET: 'the cat sat on the mat. the cat' continues '%s', want ' sat on the mat.'\n", got);
-    continue_text("my dog likes red balls. my dog", 17, got);
-    fprintf(stderr, "NOT MET: 'my dog likes red balls. my dog' continues '%s', want ' likes red balls.'\n", got);
+    /* the English ones need a match of four characters ("cat " vs "sat "):
+     * the induction head's two and the corpus prior together */
+    expect_continuation("the cat sat on the mat. the cat", " sat on the mat.");
+    expect_continuation("my dog likes red balls. my dog", " likes red balls.");
     expect_continuation("\xE6\x88\x91\xE6\x98\xAF\xE4\xB8\x80\xE4\xB8\xAA\xE5\xAD\xA6\xE7\x94\x9F\xE3\x80\x82\xE6\x88\x91\xE6\x98\xAF",
                         "\xE4\xB8\x80\xE4\xB8\xAA\xE5\xAD\xA6\xE7\x94\x9F\xE3\x80\x82");   /* 我是一个学生。我是 → 一个学生。 */
     expect_continuation("\xE7\x8C\xAB\xE5\x9C\xA8\xE5\xBA\x8A\xE4\xB8\x8A\xE7\x9D\xA1\xE8\xA7\x89\xE3\x80\x82\xE7\x8C\xAB\xE5\x9C\xA8",
@@ -182,10 +178,33 @@ static void test_plain_starts(void **state)
         p = e;
     }
     assert_true(words >= 2);
-    /* not met yet (printed only): a Chinese start alone, docs/training.md §5 */
+    /* Chinese: 我是 alone continues with Chinese text of the corpus, not
+     * English. The continuation's first 6 characters (我是 included: the
+     * start of a sentence of the corpus) run as one piece of a corpus line,
+     * or up to a corpus line's end and on at the start of another */
     const char *zh = "\xE6\x88\x91\xE6\x98\xAF";   /* 我是 */
-    continue_text(zh, 8, got);
-    fprintf(stderr, "NOT MET: '%s' continues '%s' (want corpus words)\n", zh, got);
+    continue_text(zh, 6, got);
+    fprintf(stderr, "'%s' continues '%s'\n", zh, got);
+    for (const char *p = got; *p; p++) assert_true((unsigned char)*p >= 0x80);   /* no ASCII */
+    char line[64];
+    snprintf(line, sizeof line, "\n%s%s", zh, got);
+    size_t n = strlen(line);
+    /* the longest prefix of the sentence that is a corpus line's start */
+    int ok = 0;
+    for (; n > 1 && !ok; n--) {
+        if (((unsigned char)line[n] & 0xC0) == 0x80) continue;   /* inside a character */
+        char pre[64];
+        memcpy(pre, line, n);
+        pre[n] = '\0';
+        if (!strstr(corpus, pre)) continue;
+        /* the rest starts another line (or is empty) */
+        const char *rest = line + n;
+        char start[64];
+        snprintf(start, sizeof start, "\n%s", rest);
+        ok = !*rest || strstr(corpus, start) != NULL;
+        if (ok) fprintf(stderr, "  '%s' + '%s' are corpus text\n", pre + 1, rest);
+    }
+    assert_true(ok);
 }
 
 static void test_heads(void **state)

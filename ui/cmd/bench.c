@@ -142,15 +142,16 @@ static void table_header(FILE *f, const BenchOptions *o)
             "on a rewound, warm engine (no setup, no output). Median of the timed runs: %d per\n"
             "mode (recompute of the two large shapes: %d, no warm-up). GFLOP/s = 2 x measured\n"
             "MACs / median seconds. cpu%% = this thread's CPU time / wall time: below ~95%%\n"
-            "the machine was busy with other work and the wall-clock numbers are pessimistic.\n"
+            "the machine was busy with other work and the wall-clock numbers are pessimistic;\n"
+            "others = CPUs busy with other work during the timed runs (/proc/stat; idle: ~0).\n"
             "Compiler %s.\n\n",
             o->runs, o->recompute_runs, compiler_name());
 }
 
 static void table_columns(FILE *f)
 {
-    fprintf(f, "%-10s %5s %5s  %-9s %4s %11s %12s %8s %5s %14s\n", "shape", "T", "G", "mode", "runs",
-            "median s", "tokens/s", "GFLOP/s", "cpu%", "MACs");
+    fprintf(f, "%-10s %5s %5s  %-9s %4s %11s %12s %8s %5s %6s %14s\n", "shape", "T", "G", "mode", "runs",
+            "median s", "tokens/s", "GFLOP/s", "cpu%", "others", "MACs");
 }
 
 static void table_machine(FILE *f, const BenchMachine *m)
@@ -220,8 +221,10 @@ static void table_mode(FILE *f, const char *shape, const BenchResult *r, const c
         fprintf(f, "%-10s %5d %5d  ", shape, r->T, r->G);
     else
         fprintf(f, "%-10s %5s %5s  ", "", "", "");
-    fprintf(f, "%-9s %4d %11.6f %12.1f %8s %5.0f %14llu\n", mode, m->runs, m->sec_median,
-            m->tokens_per_s, gf, 100.0 * m->cpu_share, (unsigned long long)m->macs);
+    char others[16] = "n/a";
+    if (m->others_busy >= 0) snprintf(others, sizeof others, "%.2f", m->others_busy);
+    fprintf(f, "%-9s %4d %11.6f %12.1f %8s %5.0f %6s %14llu\n", mode, m->runs, m->sec_median,
+            m->tokens_per_s, gf, 100.0 * m->cpu_share, others, (unsigned long long)m->macs);
 }
 
 static void table_shape(FILE *f, const BenchResult *r, const BenchMachine *mc)
@@ -274,6 +277,8 @@ static void json_shape(FILE *f, const BenchResult *r, const BenchMachine *mc, bo
         json_num(f, m[i]->cpu_sec_median);
         fprintf(f, ", \"cpu_share_%s\": ", mn[i]);
         json_num(f, m[i]->cpu_share);
+        fprintf(f, ", \"others_busy_%s\": ", mn[i]);
+        json_num(f, m[i]->others_busy >= 0 ? m[i]->others_busy : NAN);   /* null: unknown */
         fprintf(f, ", \"macs_%s\": %llu,\n", mn[i], (unsigned long long)m[i]->macs);
     }
     fputs("     \"tokens_per_s_cache\": ", f);

@@ -223,6 +223,27 @@ static void print_table(const CalcResult *r, const CalcArgs *a, bool modified)
         printf("  weight reads per token  %.2fx (one read of the weights per step)\n", 1.0 / r->spec_tokens_per_step);
     }
 
+    if (a->prefix_set) {
+        /* §6.8 in a paged cache: whole blocks reserved, the shared prompt's once */
+        const uint64_t P = r->in.block_size, sb = r->prefix_shared_blocks, nb = r->prefix_blocks_per_sequence;
+        printf("\nPrefix sharing (spec 6.8): %s sequences begin with the same %s-token prompt;\n"
+               "blocks of P = %s positions (%s B each), reserved whole\n",
+               sep(B), sep(r->in.shared_prefix), sep(P), sep(P * r->kv_bytes_per_token));
+        printf("  shared rows s = P * floor(S / P) = %s%s, in %s blocks kept once\n", sep(r->prefix_shared_rows),
+               r->prefix_shared_rows < P * (r->in.shared_prefix / P) ? " (capped at T - 1)" : "", sep(sb));
+        char l1[96], l2[96], l3[96];
+        snprintf(l1, sizeof l1, "without sharing  %s x %s = %s blocks", sep(B), sep(nb), sep(B * nb));
+        snprintf(l2, sizeof l2, "with sharing     %s + %s x %s = %s blocks", sep(sb), sep(B), sep(nb - sb),
+                 sep(sb + B * (nb - sb)));
+        snprintf(l3, sizeof l3, "saved            (B - 1) x %s shared blocks", sep(sb));
+        printf("  %-44s %19s B\n", l1, sep(r->prefix_kv_bytes_unshared));
+        printf("  %-44s %19s B\n", l2, sep(r->prefix_kv_bytes_shared));
+        printf("  %-44s %19s B  %.1f%%\n", l3, sep(r->prefix_kv_bytes_saved),
+               r->prefix_kv_bytes_unshared ? 100.0 * (double)r->prefix_kv_bytes_saved / (double)r->prefix_kv_bytes_unshared
+                                           : 0.0);
+        printf("  prefill rows not computed  (B - 1) x s = %s\n", sep(r->prefix_prefill_rows_saved));
+    }
+
     if (r->in.memory) {
         printf("\nMemory %s B (%s)\n", sep(r->in.memory), human(r->in.memory));
         printf("  (GiB = 2^30 B, GB = 10^9 B; activations and workspace are not counted)\n");
@@ -306,6 +327,13 @@ static void print_json(const CalcResult *r, bool modified)
            r->in.acceptance, r->spec_tokens_per_step);
     printf("  \"spec_steps\": %llu,\n  \"spec_steps_saved\": %llu,\n  \"spec_macs_ratio\": %.6g,\n", U(r->spec_steps),
            U(r->spec_steps_saved), r->spec_macs_ratio);
+    printf("  \"shared_prefix\": %llu,\n  \"block_size\": %llu,\n  \"shared_rows\": %llu,\n  \"shared_blocks\": %llu,\n",
+           U(r->in.shared_prefix), U(r->in.block_size), U(r->prefix_shared_rows), U(r->prefix_shared_blocks));
+    printf("  \"blocks_per_sequence\": %llu,\n  \"prefix_kv_bytes_unshared\": %llu,\n", U(r->prefix_blocks_per_sequence),
+           U(r->prefix_kv_bytes_unshared));
+    printf("  \"prefix_kv_bytes_shared\": %llu,\n  \"prefix_kv_bytes_saved\": %llu,\n", U(r->prefix_kv_bytes_shared),
+           U(r->prefix_kv_bytes_saved));
+    printf("  \"prefix_prefill_rows_saved\": %llu,\n", U(r->prefix_prefill_rows_saved));
     printf("  \"decode_bound\": \"%s\",\n", r->decode_memory_bound ? "memory" : "compute");
     printf("  \"prefill_bound\": \"%s\",\n", r->prefill_memory_bound ? "memory" : "compute");
     if (r->batch_for_balance)
@@ -341,6 +369,8 @@ int calc_cmd_run(const CliOptions *o)
     CalcShape s;
     bool modified;
     if (build_shape(a, &s, &modified, err, sizeof err)) return usage_error(err);
+    if (a->block_set && !a->prefix_set)
+        return usage_error("--block-size: goes with --shared-prefix S (the blocks of a shared prompt)");
     CalcInput in = a->in;
     if (!a->context_set) in.context = s.max_context ? s.max_context : CALC_CUSTOM_CONTEXT;
     CalcResult *r = malloc(sizeof *r);

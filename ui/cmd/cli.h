@@ -29,6 +29,7 @@
 
 typedef enum {
     CMD_UI, CMD_TRACE, CMD_EXPORT, CMD_FRAMES, CMD_BENCH_UI, CMD_LESSON, CMD_CALC, CMD_BENCH,
+    CMD_TRAIN,   /* parsed by ui/cmd/train.c; listed here for --help and the man page */
     CMD_HELP, CMD_VERSION
 } Command;
 typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
@@ -47,6 +48,8 @@ typedef struct {
     int norm;              /* CalcNorm */
     bool context_set;
     bool spec_set;         /* --speculate or --acceptance: print the speculation section */
+    bool prefix_set;       /* --shared-prefix: print the prefix-sharing section */
+    bool block_set;        /* --block-size (only with --shared-prefix) */
     CalcInput in;          /* context, batch, dtype, memory, balance */
     bool json;
 } CalcArgs;

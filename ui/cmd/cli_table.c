@@ -70,6 +70,13 @@ const CliCommand cli_commands[] = {
      "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (random, --d-model 8)\n"
      "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
      "         d288-T256  d 288, H 6, 6 layers, F 768, T 256"},
+    {CMD_TRAIN, "train", "[OPTIONS]\n--eval FILE [--show-alphabet]", "train a model in C and write a model file",
+     "Train the model of spec §1 from kvsim's own C code (forward, backward, AdamW,\n"
+     "float32, one thread) on the data recipe of docs/training.md and write a model\n"
+     "file (docs/model-format.md). With no option it re-makes the shipped model,\n"
+     "models/default.kvsim; then 'make' builds it into kvsim. Its options come after\n"
+     "the word train. A progress line every --every steps; Ctrl-C writes a\n"
+     "checkpoint (OUT.ckpt) that --resume continues."},
 };
 const int cli_n_commands = (int)(sizeof cli_commands / sizeof cli_commands[0]);
 
@@ -177,6 +184,16 @@ static int set_seed(CliOptions *o, const CliOpt *r, const char *v, char *err, si
         FAIL("--seed '%s': expected an integer from 0 to 18446744073709551615", cli_clip(v));
     o->cfg.seed = (uint64_t)x;
     return 0;
+}
+
+/* kvsim train parses its own options (ui/cmd/train.c) when "train" is the
+ * first word; its rows here give --help, the man page check and the "only
+ * for" messages. Reaching this means train came after an option. */
+static int set_train_opt(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)o;
+    (void)v;
+    FAIL("--%s: write train first, then its options: kvsim train --%s%s", r->name, r->name, r->arg ? " ..." : "");
 }
 
 /* A shape option (spec §1, §7): it selects the seeded random model, so
@@ -537,6 +554,15 @@ const CliOpt cli_options[] = {
     {.name = "acceptance", .arg = "A", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_acceptance,
      .help = "chance each draft is accepted, 0 to 1\n"
              "(default 0.7)"},
+    {.name = "shared-prefix", .arg = "S", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_u64,
+     .field = F(calc.in.shared_prefix), .flag = F(calc.prefix_set), .lo = 1, .hi = (long long)CALC_MAX_VALUE,
+     .help = "prefix sharing: the --batch sequences begin with\n"
+             "the same S-token system prompt (S <= T); prints\n"
+             "the KV bytes with and without sharing"},
+    {.name = "block-size", .arg = "P", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_u64,
+     .field = F(calc.in.block_size), .flag = F(calc.block_set), .lo = 1, .hi = (long long)CALC_MAX_VALUE,
+     .help = "positions per KV block for --shared-prefix\n"
+             "(default 16); only full blocks are shared"},
     {.name = "format", .arg = "table|json", .cmds = CMD_BIT(CMD_CALC), .group = "Run:", .set = set_second,
      .field = F(calc.json), .choices = "table|json", .help = "output format (default table)"},
 
@@ -561,7 +587,88 @@ const CliOpt cli_options[] = {
      .help = "skip the UI frame time"},
 
     /* every command; .set NULL: handled by the parser */
-    {.name = "help", .short_name = 'h', .cmds = CLI_ON_ALL, .group = "General:",
+    /* kvsim train (ui/cmd/train.c parses them; keep both in step:
+     * tests/test_help.sh compares its getopt table with this --help) */
+    {.name = "out", .arg = "FILE", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "model file to write (default models/default.kvsim)"},
+    {.name = "data", .arg = "DIR", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "corpus.txt and alphabet-extra.txt (default data)"},
+    {.name = "steps", .arg = "N", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "optimiser steps, 1 to 10,000,000 (default 3500)"},
+    {.name = "copy-steps", .arg = "N", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "phase 1: copy rows only for the first N steps\n"
+             "(default 800)"},
+    {.name = "copy-pct", .arg = "P", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "phase 2: P% copy rows (default 30)"},
+    {.name = "words-pct", .arg = "P", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "phase 2: P% rows of corpus words in new orders\n"
+             "(default 25); the rest is corpus text"},
+    {.name = "repeat-pct", .arg = "P", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "phase 2: P% rows of one or two corpus sentences\n"
+             "written and repeated (default 25)"},
+    {.name = "swap-pct", .arg = "P", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "repeat rows: each word swapped with chance P%\n"
+             "(default 0)"},
+    {.name = "same-lang", .arg = "0|1", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "1: a words row keeps to one language (default 1)"},
+    {.name = "copy-min", .arg = "L", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "shortest copy phrase (default 3)"},
+    {.name = "copy-max", .arg = "L", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "longest copy phrase (default 20)"},
+    {.name = "short-steps", .arg = "N", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "over the first N steps the longest copy phrase\n"
+             "grows from --short-max to --copy-max (default 0:\n"
+             "off)"},
+    {.name = "short-max", .arg = "L", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "the longest copy phrase at step 0 of\n"
+             "--short-steps (default 8)"},
+    {.name = "mask-first", .arg = "0|1", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "1: no loss on a copy row's first, unpredictable\n"
+             "copy (default 1)"},
+    {.name = "emb-std", .arg = "X", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "initial token and position embeddings N(0, X)\n"
+             "(default 1)"},
+    {.name = "tied", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "the head is the token embedding transposed\n"
+             "(default: untied)"},
+    {.name = "batch", .arg = "B", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "sequences per step, each --max-seq long\n"
+             "(default 32)"},
+    {.name = "lr", .arg = "X", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "peak learning rate (default 0.01)"},
+    {.name = "warmup", .arg = "N", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "learning-rate warm-up steps (default 100)"},
+    {.name = "seed", .arg = "S", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "weights and data seed (default 1)"},
+    {.name = "every", .arg = "N", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "a progress line every N steps (default 250)"},
+    {.name = "resume", .arg = "FILE", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "continue from a checkpoint (Ctrl-C writes\n"
+             "OUT.ckpt)"},
+    {.name = "eval", .arg = "FILE", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "only measure a model file: copy accuracy, heads,\n"
+             "prompts"},
+    {.name = "show-alphabet", .cmds = CMD_BIT(CMD_TRAIN), .group = "Train:", .set = set_train_opt,
+     .help = "print the alphabet the data makes (or --eval\n"
+             "FILE's) and exit"},
+    {.name = "d-model", .arg = "d", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "model width (default 32)"},
+    {.name = "heads", .arg = "H", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "attention heads, dividing d (default 2)"},
+    {.name = "kv-heads", .arg = "K", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "K/V heads, dividing H (default H)"},
+    {.name = "layers", .arg = "N", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "layers, 1 to 64 (default 2)"},
+    {.name = "d-ff", .arg = "F", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "feed-forward width (default 4*d)"},
+    {.name = "max-seq", .arg = "N", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "context trained for, 2 to 4096 (default 64)"},
+    {.name = "window", .arg = "W", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "sliding-window attention (default none)"},
+    {.name = "rope", .cmds = CMD_BIT(CMD_TRAIN), .group = "Shape of the model to train:", .set = set_train_opt,
+     .help = "rotary positions (spec §6.10) instead of a\n"
+             "learned position table"},
+    {.name = "help", .short_name = 'h', .cmds = CLI_ON_ALL | CMD_BIT(CMD_TRAIN), .group = "General:",
      .help = "this text (kvsim --help: every command)"},
     {.name = "version", .cmds = CLI_ON_ALL, .group = "General:", .help = "the version"},
 };

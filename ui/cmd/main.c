@@ -199,6 +199,9 @@ int main(int argc, char **argv)
     case CMD_BENCH:
         rc = bench_cmd_run(&o);
         break;
+    case CMD_TRAIN:   /* only `kvsim train ...` reaches train_cmd_run, above */
+        rc = usage_error("train: write it first, then its options: kvsim train [OPTIONS]");
+        break;
     default: {
         ModelFile mf;
         if (cli_use_model(&o, &mf, err, sizeof err))

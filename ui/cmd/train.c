@@ -57,44 +57,9 @@ static void fmt_time(char *b, size_t n, double s)
     snprintf(b, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-void train_cmd_usage(FILE *f)
-{
-    fputs(
-        "Usage: kvsim train [OPTIONS]\n"
-        "Train the model of spec §1 from kvsim's own C code (forward, backward, AdamW,\n"
-        "float32, one thread) on the data recipe of docs/training.md; write a model file.\n"
-        "\n"
-        "  --out FILE        model file to write (default models/default.kvsim)\n"
-        "  --data DIR        corpus.txt and alphabet-extra.txt (default data)\n"
-        "  --steps N         optimiser steps (default 3500)\n"
-        "  --copy-steps N    phase 1, copy rows only, for the first N steps (default 800)\n"
-        "  --copy-pct P --words-pct P\n"
-        "                    phase 2: P% copy rows, P% words rows, the rest corpus text\n"
-        "                    (default 30 and 40)\n"
-        "  --repeat-pct P    phase 2: P% rows of a corpus sentence, words swapped, repeated\n"
-        "                    (default 0)\n"
-        "  --swap-pct P      repeat rows: each word swapped with chance P% (default 0)\n"
-        "  --same-lang 0|1   1: a words row keeps to one language (default 0)\n"
-        "  --copy-min L --copy-max L\n"
-        "                    copy phrase lengths (default 3 and 20)\n"
-        "  --short-steps N   over the first N steps the longest copy phrase grows from\n"
-        "                    --short-max to --copy-max (default 0: off)\n"
-        "  --mask-first 0|1  1: no loss on a copy row's first, unpredictable copy (default 1)\n"
-        "  --emb-std X       initial token and position embeddings N(0, X) (default 1)\n"
-        "  --tied            the head is the token embedding transposed (default: untied)\n"
-        "  --batch B         sequences per step (default 32), each --max-seq long\n"
-        "  --lr X            peak learning rate (default 0.01); --warmup N steps (default 100)\n"
-        "  --d-model d --heads H --kv-heads K --layers N --d-ff F --max-seq N --window W\n"
-        "                    the shape (default d 32, H 2, 2 layers, F 4d, N 64)\n"
-        "  --rope            rotary positions (spec §6.10) instead of a learned position\n"
-        "                    table; the file's flag bit 1 says so\n"
-        "  --seed S          weights and data seed (default 1)\n"
-        "  --every N         a progress line every N steps (default 250)\n"
-        "  --resume FILE     continue from a checkpoint (Ctrl-C writes OUT.ckpt)\n"
-        "  --eval FILE       only measure a model file: copy accuracy, heads, prompts\n"
-        "  --show-alphabet   print the alphabet the data makes (or --eval FILE's) and exit\n",
-        f);
-}
+/* The help text lives in ui/cmd/cli_table.c (CMD_TRAIN's rows), so that
+ * `kvsim --help`, `kvsim help train`, this and docs/kvsim.1 agree. */
+void train_cmd_usage(FILE *f) { cli_usage(f, CMD_TRAIN); }
 
 static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errlen)
 {
@@ -136,7 +101,10 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     o->copy_max = 20;
     o->mask_first = 1;
     o->copy_pct = 30;
-    o->words_pct = 40;
+    o->words_pct = 25;
+    o->repeat_pct = 25;
+    o->same_lang = 1;
+    o->swap_pct = 0;
     o->emb_std = 1.0f;
     o->untied = true;
     o->batch = 32;
@@ -151,7 +119,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
     optind = 0;
     opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         const char *a = optarg;
         switch (ch) {
         case O_OUT: o->out = a; break;
@@ -173,6 +141,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
             o->emb_std = (float)x;
             break;
         }
+        case 'h':   /* -h, as every command */
         case O_HELP: train_cmd_usage(stdout); exit(0);
         case O_LR: {
             char *end = NULL;
