@@ -127,6 +127,11 @@ static void check_slide(Checker *c, EvalContext *ctx, const Slide *s)
                     "add a line 'tolerance: X'", val);
         }
     }
+    /* the values of the keyed hints so far; the player shows the first hint
+     * that matches, so a later one whose value an earlier one already takes
+     * would never be shown (choice keys are compared by the parser) */
+    double seen[LESSON_MAX_HINTS];
+    int seen_at[LESSON_MAX_HINTS], n_seen = 0;
     for (int i = 0; i < q->n_wrong; i++) {
         const WrongHint *w = &q->wrong[i];
         check_text(c, ctx, w->text, w->line);
@@ -134,11 +139,23 @@ static void check_slide(Checker *c, EvalContext *ctx, const Slide *s)
         double wv;
         if (eval_expr(ctx, w->value, &wv, msg, sizeof msg)) {
             problem(c, w->line, "wrong: %s", msg);
-        } else if (have_v && lesson_answer_ok(v, q->tolerance, wv)) {
-            eval_format(wv, val, sizeof val);
+            continue;
+        }
+        eval_format(wv, val, sizeof val);
+        if (have_v && lesson_answer_ok(v, q->tolerance, wv)) {
             problem(c, w->line, "'wrong: %s' is %s, which the question accepts as right", w->value,
                     val);
+            continue;
         }
+        int j = 0;
+        while (j < n_seen && !lesson_answer_ok(seen[j], q->tolerance, wv)) j++;
+        if (j < n_seen) {
+            problem(c, w->line, "'wrong: %s' is %s, like the 'wrong:' on line %d; only the "
+                    "first hint for a value is ever shown", w->value, val, seen_at[j]);
+            continue;
+        }
+        seen[n_seen] = wv;
+        seen_at[n_seen++] = w->line;
     }
     for (int i = 0; i < q->n_hints; i++) check_text(c, ctx, q->hints[i], q->hint_lines[i]);
     if (q->explain) check_text(c, ctx, q->explain, q->explain_line);

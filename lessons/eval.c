@@ -7,6 +7,7 @@
  */
 #include "lessons/eval.h"
 
+#include "lessons/errmsg.h"
 #include "lessons/measure.h"
 #include "sim/tokenizer.h"
 
@@ -97,7 +98,7 @@ __attribute__((format(printf, 2, 3))) static int fail(P *p, const char *fmt, ...
 {
     va_list ap;
     va_start(ap, fmt);
-    if (p->err && p->errlen) vsnprintf(p->err, p->errlen, fmt, ap);
+    errmsg_vfail(p->err, p->errlen, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -506,22 +507,12 @@ void eval_format(double v, char *out, size_t outlen)
     if (!strcmp(out, "-0")) snprintf(out, outlen, "0");
 }
 
-__attribute__((format(printf, 3, 4))) static int tfail(char *err, size_t errlen, const char *fmt,
-                                                       ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int eval_template(EvalContext *ctx, const char *text, char *out, size_t outlen, char *err,
                   size_t errlen)
 {
     size_t o = 0;
     if (err && errlen) err[0] = '\0';
-    if (!out || outlen == 0) return tfail(err, errlen, "no room for the text");
+    if (!out || outlen == 0) return errmsg_fail(err, errlen, "no room for the text");
     out[0] = '\0';
     char expr[EVAL_MAX_LEN + 1], val[64], msg[512];
     for (size_t i = 0; text[i];) {
@@ -537,17 +528,20 @@ int eval_template(EvalContext *ctx, const char *text, char *out, size_t outlen, 
             int col = 1;
             for (size_t j = 0; j < i; j++)
                 if (((unsigned char)text[j] & 0xC0) != 0x80) col++;
-            if (!close) return tfail(err, errlen, "unclosed '{' at column %d; write {{ for a "
-                                     "literal brace", col);
+            if (!close)
+                return errmsg_fail(err, errlen,
+                                   "unclosed '{' at column %d; write {{ for a "
+                                   "literal brace",
+                                   col);
             size_t n = (size_t)(close - (text + i + 1));
             if (n > EVAL_MAX_LEN)
-                return tfail(err, errlen, "template at column %d is longer than %d bytes", col,
-                             EVAL_MAX_LEN);
+                return errmsg_fail(err, errlen, "template at column %d is longer than %d bytes",
+                                   col, EVAL_MAX_LEN);
             memcpy(expr, text + i + 1, n);
             expr[n] = '\0';
             double v;
             if (eval_expr(ctx, expr, &v, msg, sizeof msg))
-                return tfail(err, errlen, "{%.60s}: %s", expr, msg);
+                return errmsg_fail(err, errlen, "{%.60s}: %s", expr, msg);
             eval_format(v, val, sizeof val);
             piece = val;
             plen = strlen(val);
@@ -556,8 +550,10 @@ int eval_template(EvalContext *ctx, const char *text, char *out, size_t outlen, 
             i++;
         }
         if (o + plen >= outlen)
-            return tfail(err, errlen, "text too long after filling in its templates (more than "
-                         "%zu bytes)", outlen - 1);
+            return errmsg_fail(err, errlen,
+                               "text too long after filling in its templates (more than "
+                               "%zu bytes)",
+                               outlen - 1);
         memcpy(out + o, piece, plen);
         o += plen;
         out[o] = '\0';

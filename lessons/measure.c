@@ -11,26 +11,16 @@
  */
 #include "lessons/measure.h"
 
+#include "lessons/errmsg.h"
 #include "lessons/record.h"
 #include "lessons/weights.h"
 #include "sim/budget.h"
 #include "sim/tokenizer.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-__attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t msglen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int max_line(const SlideSetup *s, unsigned bits)
 {
@@ -76,24 +66,25 @@ static int set_view(EvalContext *ctx, const SlideSetup *s, char *err, size_t err
     ctx->fail_line = goto_line;
     if (g->kind == GOTO_STEP_END || g->kind == GOTO_STEP_OP) {
         if (g->step < 0 || g->step >= n_steps)
-            return fail(err, errlen, "goto: step %d out of range 0..%d", g->step, n_steps - 1);
+            return errmsg_fail(err, errlen, "goto: step %d out of range 0..%d", g->step,
+                               n_steps - 1);
     }
     if (g->kind == GOTO_STEP_OP) {
         /* the op table says which modes run it (compare and memory run cache) */
         if (!op_in_mode(g->op, ctx->view_mode))
-            return fail(err, errlen, "goto: operation '%s' does not run in %s mode",
-                        lesson_op_name(g->op), lesson_mode_name(lm));
+            return errmsg_fail(err, errlen, "goto: operation '%s' does not run in %s mode",
+                               lesson_op_name(g->op), lesson_mode_name(lm));
         if (g->layer >= Lyr)
-            return fail(err, errlen, "goto: layer %d out of range 0..%d", g->layer, Lyr - 1);
+            return errmsg_fail(err, errlen, "goto: layer %d out of range 0..%d", g->layer, Lyr - 1);
     }
     ctx->k = g->kind == GOTO_END ? n_steps - 1
              : (g->kind == GOTO_STEP_END || g->kind == GOTO_STEP_OP) ? g->step : 0;
     ctx->fail_line = max_line(s, SETUP_BIT(SET_LAYER) | model_bits);
     if (s->layer < 0 || s->layer >= Lyr)
-        return fail(err, errlen, "select: layer %d out of range 0..%d", s->layer, Lyr - 1);
+        return errmsg_fail(err, errlen, "select: layer %d out of range 0..%d", s->layer, Lyr - 1);
     ctx->fail_line = max_line(s, SETUP_BIT(SET_HEAD) | model_bits);
     if (s->head < 0 || s->head >= H)
-        return fail(err, errlen, "select: head %d out of range 0..%d", s->head, H - 1);
+        return errmsg_fail(err, errlen, "select: head %d out of range 0..%d", s->head, H - 1);
     ctx->fail_line = 0;
     return 0;
 }
@@ -136,8 +127,10 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     if (lesson_weights_apply(s, &ctx->cfg, err, errlen)) goto bad;
     /* the same checks, in the same order, with the same words as cli.c */
     if (!s->trained && !(s->set & SETUP_BIT(SET_D_FF)) && 4LL * ctx->cfg.d_model > CONFIG_MAX_DIM) {
-        fail(err, errlen, "--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give "
-             "--d-ff too", ctx->cfg.d_model, 4LL * ctx->cfg.d_model, CONFIG_MAX_DIM);
+        errmsg_fail(err, errlen,
+                    "--d-model %d: the default d-ff (4 x d-model = %lld) exceeds %d; give "
+                    "--d-ff too",
+                    ctx->cfg.d_model, 4LL * ctx->cfg.d_model, CONFIG_MAX_DIM);
         goto bad;
     }
     if (config_validate(&ctx->cfg, 0, 0, err, errlen)) goto bad;
@@ -145,7 +138,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     ctx->prompt = malloc(strlen(prompt) + 1);
     ctx->ids = malloc(sizeof(int) * (size_t)ctx->cfg.max_seq);
     if (!ctx->prompt || !ctx->ids) {
-        fail(err, errlen, "out of memory");
+        errmsg_fail(err, errlen, "out of memory");
         goto bad;
     }
     strcpy(ctx->prompt, prompt);
@@ -153,7 +146,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     ctx->fail_line = s->line[SET_PROMPT];
     ctx->L = tokenizer_encode(prompt, ctx->ids, ctx->cfg.max_seq, msg, sizeof msg);
     if (ctx->L < 0) {
-        fail(err, errlen, "--prompt: %s", msg);
+        errmsg_fail(err, errlen, "--prompt: %s", msg);
         goto bad;
     }
     ctx->fail_line = max_line(s, model_bits | SETUP_BIT(SET_PROMPT) | SETUP_BIT(SET_GEN));
@@ -164,19 +157,21 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     if (ctx->n_seqs > 1) {
         ctx->fail_line = s->line[SET_PROMPT];
         if (ctx->cfg.chunk > 0 || ctx->cfg.speculate > 0) {
-            fail(err, errlen, "--%s: one prompt only, not a batch of %d (a batch steps its sequences "
-                 "in lockstep)", ctx->cfg.chunk > 0 ? "chunk" : "speculate", ctx->n_seqs);
+            errmsg_fail(err, errlen,
+                        "--%s: one prompt only, not a batch of %d (a batch steps its sequences "
+                        "in lockstep)",
+                        ctx->cfg.chunk > 0 ? "chunk" : "speculate", ctx->n_seqs);
             goto bad;
         }
         ctx->batch_ids = malloc(sizeof(int) * (size_t)ctx->cfg.max_seq * (size_t)(ctx->n_seqs - 1));
         if (!ctx->batch_ids) {
-            fail(err, errlen, "out of memory");
+            errmsg_fail(err, errlen, "out of memory");
             goto bad;
         }
         for (int i = 0; i + 1 < ctx->n_seqs; i++) {
             const char *bp = s->batch[i] ? s->batch[i] : "";
             if (!(ctx->batch_copy[i] = malloc(strlen(bp) + 1))) {
-                fail(err, errlen, "out of memory");
+                errmsg_fail(err, errlen, "out of memory");
                 goto bad;
             }
             strcpy(ctx->batch_copy[i], bp);
@@ -184,7 +179,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
             const int Ls = tokenizer_encode(bp, ctx->batch_ids + (size_t)i * (size_t)ctx->cfg.max_seq,
                                             ctx->cfg.max_seq, msg, sizeof msg);
             if (Ls < 0) {
-                fail(err, errlen, "--prompt (sequence %d): %s", i + 1, msg);
+                errmsg_fail(err, errlen, "--prompt (sequence %d): %s", i + 1, msg);
                 goto bad;
             }
             if (config_validate(&ctx->cfg, Ls, ctx->G, err, errlen)) goto bad;
@@ -201,7 +196,7 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
         if (!ctx->own_model || model_init(ctx->own_model, &ctx->cfg) != 0) {
             free(ctx->own_model);
             ctx->own_model = NULL;
-            fail(err, errlen, "out of memory building the model");
+            errmsg_fail(err, errlen, "out of memory building the model");
             goto bad;
         }
         ctx->model = ctx->own_model;
@@ -276,7 +271,8 @@ int eval_context_update_with(EvalContext *ctx, const SlideSetup *s, const Model 
 int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, size_t msglen)
 {
     if (!ctx || !ctx->have_model)
-        return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
+        return errmsg_fail(msg, msglen,
+                           "no simulator set-up (eval_context_init failed or was not run)");
     const KvConfig *c = &ctx->cfg;
     static const char *const direct[] = {"d", "H", "dh", "Lyr", "F", "V",  "N",
                                          "L", "G", "k",  "Hkv", "W", "B", "balance", "Nseq"};
@@ -304,11 +300,13 @@ int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, siz
 static int index_arg(const char *fn, const char *what, double v, long long lo, long long hi,
                      long long *out, char *msg, size_t msglen)
 {
-    if (v != floor(v)) return fail(msg, msglen, "%s(): %s %g is not a whole number", fn, what, v);
+    if (v != floor(v))
+        return errmsg_fail(msg, msglen, "%s(): %s %g is not a whole number", fn, what, v);
     if (v < (double)lo || v > (double)hi)
-        return fail(msg, msglen, fabs(v) < 1e15 ? "%s %.0f out of range %lld..%lld"
-                                                : "%s %g out of range %lld..%lld",
-                    what, v, lo, hi);
+        return errmsg_fail(msg, msglen,
+                           fabs(v) < 1e15 ? "%s %.0f out of range %lld..%lld"
+                                          : "%s %g out of range %lld..%lld",
+                           what, v, lo, hi);
     *out = (long long)v;
     return 0;
 }
@@ -326,8 +324,8 @@ static int step_cost(const EvalCall *call, double *out, char *msg, size_t msglen
     static const char *const names[] = {"d", "F", "Lyr", "V", "L", "K"};
     for (int i = 0; i < 6; i++)
         if (call->num[i] != floor(call->num[i]) || call->num[i] < (i == 5 ? 0 : 1))
-            return fail(msg, msglen, "step_cost(): %s = %g must be a whole number >= %d", names[i],
-                        call->num[i], i == 5 ? 0 : 1);
+            return errmsg_fail(msg, msglen, "step_cost(): %s = %g must be a whole number >= %d",
+                               names[i], call->num[i], i == 5 ? 0 : 1);
     const double d = call->num[0], F = call->num[1], Lyr = call->num[2], V = call->num[3];
     const double L = call->num[4], K = call->num[5];
     double n, t, head_rows = 1;
@@ -335,7 +333,8 @@ static int step_cost(const EvalCall *call, double *out, char *msg, size_t msglen
     case MODE_CACHE: n = K == 0 ? L : 1; t = L + K; break;
     case MODE_RECOMPUTE: n = t = L + K; break;
     default:
-        if (K != 0) return fail(msg, msglen, "step_cost(train, ...): K must be 0 (one pass)");
+        if (K != 0)
+            return errmsg_fail(msg, msglen, "step_cost(train, ...): K must be 0 (one pass)");
         n = t = head_rows = L;
         break;
     }
@@ -359,13 +358,13 @@ static int calc_call(const EvalCall *call, double *out, char *msg, size_t msglen
 {
     static const char *const names[] = {"context", "bytes per number", "batch"};
     const CalcShape *s = call->shape;
-    if (!s) return fail(msg, msglen, "calc(): no model");
+    if (!s) return errmsg_fail(msg, msglen, "calc(): no model");
     uint64_t v[3] = {s->max_context ? s->max_context : 4096, 2, 1};
     for (int i = 0; i < call->n_num && i < 3; i++) {
         const double a = call->num[i];
         if (a != floor(a) || a < 1 || a > (double)CALC_MAX_VALUE)
-            return fail(msg, msglen, "calc(): %s = %g must be a whole number from 1 to %llu",
-                        names[i], a, (unsigned long long)CALC_MAX_VALUE);
+            return errmsg_fail(msg, msglen, "calc(): %s = %g must be a whole number from 1 to %llu",
+                               names[i], a, (unsigned long long)CALC_MAX_VALUE);
         v[i] = (uint64_t)a;
     }
     CalcInput in;
@@ -378,14 +377,17 @@ static int calc_call(const EvalCall *call, double *out, char *msg, size_t msglen
     case 2: in.dtype = CALC_FP16; break;
     case 1: in.dtype = CALC_INT8; break;
     default:
-        return fail(msg, msglen, "calc(): bytes per number %llu; expected 4 (fp32), 2 (fp16, "
-                    "bf16) or 1 (int8)", (unsigned long long)v[1]);
+        return errmsg_fail(msg, msglen,
+                           "calc(): bytes per number %llu; expected 4 (fp32), 2 (fp16, "
+                           "bf16) or 1 (int8)",
+                           (unsigned long long)v[1]);
     }
     CalcResult r;
     char err[256];
-    if (calc_run(s, &in, &r, err, sizeof err)) return fail(msg, msglen, "calc(%s): %s", s->name, err);
+    if (calc_run(s, &in, &r, err, sizeof err))
+        return errmsg_fail(msg, msglen, "calc(%s): %s", s->name, err);
     *out = calc_field_value(&r, call->field);
-    if (!isfinite(*out)) return fail(msg, msglen, "calc(): unknown field");
+    if (!isfinite(*out)) return errmsg_fail(msg, msglen, "calc(): unknown field");
     return 0;
 }
 
@@ -396,16 +398,16 @@ static int paging_call(const EvalCall *call, double *out, char *msg, size_t msgl
     const char *fn = call->fn == FN_BLOCKS_FOR ? "blocks_for" : "waste_for";
     const double T = call->num[0], B = call->num[1];
     if (T != floor(T) || T < 0 || T > 1e15)
-        return fail(msg, msglen, "%s(): T = %g must be a whole number >= 0", fn, T);
+        return errmsg_fail(msg, msglen, "%s(): T = %g must be a whole number >= 0", fn, T);
     if (B != floor(B) || B < 1 || B > 1e15)
-        return fail(msg, msglen, "%s(): B = %g must be a whole number >= 1", fn, B);
+        return errmsg_fail(msg, msglen, "%s(): B = %g must be a whole number >= 1", fn, B);
     const double blocks = ceil(T / B);
     if (call->fn == FN_BLOCKS_FOR) {
         *out = blocks;
         return 0;
     }
     if (!(call->num[2] >= 0))
-        return fail(msg, msglen, "waste_for(): BYTES = %g must be >= 0", call->num[2]);
+        return errmsg_fail(msg, msglen, "waste_for(): BYTES = %g must be >= 0", call->num[2]);
     *out = (blocks * B - T) * call->num[2];
     return 0;
 }
@@ -426,7 +428,8 @@ static int cache_steps(EvalContext *ctx, int G)
 int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg, size_t msglen)
 {
     if (!ctx || !ctx->have_model)
-        return fail(msg, msglen, "no simulator set-up (eval_context_init failed or was not run)");
+        return errmsg_fail(msg, msglen,
+                           "no simulator set-up (eval_context_init failed or was not run)");
     const int G = ctx->G, Lyr = ctx->cfg.n_layers;
     const double *a = call->num;
     long long k = 0, l = 0;
@@ -463,15 +466,18 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
             return -1;
         if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (call->fn == FN_RATIO && r->n_steps != G)
-            return fail(msg, msglen, "ratio(): the cache run takes %d steps for %d tokens "
-                        "(chunk or speculate); its steps do not pair with recompute's", r->n_steps, G);
+            return errmsg_fail(msg, msglen,
+                               "ratio(): the cache run takes %d steps for %d tokens "
+                               "(chunk or speculate); its steps do not pair with recompute's",
+                               r->n_steps, G);
         if (call->fn == FN_VISIBLE) *out = (double)r->visible[k];
         else if (call->fn == FN_KV_BYTES) *out = (double)r->kv_bytes[k];
         else if (call->fn == FN_KV_NUMBERS) *out = (double)(r->kv_bytes[k] / 4);
         else {
             if (!(r2 = record_run(ctx, MODE_RECOMPUTE, msg, msglen))) return -1;
             double den = (double)counts_total(&r->steps[k]);
-            if (den == 0) return fail(msg, msglen, "ratio(%lld): the cache step made no MACs", k);
+            if (den == 0)
+                return errmsg_fail(msg, msglen, "ratio(%lld): the cache step made no MACs", k);
             *out = (double)counts_total(&r2->steps[k]) / den;
         }
         return 0;
@@ -500,7 +506,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                 *out = i;
                 return 0;
             }
-        return fail(msg, msglen, "emit_step(%lld): the run never emitted it", k);
+        return errmsg_fail(msg, msglen, "emit_step(%lld): the run never emitted it", k);
     case FN_EMITTED:
     case FN_DRAFTED:
     case FN_ACCEPTED: {
@@ -519,8 +525,10 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                                                       : "kv_waste";
         if (index_arg(fn, "step", a[0], 0, cache_steps(ctx, G) - 1, &k, msg, msglen)) return -1;
         if (ctx->cfg.block_size <= 0)
-            return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
-                        "block-size=B to the model: line", fn);
+            return errmsg_fail(msg, msglen,
+                               "%s(): the cache is not paged in this set-up; add "
+                               "block-size=B to the model: line",
+                               fn);
         if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (call->fn == FN_KV_BLOCKS) *out = r->kv_blocks[k];
         else if (call->fn == FN_KV_RESERVED) *out = (double)r->kv_reserved[k];
@@ -564,8 +572,9 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[1], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
         if (call->fn == FN_SEQ_BLOCKS && ctx->cfg.block_size <= 0)
-            return fail(msg, msglen, "seq_blocks(): the cache is not paged in this set-up; add "
-                        "block-size=B to the model: line");
+            return errmsg_fail(msg, msglen,
+                               "seq_blocks(): the cache is not paged in this set-up; add "
+                               "block-size=B to the model: line");
         const size_t at = (size_t)k * (size_t)r->n_seqs + (size_t)l;
         *out = call->fn == FN_SEQ_ROWS   ? r->seq_n[at]
                : call->fn == FN_SEQ_MACS ? cat_value(&r->seq_steps[at], call->cat)
@@ -577,8 +586,10 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_BLOCK_REFS: {
         const char *fn = call->fn == FN_POOL_BLOCKS ? "pool_blocks" : call->fn == FN_POOL_RESERVED ? "pool_reserved" : "block_refs";
         if (ctx->cfg.block_size <= 0)
-            return fail(msg, msglen, "%s(): the cache is not paged in this set-up; add "
-                        "block-size=B to the model: line", fn);
+            return errmsg_fail(msg, msglen,
+                               "%s(): the cache is not paged in this set-up; add "
+                               "block-size=B to the model: line",
+                               fn);
         if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         const double step = call->fn == FN_BLOCK_REFS ? a[1] : a[0];
         if (index_arg(fn, "step", step, 0, r->n_steps - 1, &k, msg, msglen)) return -1;
@@ -634,10 +645,11 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_KV_PER_TOKEN:
         for (int i = 0; i < 4; i++)
             if (a[i] < 0)
-                return fail(msg, msglen, "kv_per_token(): argument %d = %g must be >= 0", i + 1,
-                            a[i]);
+                return errmsg_fail(msg, msglen, "kv_per_token(): argument %d = %g must be >= 0",
+                                   i + 1, a[i]);
         *out = 2 * a[0] * a[1] * a[2] * a[3];
         return 0;
-    default: return fail(msg, msglen, "unknown function");
+    default:
+        return errmsg_fail(msg, msglen, "unknown function");
     }
 }

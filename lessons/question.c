@@ -1,6 +1,8 @@
 /* question: the lines after '?'. See question.h. */
 #include "lessons/question.h"
 
+#include "lessons/errmsg.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -8,24 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t msglen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* fail() that also reports the line the problem is on. */
+/* errmsg_fail() that also reports the line the problem is on. */
 __attribute__((format(printf, 5, 6))) static int fail_at(int *line, int at, char *msg,
                                                          size_t msglen, const char *fmt, ...)
 {
     *line = at;
     va_list ap;
     va_start(ap, fmt);
-    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
+    errmsg_vfail(msg, msglen, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -56,8 +48,8 @@ const Choice *lesson_find_choice(const Question *q, char k)
 static int add_hint(Question *q, const char *v, int line, char *msg, size_t msglen)
 {
     if (q->n_hints >= LESSON_MAX_HINTS)
-        return fail(msg, msglen, "more than %d hints; at most %d allowed", LESSON_MAX_HINTS,
-                    LESSON_MAX_HINTS);
+        return errmsg_fail(msg, msglen, "more than %d hints; at most %d allowed", LESSON_MAX_HINTS,
+                           LESSON_MAX_HINTS);
     char **nh = realloc(q->hints, sizeof(char *) * (size_t)(q->n_hints + 1));
     if (nh) q->hints = nh;
     int *nl = realloc(q->hint_lines, sizeof(int) * (size_t)(q->n_hints + 1));
@@ -65,7 +57,7 @@ static int add_hint(Question *q, const char *v, int line, char *msg, size_t msgl
     char *t = dup_n(v, strlen(v));
     if (!nh || !nl || !t) {
         free(t);
-        return fail(msg, msglen, "out of memory");
+        return errmsg_fail(msg, msglen, "out of memory");
     }
     q->hints[q->n_hints] = t;
     q->hint_lines[q->n_hints++] = line;
@@ -75,15 +67,16 @@ static int add_hint(Question *q, const char *v, int line, char *msg, size_t msgl
 static int add_choice(Question *q, char key, const char *text, int line, char *msg, size_t msglen)
 {
     if (q->n_choices >= LESSON_MAX_CHOICES)
-        return fail(msg, msglen, "more than %d choices; at most %d allowed", LESSON_MAX_CHOICES,
-                    LESSON_MAX_CHOICES);
+        return errmsg_fail(msg, msglen, "more than %d choices; at most %d allowed",
+                           LESSON_MAX_CHOICES, LESSON_MAX_CHOICES);
     const Choice *dup = lesson_find_choice(q, key);
-    if (dup) return fail(msg, msglen, "duplicate choice '%c' (first on line %d)", key, dup->line);
+    if (dup)
+        return errmsg_fail(msg, msglen, "duplicate choice '%c' (first on line %d)", key, dup->line);
     Choice *nc = realloc(q->choices, sizeof(Choice) * (size_t)(q->n_choices + 1));
-    if (!nc) return fail(msg, msglen, "out of memory");
+    if (!nc) return errmsg_fail(msg, msglen, "out of memory");
     q->choices = nc;
     char *t = dup_n(text, strlen(text));
-    if (!t) return fail(msg, msglen, "out of memory");
+    if (!t) return errmsg_fail(msg, msglen, "out of memory");
     q->choices[q->n_choices++] = (Choice){key, t, line};
     return 0;
 }
@@ -92,8 +85,10 @@ static int add_choice(Question *q, char key, const char *text, int line, char *m
 static int choice_line(Question *q, const char *v, int line, char *msg, size_t msglen)
 {
     if (!(v[0] >= 'a' && v[0] <= 'z') || (v[1] != ' ' && v[1] != '\t'))
-        return fail(msg, msglen, "choice '%.40s': expected a key letter a-z, a space and the "
-                    "text, e.g. 'choice: b It writes the cache'", v);
+        return errmsg_fail(msg, msglen,
+                           "choice '%.40s': expected a key letter a-z, a space and the "
+                           "text, e.g. 'choice: b It writes the cache'",
+                           v);
     const char *t = v + 1;
     while (*t == ' ' || *t == '\t') t++;
     return add_choice(q, v[0], t, line, msg, msglen);
@@ -103,8 +98,10 @@ static int choice_line(Question *q, const char *v, int line, char *msg, size_t m
 static int choices_line(Question *q, const char *v, bool zh, int line, char *msg, size_t msglen)
 {
     if (strcmp(v, "true-false"))
-        return fail(msg, msglen, "choices '%.40s': expected true-false (other options go on "
-                    "'choice: K TEXT' lines)", v);
+        return errmsg_fail(msg, msglen,
+                           "choices '%.40s': expected true-false (other options go on "
+                           "'choice: K TEXT' lines)",
+                           v);
     if (add_choice(q, 't', zh ? "对" : "true", line, msg, msglen)) return -1;
     return add_choice(q, 'f', zh ? "错" : "false", line, msg, msglen);
 }
@@ -113,8 +110,8 @@ static int choices_line(Question *q, const char *v, bool zh, int line, char *msg
 static int wrong_line(Question *q, char *v, int line, char *msg, size_t msglen)
 {
     if (q->n_wrong >= LESSON_MAX_HINTS)
-        return fail(msg, msglen, "more than %d 'wrong:' lines; at most %d allowed",
-                    LESSON_MAX_HINTS, LESSON_MAX_HINTS);
+        return errmsg_fail(msg, msglen, "more than %d 'wrong:' lines; at most %d allowed",
+                           LESSON_MAX_HINTS, LESSON_MAX_HINTS);
     char *arrow = strstr(v, "->");
     size_t alen = 2;
     char *u = strstr(v, "\xE2\x86\x92");   /* → */
@@ -123,23 +120,25 @@ static int wrong_line(Question *q, char *v, int line, char *msg, size_t msglen)
         alen = 3;
     }
     if (!arrow)
-        return fail(msg, msglen, "wrong '%.40s': expected 'VALUE -> HINT', e.g. 'wrong: 25 -> "
-                    "you counted the masked cells too'", v);
+        return errmsg_fail(msg, msglen,
+                           "wrong '%.40s': expected 'VALUE -> HINT', e.g. 'wrong: 25 -> "
+                           "you counted the masked cells too'",
+                           v);
     char *val = v, *text = arrow + alen;
     char *e = arrow;
     while (e > val && (e[-1] == ' ' || e[-1] == '\t')) e--;
     *e = '\0';
     while (*text == ' ' || *text == '\t') text++;
-    if (!*val) return fail(msg, msglen, "'wrong:' needs a value before the arrow");
-    if (!*text) return fail(msg, msglen, "'wrong:' needs a hint after the arrow");
+    if (!*val) return errmsg_fail(msg, msglen, "'wrong:' needs a value before the arrow");
+    if (!*text) return errmsg_fail(msg, msglen, "'wrong:' needs a hint after the arrow");
     WrongHint *nw = realloc(q->wrong, sizeof(WrongHint) * (size_t)(q->n_wrong + 1));
-    if (!nw) return fail(msg, msglen, "out of memory");
+    if (!nw) return errmsg_fail(msg, msglen, "out of memory");
     q->wrong = nw;
     char *a = dup_n(val, strlen(val)), *b = dup_n(text, strlen(text));
     if (!a || !b) {
         free(a);
         free(b);
-        return fail(msg, msglen, "out of memory");
+        return errmsg_fail(msg, msglen, "out of memory");
     }
     q->wrong[q->n_wrong++] = (WrongHint){a, b, line};
     return 0;
@@ -158,34 +157,36 @@ bool question_is_key(const char *k)
  * the key, v its trimmed value) */
 int question_key(Question *q, const char *k, char *v, int line, bool zh, char *msg, size_t msglen)
 {
-    if (*v == '\0') return fail(msg, msglen, "'%s:' needs a value", k);
+    if (*v == '\0') return errmsg_fail(msg, msglen, "'%s:' needs a value", k);
     if (!strcmp(k, "hint")) return add_hint(q, v, line, msg, msglen);
     if (!strcmp(k, "choice")) return choice_line(q, v, line, msg, msglen);
     if (!strcmp(k, "choices")) return choices_line(q, v, zh, line, msg, msglen);
     if (!strcmp(k, "wrong")) return wrong_line(q, v, line, msg, msglen);
     if (!strcmp(k, "reveal-ok")) {
         if (q->reveal_ok)
-            return fail(msg, msglen, "duplicate 'reveal-ok:' (first on line %d)",
-                        q->reveal_ok_line);
+            return errmsg_fail(msg, msglen, "duplicate 'reveal-ok:' (first on line %d)",
+                               q->reveal_ok_line);
         q->reveal_ok = dup_n(v, strlen(v));
         q->reveal_ok_line = line;
-        return q->reveal_ok ? 0 : fail(msg, msglen, "out of memory");
+        return q->reveal_ok ? 0 : errmsg_fail(msg, msglen, "out of memory");
     }
     if (!strcmp(k, "explain")) {
         if (q->explain)
-            return fail(msg, msglen, "duplicate 'explain:' (first on line %d)", q->explain_line);
+            return errmsg_fail(msg, msglen, "duplicate 'explain:' (first on line %d)",
+                               q->explain_line);
         q->explain = dup_n(v, strlen(v));
         q->explain_line = line;
-        return q->explain ? 0 : fail(msg, msglen, "out of memory");
+        return q->explain ? 0 : errmsg_fail(msg, msglen, "out of memory");
     }
     if (q->tolerance_line)
-        return fail(msg, msglen, "duplicate 'tolerance:' (first on line %d)", q->tolerance_line);
+        return errmsg_fail(msg, msglen, "duplicate 'tolerance:' (first on line %d)",
+                           q->tolerance_line);
     char *end = NULL;
     errno = 0;
     double t = strtod(v, &end);
     bool digits = (v[0] >= '0' && v[0] <= '9') || (v[0] == '.' && v[1] >= '0' && v[1] <= '9');
     if (!digits || *end != '\0' || errno == ERANGE || !isfinite(t) || t < 0)
-        return fail(msg, msglen, "tolerance '%s': expected a number >= 0, e.g. 0.01", v);
+        return errmsg_fail(msg, msglen, "tolerance '%s': expected a number >= 0, e.g. 0.01", v);
     q->tolerance = t;
     q->tolerance_line = line;
     return 0;
@@ -217,6 +218,12 @@ static int finish_choices(Question *q, int *line, char *msg, size_t msglen)
         if (v[0] == q->correct)
             return fail_at(line, q->wrong[i].line, msg, msglen, "'wrong: %s' names the right answer",
                            v);
+        for (int j = 0; j < i; j++)
+            if (q->wrong[j].value[0] == v[0])
+                return fail_at(line, q->wrong[i].line, msg, msglen,
+                               "'wrong: %s', like the 'wrong:' on line %d; only the first "
+                               "hint for a key is ever shown",
+                               v, q->wrong[j].line);
     }
     return 0;
 }

@@ -1,24 +1,14 @@
 /* record: see record.h. */
 #include "lessons/record.h"
 
+#include "lessons/errmsg.h"
 #include "sim/paged.h"
 #include "sim/run.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-__attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t msglen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void record_free(EvalRun *r)
 {
@@ -103,7 +93,7 @@ EvalRun *record_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen)
         !r->pool_reserved || !r->refs || !r->att_last || !r->tokens) {
         run_free(&run);
         record_free(r);
-        fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
+        errmsg_fail(msg, msglen, "out of memory recording the %s run", config_mode_name(mode));
         return NULL;
     }
     for (int k = 0; k < ns; k++) {

@@ -2,11 +2,11 @@
  * See lesson.h and directives.h. */
 #include "lessons/directives.h"
 
+#include "lessons/errmsg.h"
 #include "sim/tokenizer.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,16 +58,6 @@ bool lesson_answer_ok(double expected, double tolerance, double given)
     return fabs(given - expected) <= (tolerance > 0 ? tolerance : 0.0);
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t msglen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (msg && msglen) vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int parse_int_in(const char *name, const char *s, long long lo, long long hi, long long *out,
                  char *msg, size_t msglen)
 {
@@ -76,11 +66,13 @@ int parse_int_in(const char *name, const char *s, long long lo, long long hi, lo
     long long v = strtoll(s, &end, 10);
     /* strtoll would skip leading blanks and accept "+"; a lesson value may not */
     if (*s == '\0' || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) || end == s || *end != '\0')
-        return fail(msg, msglen, "%s '%s': not a number; expected an integer from %lld to %lld",
-                    name, s, lo, hi);
+        return errmsg_fail(msg, msglen,
+                           "%s '%s': not a number; expected an integer from %lld to %lld", name, s,
+                           lo, hi);
     if (errno == ERANGE || v < lo || v > hi)
-        return fail(msg, msglen, "%s %s: out of range; expected an integer from %lld to %lld", name,
-                    s, lo, hi);
+        return errmsg_fail(msg, msglen,
+                           "%s %s: out of range; expected an integer from %lld to %lld", name, s,
+                           lo, hi);
     *out = v;
     return 0;
 }
@@ -90,12 +82,12 @@ static int parse_seed(const char *s, uint64_t *out, char *msg, size_t msglen)
     char *end = NULL;
     errno = 0;
     if (!(s[0] >= '0' && s[0] <= '9'))
-        return fail(msg, msglen, "seed '%s': expected an integer from 0 to 18446744073709551615",
-                    s);
+        return errmsg_fail(msg, msglen,
+                           "seed '%s': expected an integer from 0 to 18446744073709551615", s);
     unsigned long long v = strtoull(s, &end, 10);
     if (end == s || *end != '\0' || errno == ERANGE)
-        return fail(msg, msglen, "seed '%s': expected an integer from 0 to 18446744073709551615",
-                    s);
+        return errmsg_fail(msg, msglen,
+                           "seed '%s': expected an integer from 0 to 18446744073709551615", s);
     *out = (uint64_t)v;
     return 0;
 }
@@ -152,7 +144,8 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
                                    CONFIG_MAX_DIM, CONFIG_MAX_DIM, CONFIG_MAX_DIM, 1, 1, 1, 1};
     char *w[N_MODEL_KEYS + 2];
     int n = split_words(value, w, N_MODEL_KEYS + 2);
-    if (n < 0) return fail(msg, msglen, "model: too many options; at most %d (" MODEL_KEY_LIST ")",
+    if (n < 0)
+        return errmsg_fail(msg, msglen, "model: too many options; at most %d (" MODEL_KEY_LIST ")",
                            N_MODEL_KEYS);
     unsigned seen = 0;
     for (int i = 0; i < n; i++) {
@@ -160,11 +153,15 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
         if (eq) *eq = '\0';
         int k = find_name(w[i], model_keys, N_MODEL_KEYS);
         if (k < 0)
-            return fail(msg, msglen, "unknown model option '%s'; expected " MODEL_KEY_LIST
-                        ", e.g. model: d-model=8 heads=2", w[i]);
+            return errmsg_fail(msg, msglen,
+                               "unknown model option '%s'; expected " MODEL_KEY_LIST
+                               ", e.g. model: d-model=8 heads=2",
+                               w[i]);
         if (!eq || eq[1] == '\0')
-            return fail(msg, msglen, "model option '%s' needs a value, e.g. %s=2", w[i], w[i]);
-        if (seen & (1u << k)) return fail(msg, msglen, "model option '%s' given twice", w[i]);
+            return errmsg_fail(msg, msglen, "model option '%s' needs a value, e.g. %s=2", w[i],
+                               w[i]);
+        if (seen & (1u << k))
+            return errmsg_fail(msg, msglen, "model option '%s' given twice", w[i]);
         seen |= 1u << k;
         const SetupField f = model_fields[k];
         long long v = 0;
@@ -172,14 +169,18 @@ static int parse_model(char *value, int line, SlideSetup *s, char *msg, size_t m
             /* the shipped trained model, or the seeded random one: never a file name */
             const bool trained = !strcmp(eq + 1, "trained");
             if (!trained && strcmp(eq + 1, "random"))
-                return fail(msg, msglen, "weights '%s': expected random (the seeded model of the "
-                            "shape options) or trained (kvsim's shipped model); a lesson names no "
-                            "other model file", eq + 1);
+                return errmsg_fail(
+                    msg, msglen,
+                    "weights '%s': expected random (the seeded model of the "
+                    "shape options) or trained (kvsim's shipped model); a lesson names no "
+                    "other model file",
+                    eq + 1);
             s->trained = trained;
         } else if (f == SET_ROPE || f == SET_ROPE_BUG || f == SET_PREFIX) {
             const bool on = !strcmp(eq + 1, "on");
             if (!on && strcmp(eq + 1, "off"))
-                return fail(msg, msglen, "%s '%s': expected on or off", model_keys[k], eq + 1);
+                return errmsg_fail(msg, msglen, "%s '%s': expected on or off", model_keys[k],
+                                   eq + 1);
             if (f == SET_ROPE) s->model.rope = on;
             else if (f == SET_ROPE_BUG) s->model.rope_offset_bug = on;
             else s->model.prefix_cache = on;
@@ -236,26 +237,31 @@ static int parse_goto(char *value, int line, SlideSetup *s, char *msg, size_t ms
         } else if ((n == 4 || n == 6) && !strcmp(w[2], "op")) {
             int k = op_find(w[3]);
             if (k < 0)
-                return fail(msg, msglen, "goto: unknown operation '%s'; expected embed, ln1, qkv, "
-                            "scores, mask, softmax, values, out_proj, ln2, ffn, ln_final, "
-                            "logits, pick, append or loss", w[3]);
+                return errmsg_fail(msg, msglen,
+                                   "goto: unknown operation '%s'; expected embed, ln1, qkv, "
+                                   "scores, mask, softmax, values, out_proj, ln2, ffn, ln_final, "
+                                   "logits, pick, append or loss",
+                                   w[3]);
             g.kind = GOTO_STEP_OP;
             g.op = (OpKind)k;
             if (n == 6) {
                 if (strcmp(w[4], "layer"))
-                    return fail(msg, msglen, "goto: '%s' after the operation; expected layer L",
-                                w[4]);
+                    return errmsg_fail(msg, msglen,
+                                       "goto: '%s' after the operation; expected layer L", w[4]);
                 if (!op_info(g.op)->per_layer)
-                    return fail(msg, msglen, "goto: operation '%s' is not inside a layer; leave "
-                                "out 'layer %s'", w[3], w[5]);
+                    return errmsg_fail(msg, msglen,
+                                       "goto: operation '%s' is not inside a layer; leave "
+                                       "out 'layer %s'",
+                                       w[3], w[5]);
                 if (parse_int_in("goto: layer", w[5], 0, 4095, &v, msg, msglen)) return -1;
                 g.layer = (int)v;
             }
         } else {
-            return fail(msg, msglen, "goto: '%s' after 'step %s'; %s", w[2], w[1], GOTO_FORMS);
+            return errmsg_fail(msg, msglen, "goto: '%s' after 'step %s'; %s", w[2], w[1],
+                               GOTO_FORMS);
         }
     } else {
-        return fail(msg, msglen, "goto '%s': %s", n > 0 ? w[0] : "", GOTO_FORMS);
+        return errmsg_fail(msg, msglen, "goto '%s': %s", n > 0 ? w[0] : "", GOTO_FORMS);
     }
     s->go = g;
     mark(s, SET_GOTO, line);
@@ -267,16 +273,18 @@ static int parse_select(char *value, int line, SlideSetup *s, char *msg, size_t 
     char *w[6];
     int n = split_words(value, w, 6);
     if (n <= 0 || n % 2 != 0)
-        return fail(msg, msglen, "select: expected layer L head H (either may be left out)");
+        return errmsg_fail(msg, msglen, "select: expected layer L head H (either may be left out)");
     bool got_layer = false, got_head = false;
     for (int i = 0; i < n; i += 2) {
         long long v = 0;
         bool is_layer = !strcmp(w[i], "layer");
         if (!is_layer && strcmp(w[i], "head"))
-            return fail(msg, msglen, "select: '%s'; expected layer L head H (either may be left "
-                        "out)", w[i]);
+            return errmsg_fail(msg, msglen,
+                               "select: '%s'; expected layer L head H (either may be left "
+                               "out)",
+                               w[i]);
         if ((is_layer && got_layer) || (!is_layer && got_head))
-            return fail(msg, msglen, "select: '%s' given twice", w[i]);
+            return errmsg_fail(msg, msglen, "select: '%s' given twice", w[i]);
         if (parse_int_in(is_layer ? "select: layer" : "select: head", w[i + 1], 0,
                          is_layer ? 4095 : CONFIG_MAX_DIM - 1, &v, msg, msglen))
             return -1;
@@ -308,9 +316,10 @@ int directive_parse(Directive d, char *value, int line, SlideSetup *s, char *msg
     case DIR_MODE:
         k = find_name(value, mode_names, LESSON_MODE_COUNT);
         if (k < 0)
-            return fail(msg, msglen, "mode '%s': expected cache, recompute, compare, train or "
-                        "memory",
-                        value);
+            return errmsg_fail(msg, msglen,
+                               "mode '%s': expected cache, recompute, compare, train or "
+                               "memory",
+                               value);
         s->mode = (LessonMode)k;
         mark(s, SET_MODE, line);
         return 0;
@@ -319,12 +328,15 @@ int directive_parse(Directive d, char *value, int line, SlideSetup *s, char *msg
     case DIR_POINT:
         k = find_name(value, point_names, POINT_COUNT);
         if (k < 0)
-            return fail(msg, msglen, "point '%s': expected tokens, mask, attention, kvcache, ops, "
-                        "chart, pipeline, blocks, traffic or none", value);
+            return errmsg_fail(msg, msglen,
+                               "point '%s': expected tokens, mask, attention, kvcache, ops, "
+                               "chart, pipeline, blocks, traffic or none",
+                               value);
         s->point = (LessonPoint)k;
         mark(s, SET_POINT, line);
         return 0;
-    default: return fail(msg, msglen, "unknown directive");
+    default:
+        return errmsg_fail(msg, msglen, "unknown directive");
     }
 }
 

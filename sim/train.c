@@ -269,7 +269,7 @@ void trainer_backward(Trainer *t, const Model *m, const int *inp, const int *tgt
         size_t n[16];
         const int k = model_arrays(g, p, n, 16);
         for (int i = 0; i < k; i++)
-            if (n[i]) memset(p[i], 0, sizeof(float) * n[i]);   /* RoPE: pos_emb is NULL, 0 long */
+            if (n[i]) memset(p[i], 0, sizeof(float) * n[i]);   /* RoPE: no position table */
     }
 
     /* cross-entropy of the mean: dlogits = (softmax − onehot) / targets */

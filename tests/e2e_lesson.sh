@@ -1,8 +1,11 @@
 #!/bin/sh
 # e2e_lesson.sh [KVSIM] — a lesson in the real binary, driven in tmux: open
 # lesson 2, turn slides, answer one question wrongly and one rightly, see
-# the feedback, quit; then the list shows the progress. Also the lesson
-# commands that need no terminal: --print, check.
+# the feedback, quit; then the list shows the progress. Lessons 14 (the
+# trained model) and 17 (a batch of prompts, prefix sharing) open at 80x24
+# and 160x50 in en and zh, PgDn turns their slides, and the screen shows
+# what each slide sets up. Also the lesson commands that need no terminal:
+# --print, check.
 set -u
 E2E=lesson
 . "$(dirname "$0")/e2e_lib.sh"
@@ -75,6 +78,102 @@ $T kill-server 2>/dev/null
 XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "2/4 answered" && ok || bad "progress not shown"
 XDG_STATE_HOME=$state "$K" lesson --reset-progress >/dev/null && ok || bad "reset progress"
 XDG_STATE_HOME=$state "$K" lesson | grep "The causal mask" | grep -q "answered" && bad "progress not reset" || ok
+
+# --- lessons 14 and 17 at the smallest and a large size, en and zh ----------------------
+# settled: poll until two captures 0.1 s apart are equal (a redraw done)
+settled() {
+    prev=$(screen); i=0
+    while [ $i -lt 50 ]; do
+        sleep 0.1
+        cur=$(screen)
+        [ "$cur" = "$prev" ] && return 0
+        prev=$cur; i=$((i + 1))
+    done
+    return 1
+}
+# pgdn_until DESCRIPTION TEXT [MAX]: press PgDn one at a time, each time
+# waiting for the screen to change and settle, until TEXT shows up (PgDn
+# first scrolls a narration that does not fit, so a slide may take several)
+pgdn_until() {
+    n=0
+    settled
+    while ! screen | grep -qF -- "$2"; do
+        if [ $n -ge "${3:-25}" ]; then
+            bad "$1: '$2' not on screen after $n PgDn"; screen | sed 's/^/    | /'; return 1
+        fi
+        before=$(screen)
+        $T send-keys -t e2e NPage
+        n=$((n + 1))
+        i=0
+        while [ $i -lt 50 ] && [ "$(screen)" = "$before" ]; do sleep 0.1; i=$((i + 1)); done
+        if [ "$(screen)" = "$before" ]; then
+            bad "$1: PgDn changed nothing"; screen | sed 's/^/    | /'; return 1
+        fi
+        settled
+    done
+    ok
+}
+# open_lesson N LANG W H: a fresh server with kvsim lesson N in a W x H window
+open_lesson() {
+    end_server
+    new_server
+    $T new-session -d -s e2e -x "$3" -y "$4" -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 \
+        -e XDG_STATE_HOME="$state" "$K lesson $1 --lang $2; echo EXIT=\$?; sleep 60"
+}
+quit_lesson() {
+    $T send-keys -t e2e q
+    check "$1: quit" "EXIT=0"
+    end_server
+}
+for size in 80x24 160x50; do
+    w=${size%x*}; h=${size#*x}
+    for lang in en zh; do
+        at="$lang $size"
+        if [ $lang = en ]; then
+            l14="Lesson 14: What the cache remembers"; l17="Lesson 17: Prefix sharing"
+            s1="slide 1/7"; s2="slide 2/7"; s3="slide 3/7"
+            prefill="PREFILL step 0"; memory="MEMORY"; pool25="pool: 25 of 48 blocks in use"; batch3="B = 4, 3 sequences"
+            sys_prompt="you␣are␣a␣kind␣tutor.␣hi!"; seq_c='C "you a'
+        else
+            l14="第 14 课：缓存记住了什么"; l17="第 17 课：前缀共享"
+            s1="第 1/7 页"; s2="第 2/7 页"; s3="第 3/7 页"
+            prefill="预填充 第 0 步"; memory="内存"; pool25="池：25/48 块已用"; batch3="B = 4，3 个序列"
+            sys_prompt="你是一位很和气的小学老师，请用简单的话回答。你好！"; seq_c='C "你是一位'
+        fi
+        # lesson 14: slide 1 runs the trained model (weights=trained) on its
+        # repeated sentence; slide 3 (goto: step 0 end) shows the prefill's
+        # token, 床: the copy the lesson is about, made by the trained weights
+        open_lesson 14 $lang "$w" "$h"
+        check "14 $at: lesson pane" "$l14"
+        check "14 $at: first slide" "$s1"
+        check "14 $at: the trained model" "default.kvsim"
+        absent "14 $at: not the random model" "random model"
+        check "14 $at: the slide's prompt" "猫在床上睡觉。猫在"
+        pgdn_until "14 $at: PgDn to slide 2" "$s2"
+        absent "14 $at: slide 2 still before the prefill" "$prefill"
+        pgdn_until "14 $at: PgDn to slide 3" "$s3"
+        check "14 $at: slide 3 after the prefill" "$prefill"
+        check "14 $at: the trained model copies 床" "猫在床上睡觉。猫在│床"
+        quit_lesson "14 $at"
+        # lesson 17: slide 1 is a batch of three prompts in the memory view;
+        # slide 2 (goto: step 0 end) shows their 25 blocks in the pool, one
+        # table row per sequence when the window is large enough
+        open_lesson 17 $lang "$w" "$h"
+        check "17 $at: lesson pane" "$l17"
+        check "17 $at: first slide" "$s1"
+        check "17 $at: the memory view" "$memory"
+        check "17 $at: a batch of three" "$batch3"
+        check "17 $at: sequence 0's prompt" "$sys_prompt"
+        pgdn_until "17 $at: PgDn to slide 2" "$s2"
+        check "17 $at: slide 2 after the prefill" "$prefill"
+        check "17 $at: the three prefills' blocks" "$pool25"
+        # the sum row: reserved, used and wasted bytes of the 25 blocks
+        check "17 $at: the pool's bytes" "12,800 11,776 1,024"
+        if [ "$w" -ge 120 ]; then check "17 $at: one row per sequence" "$seq_c"; fi
+        quit_lesson "17 $at"
+    done
+done
+new_server   # a fresh socket for the sessions below
 
 # --- progress saves that fail, and saves that must keep every row ----------------------
 # 300 rows of other lessons: a save in the UI keeps them all (it used to keep 255)

@@ -933,10 +933,10 @@ static int empty_rows(const Canvas *c, Rect r)
 
 /* At 200x60 no box leaves more than a quarter of its rows empty: the
  * normal screen, presenter mode, the compare and memory views, the vector
- * inspector (v) and the all-heads overview (A), on the random and the
- * trained model, English and Chinese, at the end of every token step; the
- * toggled panels (v, A) also after every operation, since what they show
- * changes with it. */
+ * inspector (v) and the all-heads overview (A), on the trained (default)
+ * and the random model (--d-model 8), English and Chinese, at the end of
+ * every token step; the toggled panels (v, A) also after every operation,
+ * since what they show changes with it. */
 typedef struct {
     const char *args;
     const char *toggles;   /* keys pressed first */
@@ -981,11 +981,11 @@ static void test_no_empty_boxes(void **state)
         {"", "vA", true},
         {"--mode compare", "v", true},
         {"--mode recompute", "A", false},
-        {"--model models/default.kvsim", "", false},
-        {"--model models/default.kvsim", "v", true},
-        {"--model models/default.kvsim --lang zh", "A", true},
-        {"--model models/default.kvsim --present", "", false},
-        {"--model models/default.kvsim --mode compare", "", false},
+        {"--d-model 8", "", false},
+        {"--d-model 8", "v", true},
+        {"--d-model 8 --lang zh", "A", true},
+        {"--d-model 8 --present", "", false},
+        {"--d-model 8 --mode compare", "", false},
         {"--d-model 8 --rope", "v", true},
     };
     char err[256];
