@@ -3,7 +3,8 @@
 # bad options (exit 2), a run writes a model file that every command loads,
 # the same seed gives the same file byte for byte, Ctrl-C (SIGINT) writes a
 # checkpoint and exits 130, and --resume from it ends with exactly the file
-# of the uninterrupted run.
+# of the uninterrupted run; --rope sets flag bit 1, its file runs with
+# measured = closed form and cache == recompute, and resumes the same way.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 K=${1:-build/kvsim}
@@ -72,6 +73,26 @@ if [ "$rc" -eq 130 ] && [ -f "$tmp/c.kvsim.ckpt" ]; then
     cmp -s "$tmp/c.kvsim" "$tmp/d.kvsim" && ok || bad "interrupted + resumed run differs from the straight run"
 else
     bad "SIGINT -> exit $rc, checkpoint: $(ls "$tmp")"
+fi
+# the same with --rope (no position table in the checkpoint either)
+"$K" train $SHAPE --rope --every 50 --steps 4000 --out "$tmp/rc.kvsim" >"$tmp/rc.log" 2>&1 &
+pid=$!
+i=0
+while [ "$i" -lt 3000 ] && ! grep -q '^step' "$tmp/rc.log" 2>/dev/null; do
+    sleep 0.01
+    i=$((i + 1))
+done
+kill -INT "$pid"
+wait "$pid"; rc=$?
+if [ "$rc" -eq 130 ] && [ -f "$tmp/rc.kvsim.ckpt" ]; then
+    "$K" train $SHAPE --rope --steps 4000 --resume "$tmp/rc.kvsim.ckpt" --out "$tmp/rc.kvsim" >"$tmp/rr.log" 2>&1 && ok ||
+        bad "resume --rope: $(tail -n 1 "$tmp/rr.log")"
+    "$K" train $SHAPE --rope --steps 4000 --out "$tmp/rd.kvsim" >/dev/null 2>&1
+    cmp -s "$tmp/rc.kvsim" "$tmp/rd.kvsim" && ok || bad "--rope: interrupted + resumed run differs from the straight run"
+    "$K" train $SHAPE --steps 4000 --resume "$tmp/rc.kvsim.ckpt" --out "$tmp/re.kvsim" >/dev/null 2>"$tmp/err"; rc=$?
+    [ "$rc" -eq 2 ] && grep -q "differs" "$tmp/err" && ok || bad "resume a --rope checkpoint without --rope -> $rc"
+else
+    bad "--rope SIGINT -> exit $rc, checkpoint: $(ls "$tmp")"
 fi
 "$K" train $SHAPE --steps 10 --resume "$tmp/a.kvsim" --out "$tmp/e.kvsim" >/dev/null 2>"$tmp/err"; rc=$?
 [ "$rc" -eq 2 ] && grep -q "not a checkpoint" "$tmp/err" && ok || bad "resume from a plain model -> $rc"
