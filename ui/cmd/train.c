@@ -380,7 +380,8 @@ int train_cmd_run(int argc, char **argv)
         for (int p = 0; p < 3; p++) {
             const int k = model_arrays(pairs[p][0], dst, n, 16);
             model_arrays(pairs[p][1], src, n, 16);
-            for (int i = 0; i < k; i++) memcpy(dst[i], src[i], sizeof(float) * n[i]);
+            for (int i = 0; i < k; i++)
+                if (n[i]) memcpy(dst[i], src[i], sizeof(float) * n[i]);   /* RoPE: no pos_emb */
         }
         opt.step = (long)mf.state.step;
         data.s = mf.state.rng;
