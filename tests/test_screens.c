@@ -431,6 +431,29 @@ static void test_too_small(void **state)
     app_free(&a);
 }
 
+/* The memory view's totals row keeps its whole label at 80x24 once the
+ * block table takes the width (it was cut to "Σ a", "Σ 合"), en and zh,
+ * after every token step. */
+static void test_memory_total_label(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--mode memory --block-size 2", "--mode memory --block-size 1 --lang zh",
+                                       "--mode memory --block-size 1 --prompt abc --prompt de"};
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        const char *want = strstr(args[i], "zh") ? "\u2502\u03a3 \u5408\u8ba1 " : "\u2502\u03a3 all ";
+        char keys[16] = "";
+        for (int step = 0; step < 9; step++) {
+            const Scenario sc = {"total", args[i], keys};
+            App a;
+            char *text = render(&sc, 80, 24, &a);
+            if (!strstr(text, want)) fail_msg("%s after %d steps: no '%s' at 80x24:\n%s", args[i], step, want, text);
+            free(text);
+            app_free(&a);
+            strcat(keys, "N");
+        }
+    }
+}
+
 /* Titles required by the UI spec, in both languages, at both sizes. */
 static void test_titles(void **state)
 {
@@ -1080,6 +1103,7 @@ int main(void)
         cmocka_unit_test(test_cost_formula),
         cmocka_unit_test(test_chart_serving),
         cmocka_unit_test(test_lesson_scroll),
+        cmocka_unit_test(test_memory_total_label),
         cmocka_unit_test(test_lesson_unseen_panel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
