@@ -431,6 +431,29 @@ static void test_too_small(void **state)
     app_free(&a);
 }
 
+/* The memory view's totals row keeps its whole label at 80x24 once the
+ * block table takes the width (it was cut to "Σ a", "Σ 合"), en and zh,
+ * after every token step. */
+static void test_memory_total_label(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--mode memory --block-size 2", "--mode memory --block-size 1 --lang zh",
+                                       "--mode memory --block-size 1 --prompt abc --prompt de"};
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        const char *want = strstr(args[i], "zh") ? "\u2502\u03a3 \u5408\u8ba1 " : "\u2502\u03a3 all ";
+        char keys[16] = "";
+        for (int step = 0; step < 9; step++) {
+            const Scenario sc = {"total", args[i], keys};
+            App a;
+            char *text = render(&sc, 80, 24, &a);
+            if (!strstr(text, want)) fail_msg("%s after %d steps: no '%s' at 80x24:\n%s", args[i], step, want, text);
+            free(text);
+            app_free(&a);
+            strcat(keys, "N");
+        }
+    }
+}
+
 /* Titles required by the UI spec, in both languages, at both sizes. */
 static void test_titles(void **state)
 {
@@ -835,8 +858,38 @@ static void test_cost_formula(void **state)
     }
 }
 
+/* Line `row` of a canvas dump into out ("" past the end). */
+static const char *dump_line(const char *dump, int row, char *out, size_t len)
+{
+    for (int i = 0; i < row && dump; i++) {
+        dump = strchr(dump, '\n');
+        if (dump) dump++;
+    }
+    out[0] = '\0';
+    if (!dump) return out;
+    const char *end = strchr(dump, '\n');
+    size_t n = end ? (size_t)(end - dump) : strlen(dump);
+    if (n >= len) n = len - 1;
+    memcpy(out, dump, n);
+    out[n] = '\0';
+    return out;
+}
+
+/* The row of the lesson pane's top border (it names the slide), copied
+ * into out; -1 if none. */
+static int slide_title_row(const char *dump, const App *a, int slide, char *out, size_t len)
+{
+    char want[64];
+    (void)slide;
+    snprintf(want, sizeof want, TR(a, "\u2500 Lesson %d", "\u2500 \u7b2c %d \u8bfe"), a->play->lesson->number);
+    for (int row = 0; *dump_line(dump, row, out, len) || row == 0; row++)
+        if (strstr(out, want)) return row;
+    return -1;
+}
+
 /* Every shipped lesson, every slide, at 80x24, 100x30 and 120x40: the
- * pane shows "↓ PgDn" exactly when PgDn has more narration to show (it
+ * title row never changes while the narration scrolls (no marker drawn
+ * over the slide's title), and the pane shows "↓ PgDn" exactly when PgDn has more narration to show (it
  * then scrolls and stays on the slide), else PgDn turns the page. */
 static void test_lesson_scroll(void **state)
 {
@@ -865,15 +918,23 @@ static void test_lesson_scroll(void **state)
                 a.screen_h = c.h;
                 for (int slide = 0; slide < a.play->lesson->n_slides; slide++) {
                     app_lesson_goto(&a, slide);
+                    char title[512] = "";   /* the pane's top border, unscrolled */
+                    int title_row = -1;
                     for (int page = 0; page < 20; page++) {   /* scroll to the end of the slide */
                         app_render(&a, &c);
                         char *before = canvas_dump(&c);
                         const bool marker = strstr(before, "\u2193 PgDn ") != NULL;
+                        if (page == 0) title_row = slide_title_row(before, &a, slide, title, sizeof title);
                         app_handle_key(&a, TERM_KEY_PGDN);
                         app_render(&a, &c);
                         char *after = canvas_dump(&c);
                         const bool same_slide = a.play->slide == slide;
                         checked++;
+                        if (title_row < 0) fail_msg("%s slide %d at %dx%d: no title row", path, slide + 1, c.w, c.h);
+                        char now[512];
+                        if (same_slide && strcmp(dump_line(after, title_row, now, sizeof now), title))
+                            fail_msg("%s slide %d at %dx%d: scrolling changed the title row:\n%s\n%s", path,
+                                     slide + 1, c.w, c.h, title, now);
                         if (marker && (!same_slide || !strcmp(before, after)))
                             fail_msg("%s slide %d at %dx%d: '\u2193 PgDn' shown but PgDn did not scroll", path,
                                      slide + 1, c.w, c.h);
@@ -1042,6 +1103,7 @@ int main(void)
         cmocka_unit_test(test_cost_formula),
         cmocka_unit_test(test_chart_serving),
         cmocka_unit_test(test_lesson_scroll),
+        cmocka_unit_test(test_memory_total_label),
         cmocka_unit_test(test_lesson_unseen_panel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

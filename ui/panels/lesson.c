@@ -138,10 +138,12 @@ void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
             const Rect nr = {text.x, y, text.w, text.y + text.h - y};
             if (nr.h > 0 && y >= text.y) canvas_wrap(c, nr, STYLE_HILITE, note);
         }
+        /* both markers on the bottom border, right of the progress dots:
+         * on the top border "↑ PgUp" would cover part of a long title */
         if (skip + text.h < need)   /* more below: say how to see it */
-            canvas_text(c, r.x + r.w - 14, r.y + r.h - 1, 12, STYLE_HILITE, TR(a, " \u2193 PgDn ", " \u2193 PgDn "));
-        if (skip > 0)
-            canvas_text(c, r.x + r.w - 14, r.y, 12, STYLE_HILITE, TR(a, " \u2191 PgUp ", " \u2191 PgUp "));
+            canvas_text(c, r.x + r.w - 14, r.y + r.h - 1, 12, STYLE_HILITE, " \u2193 PgDn ");
+        if (skip > 0 && r.x + r.w - 23 > r.x + 2 + l->n_slides)
+            canvas_text(c, r.x + r.w - 23, r.y + r.h - 1, 8, STYLE_HILITE, " \u2191 PgUp ");
     }
     if (bottom) {
         int y = in.y + in.h - bottom;

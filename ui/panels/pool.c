@@ -219,13 +219,20 @@ static int max_i(int a, int b)
     return a > b ? a : b;
 }
 
+/* The label of the totals row, under the sequence letters. */
+static const char *total_label(const Ctx *x)
+{
+    return TR(x->a, "\u03a3 all", "\u03a3 \u5408\u8ba1");
+}
+
 static Cols plan_cols(const Ctx *x)
 {
     Cols k;
     memset(&k, 0, sizeof k);
     k.paged = x->pool != NULL;
     for (int i = 0; i < N_COLS; i++) k.w[i] = canvas_text_width(col_head(x, i));
-    k.w[C_SEQ] = max_i(k.w[C_SEQ], 1);
+    /* wide enough for the totals' label: without a prompt column it was cut to "Σ a" */
+    k.w[C_SEQ] = max_i(k.w[C_SEQ], canvas_text_width(total_label(x)));
     k.w[C_T] = max_i(1, digits(app_engine_of(x->a, MODE_CACHE)->cfg.max_seq));
     uint64_t mres = x->tot_res, mused = x->tot_used, mcon = x->tot_contig;
     for (int s = 0; s < x->n; s++) {
@@ -358,7 +365,7 @@ static void draw_seq(const Ctx *x, const Cols *k, int s, int y)
 static void draw_totals(const Ctx *x, const Cols *k, int y)
 {
     Canvas *c = x->c;
-    canvas_text(c, k->x[C_SEQ], y, k->w[C_SEQ], STYLE_TITLE, TR(x->a, "\u03a3 all", "\u03a3 合计"));
+    canvas_text(c, k->x[C_SEQ], y, k->w[C_SEQ], STYLE_TITLE, total_label(x));
     if (k->paged) {
         char b[32];
         snprintf(b, sizeof b, "%d", x->tot_blocks);
