@@ -111,10 +111,6 @@ typedef struct Engine {
                             in cache mode (0 without a window: the keys a ring
                             of W no longer holds are not computed, §6.3), 0
                             otherwise */
-    const float *pf;     /* weights to prefetch while attention runs: the layer's
-                            packed Wo, from pf up to pf_end (forward.c) */
-    const float *pf_end;
-    int pf_lines;        /* cache lines to prefetch per key row visited */
     int drafted;         /* §6.9: drafts verified in this step (rows 1 .. n-1) */
     int accepted;        /* drafts accepted by this step's OP_PICK, -1 before */
     int emitted;         /* tokens emitted by this step's OP_PICK (0 before;

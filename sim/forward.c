@@ -234,19 +234,6 @@ static void op_qkv(Engine *e, int l)
     if (e->cfg.rope) rope_layer(e, l);
     if (prefix_step(e)) prefix_fill_layer(e, l);
     e->kv_rows[l] = e->t;
-    /* While QKᵀ, softmax and ·V run, nothing streams from the weights; ask
-     * for the next product's (Wo's) lines meanwhile, spread over the key
-     * rows the two loops visit, so the stream goes on under that work. */
-    e->pf = m->po + l * m->p_layer;
-    e->pf_end = e->pf + kernel_packed_floats(d, d);
-    const long lines = (long)(e->pf_end - e->pf) / 16, visits = 2L * e->n * (e->t - e->k_lo);
-    e->pf_lines = visits > 0 ? (int)((lines + visits - 1) / visits) : 0;
-}
-
-/* Prefetch the next e->pf_lines lines of e->pf (see op_qkv). */
-static inline void prefetch_some(Engine *e)
-{
-    for (int i = 0; i < e->pf_lines && e->pf < e->pf_end; i++, e->pf += 16) kernel_prefetch(e->pf);
 }
 
 static void op_scores(Engine *e, int l)
@@ -265,10 +252,8 @@ static void op_scores(Engine *e, int l)
     for (int i = 0; i < e->n; i++) {
         float *row0 = (float *)engine_scores_row(e, l, 0, i);
         const float *qi = e->q + (size_t)i * d;
-        for (int j = e->k_lo; j < e->t; j++) {
+        for (int j = e->k_lo; j < e->t; j++)
             kernel_dot_heads(row0 + j, head_stride, qi, load_k(e, l, j, i == 0), H, group, dh, c);
-            prefetch_some(e);
-        }
         for (int h = 0; h < H; h++) {
             float *row = row0 + (size_t)h * head_stride;
             for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
@@ -318,10 +303,8 @@ static void op_values(Engine *e, int l)
     for (int i = 0; i < e->n; i++) {
         const float *w0 = engine_att_row(e, l, 0, i);
         float *o = e->att_out + (size_t)i * d;
-        for (int j = e->k_lo; j < e->t; j++) {
+        for (int j = e->k_lo; j < e->t; j++)
             kernel_axpy_heads(o, w0 + j, head_stride, load_v(e, l, j, i == 0), H, group, dh, c);
-            prefetch_some(e);
-        }
     }
 }
 

@@ -60,18 +60,6 @@ void kernel_pack(float *dst, const float *w, int k, int m);
 void kernel_matmul_packed(float *out, const float *in, const float *wp,
                           int n, int k, int m, uint64_t *macs, uint64_t *wbytes);
 
-/* Ask for the 64-byte line at p to be brought into the L2 cache ahead of
- * use; no effect on any value. A hint: compilers without the builtin
- * skip it. */
-static inline void kernel_prefetch(const void *p)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p, 0, 2);
-#else
-    (void)p;
-#endif
-}
-
 /* Machine probes for `kvsim bench` (sim/bench.c), compiled with the same
  * variant flags as the product so they use the same vector width.
  * kernel_read_sweep: a read-only pass over x[n] (n a multiple of 64 is
