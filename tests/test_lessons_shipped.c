@@ -636,6 +636,13 @@ static void play(const char *path, Answers *ans)
                 run_free(&run);
             }
         }
+        if (number == 2 && ans->n == 1) {
+            /* the narration's claim, measured: head 0.0 of the trained model puts most
+             * of the last prefill row's weight on the previous position */
+            double w = 0;
+            assert_int_equal(eval_expr(&a.play->ectx, "attn(0, 0, pos-1)", &w, err, sizeof err), 0);
+            if (!(w > 0.5)) fail_msg("lesson 2: head 0.0 puts %.2f on the previous position, not most", w);
+        }
         if (number == 17 && a.play->slide_state.model.prefix_cache) {
             /* every table of the batch starts with block 0: its reference count is the batch */
             double refs = 0;
