@@ -1048,6 +1048,17 @@ static void test_no_empty_boxes(void **state)
         {"--d-model 8 --present", "", false},
         {"--d-model 8 --mode compare", "", false},
         {"--d-model 8 --rope", "v", true},
+        /* short prompts: the middle row only as tall as t needs */
+        {"--prompt hi", "", false},
+        {"--prompt hi --lang zh", "", false},
+        {"--prompt hi --mode recompute", "", false},
+        {"--prompt a --gen 12", "", false},
+        {"--prompt hi --d-model 8", "", false},
+        {"--chunk 2", "", false},
+        {"--chunk 2 --lang zh", "", false},
+        {"--speculate 3", "", false},
+        {"--prompt hi --speculate 3", "", false},
+        {"--prompt hi --window 4 --gen 12", "", false},
     };
     char err[256];
     int bad = 0;

@@ -194,12 +194,13 @@ static int draw_bars(const AttView *v, Rect r)
     return y + per;
 }
 
-/* One sentence on the numbers shown, under everything when it fits. */
-static void draw_note(const AttView *v, Rect r)
+/* One sentence on the numbers shown, under everything when it fits.
+ * Returns the line after it (r.y when not drawn). */
+static int draw_note(const AttView *v, Rect r)
 {
     const App *a = v->a;
     char s[256];
-    if (!v->scored) return;
+    if (!v->scored) return r.y;
     if (!v->soft)
         snprintf(s, sizeof s, "%s", TR(a, "Softmax will turn these scores into weights that sum to 1.",
                                        "softmax 会把这些分数变成和为 1 的权重。"));
@@ -216,8 +217,12 @@ static void draw_note(const AttView *v, Rect r)
     else
         snprintf(s, sizeof s, TR(a, "Row %d's weights sum to 1; its output is the weighted sum of the value rows.",
                                  "第 %d 行的权重和为 1；它的输出是各值向量的加权和。"), v->e->t - 1);
-    if (r.h >= 1 && canvas_wrap(NULL, (Rect){r.x, 0, r.w, 0}, STYLE_DIM, s) <= r.h)
+    const int n = canvas_wrap(NULL, (Rect){r.x, 0, r.w, 0}, STYLE_DIM, s);
+    if (r.h >= 1 && n <= r.h) {
         canvas_wrap(v->c, r, STYLE_DIM, s);
+        return r.y + n;
+    }
+    return r.y;
 }
 
 /* Heat map of the n×t weights at (x, y): key header, then one row per
@@ -299,7 +304,15 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     }
     int end = draw_bars(&v, bars);
     if (end < bottom) end = bottom;
-    draw_note(&v, (Rect){ix, end + 1, iw, iy + ih - end - 1});
+    end = draw_note(&v, (Rect){ix, end + 1, iw, iy + ih - end - 1});
+    /* rows to spare (a short prompt on a tall screen): the same query's
+     * scores before the softmax, which the weights above came from */
+    if (v.soft && end > iy && iy + ih - end - 1 >= 3) {
+        AttView sv = v;
+        sv.soft = sv.masked = false;
+        sv.row = engine_scores_row(e, v.layer, v.head, e->n - 1);
+        draw_bars(&sv, (Rect){ix, end + 1, iw, iy + ih - end - 1});
+    }
 done:
     canvas_set_clip(c, old);
 }

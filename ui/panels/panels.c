@@ -50,6 +50,7 @@ static Rect rect_union(Rect a, Rect b)
 enum {
     NEXT_MIN_KV_H = 17,   /* the KV cache panel gives rows from this height on */
     NEXT_H = 8,           /* top 5 (border, legend, 5 lines) */
+    NEXT_MIN_H = 6,       /* top 3: Next token under the cost box (a short prompt, tall) */
     NEXT_H_TALL = 13,     /* top 10, when the KV cache panel is 30 rows or more */
     KV_KEEP_H = 5,        /* rows the KV cache panel keeps at least in the train view */
     VEC_MIN_MID_H = 17,   /* from this middle-row height the inspector leaves the Operations row */
@@ -97,6 +98,34 @@ static void memory_arrange(const App *a, Layout *lo)
     }
 }
 
+/* A short prompt on a tall screen (the tall layout, which has a cost box):
+ * the middle row as tall as the mask's t rows and its notes need (its
+ * longest box; the attention panel fills its rows with the scores), and
+ * the rows that frees go, under Operations, to the cost box and Next
+ * token, which leaves the KV cache column. By t and phase only, so the
+ * layout holds still within a step. Returns whether it did. */
+static bool short_middle(const App *a, Layout *lo)
+{
+    const Engine *e = app_engine(a);
+    if (lo->cost.h <= 0 || lo->mask.h <= 0 || lo->attention.h <= 0 || a->view == VIEW_COMPARE || e->t <= 0) return false;
+    const int need = e->t + (engine_phase(e) == PHASE_PREFILL ? 9 : 11);   /* the mask box's rows */
+    const int dy = lo->mask.h - need;
+    if (dy <= 0) return false;
+    const int under = lo->cost.h + dy;   /* under Operations */
+    const int cost_h = under - 19 >= NEXT_MIN_H ? 19 : under - 12 >= NEXT_MIN_H ? 12 : 6;
+    if (under - cost_h < NEXT_MIN_H) return false;
+    lo->mask.h = lo->attention.h = lo->kvcache.h = need;
+    Rect *down[] = {&lo->ops, &lo->chart, &lo->chart_step};
+    for (unsigned i = 0; i < sizeof down / sizeof down[0]; i++)
+        if (down[i]->w > 0) {
+            down[i]->y -= dy;
+            if (i > 0) down[i]->h += dy;   /* the charts stay as tall as the column beside them */
+        }
+    lo->cost = (Rect){lo->ops.x, lo->ops.y + lo->ops.h, lo->ops.w, cost_h};
+    lo->next = (Rect){lo->ops.x, lo->cost.y + cost_h, lo->ops.w, under - cost_h};
+    return true;
+}
+
 void panels_arrange(const App *a, Layout *lo)
 {
     if (lo->too_small || a->play) return;
@@ -136,6 +165,7 @@ void panels_arrange(const App *a, Layout *lo)
             lo->attention = empty_rect();
         }
     }
+    if (!a->show_vectors && !a->show_heads && short_middle(a, lo)) return;
     Rect *kv = &lo->kvcache;
     if (kv->w <= 0 || a->view == VIEW_COMPARE) return;
     if (a->view == VIEW_TRAIN) {
