@@ -32,6 +32,7 @@ typedef struct {
     int tokw;                   /* columns of a (quoted) token label in the key lines */
     int hw;                     /* columns of a plain token in the heat map: 1 or 2 */
     const float *row;           /* (t) values of the query row shown */
+    bool same_query;            /* the query is named above already: no "query …" line */
 } AttView;
 
 /* Quoted when it could be read as a number ('2', '␣'): the lines put
@@ -117,6 +118,8 @@ static int draw_bars(const AttView *v, Rect r)
     const int t = e->t, posw = t > 100 ? 4 : 3;
     char tok[16], head[96];
     if (r.w <= 0 || r.h <= 0) return r.y;
+    /* the query named above: lay out as if its line were there, draw from below it */
+    if (v->same_query) r = (Rect){r.x, r.y - 1, r.w, r.h + 1};
 
     /* a windowed decode row never scores the keys the ring evicted: they
      * get one line of their own, not one −∞ line each (the mask agrees) */
@@ -140,7 +143,7 @@ static int draw_bars(const AttView *v, Rect r)
     if (slots > MAX_LINES) slots = MAX_LINES;
     const bool cut = v->scored && lines > 0 && slots < nkeys;
     snprintf(head, sizeof head, TR(a, "query %s, pos %d", "查询 %s，位置 %d"), token_at(v, t - 1, tok), t - 1);
-    int hx = r.x + canvas_text(c, r.x, r.y, r.w, STYLE_HILITE, head);
+    int hx = v->same_query ? r.x + r.w : r.x + canvas_text(c, r.x, r.y, r.w, STYLE_HILITE, head);
     if (cut) {   /* "top 5/14" whole, or "5/14", or nothing: never a cut number */
         char top[3][32];
         snprintf(top[0], sizeof top[0], TR(a, "  top %d/%d", "  前 %d/%d"), slots, nkeys);
@@ -255,7 +258,7 @@ static void draw_heat(const AttView *v, int x, int y, int cw)
 void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
-    AttView v = {a, e, c, a->layer, a->head, false, false, false, false, 1, 1, NULL};
+    AttView v = {a, e, c, a->layer, a->head, false, false, false, false, 1, 1, NULL, false};
     if (v.layer < 0 || v.layer >= e->cfg.n_layers) v.layer = 0;
     if (v.head < 0 || v.head >= e->cfg.n_heads) v.head = 0;
     char title[192];
@@ -307,11 +310,13 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     end = draw_note(&v, (Rect){ix, end + 1, iw, iy + ih - end - 1});
     /* rows to spare (a short prompt on a tall screen): the same query's
      * scores before the softmax, which the weights above came from */
-    if (v.soft && end > iy && iy + ih - end - 1 >= 3) {
+    if (v.soft && end > iy && iy + ih - end >= 2) {
         AttView sv = v;
         sv.soft = sv.masked = false;
+        sv.same_query = true;
         sv.row = engine_scores_row(e, v.layer, v.head, e->n - 1);
-        draw_bars(&sv, (Rect){ix, end + 1, iw, iy + ih - end - 1});
+        const int y = iy + ih - end - 1 >= 2 ? end + 1 : end;   /* after a blank line when there is room */
+        draw_bars(&sv, (Rect){ix, y, iw, iy + ih - y});
     }
 done:
     canvas_set_clip(c, old);

@@ -428,6 +428,28 @@ static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
     }
 }
 
+/* "per token 2·Lyr·d·4 = 2·2·32·4 = 512 B", or the cache when every
+ * slot is held: "full (N = 64): 2·2·64·32·4 = 32,768 B". */
+static void draw_bytes(const Ctx *x, int y, bool full)
+{
+    const KvCache *kc = &x->e->cache;
+    const bool d = kc->kv_dim == x->e->cfg.d_model;
+    char b[2][160], num[32];
+    if (full) {
+        fmt_count((uint64_t)2 * kc->n_layers * kc->capacity * kc->kv_dim * 4, num);
+        snprintf(b[0], sizeof b[0], TR(x->a, "full (%s = %d): 2·%d·%d·%d·4 = %s B", "满（%s = %d）：2·%d·%d·%d·4 = %s B"),
+                 kc->window ? "W" : "N", kc->capacity, kc->n_layers, kc->capacity, kc->kv_dim, num);
+        snprintf(b[1], sizeof b[1], TR(x->a, "full: %s B", "满：%s B"), num);
+    } else {
+        fmt_count((uint64_t)2 * kc->n_layers * kc->kv_dim * 4, num);
+        snprintf(b[0], sizeof b[0], TR(x->a, "per token %s = 2·%d·%d·4 = %s B", "每个词元 %s = 2·%d·%d·4 = %s B"),
+                 d ? "2·Lyr·d·4" : "2·Lyr·kv·4", kc->n_layers, kc->kv_dim, num);
+        snprintf(b[1], sizeof b[1], TR(x->a, "per token: %s B", "每个词元：%s B"), num);
+    }
+    const char *c[] = {b[0], b[1]};
+    text_fit(x, y, STYLE_NORMAL, c, 2);
+}
+
 static void draw_inside(Ctx *x)
 {
     char status[160], status_sh[96];
@@ -452,6 +474,16 @@ static void draw_inside(Ctx *x)
         const char *c[] = {status, status_sh};
         text_fit(x, y--, x->kind == ROW_GONE ? STYLE_DIM : STYLE_NORMAL, c, status_sh[0] ? 2 : 1);
     }
+
+    /* rows to spare under every held row and the legend (a short prompt
+     * on a tall screen): what one position costs, and the cache when full */
+    int extra = 0;
+    if (cache && fill && stat && x->nrows) {
+        const int spare = h - bottom - (1 + (x->nrows - x->lo) + 1);
+        extra = spare >= 3 ? 2 : spare == 2 ? 1 : 0;
+    }
+    for (int i = 0; i < extra; i++) draw_bytes(x, y--, i == 0 && extra == 2);
+    bottom += extra;
 
     int area = h - bottom;
     if (area <= 0) return;

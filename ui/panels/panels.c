@@ -51,6 +51,7 @@ enum {
     NEXT_MIN_KV_H = 17,   /* the KV cache panel gives rows from this height on */
     NEXT_H = 8,           /* top 5 (border, legend, 5 lines) */
     NEXT_MIN_H = 6,       /* top 3: Next token under the cost box (a short prompt, tall) */
+    CHART_MIN_H = 7,      /* a chart's axes and a few rows */
     NEXT_H_TALL = 13,     /* top 10, when the KV cache panel is 30 rows or more */
     KV_KEEP_H = 5,        /* rows the KV cache panel keeps at least in the train view */
     VEC_MIN_MID_H = 17,   /* from this middle-row height the inspector leaves the Operations row */
@@ -108,12 +109,20 @@ static bool short_middle(const App *a, Layout *lo)
 {
     const Engine *e = app_engine(a);
     if (lo->cost.h <= 0 || lo->mask.h <= 0 || lo->attention.h <= 0 || a->view == VIEW_COMPARE || e->t <= 0) return false;
-    const int need = e->t + (engine_phase(e) == PHASE_PREFILL ? 9 : 11);   /* the mask box's rows */
+    const int need = panel_mask_height(a, e, lo->mask.w);   /* the mask box's rows */
     const int dy = lo->mask.h - need;
-    if (dy <= 0) return false;
+    if (need <= 0 || dy <= 0) return false;
     const int under = lo->cost.h + dy;   /* under Operations */
-    const int cost_h = under - 19 >= NEXT_MIN_H ? 19 : under - 12 >= NEXT_MIN_H ? 12 : 6;
-    if (under - cost_h < NEXT_MIN_H) return false;
+    /* a prefill chunk before the last makes no logits: no Next token; the
+     * per-step chart takes the rows under the cost box instead */
+    const bool no_logits = e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks - 1;
+    /* the cost box at a height it fills: with the big ratio (19), else
+     * (steps that do not line up: chunks, drafts) with its small one (15),
+     * else the formulas and ratios alone (12) */
+    const bool planned = app_engine_of(a, MODE_CACHE)->planned;
+    const int low = no_logits ? CHART_MIN_H : NEXT_MIN_H;
+    const int cost_h = under - 19 >= low ? 19 : planned ? 15 : 12;
+    if (under - cost_h < low || (no_logits && lo->chart_step.w <= 0)) return false;
     lo->mask.h = lo->attention.h = lo->kvcache.h = need;
     Rect *down[] = {&lo->ops, &lo->chart, &lo->chart_step};
     for (unsigned i = 0; i < sizeof down / sizeof down[0]; i++)
@@ -122,7 +131,13 @@ static bool short_middle(const App *a, Layout *lo)
             if (i > 0) down[i]->h += dy;   /* the charts stay as tall as the column beside them */
         }
     lo->cost = (Rect){lo->ops.x, lo->ops.y + lo->ops.h, lo->ops.w, cost_h};
-    lo->next = (Rect){lo->ops.x, lo->cost.y + cost_h, lo->ops.w, under - cost_h};
+    const Rect rest = {lo->ops.x, lo->cost.y + cost_h, lo->ops.w, under - cost_h};
+    if (no_logits) {
+        lo->chart = rect_union(lo->chart, lo->chart_step);
+        lo->chart_step = rest;
+    } else {
+        lo->next = rest;
+    }
     return true;
 }
 
