@@ -219,6 +219,22 @@ static void draw_row(const Ctx *x, int p, int y)
     if (x->markw) canvas_text(x->c, cx, y, x->markw, st, mark_text(x, k));
 }
 
+/* A row a window's ring evicted: its position and token, and which
+ * position its slot holds now (the newest one with the same p mod W). */
+static void draw_evicted(const Ctx *x, int p, int y)
+{
+    char tok[16];
+    const int W = x->e->cache.capacity, now = p + (x->nrows - 1 - p) / W * W;
+    int cx = x->in.x;
+    canvas_textf(x->c, cx, y, x->posw, STYLE_DIM, "%*d", x->posw, p);
+    cx += x->posw + 1;
+    const int id = p < x->e->n_tokens ? x->e->tokens[p] : -1;
+    canvas_text(x->c, cx, y, x->tokw, STYLE_DIM, id >= 0 ? fmt_token_quoted(x->a, id, tok) : "?");
+    cx += x->tokw + 1;
+    canvas_textf(x->c, cx, y, x->in.x + x->in.w - cx, STYLE_DIM,
+                 TR(x->a, "evicted: its slot %d now holds pos %d", "已淘汰：它的槽 %d 现存位置 %d"), p % W, now);
+}
+
 /* Draw the first candidate that fits in the inner width. */
 static void text_fit(const Ctx *x, int y, int style, const char *const *cands, int n)
 {
@@ -514,6 +530,13 @@ static void draw_inside(Ctx *x)
             snprintf(note, sizeof note, TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), x->nrows - shown);
         canvas_text(x->c, x->in.x, top++, x->in.w, STYLE_DIM, note);
     }
+    /* a window's evicted rows, dim, in the lines to spare above the legend
+     * (one kept blank): where they went, not their values (gone) */
+    const int leg_h = !x->numw && x->cells > 0 ? 1 : 0;
+    int gone = x->lo > 0 && shown == held ? x->in.y + area - leg_h - (top + shown) - 1 : 0;
+    if (gone > x->lo) gone = x->lo;
+    for (int i = 0; i < gone; i++) draw_evicted(x, x->lo - gone + i, top + i);
+    if (gone > 0) top += gone;
     for (int i = 0; i < shown; i++) draw_row(x, x->nrows - shown + i, top + i);
     if (!x->numw && x->cells > 0 && top + shown < x->in.y + area) {
         char leg[3][128];

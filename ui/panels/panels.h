@@ -57,6 +57,9 @@ int panel_mask_present_h(const App *a, const Engine *e, int w, int max_h);
  * legend and its sentence as they stand when this step ends: by t, phase
  * and mode only, so it holds still within a step. 0 before the first op. */
 int panel_mask_height(const App *a, const Engine *e, int w);
+/* Rows (border included) the Next token box of width w needs to say that
+ * a prefill chunk before the last computes no logits. */
+int panel_next_none_height(const App *a, int w);
 /* The current query row as bars; the full matrix as a heat map. */
 void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* K and V rows of the selected layer and head, size and fill. */
