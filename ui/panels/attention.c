@@ -160,10 +160,17 @@ static int draw_bars(const AttView *v, Rect r)
         return r.y + 1 + (n < r.h - 1 ? n : r.h - 1);
     }
     int y = r.y + 1;
-    if (!v->soft && r.h > 1)
-        canvas_text(c, r.x, y++, r.w, STYLE_DIM,
-                    v->masked ? TR(a, "after mask, before softmax", "掩码后，softmax 前")
-                              : TR(a, "scores before softmax", "softmax 前的分数"));
+    if (!v->soft && r.h > 1) {
+        const int w = canvas_text(c, r.x, y, r.w, STYLE_DIM,
+                                  v->masked ? TR(a, "after mask, before softmax", "掩码后，softmax 前")
+                                            : TR(a, "scores before softmax", "softmax 前的分数"));
+        if (cut && v->same_query) {   /* no query line to carry "top k/t": this one does */
+            char top[32];
+            snprintf(top, sizeof top, TR(a, ", top %d/%d", "，前 %d/%d"), slots, nkeys);
+            if (w + canvas_text_width(top) <= r.w) canvas_text(c, r.x + w, y, -1, STYLE_DIM, top);
+        }
+        y++;
+    }
     if (lo > 0 && y < r.y + r.h) {   /* the long form, else shorter, never cut */
         char ev[3][96];
         const char *dash = c->ascii ? "-" : "\u2013";
