@@ -317,12 +317,13 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     end = draw_note(&v, (Rect){ix, end + 1, iw, iy + ih - end - 1});
     /* rows to spare (a short prompt on a tall screen): the same query's
      * scores before the softmax, which the weights above came from */
-    if (v.soft && end > iy && iy + ih - end >= 2) {
+    const int sneed = 2 + (e->k_lo > 0);   /* its label, the evicted line, a line of scores */
+    if (v.soft && end > iy && iy + ih - end >= sneed) {
         AttView sv = v;
         sv.soft = sv.masked = false;
         sv.same_query = true;
         sv.row = engine_scores_row(e, v.layer, v.head, e->n - 1);
-        const int y = iy + ih - end - 1 >= 2 ? end + 1 : end;   /* after a blank line when there is room */
+        const int y = iy + ih - end - 1 >= sneed ? end + 1 : end;   /* after a blank line when there is room */
         draw_bars(&sv, (Rect){ix, y, iw, iy + ih - y});
     }
 done:

@@ -231,8 +231,15 @@ static void draw_evicted(const Ctx *x, int p, int y)
     const int id = p < x->e->n_tokens ? x->e->tokens[p] : -1;
     canvas_text(x->c, cx, y, x->tokw, STYLE_DIM, id >= 0 ? fmt_token_quoted(x->a, id, tok) : "?");
     cx += x->tokw + 1;
-    canvas_textf(x->c, cx, y, x->in.x + x->in.w - cx, STYLE_DIM,
-                 TR(x->a, "evicted: its slot %d now holds pos %d", "已淘汰：它的槽 %d 现存位置 %d"), p % W, now);
+    char b[3][96];
+    snprintf(b[0], sizeof b[0], TR(x->a, "evicted: its slot %d now holds pos %d", "已淘汰：它的槽 %d 现存位置 %d"), p % W, now);
+    snprintf(b[1], sizeof b[1], TR(x->a, "evicted, slot %d: pos %d", "已淘汰，槽 %d：位置 %d"), p % W, now);
+    snprintf(b[2], sizeof b[2], "%s", TR(x->a, "evicted", "已淘汰"));
+    for (int i = 0; i < 3; i++)
+        if (canvas_text_width(b[i]) <= x->in.x + x->in.w - cx || i == 2) {
+            canvas_text(x->c, cx, y, x->in.x + x->in.w - cx, STYLE_DIM, b[i]);
+            break;
+        }
 }
 
 /* Draw the first candidate that fits in the inner width. */
