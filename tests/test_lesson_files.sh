@@ -62,14 +62,15 @@ KVSIM_LESSON_DIR=$tmp/dir timeout 10 "$K" lesson 2 --print >"$out" 2>"$err"; rc=
 # --- a lesson sets up its own model ---------------------------------------------------
 # --model would swap the alphabet under the lesson (V, and every answer that
 # counts the output head): refused with one line; lesson 1's head answer is
-# d·V of the seeded random model's full alphabet (8 · 1073).
+# d·V of the shipped trained model it names (weights=trained: 32 · 227),
+# whatever --model would have said.
 "$K" --model models/default.kvsim lesson 1 --print >"$out" 2>"$err"; rc=$?
 [ "$rc" -eq 2 ] && grep -q "a lesson sets up its own model" "$err" && [ ! -s "$out" ] && ok \
     || bad "lesson --model -> exit $rc: $(head -n 1 "$err")"
 "$K" frames --lesson 1 --model models/default.kvsim >"$out" 2>"$err"; rc=$?
 [ "$rc" -eq 2 ] && grep -q "a lesson sets up its own model" "$err" && ok || bad "frames --lesson --model -> exit $rc"
 "$K" lesson 1 --print >"$out" 2>"$err"; rc=$?
-[ "$rc" -eq 0 ] && grep -q "^A: 8584$" "$out" && ok || bad "lesson 1's head answer is not 8·1073: $(grep '^A:' "$out" | tr '\n' ' ')"
+[ "$rc" -eq 0 ] && grep -q "^A: 7264$" "$out" && ok || bad "lesson 1's head answer is not 32·227: $(grep '^A:' "$out" | tr '\n' ' ')"
 
 # --- the progress file, as 'kvsim lesson' lists it -----------------------------------
 st=$tmp/st

@@ -1048,6 +1048,17 @@ static void test_no_empty_boxes(void **state)
         {"--d-model 8 --present", "", false},
         {"--d-model 8 --mode compare", "", false},
         {"--d-model 8 --rope", "v", true},
+        /* short prompts: the middle row only as tall as t needs */
+        {"--prompt hi", "", false},
+        {"--prompt hi --lang zh", "", false},
+        {"--prompt hi --mode recompute", "", false},
+        {"--prompt a --gen 12", "", false},
+        {"--prompt hi --d-model 8", "", false},
+        {"--chunk 2", "", false},
+        {"--chunk 2 --lang zh", "", false},
+        {"--speculate 3", "", false},
+        {"--prompt hi --speculate 3", "", false},
+        {"--prompt hi --window 4 --gen 12", "", false},
     };
     char err[256];
     int bad = 0;
@@ -1084,6 +1095,40 @@ static void test_no_empty_boxes(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* A short prompt at 200x60 sizes the middle row by t and the phase only:
+ * within a step (from its first operation to its last) no panel moves or
+ * changes size, so the eye is not sent looking for it again. */
+static void test_short_layout_still(void **state)
+{
+    (void)state;
+    static const char *const runs[] = {
+        "--prompt hi", "--prompt hi --lang zh", "--prompt hi --mode recompute", "--chunk 2",
+        "--prompt hi --speculate 3", "--prompt hi --window 4 --gen 12",
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        App a;
+        if (build_app(&a, runs[i], err)) fail_msg("%s: %s", runs[i], err);
+        const Engine *e = app_engine(&a);
+        Layout first, lo;
+        int step = -1, moved = 0;
+        for (int k = 0; k < 4000; k++) {
+            const long before = e->pos;
+            app_handle_key(&a, 'n');
+            if (e->pos == before) break;
+            layout_app(&a, 200, 60, &lo);
+            if (e->step != step) {
+                step = e->step;
+                first = lo;
+            } else if (memcmp(&first, &lo, sizeof lo) != 0) {
+                if (moved++ < 3) print_message("'%s': the layout moved within step %d (op %ld)\n", runs[i], step, e->pos);
+            }
+        }
+        app_free(&a);
+        assert_int_equal(moved, 0);
+    }
+}
+
 int main(void)
 {
     /* lessons with weights=trained load models/ next to the lessons; the
@@ -1100,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_panel_list),
         cmocka_unit_test(test_ascii_only),
         cmocka_unit_test(test_no_empty_boxes),
+        cmocka_unit_test(test_short_layout_still),
         cmocka_unit_test(test_cost_formula),
         cmocka_unit_test(test_chart_serving),
         cmocka_unit_test(test_lesson_scroll),

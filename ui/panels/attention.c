@@ -32,6 +32,7 @@ typedef struct {
     int tokw;                   /* columns of a (quoted) token label in the key lines */
     int hw;                     /* columns of a plain token in the heat map: 1 or 2 */
     const float *row;           /* (t) values of the query row shown */
+    bool same_query;            /* the query is named above already: no "query …" line */
 } AttView;
 
 /* Quoted when it could be read as a number ('2', '␣'): the lines put
@@ -117,6 +118,8 @@ static int draw_bars(const AttView *v, Rect r)
     const int t = e->t, posw = t > 100 ? 4 : 3;
     char tok[16], head[96];
     if (r.w <= 0 || r.h <= 0) return r.y;
+    /* the query named above: lay out as if its line were there, draw from below it */
+    if (v->same_query) r = (Rect){r.x, r.y - 1, r.w, r.h + 1};
 
     /* a windowed decode row never scores the keys the ring evicted: they
      * get one line of their own, not one −∞ line each (the mask agrees) */
@@ -140,7 +143,7 @@ static int draw_bars(const AttView *v, Rect r)
     if (slots > MAX_LINES) slots = MAX_LINES;
     const bool cut = v->scored && lines > 0 && slots < nkeys;
     snprintf(head, sizeof head, TR(a, "query %s, pos %d", "查询 %s，位置 %d"), token_at(v, t - 1, tok), t - 1);
-    int hx = r.x + canvas_text(c, r.x, r.y, r.w, STYLE_HILITE, head);
+    int hx = v->same_query ? r.x + r.w : r.x + canvas_text(c, r.x, r.y, r.w, STYLE_HILITE, head);
     if (cut) {   /* "top 5/14" whole, or "5/14", or nothing: never a cut number */
         char top[3][32];
         snprintf(top[0], sizeof top[0], TR(a, "  top %d/%d", "  前 %d/%d"), slots, nkeys);
@@ -157,10 +160,17 @@ static int draw_bars(const AttView *v, Rect r)
         return r.y + 1 + (n < r.h - 1 ? n : r.h - 1);
     }
     int y = r.y + 1;
-    if (!v->soft && r.h > 1)
-        canvas_text(c, r.x, y++, r.w, STYLE_DIM,
-                    v->masked ? TR(a, "after mask, before softmax", "掩码后，softmax 前")
-                              : TR(a, "scores before softmax", "softmax 前的分数"));
+    if (!v->soft && r.h > 1) {
+        const int w = canvas_text(c, r.x, y, r.w, STYLE_DIM,
+                                  v->masked ? TR(a, "after mask, before softmax", "掩码后，softmax 前")
+                                            : TR(a, "scores before softmax", "softmax 前的分数"));
+        if (cut && v->same_query) {   /* no query line to carry "top k/t": this one does */
+            char top[32];
+            snprintf(top, sizeof top, TR(a, ", top %d/%d", "，前 %d/%d"), slots, nkeys);
+            if (w + canvas_text_width(top) <= r.w) canvas_text(c, r.x + w, y, -1, STYLE_DIM, top);
+        }
+        y++;
+    }
     if (lo > 0 && y < r.y + r.h) {   /* the long form, else shorter, never cut */
         char ev[3][96];
         const char *dash = c->ascii ? "-" : "\u2013";
@@ -194,12 +204,13 @@ static int draw_bars(const AttView *v, Rect r)
     return y + per;
 }
 
-/* One sentence on the numbers shown, under everything when it fits. */
-static void draw_note(const AttView *v, Rect r)
+/* One sentence on the numbers shown, under everything when it fits.
+ * Returns the line after it (r.y when not drawn). */
+static int draw_note(const AttView *v, Rect r)
 {
     const App *a = v->a;
     char s[256];
-    if (!v->scored) return;
+    if (!v->scored) return r.y;
     if (!v->soft)
         snprintf(s, sizeof s, "%s", TR(a, "Softmax will turn these scores into weights that sum to 1.",
                                        "softmax 会把这些分数变成和为 1 的权重。"));
@@ -216,8 +227,12 @@ static void draw_note(const AttView *v, Rect r)
     else
         snprintf(s, sizeof s, TR(a, "Row %d's weights sum to 1; its output is the weighted sum of the value rows.",
                                  "第 %d 行的权重和为 1；它的输出是各值向量的加权和。"), v->e->t - 1);
-    if (r.h >= 1 && canvas_wrap(NULL, (Rect){r.x, 0, r.w, 0}, STYLE_DIM, s) <= r.h)
+    const int n = canvas_wrap(NULL, (Rect){r.x, 0, r.w, 0}, STYLE_DIM, s);
+    if (r.h >= 1 && n <= r.h) {
         canvas_wrap(v->c, r, STYLE_DIM, s);
+        return r.y + n;
+    }
+    return r.y;
 }
 
 /* Heat map of the n×t weights at (x, y): key header, then one row per
@@ -250,7 +265,7 @@ static void draw_heat(const AttView *v, int x, int y, int cw)
 void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
-    AttView v = {a, e, c, a->layer, a->head, false, false, false, false, 1, 1, NULL};
+    AttView v = {a, e, c, a->layer, a->head, false, false, false, false, 1, 1, NULL, false};
     if (v.layer < 0 || v.layer >= e->cfg.n_layers) v.layer = 0;
     if (v.head < 0 || v.head >= e->cfg.n_heads) v.head = 0;
     char title[192];
@@ -299,7 +314,18 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     }
     int end = draw_bars(&v, bars);
     if (end < bottom) end = bottom;
-    draw_note(&v, (Rect){ix, end + 1, iw, iy + ih - end - 1});
+    end = draw_note(&v, (Rect){ix, end + 1, iw, iy + ih - end - 1});
+    /* rows to spare (a short prompt on a tall screen): the same query's
+     * scores before the softmax, which the weights above came from */
+    const int sneed = 2 + (e->k_lo > 0);   /* its label, the evicted line, a line of scores */
+    if (v.soft && end > iy && iy + ih - end >= sneed) {
+        AttView sv = v;
+        sv.soft = sv.masked = false;
+        sv.same_query = true;
+        sv.row = engine_scores_row(e, v.layer, v.head, e->n - 1);
+        const int y = iy + ih - end - 1 >= sneed ? end + 1 : end;   /* after a blank line when there is room */
+        draw_bars(&sv, (Rect){ix, y, iw, iy + ih - y});
+    }
 done:
     canvas_set_clip(c, old);
 }

@@ -273,12 +273,16 @@ static void draw_serving(const App *a, Canvas *c, Rect in)
                 "整次运行 重算 \u00f7 缓存：%.2f%s。这里两种模式的步不对应，「运算」面板按各自的步比较。"),
              ratio(tot[1], tot[0]), c->ascii ? "x" : "\u00d7");
     const int note_h = canvas_wrap(NULL, (Rect){0, 0, in.w, 0}, STYLE_NORMAL, note);
-    int py = 0;
+    /* the ratio as big as fits, with a blank line above and below it when
+     * there is room for them too (a box that is neither tall nor short
+     * keeps the big digits rather than the blank lines) */
+    int py = 0, gap = 0;
     for (int ny = 2; ny >= 1 && !py; ny--)
-        if (in.y + in.h - y >= 5 * ny + 2 + note_h && big_width(big, 2 * ny) <= in.w) py = ny;
+        for (int m = 2; m >= 0 && !py; m--)
+            if (in.y + in.h - y >= 5 * ny + m + note_h && big_width(big, 2 * ny) <= in.w) py = ny, gap = m;
     if (py) {
-        big_text(c, in.x + (in.w - big_width(big, 2 * py)) / 2, y + 1, 2 * py, py, STYLE_TITLE, big);
-        y += 5 * py + 2;
+        big_text(c, in.x + (in.w - big_width(big, 2 * py)) / 2, y + (gap > 0), 2 * py, py, STYLE_TITLE, big);
+        y += 5 * py + gap;
     }
     if (y < in.y + in.h) canvas_wrap(c, (Rect){in.x, y, in.w, in.y + in.h - y}, STYLE_TITLE, note);
 }

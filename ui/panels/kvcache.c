@@ -219,6 +219,29 @@ static void draw_row(const Ctx *x, int p, int y)
     if (x->markw) canvas_text(x->c, cx, y, x->markw, st, mark_text(x, k));
 }
 
+/* A row a window's ring evicted: its position and token, and which
+ * position its slot holds now (the newest one with the same p mod W). */
+static void draw_evicted(const Ctx *x, int p, int y)
+{
+    char tok[16];
+    const int W = x->e->cache.capacity, now = p + (x->nrows - 1 - p) / W * W;
+    int cx = x->in.x;
+    canvas_textf(x->c, cx, y, x->posw, STYLE_DIM, "%*d", x->posw, p);
+    cx += x->posw + 1;
+    const int id = p < x->e->n_tokens ? x->e->tokens[p] : -1;
+    canvas_text(x->c, cx, y, x->tokw, STYLE_DIM, id >= 0 ? fmt_token_quoted(x->a, id, tok) : "?");
+    cx += x->tokw + 1;
+    char b[3][96];
+    snprintf(b[0], sizeof b[0], TR(x->a, "evicted: its slot %d now holds pos %d", "已淘汰：它的槽 %d 现存位置 %d"), p % W, now);
+    snprintf(b[1], sizeof b[1], TR(x->a, "evicted, slot %d: pos %d", "已淘汰，槽 %d：位置 %d"), p % W, now);
+    snprintf(b[2], sizeof b[2], "%s", TR(x->a, "evicted", "已淘汰"));
+    for (int i = 0; i < 3; i++)
+        if (canvas_text_width(b[i]) <= x->in.x + x->in.w - cx || i == 2) {
+            canvas_text(x->c, cx, y, x->in.x + x->in.w - cx, STYLE_DIM, b[i]);
+            break;
+        }
+}
+
 /* Draw the first candidate that fits in the inner width. */
 static void text_fit(const Ctx *x, int y, int style, const char *const *cands, int n)
 {
@@ -428,6 +451,28 @@ static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
     }
 }
 
+/* "per token 2·Lyr·d·4 = 2·2·32·4 = 512 B", or the cache when every
+ * slot is held: "full (N = 64): 2·2·64·32·4 = 32,768 B". */
+static void draw_bytes(const Ctx *x, int y, bool full)
+{
+    const KvCache *kc = &x->e->cache;
+    const bool d = kc->kv_dim == x->e->cfg.d_model;
+    char b[2][160], num[32];
+    if (full) {
+        fmt_count((uint64_t)2 * kc->n_layers * kc->capacity * kc->kv_dim * 4, num);
+        snprintf(b[0], sizeof b[0], TR(x->a, "full (%s = %d): 2·%d·%d·%d·4 = %s B", "满（%s = %d）：2·%d·%d·%d·4 = %s B"),
+                 kc->window ? "W" : "N", kc->capacity, kc->n_layers, kc->capacity, kc->kv_dim, num);
+        snprintf(b[1], sizeof b[1], TR(x->a, "full: %s B", "满：%s B"), num);
+    } else {
+        fmt_count((uint64_t)2 * kc->n_layers * kc->kv_dim * 4, num);
+        snprintf(b[0], sizeof b[0], TR(x->a, "per token %s = 2·%d·%d·4 = %s B", "每个词元 %s = 2·%d·%d·4 = %s B"),
+                 d ? "2·Lyr·d·4" : "2·Lyr·kv·4", kc->n_layers, kc->kv_dim, num);
+        snprintf(b[1], sizeof b[1], TR(x->a, "per token: %s B", "每个词元：%s B"), num);
+    }
+    const char *c[] = {b[0], b[1]};
+    text_fit(x, y, STYLE_NORMAL, c, 2);
+}
+
 static void draw_inside(Ctx *x)
 {
     char status[160], status_sh[96];
@@ -452,6 +497,16 @@ static void draw_inside(Ctx *x)
         const char *c[] = {status, status_sh};
         text_fit(x, y--, x->kind == ROW_GONE ? STYLE_DIM : STYLE_NORMAL, c, status_sh[0] ? 2 : 1);
     }
+
+    /* rows to spare under every held row and the legend (a short prompt
+     * on a tall screen): what one position costs, and the cache when full */
+    int extra = 0;
+    if (cache && fill && stat && x->nrows) {
+        const int spare = h - bottom - (1 + (x->nrows - x->lo) + 1);
+        extra = spare >= 3 ? 2 : spare == 2 ? 1 : 0;
+    }
+    for (int i = 0; i < extra; i++) draw_bytes(x, y--, i == 0 && extra == 2);
+    bottom += extra;
 
     int area = h - bottom;
     if (area <= 0) return;
@@ -482,6 +537,13 @@ static void draw_inside(Ctx *x)
             snprintf(note, sizeof note, TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), x->nrows - shown);
         canvas_text(x->c, x->in.x, top++, x->in.w, STYLE_DIM, note);
     }
+    /* a window's evicted rows, dim, in the lines to spare above the legend
+     * (one kept blank): where they went, not their values (gone) */
+    const int leg_h = !x->numw && x->cells > 0 ? 1 : 0;
+    int gone = x->lo > 0 && shown == held ? x->in.y + area - leg_h - (top + shown) - 1 : 0;
+    if (gone > x->lo) gone = x->lo;
+    for (int i = 0; i < gone; i++) draw_evicted(x, x->lo - gone + i, top + i);
+    if (gone > 0) top += gone;
     for (int i = 0; i < shown; i++) draw_row(x, x->nrows - shown + i, top + i);
     if (!x->numw && x->cells > 0 && top + shown < x->in.y + area) {
         char leg[3][128];

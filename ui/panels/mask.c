@@ -359,8 +359,9 @@ static void grid_prepare(Grid *g, int ih)
     g->mask_done = engine_op_done(e, OP_MASK, g->layer);
     g->soft_done = engine_op_done(e, OP_SOFTMAX, g->layer);
     g->redo = engine_phase(e) == PHASE_RECOMPUTE && e->step >= 1;
-    /* the K/V line: always in a decode step, in the prefill when the box is tall */
-    g->kv_line = e->mode == MODE_CACHE && (e->p0 > 0 || ih >= 12);
+    /* the K/V line: always in a decode step, in the prefill when the box is
+     * tall or holds every row, the legend and the sentence with it */
+    g->kv_line = e->mode == MODE_CACHE && (e->p0 > 0 || ih >= 12 || ih >= e->t + 6);
     {   /* the live row's cells changed when this layer's QKᵀ, mask or softmax just ran */
         const OpRef cur = engine_current_op(e);
         g->live = cur.layer == g->layer && (cur.kind == OP_MASK || cur.kind == OP_SOFTMAX);
@@ -372,6 +373,13 @@ static void grid_prepare(Grid *g, int ih)
         if (w > g->labw) g->labw = w;
     }
     g->lab = g->kv_line && g->labw + 2 < 4 ? 4 : g->labw + 2;
+}
+
+/* Blank lines between the legend and the sentence: none under a grid of
+ * a few rows, where a blank line would be most of the box's empty rows. */
+static int sentence_gap(const Grid *g)
+{
+    return g->e->t < 4 ? 0 : 1;
 }
 
 /* Lines row p takes: an idle row (not computed this step) one, a computed
@@ -528,9 +536,9 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         const int ly = rows == t && y + leg_lines <= last ? y + 1 : last - leg_lines + 1;
         legend_layout(&g, c, ix, ly, iw, leg_lines, leg_short, &dropped);
         const char *s = explain(&g);
-        const int spare = last - (ly + leg_lines + 1) + 1;
+        const int sy = ly + leg_lines + sentence_gap(&g), spare = last - sy + 1;
         if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)   /* not dim on a projector */
-            canvas_wrap(c, (Rect){ix, ly + leg_lines + 1, iw, spare}, a->present ? STYLE_NORMAL : STYLE_DIM, s);
+            canvas_wrap(c, (Rect){ix, sy, iw, spare}, a->present ? STYLE_NORMAL : STYLE_DIM, s);
     }
     if ((r0 > 0 || c0 > 0 || g.hindex) && rows > 0 && cols > 0) draw_window_note(&g, r, r0, c0, free_x);
 done:
@@ -551,4 +559,39 @@ int panel_mask_present_h(const App *a, const Engine *e, int w, int max_h)
     fit_rows(&g, ih, &lines);
     const int h = 2 + hdr + lines + present_slack(&g, iw);
     return h < max_h ? h : max_h;
+}
+
+int panel_mask_height(const App *a, const Engine *e, int w)
+{
+    if (e->pos == 0 || w < 8) return 0;
+    Canvas plain = {0};   /* legend glyphs: one column either way */
+    Grid g = {a, e, &plain, a->layer, a->head, false, false, false, false, false, 1, 1, 3, 1, 1, false, false, 0};
+    if (g.layer < 0 || g.layer >= e->cfg.n_layers) g.layer = 0;
+    if (g.head < 0 || g.head >= e->cfg.n_heads) g.head = 0;
+    const int iw = w - 2, t = e->t;
+    grid_prepare(&g, 1000);   /* as drawn in a box that holds everything */
+    /* the legend as the step ends (every op of the layer run), so the
+     * height holds still while the step's operations go by */
+    g.mask_done = g.soft_done = true;
+    for (int j = 0; j < t && g.kv_line; j++)
+        if (j >= e->k_lo) g.shown |= j < e->p0 ? LG_CACHED : LG_APPENDED;
+    for (int p = 0; p < t; p++) {
+        if (row_kind(&g, p) == ROW_IDLE) g.shown |= LG_IDLE;
+        else
+            for (int j = 0; j < t; j++)
+                g.shown |= j < e->k_lo ? LG_EVICTED : !config_visible(&e->cfg, p, j) ? LG_MASKED : LG_WEIGHT;
+        if (p != t - 1 && g.redo) g.shown |= LG_REDONE;
+    }
+    bool dropped;
+    int leg = 0;
+    for (int s = 0; s <= 2; s++) {
+        leg = legend_layout(&g, NULL, 0, 0, iw, 3, s, &dropped);
+        if (!dropped) break;
+    }
+    const char *s = explain(&g);
+    const int sent = *s ? canvas_wrap(NULL, (Rect){0, 0, iw, 0}, STYLE_DIM, s) : 0;
+    const int hdr = 1 + (g.kv_line ? 1 : 0);
+    int h = 2 + hdr + t + 1 + leg + (sent ? sentence_gap(&g) + sent : 0);
+    if (g.kv_line && h < t + 8) h = t + 8;   /* the prefill keeps its K/V line (grid_prepare) */
+    return h;
 }

@@ -20,6 +20,19 @@
 
 enum { NEXT_MAX_K = 16, NEXT_BAR_MAX = 24 };
 
+/* What the box says in a prefill chunk before the last (§6.7). */
+static const char *no_logits(const App *a)
+{
+    return TR(a, "none in this step: a prefill chunk before the last computes no logits; the first "
+                 "token comes after the last chunk",
+              "本步没有：最后一块之前的预填充块不计算 logits；第一个词元在最后一块之后产生");
+}
+
+int panel_next_none_height(const App *a, int w)
+{
+    return 2 + canvas_wrap(NULL, (Rect){0, 0, w - 2, 0}, STYLE_NORMAL, no_logits(a));
+}
+
 void panel_next_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
@@ -33,10 +46,7 @@ void panel_next_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     if (!panel_open(a, e, c, r, title, name, &in)) goto done;
     if (!z) {
         if (e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks - 1)   /* §6.7 */
-            canvas_wrap(c, in, STYLE_NORMAL,
-                        TR(a, "none in this step: a prefill chunk before the last computes no logits; the first "
-                              "token comes after the last chunk",
-                           "本步没有：最后一块之前的预填充块不计算 logits；第一个词元在最后一块之后产生"));
+            canvas_wrap(c, in, STYLE_NORMAL, no_logits(a));
         else
             canvas_wrap(c, in, STYLE_DIM, TR(a, "not computed yet: the logits come near the end of the step",
                                              "尚未计算：logits 在本步接近末尾时才算出"));

@@ -50,6 +50,8 @@ static Rect rect_union(Rect a, Rect b)
 enum {
     NEXT_MIN_KV_H = 17,   /* the KV cache panel gives rows from this height on */
     NEXT_H = 8,           /* top 5 (border, legend, 5 lines) */
+    NEXT_MIN_H = 6,       /* top 3: Next token under the cost box (a short prompt, tall) */
+    CHART_MIN_H = 9,      /* a chart plotted, not as bars (chart.c) */
     NEXT_H_TALL = 13,     /* top 10, when the KV cache panel is 30 rows or more */
     KV_KEEP_H = 5,        /* rows the KV cache panel keeps at least in the train view */
     VEC_MIN_MID_H = 17,   /* from this middle-row height the inspector leaves the Operations row */
@@ -97,6 +99,70 @@ static void memory_arrange(const App *a, Layout *lo)
     }
 }
 
+/* A prefill chunk before the last makes no logits (§6.7): no top k. */
+static bool no_logits(const Engine *e)
+{
+    return e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks - 1;
+}
+
+/* A short prompt on a tall screen (the tall layout, which has a cost box):
+ * the middle row as tall as the mask's t rows and its notes need (its
+ * longest box; the attention panel fills its rows with the scores), and
+ * the rows that frees go, under Operations, to the cost box and Next
+ * token, which leaves the KV cache column. By t and phase only, so the
+ * layout holds still within a step. Returns whether it did. */
+static bool short_middle(const App *a, Layout *lo)
+{
+    const Engine *e = app_engine(a);
+    if (lo->cost.h <= 0 || lo->mask.h <= 0 || lo->attention.h <= 0 || a->view == VIEW_COMPARE || e->t <= 0) return false;
+    int need = panel_mask_height(a, e, lo->mask.w);   /* the mask box's rows */
+    int dy = lo->mask.h - need;
+    if (need <= 0 || dy <= 0) return false;
+    int under = lo->cost.h + dy;   /* under Operations */
+    /* a prefill chunk before the last makes no logits: no Next token; the
+     * per-step chart takes the rows under the cost box instead */
+    const bool none = no_logits(e);
+    /* the cost box at a height it fills: with the big ratio (19), else
+     * (steps that do not line up: chunks, drafts) with its small one (15),
+     * else the formulas and ratios alone (12) */
+    const bool planned = app_engine_of(a, MODE_CACHE)->planned;
+    int cost_h = under - 19 >= NEXT_MIN_H ? 19 : planned ? 15 : 12;
+    bool chart = false;   /* the per-step chart under the cost box */
+    if (none) {
+        /* the chart when it fits plotted, else the box's one sentence; the
+         * cost box (planned: a chunked run) fills 15-20 rows */
+        chart = lo->chart_step.w > 0 && under - 15 >= CHART_MIN_H;
+        cost_h = chart ? (under - CHART_MIN_H < 19 ? under - CHART_MIN_H : 19)
+                       : under - panel_next_none_height(a, lo->ops.w);
+        if (cost_h > 19 && dy > cost_h - 19) {   /* a row or so more: the middle row keeps it */
+            const int back = cost_h - 19;
+            need += back;
+            dy -= back;
+            under -= back;
+            cost_h = 19;
+        }
+        if (cost_h < 15 || cost_h > 19) return false;
+    } else if (under - cost_h < NEXT_MIN_H) {
+        return false;
+    }
+    lo->mask.h = lo->attention.h = lo->kvcache.h = need;
+    Rect *down[] = {&lo->ops, &lo->chart, &lo->chart_step};
+    for (unsigned i = 0; i < sizeof down / sizeof down[0]; i++)
+        if (down[i]->w > 0) {
+            down[i]->y -= dy;
+            if (i > 0) down[i]->h += dy;   /* the charts stay as tall as the column beside them */
+        }
+    lo->cost = (Rect){lo->ops.x, lo->ops.y + lo->ops.h, lo->ops.w, cost_h};
+    const Rect rest = {lo->ops.x, lo->cost.y + cost_h, lo->ops.w, under - cost_h};
+    if (chart) {
+        lo->chart = rect_union(lo->chart, lo->chart_step);
+        lo->chart_step = rest;
+    } else {
+        lo->next = rest;
+    }
+    return true;
+}
+
 void panels_arrange(const App *a, Layout *lo)
 {
     if (lo->too_small || a->play) return;
@@ -136,6 +202,7 @@ void panels_arrange(const App *a, Layout *lo)
             lo->attention = empty_rect();
         }
     }
+    if (!a->show_vectors && !a->show_heads && short_middle(a, lo)) return;
     Rect *kv = &lo->kvcache;
     if (kv->w <= 0 || a->view == VIEW_COMPARE) return;
     if (a->view == VIEW_TRAIN) {
@@ -155,7 +222,8 @@ void panels_arrange(const App *a, Layout *lo)
         return;
     }
     if (kv->h < NEXT_MIN_KV_H) return;
-    const int h = kv->h >= 30 ? NEXT_H_TALL : NEXT_H;
+    int h = kv->h >= 30 ? NEXT_H_TALL : NEXT_H;
+    if (no_logits(app_engine(a))) h = panel_next_none_height(a, kv->w);   /* one sentence, no top k */
     lo->next = (Rect){kv->x, kv->y + kv->h - h, kv->w, h};
     kv->h -= h;
 }

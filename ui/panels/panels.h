@@ -53,6 +53,13 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Presenter mode: the height (<= max_h) the mask wants at width w, its
  * cells as big as they get, with legend and sentence (ui/panels/mask.c). */
 int panel_mask_present_h(const App *a, const Engine *e, int w, int max_h);
+/* Rows (border included) a box of width w needs for the mask's rows, its
+ * legend and its sentence as they stand when this step ends: by t, phase
+ * and mode only, so it holds still within a step. 0 before the first op. */
+int panel_mask_height(const App *a, const Engine *e, int w);
+/* Rows (border included) the Next token box of width w needs to say that
+ * a prefill chunk before the last computes no logits. */
+int panel_next_none_height(const App *a, int w);
 /* The current query row as bars; the full matrix as a heat map. */
 void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* K and V rows of the selected layer and head, size and fill. */
