@@ -133,12 +133,12 @@ for size in 80x24 160x50; do
             l14="Lesson 14: What the cache remembers"; l17="Lesson 17: Prefix sharing"
             s1="slide 1/7"; s2="slide 2/7"; s3="slide 3/7"
             prefill="PREFILL step 0"; memory="MEMORY"; pool25="pool: 25 of 48 blocks in use"; batch3="B = 4, 3 sequences"
-            sys_prompt="you␣are␣a␣kind␣tutor.␣hi!"; seq_c='C "you a'
+            sys_prompt="you␣are␣a␣kind␣tutor.␣hi!"; seq_c='C "you'
         else
             l14="第 14 课：缓存记住了什么"; l17="第 17 课：前缀共享"
             s1="第 1/7 页"; s2="第 2/7 页"; s3="第 3/7 页"
             prefill="预填充 第 0 步"; memory="内存"; pool25="池：25/48 块已用"; batch3="B = 4，3 个序列"
-            sys_prompt="你是一位很和气的小学老师，请用简单的话回答。你好！"; seq_c='C "你是一位'
+            sys_prompt="你是一位很和气的小学老师，请用简单的话回答。你好！"; seq_c='C "你是一'
         fi
         # lesson 14: slide 1 runs the trained model (weights=trained) on its
         # repeated sentence; slide 3 (goto: step 0 end) shows the prefill's
