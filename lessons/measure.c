@@ -297,6 +297,15 @@ int measure_name(EvalContext *ctx, const char *name, double *out, char *msg, siz
 }
 
 /* A whole number in lo..hi, named `what` in messages. */
+/* The block functions need a paged cache: -1 with a message when the
+ * slide's model: line has no block-size. */
+static int need_paged(const EvalContext *ctx, const char *fn, char *msg, size_t msglen)
+{
+    if (ctx->cfg.block_size > 0) return 0;
+    return errmsg_fail(msg, msglen, "%s(): the cache is not paged in this set-up; add block-size=B to the model: line",
+                       fn);
+}
+
 static int index_arg(const char *fn, const char *what, double v, long long lo, long long hi,
                      long long *out, char *msg, size_t msglen)
 {
@@ -524,11 +533,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
                          : call->fn == FN_KV_RESERVED ? "kv_reserved"
                                                       : "kv_waste";
         if (index_arg(fn, "step", a[0], 0, cache_steps(ctx, G) - 1, &k, msg, msglen)) return -1;
-        if (ctx->cfg.block_size <= 0)
-            return errmsg_fail(msg, msglen,
-                               "%s(): the cache is not paged in this set-up; add "
-                               "block-size=B to the model: line",
-                               fn);
+        if (need_paged(ctx, fn, msg, msglen)) return -1;
         if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (call->fn == FN_KV_BLOCKS) *out = r->kv_blocks[k];
         else if (call->fn == FN_KV_RESERVED) *out = (double)r->kv_reserved[k];
@@ -571,10 +576,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
         if (index_arg(fn, "sequence", a[0], 0, ctx->n_seqs - 1, &l, msg, msglen)) return -1;
         if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         if (index_arg(fn, "step", a[1], 0, r->n_steps - 1, &k, msg, msglen)) return -1;
-        if (call->fn == FN_SEQ_BLOCKS && ctx->cfg.block_size <= 0)
-            return errmsg_fail(msg, msglen,
-                               "seq_blocks(): the cache is not paged in this set-up; add "
-                               "block-size=B to the model: line");
+        if (call->fn == FN_SEQ_BLOCKS && need_paged(ctx, fn, msg, msglen)) return -1;
         const size_t at = (size_t)k * (size_t)r->n_seqs + (size_t)l;
         *out = call->fn == FN_SEQ_ROWS   ? r->seq_n[at]
                : call->fn == FN_SEQ_MACS ? cat_value(&r->seq_steps[at], call->cat)
@@ -585,11 +587,7 @@ int measure_call(EvalContext *ctx, const EvalCall *call, double *out, char *msg,
     case FN_POOL_RESERVED:
     case FN_BLOCK_REFS: {
         const char *fn = call->fn == FN_POOL_BLOCKS ? "pool_blocks" : call->fn == FN_POOL_RESERVED ? "pool_reserved" : "block_refs";
-        if (ctx->cfg.block_size <= 0)
-            return errmsg_fail(msg, msglen,
-                               "%s(): the cache is not paged in this set-up; add "
-                               "block-size=B to the model: line",
-                               fn);
+        if (need_paged(ctx, fn, msg, msglen)) return -1;
         if (!(r = record_run(ctx, MODE_CACHE, msg, msglen))) return -1;
         const double step = call->fn == FN_BLOCK_REFS ? a[1] : a[0];
         if (index_arg(fn, "step", step, 0, r->n_steps - 1, &k, msg, msglen)) return -1;

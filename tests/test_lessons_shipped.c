@@ -154,14 +154,24 @@ static int argmax_after_sink(const Engine *e, int l, int h)
     return best;
 }
 
+/* The shipped model (weights=trained) and the prompt's ids in its
+ * alphabet, as a slide with that model line runs them; returns L. */
+static int trained_ids(const char *prompt, int ids[64], const ModelFile **f)
+{
+    char err[512];
+    assert_int_equal(lesson_trained_model(f, err, sizeof err), 0);
+    tokenizer_use_alphabet((*f)->alphabet, (*f)->model.cfg.vocab);
+    const int L = tokenizer_encode(prompt, ids, 64, err, sizeof err);
+    if (L < 0) fail_msg("prompt '%s': %s", prompt, err);
+    return L;
+}
+
 static void induction_replay(const SlideSetup *st)
 {
     char err[512];
     const ModelFile *f = NULL;
-    assert_int_equal(lesson_trained_model(&f, err, sizeof err), 0);
-    tokenizer_use_alphabet(f->alphabet, f->model.cfg.vocab);
     int ids[64];
-    const int L = tokenizer_encode(st->prompt, ids, 64, err, sizeof err);
+    const int L = trained_ids(st->prompt, ids, &f);
     assert_true(L > 1);
     ind.last = L - 1;
     const int j = earlier(ids, L - 1);
@@ -221,10 +231,8 @@ static void continuation_check(const SlideSetup *st)
     if (!want) fail_msg("lesson 1: prompt '%s' has no quoted continuation in this test", st->prompt);
     char err[512];
     const ModelFile *f = NULL;
-    assert_int_equal(lesson_trained_model(&f, err, sizeof err), 0);
-    tokenizer_use_alphabet(f->alphabet, f->model.cfg.vocab);
     int ids[64];
-    const int L = tokenizer_encode(st->prompt, ids, 64, err, sizeof err);
+    const int L = trained_ids(st->prompt, ids, &f);
     assert_true(L > 0);
     KvConfig cfg = config_default();
     assert_int_equal(modelfile_apply(f, "default.kvsim", &cfg, 0, err, sizeof err), 0);
