@@ -55,15 +55,23 @@ flags=$(od -A n -t u4 -j 12 -N 4 "$tmp/a.kvsim" | tr -d ' ')
 # Ctrl-C, then --resume: the same file as the uninterrupted run
 # Interrupt as soon as the first progress line (step 50 of 4000) shows, not
 # after a fixed sleep: an idle machine runs all 4000 tiny steps in about 1 s.
-"$K" train $SHAPE --every 50 --steps 4000 --out "$tmp/c.kvsim" >"$tmp/c.log" 2>&1 &
-pid=$!
-i=0
-while [ "$i" -lt 3000 ] && ! grep -q '^step' "$tmp/c.log" 2>/dev/null; do
-    sleep 0.01
-    i=$((i + 1))
-done
-kill -INT "$pid"
-wait "$pid"; rc=$?
+# interrupt_at_first_step LOG ARGS...: start `kvsim train ARGS` in the
+# background, send SIGINT once LOG shows its first progress line; $rc is
+# its exit status
+interrupt_at_first_step() {
+    log=$1
+    shift
+    "$K" train "$@" >"$log" 2>&1 &
+    pid=$!
+    i=0
+    while [ "$i" -lt 3000 ] && ! grep -q '^step' "$log" 2>/dev/null; do
+        sleep 0.01
+        i=$((i + 1))
+    done
+    kill -INT "$pid"
+    wait "$pid"; rc=$?
+}
+interrupt_at_first_step "$tmp/c.log" $SHAPE --every 50 --steps 4000 --out "$tmp/c.kvsim"
 if [ "$rc" -eq 130 ] && [ -f "$tmp/c.kvsim.ckpt" ]; then
     ok
     grep -q "checkpoint" "$tmp/c.log" && ok || bad "no checkpoint message"
@@ -75,15 +83,7 @@ else
     bad "SIGINT -> exit $rc, checkpoint: $(ls "$tmp")"
 fi
 # the same with --rope (no position table in the checkpoint either)
-"$K" train $SHAPE --rope --every 50 --steps 4000 --out "$tmp/rc.kvsim" >"$tmp/rc.log" 2>&1 &
-pid=$!
-i=0
-while [ "$i" -lt 3000 ] && ! grep -q '^step' "$tmp/rc.log" 2>/dev/null; do
-    sleep 0.01
-    i=$((i + 1))
-done
-kill -INT "$pid"
-wait "$pid"; rc=$?
+interrupt_at_first_step "$tmp/rc.log" $SHAPE --rope --every 50 --steps 4000 --out "$tmp/rc.kvsim"
 if [ "$rc" -eq 130 ] && [ -f "$tmp/rc.kvsim.ckpt" ]; then
     "$K" train $SHAPE --rope --steps 4000 --resume "$tmp/rc.kvsim.ckpt" --out "$tmp/rc.kvsim" >"$tmp/rr.log" 2>&1 && ok ||
         bad "resume --rope: $(tail -n 1 "$tmp/rr.log")"
