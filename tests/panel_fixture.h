@@ -116,4 +116,19 @@ static inline void fx_draw(PanelDraw fn, const App *a, Canvas *c, int w, int h)
     fn(a, app_engine(a), c, (Rect){0, 0, w, h});
 }
 
+/* Draw fn for engine e into the w×h rect at (5, 5) of c, a 60×20 canvas
+ * filled with '#', and assert that no cell outside the rect changed: a
+ * panel never writes past its box, at any size down to 0×0. */
+static inline void fx_draw_inside(PanelDraw fn, const App *a, const Engine *e, Canvas *c, int w, int h)
+{
+    canvas_clear(c);
+    canvas_fill(c, (Rect){0, 0, 60, 20}, '#', 0);
+    canvas_set_clip(c, (Rect){5, 5, w, h});
+    fn(a, e, c, (Rect){5, 5, w, h});
+    canvas_reset_clip(c);
+    for (int y = 0; y < 20; y++)
+        for (int x = 0; x < 60; x++)
+            if (x < 5 || y < 5 || x >= 5 + w || y >= 5 + h) assert_int_equal(canvas_at(c, x, y)->cp, '#');
+}
+
 #endif

@@ -193,15 +193,8 @@ static void test_panel_any_size(void **state)
         run_seek(&a->run, MODE_CACHE, p);
         for (int w = 0; w < 30; w += 3)
             for (int h = 0; h < 12; h += 2) {
-                canvas_clear(&c);
-                canvas_fill(&c, (Rect){0, 0, 60, 20}, '#', 0);
-                canvas_set_clip(&c, (Rect){5, 5, w, h});
-                panel_next_draw(a, e, &c, (Rect){5, 5, w, h});
-                panel_loss_draw(a, app_engine_of(a, MODE_TRAIN), &c, (Rect){5, 5, w, h});
-                canvas_reset_clip(&c);
-                for (int y = 0; y < 20; y++)
-                    for (int x = 0; x < 60; x++)
-                        if (x < 5 || y < 5 || x >= 5 + w || y >= 5 + h) assert_int_equal(canvas_at(&c, x, y)->cp, '#');
+                fx_draw_inside(panel_next_draw, a, e, &c, w, h);
+                fx_draw_inside(panel_loss_draw, a, app_engine_of(a, MODE_TRAIN), &c, w, h);
             }
     }
     canvas_free(&c);
