@@ -11,7 +11,8 @@
  *   - at every step every sequence's token and logits equal those of its
  *     prompt run alone (same window, no paging), bit for bit;
  *   - the measured counts equal formulas_step_shared (prefill n = L − s,
- *     t = L, keys from max(0, s−W+1)); decode steps are plain;
+ *     t = L, keys from max(0, s−W+1)); decode steps are plain; the run
+ *     saves formulas_prefix_saved over the prompt alone;
  *   - the pool: paged_check holds; each sequence reads exactly the rows its
  *     window keeps, bitwise equal to the lone run's; its live blocks are
  *     formulas_kv_blocks; the pool's blocks are formulas_pool_blocks (a
@@ -356,6 +357,16 @@ static void check_case(const GridCase *gc)
                      paged_blocks_used(run.pool), (unsigned long long)blocks);
         assert_int_equal(paged_reserved_bytes(run.pool), blocks * per_block);
         if (k == 0 || k == G - 1) seen.orders += free_every_order(run.pool, ps.n);
+    }
+    /* what sharing saved over the whole run, all of it in the prefill */
+    for (int s = 0; s < ps.n; s++) {
+        OpCounts saved, diff;
+        const OpCounts *on = &run_seq(&run, s)->cum, *off = &run_engine(&alone[s], MODE_CACHE)->cum;
+        formulas_prefix_saved(&c, ps.L[s], s_of[s], &saved);
+        for (int i = 0; i < CAT_COUNT; i++) diff.mac[i] = off->mac[i] - on->mac[i];
+        diff.masked = off->masked - on->masked;
+        diff.rope = off->rope - on->rope;
+        if (!counts_equal(&saved, &diff)) fail_msg("%s seq %d: saved MACs differ from the closed form", name, s);
     }
     /* the same run moved op by op, back and forth, and jumping from inside
      * the prefill into the next step, ends in the same state */
