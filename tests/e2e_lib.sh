@@ -83,3 +83,17 @@ e2e_summary() {
     echo "e2e $E2E: $pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
+
+# While token autoplay runs, sample the title bar eight times: each sample
+# must show a finished step ("op N/N" for N = $1 operations per step) or
+# READY, never an operation in the middle of a step. The pauses only space
+# the samples; no result depends on them.
+autoplay_whole_steps() {
+    _mid=0
+    for _i in 1 2 3 4 5 6 7 8; do
+        _h=$(screen | head -1)
+        case "$_h" in *"op $1/$1"*|*READY*) ;; *) _mid=1; echo "    | $_h" ;; esac
+        sleep 0.15
+    done
+    [ $_mid -eq 0 ] && ok || bad "token autoplay showed a step half done"
+}

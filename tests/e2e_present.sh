@@ -66,13 +66,7 @@ $T send-keys -t e2e g . . . . .
 check "pace shown" "0.5 s/step"
 $T send-keys -t e2e Space
 check "autoplay reaches step 1" "DECODE step 1"
-mid=0
-for i in 1 2 3 4 5 6 7 8; do
-    h=$(screen | head -1)
-    case "$h" in *"op 23/23"*|*READY*) ;; *) mid=1; echo "    | $h" ;; esac
-    sleep 0.15
-done
-[ $mid -eq 0 ] && ok || bad "token autoplay showed a step half done"
+autoplay_whole_steps 23
 check "autoplay ends the run" "DECODE step 4"
 
 # --- q, y: the end ---------------------------------------------------------------------------

@@ -79,13 +79,7 @@ $T send-keys -t e2e g . . . . .
 check "pace shown" "0.5 s/step"
 $T send-keys -t e2e Space
 check "token autoplay reaches step 2" "DECODE step 2"
-mid=0
-for i in 1 2 3 4 5 6 7 8; do
-    h=$(screen | head -1)
-    case "$h" in *"op 23/23"*|*READY*) ;; *) mid=1; echo "    | $h" ;; esac
-    sleep 0.15
-done
-[ $mid -eq 0 ] && ok || bad "token autoplay showed a step half done"
+autoplay_whole_steps 23
 check "token autoplay ends the run" "DECODE step 3"
 $T send-keys -t e2e g
 

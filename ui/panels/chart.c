@@ -377,6 +377,17 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
 
 /* ---- the panel -------------------------------------------------------------- */
 
+/* The bars' legend in the bottom border: what the dim cells after a bar
+ * are (the closed form up to the end of the run), when it fits. */
+static void bars_legend(const App *a, Canvas *c, Rect r, Rect old)
+{
+    char text[64];
+    snprintf(text, sizeof text, " %s %s ", c->ascii ? "." : "\u2591", TR(a, "rest of the run", "其余步（预计）"));
+    if (canvas_text_width(text) > r.w - 3) return;
+    canvas_set_clip(c, rect_intersect(r, old));
+    canvas_text(c, r.x + 1, r.y + r.h - 1, -1, STYLE_DIM, text);
+}
+
 static void draw_chart(const App *a, Canvas *c, Rect r, bool per_step)
 {
     const Rect old = c->clip;
@@ -396,8 +407,12 @@ static void draw_chart(const App *a, Canvas *c, Rect r, bool per_step)
         } else {
             Chart ch;
             chart_scan(a, &ch, per_step);
-            if (in.h >= 7 && in.w >= 20) draw_plot(a, c, in, &ch);
-            else draw_bars(a, c, in, &ch);
+            if (in.h >= 7 && in.w >= 20) {
+                draw_plot(a, c, in, &ch);
+            } else {
+                draw_bars(a, c, in, &ch);
+                bars_legend(a, c, r, old);
+            }
         }
     }
     c->clip = old;
