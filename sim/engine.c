@@ -284,7 +284,10 @@ int engine_share_prefix(Engine *e, const Engine *donor, int rows)
 {
     if (e->mode != MODE_CACHE || donor->mode != MODE_CACHE || e->pos != 0 || !e->pool ||
         e->pool != donor->pool || e->pool_seq == donor->pool_seq || rows < 1 || rows >= e->L ||
-        rows > donor->L || e->cfg.window > 0 || memcmp(e->tokens, donor->tokens, sizeof(int) * (size_t)rows))
+        rows > donor->L || memcmp(e->tokens, donor->tokens, sizeof(int) * (size_t)rows))
+        return -1;
+    /* under a window the donor must still hold the rows this prefill reads (paged.h) */
+    if (!paged_prefix_held(rows, donor->L, e->cfg.window))
         return -1;
     e->shared_rows = rows;
     e->prefix_src = donor;

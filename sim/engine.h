@@ -250,8 +250,11 @@ const Traffic *engine_step_traffic(const Engine *e, int k);
 int engine_share_pool(Engine *e, PagedPool *pool, int seq);
 /* Prefix sharing (§6.8): this cache engine's prompt starts with the same
  * `rows` tokens as donor's (a cache engine of the same pool, earlier in
- * the run's order, which it must stay at or ahead of); 1 <= rows < L.
- * Before the first operation. 0, or -1 when not allowed. */
+ * the run's order, which it must stay at or ahead of, and not past the
+ * append of its step 1 while this one is in its prefill); 1 <= rows < L.
+ * Under a window the donor must still hold the rows this prefill reads
+ * (paged_prefix_held). Before the first operation. 0, or -1 when not
+ * allowed. */
 int engine_share_prefix(Engine *e, const Engine *donor, int rows);
 /* Live blocks of this run's sequence, and their bytes (0 without paging). */
 int engine_kv_blocks(const Engine *e);

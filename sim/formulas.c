@@ -194,6 +194,10 @@ void formulas_step_shared(const KvConfig *c, int L, int s, int k, OpCounts *out)
         formulas_step(c, MODE_CACHE, L, k, out);
         return;
     }
+    if (c->window > 0) {   /* a block from p0 = s: keys from config_first_key(s) on */
+        formulas_block(c, s, L - s, 1, out);
+        return;
+    }
     rows_layer(c, (uint64_t)(L - s), (uint64_t)L, out);
     const uint64_t Lyr = (uint64_t)c->n_layers;
     for (int i = 0; i < CAT_COUNT; i++) out->mac[i] *= Lyr;
@@ -204,6 +208,15 @@ void formulas_step_shared(const KvConfig *c, int L, int s, int k, OpCounts *out)
 
 void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out)
 {
+    if (c->window > 0) {   /* the plain prefill minus the shortened one */
+        OpCounts plain, shared;
+        formulas_step(c, MODE_CACHE, L, 0, &plain);
+        formulas_step_shared(c, L, s, 0, &shared);
+        for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = plain.mac[i] - shared.mac[i];
+        out->masked = plain.masked - shared.masked;
+        out->rope = plain.rope - shared.rope;
+        return;
+    }
     const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
     const uint64_t Lyr = (uint64_t)c->n_layers, S = (uint64_t)s, l = (uint64_t)L;
     memset(out, 0, sizeof *out);
@@ -213,6 +226,54 @@ void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out)
     out->mac[CAT_FFN] = Lyr * 2 * S * d * F;
     out->masked = Lyr * d * (l * (l - 1) - (l - S) * (l - S - 1)) / 2;
     if (c->rope) out->rope = Lyr * 2 * S * (d + kv);
+}
+
+int formulas_shared_rows_held(const KvConfig *c, int L, int common, int L_donor)
+{
+    const int s = formulas_shared_rows(c, L, common), W = c->window;
+    return (W <= 0 || L_donor <= W || s >= L_donor - 1) ? s : 0;
+}
+
+/* Live logical blocks lo .. hi-1 of a sequence holding t positions. */
+static void live_blocks(const KvConfig *c, int t, int *lo, int *hi)
+{
+    const int B = c->block_size, gone = (c->window > 0 && t > c->window) ? t - c->window : 0;
+    *lo = gone / B;
+    *hi = (t + B - 1) / B;
+}
+
+/* The sequence whose block a sharing chain leads to for logical block lb:
+ * r's own, or — lb one of the shared blocks holding a shared position r
+ * keeps after its prefill, [max(0, L − W), s) — its donor's, and so on. */
+static int block_root(const KvConfig *c, const int *L, const int *s, const int *donor, int r, int lb)
+{
+    for (;;) {
+        const int B = c->block_size, first = c->window > 0 && L[r] > c->window ? L[r] - c->window : 0;
+        const int lo = lb * B > first ? lb * B : first, hi = (lb + 1) * B < s[r] ? (lb + 1) * B : s[r];
+        if (donor[r] < 0 || lo >= hi) return r;
+        r = donor[r];
+    }
+}
+
+uint64_t formulas_pool_blocks(const KvConfig *c, int n, const int *L, const int *s, const int *donor, int k)
+{
+    if (c->block_size <= 0) return 0;
+    uint64_t blocks = 0;
+    for (int r = 0; r < n; r++) {
+        int lo, hi;
+        live_blocks(c, L[r] + k, &lo, &hi);
+        for (int lb = lo; lb < hi; lb++) {
+            /* one physical block per chain root: count it at its first live holder */
+            bool dup = false;
+            for (int q = 0; q < r && !dup; q++) {
+                int qlo, qhi;
+                live_blocks(c, L[q] + k, &qlo, &qhi);
+                dup = lb >= qlo && lb < qhi && block_root(c, L, s, donor, q, lb) == block_root(c, L, s, donor, r, lb);
+            }
+            blocks += !dup;
+        }
+    }
+    return blocks;
 }
 
 /* ---- §6.7, §6.9 ------------------------------------------------------------ */

@@ -55,18 +55,36 @@ uint64_t formulas_kv_reserved_bytes(const KvConfig *c, RunMode mode, int L, int 
  * earlier prompt is `common`: s = B·floor(common / B), capped at L − 1 (0
  * without a block size). */
 int formulas_shared_rows(const KvConfig *c, int L, int common);
-/* Blocks a sequence takes from the earlier prompt: ceil(s / B). */
+/* Blocks a sequence takes from the earlier prompt: ceil(s / B) (under a
+ * window it references only those holding a position it keeps; the rest
+ * of them are holes in its table). */
 int formulas_shared_blocks(const KvConfig *c, int s);
+/* Under a window W, the shared rows with a donor whose prompt has L_donor
+ * tokens: formulas_shared_rows() when the donor still holds every row the
+ * first computed row (position s) reads, max(0, s−W+1) >= max(0,
+ * L_donor − W), i.e. L_donor <= W or s >= L_donor − 1; else 0 (a smaller
+ * s reads earlier rows, gone too). Without a window formulas_shared_rows(). */
+int formulas_shared_rows_held(const KvConfig *c, int L, int common, int L_donor);
 /* Counts of step k of a cache-mode sequence whose prefill starts after s
  * shared rows: step 0 has n = L − s, t = L (per layer qkv n·d² + 2·n·d·kv,
  * scores = values = n·t·d, out n·d², ffn 2·n·d·F, masked d·n(n−1)/2;
- * lm_head d·V); later steps are plain decode steps. No window. */
+ * lm_head d·V); later steps are plain decode steps. Under a window W the
+ * prefill is formulas_block(s, L − s): its keys start at k_lo =
+ * max(0, s−W+1), so scores = values = n·(L − k_lo)·d and masked =
+ * d·(n·(L − k_lo) − visible) per layer (§6.3 over the computed block). */
 void formulas_step_shared(const KvConfig *c, int L, int s, int k, OpCounts *out);
 /* What sharing s rows saves, all of it in the prefill: per layer
  * qkv s·(d² + 2·d·kv), scores = values = s·L·d, out s·d², ffn 2·s·d·F,
  * masked d·(L(L−1) − (L−s)(L−s−1))/2, times Lyr. A run's total is the
- * plain total minus this. */
+ * plain total minus this. Under a window: the plain prefill's closed form
+ * minus formulas_step_shared's. */
 void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out);
+/* Physical blocks a lockstep batch's pool holds after step k (t = L[r] + k
+ * for every sequence r; B > 0, no --speculate): every sequence's live
+ * logical blocks (formulas_kv_blocks), a block shared along a chain of
+ * donors counted once. Sequence r took s[r] rows from donor[r] (-1: none,
+ * s[r] = 0). */
+uint64_t formulas_pool_blocks(const KvConfig *c, int n, const int *L, const int *s, const int *donor, int k);
 /* ---- §6.7 chunked prefill and §6.9 speculative decoding ------------------
  *
  * A cache-mode step over n rows at positions p0 .. p0+n-1 (t = p0 + n)

@@ -45,11 +45,21 @@ static bool prefix_step(const Engine *e)
     return e->shared_rows > 0 && e->mode == MODE_CACHE && e->step == 0;
 }
 
-/* Layer l's shared rows, from the donor, into this engine's cache. */
+/* Layer l's shared rows, from the donor, into this engine's cache (and
+ * its history, for a rewind). Under a window only the rows this prefill
+ * reads, k_lo .. shared_rows-1: the donor holds no older ones (paged.h). */
 static void prefix_fill_layer(Engine *e, int l)
 {
-    for (int pos = 0; pos < e->shared_rows; pos++)
-        kvcache_put(&e->cache, l, pos, 1, engine_k_row(e->prefix_src, l, pos), engine_v_row(e->prefix_src, l, pos));
+    const size_t row = sizeof(float) * (size_t)e->cache.kv_dim;
+    for (int pos = e->k_lo; pos < e->shared_rows; pos++) {
+        const float *k = engine_k_row(e->prefix_src, l, pos), *v = engine_v_row(e->prefix_src, l, pos);
+        kvcache_put(&e->cache, l, pos, 1, k, v);
+        if (e->hist_k) {
+            const size_t at = ((size_t)l * (size_t)e->cfg.max_seq + (size_t)pos) * (size_t)e->cache.kv_dim;
+            memcpy(e->hist_k + at, k, row);
+            memcpy(e->hist_v + at, v, row);
+        }
+    }
     if (e->cache.len < e->shared_rows) kvcache_commit(&e->cache, e->shared_rows);
 }
 

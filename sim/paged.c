@@ -103,24 +103,44 @@ static void give_back(PagedPool *p, int seq, int lblock)
     s->blocks--;
 }
 
+bool paged_share_refs(int B, int first, int rows, int lb)
+{
+    const int lo = lb * B > first ? lb * B : first, hi = (lb + 1) * B < rows ? (lb + 1) * B : rows;
+    return lo < hi;
+}
+
 int paged_seq_share(PagedPool *p, int seq, int donor, int rows)
 {
     if (seq < 0 || seq >= p->n_seqs || donor < 0 || donor >= p->n_seqs || seq == donor || rows < 1) return -1;
     PagedSeq *s = &p->seqs[seq];
     const PagedSeq *d = &p->seqs[donor];
-    const int nb = (rows + p->block_size - 1) / p->block_size;
-    if (s->len != 0 || s->blocks != 0 || rows > d->len || d->first > 0 || nb > d->n_table) return -1;
+    const int B = p->block_size, nb = (rows + B - 1) / B;
+    /* the receiver keeps positions from s->first on (a window may have set
+     * it): it references the shared blocks holding one of [first, rows),
+     * the rest of its prefix are holes */
+    const int first = s->first > 0 ? s->first : 0;
+    if (s->len != 0 || s->blocks != 0 || rows > d->len || nb > d->n_table) return -1;
+    if (first < rows && first < d->first) return -1;   /* the donor's window dropped rows it would keep */
     for (int lb = 0; lb < nb; lb++)
-        if (d->table[lb] < 0) return -1;
+        if (paged_share_refs(B, first, rows, lb) && d->table[lb] < 0) return -1;
     for (int lb = 0; lb < nb; lb++) {
+        s->table[lb] = -1;
+        if (!paged_share_refs(B, first, rows, lb)) continue;
         s->table[lb] = d->table[lb];
         p->refs[s->table[lb]]++;
+        s->blocks++;
     }
-    s->blocks = nb;
     s->n_table = nb;
     s->len = rows;
-    s->first = 0;
     return 0;
+}
+
+bool paged_prefix_held(int rows, int donor_len, int window)
+{
+    if (window <= 0 || rows < 1) return true;
+    const int first_key = rows - window + 1 > 0 ? rows - window + 1 : 0;   /* of the row at position rows */
+    const int donor_first = donor_len - window > 0 ? donor_len - window : 0;
+    return first_key >= donor_first;
 }
 
 int paged_prefix_rows(const int *a, int La, const int *b, int Lb, int B)
@@ -278,24 +298,30 @@ uint64_t paged_reserved_bytes(const PagedPool *p)
     return (uint64_t)paged_blocks_used(p) * (uint64_t)p->block_size * paged_bytes_per_pos(p);
 }
 
+/* Slots of physical block b holding a position some holder keeps: the
+ * most any of its table entries keeps (holders of a shared block keep
+ * different slots under a window; the same ones without). */
+static int block_kept(const PagedPool *p, int b)
+{
+    int kept = 0;
+    for (int q = 0; q < p->n_seqs; q++) {
+        const PagedSeq *s = &p->seqs[q];
+        for (int lb = 0; lb < s->n_table; lb++) {
+            if (s->table[lb] != b) continue;
+            const int lo = lb * p->block_size > s->first ? lb * p->block_size : s->first;
+            const int hi = (lb + 1) * p->block_size < s->len ? (lb + 1) * p->block_size : s->len;
+            if (hi - lo > kept) kept = hi - lo;
+        }
+    }
+    return kept;
+}
+
 uint64_t paged_used_bytes(const PagedPool *p)
 {
-    /* each physical block once: the most slots any holder keeps in it */
+    /* each physical block once */
     uint64_t u = 0;
-    for (int b = 0; b < p->n_blocks; b++) {
-        if (p->refs[b] == 0) continue;
-        int kept = 0;
-        for (int q = 0; q < p->n_seqs; q++) {
-            const PagedSeq *s = &p->seqs[q];
-            for (int lb = 0; lb < s->n_table; lb++) {
-                if (s->table[lb] != b) continue;
-                const int lo = lb * p->block_size > s->first ? lb * p->block_size : s->first;
-                const int hi = (lb + 1) * p->block_size < s->len ? (lb + 1) * p->block_size : s->len;
-                if (hi - lo > kept) kept = hi - lo;
-            }
-        }
-        u += (uint64_t)kept * paged_bytes_per_pos(p);
-    }
+    for (int b = 0; b < p->n_blocks; b++)
+        if (p->refs[b] > 0) u += (uint64_t)block_kept(p, b) * paged_bytes_per_pos(p);
     return u;
 }
 
@@ -361,13 +387,10 @@ PagedBlockView paged_block_view(const PagedPool *p, int b)
 {
     PagedBlockView v = {-1, -1, -1, 0, 0};
     if (b < 0 || b >= p->n_blocks || p->owner_seq[b] < 0) return v;
-    const PagedSeq *s = &p->seqs[p->owner_seq[b]];
     v.seq = p->owner_seq[b];
     v.lblock = p->owner_lblock[b];
     v.first_pos = v.lblock * p->block_size;
-    const int lo = v.first_pos > s->first ? v.first_pos : s->first;
-    const int hi = v.first_pos + p->block_size < s->len ? v.first_pos + p->block_size : s->len;
-    v.kept = hi > lo ? hi - lo : 0;
+    v.kept = block_kept(p, b);
     v.refs = p->refs[b];
     return v;
 }

@@ -44,6 +44,23 @@
  * Pool totals count each physical block once: reserved = blocks handed
  * out, used = positions they hold (a shared position once).
  *
+ * Prefix sharing under a window (§6.3 + §6.8), the decision. A window W
+ * lets a donor keep only the last W rows of its prompt, and the rows it
+ * dropped were never stored. The receiver (prompt of L, s shared rows)
+ * computes rows s .. L-1; its first one, at position s, sees the keys
+ * max(0, s−W+1) .. s−1, and that row sees the earliest keys of all. So it
+ * may share only when the donor (prompt of Ld) still holds those rows
+ * after its own prefill, i.e. max(0, s−W+1) >= max(0, Ld−W): the donor's
+ * prompt fits its window (Ld <= W), or the receiver continues the donor's
+ * whole prompt (s >= Ld − 1) — paged_prefix_held(). A smaller s needs
+ * only earlier rows, which are gone too: the run then shares nothing with
+ * that donor. In the pool the receiver references only the shared blocks
+ * holding a position it keeps itself after its prefill (>= L − W): the
+ * prefix blocks wholly below that are -1 holes from the start, exactly as
+ * if it had computed them and its window had released them. Each holder's
+ * window then releases its reference independently; the block is free
+ * when its last reference goes.
+ *
  * Ownership: paged_init() allocates, paged_free() releases. Every field is
  * read-only outside paged.c; a UI draws from the view functions at the
  * end of this header (or reads the documented arrays directly).
@@ -102,10 +119,25 @@ int paged_seq_append(PagedPool *p, int seq, int first_pos, int n, const float *k
                      size_t layer_stride);
 
 /* Prefix sharing: empty sequence seq takes positions 0 .. rows-1 from
- * sequence donor (which must hold them): its table entries 0 ..
- * ceil(rows / B) - 1 become the donor's blocks, one more reference each,
- * and its len becomes rows. 0, or -1 (nothing changes) when not allowed. */
+ * sequence donor: its table entries 0 .. ceil(rows / B) - 1 that hold a
+ * position it keeps (>= its first, which a window may have set before:
+ * paged_seq_release_before on the empty sequence) become the donor's
+ * blocks, one more reference each; the others are -1 holes. Its len
+ * becomes rows, its first stays. The donor must hold every kept one of
+ * those positions (its first <= the receiver's). 0, or -1 (nothing
+ * changes) when not allowed. */
 int paged_seq_share(PagedPool *p, int seq, int donor, int rows);
+/* Whether a receiver that keeps positions from `first` on and shares
+ * `rows` references the donor's logical block lb: it holds one of the
+ * shared positions it keeps, [first, rows). (Under a window of 1 with the
+ * cap, s = L − 1, the receiver keeps only its own last row and so takes a
+ * block of its own for it.) */
+bool paged_share_refs(int B, int first, int rows, int lb);
+/* Under a window W (> 0; 0 = none: always true): whether a donor whose
+ * prompt has donor_len rows still holds, after its prefill, every row the
+ * receiver's first computed row (position rows) reads: max(0, rows−W+1)
+ * >= max(0, donor_len − W). See "Prefix sharing under a window" above. */
+bool paged_prefix_held(int rows, int donor_len, int window);
 /* Rows a prompt b[0..Lb-1] can take from an earlier prompt a[0..La-1]
  * (§6.8): the full blocks of their common prefix c, B·floor(c / B),
  * capped at Lb - 1 (its last row is always computed). The way a server
@@ -164,7 +196,8 @@ typedef struct {
     int seq;        /* owning sequence, -1 when free */
     int lblock;     /* its logical block index in that sequence's table, -1 when free */
     int first_pos;  /* absolute position of slot 0 (lblock · B), -1 when free */
-    int kept;       /* slots holding a kept position: 0 .. B (0 when free) */
+    int kept;       /* slots holding a position a holder keeps: 0 .. B (0 when
+                       free; the most of any holder when shared) */
     int refs;       /* table entries pointing at it: 0 free, 1, > 1 shared (§6.8) */
 } PagedBlockView;
 

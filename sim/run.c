@@ -96,7 +96,10 @@ int run_init(Run *r, const KvConfig *cfg, const Model *model, unsigned modes,
 
 /* Prefix sharing (§6.8): each later sequence takes the shared rows of the
  * earliest earlier prompt that gives it the most (a sequence that shares
- * is itself a donor for later ones: its table already points at blocks). */
+ * is itself a donor for later ones: its table already points at blocks).
+ * Under a window only donors that still hold the rows its prefill reads
+ * count (paged_prefix_held): a later donor that holds them wins over an
+ * earlier one that gives more rows but dropped them; none: no sharing. */
 static int share_prefixes(Run *r, const RunPrompt *prompts)
 {
     for (int s = 1; s < r->n_seqs; s++) {
@@ -104,7 +107,7 @@ static int share_prefixes(Run *r, const RunPrompt *prompts)
         for (int j = 0; j < s; j++) {
             const int rows = paged_prefix_rows(prompts[j].ids, prompts[j].L, prompts[s].ids, prompts[s].L,
                                                r->cfg.block_size);
-            if (rows > best) best = rows, donor = j;
+            if (rows > best && paged_prefix_held(rows, prompts[j].L, r->cfg.window)) best = rows, donor = j;
         }
         if (donor >= 0 && engine_share_prefix(seq_mut(r, s), run_seq(r, donor), best)) return -1;
     }

@@ -88,11 +88,16 @@ static int record_seq(const Engine *e, TraceSeqStep *st, const int *was, int n_w
     if (!st->new_blocks || !st->freed_blocks) return -1;
     st->n_new = table_diff(was, n_was, now, n_now, st->new_blocks);
     st->n_freed = table_diff(now, n_now, was, n_was, st->freed_blocks);
-    /* the shared prefix's blocks were not taken from the free list */
-    st->n_shared = (st->shared_rows + e->pool->block_size - 1) / e->pool->block_size;
-    st->shared_blocks = malloc(sizeof(int) * (size_t)(st->n_shared + 1));
+    /* the shared prefix's blocks were not taken from the free list; under a
+     * window those below the sequence's own window are holes (paged.h) */
+    const int nb = (st->shared_rows + e->pool->block_size - 1) / e->pool->block_size;
+    st->shared_blocks = malloc(sizeof(int) * (size_t)(nb + 1));
     if (!st->shared_blocks) return -1;
-    memcpy(st->shared_blocks, now, sizeof(int) * (size_t)st->n_shared);
+    st->n_shared = 0;
+    const int first = e->pool->seqs[e->pool_seq].first;
+    for (int i = 0; i < nb && i < n_now; i++)
+        if (now[i] >= 0 && paged_share_refs(e->pool->block_size, first, st->shared_rows, i))
+            st->shared_blocks[st->n_shared++] = now[i];
     st->n_new -= st->n_shared;
     memmove(st->new_blocks, st->new_blocks + st->n_shared, sizeof(int) * (size_t)st->n_new);
     return 0;

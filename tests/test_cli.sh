@@ -119,9 +119,13 @@ expect_error "default d-ff" trace --d-model 65536
 expect_error "out of range" trace --d-model 2147483648
 
 # --- paged cache and batches ---
-# prefix sharing (spec §6.8): needs whole blocks, no window; one prompt is allowed (nothing to share)
+# prefix sharing (spec §6.8): needs whole blocks; one prompt is allowed (nothing to share)
 expect_error "--prefix-cache: needs --block-size" trace --prefix-cache --prompt ab --prompt abc
-expect_error "--prefix-cache: not with --window" trace --prefix-cache --block-size 2 --window 4 --prompt ab --prompt abc
+# with a window (sim/paged.h): abcdef continues abcd (4 rows); abcx's first computed
+# row would read rows the window dropped from both earlier prompts: 0
+expect_ok trace --d-model 8 --prefix-cache --block-size 2 --window 3 --prompt abcd --prompt abcdef --prompt abcx --format json
+[ "$(grep -o '"shared_rows": [0-9]*' "$out" | tr -dc '0-9 \n' | tr '\n' ' ')" = " 0  4  0 " ] && ok \
+    || bad "prefix-cache with a window: shared_rows $(grep -o '"shared_rows": [0-9]*' "$out" | tr '\n' ' ')"
 expect_ok trace --prefix-cache --block-size 2 --prompt abcd --prompt abcde --prompt abx --format json
 expect_ok trace --prefix-cache --block-size 4 --prompt abcd
 expect_ok frames --prefix-cache --block-size 2 --prompt abcd --prompt abcde --mode memory --steps 1

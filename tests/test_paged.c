@@ -10,7 +10,9 @@
  *    windows, block sizes) stepped and rewound at random; the pool always
  *    holds exactly the rows of each engine's contiguous KvCache, bitwise,
  *    with ceil(t / B) blocks (fewer under a window), and the engines'
- *    tokens and counts are those of an engine without paging. */
+ *    tokens and counts are those of an engine without paging.
+ * 3. Prefix sharing under a window: holes, references, each holder's
+ *    window releasing its own, a donor that dropped rows refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -222,6 +224,90 @@ static void test_pool_free_list_order(void **state)
     paged_free(&p);
 }
 
+/* Prefix sharing under a window (paged.h): a receiver whose window starts
+ * after some shared blocks has holes there, references the rest; each
+ * holder's window releases its own reference; a donor that dropped rows the
+ * receiver keeps is refused. Rows are worth their position (K = V). */
+static void append_pos(PagedPool *p, int seq, int n)
+{
+    enum { ROWS = 2 * 32 * 3 };   /* (layers 2, max_len 32, kv 3) */
+    float rows[ROWS];
+    const int first = p->seqs[seq].len;
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < 3; j++) rows[(l * 32 + i) * 3 + j] = (float)(first + i);
+    assert_int_equal(paged_seq_append(p, seq, first, n, rows, rows, 32 * 3), 0);
+}
+
+static void test_share_with_holes(void **state)
+{
+    (void)state;
+    char err[256];
+    PagedPool p;
+    assert_int_equal(paged_init(&p, 2, 3, 4, paged_blocks_for(4, 4, 32), 4, 32), 0);
+    /* the donor: a prompt of 16 under W = 6 keeps 10..15, blocks 2 and 3 */
+    paged_seq_release_before(&p, 0, 10);
+    append_pos(&p, 0, 16);
+    int n;
+    const int *t0 = paged_seq_table(&p, 0, &n);
+    assert_int_equal(n, 4);
+    assert_true(t0[0] == -1 && t0[1] == -1 && t0[2] >= 0 && t0[3] >= 0);
+    const int b2 = t0[2], b3 = t0[3];
+    /* a continuation (L = 20, s = 16) keeps 14..19: block 3 shared, 0..2 holes */
+    paged_seq_release_before(&p, 1, 14);
+    assert_int_equal(paged_seq_share(&p, 1, 0, 16), 0);
+    append_pos(&p, 1, 4);
+    const int *t1 = paged_seq_table(&p, 1, &n);
+    assert_int_equal(n, 5);
+    assert_true(t1[0] == -1 && t1[1] == -1 && t1[2] == -1 && t1[3] == b3 && t1[4] >= 0);
+    /* the identical prompt (s = 15, the cap) keeps 10..15: blocks 2 and 3, its last row not written */
+    paged_seq_release_before(&p, 2, 10);
+    assert_int_equal(paged_seq_share(&p, 2, 0, 15), 0);
+    append_pos(&p, 2, 1);
+    const int *t2 = paged_seq_table(&p, 2, &n);
+    assert_true(t2[0] == -1 && t2[1] == -1 && t2[2] == b2 && t2[3] == b3);
+    assert_int_equal(paged_check(&p, err, sizeof err), 0);
+    assert_int_equal(paged_block_refs(&p, b2), 2);
+    assert_int_equal(paged_block_refs(&p, b3), 3);
+    assert_int_equal(paged_blocks_used(&p), 3);            /* counted once */
+    assert_int_equal(paged_blocks_shared(&p), 2);
+    assert_int_equal(paged_used_bytes(&p), 10u * paged_bytes_per_pos(&p));   /* 10..19 once */
+    for (int pos = 10; pos < 16; pos++) assert_true(paged_k(&p, 2, 1, pos)[2] == (float)pos);
+    for (int pos = 14; pos < 20; pos++) assert_true(paged_v(&p, 1, 0, pos)[0] == (float)pos);
+    assert_null(paged_k(&p, 1, 0, 13));
+    /* refused: the donor's window dropped 8 and 9, which this one would keep */
+    paged_seq_release_before(&p, 3, 8);
+    assert_int_equal(paged_seq_share(&p, 3, 0, 12), -1);
+    assert_int_equal(p.seqs[3].len, 0);
+    assert_int_equal(paged_block_refs(&p, b2), 2);
+    /* each window lets go on its own: the donor's moves past block 2, seq 2 still holds it */
+    paged_seq_release_before(&p, 0, 12);
+    assert_int_equal(paged_block_refs(&p, b2), 1);
+    PagedBlockView v = paged_block_view(&p, b2);
+    assert_int_equal(v.seq, 2);                            /* seq 2 is its holder now */
+    assert_int_equal(v.kept, 2);                           /* 10 and 11, for seq 2 */
+    assert_int_equal(paged_check(&p, err, sizeof err), 0);
+    const int free_before = p.n_free;
+    paged_seq_release_before(&p, 2, 12);                  /* its last reference: free */
+    assert_int_equal(paged_block_refs(&p, b2), 0);
+    assert_int_equal(p.n_free, free_before + 1);
+    assert_int_equal(paged_check(&p, err, sizeof err), 0);
+    /* W = 1 with the cap: it keeps only its own last row, so it shares no block */
+    paged_seq_end(&p, 3);
+    paged_seq_release_before(&p, 3, 15);
+    assert_int_equal(paged_seq_share(&p, 3, 0, 15), 0);
+    assert_int_equal(paged_seq_blocks(&p, 3), 0);
+    append_pos(&p, 3, 1);
+    assert_int_equal(paged_seq_blocks(&p, 3), 1);
+    assert_true(paged_seq_table(&p, 3, &n)[3] != b3);
+    assert_int_equal(paged_block_refs(&p, b3), 3);
+    assert_int_equal(paged_check(&p, err, sizeof err), 0);
+    for (int s = 0; s < 4; s++) paged_seq_end(&p, s);
+    assert_int_equal(p.n_free, p.n_blocks);
+    assert_int_equal(paged_check(&p, err, sizeof err), 0);
+    paged_free(&p);
+}
+
 /* Every held row of the engine's contiguous cache equals the pool's, bitwise. */
 static void check_mirror(const Engine *e)
 {
@@ -399,6 +485,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_random),
         cmocka_unit_test(test_pool_free_list_order),
+        cmocka_unit_test(test_share_with_holes),
         cmocka_unit_test(test_engines_share_a_pool),
         cmocka_unit_test(test_engine_own_pool),
     };

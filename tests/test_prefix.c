@@ -142,6 +142,58 @@ static void test_pool_refs_every_free_order(void **state)
     }
 }
 
+/* The same under a window (sim/paged.h): holes where a receiver keeps no
+ * shared position, each holder's window releasing its own reference, and
+ * the sequences freed in every order. */
+static void test_pool_refs_every_free_order_window(void **state)
+{
+    (void)state;
+    static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    for (int pi = 0; pi < 6; pi++)
+        for (int moved = 0; moved < 2; moved++) {
+            PagedPool p;
+            assert_int_equal(paged_init(&p, 2, 3, 4, paged_blocks_for(4, 3, 32), 3, 32), 0);
+            paged_seq_release_before(&p, 0, 7);   /* W = 5: a prompt of 12 keeps 7..11 */
+            append(&p, 0, 12, 0.0f);
+            paged_seq_release_before(&p, 1, 9);   /* L = 14, s = 12: keeps 9..13 */
+            assert_int_equal(paged_seq_share(&p, 1, 0, 12), 0);
+            append(&p, 1, 2, 0.0f);
+            paged_seq_release_before(&p, 2, 11);  /* L = 16, s = 12 from seq 1: keeps 11..15 */
+            assert_int_equal(paged_seq_share(&p, 2, 1, 12), 0);
+            append(&p, 2, 4, 0.0f);
+            check(&p);
+            assert_int_equal(p.seqs[1].table[1], -1);   /* a hole: it keeps nothing of 4..7 */
+            assert_int_equal(p.seqs[2].table[1], -1);
+            assert_int_equal(paged_block_refs(&p, p.seqs[0].table[1]), 1);
+            assert_int_equal(paged_block_refs(&p, p.seqs[0].table[2]), 3);
+            assert_int_equal(paged_blocks_used(&p), 4);   /* seq 0's two, seq 1's and seq 2's own */
+            if (moved) {
+                /* a decode step each: windows move on by one, block 2 leaves none */
+                for (int s = 0; s < 3; s++) {
+                    paged_seq_release_before(&p, s, p.seqs[s].len + 1 - 5);
+                    append(&p, s, 1, 0.0f);
+                }
+                check(&p);
+            }
+            int free_before = p.n_free;
+            for (int i = 0; i < 3; i++) {
+                const int s = perms[pi][i];
+                int last_refs = 0;
+                for (int b = 0; b < p.n_blocks; b++)
+                    if (p.refs[b] == 1 && p.owner_seq[b] == s) last_refs++;
+                paged_seq_end(&p, s);
+                check(&p);
+                assert_int_equal(p.n_free, free_before + last_refs);
+                free_before = p.n_free;
+                for (int q = 0; q < 3; q++)
+                    for (int pos = p.seqs[q].first; pos < p.seqs[q].len; pos++)
+                        assert_true(paged_k(&p, q, 1, pos)[1] == (float)pos);
+            }
+            assert_int_equal(p.n_free, p.n_blocks);
+            paged_free(&p);
+        }
+}
+
 static void test_pool_share_refused(void **state)
 {
     (void)state;
@@ -400,6 +452,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule),
         cmocka_unit_test(test_pool_refs_every_free_order),
+        cmocka_unit_test(test_pool_refs_every_free_order_window),
         cmocka_unit_test(test_pool_share_refused),
         cmocka_unit_test(test_grid),
         cmocka_unit_test(test_saved),

@@ -352,7 +352,8 @@ static void test_golden_screens(void **state)
 
 /* Serving techniques of #13 (spec §6.8, §6.10), at 120x40 in both
  * languages: the memory view with shared prefix blocks (drawn once, with
- * their reference count, both tables pointing at them), and the KV panel
+ * their reference count, both tables pointing at them; under a window
+ * with holes where a sequence keeps none of them), and the KV panel
  * with RoPE (a key before and after turning) and with the offset bug (in
  * red: the logits differ from recompute). */
 static void test_serving_share(void **state)
@@ -363,6 +364,12 @@ static void test_serving_share(void **state)
                    "--prompt thecatsatinthesun --prompt thecatran", "NN"},
         {"prefix-zh", "--lang zh --mode memory --block-size 2 --prefix-cache --prompt 我是学生 --prompt 我是老师",
          "NNN"},
+        /* under a window (sim/paged.h): B continues A (holes, then A's block); C's
+         * prefix left A's window (no sharing) */
+        {"prefix-window", "--mode memory --block-size 4 --window 8 --prefix-cache --prompt thecatsaton, "
+                          "--prompt thecatsaton,thedog --prompt thecatran", "NN"},
+        {"prefix-window-zh", "--lang zh --mode memory --block-size 2 --window 5 --prefix-cache --prompt 我是一个学生 "
+                             "--prompt 我是一个学生。我是 --prompt 我是一个老师", "NN"},
         {"rope", "--d-model 8 --rope --prompt hello --gen 4", "NNnnn"},
         {"rope-zh", "--lang zh --d-model 8 --rope --prompt hello --gen 4", "NNnnn"},
         {"rope-bug", "--d-model 8 --rope --rope-offset-bug --prompt hello --gen 4", "NN"},
@@ -372,10 +379,24 @@ static void test_serving_share(void **state)
         App a;
         char *text = render(&sc[i], 120, 40, &a);
         compare_golden(sc[i].name, 120, 40, text);
-        if (i < 2) {
+        if (i < 4) {
             assert_true(paged_blocks_shared(a.run.pool) > 0);
-            if (!strstr(text, i == 0 ? "shared block" : "共享块")) fail_msg("%s: no shared blocks said", sc[i].name);
-        } else {
+            /* said in the note, or (no room for it) marked in the grid by its reference count */
+            if (!strstr(text, i % 2 == 0 ? "shared block" : "共享块") && (i < 2 || !strstr(text, "\u00b2")))
+                fail_msg("%s: no shared blocks said", sc[i].name);
+        }
+        if (i == 2 || i == 3) {
+            /* the rule's three cases, and the holes drawn in B's table */
+            const int want[3] = {0, i == 2 ? 12 : 6, 0};
+            for (int q = 0; q < 3; q++) assert_int_equal(run_seq(&a.run, q)->shared_rows, want[q]);
+            int n;
+            const int *tb = paged_seq_table(a.run.pool, 1, &n);
+            assert_true(tb[0] == -1 && tb[1] == -1);
+            char line[512];
+            screen_line(text, "B ", line, sizeof line);
+            if (!strstr(line, "\u00b7")) fail_msg("%s: B's holes not drawn: %s", sc[i].name, line);
+        }
+        if (i >= 4) {
             if (!strstr(text, "RoPE")) fail_msg("%s: no RoPE line", sc[i].name);
         }
         free(text);

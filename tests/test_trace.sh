@@ -68,6 +68,12 @@ check --speculate 2 --chunk 4 --window 5 --prompt 'one two one two' --prompt 'ab
 check --speculate 4 --chunk 5 --prompt 'abab' --prompt 'xyzxyzxyzxyz' --gen 8
 check --model models/default.kvsim --speculate 4 --chunk 6 --block-size 4 \
     --prompt 'the cat sat on the mat. the cat' --prompt 'my dog likes red balls. my dog' --prompt '我是' --gen 12
+# rotary positions (6.10): the rope MACs, and no position rows read, with every option
+check --rope --d-model 8
+check --rope --d-model 16 --heads 4 --kv-heads 2 --window 5 --gen 12
+check --rope --d-model 8 --chunk 3 --block-size 3
+check --rope --d-model 8 --speculate 3 --prompt abcabcabc --gen 10
+check --rope --d-model 8 --heads 4 --kv-heads 1 --block-size 2 --prompt hello --prompt help --gen 6
 t=$("$K" trace --speculate 4 --prompt 'abcabcabc' --gen 12)
 if echo "$t" | grep -q "measured = closed form: yes" && echo "$t" | grep -q "^speculative decoding: " &&
     echo "$t" | grep -q "same tokens and logits as plain decoding: yes"; then

@@ -2,7 +2,8 @@
 """trace_check.py: read `kvsim trace --format json` on stdin and check every
 number against the closed forms of spec §4 / §6.1 - §6.5, written out here
 again in Python: MACs, cache bytes, paged blocks (§6.4), memory traffic
-(§6.5), the batch's block pool (every block owned once, the pool's
+(§6.5), rotary positions (§6.10: the `rope` MACs, no position rows read),
+the batch's block pool (every block owned once, the pool's
 totals), and chunked prefill (§6.7) and speculative decoding (§6.9): each
 cache step's rows, the drafts by prompt lookup, the accepted prefix, the
 rows rolled back. Exit 0 when everything matches, 1 otherwise."""
@@ -34,7 +35,10 @@ def traffic(cfg, mode, n, t, first):
     rows the cache append stores (a ring keeps only the last W)."""
     d, F, V, Lyr, kv = cfg["d_model"], cfg["d_ff"], cfg["vocab"], cfg["n_layers"], kv_dim(cfg)
     W = cfg.get("window", 0)
-    weights = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * F32 + d * V * F32 + 2 * n * d * F32
+    # the embedding rows used: token and position, or the token's alone
+    # under rotary positions (spec 6.10: no position table)
+    emb = (1 if cfg.get("rope") else 2) * n * d * F32
+    weights = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * F32 + d * V * F32 + emb
     kv_read = Lyr * (t - first) * kv * F32 * 2
     stored = min(n, W) if W else n
     kv_written = Lyr * stored * kv * F32 * 2 if mode == "cache" else 0
@@ -65,11 +69,19 @@ def expected(cfg, mode, L, k):
         "ffn": 2 * n * d * F * Lyr,
         "lm_head": (L if mode == "train" else 1) * d * V,
     }
+    if cfg.get("rope"):   # spec 6.10: two MACs per rotated element of q and k
+        macs["rope"] = 2 * n * (d + kv) * Lyr
     macs["total"] = sum(macs.values())
     held = min(t, W) if W else t
     kvb = 2 * Lyr * held * kv * 4 if mode == "cache" else 0
     blocks, reserved = paged(cfg, t) if mode == "cache" else (0, 0)
     return n, t, macs, d * Lyr * discarded, kvb, (blocks, reserved) + traffic(cfg, mode, n, t, first)
+
+
+def mac_keys(cfg):
+    """The MAC categories of a step; `rope` only with rotary positions."""
+    rope = ("rope",) if cfg.get("rope") else ()
+    return ("qkv", "scores", "values", "out_proj", "ffn", "lm_head") + rope + ("total",)
 
 
 def intensity(macs, wbytes, kvbytes):
@@ -151,9 +163,12 @@ def expected_block(cfg, p0, n, head, kept):
     cells = n * (t - first)
     macs = {"qkv": (n * d * d + 2 * n * d * kv) * Lyr, "scores": cells * d * Lyr, "values": cells * d * Lyr,
             "out_proj": n * d * d * Lyr, "ffn": 2 * n * d * F * Lyr, "lm_head": head * d * V}
+    if cfg.get("rope"):
+        macs["rope"] = 2 * n * (d + kv) * Lyr
     macs["total"] = sum(macs.values())
     kvb = 2 * Lyr * (min(kept, W) if W else kept) * kv * F32
-    weights = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * F32 + (d * V * F32 if head else 0) + 2 * n * d * F32
+    emb = (1 if cfg.get("rope") else 2) * n * d * F32
+    weights = Lyr * (d * d + 2 * d * kv + d * d + 2 * d * F) * F32 + (d * V * F32 if head else 0) + emb
     mem = paged(cfg, kept) + (weights, Lyr * (t - first) * kv * F32 * 2,
                               Lyr * (min(n, W) if W else n) * kv * F32 * 2)
     return t, macs, d * Lyr * discarded, kvb, mem
@@ -165,7 +180,7 @@ def check_serving(doc, errors):
     cfg, G = doc["config"], doc["gen"]
     run = doc["modes"]["cache"]
     geo, ids = serving_geometry(doc, run["steps"], errors)
-    tot = {key: 0 for key in ("qkv", "scores", "values", "out_proj", "ffn", "lm_head", "total")}
+    tot = {key: 0 for key in mac_keys(cfg)}
     tot_masked, tot_bytes = 0, [0, 0, 0]
     chunks = -(-doc["prompt_len"] // cfg["chunk"]) if cfg.get("chunk") else 1
     for s, (st, (p0, n, head, kept)) in enumerate(zip(run["steps"], geo)):
@@ -326,7 +341,7 @@ def main():
         steps = run["steps"]
         if len(steps) != (1 if mode == "train" else G):
             errors.append(f"{mode}: {len(steps)} steps")
-        tot = {key: 0 for key in ("qkv", "scores", "values", "out_proj", "ffn", "lm_head", "total")}
+        tot = {key: 0 for key in mac_keys(cfg)}
         tot_masked = 0
         tot_bytes = [0, 0, 0]
         for s in steps:

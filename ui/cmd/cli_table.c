@@ -407,7 +407,8 @@ const CliOpt cli_options[] = {
      .field = F(cfg.prefix_cache),
      .help = "prefix sharing: a later --prompt takes the full\n"
              "blocks of an identical prompt prefix from an\n"
-             "earlier one (needs --block-size; not --window)"},
+             "earlier one (needs --block-size; with --window\n"
+             "only rows the earlier one still holds)"},
     {.name = "rope", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag, .field = F(cfg.rope),
      .help = "rotary positions: q and k turned by their\n"
              "position in every layer, no position table\n"

@@ -458,7 +458,17 @@ static void draw_note(const Ctx *x, int y)
     char cap[64];
     if (win) snprintf(cap, sizeof cap, TR(a, "a ring of W = %d", "W = %d 的环"), cfg->window);
     else snprintf(cap, sizeof cap, TR(a, "max-seq = %d", "max-seq = %d"), cfg->max_seq);
-    if (x->pool && win) {
+    if (x->pool && win && shared > 0) {
+        /* prefix sharing under a window (sim/paged.h): the holes need saying */
+        snprintf(l[0], sizeof l[0],
+                 TR(a, "%d shared block%s (superscript = tables pointing at it), reserved once; "
+                       "\u00b7 in a table: left that sequence's window",
+                    "%d 个共享块%s（上标 = 指向它的块表数），只预留一次；块表中的 \u00b7：已离开该序列的窗口"),
+                 shared, TR(a, shared == 1 ? "" : "s", ""));
+        snprintf(l[1], sizeof l[1], TR(a, "%d shared block%s, reserved once", "%d 个共享块%s，只预留一次"), shared,
+                 TR(a, shared == 1 ? "" : "s", ""));
+        snprintf(l[2], sizeof l[2], TR(a, "%d shared", "%d 共享"), shared);
+    } else if (x->pool && win) {
         snprintf(l[0], sizeof l[0],
                  TR(a, "%s: paged waste = the last block's tail + the first block's slots that left the window",
                     "%s：分页浪费 = 最后一块的尾部 + 第一块中已离开窗口的格"),
