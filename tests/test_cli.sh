@@ -129,6 +129,7 @@ expect_ok trace --d-model 8 --prefix-cache --block-size 2 --window 3 --prompt ab
 expect_ok trace --prefix-cache --block-size 2 --prompt abcd --prompt abcde --prompt abx --format json
 expect_ok trace --prefix-cache --block-size 4 --prompt abcd
 expect_ok frames --prefix-cache --block-size 2 --prompt abcd --prompt abcde --mode memory --steps 1
+expect_ok frames --prefix-cache --block-size 4 --window 3 --prompt abcdefgh --prompt abcdefghij --prompt abcdefgh --mode memory --steps 3
 # rotary positions (spec §6.10): pairs need an even head dimension; the bug needs RoPE; a model file decides
 expect_error "--rope-offset-bug: needs --rope" trace --rope-offset-bug
 expect_error "--rope: the head dimension .* must be even" trace --rope --heads 8

@@ -12,7 +12,8 @@
  *    with ceil(t / B) blocks (fewer under a window), and the engines'
  *    tokens and counts are those of an engine without paging.
  * 3. Prefix sharing under a window: holes, references, each holder's
- *    window releasing its own, a donor that dropped rows refused. */
+ *    window releasing its own, a donor that dropped rows refused; and
+ *    random operations with shares against a model of named blocks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -308,6 +309,168 @@ static void test_share_with_holes(void **state)
     paged_free(&p);
 }
 
+/* Random operations with prefix sharing and windows, against a model that
+ * gives every block a name when it is taken and copies names on a share:
+ * after each operation every kept row reads the model's bits, the pool's
+ * blocks are the distinct live names (a shared block once), the shared
+ * ones those with two holders or more, used bytes the most slots any
+ * holder keeps, one physical block per name. Shares are whole blocks, as
+ * the engine's are (the cap's partial block is test_share_with_holes'). */
+enum { SP_SEQS = 4, SP_LEN = 24, SP_KV = 2, SP_LAYERS = 2 };
+typedef struct {
+    int len, first;
+    int name[SP_LEN];                 /* per logical block, -1 = none */
+    float k[SP_LAYERS][SP_LEN][SP_KV];
+} ShareRef;
+
+static bool sp_kept(const ShareRef *r, int B, int lb)
+{
+    const int lo = lb * B > r->first ? lb * B : r->first, hi = (lb + 1) * B < r->len ? (lb + 1) * B : r->len;
+    return lo < hi;
+}
+
+static void sp_drop(ShareRef *r, int B)
+{
+    for (int lb = 0; lb < SP_LEN; lb++)
+        if (!sp_kept(r, B, lb)) r->name[lb] = -1;
+}
+
+static void sp_check(const PagedPool *p, const ShareRef *ref, int B, int next_name)
+{
+    char err[256];
+    if (paged_check(p, err, sizeof err)) fail_msg("paged_check: %s", err);
+    int *phys = malloc(sizeof(int) * (size_t)next_name), *holders = calloc((size_t)next_name, sizeof(int));
+    int *most = calloc((size_t)next_name, sizeof(int));
+    assert_true(phys && holders && most);
+    for (int i = 0; i < next_name; i++) phys[i] = -1;
+    for (int s = 0; s < SP_SEQS; s++) {
+        const ShareRef *r = &ref[s];
+        int live = 0, n;
+        const int *table = paged_seq_table(p, s, &n);
+        assert_int_equal(p->seqs[s].len, r->len);
+        for (int lb = 0; lb < n; lb++) {
+            assert_int_equal(table[lb] >= 0, r->name[lb] >= 0);
+            if (r->name[lb] < 0) continue;
+            live++;
+            const int nm = r->name[lb];
+            if (phys[nm] < 0) phys[nm] = table[lb];
+            assert_int_equal(phys[nm], table[lb]);   /* one physical block per name */
+            holders[nm]++;
+            const int lo = lb * B > r->first ? lb * B : r->first, hi = (lb + 1) * B < r->len ? (lb + 1) * B : r->len;
+            if (hi - lo > most[nm]) most[nm] = hi - lo;
+        }
+        assert_int_equal(paged_seq_blocks(p, s), live);
+        for (int l = 0; l < SP_LAYERS; l++)
+            for (int pos = 0; pos < SP_LEN; pos++) {
+                const float *k = paged_k(p, s, l, pos);
+                if (pos < r->first || pos >= r->len) {
+                    assert_null(k);
+                    continue;
+                }
+                assert_non_null(k);
+                assert_memory_equal(k, r->k[l][pos], sizeof(float) * SP_KV);
+            }
+    }
+    int names = 0, shared = 0;
+    uint64_t used = 0;
+    for (int i = 0; i < next_name; i++) {
+        names += holders[i] > 0;
+        shared += holders[i] > 1;
+        used += (uint64_t)most[i] * paged_bytes_per_pos(p);
+        for (int j = 0; j < i; j++)
+            if (holders[i] && holders[j]) assert_int_not_equal(phys[i], phys[j]);
+    }
+    assert_int_equal(paged_blocks_used(p), names);
+    assert_int_equal(paged_blocks_shared(p), shared);
+    assert_int_equal(paged_used_bytes(p), used);
+    free(phys);
+    free(holders);
+    free(most);
+}
+
+static void run_share_pool(int B, int ops, uint64_t seed, long *checked, long *shares, long *refused)
+{
+    PagedPool p;
+    assert_int_equal(paged_init(&p, SP_LAYERS, SP_KV, B, paged_blocks_for(B, SP_SEQS, SP_LEN), SP_SEQS, SP_LEN), 0);
+    ShareRef *ref = calloc(SP_SEQS, sizeof *ref);
+    assert_non_null(ref);
+    for (int s = 0; s < SP_SEQS; s++)
+        for (int lb = 0; lb < SP_LEN; lb++) ref[s].name[lb] = -1;
+    float rows[SP_LAYERS * SP_LEN * SP_KV];
+    int next_name = 0;
+    uint64_t r = seed;
+    for (int op = 0; op < ops; op++) {
+        const int s = (int)(rnd(&r) % SP_SEQS), what = (int)(rnd(&r) % 10);
+        ShareRef *rf = &ref[s];
+        if (what < 4) {
+            const int room = SP_LEN - rf->len;
+            if (room == 0) continue;
+            const int n = 1 + (int)(rnd(&r) % (uint64_t)(room < 5 ? room : 5));
+            for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) rows[i] = (float)(rnd(&r) % 100000);
+            assert_int_equal(paged_seq_append(&p, s, rf->len, n, rows, rows, SP_LEN * SP_KV), 0);
+            for (int l = 0; l < SP_LAYERS; l++)
+                for (int i = 0; i < n; i++) memcpy(rf->k[l][rf->len + i], &rows[(l * SP_LEN + i) * SP_KV], sizeof(float) * SP_KV);
+            rf->len += n;
+            for (int lb = 0; lb * B < rf->len; lb++)
+                if (rf->name[lb] < 0 && sp_kept(rf, B, lb)) rf->name[lb] = next_name++;
+        } else if (what < 6) {
+            /* a window moves on */
+            const int pos = rf->first + (int)(rnd(&r) % 4);
+            paged_seq_release_before(&p, s, pos);
+            if (pos > rf->first) rf->first = pos;
+            sp_drop(rf, B);
+        } else if (what < 7) {
+            /* a rewind to a block boundary (a shared block is never appended into) */
+            const int len = B * (int)(rnd(&r) % (uint64_t)(rf->len / B + 1));
+            paged_seq_truncate(&p, s, len);
+            if (len < rf->len) {
+                rf->len = len;
+                if (rf->first > len) rf->first = len;
+            }
+            sp_drop(rf, B);
+        } else if (what < 8) {
+            paged_seq_end(&p, s);
+            rf->len = rf->first = 0;
+            sp_drop(rf, B);
+        } else {
+            /* a new sequence shares whole blocks of another, its window set first */
+            const int d = (int)(rnd(&r) % SP_SEQS);
+            if (d == s || ref[d].len < B) continue;
+            const int rows_n = B * (1 + (int)(rnd(&r) % (uint64_t)(ref[d].len / B)));
+            const int first = (int)(rnd(&r) % (uint64_t)(rows_n + B));
+            paged_seq_end(&p, s);   /* it ends first: a sequence shares from its start */
+            rf->len = rf->first = 0;
+            sp_drop(rf, B);
+            paged_seq_release_before(&p, s, first);
+            rf->first = first;
+            const bool ok = first >= rows_n || first >= ref[d].first;
+            assert_int_equal(paged_seq_share(&p, s, d, rows_n), ok ? 0 : -1);
+            if (ok) {
+                rf->len = rows_n;
+                memcpy(rf->k, ref[d].k, sizeof rf->k);   /* only its kept rows are read */
+                for (int lb = 0; lb < rows_n / B; lb++) rf->name[lb] = sp_kept(rf, B, lb) ? ref[d].name[lb] : -1;
+                (*shares)++;
+            } else {
+                (*refused)++;
+            }
+        }
+        sp_check(&p, ref, B, next_name);
+        (*checked)++;
+    }
+    free(ref);
+    paged_free(&p);
+}
+
+static void test_share_random(void **state)
+{
+    (void)state;
+    long checked = 0, shares = 0, refused = 0;
+    for (int i = 0; i < 5; i++) run_share_pool((int[]){1, 2, 3, 4, 8}[i], 800, 11u + (uint64_t)i, &checked, &shares, &refused);
+    print_message("%ld random operations, %ld prefix shares and %ld refused (the donor's window), checked "
+                  "against the named-block model\n", checked, shares, refused);
+    assert_true(shares >= 100 && refused >= 20);
+}
+
 /* Every held row of the engine's contiguous cache equals the pool's, bitwise. */
 static void check_mirror(const Engine *e)
 {
@@ -486,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_pool_random),
         cmocka_unit_test(test_pool_free_list_order),
         cmocka_unit_test(test_share_with_holes),
+        cmocka_unit_test(test_share_random),
         cmocka_unit_test(test_engines_share_a_pool),
         cmocka_unit_test(test_engine_own_pool),
     };
