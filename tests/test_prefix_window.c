@@ -293,6 +293,23 @@ static void check_seq(const char *name, const KvConfig *c, const Run *run, const
     }
 }
 
+/* walk, moved about and then to its end, is in run's end state. */
+static void same_end(const char *name, const Run *run, const Run *walk, const PromptSet *ps, int V)
+{
+    check(walk->pool, name);
+    assert_false(run_pool_overflow(walk));
+    for (int s = 0; s < ps->n; s++) {
+        const Engine *e = run_seq(run, s), *w = run_seq(walk, s);
+        if (memcmp(e->tokens, w->tokens, sizeof(int) * (size_t)(ps->L[s] + G)) ||
+            memcmp(e->logits, w->logits, sizeof(float) * (size_t)V))
+            fail_msg("%s seq %d: moved about, its tokens or logits differ", name, s);
+        int n1, n2;
+        const int *t1 = paged_seq_table(run->pool, s, &n1), *t2 = paged_seq_table(walk->pool, s, &n2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(t1, t2, sizeof(int) * (size_t)n1);
+    }
+}
+
 static void check_case(const GridCase *gc)
 {
     char name[96];
@@ -349,21 +366,22 @@ static void check_case(const GridCase *gc)
     run_move(&walk, MODE_CACHE, RUN_PREV_STEP);
     run_move(&walk, MODE_CACHE, RUN_START);
     run_move(&walk, MODE_CACHE, RUN_NEXT_LAYER);
-    run_seek(&walk, MODE_CACHE, ops / 3);
-    run_seek(&walk, MODE_CACHE, ops + ops - 1);   /* the donors run into step 1 before the receivers finish */
-    check(walk.pool, name);
-    assert_false(run_pool_overflow(&walk));
     run_move(&walk, MODE_CACHE, RUN_END);
-    check(walk.pool, name);
-    assert_false(run_pool_overflow(&walk));
-    for (int s = 0; s < ps.n; s++) {
-        const Engine *e = run_seq(&run, s), *w = run_seq(&walk, s);
-        assert_memory_equal(e->tokens, w->tokens, sizeof(int) * (size_t)(ps.L[s] + G));
-        assert_memory_equal(e->logits, w->logits, sizeof(float) * (size_t)c.vocab);
-        int n1, n2;
-        const int *t1 = paged_seq_table(run.pool, s, &n1), *t2 = paged_seq_table(walk.pool, s, &n2);
-        assert_int_equal(n1, n2);
-        assert_memory_equal(t1, t2, sizeof(int) * (size_t)n1);
+    same_end(name, &run, &walk, &ps, c.vocab);
+    /* from inside the prefill to just before step 1's append, just after
+     * it, one op into step 1 and the end of step 0: the donors run on
+     * before the receivers finish their prefill, which must still find the
+     * rows they read */
+    const long targets[] = {2 * ops - 1, 2 * ops, ops + 1, ops};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        run_seek(&walk, MODE_CACHE, ops / 3);
+        run_seek(&walk, MODE_CACHE, targets[i]);
+        check(walk.pool, name);
+        assert_false(run_pool_overflow(&walk));
+        for (int s = 0; s < ps.n; s++)
+            if (run_seq(&walk, s)->pos != targets[i]) fail_msg("%s seq %d not in lockstep", name, s);
+        run_move(&walk, MODE_CACHE, RUN_END);
+        same_end(name, &run, &walk, &ps, c.vocab);
     }
     /* a receiver's engine rewound on its own (outside the batch's lockstep)
      * puts its ring back from its history, the shared rows included */
