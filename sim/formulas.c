@@ -327,6 +327,23 @@ int formulas_chunk_steps(int L, int C, int G)
     return (L + C - 1) / C + G - 1;
 }
 
+int formulas_batch_chunk_steps(const int *Ls, int n, int C, int G)
+{
+    int most = 0;
+    for (int s = 0; s < n; s++) {
+        const int k = C > 0 ? formulas_chunk_steps(Ls[s], C, G) : G;
+        if (k > most) most = k;
+    }
+    return most;
+}
+
+int formulas_batch_active(const int *Ls, int n, int C, int G, int k)
+{
+    int active = 0;
+    for (int s = 0; s < n; s++) active += k < (C > 0 ? formulas_chunk_steps(Ls[s], C, G) : G);
+    return active;
+}
+
 void formulas_chunk_step(const KvConfig *c, int L, int C, int s, OpCounts *out)
 {
     const int chunks = (L + C - 1) / C;

@@ -116,6 +116,14 @@ void formulas_chunk_step(const KvConfig *c, int L, int C, int s, OpCounts *out);
  * (per-step sums under a window). false on 64-bit overflow. */
 bool formulas_chunk_total(const KvConfig *c, int L, int C, int G, OpCounts *out);
 
+/* A batch of n prompts of lengths Ls[] in the step lockstep (sim/run.h),
+ * chunks of C (0: none), no drafts: its steps, the most any sequence
+ * takes (max_s ceil(L_s/C) + G − 1), and how many sequences run batch step
+ * k (those with ceil(L_s/C) + G − 1 > k; the rest have finished). Step k of
+ * sequence s is its own formulas_chunk_step(L_s, C, k). */
+int formulas_batch_chunk_steps(const int *Ls, int n, int C, int G);
+int formulas_batch_active(const int *Ls, int n, int C, int G, int k);
+
 /* §6.9: a verify step with T tokens held before it and k drafts: n = 1 + k
  * rows from p0 = T − 1, every row to the head. */
 void formulas_verify_step(const KvConfig *c, int T, int k, OpCounts *out);

@@ -36,11 +36,6 @@ int run_init(Run *r, const KvConfig *cfg, const Model *model, unsigned modes,
         snprintf(err, errlen, "a batch of %d prompts needs the cache mode", n);
         return -1;
     }
-    if (n > 1 && (cfg->chunk > 0 || cfg->speculate > 0)) {
-        /* a batch steps every sequence in lockstep; these change the steps */
-        snprintf(err, errlen, "--%s: one prompt only, not a batch of %d", cfg->chunk > 0 ? "chunk" : "speculate", n);
-        return -1;
-    }
     if (!model) {
         r->own = malloc(sizeof *r->own);
         if (!r->own || model_init(r->own, cfg)) {
@@ -131,16 +126,50 @@ static void pool_reset(Run *r)
     *r->pool = fresh;
 }
 
-/* Step 3 of the order: every further sequence to the cache engine's P.
- * Blocks are taken only by a step's append and given back only by a
- * rewind, so following a cache engine that went forward over at most one
- * append keeps the order; anything else replays the batch from a fresh
- * pool, one step of every sequence at a time. */
-static void batch_sync(Run *r)
+long run_batch_total(const Run *r)
+{
+    if (!(r->modes & RUN_MODE_BIT(MODE_CACHE))) return 0;
+    long t = engine_total_ops(&r->eng[MODE_CACHE]);
+    for (int s = 1; s < r->n_seqs; s++)
+        if (engine_total_ops(&r->seq[s]) > t) t = engine_total_ops(&r->seq[s]);
+    return t;
+}
+
+/* A batch with steps past sequence 0's end: the cache mode's moves act
+ * on the batch cursor there. */
+static bool batch_longer(const Run *r)
+{
+    return r->n_seqs > 1 && run_batch_total(r) > engine_total_ops(&r->eng[MODE_CACHE]);
+}
+
+long run_cursor(const Run *r, RunMode m)
+{
+    return m == MODE_CACHE && batch_longer(r) ? r->batch_pos : r->eng[m].pos;
+}
+
+long run_cursor_total(const Run *r, RunMode m)
+{
+    return m == MODE_CACHE && batch_longer(r) ? run_batch_total(r) : engine_total_ops(&r->eng[m]);
+}
+
+/* Step 3 of the order: every further sequence to the batch cursor P (its
+ * step k, operation j; its end when it has no step k). P is the cache
+ * engine's position, or `goal` past its end (a cache-mode seek beyond
+ * sequence 0). Blocks are taken only by a step's append and given back
+ * only by that append's rollback (§6.9) or a rewind, so following a
+ * cursor that went forward over at most one append keeps the order;
+ * anything else replays the batch from a fresh pool, one step of every
+ * sequence at a time. */
+static void batch_sync(Run *r, long goal)
 {
     if (!(r->modes & RUN_MODE_BIT(MODE_CACHE))) return;
     const Engine *c = &r->eng[MODE_CACHE];
-    const long P = c->pos, Q = r->batch_pos;
+    long P = c->pos;
+    if (goal > P && P == engine_total_ops(c)) {
+        const long total = run_batch_total(r);
+        P = goal < total ? goal : total;
+    }
+    const long Q = r->batch_pos;
     if (P == Q) return;
     if (r->pool && (P < Q || run_steps_done(c, P) - run_steps_done(c, Q) > 1)) {
         for (int s = 0; s < r->n_seqs; s++) engine_seek(seq_mut(r, s), 0);
@@ -148,7 +177,7 @@ static void batch_sync(Run *r)
         for (long at = 0; at < P;) {
             long to = run_step_start(c, run_steps_done(c, at) + 1);
             if (to > P) to = P;
-            for (int s = 0; s < r->n_seqs; s++) engine_seek(seq_mut(r, s), to);
+            for (int s = 0; s < r->n_seqs; s++) engine_seek(seq_mut(r, s), to);   /* clamps at its end */
             at = to;
         }
     } else {
@@ -186,10 +215,13 @@ static long recompute_to_cache(const Engine *r, const Engine *c)
     return engine_total_ops(c);
 }
 
-void run_sync(Run *r, RunMode m)
+/* Steps 2 and 3; goal: where the batch goes when the cache engine is at
+ * its end (a cache-mode seek past it; -1: to the cache engine). */
+static void sync_to(Run *r, RunMode m, long goal)
 {
+    if (m == MODE_TRAIN) return;   /* the train engine moves alone */
     const unsigned pair = RUN_MODE_BIT(MODE_CACHE) | RUN_MODE_BIT(MODE_RECOMPUTE);
-    if (m != MODE_TRAIN && (r->modes & pair) == pair) {
+    if ((r->modes & pair) == pair) {
         /* step 2: the other of cache/recompute to the same step and op */
         const Engine *p = &r->eng[m];
         Engine *o = &r->eng[m == MODE_CACHE ? MODE_RECOMPUTE : MODE_CACHE];
@@ -205,17 +237,62 @@ void run_sync(Run *r, RunMode m)
             engine_seek(o, run_step_start(o, k) + j);
         }
     }
-    batch_sync(r);
+    batch_sync(r, goal);
+}
+
+void run_sync(Run *r, RunMode m)
+{
+    /* a cache engine still at its end leaves a batch cursor past it where it is */
+    sync_to(r, m, r->batch_pos);
 }
 
 void run_seek(Run *r, RunMode m, long pos)
 {
     engine_seek(&r->eng[m], pos);
-    run_sync(r, m);
+    sync_to(r, m, m == MODE_CACHE ? pos : -1);
+}
+
+/* A layer stop: just after a layer's last operation, or at a step's end
+ * (engine.c's rule, on a cursor that may be past the engine's end). */
+static bool layer_stop(const Engine *e, long pos)
+{
+    return pos % e->ops_per_step == 0 || engine_op_at(e, (int)((pos - 1) % e->ops_per_step)).kind == OP_FFN;
+}
+
+/* The engine's cursor moves on the batch cursor pos (0 .. total). */
+static bool cursor_move(const Engine *c, long pos, long total, RunMove mv, long *to)
+{
+    const long ops = c->ops_per_step;
+    long p = pos;
+    const bool fwd = mv == RUN_NEXT_OP || mv == RUN_NEXT_LAYER || mv == RUN_NEXT_STEP;
+    const bool back = mv == RUN_PREV_OP || mv == RUN_PREV_LAYER || mv == RUN_PREV_STEP;
+    if ((fwd && pos >= total) || (back && pos == 0)) return false;
+    switch (mv) {
+    case RUN_NEXT_OP: p = pos + 1; break;
+    case RUN_PREV_OP: p = pos - 1; break;
+    case RUN_NEXT_LAYER:
+        for (p = pos + 1; p < total && !layer_stop(c, p);) p++;
+        break;
+    case RUN_PREV_LAYER:
+        for (p = pos - 1; p > 0 && !layer_stop(c, p);) p--;
+        break;
+    case RUN_NEXT_STEP: p = (pos / ops + 1) * ops; break;
+    case RUN_PREV_STEP: p = ((pos - 1) / ops) * ops; break;
+    case RUN_START: p = 0; break;
+    case RUN_END: p = total; break;
+    }
+    *to = p < total ? p : total;
+    return true;
 }
 
 bool run_move(Run *r, RunMode m, RunMove mv)
 {
+    if (m == MODE_CACHE && batch_longer(r)) {
+        long to;
+        if (!cursor_move(&r->eng[MODE_CACHE], r->batch_pos, run_batch_total(r), mv, &to)) return false;
+        run_seek(r, MODE_CACHE, to);
+        return true;
+    }
     Engine *e = &r->eng[m];
     bool moved = true;
     switch (mv) {

@@ -13,13 +13,22 @@
  *   2. the other of cache/recompute goes to the same step and operation
  *      (their lists differ only by cache's final "append": a finished step
  *      maps to a finished step);
- *   3. every further sequence's cache engine goes to the cache engine's
- *      position, sequence by sequence. The pool's block ids depend on the
- *      order appends happen in: step k of sequences 0, 1, ... then step
- *      k + 1. When the cache engine moved in a way that order cannot
- *      reproduce (backwards, or over more than one append) the batch is
- *      replayed from a fresh pool, so a screen at step k always shows the
- *      same blocks as `kvsim trace` after step k.
+ *   3. the batch follows by STEP INDEX: its cursor (batch_pos, in
+ *      operations: step k, operation j) puts every sequence at operation
+ *      j of its own step k; a sequence that has no step k (finished:
+ *      with --chunk or --speculate sequences take different numbers of
+ *      steps, spec §6.7, §6.9) stays at its end. Every cache engine has
+ *      the same operation list, so "operation j of step k" exists in
+ *      each; a sequence's position is min(batch_pos, its total). The
+ *      cursor is sequence 0's position, except that a cache-mode
+ *      run_seek / run_move may take it past sequence 0's end, up to
+ *      run_batch_total() (the longest sequence), while sequence 0 stays
+ *      at its end. The pool's block ids depend on the order appends (and
+ *      a verify step's rollbacks) happen in: step k of sequences 0, 1,
+ *      ... then step k + 1. When the cursor moved in a way that order
+ *      cannot reproduce (backwards, or over more than one append) the
+ *      batch is replayed from a fresh pool, so a screen at batch step k
+ *      always shows the same blocks as `kvsim trace` after step k.
  * The train engine moves alone.
  *
  * Ownership: run_init() builds the model (unless one is lent), the
@@ -54,7 +63,8 @@ typedef struct {
     int n_seqs;              /* >= 1 */
     Engine *seq;             /* (n_seqs) cache engines of sequences 1..; seq[0] unused */
     PagedPool *pool;         /* shared by every cache engine; NULL without a block size */
-    long batch_pos;          /* cache position the batch and the pool were brought to */
+    long batch_pos;          /* the batch's cursor (order step 3): 0 .. run_batch_total();
+                                sequence s stands at min(batch_pos, its total ops) */
 } Run;
 
 /* Build a run of G steps over prompts[0..n-1] (n >= 1; sequences >= 1
@@ -74,17 +84,33 @@ static inline const Engine *run_seq(const Run *r, int s)
 }
 
 /* Move mode m's engine to pos (clamped), then the rest in the lockstep
- * order above. */
+ * order above. With m = MODE_CACHE, pos up to run_batch_total() moves the
+ * batch past sequence 0's end. */
 void run_seek(Run *r, RunMode m, long pos);
-/* After a caller moved eng[m] directly (tests): steps 2 and 3 above. */
+/* After a caller moved eng[m] directly (tests, a view change): steps 2
+ * and 3 above (the batch cursor goes to the cache engine's position; a
+ * cursor past sequence 0's end stays while the cache engine is at its
+ * end). */
 void run_sync(Run *r, RunMode m);
+
+/* The batch's last cursor: the most operations any sequence takes
+ * (= sequence 0's total when every sequence takes as many steps, always
+ * without --chunk / --speculate). 0 without the cache mode. */
+long run_batch_total(const Run *r);
+/* The cursor a mode's moves act on: the batch cursor for the cache mode
+ * (it can be past sequence 0's end), the engine's position otherwise; and
+ * its last value. */
+long run_cursor(const Run *r, RunMode m);
+long run_cursor_total(const Run *r, RunMode m);
 
 typedef enum {
     RUN_NEXT_OP, RUN_PREV_OP, RUN_NEXT_LAYER, RUN_PREV_LAYER,
     RUN_NEXT_STEP, RUN_PREV_STEP, RUN_START, RUN_END,
 } RunMove;
 /* A cursor move of mode m (the keys' moves), then run_sync. False when
- * the engine could not move. */
+ * the engine could not move. The cache mode's moves act on the batch
+ * cursor (run_cursor), so they go on past sequence 0's end while a longer
+ * sequence still has steps. */
 bool run_move(Run *r, RunMode m, RunMove mv);
 /* Every engine back to 0. */
 void run_restart(Run *r);

@@ -33,10 +33,11 @@ static void record_step(const Engine *e, TraceStep *s)
 }
 
 /* §6.7 / §6.9: a plain cache run of the same prompt (no chunks, no
- * drafts) beside the one traced: its steps and counts, and whether it
- * emitted the same tokens with the same logits (clog: (G, V)). */
-static int run_plain(Trace *tr, const Model *m, const TracePrompt *P, int G, const float *clog,
-                     char *err, size_t errlen)
+ * drafts) beside the one traced: its steps and counts (when steps /
+ * totals are given), and whether it emitted gen (G) with the logits clog
+ * (G, V), bit for bit. */
+static int run_plain(const Model *m, const TracePrompt *P, int G, const int *gen, const float *clog, bool *same,
+                     int *steps, OpCounts *totals, char *err, size_t errlen)
 {
     Model plain = *m;   /* the same weights, read-only; only the run's options differ */
     plain.cfg.chunk = 0;
@@ -46,14 +47,13 @@ static int run_plain(Trace *tr, const Model *m, const TracePrompt *P, int G, con
     if (run_init(&run, &plain.cfg, &plain, RUN_MODE_BIT(MODE_CACHE), &rp, 1, G, err, errlen)) return -1;
     const Engine *e = run_engine(&run, MODE_CACHE);
     const int V = m->cfg.vocab;
-    tr->plain_same = true;
+    *same = true;
     for (int k = 0; k < G; k++) {
         run_seek(&run, MODE_CACHE, run_step_start(e, k + 1));
-        if (e->picked != tr->gen_ids[k] || memcmp(e->logits, clog + (size_t)k * V, sizeof(float) * (size_t)V))
-            tr->plain_same = false;
+        if (e->picked != gen[k] || memcmp(e->logits, clog + (size_t)k * V, sizeof(float) * (size_t)V)) *same = false;
     }
-    tr->plain_steps = e->n_steps;
-    tr->plain_totals = e->cum;
+    if (steps) *steps = e->n_steps;
+    if (totals) *totals = e->cum;
     run_free(&run);
     return 0;
 }
@@ -118,6 +118,17 @@ int trace_run(Trace *tr, const Model *m, const char *prompt, const int *ids, int
     return trace_run_batch(tr, m, &p, 1, G, err, errlen);
 }
 
+/* Sequence s's emitted tokens and their logits (clog: (G, V)) after its
+ * step, from the step's logits rows (a verify step has one per token). */
+static void keep_emitted(const Engine *e, const TraceStep *st, int *gen, float *clog)
+{
+    const int V = e->cfg.vocab;
+    for (int i = 0; i < st->emitted; i++) {
+        gen[st->gen0 + i] = e->tokens[e->L + st->gen0 + i];
+        memcpy(clog + (size_t)(st->gen0 + i) * V, e->logits + (size_t)i * V, sizeof(float) * (size_t)V);
+    }
+}
+
 int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs, int G,
                     char *err, size_t errlen)
 {
@@ -139,14 +150,19 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     if (rc) snprintf(err, errlen, "out of memory");
     for (int s = 0; s < n_seqs && rc == 0; s++) rp[s] = (RunPrompt){P[s].ids, P[s].L};
     if (rc == 0) rc = run_init(&run, c, m, RUN_ALL_MODES, rp, n_seqs, G, err, errlen);
-    /* the cache run's steps: G, or chunks and verify steps (§6.7, §6.9) */
+    /* the cache run's steps: G, or chunks and verify steps (§6.7, §6.9);
+     * the batch's: the most any sequence takes (sim/run.h, step lockstep) */
     const int nc = rc == 0 ? run.eng[MODE_CACHE].n_steps : G;
+    const int ops = rc == 0 ? run.eng[MODE_CACHE].ops_per_step : 1;
+    const int nb = rc == 0 ? (int)(run_batch_total(&run) / ops) : G;
     const bool aligned = !(c->chunk > 0 || c->speculate > 0);
     tr->n_cache_steps = nc;
+    tr->n_batch_steps = nb;
     tr->n_chunks = rc == 0 ? run.eng[MODE_CACHE].n_chunks : 1;
-    float *clog = NULL;   /* (G, V) the cache run's logits of each generated token */
+    const int V = c->vocab;
+    float *clog = NULL;   /* (n_seqs, G, V) each sequence's logits of each generated token */
     tr->gen_ids = calloc((size_t)G, sizeof(int));
-    if (rc == 0 && (!tr->gen_ids || !(clog = malloc(sizeof(float) * (size_t)G * (size_t)c->vocab)))) {
+    if (rc == 0 && (!tr->gen_ids || !(clog = malloc(sizeof(float) * (size_t)n_seqs * (size_t)G * (size_t)V)))) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
@@ -159,10 +175,13 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
         }
     }
     for (int s = 0; s < n_seqs && rc == 0; s++) {
-        tr->seqs[s].prompt = strdup(P[s].text);
-        tr->seqs[s].L = P[s].L;
-        tr->seqs[s].steps = calloc((size_t)nc, sizeof(TraceSeqStep));
-        if (!tr->seqs[s].prompt || !tr->seqs[s].steps) {
+        TraceSeq *sq = &tr->seqs[s];
+        sq->prompt = strdup(P[s].text);
+        sq->L = P[s].L;
+        sq->n_steps = run_seq(&run, s)->n_steps;
+        sq->steps = calloc((size_t)sq->n_steps, sizeof(TraceSeqStep));
+        sq->gen_ids = calloc((size_t)G, sizeof(int));
+        if (!sq->prompt || !sq->steps || !sq->gen_ids) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
@@ -170,7 +189,7 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     const int max_blocks = c->block_size > 0 ? c->max_seq / c->block_size + 1 : 1;
     if (rc == 0 && run.pool) {
         tr->pool_blocks = run.pool->n_blocks;
-        tr->pool = calloc((size_t)nc, sizeof(TracePoolStep));
+        tr->pool = calloc((size_t)nb, sizeof(TracePoolStep));
         was = malloc(sizeof(int) * (size_t)n_seqs * (size_t)max_blocks);
         n_was = calloc((size_t)n_seqs, sizeof(int));
         if (!tr->pool || !was || !n_was) {
@@ -180,12 +199,12 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
     }
 
     /* the run's lockstep order (sim/run.h): step k of every sequence in
-     * prompt order, the recompute engine beside sequence 0, then step k+1 */
+     * prompt order (a finished one stays), the recompute engine beside
+     * sequence 0, then step k+1 */
     const Engine *c0 = run_engine(&run, MODE_CACHE), *r = run_engine(&run, MODE_RECOMPUTE);
-    const int V = c->vocab;
     tr->equivalent = true;
     tr->max_abs_logit_diff = 0.0;
-    for (int k = 0; k < nc && rc == 0; k++) {
+    for (int k = 0; k < nb && rc == 0; k++) {
         for (int s = 0; s < n_seqs && run.pool; s++) {
             const int *t0 = paged_seq_table(run.pool, s, &n_was[s]);
             memcpy(was + (size_t)s * max_blocks, t0, sizeof(int) * (size_t)n_was[s]);
@@ -195,16 +214,18 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
             snprintf(err, errlen, "the block pool ran out of blocks");
             rc = -1;
         }
-        for (int s = 0; s < n_seqs && rc == 0; s++)
-            rc = record_seq(run_seq(&run, s), &tr->seqs[s].steps[k], run.pool ? was + (size_t)s * max_blocks : NULL,
-                            run.pool ? n_was[s] : 0);
+        for (int s = 0; s < n_seqs && rc == 0; s++) {
+            TraceSeq *sq = &tr->seqs[s];
+            if (k >= sq->n_steps) continue;   /* finished: it has no step k */
+            const Engine *e = run_seq(&run, s);
+            rc = record_seq(e, &sq->steps[k], run.pool ? was + (size_t)s * max_blocks : NULL, run.pool ? n_was[s] : 0);
+            record_step(e, &sq->steps[k].full);
+            keep_emitted(e, &sq->steps[k].full, sq->gen_ids, clog + (size_t)s * G * V);
+        }
         if (rc) break;
-        record_step(c0, &tr->modes[MODE_CACHE].steps[k]);
-        /* logits row i is generated token gen0 + i (a verify step has one per emitted token) */
-        const TraceStep *cs = &tr->modes[MODE_CACHE].steps[k];
-        for (int i = 0; i < cs->emitted; i++) {
-            tr->gen_ids[cs->gen0 + i] = c0->tokens[c0->L + cs->gen0 + i];
-            memcpy(clog + (size_t)(cs->gen0 + i) * V, c0->logits + (size_t)i * V, sizeof(float) * (size_t)V);
+        if (k < nc) {
+            record_step(c0, &tr->modes[MODE_CACHE].steps[k]);
+            keep_emitted(c0, &tr->modes[MODE_CACHE].steps[k], tr->gen_ids, clog);
         }
         if (aligned) {
             record_step(r, &tr->modes[MODE_RECOMPUTE].steps[k]);
@@ -231,8 +252,13 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
         if (r->picked != tr->gen_ids[j]) tr->equivalent = false;
     }
     if (rc == 0 && !aligned) {
-        run_seek(&run, MODE_CACHE, engine_total_ops(c0));
-        rc = run_plain(tr, m, &P[0], G, clog, err, errlen);
+        run_seek(&run, MODE_CACHE, run_batch_total(&run));   /* the batch's end: the tables below */
+        rc = run_plain(m, &P[0], G, tr->gen_ids, clog, &tr->plain_same, &tr->plain_steps, &tr->plain_totals,
+                       err, errlen);
+        /* every sequence against its own prompt run alone */
+        for (int s = 0; s < n_seqs && rc == 0; s++)
+            rc = run_plain(m, &P[s], G, tr->seqs[s].gen_ids, clog + (size_t)s * G * V, &tr->seqs[s].plain_same,
+                           NULL, NULL, err, errlen);
     }
     if (rc == 0) {
         run_seek(&run, MODE_TRAIN, engine_total_ops(run_engine(&run, MODE_TRAIN)));
@@ -261,7 +287,7 @@ void trace_free(Trace *tr)
 {
     for (int md = 0; md < MODE_COUNT; md++) free(tr->modes[md].steps);
     for (int s = 0; s < tr->n_seqs && tr->seqs; s++) {
-        for (int k = 0; k < tr->n_cache_steps && tr->seqs[s].steps; k++) {
+        for (int k = 0; k < tr->seqs[s].n_steps && tr->seqs[s].steps; k++) {
             free(tr->seqs[s].steps[k].new_blocks);
             free(tr->seqs[s].steps[k].freed_blocks);
             free(tr->seqs[s].steps[k].shared_blocks);
@@ -269,6 +295,7 @@ void trace_free(Trace *tr)
         free(tr->seqs[s].steps);
         free(tr->seqs[s].prompt);
         free(tr->seqs[s].table);
+        free(tr->seqs[s].gen_ids);
     }
     free(tr->seqs);
     free(tr->pool);
@@ -313,13 +340,13 @@ static void json_traffic(FILE *f, const Traffic *t, uint64_t macs)
 static void json_ints(FILE *f, const int *v, int n);
 
 /* §6.9's STEP fields: drafts verified, accepted, the ids emitted (and their text) */
-static void json_spec_fields(FILE *f, const Trace *tr, const TraceStep *s)
+static void json_spec_fields(FILE *f, const int *gen_ids, const TraceStep *s)
 {
     fprintf(f, ", \"drafted\": %d, \"accepted\": %d, \"emitted\": ", s->drafted, s->accepted);
-    json_ints(f, tr->gen_ids + s->gen0, s->emitted);
+    json_ints(f, gen_ids + s->gen0, s->emitted);
     char text[8 * 64 + 1] = "";
     size_t o = 0;
-    for (int i = 0; i < s->emitted && o + 8 < sizeof text; i++) o += (size_t)tokenizer_decode(tr->gen_ids[s->gen0 + i], text + o);
+    for (int i = 0; i < s->emitted && o + 8 < sizeof text; i++) o += (size_t)tokenizer_decode(gen_ids[s->gen0 + i], text + o);
     fputs(", \"emitted_text\": ", f);
     trace_json_string(f, text);
 }
@@ -342,7 +369,7 @@ static void json_step(FILE *f, const Trace *tr, const TraceStep *s, bool spec)
         if (isnan(s->loss)) fputs(", \"loss\": null", f);
         else fprintf(f, ", \"loss\": %.6f", s->loss);
     }
-    if (spec) json_spec_fields(f, tr, s);
+    if (spec) json_spec_fields(f, tr->gen_ids, s);
     fputc('}', f);
 }
 
@@ -381,16 +408,30 @@ static void json_seq_prefix(FILE *f, const TraceSeqStep *st, int k)
     fprintf(f, ", \"masked_macs\": %llu", (unsigned long long)st->counts.masked);
 }
 
+/* §6.7 / §6.9 in a batch: the step's phase and rows, its counts (unless
+ * --prefix-cache wrote them), the drafts */
+static void json_seq_serving(FILE *f, const Trace *tr, const TraceSeq *sq, const TraceSeqStep *st)
+{
+    fprintf(f, ", \"phase\": \"%s\"", engine_phase_name(st->full.phase));
+    if (!tr->cfg.prefix_cache) {
+        fprintf(f, ", \"n\": %d, \"macs\": ", st->n);
+        json_macs(f, &st->counts);
+        fprintf(f, ", \"masked_macs\": %llu", (unsigned long long)st->counts.masked);
+    }
+    if (tr->cfg.speculate) json_spec_fields(f, sq->gen_ids, &st->full);
+}
+
 /* "batch": one entry per prompt (cache mode), and "pool": the shared pool's totals */
 static void json_batch(FILE *f, const Trace *tr)
 {
+    const bool serving = tr->cfg.chunk > 0 || tr->cfg.speculate > 0;
     fputs("  \"batch\": [", f);
     for (int q = 0; q < tr->n_seqs; q++) {
         const TraceSeq *sq = &tr->seqs[q];
         fputs(q ? ",\n    {\"prompt\": " : "\n    {\"prompt\": ", f);
         trace_json_string(f, sq->prompt);
         fprintf(f, ", \"prompt_len\": %d, \"steps\": [", sq->L);
-        for (int k = 0; k < tr->n_cache_steps; k++) {
+        for (int k = 0; k < sq->n_steps; k++) {
             const TraceSeqStep *st = &sq->steps[k];
             char tok[8] = "";
             tokenizer_decode(st->token_id, tok);
@@ -404,10 +445,12 @@ static void json_batch(FILE *f, const Trace *tr)
             fputs(", \"freed_blocks\": ", f);
             json_ints(f, st->freed_blocks, st->n_freed);
             if (tr->cfg.prefix_cache) json_seq_prefix(f, st, k);
+            if (serving) json_seq_serving(f, tr, sq, st);
             fputc('}', f);
         }
         fputs("],\n     \"block_table\": ", f);
         json_ints(f, sq->table, sq->table ? sq->n_table : 0);
+        if (serving) fprintf(f, ", \"same_as_plain\": %s", sq->plain_same ? "true" : "false");
         fputc('}', f);
     }
     fputs("\n  ],\n", f);
@@ -420,7 +463,7 @@ static void json_batch(FILE *f, const Trace *tr)
                "\"bytes_per_position\": %llu, \"steps\": [",
             tr->cfg.block_size, tr->pool_blocks, (unsigned long long)per_block,
             (unsigned long long)tr->bytes_per_pos);
-    for (int k = 0; k < tr->n_cache_steps; k++) {
+    for (int k = 0; k < tr->n_batch_steps; k++) {
         const TracePoolStep *ps = &tr->pool[k];
         fprintf(f, "%s{\"step\": %d, \"blocks_used\": %d, \"blocks_free\": %d, "
                    "\"kv_reserved_bytes\": %llu, \"kv_cache_bytes\": %llu, \"waste_bytes\": %llu, "
@@ -508,6 +551,26 @@ void trace_write_json(FILE *f, const Trace *tr, unsigned modes)
 
 /* ---- CSV ------------------------------------------------------------------- */
 
+/* One CSV row: the step s of mode `name`; gen_ids: the sequence's emitted tokens */
+static void csv_row(FILE *f, const Trace *tr, const char *name, bool cache, const TraceStep *s, const int *gen_ids)
+{
+    fprintf(f, "%s,%d,%s,%d,%d,%d", name, s->step, engine_phase_name(s->phase), s->n, s->t, s->token_id);
+    for (int i = 0; i < CAT_COUNT; i++) fprintf(f, ",%llu", (unsigned long long)s->counts.mac[i]);
+    fprintf(f, ",%llu,%llu,%llu", (unsigned long long)counts_total(&s->counts), (unsigned long long)s->counts.masked,
+            (unsigned long long)s->kv_bytes);
+    fprintf(f, ",%d,%llu,%llu,%llu,%llu,%.17g", s->kv_blocks, (unsigned long long)s->kv_reserved_bytes,
+            (unsigned long long)s->traffic.weight_bytes, (unsigned long long)s->traffic.kv_read_bytes,
+            (unsigned long long)s->traffic.kv_write_bytes, traffic_intensity(counts_total(&s->counts), &s->traffic));
+    if (tr->cfg.rope) fprintf(f, ",%llu", (unsigned long long)s->counts.rope);
+    if (tr->cfg.speculate > 0) {
+        fprintf(f, ",%d,%d,", s->drafted, s->accepted);
+        if (!cache && s->emitted) fprintf(f, "%d", s->token_id);
+        else
+            for (int i = 0; i < s->emitted; i++) fprintf(f, "%s%d", i ? " " : "", gen_ids[s->gen0 + i]);
+    }
+    fputc('\n', f);
+}
+
 void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
 {
     const bool spec = tr->cfg.speculate > 0;
@@ -519,26 +582,15 @@ void trace_write_csv(FILE *f, const Trace *tr, unsigned modes)
     for (int md = 0; md < MODE_COUNT; md++) {
         if (!(modes & (1u << md))) continue;
         const TraceMode *m = &tr->modes[md];
-        for (int k = 0; k < m->n_steps; k++) {
-            const TraceStep *s = &m->steps[k];
-            fprintf(f, "%s,%d,%s,%d,%d,%d", config_mode_name((RunMode)md), s->step,
-                    engine_phase_name(s->phase), s->n, s->t, s->token_id);
-            for (int i = 0; i < CAT_COUNT; i++) fprintf(f, ",%llu", (unsigned long long)s->counts.mac[i]);
-            fprintf(f, ",%llu,%llu,%llu", (unsigned long long)counts_total(&s->counts),
-                    (unsigned long long)s->counts.masked, (unsigned long long)s->kv_bytes);
-            fprintf(f, ",%d,%llu,%llu,%llu,%llu,%.17g", s->kv_blocks, (unsigned long long)s->kv_reserved_bytes,
-                    (unsigned long long)s->traffic.weight_bytes, (unsigned long long)s->traffic.kv_read_bytes,
-                    (unsigned long long)s->traffic.kv_write_bytes,
-                    traffic_intensity(counts_total(&s->counts), &s->traffic));
-            if (tr->cfg.rope) fprintf(f, ",%llu", (unsigned long long)s->counts.rope);
-            if (spec) {
-                fprintf(f, ",%d,%d,", s->drafted, s->accepted);
-                if (md != MODE_CACHE && s->emitted) fprintf(f, "%d", s->token_id);
-                else
-                    for (int i = 0; i < s->emitted; i++) fprintf(f, "%s%d", i ? " " : "", tr->gen_ids[s->gen0 + i]);
-            }
-            fputc('\n', f);
-        }
+        for (int k = 0; k < m->n_steps; k++)
+            csv_row(f, tr, config_mode_name((RunMode)md), md == MODE_CACHE, &m->steps[k], tr->gen_ids);
+    }
+    /* a batch with chunks or drafts: every further sequence's own steps */
+    if (!(modes & TRACE_CACHE) || !(tr->cfg.chunk > 0 || spec)) return;
+    for (int q = 1; q < tr->n_seqs; q++) {
+        char name[16];
+        snprintf(name, sizeof name, "seq%d", q);
+        for (int k = 0; k < tr->seqs[q].n_steps; k++) csv_row(f, tr, name, true, &tr->seqs[q].steps[k].full, tr->seqs[q].gen_ids);
     }
 }
 
@@ -640,6 +692,45 @@ static bool table_serving(FILE *f, const Trace *tr, unsigned modes)
     return all_ok;
 }
 
+/* A batch with chunks or drafts (sim/run.h): every sequence's own steps,
+ * in the order they run (step k of each sequence, then k + 1), each
+ * against the closed form of its rows. Returns whether all match. */
+static bool table_batch(FILE *f, const Trace *tr)
+{
+    char b1[32], b2[32];
+    fputs("batch, step by step (step k of every sequence in prompt order, then step k + 1;\n"
+          "a sequence with no step k has finished); check = closed form of the step's rows\n", f);
+    fprintf(f, "%4s  %-3s %-8s %4s %4s  %-8s %-10s %14s %12s  %s\n", "step", "seq", "phase", "n", "t", "drafts",
+            "emitted", "MACs", "KV bytes", "check");
+    bool all_ok = true;
+    for (int k = 0; k < tr->n_batch_steps; k++)
+        for (int q = 0; q < tr->n_seqs; q++) {
+            const TraceSeq *sq = &tr->seqs[q];
+            if (k >= sq->n_steps) continue;
+            const TraceStep *s = &sq->steps[k].full;
+            char drafts[24] = "-", emitted[64] = "";
+            if (s->drafted) snprintf(drafts, sizeof drafts, "%d/%d ok", s->accepted, s->drafted);
+            size_t o = 0;
+            int width = s->emitted ? 2 : 1;   /* on screen: quotes, or "-" */
+            for (int i = 0; i < s->emitted && o + 8 < sizeof emitted; i++) {
+                o += (size_t)tokenizer_decode(sq->gen_ids[s->gen0 + i], emitted + o);
+                width += tokenizer_width(sq->gen_ids[s->gen0 + i]);
+            }
+            const bool ok = serving_step_matches(tr, s);
+            all_ok = all_ok && ok;
+            char step[16] = "";
+            if (q == 0 || k >= tr->seqs[0].n_steps) snprintf(step, sizeof step, "%d", k);
+            fprintf(f, "%4s  %-3c %-8s %4d %4d  %-8s %s%s%s%*s %14s %12s  %s\n", step, 'A' + q,
+                    engine_phase_name(s->phase), s->n, s->t, drafts, s->emitted ? "'" : "-", emitted,
+                    s->emitted ? "'" : "", width < 10 ? 10 - width : 0, "", counts_group(counts_total(&s->counts), b1),
+                    counts_group(s->kv_bytes, b2), ok ? "ok" : "MISMATCH");
+        }
+    for (int q = 0; q < tr->n_seqs; q++)
+        fprintf(f, "%c \"%s\" (L = %d): %d steps; same tokens and logits as this prompt alone, plain: %s\n", 'A' + q,
+                tr->seqs[q].prompt, tr->seqs[q].L, tr->seqs[q].n_steps, tr->seqs[q].plain_same ? "yes" : "NO");
+    return all_ok;
+}
+
 /* Bytes moved per step (§6.5), the modes shown side by side. */
 static void table_traffic(FILE *f, const Trace *tr, unsigned modes)
 {
@@ -679,12 +770,15 @@ static void table_paged(FILE *f, const Trace *tr)
         fprintf(f, "  seq %d: \"%s\" (L = %d)\n", q, tr->seqs[q].prompt, tr->seqs[q].L);
     fprintf(f, "%4s  %-16s %9s %10s %10s %9s  %11s %10s\n", "step", "blocks per seq", "pool", "reserved",
             "used", "waste", "contiguous", "its waste");
-    for (int k = 0; k < tr->n_cache_steps; k++) {
+    for (int k = 0; k < tr->n_batch_steps; k++) {
         const TracePoolStep *ps = &tr->pool[k];
         char per[64] = "";
         size_t o = 0;
-        for (int q = 0; q < tr->n_seqs && o + 8 < sizeof per; q++)
-            o += (size_t)snprintf(per + o, sizeof per - o, "%s%d", q ? " " : "", tr->seqs[q].steps[k].kv_blocks);
+        for (int q = 0; q < tr->n_seqs && o + 8 < sizeof per; q++) {
+            const TraceSeq *sq = &tr->seqs[q];   /* a finished sequence keeps its last step's blocks */
+            o += (size_t)snprintf(per + o, sizeof per - o, "%s%d", q ? " " : "",
+                                  sq->steps[k < sq->n_steps ? k : sq->n_steps - 1].kv_blocks);
+        }
         char used[24];
         snprintf(used, sizeof used, "%d/%d", ps->blocks_used, tr->pool_blocks);
         fprintf(f, "%4d  %-16s %9s %10s %10s %9s  %11s %10s\n", k, per, used, counts_group(ps->reserved_bytes, b[0]),
@@ -711,7 +805,7 @@ static void table_prefix(FILE *f, const Trace *tr)
         formulas_step(&tr->cfg, MODE_CACHE, sq->L, 0, &alone);
         bool ok = true;
         /* the prefill always; decode steps when they are plain (no --speculate) */
-        for (int k = 0; k < (tr->cfg.speculate ? 1 : tr->n_cache_steps); k++) {
+        for (int k = 0; k < (tr->cfg.speculate ? 1 : sq->n_steps); k++) {
             OpCounts p;
             formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, k, &p);
             ok = ok && counts_equal(&p, &sq->steps[k].counts);
@@ -724,7 +818,7 @@ static void table_prefix(FILE *f, const Trace *tr)
                 counts_group(counts_total(&st->counts), b[0]), counts_group(counts_total(&alone), b[1]),
                 counts_group(counts_total(&alone) - counts_total(&st->counts), b[2]), ok ? "ok" : "MISMATCH");
     }
-    const TracePoolStep *last = &tr->pool[tr->n_cache_steps - 1];
+    const TracePoolStep *last = &tr->pool[tr->n_batch_steps - 1];
     fprintf(f, "(blocks = the pool blocks the prefill shared; after the last step %d block%s shared, "
                "%s bytes reserved once)\n\n", last->blocks_shared, last->blocks_shared == 1 ? " is" : "s are",
             counts_group(last->reserved_bytes, b[3]));
@@ -765,7 +859,11 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
         return;
     }
     if (c->chunk || c->speculate) {
-        const bool ok = table_serving(f, tr, modes);
+        bool ok = table_serving(f, tr, modes);
+        if (tr->n_seqs > 1 && (modes & TRACE_CACHE)) {
+            fputc('\n', f);
+            ok = table_batch(f, tr) && ok;
+        }
         if (tr->pool && (modes & TRACE_CACHE)) {
             fputc('\n', f);
             table_paged(f, tr);

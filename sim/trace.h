@@ -43,6 +43,18 @@
  * drafted, accepted, acceptance_rate, macs, plain_macs); with --chunk
  * "chunking" (chunk, prefill_steps, steps, plain_steps, macs,
  * plain_macs). CSV then gains drafted, accepted, emitted columns.
+ *
+ * A batch with --chunk or --speculate (sim/run.h, the step lockstep):
+ * sequences take different numbers of steps, so each TraceSeq has its own
+ * n_steps and "batch"[q].steps as many entries; the pool has one entry per
+ * batch step (n_batch_steps: the longest sequence's steps; a sequence
+ * that finished keeps its blocks). Each batch step then also has "phase",
+ * "n" and "macs"/"masked_macs" (once, also with --prefix-cache), and with
+ * --speculate "drafted", "accepted", "emitted", "emitted_text"; each batch
+ * entry "same_as_plain" (its tokens and logits equal a plain cache run of
+ * its prompt alone, bit for bit). CSV gains one row per step of every
+ * further sequence, mode "seq1", "seq2", ... Without those options the
+ * output is what it was.
  */
 #ifndef KVSIM_TRACE_H
 #define KVSIM_TRACE_H
@@ -86,12 +98,18 @@ typedef struct {
     int n_shared;               /* step 0: blocks its table took from that prompt: */
     int *shared_blocks;         /* (n_shared) physical ids, not counted in new_blocks */
     OpCounts counts;            /* measured in this step */
+    TraceStep full;             /* every STEP field of this sequence's step (§6.7, §6.9: its
+                                   phase, rows, drafts; gen0 indexes its TraceSeq's gen_ids) */
 } TraceSeqStep;
 
 typedef struct {
     char *prompt;               /* UTF-8 copy */
     int L;
-    TraceSeqStep *steps;        /* (G) */
+    int n_steps;                /* its cache engine's steps (G without --chunk / --speculate) */
+    TraceSeqStep *steps;        /* (n_steps) */
+    int *gen_ids;               /* (G) tokens it emitted */
+    bool plain_same;            /* --chunk / --speculate: tokens and logits equal a plain cache
+                                   run of this prompt alone, bit for bit */
     int n_table;                /* block table after the last step: */
     int *table;                 /* (n_table) physical blocks, -1 = released (window) */
 } TraceSeq;
@@ -122,7 +140,8 @@ typedef struct {
     double max_abs_logit_diff;  /* over every step's logits */
     int n_seqs;                 /* prompts in the batch (>= 1; seqs[0] is the first prompt) */
     TraceSeq *seqs;             /* (n_seqs) */
-    TracePoolStep *pool;        /* (G) pool totals; NULL without a block size */
+    int n_batch_steps;          /* steps of the batch: the most any sequence takes */
+    TracePoolStep *pool;        /* (n_batch_steps) pool totals; NULL without a block size */
     int pool_blocks;            /* blocks in the pool (0 without a block size) */
     uint64_t bytes_per_pos;     /* 2 · Lyr · kv_dim · 4 */
     /* §6.7 / §6.9: the cache run's steps differ from recompute's (G) */

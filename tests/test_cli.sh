@@ -87,8 +87,11 @@ expect_error "out of range" trace --speculate -1
 expect_error "cache-mode technique; not with --mode recompute" trace --speculate 2 --mode recompute
 expect_error "cache-mode technique; not with --mode train" trace --chunk 2 --mode train
 expect_error "cache-mode technique; not with --mode recompute" frames --chunk 2 --mode recompute
-expect_error "one prompt only" trace --chunk 2 --prompt ab --prompt cd
-expect_error "one prompt only" trace --speculate 2 --block-size 2 --prompt ab --prompt cd
+# a batch with chunks or drafts: step lockstep (sim/run.h)
+expect_ok trace --chunk 2 --prompt ab --prompt cdefg
+expect_ok trace --speculate 2 --block-size 2 --prompt abab --prompt cd --format json
+expect_ok trace --chunk 3 --speculate 2 --window 4 --block-size 3 --prompt abcabcab --prompt xyz --format csv
+expect_ok frames --mode memory --chunk 2 --block-size 2 --prompt ab --prompt cdefg --steps 6
 expect_error "only for" export --chunk 2
 expect_error "only for" lesson --speculate 2
 

@@ -438,6 +438,60 @@ static void test_serving_screens(void **state)
     }
 }
 
+/* A batch with chunked prefill and one with speculation (sim/run.h, the
+ * step lockstep) in the memory view at 120x40, en and zh: each sequence's
+ * own step in the table (a sequence still prefilling in chunks next to one
+ * decoding; a verify step's accepted drafts next to a finished sequence),
+ * and its t, as the engines hold them. Then N walks on past sequence 0's
+ * end to the longest sequence's last step. */
+static void test_batch_screens(void **state)
+{
+    (void)state;
+    static const Scenario sb[] = {
+        {"batch-chunk", "--mode memory --chunk 3 --block-size 4 --prompt thecatsat --prompt adog "
+                        "--prompt helloworld,hi --gen 4", "NNN"},
+        {"batch-chunk-zh", "--lang zh --mode memory --chunk 3 --block-size 4 --prompt thecatsat --prompt adog "
+                           "--prompt helloworld,hi --gen 4", "NNN"},
+        {"batch-speculate", "--mode memory --speculate 4 --block-size 4 --prompt thecatsat.thecat "
+                            "--prompt 猫在床上睡觉。猫在 --prompt hello, --gen 10", "NNN"},
+        {"batch-speculate-zh", "--lang zh --mode memory --speculate 4 --block-size 4 --prompt thecatsat.thecat "
+                               "--prompt 猫在床上睡觉。猫在 --prompt hello, --gen 10", "NNN"},
+    };
+    /* what each sequence's step cell says at batch step 2 */
+    static const char *const want[][3] = {
+        {"chunk 3/3", "decode 2", "chunk 3/5"},
+        {"分块 3/3", "解码 2", "分块 3/5"},
+        {"verify 2: 0/4", "verify 2: 3/3", "decode 2"},
+        {"验证 2：0/4", "验证 2：3/3", "解码 2"},
+    };
+    for (size_t i = 0; i < sizeof sb / sizeof sb[0]; i++) {
+        App a;
+        char *text = render(&sb[i], 120, 40, &a);
+        compare_golden(sb[i].name, 120, 40, text);
+        assert_true(a.run.batch_pos == 3L * app_engine(&a)->ops_per_step);
+        for (int s = 0; s < 3; s++) {
+            /* its table row: the letter, ..., its step, then its t */
+            char start[16];
+            snprintf(start, sizeof start, "\n\u2502%c \"", 'A' + s);
+            const char *row = strstr(text, start), *cell = row ? strstr(row, want[i][s]) : NULL;
+            const char *eol = row ? strchr(row + 1, '\n') : NULL;
+            if (!cell || cell > eol) fail_msg("%s: sequence %d: no \"%s\" in its row", sb[i].name, s, want[i][s]);
+            assert_int_equal(strtol(cell + strlen(want[i][s]), NULL, 10), app_seq_engine(&a, s)->cache.len);
+        }
+        /* N on to the longest sequence's end */
+        int n = 0;
+        while (n < 40 && run_cursor(&a.run, MODE_CACHE) < run_batch_total(&a.run)) {
+            app_handle_key(&a, 'N');
+            n++;
+        }
+        assert_true(run_cursor(&a.run, MODE_CACHE) == run_batch_total(&a.run));
+        assert_true(run_batch_total(&a.run) > engine_total_ops(app_engine(&a)) || i < 2);
+        for (int s = 0; s < 3; s++) assert_true(app_seq_engine(&a, s)->pos == engine_total_ops(app_seq_engine(&a, s)));
+        free(text);
+        app_free(&a);
+    }
+}
+
 static void test_too_small(void **state)
 {
     (void)state;
@@ -1158,6 +1212,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_screens),
         cmocka_unit_test(test_serving_screens),
+        cmocka_unit_test(test_batch_screens),
         cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_serving_share),

@@ -407,11 +407,7 @@ static void test_run_lockstep(void **state)
         assert_int_equal(ce->n_tokens >= c.L + g + 1, 1);
         assert_int_equal(engine_emitted(ce, g), engine_emitted(re, g));
     }
-    /* a batch refuses the options */
-    Run b;
-    const RunPrompt two[2] = {{fx.ids, c.L}, {fx.ids, c.L}};
-    assert_int_equal(run_init(&b, &fx.opt, &fx.model, RUN_ALL_MODES, two, 2, c.G, err, sizeof err), -1);
-    assert_non_null(strstr(err, "one prompt"));
+    /* (a batch with the options: tests/test_batch.c) */
     run_free(&r);
     model_free(&fx.model);
 }

@@ -60,6 +60,14 @@ check --speculate 2 --chunk 3 --kv-heads 1 --prompt 'xyzxyzxyz' --gen 9
 check --speculate 5 --gen 1
 check --model models/default.kvsim --speculate 4 --prompt 'abcdefgh abcdefgh abcd' --gen 16
 check --model models/default.kvsim --chunk 4 --speculate 3 --window 8 --block-size 4 --prompt 'one two one two one' --gen 12
+# a batch with chunks and drafts: every sequence's own steps (step lockstep)
+check --chunk 3 --prompt 'the cat sat' --prompt 'a dog' --prompt 'hello world, hi' --gen 4 --block-size 4
+check --chunk 2 --window 3 --kv-heads 1 --prompt abcdefg --prompt xy --gen 5 --block-size 2
+check --speculate 3 --prompt 'abcabcabc' --prompt 'xyxyxy' --prompt q --gen 10 --block-size 3
+check --speculate 2 --chunk 4 --window 5 --prompt 'one two one two' --prompt 'ab' --gen 9 --block-size 2
+check --speculate 4 --chunk 5 --prompt 'abab' --prompt 'xyzxyzxyzxyz' --gen 8
+check --model models/default.kvsim --speculate 4 --chunk 6 --block-size 4 \
+    --prompt 'the cat sat on the mat. the cat' --prompt 'my dog likes red balls. my dog' --prompt '我是' --gen 12
 # rotary positions (6.10): the rope MACs, and no position rows read, with every option
 check --rope --d-model 8
 check --rope --d-model 16 --heads 4 --kv-heads 2 --window 5 --gen 12

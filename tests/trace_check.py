@@ -219,6 +219,25 @@ def check_serving(doc, errors):
     return len(geo), [[(p0 + n, kept) for (p0, n, _, kept) in geo]]
 
 
+def check_batch_serving(doc, q, errors):
+    """Sequence q >= 1 of a batch with --chunk / --speculate: its own steps
+    (spec 6.7 / 6.9 for its prompt) against the closed forms; returns its
+    per-step (t, kept)."""
+    cfg, sq = doc["config"], doc["batch"][q]
+    one = dict(doc, prompt=sq["prompt"], prompt_len=sq["prompt_len"])
+    geo, _ = serving_geometry(one, sq["steps"], errors)
+    chunks = -(-sq["prompt_len"] // cfg["chunk"]) if cfg.get("chunk") else 1
+    for k, (st, (p0, n, head, kept)) in enumerate(zip(sq["steps"], geo)):
+        t, macs, masked, kvb, mem = expected_block(cfg, p0, n, head, kept)
+        got = (st["phase"], st["n"], st["macs"], st["masked_macs"])
+        want = ("prefill" if k < chunks else "decode", n, macs, masked)
+        if got != want:
+            errors.append(f"batch[{q}] step {k}: got {got}, want {want}")
+    if sq.get("same_as_plain") is not True:
+        errors.append(f"batch[{q}]: same_as_plain {sq.get('same_as_plain')}")
+    return [(p0 + n, kept) for (p0, n, _, kept) in geo]
+
+
 def check_batch(doc, errors, geo=None):
     """The batch: each sequence's steps against the closed forms, and the
     shared pool replayed from the blocks each step took and gave back.
@@ -237,7 +256,14 @@ def check_batch(doc, errors, geo=None):
             errors.append("batch[0] tokens differ from modes.cache")
     if geo is None:
         geo = [[(sq["prompt_len"] + k, sq["prompt_len"] + k) for k in range(G)] for sq in batch]
-    n_steps = len(geo[0])
+    elif len(batch) > 1:
+        geo = [geo[0]] + [check_batch_serving(doc, q, errors) for q in range(1, len(batch))]
+    # the step lockstep (sim/run.h): batch step k is step k of every
+    # sequence that has one; a finished sequence keeps what it holds
+    n_steps = max(len(g) for g in geo)
+    if pool is not None and len(pool["steps"]) != n_steps:
+        errors.append(f"pool: {len(pool['steps'])} steps, the longest sequence has {n_steps}")
+        return
     if (pool is None) != (B == 0):
         errors.append(f"pool {pool!r} with block_size {B}")
     owner = {}                          # physical block -> sequence, replayed
@@ -246,9 +272,11 @@ def check_batch(doc, errors, geo=None):
     for k in range(n_steps):
         for q, sq in enumerate(batch):
             L = sq["prompt_len"]
-            if len(sq["prompt"]) != L or len(sq["steps"]) != n_steps:
+            if len(sq["prompt"]) != L or len(sq["steps"]) != len(geo[q]):
                 errors.append(f"batch[{q}]: prompt_len {L}, {len(sq['steps'])} steps")
                 return
+            if k >= len(geo[q]):
+                continue
             st = sq["steps"][k]
             t, kept = geo[q][k]
             blocks, reserved = paged(cfg, kept)
@@ -270,9 +298,9 @@ def check_batch(doc, errors, geo=None):
                 errors.append(f"batch[{q}] step {k}: owns {len(owned[q])} blocks, kv_blocks {blocks}")
         if pool:
             ps = pool["steps"][k]
-            used = sum(2 * Lyr * (min(geo[q][k][1], W) if W else geo[q][k][1]) * kv * F32
-                       for q in range(len(batch)))
-            n_used = sum(paged(cfg, geo[q][k][1])[0] for q in range(len(batch)))
+            kept = [geo[q][min(k, len(geo[q]) - 1)][1] for q in range(len(batch))]
+            used = sum(2 * Lyr * (min(kq, W) if W else kq) * kv * F32 for kq in kept)
+            n_used = sum(paged(cfg, kq)[0] for kq in kept)
             contiguous = len(batch) * cap * bpp
             want = (k, n_used, pool["n_blocks"] - n_used, n_used * B * bpp, used, n_used * B * bpp - used,
                     contiguous, contiguous - used)

@@ -222,9 +222,11 @@ static unsigned edit_key(App *a, int key)
 int app_goto(App *a, int step, int op)
 {
     const Engine *e = app_engine(a);
-    if (step < 0 || step >= e->n_steps) {
+    /* a batch's steps: the longest sequence's (sim/run.h) */
+    const int n_steps = (int)(run_cursor_total(&a->run, app_primary_mode(a)) / e->ops_per_step);
+    if (step < 0 || step >= n_steps) {
         snprintf(a->message, sizeof a->message, TR(a, "step %d: the run has steps 0-%d", "第 %d 步：本次运行只有第 0-%d 步"),
-                 step, e->n_steps - 1);
+                 step, n_steps - 1);
         a->message_is_error = true;
         return -1;
     }
@@ -301,7 +303,6 @@ unsigned app_handle_key(App *a, int key)
     }
     a->message[0] = '\0';
     const RunMode pm = app_primary_mode(a);
-    const Engine *e = app_engine(a);
     const int Lyr = a->cfg.n_layers, H = a->cfg.n_heads;
     switch (keys_action_main(key)) {
     case KA_NEXT_OP: run_move(&a->run, pm, RUN_NEXT_OP); break;
@@ -319,7 +320,7 @@ unsigned app_handle_key(App *a, int key)
             a->playing = false;
             break;
         }
-        if (e->pos >= engine_total_ops(e)) run_move(&a->run, pm, RUN_START);   /* play again from the top */
+        if (run_cursor(&a->run, pm) >= run_cursor_total(&a->run, pm)) run_move(&a->run, pm, RUN_START);   /* play again from the top */
         a->playing = true;
         a->play_ops = ops;
         break;
@@ -403,8 +404,11 @@ unsigned app_tick(App *a)
         a->playing = false;
         return ACTION_REDRAW;
     }
-    if (e->pos >= engine_total_ops(e)) a->playing = false;
-    if (a->play_ops && a->step_stop && engine_at_step_end(e)) a->playing = false;   /* time to explain */
+    /* the cursor of the view's mode: a batch may go on past sequence 0's end (sim/run.h) */
+    const RunMode pm = app_primary_mode(a);
+    const long at = run_cursor(&a->run, pm);
+    if (at >= run_cursor_total(&a->run, pm)) a->playing = false;
+    if (a->play_ops && a->step_stop && at % e->ops_per_step == 0) a->playing = false;   /* time to explain */
     return ACTION_REDRAW;
 }
 

@@ -35,10 +35,16 @@ static void phase_text(const App *a, const Engine *e, char *buf, size_t len)
     case PHASE_TRAIN: w = TR(a, "TRAIN", "训练"); break;
     default: w = TR(a, "READY", "就绪"); break;
     }
+    /* a batch whose cursor went past sequence 0's end (sim/run.h): the
+     * batch's step; sequence 0 (on screen) has finished */
+    const RunMode pm = app_primary_mode(a);
+    const long at = run_cursor(&a->run, pm), total = run_cursor_total(&a->run, pm);
+    if (at > e->pos) w = TR(a, "BATCH", "批");
     if (ph == PHASE_READY || ph == PHASE_TRAIN)
         snprintf(buf, len, "%s", w);
     else
-        snprintf(buf, len, TR(a, "%s step %d (of 0-%d)", "%s 第 %d 步（共 0-%d）"), w, e->step, e->n_steps - 1);
+        snprintf(buf, len, TR(a, "%s step %d (of 0-%d)", "%s 第 %d 步（共 0-%d）"), w,
+                 at > e->pos ? run_step_of(e, at) : e->step, (int)(total / e->ops_per_step) - 1);
 }
 
 /* Operation names as the header shows them, in the UI's language. */

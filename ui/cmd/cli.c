@@ -360,7 +360,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         }
     }
     if (o->cfg.chunk > 0 || o->cfg.speculate > 0) {
-        /* §6.7, §6.9: ways of stepping ONE cached sequence */
+        /* §6.7, §6.9: ways of stepping cached sequences (a batch too: sim/run.h) */
         const char *opt = o->cfg.chunk > 0 ? "--chunk" : "--speculate";
         const bool no_cache = (cmd == CMD_TRACE && !(o->trace_modes & TRACE_CACHE)) ||
                               (cmd != CMD_TRACE && (o->view == VIEW_RECOMPUTE || o->view == VIEW_TRAIN));
@@ -368,9 +368,6 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             FAIL("%s: a cache-mode technique; not with --mode %s (nothing is cached there)", opt,
                  cmd == CMD_TRACE ? (o->trace_modes == TRACE_TRAIN ? "train" : "recompute")
                                   : (o->view == VIEW_TRAIN ? "train" : "recompute"));
-        if (o->n_prompts > 1)
-            FAIL("%s: one prompt only, not a batch of %d (a batch steps its sequences in lockstep)", opt,
-                 o->n_prompts);
     }
     if (o->goto_step >= 0) {   /* --goto: a step of this run, an operation of a step */
         const int n_ops = op_count(MODE_CACHE, o->cfg.n_layers);

@@ -7,7 +7,10 @@
  *             shade), then its reference count when sequences share it
  *             (§6.8, --prefix-cache: the block is drawn once), else '+'
  *             when this step's append took it; "··" = free
- *   table     one row per sequence: t, live blocks (⌈t/B⌉ without a
+ *   table     one row per sequence: its own step (a batch with --chunk or
+ *             --speculate: "chunk 2/3", "decode 5", "verify 5: 2/4" (drafts
+ *             accepted / drafted), "done";
+ *             sequences take different steps, sim/run.h), t, live blocks (⌈t/B⌉ without a
  *             window), its block table (physical block of logical block
  *             0, 1, ...; "·" = given back under a window), reserved, used
  *             and wasted bytes (a shared block's id in the reused colour:
@@ -37,6 +40,7 @@ typedef struct {
     int n_table;
     int p0;             /* first position of this step's rows */
     bool appended;      /* this step's append has run: its new blocks are "taken this step" */
+    char step[32];      /* its own step (Ctx.stepped), e.g. "chunk 2/3" */
 } SeqInfo;
 
 typedef struct {
@@ -49,6 +53,7 @@ typedef struct {
     uint64_t bpp;                 /* bytes per position, K and V of every layer */
     uint64_t tot_res, tot_used, tot_contig;
     int tot_blocks;
+    bool stepped;                 /* a batch with chunks or drafts: each sequence its own step */
 } Ctx;
 
 static int digits(long v)
@@ -66,11 +71,25 @@ static char letter(int s)
     return (char)('A' + s);
 }
 
+/* Sequence e's own step at the batch cursor: the chunk of its prefill,
+ * its decode (verify, with drafts) step, or done when it has no step
+ * there; "-" before the first operation. */
+static void step_text(const App *a, const Engine *e, char *b, size_t len)
+{
+    if (run_cursor(&a->run, MODE_CACHE) > engine_total_ops(e)) snprintf(b, len, "%s", TR(a, "done", "完成"));
+    else if (e->pos == 0) snprintf(b, len, "-");
+    else if (e->step < e->n_chunks) snprintf(b, len, TR(a, "chunk %d/%d", "分块 %d/%d"), e->step + 1, e->n_chunks);
+    else if (!e->drafted) snprintf(b, len, TR(a, "decode %d", "解码 %d"), e->step);
+    else if (e->accepted < 0) snprintf(b, len, TR(a, "verify %d", "验证 %d"), e->step);
+    else snprintf(b, len, TR(a, "verify %d: %d/%d", "验证 %d：%d/%d"), e->step, e->accepted, e->drafted);   /* accepted/drafted */
+}
+
 static void gather(Ctx *x)
 {
     const App *a = x->a;
     const KvConfig *cfg = &app_engine_of(a, MODE_CACHE)->cfg;
     x->pool = a->run.pool;
+    x->stepped = a->n_seqs > 1 && (cfg->chunk > 0 || cfg->speculate > 0);
     x->n = a->n_seqs < CLI_MAX_PROMPTS ? a->n_seqs : CLI_MAX_PROMPTS;
     x->bpp = x->pool ? paged_bytes_per_pos(x->pool)
                      : 2u * (uint64_t)cfg->n_layers * (uint64_t)config_kv_dim(cfg) * sizeof(float);
@@ -85,6 +104,7 @@ static void gather(Ctx *x)
         q->table = x->pool ? paged_seq_table(x->pool, e->pool_seq, &q->n_table) : NULL;
         q->p0 = e->p0;
         q->appended = e->pos > 0 && engine_op_done(e, OP_APPEND, -1);
+        step_text(a, e, q->step, sizeof q->step);
         x->tot_contig += q->contig;
         x->tot_used += q->used;
     }
@@ -180,7 +200,7 @@ static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
 
 /* ---- the table ------------------------------------------------------------ */
 
-enum { C_SEQ, C_T, C_BLK, C_TAB, C_RES, C_USED, C_WASTE, C_CONTIG, C_CWASTE, N_COLS };
+enum { C_SEQ, C_STEP, C_T, C_BLK, C_TAB, C_RES, C_USED, C_WASTE, C_CONTIG, C_CWASTE, N_COLS };
 
 typedef struct {
     int w[N_COLS];
@@ -197,6 +217,7 @@ static const char *col_head(const Ctx *x, int i)
     const bool win = app_engine_of(x->a, MODE_CACHE)->cfg.window > 0;
     switch (i) {
     case C_SEQ: return TR(a, "seq", "序列");
+    case C_STEP: return TR(a, "step", "步");
     case C_T: return "t";
     case C_BLK: return win ? TR(a, "blocks", "块数") : "\u2308t/B\u2309";
     case C_TAB: return "";
@@ -234,6 +255,8 @@ static Cols plan_cols(const Ctx *x)
     /* wide enough for the totals' label: without a prompt column it was cut to "Σ a" */
     k.w[C_SEQ] = max_i(k.w[C_SEQ], canvas_text_width(total_label(x)));
     k.w[C_T] = max_i(1, digits(app_engine_of(x->a, MODE_CACHE)->cfg.max_seq));
+    for (int s = 0; s < x->n; s++) k.w[C_STEP] = max_i(k.w[C_STEP], canvas_text_width(x->s[s].step));
+    if (!x->stepped) k.w[C_STEP] = 0;
     uint64_t mres = x->tot_res, mused = x->tot_used, mcon = x->tot_contig;
     for (int s = 0; s < x->n; s++) {
         k.w[C_BLK] = max_i(k.w[C_BLK], digits(x->s[s].blocks));
@@ -298,7 +321,7 @@ static void draw_head(const Ctx *x, const Cols *k, int y)
     Canvas *c = x->c;
     for (int i = 0; i < N_COLS; i++) {
         if (!k->w[i] || i == C_TAB) continue;
-        if (i == C_SEQ) canvas_text(c, k->x[i], y, k->w[i], STYLE_DIM, col_head(x, i));
+        if (i == C_SEQ || i == C_STEP) canvas_text(c, k->x[i], y, k->w[i], STYLE_DIM, col_head(x, i));
         else right(c, k->x[i], y, k->w[i], STYLE_DIM, col_head(x, i));
     }
     /* the table's header: its logical block numbers */
@@ -332,6 +355,7 @@ static void draw_seq(const Ctx *x, const Cols *k, int s, int y)
         }
     }
     char b[32];
+    if (k->w[C_STEP]) canvas_text(c, k->x[C_STEP], y, k->w[C_STEP], STYLE_NORMAL, q->step);
     snprintf(b, sizeof b, "%d", q->t);
     right(c, k->x[C_T], y, k->w[C_T], STYLE_NORMAL, b);
     if (k->paged) {
@@ -684,7 +708,7 @@ int panel_pool_height(const App *a, int w)
 void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
     (void)shown;   /* reads the engines it needs from the App's run */
-    char title[96], legend[160];
+    char title[160], legend[160];
     Ctx x;
     memset(&x, 0, sizeof x);
     x.a = a;
@@ -697,6 +721,14 @@ void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
                  x.pool->block_size, x.n, x.n == 1 ? "" : "s");
     else
         snprintf(title, sizeof title, "%s", TR(a, "KV blocks \u00b7 paging off", "KV 块 \u00b7 未分页"));
+    if (x.stepped) {
+        /* the batch's step (sim/run.h): each sequence's own is in the table */
+        const Engine *c0 = app_engine_of(a, MODE_CACHE);
+        const long at = run_cursor(&a->run, MODE_CACHE), total = run_cursor_total(&a->run, MODE_CACHE);
+        const size_t len = strlen(title);
+        snprintf(title + len, sizeof title - len, TR(a, " · batch step %d (of 0-%d)", " · 批第 %d 步（共 0-%d）"),
+                 run_step_of(c0, at), (int)(total / c0->ops_per_step) - 1);
+    }
     if (canvas_text_width(title) > r.w - 4) snprintf(title, sizeof title, "%s", TR(a, "KV blocks", "KV 块"));
     canvas_box(c, r, STYLE_BORDER, title);
     if (x.in.w <= 0 || x.in.h <= 0) return;

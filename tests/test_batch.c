@@ -1,0 +1,524 @@
+/* test_batch: a batch of prompts with chunked prefill (spec §6.7) and
+ * speculative decoding (§6.9), in the run's step lockstep (sim/run.h).
+ *
+ * For every configuration of the grid (GQA / MQA, sliding windows, paged
+ * blocks of several sizes, prompts of different lengths, both options
+ * together) a Run of several prompts is moved one batch step at a time,
+ * and
+ *   - every sequence stands at min(batch cursor, its own end): step k,
+ *     operation j of its own steps, or its end when it has no step k;
+ *   - every step of every sequence has the geometry of its own prompt
+ *     (chunk k: rows k·C .. ; decode: the last token and its drafts), and
+ *     its measured counts, bytes moved, cache bytes and paged blocks equal
+ *     the closed forms (sim/formulas.h) and the spec written out again
+ *     here;
+ *   - every emitted token and the logits row of every emitted token equal
+ *     a plain run of that prompt alone, bit for bit, and so do the cache's
+ *     and the pool's K/V rows at the end; the pool stays consistent
+ *     (paged_check: references, free list) after every step;
+ *   - moved at random (backwards, jumps, past sequence 0's end, key moves)
+ *     the batch has the pool of a run moved straight forwards, block id
+ *     for block id.
+ * Then on the shipped trained model. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sim/engine.h"
+#include "sim/formulas.h"
+#include "sim/modelfile.h"
+#include "sim/paged.h"
+#include "sim/run.h"
+#include "sim/tokenizer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_P 4
+#define MAX_L 40
+
+typedef struct {
+    int d, H, Hkv, Lyr, W, B, C, K, G;
+    int n;             /* prompts */
+    int L[MAX_P];      /* their lengths */
+    int rep;           /* pattern period (repetition gives prompt lookup matches); 0 = varied */
+    uint64_t seed;
+} Case;
+
+/* 44 configurations: chunks (C = 1, C | L, C ∤ L, C ≥ L), drafts (K = 1 ..
+ * 6), both; GQA and MQA; windows shorter than a chunk; blocks of 1 .. 7;
+ * a one-token prompt; the longest sequence first, last or in between. */
+static const Case grid[] = {
+    /* d  H Hkv Lyr W  B  C  K   G  n  L...            rep seed */
+    {8, 2, 2, 2, 0, 0, 3, 0, 4, 2, {7, 3}, 0, 1},
+    {8, 2, 2, 2, 0, 4, 3, 0, 4, 3, {11, 5, 15}, 0, 2},
+    {8, 2, 2, 1, 0, 2, 1, 0, 3, 2, {4, 6}, 0, 3},
+    {8, 2, 2, 2, 0, 3, 4, 0, 5, 3, {12, 8, 4}, 0, 4},
+    {8, 2, 2, 2, 0, 0, 9, 0, 3, 2, {5, 12}, 0, 5},
+    {16, 4, 2, 2, 0, 4, 5, 0, 4, 3, {13, 1, 9}, 0, 6},
+    {16, 4, 1, 1, 0, 2, 3, 0, 6, 2, {10, 2}, 0, 7},
+    {8, 2, 1, 2, 3, 0, 2, 0, 5, 2, {9, 4}, 0, 8},
+    {8, 2, 2, 2, 5, 3, 4, 0, 6, 3, {14, 7, 3}, 0, 9},
+    {12, 3, 3, 2, 6, 4, 7, 0, 5, 2, {17, 6}, 0, 10},
+    {8, 2, 2, 2, 4, 1, 2, 0, 4, 4, {5, 8, 3, 6}, 0, 11},
+    {8, 2, 2, 2, 0, 7, 6, 0, 3, 2, {20, 13}, 0, 12},
+    {8, 2, 2, 2, 0, 5, 2, 0, 2, 3, {3, 9, 1}, 0, 13},
+    {16, 4, 4, 1, 2, 2, 3, 0, 5, 2, {8, 11}, 0, 14},
+    {8, 2, 1, 1, 0, 1, 5, 0, 7, 2, {6, 16}, 0, 15},
+    {8, 2, 2, 2, 0, 0, 0, 3, 12, 2, {12, 9}, 3, 21},
+    {8, 2, 2, 2, 0, 4, 0, 3, 12, 3, {12, 9, 5}, 3, 22},
+    {8, 2, 2, 1, 0, 2, 0, 1, 10, 2, {9, 6}, 2, 23},
+    {8, 2, 2, 2, 0, 3, 0, 6, 16, 2, {8, 10}, 4, 24},
+    {16, 4, 2, 2, 0, 4, 0, 4, 12, 3, {10, 6, 12}, 5, 25},
+    {16, 4, 1, 2, 0, 0, 0, 2, 10, 2, {6, 9}, 2, 26},
+    {8, 2, 2, 2, 4, 0, 0, 5, 14, 2, {12, 7}, 3, 27},
+    {8, 2, 1, 1, 2, 2, 0, 3, 12, 2, {12, 5}, 1, 28},
+    {8, 2, 2, 2, 5, 2, 0, 6, 14, 3, {12, 4, 8}, 2, 29},
+    {12, 3, 1, 2, 0, 4, 0, 3, 10, 2, {7, 11}, 0, 30},
+    {8, 2, 2, 2, 0, 1, 0, 3, 8, 3, {1, 6, 3}, 3, 31},
+    {8, 2, 2, 2, 0, 3, 0, 2, 9, 4, {6, 4, 9, 2}, 2, 32},
+    {8, 2, 2, 2, 3, 3, 0, 4, 12, 2, {9, 12}, 3, 33},
+    {8, 2, 2, 2, 0, 4, 5, 3, 12, 2, {12, 7}, 3, 41},
+    {8, 2, 2, 2, 4, 0, 3, 4, 12, 3, {13, 5, 9}, 2, 42},
+    {8, 2, 1, 2, 0, 4, 4, 2, 10, 2, {11, 4}, 4, 43},
+    {16, 4, 2, 1, 6, 3, 2, 5, 12, 2, {9, 14}, 3, 44},
+    {8, 2, 2, 2, 7, 5, 6, 6, 16, 3, {20, 8, 12}, 6, 45},
+    {8, 2, 2, 2, 0, 2, 3, 3, 10, 4, {7, 2, 10, 5}, 2, 46},
+    {16, 4, 4, 2, 0, 0, 4, 4, 10, 2, {12, 3}, 3, 47},
+    {8, 2, 1, 1, 3, 1, 2, 2, 8, 2, {6, 9}, 2, 48},
+    {12, 3, 3, 1, 0, 6, 5, 3, 10, 3, {15, 6, 10}, 5, 49},
+    {8, 2, 2, 2, 0, 4, 1, 1, 6, 2, {5, 3}, 1, 50},
+    {8, 2, 2, 2, 2, 2, 3, 6, 14, 2, {10, 10}, 2, 51},
+    {8, 2, 2, 2, 0, 3, 2, 0, 4, 2, {6, 6}, 0, 52},
+    {8, 2, 2, 2, 0, 0, 4, 0, 1, 3, {9, 2, 5}, 0, 53},
+    {8, 2, 2, 2, 0, 2, 0, 3, 1, 2, {6, 3}, 3, 54},
+    {16, 4, 2, 2, 5, 4, 3, 0, 6, 4, {10, 3, 7, 12}, 0, 55},
+    {8, 2, 2, 2, 0, 8, 8, 4, 12, 2, {16, 8}, 4, 56},
+};
+#define N_CASES ((int)(sizeof grid / sizeof grid[0]))
+
+typedef struct {
+    KvConfig plain, opt;
+    Model model;       /* the weights; model.cfg = plain */
+    int ids[MAX_P][MAX_L];
+    RunPrompt p[MAX_P];
+} Fixture;
+
+static void setup_case(Fixture *fx, const Case *c)
+{
+    KvConfig k = config_default();
+    k.vocab = tokenizer_vocab();
+    k.d_model = c->d;
+    k.n_heads = c->H;
+    k.n_kv_heads = c->Hkv;
+    k.n_layers = c->Lyr;
+    k.d_ff = 4 * c->d;
+    int maxL = 0;
+    for (int s = 0; s < c->n; s++) maxL = c->L[s] > maxL ? c->L[s] : maxL;
+    k.max_seq = maxL + c->G + 2;
+    k.seed = c->seed;
+    k.window = c->W;
+    k.block_size = c->B;
+    fx->plain = k;
+    k.chunk = c->C;
+    k.speculate = c->K;
+    fx->opt = k;
+    char err[256];
+    for (int s = 0; s < c->n; s++)
+        if (config_validate(&fx->opt, c->L[s], c->G, err, sizeof err)) fail_msg("%s", err);
+    assert_int_equal(model_init(&fx->model, &fx->plain), 0);
+    for (int s = 0; s < c->n; s++) {
+        for (int i = 0; i < c->L[s]; i++) {
+            const int j = c->rep ? i % c->rep : i;
+            fx->ids[s][i] = (int)((c->seed * 31 + (uint64_t)s * 13 + (uint64_t)j * 7) % 95);
+        }
+        fx->p[s] = (RunPrompt){fx->ids[s], c->L[s]};
+    }
+}
+
+/* Spec §4 with n rows at p0 .. p0+n-1, keys from the first one the ring
+ * still holds, head_rows rows to the head; written out from the spec. */
+static void expected_block(const KvConfig *c, int p0, int n, int head_rows, OpCounts *o)
+{
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, V = (uint64_t)c->vocab;
+    const uint64_t Lyr = (uint64_t)c->n_layers, kv = (uint64_t)(c->n_kv_heads * (c->d_model / c->n_heads));
+    const int t = p0 + n;
+    const int k_lo = (c->window && p0 - c->window + 1 > 0) ? p0 - c->window + 1 : 0;
+    uint64_t hidden = 0;   /* computed cells the mask discards */
+    for (int q = p0; q < t; q++)
+        for (int j = k_lo; j < t; j++)
+            if (j > q || (c->window && j <= q - c->window)) hidden++;
+    const uint64_t N = (uint64_t)n, cols = (uint64_t)(t - k_lo);
+    memset(o, 0, sizeof *o);
+    o->mac[CAT_QKV] = Lyr * (N * d * d + 2 * N * d * kv);
+    o->mac[CAT_SCORES] = o->mac[CAT_VALUES] = Lyr * N * cols * d;
+    o->mac[CAT_OUT_PROJ] = Lyr * N * d * d;
+    o->mac[CAT_FFN] = Lyr * 2 * N * d * F;
+    o->mac[CAT_LM_HEAD] = (uint64_t)head_rows * d * V;
+    o->masked = Lyr * d * hidden;
+}
+
+static void assert_counts(const OpCounts *got, const OpCounts *want, const char *what, int ci, int s, int k)
+{
+    for (int i = 0; i < CAT_COUNT; i++)
+        if (got->mac[i] != want->mac[i])
+            fail_msg("case %d seq %d %s step %d %s: measured %llu, expected %llu", ci, s, what, k,
+                     counts_name((Category)i), (unsigned long long)got->mac[i], (unsigned long long)want->mac[i]);
+    if (got->masked != want->masked)
+        fail_msg("case %d seq %d %s step %d masked: measured %llu, expected %llu", ci, s, what, k,
+                 (unsigned long long)got->masked, (unsigned long long)want->masked);
+}
+
+/* A plain cache run of one prompt alone: its tokens, the logits of each
+ * generated token, and the engine at its end (for its cache rows). */
+typedef struct {
+    int tokens[MAX_L + 64];
+    float *logits;   /* (G, V) */
+    Engine e;
+} Plain;
+
+static void run_plain(const Fixture *fx, const RunPrompt *p, int G, Plain *out)
+{
+    char err[256];
+    assert_int_equal(engine_init(&out->e, &fx->model, MODE_CACHE, p->ids, p->L, G, err, sizeof err), 0);
+    const int V = fx->plain.vocab;
+    out->logits = malloc(sizeof(float) * (size_t)G * (size_t)V);
+    assert_non_null(out->logits);
+    for (int k = 0; k < G; k++) {
+        assert_true(engine_next_step(&out->e));
+        memcpy(out->logits + (size_t)k * V, out->e.logits, sizeof(float) * (size_t)V);
+    }
+    memcpy(out->tokens, out->e.tokens, sizeof(int) * (size_t)(p->L + G));
+}
+
+/* Every sequence at min(cursor, its total). */
+static void check_positions(const Run *r, long cursor, int ci)
+{
+    assert_true(r->batch_pos == cursor);
+    for (int s = 0; s < r->n_seqs; s++) {
+        const Engine *e = run_seq(r, s);
+        const long want = cursor < engine_total_ops(e) ? cursor : engine_total_ops(e);
+        if (e->pos != want) fail_msg("case %d seq %d at %ld, expected %ld (cursor %ld)", ci, s, e->pos, want, cursor);
+    }
+}
+
+/* Step k of sequence s, just finished: geometry, counts, memory, tokens. */
+static void check_step(const Fixture *fx, const Case *c, int ci, const Engine *e, int s, int k, const Plain *pl,
+                       int *emitted)
+{
+    const KvConfig *kc = &fx->opt;
+    const StepPlan *p = engine_plan(e, k);
+    assert_non_null(p);
+    const int L = c->L[s], V = kc->vocab;
+    if (k < e->n_chunks) {
+        const int C = c->C ? c->C : L;
+        assert_int_equal(p->p0, k * C);
+        assert_int_equal(p->n, L - k * C < C ? L - k * C : C);
+        assert_int_equal(engine_phase(e), PHASE_PREFILL);
+    } else {
+        assert_int_equal(p->p0, p->tok0 - 1);
+        assert_true(p->drafted <= c->K);
+        assert_int_equal(p->n, 1 + p->drafted);
+        assert_int_equal(engine_phase(e), PHASE_DECODE);
+    }
+    const int head = k < e->n_chunks - 1 ? 0 : 1 + p->drafted;
+    OpCounts want, f;
+    expected_block(kc, p->p0, p->n, head, &want);
+    assert_counts(&e->step_counts, &want, "measured", ci, s, k);
+    formulas_block(kc, p->p0, p->n, head, &f);
+    assert_counts(&f, &want, "formulas_block", ci, s, k);
+    if (c->C && !c->K) {
+        formulas_chunk_step(kc, L, c->C, k, &f);
+        assert_counts(&f, &want, "formulas_chunk_step", ci, s, k);
+    }
+    Traffic tw;
+    formulas_block_traffic(kc, p->p0, p->n, head, &tw);
+    if (!traffic_equal(&tw, &e->traffic)) fail_msg("case %d seq %d step %d: traffic differs from the closed form", ci, s, k);
+    const int kept = engine_kept_after(p);
+    assert_int_equal(e->cache.len, kept);
+    assert_true(engine_kv_bytes(e) == formulas_kept_kv_bytes(kc, kept));
+    assert_true((uint64_t)engine_kv_blocks(e) == formulas_kept_kv_blocks(kc, kept));
+    if (e->pool) {
+        char err[256];
+        if (paged_check(e->pool, err, sizeof err)) fail_msg("case %d seq %d step %d: pool: %s", ci, s, k, err);
+        assert_int_equal(e->pool->seqs[e->pool_seq].len, kept);
+    }
+    assert_int_equal(p->emitted, head ? 1 + p->accepted : 0);
+    for (int i = 0; i < p->emitted; i++) {
+        const int g = p->tok0 - L + i;
+        assert_true(g < c->G);
+        assert_int_equal(e->tokens[L + g], pl->tokens[L + g]);
+        if (memcmp(e->logits + (size_t)i * V, pl->logits + (size_t)g * V, sizeof(float) * (size_t)V))
+            fail_msg("case %d seq %d step %d: logits of token %d differ from the prompt alone", ci, s, k, g);
+    }
+    *emitted += p->emitted;
+}
+
+/* The K/V rows a sequence's cache (and its pool table) holds at the end:
+ * those of its plain run alone. */
+static void check_rows(const Engine *e, const Engine *q, int ci, int s)
+{
+    assert_int_equal(e->cache.len, q->cache.len);
+    const size_t bytes = sizeof(float) * (size_t)e->cache.kv_dim;
+    for (int l = 0; l < e->cfg.n_layers; l++)
+        for (int pos = 0; pos < e->cache.len; pos++) {
+            assert_int_equal(kvcache_has(&e->cache, pos), kvcache_has(&q->cache, pos));
+            if (!kvcache_has(&e->cache, pos)) continue;
+            if (memcmp(kvcache_k(&e->cache, l, pos), kvcache_k(&q->cache, l, pos), bytes) ||
+                memcmp(kvcache_v(&e->cache, l, pos), kvcache_v(&q->cache, l, pos), bytes))
+                fail_msg("case %d seq %d: cache row %d of layer %d differs from the prompt alone", ci, s, pos, l);
+            if (e->pool && (memcmp(paged_k(e->pool, e->pool_seq, l, pos), kvcache_k(&e->cache, l, pos), bytes) ||
+                            memcmp(paged_v(e->pool, e->pool_seq, l, pos), kvcache_v(&e->cache, l, pos), bytes)))
+                fail_msg("case %d seq %d: paged row %d of layer %d differs from the cache", ci, s, pos, l);
+        }
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+static void check_same_pool(const PagedPool *a, const PagedPool *b, int ci, long at)
+{
+    assert_int_equal(a->n_blocks, b->n_blocks);
+    for (int i = 0; i < a->n_blocks; i++) {
+        const PagedBlockView u = paged_block_view(a, i), v = paged_block_view(b, i);
+        if (u.seq != v.seq || u.lblock != v.lblock || u.kept != v.kept || u.refs != v.refs)
+            fail_msg("case %d at %ld: block %d is seq %d/L%d/%d, straight forwards seq %d/L%d/%d", ci, at, i, u.seq,
+                     u.lblock, u.kept, v.seq, v.lblock, v.kept);
+    }
+}
+
+/* Moved at random, the batch has the pool of a run moved straight forwards. */
+static void check_random_moves(const Fixture *fx, const Case *c, int ci, Run *r)
+{
+    char err[256];
+    const Engine *c0 = run_engine(r, MODE_CACHE);
+    const long total = run_batch_total(r), ops = c0->ops_per_step;
+    uint64_t seed = c->seed;
+    for (int trial = 0; trial < 12; trial++) {
+        const int how = (int)(rnd(&seed) % 4);
+        if (how < 2) {
+            run_seek(r, MODE_CACHE, (long)(rnd(&seed) % (uint64_t)(total + 1)));
+        } else {
+            static const RunMove mv[] = {RUN_NEXT_OP, RUN_PREV_OP, RUN_NEXT_LAYER, RUN_PREV_LAYER,
+                                         RUN_NEXT_STEP, RUN_PREV_STEP, RUN_END};
+            const long before = run_cursor(r, MODE_CACHE);
+            const RunMove m = mv[rnd(&seed) % 7];
+            const bool moved = run_move(r, MODE_CACHE, m);
+            if (m == RUN_NEXT_OP) assert_int_equal(run_cursor(r, MODE_CACHE), moved ? before + 1 : before);
+            if (m == RUN_PREV_STEP && moved) assert_int_equal(run_cursor(r, MODE_CACHE) % ops, 0);
+        }
+        const long at = run_cursor(r, MODE_CACHE);
+        check_positions(r, at, ci);
+        if (!r->pool) continue;
+        Run ref;
+        assert_int_equal(run_init(&ref, &fx->opt, r->model, RUN_MODE_BIT(MODE_CACHE), fx->p, c->n, c->G, err, sizeof err), 0);
+        for (long to = ops; to < at; to += ops) run_seek(&ref, MODE_CACHE, to);
+        run_seek(&ref, MODE_CACHE, at);
+        check_same_pool(r->pool, ref.pool, ci, at);
+        assert_false(run_pool_overflow(r));
+        run_free(&ref);
+    }
+}
+
+static void check_case(const Case *c, int ci)
+{
+    Fixture fx;
+    setup_case(&fx, c);
+    Plain pl[MAX_P];
+    for (int s = 0; s < c->n; s++) run_plain(&fx, &fx.p[s], c->G, &pl[s]);
+    Model m = fx.model;   /* the same weights; the run's options */
+    m.cfg = fx.opt;
+    Run r;
+    char err[256];
+    assert_int_equal(run_init(&r, &fx.opt, &m, RUN_MODE_BIT(MODE_CACHE), fx.p, c->n, c->G, err, sizeof err), 0);
+    const Engine *c0 = run_engine(&r, MODE_CACHE);
+    const long ops = c0->ops_per_step;
+    int most = 0;
+    for (int s = 0; s < c->n; s++) {
+        const Engine *e = run_seq(&r, s);
+        assert_int_equal(e->ops_per_step, ops);   /* the lockstep's premise: one op list */
+        if (c->C && !c->K) assert_int_equal(e->n_steps, formulas_chunk_steps(c->L[s], c->C, c->G));
+        most = e->n_steps > most ? e->n_steps : most;
+    }
+    assert_true(run_batch_total(&r) == (long)most * ops);
+    if (!c->K) assert_int_equal(most, formulas_batch_chunk_steps(c->L, c->n, c->C, c->G));
+    int emitted[MAX_P] = {0};
+    uint64_t seed = c->seed + 99;
+    for (int k = 0; k < most; k++) {
+        /* inside step k: each sequence at the same operation, or at its end */
+        const long mid = (long)k * ops + 1 + (long)(rnd(&seed) % (uint64_t)ops);
+        run_seek(&r, MODE_CACHE, mid);
+        check_positions(&r, mid, ci);
+        run_seek(&r, MODE_CACHE, (long)(k + 1) * ops);
+        check_positions(&r, (long)(k + 1) * ops, ci);
+        int active = 0;
+        for (int s = 0; s < c->n; s++) {
+            const Engine *e = run_seq(&r, s);
+            if (k < e->n_steps) check_step(&fx, c, ci, e, s, k, &pl[s], &emitted[s]);
+            active += k < e->n_steps;
+        }
+        if (!c->K) assert_int_equal(active, formulas_batch_active(c->L, c->n, c->C, c->G, k));
+    }
+    for (int s = 0; s < c->n; s++) {
+        const Engine *e = run_seq(&r, s);
+        assert_int_equal(emitted[s], c->G);
+        assert_memory_equal(e->tokens, pl[s].tokens, sizeof(int) * (size_t)(c->L[s] + c->G));
+        check_rows(e, &pl[s].e, ci, s);
+        if (c->C && !c->K && !c->W) {
+            OpCounts tot;
+            assert_true(formulas_chunk_total(&fx.opt, c->L[s], c->C, c->G, &tot));
+            assert_counts(&e->cum, &tot, "formulas_chunk_total", ci, s, -1);
+        }
+    }
+    assert_false(run_move(&r, MODE_CACHE, RUN_NEXT_STEP));   /* the batch's end */
+    check_random_moves(&fx, c, ci, &r);
+    run_free(&r);
+    for (int s = 0; s < c->n; s++) {
+        free(pl[s].logits);
+        engine_free(&pl[s].e);
+    }
+    model_free(&fx.model);
+}
+
+static void test_grid(void **state)
+{
+    (void)state;
+    assert_true(N_CASES >= 40);
+    for (int i = 0; i < N_CASES; i++) check_case(&grid[i], i);
+}
+
+/* With every mode: recompute stays beside sequence 0 (at its end while a
+ * longer sequence goes on), and the key moves walk the whole batch. */
+static void test_all_modes(void **state)
+{
+    (void)state;
+    const Case c = {8, 2, 2, 2, 0, 4, 2, 3, 8, 3, {4, 11, 6}, 2, 61};
+    Fixture fx;
+    setup_case(&fx, &c);
+    Model m = fx.model;
+    m.cfg = fx.opt;
+    Run r;
+    char err[256];
+    assert_int_equal(run_init(&r, &fx.opt, &m, RUN_ALL_MODES, fx.p, c.n, c.G, err, sizeof err), 0);
+    const Engine *c0 = run_engine(&r, MODE_CACHE), *re = run_engine(&r, MODE_RECOMPUTE);
+    const long total = run_batch_total(&r);
+    assert_true(total > engine_total_ops(c0));   /* sequence 1 prefills in 6 chunks */
+    assert_true(run_cursor_total(&r, MODE_CACHE) == total);
+    long moves = 0;
+    while (run_move(&r, MODE_CACHE, RUN_NEXT_OP)) moves++;
+    assert_true(moves == total);
+    assert_true(c0->pos == engine_total_ops(c0));
+    assert_true(re->pos == engine_total_ops(re));
+    check_positions(&r, total, 0);
+    /* back into sequence 0's steps: recompute follows it again */
+    assert_true(run_move(&r, MODE_CACHE, RUN_START));
+    check_positions(&r, 0, 0);
+    assert_int_equal(re->pos, 0);
+    run_seek(&r, MODE_CACHE, run_step_start(c0, c0->n_steps));
+    assert_int_equal(run_steps_done(re, re->pos), c.G);
+    /* a move of recompute brings the batch to sequence 0's position */
+    run_seek(&r, MODE_CACHE, total);
+    assert_true(run_move(&r, MODE_RECOMPUTE, RUN_PREV_STEP));
+    check_positions(&r, c0->pos, 0);
+    /* the train engine moves alone (the trace moves it last) */
+    run_seek(&r, MODE_CACHE, total);
+    run_seek(&r, MODE_TRAIN, 3);
+    check_positions(&r, total, 0);
+    /* run_sync with the cache engine at its end (a view change): the
+     * batch stays past it */
+    run_seek(&r, MODE_CACHE, total - 1);
+    run_sync(&r, MODE_CACHE);
+    check_positions(&r, total - 1, 0);
+    /* run_sync after a direct move: the batch goes to the cache engine */
+    run_seek(&r, MODE_CACHE, total);
+    engine_seek(&r.eng[MODE_CACHE], 5);
+    run_sync(&r, MODE_CACHE);
+    check_positions(&r, 5, 0);
+    run_free(&r);
+    model_free(&fx.model);
+}
+
+/* The shipped trained model: every sequence of a batch with chunks and
+ * drafts emits what plain greedy decoding of its prompt alone emits. */
+static void test_trained_model(void **state)
+{
+    (void)state;
+    ModelFile mf;
+    char err[256];
+    if (modelfile_load(&mf, "models/default.kvsim", err, sizeof err)) fail_msg("%s", err);
+    tokenizer_use_alphabet(mf.alphabet, mf.model.cfg.vocab);
+    static const char *const texts[] = {"the cat sat on the mat. the cat", "my dog likes red balls. my dog", "hello, ",
+                                        "我是一个学生。我是"};
+    int ids[4][MAX_L];
+    RunPrompt p[4];
+    for (int s = 0; s < 4; s++) {
+        p[s].L = tokenizer_encode(texts[s], ids[s], MAX_L, err, sizeof err);
+        assert_true(p[s].L > 0);
+        p[s].ids = ids[s];
+    }
+    const struct { int C, K, W, B; } opts[] = {{4, 0, 0, 4}, {0, 4, 0, 4}, {5, 3, 0, 3}, {3, 2, 9, 2}};
+    const int G = 16, V = mf.model.cfg.vocab;
+    for (int i = 0; i < 4; i++) {
+        KvConfig k = mf.model.cfg;
+        k.max_seq = 32 + G + 2;
+        k.window = opts[i].W;
+        k.block_size = opts[i].B;
+        Model plain = mf.model;
+        plain.cfg = k;
+        k.chunk = opts[i].C;
+        k.speculate = opts[i].K;
+        Model m = mf.model;
+        m.cfg = k;
+        for (int s = 0; s < 4; s++) assert_int_equal(config_validate(&k, p[s].L, G, err, sizeof err), 0);
+        Run r;
+        assert_int_equal(run_init(&r, &k, &m, RUN_MODE_BIT(MODE_CACHE), p, 4, G, err, sizeof err), 0);
+        float *last = malloc(sizeof(float) * (size_t)V * 4);   /* (4, V) each sequence's last logits row */
+        assert_non_null(last);
+        int steps = 0;
+        while (run_move(&r, MODE_CACHE, RUN_NEXT_STEP)) {
+            for (int s = 0; s < 4; s++) {
+                const Engine *e = run_seq(&r, s);
+                if (e->pos == run_step_start(e, e->step + 1) && e->emitted && e->n_tokens == p[s].L + G)
+                    memcpy(last + (size_t)s * V, e->logits + (size_t)(e->emitted - 1) * V, sizeof(float) * (size_t)V);
+            }
+            steps++;
+        }
+        int drafted = 0, accepted = 0;
+        for (int s = 0; s < 4; s++) {
+            const Engine *e = run_seq(&r, s);
+            Engine q;
+            assert_int_equal(engine_init(&q, &plain, MODE_CACHE, p[s].ids, p[s].L, G, err, sizeof err), 0);
+            engine_run_to_end(&q);
+            assert_memory_equal(e->tokens, q.tokens, sizeof(int) * (size_t)(p[s].L + G));
+            assert_memory_equal(last + (size_t)s * V, q.logits, sizeof(float) * (size_t)V);
+            for (int j = 0; j < e->n_steps; j++) {
+                drafted += engine_plan(e, j)->drafted;
+                if (engine_plan(e, j)->drafted) accepted += engine_plan(e, j)->accepted;
+            }
+            engine_free(&q);
+        }
+        printf("trained batch C=%d K=%d W=%d B=%d: %d batch steps, %d drafts, %d accepted\n", opts[i].C, opts[i].K,
+               opts[i].W, opts[i].B, steps, drafted, accepted);
+        if (opts[i].K) assert_true(accepted * 2 > drafted);   /* repeated text: most drafts are right */
+        free(last);
+        run_free(&r);
+    }
+    tokenizer_use_alphabet(NULL, 0);
+    modelfile_free(&mf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grid),
+        cmocka_unit_test(test_all_modes),
+        cmocka_unit_test(test_trained_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
