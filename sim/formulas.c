@@ -231,7 +231,7 @@ void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out)
 int formulas_shared_rows_held(const KvConfig *c, int L, int common, int L_donor)
 {
     const int s = formulas_shared_rows(c, L, common), W = c->window;
-    return (W <= 0 || L_donor <= W || s >= L_donor - 1) ? s : 0;
+    return (W <= 1 || L_donor <= W || s >= L_donor - 1) ? s : 0;
 }
 
 /* Live logical blocks lo .. hi-1 of a sequence holding t positions. */

@@ -61,9 +61,10 @@ int formulas_shared_rows(const KvConfig *c, int L, int common);
 int formulas_shared_blocks(const KvConfig *c, int s);
 /* Under a window W, the shared rows with a donor whose prompt has L_donor
  * tokens: formulas_shared_rows() when the donor still holds every row the
- * first computed row (position s) reads, max(0, s−W+1) >= max(0,
- * L_donor − W), i.e. L_donor <= W or s >= L_donor − 1; else 0 (a smaller
- * s reads earlier rows, gone too). Without a window formulas_shared_rows(). */
+ * first computed row (position s) reads, max(0, s−W+1) .. s−1, after its
+ * own prefill (it holds max(0, L_donor − W) .. L_donor−1), i.e. W = 1 (it
+ * reads none), L_donor <= W or s >= L_donor − 1; else 0 (a smaller s
+ * reads earlier rows, gone too). Without a window formulas_shared_rows(). */
 int formulas_shared_rows_held(const KvConfig *c, int L, int common, int L_donor);
 /* Counts of step k of a cache-mode sequence whose prefill starts after s
  * shared rows: step 0 has n = L − s, t = L (per layer qkv n·d² + 2·n·d·kv,

@@ -140,7 +140,7 @@ bool paged_prefix_held(int rows, int donor_len, int window)
     if (window <= 0 || rows < 1) return true;
     const int first_key = rows - window + 1 > 0 ? rows - window + 1 : 0;   /* of the row at position rows */
     const int donor_first = donor_len - window > 0 ? donor_len - window : 0;
-    return first_key >= donor_first;
+    return first_key >= rows || first_key >= donor_first;   /* W = 1: it reads no earlier row */
 }
 
 int paged_prefix_rows(const int *a, int La, const int *b, int Lb, int B)

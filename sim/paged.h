@@ -52,7 +52,9 @@
  * may share only when the donor (prompt of Ld) still holds those rows
  * after its own prefill, i.e. max(0, s−W+1) >= max(0, Ld−W): the donor's
  * prompt fits its window (Ld <= W), or the receiver continues the donor's
- * whole prompt (s >= Ld − 1) — paged_prefix_held(). A smaller s needs
+ * whole prompt (s >= Ld − 1); or there are none (W = 1: a row sees only
+ * itself, so any common prefix saves its rows) — paged_prefix_held(). A
+ * smaller s needs
  * only earlier rows, which are gone too: the run then shares nothing with
  * that donor. In the pool the receiver references only the shared blocks
  * holding a position it keeps itself after its prefill (>= L − W): the
@@ -135,8 +137,9 @@ int paged_seq_share(PagedPool *p, int seq, int donor, int rows);
 bool paged_share_refs(int B, int first, int rows, int lb);
 /* Under a window W (> 0; 0 = none: always true): whether a donor whose
  * prompt has donor_len rows still holds, after its prefill, every row the
- * receiver's first computed row (position rows) reads: max(0, rows−W+1)
- * >= max(0, donor_len − W). See "Prefix sharing under a window" above. */
+ * receiver's first computed row (position rows) reads, max(0, rows−W+1)
+ * .. rows−1: none to read (W = 1), or max(0, rows−W+1) >= max(0,
+ * donor_len − W). See "Prefix sharing under a window" above. */
 bool paged_prefix_held(int rows, int donor_len, int window);
 /* Rows a prompt b[0..Lb-1] can take from an earlier prompt a[0..La-1]
  * (§6.8): the full blocks of their common prefix c, B·floor(c / B),

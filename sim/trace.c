@@ -789,6 +789,37 @@ static void table_paged(FILE *f, const Trace *tr)
           " positions, or W under a window)\n\n", f);
 }
 
+/* Leading characters (tokens) two UTF-8 prompts have in common. */
+static int common_chars(const char *a, const char *b)
+{
+    size_t i = 0;
+    while (a[i] && a[i] == b[i]) i++;
+    while (i > 0 && ((unsigned char)a[i] & 0xC0) == 0x80) i--;   /* back to the differing character */
+    int n = 0;
+    for (size_t j = 0; j < i; j++) n += ((unsigned char)a[j] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Under a window, the sequences whose common prefix the rule of
+ * sim/paged.h did not share: no earlier prompt still holds the rows their
+ * first computed row reads. */
+static void prefix_window_notes(FILE *f, const Trace *tr)
+{
+    const int W = tr->cfg.window;
+    for (int q = 1; W > 0 && q < tr->n_seqs; q++) {
+        if (tr->seqs[q].steps[0].shared_rows > 0) continue;
+        int s = 0;
+        for (int j = 0; j < q; j++) {
+            const int c = formulas_shared_rows(&tr->cfg, tr->seqs[q].L, common_chars(tr->seqs[j].prompt, tr->seqs[q].prompt));
+            s = c > s ? c : s;
+        }
+        if (s > 0)
+            fprintf(f, "(seq %d: a common prefix would share %d rows, but under the window W = %d no earlier prompt "
+                       "still holds rows %d..%d, which its row %d reads)\n", q, s, W, config_first_key(&tr->cfg, s),
+                    s - 1, s);
+    }
+}
+
 /* Prefix sharing (§6.8): what each sequence's prefill shared and saved. */
 static void table_prefix(FILE *f, const Trace *tr)
 {
@@ -820,8 +851,10 @@ static void table_prefix(FILE *f, const Trace *tr)
     }
     const TracePoolStep *last = &tr->pool[tr->n_batch_steps - 1];
     fprintf(f, "(blocks = the pool blocks the prefill shared; after the last step %d block%s shared, "
-               "%s bytes reserved once)\n\n", last->blocks_shared, last->blocks_shared == 1 ? " is" : "s are",
+               "%s bytes reserved once)\n", last->blocks_shared, last->blocks_shared == 1 ? " is" : "s are",
             counts_group(last->reserved_bytes, b[3]));
+    prefix_window_notes(f, tr);
+    fputc('\n', f);
 }
 
 void trace_write_table(FILE *f, const Trace *tr, unsigned modes)

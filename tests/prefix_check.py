@@ -6,8 +6,8 @@ window rule of sim/paged.h) against the rule written out here again:
   - each sequence's shared_rows s: for every earlier prompt of L' tokens
     with c common leading tokens, B*floor(c/B) capped at L - 1, kept only
     when that prompt still holds the rows the first computed row reads
-    (no window, L' <= W, or s >= L' - 1); the most rows, the earliest on
-    a tie;
+    (no window, W = 1, L' <= W, or s >= L' - 1); the most rows, the
+    earliest on a tie;
   - its prefill: n = L - s, t = L, the MACs of a block of n rows from
     position s (keys from max(0, s - W + 1), spec §6.3 / §6.7), and the
     masked cells; decode steps are plain, or with --speculate verify steps
@@ -54,7 +54,7 @@ def shared_rows(cfg, prompts, r):
         while c < len(a) and c < len(b) and a[c] == b[c]:
             c += 1
         s = min(B * (c // B), len(b) - 1)
-        held = not W or len(a) <= W or s >= len(a) - 1
+        held = W <= 1 or len(a) <= W or s >= len(a) - 1
         if held and s > best:
             best, donor = s, j
     return best, donor

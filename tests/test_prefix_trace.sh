@@ -34,8 +34,8 @@ check 2 --d-model 8 --block-size 4 --window 6 --gen 4 --prompt "$C" --prompt "$C
 check 2 --block-size 4 --window 6 --gen 4 --prompt "$C" --prompt "$C mat" --prompt "$C" --prompt 'the cat sat in the sun'
 # B > W: the continuation keeps none of the shared blocks (all holes)
 check 2 --d-model 8 --block-size 8 --window 3 --gen 5 --prompt "$C" --prompt "$C mat" --prompt "$C"
-# W = 1: only the repeat and the continuation
-check 2 --d-model 8 --block-size 2 --window 1 --gen 3 --prompt "$C" --prompt "$C mat" --prompt "$C" --prompt 'the dog'
+# W = 1: a row reads no earlier row, so every common prefix is skipped (no block shared)
+check 3 --d-model 8 --block-size 2 --window 1 --gen 3 --prompt "$C" --prompt "$C mat" --prompt "$C" --prompt 'the dog'
 # a window larger than every prompt: as without one
 check 3 --d-model 8 --block-size 3 --window 40 --gen 3 --prompt "$C" --prompt "$C mat" --prompt 'the cat' --prompt 'the cat ran'
 # a later short prompt that fits the window is the donor; the earlier long one is not
