@@ -156,13 +156,6 @@ int eval_context_init_with(EvalContext *ctx, const SlideSetup *s, const Model *s
     ctx->batch_L[0] = ctx->L;
     if (ctx->n_seqs > 1) {
         ctx->fail_line = s->line[SET_PROMPT];
-        if (ctx->cfg.chunk > 0 || ctx->cfg.speculate > 0) {
-            errmsg_fail(err, errlen,
-                        "--%s: one prompt only, not a batch of %d (a batch steps its sequences "
-                        "in lockstep)",
-                        ctx->cfg.chunk > 0 ? "chunk" : "speculate", ctx->n_seqs);
-            goto bad;
-        }
         ctx->batch_ids = malloc(sizeof(int) * (size_t)ctx->cfg.max_seq * (size_t)(ctx->n_seqs - 1));
         if (!ctx->batch_ids) {
             errmsg_fail(err, errlen, "out of memory");

@@ -146,9 +146,11 @@ EvalRun *record_run(EvalContext *ctx, RunMode mode, char *msg, size_t msglen)
         for (int s = 0; s < nq; s++) {
             const Engine *es = s == 0 ? e : run_seq(&run, s);   /* s 0: the mode's own engine */
             const size_t at = (size_t)k * (size_t)nq + (size_t)s;
-            const OpCounts *c = engine_step_counts(es, k);
+            /* with chunk= or speculate= a sequence may have finished before step k */
+            const bool has_k = k < es->n_steps;
+            const OpCounts *c = has_k ? engine_step_counts(es, k) : NULL;
             if (c) r->seq_steps[at] = *c;
-            r->seq_n[at] = es->n;
+            r->seq_n[at] = has_k ? es->n : 0;
             r->seq_blocks[at] = engine_kv_blocks(es);
             if (k == 0) r->shared_rows[s] = es->shared_rows;
         }

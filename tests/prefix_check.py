@@ -10,7 +10,8 @@ window rule of sim/paged.h) against the rule written out here again:
     a tie;
   - its prefill: n = L - s, t = L, the MACs of a block of n rows from
     position s (keys from max(0, s - W + 1), spec §6.3 / §6.7), and the
-    masked cells; decode steps are plain;
+    masked cells; decode steps are plain, or with --speculate verify steps
+    of 1 + drafted rows (§6.9) whose rejected rows are rolled back;
   - shared_blocks: the donor's blocks holding a shared position the
     sequence keeps (>= L - W), nothing for the others (holes);
   - the pool replayed with reference counts from the blocks each step
@@ -61,7 +62,7 @@ def shared_rows(cfg, prompts, r):
 
 def main():
     doc = json.load(sys.stdin)
-    cfg, G, batch = doc["config"], doc["gen"], doc["batch"]
+    cfg, batch = doc["config"], doc["batch"]
     B, W = cfg["block_size"], cfg.get("window", 0)
     bpp = 2 * cfg["n_layers"] * kv_dim(cfg) * F32
     prompts = [sq["prompt"] for sq in batch]
@@ -69,8 +70,13 @@ def main():
     plan = [shared_rows(cfg, prompts, r) for r in range(len(batch))]
     refs = {}                                   # physical block -> table entries holding it
     held = [set() for _ in batch]
-    for k in range(G):
+    spec = cfg.get("speculate", 0)
+    steps = max(len(sq["steps"]) for sq in batch)
+    kept = [len(p) for p in prompts]            # rows each cache holds after its step
+    for k in range(steps):
         for q, sq in enumerate(batch):
+            if k >= len(sq["steps"]):
+                continue                        # a speculating sequence that finished
             L, st = len(prompts[q]), sq["steps"][k]
             s, donor = plan[q]
             if k == 0:
@@ -78,10 +84,15 @@ def main():
                     errors.append(f"seq {q}: shared_rows {st.get('shared_rows')}, the rule says {s}")
                     s = st.get("shared_rows", 0)
                 macs, masked = block_macs(cfg, s, L - s, 1)
+                want_n, want_t = L - s, L
             else:
-                macs, masked = block_macs(cfg, L + k - 1, 1, 1)
-            if st["n"] != (L - s if k == 0 else 1) or st["t"] != L + k:
-                errors.append(f"seq {q} step {k}: n {st['n']}, t {st['t']}")
+                # a decode step after the last token (--speculate: with its drafts, every row to the head)
+                want_n = 1 + (st.get("drafted", 0) if spec else 0)
+                want_t = kept[q] + want_n
+                macs, masked = block_macs(cfg, kept[q], want_n, want_n)
+            if st["n"] != want_n or st["t"] != want_t:
+                errors.append(f"seq {q} step {k}: n {st['n']}, t {st['t']}, want {want_n}, {want_t}")
+            kept[q] = want_t - (want_n - 1 - st.get("accepted", 0) if k > 0 and spec else 0)
             if {key: st["macs"][key] for key in macs} != macs or st["masked_macs"] != masked:
                 errors.append(f"seq {q} step {k}: macs {st['macs']} masked {st['masked_macs']}, "
                               f"want {macs} masked {masked}")
@@ -106,7 +117,7 @@ def main():
                         errors.append(f"seq {q}: shares block {b}, not one its donor {donor} holds")
                     refs[b] = refs.get(b, 0) + 1
                     held[q].add(b)
-            t = L + k
+            t = kept[q]
             gone = (t - W if (W and t > W) else 0) // B
             if len(held[q]) != -(-t // B) - gone or st["kv_blocks"] != len(held[q]):
                 errors.append(f"seq {q} step {k}: holds {sorted(held[q])}, kv_blocks {st['kv_blocks']}")

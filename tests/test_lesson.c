@@ -771,9 +771,36 @@ static void test_batch(void **state)
     char big[2048] = "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n";
     for (int i = 0; i <= LESSON_MAX_PROMPTS; i++) strcat(big, "prompt: ab\n");
     PARSE_FAILS(big, 6 + LESSON_MAX_PROMPTS, "more than 8 prompt: lines in this slide (first on line 6)");
+    /* a batch with chunk= or speculate= (§6.7, §6.9): each sequence its own
+     * steps, in step lockstep; a sequence that finished computes no rows */
+    for (int spec = 0; spec < 2; spec++) {
+        Lesson m = parse_ok(spec ? "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n"
+                                   "model: d-model=8 speculate=2\ngen: 6\nprompt: abcabcabc\nprompt: xy\n"
+                                 : "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\n"
+                                   "model: d-model=8 chunk=3\ngen: 2\nprompt: abcdefgh\nprompt: xy\n");
+        SlideSetup s = lesson_state_at(&m, 0);
+        EvalContext ctx;
+        char err[256];
+        if (eval_context_init(&ctx, &s, err, sizeof err)) fail_msg("%s", err);
+        if (!spec) {
+            /* abcdefgh: chunks 3, 3, 2 then one decode row; xy: its prefill, one decode row, then done */
+            const int rows0[] = {3, 3, 2, 1}, rows1[] = {2, 1, 0, 0};
+            for (int k = 0; k < 4; k++) {
+                char e0[32], e1[32];
+                snprintf(e0, sizeof e0, "seq_rows(0, %d)", k);
+                snprintf(e1, sizeof e1, "seq_rows(1, %d)", k);
+                EXPECT(&ctx, e0, rows0[k]);
+                EXPECT(&ctx, e1, rows1[k]);
+            }
+            EXPECT(&ctx, "seq_macs(1, scores, 0)", 2 * 2 * 8 * 2);   /* n·t·d per layer, 2 layers */
+        } else {
+            EXPECT(&ctx, "seq_rows(1, 0)", 2);                        /* xy's prefill */
+            EXPECT(&ctx, "seq_rows(0, 0)", 9);
+        }
+        eval_context_free(&ctx);
+        lesson_free(&m);
+    }
     /* the command line's refusals */
-    expect_context_error("model: chunk=2\nprompt: ab\nprompt: cd\n",
-                         "--chunk: one prompt only, not a batch of 2 (a batch steps its sequences in lockstep)", 7);
     /* (--prefix-cache with --window is valid since pwin's 1d177b7) */
     expect_context_error("model: prefix-cache=on\n",
                          "--prefix-cache: needs --block-size B (prefix sharing shares whole blocks of the pool)", 6);

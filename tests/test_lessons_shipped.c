@@ -51,6 +51,17 @@ static double prefix_rows(int ids[][64], const int *L, int s, int B)
     return best;
 }
 
+/* Rows a sequence of prompt length L computes in its step k (spec §6.7):
+ * chunk k while the prompt lasts (the whole prompt without chunks, C = 0),
+ * then one decode row per step. */
+static double chunk_rows(double L, double C, int k)
+{
+    const double chunks = C > 0 ? ceil(L / C) : 1;
+    if (k >= chunks) return 1;
+    if (C <= 0) return L;
+    return L - k * C < C ? L - k * C : C;
+}
+
 /* Speculative decoding (spec §6.9) replayed on the greedy tokens of a
  * plain run: what each step drafts and accepts follows from the token
  * sequence and the prompt-lookup rule alone. Filled by play() for the
@@ -429,6 +440,8 @@ static double expected(int lesson, int q, const Shape *s)
     }
     case 164: return 'f';                                /* the first token comes no sooner */
     case 165: return 'b';                                /* others' decode steps between chunks */
+    case 166: return chunk_rows(s->Ls[0], s->C, 1) + chunk_rows(s->Ls[1], s->C, 1);   /* a chunk + a decode row */
+    case 167: return chunk_rows(s->Ls[0], s->C, 0) + chunk_rows(s->Ls[1], s->C, 0);   /* both prompts whole */
     /* 18: speculative decoding, replayed by spec_replay() */
     case 180: return 'f';                                /* weights are read once per step */
     case 181: return 1 + spec.drafted[11];               /* last token + drafts */

@@ -44,6 +44,10 @@ check 1 --d-model 8 --heads 2 --kv-heads 1 --block-size 1 --window 5 --gen 6 --p
 # the window drops every common prefix: nothing shared
 check 0 --d-model 8 --block-size 2 --window 3 --gen 3 --prompt 'hello world' --prompt 'hello there' --prompt 'hello'
 check 2 --block-size 2 --window 5 --gen 4 --prompt '我是一个学生' --prompt '我是一个学生。我是' --prompt '我是一个老师' --prompt '我是一个学生'
+# with --speculate: the prefill shared, then verify steps (rejected rows rolled back)
+check 2 --d-model 8 --block-size 4 --window 6 --speculate 3 --gen 8 --prompt "$C" --prompt "$C mat" --prompt "$C" --prompt 'the cat sat in the sun'
+check 2 --block-size 2 --window 7 --speculate 4 --gen 10 --prompt 'the cat sat on the mat. the cat' --prompt 'the cat sat on the mat. the cat sat' --prompt 'the cat sat on the mat. the cat'
+check 2 --d-model 8 --block-size 3 --speculate 2 --gen 6 --prompt "$C" --prompt "$C mat" --prompt 'the cat ran'
 
 echo "prefix trace: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -11,7 +11,8 @@
  *   - at every step every sequence's token and logits equal those of its
  *     prompt run alone (same window, no paging), bit for bit;
  *   - the measured counts equal formulas_step_shared (prefill n = L − s,
- *     t = L, keys from max(0, s−W+1)); decode steps are plain;
+ *     t = L, keys from max(0, s−W+1)); decode steps are plain; the run
+ *     saves formulas_prefix_saved over the prompt alone;
  *   - the pool: paged_check holds; each sequence reads exactly the rows its
  *     window keeps, bitwise equal to the lone run's; its live blocks are
  *     formulas_kv_blocks; the pool's blocks are formulas_pool_blocks (a
@@ -23,6 +24,8 @@
  *     the prefill into the next step reaches the same state;
  *   - a receiver's engine rewound on its own refills its ring from its
  *     history, the shared rows included, and computes the same logits.
+ * Six more configurations add --speculate K (verify steps in the batch):
+ * each step against the prompt alone, the pool against the lone caches.
  * The grid must exercise sharing with holes, sharing refused by the
  * window, and a later donor chosen over an earlier one: counted and
  * asserted at the end.
@@ -152,7 +155,7 @@ static void free_in_order(const PagedPool *pool, const int *perm, int n)
 /* Every order of 0..n-1 (Heap's algorithm). */
 static int free_every_order(const PagedPool *pool, int n)
 {
-    int perm[MAX_SEQS], c[MAX_SEQS] = {0}, orders = 1;
+    int perm[MAX_SEQS] = {0}, c[MAX_SEQS] = {0}, orders = 1;
     for (int i = 0; i < n; i++) perm[i] = i;
     free_in_order(pool, perm, n);
     for (int i = 1; i < n;) {
@@ -183,7 +186,7 @@ static bool have_trained;
 
 /* What the grid exercised (asserted by test_grid_covers). */
 static struct {
-    int cases, shared, holes, refused_by_window, later_donor, orders, logits;
+    int cases, spec_cases, shared, holes, refused_by_window, later_donor, orders, logits;
 } seen;
 
 static int setup(void **state)
@@ -357,6 +360,16 @@ static void check_case(const GridCase *gc)
         assert_int_equal(paged_reserved_bytes(run.pool), blocks * per_block);
         if (k == 0 || k == G - 1) seen.orders += free_every_order(run.pool, ps.n);
     }
+    /* what sharing saved over the whole run, all of it in the prefill */
+    for (int s = 0; s < ps.n; s++) {
+        OpCounts saved, diff;
+        const OpCounts *on = &run_seq(&run, s)->cum, *off = &run_engine(&alone[s], MODE_CACHE)->cum;
+        formulas_prefix_saved(&c, ps.L[s], s_of[s], &saved);
+        for (int i = 0; i < CAT_COUNT; i++) diff.mac[i] = off->mac[i] - on->mac[i];
+        diff.masked = off->masked - on->masked;
+        diff.rope = off->rope - on->rope;
+        if (!counts_equal(&saved, &diff)) fail_msg("%s seq %d: saved MACs differ from the closed form", name, s);
+    }
     /* the same run moved op by op, back and forth, and jumping from inside
      * the prefill into the next step, ends in the same state */
     const long ops = c0->ops_per_step;
@@ -429,11 +442,103 @@ static void test_grid(void **state)
                   seen.logits);
 }
 
+/* With --speculate K (a batch's verify steps, §6.9) on top: step by step,
+ * each sequence against its prompt alone with the same K and window —
+ * token, logits and counts, its prefill the shortened one — and the pool
+ * holding exactly the rows each lone cache holds; then freed in every
+ * order. */
+typedef struct {
+    GridCase g;
+    int K;
+} SpecCase;
+
+static void check_case_speculate(const SpecCase *sc)
+{
+    const GridCase *gc = &sc->g;
+    char name[96];
+    snprintf(name, sizeof name, "H%d/%d B=%d W=%d set%d K=%d", gc->heads, gc->kv_heads, gc->B, gc->W, gc->set, sc->K);
+    PromptSet ps;
+    make_set(gc->set, gc->heads == 0 ? trained.model.cfg.vocab : 37, &ps);
+    KvConfig c = case_config(gc);
+    c.speculate = sc->K;
+    char err[256];
+    if (config_validate(&c, MAX_L, G, err, sizeof err)) fail_msg("%s: %s", name, err);
+    Model m, m_alone;
+    KvConfig alone_cfg = c;
+    alone_cfg.prefix_cache = false;
+    alone_cfg.block_size = 0;
+    assert_int_equal(model_init(&m, &c), 0);
+    assert_int_equal(model_init(&m_alone, &alone_cfg), 0);
+    int s_of[MAX_SEQS], donor_of[MAX_SEQS];
+    expect_sharing(&c, &ps, s_of, donor_of);
+    RunPrompt rp[MAX_SEQS];
+    for (int s = 0; s < ps.n; s++) rp[s] = (RunPrompt){ps.ids[s], ps.L[s]};
+    Run run, alone[MAX_SEQS];
+    if (run_init(&run, &c, &m, RUN_MODE_BIT(MODE_CACHE), rp, ps.n, G, err, sizeof err)) fail_msg("%s: %s", name, err);
+    for (int s = 0; s < ps.n; s++) {
+        assert_int_equal(run_init(&alone[s], &alone_cfg, &m_alone, RUN_MODE_BIT(MODE_CACHE), &rp[s], 1, G, err,
+                                  sizeof err), 0);
+        assert_int_equal(run_seq(&run, s)->shared_rows, s_of[s]);
+    }
+    const long ops = run_engine(&run, MODE_CACHE)->ops_per_step, total = run_batch_total(&run);
+    int verify_rows = 0;
+    for (int k = 0; (long)k * ops < total; k++) {
+        run_seek(&run, MODE_CACHE, (long)(k + 1) * ops < total ? (long)(k + 1) * ops : total);
+        assert_false(run_pool_overflow(&run));
+        check(run.pool, name);
+        for (int s = 0; s < ps.n; s++) {
+            const Engine *e = run_seq(&run, s), *a = run_engine(&alone[s], MODE_CACHE);
+            if (k >= e->n_steps) continue;
+            run_seek(&alone[s], MODE_CACHE, run_step_start(a, k + 1));
+            const int head_rows = k == 0 ? 1 : e->n;   /* a verify step's rows all reach the head */
+            if (e->picked != a->picked || e->emitted != a->emitted || (k > 0 && e->n != a->n) ||
+                memcmp(e->logits, a->logits, sizeof(float) * (size_t)c.vocab * (size_t)head_rows))
+                fail_msg("%s seq %d step %d: tokens or logits differ from the prompt alone", name, s, k);
+            seen.logits += c.vocab * head_rows;
+            OpCounts want;
+            if (k == 0) formulas_step_shared(&c, ps.L[s], s_of[s], 0, &want);
+            else want = a->step_counts;
+            if (!counts_equal(&want, &e->step_counts)) fail_msg("%s seq %d step %d: counts differ", name, s, k);
+            if (k > 0 && e->n > 1) verify_rows += e->n;
+            for (int l = 0; l < c.n_layers; l++)
+                for (int pos = 0; pos < a->cache.len; pos++) {
+                    const float *pk = paged_k(run.pool, s, l, pos);
+                    if (!kvcache_has(&a->cache, pos)) {
+                        assert_null(pk);
+                    } else if (!pk || memcmp(pk, kvcache_k(&a->cache, l, pos), sizeof(float) * (size_t)config_kv_dim(&c))) {
+                        fail_msg("%s seq %d step %d: pool row %d differs", name, s, k, pos);
+                    }
+                }
+            assert_int_equal((uint64_t)paged_seq_blocks(run.pool, s), formulas_kept_kv_blocks(&c, a->cache.len));
+        }
+    }
+    assert_true(verify_rows > 0);   /* it did speculate */
+    seen.orders += free_every_order(run.pool, ps.n);
+    for (int s = 0; s < ps.n; s++) run_free(&alone[s]);
+    run_free(&run);
+    model_free(&m_alone);
+    model_free(&m);
+    seen.spec_cases++;
+}
+
+/* heads, kv_heads, d, layers, B, W, set; K */
+static const SpecCase spec_grid[] = {
+    {{2, 2, 8, 2, 4, 6, 0}, 3}, {{4, 1, 8, 2, 2, 5, 1}, 2}, {{2, 2, 8, 2, 8, 3, 2}, 4},
+    {{4, 2, 8, 2, 4, 8, 3}, 3}, {{0, 0, 0, 0, 4, 8, 0}, 4}, {{0, 0, 0, 0, 2, 6, 3}, 3},
+};
+
+static void test_grid_speculate(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof spec_grid / sizeof spec_grid[0]; i++) check_case_speculate(&spec_grid[i]);
+}
+
 /* The grid is only worth its name when it reached each case of the rule. */
 static void test_grid_covers(void **state)
 {
     (void)state;
     assert_true(seen.cases >= 36);
+    assert_true(seen.spec_cases >= 6);
     assert_true(seen.shared >= 20);
     assert_true(seen.holes >= 10);
     assert_true(seen.refused_by_window >= 5);
@@ -470,6 +575,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule),
         cmocka_unit_test(test_grid),
+        cmocka_unit_test(test_grid_speculate),
         cmocka_unit_test(test_grid_covers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

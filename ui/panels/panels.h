@@ -179,6 +179,12 @@ int panel_lesson_hidden_below(const App *a, Rect r, int *text_h);
  * --speculate that of the rows the step's plan covers (§6.7, §6.9). The
  * Operations panel and the charts predict with it. */
 void panel_step_prediction(const Engine *e, int k, OpCounts *p);
+/* The cache steps that pictures of "the prefill" and "a decode step" show
+ * after `finished` whole steps of e: *prefill = the last prefill step done
+ * (with --chunk the last chunk so far; step 0 before any is done), and
+ * *decode = the last step done when it is a decode step, else -1. */
+void panel_prefill_decode_steps(const Engine *e, long finished, int *prefill, int *decode);
+
 /* A panel's box: clears r, draws its border titled `title` (the short
  * `name` when the title does not fit), sets *in to the inside. False when
  * there is nothing more to draw: no inside, or nothing run yet (then the

@@ -543,11 +543,18 @@ static void draw_unpaged(const Ctx *x)
                                    "未分页：每个序列预先预留 max-seq = %d 个位置。"), cfg->max_seq);
     snprintf(l1, sizeof l1, "%s", TR(a, "Turn it on: run with --block-size 4 --prompt ab --prompt cde --prompt f",
                                      "开启分页：运行 --block-size 4 --prompt ab --prompt cde --prompt f"));
-    if (y < bottom) {
+    /* a short box (a lesson's pane below it) keeps the sequences' rows, the
+     * step each one is in, before the how-to lines: the title already says
+     * "paging off" */
+    const int table = 1 + x->n;
+    const int l0_lines = canvas_wrap(NULL, (Rect){x->in.x, y, x->in.w, x->in.h}, STYLE_NORMAL, l0);
+    const bool say_l0 = x->n == 1 || bottom - y >= l0_lines + table;
+    const bool say_l1 = x->n == 1 || bottom - y >= l0_lines + 1 + table;
+    if (y < bottom && say_l0) {
         const int lines = canvas_wrap(x->c, (Rect){x->in.x, y, x->in.w, bottom - y}, STYLE_NORMAL, l0);
         y += lines < bottom - y ? lines : bottom - y;
     }
-    if (y < bottom) {
+    if (y < bottom && say_l1) {
         const char *cand[] = {l1, TR(a, "Turn it on: --block-size 4 --prompt ab --prompt cde",
                                      "开启：--block-size 4 --prompt ab --prompt cde"),
                               "--block-size 4 --prompt ab --prompt cde"};
@@ -558,8 +565,9 @@ static void draw_unpaged(const Ctx *x)
     const int room = bottom - y;
     if (room < 2) return;
     int shown = x->n;
-    const bool totals = x->n > 1;
-    if (1 + shown + (totals ? 1 : 0) > room) shown = room - 1 - (totals ? 1 : 0);
+    /* the totals go before any sequence's row does */
+    const bool totals = x->n > 1 && 1 + x->n + 1 <= room;
+    if (1 + shown + (totals ? 1 : 0) > room) shown = room - 1 - 1;   /* one line for "… N more" */
     if (shown < 1) shown = 1;
     draw_head(x, &k, y++);
     for (int s = 0; s < shown && y < bottom; s++) draw_seq(x, &k, s, y++);

@@ -4,7 +4,8 @@
  *           from the engine's MAC and traffic counters); up, GFLOP/s. The
  *           roof is min(peak, bandwidth × intensity): a slope where memory
  *           sets the pace, flat where arithmetic does. The finished steps
- *           on screen are points on it: P the prefill (cache step 0), D the
+ *           on screen are points on it: P the prefill (cache step 0, or the
+ *           last chunk done with --chunk), D the
  *           decode step (this one or the last finished), R recompute's
  *           step. As the step index grows R climbs the slope (t rows share
  *           each weight) while D stays put (one row per weight).
@@ -221,8 +222,9 @@ void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     const Engine *ec = app_engine_of(a, MODE_CACHE), *er = app_engine_of(a, MODE_RECOMPUTE);
     const Machine m = machine();
     const long cfin = finished(ec), rfin = finished(er);
-    const Point pts[3] = {point(ec, 0), point(ec, cfin >= 2 ? (int)cfin - 1 : -1),
-                          point(er, rfin >= 1 ? (int)rfin - 1 : -1)};
+    int pk, dk;
+    panel_prefill_decode_steps(ec, cfin, &pk, &dk);
+    const Point pts[3] = {point(ec, pk), point(ec, dk), point(er, rfin >= 1 ? (int)rfin - 1 : -1)};
     char title[96], legend[200];
     snprintf(title, sizeof title, "%s", TR(a, "Roofline \u00b7 one CPU thread", "屋顶线 \u00b7 单个 CPU 线程"));
     canvas_box(c, r, STYLE_BORDER, title);

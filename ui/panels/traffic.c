@@ -71,12 +71,6 @@ static bool step_intensity(const Engine *e, int k, double *out)
 }
 
 /* The decode step the bars show: this one when finished, else the last finished (>= 1). */
-static int decode_step(const Engine *e)
-{
-    const long finished = run_steps_done(e, e->pos);
-    return finished >= 2 ? (int)finished - 1 : -1;
-}
-
 static void fmt_ai(double v, char buf[32])
 {
     snprintf(buf, 32, v >= 1000 ? "%.0f" : "%.3g", v);
@@ -229,10 +223,12 @@ static void draw_axis(const App *a, Canvas *c, const Axis *ax, int y, int x0, in
 static int draw_sentence(const App *a, Canvas *c, Rect r)
 {
     const Engine *e = app_engine_of(a, MODE_CACHE);
-    const int k = decode_step(e);
+    int pk, k;
+    panel_prefill_decode_steps(e, run_steps_done(e, e->pos), &pk, &k);
     double dec, pre;
     char text[700], wb[32], kb[32];
-    if (k < 1 || !step_intensity(e, k, &dec) || !step_intensity(e, 0, &pre)) {
+    const StepPlan *sp_pre = engine_plan(e, pk), *sp_dec = k >= 1 ? engine_plan(e, k) : NULL;
+    if (k < 1 || !sp_pre || !sp_dec || !step_intensity(e, k, &dec) || !step_intensity(e, pk, &pre)) {
         snprintf(text, sizeof text, "%s",
                  TR(a, "Step through a prefill and a decode step (N N) to compare them: decode reads every weight to "
                        "make one token, which is why it is memory-bound.",
@@ -244,16 +240,27 @@ static int draw_sentence(const App *a, Canvas *c, Rect r)
         char sd[32], sp[32];
         fmt_ai(dec, sd);
         fmt_ai(pre, sp);
+        /* a verify step (--speculate) has 1 + drafts rows; a chunk (--chunk) is part of the prefill */
+        char rows[64], pre_name[64];
+        if (sp_dec->n > 1)
+            snprintf(rows, sizeof rows, TR(a, "for its %d rows (1 + %d drafts)", "用于 %d 行（1 + %d 个草稿）"),
+                     sp_dec->n, sp_dec->n - 1);
+        else
+            snprintf(rows, sizeof rows, "%s", TR(a, "to make one token", "为一个词元"));
+        if (e->n_chunks > 1)
+            snprintf(pre_name, sizeof pre_name, TR(a, "The prefill chunk of step %d", "预填充块（第 %d 步）"), pk);
+        else
+            snprintf(pre_name, sizeof pre_name, "%s", TR(a, "The prefill", "预填充"));
         if (a->opt.lang_zh)
             snprintf(text, sizeof text,
-                     "解码第 %d 步为一个词元读了 %s B 权重和 %s B 的 K/V：%s FLOP/B，比 %s 的平衡点低 %.0f 倍。"
-                     "预填充每读一次权重用于 %d 行：%s FLOP/B。",
-                     k, wb, kb, sd, PANEL_BALANCE_NAME, balance() / dec, e->L, sp);
+                     "解码第 %d 步%s读了 %s B 权重和 %s B 的 K/V：%s FLOP/B，比 %s 的平衡点低 %.0f 倍。"
+                     "%s每读一次权重用于 %d 行：%s FLOP/B。",
+                     k, rows, wb, kb, sd, PANEL_BALANCE_NAME, balance() / dec, pre_name, sp_pre->n, sp);
         else
             snprintf(text, sizeof text,
-                     "Decode step %d read %s B of weights and %s B of K/V to make one token: %s FLOP/B, %.0f\u00d7 "
-                     "below the %s balance point. The prefill used each weight for %d rows: %s FLOP/B.",
-                     k, wb, kb, sd, balance() / dec, PANEL_BALANCE_NAME, e->L, sp);
+                     "Decode step %d read %s B of weights and %s B of K/V %s: %s FLOP/B, %.0f\u00d7 "
+                     "below the %s balance point. %s used each weight for %d rows: %s FLOP/B.",
+                     k, wb, kb, rows, sd, balance() / dec, PANEL_BALANCE_NAME, pre_name, sp_pre->n, sp);
         if (a->n_seqs > 1) {
             const size_t len = strlen(text);
             snprintf(text + len, sizeof text - len,
@@ -296,9 +303,10 @@ void panel_traffic_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     int y = in.y + draw_table(a, c, in, rows, 2);
 
     /* bars: prefill, decode, (recompute), then the axis */
-    const int dk = decode_step(ec);
+    int pk, dk;
+    panel_prefill_decode_steps(ec, run_steps_done(ec, ec->pos), &pk, &dk);
     double pre = 0, dec = 0, rec = 0;
-    const bool have_pre = step_intensity(ec, 0, &pre);
+    const bool have_pre = step_intensity(ec, pk, &pre);
     const bool have_dec = dk >= 1 && step_intensity(ec, dk, &dec);
     const long rfin = run_steps_done(er, er->pos);
     const int rk = rfin >= 1 ? (int)rfin - 1 : -1;
@@ -307,7 +315,7 @@ void panel_traffic_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     if (left < 2) return;
     const bool with_rec = left >= 4;
     char lp[32], ld[32], lr[32];
-    snprintf(lp, sizeof lp, TR(a, "prefill s0", "预填充 0"));
+    snprintf(lp, sizeof lp, TR(a, "prefill s%d", "预填充 %d"), pk);
     if (have_dec) snprintf(ld, sizeof ld, TR(a, "decode s%d", "解码 %d"), dk);
     else snprintf(ld, sizeof ld, "%s", TR(a, "decode", "解码"));
     if (have_rec) snprintf(lr, sizeof lr, TR(a, "recomp s%d", "重算 %d"), rk);

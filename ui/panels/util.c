@@ -139,3 +139,10 @@ bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, 
     }
     return index;
 }
+
+void panel_prefill_decode_steps(const Engine *e, long finished, int *prefill, int *decode)
+{
+    const long chunks = e->n_chunks > 0 ? e->n_chunks : 1;
+    *prefill = finished >= 1 ? (int)((finished < chunks ? finished : chunks) - 1) : 0;
+    *decode = finished - 1 >= chunks ? (int)finished - 1 : -1;
+}
