@@ -84,8 +84,6 @@ int config_validate(const KvConfig *c, int L, int G, char *err, size_t errlen)
         FAIL("--block-size %d: must be between 1 and max-seq (%d)", c->block_size, c->max_seq);
     if (c->prefix_cache && c->block_size == 0)
         FAIL("--prefix-cache: needs --block-size B (prefix sharing shares whole blocks of the pool)");
-    if (c->prefix_cache && c->chunk > 0)
-        FAIL("--prefix-cache: not with --chunk (both change the prefill; kvsim shows one at a time)");
     if (c->rope && config_head_dim(c) % 2)
         FAIL("--rope: the head dimension d-model / heads = %d must be even (RoPE turns pairs)", config_head_dim(c));
     if (c->rope_offset_bug && !c->rope)

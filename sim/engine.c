@@ -322,6 +322,24 @@ const StepPlan *engine_plan(const Engine *e, int k)
     return (k >= 0 && k < known) ? &e->plan[k] : NULL;
 }
 
+void engine_plan_prefix(Engine *e)
+{
+    if (e->mode != MODE_CACHE || e->pos != 0 || e->shared_rows < 1) return;
+    const int s = e->shared_rows, C = e->cfg.chunk > 0 ? e->cfg.chunk : e->L - s;
+    const int was = e->n_chunks, now = (e->L - s + C - 1) / C;
+    if (e->planned) {
+        /* the decode steps are the same steps, earlier; the chunks start at s */
+        memmove(e->plan + now, e->plan + was, sizeof(StepPlan) * (size_t)(e->n_steps - was));
+        for (int k = 0; k < now; k++) {
+            const int p0 = s + k * C, last = k == now - 1;
+            e->plan[k] = (StepPlan){.p0 = p0, .n = e->L - p0 < C ? e->L - p0 : C, .tok0 = e->L,
+                                    .accepted = last ? 0 : -1, .emitted = last};
+        }
+    }
+    e->n_chunks = now;
+    e->n_steps -= was - now;
+}
+
 int engine_kept_after(const StepPlan *s)
 {
     return s->drafted > 0 && s->accepted >= 0 ? s->p0 + 1 + s->accepted : s->p0 + s->n;

@@ -96,7 +96,7 @@ typedef struct Engine {
                             ceil(L / C) + G - 1; with --speculate: the steps
                             the run takes (learned by running it once at init) */
     int cap_steps;       /* steps the per-step arrays hold (>= n_steps) */
-    int n_chunks;        /* prefill steps of cache mode: ceil(L / C), else 1 */
+    int n_chunks;        /* prefill steps of cache mode: ceil((L - shared_rows) / C), else 1 */
     bool planned;        /* every step's plan is known (cache mode with --chunk or
                             --speculate runs once at init to learn it) */
     int ops_per_step;
@@ -268,6 +268,12 @@ int engine_emitted(const Engine *e, int k);
 /* Where step k started and what it did (k < steps begun, or any step of a
  * planned engine), or NULL. */
 const StepPlan *engine_plan(const Engine *e, int k);
+/* After engine_share_prefix (§6.8 with §6.7): the prefill starts at the
+ * shared rows s, so it takes ceil((L - s) / C) chunks (one without
+ * --chunk) and the run as many fewer steps; a planned engine's plan (learnt
+ * before sharing) moves with it: the chunks from s, then the same decode
+ * steps. Before the first operation; nothing without shared rows. */
+void engine_plan_prefix(Engine *e);
 /* Cache rows kept after step k (its end): p0 + n, or p0 + 1 + accepted after
  * a verify step rolled its rejected drafts back. */
 int engine_kept_after(const StepPlan *s);

@@ -384,6 +384,65 @@ bool formulas_chunk_total(const KvConfig *c, int L, int C, int G, OpCounts *out)
     return ok;
 }
 
+int formulas_prefix_chunk_rows(const KvConfig *c, int L, int common, int donor_L, int donor_s)
+{
+    const int want = formulas_shared_rows(c, L, common), C = c->chunk, B = c->block_size;
+    /* the donor's first step: a chunk of C after its own shared rows, or its whole prompt */
+    const int held = C > 0 && donor_L - donor_s > C ? donor_s + C : donor_L;
+    const int full = held < donor_L ? held / B * B : held;
+    return want < full ? want : full;
+}
+
+int formulas_shared_chunks(int L, int s, int C)
+{
+    return C > 0 ? (L - s + C - 1) / C : 1;
+}
+
+void formulas_chunk_shared_step(const KvConfig *c, int L, int s, int C, int k, OpCounts *out)
+{
+    const int chunks = formulas_shared_chunks(L, s, C), size = C > 0 ? C : L - s;
+    if (k >= chunks) {   /* decode step k − chunks + 1: one row after L + k − chunks held */
+        formulas_block(c, L + k - chunks, 1, 1, out);
+        return;
+    }
+    const int p0 = s + k * size, n = L - p0 < size ? L - p0 : size;
+    formulas_block(c, p0, n, k == chunks - 1 ? 1 : 0, out);
+}
+
+bool formulas_chunk_shared_total(const KvConfig *c, int L, int s, int C, int G, OpCounts *out)
+{
+    bool ok = true;
+    memset(out, 0, sizeof *out);
+    if ((c->window > 0 && c->window < L + G) || c->rope) {   /* per-step sums */
+        for (int k = 0; k < formulas_shared_chunks(L, s, C) + G - 1; k++) {
+            OpCounts x;
+            formulas_chunk_shared_step(c, L, s, C, k, &x);
+            for (int i = 0; i < CAT_COUNT; i++) out->mac[i] = ck_add(out->mac[i], x.mac[i], &ok);
+            out->masked = ck_add(out->masked, x.masked, &ok);
+            out->rope = ck_add(out->rope, x.rope, &ok);
+        }
+        return ok;
+    }
+    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, kv = (uint64_t)config_kv_dim(c);
+    const uint64_t Lyr = (uint64_t)c->n_layers, V = (uint64_t)c->vocab;
+    const uint64_t l = (uint64_t)L, g = (uint64_t)G, s64 = (uint64_t)s, m = l - s64;
+    const uint64_t C64 = C > 0 ? (uint64_t)C : m, q = m / C64, r = m % C64;
+    const uint64_t rows = ck_add(m, g - 1, &ok);   /* every row computed: the prompt after s, then one per step */
+    out->mac[CAT_QKV] = ck_mul(ck_mul(Lyr, rows, &ok), ck_add(ck_mul(d, d, &ok), ck_mul(2, ck_mul(d, kv, &ok), &ok), &ok), &ok);
+    out->mac[CAT_OUT_PROJ] = ck_mul(ck_mul(Lyr, rows, &ok), ck_mul(d, d, &ok), &ok);
+    out->mac[CAT_FFN] = ck_mul(ck_mul(Lyr, rows, &ok), ck_mul(2, ck_mul(d, F, &ok), &ok), &ok);
+    out->mac[CAT_LM_HEAD] = ck_mul(g, ck_mul(d, V, &ok), &ok);
+    /* full chunk i (0-based) is C rows against s + (i+1)·C keys: C·s·q + C²·q(q+1)/2; the rest r rows against L */
+    const uint64_t chunk_cells = ck_add(ck_add(ck_mul(ck_mul(C64, s64, &ok), q, &ok),
+                                               ck_mul(ck_mul(C64, C64, &ok), q * (q + 1) / 2, &ok), &ok),
+                                        ck_mul(r, l, &ok), &ok);
+    const uint64_t decode_cells = ck_add(ck_mul(g - 1, l, &ok), (g - 1) * g / 2, &ok);
+    out->mac[CAT_SCORES] = ck_mul(ck_mul(d, Lyr, &ok), ck_add(chunk_cells, decode_cells, &ok), &ok);
+    out->mac[CAT_VALUES] = out->mac[CAT_SCORES];
+    out->masked = ck_mul(ck_mul(d, Lyr, &ok), ck_add(q * (C64 * (C64 - 1) / 2), r * (r - 1) / 2, &ok), &ok);
+    return ok;
+}
+
 void formulas_verify_step(const KvConfig *c, int T, int k, OpCounts *out)
 {
     formulas_block(c, T - 1, 1 + k, 1 + k, out);

@@ -125,6 +125,28 @@ bool formulas_chunk_total(const KvConfig *c, int L, int C, int G, OpCounts *out)
 int formulas_batch_chunk_steps(const int *Ls, int n, int C, int G);
 int formulas_batch_active(const int *Ls, int n, int C, int G, int k);
 
+/* §6.8 with §6.7 (--prefix-cache --chunk C) in the step lockstep: a later
+ * prompt of L tokens whose common prefix with a donor (prompt of donor_L,
+ * itself sharing donor_s rows) is `common` shares what §6.8 gives
+ * (formulas_shared_rows) but at most what the donor holds after its first
+ * step, when the later prompt's first chunk reads them: held = donor_s +
+ * C when its prompt goes on past that chunk (then only full blocks:
+ * B·floor(held / B)), else all donor_L rows. Without --chunk: §6.8's s. */
+int formulas_prefix_chunk_rows(const KvConfig *c, int L, int common, int donor_L, int donor_s);
+/* A prefill after s shared rows in chunks of C (0: one chunk):
+ * ceil((L − s)/C) chunks; chunk k has rows p0 = s + k·C .. min(p0 + C, L) − 1
+ * (t = p0 + n; per layer the dense block n·t, masked d·n(n−1)/2 without a
+ * window), lm_head only in the last; then decode steps of §4. */
+int formulas_shared_chunks(int L, int s, int C);
+void formulas_chunk_shared_step(const KvConfig *c, int L, int s, int C, int k, OpCounts *out);
+/* Its totals over ceil((L − s)/C) + G − 1 steps, closed form without a
+ * window (m = L − s rows in q = floor(m/C) full chunks and r = m mod C):
+ *   qkv, out_proj, ffn over m + G − 1 rows; lm_head = G·d·V
+ *   scores = values = d·Lyr·( C·s·q + C²·q(q+1)/2 + r·L + Σ_{k=1}^{G−1} (L+k) )
+ *   masked = d·Lyr·( q·C(C−1)/2 + r(r−1)/2 )
+ * (per-step sums under a window or RoPE). false on 64-bit overflow. */
+bool formulas_chunk_shared_total(const KvConfig *c, int L, int s, int C, int G, OpCounts *out);
+
 /* §6.9: a verify step with T tokens held before it and k drafts: n = 1 + k
  * rows from p0 = T − 1, every row to the head. */
 void formulas_verify_step(const KvConfig *c, int T, int k, OpCounts *out);

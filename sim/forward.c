@@ -152,8 +152,8 @@ static float *att_at(Engine *e, int l, int h, int i)
 }
 
 /* Start step k: its geometry, and what is kept from earlier steps.
- *   cache, prefill chunk k < n_chunks (§6.7; one chunk of C = L without
- *     --chunk): rows k·C .. min((k+1)·C, L) - 1
+ *   cache, prefill chunk k < n_chunks (§6.7; one chunk without --chunk):
+ *     rows s + k·C .. min(s + (k+1)·C, L) - 1 after s shared rows (§6.8)
  *   cache, decode: the last token emitted (position T-1 of T held) and,
  *     with --speculate K, the drafts after it (§6.9): n = 1 + drafted
  *   recompute: every position again; train: the prompt. */
@@ -164,8 +164,9 @@ void forward_begin_step(Engine *e, int k)
     e->accepted = -1;
     e->emitted = 0;
     if (e->mode == MODE_CACHE && k < e->n_chunks) {
-        const int C = e->n_chunks > 1 ? e->cfg.chunk : e->L;
-        e->p0 = k * C;
+        /* §6.8: a prefill starts after the shared rows; §6.7: in chunks of C */
+        const int s = e->shared_rows, C = e->cfg.chunk > 0 ? e->cfg.chunk : e->L - s;
+        e->p0 = s + k * C;
         e->n = e->L - e->p0 < C ? e->L - e->p0 : C;
     } else if (e->mode == MODE_CACHE) {
         const int T = e->n_tokens;
@@ -180,10 +181,6 @@ void forward_begin_step(Engine *e, int k)
     } else {
         e->n = e->mode == MODE_TRAIN ? e->L : e->L + k;
         e->p0 = 0;
-    }
-    if (e->mode == MODE_CACHE && k == 0 && e->shared_rows) {   /* §6.8: only the rows after the shared prefix */
-        e->p0 = e->shared_rows;
-        e->n = e->L - e->p0;
     }
     e->t = e->p0 + e->n;
     /* cached rows read only the keys their first query sees: a ring of W

@@ -94,6 +94,27 @@ int run_init(Run *r, const KvConfig *cfg, const Model *model, unsigned modes,
     return 0;
 }
 
+/* Prefix sharing with chunked prefill (§6.8 with §6.7, the step lockstep):
+ * a later sequence's first chunk runs right after its donor's first step,
+ * and needs every shared row then; so it shares only what the donor holds
+ * after its own first step, s_d + min(C, L_d − s_d) rows ("held"; its whole
+ * prompt without --chunk), in full blocks, as a server shares only blocks
+ * already computed. Under a window the donor must hold the rows the first
+ * chunk reads both then and after its whole prompt (paged_prefix_held with
+ * each; engine_share_prefix checks the second). docs/serving.md;
+ * formulas_prefix_chunk_rows(). */
+static int donor_held(const Run *r, int j, int L)
+{
+    const int s = run_seq(r, j)->shared_rows, C = r->cfg.chunk;
+    return C > 0 && L - s > C ? s + C : L;
+}
+
+static int donor_rows(const Run *r, int held, int L, int rows)
+{
+    const int B = r->cfg.block_size, full = held < L ? held / B * B : held;
+    return rows < full ? rows : full;
+}
+
 /* Prefix sharing (§6.8): each later sequence takes the shared rows of the
  * earliest earlier prompt that gives it the most (a sequence that shares
  * is itself a donor for later ones: its table already points at blocks).
@@ -105,11 +126,16 @@ static int share_prefixes(Run *r, const RunPrompt *prompts)
     for (int s = 1; s < r->n_seqs; s++) {
         int best = 0, donor = -1;
         for (int j = 0; j < s; j++) {
-            const int rows = paged_prefix_rows(prompts[j].ids, prompts[j].L, prompts[s].ids, prompts[s].L,
-                                               r->cfg.block_size);
-            if (rows > best && paged_prefix_held(rows, prompts[j].L, r->cfg.window)) best = rows, donor = j;
+            const int held = donor_held(r, j, prompts[j].L);   /* with --chunk: what it holds then */
+            const int rows = donor_rows(r, held, prompts[j].L,
+                                        paged_prefix_rows(prompts[j].ids, prompts[j].L, prompts[s].ids, prompts[s].L,
+                                                          r->cfg.block_size));
+            if (rows > best && paged_prefix_held(rows, held, r->cfg.window) &&
+                paged_prefix_held(rows, prompts[j].L, r->cfg.window))   /* (engine_share_prefix's rule) */
+                best = rows, donor = j;
         }
         if (donor >= 0 && engine_share_prefix(seq_mut(r, s), run_seq(r, donor), best)) return -1;
+        engine_plan_prefix(seq_mut(r, s));   /* its prefill starts at the shared rows */
     }
     return 0;
 }

@@ -828,26 +828,43 @@ static void table_prefix(FILE *f, const Trace *tr)
           "from an earlier one (reference counted, reserved once) and computes only the rows after them\n", f);
     fprintf(f, "%4s %5s %7s  %-14s %5s %14s %14s %14s  %s\n", "seq", "L", "shared", "blocks", "n",
             "prefill MACs", "alone", "saved", "check");
+    const int C = tr->cfg.chunk;
     for (int q = 0; q < tr->n_seqs; q++) {
         const TraceSeq *sq = &tr->seqs[q];
         const TraceSeqStep *st = &sq->steps[0];
-        OpCounts want, alone;
-        formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, 0, &want);
+        OpCounts alone, pre;
         formulas_step(&tr->cfg, MODE_CACHE, sq->L, 0, &alone);
+        pre = st->counts;
+        int n = st->n;
+        if (C) {   /* §6.7: the prefill is its chunks; alone, its ceil(L/C) chunks */
+            const int chunks = formulas_shared_chunks(sq->L, st->shared_rows, C);
+            memset(&alone, 0, sizeof alone);
+            for (int k = 0; k < (sq->L + C - 1) / C; k++) {
+                OpCounts x;
+                formulas_chunk_step(&tr->cfg, sq->L, C, k, &x);
+                counts_add(&alone, &x);
+            }
+            for (int k = 1; k < chunks && k < sq->n_steps; k++) {
+                counts_add(&pre, &sq->steps[k].counts);
+                n += sq->steps[k].n;
+            }
+        }
         bool ok = true;
         /* the prefill always; decode steps when they are plain (no --speculate) */
-        for (int k = 0; k < (tr->cfg.speculate ? 1 : sq->n_steps); k++) {
+        const int checked = tr->cfg.speculate ? formulas_shared_chunks(sq->L, st->shared_rows, C) : sq->n_steps;
+        for (int k = 0; k < checked; k++) {
             OpCounts p;
-            formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, k, &p);
+            if (C) formulas_chunk_shared_step(&tr->cfg, sq->L, st->shared_rows, C, k, &p);
+            else formulas_step_shared(&tr->cfg, sq->L, st->shared_rows, k, &p);
             ok = ok && counts_equal(&p, &sq->steps[k].counts);
         }
         char ids[40] = "-";
         size_t o = 0;
         for (int i = 0; i < st->n_shared && o + 8 < sizeof ids; i++)
             o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%d", i ? "," : "", st->shared_blocks[i]);
-        fprintf(f, "%4d %5d %7d  %-14s %5d %14s %14s %14s  %s\n", q, sq->L, st->shared_rows, ids, st->n,
-                counts_group(counts_total(&st->counts), b[0]), counts_group(counts_total(&alone), b[1]),
-                counts_group(counts_total(&alone) - counts_total(&st->counts), b[2]), ok ? "ok" : "MISMATCH");
+        fprintf(f, "%4d %5d %7d  %-14s %5d %14s %14s %14s  %s\n", q, sq->L, st->shared_rows, ids, n,
+                counts_group(counts_total(&pre), b[0]), counts_group(counts_total(&alone), b[1]),
+                counts_group(counts_total(&alone) - counts_total(&pre), b[2]), ok ? "ok" : "MISMATCH");
     }
     const TracePoolStep *last = &tr->pool[tr->n_batch_steps - 1];
     fprintf(f, "(blocks = the pool blocks the prefill shared; after the last step %d block%s shared, "
@@ -901,6 +918,7 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes)
             fputc('\n', f);
             table_paged(f, tr);
         }
+        if (tr->pool && (modes & TRACE_CACHE) && c->prefix_cache) table_prefix(f, tr);
         OpCounts pr;
         const bool rec_ok = formulas_total(c, MODE_RECOMPUTE, tr->L, tr->G, &pr) &&
                             counts_equal(&pr, &tr->modes[MODE_RECOMPUTE].totals);

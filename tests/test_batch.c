@@ -19,7 +19,10 @@
  *   - moved at random (backwards, jumps, past sequence 0's end, key moves)
  *     the batch has the pool of a run moved straight forwards, block id
  *     for block id.
- * Then on the shipped trained model. */
+ * With --prefix-cache a later sequence's shared rows are those of
+ * formulas_prefix_chunk_rows() (what its donor holds after its first
+ * step), its chunks start after them (formulas_chunk_shared_step). Then on
+ * the shipped trained model. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -46,57 +49,78 @@ typedef struct {
     int L[MAX_P];      /* their lengths */
     int rep;           /* pattern period (repetition gives prompt lookup matches); 0 = varied */
     uint64_t seed;
+    int common[MAX_P]; /* --prefix-cache (when common[1] > 0): prompt s begins with the first
+                          common[s] tokens of one base text, then its own */
 } Case;
 
-/* 44 configurations: chunks (C = 1, C | L, C ∤ L, C ≥ L), drafts (K = 1 ..
- * 6), both; GQA and MQA; windows shorter than a chunk; blocks of 1 .. 7;
- * a one-token prompt; the longest sequence first, last or in between. */
+/* 60 configurations: chunks (C = 1, C | L, C ∤ L, C ≥ L), drafts (K = 1 ..
+ * 6), both; GQA and MQA; windows shorter than a chunk; blocks of 1 .. 8;
+ * a one-token prompt; the longest sequence first, last or in between;
+ * then 16 with --prefix-cache (with chunks, drafts, windows). */
 static const Case grid[] = {
     /* d  H Hkv Lyr W  B  C  K   G  n  L...            rep seed */
-    {8, 2, 2, 2, 0, 0, 3, 0, 4, 2, {7, 3}, 0, 1},
-    {8, 2, 2, 2, 0, 4, 3, 0, 4, 3, {11, 5, 15}, 0, 2},
-    {8, 2, 2, 1, 0, 2, 1, 0, 3, 2, {4, 6}, 0, 3},
-    {8, 2, 2, 2, 0, 3, 4, 0, 5, 3, {12, 8, 4}, 0, 4},
-    {8, 2, 2, 2, 0, 0, 9, 0, 3, 2, {5, 12}, 0, 5},
-    {16, 4, 2, 2, 0, 4, 5, 0, 4, 3, {13, 1, 9}, 0, 6},
-    {16, 4, 1, 1, 0, 2, 3, 0, 6, 2, {10, 2}, 0, 7},
-    {8, 2, 1, 2, 3, 0, 2, 0, 5, 2, {9, 4}, 0, 8},
-    {8, 2, 2, 2, 5, 3, 4, 0, 6, 3, {14, 7, 3}, 0, 9},
-    {12, 3, 3, 2, 6, 4, 7, 0, 5, 2, {17, 6}, 0, 10},
-    {8, 2, 2, 2, 4, 1, 2, 0, 4, 4, {5, 8, 3, 6}, 0, 11},
-    {8, 2, 2, 2, 0, 7, 6, 0, 3, 2, {20, 13}, 0, 12},
-    {8, 2, 2, 2, 0, 5, 2, 0, 2, 3, {3, 9, 1}, 0, 13},
-    {16, 4, 4, 1, 2, 2, 3, 0, 5, 2, {8, 11}, 0, 14},
-    {8, 2, 1, 1, 0, 1, 5, 0, 7, 2, {6, 16}, 0, 15},
-    {8, 2, 2, 2, 0, 0, 0, 3, 12, 2, {12, 9}, 3, 21},
-    {8, 2, 2, 2, 0, 4, 0, 3, 12, 3, {12, 9, 5}, 3, 22},
-    {8, 2, 2, 1, 0, 2, 0, 1, 10, 2, {9, 6}, 2, 23},
-    {8, 2, 2, 2, 0, 3, 0, 6, 16, 2, {8, 10}, 4, 24},
-    {16, 4, 2, 2, 0, 4, 0, 4, 12, 3, {10, 6, 12}, 5, 25},
-    {16, 4, 1, 2, 0, 0, 0, 2, 10, 2, {6, 9}, 2, 26},
-    {8, 2, 2, 2, 4, 0, 0, 5, 14, 2, {12, 7}, 3, 27},
-    {8, 2, 1, 1, 2, 2, 0, 3, 12, 2, {12, 5}, 1, 28},
-    {8, 2, 2, 2, 5, 2, 0, 6, 14, 3, {12, 4, 8}, 2, 29},
-    {12, 3, 1, 2, 0, 4, 0, 3, 10, 2, {7, 11}, 0, 30},
-    {8, 2, 2, 2, 0, 1, 0, 3, 8, 3, {1, 6, 3}, 3, 31},
-    {8, 2, 2, 2, 0, 3, 0, 2, 9, 4, {6, 4, 9, 2}, 2, 32},
-    {8, 2, 2, 2, 3, 3, 0, 4, 12, 2, {9, 12}, 3, 33},
-    {8, 2, 2, 2, 0, 4, 5, 3, 12, 2, {12, 7}, 3, 41},
-    {8, 2, 2, 2, 4, 0, 3, 4, 12, 3, {13, 5, 9}, 2, 42},
-    {8, 2, 1, 2, 0, 4, 4, 2, 10, 2, {11, 4}, 4, 43},
-    {16, 4, 2, 1, 6, 3, 2, 5, 12, 2, {9, 14}, 3, 44},
-    {8, 2, 2, 2, 7, 5, 6, 6, 16, 3, {20, 8, 12}, 6, 45},
-    {8, 2, 2, 2, 0, 2, 3, 3, 10, 4, {7, 2, 10, 5}, 2, 46},
-    {16, 4, 4, 2, 0, 0, 4, 4, 10, 2, {12, 3}, 3, 47},
-    {8, 2, 1, 1, 3, 1, 2, 2, 8, 2, {6, 9}, 2, 48},
-    {12, 3, 3, 1, 0, 6, 5, 3, 10, 3, {15, 6, 10}, 5, 49},
-    {8, 2, 2, 2, 0, 4, 1, 1, 6, 2, {5, 3}, 1, 50},
-    {8, 2, 2, 2, 2, 2, 3, 6, 14, 2, {10, 10}, 2, 51},
-    {8, 2, 2, 2, 0, 3, 2, 0, 4, 2, {6, 6}, 0, 52},
-    {8, 2, 2, 2, 0, 0, 4, 0, 1, 3, {9, 2, 5}, 0, 53},
-    {8, 2, 2, 2, 0, 2, 0, 3, 1, 2, {6, 3}, 3, 54},
-    {16, 4, 2, 2, 5, 4, 3, 0, 6, 4, {10, 3, 7, 12}, 0, 55},
-    {8, 2, 2, 2, 0, 8, 8, 4, 12, 2, {16, 8}, 4, 56},
+    {8, 2, 2, 2, 0, 0, 3, 0, 4, 2, {7, 3}, 0, 1, {0}},
+    {8, 2, 2, 2, 0, 4, 3, 0, 4, 3, {11, 5, 15}, 0, 2, {0}},
+    {8, 2, 2, 1, 0, 2, 1, 0, 3, 2, {4, 6}, 0, 3, {0}},
+    {8, 2, 2, 2, 0, 3, 4, 0, 5, 3, {12, 8, 4}, 0, 4, {0}},
+    {8, 2, 2, 2, 0, 0, 9, 0, 3, 2, {5, 12}, 0, 5, {0}},
+    {16, 4, 2, 2, 0, 4, 5, 0, 4, 3, {13, 1, 9}, 0, 6, {0}},
+    {16, 4, 1, 1, 0, 2, 3, 0, 6, 2, {10, 2}, 0, 7, {0}},
+    {8, 2, 1, 2, 3, 0, 2, 0, 5, 2, {9, 4}, 0, 8, {0}},
+    {8, 2, 2, 2, 5, 3, 4, 0, 6, 3, {14, 7, 3}, 0, 9, {0}},
+    {12, 3, 3, 2, 6, 4, 7, 0, 5, 2, {17, 6}, 0, 10, {0}},
+    {8, 2, 2, 2, 4, 1, 2, 0, 4, 4, {5, 8, 3, 6}, 0, 11, {0}},
+    {8, 2, 2, 2, 0, 7, 6, 0, 3, 2, {20, 13}, 0, 12, {0}},
+    {8, 2, 2, 2, 0, 5, 2, 0, 2, 3, {3, 9, 1}, 0, 13, {0}},
+    {16, 4, 4, 1, 2, 2, 3, 0, 5, 2, {8, 11}, 0, 14, {0}},
+    {8, 2, 1, 1, 0, 1, 5, 0, 7, 2, {6, 16}, 0, 15, {0}},
+    {8, 2, 2, 2, 0, 0, 0, 3, 12, 2, {12, 9}, 3, 21, {0}},
+    {8, 2, 2, 2, 0, 4, 0, 3, 12, 3, {12, 9, 5}, 3, 22, {0}},
+    {8, 2, 2, 1, 0, 2, 0, 1, 10, 2, {9, 6}, 2, 23, {0}},
+    {8, 2, 2, 2, 0, 3, 0, 6, 16, 2, {8, 10}, 4, 24, {0}},
+    {16, 4, 2, 2, 0, 4, 0, 4, 12, 3, {10, 6, 12}, 5, 25, {0}},
+    {16, 4, 1, 2, 0, 0, 0, 2, 10, 2, {6, 9}, 2, 26, {0}},
+    {8, 2, 2, 2, 4, 0, 0, 5, 14, 2, {12, 7}, 3, 27, {0}},
+    {8, 2, 1, 1, 2, 2, 0, 3, 12, 2, {12, 5}, 1, 28, {0}},
+    {8, 2, 2, 2, 5, 2, 0, 6, 14, 3, {12, 4, 8}, 2, 29, {0}},
+    {12, 3, 1, 2, 0, 4, 0, 3, 10, 2, {7, 11}, 0, 30, {0}},
+    {8, 2, 2, 2, 0, 1, 0, 3, 8, 3, {1, 6, 3}, 3, 31, {0}},
+    {8, 2, 2, 2, 0, 3, 0, 2, 9, 4, {6, 4, 9, 2}, 2, 32, {0}},
+    {8, 2, 2, 2, 3, 3, 0, 4, 12, 2, {9, 12}, 3, 33, {0}},
+    {8, 2, 2, 2, 0, 4, 5, 3, 12, 2, {12, 7}, 3, 41, {0}},
+    {8, 2, 2, 2, 4, 0, 3, 4, 12, 3, {13, 5, 9}, 2, 42, {0}},
+    {8, 2, 1, 2, 0, 4, 4, 2, 10, 2, {11, 4}, 4, 43, {0}},
+    {16, 4, 2, 1, 6, 3, 2, 5, 12, 2, {9, 14}, 3, 44, {0}},
+    {8, 2, 2, 2, 7, 5, 6, 6, 16, 3, {20, 8, 12}, 6, 45, {0}},
+    {8, 2, 2, 2, 0, 2, 3, 3, 10, 4, {7, 2, 10, 5}, 2, 46, {0}},
+    {16, 4, 4, 2, 0, 0, 4, 4, 10, 2, {12, 3}, 3, 47, {0}},
+    {8, 2, 1, 1, 3, 1, 2, 2, 8, 2, {6, 9}, 2, 48, {0}},
+    {12, 3, 3, 1, 0, 6, 5, 3, 10, 3, {15, 6, 10}, 5, 49, {0}},
+    {8, 2, 2, 2, 0, 4, 1, 1, 6, 2, {5, 3}, 1, 50, {0}},
+    {8, 2, 2, 2, 2, 2, 3, 6, 14, 2, {10, 10}, 2, 51, {0}},
+    {8, 2, 2, 2, 0, 3, 2, 0, 4, 2, {6, 6}, 0, 52, {0}},
+    {8, 2, 2, 2, 0, 0, 4, 0, 1, 3, {9, 2, 5}, 0, 53, {0}},
+    {8, 2, 2, 2, 0, 2, 0, 3, 1, 2, {6, 3}, 3, 54, {0}},
+    {16, 4, 2, 2, 5, 4, 3, 0, 6, 4, {10, 3, 7, 12}, 0, 55, {0}},
+    {8, 2, 2, 2, 0, 8, 8, 4, 12, 2, {16, 8}, 4, 56, {0}},
+    /* --prefix-cache with --chunk (§6.8 + §6.7): common prefixes, donors that hold
+     * fewer rows than the common prefix after their first chunk, chains */
+    {8, 2, 2, 2, 0, 4, 4, 0, 3, 4, {14, 22, 11, 23}, 0, 71, {14, 12, 8, 22}},
+    {8, 2, 2, 2, 0, 2, 3, 0, 4, 3, {12, 12, 9}, 0, 72, {12, 12, 9}},
+    {8, 2, 2, 1, 0, 4, 8, 0, 3, 3, {16, 20, 18}, 0, 73, {16, 16, 12}},
+    {8, 2, 1, 2, 0, 3, 4, 0, 5, 3, {10, 13, 7}, 0, 74, {10, 9, 6}},
+    {16, 4, 2, 2, 0, 4, 5, 0, 4, 4, {20, 20, 20, 6}, 0, 75, {20, 20, 20, 5}},
+    {8, 2, 2, 2, 0, 1, 3, 0, 3, 2, {7, 9}, 0, 76, {7, 5}},
+    {8, 2, 2, 2, 0, 4, 16, 0, 3, 2, {12, 15}, 0, 77, {12, 12}},
+    {8, 2, 2, 2, 0, 5, 6, 0, 4, 3, {11, 16, 12}, 0, 78, {11, 11, 11}},
+    {12, 3, 3, 2, 0, 6, 7, 0, 3, 2, {18, 19}, 0, 79, {18, 14}},
+    {8, 2, 2, 2, 8, 2, 3, 0, 4, 3, {6, 9, 8}, 0, 80, {6, 6, 5}},
+    {8, 2, 2, 2, 11, 2, 2, 0, 4, 3, {10, 12, 10}, 0, 81, {10, 10, 10}},
+    {8, 2, 1, 2, 12, 4, 4, 0, 5, 3, {10, 14, 9}, 0, 82, {10, 10, 9}},
+    {8, 2, 2, 2, 0, 4, 4, 3, 10, 3, {12, 12, 8}, 3, 83, {12, 12, 8}},
+    {8, 2, 2, 2, 0, 2, 3, 2, 8, 2, {9, 12}, 2, 84, {9, 9}},
+    {16, 4, 2, 2, 9, 3, 4, 4, 10, 3, {9, 12, 6}, 3, 85, {9, 9, 6}},
+    {8, 2, 2, 2, 0, 3, 0, 3, 10, 3, {9, 12, 7}, 3, 86, {9, 9, 6}},
 };
 #define N_CASES ((int)(sizeof grid / sizeof grid[0]))
 
@@ -125,6 +149,7 @@ static void setup_case(Fixture *fx, const Case *c)
     fx->plain = k;
     k.chunk = c->C;
     k.speculate = c->K;
+    k.prefix_cache = c->common[1] > 0;
     fx->opt = k;
     char err[256];
     for (int s = 0; s < c->n; s++)
@@ -133,7 +158,8 @@ static void setup_case(Fixture *fx, const Case *c)
     for (int s = 0; s < c->n; s++) {
         for (int i = 0; i < c->L[s]; i++) {
             const int j = c->rep ? i % c->rep : i;
-            fx->ids[s][i] = (int)((c->seed * 31 + (uint64_t)s * 13 + (uint64_t)j * 7) % 95);
+            const uint64_t own = i < c->common[s] ? 0 : (uint64_t)s * 13 + 5;   /* after the common part: its own */
+            fx->ids[s][i] = (int)((c->seed * 31 + own + (uint64_t)j * 7) % 95);
         }
         fx->p[s] = (RunPrompt){fx->ids[s], c->L[s]};
     }
@@ -194,6 +220,32 @@ static void run_plain(const Fixture *fx, const RunPrompt *p, int G, Plain *out)
     memcpy(out->tokens, out->e.tokens, sizeof(int) * (size_t)(p->L + G));
 }
 
+static int lcp(const int *a, int La, const int *b, int Lb)
+{
+    int n = 0;
+    while (n < La && n < Lb && a[n] == b[n]) n++;
+    return n;
+}
+
+/* §6.8 with §6.7 in the step lockstep, from the formulas: each later
+ * prompt's shared rows (the earliest donor giving the most), into sh[]. */
+static void expected_shared(const Fixture *fx, const Case *c, int *sh)
+{
+    const KvConfig *k = &fx->opt;
+    sh[0] = 0;
+    for (int s = 1; s < c->n; s++) {
+        sh[s] = 0;
+        for (int j = 0; j < s && k->prefix_cache; j++) {
+            const int common = lcp(fx->ids[j], c->L[j], fx->ids[s], c->L[s]);
+            const int rows = formulas_prefix_chunk_rows(k, c->L[s], common, c->L[j], sh[j]);
+            /* what the donor holds when the first chunk reads: its first step's rows */
+            const int held = c->C && c->L[j] - sh[j] > c->C ? sh[j] + c->C : c->L[j];
+            if (rows > sh[s] && paged_prefix_held(rows, held, c->W) && paged_prefix_held(rows, c->L[j], c->W))
+                sh[s] = rows;
+        }
+    }
+}
+
 /* Every sequence at min(cursor, its total). */
 static void check_positions(const Run *r, long cursor, int ci)
 {
@@ -213,10 +265,12 @@ static void check_step(const Fixture *fx, const Case *c, int ci, const Engine *e
     const StepPlan *p = engine_plan(e, k);
     assert_non_null(p);
     const int L = c->L[s], V = kc->vocab;
+    const int sh = e->shared_rows;   /* §6.8: the prefill starts after them */
     if (k < e->n_chunks) {
-        const int C = c->C ? c->C : L;
-        assert_int_equal(p->p0, k * C);
-        assert_int_equal(p->n, L - k * C < C ? L - k * C : C);
+        const int C = c->C ? c->C : L - sh, p0 = sh + k * C;
+        assert_int_equal(e->n_chunks, formulas_shared_chunks(L, sh, c->C));
+        assert_int_equal(p->p0, p0);
+        assert_int_equal(p->n, L - p0 < C ? L - p0 : C);
         assert_int_equal(engine_phase(e), PHASE_PREFILL);
     } else {
         assert_int_equal(p->p0, p->tok0 - 1);
@@ -230,9 +284,13 @@ static void check_step(const Fixture *fx, const Case *c, int ci, const Engine *e
     assert_counts(&e->step_counts, &want, "measured", ci, s, k);
     formulas_block(kc, p->p0, p->n, head, &f);
     assert_counts(&f, &want, "formulas_block", ci, s, k);
-    if (c->C && !c->K) {
+    if (c->C && !c->K && !sh) {
         formulas_chunk_step(kc, L, c->C, k, &f);
         assert_counts(&f, &want, "formulas_chunk_step", ci, s, k);
+    }
+    if (!c->K || k < e->n_chunks) {
+        formulas_chunk_shared_step(kc, L, sh, c->C, k, &f);
+        assert_counts(&f, &want, "formulas_chunk_shared_step", ci, s, k);
     }
     Traffic tw;
     formulas_block_traffic(kc, p->p0, p->n, head, &tw);
@@ -339,15 +397,20 @@ static void check_case(const Case *c, int ci)
     assert_int_equal(run_init(&r, &fx.opt, &m, RUN_MODE_BIT(MODE_CACHE), fx.p, c->n, c->G, err, sizeof err), 0);
     const Engine *c0 = run_engine(&r, MODE_CACHE);
     const long ops = c0->ops_per_step;
-    int most = 0;
+    int most = 0, sh[MAX_P], shared_any = 0;
+    expected_shared(&fx, c, sh);
     for (int s = 0; s < c->n; s++) {
         const Engine *e = run_seq(&r, s);
         assert_int_equal(e->ops_per_step, ops);   /* the lockstep's premise: one op list */
-        if (c->C && !c->K) assert_int_equal(e->n_steps, formulas_chunk_steps(c->L[s], c->C, c->G));
+        if (e->shared_rows != sh[s]) fail_msg("case %d seq %d: %d shared rows, expected %d", ci, s, e->shared_rows, sh[s]);
+        shared_any += sh[s] > 0;
+        if (c->C && !c->K) assert_int_equal(e->n_steps, formulas_shared_chunks(c->L[s], sh[s], c->C) + c->G - 1);
+        if (c->C && !c->K && !sh[s]) assert_int_equal(e->n_steps, formulas_chunk_steps(c->L[s], c->C, c->G));
         most = e->n_steps > most ? e->n_steps : most;
     }
     assert_true(run_batch_total(&r) == (long)most * ops);
-    if (!c->K) assert_int_equal(most, formulas_batch_chunk_steps(c->L, c->n, c->C, c->G));
+    if (!c->K && !shared_any) assert_int_equal(most, formulas_batch_chunk_steps(c->L, c->n, c->C, c->G));
+    if (fx.opt.prefix_cache && !shared_any) fail_msg("case %d shares nothing", ci);   /* a case that tests sharing */
     int emitted[MAX_P] = {0};
     uint64_t seed = c->seed + 99;
     for (int k = 0; k < most; k++) {
@@ -363,17 +426,22 @@ static void check_case(const Case *c, int ci)
             if (k < e->n_steps) check_step(&fx, c, ci, e, s, k, &pl[s], &emitted[s]);
             active += k < e->n_steps;
         }
-        if (!c->K) assert_int_equal(active, formulas_batch_active(c->L, c->n, c->C, c->G, k));
+        if (!c->K && !shared_any) assert_int_equal(active, formulas_batch_active(c->L, c->n, c->C, c->G, k));
     }
     for (int s = 0; s < c->n; s++) {
         const Engine *e = run_seq(&r, s);
         assert_int_equal(emitted[s], c->G);
         assert_memory_equal(e->tokens, pl[s].tokens, sizeof(int) * (size_t)(c->L[s] + c->G));
         check_rows(e, &pl[s].e, ci, s);
-        if (c->C && !c->K && !c->W) {
+        if (c->C && !c->K && !c->W && !sh[s]) {
             OpCounts tot;
             assert_true(formulas_chunk_total(&fx.opt, c->L[s], c->C, c->G, &tot));
             assert_counts(&e->cum, &tot, "formulas_chunk_total", ci, s, -1);
+        }
+        if (!c->K) {   /* closed form without a window, per-step sums with one */
+            OpCounts tot;
+            assert_true(formulas_chunk_shared_total(&fx.opt, c->L[s], sh[s], c->C, c->G, &tot));
+            assert_counts(&e->cum, &tot, "formulas_chunk_shared_total", ci, s, -1);
         }
     }
     assert_false(run_move(&r, MODE_CACHE, RUN_NEXT_STEP));   /* the batch's end */
@@ -398,7 +466,7 @@ static void test_grid(void **state)
 static void test_all_modes(void **state)
 {
     (void)state;
-    const Case c = {8, 2, 2, 2, 0, 4, 2, 3, 8, 3, {4, 11, 6}, 2, 61};
+    const Case c = {8, 2, 2, 2, 0, 4, 2, 3, 8, 3, {4, 11, 6}, 2, 61, {0}};
     Fixture fx;
     setup_case(&fx, &c);
     Model m = fx.model;
@@ -453,18 +521,24 @@ static void test_trained_model(void **state)
     char err[256];
     if (modelfile_load(&mf, "models/default.kvsim", err, sizeof err)) fail_msg("%s", err);
     tokenizer_use_alphabet(mf.alphabet, mf.model.cfg.vocab);
-    static const char *const texts[] = {"the cat sat on the mat. the cat", "my dog likes red balls. my dog", "hello, ",
-                                        "我是一个学生。我是"};
-    int ids[4][MAX_L];
-    RunPrompt p[4];
-    for (int s = 0; s < 4; s++) {
-        p[s].L = tokenizer_encode(texts[s], ids[s], MAX_L, err, sizeof err);
-        assert_true(p[s].L > 0);
-        p[s].ids = ids[s];
-    }
-    const struct { int C, K, W, B; } opts[] = {{4, 0, 0, 4}, {0, 4, 0, 4}, {5, 3, 0, 3}, {3, 2, 9, 2}};
+    /* the second set shares prefixes (--prefix-cache) */
+    static const char *const texts[2][4] = {
+        {"the cat sat on the mat. the cat", "my dog likes red balls. my dog", "hello, ", "我是一个学生。我是"},
+        {"the cat sat on the mat. the cat", "the cat sat on the mat. the dog", "the cat ran", "我是一个学生。我是"},
+    };
+    int ids[2][4][MAX_L];
+    RunPrompt ps[2][4];
+    for (int t = 0; t < 2; t++)
+        for (int s = 0; s < 4; s++) {
+            ps[t][s].L = tokenizer_encode(texts[t][s], ids[t][s], MAX_L, err, sizeof err);
+            assert_true(ps[t][s].L > 0);
+            ps[t][s].ids = ids[t][s];
+        }
+    const struct { int C, K, W, B, P; } opts[] = {{4, 0, 0, 4, 0}, {0, 4, 0, 4, 0}, {5, 3, 0, 3, 0}, {3, 2, 9, 2, 0},
+                                                  {4, 0, 0, 4, 1}, {6, 3, 0, 2, 1}};
     const int G = 16, V = mf.model.cfg.vocab;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
+        const RunPrompt *p = ps[opts[i].P];
         KvConfig k = mf.model.cfg;
         k.max_seq = 32 + G + 2;
         k.window = opts[i].W;
@@ -473,6 +547,7 @@ static void test_trained_model(void **state)
         plain.cfg = k;
         k.chunk = opts[i].C;
         k.speculate = opts[i].K;
+        k.prefix_cache = opts[i].P;
         Model m = mf.model;
         m.cfg = k;
         for (int s = 0; s < 4; s++) assert_int_equal(config_validate(&k, p[s].L, G, err, sizeof err), 0);
@@ -503,8 +578,12 @@ static void test_trained_model(void **state)
             }
             engine_free(&q);
         }
-        printf("trained batch C=%d K=%d W=%d B=%d: %d batch steps, %d drafts, %d accepted\n", opts[i].C, opts[i].K,
-               opts[i].W, opts[i].B, steps, drafted, accepted);
+        int shared = 0;
+        for (int s = 0; s < 4; s++) shared += run_seq(&r, s)->shared_rows;
+        printf("trained batch C=%d K=%d W=%d B=%d%s: %d batch steps, %d drafts, %d accepted, %d rows shared\n",
+               opts[i].C, opts[i].K, opts[i].W, opts[i].B, opts[i].P ? " prefix-cache" : "", steps, drafted, accepted,
+               shared);
+        if (opts[i].P) assert_true(shared > 0);
         if (opts[i].K) assert_true(accepted * 2 > drafted);   /* repeated text: most drafts are right */
         free(last);
         run_free(&r);

@@ -130,6 +130,12 @@ expect_ok trace --prefix-cache --block-size 2 --prompt abcd --prompt abcde --pro
 expect_ok trace --prefix-cache --block-size 4 --prompt abcd
 expect_ok frames --prefix-cache --block-size 2 --prompt abcd --prompt abcde --mode memory --steps 1
 expect_ok frames --prefix-cache --block-size 4 --window 3 --prompt abcdefgh --prompt abcdefghij --prompt abcdefgh --mode memory --steps 3
+# with chunks (docs/serving.md): a later prompt shares only the full blocks its donor holds
+# after its first chunk: abcdefghijk takes 4 rows from abcdefghij (C = 4), abcdefghijkl 8 from it
+expect_ok trace --d-model 8 --prefix-cache --chunk 4 --block-size 4 --prompt abcdefghij --prompt abcdefghijk --prompt abcdefghijkl --format json
+[ "$(grep -o '"shared_rows": [0-9]*' "$out" | tr -dc '0-9 \n' | tr '\n' ' ')" = " 0  4  8 " ] && ok \
+    || bad "prefix-cache with chunks: shared_rows $(grep -o '"shared_rows": [0-9]*' "$out" | tr '\n' ' ')"
+expect_ok frames --prefix-cache --chunk 3 --block-size 3 --prompt abcdefgh --prompt abcdefghij --mode memory --steps 4
 # rotary positions (spec §6.10): pairs need an even head dimension; the bug needs RoPE; a model file decides
 expect_error "--rope-offset-bug: needs --rope" trace --rope-offset-bug
 expect_error "--rope: the head dimension .* must be even" trace --rope --heads 8

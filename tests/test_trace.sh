@@ -74,6 +74,12 @@ check --rope --d-model 16 --heads 4 --kv-heads 2 --window 5 --gen 12
 check --rope --d-model 8 --chunk 3 --block-size 3
 check --rope --d-model 8 --speculate 3 --prompt abcabcabc --gen 10
 check --rope --d-model 8 --heads 4 --kv-heads 1 --block-size 2 --prompt hello --prompt help --gen 6
+# prefix sharing with chunks: a later prefill starts after its shared rows
+check --prefix-cache --chunk 4 --block-size 4 --gen 3 --prompt 'the cat sat on' --prompt 'the cat sat in the sun' \
+    --prompt 'the cat ran' --prompt 'the cat sat in the sun!'
+check --prefix-cache --chunk 3 --speculate 3 --block-size 2 --gen 8 --prompt abcabcabcabc --prompt abcabcabcxyz
+check --prefix-cache --chunk 2 --window 6 --block-size 2 --kv-heads 1 --gen 4 --prompt 'hello world' --prompt 'hello there'
+check --prefix-cache --chunk 2 --window 8 --block-size 2 --gen 5 --prompt hello --prompt 'hello there' --prompt 'hello there!'
 t=$("$K" trace --speculate 4 --prompt 'abcabcabc' --gen 12)
 if echo "$t" | grep -q "measured = closed form: yes" && echo "$t" | grep -q "^speculative decoding: " &&
     echo "$t" | grep -q "same tokens and logits as plain decoding: yes"; then

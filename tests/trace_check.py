@@ -113,13 +113,14 @@ def serving_geometry(doc, steps, errors):
     run emitted."""
     cfg, L, G = doc["config"], doc["prompt_len"], doc["gen"]
     C, K = cfg.get("chunk", 0), cfg.get("speculate", 0)
-    chunks = -(-L // C) if C else 1
-    size = C if C else L
+    sh = steps[0].get("shared_rows", 0) if steps else 0   # 6.8: the prefill starts after them
+    chunks = -(-(L - sh) // C) if C else 1
+    size = C if C else L - sh
     seq = list(doc["prompt"])
     ids, out = [], []
     for s, st in enumerate(steps):
         if s < chunks:
-            p0 = s * size
+            p0 = sh + s * size
             n, head, drafted, a = min(size, L - p0), (1 if s == chunks - 1 else 0), 0, 0
             text = st["token"] if head else ""
             new = [st["token_id"]] if head else []
@@ -226,7 +227,8 @@ def check_batch_serving(doc, q, errors):
     cfg, sq = doc["config"], doc["batch"][q]
     one = dict(doc, prompt=sq["prompt"], prompt_len=sq["prompt_len"])
     geo, _ = serving_geometry(one, sq["steps"], errors)
-    chunks = -(-sq["prompt_len"] // cfg["chunk"]) if cfg.get("chunk") else 1
+    sh = sq["steps"][0].get("shared_rows", 0)
+    chunks = -(-(sq["prompt_len"] - sh) // cfg["chunk"]) if cfg.get("chunk") else 1
     for k, (st, (p0, n, head, kept)) in enumerate(zip(sq["steps"], geo)):
         t, macs, masked, kvb, mem = expected_block(cfg, p0, n, head, kept)
         got = (st["phase"], st["n"], st["macs"], st["masked_macs"])
@@ -266,6 +268,9 @@ def check_batch(doc, errors, geo=None):
         return
     if (pool is None) != (B == 0):
         errors.append(f"pool {pool!r} with block_size {B}")
+    # with --prefix-cache a block has several holders: prefix_check.py replays
+    # that pool; here each sequence's own numbers only
+    replay = not cfg.get("prefix_cache")
     owner = {}                          # physical block -> sequence, replayed
     owned = [set() for _ in batch]
     cap = W if (W and W < N) else N     # a contiguous reservation per sequence
@@ -285,18 +290,18 @@ def check_batch(doc, errors, geo=None):
             if got != want:
                 errors.append(f"batch[{q}] step {k}: got {got}, want {want}")
             for b in st["freed_blocks"]:
-                if owner.get(b) != q:
+                if owner.get(b) != q and replay:
                     errors.append(f"batch[{q}] step {k}: frees block {b} owned by {owner.get(b)}")
                 owner.pop(b, None)
                 owned[q].discard(b)
             for b in st["new_blocks"]:
-                if b in owner or not (pool and 0 <= b < pool["n_blocks"]):
+                if (b in owner and replay) or not (pool and 0 <= b < pool["n_blocks"]):
                     errors.append(f"batch[{q}] step {k}: takes block {b} (owner {owner.get(b)})")
                 owner[b] = q
                 owned[q].add(b)
-            if len(owned[q]) != blocks:
+            if len(owned[q]) != blocks and replay:
                 errors.append(f"batch[{q}] step {k}: owns {len(owned[q])} blocks, kv_blocks {blocks}")
-        if pool:
+        if pool and replay:
             ps = pool["steps"][k]
             kept = [geo[q][min(k, len(geo[q]) - 1)][1] for q in range(len(batch))]
             used = sum(2 * Lyr * (min(kq, W) if W else kq) * kv * F32 for kq in kept)
@@ -309,7 +314,7 @@ def check_batch(doc, errors, geo=None):
                                             "contiguous_waste_bytes"))
             if got != want or len(owner) != n_used:
                 errors.append(f"pool step {k}: got {got}, want {want}, replayed {len(owner)} owned")
-    if pool:
+    if pool and replay:
         if pool["n_blocks"] != len(batch) * -(-N // B) or pool["bytes_per_block"] != B * bpp:
             errors.append(f"pool size {pool['n_blocks']} blocks of {pool['bytes_per_block']} bytes")
         for q, sq in enumerate(batch):
