@@ -35,6 +35,7 @@
 #include "sim/paged.h"
 #include "sim/run.h"
 #include "sim/tokenizer.h"
+#include "sim/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,8 +513,76 @@ static void test_all_modes(void **state)
     model_free(&fx.model);
 }
 
-/* The shipped trained model: every sequence of a batch with chunks and
- * drafts emits what plain greedy decoding of its prompt alone emits. */
+/* The run moved by keys (as the UI moves it), forwards and back, shows at
+ * batch step k the pool `kvsim trace` reports after batch step k. */
+static void test_trace_agrees(void **state)
+{
+    (void)state;
+    /* two paged cases of each kind: chunks, drafts, both, prefix + chunks (+ drafts) */
+    int taken[5] = {0}, tested = 0;
+    for (int i = 0; i < N_CASES; i++) {
+        const Case *c = &grid[i];
+        const int kind = c->common[1] ? (c->K ? 4 : 3) : c->C && c->K ? 2 : c->K ? 1 : 0;
+        if (!c->B || taken[kind] == 2) continue;
+        taken[kind]++;
+        tested++;
+        Fixture fx;
+        setup_case(&fx, c);
+        Model m = fx.model;
+        m.cfg = fx.opt;
+        TracePrompt tp[MAX_P];
+        for (int s = 0; s < c->n; s++) tp[s] = (TracePrompt){"x", fx.ids[s], c->L[s]};
+        Trace tr;
+        char err[256];
+        assert_int_equal(trace_run_batch(&tr, &m, tp, c->n, c->G, err, sizeof err), 0);
+        assert_non_null(tr.pool);
+        Run r;
+        assert_int_equal(run_init(&r, &fx.opt, &m, RUN_ALL_MODES, fx.p, c->n, c->G, err, sizeof err), 0);
+        const long ops = run_engine(&r, MODE_CACHE)->ops_per_step;
+        assert_int_equal(tr.n_batch_steps, (int)(run_batch_total(&r) / ops));
+        uint64_t seed = c->seed;
+        for (int trial = 0; trial < 3 * tr.n_batch_steps; trial++) {
+            int k;
+            if (trial < tr.n_batch_steps) {   /* first the keys, one step at a time */
+                assert_true(run_move(&r, MODE_CACHE, RUN_NEXT_STEP));
+                k = trial;
+            } else {                          /* then jumps, backwards too */
+                k = (int)(rnd(&seed) % (uint64_t)tr.n_batch_steps);
+                run_seek(&r, MODE_CACHE, (long)(k + 1) * ops);
+            }
+            const TracePoolStep *ps = &tr.pool[k];
+            assert_int_equal(paged_blocks_used(r.pool), ps->blocks_used);
+            assert_int_equal(r.pool->n_free, ps->blocks_free);
+            assert_int_equal(paged_blocks_shared(r.pool), ps->blocks_shared);
+            assert_true(paged_reserved_bytes(r.pool) == ps->reserved_bytes);
+            assert_true(paged_used_bytes(r.pool) == ps->used_bytes);
+            for (int s = 0; s < c->n; s++) {
+                const TraceSeq *sq = &tr.seqs[s];
+                const TraceSeqStep *st = &sq->steps[k < sq->n_steps ? k : sq->n_steps - 1];
+                const Engine *e = run_seq(&r, s);
+                assert_int_equal(engine_kv_blocks(e), st->kv_blocks);
+                assert_true(engine_kv_bytes(e) == st->kv_cache_bytes);
+                assert_int_equal(e->cache.len, st->full.kept);
+            }
+        }
+        run_seek(&r, MODE_CACHE, run_batch_total(&r));
+        for (int s = 0; s < c->n; s++) {
+            int n;
+            const int *t = paged_seq_table(r.pool, s, &n);
+            assert_int_equal(n, tr.seqs[s].n_table);
+            assert_memory_equal(t, tr.seqs[s].table, sizeof(int) * (size_t)n);
+            assert_true(tr.seqs[s].plain_same);
+        }
+        run_free(&r);
+        trace_free(&tr);
+        model_free(&fx.model);
+    }
+    assert_int_equal(tested, 10);
+}
+
+/* The shipped trained model: every sequence of a batch with chunks,
+ * drafts and shared prefixes emits what plain greedy decoding of its
+ * prompt alone emits, with the same logits for every token, bit for bit. */
 static void test_trained_model(void **state)
 {
     (void)state;
@@ -553,30 +622,41 @@ static void test_trained_model(void **state)
         for (int s = 0; s < 4; s++) assert_int_equal(config_validate(&k, p[s].L, G, err, sizeof err), 0);
         Run r;
         assert_int_equal(run_init(&r, &k, &m, RUN_MODE_BIT(MODE_CACHE), p, 4, G, err, sizeof err), 0);
-        float *last = malloc(sizeof(float) * (size_t)V * 4);   /* (4, V) each sequence's last logits row */
-        assert_non_null(last);
-        int steps = 0;
+        /* each prompt alone, plain: the logits of every generated token */
+        float *want = malloc(sizeof(float) * (size_t)V * 4 * (size_t)G);   /* (4, G, V) */
+        Engine q[4];
+        assert_non_null(want);
+        for (int s = 0; s < 4; s++) {
+            assert_int_equal(engine_init(&q[s], &plain, MODE_CACHE, p[s].ids, p[s].L, G, err, sizeof err), 0);
+            for (int g = 0; g < G; g++) {
+                assert_true(engine_next_step(&q[s]));
+                memcpy(want + ((size_t)s * G + (size_t)g) * V, q[s].logits, sizeof(float) * (size_t)V);
+            }
+        }
+        int steps = 0, compared = 0;
         while (run_move(&r, MODE_CACHE, RUN_NEXT_STEP)) {
             for (int s = 0; s < 4; s++) {
                 const Engine *e = run_seq(&r, s);
-                if (e->pos == run_step_start(e, e->step + 1) && e->emitted && e->n_tokens == p[s].L + G)
-                    memcpy(last + (size_t)s * V, e->logits + (size_t)(e->emitted - 1) * V, sizeof(float) * (size_t)V);
+                if (e->pos != r.batch_pos) continue;   /* finished before this batch step */
+                const StepPlan *pl = engine_plan(e, e->step);
+                for (int j = 0; j < pl->emitted; j++, compared++)   /* logits row j: token tok0 - L + j */
+                    if (memcmp(e->logits + (size_t)j * V, want + ((size_t)s * G + (size_t)(pl->tok0 - p[s].L + j)) * V,
+                               sizeof(float) * (size_t)V))
+                        fail_msg("option %d seq %d: logits of token %d differ from the prompt alone", i, s,
+                                 pl->tok0 - p[s].L + j);
             }
             steps++;
         }
+        assert_int_equal(compared, 4 * G);   /* every generated token of every sequence */
         int drafted = 0, accepted = 0;
         for (int s = 0; s < 4; s++) {
             const Engine *e = run_seq(&r, s);
-            Engine q;
-            assert_int_equal(engine_init(&q, &plain, MODE_CACHE, p[s].ids, p[s].L, G, err, sizeof err), 0);
-            engine_run_to_end(&q);
-            assert_memory_equal(e->tokens, q.tokens, sizeof(int) * (size_t)(p[s].L + G));
-            assert_memory_equal(last + (size_t)s * V, q.logits, sizeof(float) * (size_t)V);
+            assert_memory_equal(e->tokens, q[s].tokens, sizeof(int) * (size_t)(p[s].L + G));
+            engine_free(&q[s]);
             for (int j = 0; j < e->n_steps; j++) {
                 drafted += engine_plan(e, j)->drafted;
                 if (engine_plan(e, j)->drafted) accepted += engine_plan(e, j)->accepted;
             }
-            engine_free(&q);
         }
         int shared = 0;
         for (int s = 0; s < 4; s++) shared += run_seq(&r, s)->shared_rows;
@@ -585,7 +665,7 @@ static void test_trained_model(void **state)
                shared);
         if (opts[i].P) assert_true(shared > 0);
         if (opts[i].K) assert_true(accepted * 2 > drafted);   /* repeated text: most drafts are right */
-        free(last);
+        free(want);
         run_free(&r);
     }
     tokenizer_use_alphabet(NULL, 0);
@@ -597,6 +677,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid),
         cmocka_unit_test(test_all_modes),
+        cmocka_unit_test(test_trace_agrees),
         cmocka_unit_test(test_trained_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -485,7 +485,18 @@ static void test_batch_screens(void **state)
             n++;
         }
         assert_true(run_cursor(&a.run, MODE_CACHE) == run_batch_total(&a.run));
-        assert_true(run_batch_total(&a.run) > engine_total_ops(app_engine(&a)) || i < 2);
+        assert_true(run_batch_total(&a.run) > engine_total_ops(app_engine(&a)));
+        /* past sequence 0's end the title says the batch's step */
+        Canvas cv;
+        assert_int_equal(canvas_init(&cv, 120, 40), 0);
+        app_render(&a, &cv);
+        char *end = canvas_dump(&cv);
+        char title[64];
+        const int last = (int)(run_batch_total(&a.run) / app_engine(&a)->ops_per_step) - 1;
+        snprintf(title, sizeof title, i % 2 ? "批 第 %d 步（共 0-%d）" : "BATCH step %d (of 0-%d)", last, last);
+        if (!strstr(end, title)) fail_msg("%s: no \"%s\" at the batch's end", sb[i].name, title);
+        free(end);
+        canvas_free(&cv);
         for (int s = 0; s < 3; s++) assert_true(app_seq_engine(&a, s)->pos == engine_total_ops(app_seq_engine(&a, s)));
         free(text);
         app_free(&a);
