@@ -802,11 +802,12 @@ static int common_chars(const char *a, const char *b)
 
 /* Under a window, the sequences whose common prefix the rule of
  * sim/paged.h did not share: no earlier prompt still holds the rows their
- * first computed row reads. */
+ * first computed row reads. (With --chunk the donor's first chunk limits
+ * the rows too, run.c; not said here.) */
 static void prefix_window_notes(FILE *f, const Trace *tr)
 {
     const int W = tr->cfg.window;
-    for (int q = 1; W > 0 && q < tr->n_seqs; q++) {
+    for (int q = 1; W > 0 && tr->cfg.chunk == 0 && q < tr->n_seqs; q++) {
         if (tr->seqs[q].steps[0].shared_rows > 0) continue;
         int s = 0;
         for (int j = 0; j < q; j++) {

@@ -49,5 +49,14 @@ check 2 --d-model 8 --block-size 4 --window 6 --speculate 3 --gen 8 --prompt "$C
 check 2 --block-size 2 --window 7 --speculate 4 --gen 10 --prompt 'the cat sat on the mat. the cat' --prompt 'the cat sat on the mat. the cat sat' --prompt 'the cat sat on the mat. the cat'
 check 2 --d-model 8 --block-size 3 --speculate 2 --gen 6 --prompt "$C" --prompt "$C mat" --prompt 'the cat ran'
 
+# the table says why a common prefix was not shared under a window (not with --chunk,
+# where the donor's first chunk limits the rows as well)
+"$K" trace --d-model 8 --block-size 4 --window 6 --prefix-cache --gen 2 --prompt "$C" --prompt 'the cat sat in the sun' >"$o"
+if grep -q '^(seq 1: a common prefix would share 12 rows, but under the window W = 6 no earlier prompt still holds rows 7..11, which its row 12 reads)$' "$o"
+then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: no note on seq 1's refused prefix"; fi
+"$K" trace --d-model 8 --block-size 2 --window 6 --chunk 3 --prefix-cache --gen 2 --prompt "$C" --prompt "$C mat" >"$o"
+if grep -q 'a common prefix would' "$o"; then fail=$((fail + 1)); echo "FAIL: a window note with --chunk"
+else pass=$((pass + 1)); fi
+
 echo "prefix trace: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
