@@ -81,7 +81,7 @@ void formulas_step_shared(const KvConfig *c, int L, int s, int k, OpCounts *out)
  * minus formulas_step_shared's. */
 void formulas_prefix_saved(const KvConfig *c, int L, int s, OpCounts *out);
 /* Physical blocks a lockstep batch's pool holds after step k (t = L[r] + k
- * for every sequence r; B > 0, no --speculate): every sequence's live
+ * for every sequence r; B > 0, no --speculate, no --chunk): every sequence's live
  * logical blocks (formulas_kv_blocks), a block shared along a chain of
  * donors counted once. Sequence r took s[r] rows from donor[r] (-1: none,
  * s[r] = 0). */
