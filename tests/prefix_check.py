@@ -8,7 +8,12 @@ window rule of sim/paged.h) against the rule written out here again:
     when that prompt still holds the rows the first computed row reads
     (no window, W = 1, L' <= W, or s >= L' - 1); the most rows, the
     earliest on a tie;
-  - its prefill: n = L - s, t = L, the MACs of a block of n rows from
+  - with --chunk C, a donor gives at most the full blocks it holds after
+    its first step (s' + C rows when its prompt goes on, s' its own shared
+    rows; docs/serving.md), and must keep what is read both then and after
+    its prompt;
+  - its prefill: n = L - s, t = L (with --chunk: chunks of C rows from s,
+    the head in the last), the MACs of a block of n rows from
     position s (keys from max(0, s - W + 1), spec §6.3 / §6.7), and the
     masked cells; decode steps are plain, or with --speculate verify steps
     of 1 + drafted rows (§6.9) whose rejected rows are rolled back;
@@ -44,18 +49,25 @@ def block_macs(cfg, p0, n, head):
     return macs, (cells - visible) * d * Lyr
 
 
-def shared_rows(cfg, prompts, r):
-    B, W = cfg["block_size"], cfg.get("window", 0)
+def shared_rows(cfg, prompts, r, plan):
+    B, W, C = cfg["block_size"], cfg.get("window", 0), cfg.get("chunk", 0)
     b = prompts[r]
     best, donor = 0, -1
+
+    def keeps(s, rows):   # a donor holding `rows` rows still holds what row s reads
+        return W <= 1 or rows <= W or s >= rows - 1
     for j in range(r):
         a = prompts[j]
         c = 0
         while c < len(a) and c < len(b) and a[c] == b[c]:
             c += 1
         s = min(B * (c // B), len(b) - 1)
-        held = W <= 1 or len(a) <= W or s >= len(a) - 1
-        if held and s > best:
+        # --chunk: the first chunk runs right after the donor's first step and
+        # shares only the full blocks the donor holds then (docs/serving.md)
+        sj = plan[j][0]
+        dh = sj + C if C and len(a) - sj > C else len(a)
+        s = min(s, dh if dh >= len(a) else B * (dh // B))
+        if keeps(s, dh) and keeps(s, len(a)) and s > best:
             best, donor = s, j
     return best, donor
 
@@ -67,7 +79,10 @@ def main():
     bpp = 2 * cfg["n_layers"] * kv_dim(cfg) * F32
     prompts = [sq["prompt"] for sq in batch]
     errors = []
-    plan = [shared_rows(cfg, prompts, r) for r in range(len(batch))]
+    plan = []
+    for r in range(len(batch)):
+        plan.append(shared_rows(cfg, prompts, r, plan))
+    C = cfg.get("chunk", 0)
     refs = {}                                   # physical block -> table entries holding it
     held = [set() for _ in batch]
     spec = cfg.get("speculate", 0)
@@ -79,12 +94,17 @@ def main():
                 continue                        # a speculating sequence that finished
             L, st = len(prompts[q]), sq["steps"][k]
             s, donor = plan[q]
-            if k == 0:
-                if st.get("shared_rows") != s:
-                    errors.append(f"seq {q}: shared_rows {st.get('shared_rows')}, the rule says {s}")
-                    s = st.get("shared_rows", 0)
-                macs, masked = block_macs(cfg, s, L - s, 1)
-                want_n, want_t = L - s, L
+            if k == 0 and st.get("shared_rows") != s:
+                errors.append(f"seq {q}: shared_rows {st.get('shared_rows')}, the rule says {s}")
+                s = plan[q][0] if "shared_rows" not in st else st["shared_rows"]
+                plan[q] = (s, donor)
+            size = C if C else L - s            # --chunk: the prefill in chunks of C after s
+            chunks = -(-(L - s) // size)
+            if k < chunks:
+                p0 = s + k * size
+                want_n = min(size, L - p0)
+                want_t = p0 + want_n
+                macs, masked = block_macs(cfg, p0, want_n, 1 if k == chunks - 1 else 0)
             else:
                 # a decode step after the last token (--speculate: with its drafts, every row to the head)
                 want_n = 1 + (st.get("drafted", 0) if spec else 0)
@@ -92,7 +112,7 @@ def main():
                 macs, masked = block_macs(cfg, kept[q], want_n, want_n)
             if st["n"] != want_n or st["t"] != want_t:
                 errors.append(f"seq {q} step {k}: n {st['n']}, t {st['t']}, want {want_n}, {want_t}")
-            kept[q] = want_t - (want_n - 1 - st.get("accepted", 0) if k > 0 and spec else 0)
+            kept[q] = want_t - (want_n - 1 - st.get("accepted", 0) if k >= chunks and spec else 0)
             if {key: st["macs"][key] for key in macs} != macs or st["masked_macs"] != masked:
                 errors.append(f"seq {q} step {k}: macs {st['macs']} masked {st['masked_macs']}, "
                               f"want {macs} masked {masked}")
@@ -108,7 +128,7 @@ def main():
                 refs[b] = 1
                 held[q].add(b)
             if k == 0:
-                keep = max(0, L - W) if W else 0
+                keep = max(0, want_t - W) if W else 0   # what the receiver keeps after its first step
                 want = sum(1 for lb in range(-(-s // B)) if max(lb * B, keep) < min((lb + 1) * B, s))
                 if len(st["shared_blocks"]) != want:
                     errors.append(f"seq {q}: shares blocks {st['shared_blocks']}, want {want} of them")

@@ -57,6 +57,12 @@ then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: no note on seq 1's
 "$K" trace --d-model 8 --block-size 2 --window 6 --chunk 3 --prefix-cache --gen 2 --prompt "$C" --prompt "$C mat" >"$o"
 if grep -q 'a common prefix would' "$o"; then fail=$((fail + 1)); echo "FAIL: a window note with --chunk"
 else pass=$((pass + 1)); fi
+# with --chunk (docs/serving.md): a donor gives the full blocks it holds after its first
+# step; a sharing sequence holds more then, so a later one shares more from it
+check 2 --d-model 8 --block-size 4 --chunk 4 --gen 3 --prompt 'the cat sat on' --prompt 'the cat sat in the sun' --prompt 'the cat ran'
+check 2 --d-model 8 --block-size 2 --chunk 2 --window 8 --gen 5 --prompt hello --prompt 'hello there' --prompt 'hello there!'
+check 1 --block-size 3 --chunk 3 --speculate 3 --gen 9 --prompt 'abcabcabcabc' --prompt 'abcabcxyz'
+check 0 --d-model 8 --block-size 3 --chunk 2 --gen 3 --prompt 'abcdefgh' --prompt 'abcdefghij'
 
 echo "prefix trace: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
