@@ -1,4 +1,5 @@
-/* trace: run a prompt in every mode and write what was measured.
+/* trace: run a prompt in every mode and write what was measured
+ * (sim/trace.c: the run, JSON and CSV; sim/trace_table.c: the table).
  *
  * trace_run() steps a cache engine and a recompute engine side by side
  * (comparing their logits after every step) and a train engine, and keeps
@@ -181,5 +182,7 @@ void trace_write_table(FILE *f, const Trace *tr, unsigned modes);
 
 /* JSON string body of UTF-8 text (quotes and backslashes escaped). */
 void trace_json_string(FILE *f, const char *s);
+/* Drafts verified and accepted over the cache run's steps (§6.9). */
+void trace_spec_sums(const Trace *tr, int *drafted, int *accepted);
 
 #endif
