@@ -3,12 +3,16 @@
 number against the closed forms of spec §4 / §6.1 - §6.5, written out here
 again in Python: MACs, cache bytes, paged blocks (§6.4), memory traffic
 (§6.5), rotary positions (§6.10: the `rope` MACs, no position rows read),
-the batch's block pool (every block owned once, the pool's
+prefix sharing (§6.8, through prefix_check.py), the batch's block pool (every block owned once, the pool's
 totals), and chunked prefill (§6.7) and speculative decoding (§6.9): each
 cache step's rows, the drafts by prompt lookup, the accepted prefix, the
 rows rolled back. Exit 0 when everything matches, 1 otherwise."""
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import prefix_check  # noqa: E402  (its sibling: spec 6.8)
 
 F32 = 4
 
@@ -326,8 +330,9 @@ def check_batch(doc, errors, geo=None):
                 errors.append(f"batch[{q}] block_table {table}, replayed {sorted(owned[q])}")
 
 
-def main():
-    doc = json.load(sys.stdin)
+def check(doc):
+    """Every mismatch of a trace against the closed forms, and how many
+    steps were checked."""
     cfg, L, G = doc["config"], doc["prompt_len"], doc["gen"]
     errors = []
     checked = 0
@@ -379,12 +384,21 @@ def main():
             errors.append(f"tokens differ: {a} vs {b}")
     if "cache" in doc["modes"]:
         check_batch(doc, errors, geo)
+        if cfg.get("prefix_cache") and "batch" in doc:
+            # spec 6.8: the shared rows, the shortened prefills and the pool
+            # with its reference counts, replayed by prefix_check.py
+            errors += prefix_check.check(doc)[0]
     elif "batch" in doc:
         errors.append("a batch without cache mode")
     if doc["equivalent"] is not True or doc["max_abs_logit_diff"] != 0.0:
         errors.append(f"equivalent={doc['equivalent']} max_abs_logit_diff={doc['max_abs_logit_diff']}")
     if len(doc["prompt"]) != L:
         errors.append(f"prompt {doc['prompt']!r} has {len(doc['prompt'])} characters, prompt_len {L}")
+    return errors, checked
+
+
+def main():
+    errors, checked = check(json.load(sys.stdin))
     for e in errors[:10]:
         print("MISMATCH:", e)
     print(f"trace check: {checked} steps checked against the closed forms, {len(errors)} mismatches")
