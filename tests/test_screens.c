@@ -497,6 +497,13 @@ static void test_batch_screens(void **state)
         if (!strstr(end, title)) fail_msg("%s: no \"%s\" at the batch's end", sb[i].name, title);
         free(end);
         canvas_free(&cv);
+        /* Space at the end plays again from the top, through the whole batch */
+        app_handle_key(&a, ' ');
+        assert_true(a.playing);
+        assert_true(run_cursor(&a.run, MODE_CACHE) == 0);
+        for (n = 0; n < 40 && a.playing; n++) app_tick(&a);
+        assert_false(a.playing);
+        assert_true(run_cursor(&a.run, MODE_CACHE) == run_batch_total(&a.run));
         for (int s = 0; s < 3; s++) assert_true(app_seq_engine(&a, s)->pos == engine_total_ops(app_seq_engine(&a, s)));
         free(text);
         app_free(&a);
