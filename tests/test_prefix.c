@@ -32,20 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MODEL_PATH "models/default.kvsim"
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return *s >> 33;
-}
-
-static int lcp(const int *a, int La, const int *b, int Lb)
-{
-    int c = 0;
-    while (c < La && c < Lb && a[c] == b[c]) c++;
-    return c;
-}
+#define PFX_SUITE "test_prefix"
+#include "tests/prefix_fixture.h"
 
 /* ---- 1. the rule ----------------------------------------------------------- */
 
@@ -77,10 +65,27 @@ static void test_rule(void **state)
 
 /* ---- 2. the pool ------------------------------------------------------------ */
 
-static void check(const PagedPool *p)
+/* End the three sequences of p in the order perm and free it: a block goes
+ * back to the free list only with its last reference, and whoever is left
+ * still reads its kept rows (row pos holds pos in K's second element). */
+static void free_in_order(PagedPool *p, const int perm[3])
 {
-    char err[256];
-    if (paged_check(p, err, sizeof err)) fail_msg("paged_check: %s", err);
+    int free_before = p->n_free;
+    for (int i = 0; i < 3; i++) {
+        const int s = perm[i];
+        int last_refs = 0;   /* blocks whose only holder is s */
+        for (int b = 0; b < p->n_blocks; b++)
+            if (p->refs[b] == 1 && p->owner_seq[b] == s) last_refs++;
+        paged_seq_end(p, s);
+        check(p, "pool");
+        assert_int_equal(p->n_free, free_before + last_refs);
+        free_before = p->n_free;
+        for (int q = 0; q < 3; q++)
+            for (int pos = p->seqs[q].first; pos < p->seqs[q].len; pos++)
+                assert_true(paged_k(p, q, 1, pos)[1] == (float)pos);
+    }
+    assert_int_equal(p->n_free, p->n_blocks);
+    paged_free(p);
 }
 
 /* Append n rows of value base+pos to seq (every layer, K = V). */
@@ -108,7 +113,7 @@ static void test_pool_refs_every_free_order(void **state)
         append(&p, 1, 3, 0.0f);             /* same rows 8..10, a block of its own */
         assert_int_equal(paged_seq_share(&p, 2, 1, 7), 0);   /* the cap: 2 blocks, row 7 is in one */
         append(&p, 2, 1, 0.0f);             /* row 7 lands in the shared block: not written */
-        check(&p);
+        check(&p, "pool");
         /* refs: blocks 0 and 1 by all three, the rest alone */
         assert_int_equal(paged_block_refs(&p, p.seqs[0].table[0]), 3);
         assert_int_equal(paged_block_refs(&p, p.seqs[0].table[1]), 3);
@@ -124,21 +129,7 @@ static void test_pool_refs_every_free_order(void **state)
         for (int pos = 0; pos < 8; pos++)
             assert_true(paged_k(&p, 2, 1, pos)[0] == (float)pos && paged_k(&p, 1, 0, pos)[2] == (float)pos);
         /* free in this order: blocks go back only with their last reference */
-        int free_before = p.n_free;
-        for (int i = 0; i < 3; i++) {
-            const int s = perms[pi][i];
-            int last_refs = 0;   /* blocks whose only holder is s */
-            for (int b = 0; b < p.n_blocks; b++)
-                if (p.refs[b] == 1 && p.owner_seq[b] == s) last_refs++;
-            paged_seq_end(&p, s);
-            check(&p);
-            assert_int_equal(p.n_free, free_before + last_refs);
-            free_before = p.n_free;
-            for (int q = 0; q < 3; q++)   /* who is left still reads its rows */
-                for (int pos = 0; pos < p.seqs[q].len; pos++) assert_true(paged_k(&p, q, 1, pos)[1] == (float)pos);
-        }
-        assert_int_equal(p.n_free, p.n_blocks);
-        paged_free(&p);
+        free_in_order(&p, perms[pi]);
     }
 }
 
@@ -161,7 +152,7 @@ static void test_pool_refs_every_free_order_window(void **state)
             paged_seq_release_before(&p, 2, 11);  /* L = 16, s = 12 from seq 1: keeps 11..15 */
             assert_int_equal(paged_seq_share(&p, 2, 1, 12), 0);
             append(&p, 2, 4, 0.0f);
-            check(&p);
+            check(&p, "pool");
             assert_int_equal(p.seqs[1].table[1], -1);   /* a hole: it keeps nothing of 4..7 */
             assert_int_equal(p.seqs[2].table[1], -1);
             assert_int_equal(paged_block_refs(&p, p.seqs[0].table[1]), 1);
@@ -173,24 +164,9 @@ static void test_pool_refs_every_free_order_window(void **state)
                     paged_seq_release_before(&p, s, p.seqs[s].len + 1 - 5);
                     append(&p, s, 1, 0.0f);
                 }
-                check(&p);
+                check(&p, "pool");
             }
-            int free_before = p.n_free;
-            for (int i = 0; i < 3; i++) {
-                const int s = perms[pi][i];
-                int last_refs = 0;
-                for (int b = 0; b < p.n_blocks; b++)
-                    if (p.refs[b] == 1 && p.owner_seq[b] == s) last_refs++;
-                paged_seq_end(&p, s);
-                check(&p);
-                assert_int_equal(p.n_free, free_before + last_refs);
-                free_before = p.n_free;
-                for (int q = 0; q < 3; q++)
-                    for (int pos = p.seqs[q].first; pos < p.seqs[q].len; pos++)
-                        assert_true(paged_k(&p, q, 1, pos)[1] == (float)pos);
-            }
-            assert_int_equal(p.n_free, p.n_blocks);
-            paged_free(&p);
+            free_in_order(&p, perms[pi]);
         }
 }
 
@@ -205,7 +181,7 @@ static void test_pool_share_refused(void **state)
     assert_int_equal(paged_seq_share(&p, 1, 1, 4), -1);   /* itself */
     assert_int_equal(paged_seq_share(&p, 1, 0, 4), 0);
     assert_int_equal(paged_seq_share(&p, 1, 0, 4), -1);   /* not empty any more */
-    check(&p);
+    check(&p, "pool");
     paged_free(&p);
 }
 
@@ -248,44 +224,9 @@ static void make_set(int set, int V, PromptSet *ps)
     }
 }
 
-static ModelFile trained;
-static bool have_trained;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[256];
-    have_trained = modelfile_load(&trained, MODEL_PATH, err, sizeof err) == 0;
-    if (!have_trained) fprintf(stderr, "test_prefix: %s\n", err);
-    return have_trained ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (have_trained) modelfile_free(&trained);
-    return 0;
-}
-
 static KvConfig case_config(const GridCase *gc, int G, int max_L)
 {
-    KvConfig c = config_default();
-    if (gc->heads == 0) {
-        c = trained.model.cfg;
-        c.weights = &trained.model;
-    } else {
-        c.vocab = 37;
-        c.d_model = gc->d;
-        c.n_heads = gc->heads;
-        c.n_kv_heads = gc->kv_heads;
-        c.n_layers = gc->layers;
-        c.d_ff = 2 * gc->d;
-        c.seed = 11u + (uint64_t)gc->heads;
-    }
-    c.max_seq = max_L + G + 1;
-    c.block_size = gc->B;
-    c.prefix_cache = true;
-    return c;
+    return pfx_case_config(gc->heads, gc->kv_heads, gc->d, gc->layers, gc->B, 0, max_L + G + 1, 11u);
 }
 
 /* Step the batch step by step, each sequence beside its prompt alone. */
@@ -333,7 +274,7 @@ static void check_case(const GridCase *gc)
     for (int k = 0; k < G; k++) {
         run_seek(&run, MODE_CACHE, run_step_start(c0, k + 1));
         assert_false(run_pool_overflow(&run));
-        check(run.pool);
+        check(run.pool, gc->name);
         uint64_t blocks = 0;
         for (int s = 0; s < ps.n; s++) {
             run_seek(&alone[s], MODE_CACHE, run_step_start(run_engine(&alone[s], MODE_CACHE), k + 1));
@@ -361,14 +302,8 @@ static void check_case(const GridCase *gc)
         assert_int_equal(paged_reserved_bytes(run.pool), blocks * per_block);
     }
     /* the same run moved op by op, then back and forth, ends in the same state */
-    while (run_move(&walk, MODE_CACHE, RUN_NEXT_OP)) {
-    }
-    run_move(&walk, MODE_CACHE, RUN_PREV_STEP);
-    run_move(&walk, MODE_CACHE, RUN_PREV_STEP);
-    run_move(&walk, MODE_CACHE, RUN_START);
-    run_move(&walk, MODE_CACHE, RUN_NEXT_LAYER);
-    run_move(&walk, MODE_CACHE, RUN_END);
-    check(walk.pool);
+    pfx_walk(&walk);
+    check(walk.pool, gc->name);
     assert_false(run_pool_overflow(&walk));
     for (int s = 0; s < ps.n; s++) {
         const Engine *e = run_seq(&run, s), *w = run_seq(&walk, s);

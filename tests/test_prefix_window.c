@@ -46,28 +46,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MODEL_PATH "models/default.kvsim"
+#define PFX_SUITE "test_prefix_window"
+#include "tests/prefix_fixture.h"
 
 enum { MAX_SEQS = 5, MAX_L = 24, G = 5 };
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return *s >> 33;
-}
-
-static int lcp(const int *a, int La, const int *b, int Lb)
-{
-    int c = 0;
-    while (c < La && c < Lb && a[c] == b[c]) c++;
-    return c;
-}
-
-static void check(const PagedPool *p, const char *what)
-{
-    char err[256];
-    if (paged_check(p, err, sizeof err)) fail_msg("%s: paged_check: %s", what, err);
-}
 
 /* ---- prompt sets ------------------------------------------------------------ */
 
@@ -181,50 +163,15 @@ typedef struct {
     int B, W, set;
 } GridCase;
 
-static ModelFile trained;
-static bool have_trained;
 
 /* What the grid exercised (asserted by test_grid_covers). */
 static struct {
     int cases, spec_cases, shared, holes, refused_by_window, later_donor, orders, logits;
 } seen;
 
-static int setup(void **state)
-{
-    (void)state;
-    char err[256];
-    have_trained = modelfile_load(&trained, MODEL_PATH, err, sizeof err) == 0;
-    if (!have_trained) fprintf(stderr, "test_prefix_window: %s\n", err);
-    return have_trained ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (have_trained) modelfile_free(&trained);
-    return 0;
-}
-
 static KvConfig case_config(const GridCase *gc)
 {
-    KvConfig c = config_default();
-    if (gc->heads == 0) {
-        c = trained.model.cfg;
-        c.weights = &trained.model;
-    } else {
-        c.vocab = 37;
-        c.d_model = gc->d;
-        c.n_heads = gc->heads;
-        c.n_kv_heads = gc->kv_heads;
-        c.n_layers = gc->layers;
-        c.d_ff = 2 * gc->d;
-        c.seed = 23u + (uint64_t)gc->heads;
-    }
-    c.max_seq = MAX_L + G + 1;
-    c.block_size = gc->B;
-    c.window = gc->W;
-    c.prefix_cache = true;
-    return c;
+    return pfx_case_config(gc->heads, gc->kv_heads, gc->d, gc->layers, gc->B, gc->W, MAX_L + G + 1, 23u);
 }
 
 /* The expected donor and rows of each sequence, from the prompts alone. */
@@ -373,13 +320,7 @@ static void check_case(const GridCase *gc)
     /* the same run moved op by op, back and forth, and jumping from inside
      * the prefill into the next step, ends in the same state */
     const long ops = c0->ops_per_step;
-    while (run_move(&walk, MODE_CACHE, RUN_NEXT_OP)) {
-    }
-    run_move(&walk, MODE_CACHE, RUN_PREV_STEP);
-    run_move(&walk, MODE_CACHE, RUN_PREV_STEP);
-    run_move(&walk, MODE_CACHE, RUN_START);
-    run_move(&walk, MODE_CACHE, RUN_NEXT_LAYER);
-    run_move(&walk, MODE_CACHE, RUN_END);
+    pfx_walk(&walk);
     same_end(name, &run, &walk, &ps, c.vocab);
     /* from inside the prefill to just before step 1's append, just after
      * it, one op into step 1 and the end of step 0: the donors run on
