@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/spec_block.h"
 #include "sim/engine.h"
 #include "sim/formulas.h"
 #include "sim/modelfile.h"
@@ -166,37 +167,10 @@ static void setup_case(Fixture *fx, const Case *c)
     }
 }
 
-/* Spec §4 with n rows at p0 .. p0+n-1, keys from the first one the ring
- * still holds, head_rows rows to the head; written out from the spec. */
-static void expected_block(const KvConfig *c, int p0, int n, int head_rows, OpCounts *o)
-{
-    const uint64_t d = (uint64_t)c->d_model, F = (uint64_t)c->d_ff, V = (uint64_t)c->vocab;
-    const uint64_t Lyr = (uint64_t)c->n_layers, kv = (uint64_t)(c->n_kv_heads * (c->d_model / c->n_heads));
-    const int t = p0 + n;
-    const int k_lo = (c->window && p0 - c->window + 1 > 0) ? p0 - c->window + 1 : 0;
-    uint64_t hidden = 0;   /* computed cells the mask discards */
-    for (int q = p0; q < t; q++)
-        for (int j = k_lo; j < t; j++)
-            if (j > q || (c->window && j <= q - c->window)) hidden++;
-    const uint64_t N = (uint64_t)n, cols = (uint64_t)(t - k_lo);
-    memset(o, 0, sizeof *o);
-    o->mac[CAT_QKV] = Lyr * (N * d * d + 2 * N * d * kv);
-    o->mac[CAT_SCORES] = o->mac[CAT_VALUES] = Lyr * N * cols * d;
-    o->mac[CAT_OUT_PROJ] = Lyr * N * d * d;
-    o->mac[CAT_FFN] = Lyr * 2 * N * d * F;
-    o->mac[CAT_LM_HEAD] = (uint64_t)head_rows * d * V;
-    o->masked = Lyr * d * hidden;
-}
-
 static void assert_counts(const OpCounts *got, const OpCounts *want, const char *what, int ci, int s, int k)
 {
-    for (int i = 0; i < CAT_COUNT; i++)
-        if (got->mac[i] != want->mac[i])
-            fail_msg("case %d seq %d %s step %d %s: measured %llu, expected %llu", ci, s, what, k,
-                     counts_name((Category)i), (unsigned long long)got->mac[i], (unsigned long long)want->mac[i]);
-    if (got->masked != want->masked)
-        fail_msg("case %d seq %d %s step %d masked: measured %llu, expected %llu", ci, s, what, k,
-                 (unsigned long long)got->masked, (unsigned long long)want->masked);
+    char m[160];
+    if (counts_differ(got, want, m, sizeof m)) fail_msg("case %d seq %d %s step %d %s", ci, s, what, k, m);
 }
 
 /* A plain cache run of one prompt alone: its tokens, the logits of each
