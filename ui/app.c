@@ -107,9 +107,14 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
         a->message_is_error = false;
     }
     if (o->goto_step >= 0 && app_goto(a, o->goto_step, o->goto_op)) {   /* --goto: resume a class */
-        snprintf(err, errlen, "%s", a->message);
+        const long steps = run_cursor_total(&a->run, app_primary_mode(a)) / app_engine(a)->ops_per_step;
+        if (o->goto_step >= steps)   /* (an operation out of range was refused by cli_parse) */
+            snprintf(err, errlen, "--goto %d: step must be 0-%ld (this run has %ld steps%s)", o->goto_step,
+                     steps - 1, steps, a->cfg.chunk > 0 ? ": the prefill's chunks, then decoding" : "");
+        else
+            snprintf(err, errlen, "--goto %s", a->message);
         app_free(a);
-        return -1;
+        return APP_BAD_INPUT;
     }
     return 0;
 }

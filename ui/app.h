@@ -86,8 +86,12 @@ typedef struct {
     char seq_prompt[CLI_MAX_PROMPTS][APP_PROMPT_MAX];   /* [0] mirrors prompt */
 } App;
 
+/* app_init's answer when the options ask for something the run does not
+ * have (a --goto step past its end): bad input, exit status 2. */
+enum { APP_BAD_INPUT = 2 };
+
 /* Build the run for o (o must have passed cli_prepare; ids and L are its
- * result). Returns 0, or -1 with a message. */
+ * result). Returns 0, APP_BAD_INPUT or -1 (out of memory), with a message. */
 int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size_t errlen);
 void app_free(App *a);
 

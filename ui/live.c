@@ -31,13 +31,14 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
     CliOptions opt = *o;
     if (!term_locale_utf8()) opt.ascii = true;   /* no UTF-8 locale, not even C.UTF-8: ASCII */
     App a;
-    if (app_init(&a, &opt, ids, L, err, sizeof err)) {
-        fprintf(stderr, "kvsim: %s\n", err);
+    const int rc = app_init(&a, &opt, ids, L, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "kvsim: %s\n%s", err, rc == APP_BAD_INPUT ? "Try 'kvsim --help'.\n" : "");
         if (lesson) {
             lesson_free(lesson);
             free(lesson);
         }
-        return 1;
+        return rc == APP_BAD_INPUT ? 2 : 1;
     }
     a.save_progress = true;
     if (lesson && app_lesson_start(&a, lesson, err, sizeof err)) {

@@ -371,7 +371,8 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     }
     if (o->goto_step >= 0) {   /* --goto: a step of this run, an operation of a step */
         const int n_ops = op_count(MODE_CACHE, o->cfg.n_layers);
-        if (o->goto_step >= o->gen)
+        /* --chunk adds prefill steps: app_init checks those against the run */
+        if (o->cfg.chunk == 0 && o->goto_step >= o->gen)
             FAIL("--goto %d: step must be 0-%d (--gen %d steps)", o->goto_step, o->gen - 1, o->gen);
         if (o->goto_op > n_ops)
             FAIL("--goto %d.%d: operation must be 1-%d (%d layers)", o->goto_step, o->goto_op, n_ops,

@@ -262,7 +262,8 @@ static int set_lang(CliOptions *o, const CliOpt *r, const char *v, char *err, si
     return 0;
 }
 
-/* STEP or STEP.OP (--goto); checked against --gen and the layers in cli_parse */
+/* STEP or STEP.OP (--goto); checked against --gen (without --chunk) and the
+ * layers in cli_parse, against the run's own steps in app_init */
 static int set_goto(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
 {
     long long x;

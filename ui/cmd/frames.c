@@ -96,10 +96,15 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
     }
     App a;
     Canvas c;
-    if (app_init(&a, o, ids, L, err, sizeof err) || canvas_init(&c, o->width, o->height)) {
-        fprintf(stderr, "kvsim: %s\n", err);
+    const int rc = app_init(&a, o, ids, L, err, sizeof err);
+    if (rc || canvas_init(&c, o->width, o->height)) {
+        if (!rc) {
+            app_free(&a);
+            snprintf(err, sizeof err, "out of memory for a %dx%d canvas", o->width, o->height);
+        }
+        fprintf(stderr, "kvsim: %s\n%s", err, rc == APP_BAD_INPUT ? "Try 'kvsim --help'.\n" : "");
         free(keys);
-        return 1;
+        return rc == APP_BAD_INPUT ? 2 : 1;
     }
     a.screen_w = c.w;
     a.screen_h = c.h;
