@@ -438,6 +438,48 @@ static void test_serving_screens(void **state)
     }
 }
 
+/* Each of the three sequences' rows of the KV blocks table (its letter,
+ * ..., its step cell, then its t) says want[s], and the t after it is
+ * what the sequence's cache holds. */
+static void step_cells(const App *a, const char *text, const char *name, const char *const want[3])
+{
+    for (int s = 0; s < 3; s++) {
+        char start[16];
+        snprintf(start, sizeof start, "\n\u2502%c \"", 'A' + s);
+        const char *row = strstr(text, start), *cell = row ? strstr(row, want[s]) : NULL;
+        const char *eol = row ? strchr(row + 1, '\n') : NULL;
+        if (!cell || cell > eol) fail_msg("%s: sequence %d: no \"%s\" in its row", name, s, want[s]);
+        assert_int_equal(strtol(cell + strlen(want[s]), NULL, 10), app_seq_engine(a, s)->cache.len);
+    }
+}
+
+/* Prefix sharing with chunked prefill (spec §6.8 + §6.7) in the memory view
+ * at 120x40, en and zh, after batch step 0: the first prompt's first chunk
+ * is the only block a later prompt can share then (sim/run.c donor_held),
+ * so block 0 has three holders and each later prompt runs its first chunk
+ * from row 4; every sequence's step cell and t as the engines hold them. */
+static void test_prefix_chunk_screens(void **state)
+{
+    (void)state;
+    static const Scenario sp[] = {
+        {"prefix-chunk", "--mode memory --prefix-cache --chunk 4 --block-size 4 --prompt thecatsaton, "
+                         "--prompt thecatsaton,thedog --prompt thecatran --gen 3", "N"},
+        {"prefix-chunk-zh", "--lang zh --mode memory --prefix-cache --chunk 4 --block-size 4 --prompt thecatsaton, "
+                            "--prompt thecatsaton,thedog --prompt thecatran --gen 3", "N"},
+    };
+    static const char *const want[][3] = {{"chunk 1/3", "chunk 1/4", "chunk 1/2"}, {"分块 1/3", "分块 1/4", "分块 1/2"}};
+    for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) {
+        App a;
+        char *text = render(&sp[i], 120, 40, &a);
+        compare_golden(sp[i].name, 120, 40, text);
+        assert_int_equal(paged_block_refs(a.run.pool, 0), 3);
+        for (int s = 0; s < 3; s++) assert_int_equal(app_seq_engine(&a, s)->shared_rows, s == 0 ? 0 : 4);
+        step_cells(&a, text, sp[i].name, want[i]);
+        free(text);
+        app_free(&a);
+    }
+}
+
 /* A batch with chunked prefill and one with speculation (sim/run.h, the
  * step lockstep) in the memory view at 120x40, en and zh: each sequence's
  * own step in the table (a sequence still prefilling in chunks next to one
@@ -469,15 +511,7 @@ static void test_batch_screens(void **state)
         char *text = render(&sb[i], 120, 40, &a);
         compare_golden(sb[i].name, 120, 40, text);
         assert_true(a.run.batch_pos == 3L * app_engine(&a)->ops_per_step);
-        for (int s = 0; s < 3; s++) {
-            /* its table row: the letter, ..., its step, then its t */
-            char start[16];
-            snprintf(start, sizeof start, "\n\u2502%c \"", 'A' + s);
-            const char *row = strstr(text, start), *cell = row ? strstr(row, want[i][s]) : NULL;
-            const char *eol = row ? strchr(row + 1, '\n') : NULL;
-            if (!cell || cell > eol) fail_msg("%s: sequence %d: no \"%s\" in its row", sb[i].name, s, want[i][s]);
-            assert_int_equal(strtol(cell + strlen(want[i][s]), NULL, 10), app_seq_engine(&a, s)->cache.len);
-        }
+        step_cells(&a, text, sb[i].name, want[i]);
         /* N on to the longest sequence's end */
         int n = 0;
         while (n < 40 && run_cursor(&a.run, MODE_CACHE) < run_batch_total(&a.run)) {
@@ -1231,6 +1265,7 @@ int main(void)
         cmocka_unit_test(test_golden_screens),
         cmocka_unit_test(test_serving_screens),
         cmocka_unit_test(test_batch_screens),
+        cmocka_unit_test(test_prefix_chunk_screens),
         cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_serving_share),
