@@ -23,53 +23,16 @@
  * tests compare them with the closed forms. Without --block-size there is
  * no pool: the panel says how to turn paging on and still shows what the
  * contiguous cache reserves for the sequences of this run.
+ *
+ * The table lives in pool_table.c; pool.h holds what the two share.
  */
-#include "ui/panels/panels.h"
+#include "ui/panels/pool.h"
 #include "ui/style.h"
 
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    int t;              /* positions appended so far (absolute) */
-    int blocks;         /* live blocks */
-    uint64_t reserved;  /* live blocks · B · bytes per position */
-    uint64_t used;      /* bytes of the positions kept (= kv_cache_bytes) */
-    uint64_t contig;    /* a contiguous reservation: capacity · bytes per position */
-    const int *table;   /* block table (NULL without a pool) */
-    int n_table;
-    int p0;             /* first position of this step's rows */
-    bool appended;      /* this step's append has run: its new blocks are "taken this step" */
-    char step[32];      /* its own step (Ctx.stepped), e.g. "chunk 2/3" */
-} SeqInfo;
 
-typedef struct {
-    const App *a;
-    Canvas *c;
-    Rect in;
-    const PagedPool *pool;
-    int n;                        /* sequences */
-    SeqInfo s[CLI_MAX_PROMPTS];
-    uint64_t bpp;                 /* bytes per position, K and V of every layer */
-    uint64_t tot_res, tot_used, tot_contig;
-    int tot_blocks;
-    bool stepped;                 /* a batch with chunks or drafts: each sequence its own step */
-} Ctx;
-
-static int digits(long v)
-{
-    int n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
-}
-
-static char letter(int s)
-{
-    return (char)('A' + s);
-}
 
 /* Sequence e's own step at the batch cursor: the chunk of its prefill,
  * its decode (verify, with drafts) step, or done when it has no step
@@ -116,7 +79,7 @@ static void gather(Ctx *x)
 }
 
 /* Was physical block b taken by this step's append? */
-static bool taken_now(const Ctx *x, const PagedBlockView *v)
+bool pool_taken_now(const Ctx *x, const PagedBlockView *v)
 {
     if (v->seq < 0 || v->seq >= x->n) return false;
     const SeqInfo *q = &x->s[v->seq];
@@ -152,7 +115,7 @@ static Grid plan_grid(const Ctx *x)
 {
     Grid g;
     const int nb = x->pool->n_blocks;
-    g.labw = digits(nb > 0 ? nb - 1 : 0) + 1;
+    g.labw = pool_digits(nb > 0 ? nb - 1 : 0) + 1;
     g.per_row = (x->in.w - g.labw) / 3;
     if (g.per_row >= 16) g.per_row -= g.per_row % 8;
     else if (g.per_row >= 4) g.per_row -= g.per_row % 4;
@@ -188,222 +151,15 @@ static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
             canvas_put(c, cx + 1, y, canvas_glyph(c, GLYPH_DOT), STYLE_DIM);
             continue;
         }
-        const bool now = taken_now(x, &v);
+        const bool now = pool_taken_now(x, &v);
         const int st = now ? STYLE_NEW : STYLE_NORMAL;
-        canvas_put(c, cx, y, letter(v.seq), st);
+        canvas_put(c, cx, y, pool_letter(v.seq), st);
         if (B <= 9) canvas_put(c, cx + 1, y, '0' + v.kept, st);
         else canvas_shade(c, cx + 1, y, (double)v.kept / B, st);
         if (v.refs > 1) canvas_put(c, cx + 2, y, refs_glyph(c, v.refs), STYLE_REUSED);
         else if (now) canvas_put(c, cx + 2, y, '+', STYLE_NEW);
     }
 }
-
-/* ---- the table ------------------------------------------------------------ */
-
-enum { C_SEQ, C_STEP, C_T, C_BLK, C_TAB, C_RES, C_USED, C_WASTE, C_CONTIG, C_CWASTE, N_COLS };
-
-typedef struct {
-    int w[N_COLS];
-    int x[N_COLS];
-    int ew;         /* columns per table entry */
-    int entries;    /* table entries that fit */
-    int promptw;    /* columns of prompt text after the letter (0 = letter only) */
-    bool paged;
-} Cols;
-
-static const char *col_head(const Ctx *x, int i)
-{
-    const App *a = x->a;
-    const bool win = app_engine_of(x->a, MODE_CACHE)->cfg.window > 0;
-    switch (i) {
-    case C_SEQ: return TR(a, "seq", "序列");
-    case C_STEP: return TR(a, "step", "步");
-    case C_T: return "t";
-    case C_BLK: return win ? TR(a, "blocks", "块数") : "\u2308t/B\u2309";
-    case C_TAB: return "";
-    case C_RES: return TR(a, "reserved", "预留");
-    case C_USED: return TR(a, "used", "已用");
-    case C_WASTE: return TR(a, "waste", "浪费");
-    case C_CONTIG: return TR(a, "contiguous", "连续预留");
-    default: return TR(a, "waste", "浪费");
-    }
-}
-
-static int numw(uint64_t v)
-{
-    char b[32];
-    return (int)strlen(fmt_count(v, b));
-}
-
-static int max_i(int a, int b)
-{
-    return a > b ? a : b;
-}
-
-/* The label of the totals row, under the sequence letters. */
-static const char *total_label(const Ctx *x)
-{
-    return TR(x->a, "\u03a3 all", "\u03a3 \u5408\u8ba1");
-}
-
-static Cols plan_cols(const Ctx *x)
-{
-    Cols k;
-    memset(&k, 0, sizeof k);
-    k.paged = x->pool != NULL;
-    for (int i = 0; i < N_COLS; i++) k.w[i] = canvas_text_width(col_head(x, i));
-    /* wide enough for the totals' label: without a prompt column it was cut to "Σ a" */
-    k.w[C_SEQ] = max_i(k.w[C_SEQ], canvas_text_width(total_label(x)));
-    k.w[C_T] = max_i(1, digits(app_engine_of(x->a, MODE_CACHE)->cfg.max_seq));
-    for (int s = 0; s < x->n; s++) k.w[C_STEP] = max_i(k.w[C_STEP], canvas_text_width(x->s[s].step));
-    if (!x->stepped) k.w[C_STEP] = 0;
-    uint64_t mres = x->tot_res, mused = x->tot_used, mcon = x->tot_contig;
-    for (int s = 0; s < x->n; s++) {
-        k.w[C_BLK] = max_i(k.w[C_BLK], digits(x->s[s].blocks));
-        k.w[C_CWASTE] = max_i(k.w[C_CWASTE], numw(x->s[s].contig - x->s[s].used));
-    }
-    k.w[C_RES] = max_i(k.w[C_RES], numw(mres));
-    k.w[C_USED] = max_i(k.w[C_USED], numw(mused));
-    k.w[C_WASTE] = max_i(k.w[C_WASTE], numw(mres - mused));
-    k.w[C_CONTIG] = max_i(k.w[C_CONTIG], numw(mcon));
-    k.w[C_CWASTE] = max_i(k.w[C_CWASTE], numw(mcon - mused));
-    if (!k.paged) k.w[C_BLK] = k.w[C_TAB] = k.w[C_RES] = k.w[C_WASTE] = 0;
-    /* fixed part: one space between columns, " │ " before the contiguous pair */
-    int fixed = 0;
-    for (int i = 0; i < N_COLS; i++)
-        if (i != C_TAB && k.w[i]) fixed += k.w[i] + 1;
-    fixed += 2;
-    /* an entry: a physical block id under its logical block "L3" */
-    if (k.paged) k.ew = max_i(digits(x->pool->n_blocks > 0 ? x->pool->n_blocks - 1 : 0),
-                              1 + digits(x->pool->max_blocks > 0 ? x->pool->max_blocks - 1 : 0)) + 1;
-    int spare = x->in.w - fixed;
-    if (k.paged) {
-        int longest = 1;
-        for (int s = 0; s < x->n; s++) longest = max_i(longest, x->s[s].n_table);
-        /* the table gets what it needs first, then the prompts what is left */
-        k.entries = spare / k.ew;
-        if (k.entries > longest) k.entries = longest;
-        if (k.entries < 1) k.entries = 1;
-        k.w[C_TAB] = k.entries * k.ew;
-        spare -= k.w[C_TAB] + 1;
-    }
-    /* the prompt after the letter, when there is room for some of it */
-    int plen = 0;
-    for (int s = 0; s < x->n; s++) plen = max_i(plen, canvas_text_width(app_seq_prompt(x->a, s)) + 2);
-    if (spare - 2 >= 4) {
-        k.promptw = plen < spare - 2 ? plen : spare - 2;
-        if (k.promptw > 14) k.promptw = 14;
-        k.w[C_SEQ] = max_i(k.w[C_SEQ], 2 + k.promptw);
-    }
-    int cx = x->in.x;
-    for (int i = 0; i < N_COLS; i++) {
-        if (i == C_CONTIG) cx += 2;   /* "│ " */
-        k.x[i] = cx;
-        if (k.w[i]) cx += k.w[i] + 1;
-    }
-    return k;
-}
-
-static void right(Canvas *c, int x, int y, int w, int style, const char *s)
-{
-    const int tw = canvas_text_width(s);
-    canvas_text(c, x + (tw < w ? w - tw : 0), y, w, style, s);
-}
-
-static void right_num(Canvas *c, int x, int y, int w, int style, uint64_t v)
-{
-    char b[32];
-    right(c, x, y, w, style, fmt_count(v, b));
-}
-
-static void draw_head(const Ctx *x, const Cols *k, int y)
-{
-    Canvas *c = x->c;
-    for (int i = 0; i < N_COLS; i++) {
-        if (!k->w[i] || i == C_TAB) continue;
-        if (i == C_SEQ || i == C_STEP) canvas_text(c, k->x[i], y, k->w[i], STYLE_DIM, col_head(x, i));
-        else right(c, k->x[i], y, k->w[i], STYLE_DIM, col_head(x, i));
-    }
-    /* the table's header: its logical block numbers */
-    for (int j = 0; k->paged && j < k->entries; j++) {
-        char b[16];
-        snprintf(b, sizeof b, "L%d", j);
-        if (j == k->entries - 1 && j > 0) {
-            bool cut = false;
-            for (int s = 0; s < x->n; s++) cut |= x->s[s].n_table > k->entries;
-            if (cut) snprintf(b, sizeof b, "%s", x->c->ascii ? "~" : "\u2026");
-        }
-        right(c, k->x[C_TAB] + j * k->ew, y, k->ew, STYLE_DIM, b);
-    }
-    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
-}
-
-static void draw_seq(const Ctx *x, const Cols *k, int s, int y)
-{
-    Canvas *c = x->c;
-    const SeqInfo *q = &x->s[s];
-    canvas_put(c, k->x[C_SEQ], y, letter(s), STYLE_TITLE);
-    if (k->promptw > 0) {
-        char p[APP_PROMPT_MAX + 4];
-        snprintf(p, sizeof p, "\"%s\"", app_seq_prompt(x->a, s));
-        if (canvas_text_width(p) > k->promptw) {
-            /* cut, with an ellipsis in the last column */
-            canvas_text(c, k->x[C_SEQ] + 2, y, k->promptw - 1, STYLE_DIM, p);
-            canvas_put(c, k->x[C_SEQ] + 1 + k->promptw, y, canvas_glyph(c, GLYPH_ELLIPSIS), STYLE_DIM);
-        } else {
-            canvas_text(c, k->x[C_SEQ] + 2, y, k->promptw, STYLE_DIM, p);
-        }
-    }
-    char b[32];
-    if (k->w[C_STEP]) canvas_text(c, k->x[C_STEP], y, k->w[C_STEP], STYLE_NORMAL, q->step);
-    snprintf(b, sizeof b, "%d", q->t);
-    right(c, k->x[C_T], y, k->w[C_T], STYLE_NORMAL, b);
-    if (k->paged) {
-        snprintf(b, sizeof b, "%d", q->blocks);
-        right(c, k->x[C_BLK], y, k->w[C_BLK], STYLE_NORMAL, b);
-        const bool cut = q->n_table > k->entries;
-        for (int j = 0; j < q->n_table && j < k->entries; j++) {
-            const int cx = k->x[C_TAB] + j * k->ew;
-            if (cut && j == k->entries - 1) {
-                right(c, cx, y, k->ew, STYLE_DIM, c->ascii ? "~" : "\u2026");
-                break;
-            }
-            const int pb = q->table[j];
-            if (pb < 0) {
-                right(c, cx, y, k->ew, STYLE_DIM, c->ascii ? "." : "\u00b7");
-                continue;
-            }
-            const PagedBlockView v = paged_block_view(x->pool, pb);
-            snprintf(b, sizeof b, "%d", pb);
-            right(c, cx, y, k->ew, taken_now(x, &v) ? STYLE_NEW : v.refs > 1 ? STYLE_REUSED : STYLE_NORMAL, b);
-        }
-        right_num(c, k->x[C_RES], y, k->w[C_RES], STYLE_NORMAL, q->reserved);
-        right_num(c, k->x[C_WASTE], y, k->w[C_WASTE], STYLE_NORMAL, q->reserved - q->used);
-    }
-    right_num(c, k->x[C_USED], y, k->w[C_USED], STYLE_NORMAL, q->used);
-    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
-    right_num(c, k->x[C_CONTIG], y, k->w[C_CONTIG], STYLE_NORMAL, q->contig);
-    right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, q->contig - q->used);
-}
-
-static void draw_totals(const Ctx *x, const Cols *k, int y)
-{
-    Canvas *c = x->c;
-    canvas_text(c, k->x[C_SEQ], y, k->w[C_SEQ], STYLE_TITLE, total_label(x));
-    if (k->paged) {
-        char b[32];
-        snprintf(b, sizeof b, "%d", x->tot_blocks);
-        right(c, k->x[C_BLK], y, k->w[C_BLK], STYLE_TITLE, b);
-        right_num(c, k->x[C_RES], y, k->w[C_RES], STYLE_TITLE, x->tot_res);
-        right_num(c, k->x[C_WASTE], y, k->w[C_WASTE], STYLE_TITLE, x->tot_res - x->tot_used);
-    }
-    right_num(c, k->x[C_USED], y, k->w[C_USED], STYLE_TITLE, x->tot_used);
-    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
-    right_num(c, k->x[C_CONTIG], y, k->w[C_CONTIG], STYLE_TITLE, x->tot_contig);
-    right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, x->tot_contig - x->tot_used);
-}
-
-/* ---- the summary and the notes ---------------------------------------------- */
 
 /* Pieces of one line, drawn while they fit. */
 static int draw_pieces(Canvas *c, int x, int y, int w, int style, const char *const *p, int n)
@@ -432,7 +188,7 @@ static void draw_summary(const Ctx *x, int y)
     /* then the prompts, one by one, while they fit (the table may show them too) */
     for (int s = 0; s < x->n; s++) {
         char q[APP_PROMPT_MAX + 16];
-        snprintf(q, sizeof q, "%s%c \"%s\"", s == 0 ? " \u00b7 " : "  ", letter(s), app_seq_prompt(a, s));
+        snprintf(q, sizeof q, "%s%c \"%s\"", s == 0 ? " \u00b7 " : "  ", pool_letter(s), app_seq_prompt(a, s));
         const int qw = canvas_text_width(q);
         if (used + qw > x->in.w) break;
         canvas_text(x->c, x->in.x + used, y, -1, STYLE_DIM, q);
@@ -517,7 +273,7 @@ static void draw_strip(const Ctx *x, int s, int y)
     int cells = x->in.w - 2 - tw;
     if (cells > cap) cells = cap;
     if (cells < 1) return;
-    canvas_put(c, x->in.x, y, letter(s), STYLE_TITLE);
+    canvas_put(c, x->in.x, y, pool_letter(s), STYLE_TITLE);
     const int filled = (int)(((long)kept * cells + cap - 1) / cap);
     for (int i = 0; i < cells; i++) {
         if (i < filled) canvas_put(c, x->in.x + 2 + i, y, c->ascii ? '#' : 0x2588, STYLE_REUSED);
@@ -560,7 +316,7 @@ static void draw_unpaged(const Ctx *x)
                               "--block-size 4 --prompt ab --prompt cde"};
         canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_HILITE, fit(cand, 3, x->in.w));
     }
-    Cols k = plan_cols(x);
+    Cols k = pool_plan_cols(x);
     /* header, the sequences, the totals, then the note when there is room */
     const int room = bottom - y;
     if (room < 2) return;
@@ -569,14 +325,14 @@ static void draw_unpaged(const Ctx *x)
     const bool totals = x->n > 1 && 1 + x->n + 1 <= room;
     if (1 + shown + (totals ? 1 : 0) > room) shown = room - 1 - 1;   /* one line for "… N more" */
     if (shown < 1) shown = 1;
-    draw_head(x, &k, y++);
-    for (int s = 0; s < shown && y < bottom; s++) draw_seq(x, &k, s, y++);
+    pool_draw_head(x, &k, y++);
+    for (int s = 0; s < shown && y < bottom; s++) pool_draw_seq(x, &k, s, y++);
     if (shown < x->n && y < bottom) {
         char m[48];
         snprintf(m, sizeof m, TR(x->a, "\u2026 %d more", "\u2026 还有 %d 个"), x->n - shown);
         canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, m);
     }
-    if (totals && y < bottom) draw_totals(x, &k, y++);
+    if (totals && y < bottom) pool_draw_totals(x, &k, y++);
     /* each reservation as a strip of positions, when every one fits, with
      * a line that says how to read it; the note last */
     const int strips = x->n + 1;
@@ -600,7 +356,7 @@ static void draw_slots(const Ctx *x, int s, int y)
     const SeqInfo *q = &x->s[s];
     const int B = x->pool->block_size, right_end = x->in.x + x->in.w;
     const Engine *e = app_seq_engine(x->a, s);
-    canvas_put(c, x->in.x, y, letter(s), STYLE_TITLE);
+    canvas_put(c, x->in.x, y, pool_letter(s), STYLE_TITLE);
     int cx = x->in.x + 2;
     for (int j = 0; j < q->n_table; j++) {
         char id[16];
@@ -615,7 +371,7 @@ static void draw_slots(const Ctx *x, int s, int y)
         bool now = false;
         if (pb >= 0) {
             const PagedBlockView v = paged_block_view(x->pool, pb);
-            now = taken_now(x, &v);
+            now = pool_taken_now(x, &v);
         }
         cx += canvas_text(c, cx, y, -1, now ? STYLE_NEW : STYLE_DIM, id);
         for (int i = 0; i < B && cx < right_end; i++, cx++) {
@@ -632,7 +388,7 @@ static void draw_paged(const Ctx *x)
 {
     const int top = x->in.y, H = x->in.h;
     const Grid g = plan_grid(x);
-    const Cols k = plan_cols(x);
+    const Cols k = pool_plan_cols(x);
     /* rows: summary, grid, header, sequences, totals, note */
     int R = H - 3, gr = 0, sr = 0, note = 0;
     if (R > 0) {
@@ -655,16 +411,16 @@ static void draw_paged(const Ctx *x)
     for (int i = 0; i < gr && y < bottom; i++) draw_grid_row(x, &g, i, y++);
     if (gr > 0 && gr < g.rows_need && g.labw + 3 * g.per_row < x->in.w)   /* blocks in use not shown */
         canvas_put(x->c, x->in.x + g.labw + 3 * g.per_row, y - 1, canvas_glyph(x->c, GLYPH_ELLIPSIS), STYLE_DIM);
-    if (y < bottom) draw_head(x, &k, y++);
+    if (y < bottom) pool_draw_head(x, &k, y++);
     const bool more = sr < x->n;
     const int seq_rows = more && sr > 0 ? sr - 1 : sr;
-    for (int s = 0; s < seq_rows && y < bottom; s++) draw_seq(x, &k, s, y++);
+    for (int s = 0; s < seq_rows && y < bottom; s++) pool_draw_seq(x, &k, s, y++);
     if (more && sr > 0 && y < bottom) {
         char m[48];
         snprintf(m, sizeof m, TR(x->a, "\u2026 %d more sequences", "\u2026 还有 %d 个序列"), x->n - seq_rows);
         canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, m);
     }
-    if (y < bottom) draw_totals(x, &k, y++);
+    if (y < bottom) pool_draw_totals(x, &k, y++);
     if (note && y < bottom) draw_note(x, y++);
     /* room to spare: every block slot by slot, then the contiguous
      * reservations as strips, each under a line that says what it is */

@@ -1,0 +1,65 @@
+/* pool: what the KV blocks panel's two files share (ui/panels/pool.c: the
+ * summary, the grid of blocks, the notes and the panel; pool_table.c: the
+ * table of sequences). Private to the panel: nothing else includes it. */
+#ifndef KVSIM_UI_PANELS_POOL_H
+#define KVSIM_UI_PANELS_POOL_H
+
+#include "ui/panels/panels.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    int t;              /* positions appended so far (absolute) */
+    int blocks;         /* live blocks */
+    uint64_t reserved;  /* live blocks · B · bytes per position */
+    uint64_t used;      /* bytes of the positions kept (= kv_cache_bytes) */
+    uint64_t contig;    /* a contiguous reservation: capacity · bytes per position */
+    const int *table;   /* block table (NULL without a pool) */
+    int n_table;
+    int p0;             /* first position of this step's rows */
+    bool appended;      /* this step's append has run: its new blocks are "taken this step" */
+    char step[32];      /* its own step (Ctx.stepped), e.g. "chunk 2/3" */
+} SeqInfo;
+
+typedef struct {
+    const App *a;
+    Canvas *c;
+    Rect in;
+    const PagedPool *pool;
+    int n;                        /* sequences */
+    SeqInfo s[CLI_MAX_PROMPTS];
+    uint64_t bpp;                 /* bytes per position, K and V of every layer */
+    uint64_t tot_res, tot_used, tot_contig;
+    int tot_blocks;
+    bool stepped;                 /* a batch with chunks or drafts: each sequence its own step */
+} Ctx;
+
+enum { C_SEQ, C_STEP, C_T, C_BLK, C_TAB, C_RES, C_USED, C_WASTE, C_CONTIG, C_CWASTE, N_COLS };
+
+typedef struct {
+    int w[N_COLS];
+    int x[N_COLS];
+    int ew;         /* columns per table entry */
+    int entries;    /* table entries that fit */
+    int promptw;    /* columns of prompt text after the letter (0 = letter only) */
+    bool paged;
+} Cols;
+
+/* Decimal digits of v (>= 0). */
+int pool_digits(long v);
+/* The letter of sequence s: A for the first --prompt. */
+char pool_letter(int s);
+/* Whether physical block v was taken by this step's append. */
+bool pool_taken_now(const Ctx *x, const PagedBlockView *v);
+/* The label of the totals row. */
+const char *pool_total_label(const Ctx *x);
+/* Columns for x's sequences in x->in's width: the block table first, then
+ * as much of the prompts as fits. */
+Cols pool_plan_cols(const Ctx *x);
+/* The header, sequence s's row and the totals row, at line y. */
+void pool_draw_head(const Ctx *x, const Cols *k, int y);
+void pool_draw_seq(const Ctx *x, const Cols *k, int s, int y);
+void pool_draw_totals(const Ctx *x, const Cols *k, int y);
+
+#endif
