@@ -55,8 +55,12 @@ static const char *mode_text(const App *a, RunMode m)
 /* Right-hand status; returns its width (0 when nothing fits). */
 static int draw_status(const App *a, const Engine *e, Canvas *c, Rect in)
 {
-    char phase[48], mode[32], pos[32];
-    phase_text(a, e, phase, sizeof phase);
+    char one[48], phase[64], mode[32], pos[32];
+    phase_text(a, e, one, sizeof one);
+    /* a batch: this strip shows sequence A (the first prompt); the others'
+     * steps are in the memory view's table */
+    if (a->n_seqs > 1 && e->mode == MODE_CACHE) snprintf(phase, sizeof phase, TR(a, "A: %s", "A：%s"), one);
+    else snprintf(phase, sizeof phase, "%s", one);
     snprintf(mode, sizeof mode, " %s ", mode_text(a, e->mode));
     pos[0] = '\0';
     if (e->pos > 0) snprintf(pos, sizeof pos, TR(a, "pos %d", "位置 %d"), e->t - 1);
