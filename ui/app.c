@@ -77,6 +77,13 @@ int app_rebuild(App *a, const KvConfig *cfg, const char *prompt, int gen, char *
     return rc;
 }
 
+/* Token steps of the run the view steps through: a batch's are its longest
+ * sequence's (sim/run.h), a chunked run's include the prefill's chunks. */
+static int app_steps(const App *a)
+{
+    return (int)(run_cursor_total(&a->run, app_primary_mode(a)) / app_engine(a)->ops_per_step);
+}
+
 int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
@@ -107,9 +114,9 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
         a->message_is_error = false;
     }
     if (o->goto_step >= 0 && app_goto(a, o->goto_step, o->goto_op)) {   /* --goto: resume a class */
-        const long steps = run_cursor_total(&a->run, app_primary_mode(a)) / app_engine(a)->ops_per_step;
+        const int steps = app_steps(a);
         if (o->goto_step >= steps)   /* (an operation out of range was refused by cli_parse) */
-            snprintf(err, errlen, "--goto %d: step must be 0-%ld (this run has %ld steps%s)", o->goto_step,
+            snprintf(err, errlen, "--goto %d: step must be 0-%d (this run has %d steps%s)", o->goto_step,
                      steps - 1, steps, a->cfg.chunk > 0 ? ": the prefill's chunks, then decoding" : "");
         else
             snprintf(err, errlen, "--goto %s", a->message);
@@ -227,8 +234,7 @@ static unsigned edit_key(App *a, int key)
 int app_goto(App *a, int step, int op)
 {
     const Engine *e = app_engine(a);
-    /* a batch's steps: the longest sequence's (sim/run.h) */
-    const int n_steps = (int)(run_cursor_total(&a->run, app_primary_mode(a)) / e->ops_per_step);
+    const int n_steps = app_steps(a);
     if (step < 0 || step >= n_steps) {
         snprintf(a->message, sizeof a->message, TR(a, "step %d: the run has steps 0-%d", "第 %d 步：本次运行只有第 0-%d 步"),
                  step, n_steps - 1);
