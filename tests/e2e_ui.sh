@@ -147,6 +147,19 @@ check "decode is memory-bound" "memory-bound"
 check "totals" "2,560 1,920"
 $T send-keys -t e2e Up
 check "back a step" "pool: 4 of 48 blocks in use"
+# Tab in the KV cache view: the per-sequence panels show B, then C, then A
+$T send-keys -t e2e m
+check "back to the cache view" "KV CACHE"
+check "the strip names sequence A" "A: DECODE step 2"
+$T send-keys -t e2e Tab
+check "Tab shows sequence B" "B: DECODE step 2"
+check "B's prompt on the Tokens line" "cde"
+check "the mode comparison stays on A" "Operations (MACs) · A"
+$T send-keys -t e2e Tab
+check "Tab shows sequence C" "C: DECODE step 2"
+$T send-keys -t e2e Tab
+check "Tab comes round to A" "A: DECODE step 2"
+absent "no note on A's own screen" "(MACs) · A"
 $T send-keys -t e2e q
 check "batch exit" "EXIT=0"
 end_server

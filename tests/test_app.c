@@ -468,6 +468,73 @@ static void test_batch_matches_trace(void **state)
     app_free(&a);
 }
 
+/* Tab: the KV cache view shows another sequence of a batch. The per-sequence
+ * panels draw that sequence's engine (its own prompt, rows and step); the
+ * panels that compare modes stay on A and say so. Elsewhere Tab only says
+ * where it works. */
+static void test_batch_tab(void **state)
+{
+    (void)state;
+    App a;
+    make_app_args(&a, "--prompt ab --prompt cdefg --prompt h --gen 3");
+    assert_int_equal(a.view, VIEW_CACHE);
+    assert_int_equal(app_shown_seq(&a), 0);
+    assert_ptr_equal(app_shown_engine(&a), app_engine(&a));
+    press(&a, "NN<Tab>");
+    assert_int_equal(app_shown_seq(&a), 1);
+    assert_ptr_equal(app_shown_engine(&a), app_seq_engine(&a, 1));
+    check_lockstep(&a);
+    Canvas cv;
+    assert_int_equal(canvas_init(&cv, 100, 30), 0);
+    app_render(&a, &cv);
+    char *d = canvas_dump(&cv);
+    assert_non_null(strstr(d, "B: DECODE step 1"));
+    assert_non_null(strstr(d, "cdefg"));                                 /* B's prompt on the Tokens line */
+    assert_non_null(strstr(d, "Operations (MACs) \u00b7 A"));          /* the mode comparison stays on A */
+    assert_null(strstr(d, "A: DECODE"));
+    /* the attention row is B's query: its prompt of 5, one token decoded */
+    assert_int_equal(app_seq_engine(&a, 1)->t, 6);
+    assert_non_null(strstr(d, "pos 5"));
+    free(d);
+    /* on to C, then round to A */
+    press(&a, "<Tab>");
+    assert_int_equal(app_shown_seq(&a), 2);
+    app_render(&a, &cv);
+    d = canvas_dump(&cv);
+    assert_non_null(strstr(d, "C: DECODE step 1"));
+    free(d);
+    press(&a, "<Tab>");
+    assert_int_equal(app_shown_seq(&a), 0);
+    app_render(&a, &cv);
+    d = canvas_dump(&cv);
+    assert_non_null(strstr(d, "A: DECODE step 1"));
+    assert_null(strstr(d, "\u00b7 A"));
+    assert_null(strstr(d, "cdefg"));
+    free(d);
+    /* the compare view pairs A with its recompute: Tab says where it works */
+    press(&a, "<Tab>mm");
+    assert_int_equal(a.view, VIEW_COMPARE);
+    assert_int_equal(app_shown_seq(&a), 0);
+    assert_ptr_equal(app_shown_engine(&a), app_engine(&a));
+    a.message[0] = '\0';
+    press(&a, "<Tab>");
+    assert_non_null(strstr(a.message, "KV cache view"));
+    assert_int_equal(app_shown_seq(&a), 0);
+    /* back in the cache view the choice (B) is still there */
+    press(&a, "mmm");
+    assert_int_equal(a.view, VIEW_CACHE);
+    assert_int_equal(app_shown_seq(&a), 1);
+    canvas_free(&cv);
+    app_free(&a);
+
+    /* one prompt: nothing to switch to */
+    make_app_args(&a, "--prompt abc");
+    press(&a, "N<Tab>");
+    assert_int_equal(app_shown_seq(&a), 0);
+    assert_non_null(strstr(a.message, "--prompt"));
+    app_free(&a);
+}
+
 /* Editing the first prompt keeps the rest of the batch, and restarts it. */
 static void test_batch_edit(void **state)
 {
@@ -504,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_parse_keys),
         cmocka_unit_test(test_batch_lockstep),
         cmocka_unit_test(test_batch_matches_trace),
+        cmocka_unit_test(test_batch_tab),
         cmocka_unit_test(test_batch_edit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -480,6 +480,35 @@ static void test_prefix_chunk_screens(void **state)
     }
 }
 
+/* Tab in a batch's KV cache view (ui/app.h app_shown_engine) at 120x40, en
+ * and zh: after batch step 1 the per-sequence panels show sequence B, its
+ * own prompt on the Tokens line, its mask of t rows and its attention row;
+ * the panels that compare modes say they stay on A. */
+static void test_batch_tab_screens(void **state)
+{
+    (void)state;
+    static const Scenario st[] = {
+        {"batch-tab", "--prompt thecat --prompt 猫在床上睡觉。 --prompt adog --gen 4", "NN<Tab>"},
+        {"batch-tab-zh", "--lang zh --prompt thecat --prompt 猫在床上睡觉。 --prompt adog --gen 4", "NN<Tab>"},
+    };
+    static const char *const want[][3] = {
+        {"B: DECODE step 1", "Operations (MACs) \u00b7 A", "\u732b\u5728\u5e8a"},
+        {"B\uff1a", "\u00b7 \u5e8f\u5217 A", "\u732b\u5728\u5e8a"},
+    };
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        App a;
+        char *text = render(&st[i], 120, 40, &a);
+        compare_golden(st[i].name, 120, 40, text);
+        assert_int_equal(app_shown_seq(&a), 1);
+        for (int k = 0; k < 3; k++)
+            if (!strstr(text, want[i][k])) fail_msg("%s: no \"%s\"", st[i].name, want[i][k]);
+        /* B's query: its prompt of 7, one token decoded, so position 7 */
+        assert_int_equal(app_shown_engine(&a)->t, 8);
+        free(text);
+        app_free(&a);
+    }
+}
+
 /* A batch with chunked prefill and one with speculation (sim/run.h, the
  * step lockstep) in the memory view at 120x40, en and zh: each sequence's
  * own step in the table (a sequence still prefilling in chunks next to one
@@ -1265,6 +1294,7 @@ int main(void)
         cmocka_unit_test(test_golden_screens),
         cmocka_unit_test(test_serving_screens),
         cmocka_unit_test(test_batch_screens),
+        cmocka_unit_test(test_batch_tab_screens),
         cmocka_unit_test(test_prefix_chunk_screens),
         cmocka_unit_test(test_roofline),
         cmocka_unit_test(test_too_small),

@@ -147,6 +147,18 @@ const Engine *app_engine(const App *a)
     return run_engine(&a->run, app_primary_mode(a));
 }
 
+int app_shown_seq(const App *a)
+{
+    const bool batch_cache = a->view == VIEW_CACHE && a->n_seqs > 1 && a->run.n_seqs == a->n_seqs;
+    return batch_cache && a->seq_shown > 0 && a->seq_shown < a->n_seqs ? a->seq_shown : 0;
+}
+
+const Engine *app_shown_engine(const App *a)
+{
+    const int s = app_shown_seq(a);
+    return s > 0 ? app_seq_engine(a, s) : app_engine(a);
+}
+
 void app_sync(App *a)
 {
     run_sync(&a->run, app_primary_mode(a));
@@ -352,6 +364,19 @@ unsigned app_handle_key(App *a, int key)
     case KA_LAYER_PREV: a->layer = (a->layer + Lyr - 1) % Lyr; break;
     case KA_HEAD_NEXT: a->head = (a->head + 1) % H; break;
     case KA_HEAD_PREV: a->head = (a->head + H - 1) % H; break;
+    case KA_SEQ_NEXT:
+        /* only where the pictures are one sequence's own: the compare view
+         * pairs A with its recompute, the memory view shows every sequence */
+        if (a->n_seqs < 2) {
+            set_message(a, false, TR(a, "Tab: one prompt runs; a batch (several --prompt) has more sequences",
+                                     "Tab：只有一个提示词；批次（多个 --prompt）才有别的序列"));
+        } else if (a->view != VIEW_CACHE) {
+            set_message(a, false, TR(a, "Tab: the KV cache view (m) shows the batch's sequences one by one",
+                                     "Tab：在 KV 缓存视图（m）里逐个查看批次中的序列"));
+        } else {
+            a->seq_shown = (app_shown_seq(a) + 1) % a->n_seqs;
+        }
+        break;
     case KA_SCALE: a->log_scale = !a->log_scale; break;
     case KA_VECTORS:
     case KA_HEADS: {

@@ -55,6 +55,8 @@ typedef struct {
 
     View view;                /* cache / recompute / compare / train / memory */
     int layer, head;          /* selected layer and head */
+    int seq_shown;            /* a batch: the sequence (0 = A) whose pictures the KV cache
+                                 view shows (Tab); see app_shown_engine() */
     bool log_scale;           /* Operations chart */
     bool show_vectors;        /* vector inspector shown (v) */
     bool show_heads;          /* all-heads overview shown (A) */
@@ -105,6 +107,14 @@ static inline const Engine *app_engine_of(const App *a, RunMode m) { return run_
 /* After a test moved the primary engine directly: bring the rest along
  * (run_sync of the primary mode). */
 void app_sync(App *a);
+
+/* The sequence the per-sequence panels show (tokens, mask, attention, KV
+ * cache, pipeline, next token, vectors, heads) and its engine: in the KV
+ * cache view of a batch, seq_shown (Tab; B's rows are B's own); everywhere
+ * else 0 and app_engine(). The panels that compare modes (operations,
+ * charts, cost) always show sequence A, the one with a recompute engine. */
+int app_shown_seq(const App *a);
+const Engine *app_shown_engine(const App *a);
 
 /* Sequence s of the batch (0 .. n_seqs-1): its cache engine and prompt. */
 static inline const Engine *app_seq_engine(const App *a, int s) { return run_seq(&a->run, s); }

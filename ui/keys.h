@@ -15,6 +15,7 @@ typedef enum {
     KA_MODE,
     KA_LAYER_NEXT, KA_LAYER_PREV,
     KA_HEAD_NEXT, KA_HEAD_PREV,
+    KA_SEQ_NEXT,            /* a batch: the next sequence the cache view shows */
     KA_SCALE,
     KA_VECTORS, KA_HEADS,   /* vector inspector, all-heads overview */
     KA_EDIT,

@@ -220,7 +220,7 @@ void layout_present(int w, int h, int mask_h, int cache_h, Layout *o)
 
 void layout_app(const App *a, int w, int h, Layout *o)
 {
-    const Engine *e = app_engine(a);
+    const Engine *e = app_shown_engine(a);   /* the mask's rows are the shown sequence's t */
     if (a->present && !a->play) {   /* a lesson keeps its own screen */
         /* the KV cache box wants its rows, a header and four lines below */
         layout_present(w, h, panel_mask_present_h(a, e, layout_present_mask_w(w), h - 2), e->pos > 0 ? e->t + 8 : 6, o);

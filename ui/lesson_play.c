@@ -162,6 +162,7 @@ unsigned app_lesson_goto(App *a, int i)
     bool same = a->play->slide_state.prompt && lesson_same_run(&a->play->slide_state, &st);
     if (!same) {   /* the slide's batch (prompt: lines after the first), as --prompt gives it */
         a->n_seqs = 1 + st.n_batch;
+        a->seq_shown = 0;   /* a new batch starts on A */
         for (int s = 0; s < st.n_batch; s++)
             snprintf(a->seq_prompt[s + 1], sizeof a->seq_prompt[s + 1], "%s", st.batch[s]);
     }

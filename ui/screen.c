@@ -321,7 +321,9 @@ void app_render(const App *a, Canvas *c)
     for (int i = 0; i < panel_count; i++) {
         const PanelEntry *p = &panel_list[i];
         const Rect r = rect_of(&lo, p);
-        const Engine *pe = p->engine == PANEL_RECOMPUTE_ENGINE ? app_engine_of(a, MODE_RECOMPUTE) : e;
+        const Engine *pe = p->engine == PANEL_RECOMPUTE_ENGINE ? app_engine_of(a, MODE_RECOMPUTE)
+                           : p->engine == PANEL_SEQ_ENGINE       ? app_shown_engine(a)
+                                                                 : e;
         PANEL(p->draw(a, pe, c, r), r);
     }
     if (a->play) highlight_frame(c, pointed_rect(a, &lo));

@@ -393,10 +393,11 @@ static void draw_chart(const App *a, Canvas *c, Rect r, bool per_step)
     const Rect old = c->clip;
     char title[64];
     const char *name = per_step ? TR(a, "MACs per step", "每步乘加") : TR(a, "Cumulative MACs", "累计乘加");
-    snprintf(title, sizeof title, "%s%s", name, a->log_scale ? TR(a, " (log)", " (对数)") : "");
-    if (canvas_text_width(title) > r.w - 6)   /* keep "(log)" visible in a narrow box */
-        snprintf(title, sizeof title, "%s%s", per_step ? TR(a, "Per step", "每步") : TR(a, "Cum. MACs", "累计"),
-                 a->log_scale ? TR(a, " (log)", " (对数)") : "");
+    const char *scale = a->log_scale ? TR(a, " (log)", " (对数)") : "";
+    snprintf(title, sizeof title, "%s%s%s", name, scale, panel_seq_a_note(a));
+    if (canvas_text_width(title) > r.w - 6)   /* keep "(log)" and "· A" visible in a narrow box */
+        snprintf(title, sizeof title, "%s%s%s", per_step ? TR(a, "Per step", "每步") : TR(a, "Cum. MACs", "累计"),
+                 scale, panel_seq_a_note(a));
     canvas_set_clip(c, rect_intersect(r, old));
     canvas_box(c, r, STYLE_BORDER, title);
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};

@@ -292,7 +292,10 @@ void panel_cost_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     (void)shown;   /* reads both modes' engines from the App's run */
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
     canvas_fill(c, r, ' ', STYLE_NORMAL);
-    canvas_box(c, r, STYLE_BORDER, TR(a, "Cost: recompute \u00f7 cache", "开销：重算 \u00f7 缓存"));
+    char title[64];
+    snprintf(title, sizeof title, "%s%s", TR(a, "Cost: recompute \u00f7 cache", "开销：重算 \u00f7 缓存"),
+             panel_seq_a_note(a));
+    canvas_box(c, r, STYLE_BORDER, title);
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     Cost co;
     if (in.w <= 0 || in.h <= 0) goto done;

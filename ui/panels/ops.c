@@ -368,9 +368,12 @@ void panel_ops_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     const Rect old = c->clip, box = rect_intersect(r, old);
     const bool train = a->view == VIEW_TRAIN;
     canvas_set_clip(c, box);
-    canvas_box(c, r, STYLE_BORDER,
-               train ? TR(a, "Operations (MACs): train vs generate", "运算（乘加次数）：训练 vs 生成")
-                     : TR(a, "Operations (MACs)", "运算（乘加次数）"));
+    char title[80];
+    snprintf(title, sizeof title, "%s%s",
+             train ? TR(a, "Operations (MACs): train vs generate", "运算（乘加次数）：训练 vs 生成")
+                   : TR(a, "Operations (MACs)", "运算（乘加次数）"),
+             panel_seq_a_note(a));
+    canvas_box(c, r, STYLE_BORDER, title);
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     if (in.w > 0 && in.h > 0) {
         int cats[N_VALS];

@@ -7,25 +7,25 @@
 #define AT(field) offsetof(Layout, field)
 
 const PanelEntry panel_list[] = {
-    {panel_tokens_draw, AT(tokens), POINT_TOKENS, PANEL_VIEW_ENGINE},
+    {panel_tokens_draw, AT(tokens), POINT_TOKENS, PANEL_SEQ_ENGINE},
     {panel_pool_draw, AT(pool), POINT_BLOCKS, PANEL_VIEW_ENGINE},
     {panel_traffic_draw, AT(traffic), POINT_TRAFFIC, PANEL_VIEW_ENGINE},
     {panel_roofline_draw, AT(roofline), -1, PANEL_VIEW_ENGINE},
-    {panel_mask_draw, AT(mask), POINT_MASK, PANEL_VIEW_ENGINE},
-    {panel_attention_draw, AT(attention), POINT_ATTENTION, PANEL_VIEW_ENGINE},
-    {panel_kvcache_draw, AT(kvcache), POINT_KVCACHE, PANEL_VIEW_ENGINE},
+    {panel_mask_draw, AT(mask), POINT_MASK, PANEL_SEQ_ENGINE},
+    {panel_attention_draw, AT(attention), POINT_ATTENTION, PANEL_SEQ_ENGINE},
+    {panel_kvcache_draw, AT(kvcache), POINT_KVCACHE, PANEL_SEQ_ENGINE},
     {panel_mask_draw, AT(mask2), -1, PANEL_RECOMPUTE_ENGINE},
     {panel_kvcache_draw, AT(kvcache2), -1, PANEL_RECOMPUTE_ENGINE},
     {panel_ops_draw, AT(ops), POINT_OPS, PANEL_VIEW_ENGINE},
     {panel_chart_draw, AT(chart), POINT_CHART, PANEL_VIEW_ENGINE},
     {panel_chart_step_draw, AT(chart_step), -1, PANEL_VIEW_ENGINE},
     {panel_cost_draw, AT(cost), -1, PANEL_VIEW_ENGINE},
-    {panel_pipeline_draw, AT(pipeline), POINT_PIPELINE, PANEL_VIEW_ENGINE},
+    {panel_pipeline_draw, AT(pipeline), POINT_PIPELINE, PANEL_SEQ_ENGINE},
     {panel_lesson_draw, AT(lesson), -1, PANEL_VIEW_ENGINE},
-    {panel_heads_draw, AT(heads), -1, PANEL_VIEW_ENGINE},
-    {panel_next_draw, AT(next), -1, PANEL_VIEW_ENGINE},
+    {panel_heads_draw, AT(heads), -1, PANEL_SEQ_ENGINE},
+    {panel_next_draw, AT(next), -1, PANEL_SEQ_ENGINE},
     {panel_loss_draw, AT(loss), -1, PANEL_VIEW_ENGINE},
-    {panel_vectors_draw, AT(vectors), -1, PANEL_VIEW_ENGINE},
+    {panel_vectors_draw, AT(vectors), -1, PANEL_SEQ_ENGINE},
 };
 const int panel_count = (int)(sizeof panel_list / sizeof panel_list[0]);
 
@@ -113,7 +113,7 @@ static bool no_logits(const Engine *e)
  * layout holds still within a step. Returns whether it did. */
 static bool short_middle(const App *a, Layout *lo)
 {
-    const Engine *e = app_engine(a);
+    const Engine *e = app_shown_engine(a);
     if (lo->cost.h <= 0 || lo->mask.h <= 0 || lo->attention.h <= 0 || a->view == VIEW_COMPARE || e->t <= 0) return false;
     int need = panel_mask_height(a, e, lo->mask.w);   /* the mask box's rows */
     int dy = lo->mask.h - need;
@@ -179,7 +179,7 @@ void panels_arrange(const App *a, Layout *lo)
         const int mid_h = lo->mask.h > 0 ? lo->mask.h : lo->kvcache.h;
         const bool ops_too = mid_h < VEC_MIN_MID_H;
         for (unsigned i = 0; i < sizeof take / sizeof take[0] - (ops_too ? 0 : 2); i++) u = rect_union(u, *take[i]);
-        const int need = panel_vectors_height(a, app_engine(a), u.w);
+        const int need = panel_vectors_height(a, app_shown_engine(a), u.w);
         if (!ops_too && mid_h - need >= MID_KEEP_H) {
             lo->vectors = (Rect){u.x, u.y, u.w, need};
             middle_shift(lo, need);
@@ -223,7 +223,7 @@ void panels_arrange(const App *a, Layout *lo)
     }
     if (kv->h < NEXT_MIN_KV_H) return;
     int h = kv->h >= 30 ? NEXT_H_TALL : NEXT_H;
-    if (no_logits(app_engine(a))) h = panel_next_none_height(a, kv->w);   /* one sentence, no top k */
+    if (no_logits(app_shown_engine(a))) h = panel_next_none_height(a, kv->w);   /* one sentence, no top k */
     lo->next = (Rect){kv->x, kv->y + kv->h - h, kv->w, h};
     kv->h -= h;
 }

@@ -30,6 +30,8 @@ typedef void (*PanelDraw)(const App *a, const Engine *e, Canvas *c, Rect r);
 typedef enum {
     PANEL_VIEW_ENGINE,        /* the view's (cache in the compare and memory views) */
     PANEL_RECOMPUTE_ENGINE,   /* the recompute side of the compare view */
+    PANEL_SEQ_ENGINE,         /* the sequence shown (app_shown_engine: Tab in a batch's
+                                 KV cache view), else the view's */
 } PanelEngine;
 
 /* The panel list: every panel in drawing order, with its place in the
@@ -175,6 +177,10 @@ int panel_lesson_text_lines(const App *a, int w);
 int panel_lesson_hidden_below(const App *a, Rect r, int *text_h);
 
 /* Shared helpers for panels (ui/panels/util.c). */
+/* " · A" for the title of a panel that compares modes (operations, charts,
+ * cost) while Tab shows another sequence of a batch: those panels stay on
+ * sequence A, the one the recompute engine runs; "" otherwise. */
+const char *panel_seq_a_note(const App *a);
 /* The closed form of engine e's step k: spec §4's, or with --chunk /
  * --speculate that of the rows the step's plan covers (§6.7, §6.9). The
  * Operations panel and the charts predict with it. */

@@ -57,9 +57,11 @@ static int draw_status(const App *a, const Engine *e, Canvas *c, Rect in)
 {
     char one[48], phase[64], mode[32], pos[32];
     phase_text(a, e, one, sizeof one);
-    /* a batch: this strip shows sequence A (the first prompt); the others'
-     * steps are in the memory view's table */
-    if (a->n_seqs > 1 && e->mode == MODE_CACHE) snprintf(phase, sizeof phase, TR(a, "A: %s", "A：%s"), one);
+    /* a batch: this strip shows one sequence, A (the first prompt) unless
+     * Tab chose another in the KV cache view; every sequence's step is in
+     * the memory view's table */
+    if (a->n_seqs > 1 && e->mode == MODE_CACHE)
+        snprintf(phase, sizeof phase, TR(a, "%c: %s", "%c：%s"), 'A' + app_shown_seq(a), one);
     else snprintf(phase, sizeof phase, "%s", one);
     snprintf(mode, sizeof mode, " %s ", mode_text(a, e->mode));
     pos[0] = '\0';
