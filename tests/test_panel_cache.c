@@ -253,6 +253,38 @@ static void test_cache_overflow(void **state)
     fx_app_del(a);
 }
 
+/* Under a window the rows above the box are of two kinds: held rows that
+ * did not fit, and evicted ones. The note counts them apart (a bare "13
+ * more" would claim rows the ring no longer holds), in every box size. */
+static void test_cache_window_note(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--window", "4", "--prompt", "the cat sat", "--gen", "6");
+    Engine *e = &a->run.eng[MODE_CACHE];
+    for (int k = 0; k < 6; k++) assert_true(engine_next_step(e));
+    const int lo = e->t - 4;   /* evicted: positions 0 .. t-W-1 */
+    assert_int_equal(e->t, 16);
+    const int sizes[][2] = {{26, 8}, {30, 9}, {40, 10}, {60, 9}};
+    for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *d = draw(panel_kvcache_draw, a, e, sizes[i][0], sizes[i][1]);
+        RowScan s = scan_rows(d);
+        assert_true(s.rows >= 1 && s.rows <= 4);
+        assert_int_equal(s.last, e->t - 1);
+        char want[96], more[32];
+        if (s.rows == 4) snprintf(want, sizeof want, "%d evicted", lo);
+        else snprintf(want, sizeof want, "%d + %d evicted", 4 - s.rows, lo);
+        const bool short_form = strstr(d, want) != NULL;
+        snprintf(want, sizeof want, "\u2026 %d more \u00b7 %d evicted", 4 - s.rows, lo);
+        const bool mid_form = strstr(d, want) != NULL;
+        snprintf(want, sizeof want, "\u2026 %d more above \u00b7 %d evicted", 4 - s.rows, lo);
+        if (!short_form && !mid_form && !strstr(d, want)) fail_msg("%dx%d: no evicted count in\n%s", sizes[i][0], sizes[i][1], d);
+        snprintf(more, sizeof more, "%d more", e->t - s.rows);   /* the old, false note */
+        assert_null(strstr(d, more));
+        free(d);
+    }
+    fx_app_del(a);
+}
+
 /* Recompute keeps nothing: 0 B; all t rows redone, then discarded. */
 static void test_recompute_keeps_nothing(void **state)
 {
@@ -630,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_cache_bytes),
         cmocka_unit_test(test_cache_rows_and_new),
         cmocka_unit_test(test_cache_overflow),
+        cmocka_unit_test(test_cache_window_note),
         cmocka_unit_test(test_recompute_keeps_nothing),
         cmocka_unit_test(test_train_and_compare_titles),
         cmocka_unit_test(test_tokens_phases),

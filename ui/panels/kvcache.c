@@ -418,7 +418,7 @@ static void draw_rope(const Ctx *x, int y)
 /* Header over the rows: column labels, and how many rows are hidden. */
 static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
 {
-    char note[3][48];
+    char note[3][96];
     int kx = x->in.x + x->posw + 1 + x->tokw + 1, vx = kx + block_w(x) + 2;
     canvas_text(x->c, x->in.x, y, x->posw + 1 + x->tokw, STYLE_DIM, x->posw + 1 + x->tokw >= 4 ? TR(x->a, "pos", "位置") : "#");
     if (block_w(x) >= 1) {
@@ -435,13 +435,20 @@ static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
         snprintf(note[0], sizeof note[0], TR(x->a, "\u2026 %d evicted (W=%d)", "\u2026 已淘汰 %d 行（W=%d）"),
                  hidden, x->e->cfg.window);
         snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d evicted", "\u2026 淘汰 %d 行"), hidden);
+    } else if (x->lo > 0 && hidden > x->lo) {   /* some held rows above, and the evicted ones */
+        snprintf(note[0], sizeof note[0], TR(x->a, "\u2026 %d more \u00b7 %d evicted", "\u2026 还有 %d 行 \u00b7 已淘汰 %d 行"),
+                 hidden - x->lo, x->lo);
+        snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d + %d evicted", "\u2026 %d + 淘汰 %d"), hidden - x->lo, x->lo);
     } else {
         snprintf(note[0], sizeof note[0], TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), hidden);
         snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d more", "\u2026 还有 %d 行"), hidden);
     }
     snprintf(note[2], sizeof note[2], "\u2191%d", hidden);
-    int used = vx + 2 - x->in.x;   /* keep clear of the V label */
-    for (int i = 0; i < 3; i++) {
+    int used = vx + 2 - x->in.x;   /* keep clear of "V " (the note may cover its "(d_h = ..)") */
+    /* under a window with held rows above, a bare "↑N" would hide that most
+     * of them are gone: the note then takes a line of its own instead */
+    const int forms = x->lo > 0 && hidden > x->lo ? 2 : 3;
+    for (int i = 0; i < forms; i++) {
         int w = canvas_text_width(note[i]);
         if (used + w <= x->in.w) {
             canvas_text(x->c, x->in.x + x->in.w - w, y, w, STYLE_DIM, note[i]);
@@ -529,11 +536,19 @@ static void draw_inside(Ctx *x)
     if (!note_done && shown > 0) {   /* the note needs a line of its own */
         shown--;
         plan_columns(x, x->nrows - shown);
-        char note[48];
+        char note[96];
         if (x->lo > 0 && shown == held)
             snprintf(note, sizeof note, TR(x->a, "\u2026 %d evicted (window %d)", "\u2026 已淘汰 %d 行（窗口 %d）"),
                      x->lo, x->e->cfg.window);
-        else
+        else if (x->lo > 0) {   /* held rows above, and the evicted ones: the longest form that fits */
+            const int more = held - shown;
+            snprintf(note, sizeof note, TR(x->a, "\u2026 %d more above \u00b7 %d evicted", "\u2026 上方还有 %d 行 \u00b7 已淘汰 %d 行"),
+                     more, x->lo);
+            if (canvas_text_width(note) > x->in.w)
+                snprintf(note, sizeof note, TR(x->a, "\u2026 %d more \u00b7 %d evicted", "\u2026 还有 %d 行 \u00b7 淘汰 %d 行"), more, x->lo);
+            if (canvas_text_width(note) > x->in.w)
+                snprintf(note, sizeof note, TR(x->a, "\u2026 %d + %d evicted", "\u2026 %d + 淘汰 %d"), more, x->lo);
+        } else
             snprintf(note, sizeof note, TR(x->a, "\u2026 %d more above", "\u2026 上方还有 %d 行"), x->nrows - shown);
         canvas_text(x->c, x->in.x, top++, x->in.w, STYLE_DIM, note);
     }
