@@ -8,8 +8,8 @@
  * full-width parentheses （…） is skipped, so a gloss such as
  * 词元（token） or 教师强制（teacher forcing） is allowed.
  *
- * docs/glossary.md lists the same table; tests/test_lesson.c checks that
- * every term here appears there.
+ * docs/glossary.md lists the same table; tests/test_lesson_question.c
+ * checks that every term here appears there.
  */
 #ifndef KVSIM_GLOSSARY_H
 #define KVSIM_GLOSSARY_H
