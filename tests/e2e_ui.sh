@@ -159,7 +159,7 @@ $T send-keys -t e2e Tab
 check "Tab shows sequence C" "C: DECODE step 2"
 $T send-keys -t e2e Tab
 check "Tab comes round to A" "A: DECODE step 2"
-absent "no note on A's own screen" "(MACs) · A"
+check "A's screen names A too" "Operations (MACs) · A"
 $T send-keys -t e2e q
 check "batch exit" "EXIT=0"
 end_server

@@ -508,7 +508,7 @@ static void test_batch_tab(void **state)
     app_render(&a, &cv);
     d = canvas_dump(&cv);
     assert_non_null(strstr(d, "A: DECODE step 1"));
-    assert_null(strstr(d, "\u00b7 A"));
+    assert_non_null(strstr(d, "Operations (MACs) \u00b7 A"));   /* a batch: always named */
     assert_null(strstr(d, "cdefg"));
     free(d);
     /* the compare view pairs A with its recompute: Tab says where it works */
@@ -527,11 +527,18 @@ static void test_batch_tab(void **state)
     canvas_free(&cv);
     app_free(&a);
 
-    /* one prompt: nothing to switch to */
+    /* one prompt: nothing to switch to, and no sequence to name */
     make_app_args(&a, "--prompt abc");
     press(&a, "N<Tab>");
     assert_int_equal(app_shown_seq(&a), 0);
     assert_non_null(strstr(a.message, "--prompt"));
+    assert_int_equal(canvas_init(&cv, 100, 30), 0);
+    app_render(&a, &cv);
+    d = canvas_dump(&cv);
+    assert_non_null(strstr(d, "Operations (MACs)"));
+    assert_null(strstr(d, "\u00b7 A"));
+    free(d);
+    canvas_free(&cv);
     app_free(&a);
 }
 

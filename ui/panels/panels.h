@@ -178,8 +178,9 @@ int panel_lesson_hidden_below(const App *a, Rect r, int *text_h);
 
 /* Shared helpers for panels (ui/panels/util.c). */
 /* " · A" for the title of a panel that compares modes (operations, charts,
- * cost) while Tab shows another sequence of a batch: those panels stay on
- * sequence A, the one the recompute engine runs; "" otherwise. */
+ * cost, memory traffic, roofline) in a batch: those panels show sequence A,
+ * the one the recompute engine shadows, whatever Tab shows beside them;
+ * "" when one prompt runs. */
 const char *panel_seq_a_note(const App *a);
 /* The closed form of engine e's step k: spec §4's, or with --chunk /
  * --speculate that of the rows the step's plan covers (§6.7, §6.9). The

@@ -226,7 +226,8 @@ void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     panel_prefill_decode_steps(ec, cfin, &pk, &dk);
     const Point pts[3] = {point(ec, pk), point(ec, dk), point(er, rfin >= 1 ? (int)rfin - 1 : -1)};
     char title[96], legend[200];
-    snprintf(title, sizeof title, "%s", TR(a, "Roofline \u00b7 one CPU thread", "屋顶线 \u00b7 单个 CPU 线程"));
+    snprintf(title, sizeof title, "%s%s", TR(a, "Roofline \u00b7 one CPU thread", "屋顶线 \u00b7 单个 CPU 线程"),
+             panel_seq_a_note(a));
     canvas_box(c, r, STYLE_BORDER, title);
     Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     if (in.w <= 0 || in.h <= 0) return;

@@ -284,9 +284,10 @@ void panel_traffic_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     char title[96], foot[160];
     const Row rows[2] = {measure(ec), measure(er)};
     if (rows[0].started)
-        snprintf(title, sizeof title, TR(a, "Memory traffic \u00b7 step %d", "访存 \u00b7 第 %d 步"), rows[0].k);
+        snprintf(title, sizeof title, TR(a, "Memory traffic \u00b7 step %d%s", "访存 \u00b7 第 %d 步%s"), rows[0].k,
+                 panel_seq_a_note(a));
     else
-        snprintf(title, sizeof title, "%s", TR(a, "Memory traffic", "访存"));
+        snprintf(title, sizeof title, "%s%s", TR(a, "Memory traffic", "访存"), panel_seq_a_note(a));
     canvas_box(c, r, STYLE_BORDER, title);
     snprintf(foot, sizeof foot, TR(a, "%s balance: %.0f TFLOP/s \u00f7 %.2f TB/s = %.0f FLOP/B",
                                    "%s 平衡点：%.0f TFLOP/s \u00f7 %.2f TB/s = %.0f FLOP/B"),

@@ -78,7 +78,7 @@ const char *fmt_token_quoted(const App *a, int id, char buf[16])
 
 const char *panel_seq_a_note(const App *a)
 {
-    return app_shown_seq(a) > 0 ? TR(a, " \u00b7 A", " \u00b7 序列 A") : "";
+    return a->n_seqs > 1 ? TR(a, " \u00b7 A", " \u00b7 序列 A") : "";
 }
 
 void panel_start_hint(const App *a, Canvas *c, Rect inner)
