@@ -165,8 +165,10 @@ bench: all
 # After a change to what kvsim shows by default (a new models/default.kvsim,
 # docs/architecture.md §5): rewrite the golden screens and the docs'
 # transcripts from this build, then read every change in `git diff`.
-regenerate: all build/tests/test_screens
-	KVSIM_UPDATE_GOLDEN=1 build/tests/test_screens
+# The golden suites: test_screens (core views) and test_screens_serving.
+GOLDEN_TESTS := build/tests/test_screens build/tests/test_screens_serving
+regenerate: all $(GOLDEN_TESTS)
+	for t in $(GOLDEN_TESTS); do KVSIM_UPDATE_GOLDEN=1 $$t || exit 1; done
 	KVSIM_UPDATE_DOCS=1 python3 tools/docs_check.py build/kvsim
 
 install: all

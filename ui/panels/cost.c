@@ -4,7 +4,7 @@
  * vocabulary head d·V costs the same in both modes, so it dilutes the
  * whole-model ratio), and each mode's step cost as its closed form with
  * this run's numbers put in: "2·(3·8² + 2·9·8 + 8² + 2·8·32) + 8·1,073 =
- * 10,408". The value after "=" is the measured counter; test_screens
+ * 10,408". The value after "=" is the measured counter; test_screens_serving
  * evaluates the expression and checks it equals that counter.
  *
  * Presenter mode draws the cumulative ratio in big block digits (5 rows,
