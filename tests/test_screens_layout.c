@@ -436,8 +436,8 @@ static void test_short_layout_still(void **state)
 
 int main(void)
 {
-    /* lessons with weights=trained load models/ next to the lessons; the
-     * binary (build/tests or build/asan/tests) may sit anywhere */
+    /* the lessons are found through KVSIM_LESSON_DIR (lessons/catalog.c):
+     * the binary (build/tests or build/asan/tests) may sit anywhere */
     setenv("KVSIM_LESSON_DIR", "lessons", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_sizes_and_ops),
