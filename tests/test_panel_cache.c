@@ -474,7 +474,7 @@ static void test_pipeline_numbers(void **state)
                  e->t - 1, e->t - 1, e->t, d, e->t * d);
         expect_sentence(a, e, 80, want);
         seek_op(e, k, OP_VALUES, 0);
-        snprintf(want, sizeof want, "all %d cached V rows: %d \u00d7 %d = %d MACs", e->t, e->t, d, e->t * d);
+        snprintf(want, sizeof want, "mix %d V rows: %d \u00d7 %d = %d MACs", e->t, e->t, d, e->t * d);
         expect_sentence(a, e, 80, want);
         seek_op(e, k, OP_APPEND, -1);
         snprintf(want, sizeof want, "= %s B", fmt_count(kv_formula(e, e->t), num));

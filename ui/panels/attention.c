@@ -214,12 +214,16 @@ static int draw_note(const AttView *v, Rect r)
     if (!v->soft)
         snprintf(s, sizeof s, "%s", TR(a, "Softmax will turn these scores into weights that sum to 1.",
                                        "softmax 会把这些分数变成和为 1 的权重。"));
-    else if (engine_phase(v->e) == PHASE_DECODE && v->e->k_lo > 0)
+    else if (engine_phase(v->e) == PHASE_DECODE && v->e->n == 1 && v->e->k_lo > 0)
         snprintf(s, sizeof s, TR(a, "The one new query reads only the last %d cached K/V rows plus its own; "
-                                    "%d older ones were evicted: with a window the cost of a step stops growing.",
-                                 "唯一的新查询只读缓存里最近的 %d 行 K/V 和它自己的一行；更早的 %d 行已淘汰：有窗口时每步开销不再增长。"),
+                                    "the %d older ones are outside the window: with a window the cost of a step stops growing.",
+                                 "唯一的新查询只读缓存里最近的 %d 行 K/V 和它自己的一行；更早的 %d 行在窗口之外：有窗口时每步开销不再增长。"),
                  v->e->t - 1 - v->e->k_lo, v->e->k_lo);
-    else if (engine_phase(v->e) == PHASE_DECODE)
+    else if (engine_phase(v->e) == PHASE_DECODE && v->e->n == 1 && v->e->t == 2)
+        snprintf(s, sizeof s, "%s", TR(a, "The one new query reads the K/V of the one earlier position from the cache, "
+                                          "plus its own: even with a cache, the cost of a step grows with t.",
+                                       "唯一的新查询要从缓存读取之前那一个位置的 K/V，再加上它自己的：即使有缓存，每步的开销仍随 t 增长。"));
+    else if (engine_phase(v->e) == PHASE_DECODE && v->e->n == 1)
         snprintf(s, sizeof s, TR(a, "The one new query reads the K/V of all %d earlier positions from the cache, "
                                     "plus its own: even with a cache, the cost of a step grows with t.",
                                  "唯一的新查询要从缓存读取之前全部 %d 个位置的 K/V，再加上它自己的：即使有缓存，每步的开销仍随 t 增长。"),

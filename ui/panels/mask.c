@@ -294,7 +294,11 @@ static const char *explain(const Grid *g)
 {
     const App *a = g->a;
     const Engine *e = g->e;
-    if (e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks)   /* §6.7 */
+    if (e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks && e->p0 == 0)   /* §6.7 */
+        return TR(a, "Prefill chunk: the first chunk's rows see each other causally (the triangle); no earlier rows yet. "
+                     "Their K/V are appended (+).",
+                  "分块预填充：第一块的各行按因果互相可见（三角形）；之前还没有行。它们的 K/V 追加（+）进缓存。");
+    if (e->mode == MODE_CACHE && e->n_chunks > 1 && e->step < e->n_chunks)
         return TR(a, "Prefill chunk: its rows read the earlier prompt rows' K/V from the cache (the rectangle, \u2501) "
                      "and see each other causally (the triangle); their K/V are appended (+).",
                   "分块预填充：本块各行从缓存读取之前提示词行的 K/V（矩形，\u2501），块内各行按因果互相可见（三角形）；"
@@ -306,10 +310,22 @@ static const char *explain(const Grid *g)
                   "被接受的草稿保留 K/V，被拒绝的回滚。");
     switch (engine_phase(g->e)) {
     case PHASE_PREFILL:
+        if (e->n == 1)   /* a one-token prompt: its row sees itself, nothing is masked */
+            return TR(a, "Prefill: one prompt row, the newest position: nothing to mask. Its K/V is appended (+) to the cache.",
+                      "预填充：只有一行提示词，就是最新位置：没有可掩码的格。它的 K/V 追加（+）进缓存。");
+        if (e->cfg.window > 0 && e->t > e->cfg.window)   /* §6.3 */
+            return TR(a, "Prefill: every prompt row at once; the future (upper right) and the keys older than the "
+                         "window (lower left) are masked. Every column's K/V is appended (+); the ring keeps only the last window of them.",
+                      "预填充：所有提示词行一次算完；右上方的未来和窗口之外更早的键（左下方）被掩码。"
+                      "每一列的 K/V 都追加（+），环形缓存只保留最后一个窗口的。");
         return TR(a, "Prefill: every prompt row at once; the future (upper right) is masked. "
                      "Every column's K/V is appended (+) to the cache.",
                   "预填充：所有提示词行一次算完；右上方的未来被掩码。每一列的 K/V 都追加（+）进缓存。");
     case PHASE_DECODE:
+        if (e->k_lo > 0)   /* §6.3: a ring of W holds only the window's keys */
+            return TR(a, "Decode: only the new row is computed; it reads only the keys in its window, so nothing is "
+                         "masked: older keys are evicted (-), never computed. The cache supplies the window's K/V (\u2501).",
+                      "解码：只计算新的一行；它只读窗口内的键，无需掩码：更早的键已淘汰（-），从不计算。缓存提供窗口内的 K/V（\u2501）。");
         return TR(a, "Decode: only the new row is computed; it may see every key, so nothing is masked. "
                      "The cache supplies the K/V of the earlier columns (\u2501); the rows above are not computed this step.",
                   "解码：只计算新的一行；它能看到所有键，无需掩码。缓存提供之前各列的 K/V（\u2501）；上面的行本步不计算。");
