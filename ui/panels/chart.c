@@ -3,6 +3,8 @@
  * Measured points (the engines' counters) run up to the current step; the
  * rest of the run is the closed form, drawn dim with hollow glyphs, so the
  * shape of the whole run (linear vs quadratic growth) shows from step 0.
+ * Per step, the step in progress is still a prediction (hollow); the
+ * legend gives the last finished step, never a partial one.
  * Series differ by glyph (● ▲ / C R), never by colour alone. Too small for
  * a plot, the panel draws two bars instead: measured so far, then ░ to the
  * predicted end of the run. In the train view: one training pass vs
@@ -24,6 +26,7 @@ typedef struct {
     bool cur_done;           /* the current step has finished */
     bool per_step;           /* each step's own MACs, not the running sums */
     uint64_t meas_now[N_SERIES], pred_end[N_SERIES];
+    bool has_now[N_SERIES];  /* meas_now holds a measured value: per step, a finished step's */
     uint64_t vmax, vmin;     /* range over everything drawn (vmin > 0) */
     bool log;
     double lo, hi;           /* log10 range of the y axis */
@@ -64,9 +67,11 @@ static void step_values(const App *a, const Chart *ch, int k, Sums *sum, uint64_
             sum->macc[s] += counts_total(d);
             meas[s] = ch->per_step ? counts_total(d) : sum->macc[s];
         } else if (e->pos > 0 && run_step_of(e, e->pos) == k) {
-            /* the step running now, so far */
+            /* the step running now, so far; per step it is not a
+             * measurement yet (0 at its first operation): its prediction */
             meas[s] = counts_total(&e->cum) - (ch->per_step ? before : 0);
-            running[s] = !engine_at_step_end(e);
+            running[s] = !ch->per_step && !engine_at_step_end(e);
+            have[s] = !ch->per_step;
         } else {
             have[s] = false;
         }
@@ -96,7 +101,7 @@ static void chart_scan(const App *a, Chart *ch, bool per_step)
             if (have[s] && meas[s] > v) v = meas[s];
             if (v > ch->vmax) ch->vmax = v;
             if (pred[s] > 0 && pred[s] < ch->vmin) ch->vmin = pred[s];
-            if (have[s]) ch->meas_now[s] = meas[s];
+            if (have[s]) ch->meas_now[s] = meas[s], ch->has_now[s] = true;
         }
     }
     for (int s = 0; s < N_SERIES; s++) ch->pred_end[s] = pred[s];
@@ -147,6 +152,14 @@ static const char *ratio_text(const Canvas *c, uint64_t n, uint64_t d, char buf[
     return buf;
 }
 
+/* Whether series s has a measured value to show: cumulative, from the
+ * first operation on (the running total); per step, once a step finished
+ * (the last finished step's MACs, never a step in progress). */
+static bool shows_value(const Chart *ch, int s)
+{
+    return ch->cur >= 0 && (!ch->per_step || ch->has_now[s]);
+}
+
 /* ---- small: two bars ------------------------------------------------------- */
 
 static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
@@ -156,16 +169,17 @@ static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
     int y = in.y;
     for (int s = 0; s < N_SERIES; s++) {
         const int st = series_style(s, true);
-        fmt_short(has ? ch->meas_now[s] : ch->pred_end[s], v);
+        const bool hs = shows_value(ch, s);
+        fmt_short(hs ? ch->meas_now[s] : ch->pred_end[s], v);
         const int vw = canvas_text_width(v);
         canvas_put(c, in.x, y, glyph(c, s, true), st);
         if (two_line)
             canvas_text(c, in.x + 2, y, in.w - vw - 3, st,
                         s == S_CACHE ? TR(a, "cache", "缓存") : TR(a, "recompute", "重算"));
-        canvas_text(c, in.x + in.w - vw, y, vw, has ? STYLE_NORMAL : STYLE_DIM, v);
+        canvas_text(c, in.x + in.w - vw, y, vw, hs ? STYLE_NORMAL : STYLE_DIM, v);
         if (two_line) y++;
         const int bx = two_line ? in.x : in.x + 2;
-        bar(c, bx, y, two_line ? in.w : in.w - vw - 3, has ? yfrac(ch, ch->meas_now[s]) : 0,
+        bar(c, bx, y, two_line ? in.w : in.w - vw - 3, hs ? yfrac(ch, ch->meas_now[s]) : 0,
             yfrac(ch, ch->pred_end[s]), st);
         y++;
     }
@@ -176,6 +190,7 @@ static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
     }
     const int x = in.x + canvas_textf(c, in.x, y, in.w, STYLE_NORMAL,
                                       TR(a, "step %d/%d  ", "第 %d/%d 步 "), ch->cur, ch->G - 1);
+    if (!shows_value(ch, S_CACHE) || !shows_value(ch, S_RECOMP)) return;
     canvas_put(c, x, y, glyph(c, S_RECOMP, true), series_style(S_RECOMP, true));
     canvas_put(c, x + 1, y, '/', STYLE_NORMAL);
     canvas_put(c, x + 2, y, glyph(c, S_CACHE, true), series_style(S_CACHE, true));
@@ -245,7 +260,7 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
     for (int s = 0; s < N_SERIES; s++) {
         canvas_put(c, x, in.y, glyph(c, s, true), series_style(s, true));
         x += 2 + canvas_text(c, x + 2, in.y, in.x + in.w - x - 2, series_style(s, true), names[s]);
-        if (with_vals) x += 1 + canvas_text(c, x + 1, in.y, -1, STYLE_NORMAL, vals[s]);
+        if (with_vals && shows_value(ch, s)) x += 1 + canvas_text(c, x + 1, in.y, -1, STYLE_NORMAL, vals[s]);
         x += 2;
     }
     if (x + 12 <= in.x + in.w) {
