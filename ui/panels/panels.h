@@ -186,6 +186,11 @@ const char *panel_seq_a_note(const App *a);
  * --speculate that of the rows the step's plan covers (§6.7, §6.9). The
  * Operations panel and the charts predict with it. */
 void panel_step_prediction(const Engine *e, int k, OpCounts *p);
+/* The recompute steps [*j0, *j1) that emit the tokens cache step k of c
+ * emits, as run_seek pairs the two engines: step k without a plan; with
+ * --chunk none for a chunk before the last (*j0 == *j1) and one after;
+ * with --speculate 1 + accepted. The charts put them at x = k. */
+void panel_recompute_steps(const Engine *c, int k, int *j0, int *j1);
 /* The cache steps that pictures of "the prefill" and "a decode step" show
  * after `finished` whole steps of e: *prefill = the last prefill step done
  * (with --chunk the last chunk so far; step 0 before any is done), and

@@ -99,6 +99,20 @@ void panel_step_prediction(const Engine *e, int k, OpCounts *p)
     formulas_block(&e->cfg, pl->p0, pl->n, k < e->n_chunks - 1 ? 0 : 1 + pl->drafted, p);
 }
 
+void panel_recompute_steps(const Engine *c, int k, int *j0, int *j1)
+{
+    const StepPlan *p = c->planned ? engine_plan(c, k) : NULL;
+    if (!p) {
+        *j0 = k, *j1 = k + 1;
+        return;
+    }
+    /* tokens held before step k and before step k + 1 (a plan's emitted
+     * is 0 until the step's pick ran; the next step's tok0 is known) */
+    const StepPlan *q = engine_plan(c, k + 1);
+    *j0 = p->tok0 - c->L;
+    *j1 = (q ? q->tok0 : c->L + c->G) - c->L;
+}
+
 bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in)
 {
     canvas_fill(c, r, ' ', STYLE_NORMAL);
