@@ -3,6 +3,14 @@
  * Measured points (the engines' counters) run up to the current step; the
  * rest of the run is the closed form, drawn dim with hollow glyphs, so the
  * shape of the whole run (linear vs quadratic growth) shows from step 0.
+ * Per step, the step in progress is still a prediction (hollow); the
+ * legend gives the last finished step, never a partial one.
+ * x is the cache engine's step; with --chunk or --speculate, where the
+ * modes take different numbers of steps, recompute's point at x is its
+ * steps that emit the same tokens (panel_recompute_steps, as run_seek and
+ * the Operations panel pair them) and the axis says "cache step". The
+ * bottom border names the hollow glyphs and the ┊ rule when the top line
+ * has no room.
  * Series differ by glyph (● ▲ / C R), never by colour alone. Too small for
  * a plot, the panel draws two bars instead: measured so far, then ░ to the
  * predicted end of the run. In the train view: one training pass vs
@@ -23,7 +31,9 @@ typedef struct {
     int G, cur;              /* steps; current step (-1 before the first operation) */
     bool cur_done;           /* the current step has finished */
     bool per_step;           /* each step's own MACs, not the running sums */
+    bool planned;            /* --chunk / --speculate: x is the cache step, "cache step" on the axis */
     uint64_t meas_now[N_SERIES], pred_end[N_SERIES];
+    bool has_now[N_SERIES];  /* meas_now holds a measured value: per step, a finished step's */
     uint64_t vmax, vmin;     /* range over everything drawn (vmin > 0) */
     bool log;
     double lo, hi;           /* log10 range of the y axis */
@@ -34,41 +44,52 @@ typedef struct {
     uint64_t pacc[N_SERIES], macc[N_SERIES];
 } Sums;
 
-/* Values of step k to plot: predicted (pred) and measured (meas; false
- * when not reached), cumulative or, per step, the step's own. Called with
- * k = 0, 1, ... in order: *sum carries the running sums. With --chunk or
- * --speculate the two modes take different numbers of steps: past a
- * series' last step, a cumulative series stays at its total and a
- * per-step one has no point (live[s] false). */
+/* Values at x = k to plot: predicted (pred) and measured (meas; false
+ * when not reached), cumulative or, per step, the step's own. x is the
+ * cache engine's step; the recompute series there is the recompute steps
+ * that emit the same tokens (panel_recompute_steps: with --chunk none for
+ * an early chunk, live[s] false; with --speculate 1 + accepted, summed),
+ * so both series and the Operations panel's pairing agree. Called with
+ * k = 0, 1, ... in order: *sum carries the running sums. A span partly
+ * run is "running": cumulative, its total so far (filled) and where it
+ * will end (hollow); per step, only its prediction (hollow). */
 static void step_values(const App *a, const Chart *ch, int k, Sums *sum, uint64_t pred[N_SERIES],
                         uint64_t meas[N_SERIES], bool live[N_SERIES], bool have[N_SERIES], bool running[N_SERIES])
 {
+    const Engine *c = app_engine_of(a, MODE_CACHE);
     for (int s = 0; s < N_SERIES; s++) {
-        const Engine *e = app_engine_of(a, s == S_CACHE ? MODE_CACHE : MODE_RECOMPUTE);
-        live[s] = k < e->n_steps;
-        have[s] = true;
-        running[s] = false;
-        if (!live[s]) {
-            pred[s] = ch->per_step ? 0 : sum->pacc[s];
-            meas[s] = ch->per_step ? 0 : sum->macc[s];
-            have[s] = e->pos >= engine_total_ops(e);
-            continue;
+        const Engine *e = s == S_CACHE ? c : app_engine_of(a, MODE_RECOMPUTE);
+        int j0 = k, j1 = k + 1;
+        if (s == S_RECOMP) panel_recompute_steps(c, k, &j0, &j1);
+        live[s] = j1 > j0;
+        have[s] = running[s] = false;
+        pred[s] = meas[s] = 0;
+        if (!live[s]) continue;
+        uint64_t p = 0, m = 0;
+        int done = 0;
+        bool part = false;
+        for (int j = j0; j < j1; j++) {
+            OpCounts o;
+            panel_step_prediction(e, j, &o);
+            p += counts_total(&o);
+            const OpCounts *d = engine_step_counts(e, j);
+            if (d) {
+                m += counts_total(d);
+                done++;
+            } else if (e->pos > 0 && run_step_of(e, e->pos) == j) {
+                m += counts_total(&e->step_counts);   /* the step running now, so far */
+                part = true;
+            }
         }
-        OpCounts p;
-        panel_step_prediction(e, k, &p);
-        const uint64_t before = sum->macc[s];
-        sum->pacc[s] += counts_total(&p);
-        pred[s] = ch->per_step ? counts_total(&p) : sum->pacc[s];
-        const OpCounts *d = engine_step_counts(e, k);
-        if (d) {
-            sum->macc[s] += counts_total(d);
-            meas[s] = ch->per_step ? counts_total(d) : sum->macc[s];
-        } else if (e->pos > 0 && run_step_of(e, e->pos) == k) {
-            /* the step running now, so far */
-            meas[s] = counts_total(&e->cum) - (ch->per_step ? before : 0);
-            running[s] = !engine_at_step_end(e);
-        } else {
-            have[s] = false;
+        sum->pacc[s] += p;
+        pred[s] = ch->per_step ? p : sum->pacc[s];
+        if (done == j1 - j0) {
+            sum->macc[s] += m;
+            meas[s] = ch->per_step ? m : sum->macc[s];
+            have[s] = true;
+        } else if (done > 0 || part) {
+            meas[s] = ch->per_step ? m : sum->macc[s] + m;
+            have[s] = running[s] = !ch->per_step;
         }
     }
 }
@@ -79,7 +100,8 @@ static void chart_scan(const App *a, Chart *ch, bool per_step)
     memset(ch, 0, sizeof *ch);
     ch->per_step = per_step;
     const Engine *r = app_engine_of(a, MODE_RECOMPUTE);
-    ch->G = e->n_steps > r->n_steps ? e->n_steps : r->n_steps;
+    ch->G = e->n_steps;   /* x = the cache engine's step (step_values) */
+    ch->planned = e->planned && r->n_steps > 0;
     ch->cur = e->pos > 0 ? run_step_of(e, e->pos) : -1;
     ch->cur_done = e->pos > 0 && engine_at_step_end(e);
     ch->log = a->log_scale;
@@ -91,12 +113,12 @@ static void chart_scan(const App *a, Chart *ch, bool per_step)
         bool have[N_SERIES], running[N_SERIES];
         step_values(a, ch, k, &sum, pred, meas, live, have, running);
         for (int s = 0; s < N_SERIES; s++) {
-            if (!live[s] && ch->per_step) continue;
+            if (!live[s]) continue;
             uint64_t v = pred[s];
             if (have[s] && meas[s] > v) v = meas[s];
             if (v > ch->vmax) ch->vmax = v;
             if (pred[s] > 0 && pred[s] < ch->vmin) ch->vmin = pred[s];
-            if (have[s]) ch->meas_now[s] = meas[s];
+            if (have[s]) ch->meas_now[s] = meas[s], ch->has_now[s] = true;
         }
     }
     for (int s = 0; s < N_SERIES; s++) ch->pred_end[s] = pred[s];
@@ -147,6 +169,14 @@ static const char *ratio_text(const Canvas *c, uint64_t n, uint64_t d, char buf[
     return buf;
 }
 
+/* Whether series s has a measured value to show: cumulative, from the
+ * first operation on (the running total); per step, once a step finished
+ * (the last finished step's MACs, never a step in progress). */
+static bool shows_value(const Chart *ch, int s)
+{
+    return ch->cur >= 0 && (!ch->per_step || ch->has_now[s]);
+}
+
 /* ---- small: two bars ------------------------------------------------------- */
 
 static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
@@ -156,16 +186,17 @@ static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
     int y = in.y;
     for (int s = 0; s < N_SERIES; s++) {
         const int st = series_style(s, true);
-        fmt_short(has ? ch->meas_now[s] : ch->pred_end[s], v);
+        const bool hs = shows_value(ch, s);
+        fmt_short(hs ? ch->meas_now[s] : ch->pred_end[s], v);
         const int vw = canvas_text_width(v);
         canvas_put(c, in.x, y, glyph(c, s, true), st);
         if (two_line)
             canvas_text(c, in.x + 2, y, in.w - vw - 3, st,
                         s == S_CACHE ? TR(a, "cache", "缓存") : TR(a, "recompute", "重算"));
-        canvas_text(c, in.x + in.w - vw, y, vw, has ? STYLE_NORMAL : STYLE_DIM, v);
+        canvas_text(c, in.x + in.w - vw, y, vw, hs ? STYLE_NORMAL : STYLE_DIM, v);
         if (two_line) y++;
         const int bx = two_line ? in.x : in.x + 2;
-        bar(c, bx, y, two_line ? in.w : in.w - vw - 3, has ? yfrac(ch, ch->meas_now[s]) : 0,
+        bar(c, bx, y, two_line ? in.w : in.w - vw - 3, hs ? yfrac(ch, ch->meas_now[s]) : 0,
             yfrac(ch, ch->pred_end[s]), st);
         y++;
     }
@@ -176,6 +207,7 @@ static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
     }
     const int x = in.x + canvas_textf(c, in.x, y, in.w, STYLE_NORMAL,
                                       TR(a, "step %d/%d  ", "第 %d/%d 步 "), ch->cur, ch->G - 1);
+    if (!shows_value(ch, S_CACHE) || !shows_value(ch, S_RECOMP)) return;
     canvas_put(c, x, y, glyph(c, S_RECOMP, true), series_style(S_RECOMP, true));
     canvas_put(c, x + 1, y, '/', STYLE_NORMAL);
     canvas_put(c, x + 2, y, glyph(c, S_CACHE, true), series_style(S_CACHE, true));
@@ -220,7 +252,8 @@ static void y_labels(Canvas *c, const Chart *ch, int x, int w, int py, int ph)
     }
 }
 
-static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
+/* Draws the plot; true when its top line names the hollow glyphs. */
+static bool draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
 {
     char buf[32], b2[32];
     const int py = in.y + 1, ph = in.h - 3;     /* legend above, axis and labels below */
@@ -230,7 +263,7 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
     /* the middle label (vmax/2, e.g. "72.1k") can be wider than the top one ("144k") */
     if (!ch->log && canvas_text_width(fmt_short(ch->vmax / 2, b2)) > yw) yw = canvas_text_width(b2);
     const int ax = in.x + yw, px = ax + 1, pw = in.x + in.w - px;
-    if (pw < 2 || ph < 2) return;
+    if (pw < 2 || ph < 2) return false;
 
     /* legend: glyph, name, and the current value when the whole line fits */
     const char *names[N_SERIES] = {TR(a, "cache", "缓存"), TR(a, "recompute", "重算")};
@@ -245,10 +278,11 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
     for (int s = 0; s < N_SERIES; s++) {
         canvas_put(c, x, in.y, glyph(c, s, true), series_style(s, true));
         x += 2 + canvas_text(c, x + 2, in.y, in.x + in.w - x - 2, series_style(s, true), names[s]);
-        if (with_vals) x += 1 + canvas_text(c, x + 1, in.y, -1, STYLE_NORMAL, vals[s]);
+        if (with_vals && shows_value(ch, s)) x += 1 + canvas_text(c, x + 1, in.y, -1, STYLE_NORMAL, vals[s]);
         x += 2;
     }
-    if (x + 12 <= in.x + in.w) {
+    const bool named = x + 12 <= in.x + in.w;
+    if (named) {
         canvas_put(c, x, in.y, glyph(c, S_CACHE, false), STYLE_DIM);
         canvas_put(c, x + 1, in.y, glyph(c, S_RECOMP, false), STYLE_DIM);
         canvas_text(c, x + 3, in.y, in.x + in.w - x - 3, STYLE_DIM, TR(a, "predicted", "预测"));
@@ -285,7 +319,7 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
          * row, so neither series hides the other (equal values do share) */
         if (ys[S_RECOMP] == ys[S_CACHE] && v[S_RECOMP] > v[S_CACHE] && ys[S_RECOMP] > py) ys[S_RECOMP]--;
         for (int s = N_SERIES - 1; s >= 0; s--) {
-            if (!live[s] && ch->per_step) continue;   /* this mode's run has ended */
+            if (!live[s]) continue;   /* an early chunk: no recompute step emits its (no) token */
             const int y = ys[s], st = series_style(s, have[s]);
             for (int xx = prev_x[s] + 1; prev_x[s] >= 0 && xx < cx; xx++) {
                 int yy = prev_y[s] + (int)lround((double)(y - prev_y[s]) * (xx - prev_x[s]) /
@@ -300,26 +334,32 @@ static void draw_plot(const App *a, Canvas *c, Rect in, const Chart *ch)
         }
     }
 
-    /* x labels: first step, last step, current step */
+    /* x labels: first step, last step, current step; the current one
+     * whole, over the 0 and then the last number when they leave no room */
     const int ly = py + ph + 1;
     snprintf(buf, sizeof buf, "%d", ch->G - 1);
-    canvas_text(c, px, ly, -1, STYLE_DIM, "0");
     if (ch->cur >= 0) {
-        snprintf(b2, sizeof b2, TR(a, "step %d", "第 %d 步"), ch->cur);
-        const int w = canvas_text_width(b2), left = ch->cur > 0 ? px + 2 : px;
-        int cx = col_of(ch, ch->cur, px, pw) - w / 2, right = px + pw;
-        if (ch->cur < ch->G - 1) {      /* keep the last step's number clear */
-            right -= canvas_text_width(buf) + 1;
-            canvas_text(c, px + pw - canvas_text_width(buf), ly, -1, STYLE_DIM, buf);
-        }
+        /* with a plan the modes' step numbers differ: say whose x is */
+        snprintf(b2, sizeof b2, ch->planned ? TR(a, "cache step %d", "缓存第 %d 步") : TR(a, "step %d", "第 %d 步"),
+                 ch->cur);
+        const int w = canvas_text_width(b2), lw = canvas_text_width(buf);
+        bool first = ch->cur > 0, last = ch->cur < ch->G - 1;   /* keep the first and last steps' numbers clear */
+        if (first && w > pw - 2 - (last ? lw + 1 : 0)) first = false;
+        if (last && w > pw - (first ? 2 : 0) - lw - 1) last = false;
+        const int left = first ? px + 2 : px, right = px + pw - (last ? lw + 1 : 0);
+        int cx = col_of(ch, ch->cur, px, pw) - w / 2;
+        if (first || ch->cur == 0) canvas_text(c, px, ly, -1, STYLE_DIM, "0");
+        if (last) canvas_text(c, px + pw - lw, ly, -1, STYLE_DIM, buf);
         if (cx + w > right) cx = right - w;
         if (cx < left) cx = left;
         canvas_text(c, cx, ly, right - cx, STYLE_TITLE, b2);
     } else {
+        canvas_text(c, px, ly, -1, STYLE_DIM, "0");
         canvas_text(c, px + pw - canvas_text_width(buf), ly, -1, STYLE_DIM, buf);
-        const char *t = TR(a, "step", "步");
+        const char *t = ch->planned ? TR(a, "cache step", "缓存步") : TR(a, "step", "步");
         canvas_text(c, px + (pw - canvas_text_width(t)) / 2, ly, -1, STYLE_DIM, t);
     }
+    return named;
 }
 
 /* ---- train view ------------------------------------------------------------ */
@@ -377,15 +417,47 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool log_scale)
 
 /* ---- the panel -------------------------------------------------------------- */
 
-/* The bars' legend in the bottom border: what the dim cells after a bar
- * are (the closed form up to the end of the run), when it fits. */
+/* Text in the bottom border, the first of texts[0..n-1] that fits. */
+static void border_legend(Canvas *c, Rect r, Rect old, const char *const *texts, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (canvas_text_width(texts[i]) > r.w - 3) continue;
+        canvas_set_clip(c, rect_intersect(r, old));
+        canvas_text(c, r.x + 1, r.y + r.h - 1, -1, STYLE_DIM, texts[i]);
+        return;
+    }
+}
+
+/* The bars' legend: what the dim cells after a bar are (the closed form
+ * up to the end of the run). */
 static void bars_legend(const App *a, Canvas *c, Rect r, Rect old)
 {
     char text[64];
     snprintf(text, sizeof text, " %s %s ", c->ascii ? "." : "\u2591", TR(a, "rest of the run", "其余步（预计）"));
-    if (canvas_text_width(text) > r.w - 3) return;
-    canvas_set_clip(c, rect_intersect(r, old));
-    canvas_text(c, r.x + 1, r.y + r.h - 1, -1, STYLE_DIM, text);
+    border_legend(c, r, old, (const char *const[]){text}, 1);
+}
+
+/* The plot's legend: the hollow glyphs (unless its top line named them)
+ * and the current step's rule, longest form that fits. */
+static void plot_legend(const App *a, Canvas *c, Rect r, Rect old, const Chart *ch, bool named)
+{
+    char t[4][96];
+    int n = 0;
+    const char *hollow = c->ascii ? "cr" : "\u25CB\u25B3", *rule = ch->cur < 0 ? "" : c->ascii ? ":" : "\u250A";
+    const char *pl = TR(a, "predicted", "预测"), *ps = TR(a, "pred", "预测");
+    const char *nl = TR(a, "current step", "当前步"), *ns = TR(a, "now", "当前");
+    if (!named && *rule) {
+        snprintf(t[n++], sizeof t[0], " %s %s  %s %s ", hollow, pl, rule, nl);
+        snprintf(t[n++], sizeof t[0], " %s %s %s %s ", hollow, pl, rule, ns);
+        snprintf(t[n++], sizeof t[0], " %s %s %s %s ", hollow, ps, rule, ns);
+    } else if (*rule) {
+        snprintf(t[n++], sizeof t[0], " %s %s ", rule, nl);
+        snprintf(t[n++], sizeof t[0], " %s %s ", rule, ns);
+    }
+    if (!named && !*rule) snprintf(t[n++], sizeof t[0], " %s %s ", hollow, pl);
+    if (!named) snprintf(t[n++], sizeof t[0], " %s %s ", hollow, ps);
+    const char *texts[4] = {t[0], t[1], t[2], t[3]};
+    border_legend(c, r, old, texts, n);
 }
 
 static void draw_chart(const App *a, Canvas *c, Rect r, bool per_step)
@@ -409,7 +481,9 @@ static void draw_chart(const App *a, Canvas *c, Rect r, bool per_step)
             Chart ch;
             chart_scan(a, &ch, per_step);
             if (in.h >= 7 && in.w >= 20) {
-                draw_plot(a, c, in, &ch);
+                /* after the last step nothing is hollow: nothing to name */
+                const bool done = ch.cur == ch.G - 1 && ch.cur_done;
+                plot_legend(a, c, r, old, &ch, draw_plot(a, c, in, &ch) || done);
             } else {
                 draw_bars(a, c, in, &ch);
                 bars_legend(a, c, r, old);

@@ -129,7 +129,7 @@ static const char *cat_label(const App *a, int i, bool lng)
         {"\u00d7QK\u1d40", "QK\u1d40 on \u00d7"}};
     static const char *zh[N_VALS][2] = {
         {"qkv", "qkv 投影"}, {"QK\u1d40", "QK\u1d40 得分"}, {"\u00b7V", "\u00b7V 加权"},
-        {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"头", "输出头"}, {"旋转", "RoPE 旋转"}, {"合计", "合计"},
+        {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"词表", "输出头"}, {"旋转", "RoPE 旋转"}, {"合计", "合计"},
         {"\u00d7QK\u1d40", "×格 QK\u1d40"}};
     return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
 }
@@ -205,12 +205,13 @@ static void table_build(const App *a, Table *t, const Series *s, int ns, const i
 static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns, int checked)
 {
     int bad = 0, y = in.y + in.h - 1;
-    bool wait = false, started = true;
+    bool wait = false, started = true, any = false;
     for (int i = 0; i < ns; i++) {
         for (int k = 0; k < N_VALS; k++)
             bad += (s[i].step.mark[k] == TABLE_MARK_BAD) + (ns == 2 && s[i].cum.mark[k] == TABLE_MARK_BAD);
         wait |= !s[i].complete;
         started &= s[i].started;
+        any |= s[i].started;
     }
     if (bad) {
         canvas_put(c, in.x, y, canvas_glyph(c, GLYPH_CROSS), STYLE_BAD);
@@ -221,8 +222,12 @@ static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns,
     char ok[128];
     snprintf(ok, sizeof ok, TR(a, "all %d measured counters equal the closed forms (spec \u00a74)",
                                "全部 %d 个实测计数等于闭式公式（规范 §4）"), checked);
-    const char *msg = !started ? TR(a, "nothing run yet: pred = what step 0 will cost",
-                                    "尚未运行：预测 = 第 0 步的开销")
+    /* with --chunk the cache runs its early chunks alone: recompute's step 0
+     * emits the first token, which the last chunk does (sim/run.h) */
+    const char *msg = !any ? TR(a, "nothing run yet: pred = what step 0 will cost",
+                                "尚未运行：预测 = 第 0 步的开销")
+                    : !started ? TR(a, "recompute not run yet: its step 0 pairs with the last chunk",
+                                    "重算尚未运行：它的第 0 步对应最后一个分块")
                     : wait ? TR(a, "step running: counts so far vs the whole step (\u2026 until it ends)",
                                 "本步进行中：已计数 vs 整步预测（结束前显示 …）") : ok;
     canvas_text(c, in.x, y, in.w, started && !wait ? STYLE_OK : STYLE_DIM, msg);

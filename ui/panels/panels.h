@@ -186,6 +186,11 @@ const char *panel_seq_a_note(const App *a);
  * --speculate that of the rows the step's plan covers (§6.7, §6.9). The
  * Operations panel and the charts predict with it. */
 void panel_step_prediction(const Engine *e, int k, OpCounts *p);
+/* The recompute steps [*j0, *j1) that emit the tokens cache step k of c
+ * emits, as run_seek pairs the two engines: step k without a plan; with
+ * --chunk none for a chunk before the last (*j0 == *j1) and one after;
+ * with --speculate 1 + accepted. The charts put them at x = k. */
+void panel_recompute_steps(const Engine *c, int k, int *j0, int *j1);
 /* The cache steps that pictures of "the prefill" and "a decode step" show
  * after `finished` whole steps of e: *prefill = the last prefill step done
  * (with --chunk the last chunk so far; step 0 before any is done), and
@@ -197,14 +202,15 @@ void panel_prefill_decode_steps(const Engine *e, long finished, int *prefill, in
  * there is nothing more to draw: no inside, or nothing run yet (then the
  * start hint is drawn). */
 bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in);
-/* The key header of a grid: tokens[j0..j1) one every cw columns from x
+/* The key header of a grid: the keys j0 .. j1-1 of e's step (the tokens
+ * their rows were computed from, engine_fed_token) one every cw columns from x
  * (key hi highlighted). A digit or a sign (a key that would read as a
  * number, '2', '.') is quoted in the gaps beside it when the cells have
  * gaps (cw >= 2), no key is wide and no two quoted keys would share a
  * quote; else every key shows as its
  * position's last digit. True when it numbered the keys (the caller says
  * so, e.g. "q\#" in the corner). */
-bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, int j0, int j1, int cw, int hi);
+bool panel_key_header(const App *a, Canvas *c, int x, int y, const Engine *e, int j0, int j1, int cw, int hi);
 /* "press → to start" (n in ASCII mode), dim, for a panel at pos 0 */
 void panel_start_hint(const App *a, Canvas *c, Rect inner);
 /* 1234567 -> "1,234,567" */

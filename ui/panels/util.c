@@ -99,6 +99,20 @@ void panel_step_prediction(const Engine *e, int k, OpCounts *p)
     formulas_block(&e->cfg, pl->p0, pl->n, k < e->n_chunks - 1 ? 0 : 1 + pl->drafted, p);
 }
 
+void panel_recompute_steps(const Engine *c, int k, int *j0, int *j1)
+{
+    const StepPlan *p = c->planned ? engine_plan(c, k) : NULL;
+    if (!p) {
+        *j0 = k, *j1 = k + 1;
+        return;
+    }
+    /* tokens held before step k and before step k + 1 (a plan's emitted
+     * is 0 until the step's pick ran; the next step's tok0 is known) */
+    const StepPlan *q = engine_plan(c, k + 1);
+    *j0 = p->tok0 - c->L;
+    *j1 = (q ? q->tok0 : c->L + c->G) - c->L;
+}
+
 bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in)
 {
     canvas_fill(c, r, ' ', STYLE_NORMAL);
@@ -119,15 +133,15 @@ static bool key_quoted(const App *a, int id)
     return id != 0 && strcmp(fmt_token(a, id, raw), fmt_token_quoted(a, id, q)) != 0;
 }
 
-bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, int j0, int j1, int cw, int hi)
+bool panel_key_header(const App *a, Canvas *c, int x, int y, const Engine *e, int j0, int j1, int cw, int hi)
 {
     bool quoted = false, wide = false, shared = false;   /* shared: two quoted keys side by side in 2-column cells */
     char tok[16];
     for (int j = j0; j < j1; j++) {
-        const bool q = key_quoted(a, tokens[j]);
-        shared |= q && j > j0 && cw < 3 && key_quoted(a, tokens[j - 1]);
+        const bool q = key_quoted(a, engine_fed_token(e, j));
+        shared |= q && j > j0 && cw < 3 && key_quoted(a, engine_fed_token(e, j - 1));
         quoted |= q;
-        wide |= canvas_text_width(fmt_token(a, tokens[j], tok)) > 1;
+        wide |= canvas_text_width(fmt_token(a, engine_fed_token(e, j), tok)) > 1;
     }
     const bool index = quoted && (cw < 2 || wide || shared);
     for (int j = j0; j < j1; j++) {
@@ -136,8 +150,8 @@ bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, 
             canvas_put(c, kx, y, '0' + j % 10, st);
             continue;
         }
-        canvas_text(c, kx, y, wide ? 2 : 1, st, fmt_token(a, tokens[j], tok));
-        if (key_quoted(a, tokens[j])) {
+        canvas_text(c, kx, y, wide ? 2 : 1, st, fmt_token(a, engine_fed_token(e, j), tok));
+        if (key_quoted(a, engine_fed_token(e, j))) {
             canvas_put(c, kx - 1, y, '\'', st);
             canvas_put(c, kx + 1, y, '\'', st);
         }
