@@ -340,6 +340,13 @@ void engine_plan_prefix(Engine *e)
     e->n_steps -= was - now;
 }
 
+int engine_fed_token(const Engine *e, int pos)
+{
+    if (e->drafted > 0 && e->pos > 0 && pos > e->p0 && pos <= e->p0 + e->drafted && pos < e->t)
+        return e->draft[pos - e->p0 - 1];
+    return pos >= 0 && pos < e->n_tokens ? e->tokens[pos] : -1;
+}
+
 int engine_kept_after(const StepPlan *s)
 {
     return s->drafted > 0 && s->accepted >= 0 ? s->p0 + 1 + s->accepted : s->p0 + s->n;

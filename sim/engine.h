@@ -278,6 +278,13 @@ void engine_plan_prefix(Engine *e);
  * a verify step rolled its rejected drafts back. */
 int engine_kept_after(const StepPlan *s);
 
+/* The token the row at `pos` of the step shown was computed from: in a
+ * verify step (§6.9) positions p0+1 .. p0+drafted hold its drafts, the
+ * rejected ones included (once the pick ran, tokens[] holds the emitted
+ * token at the first rejected one); elsewhere tokens[pos]. -1 for a
+ * position with no token yet. Panels label rows and keys with it. */
+int engine_fed_token(const Engine *e, int pos);
+
 /* Prompt lookup (§6.9): the drafts for tokens[0..T-1], at most max_k of
  * them, into out. The longest suffix of length 3, else 2, else 1 that
  * occurred earlier (its latest earlier start) proposes the tokens that

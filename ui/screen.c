@@ -40,10 +40,12 @@ static void phase_text(const App *a, const Engine *e, char *buf, size_t len)
     const RunMode pm = app_primary_mode(a);
     const long at = run_cursor(&a->run, pm), total = run_cursor_total(&a->run, pm);
     if (at > e->pos) w = TR(a, "BATCH", "批");
+    /* the header follows sequence A; while Tab shows another, it says so */
+    const char *seq = app_shown_seq(a) > 0 && at <= e->pos ? TR(a, "A: ", "A：") : "";
     if (ph == PHASE_READY || ph == PHASE_TRAIN)
         snprintf(buf, len, "%s", w);
     else
-        snprintf(buf, len, TR(a, "%s step %d (of 0-%d)", "%s 第 %d 步（共 0-%d）"), w,
+        snprintf(buf, len, TR(a, "%s%s step %d (of 0-%d)", "%s%s 第 %d 步（共 0-%d）"), seq, w,
                  at > e->pos ? run_step_of(e, at) : e->step, (int)(total / e->ops_per_step) - 1);
 }
 
@@ -205,9 +207,11 @@ static void draw_help(const App *a, Canvas *c)
      * first, then the legend from its end) */
     const char *legend[] = {
         TR(a, "Cells", "格子"),
-        TR(a, "shade = attention weight or value   \u00d7 masked (future)", "深浅 = 注意力权重或数值   \u00d7 被掩码（未来位置）"),
-        TR(a, "\u2501 K/V read from cache   + appended   faint rows: not computed this step",
-           "\u2501 K/V 读自缓存   + 追加   淡色行：本步不计算"),
+        TR(a, "shade = weight or value   \u00d7 masked (future, or out of the window)",
+           "深浅 = 权重或数值   \u00d7 被掩码（未来，或在窗口外）"),
+        TR(a, "\u2501 K/V read from cache   + appended   - evicted   \u2717 rolled back",
+           "\u2501 K/V 读自缓存   + 追加   - 已淘汰   \u2717 已回滚"),
+        TR(a, "faint rows: not computed this step", "淡色行：本步不计算"),
         TR(a, "\u21bb redone = recomputed, same result   highlight = just changed",
            "\u21bb 重算 = 重新计算，结果相同   高亮 = 刚刚改变"),
         TR(a, "\u2713 measured count equals the closed form", "\u2713 实测次数等于理论公式"),

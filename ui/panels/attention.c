@@ -39,7 +39,7 @@ typedef struct {
  * tokens right beside positions and values. */
 static const char *token_at(const AttView *v, int p, char buf[16])
 {
-    return fmt_token_quoted(v->a, v->e->tokens[p], buf);
+    return fmt_token_quoted(v->a, engine_fed_token(v->e, p), buf);
 }
 
 /* Value of key j for ranking; NaN and −∞ rank last. */
@@ -91,8 +91,12 @@ static void draw_key_line(const AttView *v, int x, int y, int w, int j, bool sho
     if (bw > BAR_MAX_W) bw = BAR_MAX_W;
     const float x_j = v->row[j];
     int vst = v->changed ? STYLE_CHANGED : STYLE_NORMAL;
-    if (v->masked && !config_visible(&v->e->cfg, qpos, j)) {
+    const bool hidden = v->masked && !config_visible(&v->e->cfg, qpos, j);
+    if (hidden && !v->soft) {   /* a masked score; after softmax it is a weight of 0 */
         snprintf(val, sizeof val, "%s", c->ascii ? "-inf" : "\u2212\u221e");
+        vst = STYLE_MASKED;
+    } else if (hidden) {
+        snprintf(val, sizeof val, "%.2f", (double)x_j);
         vst = STYLE_MASKED;
     } else if (v->soft) {
         snprintf(val, sizeof val, "%.2f", (double)x_j);
@@ -246,7 +250,7 @@ static void draw_heat(const AttView *v, int x, int y, int cw)
     Canvas *c = v->c;
     const int t = e->t, lab = v->tokw + 2;
     char tok[16];
-    const bool index = panel_key_header(v->a, c, x + lab, y, e->tokens, 0, t, cw, t - 1);
+    const bool index = panel_key_header(v->a, c, x + lab, y, e, 0, t, cw, t - 1);
     if (lab >= 4) canvas_text(c, x, y, lab, STYLE_DIM, index ? "q\\#" : "q\\k");   /* rows: queries, columns: keys */
     for (int i = 0; i < e->n; i++) {
         const int p = e->p0 + i, yy = y + 1 + i;
@@ -290,7 +294,7 @@ void panel_attention_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     for (int p = 0; p < t; p++) {
         const int qw = canvas_text_width(token_at(&v, p, tok));
         if (qw > v.tokw) v.tokw = qw;
-        if (canvas_text_width(fmt_token(a, e->tokens[p], tok)) > 1) v.hw = 2;
+        if (canvas_text_width(fmt_token(a, engine_fed_token(e, p), tok)) > 1) v.hw = 2;
     }
 
     /* Heat map only when it fits whole: beside the bars if the width

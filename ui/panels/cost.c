@@ -174,6 +174,14 @@ static int formula_lines(const App *a, Canvas *c, Rect in, int y, const Cost *co
                  counts_group(co->step[m], v));
         canvas_put(c, in.x, y, gl[m], st[m]);
         Rect lr = {in.x + 2, y, in.w - 2, wrap ? in.y + in.h - y : 1};
+        if (!wrap && canvas_text_width(line) > lr.w) {
+            /* one line that does not fit loses the substituted formula,
+             * then the big O, never the end of its number */
+            snprintf(line, sizeof line, TR(a, "%s step %d, i = %d, %s = %s", "%s 第 %d 步，i = %d，%s = %s"), name[m], co->k,
+                     formulas_len(m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k), big_o[m], v);
+            if (canvas_text_width(line) > lr.w)
+                snprintf(line, sizeof line, TR(a, "%s step %d: %s MACs", "%s 第 %d 步：%s 次乘加"), name[m], co->k, v);
+        }
         y += wrap ? canvas_wrap(c, lr, STYLE_NORMAL, line) : (canvas_text(c, lr.x, y, lr.w, STYLE_NORMAL, line), 1);
     }
     return y;

@@ -64,7 +64,7 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     const char *name = TR(a, "All heads", "全部头");
     if (e->pos > 0)
         snprintf(title, sizeof title, TR(a, "%s \u00b7 query %s, pos %d", "%s \u00b7 查询 %s，第 %d 位"), name,
-                 fmt_token_quoted(a, e->tokens[t - 1], tok), t - 1);
+                 fmt_token_quoted(a, engine_fed_token(e, t - 1), tok), t - 1);
     else
         snprintf(title, sizeof title, "%s", name);
     Rect in;
@@ -73,7 +73,7 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         /* token width in the key header: 2 when any token is Chinese */
         int hw = 1;
         for (int j = 0; j < t; j++)
-            if (canvas_text_width(fmt_token(a, e->tokens[j], tok)) > 1) hw = 2;
+            if (canvas_text_width(fmt_token(a, engine_fed_token(e, j), tok)) > 1) hw = 2;
         const int labw = 6, tagw = TR(a, 7, 8);   /* "L0 H0 ", " ind→12" */
         int cw = hw == 2 || labw + 2 * t + tagw <= in.w ? 2 : 1;
         int nk = (in.w - labw - tagw) / cw;
@@ -90,7 +90,7 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         int y = in.y;
         /* keys as tokens, a digit or sign quoted; numbered by position
          * ("pos" in the corner) when quotes do not fit */
-        if (panel_key_header(a, c, in.x + labw, y, e->tokens, k0, t, cw, t - 1))
+        if (panel_key_header(a, c, in.x + labw, y, e, k0, t, cw, t - 1))
             canvas_text(c, in.x, y, labw - 1, STYLE_DIM, TR(a, "pos", "位置"));
         y++;
         const int last = in.y + in.h - legend;   /* strips end above the legend */

@@ -134,7 +134,8 @@ static void plan_columns(Ctx *x, int from)
     x->tokw = 1;
     x->kmax = x->vmax = 0.0f;
     for (int p = from; p < x->nrows; p++) {
-        int w = p < x->e->n_tokens ? canvas_text_width(fmt_token_quoted(x->a, x->e->tokens[p], tok)) : 1;
+        const int id = engine_fed_token(x->e, p);
+        int w = id >= 0 ? canvas_text_width(fmt_token_quoted(x->a, id, tok)) : 1;
         if (w > x->tokw) x->tokw = w;
     }
     /* Shade scale from the prompt rows only: they are the same in every
@@ -147,10 +148,14 @@ static void plan_columns(Ctx *x, int from)
             if (k > x->kmax) x->kmax = k;
             if (v > x->vmax) x->vmax = v;
         }
+    /* a rolled-back row keeps its mark at any width: without it the row
+     * would read as one the cache holds */
+    bool gone = false;   /* (recompute discards every row: its status line says so) */
+    for (int p = from; p < x->nrows && x->e->mode == MODE_CACHE; p++) gone |= row_kind(x, p) == ROW_GONE;
     for (int level = 0; level < 3; level++) {
         x->short_marks = level >= 1;
         x->markw = 0;
-        if (level < 2)
+        if (level < 2 || gone)
             for (int p = from; p < x->nrows; p++) {
                 int mw = canvas_text_width(mark_text(x, row_kind(x, p)));
                 if (mw > x->markw) x->markw = mw;
@@ -208,8 +213,7 @@ static void draw_row(const Ctx *x, int p, int y)
     cx += x->posw + 1;
     /* a verify step's rows after the first hold its drafts (§6.9), rejected ones included */
     const Engine *e = x->e;
-    const int id = e->drafted > 0 && p > e->p0 && p < e->t ? e->draft[p - e->p0 - 1]
-                   : p < e->n_tokens                       ? e->tokens[p] : -1;
+    const int id = engine_fed_token(e, p);
     canvas_text(x->c, cx, y, x->tokw, st, id >= 0 ? fmt_token_quoted(x->a, id, tok) : "?");
     cx += x->tokw + 1;
     draw_block(x, cx, y, krow(x, p), x->kmax, k);
@@ -480,6 +484,24 @@ static void draw_bytes(const Ctx *x, int y, bool full)
     text_fit(x, y, STYLE_NORMAL, c, 2);
 }
 
+/* The status line at y (none when y < 0). After a verify step rolled rows
+ * back, it names their mark as the rows show it: a word, or ✗ once the
+ * marks went short. */
+static void draw_status(const Ctx *x, int y, const char *status, const char *status_sh, bool rolled)
+{
+    if (y < 0) return;
+    char lg[160], sh[96];
+    if (rolled && x->short_marks) {
+        const char *m = x->c->ascii ? "x" : "\u2717";
+        snprintf(lg, sizeof lg, TR(x->a, "%s = rejected drafts, rolled back: not in the cache", "%s = 被拒草稿，已回滚，不在缓存里"), m);
+        snprintf(sh, sizeof sh, TR(x->a, "%s = rejected, rolled back", "%s = 被拒，已回滚"), m);
+        status = lg;
+        status_sh = sh;
+    }
+    const char *c[] = {status, status_sh};
+    text_fit(x, y, x->kind == ROW_GONE ? STYLE_DIM : STYLE_NORMAL, c, status_sh[0] ? 2 : 1);
+}
+
 static void draw_inside(Ctx *x)
 {
     char status[160], status_sh[96];
@@ -493,17 +515,19 @@ static void draw_inside(Ctx *x)
     const int want_rows = x->nrows ? 1 + (x->nrows < 4 ? x->nrows : 4) : 2;
     int bottom = 1;
     bool fill = false, stat = false, rope = false;
+    /* a verify step that rolled rows back says what their mark means
+     * before anything optional: the marked rows are not in the cache */
+    const Engine *e = x->e;
+    const bool rolled = cache && e->drafted > e->accepted && e->accepted >= 0 && engine_op_done(e, OP_APPEND, -1);
     if (x->e->cfg.rope && h - bottom - 1 >= want_rows) { rope = true; bottom++; }
+    if (rolled && x->nrows && h - bottom - 1 >= 2) { stat = true; bottom++; }
     if (cache && h - bottom - 1 >= want_rows) { fill = true; bottom++; }
-    if (x->nrows && h - bottom - 1 >= want_rows) { stat = true; bottom++; }
-    int y = x->in.y + h - 1;
+    if (!stat && x->nrows && h - bottom - 1 >= want_rows) { stat = true; bottom++; }
+    int y = x->in.y + h - 1, stat_y = -1;
     draw_summary(x, y--, !fill);
     if (rope) draw_rope(x, y--);
     if (fill) draw_fill(x, y--);
-    if (stat) {
-        const char *c[] = {status, status_sh};
-        text_fit(x, y--, x->kind == ROW_GONE ? STYLE_DIM : STYLE_NORMAL, c, status_sh[0] ? 2 : 1);
-    }
+    if (stat) stat_y = y--;   /* drawn once the rows' marks are chosen (plan_columns) */
 
     /* rows to spare under every held row and the legend (a short prompt
      * on a tall screen): what one position costs, and the cache when full */
@@ -516,7 +540,10 @@ static void draw_inside(Ctx *x)
     bottom += extra;
 
     int area = h - bottom;
-    if (area <= 0) return;
+    if (area <= 0) {
+        draw_status(x, stat_y, status, status_sh, rolled);
+        return;
+    }
     if (x->nrows == 0) {
         Rect m = {x->in.x, x->in.y, x->in.w, area};
         canvas_wrap(x->c, m, STYLE_DIM, status);
@@ -571,6 +598,7 @@ static void draw_inside(Ctx *x)
         const char *c[] = {leg[0], leg[1], leg[2]};
         text_fit(x, x->in.y + area - 1, STYLE_DIM, c, 3);
     }
+    draw_status(x, stat_y, status, status_sh, rolled);
 }
 
 void panel_kvcache_draw(const App *a, const Engine *e, Canvas *c, Rect r)

@@ -27,7 +27,7 @@ typedef enum { ROW_PENDING, ROW_COMPUTED, ROW_IDLE } RowKind;
 /* Legend entries, as bits, set while drawing so only what is on screen is explained. */
 enum {
     LG_WEIGHT = 1, LG_KEPT = 2, LG_MASKED = 4, LG_PENDING = 8, LG_IDLE = 16, LG_REDONE = 32,
-    LG_EVICTED = 64, LG_CACHED = 128, LG_APPENDED = 256
+    LG_EVICTED = 64, LG_CACHED = 128, LG_APPENDED = 256, LG_ROLLED = 512
 };
 
 typedef struct {
@@ -56,7 +56,7 @@ static const int32_t G_APPENDED = '+';
 
 static const char *token_at(const Grid *g, int p, char buf[8])
 {
-    return fmt_token(g->a, g->e->tokens[p], buf);
+    return fmt_token(g->a, engine_fed_token(g->e, p), buf);
 }
 
 /* A key the header quotes: a digit or a sign, which a bare header would
@@ -64,7 +64,7 @@ static const char *token_at(const Grid *g, int p, char buf[8])
 static bool header_quoted(const Grid *g, int p)
 {
     char raw[8], q[16];
-    const int id = g->e->tokens[p];
+    const int id = engine_fed_token(g->e, p);
     return id != 0 && strcmp(fmt_token(g->a, id, raw), fmt_token_quoted(g->a, id, q)) != 0;
 }
 
@@ -118,7 +118,7 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
     const RowKind k = row_kind(g, p);
     char tok[16];
     int lst = p == t - 1 ? STYLE_HILITE : k == ROW_IDLE ? STYLE_DIM : STYLE_NORMAL;
-    canvas_text(c, x, y, g->labw, lst, fmt_token_quoted(g->a, e->tokens[p], tok));
+    canvas_text(c, x, y, g->labw, lst, fmt_token_quoted(g->a, engine_fed_token(e, p), tok));
     if (p == t - 1) {
         canvas_put(c, x + g->labw, y, canvas_glyph(c, GLYPH_ARROW_RIGHT), STYLE_HILITE);
     } else if (g->redo) {
@@ -139,8 +139,17 @@ static void draw_row(Grid *g, int x, int y, int p, int c0, int cols)
 
 /* The K/V line under the key header (cache mode): for each key column, ━
  * when this step's new row reads its K/V from the cache, + when the column
- * is this step's own (its K/V appended to the cache), blank when a window
+ * is this step's own (its K/V appended to the cache), ✗ when a verify step
+ * rolled it back (a rejected draft's row, §6.9), blank when a window
  * evicted it. A wide enough run of ━ says so in words. */
+/* Column j's K/V was computed in this verify step and rolled back by its
+ * append: a rejected draft's row (§6.9). */
+static bool rolled_back(const Engine *e, int j)
+{
+    return e->drafted > 0 && e->accepted >= 0 && engine_op_done(e, OP_APPEND, -1) && j > e->p0 + e->accepted &&
+           j < e->t;
+}
+
 static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
 {
     const Engine *e = g->e;
@@ -158,6 +167,9 @@ static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
             if (run0 < 0) run0 = cx;
             run1 = cx;
             g->shown |= LG_CACHED;
+        } else if (rolled_back(e, j)) {
+            canvas_put(c, cx, y, canvas_glyph(c, GLYPH_CROSS), STYLE_BAD);
+            g->shown |= LG_ROLLED;
         } else {
             canvas_put(c, cx, y, G_APPENDED, STYLE_NEW);
             g->shown |= LG_APPENDED;
@@ -177,13 +189,14 @@ typedef struct { unsigned bit; const char *en, *zh, *en_s, *zh_s; } LegendItem;
 static const LegendItem legend_items[] = {
     {LG_CACHED, "K/V read from cache", "K/V 读自缓存", "cached K/V", "缓存 K/V"},
     {LG_APPENDED, "appended", "追加", "new", "新"},
+    {LG_ROLLED, "rolled back", "已回滚", "rolled back", "已回滚"},
+    {LG_EVICTED, "evicted", "已淘汰", "evicted", "已淘汰"},
     {LG_IDLE, "faint rows: not computed this step", "淡色行：本步不计算", "faint: not computed", "淡色：不计算"},
     {LG_REDONE, "redone", "重算", "redone", "重算"},
     {LG_MASKED, "masked", "掩码", "masked", "掩码"},
     {LG_WEIGHT, "weight", "权重", "weight", "权重"},
     {LG_KEPT, "kept", "保留", "kept", "保留"},
     {LG_PENDING, "not yet", "未算", "not yet", "未算"},
-    {LG_EVICTED, "evicted", "已淘汰", "evicted", "已淘汰"},
 };
 #define N_LEGEND ((int)(sizeof legend_items / sizeof legend_items[0]))
 
@@ -197,6 +210,7 @@ static int32_t legend_glyph(const Canvas *c, unsigned bit)
     case LG_EVICTED: return '-';
     case LG_CACHED: return g_cached(c);
     case LG_APPENDED: return G_APPENDED;
+    case LG_ROLLED: return canvas_glyph(c, GLYPH_CROSS);
     case LG_IDLE: return 0;      /* words only */
     default: return g_pending(c);
     }
@@ -233,8 +247,11 @@ static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int line
         if (used && used + 2 + iw > w && line + 1 < lines) line++, used = 0;
         const int gap = used ? 2 : 0;
         if (used + gap + iw > w) {
-            /* what the cache supplies comes first; mixed labels may lose the rest */
-            if (shrt != 1 || i < 3) *dropped = true;
+            /* what the cache supplies comes first; mixed labels may lose the
+             * rest, except the marks that say a column is not in the cache
+             * (rolled back, evicted): those take short labels instead */
+            if (shrt != 1 || (it->bit & (LG_CACHED | LG_APPENDED | LG_IDLE)) || (g->shown & (LG_ROLLED | LG_EVICTED)))
+                *dropped = true;
             continue;
         }
         const int cx = x + used + gap;
@@ -369,7 +386,7 @@ static void grid_prepare(Grid *g, int ih)
     char tok[16];
     for (int p = 0; p < e->t; p++) {
         if (canvas_text_width(token_at(g, p, tok)) > 1) g->tokw = 2;
-        const int w = canvas_text_width(fmt_token_quoted(g->a, e->tokens[p], tok));
+        const int w = canvas_text_width(fmt_token_quoted(g->a, engine_fed_token(e, p), tok));
         if (w > g->labw) g->labw = w;
     }
     g->lab = g->kv_line && g->labw + 2 < 4 ? 4 : g->labw + 2;
@@ -485,7 +502,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     int r0 = t - rows;
     /* the legend is sized for what the K/V line and these rows will show */
     for (int j = c0; j < t && g.kv_line; j++)
-        if (j >= e->k_lo) g.shown |= j < e->p0 ? LG_CACHED : LG_APPENDED;
+        if (j >= e->k_lo) g.shown |= j < e->p0 ? LG_CACHED : rolled_back(e, j) ? LG_ROLLED : LG_APPENDED;
     for (int p = r0; p < t; p++) {
         const RowKind k = row_kind(&g, p);
         if (k == ROW_IDLE) g.shown |= LG_IDLE;
@@ -574,7 +591,7 @@ int panel_mask_height(const App *a, const Engine *e, int w)
      * height holds still while the step's operations go by */
     g.mask_done = g.soft_done = true;
     for (int j = 0; j < t && g.kv_line; j++)
-        if (j >= e->k_lo) g.shown |= j < e->p0 ? LG_CACHED : LG_APPENDED;
+        if (j >= e->k_lo) g.shown |= j < e->p0 ? LG_CACHED : rolled_back(e, j) ? LG_ROLLED : LG_APPENDED;
     for (int p = 0; p < t; p++) {
         if (row_kind(&g, p) == ROW_IDLE) g.shown |= LG_IDLE;
         else

@@ -129,7 +129,7 @@ static const char *cat_label(const App *a, int i, bool lng)
         {"\u00d7QK\u1d40", "QK\u1d40 on \u00d7"}};
     static const char *zh[N_VALS][2] = {
         {"qkv", "qkv 投影"}, {"QK\u1d40", "QK\u1d40 得分"}, {"\u00b7V", "\u00b7V 加权"},
-        {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"头", "输出头"}, {"旋转", "RoPE 旋转"}, {"合计", "合计"},
+        {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"词表", "输出头"}, {"旋转", "RoPE 旋转"}, {"合计", "合计"},
         {"\u00d7QK\u1d40", "×格 QK\u1d40"}};
     return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
 }

@@ -202,14 +202,15 @@ void panel_prefill_decode_steps(const Engine *e, long finished, int *prefill, in
  * there is nothing more to draw: no inside, or nothing run yet (then the
  * start hint is drawn). */
 bool panel_open(const App *a, const Engine *e, Canvas *c, Rect r, const char *title, const char *name, Rect *in);
-/* The key header of a grid: tokens[j0..j1) one every cw columns from x
+/* The key header of a grid: the keys j0 .. j1-1 of e's step (the tokens
+ * their rows were computed from, engine_fed_token) one every cw columns from x
  * (key hi highlighted). A digit or a sign (a key that would read as a
  * number, '2', '.') is quoted in the gaps beside it when the cells have
  * gaps (cw >= 2), no key is wide and no two quoted keys would share a
  * quote; else every key shows as its
  * position's last digit. True when it numbered the keys (the caller says
  * so, e.g. "q\#" in the corner). */
-bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, int j0, int j1, int cw, int hi);
+bool panel_key_header(const App *a, Canvas *c, int x, int y, const Engine *e, int j0, int j1, int cw, int hi);
 /* "press → to start" (n in ASCII mode), dim, for a panel at pos 0 */
 void panel_start_hint(const App *a, Canvas *c, Rect inner);
 /* 1234567 -> "1,234,567" */

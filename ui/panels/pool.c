@@ -206,10 +206,14 @@ static void draw_note(const Ctx *x, int y)
     if (x->pool && x->tot_res > 0 && x->tot_contig >= x->tot_res)
         snprintf(ratio, sizeof ratio, TR(a, "contiguous reserves %.1f\u00d7 as much", "连续分配的预留是分页的 %.1f 倍"),
                  (double)x->tot_contig / (double)x->tot_res);
-    else if (x->pool && x->tot_contig > 0)
-        snprintf(ratio, sizeof ratio, TR(a, "blocks reserve %.1f\u00d7 the ring", "分页的预留是环的 %.1f 倍"),
-                 (double)x->tot_res / (double)x->tot_contig);
     const bool win = config_cache_capacity(cfg) < cfg->max_seq;
+    if (x->pool && x->tot_res > 0 && x->tot_contig > 0 && x->tot_contig < x->tot_res)
+        snprintf(ratio, sizeof ratio,
+                 win ? TR(a, "blocks reserve %.1f\u00d7 the ring", "分页的预留是环的 %.1f 倍")
+                     : TR(a, "blocks reserve %.1f\u00d7 the contiguous cache", "分页的预留是连续缓存的 %.1f 倍"),
+                 (double)x->tot_res / (double)x->tot_contig);
+    else if (x->pool && x->tot_res == 0)   /* before the first step: no ratio to give */
+        snprintf(ratio, sizeof ratio, "%s", TR(a, "no block taken yet", "尚未占用任何块"));
     const int shared = x->pool ? paged_blocks_shared(x->pool) : 0;
     char cap[64];
     if (win) snprintf(cap, sizeof cap, TR(a, "a ring of W = %d", "W = %d 的环"), cfg->window);

@@ -94,10 +94,12 @@ typedef struct {
 static void item_at(const App *a, const Engine *e, const Canvas *c, int p, Item *t)
 {
     const bool q = e->pos > 0 && p >= e->p0 && p < e->t;   /* a query row of this step */
-    if (q && e->drafted && p > e->p0 && (e->accepted < 0 || p >= e->n_tokens)) {
-        /* a draft: pending before the pick, rejected (rolled back) after it */
+    if (q && e->drafted && p > e->p0 && e->accepted < 0) {
+        /* a draft being verified; once the pick ran, a rejected draft is no
+         * token of the sequence and leaves the line (the mask and the KV
+         * cache show its rows, marked) */
         fmt_token(a, e->draft[p - e->p0 - 1], t->text);
-        t->style = e->accepted < 0 ? STYLE_CHANGED : STYLE_BAD;
+        t->style = STYLE_CHANGED;
     } else if (p < e->n_tokens) {
         fmt_token(a, e->tokens[p], t->text);
         t->style = q ? STYLE_HILITE : p >= e->L ? STYLE_NEW : STYLE_NORMAL;

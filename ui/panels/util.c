@@ -133,15 +133,15 @@ static bool key_quoted(const App *a, int id)
     return id != 0 && strcmp(fmt_token(a, id, raw), fmt_token_quoted(a, id, q)) != 0;
 }
 
-bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, int j0, int j1, int cw, int hi)
+bool panel_key_header(const App *a, Canvas *c, int x, int y, const Engine *e, int j0, int j1, int cw, int hi)
 {
     bool quoted = false, wide = false, shared = false;   /* shared: two quoted keys side by side in 2-column cells */
     char tok[16];
     for (int j = j0; j < j1; j++) {
-        const bool q = key_quoted(a, tokens[j]);
-        shared |= q && j > j0 && cw < 3 && key_quoted(a, tokens[j - 1]);
+        const bool q = key_quoted(a, engine_fed_token(e, j));
+        shared |= q && j > j0 && cw < 3 && key_quoted(a, engine_fed_token(e, j - 1));
         quoted |= q;
-        wide |= canvas_text_width(fmt_token(a, tokens[j], tok)) > 1;
+        wide |= canvas_text_width(fmt_token(a, engine_fed_token(e, j), tok)) > 1;
     }
     const bool index = quoted && (cw < 2 || wide || shared);
     for (int j = j0; j < j1; j++) {
@@ -150,8 +150,8 @@ bool panel_key_header(const App *a, Canvas *c, int x, int y, const int *tokens, 
             canvas_put(c, kx, y, '0' + j % 10, st);
             continue;
         }
-        canvas_text(c, kx, y, wide ? 2 : 1, st, fmt_token(a, tokens[j], tok));
-        if (key_quoted(a, tokens[j])) {
+        canvas_text(c, kx, y, wide ? 2 : 1, st, fmt_token(a, engine_fed_token(e, j), tok));
+        if (key_quoted(a, engine_fed_token(e, j))) {
             canvas_put(c, kx - 1, y, '\'', st);
             canvas_put(c, kx + 1, y, '\'', st);
         }

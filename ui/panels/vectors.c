@@ -139,7 +139,7 @@ int panel_vectors_list(const App *a, const Engine *e, PanelVec *out, int max)
     }
     switch (op.kind) {
     case OP_EMBED:
-        n = add_vec(out, n, max, "E[tok]", sd, e->model->tok_emb + (size_t)e->tokens[pos] * d, d, VEC_START, 0);
+        n = add_vec(out, n, max, "E[tok]", sd, e->model->tok_emb + (size_t)engine_fed_token(e, pos) * d, d, VEC_START, 0);
         if (e->model->pos_emb)   /* none with --rope: positions enter as rotations of q and k */
             n = add_vec(out, n, max, "P[pos]", sd, e->model->pos_emb + (size_t)pos * d, d, VEC_START, 0);
         n = add_vec(out, n, max, "x", sd, x, d, VEC_START, 0);

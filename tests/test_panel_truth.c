@@ -1,0 +1,180 @@
+/* test_panel_truth: pictures that once said something false (the screen
+ * audit of 2026-12-02), each checked against the engine that drew it.
+ *
+ * - a verify step (--speculate, §6.9) that rejected drafts: its rows are
+ *   labelled with the drafts they were computed from, the Tokens line no
+ *   longer lists the rejected drafts as tokens, and the mask's K/V line and
+ *   the KV cache mark the rolled-back rows at every width;
+ * - under a window, the attention bars after softmax give the evicted keys
+ *   their weight 0, never −∞ (a score's value, before softmax);
+ * - the cost box never cuts its MAC count short;
+ * - the memory view's note before the first step names no ring without a
+ *   window.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/panel_fixture.h"
+
+#include "sim/counts.h"
+#include "ui/app.h"
+#include "ui/panels/panels.h"
+
+/* A prompt that repeats itself, K = 4: prompt lookup drafts from the start. */
+#define SPEC_ARGS "kvsim", "--model", "models/default.kvsim", "--prompt", "the cat sat on the mat. the cat sat", "--gen", "10", "--speculate", "4"
+
+/* Lines of a dump that contain s. */
+static int count_lines_with(const char *dump, const char *s)
+{
+    int n = 0;
+    for (const char *p = dump; p && *p;) {
+        const char *e = strchr(p, '\n');
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        char line[2048];
+        const size_t k = len < sizeof line - 1 ? len : sizeof line - 1;
+        memcpy(line, p, k);
+        line[k] = '\0';
+        if (strstr(line, s)) n++;
+        p = e ? e + 1 : NULL;
+    }
+    return n;
+}
+
+static void test_verify_rows_are_the_drafts(void **state)
+{
+    (void)state;
+    App *a = FX_APP(SPEC_ARGS);
+    /* the first verify step that rejected a draft */
+    const Engine *e = app_engine(a);
+    int k = 1;
+    for (; k < e->n_steps; k++) {
+        fx_seek_op(a, k, OP_APPEND, -1);
+        if (e->drafted > 0 && e->accepted < e->drafted) break;
+    }
+    assert_true(k < e->n_steps);
+    /* the row after the accepted ones was computed from the first rejected
+     * draft; tokens[] holds the emitted token there */
+    const int r = e->p0 + 1 + e->accepted;
+    assert_int_equal(engine_fed_token(e, r), e->draft[e->accepted]);
+    assert_int_not_equal(e->tokens[r], e->draft[e->accepted]);
+    assert_int_equal(engine_fed_token(e, e->p0), e->tokens[e->p0]);
+    assert_int_equal(engine_fed_token(e, e->t), -1);
+
+    /* the Tokens line: after the bar, the emitted tokens, then placeholders */
+    Canvas c;
+    fx_draw(panel_tokens_draw, a, &c, 120, 3);
+    const char *line = fx_line(&c, 1);
+    char want[512] = "\u2502", tok[16];
+    for (int p = e->L; p < e->n_tokens; p++) strcat(want, fmt_token(a, e->tokens[p], tok));
+    strcat(want, "\u00b7");
+    if (!strstr(line, want)) fail_msg("step %d: Tokens line %s lacks %s", k, line, want);
+    canvas_free(&c);
+
+    /* the mask: ✗ on the K/V line for each rolled-back column, and its legend */
+    const int rolled = e->t - (e->p0 + 1 + e->accepted);
+    for (int w = 34; w <= 70; w += 12) {
+        fx_draw(panel_mask_draw, a, &c, w, 30);
+        char *d = canvas_dump(&c);
+        int crosses = 0;
+        const char *kv = strstr(d, "K/V");
+        assert_non_null(kv);
+        for (const char *p = kv; *p && *p != '\n'; p++)
+            if (strncmp(p, "\u2717", 3) == 0) crosses++;
+        if (crosses != rolled) fail_msg("width %d: %d ✗ on the K/V line, want %d\n%s", w, crosses, rolled, d);
+        if (!strstr(d, "rolled back")) fail_msg("width %d: no legend for ✗\n%s", w, d);
+        free(d);
+        canvas_free(&c);
+    }
+
+    /* the KV cache: every rolled-back row keeps its mark, at every width */
+    for (int w = 26; w <= 60; w += 2) {
+        fx_draw(panel_kvcache_draw, a, &c, w, 12);
+        char *d = canvas_dump(&c);
+        const int marked = count_lines_with(d, "\u2717") + count_lines_with(d, "discarded");
+        int shown = 0;   /* rows of rolled-back positions on screen */
+        for (int p = e->p0 + 1 + e->accepted; p < e->t; p++) {
+            char pos[16];
+            snprintf(pos, sizeof pos, "\u2502%d ", p);
+            shown += count_lines_with(d, pos);
+        }
+        if (shown == 0 || marked < shown) fail_msg("width %d: %d rolled-back rows, %d marks\n%s", w, shown, marked, d);
+        free(d);
+        canvas_free(&c);
+    }
+    fx_app_del(a);
+}
+
+static void test_window_weights_after_softmax(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--prompt", "the cat sat", "--gen", "6", "--window", "4");
+    fx_seek_op(a, 0, OP_SOFTMAX, 0);   /* the prefill: every key scored, the window masks the old ones */
+    Canvas c;
+    fx_draw(panel_attention_draw, a, &c, 44, 20);
+    assert_false(fx_has(&c, "\u2212\u221e"));
+    assert_true(fx_has(&c, "0.00"));
+    canvas_free(&c);
+    fx_seek_op(a, 0, OP_MASK, 0);      /* before softmax the masked scores are −∞ */
+    fx_draw(panel_attention_draw, a, &c, 44, 20);
+    assert_true(fx_has(&c, "\u2212\u221e"));
+    canvas_free(&c);
+    fx_app_del(a);
+}
+
+static void test_cost_numbers_whole(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--prompt", "the cat sat", "--gen", "4", "--rope", "--d-model", "16");
+    fx_seek_op(a, 1, OP_APPEND, -1);
+    char want[2][32];
+    counts_group(counts_total(engine_step_counts(app_engine_of(a, MODE_CACHE), 1)), want[0]);
+    counts_group(counts_total(engine_step_counts(app_engine_of(a, MODE_RECOMPUTE), 1)), want[1]);
+    for (int w = 40; w <= 130; w += 5) {
+        Canvas c;
+        fx_draw(panel_cost_draw, a, &c, w, 12);
+        char *d = canvas_dump(&c);
+        for (int m = 0; m < 2; m++) {
+            const char *mark = m == 0 ? "\u25cf" : "\u25b2";
+            const char *line = strstr(d, mark);
+            if (!line) continue;   /* a box too small for that line */
+            const char *eol = strchr(line, '\n');
+            const char *num = strstr(line, want[m]);
+            if (!num || (eol && num > eol)) fail_msg("width %d: line %s lacks %s whole\n%s", w, mark, want[m], d);
+        }
+        free(d);
+        canvas_free(&c);
+    }
+    fx_app_del(a);
+}
+
+static void test_pool_note_before_first_step(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--mode", "memory", "--prompt", "the cat sat", "--prompt", "the dog ran far",
+                    "--block-size", "4", "--gen", "6");
+    Canvas c;
+    fx_draw(panel_pool_draw, a, &c, 118, 16);
+    assert_false(fx_has(&c, "ring"));
+    assert_true(fx_has(&c, "no block taken yet"));
+    canvas_free(&c);
+    fx_app_del(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verify_rows_are_the_drafts),
+        cmocka_unit_test(test_window_weights_after_softmax),
+        cmocka_unit_test(test_cost_numbers_whole),
+        cmocka_unit_test(test_pool_note_before_first_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
