@@ -448,17 +448,23 @@ static void draw_header(const Ctx *x, int y, int hidden, bool *note_done)
         snprintf(note[1], sizeof note[1], TR(x->a, "\u2026 %d more", "\u2026 还有 %d 行"), hidden);
     }
     snprintf(note[2], sizeof note[2], "\u2191%d", hidden);
-    int used = vx + 2 - x->in.x;   /* keep clear of "V " (the note may cover its "(d_h = ..)") */
+    /* the note goes right of the whole V label, or right of a bare "V"
+     * (K's label keeps the d_h), never across a word of the label */
+    char vlab[32];
+    snprintf(vlab, sizeof vlab, block_w(x) >= 12 ? "V (d_h = %d)" : "V", x->dh);
+    const int full = vx + (block_w(x) >= 1 ? canvas_text_width(vlab) : 0) + 1 - x->in.x;
+    const int bare = vx + 2 - x->in.x;
     /* under a window with held rows above, a bare "↑N" would hide that most
      * of them are gone: the note then takes a line of its own instead */
     const int forms = x->lo > 0 && hidden > x->lo ? 2 : 3;
     for (int i = 0; i < forms; i++) {
-        int w = canvas_text_width(note[i]);
-        if (used + w <= x->in.w) {
-            canvas_text(x->c, x->in.x + x->in.w - w, y, w, STYLE_DIM, note[i]);
-            *note_done = true;
-            return;
-        }
+        const int w = canvas_text_width(note[i]);
+        if (full + w > x->in.w && bare + w > x->in.w) continue;
+        if (full + w > x->in.w)   /* V's "(d_h = ..)" gives way to the note */
+            canvas_fill(x->c, (Rect){vx + 1, y, x->in.x + x->in.w - vx - 1, 1}, ' ', STYLE_NORMAL);
+        canvas_text(x->c, x->in.x + x->in.w - w, y, w, STYLE_DIM, note[i]);
+        *note_done = true;
+        return;
     }
 }
 
