@@ -1,6 +1,6 @@
 /* panel_fixture: an App from a kvsim command line and canvas helpers, for
  * the panel tests (tests/test_panel_next.c, _heads.c, _vectors.c, _attn.c,
- * _cache.c, _pool.c). Header
+ * _cache.c, _pool.c, _chart.c). Header
  * only: each test is one translation unit. */
 #ifndef KVSIM_PANEL_FIXTURE_H
 #define KVSIM_PANEL_FIXTURE_H
