@@ -170,6 +170,12 @@ static void test_chunk_pairs_steps(void **state)
     App *a = TRAINED_APP("kvsim", "--prompt", "the cat sat", "--gen", "6", "--chunk", "4");
     const Engine *ce = app_engine_of(a, MODE_CACHE), *re = app_engine_of(a, MODE_RECOMPUTE);
     assert_int_equal(ce->n_chunks, 3);
+    /* the bars after chunk 1: recompute has not run, no ratio (not 0.00x) */
+    cache_to_step_end(a, 1);
+    Canvas bars;
+    fx_draw(panel_chart_draw, a, &bars, 22, 7);
+    if (fx_has(&bars, "0.00") || !fx_has(&bars, "\u25B2/\u25CF \u2013")) fail_msg("%s", canvas_dump(&bars));
+    canvas_free(&bars);
     cache_to_step_end(a, 2);
     assert_int_equal(re->pos, re->ops_per_step);   /* the lockstep: recompute's step 0 done */
     PanelDraw draws[2] = {panel_chart_draw, panel_chart_step_draw};

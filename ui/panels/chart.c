@@ -212,7 +212,9 @@ static void draw_bars(const App *a, Canvas *c, Rect in, const Chart *ch)
     canvas_put(c, x + 1, y, '/', STYLE_NORMAL);
     canvas_put(c, x + 2, y, glyph(c, S_CACHE, true), series_style(S_CACHE, true));
     canvas_textf(c, x + 3, y, in.x + in.w - x - 3, STYLE_TITLE, " %s",   /* the headline: bold */
-                 ratio_text(c, ch->meas_now[S_RECOMP], ch->meas_now[S_CACHE], rb));
+                 /* "–" until both modes ran (with --chunk recompute waits for the last chunk) */
+                 ratio_text(c, ch->meas_now[S_RECOMP],
+                            ch->has_now[S_RECOMP] && ch->has_now[S_CACHE] ? ch->meas_now[S_CACHE] : 0, rb));
 }
 
 /* ---- large: a plot --------------------------------------------------------- */
