@@ -401,6 +401,26 @@ static void test_small_cases(void **state)
     fx_app_del(a);
 }
 
+/* §6.8: a prompt whose first rows are shared computes only the rest, and
+ * its sentences say which rows it embeds and where the others come from. */
+static void test_shared_prefix(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--block-size", "4", "--prefix-cache", "--prompt", "thecatsaton", "--prompt", "thecatsatup");
+    const Engine *b = run_seq(&a->run, 1);
+    const int s = b->shared_rows, L = b->L;
+    assert_int_equal(s, 8);   /* "thecatsa" in common: two full blocks of 4 */
+    char want[160];
+    snprintf(want, sizeof want, "Prefill will process %d of the %d prompt tokens; the first %d are shared.", L - s, L, s);
+    expect_has(a, b, want);
+    run_seek(&a->run, MODE_CACHE, 1);
+    assert_int_equal(b->n, L - s);
+    snprintf(want, sizeof want, "embed the prompt tokens at pos %d-%d, %d of %d; pos 0-%d come from an earlier prompt's", s,
+             L - 1, L - s, L, s - 1);
+    expect_has(a, b, want);
+    fx_app_del(a);
+}
+
 /* Every sentence of these runs fits its one line at 80×24 (a full stop
  * ends what is shown) and never prints a NaN, in both languages. */
 static void test_fits_80(void **state)
@@ -449,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_window_mask_panel),
         cmocka_unit_test(test_last_step),
         cmocka_unit_test(test_small_cases),
+        cmocka_unit_test(test_shared_prefix),
         cmocka_unit_test(test_fits_80),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -146,9 +146,12 @@ static void attention_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
                 g->n, g->t, m, g->t - 1);
             if (g->masked) will_hide(g, x);
         } else if (g->p0 == 0 && klo == 0) {
-            pipeline_add(b, TR(a, "all %d×%d scores at once (%s MACs/layer); %lld will be masked.",
-                               "一次算出全部 %d×%d 个分数（%s 次乘加/层）；其中 %lld 个将被掩码。"),
-                g->n, g->t, m, g->masked);
+            pipeline_add(b, TR(a, "all %d×%d scores at once (%s MACs/layer)", "一次算出全部 %d×%d 个分数（%s 次乘加/层）"),
+                g->n, g->t, m);
+            if (g->masked)
+                pipeline_add(b, TR(a, "; %lld will be masked.", "；其中 %lld 个将被掩码。"), g->masked);
+            else
+                pipeline_add(b, "%s", TR(a, ", no mask.", "，无需掩码。"));
         } else {   /* a later chunk, a verify step: these rows against every key they read */
             pipeline_add(b, TR(a, "%d quer%s (pos %s) × keys %s: %d×%d×%d = %s MACs/layer",
                                "%d 个查询%s（第 %s 位）× 第 %s 位的键，%d×%d×%d = %s 次乘加/层"),
@@ -160,7 +163,10 @@ static void attention_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
             evicted_clause(g, x);
         }
     } else if (k == OP_MASK) {
-        if (g->masked == 0 && klo > 0)
+        if (g->masked == 0 && klo > 0 && cols == 1)
+            pipeline_add(b, "%s", TR(a, "the one key read is in the window: nothing to mask, 0 MACs wasted.",
+                                     "读到的唯一一个键在窗口内：没有可掩码的格，不浪费乘加。"));
+        else if (g->masked == 0 && klo > 0)
             pipeline_add(b, TR(a, "the %d keys read are all in the window: nothing to mask, 0 MACs wasted.",
                                "读到的 %d 个键都在窗口内：没有可掩码的格，不浪费乘加。"), cols);
         else if (g->masked == 0)
@@ -179,8 +185,8 @@ static void attention_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
         evicted_clause(g, x);
     } else if (k == OP_SOFTMAX) {
         if (g->n == 1)
-            pipeline_add(b, TR(a, "softmax turns the row of %d scores into weights that sum to 1.",
-                               "softmax 把这一行 %d 个分数变成和为 1 的权重。"), cols);
+            pipeline_add(b, TR(a, "softmax turns the row of %d score%s into weights that sum to 1.",
+                               "softmax 把这一行 %d 个分数%s变成和为 1 的权重。"), cols, TR(a, PL(cols), ""));
         else
             pipeline_add(b, TR(a, "softmax turns each of the %d rows into weights summing to 1.",
                                "softmax 把 %d 行分数各自变成和为 1 的权重。"), g->n);
@@ -435,7 +441,8 @@ static void body_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
                 pipeline_add(b, TR(a, " (pos %s evicted).", "（第 %s 位已逐出）。"), range(f, sizeof f, 0, g->cached_lo - 1));
             else
                 pipeline_add(b, "%s", TR(a, ".", "。"));
-            pipeline_add(x, "%s", TR(a, " Their K/V are reused, not recomputed.", "缓存中的 K/V 直接复用，不再重算。"));
+            pipeline_add(x, "%s", ncached == 1 ? TR(a, " Its K/V is reused, not recomputed.", "缓存中的 K/V 直接复用，不再重算。")
+                                               : TR(a, " Their K/V are reused, not recomputed.", "缓存中的 K/V 直接复用，不再重算。"));
         } else if (g->rec && g->k > 0) {
             pipeline_add(b, TR(a, "embed all %d tokens again; %d %s embedded last step too.",
                                "再次嵌入全部 %d 个词元，其中 %d 个%s上一步已经嵌入过。"), g->n, g->n - 1,
@@ -444,10 +451,13 @@ static void body_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
         } else if (g->train) {
             pipeline_add(b, TR(a, "embed %d token%s at once; teacher forcing feeds the true text.",
                                "一次嵌入全部 %d 个词元%s；教师强制：输入就是真实文本。"), g->n, TR(a, PL(g->n), ""));
-        } else if (g->chunk) {   /* §6.7: this chunk's rows of the prompt */
+        } else if (g->chunk || g->p0 > 0) {   /* §6.7: this chunk's rows; §6.8: after the shared ones */
             pipeline_add(b, TR(a, "embed the prompt tokens at pos %s, %d of %d", "嵌入第 %s 位的提示词元（共 %d 个，提示词 %d 个）"),
                 rg, g->n, e->L);
-            if (ncached > 0)
+            if (ncached > 0 && g->p0 == e->shared_rows)
+                pipeline_add(b, TR(a, "; pos %s come from an earlier prompt's blocks (shared prefix).",
+                                   "；第 %s 位来自前面一个提示词的块（共享前缀）。"), rc);
+            else if (ncached > 0)
                 pipeline_add(b, TR(a, "; pos %s %s cached.", "；第 %s 位已在 KV 缓存中。"), rc, TR(a, ncached == 1 ? "is" : "are", ""));
             else
                 pipeline_add(b, "%s", TR(a, ".", "。"));
@@ -533,7 +543,11 @@ void pipeline_describe(const App *a, const Engine *e, Buf *b, Buf *x)
     if (e->pos == 0 || op.kind >= OP_KIND_COUNT) {
         pipeline_add(b, "%s", TR(a, "Ready: press → for the first operation, ↓ for a token step, Space to play.",
                                  "就绪：按 → 走一个运算，↓ 走完一个词元步，空格 自动播放。"));
-        if (e->mode == MODE_CACHE && e->n_chunks > 1)
+        if (e->mode == MODE_CACHE && e->shared_rows > 0)   /* §6.8 */
+            pipeline_add(x, TR(a, " Prefill will process %d of the %d prompt tokens; the first %d are shared.",
+                               "预填充只处理 %d 个提示词元（共 %d 个）；前 %d 个是共享的。"),
+                         e->L - e->shared_rows, e->L, e->shared_rows);
+        else if (e->mode == MODE_CACHE && e->n_chunks > 1)
             pipeline_add(x, TR(a, " Prefill will process the %d prompt tokens in %d chunks of up to %d.",
                                "预填充会把 %d 个提示词元分成 %d 块处理，每块最多 %d 个。"), e->L, e->n_chunks, e->cfg.chunk);
         else if (e->mode == MODE_CACHE)
