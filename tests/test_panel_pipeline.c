@@ -131,7 +131,7 @@ static void test_chunk_sentences(void **state)
             expect_not(a, e, "generated token");
             expect_not(a, e, "last position");
             expect_not(a, e, "logits: pos");
-            snprintf(want, sizeof want, "Prefill, chunk %d/%d: ", k + 1, chunks);
+            snprintf(want, sizeof want, "Chunk %d/%d: ", k + 1, chunks);
             expect_has(a, e, want);
         }
         expect_has(a, e, "no token yet");
@@ -186,7 +186,7 @@ static void test_verify_sentences(void **state)
                     "10", "--speculate", "4");
     Engine *e = &a->run.eng[MODE_CACHE];
     const int d = e->cfg.d_model, V = e->cfg.vocab;
-    char want[256], m[32], w[32];
+    char want[256], m[32], w[32], tk[8];
     int verified = 0;
     for (int k = 1; k < e->n_steps; k++) {
         const StepPlan *pl = engine_plan(e, k);
@@ -196,7 +196,7 @@ static void test_verify_sentences(void **state)
         const int n = pl->n, p0 = pl->p0, t = p0 + n;
         assert_int_equal(n, 1 + pl->drafted);
         seek_op(e, k, OP_EMBED, -1);
-        snprintf(want, sizeof want, "embed %d rows: the new token", n);
+        snprintf(want, sizeof want, "embed %d rows, the new token", n);
         expect_has(a, e, want);
         snprintf(want, sizeof want, "%d drafts", pl->drafted);
         expect_has(a, e, want);
@@ -235,9 +235,11 @@ static void test_verify_sentences(void **state)
         else snprintf(want, sizeof want, "%d of %d drafts accepted", acc, pl->drafted);
         expect_has(a, e, want);
         if (first == last)
-            snprintf(want, sizeof want, "generated token %d, at pos %d.", first, pl->tok0);
+            snprintf(want, sizeof want, "emits '%s', generated token %d at pos %d;", fmt_token(a, e->picked, tk), first,
+                     pl->tok0);
         else
-            snprintf(want, sizeof want, "generated tokens %d-%d, at pos %d-%d.", first, last, pl->tok0, e->n_tokens - 1);
+            snprintf(want, sizeof want, "emits %d tokens, generated tokens %d-%d at pos %d-%d;", e->emitted, first, last, pl->tok0,
+                     e->n_tokens - 1);
         expect_has(a, e, want);
         if (e->emitted > 1) expect_has(a, e, "The last one is the next step's input.");   /* not all of them */
         seek_op(e, k, OP_APPEND, -1);
@@ -421,8 +423,9 @@ static void test_shared_prefix(void **state)
     fx_app_del(a);
 }
 
-/* Every sentence of these runs fits its one line at 80×24 (a full stop
- * ends what is shown) and never prints a NaN, in both languages. */
+/* Every sentence of these runs of the default model fits its one line at
+ * 80×24 (a full stop ends what is shown) and never prints a NaN, in both
+ * languages. */
 static void test_fits_80(void **state)
 {
     (void)state;
@@ -435,8 +438,8 @@ static void test_fits_80(void **state)
     const char *langs[] = {"en", "zh"};
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++)
         for (int l = 0; l < 2; l++) {
-            const char *argv[16] = {"kvsim", "--lang", langs[l]};
-            int argc = 3;
+            const char *argv[16] = {"kvsim", "--model", "models/default.kvsim", "--lang", langs[l]};
+            int argc = 5;
             for (int i = 0; i < 8 && runs[r][i]; i++) argv[argc++] = runs[r][i];
             App *a = fx_app_new(argc, argv);
             Engine *e = &a->run.eng[MODE_CACHE];

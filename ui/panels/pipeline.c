@@ -93,13 +93,14 @@ static void draw_chain(const App *a, const Engine *e, Canvas *c, Rect in)
 /* ---- the sentence (pipeline_say.c) fitted to the box -------------------- */
 
 /* Big models make long numbers: drop trailing clauses (after "; " or ", ")
- * until the sentence fits, and end it with a full stop again. */
+ * until the sentence fits, and end it with a full stop again. The phase
+ * ("Decode: ", up to the first colon) always stays with its clause. */
 static void shorten(Buf *b, const App *a, Rect s)
 {
     const char *stop = TR(a, ".", "。");
     while (canvas_wrap(NULL, s, STYLE_NORMAL, b->s) > s.h) {
-        char *cut = NULL;
-        for (char *p = b->s; *p; p++)
+        char *cut = NULL, *from = strstr(b->s, TR(a, ": ", "："));
+        for (char *p = from ? from : b->s; *p; p++)
             if (!strncmp(p, "; ", 2) || !strncmp(p, ", ", 2) || !strncmp(p, "；", 3) || !strncmp(p, "，", 3))
                 cut = p;
         if (!cut) return;

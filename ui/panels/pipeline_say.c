@@ -265,18 +265,19 @@ static void verify_pick(const Geo *g, double p, Buf *b)
     tokens_text(a, e->draft, acc, acc_s, sizeof acc_s);
     range(rn, sizeof rn, first, last);
     range(rp, sizeof rp, tok0, e->n_tokens - 1);
+    /* what it emitted first: a narrow box keeps the front of the sentence */
     if (acc == 0)
-        pipeline_add(b, TR(a, "0 of %d drafts accepted: row pos %d predicts '%s' (p = %.2f), not the draft '%s'; 1 token emitted, generated token %s, at pos %s.",
-                           "%d 个草稿一个也没被接受：第 %d 位那一行预测“%s”（p = %.2f），而不是草稿“%s”；发出 1 个词元，即第 %s 个生成的词元，位于第 %s 位。"),
-            D, g->p0 + acc, tok, p, fmt_token(a, e->draft[0], dr), rn, rp);
+        pipeline_add(b, TR(a, "0 of %d drafts accepted; emits '%s', generated token %s at pos %s; row pos %d predicted it (p = %.2f), not the draft '%s'.",
+                           "%d 个草稿一个也没被接受；发出“%s”，即第 %s 个生成的词元，位于第 %s 位；它由第 %d 位那一行预测（p = %.2f），而不是草稿“%s”。"),
+                     D, tok, rn, rp, g->p0 + acc, p, fmt_token(a, e->draft[0], dr));
     else if (acc < D)
-        pipeline_add(b, TR(a, "%d of %d drafts accepted ('%s'); row pos %d then predicts '%s' (p = %.2f), not '%s'; %d tokens emitted, generated tokens %s, at pos %s.",
-                           "%d/%d 个草稿被接受（“%s”）；第 %d 位那一行随后预测“%s”（p = %.2f），而不是“%s”；发出 %d 个词元，即第 %s 个生成的词元，位于第 %s 位。"),
-            acc, D, acc_s, g->p0 + acc, tok, p, fmt_token(a, e->draft[acc], dr), acc + 1, rn, rp);
+        pipeline_add(b, TR(a, "%d of %d drafts accepted ('%s'); emits %d tokens, generated tokens %s at pos %s; row pos %d then predicts '%s' (p = %.2f), not '%s'.",
+                           "%d/%d 个草稿被接受（“%s”）；发出 %d 个词元，即第 %s 个生成的词元，位于第 %s 位；第 %d 位那一行随后预测“%s”（p = %.2f），而不是“%s”。"),
+                     acc, D, acc_s, acc + 1, rn, rp, g->p0 + acc, tok, p, fmt_token(a, e->draft[acc], dr));
     else
-        pipeline_add(b, TR(a, "all %d drafts accepted ('%s'); the last row (pos %d) adds '%s' (p = %.2f); %d tokens emitted, generated tokens %s, at pos %s.",
-                           "%d 个草稿全部被接受（“%s”）；最后一行（第 %d 位）再添上“%s”（p = %.2f）；发出 %d 个词元，即第 %s 个生成的词元，位于第 %s 位。"),
-            D, acc_s, g->p0 + acc, tok, p, acc + 1, rn, rp);
+        pipeline_add(b, TR(a, "all %d drafts accepted ('%s'); emits %d tokens, generated tokens %s at pos %s; the last row (pos %d) adds '%s' (p = %.2f).",
+                           "%d 个草稿全部被接受（“%s”）；发出 %d 个词元，即第 %s 个生成的词元，位于第 %s 位；最后一行（第 %d 位）再添上“%s”（p = %.2f）。"),
+                     D, acc_s, acc + 1, rn, rp, g->p0 + acc, tok, p);
 }
 
 /* After this step's append: its bytes first (what a narrow box keeps),
@@ -321,8 +322,8 @@ static void tail_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
             pipeline_add(b, TR(a, "final LayerNorm at all %d position%s: each predicts its next token.",
                                "对全部 %d 个位置%s做最终 LayerNorm：每个位置都预测下一个词元。"), g->n, TR(a, PL(g->n), ""));
         else if (g->ver)
-            pipeline_add(b, TR(a, "final LayerNorm of all %d rows (pos %s): each predicts the token after it.",
-                               "对全部 %d 行（第 %s 位）做最终 LayerNorm：每一行都预测它后面的词元。"), g->n, rg);
+            pipeline_add(b, TR(a, "final LayerNorm of all %d rows (pos %s), each predicting the token after it.",
+                               "对全部 %d 行（第 %s 位）做最终 LayerNorm，每一行都预测它后面的词元。"), g->n, rg);
         else
             pipeline_add(b, TR(a, "final LayerNorm of the last position only (pos %d).",
                                "只对最后一个位置（第 %d 位）做最终 LayerNorm。"), g->t - 1);
@@ -427,10 +428,10 @@ static void body_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
     case OP_EMBED:
         if (g->ver) {
             char dr[64];
-            pipeline_add(b, TR(a, "embed %d rows: the new token '%s' at pos %d and %d draft%s '%s' at pos %s; ",
-                               "嵌入 %d 行：新词元“%s”（第 %d 位）和 %d 个草稿%s“%s”（第 %s 位）；"),
-                g->n, fmt_token(a, e->tokens[g->p0], tok), g->p0, e->drafted, TR(a, PL(e->drafted), ""),
-                tokens_text(a, e->draft, e->drafted, dr, sizeof dr), range(f, sizeof f, g->p0 + 1, g->t - 1));
+            pipeline_add(b, TR(a, "embed %d rows, the new token '%s' and %d draft%s '%s' (pos %s); ",
+                               "嵌入 %d 行，新词元“%s”和 %d 个草稿%s“%s”（第 %s 位）；"),
+                g->n, fmt_token(a, e->tokens[g->p0], tok), e->drafted, TR(a, PL(e->drafted), ""),
+                tokens_text(a, e->draft, e->drafted, dr, sizeof dr), rg);
             pipeline_add(b, TR(a, "pos %s %s cached.", "第 %s 位已在 KV 缓存中。"), rc, TR(a, ncached == 1 ? "is" : "are", ""));
             pipeline_add(x, "%s", TR(a, " Prompt lookup proposed the drafts; this step checks them.", "草稿来自提示词查找；这一步核对它们。"));
         } else if (g->dec) {
@@ -574,9 +575,9 @@ void pipeline_describe(const App *a, const Engine *e, Buf *b, Buf *x)
     }
     mask_cells(&g);
     if (g.chunk)
-        pipeline_add(b, TR(a, "Prefill, chunk %d/%d: ", "预填充第 %d/%d 块："), e->step + 1, e->n_chunks);
+        pipeline_add(b, TR(a, "Chunk %d/%d: ", "第 %d/%d 块："), e->step + 1, e->n_chunks);
     else if (g.ver)
-        pipeline_add(b, "%s", TR(a, "Decode, verify: ", "解码（验证）："));
+        pipeline_add(b, "%s", TR(a, "Verify: ", "验证："));
     else
         pipeline_add(b, "%s", g.pre ? TR(a, "Prefill: ", "预填充：") : g.dec ? TR(a, "Decode: ", "解码：")
                      : g.rec ? TR(a, "Recompute: ", "重算：") : TR(a, "Train: ", "训练："));
