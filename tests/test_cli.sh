@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_cli.sh [KVSIM] — the real binary on good and bad command lines.
-# Every bad input: exit status 2, nothing on stdout, one message line on
-# stderr followed by "Try 'kvsim --help'.", and never a crash.
+# Every bad input: exit status 2, nothing on stdout, exactly ONE line on
+# stderr, "kvsim: what, where, what is allowed; see 'kvsim CMD --help'"
+# (CMD's own help), and never a crash.
 set -u
 K=${1:-build/kvsim}
 pass=0
@@ -13,7 +14,28 @@ trap 'rm -f "$out" "$err"' EXIT
 ok()  { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-# expect_error PATTERN ARGS...: exit 2, stderr line 1 matches PATTERN
+# one_line WHAT: the stderr of the last run ($err) is exactly one line
+# (wc -l counts newlines: a message without its newline is 0, a second
+# line of any kind is 2)
+one_line() {
+    n=$(wc -l <"$err" | tr -d ' ')
+    [ "$n" -eq 1 ] && [ "$(wc -c <"$err" | tr -d ' ')" -gt 1 ] && return 0
+    bad "$1 -> $n stderr lines (want exactly 1): $(head -n 3 "$err" | tr '\n' '|')"
+    return 1
+}
+
+# the command ARGS... run: the first word that names one ('' for the UI and help)
+command_of() {
+    for w in "$@"; do
+        case $w in
+            trace|export|frames|bench-ui|lesson|calc|bench|train) echo "$w"; return ;;
+            help) return ;;
+        esac
+    done
+}
+
+# expect_error PATTERN ARGS...: exit 2, nothing on stdout, one stderr line
+# "kvsim: ..." that matches PATTERN and points at the command's own --help
 expect_error() {
     pat=$1; shift
     "$K" "$@" >"$out" 2>"$err"
@@ -21,11 +43,16 @@ expect_error() {
     first=$(head -n 1 "$err")
     if [ "$rc" -ne 2 ]; then bad "kvsim $* -> exit $rc (want 2): $first"; return; fi
     if [ -s "$out" ]; then bad "kvsim $* wrote to stdout"; return; fi
-    if [ "$(wc -l <"$err")" -ne 2 ]; then bad "kvsim $* -> $(wc -l <"$err") stderr lines (want 2)"; return; fi
-    if ! grep -q "Try 'kvsim --help'" "$err"; then bad "kvsim $* -> no help hint"; return; fi
+    one_line "kvsim $*" || return
     case "$first" in
         kvsim:*) ;;
         *) bad "kvsim $* -> message does not start with 'kvsim:': $first"; return ;;
+    esac
+    c=$(command_of "$@")
+    hint="; see 'kvsim ${c:+$c }--help'"
+    case "$first" in
+        *"$hint") ;;
+        *) bad "kvsim $* -> does not end with \"$hint\": $first"; return ;;
     esac
     if ! echo "$first" | grep -q -- "$pat"; then bad "kvsim $* -> '$first' lacks '$pat'"; return; fi
     ok
@@ -71,6 +98,12 @@ expect_error "cannot open" trace --model "$mtmp/none.kvsim"
 expect_error "not a kvsim model file" trace --model Makefile
 head -c 100 "$M" >"$mtmp/short.kvsim"
 expect_error "truncated" trace --model "$mtmp/short.kvsim"
+# train --eval/--resume load a model file: the message names the option given
+expect_error "^kvsim: --eval $mtmp/none.kvsim: cannot open the file" train --eval "$mtmp/none.kvsim"
+expect_error "^kvsim: --eval $mtmp/short.kvsim: .*truncated" train --eval "$mtmp/short.kvsim"
+expect_error "^kvsim: --resume $mtmp/none.kvsim: cannot open the file" train --resume "$mtmp/none.kvsim" --data data
+expect_error "^kvsim: --bogus: unknown option for 'kvsim train'" train --bogus
+expect_error "^kvsim: --steps 0: out of range" train --steps 0
 expect_error "model's alphabet" trace --model "$M" --prompt 'a€'
 expect_error "max-seq 65" trace --model "$M" --max-seq 65
 rm -rf "$mtmp"
@@ -99,6 +132,30 @@ expect_error "goto 9: step must be 0-8 (this run has 9 steps" frames --d-model 8
 expect_ok frames --mode memory --chunk 3 --prompt abc --prompt abcdefghij --gen 3 --goto 5 --steps 0
 grep -q "BATCH step 5 (of 0-5)" "$out" && ok || bad "batch --goto 5: $(sed -n 2p "$out")"
 expect_error "goto 4: step must be 0-3" frames --gen 4 --goto 4 --steps 0
+# --goto STEP.OP: a bad value is quoted whole; an operation out of range
+# gets the run's own ops per step, read here from the screen ("op 1/N")
+expect_error "^kvsim: --goto '1.foo': not a step; expected STEP or STEP.OP" frames --goto 1.foo
+for v in foo 1. .3 1.2.3 -1 ' 1' 1.+2 '1.2 '; do
+    expect_error "^kvsim: --goto '$v': not a step; expected STEP or STEP.OP" frames --goto "$v"
+done
+expect_error "^kvsim: --goto 2.0: operations count from 1" frames --goto 2.0
+expect_error "^kvsim: --goto 9.3: step must be 0-7 (--gen 8 steps)" frames --goto 9.3
+gmodel=$(mktemp)
+"$K" train --d-model 8 --heads 2 --layers 3 --max-seq 16 --batch 4 --copy-steps 1 --short-steps 1 --steps 2 \
+    --every 1000 --data data --out "$gmodel" >/dev/null 2>&1 && ok || bad "train a 3-layer model for --goto"
+# (a model file's layers count, not the default shape's: 3 layers here)
+for run in "" "--mode recompute" "--layers 1 --d-model 8" "--layers 3 --d-model 8 --mode compare" \
+           "--model $gmodel --prompt ab --gen 3" "--model $gmodel --prompt ab --gen 3 --mode recompute"; do
+    # shellcheck disable=SC2086
+    n=$("$K" frames $run --goto 1.1 --steps 0 2>/dev/null | sed -n 's/.* op 1\/\([0-9]*\):.*/\1/p')
+    if [ -z "$n" ]; then bad "frames $run --goto 1.1: no 'op 1/N' in the header"; continue; fi
+    # shellcheck disable=SC2086
+    expect_ok frames $run --goto "1.$n" --steps 0
+    # shellcheck disable=SC2086
+    expect_error "^kvsim: --goto 1.$((n + 1)): operation must be 1-$n (a step of this run has $n: " \
+        frames $run --goto "1.$((n + 1))" --steps 0
+done
+rm -f "$gmodel"
 expect_error "only for" export --chunk 2
 expect_error "only for" lesson --speculate 2
 
@@ -187,6 +244,18 @@ expect_error "expected en or zh" frames --lang fr
 expect_error "WIDTHxHEIGHT" frames --size 80
 expect_error "WIDTHxHEIGHT" frames --size 5x5
 
+# --- a message stays one line whatever the argument holds: control
+# characters are shown as \xNN (a newline cannot split it, an escape
+# cannot reach the terminal)
+nl=$(printf 'a\nb')
+esc=$(printf 'x\033[31my')
+expect_error "^kvsim: --a\\\\x0ab: unknown option for 'kvsim trace'" trace "--$nl"
+expect_error "^kvsim: --format 'x\\\\x1b\[31my': expected table, csv or json" trace --format "$esc"
+grep -q "$(printf '\033')" "$err" && bad "an escape character reached stderr" || ok
+expect_error "^kvsim: 'a\\\\x0ab': unknown command" "$nl"
+expect_error "^kvsim: --gen 'a\\\\x0ab': not a number" bench-ui --gen "$nl"
+expect_error "unexpected argument" lesson 1 "$nl"
+
 # --- options belong to commands (one table: help and parsing agree) ---
 expect_error "--lang: only for the UI, 'kvsim frames'" trace --lang zh
 expect_error "--size: only for 'kvsim frames'" trace --size 80x24
@@ -269,20 +338,45 @@ tmpd=$(mktemp -d)
 trap 'rm -f "$out" "$err"; rm -rf "$tmpd"' EXIT
 case $K in /*) KA=$K ;; *) KA=$PWD/$K ;; esac
 expect_error "lesson --print: give a lesson number or file" lesson --print
-# expect_lesson_error PATTERN ARGS...: exit 2, nothing on stdout, PATTERN on stderr
+# expect_lesson_error PATTERN ARGS...: exit 2, nothing on stdout, one line
+# on stderr with PATTERN (a lesson's own 'path:line: message', or the list
+# of lesson numbers: no --help pointer needed)
 expect_lesson_error() {
     pat=$1; shift
     "$K" "$@" >"$out" 2>"$err"
     rc=$?
     if [ "$rc" -ne 2 ]; then bad "kvsim $* -> exit $rc (want 2): $(head -n 1 "$err")"; return; fi
     if [ -s "$out" ]; then bad "kvsim $* wrote to stdout"; return; fi
+    one_line "kvsim $*" || return
     grep -q -- "$pat" "$err" && ok || bad "kvsim $* -> '$(head -n 1 "$err")' lacks '$pat'"
 }
 expect_lesson_error "$tmpd: is a directory" lesson check "$tmpd"
 expect_lesson_error "$tmpd: is a directory" lesson "$tmpd" --print
 head -c 10485760 /dev/zero | tr '\0' 'a' >"$tmpd/big.lesson"
 expect_lesson_error "10485760 bytes, larger than the 1048576-byte (1 MiB) limit" lesson check "$tmpd/big.lesson"
-expect_lesson_error "lesson 100: no such file, and lesson numbers go from 1 to 99" lesson 100 --print
+# a lesson number that names no lesson: every form gives the same list, the
+# numbers 'kvsim lesson' shows (1-2, 5 in a catalogue of lessons 1, 2 and 5)
+mkdir -p "$tmpd/cat/en"
+cp lessons/en/01-*.lesson lessons/en/02-*.lesson lessons/en/05-*.lesson "$tmpd/cat/en/"
+for w in 0 00 3 6 99 100 123456; do
+    what="no such lesson"
+    [ ${#w} -gt 2 ] && what="no such file, and not a lesson number"
+    for args in "lesson $w" "lesson $w --print" "frames --lesson $w"; do
+        # shellcheck disable=SC2086
+        KVSIM_LESSON_DIR=$tmpd/cat expect_lesson_error \
+            "^kvsim: lesson $w: $what; the lessons are 1-2, 5 ('kvsim lesson' lists them), or give a lesson file\$" $args
+    done
+done
+# the shipped catalogue: the ranges of the numbers 'kvsim lesson' lists
+shipped=$("$K" lesson 2>/dev/null | awk '
+    function put() { out = out (out == "" ? "" : ", ") lo (hi > lo ? "-" hi : "") }
+    /^ *[0-9]+  / { n = $1 + 0; if (have && n == hi + 1) hi = n; else { if (have) put(); lo = hi = n; have = 1 } }
+    END { if (have) put(); print out }')
+[ -n "$shipped" ] && ok || bad "kvsim lesson lists no lessons"
+for w in 0 100; do
+    expect_lesson_error "the lessons are $shipped ('kvsim lesson' lists them)" frames --lesson $w
+    expect_lesson_error "the lessons are $shipped ('kvsim lesson' lists them)" lesson $w
+done
 cp lessons/en/01-*.lesson "$tmpd/100"
 if (cd "$tmpd" && "$KA" lesson 100 --print | grep -q "Anatomy"); then ok
 else bad "kvsim lesson 100 (a file named 100 exists): not the file"; fi

@@ -19,11 +19,17 @@ SHAPE="--d-model 8 --heads 2 --layers 1 --max-seq 16 --batch 4 --copy-steps 100 
 
 "$K" train --help >"$tmp/out" 2>&1 && grep -q "Usage: kvsim train" "$tmp/out" && ok || bad "train --help"
 "$K" train --bogus >"$tmp/out" 2>"$tmp/err"; rc=$?
-[ "$rc" -eq 2 ] && [ ! -s "$tmp/out" ] && grep -q "unknown option" "$tmp/err" && ok || bad "train --bogus -> $rc"
+# bad input: exit 2, one line on stderr (wc -l: exactly one newline)
+lines() { wc -l <"$tmp/err" | tr -d ' '; }
+[ "$rc" -eq 2 ] && [ ! -s "$tmp/out" ] && [ "$(lines)" -eq 1 ] && grep -q "unknown option.*; see 'kvsim train --help'$" "$tmp/err" &&
+    ok || bad "train --bogus -> $rc: $(cat "$tmp/err")"
 "$K" train --steps 0 >"$tmp/out" 2>"$tmp/err"; rc=$?
-[ "$rc" -eq 2 ] && grep -q -- "--steps" "$tmp/err" && ok || bad "train --steps 0 -> $rc"
+[ "$rc" -eq 2 ] && [ "$(lines)" -eq 1 ] && grep -q -- "--steps" "$tmp/err" && ok || bad "train --steps 0 -> $rc: $(cat "$tmp/err")"
 "$K" train --data "$tmp/nowhere" >"$tmp/out" 2>"$tmp/err"; rc=$?
-[ "$rc" -eq 2 ] && grep -q "cannot read the corpus" "$tmp/err" && ok || bad "train --data missing -> $rc"
+[ "$rc" -eq 2 ] && [ "$(lines)" -eq 1 ] && grep -q "cannot read the corpus" "$tmp/err" && ok || bad "train --data missing -> $rc"
+"$K" train --eval "$tmp/none.kvsim" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] && [ "$(lines)" -eq 1 ] && grep -q "^kvsim: --eval $tmp/none.kvsim: cannot open the file" "$tmp/err" && ok ||
+    bad "train --eval missing -> $rc: $(cat "$tmp/err")"
 "$K" train --show-alphabet >"$tmp/out" 2>&1 && grep -q "characters:" "$tmp/out" && ok || bad "--show-alphabet"
 
 # a run, twice: the same bytes

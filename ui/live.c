@@ -33,7 +33,8 @@ int live_run_lesson(const CliOptions *o, const int *ids, int L, Lesson *lesson)
     App a;
     const int rc = app_init(&a, &opt, ids, L, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "kvsim: %s\n%s", err, rc == APP_BAD_INPUT ? "Try 'kvsim --help'.\n" : "");
+        if (rc == APP_BAD_INPUT) cli_bad_input(o->cmd, err);
+        else fprintf(stderr, "kvsim: %s\n", err);
         if (lesson) {
             lesson_free(lesson);
             free(lesson);

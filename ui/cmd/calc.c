@@ -358,8 +358,7 @@ static void print_json(const CalcResult *r, bool modified)
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "kvsim: %s\nTry 'kvsim --help'.\n", msg);
-    return 2;
+    return cli_bad_input(CMD_CALC, msg);
 }
 
 int calc_cmd_run(const CliOptions *o)

@@ -3,7 +3,7 @@
  * Its options are rows of the option table of ui/cmd/cli.c (parsed into
  * CliOptions.calc); this file builds the shape, computes with sim/calc.h
  * and prints a table or JSON to stdout. Bad input: nothing on stdout, one
- * line "kvsim: ..." and "Try 'kvsim --help'." on stderr, status 2.
+ * line "kvsim: ...; see 'kvsim calc --help'" on stderr, status 2.
  */
 #ifndef KVSIM_CALC_CMD_H
 #define KVSIM_CALC_CMD_H

@@ -60,6 +60,46 @@ int cli_parse_int(const char *name, const char *s, long long lo, long long hi, l
     return 0;
 }
 
+/* ---- bad input ----------------------------------------------------------- */
+
+/* "kvsim: " msg tail "\n" as one write, control characters as \xNN (C0 and
+ * DEL) or \u00NN (C1, UTF-8 C2 80..C2 9F): a message stays one line and
+ * cannot drive the terminal whatever the user typed. */
+static void put_line(const char *msg, const char *tail)
+{
+    const size_t n = strlen(msg), t = strlen(tail);
+    char *b = malloc(n * 6 + t + 16);   /* 6: "\u0085" for 2 bytes, "\x1b" for 1 */
+    if (!b) {
+        fputs("kvsim: out of memory\n", stderr);
+        return;
+    }
+    size_t j = (size_t)sprintf(b, "kvsim: ");
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F) j += (size_t)sprintf(b + j, "\\x%02x", *p);
+        else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) j += (size_t)sprintf(b + j, "\\u00%02x", *++p);
+        else b[j++] = (char)*p;
+    }
+    memcpy(b + j, tail, t);
+    j += t;
+    b[j++] = '\n';
+    fwrite(b, 1, j, stderr);
+    free(b);
+}
+
+void cli_put_error(const char *msg)
+{
+    put_line(msg, "");
+}
+
+int cli_bad_input(Command cmd, const char *msg)
+{
+    char tail[64];
+    const char *name = cmd == CMD_HELP || cmd == CMD_VERSION ? "" : cli_command_name(cmd);
+    snprintf(tail, sizeof tail, "; see 'kvsim %s%s--help'", name, *name ? " " : "");
+    put_line(msg, tail);
+    return 2;
+}
+
 /* ---- parsing ------------------------------------------------------------- */
 
 static int find_command(const char *word)
@@ -369,15 +409,10 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
                  cmd == CMD_TRACE ? (o->trace_modes == TRACE_TRAIN ? "train" : "recompute")
                                   : (o->view == VIEW_TRAIN ? "train" : "recompute"));
     }
-    if (o->goto_step >= 0) {   /* --goto: a step of this run, an operation of a step */
-        const int n_ops = op_count(MODE_CACHE, o->cfg.n_layers);
-        /* --chunk adds prefill steps: app_init checks those against the run */
-        if (o->cfg.chunk == 0 && o->goto_step >= o->gen)
-            FAIL("--goto %d: step must be 0-%d (--gen %d steps)", o->goto_step, o->gen - 1, o->gen);
-        if (o->goto_op > n_ops)
-            FAIL("--goto %d.%d: operation must be 1-%d (%d layers)", o->goto_step, o->goto_op, n_ops,
-                 o->cfg.n_layers);
-    }
+    if (o->goto_step >= 0 && o->cfg.chunk == 0 && o->goto_step >= o->gen)
+        /* --goto: a step of this run (--chunk adds prefill steps: app_init
+         * checks those against the run); its operation: cli_prepare */
+        FAIL("--goto %s: step must be 0-%d (--gen %d steps)", cli_clip(o->goto_arg), o->gen - 1, o->gen);
     return 0;
 }
 
@@ -399,10 +434,26 @@ static int prepare_one(const CliOptions *o, int i, int *ids, int cap, char *err,
     return L;
 }
 
+/* --goto STEP.OP: an operation of a step of the run the view shows (the
+ * engine of app_primary_mode: recompute has no cache write), with the
+ * layers of the model actually loaded (a --model file has its own). */
+static int check_goto_op(const CliOptions *o, char *err, size_t errlen)
+{
+    if (o->goto_step < 0 || o->goto_op == 0) return 0;
+    const RunMode m = o->view == VIEW_RECOMPUTE ? MODE_RECOMPUTE : o->view == VIEW_TRAIN ? MODE_TRAIN : MODE_CACHE;
+    const int n_ops = op_count(m, o->cfg.n_layers);
+    if (o->goto_op > n_ops)
+        FAIL("--goto %s: operation must be 1-%d (a step of this run has %d: %d layer%s, %s mode)",
+             cli_clip(o->goto_arg), n_ops, n_ops, o->cfg.n_layers, o->cfg.n_layers == 1 ? "" : "s",
+             m == MODE_RECOMPUTE ? "recompute" : m == MODE_TRAIN ? "train" : "cache");
+    return 0;
+}
+
 int cli_prepare(const CliOptions *o, int *ids, int cap, char *err, size_t errlen)
 {
     /* shape first: a bad --max-seq must not be reported as a long prompt */
     if (config_validate(&o->cfg, 0, 0, err, errlen)) return -1;
+    if (check_goto_op(o, err, errlen)) return -1;
     if (o->n_prompts > 1 && config_batch_memory_bytes(&o->cfg, o->n_prompts) > CONFIG_MAX_BYTES)
         FAIL("--prompt: a batch of %d sequences of this model needs %llu MiB; at most %llu MiB allowed",
              o->n_prompts, (unsigned long long)(config_batch_memory_bytes(&o->cfg, o->n_prompts) >> 20),

@@ -12,7 +12,8 @@
  * cli_parse() only reads argv; cli_prepare() turns the prompt into tokens
  * and validates the whole configuration. Both report the first problem as
  * one line (what, where, what is allowed) and return -1; the caller prints
- * it with "Try 'kvsim --help'." and exits with status 2.
+ * it with cli_bad_input (one line on stderr, ending with a pointer to the
+ * command's own --help) and exits with status 2.
  */
 #ifndef KVSIM_CLI_H
 #define KVSIM_CLI_H
@@ -87,6 +88,7 @@ typedef struct {
     const char *lesson;    /* frames: --lesson N|FILE */
     bool reset_progress;   /* lesson: --reset-progress */
     int goto_step, goto_op; /* UI and frames: --goto STEP[.OP], start there (-1: not given; op 0: end of the step) */
+    const char *goto_arg;  /* --goto's value as typed (messages quote all of it), or NULL */
     char **args;           /* lesson: the words after "lesson" (N, FILE, check FILE...) */
     int nargs;
     const char *model_path;  /* --model FILE (§7); NULL = no file given */
@@ -136,6 +138,17 @@ int cli_parse_int(const char *name, const char *s, long long lo, long long hi, l
 /* A user's argument as messages echo it: at most 48 bytes, cut at a
  * character boundary and marked "…" (one of a few rotating buffers). */
 const char *cli_clip(const char *s);
+
+/* Bad input: print "kvsim: MSG; see 'kvsim CMD --help'" on stderr as ONE
+ * line (CMD_UI: 'kvsim --help'); control characters of msg (a user's
+ * argument may hold a newline or an escape) are shown as \xNN, so the line
+ * can neither split nor drive the terminal. Returns 2, the exit status. */
+int cli_bad_input(Command cmd, const char *msg);
+
+/* "kvsim: MSG" on stderr as one line, control characters shown as \xNN:
+ * for bad input whose message already says where to look (a lesson file's
+ * 'path:line: ...', a lesson number's list). */
+void cli_put_error(const char *msg);
 
 /* The --help text of cmd (CMD_UI or CMD_HELP: the overview of every
  * command), generated from the option table. */

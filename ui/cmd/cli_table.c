@@ -262,21 +262,39 @@ static int set_lang(CliOptions *o, const CliOpt *r, const char *v, char *err, si
     return 0;
 }
 
-/* STEP or STEP.OP (--goto); checked against --gen (without --chunk) and the
- * layers in cli_parse, against the run's own steps in app_init */
+/* Digits only, saturating at 999999999 (then out of range wherever it is
+ * checked); -1 when s[0..n) is not all digits or empty. */
+static int goto_number(const char *s, size_t n)
+{
+    if (n == 0 || strspn(s, "0123456789") < n) return -1;
+    long v = 0;
+    for (size_t i = 0; i < n; i++) v = v < 100000000 ? v * 10 + (s[i] - '0') : 999999999;
+    return (int)v;
+}
+
+/* STEP or STEP.OP (--goto). Only the form is checked here: the steps are
+ * checked against --gen in cli_parse (or the run's own steps in app_init,
+ * with --chunk), the operation against the run's ops per step in
+ * cli_prepare, once the model (its layers) is known. */
 static int set_goto(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
 {
-    long long x;
+    (void)r;
     const char *dot = strchr(v, '.');
-    char step[32];
-    snprintf(step, sizeof step, "%.*s", dot ? (int)(dot - v) : (int)strlen(v), v);
-    if (cli_parse_int(r->name, step, 0, CONFIG_MAX_DIM, &x, err, errlen)) return -1;
-    o->goto_step = (int)x;
-    o->goto_op = 0;
-    if (dot) {
-        if (cli_parse_int(r->name, dot + 1, 1, CONFIG_MAX_DIM, &x, err, errlen)) return -1;
-        o->goto_op = (int)x;
+    const int step = goto_number(v, dot ? (size_t)(dot - v) : strlen(v));
+    const int op = dot ? goto_number(dot + 1, strlen(dot + 1)) : 0;
+    if (step < 0 || op < 0) {
+        snprintf(err, errlen, "--goto '%s': not a step; expected STEP or STEP.OP (e.g. 3 or 3.5: step 3, "
+                 "after its operation 5)", cli_clip(v));
+        return -1;
     }
+    if (dot && op == 0) {
+        snprintf(err, errlen, "--goto %s: operations count from 1; expected STEP or STEP.OP (e.g. 3 or 3.5)",
+                 cli_clip(v));
+        return -1;
+    }
+    o->goto_step = step;
+    o->goto_op = op;
+    o->goto_arg = v;
     return 0;
 }
 

@@ -84,7 +84,7 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
     if (o->keys) {
         nkeys = frames_parse_keys(o->keys, keys, MAX_KEYS, err, sizeof err);
         if (nkeys < 0) {
-            fprintf(stderr, "kvsim: %s\nTry 'kvsim --help'.\n", err);
+            cli_bad_input(o->cmd, err);
             free(keys);
             return 2;
         }
@@ -102,7 +102,8 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
             app_free(&a);
             snprintf(err, sizeof err, "out of memory for a %dx%d canvas", o->width, o->height);
         }
-        fprintf(stderr, "kvsim: %s\n%s", err, rc == APP_BAD_INPUT ? "Try 'kvsim --help'.\n" : "");
+        if (rc == APP_BAD_INPUT) cli_bad_input(o->cmd, err);
+        else fprintf(stderr, "kvsim: %s\n", err);
         free(keys);
         return rc == APP_BAD_INPUT ? 2 : 1;
     }
@@ -123,7 +124,7 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
             bad = 1;
         }
         if (bad) {
-            fprintf(stderr, "kvsim: %s\n", l ? err : "out of memory");
+            cli_put_error(l ? err : "out of memory");
             canvas_free(&c);
             app_free(&a);
             free(keys);

@@ -32,24 +32,57 @@ static int load_quoted(const char *path, Lesson *out, char *err, size_t errlen)
     return -1;
 }
 
-/* The rule for `which`: a word of one or two digits (1..99, no sign, no
- * space) is a lesson number of the catalogue; anything else is a file
- * path, so `kvsim lesson 100` opens a file named 100 and ./5 a file named 5. */
+/* The lesson numbers of the catalogue as ranges, "1-12, 14-19" (what
+ * `kvsim lesson` lists). Returns 0, or -1 with the catalogue's message. */
+static int lesson_numbers(const CliOptions *o, char *out, size_t outlen, char *err, size_t errlen)
+{
+    CatalogEntry *all = malloc(sizeof(CatalogEntry) * CATALOG_MAX);
+    if (!all) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const int n = catalog_list(lang_of(o), all, CATALOG_MAX, err, errlen);
+    if (n < 0) {
+        free(all);
+        return -1;
+    }
+    size_t j = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && j < outlen; i++) {
+        int k = i;
+        while (k + 1 < n && all[k + 1].number <= all[k].number + 1) k++;   /* a run of numbers */
+        if (k > i)
+            j += (size_t)snprintf(out + j, outlen - j, "%s%d-%d", i ? ", " : "", all[i].number, all[k].number);
+        else
+            j += (size_t)snprintf(out + j, outlen - j, "%s%d", i ? ", " : "", all[i].number);
+        i = k;
+    }
+    if (n == 0) snprintf(out, outlen, "none installed");
+    free(all);
+    return 0;
+}
+
+/* The rule for `which`: a word of one or two digits (no sign, no space) is
+ * a lesson number of the catalogue; anything else is a file path, so
+ * `kvsim lesson 100` opens a file named 100 and ./5 a file named 5. A
+ * number that names no lesson is refused with the numbers that do. */
 int lesson_cmd_load(const CliOptions *o, const char *which, Lesson *out, char *err, size_t errlen)
 {
     char path[1400];
     const size_t nd = strspn(which, "0123456789");
-    if (nd >= 1 && nd <= 2 && which[nd] == '\0') {
-        const int n = atoi(which);
-        if (n < 1) {
-            snprintf(err, errlen, "lesson %s: expected a lesson number from 1 to 99, or a file", which);
+    const bool number = nd >= 1 && nd <= 2 && which[nd] == '\0';
+    if (number || (nd > 0 && which[nd] == '\0' && access(which, F_OK) != 0)) {
+        char nums[320];
+        if (number && catalog_find(lang_of(o), atoi(which), path, sizeof path, err, errlen) == 0) {
+            which = path;
+        } else if (lesson_numbers(o, nums, sizeof nums, err, errlen) == 0) {
+            snprintf(err, errlen, "lesson %s: %s; the lessons are %s ('kvsim lesson' lists them), or give a "
+                     "lesson file", cli_clip(which), number ? "no such lesson" : "no such file, and not a lesson number",
+                     nums);
+            return -1;
+        } else {
             return -1;
         }
-        if (catalog_find(lang_of(o), n, path, sizeof path, err, errlen)) return -1;
-        which = path;
-    } else if (nd > 0 && which[nd] == '\0' && access(which, F_OK) != 0) {
-        snprintf(err, errlen, "lesson %s: no such file, and lesson numbers go from 1 to 99", cli_clip(which));
-        return -1;
     }
     if (load_quoted(which, out, err, errlen)) return -1;
     if (measure_budget_check(out, err, errlen)) {
@@ -111,8 +144,7 @@ static int list(const CliOptions *o)
 static int check(const CliOptions *o)
 {
     if (o->nargs < 2) {
-        fprintf(stderr, "kvsim: lesson check: give one or more lesson files\nTry 'kvsim --help'.\n");
-        return 2;
+        return cli_bad_input(CMD_LESSON, "lesson check: give one or more lesson files");
     }
     int bad = 0;
     for (int i = 1; i < o->nargs; i++) {
@@ -148,21 +180,19 @@ int lesson_cmd_run(const CliOptions *o, const int *ids, int L)
         if (o->nargs == 0) return 0;
     }
     if (o->nargs == 0 && o->print) {
-        fprintf(stderr, "kvsim: lesson --print: give a lesson number or file (kvsim lesson N --print)\n"
-                        "Try 'kvsim --help'.\n");
-        return 2;
+        return cli_bad_input(CMD_LESSON, "lesson --print: give a lesson number or file (kvsim lesson N --print)");
     }
     if (o->nargs == 0) return list(o);
     if (!strcmp(o->args[0], "check")) return check(o);
     if (o->nargs > 1) {
-        fprintf(stderr, "kvsim: lesson: '%s': unexpected argument\nTry 'kvsim --help'.\n",
-                cli_clip(o->args[1]));
-        return 2;
+        char msg[128];
+        snprintf(msg, sizeof msg, "lesson: '%s': unexpected argument", cli_clip(o->args[1]));
+        return cli_bad_input(CMD_LESSON, msg);
     }
     Lesson *l = calloc(1, sizeof *l);
     if (!l) return 1;
     if (lesson_cmd_load(o, o->args[0], l, err, sizeof err)) {
-        fprintf(stderr, "kvsim: %s\nTry 'kvsim lesson' for the list.\n", err);
+        cli_put_error(err);
         free(l);
         return 2;
     }

@@ -26,12 +26,6 @@
 
 #define KVSIM_VERSION "0.1.0"
 
-static int usage_error(const char *msg)
-{
-    fprintf(stderr, "kvsim: %s\nTry 'kvsim --help'.\n", msg);
-    return 2;
-}
-
 /* A closed stdin, stdout or stderr (`kvsim trace >&-`) gets a read-only
  * /dev/null in its place: files opened later (a lesson, the progress file)
  * can then never become fd 1 and receive the output, and writing to it
@@ -127,11 +121,14 @@ static int run_model_command(const CliOptions *o)
 {
     char err[512];
     int *ids = malloc(sizeof(int) * (size_t)(o->cfg.max_seq > 0 ? o->cfg.max_seq : 1));
-    if (!ids) return usage_error("out of memory");
+    if (!ids) {
+        fprintf(stderr, "kvsim: out of memory\n");
+        return 1;
+    }
     int L = cli_prepare(o, ids, o->cfg.max_seq, err, sizeof err);
     if (L < 0) {
         free(ids);
-        return usage_error(err);
+        return cli_bad_input(o->cmd, err);
     }
 
     /* trace and export read the weights themselves; the UI, frames and
@@ -180,7 +177,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "train")) return finish_stdout(train_cmd_run(argc - 1, argv + 1));
     CliOptions o;
     char err[512];
-    if (cli_parse(argc, argv, &o, err, sizeof err)) return finish_stdout(usage_error(err));
+    if (cli_parse(argc, argv, &o, err, sizeof err)) return finish_stdout(cli_bad_input(o.cmd, err));
     lang_from_locale(&o);
     budget_allow_large(o.allow_large);
     int rc;
@@ -200,12 +197,12 @@ int main(int argc, char **argv)
         rc = bench_cmd_run(&o);
         break;
     case CMD_TRAIN:   /* only `kvsim train ...` reaches train_cmd_run, above */
-        rc = usage_error("train: write it first, then its options: kvsim train [OPTIONS]");
+        rc = cli_bad_input(CMD_TRAIN, "train: write it first, then its options: kvsim train [OPTIONS]");
         break;
     default: {
         ModelFile mf;
         if (cli_use_model(&o, &mf, err, sizeof err))
-            rc = usage_error(err);
+            rc = cli_bad_input(o.cmd, err);
         else
             rc = run_model_command(&o);
         cli_model_free(&mf);

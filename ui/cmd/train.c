@@ -135,7 +135,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
             errno = 0;
             double x = strtod(a, &end);
             if (end == a || *end || errno || !(x > 0 && x <= 10)) {
-                snprintf(err, errlen, "--emb-std '%s': expected a number above 0, at most 10", a);
+                snprintf(err, errlen, "--emb-std '%s': expected a number above 0, at most 10", cli_clip(a));
                 return -1;
             }
             o->emb_std = (float)x;
@@ -148,7 +148,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
             errno = 0;
             double x = strtod(a, &end);
             if (end == a || *end || errno || !(x > 0 && x < 1)) {
-                snprintf(err, errlen, "--lr '%s': expected a number between 0 and 1", a);
+                snprintf(err, errlen, "--lr '%s': expected a number between 0 and 1", cli_clip(a));
                 return -1;
             }
             o->lr = (float)x;
@@ -158,8 +158,8 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
             if (cli_parse_int("seed", a, 0, 0x7FFFFFFFFFFFFFFFLL, &v, err, errlen)) return -1;
             o->seed = (uint64_t)v;
             break;
-        case ':': snprintf(err, errlen, "%s: missing value", argv[optind - 1]); return -1;
-        case '?': snprintf(err, errlen, "%s: unknown option for 'kvsim train'", argv[optind - 1]); return -1;
+        case ':': snprintf(err, errlen, "%s: missing value", cli_clip(argv[optind - 1])); return -1;
+        case '?': snprintf(err, errlen, "%s: unknown option for 'kvsim train'", cli_clip(argv[optind - 1])); return -1;
         default: {
             static const struct { int code; const char *name; long long lo, hi; } ints[] = {
                 {O_STEPS, "steps", 1, 10000000}, {O_COPY, "copy-steps", 0, 10000000},
@@ -204,7 +204,7 @@ static int parse(int argc, char **argv, TrainOptions *o, char *err, size_t errle
         }
     }
     if (optind < argc) {
-        snprintf(err, errlen, "'%s': unexpected argument for 'kvsim train'", argv[optind]);
+        snprintf(err, errlen, "'%s': unexpected argument for 'kvsim train'", cli_clip(argv[optind]));
         return -1;
     }
     if (o->copy_pct + o->words_pct + o->repeat_pct > 100) {
@@ -299,20 +299,31 @@ static void report(Model *m, const int32_t *alpha, FILE *f)
             }
 }
 
+/* modelfile_load for option opt (--eval, --resume): its messages read
+ * "--model PATH: ...", so they are given the option the user typed (and
+ * at most 48 bytes of the path, as every message quotes). */
+static int load_for(const char *opt, ModelFile *mf, const char *path, char *err, size_t errlen)
+{
+    if (modelfile_load(mf, path, err, errlen) == 0) return 0;
+    const size_t n = strlen(path);
+    if (!strncmp(err, "--model ", 8) && !strncmp(err + 8, path, n)) {
+        char rest[512];
+        const size_t m = strnlen(err + 8 + n, sizeof rest - 1);
+        memcpy(rest, err + 8 + n, m);   /* ": cannot open the file" */
+        rest[m] = '\0';
+        snprintf(err, errlen, "--%s %s%.400s", opt, cli_clip(path), rest);
+    }
+    return -1;
+}
+
 int train_cmd_run(int argc, char **argv)
 {
     TrainOptions o;
     char err[512], path[4096];
-    if (parse(argc, argv, &o, err, sizeof err)) {
-        fprintf(stderr, "kvsim: %s\nTry 'kvsim train --help'.\n", err);
-        return 2;
-    }
+    if (parse(argc, argv, &o, err, sizeof err)) return cli_bad_input(CMD_TRAIN, err);
     if (o.eval_only) {
         ModelFile mf;
-        if (modelfile_load(&mf, o.resume, err, sizeof err)) {
-            fprintf(stderr, "kvsim: %s\n", err);
-            return 2;
-        }
+        if (load_for("eval", &mf, o.resume, err, sizeof err)) return cli_bad_input(CMD_TRAIN, err);
         if (o.show_alphabet) print_alphabet(stdout, mf.alphabet, mf.model.cfg.vocab);
         else report(&mf.model, mf.alphabet, stdout);
         modelfile_free(&mf);
@@ -333,9 +344,8 @@ int train_cmd_run(int argc, char **argv)
     }
     o.cfg.vocab = td.n_alphabet;
     if (config_validate(&o.cfg, 0, 0, err, sizeof err)) {
-        fprintf(stderr, "kvsim: %s\nTry 'kvsim train --help'.\n", err);
         traindata_free(&td);
-        return 2;
+        return cli_bad_input(CMD_TRAIN, err);
     }
 
     const int B = o.batch, T = o.cfg.max_seq;
@@ -359,10 +369,7 @@ int train_cmd_run(int argc, char **argv)
     if (!o.untied) train_tie_weights(&m);
     if (o.resume) {
         ModelFile mf;
-        if (modelfile_load(&mf, o.resume, err, sizeof err)) {
-            fprintf(stderr, "kvsim: %s\n", err);
-            return 2;
-        }
+        if (load_for("resume", &mf, o.resume, err, sizeof err)) return cli_bad_input(CMD_TRAIN, err);
         const KvConfig *c = &mf.model.cfg;
         if (!mf.has_state || c->vocab != o.cfg.vocab || c->d_model != o.cfg.d_model ||
             c->n_heads != o.cfg.n_heads || c->n_kv_heads != o.cfg.n_kv_heads ||
