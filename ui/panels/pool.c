@@ -70,6 +70,7 @@ static void gather(Ctx *x)
         step_text(a, e, q->step, sizeof q->step);
         x->tot_contig += q->contig;
         x->tot_used += q->used;
+        x->tot_seq_used += q->used;
     }
     if (x->pool) {
         x->tot_blocks = paged_blocks_used(x->pool);
