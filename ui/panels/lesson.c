@@ -51,8 +51,9 @@ static void question_block(const App *a, char q[1400], char fb[1400], int *fb_st
         } else {
             eval_format(a->play->last_given, num, sizeof num);
             eval_format(a->play->expected, exp, sizeof exp);
-            /* an expression: say what it was read as, "2/5 = 0.4" */
-            const char *typed = a->play->answer;
+            /* an expression: say what it was read as, "2/5 = 0.4"; the text
+             * judged, not the answer line (a new try may be half typed) */
+            const char *typed = a->play->given;
             while (*typed == ' ') typed++;
             if (*typed && strcmp(typed, num)) snprintf(val, sizeof val, "%.48s = %s", typed, num);
             else snprintf(val, sizeof val, "%s", num);
