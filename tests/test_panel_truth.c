@@ -9,7 +9,8 @@
  *   their weight 0, never −∞ (a score's value, before softmax);
  * - the cost box never cuts its MAC count short;
  * - the memory view's note before the first step names no ring without a
- *   window.
+ *   window, and its Σ row's contiguous waste adds up its rows' with
+ *   prefix sharing (contiguous caches share nothing).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,6 +169,50 @@ static void test_pool_note_before_first_step(void **state)
     fx_app_del(a);
 }
 
+/* The last number on the line of the dump that starts with `start`
+ * (separators dropped), or -1. */
+static long last_number(const char *dump, const char *start)
+{
+    const char *l = strstr(dump, start);
+    if (!l) return -1;
+    const char *eol = strchr(l, '\n');
+    long v = -1, cur = -1;
+    for (const char *p = l; *p && p != eol; p++) {
+        if (*p >= '0' && *p <= '9') cur = (cur < 0 ? 0 : cur * 10) + (*p - '0');
+        else if (*p == ',' && cur >= 0) continue;
+        else if (cur >= 0) v = cur, cur = -1;
+    }
+    return cur >= 0 ? cur : v;
+}
+
+/* With prefix sharing the Σ row's contiguous waste is the sum of the rows':
+ * contiguous caches share nothing, so they hold every sequence's own rows. */
+static void test_pool_contiguous_waste_adds_up(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--mode", "memory", "--d-model", "8", "--seed", "42", "--block-size", "4",
+                    "--prefix-cache", "--prompt", "you are a kind tutor. hi!", "--prompt",
+                    "you are a kind tutor. what is 2+2?", "--prompt", "you are a kind tutor. name a cat.", "--gen", "4");
+    fx_seek_op(a, 2, OP_APPEND, -1);
+    assert_true(paged_blocks_shared(a->run.pool) > 0);
+    Canvas c;
+    fx_draw(panel_pool_draw, a, &c, 118, 20);
+    char *d = canvas_dump(&c);
+    long rows = 0;
+    for (int s = 0; s < 3; s++) {
+        char start[16];
+        snprintf(start, sizeof start, "\u2502%c \"", 'A' + s);
+        const long w = last_number(d, start);
+        if (w < 0) fail_msg("no row %c\n%s", 'A' + s, d);
+        rows += w;
+    }
+    const long total = last_number(d, "\u2502\u03a3 all");
+    if (total != rows) fail_msg("Σ contiguous waste %ld, rows add up to %ld\n%s", total, rows, d);
+    free(d);
+    canvas_free(&c);
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_window_weights_after_softmax),
         cmocka_unit_test(test_cost_numbers_whole),
         cmocka_unit_test(test_pool_note_before_first_step),
+        cmocka_unit_test(test_pool_contiguous_waste_adds_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

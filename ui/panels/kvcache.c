@@ -333,7 +333,13 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
             snprintf(sh, n, TR(a, "%d rows recomputed", "重算了 %d 行"), t);
         }
     } else if (e->mode == MODE_TRAIN) {
-        snprintf(lg, n, "%s", TR(a, "all K/V in one pass", "一次前向算出全部 K/V"));
+        if (x->nrows == 0) {
+            snprintf(lg, n, TR(a, "nothing yet: the pass computes the K/V of all %d rows at once",
+                               "尚无：这次前向会一次算出全部 %d 行的 K/V"), e->L);
+        } else {
+            snprintf(lg, n, "%s", TR(a, "these rows live for this pass only", "这些行只在本次前向中存在"));
+            snprintf(sh, n, "%s", TR(a, "this pass only", "仅本次前向"));
+        }
     } else if (e->pos == 0) {
         snprintf(lg, n, TR(a, "empty: prefill will write %d row%s in every layer",
                            "空：预填充会一次为每层写入 %d 行%s"), e->L, TR(a, e->L == 1 ? "" : "s", ""));
