@@ -213,10 +213,43 @@ static void test_pool_contiguous_waste_adds_up(void **state)
     fx_app_del(a);
 }
 
+/* The Operations panel's "this step" ratio for a verify step that emitted
+ * several tokens sets it against every recompute step that emits them (as
+ * the per-step chart pairs them), not only the last. */
+static void test_verify_step_ratio(void **state)
+{
+    (void)state;
+    App *a = FX_APP(SPEC_ARGS);
+    const Engine *c = app_engine(a), *r = app_engine_of(a, MODE_RECOMPUTE);
+    int k = 1, j0 = 0, j1 = 0;
+    for (; k < c->n_steps; k++) {
+        fx_seek_op(a, k, OP_APPEND, -1);
+        panel_recompute_steps(c, k, &j0, &j1);
+        if (j1 - j0 > 1) break;
+    }
+    assert_true(k < c->n_steps);
+    uint64_t sum = 0;
+    for (int j = j0; j < j1; j++) {
+        assert_non_null(engine_step_counts(r, j));
+        sum += counts_total(engine_step_counts(r, j));
+    }
+    char want[96];
+    snprintf(want, sizeof want, "this step (its %d tokens) %.2f\u00d7", j1 - j0,
+             (double)sum / (double)counts_total(engine_step_counts(c, k)));
+    Canvas cv;
+    fx_draw(panel_ops_draw, a, &cv, 110, 12);
+    char *d = canvas_dump(&cv);
+    if (!strstr(d, want)) fail_msg("step %d: no \"%s\" in\n%s", k, want, d);
+    free(d);
+    canvas_free(&cv);
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_rows_are_the_drafts),
+        cmocka_unit_test(test_verify_step_ratio),
         cmocka_unit_test(test_window_weights_after_softmax),
         cmocka_unit_test(test_cost_numbers_whole),
         cmocka_unit_test(test_pool_note_before_first_step),

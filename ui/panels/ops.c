@@ -321,11 +321,28 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     int cats[N_VALS];
     draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
 
-    const char *r1 = table_ratio_text(c, s[1].step.meas.v[R_TOTAL], both ? s[0].step.meas.v[R_TOTAL] : 0, b1);
+    /* a verify step that emitted several tokens is set against all the
+     * recompute steps that emit the same tokens (panel_recompute_steps, as
+     * the per-step chart pairs them), not only the last of them */
+    uint64_t rstep = s[1].step.meas.v[R_TOTAL];
+    int toks = 1, j0, j1;
+    panel_recompute_steps(app_engine_of(a, MODE_CACHE), s[0].k, &j0, &j1);
+    if (s[0].complete && j1 - j0 > 1) {
+        uint64_t sum = 0;
+        int have = 0;
+        for (int j = j0; j < j1; j++) {
+            const OpCounts *d = engine_step_counts(app_engine_of(a, MODE_RECOMPUTE), j);
+            if (d) sum += counts_total(d), have++;
+        }
+        if (have == j1 - j0) rstep = sum, toks = have;
+    }
+    const char *r1 = table_ratio_text(c, rstep, both ? s[0].step.meas.v[R_TOTAL] : 0, b1);
     const char *r2 = table_ratio_text(c, s[1].cum.meas.v[R_TOTAL], both ? s[0].cum.meas.v[R_TOTAL] : 0, b2);
     const bool part = !(s[0].complete && s[1].complete);
-    snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s %s, cumulative %s",
-             "重算÷缓存：本步%s %s，累计 %s"), part ? TR(a, " so far", "（进行中）") : "", r1, r2);
+    char tk[48] = "";
+    if (toks > 1) snprintf(tk, sizeof tk, TR(a, " (its %d tokens)", "（它的 %d 个词元）"), toks);
+    snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s%s %s, cumulative %s",
+             "重算÷缓存：本步%s%s %s，累计 %s"), part ? TR(a, " so far", "（进行中）") : "", tk, r1, r2);
     snprintf(shrt, 96, TR(a, "recomp\u00f7cache: step %s, \u03a3 %s", "重算÷缓存 本步 %s 累计 %s"),
              r1, r2);
 }
