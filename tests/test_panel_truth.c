@@ -245,6 +245,31 @@ static void test_verify_step_ratio(void **state)
     fx_app_del(a);
 }
 
+/* The KV cache's status line names this step's rows by the mark they
+ * carry ("new = ...") only when the marks are drawn; once they gave way to
+ * the values it names them by position. */
+static void test_cache_status_names_what_is_drawn(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--mode", "compare", "--model", "models/default.kvsim", "--prompt", "the cat sat", "--gen", "4");
+    for (int op = 0; op < 2; op++) {
+        fx_seek_op(a, 1, op ? OP_APPEND : OP_QKV, op ? -1 : 0);
+        for (int w = 24; w <= 70; w += 3)
+            for (int h = 8; h <= 20; h += 3) {
+                Canvas c;
+                fx_draw(panel_kvcache_draw, a, &c, w, h);
+                char *d = canvas_dump(&c);
+                const bool says_new = strstr(d, "new =") != NULL;
+                const bool marked = strstr(d, " new ") != NULL || strstr(d, " new\u2502") != NULL ||
+                                    strstr(d, " +\u2502") != NULL || strstr(d, "+ \u2502") != NULL;
+                if (says_new && !marked) fail_msg("%dx%d: 'new =' with no row marked new\n%s", w, h, d);
+                free(d);
+                canvas_free(&c);
+            }
+    }
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_cost_numbers_whole),
         cmocka_unit_test(test_pool_note_before_first_step),
         cmocka_unit_test(test_pool_contiguous_waste_adds_up),
+        cmocka_unit_test(test_cache_status_names_what_is_drawn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

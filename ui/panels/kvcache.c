@@ -509,6 +509,21 @@ static void draw_status(const Ctx *x, int y, const char *status, const char *sta
         snprintf(sh, sizeof sh, TR(x->a, "%s = rejected, rolled back", "%s = 被拒，已回滚"), m);
         status = lg;
         status_sh = sh;
+    } else if (!rolled && x->markw == 0 && x->e->mode == MODE_CACHE && x->first_new < x->nrows) {
+        /* the rows' marks gave way to their values: name the new rows by
+         * position instead of by a "new" nobody can see */
+        char who[32];
+        if (x->first_new == x->nrows - 1) snprintf(who, sizeof who, TR(x->a, "pos %d", "第 %d 位"), x->first_new);
+        else snprintf(who, sizeof who, TR(x->a, "pos %d-%d", "第 %d-%d 位"), x->first_new, x->nrows - 1);
+        if (engine_op_done(x->e, OP_APPEND, -1)) {
+            snprintf(lg, sizeof lg, TR(x->a, "%s appended this step, read by later steps", "%s本步追加，之后各步读取"), who);
+            snprintf(sh, sizeof sh, TR(x->a, "%s appended this step", "%s本步追加"), who);
+        } else {
+            snprintf(lg, sizeof lg, TR(x->a, "%s written by Q/K/V, kept at cache append", "%s由 Q/K/V 刚写入，缓存追加时保留"), who);
+            snprintf(sh, sizeof sh, TR(x->a, "%s not kept yet", "%s尚未保留"), who);
+        }
+        status = lg;
+        status_sh = sh;
     }
     const char *c[] = {status, status_sh};
     text_fit(x, y, x->kind == ROW_GONE ? STYLE_DIM : STYLE_NORMAL, c, status_sh[0] ? 2 : 1);
