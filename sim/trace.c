@@ -239,8 +239,10 @@ int trace_run_batch(Trace *tr, const Model *m, const TracePrompt *P, int n_seqs,
             ps->reserved_bytes = paged_reserved_bytes(run.pool);
             ps->used_bytes = paged_used_bytes(run.pool);
             ps->blocks_shared = paged_blocks_shared(run.pool);
-            for (int s = 0; s < n_seqs; s++)
+            for (int s = 0; s < n_seqs; s++) {
                 ps->contiguous_bytes += (uint64_t)run_seq(&run, s)->cache.capacity * tr->bytes_per_pos;
+                ps->seq_used_bytes += paged_seq_used_bytes(run.pool, s);
+            }
         }
     }
     /* chunks and verify steps: recompute step by step on its own (the cache
@@ -472,7 +474,7 @@ static void json_batch(FILE *f, const Trace *tr)
                 (unsigned long long)ps->reserved_bytes, (unsigned long long)ps->used_bytes,
                 (unsigned long long)(ps->reserved_bytes - ps->used_bytes),
                 (unsigned long long)ps->contiguous_bytes,
-                (unsigned long long)(ps->contiguous_bytes - ps->used_bytes));
+                (unsigned long long)(ps->contiguous_bytes - ps->seq_used_bytes));
         if (tr->cfg.prefix_cache) fprintf(f, ", \"blocks_shared\": %d", ps->blocks_shared);
         fputc('}', f);
     }

@@ -123,6 +123,8 @@ typedef struct {
     int blocks_shared;          /* blocks held by more than one table (§6.8) */
     uint64_t contiguous_bytes;  /* what n_seqs contiguous caches reserve: n_seqs · cap · bytes
                                    per position, cap = max_seq (W under a window W < max_seq) */
+    uint64_t seq_used_bytes;    /* Σ each sequence's own kept bytes: what those caches would hold,
+                                   since they share nothing (= used_bytes without --prefix-cache) */
 } TracePoolStep;
 
 typedef struct {

@@ -197,7 +197,7 @@ static void table_paged(FILE *f, const Trace *tr)
         snprintf(used, sizeof used, "%d/%d", ps->blocks_used, tr->pool_blocks);
         fprintf(f, "%4d  %-16s %9s %10s %10s %9s  %11s %10s\n", k, per, used, counts_group(ps->reserved_bytes, b[0]),
                 counts_group(ps->used_bytes, b[1]), counts_group(ps->reserved_bytes - ps->used_bytes, b[2]),
-                counts_group(ps->contiguous_bytes, b[3]), counts_group(ps->contiguous_bytes - ps->used_bytes, b[4]));
+                counts_group(ps->contiguous_bytes, b[3]), counts_group(ps->contiguous_bytes - ps->seq_used_bytes, b[4]));
     }
     fputs("(waste = reserved - used; contiguous = one max-length reservation per sequence: max-seq\n"
           " positions, or W under a window)\n\n", f);

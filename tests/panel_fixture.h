@@ -28,10 +28,10 @@ static bool fx_mf_loaded;
 /* An App from a kvsim command line, as main() would build it. */
 static inline App *fx_app_new(int argc, const char *const *args)
 {
-    char *argv[16];
+    char *argv[32];
     CliOptions o;
     char err[256];
-    assert_true(argc < 16);
+    assert_true(argc < 32);
     for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
     argv[argc] = NULL;
     assert_int_equal(cli_parse(argc, argv, &o, err, sizeof err), 0);

@@ -296,6 +296,23 @@ static void test_wrap_chinese(void **state)
     assert_int_equal(canvas_wrap(&c, (Rect){0, 0, 10, 4}, STYLE_NORMAL,
                                  "KV 缓存让生成更快"), 2);
     assert_dump(&c, "KV 缓存让\n生成更快\n\n\n");
+    /* audit 2, finding 10: an opening quote never ends a line, a closing
+     * one never starts one; the curly quotes as the CJK brackets */
+    canvas_clear(&c);
+    assert_int_equal(canvas_wrap(&c, (Rect){0, 0, 10, 4}, STYLE_NORMAL, "一二三四\u201c新\u201d五"), 2);
+    assert_dump(&c, "一二三四\n\u201c新\u201d五\n\n\n");
+    canvas_clear(&c);
+    assert_int_equal(canvas_wrap(&c, (Rect){0, 0, 10, 4}, STYLE_NORMAL, "一二三四五\u201d是"), 2);
+    assert_dump(&c, "一二三四\n五\u201d是\n\n\n");
+    canvas_clear(&c);
+    assert_int_equal(canvas_wrap(&c, (Rect){0, 0, 10, 4}, STYLE_NORMAL, "一二三四\u2018新\u2019五"), 2);
+    assert_dump(&c, "一二三四\n\u2018新\u2019五\n\n\n");
+    canvas_clear(&c);
+    assert_int_equal(canvas_wrap(&c, (Rect){0, 0, 10, 4}, STYLE_NORMAL, "一二三四五\u2019是"), 2);
+    assert_dump(&c, "一二三四\n五\u2019是\n\n\n");
+    canvas_clear(&c);
+    assert_int_equal(canvas_wrap(&c, (Rect){0, 0, 10, 4}, STYLE_NORMAL, "一二三四《新》五"), 2);
+    assert_dump(&c, "一二三四\n《新》五\n\n\n");
     /* a 1-wide rect still makes progress: each wide char becomes a space */
     assert_int_equal(canvas_wrap(NULL, (Rect){0, 0, 1, 9}, STYLE_NORMAL, "我是"), 2);
     canvas_free(&c);

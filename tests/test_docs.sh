@@ -7,7 +7,11 @@
 #   3. every key of the trace JSON's config is documented: in spec §5 or as
 #      `config.KEY` in docs/counting.md;
 #   4. the example lesson shown in the teachers' guide is the file the
-#      guide's examples run on.
+#      guide's examples run on;
+#   5. the teachers' guide's word counts (English words, Chinese 字) are
+#      those of `kvsim lesson N --print` without hints and answers;
+#   6. lesson 19 quotes d288-T256's measured speed-up range as the table
+#      of docs/performance.md §3 gives it (en and zh).
 set -u
 K=${1:-build/kvsim}
 cd "$(dirname "$0")/.." || exit 2
@@ -48,6 +52,24 @@ if cmp -s "$tmp/guide.lesson" docs/examples/cache-growth.lesson; then ok
 else bad "docs/teachers-guide.md's example differs from docs/examples/cache-growth.lesson"; fi
 sed '10s/^mode: cache$/modee: cache/' docs/examples/cache-growth.lesson | cmp -s - docs/examples/broken.lesson && ok \
     || bad "docs/examples/broken.lesson is not cache-growth.lesson with line 10 broken"
+
+# 5. the handout without its Hint:/If/A: lines (zh 提示/若/A:), as the
+# guide's "How the times were measured" says
+for n in $(sed -n 's/^| \([0-9][0-9]*\) | .* words, [0-9]* 字;.*/\1/p' docs/teachers-guide.md); do
+    row=$(grep "^| $n | " docs/teachers-guide.md | grep -o '[0-9]* words, [0-9]* 字' | head -n 1)
+    en=$("$K" lesson "$n" --print 2>&1 | grep -vE '^[[:space:]]*(Hint:|If |A:)' | wc -w | tr -d ' ')
+    zh=$("$K" lesson "$n" --print --lang zh 2>&1 | grep -vE '^[[:space:]]*(提示|若|A:)' |
+         python3 -c 'import re,sys; print(len(re.findall("[\u3400-\u9fff]", sys.stdin.read())))')
+    if [ "$row" = "$en words, $zh 字" ]; then ok
+    else bad "docs/teachers-guide.md lesson $n: '$row', the handout has $en words, $zh 字"; fi
+done
+
+# 6. the measured range lesson 19 quotes is the one performance.md shows
+range=$(sed -n 's/^| d288-T256 | [^|]* | \([0-9]*\)–\([0-9]*\)× .*/\1 \2/p' docs/performance.md)
+set -- $range
+if [ $# -eq 2 ] && tr '\n' ' ' <lessons/en/19-measuring.lesson | grep -q "$1× to $2×" &&
+   grep -q "$1 倍到 $2 倍" lessons/zh/19-measuring.lesson; then ok
+else bad "lesson 19 does not quote docs/performance.md §3's d288-T256 range (${range:-none found})"; fi
 
 echo "docs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -120,6 +120,46 @@ static void test_answer_kinds(void **state)
     app_free(&a);
 }
 
+/* Audit 2, finding 1: while a new try is typed after a wrong answer, the
+ * feedback still names the answer that was judged ("25"), never the new
+ * text read as the old value ("15 = 25 is not it"); then the new one is
+ * judged. zh the same. */
+static void test_feedback_names_judged_answer(void **state)
+{
+    (void)state;
+    static const char *const lessons[] = {
+        "lesson: 1\nid: x\nlang: en\ntitle: T\n--- slide: S\nprompt: hello\ngen: 3\n"
+        "goto: step 0 end\n? Visible cells?\n= visible(0)\nhint: Count them.\nhint: Again.\n",
+        "lesson: 1\nid: x\nlang: zh\ntitle: T\n--- slide: S\nprompt: hello\ngen: 3\n"
+        "goto: step 0 end\n? 可见格数？\n= visible(0)\nhint: 数一数。\nhint: 再数。\n",
+    };
+    for (int i = 0; i < 2; i++) {
+        App a;
+        start_text(&a, lessons[i]);
+        a.opt.lang_zh = i == 1;   /* as --lang zh sets it: the pane's own words in Chinese */
+        type_answer(&a, "25");
+        app_handle_key(&a, 'a');
+        app_handle_key(&a, '1');
+        app_handle_key(&a, '5');   /* typed, not yet judged */
+        char *scr = screen_text(&a);
+        if (!strstr(scr, i ? "\u2717 25 不对。" : "\u2717 25 is not it.")) fail_msg("%s", scr);
+        if (strstr(scr, "= 25") || strstr(scr, "15 is not it") || strstr(scr, "15 不对")) fail_msg("%s", scr);
+        free(scr);
+        app_handle_key(&a, TERM_KEY_ENTER);
+        assert_true(a.play->solved);
+        /* an expression judged wrong keeps its reading while the next is typed */
+        app_handle_key(&a, 'o');   /* the slide's set-up again: a fresh question */
+        type_answer(&a, "2*3");
+        app_handle_key(&a, 'a');
+        app_handle_key(&a, '7');
+        scr = screen_text(&a);
+        if (!strstr(scr, i ? "2*3 = 6 不对" : "2*3 = 6 is not it")) fail_msg("%s", scr);
+        if (strstr(scr, "7 = 6")) fail_msg("%s", scr);
+        free(scr);
+        app_free(&a);
+    }
+}
+
 /* The answer flow: wrong answers earn hints, then the explanation. */
 static void test_answer_flow(void **state)
 {
@@ -174,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_answer_flow),
         cmocka_unit_test(test_answer_kinds),
+        cmocka_unit_test(test_feedback_names_judged_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

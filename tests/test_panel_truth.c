@@ -9,7 +9,8 @@
  *   their weight 0, never −∞ (a score's value, before softmax);
  * - the cost box never cuts its MAC count short;
  * - the memory view's note before the first step names no ring without a
- *   window.
+ *   window, and its Σ row's contiguous waste adds up its rows' with
+ *   prefix sharing (contiguous caches share nothing).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,13 +169,117 @@ static void test_pool_note_before_first_step(void **state)
     fx_app_del(a);
 }
 
+/* The last number on the line of the dump that starts with `start`
+ * (separators dropped), or -1. */
+static long last_number(const char *dump, const char *start)
+{
+    const char *l = strstr(dump, start);
+    if (!l) return -1;
+    const char *eol = strchr(l, '\n');
+    long v = -1, cur = -1;
+    for (const char *p = l; *p && p != eol; p++) {
+        if (*p >= '0' && *p <= '9') cur = (cur < 0 ? 0 : cur * 10) + (*p - '0');
+        else if (*p == ',' && cur >= 0) continue;
+        else if (cur >= 0) v = cur, cur = -1;
+    }
+    return cur >= 0 ? cur : v;
+}
+
+/* With prefix sharing the Σ row's contiguous waste is the sum of the rows':
+ * contiguous caches share nothing, so they hold every sequence's own rows. */
+static void test_pool_contiguous_waste_adds_up(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--mode", "memory", "--d-model", "8", "--seed", "42", "--block-size", "4",
+                    "--prefix-cache", "--prompt", "you are a kind tutor. hi!", "--prompt",
+                    "you are a kind tutor. what is 2+2?", "--prompt", "you are a kind tutor. name a cat.", "--gen", "4");
+    fx_seek_op(a, 2, OP_APPEND, -1);
+    assert_true(paged_blocks_shared(a->run.pool) > 0);
+    Canvas c;
+    fx_draw(panel_pool_draw, a, &c, 118, 20);
+    char *d = canvas_dump(&c);
+    long rows = 0;
+    for (int s = 0; s < 3; s++) {
+        char start[16];
+        snprintf(start, sizeof start, "\u2502%c \"", 'A' + s);
+        const long w = last_number(d, start);
+        if (w < 0) fail_msg("no row %c\n%s", 'A' + s, d);
+        rows += w;
+    }
+    const long total = last_number(d, "\u2502\u03a3 all");
+    if (total != rows) fail_msg("Σ contiguous waste %ld, rows add up to %ld\n%s", total, rows, d);
+    free(d);
+    canvas_free(&c);
+    fx_app_del(a);
+}
+
+/* The Operations panel's "this step" ratio for a verify step that emitted
+ * several tokens sets it against every recompute step that emits them (as
+ * the per-step chart pairs them), not only the last. */
+static void test_verify_step_ratio(void **state)
+{
+    (void)state;
+    App *a = FX_APP(SPEC_ARGS);
+    const Engine *c = app_engine(a), *r = app_engine_of(a, MODE_RECOMPUTE);
+    int k = 1, j0 = 0, j1 = 0;
+    for (; k < c->n_steps; k++) {
+        fx_seek_op(a, k, OP_APPEND, -1);
+        panel_recompute_steps(c, k, &j0, &j1);
+        if (j1 - j0 > 1) break;
+    }
+    assert_true(k < c->n_steps);
+    uint64_t sum = 0;
+    for (int j = j0; j < j1; j++) {
+        assert_non_null(engine_step_counts(r, j));
+        sum += counts_total(engine_step_counts(r, j));
+    }
+    char want[96];
+    snprintf(want, sizeof want, "this step (its %d tokens) %.2f\u00d7", j1 - j0,
+             (double)sum / (double)counts_total(engine_step_counts(c, k)));
+    Canvas cv;
+    fx_draw(panel_ops_draw, a, &cv, 110, 12);
+    char *d = canvas_dump(&cv);
+    if (!strstr(d, want)) fail_msg("step %d: no \"%s\" in\n%s", k, want, d);
+    free(d);
+    canvas_free(&cv);
+    fx_app_del(a);
+}
+
+/* The KV cache's status line names this step's rows by the mark they
+ * carry ("new = ...") only when the marks are drawn; once they gave way to
+ * the values it names them by position. */
+static void test_cache_status_names_what_is_drawn(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--mode", "compare", "--model", "models/default.kvsim", "--prompt", "the cat sat", "--gen", "4");
+    for (int op = 0; op < 2; op++) {
+        fx_seek_op(a, 1, op ? OP_APPEND : OP_QKV, op ? -1 : 0);
+        for (int w = 24; w <= 70; w += 3)
+            for (int h = 8; h <= 20; h += 3) {
+                Canvas c;
+                fx_draw(panel_kvcache_draw, a, &c, w, h);
+                char *d = canvas_dump(&c);
+                const bool says_new = strstr(d, "new =") != NULL;
+                const bool marked = strstr(d, " new ") != NULL || strstr(d, " new\u2502") != NULL ||
+                                    strstr(d, " +\u2502") != NULL || strstr(d, "+ \u2502") != NULL;
+                if (says_new && !marked) fail_msg("%dx%d: 'new =' with no row marked new\n%s", w, h, d);
+                free(d);
+                canvas_free(&c);
+            }
+    }
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_rows_are_the_drafts),
+        cmocka_unit_test(test_verify_step_ratio),
         cmocka_unit_test(test_window_weights_after_softmax),
         cmocka_unit_test(test_cost_numbers_whole),
         cmocka_unit_test(test_pool_note_before_first_step),
+        cmocka_unit_test(test_pool_contiguous_waste_adds_up),
+        cmocka_unit_test(test_cache_status_names_what_is_drawn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -282,6 +282,148 @@ static void test_lesson_unseen_panel(void **state)
     app_free(&a);
 }
 
+/* Audit 2, finding 2: the note names only panels a larger window shows.
+ * At 150x40 and more every panel of the slide's view is beside the
+ * lesson, so no shipped slide (en, zh) has a note there; lesson 10
+ * slide 3 (cache view) names the memory view's Memory traffic panel,
+ * which no size of that view shows: no note at 120x40 either. */
+static void test_lesson_unseen_only_when_a_size_shows_it(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = {{150, 40}, {160, 48}, {200, 60}};
+    static const char *const dirs[] = {"lessons/en", "lessons/zh"};
+    char err[256], path[512], note[400];
+    int checked = 0;
+    for (size_t d = 0; d < 2; d++) {
+        DIR *dir = opendir(dirs[d]);
+        assert_non_null(dir);
+        for (struct dirent *de; (de = readdir(dir)) != NULL;) {
+            const size_t n = strlen(de->d_name);
+            if (n < 8 || strcmp(de->d_name + n - 7, ".lesson")) continue;
+            snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
+            App a;
+            assert_int_equal(build_lesson_app(&a, d ? "--lang zh" : "", err), 0);
+            Lesson *l = calloc(1, sizeof *l);
+            assert_non_null(l);
+            if (lesson_load(path, l, err, sizeof err)) fail_msg("%s: %s", path, err);
+            assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+            for (int slide = 0; slide < a.play->lesson->n_slides; slide++) {
+                app_lesson_goto(&a, slide);
+                for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++, checked++) {
+                    a.screen_w = sizes[z][0];
+                    a.screen_h = sizes[z][1];
+                    if (*lesson_play_unseen_note(&a, note, sizeof note))
+                        fail_msg("%s slide %d at %dx%d: %s", path, slide + 1, a.screen_w, a.screen_h, note);
+                }
+                if (a.play->lesson->number == 10 && slide == 2) {
+                    a.screen_w = 120;
+                    a.screen_h = 40;
+                    assert_string_equal(lesson_play_unseen_note(&a, note, sizeof note), "");
+                }
+            }
+            app_free(&a);
+        }
+        closedir(dir);
+    }
+    assert_true(checked > 100);
+}
+
+/* Audit 2, finding 12: no text cut mid-word. After a wrong answer to
+ * lesson 3's choice question the whole feedback is on screen at every
+ * size (it once lost its end, or all of it at 80x24, to the options);
+ * before an answer the options keep their room. The Operations panel's
+ * status line beside a lesson (lesson 1 at 160x48) is whole or absent. */
+/* The dump's text with the box edges gone and every run of white space
+ * one space (zh: none), so wrapped text reads as one line (caller frees). */
+static char *flat_text(const char *dump, bool zh)
+{
+    char *out = malloc(strlen(dump) + 1), *o = out;
+    assert_non_null(out);
+    bool space = false;
+    for (const char *p = dump; *p;) {
+        if (!strncmp(p, "\u2502", 3)) {   /* a box edge is white space here */
+            p += 3;
+            space = true;
+        } else if (*p == ' ' || *p == '\n') {
+            p++;
+            space = true;
+        } else {
+            if (space && !zh && o > out) *o++ = ' ';
+            space = false;
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static void test_lesson_text_not_cut(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = {{80, 24}, {100, 30}, {120, 40}, {160, 48}};
+    char err[256];
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        for (int zh = 0; zh < 2; zh++) {
+            App a;
+            assert_int_equal(build_lesson_app(&a, zh ? "--lang zh" : "", err), 0);
+            Lesson *l = calloc(1, sizeof *l);
+            assert_non_null(l);
+            assert_int_equal(lesson_load(zh ? "lessons/zh/03-training-vs-inference.lesson"
+                                            : "lessons/en/03-training-vs-inference.lesson", l, err, sizeof err), 0);
+            assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+            Canvas c;
+            assert_int_equal(canvas_init(&c, sizes[z][0], sizes[z][1]), 0);
+            a.screen_w = c.w;
+            a.screen_h = c.h;
+            app_handle_key(&a, '.');
+            app_render(&a, &c);
+            char *dump = canvas_dump(&c);
+            if (!strstr(dump, zh ? "c) " : "c) Yes, but only in the last layer."))
+                fail_msg("%dx%d: option c not shown:\n%s", c.w, c.h, dump);
+            free(dump);
+            app_handle_key(&a, 'a');
+            app_handle_key(&a, 'a');
+            app_handle_key(&a, TERM_KEY_ENTER);
+            app_render(&a, &c);
+            dump = canvas_dump(&c);
+            char *flat = flat_text(dump, zh);
+            if (!strstr(flat, zh ? "\u2717a不对" : "\u2717 a is not it") ||
+                !strstr(flat, zh ? "（按a再试一次）" : "(press a to try again)"))
+                fail_msg("%dx%d: feedback not whole:\n%s", c.w, c.h, dump);
+            free(flat);
+            free(dump);
+            canvas_free(&c);
+            app_free(&a);
+        }
+    }
+    /* the Operations status line at a running step, beside lesson 1 */
+    for (int zh = 0; zh < 2; zh++) {
+        App a;
+        assert_int_equal(build_lesson_app(&a, zh ? "--lang zh" : "", err), 0);
+        Lesson *l = calloc(1, sizeof *l);
+        assert_non_null(l);
+        assert_int_equal(lesson_load(zh ? "lessons/zh/01-anatomy.lesson" : "lessons/en/01-anatomy.lesson", l, err,
+                                     sizeof err), 0);
+        assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
+        Canvas c;
+        assert_int_equal(canvas_init(&c, 160, 48), 0);
+        a.screen_w = c.w;
+        a.screen_h = c.h;
+        app_render(&a, &c);
+        char *dump = canvas_dump(&c);
+        const char *whole = zh ? "本步进行中" : "step running: counts so far";
+        const char *end = zh ? "（结束前显示 …）" : "(\u2026 until it ends)";
+        const char *at = strstr(dump, whole);
+        if (!at) fail_msg("no status line:\n%s", dump);
+        const char *eol = strchr(at, '\n');
+        const char *e = strstr(at, end);
+        if (!e || (eol && e > eol)) fail_msg("status line cut:\n%s", dump);
+        free(dump);
+        canvas_free(&c);
+        app_free(&a);
+    }
+}
+
 /* Empty inner rows of the box at r (its border excluded). */
 static int empty_rows(const Canvas *c, Rect r)
 {
@@ -447,6 +589,8 @@ int main(void)
         cmocka_unit_test(test_short_layout_still),
         cmocka_unit_test(test_lesson_scroll),
         cmocka_unit_test(test_lesson_unseen_panel),
+        cmocka_unit_test(test_lesson_unseen_only_when_a_size_shows_it),
+        cmocka_unit_test(test_lesson_text_not_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,7 +223,7 @@ static void test_batch_screens(void **state)
         char *end = canvas_dump(&cv);
         char title[64];
         const int last = (int)(run_batch_total(&a.run) / app_engine(&a)->ops_per_step) - 1;
-        snprintf(title, sizeof title, i % 2 ? "批 第 %d 步（共 0-%d）" : "BATCH step %d (of 0-%d)", last, last);
+        snprintf(title, sizeof title, i % 2 ? "批 第 %d 步（0-%d 步）" : "BATCH step %d (of 0-%d)", last, last);
         if (!strstr(end, title)) fail_msg("%s: no \"%s\" at the batch's end", sb[i].name, title);
         free(end);
         canvas_free(&cv);

@@ -305,6 +305,15 @@ def check_batch(doc, errors, geo=None):
                 owned[q].add(b)
             if len(owned[q]) != blocks and replay:
                 errors.append(f"batch[{q}] step {k}: owns {len(owned[q])} blocks, kv_blocks {blocks}")
+        if pool:
+            # contiguous caches share nothing: their waste is what they reserve
+            # minus every sequence's own kept rows, shared prefix or not
+            ps = pool["steps"][k]
+            kept = [geo[q][min(k, len(geo[q]) - 1)][1] for q in range(len(batch))]
+            own = sum(2 * Lyr * (min(kq, W) if W else kq) * kv * F32 for kq in kept)
+            if ps["contiguous_waste_bytes"] != ps["contiguous_reserved_bytes"] - own:
+                errors.append(f"pool step {k}: contiguous waste {ps['contiguous_waste_bytes']}, want "
+                              f"{ps['contiguous_reserved_bytes']} - {own}")
         if pool and replay:
             ps = pool["steps"][k]
             kept = [geo[q][min(k, len(geo[q]) - 1)][1] for q in range(len(batch))]

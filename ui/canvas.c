@@ -371,12 +371,14 @@ int canvas_textf(Canvas *c, int x, int y, int max_w, int style,
     return used;
 }
 
-/* Closing CJK punctuation must not start a line, opening must not end one. */
+/* Closing CJK punctuation must not start a line, opening must not end one.
+ * The curly quotes count: zh text quotes with “” and ‘’. */
 static bool no_break_before(int32_t cp)
 {
     static const int32_t k[] = {0x3001, 0x3002, 0xFF0C, 0xFF0E, 0xFF1A,
                                 0xFF1B, 0xFF1F, 0xFF01, 0xFF09, 0x300D,
-                                0x300F, 0x300B, 0x3009, 0x3011, 0x3015};
+                                0x300F, 0x300B, 0x3009, 0x3011, 0x3015,
+                                0x201D, 0x2019};
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
         if (k[i] == cp)
             return true;
@@ -386,7 +388,7 @@ static bool no_break_before(int32_t cp)
 static bool no_break_after(int32_t cp)
 {
     static const int32_t k[] = {0xFF08, 0x300C, 0x300E, 0x300A, 0x3008,
-                                0x3010, 0x3014};
+                                0x3010, 0x3014, 0x201C, 0x2018};
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
         if (k[i] == cp)
             return true;

@@ -126,9 +126,12 @@ const char *lesson_play_unseen_note(const App *a, char *buf, size_t len)
 {
     buf[0] = '\0';
     if (!a->play || !a->play->mentions || a->screen_w <= 0 || a->screen_h <= 0) return buf;
-    Layout lo;
+    Layout lo, big;
     layout_app(a, a->screen_w, a->screen_h, &lo);
     if (lo.too_small) return buf;
+    /* the note promises 150x40: name only panels that size (or this one,
+     * if larger) shows; a panel of another view shows at no size */
+    layout_app(a, a->screen_w > 150 ? a->screen_w : 150, a->screen_h > 40 ? a->screen_h : 40, &big);
     char names[256] = "";
     int n = 0;
     for (int i = 0; i < N_PANEL_NAMES; i++) {
@@ -136,7 +139,8 @@ const char *lesson_play_unseen_note(const App *a, char *buf, size_t len)
         for (int p = 0; p < panel_count; p++) {
             if (panel_list[p].point != panel_names[i].point) continue;
             const Rect r = *(const Rect *)(const void *)((const char *)&lo + panel_list[p].rect);
-            if (r.w > 0 && r.h > 0) break;
+            const Rect rb = *(const Rect *)(const void *)((const char *)&big + panel_list[p].rect);
+            if ((r.w > 0 && r.h > 0) || rb.w <= 0 || rb.h <= 0) break;
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n++ ? TR(a, ", ", "、") : "",
                      TR(a, panel_names[i].title_en, panel_names[i].title_zh));
             break;
@@ -184,6 +188,7 @@ unsigned app_lesson_goto(App *a, int i)
     a->play->answering = false;
     a->play->wrong = 0;
     a->play->solved = a->play->revealed = false;
+    a->play->given[0] = '\0';
     a->play->text_scroll = 0;
     apply_goto(a, &st.go);
 
@@ -305,6 +310,7 @@ static unsigned answer_check(App *a)
     }
     a->play->answering = false;
     a->play->last_given = v;
+    snprintf(a->play->given, sizeof a->play->given, "%s", a->play->answer);   /* the answer line is reused for the next try */
     a->message[0] = '\0';
     free(a->play->hint_text);
     a->play->hint_text = NULL;

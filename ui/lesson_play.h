@@ -27,7 +27,8 @@ struct LessonPlay {
     char *explain_text;       /* explanation, templates filled ("" when none) */
     double expected;          /* the question's answer, computed */
     bool answering;           /* answer input line open */
-    char answer[48];
+    char answer[48];          /* the answer line as it is being typed */
+    char given[48];           /* the text of the last answer judged (what the feedback names) */
     int wrong;                /* wrong answers given to this slide's question */
     bool solved, revealed;    /* right answer given / answer shown after hints */
     double last_given;        /* the last answer typed (a choice: its key's code) */

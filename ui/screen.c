@@ -45,7 +45,7 @@ static void phase_text(const App *a, const Engine *e, char *buf, size_t len)
     if (ph == PHASE_READY || ph == PHASE_TRAIN)
         snprintf(buf, len, "%s", w);
     else
-        snprintf(buf, len, TR(a, "%s%s step %d (of 0-%d)", "%s%s 第 %d 步（共 0-%d）"), seq, w,
+        snprintf(buf, len, TR(a, "%s%s step %d (of 0-%d)", "%s%s 第 %d 步（0-%d 步）"), seq, w,
                  at > e->pos ? run_step_of(e, at) : e->step, (int)(total / e->ops_per_step) - 1);
 }
 

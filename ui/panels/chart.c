@@ -468,10 +468,16 @@ static void draw_chart(const App *a, Canvas *c, Rect r, bool per_step)
     char title[64];
     const char *name = per_step ? TR(a, "MACs per step", "每步乘加") : TR(a, "Cumulative MACs", "累计乘加");
     const char *scale = a->log_scale ? TR(a, " (log)", " (对数)") : "";
-    snprintf(title, sizeof title, "%s%s%s", name, scale, panel_seq_a_note(a));
+    /* the train view compares one training pass with generating: the chart
+     * beside it plots the generation run (--gen steps), and says so */
+    const char *run = a->view == VIEW_TRAIN ? TR(a, " \u00b7 generating", " \u00b7 生成") : panel_seq_a_note(a);
+    snprintf(title, sizeof title, "%s%s%s", name, scale, run);
     if (canvas_text_width(title) > r.w - 6)   /* keep "(log)" and "· A" visible in a narrow box */
         snprintf(title, sizeof title, "%s%s%s", per_step ? TR(a, "Per step", "每步") : TR(a, "Cum. MACs", "累计"),
-                 scale, panel_seq_a_note(a));
+                 scale, run);
+    if (canvas_text_width(title) > r.w - 6 && a->view == VIEW_TRAIN)
+        snprintf(title, sizeof title, "%s%s%s", per_step ? TR(a, "Per step", "每步") : TR(a, "Cum.", "累计"), scale,
+                 TR(a, " \u00b7 gen", " \u00b7 生成"));
     canvas_set_clip(c, rect_intersect(r, old));
     canvas_box(c, r, STYLE_BORDER, title);
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};

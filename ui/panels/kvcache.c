@@ -333,7 +333,13 @@ static void status_text(const Ctx *x, char *lg, char *sh, size_t n)
             snprintf(sh, n, TR(a, "%d rows recomputed", "重算了 %d 行"), t);
         }
     } else if (e->mode == MODE_TRAIN) {
-        snprintf(lg, n, "%s", TR(a, "all K/V in one pass", "一次前向算出全部 K/V"));
+        if (x->nrows == 0) {
+            snprintf(lg, n, TR(a, "nothing yet: the pass computes the K/V of all %d rows at once",
+                               "尚无：这次前向会一次算出全部 %d 行的 K/V"), e->L);
+        } else {
+            snprintf(lg, n, "%s", TR(a, "these rows live for this pass only", "这些行只在本次前向中存在"));
+            snprintf(sh, n, "%s", TR(a, "this pass only", "仅本次前向"));
+        }
     } else if (e->pos == 0) {
         snprintf(lg, n, TR(a, "empty: prefill will write %d row%s in every layer",
                            "空：预填充会一次为每层写入 %d 行%s"), e->L, TR(a, e->L == 1 ? "" : "s", ""));
@@ -501,6 +507,21 @@ static void draw_status(const Ctx *x, int y, const char *status, const char *sta
         const char *m = x->c->ascii ? "x" : "\u2717";
         snprintf(lg, sizeof lg, TR(x->a, "%s = rejected drafts, rolled back: not in the cache", "%s = 被拒草稿，已回滚，不在缓存里"), m);
         snprintf(sh, sizeof sh, TR(x->a, "%s = rejected, rolled back", "%s = 被拒，已回滚"), m);
+        status = lg;
+        status_sh = sh;
+    } else if (!rolled && x->markw == 0 && x->e->mode == MODE_CACHE && x->first_new < x->nrows) {
+        /* the rows' marks gave way to their values: name the new rows by
+         * position instead of by a "new" nobody can see */
+        char who[32];
+        if (x->first_new == x->nrows - 1) snprintf(who, sizeof who, TR(x->a, "pos %d", "第 %d 位"), x->first_new);
+        else snprintf(who, sizeof who, TR(x->a, "pos %d-%d", "第 %d-%d 位"), x->first_new, x->nrows - 1);
+        if (engine_op_done(x->e, OP_APPEND, -1)) {
+            snprintf(lg, sizeof lg, TR(x->a, "%s appended this step, read by later steps", "%s本步追加，之后各步读取"), who);
+            snprintf(sh, sizeof sh, TR(x->a, "%s appended this step", "%s本步追加"), who);
+        } else {
+            snprintf(lg, sizeof lg, TR(x->a, "%s written by Q/K/V, kept at cache append", "%s由 Q/K/V 刚写入，缓存追加时保留"), who);
+            snprintf(sh, sizeof sh, TR(x->a, "%s not kept yet", "%s尚未保留"), who);
+        }
         status = lg;
         status_sh = sh;
     }

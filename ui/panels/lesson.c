@@ -51,8 +51,9 @@ static void question_block(const App *a, char q[1400], char fb[1400], int *fb_st
         } else {
             eval_format(a->play->last_given, num, sizeof num);
             eval_format(a->play->expected, exp, sizeof exp);
-            /* an expression: say what it was read as, "2/5 = 0.4" */
-            const char *typed = a->play->answer;
+            /* an expression: say what it was read as, "2/5 = 0.4"; the text
+             * judged, not the answer line (a new try may be half typed) */
+            const char *typed = a->play->given;
             while (*typed == ' ') typed++;
             if (*typed && strcmp(typed, num)) snprintf(val, sizeof val, "%.48s = %s", typed, num);
             else snprintf(val, sizeof val, "%s", num);
@@ -76,8 +77,12 @@ static void question_block(const App *a, char q[1400], char fb[1400], int *fb_st
     }
 }
 
-/* Rows of the question block inside the pane's inner rect `in`. */
-static int bottom_rows(const App *a, Rect in)
+/* Rows of the question block inside the pane's inner rect `in`, and of
+ * its feedback (*fb_rows). Short of room, a judgement (what the last
+ * answer earned) keeps its lines and the question loses its last ones,
+ * keeping its first; the mere "Press a to answer." gives way to the
+ * question. */
+static int bottom_rows(const App *a, Rect in, int *fb_rows)
 {
     char q[1400], fb[1400];
     int fb_style;
@@ -86,6 +91,10 @@ static int bottom_rows(const App *a, Rect in)
     const int fb_lines = fb[0] ? canvas_wrap(NULL, in, fb_style, fb) : 0;
     int bottom = q_lines + fb_lines;
     if (bottom > in.h - 2) bottom = in.h - 2 > 0 ? in.h - 2 : 0;
+    if (fb_style == STYLE_DIM)   /* only "Press a to answer.": the question first */
+        *fb_rows = bottom - q_lines > 0 ? bottom - q_lines : 0;
+    else
+        *fb_rows = fb_lines < bottom - 1 ? fb_lines : bottom - 1 > 0 ? bottom - 1 : 0;
     return bottom;
 }
 
@@ -94,7 +103,8 @@ int panel_lesson_hidden_below(const App *a, Rect r, int *text_h)
     *text_h = 0;
     if (!a->play || !a->play->slide_text || r.w < 4 || r.h < 3) return 0;
     const Rect in = {r.x + 2, r.y + 1, r.w - 4, r.h - 2};
-    const int bottom = bottom_rows(a, in);
+    int fb_rows;
+    const int bottom = bottom_rows(a, in, &fb_rows);
     *text_h = in.h - bottom - (bottom ? 1 : 0);
     return panel_lesson_text_lines(a, in.w) - a->play->text_scroll - *text_h;
 }
@@ -122,8 +132,8 @@ void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     char q[1400], fb[1400];
     int fb_style;
     question_block(a, q, fb, &fb_style);
-    const int q_lines = q[0] ? canvas_wrap(NULL, in, STYLE_TITLE, q) : 0;
-    const int bottom = bottom_rows(a, in);
+    int fb_rows;
+    const int bottom = bottom_rows(a, in, &fb_rows);
 
     /* narration above, then the question block */
     Rect text = {in.x, in.y, in.w, in.h - bottom - (bottom ? 1 : 0)};
@@ -147,7 +157,7 @@ void panel_lesson_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     }
     if (bottom) {
         int y = in.y + in.h - bottom;
-        Rect qr = {in.x, y, in.w, q_lines < bottom ? q_lines : bottom};
+        Rect qr = {in.x, y, in.w, bottom - fb_rows};
         canvas_wrap(c, qr, STYLE_TITLE, q);
         y += qr.h;
         Rect fr = {in.x, y, in.w, in.y + in.h - y};

@@ -219,18 +219,28 @@ static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns,
                      TR(a, "%d counters differ from the closed form!", "%d 个计数与闭式公式不符！"), bad);
         return;
     }
-    char ok[128];
+    char ok[128], ok_short[96];
     snprintf(ok, sizeof ok, TR(a, "all %d measured counters equal the closed forms (spec \u00a74)",
                                "全部 %d 个实测计数等于闭式公式（规范 §4）"), checked);
+    snprintf(ok_short, sizeof ok_short, TR(a, "all %d counters = closed forms", "%d 个计数 = 闭式公式"), checked);
     /* with --chunk the cache runs its early chunks alone: recompute's step 0
      * emits the first token, which the last chunk does (sim/run.h) */
-    const char *msg = !any ? TR(a, "nothing run yet: pred = what step 0 will cost",
-                                "尚未运行：预测 = 第 0 步的开销")
-                    : !started ? TR(a, "recompute not run yet: its step 0 pairs with the last chunk",
-                                    "重算尚未运行：它的第 0 步对应最后一个分块")
-                    : wait ? TR(a, "step running: counts so far vs the whole step (\u2026 until it ends)",
-                                "本步进行中：已计数 vs 整步预测（结束前显示 …）") : ok;
-    canvas_text(c, in.x, y, in.w, started && !wait ? STYLE_OK : STYLE_DIM, msg);
+    const char *msg[2] = {ok, ok_short};
+    if (!any) {
+        msg[0] = TR(a, "nothing run yet: pred = what step 0 will cost", "尚未运行：预测 = 第 0 步的开销");
+        msg[1] = TR(a, "not run yet: pred = step 0", "尚未运行：预测第 0 步");
+    } else if (!started) {
+        msg[0] = TR(a, "recompute not run yet: its step 0 pairs with the last chunk",
+                    "重算尚未运行：它的第 0 步对应最后一个分块");
+        msg[1] = TR(a, "recompute waits for the last chunk", "重算等最后一个分块");
+    } else if (wait) {
+        msg[0] = TR(a, "step running: counts so far vs the whole step (\u2026 until it ends)",
+                    "本步进行中：已计数 vs 整步预测（结束前显示 …）");
+        msg[1] = TR(a, "step running: counts so far (\u2026 until it ends)", "本步进行中（结束前显示 …）");
+    }
+    /* the long form when it fits, else the short one; never a cut word */
+    const char *fit = canvas_text_width(msg[0]) <= in.w ? msg[0] : canvas_text_width(msg[1]) <= in.w ? msg[1] : NULL;
+    if (fit) canvas_text(c, in.x, y, in.w, started && !wait ? STYLE_OK : STYLE_DIM, fit);
 }
 
 static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s, int ns, int checked)
@@ -311,11 +321,28 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     int cats[N_VALS];
     draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
 
-    const char *r1 = table_ratio_text(c, s[1].step.meas.v[R_TOTAL], both ? s[0].step.meas.v[R_TOTAL] : 0, b1);
+    /* a verify step that emitted several tokens is set against all the
+     * recompute steps that emit the same tokens (panel_recompute_steps, as
+     * the per-step chart pairs them), not only the last of them */
+    uint64_t rstep = s[1].step.meas.v[R_TOTAL];
+    int toks = 1, j0, j1;
+    panel_recompute_steps(app_engine_of(a, MODE_CACHE), s[0].k, &j0, &j1);
+    if (s[0].complete && j1 - j0 > 1) {
+        uint64_t sum = 0;
+        int have = 0;
+        for (int j = j0; j < j1; j++) {
+            const OpCounts *d = engine_step_counts(app_engine_of(a, MODE_RECOMPUTE), j);
+            if (d) sum += counts_total(d), have++;
+        }
+        if (have == j1 - j0) rstep = sum, toks = have;
+    }
+    const char *r1 = table_ratio_text(c, rstep, both ? s[0].step.meas.v[R_TOTAL] : 0, b1);
     const char *r2 = table_ratio_text(c, s[1].cum.meas.v[R_TOTAL], both ? s[0].cum.meas.v[R_TOTAL] : 0, b2);
     const bool part = !(s[0].complete && s[1].complete);
-    snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s %s, cumulative %s",
-             "重算÷缓存：本步%s %s，累计 %s"), part ? TR(a, " so far", "（进行中）") : "", r1, r2);
+    char tk[48] = "";
+    if (toks > 1) snprintf(tk, sizeof tk, TR(a, " (its %d tokens)", "（它的 %d 个词元）"), toks);
+    snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s%s %s, cumulative %s",
+             "重算÷缓存：本步%s%s %s，累计 %s"), part ? TR(a, " so far", "（进行中）") : "", tk, r1, r2);
     snprintf(shrt, 96, TR(a, "recomp\u00f7cache: step %s, \u03a3 %s", "重算÷缓存 本步 %s 累计 %s"),
              r1, r2);
 }

@@ -70,6 +70,7 @@ static void gather(Ctx *x)
         step_text(a, e, q->step, sizeof q->step);
         x->tot_contig += q->contig;
         x->tot_used += q->used;
+        x->tot_seq_used += q->used;
     }
     if (x->pool) {
         x->tot_blocks = paged_blocks_used(x->pool);
@@ -494,7 +495,7 @@ void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
         const Engine *c0 = app_engine_of(a, MODE_CACHE);
         const long at = run_cursor(&a->run, MODE_CACHE), total = run_cursor_total(&a->run, MODE_CACHE);
         const size_t len = strlen(title);
-        snprintf(title + len, sizeof title - len, TR(a, " · batch step %d (of 0-%d)", " · 批第 %d 步（共 0-%d）"),
+        snprintf(title + len, sizeof title - len, TR(a, " · batch step %d (of 0-%d)", " · 批第 %d 步（0-%d 步）"),
                  run_step_of(c0, at), (int)(total / c0->ops_per_step) - 1);
     }
     if (canvas_text_width(title) > r.w - 4) snprintf(title, sizeof title, "%s", TR(a, "KV blocks", "KV 块"));

@@ -31,6 +31,8 @@ typedef struct {
     SeqInfo s[CLI_MAX_PROMPTS];
     uint64_t bpp;                 /* bytes per position, K and V of every layer */
     uint64_t tot_res, tot_used, tot_contig;
+    uint64_t tot_seq_used;    /* Σ of the sequences' own used bytes: what contiguous caches, which
+                                 share nothing, would hold (> tot_used when blocks are shared) */
     int tot_blocks;
     bool stepped;                 /* a batch with chunks or drafts: each sequence its own step */
 } Ctx;

@@ -79,7 +79,7 @@ Cols pool_plan_cols(const Ctx *x)
     k.w[C_USED] = max_i(k.w[C_USED], numw(mused));
     k.w[C_WASTE] = max_i(k.w[C_WASTE], numw(mres - mused));
     k.w[C_CONTIG] = max_i(k.w[C_CONTIG], numw(mcon));
-    k.w[C_CWASTE] = max_i(k.w[C_CWASTE], numw(mcon - mused));
+    k.w[C_CWASTE] = max_i(k.w[C_CWASTE], numw(mcon - x->tot_seq_used));
     if (!k.paged) k.w[C_BLK] = k.w[C_TAB] = k.w[C_RES] = k.w[C_WASTE] = 0;
     /* fixed part: one space between columns, " │ " before the contiguous pair */
     int fixed = 0;
@@ -213,7 +213,7 @@ void pool_draw_totals(const Ctx *x, const Cols *k, int y)
     right_num(c, k->x[C_USED], y, k->w[C_USED], STYLE_TITLE, x->tot_used);
     canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
     right_num(c, k->x[C_CONTIG], y, k->w[C_CONTIG], STYLE_TITLE, x->tot_contig);
-    right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, x->tot_contig - x->tot_used);
+    right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, x->tot_contig - x->tot_seq_used);
 }
 
 /* ---- the summary and the notes ---------------------------------------------- */

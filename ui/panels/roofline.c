@@ -281,6 +281,13 @@ void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         if (pts[i].have) canvas_textf(c, kx + 2, ky, kw - 2, STYLE_DIM, "%s s%d", names[i], pts[i].k);
         else canvas_text(c, kx + 2, ky, kw - 2, STYLE_DIM, names[i]);
     }
+    /* the dotted line: this machine's ridge, where the slope meets the roof;
+     * a step left of it is memory-bound here, right of it compute-bound */
+    if (ky + 1 < p.y + p.h && m.gbs > 0) {
+        canvas_put(c, kx, ky + 1, c->ascii ? ':' : 0x250A, STYLE_DIM);
+        canvas_textf(c, kx + 2, ky + 1, kw - 2, STYLE_DIM, TR(a, "ridge %.2g", "拐点 %.2g"), m.gflops / m.gbs);
+        if (ky + 2 < p.y + p.h) canvas_text(c, kx + 2, ky + 2, kw - 2, STYLE_DIM, "FLOP/B");
+    }
     canvas_text(c, p.x + p.w + 1, p.y + p.h + 1, kw, STYLE_DIM, "FLOP/B \u2192");
     draw_sentence(a, c, (Rect){in.x, in.y + in.h - sent_h, in.w, sent_h}, &m, pts);
 }

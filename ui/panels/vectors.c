@@ -289,6 +289,9 @@ void panel_vectors_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                 const bool neg = p->v[j] < 0.0f;
                 canvas_text(c, x, y + li, -1, masked || isinf(p->v[j]) ? STYLE_MASKED : neg ? STYLE_NEGATIVE : STYLE_NORMAL, buf);
             }
+            /* values left out after the window: say so at the line's end */
+            if (end < p->n && lines[i] > 0)
+                canvas_put(c, in.x + in.w - 1, y + lines[i] - 1, canvas_glyph(c, GLYPH_ELLIPSIS), STYLE_DIM);
             y += lines[i];
         }
         /* what the numbers are, under them */
