@@ -20,6 +20,7 @@
 #include "ui/cmd/frames.h"
 #include "ui/term.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,37 @@ static inline int build_app_for(App *a, const char *args, bool lesson, char *err
 
 static inline int build_app(App *a, const char *args, char *err) { return build_app_for(a, args, false, err); }
 static inline int build_lesson_app(App *a, const char *args, char *err) { return build_app_for(a, args, true, err); }
+
+/* The shipped lesson files, lessons/en then lessons/zh, as paths (at most
+ * cap); returns how many. */
+static inline int shipped_lesson_paths(char (*paths)[256], int cap)
+{
+    static const char *const dirs[] = {"lessons/en", "lessons/zh"};
+    int n = 0;
+    for (size_t d = 0; d < 2; d++) {
+        DIR *dir = opendir(dirs[d]);
+        assert_non_null(dir);
+        for (struct dirent *de; (de = readdir(dir)) != NULL && n < cap;) {
+            const size_t len = strlen(de->d_name);
+            if (len < 8 || strcmp(de->d_name + len - 7, ".lesson")) continue;
+            snprintf(paths[n++], 256, "%s/%s", dirs[d], de->d_name);
+        }
+        closedir(dir);
+    }
+    return n;
+}
+
+/* An App playing the lesson at path from its first slide (zh for a file
+ * under lessons/zh). */
+static inline void start_shipped_lesson(App *a, const char *path)
+{
+    char err[256];
+    assert_int_equal(build_lesson_app(a, strstr(path, "/zh/") ? "--lang zh" : "", err), 0);
+    Lesson *l = calloc(1, sizeof *l);
+    assert_non_null(l);
+    if (lesson_load(path, l, err, sizeof err)) fail_msg("%s: %s", path, err);
+    assert_int_equal(app_lesson_start(a, l, err, sizeof err), 0);
+}
 
 static inline char *read_file(const char *path)
 {

@@ -11,7 +11,6 @@
 #include "ui/lesson_play.h"
 #include "ui/panels/panels.h"
 
-#include <dirent.h>
 
 /* Every size from the minimum to large, every view, every operation:
  * rendering never fails and keeps within the canvas (ASan watches). */
@@ -200,62 +199,51 @@ static void test_lesson_scroll(void **state)
 {
     (void)state;
     static const int sizes[][2] = {{80, 24}, {100, 30}, {120, 40}};
-    static const char *const dirs[] = {"lessons/en", "lessons/zh"};
-    char err[256], path[512];
+    static char paths[64][256];
+    const int np = shipped_lesson_paths(paths, 64);
     int checked = 0;
-    for (size_t d = 0; d < 2; d++) {
-        DIR *dir = opendir(dirs[d]);
-        assert_non_null(dir);
-        for (struct dirent *de; (de = readdir(dir)) != NULL;) {
-            const size_t n = strlen(de->d_name);
-            if (n < 8 || strcmp(de->d_name + n - 7, ".lesson")) continue;
-            snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
-            for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
-                App a;
-                assert_int_equal(build_lesson_app(&a, d ? "--lang zh" : "", err), 0);
-                Lesson *l = calloc(1, sizeof *l);
-                assert_non_null(l);
-                if (lesson_load(path, l, err, sizeof err)) fail_msg("%s: %s", path, err);
-                assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
-                Canvas c;
-                assert_int_equal(canvas_init(&c, sizes[z][0], sizes[z][1]), 0);
-                a.screen_w = c.w;
-                a.screen_h = c.h;
-                for (int slide = 0; slide < a.play->lesson->n_slides; slide++) {
-                    app_lesson_goto(&a, slide);
-                    char title[512] = "";   /* the pane's top border, unscrolled */
-                    int title_row = -1;
-                    for (int page = 0; page < 20; page++) {   /* scroll to the end of the slide */
-                        app_render(&a, &c);
-                        char *before = canvas_dump(&c);
-                        const bool marker = strstr(before, "\u2193 PgDn ") != NULL;
-                        if (page == 0) title_row = slide_title_row(before, &a, slide, title, sizeof title);
-                        app_handle_key(&a, TERM_KEY_PGDN);
-                        app_render(&a, &c);
-                        char *after = canvas_dump(&c);
-                        const bool same_slide = a.play->slide == slide;
-                        checked++;
-                        if (title_row < 0) fail_msg("%s slide %d at %dx%d: no title row", path, slide + 1, c.w, c.h);
-                        char now[512];
-                        if (same_slide && strcmp(dump_line(after, title_row, now, sizeof now), title))
-                            fail_msg("%s slide %d at %dx%d: scrolling changed the title row:\n%s\n%s", path,
-                                     slide + 1, c.w, c.h, title, now);
-                        if (marker && (!same_slide || !strcmp(before, after)))
-                            fail_msg("%s slide %d at %dx%d: '\u2193 PgDn' shown but PgDn did not scroll", path,
-                                     slide + 1, c.w, c.h);
-                        if (!marker && same_slide && slide + 1 < a.play->lesson->n_slides)
-                            fail_msg("%s slide %d at %dx%d: no '\u2193 PgDn' yet PgDn stayed on the slide", path,
-                                     slide + 1, c.w, c.h);
-                        free(before);
-                        free(after);
-                        if (!marker) break;
-                    }
+    for (int i = 0; i < np; i++) {
+        const char *path = paths[i];
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            App a;
+            start_shipped_lesson(&a, path);
+            Canvas c;
+            assert_int_equal(canvas_init(&c, sizes[z][0], sizes[z][1]), 0);
+            a.screen_w = c.w;
+            a.screen_h = c.h;
+            for (int slide = 0; slide < a.play->lesson->n_slides; slide++) {
+                app_lesson_goto(&a, slide);
+                char title[512] = "";   /* the pane's top border, unscrolled */
+                int title_row = -1;
+                for (int page = 0; page < 20; page++) {   /* scroll to the end of the slide */
+                    app_render(&a, &c);
+                    char *before = canvas_dump(&c);
+                    const bool marker = strstr(before, "\u2193 PgDn ") != NULL;
+                    if (page == 0) title_row = slide_title_row(before, &a, slide, title, sizeof title);
+                    app_handle_key(&a, TERM_KEY_PGDN);
+                    app_render(&a, &c);
+                    char *after = canvas_dump(&c);
+                    const bool same_slide = a.play->slide == slide;
+                    checked++;
+                    if (title_row < 0) fail_msg("%s slide %d at %dx%d: no title row", path, slide + 1, c.w, c.h);
+                    char now[512];
+                    if (same_slide && strcmp(dump_line(after, title_row, now, sizeof now), title))
+                        fail_msg("%s slide %d at %dx%d: scrolling changed the title row:\n%s\n%s", path,
+                                 slide + 1, c.w, c.h, title, now);
+                    if (marker && (!same_slide || !strcmp(before, after)))
+                        fail_msg("%s slide %d at %dx%d: '\u2193 PgDn' shown but PgDn did not scroll", path,
+                                 slide + 1, c.w, c.h);
+                    if (!marker && same_slide && slide + 1 < a.play->lesson->n_slides)
+                        fail_msg("%s slide %d at %dx%d: no '\u2193 PgDn' yet PgDn stayed on the slide", path,
+                                 slide + 1, c.w, c.h);
+                    free(before);
+                    free(after);
+                    if (!marker) break;
                 }
-                canvas_free(&c);
-                app_free(&a);
             }
+            canvas_free(&c);
+            app_free(&a);
         }
-        closedir(dir);
     }
     assert_true(checked > 100);
 }
@@ -291,39 +279,29 @@ static void test_lesson_unseen_only_when_a_size_shows_it(void **state)
 {
     (void)state;
     static const int sizes[][2] = {{150, 40}, {160, 48}, {200, 60}};
-    static const char *const dirs[] = {"lessons/en", "lessons/zh"};
-    char err[256], path[512], note[400];
+    static char paths[64][256];
+    const int np = shipped_lesson_paths(paths, 64);
+    char note[400];
     int checked = 0;
-    for (size_t d = 0; d < 2; d++) {
-        DIR *dir = opendir(dirs[d]);
-        assert_non_null(dir);
-        for (struct dirent *de; (de = readdir(dir)) != NULL;) {
-            const size_t n = strlen(de->d_name);
-            if (n < 8 || strcmp(de->d_name + n - 7, ".lesson")) continue;
-            snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
-            App a;
-            assert_int_equal(build_lesson_app(&a, d ? "--lang zh" : "", err), 0);
-            Lesson *l = calloc(1, sizeof *l);
-            assert_non_null(l);
-            if (lesson_load(path, l, err, sizeof err)) fail_msg("%s: %s", path, err);
-            assert_int_equal(app_lesson_start(&a, l, err, sizeof err), 0);
-            for (int slide = 0; slide < a.play->lesson->n_slides; slide++) {
-                app_lesson_goto(&a, slide);
-                for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++, checked++) {
-                    a.screen_w = sizes[z][0];
-                    a.screen_h = sizes[z][1];
-                    if (*lesson_play_unseen_note(&a, note, sizeof note))
-                        fail_msg("%s slide %d at %dx%d: %s", path, slide + 1, a.screen_w, a.screen_h, note);
-                }
-                if (a.play->lesson->number == 10 && slide == 2) {
-                    a.screen_w = 120;
-                    a.screen_h = 40;
-                    assert_string_equal(lesson_play_unseen_note(&a, note, sizeof note), "");
-                }
+    for (int i = 0; i < np; i++) {
+        const char *path = paths[i];
+        App a;
+        start_shipped_lesson(&a, path);
+        for (int slide = 0; slide < a.play->lesson->n_slides; slide++) {
+            app_lesson_goto(&a, slide);
+            for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++, checked++) {
+                a.screen_w = sizes[z][0];
+                a.screen_h = sizes[z][1];
+                if (*lesson_play_unseen_note(&a, note, sizeof note))
+                    fail_msg("%s slide %d at %dx%d: %s", path, slide + 1, a.screen_w, a.screen_h, note);
             }
-            app_free(&a);
+            if (a.play->lesson->number == 10 && slide == 2) {
+                a.screen_w = 120;
+                a.screen_h = 40;
+                assert_string_equal(lesson_play_unseen_note(&a, note, sizeof note), "");
+            }
         }
-        closedir(dir);
+        app_free(&a);
     }
     assert_true(checked > 100);
 }
