@@ -129,6 +129,7 @@ expect_ok frames --mode memory --chunk 2 --block-size 2 --prompt ab --prompt cde
 expect_ok frames --d-model 8 --chunk 2 --prompt 'the cat sat on' --gen 3 --goto 8 --steps 0
 grep -q "DECODE step 8 (of 0-8)" "$out" && ok || bad "frames --chunk 2 --goto 8: $(sed -n 2p "$out")"
 expect_error "goto 9: step must be 0-8 (this run has 9 steps" frames --d-model 8 --chunk 2 --prompt 'the cat sat on' --gen 3 --goto 9 --steps 0
+expect_error "goto 9.2: step must be 0-8 (this run has 9 steps" frames --d-model 8 --chunk 2 --prompt 'the cat sat on' --gen 3 --goto 9.2 --steps 0
 expect_ok frames --mode memory --chunk 3 --prompt abc --prompt abcdefghij --gen 3 --goto 5 --steps 0
 grep -q "BATCH step 5 (of 0-5)" "$out" && ok || bad "batch --goto 5: $(sed -n 2p "$out")"
 expect_error "goto 4: step must be 0-3" frames --gen 4 --goto 4 --steps 0

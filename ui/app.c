@@ -116,8 +116,9 @@ int app_init(App *a, const CliOptions *o, const int *ids, int L, char *err, size
     if (o->goto_step >= 0 && app_goto(a, o->goto_step, o->goto_op)) {   /* --goto: resume a class */
         const int steps = app_steps(a);
         if (o->goto_step >= steps)   /* (an operation out of range was refused by cli_parse) */
-            snprintf(err, errlen, "--goto %d: step must be 0-%d (this run has %d steps%s)", o->goto_step,
-                     steps - 1, steps, a->cfg.chunk > 0 ? ": the prefill's chunks, then decoding" : "");
+            snprintf(err, errlen, "--goto %s: step must be 0-%d (this run has %d steps%s)",
+                     o->goto_arg ? cli_clip(o->goto_arg) : "?", steps - 1, steps,
+                     a->cfg.chunk > 0 ? ": the prefill's chunks, then decoding" : "");
         else
             snprintf(err, errlen, "--goto %s", a->message);
         app_free(a);

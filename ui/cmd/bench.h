@@ -7,7 +7,7 @@
  * Its options are rows of the option table of ui/cmd/cli.c (parsed into
  * CliOptions.bench); the measuring is sim/bench.c (engines) and, for the
  * UI, app_render + canvas_dump timed exactly as `kvsim bench-ui` does. Bad
- * input: nothing on stdout, one line "kvsim: ..." and "Try 'kvsim --help'."
+ * input: nothing on stdout, one line "kvsim: ...; see 'kvsim bench --help'"
  * on stderr, status 2. Method and numbers: docs/performance.md.
  */
 #ifndef KVSIM_BENCH_CMD_H
