@@ -95,6 +95,19 @@ static void test_verify_rows_are_the_drafts(void **state)
         canvas_free(&c);
     }
 
+    /* the Pipeline sentence, at any width, never says the rolled-back rows
+     * were appended: it names the kept rows first */
+    for (int w = 80; w <= 200; w += 40) {
+        fx_draw(panel_pipeline_draw, a, &c, w, 5);
+        char *d = canvas_dump(&c);
+        char kept[32];
+        snprintf(kept, sizeof kept, "pos %d", e->p0);
+        if (strstr(d, "appended") || !strstr(d, kept) || !strstr(d, "kept"))
+            fail_msg("width %d: the append sentence is not the kept rows'\n%s", w, d);
+        free(d);
+        canvas_free(&c);
+    }
+
     /* the KV cache: every rolled-back row keeps its mark, at every width */
     for (int w = 26; w <= 60; w += 2) {
         fx_draw(panel_kvcache_draw, a, &c, w, 12);

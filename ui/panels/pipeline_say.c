@@ -372,10 +372,17 @@ static void tail_sentence(const Geo *g, OpKind k, Buf *b, Buf *x)
         fmt_count(engine_kv_bytes(e), m);
         if (g->ver) {   /* all rows appended, the rejected drafts rolled back */
             const int back = e->drafted - (e->accepted > 0 ? e->accepted : 0);
-            if (back > 0)
-                pipeline_add(b, TR(a, "K/V of pos %s appended, %d rejected draft row%s rolled back",
-                                   "第 %s 位的 K/V 追加进缓存，回滚 %d 个被拒草稿行%s"),
-                    rg, back, TR(a, PL(back), ""));
+            if (back > 0) {
+                /* the rows kept first, so that a sentence cut after its
+                 * first clause still says only what the cache holds */
+                char kept[24], gone[24];
+                const int k1 = g->p0 + (e->accepted > 0 ? e->accepted : 0);
+                range(kept, sizeof kept, g->p0, k1);
+                range(gone, sizeof gone, k1 + 1, g->t - 1);
+                pipeline_add(b, TR(a, "K/V of pos %s kept; pos %s (%d rejected draft row%s) rolled back",
+                                   "第 %s 位的 K/V 保留；第 %s 位（%d 个被拒草稿行%s）已回滚"),
+                    kept, gone, back, TR(a, PL(back), ""));
+            }
             else
                 pipeline_add(b, TR(a, "K/V of pos %s appended, every draft kept", "第 %s 位的 K/V 追加进缓存，草稿全部保留"), rg);
             kept_clause(g, b, m);
