@@ -369,7 +369,10 @@ int train_cmd_run(int argc, char **argv)
     if (!o.untied) train_tie_weights(&m);
     if (o.resume) {
         ModelFile mf;
-        if (load_for("resume", &mf, o.resume, err, sizeof err)) return cli_bad_input(CMD_TRAIN, err);
+        if (load_for("resume", &mf, o.resume, err, sizeof err)) {
+            rc = cli_bad_input(CMD_TRAIN, err);
+            goto release;   /* everything above is freed, as on any other way out */
+        }
         const KvConfig *c = &mf.model.cfg;
         if (!mf.has_state || c->vocab != o.cfg.vocab || c->d_model != o.cfg.d_model ||
             c->n_heads != o.cfg.n_heads || c->n_kv_heads != o.cfg.n_kv_heads ||
@@ -379,7 +382,8 @@ int train_cmd_run(int argc, char **argv)
                     mf.has_state ? "its shape or alphabet differs from this run's options"
                                  : "not a checkpoint (no optimiser state)");
             modelfile_free(&mf);
-            return 2;
+            rc = 2;
+            goto release;
         }
         float *dst[16], *src[16];
         size_t n[16];
@@ -506,6 +510,7 @@ int train_cmd_run(int argc, char **argv)
     }
     if (dump_b) fclose(dump_b);
     if (dump_l) fclose(dump_l);
+release:
     free(inp);
     free(tgt);
     trainer_free(&t);
