@@ -15,21 +15,31 @@
 
 /* ---- the cache: the one place attention reads it and a step writes it ---- */
 
-/* The K (or V) row of position pos in layer l, every K/V head, as
- * attention reads it (this step's own row or the cache's, engine_k_row).
+/* The K and V rows of layer l from position pos on, as attention reads
+ * them: the longest run (below end) that lies one row after another in
+ * memory, kv_dim floats apart. This step's own rows are one run; the
+ * cache's rows before them are another, which a ring splits where it
+ * wraps. *k and *v get the run's first rows; returns its length (≥ 1).
  * Traffic: a dense kernel loads each row once for the whole n×t block, so
  * its bytes count at its first use (first: the first query row) —
  * sim/traffic.h. */
-static const float *load_k(Engine *e, int l, int pos, bool first)
+static int load_kv_run(Engine *e, int l, int pos, int end, bool first, const float **k, const float **v)
 {
-    if (first) e->traffic.kv_read_bytes += (uint64_t)e->cache.kv_dim * sizeof(float);
-    return engine_k_row(e, l, pos);
-}
-
-static const float *load_v(Engine *e, int l, int pos, bool first)
-{
-    if (first) e->traffic.kv_read_bytes += (uint64_t)e->cache.kv_dim * sizeof(float);
-    return engine_v_row(e, l, pos);
+    int stop = end;
+    if (e->pos > 0 && pos >= e->p0 && pos < e->kv_rows[l]) {
+        *k = forward_own_row(e, e->step_k, l, pos);
+        *v = forward_own_row(e, e->step_v, l, pos);
+        if (stop > e->kv_rows[l]) stop = e->kv_rows[l];
+    } else {
+        *k = engine_k_row(e, l, pos);
+        *v = engine_v_row(e, l, pos);
+        if (e->pos > 0 && pos < e->p0 && stop > e->p0) stop = e->p0;
+        if (stop > e->cache.len) stop = e->cache.len;
+        const int to_wrap = e->cache.capacity - kvcache_slot(&e->cache, pos);
+        if (stop - pos > to_wrap) stop = pos + to_wrap;
+    }
+    if (first) e->traffic.kv_read_bytes += (uint64_t)(stop - pos) * (uint64_t)e->cache.kv_dim * sizeof(float);
+    return stop - pos;
 }
 
 /* ---- prefix sharing (§6.8) ------------------------------------------------
@@ -259,36 +269,36 @@ static void op_scores(Engine *e, int l)
     for (int i = 0; i < e->n; i++) {
         float *row0 = (float *)engine_scores_row(e, l, 0, i);
         const float *qi = e->q + (size_t)i * d;
-        for (int j = e->k_lo; j < e->t; j++)
-            kernel_dot_heads(row0 + j, head_stride, qi, load_k(e, l, j, i == 0), H, group, dh, c);
-        for (int h = 0; h < H; h++) {
-            float *row = row0 + (size_t)h * head_stride;
-            for (int j = 0; j < e->k_lo; j++) row[j] = -INFINITY;
-            for (int j = e->k_lo; j < e->t; j++) row[j] *= scale;
+        for (int j = e->k_lo, run; j < e->t; j += run) {
+            const float *k, *v;
+            run = load_kv_run(e, l, j, e->t, i == 0, &k, &v);
+            kernel_dot_heads(row0 + j, head_stride, qi, k, (size_t)e->cache.kv_dim, run, H, group, dh, scale, c);
         }
+        for (int h = 0; h < H; h++)
+            for (int j = 0; j < e->k_lo; j++) row0[(size_t)h * head_stride + (size_t)j] = -INFINITY;
     }
 }
 
 static void op_mask(Engine *e, int l)
 {
-    /* Query row i is position p0+i; config_visible() is the rule (causal,
-     * and the sliding window when one is set). */
+    /* Query row i is position p0+i. config_visible() is the rule (causal,
+     * and the sliding window when one is set): it sees the keys
+     * config_first_key(p) .. p, one run, so the row is a copy of that run
+     * with −∞ on either side. Cells before k_lo were never computed; the
+     * other −∞ cells are products thrown away, counted in `masked`. */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg);
-    for (int h = 0; h < H; h++)
-        for (int i = 0; i < e->n; i++) {
+    for (int i = 0; i < e->n; i++) {
+        const int p = e->p0 + i, first = config_first_key(&e->cfg, p);
+        const int lo = first > e->k_lo ? first : e->k_lo, hi = p + 1 < e->t ? p + 1 : e->t;
+        const int seen = hi > lo ? hi - lo : 0;   /* visible cells: lo .. hi-1 */
+        for (int h = 0; h < H; h++) {
             const float *s = engine_scores_row(e, l, h, i);
             float *a = att_at(e, l, h, i);
-            const int p = e->p0 + i;
-            for (int j = 0; j < e->k_lo; j++) a[j] = -INFINITY;   /* never computed */
-            for (int j = e->k_lo; j < e->t; j++) {
-                if (!config_visible(&e->cfg, p, j)) {
-                    a[j] = -INFINITY;
-                    e->step_counts.masked += (uint64_t)dh;  /* products thrown away */
-                } else {
-                    a[j] = s[j];
-                }
-            }
+            for (int j = 0; j < e->t; j++) a[j] = -INFINITY;
+            if (seen) memcpy(a + lo, s + lo, sizeof(float) * (size_t)seen);
+            e->step_counts.masked += (uint64_t)dh * (uint64_t)(e->t - e->k_lo - seen);
         }
+    }
 }
 
 static void op_softmax(Engine *e, int l)
@@ -310,8 +320,11 @@ static void op_values(Engine *e, int l)
     for (int i = 0; i < e->n; i++) {
         const float *w0 = engine_att_row(e, l, 0, i);
         float *o = e->att_out + (size_t)i * d;
-        for (int j = e->k_lo; j < e->t; j++)
-            kernel_axpy_heads(o, w0 + j, head_stride, load_v(e, l, j, i == 0), H, group, dh, c);
+        for (int j = e->k_lo, run; j < e->t; j += run) {
+            const float *k, *v;
+            run = load_kv_run(e, l, j, e->t, i == 0, &k, &v);
+            kernel_axpy_heads(o, w0 + j, head_stride, v, (size_t)e->cache.kv_dim, run, H, group, dh, c);
+        }
     }
 }
 
@@ -428,10 +441,10 @@ static void op_loss(Engine *e, int l)
  *   for each layer l:
  *       a = LN1_l(x)                               op_ln1
  *       q, k, v = a·Wq, a·Wk, a·Wv                 op_qkv (--rope: then q, k turned, rope_layer)
- *       s = q·kᵀ / sqrt(dh)     (k: load_k)        op_scores
+ *       s = q·kᵀ / sqrt(dh)   (k: load_kv_run)     op_scores
  *       s = −inf where the rule says no            op_mask (config_visible)
  *       A = softmax(s)                             op_softmax
- *       o = A·v                 (v: load_v)        op_values
+ *       o = A·v               (v: load_kv_run)     op_values
  *       x += o·Wo                                  op_out_proj
  *       a = LN2_l(x)                               op_ln2
  *       x += GELU(a·W1)·W2                         op_ffn

@@ -452,54 +452,154 @@ static ALWAYS_INLINE float dot_tail(float s, const float *a, const float *b, int
 }
 #endif
 
-HOT_KERNEL
-void kernel_dot_heads(float *out, size_t out_stride, const float *q, const float *krow,
-                      int n_heads, int group, int dh, uint64_t *macs)
-{
-    /* out[h · out_stride] = q[h·dh ..] · krow[(h / group)·dh ..], dh terms */
-    uint64_t n_macs = 0;
-    for (int h = 0; h < n_heads; h++) {
-        const float *a = q + (size_t)h * dh, *b = krow + (size_t)(h / group) * dh;
 #if defined(KVSIM_AVX2)
-        const int body = dh - dh % 8;
-        __m256 acc = _mm256_setzero_ps();
-        for (int i = 0; i < body; i += 8)
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
-        out[(size_t)h * out_stride] = dot_tail(lanes_sum(acc), a, b, body, dh);
-        n_macs += (uint64_t)dh;
-#else
-        out[(size_t)h * out_stride] = kernel_dot(a, b, dh, &n_macs);
-#endif
+/* Eight rows' lanes_sum at once: lane r of the result is lanes_sum(a_r).
+ * The same tree, transposed: lo+hi pairs (k, k+4) of rows r and r+4 in
+ * one addition, then (k, k+2), then (k, k+1); float addition commutes
+ * exactly, so each sum is bit for bit lanes_sum's. */
+static ALWAYS_INLINE __m256 lanes_sum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, __m256 a5,
+                                      __m256 a6, __m256 a7)
+{
+    const __m256 p0 = _mm256_add_ps(_mm256_permute2f128_ps(a0, a4, 0x20), _mm256_permute2f128_ps(a0, a4, 0x31));
+    const __m256 p1 = _mm256_add_ps(_mm256_permute2f128_ps(a1, a5, 0x20), _mm256_permute2f128_ps(a1, a5, 0x31));
+    const __m256 p2 = _mm256_add_ps(_mm256_permute2f128_ps(a2, a6, 0x20), _mm256_permute2f128_ps(a2, a6, 0x31));
+    const __m256 p3 = _mm256_add_ps(_mm256_permute2f128_ps(a3, a7, 0x20), _mm256_permute2f128_ps(a3, a7, 0x31));
+    /* p_r: (0+4, 1+5, 2+6, 3+7) of row r, then of row r+4 */
+    const __m256 q01 = _mm256_add_ps(_mm256_shuffle_ps(p0, p1, 0x44), _mm256_shuffle_ps(p0, p1, 0xEE));
+    const __m256 q23 = _mm256_add_ps(_mm256_shuffle_ps(p2, p3, 0x44), _mm256_shuffle_ps(p2, p3, 0xEE));
+    /* q01: the two halves of the tree for rows 0, 1 | 4, 5; q23: 2, 3 | 6, 7 */
+    return _mm256_add_ps(_mm256_shuffle_ps(q01, q23, 0x88), _mm256_shuffle_ps(q01, q23, 0xDD));
+}
+
+/* Eight key rows (k_stride apart) against one query head of dh terms: the
+ * eight dots, each summed as kernel_dot sums it (dh % 8 == 0). */
+static ALWAYS_INLINE __m256 dot8_rows(const float *a, const float *b, size_t ks, int dh)
+{
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    for (int i = 0; i < dh; i += 8) {
+        const __m256 x = _mm256_loadu_ps(a + i);
+        c0 = _mm256_add_ps(c0, _mm256_mul_ps(x, _mm256_loadu_ps(b + 0 * ks + i)));
+        c1 = _mm256_add_ps(c1, _mm256_mul_ps(x, _mm256_loadu_ps(b + 1 * ks + i)));
+        c2 = _mm256_add_ps(c2, _mm256_mul_ps(x, _mm256_loadu_ps(b + 2 * ks + i)));
+        c3 = _mm256_add_ps(c3, _mm256_mul_ps(x, _mm256_loadu_ps(b + 3 * ks + i)));
+        c4 = _mm256_add_ps(c4, _mm256_mul_ps(x, _mm256_loadu_ps(b + 4 * ks + i)));
+        c5 = _mm256_add_ps(c5, _mm256_mul_ps(x, _mm256_loadu_ps(b + 5 * ks + i)));
+        c6 = _mm256_add_ps(c6, _mm256_mul_ps(x, _mm256_loadu_ps(b + 6 * ks + i)));
+        c7 = _mm256_add_ps(c7, _mm256_mul_ps(x, _mm256_loadu_ps(b + 7 * ks + i)));
     }
-    COUNT_ADD(macs, n_macs);
+    return lanes_sum8(c0, c1, c2, c3, c4, c5, c6, c7);
+}
+#endif
+
+HOT_KERNEL
+void kernel_dot_heads(float *out, size_t out_stride, const float *q, const float *k, size_t k_stride,
+                      int rows, int n_heads, int group, int dh, float scale, uint64_t *macs)
+{
+    /* out[h · out_stride + r] = (q[h·dh ..] · k_r[(h / group)·dh ..]) · scale,
+     * for key rows k_r = k + r · k_stride, r = 0 .. rows-1. The K/V head of
+     * query head h steps along with h (no division per row). */
+    int r = 0;
+#if defined(KVSIM_AVX2)
+    /* Eight rows at a time, head by head: eight independent sums, and one
+     * transposed tree for all eight instead of eight horizontal ones. */
+    if (dh % 8 == 0) {
+        const __m256 sc = _mm256_set1_ps(scale);
+        for (; r + 8 <= rows; r += 8) {
+            const float *k8 = k + (size_t)r * k_stride;
+            for (int h = 0, hk = 0, in_group = 0; h < n_heads; h++) {
+                const __m256 s = dot8_rows(q + (size_t)h * dh, k8 + (size_t)hk * dh, k_stride, dh);
+                _mm256_storeu_ps(out + (size_t)h * out_stride + (size_t)r, _mm256_mul_ps(s, sc));
+                if (++in_group == group) in_group = 0, hk++;
+            }
+        }
+    }
+#endif
+    for (; r < rows; r++) {   /* one row at a time */
+        const float *krow = k + (size_t)r * k_stride;
+        for (int h = 0, hk = 0, in_group = 0; h < n_heads; h++) {
+            const float *a = q + (size_t)h * dh, *b = krow + (size_t)hk * dh;
+#if defined(KVSIM_AVX2)
+            const int body = dh - dh % 8;
+            __m256 acc = _mm256_setzero_ps();
+            for (int i = 0; i < body; i += 8)
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+            out[(size_t)h * out_stride + (size_t)r] = dot_tail(lanes_sum(acc), a, b, body, dh) * scale;
+#else
+            uint64_t unused = 0;
+            out[(size_t)h * out_stride + (size_t)r] = kernel_dot(a, b, dh, &unused) * scale;
+#endif
+            if (++in_group == group) in_group = 0, hk++;
+        }
+    }
+    COUNT_ADD(macs, (uint64_t)rows * (uint64_t)n_heads * (uint64_t)dh);
 }
 
 HOT_KERNEL
-void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *vrow,
-                       int n_heads, int group, int dh, uint64_t *macs)
+void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *v, size_t v_stride,
+                       int rows, int n_heads, int group, int dh, uint64_t *macs)
 {
-    /* o[h·dh + x] += w[h · w_stride] · vrow[(h / group)·dh + x] */
-    uint64_t n_macs = 0;
-    for (int h = 0; h < n_heads; h++) {
-        float *oh = o + (size_t)h * dh;
-        const float a = w[(size_t)h * w_stride], *v = vrow + (size_t)(h / group) * dh;
-        int x = 0;
+    /* o[h·dh + x] += w[h · w_stride + r] · v_r[(h / group)·dh + x] for value
+     * rows v_r = v + r · v_stride, r = 0 .. rows-1, each output summed in r
+     * order. */
+    int r = 0;
 #if defined(KVSIM_AVX2)
-        const __m256 b = _mm256_set1_ps(a);
-        for (; x + 8 <= dh; x += 8)
-            _mm256_storeu_ps(oh + x, _mm256_add_ps(_mm256_loadu_ps(oh + x),
-                                                   _mm256_mul_ps(b, _mm256_loadu_ps(v + x))));
+    /* Eight rows at a time, head by head, 8 floats of the head's output in
+     * a register while the eight rows add into it (in row order). */
+    if (dh % 8 == 0)
+        for (; r + 8 <= rows; r += 8) {
+            const float *v8 = v + (size_t)r * v_stride;
+            for (int h = 0, hk = 0, in_group = 0; h < n_heads; h++) {
+                float *oh = o + (size_t)h * dh;
+                const float *vh = v8 + (size_t)hk * dh, *wh = w + (size_t)h * w_stride + (size_t)r;
+                for (int x = 0; x < dh; x += 8) {
+                    __m256 acc = _mm256_loadu_ps(oh + x);
+                    for (int j = 0; j < 8; j++)
+                        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(wh[j]),
+                                                               _mm256_loadu_ps(vh + (size_t)j * v_stride + x)));
+                    _mm256_storeu_ps(oh + x, acc);
+                }
+                if (++in_group == group) in_group = 0, hk++;
+            }
+        }
 #endif
-        for (; x < dh; x++) oh[x] += a * v[x];
-        n_macs += (uint64_t)dh;
+    for (; r < rows; r++) {   /* one row at a time */
+        const float *vrow = v + (size_t)r * v_stride;
+        for (int h = 0, hk = 0, in_group = 0; h < n_heads; h++) {
+            float *oh = o + (size_t)h * dh;
+            const float a = w[(size_t)h * w_stride + (size_t)r], *vh = vrow + (size_t)hk * dh;
+            int x = 0;
+#if defined(KVSIM_AVX2)
+            const __m256 b = _mm256_set1_ps(a);
+            for (; x + 8 <= dh; x += 8)
+                _mm256_storeu_ps(oh + x, _mm256_add_ps(_mm256_loadu_ps(oh + x),
+                                                       _mm256_mul_ps(b, _mm256_loadu_ps(vh + x))));
+#endif
+            for (; x < dh; x++) oh[x] += a * vh[x];
+            if (++in_group == group) in_group = 0, hk++;
+        }
     }
-    COUNT_ADD(macs, n_macs);
+    COUNT_ADD(macs, (uint64_t)rows * (uint64_t)n_heads * (uint64_t)dh);
 }
 
 float kernel_softmax_max(float *row, int len)
 {
+    /* The largest value, NaN skipped (row[j] > mx is false for NaN). */
     float mx = -INFINITY;
-    for (int j = 0; j < len; j++)
+    int j = 0;
+#if defined(KVSIM_AVX2)
+    if (len >= 8) {
+        /* max_ps(x, m) returns m when x is NaN: NaN is skipped here too. Of
+         * two equal values (+0 and −0) it keeps either; exp(x − mx) is the
+         * same for both. */
+        __m256 m = _mm256_set1_ps(-INFINITY);
+        for (; j + 8 <= len; j += 8) m = _mm256_max_ps(_mm256_loadu_ps(row + j), m);
+        float lane[8];
+        _mm256_storeu_ps(lane, m);
+        for (int k = 0; k < 8; k++)
+            if (lane[k] > mx) mx = lane[k];
+    }
+#endif
+    for (; j < len; j++)
         if (row[j] > mx) mx = row[j];
     if (mx == -INFINITY) memset(row, 0, sizeof(float) * (size_t)len);   /* an all-zero row, not NaN */
     return mx;

@@ -105,20 +105,20 @@ void kernel_gelu(float *x, int len);
  * the order depends on len only (for len < 8 it is plain index order). */
 float kernel_dot(const float *a, const float *b, int len, uint64_t *macs);
 
-/* One key row against every query head: out[h · out_stride] =
- * kernel_dot(q + h·dh, krow + (h / group)·dh, dh) for h = 0 .. n_heads-1
- * (group = query heads per K/V head), the same bits as those calls. A
- * decode step walks its key rows front to back, each row once for all
- * heads. MACs: n_heads·dh */
-void kernel_dot_heads(float *out, size_t out_stride, const float *q, const float *krow,
-                      int n_heads, int group, int dh, uint64_t *macs);
+/* Key rows against every query head: for the `rows` key rows k_r = k +
+ * r·k_stride (r = 0 .. rows-1, read front to back, each once for all
+ * heads), out[h·out_stride + r] = kernel_dot(q + h·dh, k_r + (h / group)·dh,
+ * dh) · scale for h = 0 .. n_heads-1 (group = query heads per K/V head):
+ * the same bits as those calls. MACs: rows·n_heads·dh */
+void kernel_dot_heads(float *out, size_t out_stride, const float *q, const float *k, size_t k_stride,
+                      int rows, int n_heads, int group, int dh, float scale, uint64_t *macs);
 
-/* One value row into every head's output: o[h·dh + x] += w[h · w_stride] ·
- * vrow[(h / group)·dh + x], the same bits as kernel_axpy per head (called
- * for rows j = 0, 1, ... in order, each output is summed in j order).
- * MACs: n_heads·dh */
-void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *vrow,
-                       int n_heads, int group, int dh, uint64_t *macs);
+/* Value rows into every head's output: for v_r = v + r·v_stride, r = 0 ..
+ * rows-1 in order, o[h·dh + x] += w[h·w_stride + r] · v_r[(h / group)·dh + x],
+ * the same bits as kernel_axpy per head and row (each output is summed in
+ * r order). MACs: rows·n_heads·dh */
+void kernel_axpy_heads(float *o, const float *w, size_t w_stride, const float *v, size_t v_stride,
+                       int rows, int n_heads, int group, int dh, uint64_t *macs);
 
 /* In place softmax over one row of len values; -INFINITY entries become 0.
  * A row with every entry -INFINITY is left as zeros (never NaN). */

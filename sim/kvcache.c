@@ -1,6 +1,8 @@
 /* kvcache: see kvcache.h */
 #include "sim/kvcache.h"
 
+#include "sim/kernels.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +17,21 @@ int kvcache_init(KvCache *c, int n_layers, int max_seq, int window, int kv_dim)
     c->window = window;
     c->kv_dim = kv_dim;
     c->len = 0;
-    c->k = calloc(count, sizeof(float));
-    c->v = calloc(count, sizeof(float));
-    if (!c->k || !c->v) {
-        kvcache_free(c);
+    /* K and V in one block, huge pages where offered (kernel_alloc_stream):
+     * attention streams them every decode step. */
+    c->k = kernel_alloc_stream(2 * count * sizeof(float));
+    if (!c->k) {
+        c->v = NULL;
         return -1;
     }
+    memset(c->k, 0, 2 * count * sizeof(float));
+    c->v = c->k + count;
     return 0;
 }
 
 void kvcache_free(KvCache *c)
 {
-    free(c->k);
-    free(c->v);
+    free(c->k);   /* one block: v points into it */
     c->k = c->v = NULL;
     c->len = 0;
 }

@@ -84,38 +84,42 @@ static void test_matmul_packed(void **state)
         }
 }
 
-/* The all-heads attention kernels give the bits of one kernel_dot or
- * kernel_axpy per head, with and without grouped K/V heads. */
+/* The all-heads attention kernels give the bits of one kernel_dot (times
+ * the scale) or kernel_axpy per head and row, with and without grouped
+ * K/V heads, for runs of 1 to ROWS rows (two blocks of eight and a rest). */
 static void test_dot_axpy_heads(void **state)
 {
     (void)state;
-    enum { MAXH = 6, MAXD = 70, STRIDE = 5 };
+    enum { MAXH = 6, MAXD = 70, ROWS = 19, KS = MAXH * MAXD + 3, STRIDE = 24 };
     const int dhs[] = {1, 4, 7, 8, 9, 16, 33, 48, 64, 70};
     const int heads[][2] = {{1, 1}, {2, 1}, {2, 2}, {6, 1}, {6, 3}, {6, 6}};   /* H, group */
-    float q[MAXH * MAXD], k[MAXH * MAXD + 4], w[MAXH * STRIDE], ref[MAXH * MAXD], got[MAXH * MAXD];
-    float dots[MAXH * STRIDE];
+    const float scales[] = {1.0f, 0.144337567f};
+    static float q[MAXH * MAXD], k[ROWS * KS], w[MAXH * STRIDE], ref[MAXH * MAXD], got[MAXH * MAXD];
+    static float dots[MAXH * STRIDE];
     fill(q, MAXH * MAXD, 5);
-    fill(k, MAXH * MAXD + 4, 9);
+    fill(k, ROWS * KS, 9);
     fill(w, MAXH * STRIDE, 13);
     for (size_t a = 0; a < sizeof dhs / sizeof dhs[0]; a++)
-        for (size_t b = 0; b < sizeof heads / sizeof heads[0]; b++) {
-            const int dh = dhs[a], H = heads[b][0], group = heads[b][1];
-            uint64_t mr = 0, mg = 0;
-            kernel_dot_heads(dots, STRIDE, q, k, H, group, dh, &mg);
-            for (int h = 0; h < H; h++) {
-                const float r = kernel_dot(q + h * dh, k + (h / group) * dh, dh, &mr);
-                assert_memory_equal(&r, &dots[h * STRIDE], sizeof r);
+        for (size_t b = 0; b < sizeof heads / sizeof heads[0]; b++)
+            for (int rows = 1; rows <= ROWS; rows++) {
+                const int dh = dhs[a], H = heads[b][0], group = heads[b][1];
+                const float scale = scales[rows % 2];
+                uint64_t mr = 0, mg = 0;
+                kernel_dot_heads(dots, STRIDE, q, k, KS, rows, H, group, dh, scale, &mg);
+                for (int r = 0; r < rows; r++)
+                    for (int h = 0; h < H; h++) {
+                        const float want = kernel_dot(q + h * dh, k + r * KS + (h / group) * dh, dh, &mr) * scale;
+                        assert_memory_equal(&want, &dots[h * STRIDE + r], sizeof want);
+                    }
+                fill(ref, MAXH * MAXD, 21);
+                memcpy(got, ref, sizeof ref);
+                for (int r = 0; r < rows; r++)   /* the value rows in turn */
+                    for (int h = 0; h < H; h++)
+                        kernel_axpy(ref + h * dh, w[h * STRIDE + r], k + r * KS + (h / group) * dh, dh, &mr);
+                kernel_axpy_heads(got, w, STRIDE, k, KS, rows, H, group, dh, &mg);
+                assert_memory_equal(ref, got, sizeof ref);
+                assert_true(mr == mg && mg == (uint64_t)H * dh * rows * 2);
             }
-            fill(ref, MAXH * MAXD, 21);
-            memcpy(got, ref, sizeof ref);
-            for (int rep = 0; rep < 3; rep++) {   /* three value rows in turn */
-                const float *v = k + rep;
-                for (int h = 0; h < H; h++) kernel_axpy(ref + h * dh, w[h * STRIDE + rep], v + (h / group) * dh, dh, &mr);
-                kernel_axpy_heads(got, w + rep, STRIDE, v, H, group, dh, &mg);
-            }
-            assert_memory_equal(ref, got, sizeof ref);
-            assert_true(mr == mg && mg == (uint64_t)H * dh * 4);
-        }
 }
 
 static void test_dot_axpy(void **state)
