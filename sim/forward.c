@@ -258,9 +258,10 @@ static void op_scores(Engine *e, int l)
     /* S[h][i][j] = q_i,h · k_j,h / sqrt(d_h) for every cell of the n×t
      * block, future cells included: the mask comes after, as in a dense
      * kernel, so its cost shows up in the count. (A windowed decode row
-     * computes only its last W columns, k_lo .. t-1.) Each key row is read
-     * once per query row for all heads, front to back; query head h reads
-     * K/V head config_kv_head(h) (§6.2). */
+     * computes only its last W columns, k_lo .. t-1.) The key rows come in
+     * runs of consecutive rows (load_kv_run), each row read once per query
+     * row for all heads, front to back; query head h reads K/V head
+     * config_kv_head(h) (§6.2). */
     const int H = e->cfg.n_heads, dh = config_head_dim(&e->cfg), d = e->cfg.d_model;
     const int group = config_kv_group(&e->cfg);
     const float scale = 1.0f / sqrtf((float)dh);
