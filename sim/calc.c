@@ -271,6 +271,14 @@ uint64_t calc_shared_rows(uint64_t common, uint64_t block, uint64_t L)
     return s < L ? s : L - 1;
 }
 
+bool calc_prefix_held(uint64_t rows, uint64_t donor_len, uint64_t window)
+{
+    if (!window || !rows) return true;
+    const uint64_t first_key = rows >= window ? rows - window + 1 : 0;     /* of the row at position rows */
+    const uint64_t donor_first = donor_len > window ? donor_len - window : 0;
+    return first_key >= rows || first_key >= donor_first;   /* W = 1: it reads no earlier row */
+}
+
 int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -294,11 +302,6 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
     if (in->shared_prefix > in->context)
         FAIL("--shared-prefix %llu: longer than --context %llu; the shared prompt is part of each "
              "sequence's tokens", (unsigned long long)in->shared_prefix, (unsigned long long)in->context);
-    if (in->shared_prefix && s->window && in->context > s->window)
-        FAIL("--shared-prefix: not with a window smaller than the context (W = %llu < T = %llu): a shared "
-             "block would leave one sequence's window while another reads it (--window 0 turns it off)",
-             (unsigned long long)s->window, (unsigned long long)in->context);
-
     r->shape = *s;
     r->in = *in;
     if (!r->in.speculate) r->in.speculate = CALC_DEFAULT_SPECULATE;
@@ -396,20 +399,33 @@ int calc_run(const CalcShape *s, const CalcInput *in, CalcResult *r, char *err, 
             r->max_context_at_batch = ctx;
         }
     }
-    /* Prefix sharing: every sequence reserves ceil(min(T, W) / P) blocks;
-     * the shared prompt's blocks are reserved once instead of B times. */
+    /* Prefix sharing, in the pool right after the B prefills (§6.4, §6.8):
+     * each sequence's T-token prompt begins with the S shared tokens and it
+     * keeps positions first = T − min(T, W) .. T − 1, in the blocks that hold
+     * one of them (ceil(T / P) − floor(first / P); ceil(T / P) without a
+     * window: a prefill never stores what its window drops). Sequence 0
+     * computes its prompt; each later one takes §6.8's full-block rows from
+     * it if sequence 0 still holds every row its first computed row reads
+     * (calc_prefix_held) and references the shared blocks holding one of
+     * its own kept positions: [first, s) — those are kept once, the rest
+     * of its blocks are its own (sim/paged.h, docs/serving.md). */
     {
         const uint64_t P = r->in.block_size;
-        r->prefix_shared_rows = calc_shared_rows(in->shared_prefix, P, T);
-        r->prefix_shared_blocks = r->prefix_shared_rows / P + (r->prefix_shared_rows % P != 0);
-        r->prefix_blocks_per_sequence = r->kv_positions / P + (r->kv_positions % P != 0);
+        const uint64_t first = T - r->kv_positions;
+        r->prefix_first_kept = first;
+        r->prefix_matched_rows = calc_shared_rows(in->shared_prefix, P, T);
+        r->prefix_shared_rows =
+            calc_prefix_held(r->prefix_matched_rows, T, s->window) ? r->prefix_matched_rows : 0;
+        const uint64_t sr = r->prefix_shared_rows;
+        r->prefix_shared_blocks = sr > first ? (sr - 1) / P - first / P + 1 : 0;
+        r->prefix_blocks_per_sequence = T / P + (T % P != 0) - first / P;
         const uint64_t block_bytes = ck_mul(P, r->kv_bytes_per_token, &ok);
         const uint64_t own = r->prefix_blocks_per_sequence - r->prefix_shared_blocks;
         r->prefix_kv_bytes_unshared = ck_mul(ck_mul(B, r->prefix_blocks_per_sequence, &ok), block_bytes, &ok);
         r->prefix_kv_bytes_shared =
             ck_mul(ck_add(r->prefix_shared_blocks, ck_mul(B, own, &ok), &ok), block_bytes, &ok);
         r->prefix_kv_bytes_saved = ck_mul(ck_mul(B - 1, r->prefix_shared_blocks, &ok), block_bytes, &ok);
-        r->prefix_prefill_rows_saved = ck_mul(B - 1, r->prefix_shared_rows, &ok);
+        r->prefix_prefill_rows_saved = ck_mul(B - 1, sr, &ok);
         CHECK("the paged cache bytes (B·ceil(T / P)·P·bytes per token)", "--batch, --block-size or --context");
     }
 #undef CHECK
@@ -436,7 +452,8 @@ typedef enum {
     CF_PREFILL_BYTES_MOVED, CF_PREFILL_FLOPS, CF_PREFILL_ARITHMETIC_INTENSITY,
     CF_MACHINE_BALANCE, CF_DECODE_BATCH_FOR_BALANCE, CF_SPECULATE, CF_ACCEPTANCE,
     CF_SPEC_TOKENS_PER_STEP, CF_SPEC_STEPS, CF_SPEC_STEPS_SAVED, CF_SPEC_MACS_RATIO,
-    CF_SHARED_PREFIX, CF_BLOCK_SIZE, CF_SHARED_ROWS, CF_SHARED_BLOCKS, CF_BLOCKS_PER_SEQUENCE,
+    CF_SHARED_PREFIX, CF_BLOCK_SIZE, CF_FIRST_KEPT_POSITION, CF_SHARED_ROWS_MATCHED, CF_SHARED_ROWS,
+    CF_SHARED_BLOCKS, CF_BLOCKS_PER_SEQUENCE,
     CF_PREFIX_KV_BYTES_UNSHARED, CF_PREFIX_KV_BYTES_SHARED, CF_PREFIX_KV_BYTES_SAVED,
     CF_PREFIX_PREFILL_ROWS_SAVED, CF_COUNT
 } CalcField;
@@ -452,7 +469,8 @@ static const char *const calc_fields[CF_COUNT] = {
     "prefill_bytes_moved", "prefill_flops", "prefill_arithmetic_intensity",
     "machine_balance", "decode_batch_for_balance", "speculate", "acceptance",
     "spec_tokens_per_step", "spec_steps", "spec_steps_saved", "spec_macs_ratio",
-    "shared_prefix", "block_size", "shared_rows", "shared_blocks", "blocks_per_sequence",
+    "shared_prefix", "block_size", "first_kept_position", "shared_rows_matched", "shared_rows",
+    "shared_blocks", "blocks_per_sequence",
     "prefix_kv_bytes_unshared", "prefix_kv_bytes_shared", "prefix_kv_bytes_saved",
     "prefix_prefill_rows_saved",
 };
@@ -466,7 +484,8 @@ const char CALC_FIELD_LIST[] =
     "decode_kv_bytes_written, decode_bytes_moved, decode_flops, arithmetic_intensity, "
     "prefill_bytes_moved, prefill_flops, prefill_arithmetic_intensity, machine_balance, "
     "decode_batch_for_balance, speculate, acceptance, spec_tokens_per_step, spec_steps, "
-    "spec_steps_saved, spec_macs_ratio, shared_prefix, block_size, shared_rows, shared_blocks, "
+    "spec_steps_saved, spec_macs_ratio, shared_prefix, block_size, first_kept_position, "
+    "shared_rows_matched, shared_rows, shared_blocks, "
     "blocks_per_sequence, prefix_kv_bytes_unshared, prefix_kv_bytes_shared, prefix_kv_bytes_saved "
     "or prefix_prefill_rows_saved";
 
@@ -535,6 +554,8 @@ double calc_field_value(const CalcResult *r, int field)
     case CF_SPEC_MACS_RATIO: return r->spec_macs_ratio;
     case CF_SHARED_PREFIX: return (double)r->in.shared_prefix;
     case CF_BLOCK_SIZE: return (double)r->in.block_size;
+    case CF_FIRST_KEPT_POSITION: return (double)r->prefix_first_kept;
+    case CF_SHARED_ROWS_MATCHED: return (double)r->prefix_matched_rows;
     case CF_SHARED_ROWS: return (double)r->prefix_shared_rows;
     case CF_SHARED_BLOCKS: return (double)r->prefix_shared_blocks;
     case CF_BLOCKS_PER_SEQUENCE: return (double)r->prefix_blocks_per_sequence;

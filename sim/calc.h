@@ -133,14 +133,22 @@ typedef struct {
     double spec_macs_ratio;         /* (K + 1) / E: MACs per token relative to plain decode
                                        (every verify row is computed, rejected ones too) */
 
-    /* Prefix sharing (§6.8) in a paged cache (§6.4) of P-position blocks:
-     * the B sequences begin with the same S-token prompt; the later ones
-     * reuse its full blocks, s = P·floor(S / P) rows capped at T − 1
-     * (calc_shared_rows), stored once. Bytes are reserved bytes: whole
-     * blocks, as a paged server allocates them. */
-    uint64_t prefix_shared_rows;         /* s */
-    uint64_t prefix_shared_blocks;       /* ceil(s / P) (s / P unless the cap applies) */
-    uint64_t prefix_blocks_per_sequence; /* ceil(min(T, W) / P) */
+    /* Prefix sharing (§6.8) in a paged cache (§6.4) of P-position blocks,
+     * in the pool right after the prefills: the B sequences' T-token
+     * prompts begin with the same S tokens; sequence 0 computes its prompt,
+     * the later ones take §6.8's full-block rows from it and reference the
+     * shared blocks they keep, stored once. Under a window W < T a
+     * sequence keeps only positions T − W .. T − 1, and a later prompt
+     * shares only if sequence 0 still holds every row its first computed
+     * row reads (calc_prefix_held: W = 1 or s >= T − 1); it references only
+     * the shared blocks holding one of its kept positions. Bytes are
+     * reserved bytes: whole blocks, as a paged server allocates them. */
+    uint64_t prefix_first_kept;          /* T − min(T, W): the first position a sequence keeps */
+    uint64_t prefix_matched_rows;        /* P·floor(S / P) capped at T − 1 (calc_shared_rows) */
+    uint64_t prefix_shared_rows;         /* s: the matched rows if held, else 0 */
+    uint64_t prefix_shared_blocks;       /* blocks kept once: those holding a position of
+                                            [first_kept, s); ceil(s / P) without a window */
+    uint64_t prefix_blocks_per_sequence; /* ceil(T / P) − floor(first_kept / P) */
     uint64_t prefix_kv_bytes_unshared;   /* B · blocks · P · kv_bytes_per_token */
     uint64_t prefix_kv_bytes_shared;     /* (shared + B · (blocks − shared)) · P · kv_bytes_per_token */
     uint64_t prefix_kv_bytes_saved;      /* (B − 1) · shared · P · kv_bytes_per_token */
@@ -197,6 +205,14 @@ int calc_forward_macs(const CalcShape *s, uint64_t T, CalcMacs *out);
  * always computed). 0 when L or block is 0. The same number as
  * formulas_shared_rows() for the simulator. */
 uint64_t calc_shared_rows(uint64_t common, uint64_t block, uint64_t L);
+
+/* paged_prefix_held()'s rule for sizes up to CALC_MAX_VALUE: a prompt that
+ * takes `rows` shared rows from an earlier prompt of donor_len tokens needs,
+ * for its first computed row (position rows), the keys max(0, rows−W+1) ..
+ * rows−1; the earlier prompt holds max(0, donor_len−W) .. donor_len−1 after
+ * its prefill. True when it holds them all: no window (0), no rows, W = 1
+ * (it reads none), donor_len <= W, or rows >= donor_len − 1. */
+bool calc_prefix_held(uint64_t rows, uint64_t donor_len, uint64_t window);
 
 /* Parameters of the shape (see CalcResult); 0, or -1 on overflow. */
 int calc_params(const CalcShape *s, uint64_t *per_layer, uint64_t *total);

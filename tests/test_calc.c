@@ -9,6 +9,7 @@
 #include "sim/calc.h"
 #include "sim/config.h"
 #include "sim/formulas.h"
+#include "sim/paged.h"
 #include "sim/tokenizer.h"
 
 #include <string.h>
@@ -562,14 +563,98 @@ static void test_prefix_sharing(void **state)
     assert_int_equal(calc_run(ll, &in, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "--shared-prefix 101: longer than --context 100"));
     const CalcShape *mi = calc_find_model("mistral-7b");   /* W = 4096 */
-    in = input(8192, 2, CALC_FP16);
-    in.shared_prefix = 10;
-    assert_int_equal(calc_run(mi, &in, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "not with a window smaller than the context"));
-    in.context = 4096;   /* the window never evicts: sharing is as without it */
+    in = input(4096, 2, CALC_FP16);   /* the window never evicts: sharing is as without it */
     in.shared_prefix = 40;   /* two full blocks of 16 */
     assert_int_equal(calc_run(mi, &in, &r, err, sizeof err), 0);
     assert_int_equal(r.prefix_kv_bytes_saved, 2 * 16 * r.kv_bytes_per_token);
+}
+
+/* Prefix sharing under a window W < T (docs/calc.md §3.8): the pool right
+ * after the prefills, by hand on Mistral-7B, and against the simulator's
+ * own rule (paged_prefix_held) and pool closed form (formulas_pool_blocks)
+ * on every small case. */
+static void test_prefix_sharing_window(void **state)
+{
+    (void)state;
+    /* 1. calc_prefix_held is paged_prefix_held in 64 bits */
+    for (int rows = 0; rows <= 40; rows++)
+        for (int L = 1; L <= 40; L++)
+            for (int W = 0; W <= 45; W++)
+                assert_int_equal(calc_prefix_held((uint64_t)rows, (uint64_t)L, (uint64_t)W),
+                                 paged_prefix_held(rows, L, W));
+    assert_true(calc_prefix_held(CALC_MAX_VALUE - 1, CALC_MAX_VALUE, 2));
+    assert_false(calc_prefix_held(CALC_MAX_VALUE - 2, CALC_MAX_VALUE, 2));
+
+    /* 2. Mistral-7B fp16 (W = 4096, 131,072 B a token, 2 MiB a block of
+     * 16), 8 sequences of T = 8192: each keeps 4096..8191, 256 blocks */
+    const CalcShape *mi = calc_find_model("mistral-7b");
+    assert_non_null(mi);
+    CalcInput in = input(8192, 8, CALC_FP16);
+    in.shared_prefix = 1000;   /* 992 rows match; row 992 reads 0..991, long gone */
+    CalcResult r = run_shape(mi, &in);
+    assert_int_equal(r.kv_bytes_per_token, 131072);
+    assert_int_equal(r.prefix_first_kept, 4096);
+    assert_int_equal(r.prefix_matched_rows, 992);
+    assert_int_equal(r.prefix_shared_rows, 0);
+    assert_int_equal(r.prefix_shared_blocks, 0);
+    assert_int_equal(r.prefix_blocks_per_sequence, 256);
+    assert_int_equal(r.prefix_kv_bytes_unshared, 8ULL * 256 * 16 * 131072);   /* 4 GiB */
+    assert_int_equal(r.prefix_kv_bytes_shared, r.prefix_kv_bytes_unshared);
+    assert_int_equal(r.prefix_kv_bytes_saved, 0);
+    assert_int_equal(r.prefix_prefill_rows_saved, 0);
+    in.shared_prefix = 8192;   /* the same prompt: s = 8191 (the cap), kept: blocks 256..511 */
+    r = run_shape(mi, &in);
+    assert_int_equal(r.prefix_shared_rows, 8191);
+    assert_int_equal(r.prefix_shared_blocks, 256);
+    assert_int_equal(r.prefix_kv_bytes_shared, 256ULL * 16 * 131072);        /* 512 MiB */
+    assert_int_equal(r.prefix_kv_bytes_saved, 7ULL * 256 * 16 * 131072);     /* 3,758,096,384 */
+    assert_int_equal(r.prefix_prefill_rows_saved, 7 * 8191);
+    in.context = 8200;   /* the window straddles blocks: 4104..8199 lie in blocks 256..512 */
+    in.shared_prefix = 8199;   /* s = 16·512 = 8192 < T − 1: refused */
+    r = run_shape(mi, &in);
+    assert_int_equal(r.prefix_blocks_per_sequence, 257);
+    assert_int_equal(r.prefix_matched_rows, 8192);
+    assert_int_equal(r.prefix_shared_rows, 0);
+    CalcShape w1 = *mi;
+    w1.window = 1;   /* W = 1: the rows are taken, but the others keep only their own last row */
+    in = input(8192, 8, CALC_FP16);
+    in.shared_prefix = 8192;
+    r = run_shape(&w1, &in);
+    assert_int_equal(r.prefix_shared_rows, 8191);
+    assert_int_equal(r.prefix_shared_blocks, 0);
+    assert_int_equal(r.prefix_blocks_per_sequence, 1);
+    assert_int_equal(r.prefix_kv_bytes_saved, 0);
+    assert_int_equal(r.prefix_prefill_rows_saved, 7 * 8191);
+
+    /* 3. the simulator's closed forms on every small case: shared rows are
+     * formulas_shared_rows_held's with sequence 0 as the donor, and the
+     * reserved blocks formulas_pool_blocks' after step 0 (the prefills) */
+    KvConfig cfg = config_default();
+    CalcShape tiny = calc_custom_shape();
+    tiny.d_model = 8, tiny.n_heads = 2, tiny.n_kv_heads = 2, tiny.n_layers = 2, tiny.d_ff = 32, tiny.vocab = 1073;
+    enum { NB = 4 };
+    int L[NB], sh[NB], donor[NB];
+    for (int T = 1; T <= 24; T++)
+        for (int S = 1; S <= T; S++)
+            for (int P = 1; P <= 9; P++)
+                for (int W = 0; W <= T + 1; W++) {
+                    cfg.block_size = P;
+                    cfg.window = W;
+                    tiny.window = (uint64_t)W;
+                    in = input((uint64_t)T, NB, CALC_FP32);
+                    in.shared_prefix = (uint64_t)S;
+                    in.block_size = (uint64_t)P;
+                    r = run_shape(&tiny, &in);
+                    const int s = formulas_shared_rows_held(&cfg, T, S, T);
+                    assert_int_equal(r.prefix_shared_rows, (uint64_t)s);
+                    for (int q = 0; q < NB; q++) L[q] = T, sh[q] = q ? s : 0, donor[q] = q && s ? 0 : -1;
+                    const uint64_t block_bytes = (uint64_t)P * r.kv_bytes_per_token;
+                    assert_int_equal(r.prefix_kv_bytes_shared, formulas_pool_blocks(&cfg, NB, L, sh, donor, 0) * block_bytes);
+                    for (int q = 0; q < NB; q++) sh[q] = 0, donor[q] = -1;
+                    assert_int_equal(r.prefix_kv_bytes_unshared, formulas_pool_blocks(&cfg, NB, L, sh, donor, 0) * block_bytes);
+                    assert_int_equal(r.prefix_kv_bytes_unshared - r.prefix_kv_bytes_shared, r.prefix_kv_bytes_saved);
+                    assert_int_equal(r.prefix_prefill_rows_saved, (NB - 1) * (uint64_t)s);
+                }
 }
 
 int main(void)
@@ -592,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_agrees_with_formulas),
         cmocka_unit_test(test_demo_shape),
         cmocka_unit_test(test_prefix_sharing),
+        cmocka_unit_test(test_prefix_sharing_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

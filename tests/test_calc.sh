@@ -161,36 +161,33 @@ if "$K" calc --model llama-2-7b --batch 8 --shared-prefix 1000 >"$out" 2>"$err" 
 if "$K" calc --model llama-2-7b >"$out" && ! grep -q "^Prefix sharing" "$out"; then ok
 else bad "calc without --shared-prefix prints a prefix sharing section"; fi
 
-# The same bytes as the simulator's block pool: N prompts of L tokens whose
-# first S are the same, --prefix-cache, blocks of P; after the prefill the
-# pool reserves calc's prefix_kv_bytes_shared (and without sharing its
-# prefix_kv_bytes_unshared), for the tiny shape in fp32.
-agree_prefix() {
-    if python3 -c '
-import json, subprocess, sys
-k, N, L, S, P = sys.argv[1], *map(int, sys.argv[2:6])
-def run(*a):
-    return json.loads(subprocess.run([k, *a], check=True, capture_output=True, text=True).stdout)
-# S shared characters, then a different letter per prompt, then filler
-prompts = ["abcdefghijklmnopqrstuvwxyz"[:S] + "ABCDEFGH"[i] * (L - S) for i in range(N)] if S < L else ["abcdefghijklmnopqrstuvwxyz"[:L]] * N
-run_args = ["trace", "--format", "json", "--d-model", "8", "--gen", "1", "--block-size", str(P)]
-for p in prompts: run_args += ["--prompt", p]
-shared = run(*run_args, "--prefix-cache")["pool"]["steps"][0]["kv_reserved_bytes"]
-alone = run(*run_args)["pool"]["steps"][0]["kv_reserved_bytes"]
-c = run("calc", "--d-model", "8", "--heads", "2", "--layers", "2", "--d-ff", "32", "--vocab", "1073",
-        "--dtype", "fp32", "--context", str(L), "--batch", str(N), "--shared-prefix", str(S),
-        "--block-size", str(P), "--format", "json")
-ok = c["prefix_kv_bytes_shared"] == shared and c["prefix_kv_bytes_unshared"] == alone
-if not ok: print("  pool", shared, alone, "calc", c["prefix_kv_bytes_shared"], c["prefix_kv_bytes_unshared"])
-sys.exit(0 if ok else 1)' "$K" "$@"; then ok; else bad "calc --shared-prefix vs the pool of kvsim trace --prefix-cache: N L S P = $*"; fi
-}
-agree_prefix 3 10 8 4
-agree_prefix 2 13 5 4
-agree_prefix 4 12 12 4
-agree_prefix 3 8 8 4
-agree_prefix 5 20 17 3
-agree_prefix 2 9 1 1
-agree_prefix 3 16 15 16
+# The same bytes as the simulator's block pool, with and without a window:
+# tests/calc_prefix_check.py runs kvsim trace (--prefix-cache and without)
+# and kvsim calc on 186 small batches (W = 1, W < P, W < S, W > S, W >= T,
+# no window) and compares the pool right after the prefills with calc.
+if python3 tests/calc_prefix_check.py "$K"; then ok; else bad "calc --shared-prefix vs the pool of kvsim trace (tests/calc_prefix_check.py)"; fi
+# under a window W < T (Mistral's 4096 at T = 8192): a 1,000-token prompt
+# is not shared (sequence 0 no longer holds rows 0..991); the same prompt
+# repeated is (s = T - 1), in the 256 blocks of 4096..8191
+json_check 'd["first_kept_position"] == 4096 and d["shared_rows_matched"] == 992 and d["shared_rows"] == 0 and
+    d["blocks_per_sequence"] == 256 and d["prefix_kv_bytes_saved"] == 0 and d["prefix_kv_bytes_shared"] == 4294967296' \
+    --model mistral-7b --context 8192 --batch 8 --shared-prefix 1000
+json_check 'd["shared_rows"] == 8191 and d["shared_blocks"] == 256 and d["prefix_kv_bytes_shared"] == 536870912 and
+    d["prefix_kv_bytes_saved"] == 3758096384 and d["prefix_prefill_rows_saved"] == 7 * 8191' \
+    --model mistral-7b --context 8192 --batch 8 --shared-prefix 8192
+json_check 'd["first_kept_position"] == 0 and d["shared_rows_matched"] == d["shared_rows"] == 992' \
+    --model llama-2-7b --batch 8 --shared-prefix 1000
+for S in 1000 8192; do
+    if "$K" calc --model mistral-7b --context 8192 --batch 8 --shared-prefix $S >"$out" 2>"$err" && [ ! -s "$err" ] &&
+        grep -q "^  window W = 4,096 < T" "$out" && ! awk 'length > 80' "$out" | grep -q .; then
+        ok; else bad "calc table: prefix sharing under a window, S = $S"; fi
+done
+if "$K" calc --model mistral-7b --context 8192 --batch 8 --shared-prefix 1000 >"$out" &&
+    grep -q "none is shared" "$out" && grep -q "reads rows 0..991" "$out"; then ok
+else bad "calc table: a prefix the window dropped says why it is not shared"; fi
+if "$K" calc --model mistral-7b --context 8192 --batch 8 --shared-prefix 8192 --window 1 >"$out" &&
+    grep -q "W = 1: row 8,191 reads no earlier row" "$out"; then ok
+else bad "calc table: W = 1 says the rows are shared but no bytes"; fi
 
 # --- bad input ---
 expect_error "^kvsim: --shared-prefix 5000: longer than --context 4096" --model llama-2-7b --shared-prefix 5000
@@ -198,7 +195,6 @@ expect_error "^kvsim: --block-size: goes with --shared-prefix" --model llama-2-7
 expect_error "^kvsim: --shared-prefix 0: out of range" --model llama-2-7b --shared-prefix 0
 expect_error "^kvsim: --block-size 0: out of range" --model llama-2-7b --shared-prefix 8 --block-size 0
 expect_error "not a number" --model llama-2-7b --shared-prefix 1k
-expect_error "not with a window smaller than the context" --model mistral-7b --context 8192 --shared-prefix 100
 expect_error "overflow" --model llama-2-7b --context 1000000000000 --shared-prefix 5 --block-size 1
 expect_error "out of range" --model gpt2 --context 0
 expect_error "^kvsim: --context 0: out of range" --model llama-2-7b --context 0

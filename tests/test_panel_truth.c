@@ -10,7 +10,9 @@
  * - the cost box never cuts its MAC count short;
  * - the memory view's note before the first step names no ring without a
  *   window, and its Σ row's contiguous waste adds up its rows' with
- *   prefix sharing (contiguous caches share nothing).
+ *   prefix sharing (contiguous caches share nothing);
+ * - a shared block taken this step shows its reference count and '+',
+ *   and the KV blocks legend says what both are.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -283,6 +285,48 @@ static void test_cache_status_names_what_is_drawn(void **state)
     fx_app_del(a);
 }
 
+/* Occurrences of s in the dump. */
+static int count_of(const char *dump, const char *s)
+{
+    int n = 0;
+    for (const char *p = strstr(dump, s); p; p = strstr(p + 1, s)) n++;
+    return n;
+}
+
+/* A block shared by prefix sharing and taken by this step's append shows
+ * both marks, its reference count and '+', at every width from 80 columns,
+ * and the legend says what each mark means. The prompts share "the cat sat
+ * on the " (19 rows): floor(19 / B) = 9 full blocks of B = 2. */
+static void test_pool_shared_block_taken_now(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--mode", "memory", "--block-size", "2", "--prefix-cache", "--prompt",
+                    "the cat sat on the mat", "--prompt", "the cat sat on the hat");
+    const int shared = 19 / 2;
+    for (int k = 0; k < 2; k++) {
+        fx_seek_op(a, k, OP_APPEND, -1);
+        assert_int_equal(paged_blocks_shared(a->run.pool), shared);
+        for (int w = 78; w <= 200; w += 61) {
+            Canvas c;
+            fx_draw(panel_pool_draw, a, &c, w, 12);
+            char *d = canvas_dump(&c);
+            /* the prefill (step 0) took the shared blocks; step 1 took none of them */
+            const int both = count_of(d, "\u00b2+"), sup = count_of(d, "A2\u00b2");
+            if (both != (k == 0 ? shared : 0) || sup != shared)
+                fail_msg("step %d, width %d: %d shared blocks marked, %d of them '+', want %d and %d\n%s", k, w, sup,
+                         both, shared, k == 0 ? shared : 0, d);
+            const char *leg = strstr(d, "\u2514");   /* the bottom border */
+            assert_non_null(leg);
+            if (!strstr(leg, "\u00b2 shared by 2") && !strstr(leg, "\u00b2 = shared by 2"))
+                fail_msg("width %d: the legend does not say what \u00b2 is\n%s", w, d);
+            if (!strstr(leg, "+ taken this step")) fail_msg("width %d: the legend does not say what + is\n%s", w, d);
+            free(d);
+            canvas_free(&c);
+        }
+    }
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_pool_note_before_first_step),
         cmocka_unit_test(test_pool_contiguous_waste_adds_up),
         cmocka_unit_test(test_cache_status_names_what_is_drawn),
+        cmocka_unit_test(test_pool_shared_block_taken_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

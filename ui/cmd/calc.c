@@ -229,8 +229,38 @@ static void print_table(const CalcResult *r, const CalcArgs *a, bool modified)
         printf("\nPrefix sharing (spec 6.8): %s sequences begin with the same %s-token prompt;\n"
                "blocks of P = %s positions (%s B each), reserved whole\n",
                sep(B), sep(r->in.shared_prefix), sep(P), sep(P * r->kv_bytes_per_token));
-        printf("  shared rows s = P * floor(S / P) = %s%s, in %s blocks kept once\n", sep(r->prefix_shared_rows),
-               r->prefix_shared_rows < P * (r->in.shared_prefix / P) ? " (capped at T - 1)" : "", sep(sb));
+        const uint64_t first = r->prefix_first_kept, mr = r->prefix_matched_rows, sr = r->prefix_shared_rows;
+        const char *cap = mr < P * (r->in.shared_prefix / P) ? " (capped at T - 1)" : "";
+        if (first) {   /* a window smaller than T: what the pool holds right after the prefills */
+            char kept[80];
+            if (first == T - 1) snprintf(kept, sizeof kept, "only %s", sep(first));
+            else snprintf(kept, sizeof kept, "%s..%s", sep(first), sep(T - 1));
+            printf("  window W = %s < T: after its prefill a sequence keeps %s, in\n"
+                   "  the %s block%s holding them (a prefill stores no other position)\n",
+                   sep(s->window), kept, sep(nb), nb == 1 ? "" : "s");
+        }
+        if (sr == mr) {
+            char line[160];
+            snprintf(line, sizeof line, "  shared rows s = P * floor(S / P) = %s%s,", sep(sr), cap);
+            char tail[64];
+            snprintf(tail, sizeof tail, " in %s block%s kept once", sep(sb), sb == 1 ? "" : "s");
+            printf("%s%s%s\n", line, strlen(line) + strlen(tail) > 80 ? "\n " : "", tail);
+            if (first && sr && s->window > 1)
+                printf("  (row s = %s reads rows %s..%s, which sequence 0 still holds; the\n"
+                       "   others reference only the shared blocks holding a position >= %s)\n",
+                       sep(sr), sep(sr >= s->window ? sr - s->window + 1 : 0), sep(sr - 1), sep(first));
+            else if (first && sr)
+                printf("  (W = 1: row %s reads no earlier row; the others keep only %s and\n"
+                       "   reference none of the shared blocks: fewer rows computed, no bytes saved)\n",
+                       sep(sr), sep(first));
+        } else {
+            /* §6.8 under a window (docs/serving.md): the donor must still hold what row s reads */
+            printf("  P * floor(S / P) = %s rows match%s, but none is shared: a later prompt's\n"
+                   "  first computed row (position %s) reads rows %s..%s, and sequence 0 kept\n"
+                   "  only %s..%s (sharing needs s >= T - 1 or W = 1): s = 0, 0 blocks\n",
+                   sep(mr), cap, sep(mr), sep(mr >= s->window ? mr - s->window + 1 : 0), sep(mr - 1), sep(first),
+                   sep(T - 1));
+        }
         char l1[96], l2[96], l3[96];
         snprintf(l1, sizeof l1, "without sharing  %s x %s = %s blocks", sep(B), sep(nb), sep(B * nb));
         snprintf(l2, sizeof l2, "with sharing     %s + %s x %s = %s blocks", sep(sb), sep(B), sep(nb - sb),
@@ -327,8 +357,10 @@ static void print_json(const CalcResult *r, bool modified)
            r->in.acceptance, r->spec_tokens_per_step);
     printf("  \"spec_steps\": %llu,\n  \"spec_steps_saved\": %llu,\n  \"spec_macs_ratio\": %.6g,\n", U(r->spec_steps),
            U(r->spec_steps_saved), r->spec_macs_ratio);
-    printf("  \"shared_prefix\": %llu,\n  \"block_size\": %llu,\n  \"shared_rows\": %llu,\n  \"shared_blocks\": %llu,\n",
-           U(r->in.shared_prefix), U(r->in.block_size), U(r->prefix_shared_rows), U(r->prefix_shared_blocks));
+    printf("  \"shared_prefix\": %llu,\n  \"block_size\": %llu,\n  \"first_kept_position\": %llu,\n",
+           U(r->in.shared_prefix), U(r->in.block_size), U(r->prefix_first_kept));
+    printf("  \"shared_rows_matched\": %llu,\n  \"shared_rows\": %llu,\n  \"shared_blocks\": %llu,\n",
+           U(r->prefix_matched_rows), U(r->prefix_shared_rows), U(r->prefix_shared_blocks));
     printf("  \"blocks_per_sequence\": %llu,\n  \"prefix_kv_bytes_unshared\": %llu,\n", U(r->prefix_blocks_per_sequence),
            U(r->prefix_kv_bytes_unshared));
     printf("  \"prefix_kv_bytes_shared\": %llu,\n  \"prefix_kv_bytes_saved\": %llu,\n", U(r->prefix_kv_bytes_shared),

@@ -1,12 +1,14 @@
 /* panel_pool: the paged KV cache of the batch (spec §6.4), "KV blocks".
  *
  *   summary   blocks in use / in the pool, bytes per block, the prompts
- *   grid      every physical block of the shared pool, one 3-column cell
- *             each: owner letter (A = the first --prompt), then how many of
- *             its B slots hold a kept position (a digit for B <= 9, else a
+ *   grid      every physical block of the shared pool, one cell each:
+ *             owner letter (A = the first --prompt), then how many of its
+ *             B slots hold a kept position (a digit for B <= 9, else a
  *             shade), then its reference count when sequences share it
- *             (§6.8, --prefix-cache: the block is drawn once), else '+'
- *             when this step's append took it; "··" = free
+ *             (§6.8, --prefix-cache: the block is drawn once), then '+'
+ *             when this step's append took it; "··" = free. Cells are 3
+ *             columns, 4 with --prefix-cache so that a shared block taken
+ *             this step shows both marks ("A2²+")
  *   table     one row per sequence: its own step (a batch with --chunk or
  *             --speculate: "chunk 2/3", "decode 5", "verify 5: 2/4" (drafts
  *             accepted / drafted), "done";
@@ -109,15 +111,23 @@ static const char *fit(const char *const *cand, int n, int w)
 /* ---- the grid of physical blocks ------------------------------------------ */
 
 typedef struct {
-    int labw, per_row, rows_all, rows_need;
+    int labw, cellw, per_row, rows_all, rows_need;
 } Grid;
+
+/* Whether blocks may be shared (--prefix-cache): a cell then has room for
+ * both a reference count and '+', "A2²+" (a shared block taken this step). */
+static bool pool_may_share(const Ctx *x)
+{
+    return app_engine_of(x->a, MODE_CACHE)->cfg.prefix_cache;
+}
 
 static Grid plan_grid(const Ctx *x)
 {
     Grid g;
     const int nb = x->pool->n_blocks;
     g.labw = pool_digits(nb > 0 ? nb - 1 : 0) + 1;
-    g.per_row = (x->in.w - g.labw) / 3;
+    g.cellw = pool_may_share(x) ? 4 : 3;
+    g.per_row = (x->in.w - g.labw) / g.cellw;
     if (g.per_row >= 16) g.per_row -= g.per_row % 8;
     else if (g.per_row >= 4) g.per_row -= g.per_row % 4;
     if (g.per_row < 1) g.per_row = 1;
@@ -138,6 +148,16 @@ static int32_t refs_glyph(const Canvas *c, int refs)
     return c->ascii ? '0' + refs : sup[refs];
 }
 
+/* refs_glyph as text (the legend's example). */
+static void refs_text(const Canvas *c, int refs, char *b, size_t len)
+{
+    static const char *const sup[10] = {"\u2070", "\u00b9", "\u00b2", "\u00b3", "\u2074",
+                                        "\u2075", "\u2076", "\u2077", "\u2078", "\u2079"};
+    if (refs > 9) snprintf(b, len, "*");
+    else if (c->ascii) snprintf(b, len, "%d", refs);
+    else snprintf(b, len, "%s", sup[refs]);
+}
+
 static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
 {
     Canvas *c = x->c;
@@ -145,7 +165,7 @@ static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
     const int first = row * g->per_row;
     canvas_textf(c, x->in.x, y, g->labw, STYLE_DIM, "%*d", g->labw - 1, first);
     for (int i = 0; i < g->per_row && first + i < x->pool->n_blocks; i++) {
-        const int cx = x->in.x + g->labw + 3 * i;
+        const int cx = x->in.x + g->labw + g->cellw * i;
         const PagedBlockView v = paged_block_view(x->pool, first + i);
         if (v.seq < 0) {
             canvas_put(c, cx, y, canvas_glyph(c, GLYPH_DOT), STYLE_DIM);
@@ -157,8 +177,10 @@ static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
         canvas_put(c, cx, y, pool_letter(v.seq), st);
         if (B <= 9) canvas_put(c, cx + 1, y, '0' + v.kept, st);
         else canvas_shade(c, cx + 1, y, (double)v.kept / B, st);
-        if (v.refs > 1) canvas_put(c, cx + 2, y, refs_glyph(c, v.refs), STYLE_REUSED);
-        else if (now) canvas_put(c, cx + 2, y, '+', STYLE_NEW);
+        /* the count, then '+': a 4-column cell (pool_may_share) has room for both */
+        int sx = cx + 2;
+        if (v.refs > 1) canvas_put(c, sx++, y, refs_glyph(c, v.refs), STYLE_REUSED);
+        if (now && sx < cx + g->cellw) canvas_put(c, sx, y, '+', STYLE_NEW);
     }
 }
 
@@ -414,8 +436,8 @@ static void draw_paged(const Ctx *x)
     const int bottom = top + H;
     if (y < bottom) draw_summary(x, y++);
     for (int i = 0; i < gr && y < bottom; i++) draw_grid_row(x, &g, i, y++);
-    if (gr > 0 && gr < g.rows_need && g.labw + 3 * g.per_row < x->in.w)   /* blocks in use not shown */
-        canvas_put(x->c, x->in.x + g.labw + 3 * g.per_row, y - 1, canvas_glyph(x->c, GLYPH_ELLIPSIS), STYLE_DIM);
+    if (gr > 0 && gr < g.rows_need && g.labw + g.cellw * g.per_row < x->in.w)   /* blocks in use not shown */
+        canvas_put(x->c, x->in.x + g.labw + g.cellw * g.per_row, y - 1, canvas_glyph(x->c, GLYPH_ELLIPSIS), STYLE_DIM);
     if (y < bottom) pool_draw_head(x, &k, y++);
     const bool more = sr < x->n;
     const int seq_rows = more && sr > 0 ? sr - 1 : sr;
@@ -455,6 +477,61 @@ static void draw_paged(const Ctx *x)
     }
 }
 
+/* How to read a cell, on the bottom border: every mark the grid draws (a
+ * reference count only when a block is shared), then what the table's Ln
+ * columns are, in the longest wording that fits; the table's entry goes
+ * before any mark's. */
+static void draw_legend(const Ctx *x, Rect r)
+{
+    const App *a = x->a;
+    Canvas *c = x->c;
+    const int B = x->pool->block_size, ex = B > 1 ? B - 1 : 1;   /* the legend's example fill */
+    const char *dots = c->ascii ? ".." : "\u00b7\u00b7";
+    int refs = 0;   /* the first shared block's count: the legend's example */
+    for (int b = 0; b < x->pool->n_blocks && !refs; b++)
+        if (x->pool->refs[b] > 1) refs = x->pool->refs[b];
+    char head[3][96], sh[3][64] = {"", "", ""}, rg[16], plus[2][48], tail[48], tab[3][64];
+    if (B <= 9) {
+        snprintf(head[0], sizeof head[0], TR(a, "A%d = seq A, %d of %d slots used", "A%d = 序列 A，%d/%d 格已用"), ex, ex, B);
+        snprintf(head[1], sizeof head[1], TR(a, "A%d = seq A, %d of %d used", "A%d = 序列 A，%d/%d 已用"), ex, ex, B);
+        snprintf(head[2], sizeof head[2], TR(a, "A%d: seq A, %d/%d used", "A%d：序列A %d/%d"), ex, ex, B);
+    } else {
+        snprintf(head[0], sizeof head[0], TR(a, "A + shade = seq A and how full (of %d slots)", "A + 深浅 = 序列 A 及其填充（共 %d 格）"), B);
+        snprintf(head[1], sizeof head[1], TR(a, "A + shade = seq A, fill of %d slots", "A + 深浅 = 序列 A，%d 格的填充"), B);
+        snprintf(head[2], sizeof head[2], "%s", TR(a, "A + shade = seq A, fill", "A + 深浅 = 序列 A 填充"));
+    }
+    if (refs) {
+        /* "A1² shared by 2": the count follows the cell's fill */
+        refs_text(c, refs, rg, sizeof rg);
+        char cell[32];
+        if (B <= 9) snprintf(cell, sizeof cell, "A%d%s", ex, rg);
+        else snprintf(cell, sizeof cell, "%s", rg);
+        snprintf(sh[0], sizeof sh[0], TR(a, " \u00b7 %s = shared by %d tables", " \u00b7 %s = %d 个块表共享"), cell, refs);
+        snprintf(sh[1], sizeof sh[1], TR(a, " \u00b7 %s shared by %d", " \u00b7 %s %d 表共享"), cell, refs);
+        snprintf(sh[2], sizeof sh[2], TR(a, " \u00b7 %s %d share", " \u00b7 %s %d共享"), rg, refs);
+    }
+    snprintf(plus[0], sizeof plus[0], "%s", TR(a, " \u00b7 + taken this step", " \u00b7 + 本步分配"));
+    snprintf(plus[1], sizeof plus[1], "%s", TR(a, " \u00b7 + new", " \u00b7 +新"));
+    snprintf(tail, sizeof tail, TR(a, " \u00b7 %s free", " \u00b7 %s 空闲"), dots);
+    snprintf(tab[0], sizeof tab[0], "%s", TR(a, " \u00b7 table: logical block Ln \u2192 physical", " \u00b7 块表：逻辑块 Ln \u2192 物理块"));
+    snprintf(tab[1], sizeof tab[1], "%s", TR(a, " \u00b7 Ln \u2192 physical", " \u00b7 Ln \u2192 物理块"));
+    tab[2][0] = '\0';
+    /* (head, share, plus, table) wordings, the most said first */
+    static const signed char order[][4] = {
+        {0, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
+        {2, 1, 0, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2}, {2, 2, 1, 2},
+    };
+    enum { N = sizeof order / sizeof order[0] };
+    char text[N][320];
+    const char *cand[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(text[i], sizeof text[i], "%s%s%s%s%s", head[order[i][0]], sh[order[i][1]], plus[order[i][2]], tail,
+                 tab[order[i][3]]);
+        cand[i] = text[i];
+    }
+    border_label(c, r, STYLE_DIM, fit(cand, N, r.w - 6));
+}
+
 int panel_pool_height(const App *a, int w)
 {
     Ctx x;
@@ -477,7 +554,7 @@ int panel_pool_height(const App *a, int w)
 void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
 {
     (void)shown;   /* reads the engines it needs from the App's run */
-    char title[160], legend[160];
+    char title[160];
     Ctx x;
     memset(&x, 0, sizeof x);
     x.a = a;
@@ -506,29 +583,5 @@ void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
         return;
     }
     draw_paged(&x);
-    /* how to read a cell, on the bottom border */
-    const int B = x.pool->block_size, ex = B > 1 ? B - 1 : 1;   /* the legend's example fill */
-    const char *dots = c->ascii ? ".." : "\u00b7\u00b7";
-    char l2[160], l3[96];
-    if (B <= 9) {
-        snprintf(legend, sizeof legend,
-                 TR(a, "A%d = seq A, %d of %d slots used \u00b7 + taken this step \u00b7 %s free \u00b7 table: logical block Ln \u2192 physical",
-                    "A%d = 序列 A，%d/%d 格已用 \u00b7 + 本步分配 \u00b7 %s 空闲 \u00b7 块表：逻辑块 Ln \u2192 物理块"),
-                 ex, ex, B, dots);
-        snprintf(l2, sizeof l2, TR(a, "A%d = seq A, %d of %d slots used \u00b7 + taken this step \u00b7 %s free",
-                                   "A%d = 序列 A，%d/%d 格已用 \u00b7 + 本步分配 \u00b7 %s 空闲"),
-                 ex, ex, B, dots);
-        snprintf(l3, sizeof l3, TR(a, "A%d: seq A, %d/%d used \u00b7 + new \u00b7 %s free", "A%d：序列A %d/%d \u00b7 +新 \u00b7 %s空"),
-                 ex, ex, B, dots);
-    } else {
-        snprintf(legend, sizeof legend,
-                 TR(a, "A + shade = seq A and how full (of %d slots) \u00b7 + taken this step \u00b7 %s free \u00b7 table: logical \u2192 physical",
-                    "A + 深浅 = 序列 A 及其填充（共 %d 格） \u00b7 + 本步分配 \u00b7 %s 空闲 \u00b7 块表：逻辑 \u2192 物理"),
-                 B, dots);
-        snprintf(l2, sizeof l2, TR(a, "A + shade = seq A, fill of %d slots \u00b7 + taken this step \u00b7 %s free",
-                                   "A + 深浅 = 序列 A，%d 格的填充 \u00b7 + 本步分配 \u00b7 %s 空闲"), B, dots);
-        snprintf(l3, sizeof l3, TR(a, "shade = fill \u00b7 + new \u00b7 %s free", "深浅 = 填充 \u00b7 +新 \u00b7 %s空"), dots);
-    }
-    const char *cand[] = {legend, l2, l3};
-    border_label(c, r, STYLE_DIM, fit(cand, 3, r.w - 6));
+    draw_legend(&x, r);
 }
