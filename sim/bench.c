@@ -1,4 +1,8 @@
 /* bench: see bench.h. */
+#if defined(__linux__)
+#define _GNU_SOURCE   /* sched_setaffinity, CPU_SET: pinning to one CPU */
+#include <sched.h>
+#endif
 #include "sim/bench.h"
 
 #include "sim/engine.h"
@@ -44,6 +48,88 @@ double bench_read_gbs(uint64_t bytes, int runs)
     }
     free(buf);
     return best;
+}
+
+/* ---- the CPU ------------------------------------------------------------ */
+
+#if defined(__linux__)
+static bool pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+/* "0-1", "0,2,5": the CPUs of mask, for a message. */
+static void mask_text(unsigned long long mask, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (int c = 0; c < BENCH_MAX_CPUS && n + 24 < len; c++) {
+        if (!(mask >> c & 1)) continue;
+        int e = c;
+        while (e + 1 < BENCH_MAX_CPUS && (mask >> (e + 1) & 1)) e++;
+        n += (size_t)snprintf(out + n, len - n, n ? ",%d" : "%d", c);
+        if (e > c) n += (size_t)snprintf(out + n, len - n, "-%d", e);
+        c = e;
+    }
+}
+#endif
+
+int bench_pin(BenchCpu *p, int want, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    p->cpu = -1;
+#if defined(__linux__)
+    cpu_set_t now;
+    if (sched_getaffinity(0, sizeof now, &now) != 0) return 0;   /* cannot tell: run unpinned */
+    for (int c = 0; c < BENCH_MAX_CPUS; c++)
+        if (CPU_ISSET(c, &now)) p->before |= 1ull << c;
+    if (want >= 0) {
+        if (want >= BENCH_MAX_CPUS || !(p->before >> want & 1) || !pin_to(want)) {
+            char cpus[160];
+            mask_text(p->before, cpus, sizeof cpus);
+            snprintf(err, errlen, "not a CPU this process may run on (%s)", cpus);
+            return -1;
+        }
+        p->cpu = want;
+        return 0;
+    }
+    double best = -1.0;
+    for (int c = 0; c < BENCH_MAX_CPUS; c++) {
+        if (!(p->before >> c & 1) || !pin_to(c)) continue;
+        const double g = bench_read_gbs(BENCH_PROBE_BYTES, BENCH_PROBE_RUNS);
+        p->cpus[p->n] = c;
+        p->gbs[p->n++] = g;
+        if (g > best) best = g, p->cpu = c;
+    }
+    if (p->cpu < 0 || !pin_to(p->cpu)) {   /* no CPU could be probed: as before */
+        bench_unpin(p);
+        p->cpu = -1;
+        return 0;
+    }
+    p->chosen = true;
+#else
+    (void)want;
+    (void)err;
+    (void)errlen;
+#endif
+    return 0;
+}
+
+void bench_unpin(const BenchCpu *p)
+{
+#if defined(__linux__)
+    if (!p->before) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int c = 0; c < BENCH_MAX_CPUS; c++)
+        if (p->before >> c & 1) CPU_SET(c, &set);
+    (void)sched_setaffinity(0, sizeof set, &set);
+#else
+    (void)p;
+#endif
 }
 
 /* Size of the largest cache the sysfs describes for cpu0; 0 when unknown. */

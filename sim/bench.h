@@ -124,6 +124,36 @@ typedef struct {
 
 enum { BENCH_PEAK_RUNS = 7, BENCH_SWEEP_RUNS = 15 };
 
+/* The CPU every measurement runs on. kvsim bench pins its one thread to a
+ * single CPU first (Linux: sched_setaffinity), so the sweep and the runs
+ * it divides come from the same core and no run migrates half way. The
+ * CPUs of a shared machine need not be alike: a guest's vCPUs can sit
+ * beside busy neighbours that share their L3 (docs/performance.md §2.0).
+ * So, unless told which one, bench probes each CPU it may use with a
+ * short read sweep (BENCH_PROBE_BYTES, best of BENCH_PROBE_RUNS) and
+ * takes the fastest, the least disturbed one: the same rule as "best of
+ * several runs", since a neighbour only ever slows a CPU down. */
+enum { BENCH_MAX_CPUS = 64, BENCH_PROBE_RUNS = 5 };
+#define BENCH_PROBE_BYTES (16ull << 20)
+typedef struct {
+    int cpu;                      /* the CPU pinned to; -1 where pinning is not supported */
+    bool chosen;                  /* true: the probe chose it; false: --cpu */
+    int n;                        /* CPUs probed (0 with --cpu) */
+    int cpus[BENCH_MAX_CPUS];     /* their numbers */
+    double gbs[BENCH_MAX_CPUS];   /* their read bandwidth over BENCH_PROBE_BYTES, GB/s */
+    unsigned long long before;    /* the affinity mask before (CPUs 0-63), for bench_unpin */
+} BenchCpu;
+
+/* Pin the calling thread: to CPU `want` (>= 0), or to the fastest of the
+ * probe (want < 0). Returns 0, or -1 with a one-line message when `want`
+ * is not a CPU this process may run on ("not a CPU this process may run
+ * on (0-1)"). Where the system has no sched_setaffinity, p->cpu is -1 and
+ * nothing is pinned. */
+int bench_pin(BenchCpu *p, int want, char *err, size_t errlen);
+/* Give the thread back the CPUs it had before bench_pin. */
+void bench_unpin(const BenchCpu *p);
+
+
 /* Measure peak and the 4×LLC read bandwidth. -1 with a message when out of memory. */
 int bench_machine(BenchMachine *m, char *err, size_t errlen);
 

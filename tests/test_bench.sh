@@ -132,9 +132,38 @@ else
 fi
 if "$K" bench --help | grep -q -- '--recompute-runs'; then ok "--help"; else bad "--help"; fi
 
+# 3b. one CPU for every measurement: the probe's choice is its fastest CPU,
+#     or the one --cpu names (Linux; elsewhere "cpu" is null)
+"$K" bench --quick --no-ui --format json --runs 1 >"$j" 2>"$e"
+if python3 - "$j" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+if d["cpu"] is None:
+    assert d["cpu_chosen_by"] is None and d["cpu_probe_gbs"] == {}
+else:
+    assert d["cpu_chosen_by"] == "probe" and d["cpu_probe_bytes"] == 16 << 20
+    probe = {int(c): g for c, g in d["cpu_probe_gbs"].items()}
+    assert d["cpu"] in probe and all(g > 0 for g in probe.values()), probe
+    assert probe[d["cpu"]] == max(probe.values()), probe
+EOF
+then ok "the probe pins to its fastest CPU"; else bad "the probe pins to its fastest CPU"; fi
+cpu0=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
+if "$K" bench --quick --no-ui --format json --runs 1 --cpu "$cpu0" >"$j" 2>"$e" &&
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["cpu"] in (None, int(sys.argv[2])); assert d["cpu"] is None or (d["cpu_chosen_by"] == "option" and d["cpu_probe_gbs"] == {})' "$j" "$cpu0" &&
+    "$K" bench --quick --no-ui --runs 1 --cpu "$cpu0" | grep -q "every measurement on CPU $cpu0 (--cpu)"; then
+    ok "--cpu $cpu0"
+else
+    bad "--cpu $cpu0 ($(head -n 1 "$e"))"
+fi
+if "$K" bench --quick --no-ui --runs 1 | grep -q 'every measurement on CPU [0-9]*: its 16 MiB read sweep was the fastest (CPU '; then
+    ok "table: the CPU line"
+else
+    bad "table: the CPU line"
+fi
+
 # 4. bad input: exit 2, one message, nothing on stdout
 for args in "--runs 0" "--runs x" "--runs 102" "--runs" "--recompute-runs -1" \
-    "--format csv" "--shape huge" "--bogus" "extra"; do
+    "--format csv" "--shape huge" "--bogus" "extra" "--cpu -1" "--cpu 64" "--cpu x"; do
     # shellcheck disable=SC2086
     "$K" bench $args >"$t" 2>"$e"
     rc=$?
@@ -144,6 +173,19 @@ for args in "--runs 0" "--runs x" "--runs 102" "--runs" "--recompute-runs -1" \
         bad "bench $args: exit $rc, stderr: $(head -n 1 "$e")"
     fi
 done
+
+# a CPU this process may not run on: named, with the ones it may
+nope=$(python3 -c 'import os; s = os.sched_getaffinity(0); print(next(c for c in range(64) if c not in s))' 2>/dev/null)
+if [ -n "$nope" ]; then
+    "$K" bench --quick --cpu "$nope" >"$t" 2>"$e"
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ ! -s "$t" ] && [ "$(wc -l <"$e")" -eq 1 ] &&
+        grep -q "^kvsim: --cpu $nope: not a CPU this process may run on ([0-9,-]*); see 'kvsim bench --help'\$" "$e"; then
+        ok "--cpu $nope: exit 2 with a message"
+    else
+        bad "--cpu $nope: exit $rc, stderr: $(head -n 1 "$e")"
+    fi
+fi
 
 echo "bench: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

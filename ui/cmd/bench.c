@@ -32,6 +32,7 @@ typedef struct {
     int recompute_runs;  /* --recompute-runs */
     unsigned shapes;     /* bit i: shape i of bench_default_specs */
     bool ui;
+    int cpu;             /* --cpu, or -1 */
 } BenchOptions;
 
 /* ---- the UI frame time --------------------------------------------------- */
@@ -160,7 +161,7 @@ static void table_machine(FILE *f, const BenchMachine *m)
                "  load average %.2f on %d CPUs when bench started (idle: well under 1)\n"
                "  peak of separate vector multiplies + adds  %8.1f GFLOP/s (best of %d)\n"
                "  read bandwidth, %4.0f MiB sweep (4 x LLC)   %8.1f GB/s (best of 5)\n"
-               "  per shape: read bandwidth over a buffer the size of its weights, below\n\n",
+               "  per shape: read bandwidth over a buffer the size of its weights, below\n",
             m->variant, m->load_1m, m->n_cpus, m->peak_gflops, BENCH_PEAK_RUNS, (double)m->dram_bytes / 1048576.0, m->dram_gbs);
     fflush(f);
 }
@@ -342,7 +343,36 @@ static void json_ui(FILE *f, const UiTime *u)
     fputs("  ]},\n", f);
 }
 
+/* The CPU line of the table: which CPU, and why. */
+static void table_cpu(FILE *f, const BenchCpu *p)
+{
+    if (p->cpu < 0) fputs("  CPU: not pinned (no sched_setaffinity here)\n\n", f);
+    else if (!p->chosen) fprintf(f, "  every measurement on CPU %d (--cpu)\n\n", p->cpu);
+    else {
+        fprintf(f, "  every measurement on CPU %d: its %.0f MiB read sweep was the fastest (", p->cpu,
+                (double)BENCH_PROBE_BYTES / 1048576.0);
+        for (int i = 0; i < p->n; i++) fprintf(f, "%sCPU %d %.1f", i ? ", " : "", p->cpus[i], p->gbs[i]);
+        fputs(" GB/s;\n  a neighbour that shares a CPU's cache slows it down; --cpu N picks one)\n\n", f);
+    }
+}
+
+/* "cpu": the CPU pinned to (null: not pinned), "cpu_chosen_by": "probe"
+ * or "option", "cpu_probe_gbs": {"0": GB/s, ...} (empty with --cpu). */
+static void json_cpu(FILE *f, const BenchCpu *p)
+{
+    if (p->cpu < 0) fputs(", \"cpu\": null, \"cpu_chosen_by\": null", f);
+    else fprintf(f, ", \"cpu\": %d, \"cpu_chosen_by\": \"%s\"", p->cpu, p->chosen ? "probe" : "option");
+    fprintf(f, ", \"cpu_probe_bytes\": %llu, \"cpu_probe_gbs\": {", (unsigned long long)BENCH_PROBE_BYTES);
+    for (int i = 0; i < p->n; i++) {
+        fprintf(f, "%s\"%d\": ", i ? ", " : "", p->cpus[i]);
+        json_num(f, p->gbs[i]);
+    }
+    fputc('}', f);
+}
+
 /* ---- the command --------------------------------------------------------- */
+
+static int bench_pinned(const BenchOptions *op, const BenchCpu *pin, double start);
 
 int bench_cmd_run(const CliOptions *cli)
 {
@@ -353,8 +383,25 @@ int bench_cmd_run(const CliOptions *cli)
         .recompute_runs = cli->bench.recompute_runs,
         .shapes = cli->bench.shapes ? cli->bench.shapes : (1u << N_SHAPES) - 1,
         .ui = !cli->bench.no_ui,
+        .cpu = cli->bench.cpu,
     };
     const double start = bench_now();
+    BenchCpu pin;   /* every measurement on one CPU (sim/bench.h) */
+    if (bench_pin(&pin, o.cpu, err, sizeof err)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "--cpu %d: %s", o.cpu, err);
+        return cli_bad_input(CMD_BENCH, msg);
+    }
+    const int rc = bench_pinned(&o, &pin, start);
+    bench_unpin(&pin);
+    return rc;
+}
+
+/* The measurements and the report, on the CPU bench_pin chose. */
+static int bench_pinned(const BenchOptions *op, const BenchCpu *pin, double start)
+{
+    const BenchOptions o = *op;
+    char err[512];
     BenchSpec specs[N_SHAPES];
     const int n_specs = bench_default_specs(specs, N_SHAPES, tokenizer_vocab(), o.runs, o.recompute_runs);
     BenchResult res[N_SHAPES];
@@ -370,6 +417,7 @@ int bench_cmd_run(const CliOptions *cli)
     }
     if (!o.json) {
         table_machine(out, &mc);
+        table_cpu(out, pin);
         table_columns(out);
     }
     for (int i = 0; i < n_specs; i++) {
@@ -417,6 +465,7 @@ int bench_cmd_run(const CliOptions *cli)
     fputs(", \"load_average_1m\": ", out);
     json_num(out, mc.load_1m >= 0 ? mc.load_1m : NAN);
     fprintf(out, ", \"cpus\": %d", mc.n_cpus);
+    json_cpu(out, pin);
     fputs(",\n  \"shapes\": [\n", out);
     for (int i = 0; i < n_res; i++) json_shape(out, &res[i], &mc, i + 1 == n_res);
     fputs("  ],\n", out);

@@ -2,7 +2,7 @@
  * the UI frame time, in one report.
  *
  *   kvsim bench [--format table|json] [--runs N] [--recompute-runs M]
- *               [--shape NAME]... [--quick] [--no-ui]
+ *               [--shape NAME]... [--quick] [--no-ui] [--cpu N]
  *
  * Its options are rows of the option table of ui/cmd/cli.c (parsed into
  * CliOptions.bench); the measuring is sim/bench.c (engines) and, for the

@@ -251,6 +251,7 @@ static void defaults(CliOptions *o)
     o->calc.in.acceptance = CALC_DEFAULT_ACCEPTANCE;
     o->bench.runs = 7;
     o->bench.recompute_runs = 1;
+    o->bench.cpu = -1;
 }
 
 /* Apply row r with value v (NULL for a flag). 1 = stop (help/version). */

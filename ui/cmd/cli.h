@@ -62,6 +62,7 @@ typedef struct {
     int recompute_runs;    /* --recompute-runs */
     unsigned shapes;       /* bit i: shape i of bench_default_specs; 0 = all */
     bool no_ui;            /* --no-ui */
+    int cpu;               /* --cpu; -1: the probe picks (sim/bench.h, bench_pin) */
 } BenchArgs;
 
 typedef struct {

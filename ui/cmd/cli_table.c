@@ -605,6 +605,10 @@ const CliOpt cli_options[] = {
      .help = "only the tiny shape (= --shape tiny)"},
     {.name = "no-ui", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_flag, .field = F(bench.no_ui),
      .help = "skip the UI frame time"},
+    {.name = "cpu", .arg = "N", .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:", .set = set_int,
+     .field = F(bench.cpu), .lo = 0, .hi = BENCH_MAX_CPUS - 1,
+     .help = "run every measurement on CPU N (default: the\n"
+             "CPU whose 16 MiB read sweep is fastest)"},
 
     /* every command; .set NULL: handled by the parser */
     /* kvsim train (ui/cmd/train.c parses them; keep both in step:
