@@ -183,20 +183,22 @@ static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
     if (s) canvas_text(c, run0 + (span - canvas_text_width(s)) / 2, y, -1, STYLE_REUSED, s);
 }
 
-typedef struct { unsigned bit; const char *en, *zh, *en_s, *zh_s; } LegendItem;
+typedef struct { unsigned bit; const char *en, *zh, *en_s, *zh_s, *en_t, *zh_t; } LegendItem;
 
-/* What this step is about first: narrow boxes keep those. */
+/* What this step is about first: narrow boxes keep those. Labels long,
+ * short and tiny (the last resort before a row of the grid gives way). */
 static const LegendItem legend_items[] = {
-    {LG_CACHED, "K/V read from cache", "K/V 读自缓存", "cached K/V", "缓存 K/V"},
-    {LG_APPENDED, "appended", "追加", "new", "新"},
-    {LG_ROLLED, "rolled back", "已回滚", "rolled back", "已回滚"},
-    {LG_EVICTED, "evicted", "已淘汰", "evicted", "已淘汰"},
-    {LG_IDLE, "faint rows: not computed this step", "淡色行：本步不计算", "faint: not computed", "淡色：不计算"},
-    {LG_REDONE, "redone", "重算", "redone", "重算"},
-    {LG_MASKED, "masked", "掩码", "masked", "掩码"},
-    {LG_WEIGHT, "weight", "权重", "weight", "权重"},
-    {LG_KEPT, "kept", "保留", "kept", "保留"},
-    {LG_PENDING, "not yet", "未算", "not yet", "未算"},
+    {LG_CACHED, "K/V read from cache", "K/V 读自缓存", "cached K/V", "缓存 K/V", "cached", "缓存"},
+    {LG_APPENDED, "appended", "追加", "new", "新", "new", "新"},
+    {LG_ROLLED, "rolled back", "已回滚", "rolled back", "已回滚", "rolled back", "回滚"},
+    {LG_EVICTED, "evicted", "已淘汰", "evicted", "已淘汰", "evicted", "淘汰"},
+    {LG_IDLE, "faint rows: not computed this step", "淡色行：本步不计算", "faint: not computed", "淡色：不计算",
+     "faint: idle", "淡：不算"},
+    {LG_REDONE, "redone", "重算", "redone", "重算", "redone", "重算"},
+    {LG_MASKED, "masked", "掩码", "masked", "掩码", "masked", "掩码"},
+    {LG_WEIGHT, "weight", "权重", "weight", "权重", "weight", "权重"},
+    {LG_KEPT, "kept", "保留", "kept", "保留", "kept", "保留"},
+    {LG_PENDING, "not yet", "未算", "not yet", "未算", "not yet", "未算"},
 };
 #define N_LEGEND ((int)(sizeof legend_items / sizeof legend_items[0]))
 
@@ -230,7 +232,7 @@ static int legend_style(unsigned bit)
 
 /* Lay the legend entries drawn out over at most `lines` lines of width w,
  * in priority order; draws when c is non-NULL. Labels: 0 long, 1 long when
- * it fits a line by itself else short, 2 short. Returns the lines used;
+ * it fits a line by itself else short, 2 short, 3 tiny. Returns the lines used;
  * *dropped says whether an entry did not fit. */
 static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, bool *dropped)
 {
@@ -243,15 +245,14 @@ static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int line
         const int32_t gl = legend_glyph(g->c, it->bit);
         const char *label = TR(a, it->en, it->zh);
         if (shrt == 2 || (shrt == 1 && (gl ? 2 : 0) + canvas_text_width(label) > w)) label = TR(a, it->en_s, it->zh_s);
+        if (shrt == 3) label = TR(a, it->en_t, it->zh_t);
         const int iw = (gl ? 2 : 0) + canvas_text_width(label);
         if (used && used + 2 + iw > w && line + 1 < lines) line++, used = 0;
         const int gap = used ? 2 : 0;
         if (used + gap + iw > w) {
-            /* what the cache supplies comes first; mixed labels may lose the
-             * rest, except the marks that say a column is not in the cache
-             * (rolled back, evicted): those take short labels instead */
-            if (shrt != 1 || (it->bit & (LG_CACHED | LG_APPENDED | LG_IDLE)) || (g->shown & (LG_ROLLED | LG_EVICTED)))
-                *dropped = true;
+            /* every entry drawn is a mark on screen: a layout that loses
+             * one is refused (shorter labels, then fewer grid rows) */
+            *dropped = true;
             continue;
         }
         const int cx = x + used + gap;
@@ -457,6 +458,27 @@ static void present_scale(Grid *g, int iw, int gw, int ih, int hdr)
     g->rh = rh;
 }
 
+/* The legend entries that rows r0.. and columns c0.. of the grid, and the
+ * K/V line, will draw. */
+static unsigned marks_of(const Grid *g, int r0, int c0)
+{
+    const Engine *e = g->e;
+    const int t = e->t;
+    unsigned shown = 0;
+    for (int j = c0; j < t && g->kv_line; j++)
+        if (j >= e->k_lo) shown |= j < e->p0 ? LG_CACHED : rolled_back(e, j) ? LG_ROLLED : LG_APPENDED;
+    for (int p = r0; p < t; p++) {
+        const RowKind k = row_kind(g, p);
+        if (k == ROW_IDLE) shown |= LG_IDLE;
+        else if (k == ROW_PENDING) shown |= LG_PENDING;
+        else
+            for (int j = c0; j < t; j++)
+                shown |= j < e->k_lo ? LG_EVICTED : !config_visible(&e->cfg, p, j) ? LG_MASKED : g->soft_done ? LG_WEIGHT : LG_KEPT;
+        if (p != t - 1 && g->redo) shown |= LG_REDONE;
+    }
+    return shown;
+}
+
 void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
 {
     const Rect old = canvas_set_clip(c, rect_intersect(r, c->clip));
@@ -516,29 +538,41 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     int body = ih - hdr;
     int rows = fit_rows(&g, body, NULL);
     int r0 = t - rows;
-    /* the legend is sized for what the K/V line and these rows will show */
-    for (int j = c0; j < t && g.kv_line; j++)
-        if (j >= e->k_lo) g.shown |= j < e->p0 ? LG_CACHED : rolled_back(e, j) ? LG_ROLLED : LG_APPENDED;
-    for (int p = r0; p < t; p++) {
-        const RowKind k = row_kind(&g, p);
-        if (k == ROW_IDLE) g.shown |= LG_IDLE;
-        else if (k == ROW_PENDING) g.shown |= LG_PENDING;
-        else
-            for (int j = c0; j < t; j++)
-                g.shown |= j < e->k_lo ? LG_EVICTED : !config_visible(&e->cfg, p, j) ? LG_MASKED : g.soft_done ? LG_WEIGHT : LG_KEPT;
-        if (p != t - 1 && g.redo) g.shown |= LG_REDONE;
-    }
-    int leg_lines = 0, leg_short = 0;
-    bool dropped;
-    {   /* long labels when they all fit, else short ones where needed (the
-         * K/V and faint-row entries whole), else all short */
-        int avail = body - need;
-        if (avail > 3) avail = 3;
-        for (leg_short = 0; avail > 0 && leg_short <= 2; leg_short++) {
-            leg_lines = legend_layout(&g, NULL, 0, 0, iw, avail, leg_short, &dropped);
-            if (!dropped) break;
+    /* The legend: every entry a mark drawn needs, in the longest labels
+     * that fit (long, mixed, short, tiny), on at most three lines below
+     * the rows `need` asks for; when an entry would not fit, grid rows
+     * give way one at a time (down to the live row, or two) to up to four
+     * lines. Each try is
+     * sized for the marks of the rows that will be drawn beside it. */
+    const int need_min = decode || t < 2 ? g.rh : 2 * g.rh;
+    int leg_lines = -1, leg_short = 3;
+    bool dropped = true;
+    for (int nd = need; leg_lines < 0 && nd >= need_min; nd--) {
+        const int cap = nd == need ? 3 : 4;   /* a fourth line before a second row goes */
+        const int avail = body - nd < cap ? body - nd : cap;
+        if (avail <= 0) continue;
+        g.shown = marks_of(&g, t - fit_rows(&g, body - avail, NULL), c0);
+        for (int lines = avail; lines > 0;) {
+            int s2 = 0, used = 0;
+            for (; s2 <= 3; s2++) {
+                used = legend_layout(&g, NULL, 0, 0, iw, lines, s2, &dropped);
+                if (!dropped) break;
+            }
+            if (dropped) break;
+            /* fewer lines leave room for more rows: their marks too */
+            const unsigned more = marks_of(&g, t - fit_rows(&g, body - used, NULL), c0) & ~g.shown;
+            if (!more || used == lines) {
+                leg_lines = more ? lines : used;
+                leg_short = s2;
+                break;
+            }
+            g.shown |= more;
         }
-        if (leg_short > 2) leg_short = 2;
+    }
+    if (leg_lines < 0) {   /* no room for them all: as many as fit, short */
+        const int avail = body - need < 3 ? body - need : 3;
+        g.shown = marks_of(&g, r0, c0);
+        leg_lines = avail > 0 ? legend_layout(&g, NULL, 0, 0, iw, avail, 3, &dropped) : 0;
     }
     body -= leg_lines;
     int grid_h;   /* lines the rows drawn take */
@@ -617,7 +651,7 @@ int panel_mask_height(const App *a, const Engine *e, int w)
     }
     bool dropped;
     int leg = 0;
-    for (int s = 0; s <= 2; s++) {
+    for (int s = 0; s <= 3; s++) {
         leg = legend_layout(&g, NULL, 0, 0, iw, 3, s, &dropped);
         if (!dropped) break;
     }

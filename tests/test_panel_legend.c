@@ -1,0 +1,126 @@
+/* test_panel_legend: a legend never drops the entry of a mark its panel
+ * draws. The causal mask at the sizes an 80x24 screen gives it (22 and 16
+ * columns inside, 6 lines) and around them, at every operation of the
+ * first steps of the default run and of each serving option (--window,
+ * --speculate, --chunk), in both modes: each glyph on screen has its
+ * entry ("× masked", "█ weight", ...). The mask once dropped "█ weight",
+ * "× masked", "· not yet" and "faint: not computed" at 80x24. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/panel_fixture.h"
+
+/* The inner lines of a dump (its first and last lines, the borders with
+ * the title and the row note, dropped), as one string (caller frees). */
+static char *inner(const Canvas *c)
+{
+    char *d = canvas_dump(c);
+    assert_non_null(d);
+    char *s = strchr(d, '\n');
+    assert_non_null(s);
+    s++;
+    char *end = s + strlen(s);
+    while (end > s && end[-1] == '\n') end--;
+    while (end > s && end[-1] != '\n') end--;   /* the bottom border */
+    *end = '\0';
+    char *r = strdup(s);
+    free(d);
+    return r;
+}
+
+/* A glyph of the grid and the entries that explain it. */
+static const struct {
+    const char *glyph, *entry, *entry2;
+} marks[] = {
+    {"\u00d7", "\u00d7 masked", NULL},
+    {"\u2713", "\u2713 kept", NULL},
+    {"\u21bb", "\u21bb redone", NULL},
+    {"\u2501", "\u2501 cached", "\u2501 K/V read from cache"},
+    {"+", "+ new", "+ appended"},
+    {"\u2717", "\u2717 rolled back", NULL},
+    {"-", "- evicted", NULL},
+    {"\u00b7", "\u00b7 not yet", NULL},
+    {"\u2591", "\u2588 weight", NULL},
+    {"\u2592", "\u2588 weight", NULL},
+    {"\u2593", "\u2588 weight", NULL},
+};
+
+/* Every mark drawn in the mask at w×h has its entry. */
+static void check_mask(const App *a, int w, int h, const char *what)
+{
+    Canvas c;
+    fx_draw(panel_mask_draw, a, &c, w, h);
+    char *s = inner(&c);
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        if (!strstr(s, marks[i].glyph)) continue;
+        if (strstr(s, marks[i].entry) || (marks[i].entry2 && strstr(s, marks[i].entry2))) continue;
+        const Engine *e = app_engine(a);
+        fail_msg("%s, step %d op %ld, %dx%d: %s drawn, no \"%s\" in the legend\n%s", what, e->step,
+                 e->pos % e->ops_per_step, w, h, marks[i].glyph, marks[i].entry, s);
+    }
+    free(s);
+    canvas_free(&c);
+}
+
+static void check_run(const char *what, App *a)
+{
+    const Engine *e = app_engine(a);
+    const int steps = e->n_steps < 3 ? e->n_steps : 3;
+    for (long p = 1; p <= (long)steps * e->ops_per_step; p++) {
+        run_seek(&a->run, app_primary_mode(a), p);
+        /* the boxes of an 80x24 screen: 24x8 (cache, recompute), 18x8 (compare) */
+        check_mask(a, 24, 8, what);
+        check_mask(a, 18, 8, what);
+        for (int w = 18; w <= 42; w += 6)
+            for (int h = 8; h <= 12; h += 2) check_mask(a, w, h, what);
+    }
+    fx_app_del(a);
+}
+
+static void test_mask_legend_default(void **state)
+{
+    (void)state;
+    check_run("cache", FX_APP("kvsim", "--gen", "4"));
+    check_run("recompute", FX_APP("kvsim", "--gen", "4", "--mode", "recompute"));
+}
+
+static void test_mask_legend_window(void **state)
+{
+    (void)state;
+    check_run("window cache", FX_APP("kvsim", "--gen", "6", "--window", "4"));
+    check_run("window recompute", FX_APP("kvsim", "--gen", "6", "--window", "4", "--mode", "recompute"));
+}
+
+static void test_mask_legend_speculate(void **state)
+{
+    (void)state;
+    check_run("speculate", FX_APP("kvsim", "--model", "models/default.kvsim", "--prompt",
+                                  "the cat sat on the mat. the cat sat", "--gen", "8", "--speculate", "4"));
+}
+
+static void test_mask_legend_chunk(void **state)
+{
+    (void)state;
+    check_run("chunk", FX_APP("kvsim", "--prompt", "the cat sat on the mat", "--gen", "4", "--chunk", "4"));
+    check_run("chunk compare", FX_APP("kvsim", "--prompt", "the cat sat on the mat", "--gen", "4", "--chunk", "4",
+                                      "--mode", "compare"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mask_legend_default),
+        cmocka_unit_test(test_mask_legend_window),
+        cmocka_unit_test(test_mask_legend_speculate),
+        cmocka_unit_test(test_mask_legend_chunk),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
