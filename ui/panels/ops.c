@@ -5,6 +5,13 @@
  * full step will cost and marked "…", never ✓. A measured value above its
  * prediction is already wrong, so it gets ✗ at once.
  *
+ * The step on screen is the cache's. Recompute's "step" is the recompute
+ * steps that emit the tokens it emits (panel_recompute_steps, as run_seek,
+ * the charts and this border pair them): one step of the same index
+ * without a plan, 1 + accepted steps summed after a verify step of
+ * --speculate, none beside an early chunk of --chunk ("–"). While they run
+ * their sum so far stands against all their closed forms, marked "…".
+ *
  * What is shown is a list of Series (cache step, its prediction, ...). A tall
  * box lays them out as columns with one row per category; a short one
  * transposes them (columns = categories, one mark per row). Either way the
@@ -29,9 +36,17 @@ typedef struct { uint64_t v[N_VALS]; } Vals;
 
 typedef struct { Vals meas, pred; TableMark mark[N_VALS]; } Measure;
 
-typedef struct {           /* one engine at the step on screen */
-    int k, n;
+/* One engine at the step on screen: its steps [j0, j1). The cache's (and
+ * the train engine's) own step k; for recompute the steps that emit the
+ * tokens cache step k emits (panel_recompute_steps, as run_seek, the charts
+ * and the border ratio pair them): with --speculate 1 + accepted of them,
+ * with --chunk none for a chunk before the last. */
+typedef struct {
+    int k;                 /* the step on screen (the cache's) */
+    int j0, j1;            /* this engine's steps that pair with it */
+    int n0, n1;            /* rows of step j0 and of step j1 - 1 */
     bool started, complete;
+    bool none;             /* no step of this engine pairs with step k (j0 == j1) */
     Measure step, cum;
 } Side;
 
@@ -49,26 +64,37 @@ static TableMark judge(bool complete, uint64_t m, uint64_t p)
     return complete ? (m == p ? TABLE_MARK_OK : TABLE_MARK_BAD) : m > p ? TABLE_MARK_BAD : TABLE_MARK_WAIT;
 }
 
-static void predict(const Engine *e, int k, OpCounts *p)
+static int step_rows(const Engine *e, int j)
 {
-    panel_step_prediction(e, k, p);
+    const StepPlan *pl = e->planned ? engine_plan(e, j) : NULL;
+    return pl ? pl->n : formulas_rows(e->mode, e->L, j);
 }
 
-static void side_measure(const Engine *e, Side *s)
+/* Measured: the finished steps of the span from their counters, the one
+ * running from its counters so far (a span partly run is a running sum,
+ * "…", never a finished measurement). Predicted: each step's closed form
+ * whole. The cumulative prediction runs through the span's last step. */
+static void side_measure(const Engine *e, int k, int j0, int j1, Side *s)
 {
     memset(s, 0, sizeof *s);
+    s->k = k, s->j0 = j0, s->j1 = j1;
+    s->none = j1 <= j0;
     s->started = e->pos > 0;
-    s->k = run_step_of(e, e->pos);
-    s->complete = s->started && engine_at_step_end(e);
-    s->n = e->planned && engine_plan(e, s->k) ? engine_plan(e, s->k)->n : formulas_rows(e->mode, e->L, s->k);
-    OpCounts m = {0}, p, f, cum_p = {0}, cum_m = {0};
-    const OpCounts *d = engine_step_counts(e, s->k);
-    if (s->complete && d) m = *d;
-    else if (s->started) m = e->step_counts;
+    s->complete = s->started && !s->none && run_steps_done(e, e->pos) >= j1;
+    s->n0 = step_rows(e, j0);
+    s->n1 = s->none ? s->n0 : step_rows(e, j1 - 1);
+    OpCounts m = {0}, p = {0}, f, cum_p = {0}, cum_m = {0};
+    const int at = run_step_of(e, e->pos);
+    for (int j = j0; j < j1; j++) {
+        const OpCounts *d = engine_step_counts(e, j);
+        if (d) counts_add(&m, d);
+        else if (s->started && j == at) counts_add(&m, &e->step_counts);
+        panel_step_prediction(e, j, &f);
+        counts_add(&p, &f);
+    }
     if (s->started) cum_m = e->cum;
-    predict(e, s->k, &p);
-    for (int j = 0; j <= s->k; j++) {      /* Σ closed forms of steps 0..k, this one whole */
-        predict(e, j, &f);
+    for (int j = 0; j < j1; j++) {      /* Σ closed forms through the span, each step whole */
+        panel_step_prediction(e, j, &f);
         counts_add(&cum_p, &f);
     }
     vals_from(&m, &s->step.meas);
@@ -76,9 +102,16 @@ static void side_measure(const Engine *e, Side *s)
     vals_from(&cum_m, &s->cum.meas);
     vals_from(&cum_p, &s->cum.pred);
     for (int i = 0; i < N_VALS; i++) {
-        s->step.mark[i] = judge(s->complete, s->step.meas.v[i], s->step.pred.v[i]);
-        s->cum.mark[i] = judge(s->complete, s->cum.meas.v[i], s->cum.pred.v[i]);
+        s->step.mark[i] = s->none ? TABLE_MARK_NONE : judge(s->complete, s->step.meas.v[i], s->step.pred.v[i]);
+        s->cum.mark[i] = s->none ? TABLE_MARK_NONE : judge(s->complete, s->cum.meas.v[i], s->cum.pred.v[i]);
     }
+}
+
+/* The engine's own step on screen. */
+static void side_measure_own(const Engine *e, Side *s)
+{
+    const int k = run_step_of(e, e->pos);
+    side_measure(e, k, k, k + 1, s);
 }
 
 /* The counters the operation shown added to (and the total with them): the
@@ -117,6 +150,7 @@ typedef struct {
     int group;               /* table group: 0 this step, 1 cumulative, 2 ratios */
     int optional;            /* table fitting order; 0 = always shown */
     const bool *moved;       /* a measured series: the categories the operation shown added to */
+    bool blank;              /* nothing to show (no step pairs): every cell "–" */
 } Series;
 
 /* ---- from series to a grid --------------------------------------------------- */
@@ -134,13 +168,15 @@ static const char *cat_label(const App *a, int i, bool lng)
     return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
 }
 
-/* One mark for a whole row: ✗ if any is wrong, … if any is pending. */
+/* One mark for a whole row: ✗ if any is wrong, … if any is pending, none
+ * when nothing was judged. */
 static TableMark all_marks(const TableMark *m)
 {
-    TableMark r = TABLE_MARK_OK;
+    TableMark r = TABLE_MARK_NONE;
     for (int j = 0; j < N_VALS; j++) {
         if (m[j] == TABLE_MARK_BAD) return TABLE_MARK_BAD;
         if (m[j] == TABLE_MARK_WAIT) r = TABLE_MARK_WAIT;
+        if (m[j] == TABLE_MARK_OK && r == TABLE_MARK_NONE) r = TABLE_MARK_OK;
     }
     return r;
 }
@@ -174,9 +210,9 @@ static void table_build(const App *a, Table *t, const Series *s, int ns, const i
             const int st = i == R_TOTAL ? STYLE_TITLE : i == R_MASKED ? STYLE_DIM : STYLE_NORMAL;
             TableCell *cl = &t->cell[r][j];
             *cl = (TableCell){
-                .value = se->v->v[i],
-                .den = se->den ? se->den->v[i] : 0,
-                .ratio = se->den != NULL,
+                .value = se->blank ? 0 : se->v->v[i],
+                .den = se->den && !se->blank ? se->den->v[i] : 0,
+                .ratio = se->den != NULL || se->blank,   /* a ratio over 0 draws "–" */
                 .mark = tall && se->mark ? se->mark[i] : TABLE_MARK_NONE,
                 .style = se->mark ? STYLE_DIM : tall ? st : STYLE_NORMAL,
             };
@@ -265,25 +301,84 @@ static void border_note(Canvas *c, Rect r, const char *lng, const char *shrt)
                  canvas_text_width(lng) + 2 <= room ? lng : shrt);
 }
 
-/* Both modes; fills the border note (lng, or shrt when narrow). */
+/* What the recompute columns cover beside cache step k: the labels of its
+ * step series (short, long) and the step group's titles (long, shorter,
+ * shortest), the cumulative group's first. Its own step k says nothing new;
+ * other steps are named ("recomp 1–5"). */
+typedef struct {
+    char lab[2][40], t[4][112], cum[64];
+} Names;
+
+static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
+{
+    const int k = C->k, j0 = R->j0, last = R->j1 - 1;   /* the first and last recompute step */
+    memset(nm, 0, sizeof *nm);
+    snprintf(nm->lab[0], sizeof nm->lab[0], "%s", TR(a, "recomp", "重算"));
+    snprintf(nm->lab[1], sizeof nm->lab[1], "%s", TR(a, "recomp step", "重算 本步"));
+    snprintf(nm->cum, sizeof nm->cum, TR(a, "steps 0\u2013%d", "第 0–%d 步累计"), k);
+    if (R->none) {   /* a chunk before the last: recompute has no step yet */
+        snprintf(nm->t[0], sizeof nm->t[0], TR(a, "step %d: cache n=%d \u00b7 recompute: none yet (no token)",
+                 "第 %d 步：缓存 n=%d · 重算：尚无对应步（还没出词元）"), k, C->n0);
+        snprintf(nm->t[1], sizeof nm->t[1], TR(a, "step %d: cache n=%d, recomp none", "第 %d 步 n=%d | 重算暂无"),
+                 k, C->n0);
+        snprintf(nm->t[2], sizeof nm->t[2], TR(a, "cache n=%d, recomp none", "n=%d | 暂无"), C->n0);
+        return;
+    }
+    if (j0 == k && last == k) {   /* the same step of both modes */
+        snprintf(nm->t[0], sizeof nm->t[0], TR(a, "step %d: cache n=%d \u00b7 recompute n=%d",
+                 "第 %d 步：缓存 n=%d · 重算 n=%d"), k, C->n0, R->n0);
+        snprintf(nm->t[1], sizeof nm->t[1], TR(a, "step %d: cache n=%d, recomp n=%d", "第 %d 步 n=%d | %d"),
+                 k, C->n0, R->n0);
+        snprintf(nm->t[2], sizeof nm->t[2], TR(a, "cache n=%d, recomp n=%d", "n=%d | %d"), C->n0, R->n0);
+    } else if (j0 == last) {      /* one step, by another index (after --chunk's chunks) */
+        snprintf(nm->lab[0], sizeof nm->lab[0], TR(a, "recomp #%d", "重算第%d步"), j0);
+        snprintf(nm->lab[1], sizeof nm->lab[1], TR(a, "recomp step %d", "重算第 %d 步"), j0);
+        snprintf(nm->t[0], sizeof nm->t[0], TR(a, "step %d: cache n=%d \u00b7 recompute step %d, n=%d",
+                 "第 %d 步：缓存 n=%d · 重算第 %d 步 n=%d"), k, C->n0, j0, R->n0);
+        snprintf(nm->t[1], sizeof nm->t[1], TR(a, "step %d: cache n=%d, recomp #%d", "第 %d 步 n=%d | 重算第 %d 步"),
+                 k, C->n0, j0);
+        snprintf(nm->t[2], sizeof nm->t[2], TR(a, "cache n=%d, recomp #%d", "n=%d | 第 %d 步"), C->n0, j0);
+    } else {                    /* a verify step: every recompute step of its tokens */
+        snprintf(nm->lab[0], sizeof nm->lab[0], TR(a, "recomp %d\u2013%d", "重算%d–%d"), j0, last);
+        snprintf(nm->lab[1], sizeof nm->lab[1], TR(a, "recomp steps %d\u2013%d", "重算第 %d–%d 步"), j0, last);
+        snprintf(nm->t[0], sizeof nm->t[0], TR(a, "step %d: cache n=%d \u00b7 recompute steps %d\u2013%d, n=%d\u2013%d",
+                 "第 %d 步：缓存 n=%d · 重算第 %d–%d 步 n=%d–%d"), k, C->n0, j0, last, R->n0, R->n1);
+        snprintf(nm->t[1], sizeof nm->t[1], TR(a, "step %d: cache n=%d, recomp steps %d\u2013%d",
+                 "第 %d 步 n=%d | 重算第 %d–%d 步"), k, C->n0, j0, last);
+        snprintf(nm->t[2], sizeof nm->t[2], TR(a, "cache n=%d, recomp %d\u2013%d", "n=%d | 第 %d–%d 步"), C->n0, j0, last);
+    }
+    if (last > 0 && last != k)   /* recompute's sums run through its own last step */
+        snprintf(nm->t[3], sizeof nm->t[3], TR(a, "steps 0\u2013%d (recomp 0\u2013%d)", "第 0–%d 步（重算 0–%d）累计"),
+                 k, last);
+    else if (last == 0 && k > 0)
+        snprintf(nm->t[3], sizeof nm->t[3], TR(a, "steps 0\u2013%d (recomp 0)", "第 0–%d 步（重算第 0 步）累计"), k);
+}
+
+/* Both modes; fills the border note (lng, or shrt when narrow). Every
+ * recompute number is of the recompute steps that emit the tokens the
+ * cache step on screen emits, so each column compares like with like. */
 static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
 {
     Side s[2];
     Table g;
-    char t[4][96], corner[32], b1[32], b2[32];
-    side_measure(app_engine_of(a, MODE_CACHE), &s[0]);
-    side_measure(app_engine_of(a, MODE_RECOMPUTE), &s[1]);
+    Names nm;
+    char corner[32], b1[32], b2[32];
+    const Engine *ce = app_engine_of(a, MODE_CACHE), *re = app_engine_of(a, MODE_RECOMPUTE);
+    int j0, j1;
+    side_measure_own(ce, &s[0]);
+    panel_recompute_steps(ce, s[0].k, &j0, &j1);
+    side_measure(re, s[0].k, j0, j1, &s[1]);
     const Side *C = &s[0], *R = &s[1];
+    pair_names(a, C, R, &nm);
     const char *pred = TR(a, "pred", "预测");
     bool mv[2][N_VALS];
-    moved_by(app_engine_of(a, MODE_CACHE), C, mv[0]);
-    moved_by(app_engine_of(a, MODE_RECOMPUTE), R, mv[1]);
+    moved_by(ce, C, mv[0]);
+    moved_by(re, R, mv[1]);
     Series se[10] = {
         {.name = {TR(a, "cache", "缓存"), TR(a, "cache step", "缓存 本步")}, .style = STYLE_REUSED,
          .v = &C->step.meas, .mate = 1, .group = 0},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &C->step.pred, .mark = C->step.mark, .mate = 0, .group = 0},
-        {.name = {TR(a, "recomp", "重算"), TR(a, "recomp step", "重算 本步")}, .style = STYLE_REDONE,
-         .v = &R->step.meas, .mate = 3, .group = 0},
+        {.name = {nm.lab[0], nm.lab[1]}, .style = STYLE_REDONE, .v = &R->step.meas, .mate = 3, .group = 0},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &R->step.pred, .mark = R->step.mark, .mate = 2, .group = 0},
         {.name = {TR(a, "cache \u03a3", "缓存Σ"), TR(a, "cache \u03a3", "缓存 累计"), TR(a, NULL, "缓存累计")},
          .style = STYLE_REUSED, .v = &C->cum.meas, .mate = 5, .group = 1},
@@ -300,6 +395,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     };
     se[0].moved = se[4].moved = mv[0];
     se[2].moved = se[6].moved = mv[1];
+    /* no recompute step pairs with an early chunk: "–", not a 0 beside a 0 */
+    se[2].blank = se[3].blank = se[6].blank = se[7].blank = R->none;
     /* a ratio needs both sides to have run: with --chunk or --speculate the
      * recompute engine can sit at a step it has not begun ("–", not 0.00×) */
     static const Vals none;
@@ -307,44 +404,43 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     if (!both) se[8].den = se[9].den = &none;
     static const int rows[4] = {0, 2, 4, 6};
     table_build(a, &g, se, 10, tall ? NULL : rows, 4);
-    snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), s[0].k);
+    snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), C->k);
     g.corner = corner;
-    snprintf(t[0], sizeof t[0], TR(a, "step %d: cache n=%d \u00b7 recompute n=%d",
-             "第 %d 步：缓存 n=%d · 重算 n=%d"), s[0].k, s[0].n, s[1].n);
-    snprintf(t[1], sizeof t[1], TR(a, "step %d: cache n=%d, recomp n=%d", "第 %d 步 n=%d | %d"),
-             s[0].k, s[0].n, s[1].n);
-    snprintf(t[2], sizeof t[2], TR(a, "steps 0\u2013%d", "第 0–%d 步累计"), s[0].k);
-    snprintf(t[3], sizeof t[3], TR(a, "cache n=%d, recomp n=%d", "n=%d | %d"), s[0].n, s[1].n);
-    g.group_title[0][0] = t[0], g.group_title[0][1] = t[1], g.group_title[0][2] = t[3];
-    g.group_title[1][0] = s[0].k > 0 ? t[2] : TR(a, "cumulative", "累计"), g.group_title[1][1] = "\u03a3";
+    g.group_title[0][0] = nm.t[0], g.group_title[0][1] = nm.t[1], g.group_title[0][2] = nm.t[2];
+    const char *cum = C->k > 0 ? nm.cum : TR(a, "cumulative", "累计");
+    g.group_title[1][0] = nm.t[3][0] ? nm.t[3] : cum;
+    g.group_title[1][1] = nm.t[3][0] ? cum : "\u03a3";
+    g.group_title[1][2] = nm.t[3][0] ? "\u03a3" : NULL;
     g.group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
     int cats[N_VALS];
     draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
 
-    /* a verify step that emitted several tokens is set against all the
-     * recompute steps that emit the same tokens (panel_recompute_steps, as
-     * the per-step chart pairs them), not only the last of them */
-    uint64_t rstep = s[1].step.meas.v[R_TOTAL];
-    int toks = 1, j0, j1;
-    panel_recompute_steps(app_engine_of(a, MODE_CACHE), s[0].k, &j0, &j1);
-    if (s[0].complete && j1 - j0 > 1) {
-        uint64_t sum = 0;
-        int have = 0;
-        for (int j = j0; j < j1; j++) {
-            const OpCounts *d = engine_step_counts(app_engine_of(a, MODE_RECOMPUTE), j);
-            if (d) sum += counts_total(d), have++;
-        }
-        if (have == j1 - j0) rstep = sum, toks = have;
+    /* the border: the same pairs as the columns (a verify step against all
+     * the recompute steps of its tokens) */
+    const int toks = R->j1 - R->j0;
+    const char *r1 = table_ratio_text(c, R->step.meas.v[R_TOTAL], both ? C->step.meas.v[R_TOTAL] : 0, b1);
+    const char *r2 = table_ratio_text(c, R->cum.meas.v[R_TOTAL], both ? C->cum.meas.v[R_TOTAL] : 0, b2);
+    const bool part = !(C->complete && R->complete);
+    if (R->none) {   /* an early chunk emits no token: no recompute step to set against it */
+        snprintf(lng, 128, "%s", TR(a, "recompute \u00f7 cache: \u2013 until the last chunk (recompute's step 0)",
+                                    "重算÷缓存：–（重算的第 0 步对应最后一个分块）"));
+        snprintf(shrt, 96, "%s", TR(a, "recomp\u00f7cache: \u2013 until the last chunk", "重算÷缓存：等最后一个分块"));
+        return;
     }
-    const char *r1 = table_ratio_text(c, rstep, both ? s[0].step.meas.v[R_TOTAL] : 0, b1);
-    const char *r2 = table_ratio_text(c, s[1].cum.meas.v[R_TOTAL], both ? s[0].cum.meas.v[R_TOTAL] : 0, b2);
-    const bool part = !(s[0].complete && s[1].complete);
-    char tk[48] = "";
-    if (toks > 1) snprintf(tk, sizeof tk, TR(a, " (its %d tokens)", "（它的 %d 个词元）"), toks);
-    snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s%s %s, cumulative %s",
-             "重算÷缓存：本步%s%s %s，累计 %s"), part ? TR(a, " so far", "（进行中）") : "", tk, r1, r2);
-    snprintf(shrt, 96, TR(a, "recomp\u00f7cache: step %s, \u03a3 %s", "重算÷缓存 本步 %s 累计 %s"),
-             r1, r2);
+    /* the step's words: running, and how many tokens it stands for */
+    char tk[64] = "", tks[32] = "";
+    if (toks > 1) {
+        snprintf(tk, sizeof tk, TR(a, "%s (its %d tokens)", "（%s产出 %d 个词元）"),
+                 part ? TR(a, " so far", "进行中，") : "", toks);
+        snprintf(tks, sizeof tks, TR(a, " (%d tokens)", "（%d 个词元）"), toks);
+    } else if (part) {
+        snprintf(tk, sizeof tk, "%s", TR(a, " so far", "（进行中）"));
+    }
+    snprintf(lng, 128, TR(a, "recompute \u00f7 cache: this step%s %s, cumulative %s", "重算÷缓存：本步%s %s，累计 %s"),
+             tk, r1, r2);
+    /* short: "…" after a step ratio still running (the marks' sign), never a bare partial */
+    snprintf(shrt, 96, TR(a, "recomp\u00f7cache: step%s %s%s, \u03a3 %s", "重算÷缓存 本步%s %s%s 累计 %s"),
+             tks, r1, part && both && C->step.meas.v[R_TOTAL] ? "\u2026" : "", r2);
 }
 
 /* Train: measured vs predicted, and what generating the same L tokens costs
@@ -358,7 +454,7 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
     Vals vc, vr;
     Table g;
     char t[2][64];
-    side_measure(e, &s);
+    side_measure_own(e, &s);
     if (!formulas_total(&e->cfg, MODE_CACHE, 1, e->L, &gc)) memset(&gc, 0, sizeof gc);
     if (!formulas_total(&e->cfg, MODE_RECOMPUTE, 1, e->L, &gr)) memset(&gr, 0, sizeof gr);
     vals_from(&gc, &vc);
