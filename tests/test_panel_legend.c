@@ -4,7 +4,8 @@
  * first steps of the default run and of each serving option (--window,
  * --speculate, --chunk), in both modes: each glyph on screen has its
  * entry ("× masked", "█ weight", ...). The mask once dropped "█ weight",
- * "× masked", "· not yet" and "faint: not computed" at 80x24. */
+ * "× masked", "· not yet" and "faint: not computed" at 80x24. The All
+ * heads panel's tags ("prev", "ind→j") come with their rule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -114,6 +115,33 @@ static void test_mask_legend_chunk(void **state)
                                       "--mode", "compare"));
 }
 
+/* The All heads panel: a "prev" or "ind→j" tag on a strip comes with its
+ * rule (inside the box, or in short on its bottom border). At 80x24 the
+ * box is 28x8 and the rule once had no line. */
+static void test_heads_tags_explained(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--gen", "4");
+    int tagged = 0;
+    for (int k = 0; k < 3; k++) {
+        run_seek(&a->run, app_primary_mode(a), run_step_start(app_engine(a), k + 1));
+        for (int w = 28; w <= 64; w += 6)
+            for (int h = 8; h <= 14; h += 2) {
+                Canvas c;
+                fx_draw(panel_heads_draw, a, &c, w, h);
+                char *d = canvas_dump(&c);
+                const bool prev = strstr(d, " prev ") || strstr(d, " prev\u2502"), ind = strstr(d, "ind\u2192") != NULL;
+                tagged += prev || ind;
+                if ((prev && !strstr(d, "prev:")) || (ind && !strstr(d, "ind\u2192j")))
+                    fail_msg("step %d, %dx%d: a tag without its rule\n%s", k, w, h, d);
+                free(d);
+                canvas_free(&c);
+            }
+    }
+    assert_true(tagged > 0);   /* the trained model's heads do get tags */
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +149,7 @@ int main(void)
         cmocka_unit_test(test_mask_legend_window),
         cmocka_unit_test(test_mask_legend_speculate),
         cmocka_unit_test(test_mask_legend_chunk),
+        cmocka_unit_test(test_heads_tags_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,8 @@
  * maximum). The tags follow probe_head_pattern() (ui/panels/probe.h), the
  * rule the pipeline sentence uses too. A layer whose softmax has not run
  * in this step shows dots. Too many keys for the width: the last ones,
- * with their range in the legend.
+ * with their range in the legend. A box with no line for the tags' rule
+ * (80x24) gives the rule of the tags drawn in short on its bottom border.
  */
 #include "ui/panels/panels.h"
 #include "ui/panels/probe.h"
@@ -48,6 +49,41 @@ static const char *rule_text(const App *a)
 {
     return TR(a, "prev: weight \u2265 .5 on pos i-1; ind\u2192j: \u2265 .5 on j, the pos after an earlier copy of the query's token",
               "前一：对第 i-1 位的权重 \u2265 .5；归纳\u2192j：对第 j 位 \u2265 .5，j 是当前词元前一次出现之后的位置");
+}
+
+/* The rule of the tags drawn (bit 1: prev, bit 2: ind→j) in short, on the
+ * bottom border, when the box has no line for it whole: the longest
+ * wording that fits, so a tag on screen is not left unexplained. */
+static void border_rule(const App *a, Canvas *c, Rect r, unsigned tags)
+{
+    const char *both[] = {
+        TR(a, "prev: \u2265 .5 on pos i-1 \u00b7 ind\u2192j: \u2265 .5 on pos j", "前一：第 i-1 位 \u2265 .5 \u00b7 归纳\u2192j：第 j 位 \u2265 .5"),
+        TR(a, "prev: \u2265 .5 on i-1 \u00b7 ind\u2192j: \u2265 .5 on j", "前一：i-1 \u2265 .5 \u00b7 归纳\u2192j：j \u2265 .5"),
+        TR(a, "prev: on i-1 \u00b7 ind\u2192j: on j", "前一：i-1 \u00b7 归纳\u2192j：j"),
+        TR(a, "prev: i-1 \u00b7 ind\u2192j: j", "前一 i-1 \u00b7 归纳\u2192j"),
+    };
+    const char *prev[] = {
+        TR(a, "prev: weight \u2265 .5 on pos i-1", "前一：对第 i-1 位的权重 \u2265 .5"),
+        TR(a, "prev: \u2265 .5 on pos i-1", "前一：第 i-1 位 \u2265 .5"),
+        TR(a, "prev: \u2265 .5 on i-1", "前一：i-1 \u2265 .5"),
+        TR(a, "prev: i-1", "前一 i-1"),
+    };
+    const char *ind[] = {
+        TR(a, "ind\u2192j: weight \u2265 .5 on pos j", "归纳\u2192j：对第 j 位的权重 \u2265 .5"),
+        TR(a, "ind\u2192j: \u2265 .5 on pos j", "归纳\u2192j：第 j 位 \u2265 .5"),
+        TR(a, "ind\u2192j: \u2265 .5 on j", "归纳\u2192j：j \u2265 .5"),
+        TR(a, "ind\u2192j: j", "归纳\u2192j"),
+    };
+    const char *const *cand = tags == 3 ? both : tags == 1 ? prev : ind;
+    for (int i = 0; i < 4; i++) {
+        const int w = canvas_text_width(cand[i]);
+        if (w + 6 > r.w || r.h < 2) continue;
+        const int y = r.y + r.h - 1;
+        canvas_put(c, r.x + 2, y, ' ', STYLE_BORDER);
+        canvas_text(c, r.x + 3, y, -1, STYLE_DIM, cand[i]);
+        canvas_put(c, r.x + 3 + w, y, ' ', STYLE_BORDER);
+        return;
+    }
 }
 
 int panel_heads_height(const App *a, int w)
@@ -94,6 +130,7 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
             canvas_text(c, in.x, y, labw - 1, STYLE_DIM, TR(a, "pos", "位置"));
         y++;
         const int last = in.y + in.h - legend;   /* strips end above the legend */
+        unsigned tagged = 0;   /* tags drawn (1 prev, 2 ind→j): their rule is due */
         for (int l = 0; l < Lyr && y < last; l++) {
             if (l > 0 && gaps) y++;
             const bool done = engine_op_done(e, OP_SOFTMAX, l);
@@ -109,8 +146,10 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
                 const int tx = in.x + labw + nk * cw + 1;
                 char tag[32];
                 const char *tg = done ? tag_text(a, c, probe_engine_head(e, l, h), tag) : TR(a, "not yet", "未算");
-                if (tx + canvas_text_width(tg) <= in.x + in.w)   /* whole or not at all */
+                if (tx + canvas_text_width(tg) <= in.x + in.w) {   /* whole or not at all */
                     canvas_text(c, tx, y, -1, done ? STYLE_HILITE : STYLE_DIM, tg);
+                    if (done && tg[0]) tagged |= probe_engine_head(e, l, h).kind == HEAD_PREVIOUS ? 1u : 2u;
+                }
             }
         }
         /* rows left between the strips and the legend (a box taller than
@@ -133,6 +172,7 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         }
         canvas_text(c, in.x, y++, in.w, STYLE_DIM, lg);
         if (legend > 1) canvas_wrap(c, (Rect){in.x, y, in.w, rule_h}, STYLE_DIM, rule);
+        else if (tagged) border_rule(a, c, r, tagged);
     }
 done:
     canvas_set_clip(c, old);
