@@ -5,7 +5,8 @@
  * --speculate, --chunk), in both modes: each glyph on screen has its
  * entry ("× masked", "█ weight", ...). The mask once dropped "█ weight",
  * "× masked", "· not yet" and "faint: not computed" at 80x24. The All
- * heads panel's tags ("prev", "ind→j") come with their rule. */
+ * heads panel's tags ("prev", "ind→j") come with their rule, and the KV
+ * blocks legend names a table's given-back entry "·" under a window. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -142,6 +143,45 @@ static void test_heads_tags_explained(void **state)
     fx_app_del(a);
 }
 
+/* The KV blocks panel under a window: a block given back shows as "·" in
+ * its sequence's table, and the legend says so at every width from 80
+ * columns (it once said only "·· free", a free block of the grid). */
+static void test_pool_holes_explained(void **state)
+{
+    (void)state;
+    App *runs[2] = {
+        FX_APP("kvsim", "--mode", "memory", "--block-size", "4", "--window", "6", "--prompt", "abcdefgh", "--prompt", "abcdxy"),
+        FX_APP("kvsim", "--mode", "memory", "--block-size", "4", "--window", "8", "--prefix-cache", "--prompt",
+               "thecatsaton,", "--prompt", "thecatsaton,thedog", "--prompt", "thecatran"),
+    };
+    for (int i = 0; i < 2; i++) {
+        App *a = runs[i];
+        int ever = 0;
+        for (int k = 0; k < 3; k++) {
+            fx_seek_op(a, k, OP_APPEND, -1);
+            int n, holes = 0;
+            for (int q = 0; q < a->n_seqs; q++) {
+                const int *tb = paged_seq_table(a->run.pool, app_seq_engine(a, q)->pool_seq, &n);
+                for (int j = 0; j < n; j++) holes += tb[j] < 0;
+            }
+            for (int w = 78; w <= 200; w += 61) {
+                Canvas c;
+                fx_draw(panel_pool_draw, a, &c, w, 14);
+                char *d = canvas_dump(&c);
+                const char *leg = strstr(d, "\u2514");
+                assert_non_null(leg);
+                const bool said = strstr(leg, "left the window") || strstr(leg, "left window");
+                if (said != (holes > 0)) fail_msg("run %d step %d width %d: %d holes, legend %s\n%s", i, k, w, holes, leg, d);
+                free(d);
+                canvas_free(&c);
+            }
+            ever += holes;
+        }
+        assert_true(ever > 0);
+        fx_app_del(a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_mask_legend_speculate),
         cmocka_unit_test(test_mask_legend_chunk),
         cmocka_unit_test(test_heads_tags_explained),
+        cmocka_unit_test(test_pool_holes_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

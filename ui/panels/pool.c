@@ -517,19 +517,37 @@ static void draw_legend(const Ctx *x, Rect r)
     snprintf(tab[1], sizeof tab[1], "%s", TR(a, " \u00b7 Ln \u2192 physical", " \u00b7 Ln \u2192 物理块"));
     tab[2][0] = '\0';
     /* (head, share, plus, table) wordings, the most said first */
+    /* a table entry given back under a window ("·" in the table) */
+    bool holes = false;
+    for (int q = 0; q < x->n && !holes; q++)
+        for (int j = 0; j < x->s[q].n_table && x->s[q].table; j++) holes |= x->s[q].table[j] < 0;
+    const char *dot = c->ascii ? "." : "\u00b7";
+    char hole[3][64] = {"", "", ""};
+    if (holes) {
+        snprintf(hole[0], sizeof hole[0], TR(a, " \u00b7 %s in a table: left the window", " \u00b7 块表中的 %s：已离开窗口"), dot);
+        snprintf(hole[1], sizeof hole[1], TR(a, " \u00b7 %s: left the window", " \u00b7 %s：离开窗口"), dot);
+        snprintf(hole[2], sizeof hole[2], TR(a, " \u00b7 %s: left window", " \u00b7 %s：出窗"), dot);
+    }
+    /* (head, share, plus, table) wordings, the most said first; the last
+     * two only with holes, whose entry (long to short) each one tries */
     static const signed char order[][4] = {
         {0, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
-        {2, 1, 0, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2}, {2, 2, 1, 2},
+        {2, 1, 0, 1}, {2, 2, 1, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2}, {2, 2, 1, 2},
     };
-    enum { N = sizeof order / sizeof order[0] };
-    char text[N][320];
-    const char *cand[N];
+    enum { N = sizeof order / sizeof order[0], TERSE = 7 };
+    char text[3 * N][384];
+    const char *cand[3 * N];
+    int n = 0;
     for (int i = 0; i < N; i++) {
-        snprintf(text[i], sizeof text[i], "%s%s%s%s%s", head[order[i][0]], sh[order[i][1]], plus[order[i][2]], tail,
-                 tab[order[i][3]]);
-        cand[i] = text[i];
+        if (i == TERSE && !holes) continue;   /* terse words only to make room for the holes' entry */
+        for (int h = 0; h < (holes ? 3 : 1); h++) {
+            snprintf(text[n], sizeof text[n], "%s%s%s%s%s%s", head[order[i][0]], sh[order[i][1]], plus[order[i][2]],
+                     tail, tab[order[i][3]], hole[h]);
+            cand[n] = text[n];
+            n++;
+        }
     }
-    border_label(c, r, STYLE_DIM, fit(cand, N, r.w - 6));
+    border_label(c, r, STYLE_DIM, fit(cand, n, r.w - 6));
 }
 
 int panel_pool_height(const App *a, int w)
