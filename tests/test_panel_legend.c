@@ -6,7 +6,8 @@
  * entry ("× masked", "█ weight", ...). The mask once dropped "█ weight",
  * "× masked", "· not yet" and "faint: not computed" at 80x24. The All
  * heads panel's tags ("prev", "ind→j") come with their rule, and the KV
- * blocks legend names a table's given-back entry "·" under a window. */
+ * blocks legend names a table's given-back entry "·" under a window, and
+ * the roofline's ridge line keeps its key entry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -182,6 +183,30 @@ static void test_pool_holes_explained(void **state)
     }
 }
 
+/* The roofline's dotted ridge line keeps its key entry in the smallest
+ * box (it once lost it when the plot had four rows). */
+static void test_roofline_ridge_explained(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--mode", "memory", "--gen", "4");
+    run_seek(&a->run, MODE_CACHE, run_step_start(app_engine(a), 3));
+    int drawn = 0;
+    for (int w = 50; w <= 90; w += 8)
+        for (int h = 12; h <= 18; h++) {
+            Canvas c;
+            fx_draw(panel_roofline_draw, a, &c, w, h);
+            char *d = canvas_dump(&c);
+            if (strstr(d, "\u250a")) {
+                drawn++;
+                if (!strstr(d, "ridge")) fail_msg("%dx%d: the ridge line drawn without its entry\n%s", w, h, d);
+            }
+            free(d);
+            canvas_free(&c);
+        }
+    assert_true(drawn > 0);
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_mask_legend_chunk),
         cmocka_unit_test(test_heads_tags_explained),
         cmocka_unit_test(test_pool_holes_explained),
+        cmocka_unit_test(test_roofline_ridge_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,10 +283,13 @@ void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     }
     /* the dotted line: this machine's ridge, where the slope meets the roof;
      * a step left of it is memory-bound here, right of it compute-bound */
-    if (ky + 1 < p.y + p.h && m.gbs > 0) {
-        canvas_put(c, kx, ky + 1, c->ascii ? ':' : 0x250A, STYLE_DIM);
-        canvas_textf(c, kx + 2, ky + 1, kw - 2, STYLE_DIM, TR(a, "ridge %.2g", "拐点 %.2g"), m.gflops / m.gbs);
-        if (ky + 2 < p.y + p.h) canvas_text(c, kx + 2, ky + 2, kw - 2, STYLE_DIM, "FLOP/B");
+    if (m.gbs > 0) {
+        /* after a gap when there is room, else on the next line, else
+         * beside the x axis: the line is drawn, so its entry is too */
+        const int ry = ky + 1 < p.y + p.h ? ky + 1 : ky < p.y + p.h ? ky : p.y + p.h;
+        canvas_put(c, kx, ry, c->ascii ? ':' : 0x250A, STYLE_DIM);
+        canvas_textf(c, kx + 2, ry, kw - 2, STYLE_DIM, TR(a, "ridge %.2g", "拐点 %.2g"), m.gflops / m.gbs);
+        if (ry + 1 < p.y + p.h) canvas_text(c, kx + 2, ry + 1, kw - 2, STYLE_DIM, "FLOP/B");
     }
     canvas_text(c, p.x + p.w + 1, p.y + p.h + 1, kw, STYLE_DIM, "FLOP/B \u2192");
     draw_sentence(a, c, (Rect){in.x, in.y + in.h - sent_h, in.w, sent_h}, &m, pts);
