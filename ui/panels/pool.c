@@ -494,7 +494,7 @@ static void draw_legend(const Ctx *x, Rect r)
     if (B <= 9) {
         snprintf(head[0], sizeof head[0], TR(a, "A%d = seq A, %d of %d slots used", "A%d = 序列 A，%d/%d 格已用"), ex, ex, B);
         snprintf(head[1], sizeof head[1], TR(a, "A%d = seq A, %d of %d used", "A%d = 序列 A，%d/%d 已用"), ex, ex, B);
-        snprintf(head[2], sizeof head[2], TR(a, "A%d: seq A, %d/%d used", "A%d：序列A %d/%d"), ex, ex, B);
+        snprintf(head[2], sizeof head[2], TR(a, "A%d = seq A, %d/%d used", "A%d = 序列 A，%d/%d"), ex, ex, B);
     } else {
         snprintf(head[0], sizeof head[0], TR(a, "A + shade = seq A and how full (of %d slots)", "A + 深浅 = 序列 A 及其填充（共 %d 格）"), B);
         snprintf(head[1], sizeof head[1], TR(a, "A + shade = seq A, fill of %d slots", "A + 深浅 = 序列 A，%d 格的填充"), B);
@@ -532,9 +532,10 @@ static void draw_legend(const Ctx *x, Rect r)
      * two only with holes, whose entry (long to short) each one tries */
     static const signed char order[][4] = {
         {0, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
-        {2, 1, 0, 1}, {2, 2, 1, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2}, {2, 2, 1, 2},
+        {2, 1, 0, 1}, {2, 1, 1, 1}, {2, 2, 1, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2},
+        {2, 2, 1, 2},
     };
-    enum { N = sizeof order / sizeof order[0], TERSE = 7 };
+    enum { N = sizeof order / sizeof order[0], TERSE = 8 };
     char text[3 * N][384];
     const char *cand[3 * N];
     int n = 0;
