@@ -2,6 +2,7 @@
  * glyph is a measured step that has run; a step in progress is not a
  * measurement (its prediction, hollow); the legends give measured values
  * only. (Regressions of the screen audit of 2026-12-02, findings 7, 9, 11.) */
+#include "dump_parse.h"
 #include "panel_fixture.h"
 
 #include "sim/formulas.h"
@@ -47,13 +48,6 @@ static void trained_app_del(App *a)
 #define TRAINED_APP(...)                                                                   \
     trained_app((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), \
                 (const char *const[]){__VA_ARGS__})
-
-static int count_cp(const Canvas *c, int32_t cp)
-{
-    int n = 0;
-    for (int i = 0; i < c->w * c->h; i++) n += c->cells[i].cp == cp;
-    return n;
-}
 
 /* Cells [x0, x1) of row y as UTF-8 (static buffer): a box's border text. */
 static const char *row_text(const Canvas *c, int x0, int x1, int y)
@@ -124,9 +118,9 @@ static void test_step_in_progress_is_not_measured(void **state)
     Canvas c;
     fx_draw(panel_chart_step_draw, a, &c, 70, 13);
     /* step 0 costs the same in both modes: one ● there covers its ▲ */
-    assert_int_equal(count_cp(&c, FILLED_C), 1 + 2);   /* the legend + steps 0 and 1 */
-    assert_int_equal(count_cp(&c, FILLED_R), 1 + 1);   /* the legend + step 1 */
-    assert_true(count_cp(&c, HOLLOW_C) >= 6);           /* steps 2-7 predicted */
+    assert_int_equal(dump_count_cp(&c, FILLED_C), 1 + 2);   /* the legend + steps 0 and 1 */
+    assert_int_equal(dump_count_cp(&c, FILLED_R), 1 + 1);   /* the legend + step 1 */
+    assert_true(dump_count_cp(&c, HOLLOW_C) >= 6);           /* steps 2-7 predicted */
     char want[64], v[2][32];
     const Engine *ce = app_engine_of(a, MODE_CACHE), *re = app_engine_of(a, MODE_RECOMPUTE);
     snprintf(want, sizeof want, "cache %s  ", fmt_short(counts_total(engine_step_counts(ce, 1)), v[0]));
@@ -139,8 +133,8 @@ static void test_step_in_progress_is_not_measured(void **state)
     /* before any step finished: no value in the legend, nothing filled but it */
     run_seek(&a->run, MODE_CACHE, 3);
     fx_draw(panel_chart_step_draw, a, &c, 70, 13);
-    assert_int_equal(count_cp(&c, FILLED_C), 1);
-    assert_int_equal(count_cp(&c, FILLED_R), 1);
+    assert_int_equal(dump_count_cp(&c, FILLED_C), 1);
+    assert_int_equal(dump_count_cp(&c, FILLED_R), 1);
     assert_false(fx_has(&c, "cache 0"));
     assert_false(fx_has(&c, "recompute 0"));
     canvas_free(&c);
@@ -152,7 +146,7 @@ static void test_step_in_progress_is_not_measured(void **state)
     fx_draw(panel_chart_step_draw, a, &c, 60, 14);
     assert_false(fx_has(&c, "cache 0 "));
     assert_false(fx_has(&c, "recompute 0 "));
-    assert_int_equal(count_cp(&c, FILLED_C), 1 + 2);
+    assert_int_equal(dump_count_cp(&c, FILLED_C), 1 + 2);
     canvas_free(&c);
     fx_app_del(a);
 }
@@ -191,7 +185,7 @@ static void test_chunk_pairs_steps(void **state)
         assert_int_equal(filled_in(&c, mx + 1, c.w, ay), 0);
         /* the legend's ▲ and the border's △, then one per token: chunks 0
          * and 1 emit none, so no recompute point there */
-        assert_int_equal(count_cp(&c, FILLED_R) + count_cp(&c, HOLLOW_R), 2 + (ce->n_steps - 2));
+        assert_int_equal(dump_count_cp(&c, FILLED_R) + dump_count_cp(&c, HOLLOW_R), 2 + (ce->n_steps - 2));
         assert_true(fx_has(&c, "cache step 2"));
         canvas_free(&c);
     }
@@ -238,7 +232,7 @@ static void test_speculate_pairs_steps(void **state)
         if (filled_in(&c, mx + 1, c.w, ay) != 0)
             fail_msg("step %d: a measured point right of the marker:\n%s", k, canvas_dump(&c));
         /* cache: the legend and steps 0..k (▲ may share a cell with ● only at step 0) */
-        assert_int_equal(count_cp(&c, FILLED_C), 1 + k + 1);
+        assert_int_equal(dump_count_cp(&c, FILLED_C), 1 + k + 1);
         assert_true(strstr(row_text(&c, 0, c.w, ay + 1), last) != NULL);
         assert_null(strstr(row_text(&c, 0, c.w, ay + 1), "9"));
         canvas_free(&c);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "sim/formulas.h"
+#include "tests/dump_parse.h"
 #include "ui/app.h"
 #include "ui/panels/panels.h"
 #include "ui/style.h"
@@ -68,13 +69,6 @@ static void release(char *dump, Canvas *c)
     canvas_free(c);
 }
 
-static int count_cp(const Canvas *c, int32_t cp)
-{
-    int n = 0;
-    for (int i = 0; i < c->w * c->h; i++) n += c->cells[i].cp == cp;
-    return n;
-}
-
 /* Spec §4, written out independently of formulas.c. */
 static void spec_step(const App *a, RunMode m, int k, uint64_t v[8])
 {
@@ -99,41 +93,6 @@ static void formula_vals(const App *a, RunMode m, int k, uint64_t v[8])
     for (int i = 0; i < CAT_COUNT; i++) v[i] = o.mac[i];
     v[6] = counts_total(&o);
     v[7] = o.masked;
-}
-
-/* The line of the dump whose text (after the border) starts with label. */
-static const char *find_row(const char *dump, const char *label)
-{
-    const char *bar = "\u2502";
-    for (const char *p = dump; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, bar, 3) == 0 && strncmp(p + 3, label, strlen(label)) == 0) return p;
-    return NULL;
-}
-
-/* Exact numbers ("1,234") of a line, in order; ratios ("3.25×") apart. */
-static int parse_line(const char *line, uint64_t *nums, int max, double *ratios, int *nr)
-{
-    int n = 0;
-    *nr = 0;
-    const char *end = strchr(line, '\n');
-    for (const char *p = line; p < end;) {
-        while (p < end && *p == ' ') p++;
-        const char *q = p;
-        while (q < end && *q != ' ') q++;
-        char tok[64] = "";
-        if (q - p < 63) memcpy(tok, p, (size_t)(q - p));
-        size_t tl = strlen(tok);
-        if (tl > 2 && strcmp(tok + tl - 2, "\u00d7") == 0) {
-            ratios[(*nr)++] = atof(tok);
-        } else if (tl > 0 && strspn(tok, "0123456789,") == tl && tok[0] != ',') {
-            uint64_t v = 0;
-            for (size_t i = 0; i < tl; i++)
-                if (tok[i] != ',') v = v * 10 + (uint64_t)(tok[i] - '0');
-            if (n < max) nums[n++] = v;
-        }
-        p = q;
-    }
-    return n;
 }
 
 static const char *const k_labels[8] = {"qkv", "QK\u1d40", "\u00b7V", "out proj",
@@ -162,10 +121,10 @@ static void test_tall_step_ends(void **state)
                 assert_int_equal(sp[m][i], fo[m][i]);
                 cum[m][i] += sp[m][i];
             }
-            const char *row = find_row(d, k_labels[i]);
+            const char *row = dump_find_row(d, k_labels[i]);
             assert_non_null(row);
             /* cache, pred, recompute, pred, cache Σ, pred, recompute Σ, pred */
-            assert_int_equal(parse_line(row, nums, 16, ratios, &nr), 8);
+            assert_int_equal(dump_row_numbers(row, 0, false, nums, 16, ratios, &nr), 8);
             for (int m = 0; m < 2; m++) {
                 assert_int_equal(nums[2 * m], sp[m][i]);
                 assert_int_equal(nums[2 * m + 1], sp[m][i]);
@@ -178,9 +137,9 @@ static void test_tall_step_ends(void **state)
             }
             if (cum[0][i] > 0) assert_float_equal(ratios[nr - 1], (double)cum[1][i] / (double)cum[0][i], 0.005);
         }
-        assert_int_equal(count_cp(&c, CHECK), 32);
-        assert_int_equal(count_cp(&c, CROSS), 0);
-        assert_int_equal(count_cp(&c, ELLIPSIS), 0);
+        assert_int_equal(dump_count_cp(&c, CHECK), 32);
+        assert_int_equal(dump_count_cp(&c, CROSS), 0);
+        assert_int_equal(dump_count_cp(&c, ELLIPSIS), 0);
         /* the ratio on the bottom border, to 2 decimals */
         char want[128], r1[16], r2[16];
         uint64_t cv[8], rv[8];
@@ -244,7 +203,7 @@ static void test_compact_step_ends(void **state)
             for (int i = 0; i < 8; i++) cum[m][i] += v[m][i];
         }
         for (int r = 0; r < 4; r++) {
-            const char *line = find_row(d, rows[r]);
+            const char *line = dump_find_row(d, rows[r]);
             assert_non_null(line);
             const uint64_t *want = r < 2 ? v[r] : cum[r - 2];
             /* the label's words have no digits; then the values */
@@ -260,8 +219,8 @@ static void test_compact_step_ends(void **state)
                 assert_true(fabs(got - (double)want[i]) <= tol + 1e-9);
             }
         }
-        assert_int_equal(count_cp(&c, CHECK), 4);
-        assert_int_equal(count_cp(&c, CROSS), 0);
+        assert_int_equal(dump_count_cp(&c, CHECK), 4);
+        assert_int_equal(dump_count_cp(&c, CROSS), 0);
         char want[96], want2[96];   /* the border note, short or long */
         snprintf(want, sizeof want, "step %.2f\u00d7, \u03a3 %.2f\u00d7", (double)v[1][6] / (double)v[0][6],
                  (double)cum[1][6] / (double)cum[0][6]);
@@ -289,16 +248,16 @@ static void test_mid_step_claims_nothing(void **state)
             for (int s = 0; s < 2; s++) {
                 Canvas c;
                 char *d = draw_ops(&a, &c, sizes[s][0], sizes[s][1]);
-                assert_int_equal(count_cp(&c, CHECK), 0);
-                assert_int_equal(count_cp(&c, CROSS), 0);
-                assert_true(count_cp(&c, ELLIPSIS) > 0);
+                assert_int_equal(dump_count_cp(&c, CHECK), 0);
+                assert_int_equal(dump_count_cp(&c, CROSS), 0);
+                assert_true(dump_count_cp(&c, ELLIPSIS) > 0);
                 if (s == 0) {   /* measured so far beside the full step's prediction */
-                    const char *row = find_row(d, "total");
+                    const char *row = dump_find_row(d, "total");
                     uint64_t nums[16], fo[2][8];
                     double ratios[4];
                     int nr;
                     assert_non_null(row);
-                    assert_int_equal(parse_line(row, nums, 16, ratios, &nr), 8);
+                    assert_int_equal(dump_row_numbers(row, 0, false, nums, 16, ratios, &nr), 8);
                     formula_vals(&a, MODE_CACHE, k, fo[0]);
                     formula_vals(&a, MODE_RECOMPUTE, k, fo[1]);
                     assert_int_equal(nums[0], counts_total(&a.run.eng[MODE_CACHE].step_counts));
@@ -316,8 +275,8 @@ static void test_mid_step_claims_nothing(void **state)
     engine_seek(&a.run.eng[MODE_RECOMPUTE], 0);
     Canvas c;
     char *d = draw_ops(&a, &c, 99, 13);
-    assert_int_equal(count_cp(&c, CHECK), 0);
-    assert_int_equal(count_cp(&c, CROSS), 0);
+    assert_int_equal(dump_count_cp(&c, CHECK), 0);
+    assert_int_equal(dump_count_cp(&c, CROSS), 0);
     release(d, &c);
     app_free(&a);
 }
@@ -335,7 +294,7 @@ static void test_mismatch_is_marked(void **state)
     for (int s = 0; s < 2; s++) {
         Canvas c;
         char *d = draw_ops(&a, &c, s ? 56 : 99, s ? 7 : 13);
-        assert_true(count_cp(&c, CROSS) >= (s ? 2 : 3));   /* step, Σ (and total) */
+        assert_true(dump_count_cp(&c, CROSS) >= (s ? 2 : 3));   /* step, Σ (and total) */
         if (!s) assert_non_null(strstr(d, "differ from the closed form"));
         release(d, &c);
     }
@@ -359,20 +318,20 @@ static void test_train_view(void **state)
     assert_true(formulas_total(&a.run.model->cfg, MODE_CACHE, 1, a.L, &gen[0]));
     assert_true(formulas_total(&a.run.model->cfg, MODE_RECOMPUTE, 1, a.L, &gen[1]));
     for (int i = 0; i < 8; i++) {
-        const char *row = find_row(d, k_labels[i]);
+        const char *row = dump_find_row(d, k_labels[i]);
         assert_non_null(row);
-        assert_int_equal(parse_line(row, nums, 16, ratios, &nr), 4);
+        assert_int_equal(dump_row_numbers(row, 0, false, nums, 16, ratios, &nr), 4);
         assert_int_equal(nums[0], sp[i]);
         assert_int_equal(nums[1], sp[i]);
         for (int m = 0; m < 2; m++)
             assert_int_equal(nums[2 + m], i < CAT_COUNT ? gen[m].mac[i]
                                           : i == 6 ? counts_total(&gen[m]) : gen[m].masked);
     }
-    assert_int_equal(count_cp(&c, CHECK), 8);
-    assert_int_equal(count_cp(&c, CROSS), 0);
+    assert_int_equal(dump_count_cp(&c, CHECK), 8);
+    assert_int_equal(dump_count_cp(&c, CROSS), 0);
     release(d, &c);
     d = draw_ops(&a, &c, 56, 7);
-    assert_int_equal(count_cp(&c, CHECK), 1);
+    assert_int_equal(dump_count_cp(&c, CHECK), 1);
     assert_non_null(strstr(d, "train"));
     release(d, &c);
     app_free(&a);
@@ -411,16 +370,16 @@ static void test_chart(void **state)
     app_abcd(&a, NULL);
     Canvas c;
     char *d = draw_chart(&a, &c, 70, 13), buf[32];
-    assert_int_equal(count_cp(&c, 0x25CF), 1);   /* ● the legend only: nothing measured yet */
-    assert_int_equal(count_cp(&c, 0x25B2), 1);   /* ▲ */
-    assert_true(count_cp(&c, 0x25CB) > 0);       /* ○ the prediction */
-    assert_true(count_cp(&c, 0x25B3) > 0);       /* △ */
+    assert_int_equal(dump_count_cp(&c, 0x25CF), 1);   /* ● the legend only: nothing measured yet */
+    assert_int_equal(dump_count_cp(&c, 0x25B2), 1);   /* ▲ */
+    assert_true(dump_count_cp(&c, 0x25CB) > 0);       /* ○ the prediction */
+    assert_true(dump_count_cp(&c, 0x25B3) > 0);       /* △ */
     release(d, &c);
     both_next_step(&a);
     both_next_step(&a);
     d = draw_chart(&a, &c, 70, 13);
-    assert_int_equal(count_cp(&c, 0x25CF), 3);   /* legend + steps 0 and 1 */
-    assert_int_equal(count_cp(&c, 0x25B2), 2);   /* legend + step 1 (step 0 shared with ●) */
+    assert_int_equal(dump_count_cp(&c, 0x25CF), 3);   /* legend + steps 0 and 1 */
+    assert_int_equal(dump_count_cp(&c, 0x25B2), 2);   /* legend + step 1 (step 0 shared with ●) */
     assert_non_null(strstr(d, fmt_short(counts_total(&a.run.eng[MODE_RECOMPUTE].cum), buf)));
     assert_non_null(strstr(d, "step 1"));
     release(d, &c);

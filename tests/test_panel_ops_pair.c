@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "tests/dump_parse.h"
 #include "tests/panel_fixture.h"
 
 #include "sim/counts.h"
@@ -37,13 +38,6 @@
 
 /* Wide enough for exact numbers and every optional column. */
 enum { W = 170, H = 14 };
-
-static int count_cp(const Canvas *c, int32_t cp)
-{
-    int n = 0;
-    for (int i = 0; i < c->w * c->h; i++) n += c->cells[i].cp == cp;
-    return n;
-}
 
 /* The recompute steps [*j0, *j1) that emit what cache step k emits: the
  * tokens emitted by the steps before it, and by it (an early chunk emits
@@ -81,50 +75,13 @@ static uint64_t predicted(const Engine *e, int j0, int j1)
     return s;
 }
 
-/* The dump's line whose text after the border starts with label. */
-static const char *find_row(const char *dump, const char *label)
-{
-    for (const char *p = dump; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, "\u2502", 3) == 0 && strncmp(p + 3, label, strlen(label)) == 0) return p;
-    return NULL;
-}
-
-/* Exact numbers ("1,234", or a bare "–" as UINT64_MAX) of a line, in order,
- * after its label; ratios ("3.25×") apart. */
-static int parse_row(const char *line, size_t skip, uint64_t *nums, int max, double *ratios, int *nr)
-{
-    int n = 0;
-    *nr = 0;
-    const char *end = strchr(line, '\n');
-    for (const char *p = line + 3 + skip; p < end;) {
-        while (p < end && *p == ' ') p++;
-        const char *q = p;
-        while (q < end && *q != ' ') q++;
-        char tok[64] = "";
-        if (q - p < 63) memcpy(tok, p, (size_t)(q - p));
-        const size_t tl = strlen(tok);
-        if (tl > 2 && strcmp(tok + tl - 2, "\u00d7") == 0) {
-            ratios[(*nr)++] = atof(tok);
-        } else if (strcmp(tok, "\u2013") == 0) {
-            if (n < max) nums[n++] = UINT64_MAX;
-        } else if (tl > 0 && strspn(tok, "0123456789,") == tl && tok[0] != ',') {
-            uint64_t v = 0;
-            for (size_t i = 0; i < tl; i++)
-                if (tok[i] != ',') v = v * 10 + (uint64_t)(tok[i] - '0');
-            if (n < max) nums[n++] = v;
-        }
-        p = q;
-    }
-    return n;
-}
-
 /* The "total" row of the tall table: cache, pred, recomp, pred, cache Σ,
  * pred, recomp Σ, pred, then the two ratios. */
 static void total_row(const char *d, uint64_t nums[8], double ratios[2], int *nr)
 {
-    const char *row = find_row(d, "total");
+    const char *row = dump_find_row(d, "total");
     if (!row) fail_msg("no total row in\n%s", d);
-    const int n = parse_row(row, strlen("total"), nums, 8, ratios, nr);
+    const int n = dump_row_numbers(row, 3 + strlen("total"), true, nums, 8, ratios, nr);
     if (n != 8) fail_msg("%d numbers on the total row, want 8\n%s", n, d);
 }
 
@@ -184,10 +141,10 @@ static void check_step_ends(App *a, bool chunked)
                 snprintf(want, sizeof want, "recompute n=%d", r->L + k);
             }
             if (!strstr(d, want)) fail_msg("step %d: no \"%s\" in\n%s", k, want, d);
-            assert_int_equal(count_cp(&cv, CHECK), 32);
+            assert_int_equal(dump_count_cp(&cv, CHECK), 32);
         }
-        assert_int_equal(count_cp(&cv, CROSS), 0);
-        assert_int_equal(count_cp(&cv, ELLIPSIS), 0);
+        assert_int_equal(dump_count_cp(&cv, CROSS), 0);
+        assert_int_equal(dump_count_cp(&cv, ELLIPSIS), 0);
         free(d);
         canvas_free(&cv);
     }
@@ -251,9 +208,9 @@ static void test_verify_step_partly_run(void **state)
                      (unsigned long long)predicted(r, j0, j1), d);
         assert_int_equal(nums[6], counts_total(&r->cum));
         assert_int_equal(nums[7], predicted(r, 0, j1));
-        if (count_cp(&cv, CHECK) != 0) fail_msg("op %ld: a ✓ on a step not finished\n%s", at[i], d);
-        assert_int_equal(count_cp(&cv, CROSS), 0);
-        assert_true(count_cp(&cv, ELLIPSIS) > 0);
+        if (dump_count_cp(&cv, CHECK) != 0) fail_msg("op %ld: a ✓ on a step not finished\n%s", at[i], d);
+        assert_int_equal(dump_count_cp(&cv, CROSS), 0);
+        assert_true(dump_count_cp(&cv, ELLIPSIS) > 0);
         char want[64];
         snprintf(want, sizeof want, "this step so far (its %d tokens)", j1 - j0);
         if (!strstr(d, want)) fail_msg("op %ld: no \"%s\" in\n%s", at[i], want, d);
@@ -264,7 +221,7 @@ static void test_verify_step_partly_run(void **state)
         d = canvas_dump(&cv);
         snprintf(want, sizeof want, "recomp %d\u2013%d \u2026", j0, j1 - 1);
         if (!strstr(d, want)) fail_msg("op %ld: no row \"%s\" in\n%s", at[i], want, d);
-        assert_int_equal(count_cp(&cv, CHECK), 0);
+        assert_int_equal(dump_count_cp(&cv, CHECK), 0);
         if (i == 1 && !strstr(d, "\u00d7\u2026,")) fail_msg("op %ld: the step ratio is not marked running\n%s", at[i], d);
         free(d);
         canvas_free(&cv);
