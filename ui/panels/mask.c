@@ -15,44 +15,12 @@
  * Glyphs differ per meaning (never colour alone), and the ASCII set avoids
  * the ASCII shades (. : # @).
  */
-#include "ui/panels/panels.h"
+#include "ui/panels/mask.h"
 #include "ui/style.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-typedef enum { ROW_PENDING, ROW_COMPUTED, ROW_IDLE } RowKind;
-
-/* Legend entries, as bits, set while drawing so only what is on screen is explained. */
-enum {
-    LG_WEIGHT = 1, LG_KEPT = 2, LG_MASKED = 4, LG_PENDING = 8, LG_IDLE = 16, LG_REDONE = 32,
-    LG_EVICTED = 64, LG_CACHED = 128, LG_APPENDED = 256, LG_ROLLED = 512
-};
-
-typedef struct {
-    const App *a;
-    const Engine *e;
-    Canvas *c;
-    int layer, head;
-    bool mask_done, soft_done, redo;
-    bool kv_line;   /* cache mode: the K/V line under the key header */
-    bool live;      /* the live row's cells changed with the operation shown */
-    int tokw;       /* columns of a key token: 2 when any token is wide */
-    int labw;       /* columns of a row label (quoted tokens take 3) */
-    int lab;        /* columns before the first cell: label, marker, gap (4 with the K/V line) */
-    int cw;         /* columns per grid cell: 1, 2 (glyph + gap), more in presenter mode */
-    int rh;         /* lines per grid row: 1, more in presenter mode */
-    bool hquote;    /* the key header quotes digits and punctuation (needs a gap each side) */
-    bool hindex;    /* the key header shows positions mod 10 (quoting would cost columns) */
-    unsigned shown; /* LG_* bits drawn */
-} Grid;
-
-static int32_t g_masked(const Canvas *c) { return c->ascii ? 'x' : 0x00D7; }   /* × */
-static int32_t g_pending(const Canvas *c) { return c->ascii ? '-' : 0x00B7; }  /* · */
-static int32_t g_redone(const Canvas *c) { return c->ascii ? '*' : 0x21BB; }   /* ↻ */
-static int32_t g_cached(const Canvas *c) { return c->ascii ? '=' : 0x2501; }   /* ━ */
-static const int32_t G_APPENDED = '+';
 
 static const char *token_at(const Grid *g, int p, char buf[8])
 {
@@ -181,89 +149,6 @@ static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
     const int span = run1 - run0 + 1;
     const char *s = canvas_text_width(says) + 2 <= span ? says : canvas_text_width(shrt) + 2 <= span ? shrt : NULL;
     if (s) canvas_text(c, run0 + (span - canvas_text_width(s)) / 2, y, -1, STYLE_REUSED, s);
-}
-
-typedef struct { unsigned bit; const char *en, *zh, *en_s, *zh_s, *en_t, *zh_t; } LegendItem;
-
-/* What this step is about first: narrow boxes keep those. Labels long,
- * short and tiny (the last resort before a row of the grid gives way). */
-static const LegendItem legend_items[] = {
-    {LG_CACHED, "K/V read from cache", "K/V 读自缓存", "cached K/V", "缓存 K/V", "cached", "缓存"},
-    {LG_APPENDED, "appended", "追加", "new", "新", "new", "新"},
-    {LG_ROLLED, "rolled back", "已回滚", "rolled back", "已回滚", "rolled back", "回滚"},
-    {LG_EVICTED, "evicted", "已淘汰", "evicted", "已淘汰", "evicted", "淘汰"},
-    {LG_IDLE, "faint rows: not computed this step", "淡色行：本步不计算", "faint: not computed", "淡色：不计算",
-     "faint: idle", "淡：不算"},
-    {LG_REDONE, "redone", "重算", "redone", "重算", "redone", "重算"},
-    {LG_MASKED, "masked", "掩码", "masked", "掩码", "masked", "掩码"},
-    {LG_WEIGHT, "weight", "权重", "weight", "权重", "weight", "权重"},
-    {LG_KEPT, "kept", "保留", "kept", "保留", "kept", "保留"},
-    {LG_PENDING, "not yet", "未算", "not yet", "未算", "not yet", "未算"},
-};
-#define N_LEGEND ((int)(sizeof legend_items / sizeof legend_items[0]))
-
-static int32_t legend_glyph(const Canvas *c, unsigned bit)
-{
-    switch (bit) {
-    case LG_WEIGHT: return -1;   /* a full shade */
-    case LG_KEPT: return canvas_glyph(c, GLYPH_CHECK);
-    case LG_MASKED: return g_masked(c);
-    case LG_REDONE: return g_redone(c);
-    case LG_EVICTED: return '-';
-    case LG_CACHED: return g_cached(c);
-    case LG_APPENDED: return G_APPENDED;
-    case LG_ROLLED: return canvas_glyph(c, GLYPH_CROSS);
-    case LG_IDLE: return 0;      /* words only */
-    default: return g_pending(c);
-    }
-}
-
-static int legend_style(unsigned bit)
-{
-    switch (bit) {
-    case LG_WEIGHT: case LG_KEPT: return STYLE_VISIBLE;
-    case LG_MASKED: return STYLE_MASKED;
-    case LG_REDONE: return STYLE_REDONE;
-    case LG_CACHED: return STYLE_REUSED;
-    case LG_APPENDED: return STYLE_NEW;
-    default: return STYLE_DIM;
-    }
-}
-
-/* Lay the legend entries drawn out over at most `lines` lines of width w,
- * in priority order; draws when c is non-NULL. Labels: 0 long, 1 long when
- * it fits a line by itself else short, 2 short, 3 tiny. Returns the lines used;
- * *dropped says whether an entry did not fit. */
-static int legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, bool *dropped)
-{
-    const App *a = g->a;
-    int line = 0, used = 0;
-    *dropped = false;
-    for (int i = 0; i < N_LEGEND; i++) {
-        const LegendItem *it = &legend_items[i];
-        if (!(g->shown & it->bit)) continue;
-        const int32_t gl = legend_glyph(g->c, it->bit);
-        const char *label = TR(a, it->en, it->zh);
-        if (shrt == 2 || (shrt == 1 && (gl ? 2 : 0) + canvas_text_width(label) > w)) label = TR(a, it->en_s, it->zh_s);
-        if (shrt == 3) label = TR(a, it->en_t, it->zh_t);
-        const int iw = (gl ? 2 : 0) + canvas_text_width(label);
-        if (used && used + 2 + iw > w && line + 1 < lines) line++, used = 0;
-        const int gap = used ? 2 : 0;
-        if (used + gap + iw > w) {
-            /* every entry drawn is a mark on screen: a layout that loses
-             * one is refused (shorter labels, then fewer grid rows) */
-            *dropped = true;
-            continue;
-        }
-        const int cx = x + used + gap;
-        if (c) {
-            if (gl < 0) canvas_shade(c, cx, y + line, 1.0, STYLE_VISIBLE);
-            else if (gl) canvas_put(c, cx, y + line, gl, legend_style(it->bit));
-            canvas_text(c, cx + (gl ? 2 : 0), y + line, -1, a->present ? STYLE_NORMAL : STYLE_DIM, label);
-        }
-        used += gap + iw;
-    }
-    return line + 1;
 }
 
 /* "rows 7–18 of 18" in the bottom border when the grid is cut; shorter forms
@@ -555,7 +440,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         for (int lines = avail; lines > 0;) {
             int s2 = 0, used = 0;
             for (; s2 <= 3; s2++) {
-                used = legend_layout(&g, NULL, 0, 0, iw, lines, s2, &dropped);
+                used = mask_legend_layout(&g, NULL, 0, 0, iw, lines, s2, &dropped);
                 if (!dropped) break;
             }
             if (dropped) break;
@@ -572,7 +457,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     if (leg_lines < 0) {   /* no room for them all: as many as fit, short */
         const int avail = body - need < 3 ? body - need : 3;
         g.shown = marks_of(&g, r0, c0);
-        leg_lines = avail > 0 ? legend_layout(&g, NULL, 0, 0, iw, avail, 3, &dropped) : 0;
+        leg_lines = avail > 0 ? mask_legend_layout(&g, NULL, 0, 0, iw, avail, 3, &dropped) : 0;
     }
     body -= leg_lines;
     int grid_h;   /* lines the rows drawn take */
@@ -601,7 +486,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
          * then a sentence on the step when it fits in full */
         const int last = iy + ih - 1, y = iy + hdr + grid_h;
         const int ly = rows == t && y + leg_lines <= last ? y + 1 : last - leg_lines + 1;
-        legend_layout(&g, c, ix, ly, iw, leg_lines, leg_short, &dropped);
+        mask_legend_layout(&g, c, ix, ly, iw, leg_lines, leg_short, &dropped);
         const char *s = explain(&g);
         const int sy = ly + leg_lines + sentence_gap(&g), spare = last - sy + 1;
         if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)   /* not dim on a projector */
@@ -652,7 +537,7 @@ int panel_mask_height(const App *a, const Engine *e, int w)
     bool dropped;
     int leg = 0;
     for (int s = 0; s <= 3; s++) {
-        leg = legend_layout(&g, NULL, 0, 0, iw, 3, s, &dropped);
+        leg = mask_legend_layout(&g, NULL, 0, 0, iw, 3, s, &dropped);
         if (!dropped) break;
     }
     const char *s = explain(&g);
