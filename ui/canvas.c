@@ -623,6 +623,13 @@ static size_t put_utf8(char *out, int32_t cp)
     return 4;
 }
 
+size_t canvas_cp_text(int32_t cp, char out[5])
+{
+    const size_t n = put_utf8(out, cp);
+    out[n] = '\0';
+    return n;
+}
+
 char *canvas_dump(const Canvas *c)
 {
     size_t cap = (size_t)c->h * ((size_t)c->w * 4 + 1) + 1;

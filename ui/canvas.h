@@ -22,6 +22,7 @@
 #define KVSIM_CANVAS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -72,6 +73,9 @@ const CanvasCell *canvas_at(const Canvas *c, int x, int y);
 int canvas_cp_width(int32_t cp);
 /* Display width of UTF-8 text (invalid bytes count 1 each). */
 int canvas_text_width(const char *utf8);
+/* One code point as UTF-8 text in out (NUL-terminated), e.g. a glyph for a
+ * legend; returns its bytes. */
+size_t canvas_cp_text(int32_t cp, char out[5]);
 /* The ASCII character drawn for cp in ASCII mode (cp itself when < 0x80;
  * '?' for Chinese and anything the table does not know). */
 int32_t canvas_ascii_fallback(int32_t cp);

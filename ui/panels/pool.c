@@ -148,15 +148,6 @@ static int32_t refs_glyph(const Canvas *c, int refs)
     return c->ascii ? '0' + refs : sup[refs];
 }
 
-/* refs_glyph as text (the legend's example). */
-static void refs_text(const Canvas *c, int refs, char *b, size_t len)
-{
-    static const char *const sup[10] = {"\u2070", "\u00b9", "\u00b2", "\u00b3", "\u2074",
-                                        "\u2075", "\u2076", "\u2077", "\u2078", "\u2079"};
-    if (refs > 9) snprintf(b, len, "*");
-    else if (c->ascii) snprintf(b, len, "%d", refs);
-    else snprintf(b, len, "%s", sup[refs]);
-}
 
 static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
 {
@@ -502,7 +493,7 @@ static void draw_legend(const Ctx *x, Rect r)
     }
     if (refs) {
         /* "A1² shared by 2": the count follows the cell's fill */
-        refs_text(c, refs, rg, sizeof rg);
+        canvas_cp_text(refs_glyph(c, refs), rg);
         char cell[32];
         if (B <= 9) snprintf(cell, sizeof cell, "A%d%s", ex, rg);
         else snprintf(cell, sizeof cell, "%s", rg);
