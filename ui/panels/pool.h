@@ -1,6 +1,7 @@
-/* pool: what the KV blocks panel's two files share (ui/panels/pool.c: the
- * summary, the grid of blocks, the notes and the panel; pool_table.c: the
- * table of sequences). Private to the panel: nothing else includes it. */
+/* pool: what the KV blocks panel's three files share (ui/panels/pool.c:
+ * the summary, the grid of blocks, the notes and the panel; pool_table.c:
+ * the table of sequences; pool_legend.c: the legend on the bottom border).
+ * Private to the panel: nothing else includes it. */
 #ifndef KVSIM_UI_PANELS_POOL_H
 #define KVSIM_UI_PANELS_POOL_H
 
@@ -59,6 +60,14 @@ const char *pool_total_label(const Ctx *x);
 /* Columns for x's sequences in x->in's width: the block table first, then
  * as much of the prompts as fits. */
 Cols pool_plan_cols(const Ctx *x);
+/* The first of the candidate texts that fits in w columns (the last one,
+ * cut, otherwise). */
+const char *pool_fit(const char *const *cand, int n, int w);
+/* A shared block's reference count in one column: a superscript digit
+ * ("A4³": three tables point at it), a plain one in ASCII, '*' past 9. */
+int32_t pool_refs_glyph(const Canvas *c, int refs);
+/* The legend on the bottom border of the panel's rect r (pool_legend.c). */
+void pool_legend_draw(const Ctx *x, Rect r);
 /* The header, sequence s's row and the totals row, at line y. */
 void pool_draw_head(const Ctx *x, const Cols *k, int y);
 void pool_draw_seq(const Ctx *x, const Cols *k, int s, int y);
