@@ -12,6 +12,12 @@
  * --speculate, none beside an early chunk of --chunk ("–"). While they run
  * their sum so far stands against all their closed forms, marked "…".
  *
+ * The cumulative numbers say which steps of each mode they sum (cache 0..k,
+ * recompute 0 through its last paired step, or none yet): in the title over
+ * their columns, else in their heads, else in a short box's Σ row labels
+ * ("cache Σ0–2"); a tall box that has room for none of these is drawn
+ * short (pair_table).
+ *
  * What is shown is a list of Series (cache step, its prediction, ...). A tall
  * box lays them out as columns with one row per category; a short one
  * transposes them (columns = categories, one mark per row). Either way the
@@ -316,7 +322,7 @@ static void border_note(Canvas *c, Rect r, const char *lng, const char *shrt)
  * it sums. */
 typedef struct {
     char lab[2][40], t[3][112];
-    char cum[3][112], clab[2][2][48];
+    char cum[3][112], clab[2][48];
 } Names;
 
 static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
@@ -384,20 +390,17 @@ static void cum_names(const App *a, const Side *C, const Side *R, Names *nm)
     char cw[40], cc[24], rw[40], rc[24];
     range_words(a, k, cw, sizeof cw);
     range_compact(a, k, cc, sizeof cc);
-    snprintf(nm->clab[0][0], sizeof nm->clab[0][0], TR(a, "cache \u03a3%s", "缓存Σ%s"), cc);
-    snprintf(nm->clab[0][1], sizeof nm->clab[0][1], TR(a, "cache \u03a3 %s", "缓存累计%s"), cw);
+    snprintf(nm->clab[0], sizeof nm->clab[0], TR(a, "cache \u03a3%s", "缓存Σ%s"), cc);
     if (R->none) {   /* before the last chunk: the recompute cells are "–" */
         snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative: cache %s \u00b7 recompute none yet",
                  "累计：缓存%s，重算尚无"), cw);
         snprintf(nm->cum[1], sizeof nm->cum[1], TR(a, "cache %s \u00b7 recomp none", "缓存%s · 重算暂无"), cc);
-        snprintf(nm->clab[1][0], sizeof nm->clab[1][0], "%s", TR(a, "recomp \u03a3", "重算Σ"));
-        snprintf(nm->clab[1][1], sizeof nm->clab[1][1], "%s", TR(a, "recomp \u03a3", "重算 累计"));
+        snprintf(nm->clab[1], sizeof nm->clab[1], "%s", TR(a, "recomp \u03a3", "重算Σ"));
         return;
     }
     range_words(a, last, rw, sizeof rw);
     range_compact(a, last, rc, sizeof rc);
-    snprintf(nm->clab[1][0], sizeof nm->clab[1][0], TR(a, "recomp \u03a3%s", "重算Σ%s"), rc);
-    snprintf(nm->clab[1][1], sizeof nm->clab[1][1], TR(a, "recomp \u03a3 %s", "重算累计%s"), rw);
+    snprintf(nm->clab[1], sizeof nm->clab[1], TR(a, "recomp \u03a3%s", "重算Σ%s"), rc);
     if (last == k) {
         snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative, both modes: %s", "缓存与重算均累计%s"), cw);
         snprintf(nm->cum[1], sizeof nm->cum[1], TR(a, "\u03a3 %s", "%s累计"), cw);
@@ -433,7 +436,7 @@ static void pair_table(const App *a, const Canvas *c, Rect in, bool tall, const 
                 if (nm->cum[i][0]) g->group_min[1] = canvas_text_width(nm->cum[i]);
             if (table_fit(c, g, in.w) <= in.w) return;
         } else if (pass == 1) {
-            g->col[4].head = nm->clab[0][0], g->col[6].head = nm->clab[1][0];
+            g->col[4].head = nm->clab[0], g->col[6].head = nm->clab[1];
             if (table_fit(c, g, in.w) <= in.w) return;
         }
     }
@@ -466,11 +469,11 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
         {.name = {pred}, .style = STYLE_NORMAL, .v = &C->step.pred, .mark = C->step.mark, .mate = 0, .group = 0},
         {.name = {nm.lab[0], nm.lab[1]}, .style = STYLE_REDONE, .v = &R->step.meas, .mate = 3, .group = 0},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &R->step.pred, .mark = R->step.mark, .mate = 2, .group = 0},
-        {.name = {nm.clab[0][0], nm.clab[0][1], TR(a, "cache \u03a3", "缓存累计")}, .style = STYLE_REUSED,
+        {.name = {nm.clab[0], nm.clab[0], TR(a, "cache \u03a3", "缓存累计")}, .style = STYLE_REUSED,
          .v = &C->cum.meas, .mate = 5, .group = 1},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &C->cum.pred, .mark = C->cum.mark, .mate = 4, .group = 1,
          .optional = 3},
-        {.name = {nm.clab[1][0], nm.clab[1][1], TR(a, "recomp \u03a3", "重算累计")}, .style = STYLE_REDONE,
+        {.name = {nm.clab[1], nm.clab[1], TR(a, "recomp \u03a3", "重算累计")}, .style = STYLE_REDONE,
          .v = &R->cum.meas, .mate = 7, .group = 1},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &R->cum.pred, .mark = R->cum.mark, .mate = 6, .group = 1,
          .optional = 3},

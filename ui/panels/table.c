@@ -179,7 +179,9 @@ static bool group_span(const Table *t, int gi, int *a, int *b)
     return *a >= 0;
 }
 
-const char *table_group_title(const Table *t, int gi)
+/* The title drawn over group gi of a fitted table: the first of its
+ * variants that fits whole, or NULL. */
+static const char *group_title(const Table *t, int gi)
 {
     int a, b;
     if (!group_span(t, gi, &a, &b)) return NULL;
@@ -192,7 +194,7 @@ void table_draw_groups(Canvas *c, const Table *t, int x0, int y)
 {
     for (int gi = 0; gi < TABLE_MAX_GROUPS; gi++) {
         int a, b;
-        const char *title = table_group_title(t, gi);
+        const char *title = group_title(t, gi);
         if (!title || !group_span(t, gi, &a, &b)) continue;
         const int span = b - a, tw = canvas_text_width(title);
         a += x0;

@@ -103,9 +103,6 @@ void table_draw(Canvas *c, const Table *t, int x, int y, int rows);
 /* Group titles over their columns on line y, between dim rules when there
  * is room; a title that does not fit whole is left out. */
 void table_draw_groups(Canvas *c, const Table *t, int x, int y);
-/* The title table_draw_groups draws over group gi of a fitted table (the
- * first of its variants that fits whole), or NULL. */
-const char *table_group_title(const Table *t, int gi);
 /* "2.50×" (or "2.50x" in ASCII), "–" when den is 0. */
 const char *table_ratio_text(const Canvas *c, uint64_t num, uint64_t den, char buf[32]);
 /* A mark's glyph at (x, y). */
