@@ -43,6 +43,7 @@
 #include "ui/panels/panels.h"
 #include "ui/term.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +559,63 @@ static void test_lesson14_history(void **state)
     lesson14_history("zh");
 }
 
+/* Lesson 1 slide 3: at layer 0's softmax of decode step 1 the query sees
+ * t = L + 1 keys, but the cache still holds only the L prompt positions:
+ * its own key waits for cache append. (The slide once called all t keys
+ * "every key in the cache", beside a KV cache panel saying "not kept yet".) */
+static void lesson1_keys(const char *lang)
+{
+    const bool zh = !strcmp(lang, "zh");
+    App a;
+    open_slide(&a, lang, 1, 2);
+    int ids[64];
+    const int L = prompt_len(&a, ids, 64);
+    const Engine *e = app_engine(&a);
+    assert_int_equal(e->step, 1);
+    assert_true(engine_op_done(e, OP_SOFTMAX, 0));
+    assert_false(engine_op_done(e, OP_APPEND, -1));
+    assert_int_equal(e->t, L + 1);
+    assert_int_equal(e->cache.len, L);
+    char *flat = flat_narration(&a), want[200];
+    if (zh) snprintf(want, sizeof want, "一共 %d 个键，即从缓存读出的 %d 个提示词位置", L + 1, L);
+    else snprintf(want, sizeof want, "%d keys, the %d prompt positions read from the cache plus this token's own", L + 1, L);
+    expect_text(flat, want, lang);
+    if (strstr(flat, zh ? "缓存里的每一个键" : "every key in the cache"))
+        fail_msg("%s lesson 1 slide 3 counts the new key as cached: %s", lang, flat);
+    free(flat);
+    app_free(&a);
+}
+
+static void test_lesson1_keys_seen(void **state)
+{
+    (void)state;
+    lesson1_keys("en");
+    lesson1_keys("zh");
+}
+
+/* Lesson 3 slide 3: "Guessing uniformly over all V tokens would score
+ * ln V ≈ 7; an untrained model with random weights does worse": the train
+ * pass's loss, at that slide, is above ln V, and ln V rounds to 7. */
+static void test_lesson3_loss(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        App a;
+        open_slide(&a, lang, 3, 2);
+        const Engine *e = app_engine(&a);
+        assert_true(engine_op_done(e, OP_LOSS, -1));
+        const double lnv = log((double)e->cfg.vocab);
+        assert_int_equal((int)lround(lnv), 7);
+        if (!(e->loss > lnv)) fail_msg("%s lesson 3: the untrained loss %.3f is not above ln V = %.3f", lang, e->loss, lnv);
+        char *flat = flat_narration(&a), want[64];
+        snprintf(want, sizeof want, "ln %d ≈ 7", e->cfg.vocab);
+        expect_text(flat, want, lang);
+        free(flat);
+        app_free(&a);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/kvsim-test-XXXXXX";
@@ -573,6 +631,8 @@ int main(void)
         cmocka_unit_test(test_lesson10_scale),
         cmocka_unit_test(test_lesson11_cut_grid),
         cmocka_unit_test(test_lesson14_history),
+        cmocka_unit_test(test_lesson1_keys_seen),
+        cmocka_unit_test(test_lesson3_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
