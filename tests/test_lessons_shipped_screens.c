@@ -716,6 +716,48 @@ static void test_pool_cells(void **state)
     }
 }
 
+/* Lesson 15 slide 2 names the Operations panel's rope line; its label
+ * depends on the width ("RoPE turns" / "rope", zh "RoPE 旋转" / a column
+ * "旋转" at 80x24). Every label a size draws, with the prefill's count,
+ * must be one the narration names. (It once named only "RoPE turns",
+ * which no size below 160 columns draws.) */
+static void test_lesson15_rope_label(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        App a;
+        open_slide(&a, lang, 15, 1);
+        const Engine *e = app_engine(&a);
+        int ids[64];
+        const int L = prompt_len(&a, ids, 64);
+        const KvConfig *c = &e->cfg;
+        const int rope = c->n_layers * 2 * L * (c->d_model + c->n_kv_heads * (c->d_model / c->n_heads));
+        char count[32];
+        grouped(count, sizeof count, rope);
+        char *flat = flat_narration(&a);
+        expect_text(flat, count, lang);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            char *d = screen(&a, sizes[s][0], sizes[s][1]);
+            const char *wide = z ? "\u2502RoPE 旋转 " : "\u2502RoPE turns ", *row = z ? NULL : "\u2502rope ";
+            const char *col = z ? " 旋转 " : " rope ";
+            const char *named = z ? "“RoPE 旋转”" : "\"RoPE turns\"";
+            if (!strstr(d, wide)) named = row && strstr(d, row) ? "just rope where the panel is narrow"
+                                          : z ? "一列“旋转”" : "(at 80×24 it is a column)";
+            if (!strstr(d, wide) && !(row && strstr(d, row)) && !strstr(d, col))
+                fail_msg("%s lesson 15 slide 2 at %dx%d: no rope line in the Operations panel\n%s", lang, sizes[s][0],
+                         sizes[s][1], d);
+            if (!strstr(d, count)) fail_msg("%s lesson 15 slide 2 at %dx%d: no %s on screen", lang, sizes[s][0], sizes[s][1], count);
+            if (!strstr(flat, named))
+                fail_msg("%s lesson 15 slide 2 at %dx%d: the panel's label is not named (\"%s\"): %s", lang, sizes[s][0],
+                         sizes[s][1], named, flat);
+            free(d);
+        }
+        free(flat);
+        app_free(&a);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/kvsim-test-XXXXXX";
@@ -736,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_lesson2_marks),
         cmocka_unit_test(test_lesson3_passes),
         cmocka_unit_test(test_pool_cells),
+        cmocka_unit_test(test_lesson15_rope_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
