@@ -481,6 +481,7 @@ static void test_cost_formula(void **state)
 
 int main(void)
 {
+    screen_isolate_machine();   /* the reference roofline, not a saved machine */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serving_screens),
         cmocka_unit_test(test_batch_screens),

@@ -12,6 +12,12 @@
  * --speculate, none beside an early chunk of --chunk ("–"). While they run
  * their sum so far stands against all their closed forms, marked "…".
  *
+ * The cumulative numbers say which steps of each mode they sum (cache 0..k,
+ * recompute 0 through its last paired step, or none yet): in the title over
+ * their columns, else in their heads, else in a short box's Σ row labels
+ * ("cache Σ0–2"); a tall box that has room for none of these is drawn
+ * short (pair_table).
+ *
  * What is shown is a list of Series (cache step, its prediction, ...). A tall
  * box lays them out as columns with one row per category; a short one
  * transposes them (columns = categories, one mark per row). Either way the
@@ -279,11 +285,18 @@ static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns,
     if (fit) canvas_text(c, in.x, y, in.w, started && !wait ? STYLE_OK : STYLE_DIM, fit);
 }
 
+/* Whether a table's group titles get their line: a tall table in a box of
+ * at least 11 rows. */
+static bool titles_shown(const Table *t, Rect in)
+{
+    return !t->row_marks && in.h >= 11;
+}
+
 static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s, int ns, int checked)
 {
     table_fit(c, t, in.w);
     int y = in.y, rows = in.h;
-    if (!t->row_marks && in.h >= 11) {   /* room for the group titles */
+    if (titles_shown(t, in)) {
         table_draw_groups(c, t, in.x, y++);
         rows--;
     }
@@ -301,12 +314,15 @@ static void border_note(Canvas *c, Rect r, const char *lng, const char *shrt)
                  canvas_text_width(lng) + 2 <= room ? lng : shrt);
 }
 
-/* What the recompute columns cover beside cache step k: the labels of its
- * step series (short, long) and the step group's titles (long, shorter,
- * shortest), the cumulative group's first. Its own step k says nothing new;
- * other steps are named ("recomp 1–5"). */
+/* What the columns cover beside cache step k. The step group: the labels
+ * of recompute's step series (short, long) and the group's titles (long,
+ * shorter, shortest); its own step k says nothing new, other steps are
+ * named ("recomp 1–5"). The cumulative group: its titles, and the labels
+ * of its two series [cache, recompute][short, long], each with the steps
+ * it sums. */
 typedef struct {
-    char lab[2][40], t[4][112], cum[64];
+    char lab[2][40], t[3][112];
+    char cum[3][112], clab[2][48];
 } Names;
 
 static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
@@ -315,7 +331,6 @@ static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
     memset(nm, 0, sizeof *nm);
     snprintf(nm->lab[0], sizeof nm->lab[0], "%s", TR(a, "recomp", "重算"));
     snprintf(nm->lab[1], sizeof nm->lab[1], "%s", TR(a, "recomp step", "重算 本步"));
-    snprintf(nm->cum, sizeof nm->cum, TR(a, "steps 0\u2013%d", "第 0–%d 步累计"), k);
     if (R->none) {   /* a chunk before the last: recompute has no step yet */
         snprintf(nm->t[0], sizeof nm->t[0], TR(a, "step %d: cache n=%d \u00b7 recompute: none yet (no token)",
                  "第 %d 步：缓存 n=%d · 重算：尚无对应步（还没出词元）"), k, C->n0);
@@ -347,11 +362,84 @@ static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
                  "第 %d 步 n=%d | 重算第 %d–%d 步"), k, C->n0, j0, last);
         snprintf(nm->t[2], sizeof nm->t[2], TR(a, "cache n=%d, recomp %d\u2013%d", "n=%d | 第 %d–%d 步"), C->n0, j0, last);
     }
-    if (last > 0 && last != k)   /* recompute's sums run through its own last step */
-        snprintf(nm->t[3], sizeof nm->t[3], TR(a, "steps 0\u2013%d (recomp 0\u2013%d)", "第 0–%d 步（重算 0–%d）累计"),
-                 k, last);
-    else if (last == 0 && k > 0)
-        snprintf(nm->t[3], sizeof nm->t[3], TR(a, "steps 0\u2013%d (recomp 0)", "第 0–%d 步（重算第 0 步）累计"), k);
+}
+
+/* A cumulative range 0..last in words ("steps 0–4", "step 0") and compact
+ * ("0–4", and one step as the step labels write it: "#0"). */
+static void range_words(const App *a, int last, char *buf, size_t n)
+{
+    if (last > 0) snprintf(buf, n, TR(a, "steps 0\u2013%d", "第 0–%d 步"), last);
+    else snprintf(buf, n, "%s", TR(a, "step 0", "第 0 步"));
+}
+
+static void range_compact(const App *a, int last, char *buf, size_t n)
+{
+    if (last > 0) snprintf(buf, n, "0\u2013%d", last);
+    else snprintf(buf, n, "%s", TR(a, "#0", "第0步"));
+}
+
+/* Which steps each mode's cumulative numbers sum: the cache's 0..k, the
+ * recompute's 0 through its last step paired with k, which is past k after
+ * a verify step of --speculate, short of it after the chunks of --chunk,
+ * and none before the last chunk. The titles say it once when the two
+ * agree; every variant names both ranges, so a shorter one is never a
+ * vaguer one. Without a title on screen the series' labels say it. */
+static void cum_names(const App *a, const Side *C, const Side *R, Names *nm)
+{
+    const int k = C->k, last = R->j1 - 1;
+    char cw[40], cc[24], rw[40], rc[24];
+    range_words(a, k, cw, sizeof cw);
+    range_compact(a, k, cc, sizeof cc);
+    snprintf(nm->clab[0], sizeof nm->clab[0], TR(a, "cache \u03a3%s", "缓存Σ%s"), cc);
+    if (R->none) {   /* before the last chunk: the recompute cells are "–" */
+        snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative: cache %s \u00b7 recompute none yet",
+                 "累计：缓存%s，重算尚无"), cw);
+        snprintf(nm->cum[1], sizeof nm->cum[1], TR(a, "cache %s \u00b7 recomp none", "缓存%s · 重算暂无"), cc);
+        snprintf(nm->clab[1], sizeof nm->clab[1], "%s", TR(a, "recomp \u03a3", "重算Σ"));
+        return;
+    }
+    range_words(a, last, rw, sizeof rw);
+    range_compact(a, last, rc, sizeof rc);
+    snprintf(nm->clab[1], sizeof nm->clab[1], TR(a, "recomp \u03a3%s", "重算Σ%s"), rc);
+    if (last == k) {
+        snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative, both modes: %s", "缓存与重算均累计%s"), cw);
+        snprintf(nm->cum[1], sizeof nm->cum[1], TR(a, "\u03a3 %s", "%s累计"), cw);
+    } else {
+        snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative: cache %s \u00b7 recompute %s",
+                 "累计：缓存%s，重算%s"), cw, rw);
+        if (a->opt.lang_zh) {
+            snprintf(nm->cum[1], sizeof nm->cum[1], "缓存%s · 重算%s", cw, rw);
+            snprintf(nm->cum[2], sizeof nm->cum[2], "缓存%s · 重算%s", cc, rc);
+        } else {
+            snprintf(nm->cum[1], sizeof nm->cum[1], "cache %s \u00b7 recomp %s", cc, rc);
+        }
+    }
+}
+
+/* Lays the pair's series out in g, the first of these that fits the width:
+ * tall with the cumulative group's title (its columns made wide enough for
+ * its shortest variant), tall with the steps in the cumulative heads (a box
+ * too low for the title line, or too narrow for the title), short with the
+ * steps in the Σ rows' labels. */
+static void pair_table(const App *a, const Canvas *c, Rect in, bool tall, const Series *se, const Names *nm,
+                       const char *corner, Table *g)
+{
+    static const int rows[4] = {0, 2, 4, 6};
+    for (int pass = tall ? 0 : 2; pass < 3; pass++) {
+        table_build(a, g, se, 10, pass < 2 ? NULL : rows, 4);
+        g->corner = corner;
+        g->group_title[0][0] = nm->t[0], g->group_title[0][1] = nm->t[1], g->group_title[0][2] = nm->t[2];
+        for (int i = 0; i < 3; i++) g->group_title[1][i] = nm->cum[i][0] ? nm->cum[i] : NULL;
+        g->group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
+        if (pass == 0 && titles_shown(g, in)) {
+            for (int i = 0; i < 3; i++)
+                if (nm->cum[i][0]) g->group_min[1] = canvas_text_width(nm->cum[i]);
+            if (table_fit(c, g, in.w) <= in.w) return;
+        } else if (pass == 1) {
+            g->col[4].head = nm->clab[0], g->col[6].head = nm->clab[1];
+            if (table_fit(c, g, in.w) <= in.w) return;
+        }
+    }
 }
 
 /* Both modes; fills the border note (lng, or shrt when narrow). Every
@@ -370,6 +458,7 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     side_measure(re, s[0].k, j0, j1, &s[1]);
     const Side *C = &s[0], *R = &s[1];
     pair_names(a, C, R, &nm);
+    cum_names(a, C, R, &nm);
     const char *pred = TR(a, "pred", "预测");
     bool mv[2][N_VALS];
     moved_by(ce, C, mv[0]);
@@ -380,12 +469,12 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
         {.name = {pred}, .style = STYLE_NORMAL, .v = &C->step.pred, .mark = C->step.mark, .mate = 0, .group = 0},
         {.name = {nm.lab[0], nm.lab[1]}, .style = STYLE_REDONE, .v = &R->step.meas, .mate = 3, .group = 0},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &R->step.pred, .mark = R->step.mark, .mate = 2, .group = 0},
-        {.name = {TR(a, "cache \u03a3", "缓存Σ"), TR(a, "cache \u03a3", "缓存 累计"), TR(a, NULL, "缓存累计")},
-         .style = STYLE_REUSED, .v = &C->cum.meas, .mate = 5, .group = 1},
+        {.name = {nm.clab[0], nm.clab[0], TR(a, "cache \u03a3", "缓存累计")}, .style = STYLE_REUSED,
+         .v = &C->cum.meas, .mate = 5, .group = 1},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &C->cum.pred, .mark = C->cum.mark, .mate = 4, .group = 1,
          .optional = 3},
-        {.name = {TR(a, "recomp \u03a3", "重算Σ"), TR(a, "recomp \u03a3", "重算 累计"), TR(a, NULL, "重算累计")},
-         .style = STYLE_REDONE, .v = &R->cum.meas, .mate = 7, .group = 1},
+        {.name = {nm.clab[1], nm.clab[1], TR(a, "recomp \u03a3", "重算累计")}, .style = STYLE_REDONE,
+         .v = &R->cum.meas, .mate = 7, .group = 1},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &R->cum.pred, .mark = R->cum.mark, .mate = 6, .group = 1,
          .optional = 3},
         {.name = {TR(a, "ratio", "比值")}, .style = STYLE_NORMAL, .v = &R->step.meas, .den = &C->step.meas,
@@ -402,16 +491,8 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     static const Vals none;
     const bool both = C->started && R->started && R->cum.meas.v[R_TOTAL] > 0;
     if (!both) se[8].den = se[9].den = &none;
-    static const int rows[4] = {0, 2, 4, 6};
-    table_build(a, &g, se, 10, tall ? NULL : rows, 4);
     snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), C->k);
-    g.corner = corner;
-    g.group_title[0][0] = nm.t[0], g.group_title[0][1] = nm.t[1], g.group_title[0][2] = nm.t[2];
-    const char *cum = C->k > 0 ? nm.cum : TR(a, "cumulative", "累计");
-    g.group_title[1][0] = nm.t[3][0] ? nm.t[3] : cum;
-    g.group_title[1][1] = nm.t[3][0] ? cum : "\u03a3";
-    g.group_title[1][2] = nm.t[3][0] ? "\u03a3" : NULL;
-    g.group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
+    pair_table(a, c, in, tall, se, &nm, corner, &g);
     int cats[N_VALS];
     draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
 
