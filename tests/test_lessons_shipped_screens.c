@@ -390,6 +390,10 @@ static void test_size_lines(void **state)
     size_line("zh", 5, 5);
     size_line("en", 11, 1);
     size_line("zh", 11, 1);
+    size_line("en", 9, 0);   /* these two quoted only the formula */
+    size_line("zh", 9, 0);
+    size_line("en", 11, 0);
+    size_line("zh", 11, 0);
 }
 
 /* Lesson 8 slide 3 says the Cumulative MACs chart plots both totals (it
