@@ -18,15 +18,15 @@
  * last resort. A window adds a first wording that names both reasons a
  * cell is hidden; the zh wordings then say 掩码 (the mask) rather than
  * 因果掩码 (the causal mask), which would leave the window out. */
-#define N_WORDINGS 6
+#define N_WORDINGS 7
 static const char *const masked_en[2][N_WORDINGS] = {
     {"the part of QK\u1d40 spent on masked cells, computed then discarded",
      "QK\u1d40 on masked cells, computed then discarded", "QK\u1d40 spent on masked cells, then discarded",
-     "QK\u1d40 the mask discards", "masked", NULL},
-    {"the part of QK\u1d40 spent on cells masked (future, or outside the window), computed then discarded",
+     "QK\u1d40 on masked cells, then discarded", "QK\u1d40 the mask discards", "masked", NULL},
+    {"QK\u1d40 on cells masked (future or outside the window), computed then discarded",
      "the part of QK\u1d40 spent on masked cells, computed then discarded",
      "QK\u1d40 on masked cells, computed then discarded", "QK\u1d40 spent on masked cells, then discarded",
-     "QK\u1d40 the mask discards", "masked"},
+     "QK\u1d40 on masked cells, then discarded", "QK\u1d40 the mask discards", "masked"},
 };
 static const char *const masked_zh[2][N_WORDINGS] = {
     {"QK\u1d40 中被因果掩码遮住、算了又丢掉的乘加", "被因果掩码遮住、算了又丢掉的乘加", "算了又被因果掩码丢掉的乘加",
