@@ -390,6 +390,10 @@ static void test_size_lines(void **state)
     size_line("zh", 5, 5);
     size_line("en", 11, 1);
     size_line("zh", 11, 1);
+    size_line("en", 9, 0);   /* these two quoted only the formula */
+    size_line("zh", 9, 0);
+    size_line("en", 11, 0);
+    size_line("zh", 11, 0);
 }
 
 /* Lesson 8 slide 3 says the Cumulative MACs chart plots both totals (it
@@ -616,6 +620,150 @@ static void test_lesson3_loss(void **state)
     }
 }
 
+/* Lesson 2 slide 1: the Causal mask panel marks its cells ✓ and ×, it
+ * does not print scores; the Attention panel lists the last row's scores
+ * after the mask. (The slide once said "a cell holds the score".) */
+static void test_lesson2_marks(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        App a;
+        open_slide(&a, lang, 2, 0);
+        char *flat = flat_narration(&a);
+        expect_text(flat, z ? "标着 ✓" : "marked ✓", lang);
+        expect_text(flat, z ? "最后一行经过掩码后的分数" : "last row's scores as they are after the mask", lang);
+        if (strstr(flat, z ? "格子里放的是" : "A cell holds the score"))
+            fail_msg("%s lesson 2 slide 1: the mask's cells hold marks, not scores: %s", lang, flat);
+        free(flat);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            char *d = screen(&a, sizes[s][0], sizes[s][1]);
+            if (!strstr(d, "\u2713 \u00d7") || !strstr(d, z ? "掩码后，softmax 前" : "after mask, before softmax"))
+                fail_msg("%s lesson 2 slide 1 at %dx%d: no ✓/× grid or no scores after the mask\n%s", lang,
+                         sizes[s][0], sizes[s][1], d);
+            free(d);
+        }
+        app_free(&a);
+    }
+}
+
+/* Lesson 3 slide 4: the Operations panel's bottom border counts the
+ * passes (the slide once sent the reader to "the footer", the key line). */
+static void test_lesson3_passes(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        App a;
+        open_slide(&a, lang, 3, 3);
+        int ids[64];
+        const int L = prompt_len(&a, ids, 64);
+        char *flat = flat_narration(&a), want[96];
+        expect_text(flat, z ? "面板的下边框写着次数" : "the panel's bottom border counts them", lang);
+        if (strstr(flat, "footer")) fail_msg("%s lesson 3 slide 4 points at the footer: %s", lang, flat);
+        free(flat);
+        if (z) snprintf(want, sizeof want, "生成 %d 个词元：%d 次前向", L, L);
+        else snprintf(want, sizeof want, "%d tokens: %d passes", L, L);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            char *d = screen(&a, sizes[s][0], sizes[s][1]);
+            const char *hit = strstr(d, want), *bol = hit;
+            while (bol && bol > d && bol[-1] != '\n') bol--;
+            if (!hit || strncmp(bol, "\u2514\u2500", strlen("\u2514\u2500")))
+                fail_msg("%s lesson 3 slide 4 at %dx%d: no bottom border reads \"%s\"\n%s", lang, sizes[s][0],
+                         sizes[s][1], want, d);
+            free(d);
+        }
+        app_free(&a);
+    }
+}
+
+/* The KV blocks panel draws the pool's cells (a line " 0 A4…"), or with
+ * paging off the contiguous bar ("A ███…"), only when it has the rows:
+ * lesson 12 slides 1 and 3 and lesson 17 slide 4 (about slide 5's
+ * screen) say so, "in a window of 120×40 or more". At every size from
+ * 120x40 the drawing is there; below it, if it is not, the narration has
+ * the qualifier. (They once promised it at 80x24, where only the totals
+ * row, or with paging off only the panel's note, fits.) */
+static void pool_cells(const char *lang, int lesson, int text_slide, int screen_slide, const char *mark)
+{
+    const bool zh = !strcmp(lang, "zh");
+    App a;
+    open_slide(&a, lang, lesson, text_slide);
+    char *flat = flat_narration(&a);
+    const bool qualified = strstr(flat, zh ? "120×40 或更大" : "window of 120×40 or more") != NULL;
+    app_free(&a);
+    open_slide(&a, lang, lesson, screen_slide);
+    int missing = 0;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        const int w = sizes[s][0], h = sizes[s][1];
+        char *d = screen(&a, w, h);
+        const bool drawn = strstr(d, mark) != NULL;
+        if (!drawn && w >= 120 && h >= 40)
+            fail_msg("%s lesson %d slide %d at %dx%d: the KV blocks drawing (%s) is missing\n%s", lang, lesson,
+                     screen_slide + 1, w, h, mark, d);
+        if (!drawn) missing++;
+        free(d);
+    }
+    if (missing && !qualified)
+        fail_msg("%s lesson %d slide %d: %d sizes lack the KV blocks drawing, the narration does not say so: %s",
+                 lang, lesson, text_slide + 1, missing, flat);
+    free(flat);
+    app_free(&a);
+}
+
+static void test_pool_cells(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        pool_cells(lang, 12, 2, 2, "\u2502 0 A4+A4+A3+");
+        pool_cells(lang, 12, 0, 0, "\u2502A \u2588");   /* paging off: the contiguous bar */
+        pool_cells(lang, 17, 3, 4, "A4\u00b3");   /* block 0, shared by 3 tables */
+    }
+}
+
+/* Lesson 15 slide 2 names the Operations panel's rope line; its label
+ * depends on the width ("RoPE turns" / "rope", zh "RoPE 旋转" / a column
+ * "旋转" at 80x24). Every label a size draws, with the prefill's count,
+ * must be one the narration names. (It once named only "RoPE turns",
+ * which no size below 160 columns draws.) */
+static void test_lesson15_rope_label(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        App a;
+        open_slide(&a, lang, 15, 1);
+        const Engine *e = app_engine(&a);
+        int ids[64];
+        const int L = prompt_len(&a, ids, 64);
+        const KvConfig *c = &e->cfg;
+        const int rope = c->n_layers * 2 * L * (c->d_model + c->n_kv_heads * (c->d_model / c->n_heads));
+        char count[32];
+        grouped(count, sizeof count, rope);
+        char *flat = flat_narration(&a);
+        expect_text(flat, count, lang);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            char *d = screen(&a, sizes[s][0], sizes[s][1]);
+            const char *wide = z ? "\u2502RoPE 旋转 " : "\u2502RoPE turns ", *row = z ? NULL : "\u2502rope ";
+            const char *col = z ? " 旋转 " : " rope ";
+            const char *named = z ? "“RoPE 旋转”" : "\"RoPE turns\"";
+            if (!strstr(d, wide)) named = row && strstr(d, row) ? "just rope where the panel is narrow"
+                                          : z ? "一列“旋转”" : "(at 80×24 it is a column)";
+            if (!strstr(d, wide) && !(row && strstr(d, row)) && !strstr(d, col))
+                fail_msg("%s lesson 15 slide 2 at %dx%d: no rope line in the Operations panel\n%s", lang, sizes[s][0],
+                         sizes[s][1], d);
+            if (!strstr(d, count)) fail_msg("%s lesson 15 slide 2 at %dx%d: no %s on screen", lang, sizes[s][0], sizes[s][1], count);
+            if (!strstr(flat, named))
+                fail_msg("%s lesson 15 slide 2 at %dx%d: the panel's label is not named (\"%s\"): %s", lang, sizes[s][0],
+                         sizes[s][1], named, flat);
+            free(d);
+        }
+        free(flat);
+        app_free(&a);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/kvsim-test-XXXXXX";
@@ -633,6 +781,10 @@ int main(void)
         cmocka_unit_test(test_lesson14_history),
         cmocka_unit_test(test_lesson1_keys_seen),
         cmocka_unit_test(test_lesson3_loss),
+        cmocka_unit_test(test_lesson2_marks),
+        cmocka_unit_test(test_lesson3_passes),
+        cmocka_unit_test(test_pool_cells),
+        cmocka_unit_test(test_lesson15_rope_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

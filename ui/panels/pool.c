@@ -390,13 +390,16 @@ static void draw_slots(const Ctx *x, int s, int y)
     }
 }
 
-static void draw_paged(const Ctx *x)
+/* key: the legend's table entries take the line under the totals (the
+ * border has no room for them, pool_legend_split); the note, then grid
+ * rows, then sequences give way to it, never the entries. */
+static void draw_paged(const Ctx *x, bool key)
 {
     const int top = x->in.y, H = x->in.h;
     const Grid g = plan_grid(x);
     const Cols k = pool_plan_cols(x);
-    /* rows: summary, grid, header, sequences, totals, note */
-    int R = H - 3, gr = 0, sr = 0, note = 0;
+    /* rows: summary, grid, header, sequences, totals, key, note */
+    int R = H - 3 - (key ? 1 : 0), gr = 0, sr = 0, note = 0;
     if (R > 0) {
         gr = g.rows_need;
         if (gr > R - x->n) gr = R - x->n;
@@ -427,6 +430,7 @@ static void draw_paged(const Ctx *x)
         canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, m);
     }
     if (y < bottom) pool_draw_totals(x, &k, y++);
+    if (key && y < bottom) pool_legend_draw_key(x, y++);
     if (note && y < bottom) draw_note(x, y++);
     /* room to spare: every block slot by slot, then the contiguous
      * reservations as strips, each under a line that says what it is */
@@ -462,12 +466,15 @@ int panel_pool_height(const App *a, int w)
     memset(&x, 0, sizeof x);
     x.a = a;
     x.in = (Rect){1, 1, w - 2, 0};
+    Canvas glyphs = {.ascii = a->opt.ascii};   /* for the legend's widths: the glyph set, no cells */
+    x.c = &glyphs;
     gather(&x);
     if (x.pool) {
-        /* border, summary, the whole grid, header, sequences, totals, note,
-         * then slot by slot and the contiguous strips (a gap, a line, n) */
+        /* border, summary, the whole grid, header, sequences, totals, the
+         * legend's key line when the border has no room for it, note, then
+         * slot by slot and the contiguous strips (a gap, a line, n) */
         const Grid g = plan_grid(&x);
-        return 2 + 1 + g.rows_all + 1 + x.n + 1 + 1 + 2 * (2 + x.n);
+        return 2 + 1 + g.rows_all + 1 + x.n + 1 + (pool_legend_split(&x, w - 6) ? 1 : 0) + 1 + 2 * (2 + x.n);
     }
     /* the two lines on paging, header, sequences, totals, the strips with a
      * gap and their legend, the note */
@@ -506,6 +513,8 @@ void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
         draw_unpaged(&x);
         return;
     }
-    draw_paged(&x);
-    pool_legend_draw(&x, r);
+    /* the key line only where the table it explains can be drawn above it */
+    const bool key = x.in.h >= 4 && pool_legend_split(&x, r.w - 6);
+    draw_paged(&x, key);
+    pool_legend_draw(&x, r, key);
 }

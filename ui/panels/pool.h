@@ -66,8 +66,14 @@ const char *pool_fit(const char *const *cand, int n, int w);
 /* A shared block's reference count in one column: a superscript digit
  * ("A4³": three tables point at it), a plain one in ASCII, '*' past 9. */
 int32_t pool_refs_glyph(const Canvas *c, int refs);
-/* The legend on the bottom border of the panel's rect r (pool_legend.c). */
-void pool_legend_draw(const Ctx *x, Rect r);
+/* Whether the legend's entries take two lines: no wording with the
+ * table's entries too fits w columns of the bottom border (pool_legend.c). */
+bool pool_legend_split(const Ctx *x, int w);
+/* The legend on the bottom border of the panel's rect r: every entry, or
+ * with split only the grid's (pool_legend.c). */
+void pool_legend_draw(const Ctx *x, Rect r, bool split);
+/* With split: the table's entries, a line at y under the table. */
+void pool_legend_draw_key(const Ctx *x, int y);
 /* The header, sequence s's row and the totals row, at line y. */
 void pool_draw_head(const Ctx *x, const Cols *k, int y);
 void pool_draw_seq(const Ctx *x, const Cols *k, int s, int y);

@@ -1,6 +1,9 @@
 /* pool_legend: the KV blocks panel's legend (ui/panels/pool.c draws the
  * panel), on its bottom border: one entry per kind of mark the grid and
- * the table draw, each in a few wordings, the longest that fits.
+ * the table draw, each in a few wordings, the longest that fits. When no
+ * wording with every entry fits the border, the table's entries (its Ln
+ * columns, and "·" under a window) take a line of their own under the
+ * table instead of giving way: the panel's rows give way for that line.
  */
 #include "ui/panels/pool.h"
 #include "ui/style.h"
@@ -18,76 +21,152 @@ static void border_label(Canvas *c, Rect r, int style, const char *text)
     canvas_put(c, r.x + 3 + w, y, ' ', STYLE_BORDER);
 }
 
-/* How to read a cell, on the bottom border: every mark the grid draws (a
- * reference count only when a block is shared), then what the table's Ln
- * columns are, in the longest wording that fits; the table's entry goes
- * before any mark's. */
-void pool_legend_draw(const Ctx *x, Rect r)
+/* The legend's entries, each in its wordings (the most said first), none
+ * with the " · " that joins them: what a grid cell shows (its owner and
+ * fill, a shared block's count, '+', a free block) and what the table
+ * shows (its Ln columns, and "·" where a window gave a block back). An
+ * entry the screen has no mark for is empty. */
+typedef struct {
+    char head[3][96], share[3][64], plus[2][48], free_[48], tab[2][64], hole[3][64];
+    bool holes;
+} Entries;
+
+/* Whether a sequence's table has an entry a window gave back ("·"). */
+static bool table_holes(const Ctx *x)
+{
+    for (int q = 0; q < x->n; q++)
+        for (int j = 0; j < x->s[q].n_table && x->s[q].table; j++)
+            if (x->s[q].table[j] < 0) return true;
+    return false;
+}
+
+static void entries_make(const Ctx *x, Entries *g)
 {
     const App *a = x->a;
-    Canvas *c = x->c;
+    const Canvas *c = x->c;
     const int B = x->pool->block_size, ex = B > 1 ? B - 1 : 1;   /* the legend's example fill */
-    const char *dots = c->ascii ? ".." : "\u00b7\u00b7";
     int refs = 0;   /* the first shared block's count: the legend's example */
     for (int b = 0; b < x->pool->n_blocks && !refs; b++)
         if (x->pool->refs[b] > 1) refs = x->pool->refs[b];
-    char head[3][96], sh[3][64] = {"", "", ""}, rg[16], plus[2][48], tail[48], tab[3][64];
     if (B <= 9) {
-        snprintf(head[0], sizeof head[0], TR(a, "A%d = seq A, %d of %d slots used", "A%d = 序列 A，%d/%d 格已用"), ex, ex, B);
-        snprintf(head[1], sizeof head[1], TR(a, "A%d = seq A, %d of %d used", "A%d = 序列 A，%d/%d 已用"), ex, ex, B);
-        snprintf(head[2], sizeof head[2], TR(a, "A%d = seq A, %d/%d used", "A%d = 序列 A，%d/%d"), ex, ex, B);
+        snprintf(g->head[0], sizeof g->head[0], TR(a, "A%d = seq A, %d of %d slots used", "A%d = 序列 A，%d/%d 格已用"), ex, ex, B);
+        snprintf(g->head[1], sizeof g->head[1], TR(a, "A%d = seq A, %d of %d used", "A%d = 序列 A，%d/%d 已用"), ex, ex, B);
+        snprintf(g->head[2], sizeof g->head[2], TR(a, "A%d = seq A, %d/%d used", "A%d = 序列 A，%d/%d"), ex, ex, B);
     } else {
-        snprintf(head[0], sizeof head[0], TR(a, "A + shade = seq A and how full (of %d slots)", "A + 深浅 = 序列 A 及其填充（共 %d 格）"), B);
-        snprintf(head[1], sizeof head[1], TR(a, "A + shade = seq A, fill of %d slots", "A + 深浅 = 序列 A，%d 格的填充"), B);
-        snprintf(head[2], sizeof head[2], "%s", TR(a, "A + shade = seq A, fill", "A + 深浅 = 序列 A 填充"));
+        snprintf(g->head[0], sizeof g->head[0], TR(a, "A + shade = seq A and how full (of %d slots)", "A + 深浅 = 序列 A 及其填充（共 %d 格）"), B);
+        snprintf(g->head[1], sizeof g->head[1], TR(a, "A + shade = seq A, fill of %d slots", "A + 深浅 = 序列 A，%d 格的填充"), B);
+        snprintf(g->head[2], sizeof g->head[2], "%s", TR(a, "A + shade = seq A, fill", "A + 深浅 = 序列 A 填充"));
     }
+    for (int i = 0; i < 3; i++) g->share[i][0] = '\0';
     if (refs) {
         /* "A1² shared by 2": the count follows the cell's fill */
+        char rg[16], cell[32];
         canvas_cp_text(pool_refs_glyph(c, refs), rg);
-        char cell[32];
         if (B <= 9) snprintf(cell, sizeof cell, "A%d%s", ex, rg);
         else snprintf(cell, sizeof cell, "%s", rg);
-        snprintf(sh[0], sizeof sh[0], TR(a, " \u00b7 %s = shared by %d tables", " \u00b7 %s = %d 个块表共享"), cell, refs);
-        snprintf(sh[1], sizeof sh[1], TR(a, " \u00b7 %s shared by %d", " \u00b7 %s %d 表共享"), cell, refs);
-        snprintf(sh[2], sizeof sh[2], TR(a, " \u00b7 %s %d share", " \u00b7 %s %d共享"), rg, refs);
+        snprintf(g->share[0], sizeof g->share[0], TR(a, "%s = shared by %d tables", "%s = %d 个块表共享"), cell, refs);
+        snprintf(g->share[1], sizeof g->share[1], TR(a, "%s shared by %d", "%s %d 表共享"), cell, refs);
+        snprintf(g->share[2], sizeof g->share[2], TR(a, "%s %d share", "%s %d共享"), rg, refs);
     }
-    snprintf(plus[0], sizeof plus[0], "%s", TR(a, " \u00b7 + taken this step", " \u00b7 + 本步分配"));
-    snprintf(plus[1], sizeof plus[1], "%s", TR(a, " \u00b7 + new", " \u00b7 +新"));
-    snprintf(tail, sizeof tail, TR(a, " \u00b7 %s free", " \u00b7 %s 空闲"), dots);
-    snprintf(tab[0], sizeof tab[0], "%s", TR(a, " \u00b7 table: logical block Ln \u2192 physical", " \u00b7 块表：逻辑块 Ln \u2192 物理块"));
-    snprintf(tab[1], sizeof tab[1], "%s", TR(a, " \u00b7 Ln \u2192 physical", " \u00b7 Ln \u2192 物理块"));
-    tab[2][0] = '\0';
-    /* (head, share, plus, table) wordings, the most said first */
-    /* a table entry given back under a window ("·" in the table) */
-    bool holes = false;
-    for (int q = 0; q < x->n && !holes; q++)
-        for (int j = 0; j < x->s[q].n_table && x->s[q].table; j++) holes |= x->s[q].table[j] < 0;
+    snprintf(g->plus[0], sizeof g->plus[0], "%s", TR(a, "+ taken this step", "+ 本步分配"));
+    snprintf(g->plus[1], sizeof g->plus[1], "%s", TR(a, "+ new", "+新"));
+    snprintf(g->free_, sizeof g->free_, TR(a, "%s free", "%s 空闲"), c->ascii ? ".." : "\u00b7\u00b7");
+    snprintf(g->tab[0], sizeof g->tab[0], "%s", TR(a, "table: logical block Ln \u2192 physical", "块表：逻辑块 Ln \u2192 物理块"));
+    snprintf(g->tab[1], sizeof g->tab[1], "%s", TR(a, "Ln \u2192 physical", "Ln \u2192 物理块"));
+    g->holes = table_holes(x);
     const char *dot = c->ascii ? "." : "\u00b7";
-    char hole[3][64] = {"", "", ""};
-    if (holes) {
-        snprintf(hole[0], sizeof hole[0], TR(a, " \u00b7 %s in a table: left the window", " \u00b7 块表中的 %s：已离开窗口"), dot);
-        snprintf(hole[1], sizeof hole[1], TR(a, " \u00b7 %s: left the window", " \u00b7 %s：离开窗口"), dot);
-        snprintf(hole[2], sizeof hole[2], TR(a, " \u00b7 %s: left window", " \u00b7 %s：出窗"), dot);
+    for (int i = 0; i < 3; i++) g->hole[i][0] = '\0';
+    if (g->holes) {
+        snprintf(g->hole[0], sizeof g->hole[0], TR(a, "%s in a table: left the window", "块表中的 %s：已离开窗口"), dot);
+        snprintf(g->hole[1], sizeof g->hole[1], TR(a, "%s: left the window", "%s：离开窗口"), dot);
+        snprintf(g->hole[2], sizeof g->hole[2], TR(a, "%s: left window", "%s：出窗"), dot);
     }
-    /* (head, share, plus, table) wordings, the most said first; the last
-     * two only with holes, whose entry (long to short) each one tries */
-    static const signed char order[][4] = {
-        {0, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
-        {2, 1, 0, 1}, {2, 1, 1, 1}, {2, 2, 1, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2},
-        {2, 2, 1, 2},
-    };
-    enum { N = sizeof order / sizeof order[0], TERSE = 8 };
-    char text[3 * N][384];
-    const char *cand[3 * N];
+}
+
+/* The non-empty ones of n entries, joined by " · ", into out. */
+static void join(char *out, size_t size, const char *const *e, int n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n; i++)
+        if (e[i][0] && len < size)
+            len += (size_t)snprintf(out + len, size - len, "%s%s", len ? " \u00b7 " : "", e[i]);
+}
+
+/* (head, share, plus, table) wordings, the most said first; table 2 = no
+ * table entry (those last rows are the grid's entries alone). */
+static const signed char order[][4] = {
+    {0, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
+    {2, 1, 0, 1}, {2, 1, 1, 1}, {2, 2, 1, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2},
+    {2, 2, 1, 2},
+};
+enum { N_ORDER = sizeof order / sizeof order[0], TERSE = 8, GRID_ONLY = 9, N_CAND = 3 * N_ORDER };
+
+/* The border's candidates, the most said first: every entry, the table's
+ * included, in each wording of the holes' entry (table); or the grid's
+ * entries alone, when the table's take a line of their own (!table). */
+static int border_cands(const Entries *g, bool table, char text[][384], const char **cand)
+{
     int n = 0;
-    for (int i = 0; i < N; i++) {
-        if (i == TERSE && !holes) continue;   /* terse words only to make room for the holes' entry */
-        for (int h = 0; h < (holes ? 3 : 1); h++) {
-            snprintf(text[n], sizeof text[n], "%s%s%s%s%s%s", head[order[i][0]], sh[order[i][1]], plus[order[i][2]],
-                     tail, tab[order[i][3]], hole[h]);
+    for (int i = table ? 0 : GRID_ONLY; i < (table ? GRID_ONLY : N_ORDER); i++) {
+        if (i == TERSE && !g->holes) continue;   /* terse words only to make room for the holes' entry */
+        for (int h = 0; h < (table && g->holes ? 3 : 1); h++) {
+            const char *e[] = {g->head[order[i][0]], g->share[order[i][1]], g->plus[order[i][2]], g->free_,
+                               table ? g->tab[order[i][3]] : "", table ? g->hole[h] : ""};
+            join(text[n], sizeof text[n], e, 6);
             cand[n] = text[n];
             n++;
         }
     }
-    border_label(c, r, STYLE_DIM, pool_fit(cand, n, r.w - 6));
+    return n;
+}
+
+bool pool_legend_split(const Ctx *x, int w)
+{
+    Entries g;
+    entries_make(x, &g);
+    char text[N_CAND][384];
+    const char *cand[N_CAND];
+    const int n = border_cands(&g, true, text, cand);
+    for (int i = 0; i < n; i++)
+        if (canvas_text_width(cand[i]) <= w) return false;
+    return true;
+}
+
+/* How to read a cell, on the bottom border: every mark the grid draws (a
+ * reference count only when a block is shared), then what the table's Ln
+ * columns are and, under a window, its "·", in the longest wording that
+ * fits; when none with the table's entries fits (split), the grid's
+ * entries alone, the table's going to the key line under the table. */
+void pool_legend_draw(const Ctx *x, Rect r, bool split)
+{
+    Entries g;
+    entries_make(x, &g);
+    char text[N_CAND][384];
+    const char *cand[N_CAND];
+    const int n = border_cands(&g, !split, text, cand);
+    border_label(x->c, r, STYLE_DIM, pool_fit(cand, n, r.w - 6));
+}
+
+/* A line of its own: room for "block" after "physical", and a "; " where
+ * the border has " · " (which would sit right before the "·" it names). */
+void pool_legend_draw_key(const Ctx *x, int y)
+{
+    const App *a = x->a;
+    const char *dot = x->c->ascii ? "." : "\u00b7";
+    char k[4][192];
+    int n = 0;
+    if (table_holes(x)) {
+        snprintf(k[n++], sizeof k[0], TR(a, "table: logical block Ln \u2192 physical block; %s = left the window, block given back",
+                                         "块表：逻辑块 Ln \u2192 物理块；%s = 已离开窗口，块已归还"), dot);
+        snprintf(k[n++], sizeof k[0], TR(a, "table: logical block Ln \u2192 physical block; %s = left the window",
+                                         "块表：逻辑块 Ln \u2192 物理块；%s = 已离开窗口"), dot);
+        snprintf(k[n++], sizeof k[0], TR(a, "table: Ln \u2192 physical block; %s = left the window", "块表：Ln \u2192 物理块；%s = 离开窗口"), dot);
+        snprintf(k[n++], sizeof k[0], TR(a, "Ln \u2192 physical; %s: left window", "Ln \u2192 物理块；%s：出窗"), dot);
+    } else {
+        snprintf(k[n++], sizeof k[0], "%s", TR(a, "table: logical block Ln \u2192 physical block", "块表：逻辑块 Ln \u2192 物理块"));
+        snprintf(k[n++], sizeof k[0], "%s", TR(a, "Ln \u2192 physical", "Ln \u2192 物理块"));
+    }
+    const char *cand[] = {k[0], k[1], k[2], k[3]};
+    canvas_text(x->c, x->in.x, y, x->in.w, STYLE_DIM, pool_fit(cand, n, x->in.w));
 }
