@@ -305,7 +305,9 @@ static void draw_inside(Ctx *x)
      * header; with no line left for a row, no row is drawn. */
     const bool marked = x->nrows > 0 && (cache ? x->first_new < x->nrows : e->mode == MODE_RECOMPUTE);
     if (marked && h - bottom >= 2) { stat = true; bottom++; }
-    if (e->cfg.rope && h - bottom - 1 >= want_rows) { rope = true; bottom++; }
+    /* the RoPE line, which --rope is there to show, may take a row more
+     * than the fill bar */
+    if (e->cfg.rope && h - bottom - 1 >= want_rows - 1) { rope = true; bottom++; }
     if (cache && h - bottom - 1 >= want_rows) { fill = true; bottom++; }
     if (!stat && x->nrows && h - bottom - 1 >= want_rows) { stat = true; bottom++; }
     int y = x->in.y + h - 1, stat_y = -1;
