@@ -271,7 +271,7 @@ static void check_kvcache(const App *a, const Engine *e, int w, int h, const cha
         KvMark k;
         if (e->mode == MODE_CACHE && (cell->style == STYLE_NEW || cell->style == STYLE_CHANGED))
             k = engine_op_done(e, OP_APPEND, -1) ? KV_APPENDED : KV_PENDING;
-        else if (e->mode == MODE_RECOMPUTE && cell->style == STYLE_REDONE)
+        else if (e->mode == MODE_RECOMPUTE && (cell->style == STYLE_REDONE || cell->style == STYLE_CHANGED))
             k = KV_REDONE;
         else
             continue;
