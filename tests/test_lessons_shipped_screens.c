@@ -764,6 +764,36 @@ static void test_lesson15_rope_label(void **state)
     }
 }
 
+/* Lesson 17 slide 2: the KV blocks panel lists one row per sequence in a
+ * window of 120x40 or more; a smaller one lists some of them ("… N more
+ * sequences") or only the Σ row. (It once said a smaller window shows
+ * only the sum, which 110x34 contradicts.) */
+static void test_lesson17_rows(void **state)
+{
+    (void)state;
+    static const int more[][2] = {{80, 24}, {100, 30}, {110, 34}, {120, 40}, {160, 45}, {200, 60}};
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        App a;
+        open_slide(&a, lang, 17, 1);
+        char *flat = flat_narration(&a);
+        expect_text(flat, z ? "小窗口只列出其中几行，或者只显示合计" : "a smaller one shows some of them, or only their sum", lang);
+        free(flat);
+        assert_int_equal(a.n_seqs, 3);
+        for (size_t s = 0; s < sizeof more / sizeof more[0]; s++) {
+            const int w = more[s][0], h = more[s][1];
+            char *d = screen(&a, w, h);
+            int rows = 0;
+            for (const char *p = d; (p = strstr(p, "\n\u2502")) != NULL; p++)
+                if ((p[4] == 'A' || p[4] == 'B' || p[4] == 'C') && p[5] == ' ' && p[6] == '"') rows++;
+            if (w >= 120 && h >= 40 && rows != 3)
+                fail_msg("%s lesson 17 slide 2 at %dx%d: %d sequence rows, not 3\n%s", lang, w, h, rows, d);
+            free(d);
+        }
+        app_free(&a);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/kvsim-test-XXXXXX";
@@ -785,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_lesson3_passes),
         cmocka_unit_test(test_pool_cells),
         cmocka_unit_test(test_lesson15_rope_label),
+        cmocka_unit_test(test_lesson17_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,13 +8,14 @@
  * heads panel's tags ("prev", "ind→j") come with their rule, and the KV
  * blocks legend names a table's given-back entry "·" under a window and
  * keeps the table's Ln entry (on a line of its own when the border has no
- * room), and the roofline's ridge line keeps its key entry. The KV cache
- * panel, at the size each screen from 80x24 to 200x60 gives it: a row it
- * draws in a mark's colour comes with the line saying what the mark
- * means: this step's rows before the append ("not kept yet": the size
- * line does not count them), after it ("appended"), and the rows
- * recompute redoes. At 80x24 the rows once stood highlighted under
- * "0 B" with nothing saying why. */
+ * room), and the roofline's ridge line keeps its key entry. The
+ * Operations panel's ×QKᵀ row or column comes with its entry on the top
+ * border (it once had none at any size). The KV cache panel, at the size
+ * each screen from 80x24 to 200x60 gives it: a row it draws in a mark's
+ * colour comes with the line saying what the mark means: this step's
+ * rows before the append ("not kept yet": the size line does not count
+ * them), after it ("appended"), and the rows recompute redoes. At 80x24
+ * the rows once stood highlighted under "0 B" with nothing saying why. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -240,6 +241,120 @@ static void test_roofline_ridge_explained(void **state)
     fx_app_del(a);
 }
 
+/* ---- the Operations panel's ×QKᵀ row (tall box) or column (short box) --- */
+
+/* Its labels: short, the tall table's long ones, and their ASCII forms. */
+static const char *const masked_keys[] = {"\u00d7QK\u1d40", "QK\u1d40 on \u00d7", "\u00d7\u683c QK\u1d40",
+                                          "xQKT", "QKT on x"};
+
+/* Box sizes from the short layout to the widest: the panel's rects at
+ * 80x24 (56x7), 100x30 (60x7), 120x40 (74x13) and 200x60 (122x13), and
+ * around them. */
+static const int ops_w[] = {30, 36, 40, 48, 56, 60, 64, 74, 86, 99, 122, 160, 200};
+static const int ops_h[] = {5, 6, 7, 9, 10, 11, 13, 14};
+
+typedef struct {
+    int drawn;        /* boxes that showed the row or column */
+    int tall_drawn;   /* ... at 74x13, the 120x40 layout's box */
+    int tall_seen;    /* boxes drawn at 74x13 */
+} OpsSeen;
+
+/* Line y of a dump (caller frees). */
+static char *dump_line(const char *d, int y)
+{
+    for (int i = 0; i < y && d; i++) d = strchr(d, '\n') ? strchr(d, '\n') + 1 : NULL;
+    assert_non_null(d);
+    return strndup(d, strcspn(d, "\n"));
+}
+
+/* Whether the border line says what `key` is: "key: …" or "key：…", with
+ * words about the mask after it. */
+static bool masked_entry_on(const char *border, const char *key)
+{
+    for (const char *p = strstr(border, key); p; p = strstr(p + 1, key)) {
+        const char *q = p + strlen(key);
+        if (strncmp(q, ": ", 2) && strncmp(q, "\uff1a", 3)) continue;
+        if (strstr(q, "mask") || strstr(q, "\u63a9\u7801")) return true;
+    }
+    return false;
+}
+
+/* The Operations panel at w×h: when a ×QKᵀ label is in the box, the top
+ * border explains that very label. */
+static void check_ops(const App *a, int w, int h, const char *what, OpsSeen *seen)
+{
+    Canvas c;
+    fx_draw(panel_ops_draw, a, &c, w, h);
+    char *d = canvas_dump(&c), *s = inner(&c), *top = dump_line(d, 0);
+    bool drawn = false;
+    for (size_t i = 0; i < sizeof masked_keys / sizeof masked_keys[0]; i++) {
+        if (!strstr(s, masked_keys[i])) continue;
+        drawn = true;
+        if (!masked_entry_on(top, masked_keys[i])) {
+            const Engine *e = app_engine(a);
+            fail_msg("%s, step %d op %d, %dx%d: %s drawn, no \"%s: \" entry on the border\n%s", what,
+                     run_step_of(e, e->pos), run_op_index(e, e->pos), w, h, masked_keys[i], masked_keys[i], d);
+        }
+    }
+    seen->drawn += drawn;
+    if (w == 74 && h == 13) seen->tall_seen++, seen->tall_drawn += drawn;
+    free(top);
+    free(s);
+    free(d);
+    canvas_free(&c);
+}
+
+/* Every operation of every step (and the start), at every size. */
+static void check_ops_run(const char *what, App *a)
+{
+    const Engine *e = app_engine(a);
+    OpsSeen seen = {0};
+    for (long p = 0; p <= (long)e->n_steps * e->ops_per_step; p++) {
+        run_seek(&a->run, app_primary_mode(a), p);
+        for (size_t wi = 0; wi < sizeof ops_w / sizeof ops_w[0]; wi++)
+            for (size_t hi = 0; hi < sizeof ops_h / sizeof ops_h[0]; hi++) check_ops(a, ops_w[wi], ops_h[hi], what, &seen);
+    }
+    /* never the easy way out: the 120x40 box keeps the row at every
+     * operation, and the narrower boxes show it too */
+    if (seen.tall_drawn != seen.tall_seen || seen.drawn <= seen.tall_drawn)
+        fail_msg("%s: the row drawn in %d of %d 74x13 boxes, %d boxes in all", what, seen.tall_drawn, seen.tall_seen,
+                 seen.drawn);
+    fx_app_del(a);
+}
+
+#define OPS_PROMPT "--prompt", "the cat sat on the mat. the cat sat"
+
+static void test_ops_masked_plain(void **state)
+{
+    (void)state;
+    check_ops_run("plain", FX_APP("kvsim", "--gen", "6"));
+    check_ops_run("plain zh", FX_APP("kvsim", "--gen", "6", "--lang", "zh"));
+    check_ops_run("plain ascii", FX_APP("kvsim", "--gen", "6", "--ascii"));
+    check_ops_run("train", FX_APP("kvsim", "--mode", "train"));
+    check_ops_run("train zh", FX_APP("kvsim", "--mode", "train", "--lang", "zh"));
+}
+
+static void test_ops_masked_window(void **state)
+{
+    (void)state;
+    check_ops_run("window", FX_APP("kvsim", "--gen", "6", "--window", "4"));
+    check_ops_run("window zh", FX_APP("kvsim", "--gen", "6", "--window", "4", "--lang", "zh"));
+}
+
+static void test_ops_masked_chunk(void **state)
+{
+    (void)state;
+    check_ops_run("chunk", FX_APP("kvsim", OPS_PROMPT, "--gen", "4", "--chunk", "4"));
+    check_ops_run("chunk zh", FX_APP("kvsim", OPS_PROMPT, "--gen", "4", "--chunk", "4", "--lang", "zh"));
+}
+
+static void test_ops_masked_speculate(void **state)
+{
+    (void)state;
+    check_ops_run("speculate", FX_APP("kvsim", OPS_PROMPT, "--gen", "8", "--speculate", "4"));
+    check_ops_run("speculate zh", FX_APP("kvsim", OPS_PROMPT, "--gen", "8", "--speculate", "4", "--lang", "zh"));
+}
+
 /* ---- the KV cache panel's marked rows ------------------------------------- */
 
 /* What a marked row is, and the words of its entry (any one will do). */
@@ -346,6 +461,10 @@ int main(void)
         cmocka_unit_test(test_pool_holes_explained),
         cmocka_unit_test(test_roofline_ridge_explained),
         cmocka_unit_test(test_kvcache_rows_explained),
+        cmocka_unit_test(test_ops_masked_plain),
+        cmocka_unit_test(test_ops_masked_window),
+        cmocka_unit_test(test_ops_masked_chunk),
+        cmocka_unit_test(test_ops_masked_speculate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

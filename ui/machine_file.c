@@ -171,9 +171,7 @@ MachineFileStatus machine_file_read(const char *path, MachineRecord *r, MachineF
     } else if (n > MACHINE_FILE_MAX_BYTES) {
         s = problem(p, MACHINE_FILE_TOO_BIG, 0, NULL);
     } else {
-        const int e = p->err;
         s = machine_file_parse(text, n, r, p);
-        p->err = e;
     }
     free(text);
     return s;

@@ -25,36 +25,13 @@
  * optional columns come and go as room allows, so one path serves 54 to 200
  * columns.
  */
-#include "ui/panels/panels.h"
-#include "ui/panels/table.h"
+#include "ui/panels/ops.h"
 #include "ui/style.h"
 
 #include "sim/formulas.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* rows after the six categories: RoPE's rotations (§6.10; a row only with
- * --rope), the total (rotations included), QKᵀ work on masked cells */
-enum { R_ROPE = CAT_COUNT, R_TOTAL, R_MASKED, N_VALS };
-
-typedef struct { uint64_t v[N_VALS]; } Vals;
-
-typedef struct { Vals meas, pred; TableMark mark[N_VALS]; } Measure;
-
-/* One engine at the step on screen: its steps [j0, j1). The cache's (and
- * the train engine's) own step k; for recompute the steps that emit the
- * tokens cache step k emits (panel_recompute_steps, as run_seek, the charts
- * and the border ratio pair them): with --speculate 1 + accepted of them,
- * with --chunk none for a chunk before the last. */
-typedef struct {
-    int k;                 /* the step on screen (the cache's) */
-    int j0, j1;            /* this engine's steps that pair with it */
-    int n0, n1;            /* rows of step j0 and of step j1 - 1 */
-    bool started, complete;
-    bool none;             /* no step of this engine pairs with step k (j0 == j1) */
-    Measure step, cum;
-} Side;
 
 static void vals_from(const OpCounts *c, Vals *v)
 {
@@ -171,7 +148,7 @@ static const char *cat_label(const App *a, int i, bool lng)
         {"qkv", "qkv 投影"}, {"QK\u1d40", "QK\u1d40 得分"}, {"\u00b7V", "\u00b7V 加权"},
         {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"词表", "输出头"}, {"旋转", "RoPE 旋转"}, {"合计", "合计"},
         {"\u00d7QK\u1d40", "×格 QK\u1d40"}};
-    return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
+    return TR(a, en[i][lng], zh[i][lng]);
 }
 
 /* One mark for a whole row: ✗ if any is wrong, … if any is pending, none
@@ -243,48 +220,6 @@ static void table_build(const App *a, Table *t, const Series *s, int ns, const i
 
 /* ---- the panel -------------------------------------------------------------- */
 
-/* One line under the table: what the marks mean right now. */
-static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns, int checked)
-{
-    int bad = 0, y = in.y + in.h - 1;
-    bool wait = false, started = true, any = false;
-    for (int i = 0; i < ns; i++) {
-        for (int k = 0; k < N_VALS; k++)
-            bad += (s[i].step.mark[k] == TABLE_MARK_BAD) + (ns == 2 && s[i].cum.mark[k] == TABLE_MARK_BAD);
-        wait |= !s[i].complete;
-        started &= s[i].started;
-        any |= s[i].started;
-    }
-    if (bad) {
-        canvas_put(c, in.x, y, canvas_glyph(c, GLYPH_CROSS), STYLE_BAD);
-        canvas_textf(c, in.x + 2, y, in.w - 2, STYLE_BAD,
-                     TR(a, "%d counters differ from the closed form!", "%d 个计数与闭式公式不符！"), bad);
-        return;
-    }
-    char ok[128], ok_short[96];
-    snprintf(ok, sizeof ok, TR(a, "all %d measured counters equal the closed forms (spec \u00a74)",
-                               "全部 %d 个实测计数等于闭式公式（规范 §4）"), checked);
-    snprintf(ok_short, sizeof ok_short, TR(a, "all %d counters = closed forms", "%d 个计数 = 闭式公式"), checked);
-    /* with --chunk the cache runs its early chunks alone: recompute's step 0
-     * emits the first token, which the last chunk does (sim/run.h) */
-    const char *msg[2] = {ok, ok_short};
-    if (!any) {
-        msg[0] = TR(a, "nothing run yet: pred = what step 0 will cost", "尚未运行：预测 = 第 0 步的开销");
-        msg[1] = TR(a, "not run yet: pred = step 0", "尚未运行：预测第 0 步");
-    } else if (!started) {
-        msg[0] = TR(a, "recompute not run yet: its step 0 pairs with the last chunk",
-                    "重算尚未运行：它的第 0 步对应最后一个分块");
-        msg[1] = TR(a, "recompute waits for the last chunk", "重算等最后一个分块");
-    } else if (wait) {
-        msg[0] = TR(a, "step running: counts so far vs the whole step (\u2026 until it ends)",
-                    "本步进行中：已计数 vs 整步预测（结束前显示 …）");
-        msg[1] = TR(a, "step running: counts so far (\u2026 until it ends)", "本步进行中（结束前显示 …）");
-    }
-    /* the long form when it fits, else the short one; never a cut word */
-    const char *fit = canvas_text_width(msg[0]) <= in.w ? msg[0] : canvas_text_width(msg[1]) <= in.w ? msg[1] : NULL;
-    if (fit) canvas_text(c, in.x, y, in.w, started && !wait ? STYLE_OK : STYLE_DIM, fit);
-}
-
 /* Whether a table's group titles get their line: a tall table in a box of
  * at least 11 rows. */
 static bool titles_shown(const Table *t, Rect in)
@@ -292,9 +227,24 @@ static bool titles_shown(const Table *t, Rect in)
     return !t->row_marks && in.h >= 11;
 }
 
-static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s, int ns, int checked)
+/* The ×QKᵀ row of a tall table or column of a short one (the last of
+ * either, as shown_cats orders them) stays only with its entry on the top
+ * border, keyed by the label drawn; with no room for any wording it goes. */
+static void keep_masked(const App *a, const Canvas *c, Rect in, Table *t, OpsTop *top)
+{
+    const bool tall = !t->row_marks;
+    const int j = t->n_cols - 1;
+    const char *key = tall ? t->row[t->n_rows - 1].label[t->long_labels] : t->shown[j] ? t->col[j].head : NULL;
+    if (!key || ops_masked_entry(a, key, top)) return;
+    if (tall) t->n_rows--;
+    else t->n_cols--;
+    table_fit(c, t, in.w);
+}
+
+static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s, int ns, int checked, OpsTop *top)
 {
     table_fit(c, t, in.w);
+    keep_masked(a, c, in, t, top);
     int y = in.y, rows = in.h;
     if (titles_shown(t, in)) {
         table_draw_groups(c, t, in.x, y++);
@@ -302,16 +252,7 @@ static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s
     }
     const bool status = rows >= t->n_rows + 2;
     table_draw(c, t, in.x, y, status ? t->n_rows + 1 : rows);
-    if (status) status_line(a, c, in, s, ns, checked);
-}
-
-/* Text on the bottom border: the long form when it fits. */
-static void border_note(Canvas *c, Rect r, const char *lng, const char *shrt)
-{
-    const int room = r.w - 4;
-    if (r.h < 3 || room < 4) return;
-    canvas_textf(c, r.x + 2, r.y + r.h - 1, room, STYLE_TITLE, " %s ",
-                 canvas_text_width(lng) + 2 <= room ? lng : shrt);
+    if (status) ops_status_line(a, c, in, s, ns, checked);
 }
 
 /* What the columns cover beside cache step k. The step group: the labels
@@ -445,7 +386,7 @@ static void pair_table(const App *a, const Canvas *c, Rect in, bool tall, const 
 /* Both modes; fills the border note (lng, or shrt when narrow). Every
  * recompute number is of the recompute steps that emit the tokens the
  * cache step on screen emits, so each column compares like with like. */
-static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
+static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, OpsTop *top, char lng[128], char shrt[96])
 {
     Side s[2];
     Table g;
@@ -494,7 +435,7 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), C->k);
     pair_table(a, c, in, tall, se, &nm, corner, &g);
     int cats[N_VALS];
-    draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
+    draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats), top);
 
     /* the border: the same pairs as the columns (a verify step against all
      * the recompute steps of its tokens) */
@@ -527,7 +468,7 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
 /* Train: measured vs predicted, and what generating the same L tokens costs
  * (closed forms of a 1-token prompt run for L steps: the same positions and
  * about the same MACs with the cache, but L forward passes instead of 1). */
-static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
+static void draw_train(const App *a, Canvas *c, Rect in, bool tall, OpsTop *top, char lng[128], char shrt[96])
 {
     const Engine *e = app_engine_of(a, MODE_TRAIN);
     Side s;
@@ -564,7 +505,7 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
     g.group_title[0][0] = TR(a, "1 pass", "1 次前向");
     g.group_title[1][0] = t[0], g.group_title[1][1] = t[1];
     int cats[N_VALS];
-    draw_table(a, c, in, &g, &s, 1, shown_cats(a, cats));
+    draw_table(a, c, in, &g, &s, 1, shown_cats(a, cats), top);
     snprintf(lng, 128, TR(a, "training: 1 forward pass; generating %d tokens: %d passes",
              "训练：1 次前向；生成 %d 个词元：%d 次前向"), e->L, e->L);
     snprintf(shrt, 96, TR(a, "train: 1 pass \u00b7 generate %d tokens: %d passes",
@@ -576,23 +517,27 @@ void panel_ops_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     (void)shown;   /* reads the engines it needs from the App's run */
     const Rect old = c->clip, box = rect_intersect(r, old);
     const bool train = a->view == VIEW_TRAIN;
-    canvas_set_clip(c, box);
-    char title[80];
-    snprintf(title, sizeof title, "%s%s",
+    char title[2][80];
+    OpsTop top = {.box = r, .title = {title[0], train ? title[1] : NULL}};
+    /* the train view may drop its title's "train vs generate" (the group
+     * titles and the bottom border say it) to make room for the ×QKᵀ entry */
+    snprintf(title[0], sizeof title[0], "%s%s",
              train ? TR(a, "Operations (MACs): train vs generate", "运算（乘加次数）：训练 vs 生成")
                    : TR(a, "Operations (MACs)", "运算（乘加次数）"),
              panel_seq_a_note(a));
-    canvas_box(c, r, STYLE_BORDER, title);
+    snprintf(title[1], sizeof title[1], "%s%s", TR(a, "Operations (MACs)", "运算（乘加次数）"), panel_seq_a_note(a));
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    char lng[128] = "", shrt[96] = "";
     if (in.w > 0 && in.h > 0) {
         int cats[N_VALS];
         const bool tall = in.h >= 1 + shown_cats(a, cats);   /* header + a row each; ratios go on the border */
-        char lng[128], shrt[96];
         canvas_set_clip(c, rect_intersect(in, old));
-        if (train) draw_train(a, c, in, tall, lng, shrt);
-        else draw_pair(a, c, in, tall, lng, shrt);
-        canvas_set_clip(c, box);
-        border_note(c, r, lng, shrt);
+        if (train) draw_train(a, c, in, tall, &top, lng, shrt);
+        else draw_pair(a, c, in, tall, &top, lng, shrt);
     }
+    /* the box after the table: its top border holds what the table needs explained */
+    canvas_set_clip(c, box);
+    ops_top_draw(c, &top);
+    if (lng[0]) ops_border_note(c, r, lng, shrt);
     c->clip = old;
 }
