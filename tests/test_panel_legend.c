@@ -10,7 +10,12 @@
  * keeps the table's Ln entry (on a line of its own when the border has no
  * room), and the roofline's ridge line keeps its key entry. The
  * Operations panel's ×QKᵀ row or column comes with its entry on the top
- * border (it once had none at any size). */
+ * border (it once had none at any size). The KV cache panel, at the size
+ * each screen from 80x24 to 200x60 gives it: a row it draws in a mark's
+ * colour comes with the line saying what the mark means: this step's
+ * rows before the append ("not kept yet": the size line does not count
+ * them), after it ("appended"), and the rows recompute redoes. At 80x24
+ * the rows once stood highlighted under "0 B" with nothing saying why. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +28,9 @@
 #include <cmocka.h>
 
 #include "tests/panel_fixture.h"
+
+#include "ui/layout.h"
+#include "ui/style.h"
 
 /* The inner lines of a dump (its first and last lines, the borders with
  * the title and the row note, dropped), as one string (caller frees). */
@@ -544,6 +552,101 @@ static void test_ops_masked_speculate(void **state)
     check_ops_run("speculate zh", FX_APP("kvsim", OPS_PROMPT, "--gen", "8", "--speculate", "4", "--lang", "zh"));
 }
 
+/* ---- the KV cache panel's marked rows ------------------------------------- */
+
+/* What a marked row is, and the words of its entry (any one will do). */
+typedef enum { KV_PENDING, KV_APPENDED, KV_REDONE, KV_KINDS } KvMark;
+static const char *const kv_words[KV_KINDS][2][4] = {
+    [KV_PENDING] = {{"not kept", "kept at", "append keeps", NULL}, {"尚未保留", "追加时保留", "追加只保留", NULL}},
+    [KV_APPENDED] = {{"appended", NULL}, {"追加", NULL}},
+    [KV_REDONE] = {{"recomputed", NULL}, {"重算", NULL}},
+};
+static const char *const kv_names[KV_KINDS] = {"a row not kept yet", "an appended row", "a recomputed row"};
+
+/* The panel of engine e in a w×h box, as the screen draws it; counts the
+ * marked rows of each kind it drew and fails when one has no entry. A row
+ * is a line whose position number is drawn in a mark's style. */
+static void check_kvcache(const App *a, const Engine *e, int w, int h, const char *what, int sw, int sh,
+                          int counts[KV_KINDS])
+{
+    Canvas c;
+    assert_int_equal(canvas_init(&c, w, h), 0);
+    canvas_set_ascii(&c, a->opt.ascii);
+    panel_kvcache_draw(a, e, &c, (Rect){0, 0, w, h});
+    char *d = NULL;
+    const bool zh = a->opt.lang_zh && !a->opt.ascii;   /* as TR() picks */
+    for (int y = 1; y < h - 1; y++) {
+        int x = 1;
+        while (x < w - 1 && canvas_at(&c, x, y)->cp == ' ') x++;
+        const CanvasCell *cell = canvas_at(&c, x, y);
+        if (x >= w - 1 || cell->cp < '0' || cell->cp > '9') continue;
+        KvMark k;
+        if (e->mode == MODE_CACHE && (cell->style == STYLE_NEW || cell->style == STYLE_CHANGED))
+            k = engine_op_done(e, OP_APPEND, -1) ? KV_APPENDED : KV_PENDING;
+        else if (e->mode == MODE_RECOMPUTE && (cell->style == STYLE_REDONE || cell->style == STYLE_CHANGED))
+            k = KV_REDONE;
+        else
+            continue;
+        counts[k]++;
+        if (!d) d = inner(&c);   /* not the borders: the compare view names "重算" there */
+        bool said = false;
+        for (int i = 0; kv_words[k][zh][i] && !said; i++) said = strstr(d, kv_words[k][zh][i]) != NULL;
+        if (!said)
+            fail_msg("%s, %s, step %d op %ld, screen %dx%d (box %dx%d): %s drawn (line %d), no entry for it\n%s", what,
+                     zh ? "zh" : "en", e->step, (e->pos - 1) % e->ops_per_step + 1, sw, sh, w, h, kv_names[k], y, d);
+    }
+    free(d);
+    canvas_free(&c);
+}
+
+/* Every operation of the first three steps, at each screen size: the
+ * KV cache box (both of the compare view). */
+static void check_kvcache_run(const char *what, App *a, int counts[KV_KINDS])
+{
+    static const int sizes[][2] = {{80, 24}, {90, 28}, {100, 30}, {120, 40}, {140, 45}, {160, 50}, {200, 60}};
+    const Engine *e = app_engine(a);
+    const int steps = e->n_steps < 3 ? e->n_steps : 3;
+    for (long p = 1; p <= (long)steps * e->ops_per_step; p++) {
+        run_seek(&a->run, app_primary_mode(a), p);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            Layout lo;
+            layout_app(a, sizes[s][0], sizes[s][1], &lo);
+            if (lo.kvcache.w > 0 && lo.kvcache.h > 0)
+                check_kvcache(a, app_shown_engine(a), lo.kvcache.w, lo.kvcache.h, what, sizes[s][0], sizes[s][1], counts);
+            if (lo.kvcache2.w > 0 && lo.kvcache2.h > 0)
+                check_kvcache(a, app_engine_of(a, MODE_RECOMPUTE), lo.kvcache2.w, lo.kvcache2.h, what, sizes[s][0],
+                              sizes[s][1], counts);
+        }
+    }
+    fx_app_del(a);
+}
+
+static void test_kvcache_rows_explained(void **state)
+{
+    (void)state;
+    int counts[KV_KINDS] = {0};
+    static const char *const langs[] = {"en", "zh"};
+    /* the built-in model, as the screens run it (32 values a row: no room
+     * for the marks at 80x24), and a seeded shape with GQA and RoPE */
+#define KV_APP(...) FX_APP("kvsim", "--model", "models/default.kvsim", "--lang", lang, __VA_ARGS__)
+    for (int l = 0; l < 2; l++) {
+        const char *lang = langs[l];
+        check_kvcache_run("cache", KV_APP("--mode", "cache"), counts);
+        check_kvcache_run("compare", KV_APP("--mode", "compare"), counts);
+        check_kvcache_run("recompute", KV_APP("--mode", "recompute"), counts);
+        check_kvcache_run("window", KV_APP("--window", "4"), counts);
+        check_kvcache_run("chunk", KV_APP("--chunk", "4"), counts);
+        check_kvcache_run("speculate", KV_APP("--prompt", "the cat sat on the mat. the cat sat", "--speculate", "4"), counts);
+        check_kvcache_run("present", KV_APP("--present"), counts);
+        check_kvcache_run("ascii", KV_APP("--ascii"), counts);
+        check_kvcache_run("kv-heads rope", FX_APP("kvsim", "--lang", lang, "--d-model", "8", "--kv-heads", "1", "--rope"),
+                          counts);
+    }
+#undef KV_APP
+    /* every kind was drawn, so no check above passed for want of rows */
+    for (int k = 0; k < KV_KINDS; k++) assert_true(counts[k] > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_pool_legend_only_what_is_drawn),
         cmocka_unit_test(test_pool_one_sequence_row),
         cmocka_unit_test(test_roofline_ridge_explained),
+        cmocka_unit_test(test_kvcache_rows_explained),
         cmocka_unit_test(test_ops_masked_plain),
         cmocka_unit_test(test_ops_masked_window),
         cmocka_unit_test(test_ops_masked_chunk),
