@@ -279,12 +279,40 @@ static void test_pool_one_sequence_row(void **state)
     }
 }
 
+/* Slot by slot (a tall box): a block given back under a window is drawn
+ * "-:···", and the line above the slots says so only when one is drawn
+ * (it once named only █ and ░). */
+static void test_pool_slots_given_back(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--d-model", "8", "--mode", "memory", "--block-size", "3", "--window", "5", "--gen", "6",
+                    "--prompt", "hello world", "--prompt", "cde");
+    int drawn = 0;
+    for (int k = 0; k < 5; k++) {
+        run_seek(&a->run, MODE_CACHE, run_step_start(app_engine(a), k + 1));
+        static const int ws[] = {60, 90, 120};
+        for (size_t wi = 0; wi < sizeof ws / sizeof ws[0]; wi++) {
+            Canvas c;
+            fx_draw(panel_pool_draw, a, &c, ws[wi], 30);
+            char *d = canvas_dump(&c);
+            const bool back = strstr(d, " -:\u00b7") != NULL, said = strstr(d, "-:\u00b7\u00b7\u00b7 given back") != NULL;
+            if (back != said) fail_msg("step %d, %dx30: given-back slots drawn %d, named %d\n%s", k, ws[wi], back, said, d);
+            drawn += back;
+            free(d);
+            canvas_free(&c);
+        }
+    }
+    assert_true(drawn > 0);
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_holes_explained),
         cmocka_unit_test(test_pool_legend_only_what_is_drawn),
         cmocka_unit_test(test_pool_one_sequence_row),
+        cmocka_unit_test(test_pool_slots_given_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -463,10 +463,30 @@ static void draw_paged(Ctx *x, bool key, bool table)
     char head[200];
     if (bottom - y >= x->n + 2) {
         y++;
+        /* a table entry given back under a window is drawn "-:···": say so
+         * when there is one (the border's "·" entry is about the table) */
+        bool back = false;
+        for (int s = 0; s < x->n; s++)
+            for (int j = 0; j < x->s[s].n_table && x->s[s].table; j++) back |= x->s[s].table[j] < 0;
+        const char *dot = x->c->ascii ? "." : "\u00b7";
+        char alt[200];
         snprintf(head, sizeof head,
                  TR(x->a, "each block slot by slot (id:slots): %s holds a position, %s empty = the waste",
                     "逐格看每一块（编号:格）：%s 存有位置，%s 空着 = 浪费"), full, empty);
-        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, head);
+        if (back) {
+            const size_t len = strlen(head);
+            snprintf(head + len, sizeof head - len, TR(x->a, ", -:%s%s%s given back", "，-:%s%s%s 已归还"), dot, dot, dot);
+        }
+        snprintf(alt, sizeof alt, TR(x->a, "each block (id:slots): %s held, %s empty = waste%s%s%s%s%s",
+                                     "每一块（编号:格）：%s 已存，%s 空 = 浪费%s%s%s%s%s"),
+                 full, empty, back ? TR(x->a, ", -:", "，-:") : "", back ? dot : "", back ? dot : "", back ? dot : "",
+                 back ? TR(x->a, " given back", " 已归还") : "");
+        char terse[120];
+        snprintf(terse, sizeof terse, TR(x->a, "id:slots %s held %s waste%s%s%s%s", "编号:格 %s 已存 %s 浪费%s%s%s%s"), full,
+                 empty, back ? " -:" : "", back ? dot : "", back ? dot : "", back ? dot : "");
+        if (back) strcat(terse, TR(x->a, " given back", " 已归还"));
+        const char *cand[] = {head, alt, terse};
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, pool_fit(cand, 3, x->in.w));
         for (int s = 0; s < x->n; s++) draw_slots(x, s, y++);
     }
     if (bottom - y >= x->n + 2) {
