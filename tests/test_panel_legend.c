@@ -5,10 +5,9 @@
  * --speculate, --chunk), in both modes: each glyph on screen has its
  * entry ("× masked", "█ weight", ...). The mask once dropped "█ weight",
  * "× masked", "· not yet" and "faint: not computed" at 80x24. The All
- * heads panel's tags ("prev", "ind→j") come with their rule, and the KV
- * blocks legend names a table's given-back entry "·" under a window and
- * keeps the table's Ln entry (on a line of its own when the border has no
- * room), and the roofline's ridge line keeps its key entry. The
+ * heads panel's tags ("prev", "ind→j") come with their rule (the KV
+ * blocks legend has its own suite, tests/test_panel_pool_legend.c), and
+ * the roofline's ridge line keeps its key entry. The
  * Operations panel's ×QKᵀ row or column comes with its entry on the top
  * border (it once had none at any size). The KV cache panel, at the size
  * each screen from 80x24 to 200x60 gives it: a row it draws in a mark's
@@ -153,68 +152,6 @@ static void test_heads_tags_explained(void **state)
     }
     assert_true(tagged > 0);   /* the trained model's heads do get tags */
     fx_app_del(a);
-}
-
-/* The KV blocks legend of a dump: its bottom border, then the table's key
- * line when the border had no room for the table's entries (an inner line
- * that starts with "table:" or "Ln"). Caller frees. */
-static char *pool_legend(const char *dump)
-{
-    const char *border = strstr(dump, "\u2514");
-    assert_non_null(border);
-    const char *key = NULL;
-    for (const char *l = dump; l && !key; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-        if (!strncmp(l, "\u2502table:", strlen("\u2502table:")) || !strncmp(l, "\u2502Ln ", strlen("\u2502Ln ")))
-            key = l;
-    const size_t kn = key ? strcspn(key, "\n") : 0, bn = strcspn(border, "\n");
-    char *r = malloc(kn + bn + 2);
-    assert_non_null(r);
-    snprintf(r, kn + bn + 2, "%.*s%s%.*s", (int)kn, key ? key : "", key ? "\n" : "", (int)bn, border);
-    return r;
-}
-
-/* The KV blocks panel under a window: a block given back shows as "·" in
- * its sequence's table, and the legend says so at every width from 78
- * columns (it once said only "·· free", a free block of the grid); the
- * table's Ln entry stays too, also at 80 columns with shared blocks and
- * holes, where it once gave way (the border's words then had no room). */
-static void test_pool_holes_explained(void **state)
-{
-    (void)state;
-    App *runs[2] = {
-        FX_APP("kvsim", "--mode", "memory", "--block-size", "4", "--window", "6", "--prompt", "abcdefgh", "--prompt", "abcdxy"),
-        FX_APP("kvsim", "--mode", "memory", "--block-size", "4", "--window", "8", "--prefix-cache", "--prompt",
-               "thecatsaton,", "--prompt", "thecatsaton,thedog", "--prompt", "thecatran"),
-    };
-    for (int i = 0; i < 2; i++) {
-        App *a = runs[i];
-        int ever = 0;
-        for (int k = 0; k < 3; k++) {
-            fx_seek_op(a, k, OP_APPEND, -1);
-            int n, holes = 0;
-            for (int q = 0; q < a->n_seqs; q++) {
-                const int *tb = paged_seq_table(a->run.pool, app_seq_engine(a, q)->pool_seq, &n);
-                for (int j = 0; j < n; j++) holes += tb[j] < 0;
-            }
-            static const int widths[] = {64, 78, 80, 139, 200};
-            for (unsigned wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
-                const int w = widths[wi];
-                Canvas c;
-                fx_draw(panel_pool_draw, a, &c, w, 14);
-                char *d = canvas_dump(&c);
-                char *leg = pool_legend(d);
-                const bool said = strstr(leg, "left the window") || strstr(leg, "left window");
-                if (!strstr(leg, "Ln \u2192")) fail_msg("run %d step %d width %d: no Ln entry\n%s", i, k, w, d);
-                if (said != (holes > 0)) fail_msg("run %d step %d width %d: %d holes, legend %s\n%s", i, k, w, holes, leg, d);
-                free(leg);
-                free(d);
-                canvas_free(&c);
-            }
-            ever += holes;
-        }
-        assert_true(ever > 0);
-        fx_app_del(a);
-    }
 }
 
 /* The roofline's dotted ridge line keeps its key entry in the smallest
@@ -458,7 +395,6 @@ int main(void)
         cmocka_unit_test(test_mask_legend_speculate),
         cmocka_unit_test(test_mask_legend_chunk),
         cmocka_unit_test(test_heads_tags_explained),
-        cmocka_unit_test(test_pool_holes_explained),
         cmocka_unit_test(test_roofline_ridge_explained),
         cmocka_unit_test(test_kvcache_rows_explained),
         cmocka_unit_test(test_ops_masked_plain),
