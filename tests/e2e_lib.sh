@@ -19,6 +19,10 @@
 # fixed sleeps.
 
 K=${1:-build/kvsim}
+# the reference roofline, whatever `kvsim bench --save-machine` saved
+unset KVSIM_MACHINE
+KVSIM_MACHINE_FILE=
+export KVSIM_MACHINE_FILE
 case "$K" in /*) ;; *) K="$(pwd)/$K" ;; esac
 pass=0
 fail=0

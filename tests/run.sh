@@ -10,6 +10,11 @@
 # format, and the exit status is non-zero when anything failed.
 set -u
 cd "$(dirname "$0")/.." || exit 2
+# the reference roofline in every screen: not KVSIM_MACHINE, not a machine
+# that `kvsim bench --save-machine` saved (set and empty: no machine file)
+unset KVSIM_MACHINE
+KVSIM_MACHINE_FILE=
+export KVSIM_MACHINE_FILE
 passed=0
 failed=0
 failed_names=""

@@ -31,6 +31,17 @@ typedef struct {
     const char *keys;     /* --keys syntax */
 } Scenario;
 
+/* Keep the user's machine out of the screens: no KVSIM_MACHINE, and
+ * KVSIM_MACHINE_FILE set and empty, i.e. no machine file (ui/machine_file.h),
+ * so the memory view's roofline draws the reference machine whatever
+ * `kvsim bench --save-machine` left in ~/.config. Every suite that renders
+ * screens calls it before its tests. */
+static inline void screen_isolate_machine(void)
+{
+    unsetenv("KVSIM_MACHINE");
+    setenv("KVSIM_MACHINE_FILE", "", 1);
+}
+
 /* The model of the last app built, kept for that app's run (its weights
  * and alphabet); the previous app is always freed before the next build. */
 static ModelFile screen_model;

@@ -187,5 +187,82 @@ if [ -n "$nope" ]; then
     fi
 fi
 
+# 5. --save-machine: the machine file (ui/machine_file.h) holds what the JSON
+#    says, the memory view's roofline draws it, and a path that cannot be
+#    written is bad input, found before anything is measured
+d=$(mktemp -d)
+trap 'rm -f "$j" "$tr" "$t" "$e"; rm -rf "$d"' EXIT
+if "$K" bench --quick --no-ui --format json --runs 1 --save-machine="$d/m" >"$j" 2>"$e" && [ ! -s "$e" ] &&
+    python3 - "$j" "$d/m" "$("$K" --version)" <<'EOF'
+import json, sys, datetime
+doc = json.load(open(sys.argv[1]))
+kv = {}
+for line in open(sys.argv[2]):
+    if line.strip() and not line.startswith("#"):
+        k, v = line.rstrip("\n").split(": ", 1)
+        kv[k] = v
+assert kv["format"] == "kvsim-machine 1", kv
+# the file keeps two decimals of the JSON's numbers
+assert abs(float(kv["read_bandwidth_gbs"]) - doc["read_bandwidth_gbs"]) <= 0.0051, (kv, doc["read_bandwidth_gbs"])
+assert abs(float(kv["peak_gflops"]) - doc["peak_gflops"]) <= 0.0051, (kv, doc["peak_gflops"])
+assert int(kv["sweep_bytes"]) == doc["read_bandwidth_sweep_bytes"] and kv["sweep_shape"] == "tiny", kv
+assert (doc["cpu"] is None and "cpu" not in kv) or int(kv["cpu"]) == doc["cpu"], kv
+assert kv["date"][:10] == datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), kv
+assert "kvsim " + kv["kvsim"] == sys.argv[3] and kv["kernels"] == doc["kernel_variant"], kv
+assert kv["cpu_model"], kv
+assert doc["machine_file"] == sys.argv[2], doc["machine_file"]
+EOF
+then ok "--save-machine=FILE: the file holds the JSON's read_bandwidth_gbs and peak_gflops"
+else bad "--save-machine=FILE ($(head -n 1 "$e"))"; fi
+if KVSIM_MACHINE_FILE="$d/m" "$K" frames --mode memory --size 160x50 --keys NN 2>&1 |
+    grep -q "measured by kvsim bench on $(date -u +%Y-%m-%d)"; then
+    ok "the memory view's roofline draws the saved machine"
+else
+    bad "the memory view's roofline draws the saved machine"
+fi
+# the default path: $XDG_CONFIG_HOME/kvsim/machine, its directory made; the table says so
+if env -u KVSIM_MACHINE_FILE XDG_CONFIG_HOME="$d/cfg" "$K" bench --quick --no-ui --runs 1 --save-machine >"$t" 2>"$e" &&
+    grep -q "^machine saved to $d/cfg/kvsim/machine: " "$t" && grep -q '^read_bandwidth_gbs: ' "$d/cfg/kvsim/machine"; then
+    ok "--save-machine: \$XDG_CONFIG_HOME/kvsim/machine"
+else
+    bad "--save-machine: \$XDG_CONFIG_HOME/kvsim/machine ($(head -n 1 "$e"))"
+fi
+# opt-in: without the option nothing is written, and the JSON says null
+mkdir -p "$d/home"
+if env -u KVSIM_MACHINE_FILE XDG_CONFIG_HOME="$d/cfg2" HOME="$d/home" "$K" bench --quick --no-ui --format json --runs 1 >"$j" &&
+    [ ! -e "$d/cfg2" ] && [ -z "$(ls -A "$d/home")" ] &&
+    python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["machine_file"] is None' "$j"; then
+    ok "no --save-machine: nothing saved"
+else
+    bad "no --save-machine: nothing saved"
+fi
+: >"$d/file"
+# each: the arguments, then what the one line says
+while IFS='|' read -r args why; do
+    # shellcheck disable=SC2086
+    "$K" bench --quick --no-ui --runs 1 $args >"$t" 2>"$e"
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ ! -s "$t" ] && [ "$(wc -l <"$e")" -eq 1 ] &&
+        grep -q "^kvsim: .*$why.*; see 'kvsim bench --help'\$" "$e"; then
+        ok "bench $args: exit 2, one line"
+    else
+        bad "bench $args: exit $rc, stderr: $(head -n 2 "$e")"
+    fi
+done <<LIST
+--save-machine=$d/no-such-dir/m|cannot use the directory $d/no-such-dir (No such file or directory)
+--save-machine=$d|$d exists and is not a regular file
+--save-machine=$d/file/m|$d/file is not a directory
+--save-machine=|the file name is empty
+--save-machine $d/m2|a file for --save-machine goes after '=': --save-machine=$d/m2
+--save-machine=$d/|$d/ is a directory; expected a file name
+LIST
+KVSIM_MACHINE_FILE= "$K" bench --quick --no-ui --runs 1 --save-machine >"$t" 2>"$e"
+rc=$?
+if [ "$rc" -eq 2 ] && [ ! -s "$t" ] && grep -q "^kvsim: --save-machine: KVSIM_MACHINE_FILE is set and empty" "$e"; then
+    ok "KVSIM_MACHINE_FILE empty: --save-machine has nowhere to go, exit 2"
+else
+    bad "KVSIM_MACHINE_FILE empty: exit $rc, stderr: $(head -n 1 "$e")"
+fi
+
 echo "bench: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

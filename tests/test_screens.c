@@ -287,6 +287,7 @@ static void test_titles(void **state)
 
 int main(void)
 {
+    screen_isolate_machine();   /* the reference roofline, not a saved machine */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_screens),
         cmocka_unit_test(test_too_small),

@@ -556,6 +556,7 @@ static void test_short_layout_still(void **state)
 
 int main(void)
 {
+    screen_isolate_machine();   /* the reference roofline, not a saved machine */
     /* the lessons are found through KVSIM_LESSON_DIR (lessons/catalog.c):
      * the binary (build/tests or build/asan/tests) may sit anywhere */
     setenv("KVSIM_LESSON_DIR", "lessons", 1);

@@ -7,12 +7,14 @@
 #include "ui/app.h"
 #include "ui/canvas.h"
 #include "ui/cmd/cli.h"
+#include "ui/machine_file.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -33,6 +35,7 @@ typedef struct {
     unsigned shapes;     /* bit i: shape i of bench_default_specs */
     bool ui;
     int cpu;             /* --cpu, or -1 */
+    const char *machine_path;  /* --save-machine: the file to write; NULL: none */
 } BenchOptions;
 
 /* ---- the UI frame time --------------------------------------------------- */
@@ -370,13 +373,103 @@ static void json_cpu(FILE *f, const BenchCpu *p)
     fputc('}', f);
 }
 
+/* ---- the machine file (--save-machine) ---------------------------------- */
+
+/* Write what this run measured to path (ui/machine_file.h): the top-level
+ * read bandwidth and its sweep (shape r), the peak, the CPU, the date. */
+static int save_machine(const char *path, const BenchMachine *mc, const BenchCpu *pin, const BenchResult *r,
+                        char *err, size_t errlen)
+{
+    MachineRecord m;
+    memset(&m, 0, sizeof m);
+    m.gbs = r->read_gbs;
+    m.gflops = mc->peak_gflops;
+    if (!(m.gbs > 0 && isfinite(m.gbs) && m.gflops > 0 && isfinite(m.gflops))) {
+        snprintf(err, errlen, "nothing to save: read bandwidth %g GB/s, peak %g GFLOP/s", m.gbs, m.gflops);
+        return -1;
+    }
+    m.sweep_bytes = r->sweep_bytes;
+    snprintf(m.sweep_shape, sizeof m.sweep_shape, "%s", r->spec.name);
+    m.cpu = pin->cpu;
+    machine_file_cpu_model(m.cpu_model, sizeof m.cpu_model);
+    const time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm)) strftime(m.date, sizeof m.date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(m.version, sizeof m.version, "%s", KVSIM_VERSION);
+    snprintf(m.kernels, sizeof m.kernels, "%s", mc->variant);
+    return machine_file_write(path, &m, err, errlen);
+}
+
+/* The table's last line when the machine was saved. */
+static void table_saved(FILE *f, const char *path, const BenchMachine *mc, const BenchResult *r)
+{
+    fprintf(f, "machine saved to %s: %.1f GB/s read over %.1f MB (%s), %.1f GFLOP/s peak;\n"
+               "the memory view's roofline draws it (docs/performance.md section 8)\n",
+            path, r->read_gbs, (double)r->sweep_bytes / 1e6, r->spec.name, mc->peak_gflops);
+    /* a buffer the caches hold reads far faster than a model's weights stream */
+    if (r->sweep_bytes < (4u << 20))
+        fprintf(f, "(a %.0f kB sweep stays in the caches: --shape d288-T256 measures the slope of\n"
+                   "weights that do not fit)\n", (double)r->sweep_bytes / 1e3);
+}
+
+/* The exit status once the report is out: 1 when the file could not be written. */
+static int saved_status(const char *path, bool saved, const char *err)
+{
+    if (!path || saved) return 0;
+    char msg[700];
+    snprintf(msg, sizeof msg, "--save-machine: %s", err);
+    cli_put_error(msg);
+    return 1;
+}
+
+/* A JSON string (NULL: null); the path is the user's, so escape it. */
+static void json_text(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
 /* ---- the command --------------------------------------------------------- */
 
 static int bench_pinned(const BenchOptions *op, const BenchCpu *pin, double start);
 
+/* --save-machine: the file it writes, checked before anything is measured
+ * (a bad path is bad input: exit 2, not a lost 1.5-minute run). Returns 0
+ * with path set, or the exit status after the one-line message. */
+static int machine_target(const BenchArgs *b, char *path, size_t cap)
+{
+    char err[600], msg[800];
+    bool from_env = false;
+    int got = 1;
+    if (b->machine_path) got = snprintf(path, cap, "%s", b->machine_path) < (int)cap ? 1 : -1;
+    else got = machine_file_path(path, cap, &from_env);
+    if (got == 0)
+        return cli_bad_input(CMD_BENCH, from_env ? "--save-machine: " MACHINE_FILE_ENV " is set and empty "
+                                                   "(no machine file); give --save-machine=FILE"
+                                                 : "--save-machine: neither XDG_CONFIG_HOME nor HOME is set; "
+                                                   "give --save-machine=FILE");
+    if (got < 0) return cli_bad_input(CMD_BENCH, "--save-machine: the path is too long");
+    /* the default path's directory is made on demand; a path given is the user's to make */
+    if (machine_file_check(path, !b->machine_path && !from_env, err, sizeof err)) {
+        snprintf(msg, sizeof msg, "--save-machine%s%s: %s", b->machine_path ? "=" : "",
+                 b->machine_path ? cli_clip(b->machine_path) : "", err);
+        return cli_bad_input(CMD_BENCH, msg);
+    }
+    return 0;
+}
+
 int bench_cmd_run(const CliOptions *cli)
 {
-    char err[512];
+    char err[512], machine_path[4096] = "";
     const BenchOptions o = {
         .json = cli->bench.json,
         .runs = cli->bench.runs,
@@ -384,7 +477,12 @@ int bench_cmd_run(const CliOptions *cli)
         .shapes = cli->bench.shapes ? cli->bench.shapes : (1u << N_SHAPES) - 1,
         .ui = !cli->bench.no_ui,
         .cpu = cli->bench.cpu,
+        .machine_path = cli->bench.save_machine ? machine_path : NULL,
     };
+    if (cli->bench.save_machine) {
+        const int bad = machine_target(&cli->bench, machine_path, sizeof machine_path);
+        if (bad) return bad;
+    }
     const double start = bench_now();
     BenchCpu pin;   /* every measurement on one CPU (sim/bench.h) */
     if (bench_pin(&pin, o.cpu, err, sizeof err)) {
@@ -437,11 +535,19 @@ static int bench_pinned(const BenchOptions *op, const BenchCpu *pin, double star
         return 1;
     }
     const double total = bench_now() - start;
+    /* the top-level read bandwidth: the sweep of the largest shape measured */
+    int big = -1;
+    for (int i = 0; i < n_res; i++)
+        if (big < 0 || res[i].sweep_bytes > res[big].sweep_bytes) big = i;
+    char save_err[600] = "";
+    const bool saved = o.machine_path && big >= 0 &&
+                       save_machine(o.machine_path, &mc, pin, &res[big], save_err, sizeof save_err) == 0;
 
     if (!o.json) {
         if (o.ui) table_ui(out, ui);
         fprintf(out, "\ntotal %.1f s\n", total);
-        return 0;
+        if (saved) table_saved(out, o.machine_path, &mc, &res[big]);
+        return saved_status(o.machine_path, saved, save_err);
     }
     const bool counters = n_res == 0 || res[0].cache.macs > 0;
     fprintf(out, "{\n  \"benchmark\": \"kvsim bench\", \"threads\": 1, \"compiler\": \"");
@@ -449,10 +555,6 @@ static int bench_pinned(const BenchOptions *op, const BenchCpu *pin, double star
         if (*p != '"' && *p != '\\') fputc(*p, out);
     fprintf(out, "\", \"counters\": %s, \"runs\": %d, \"recompute_runs\": %d,\n",
             counters ? "true" : "false", o.runs, o.recompute_runs);
-    /* the top-level read bandwidth: the sweep of the largest shape measured */
-    int big = -1;
-    for (int i = 0; i < n_res; i++)
-        if (big < 0 || res[i].sweep_bytes > res[big].sweep_bytes) big = i;
     fprintf(out, "  \"kernel_variant\": \"%s\", \"peak_gflops\": ", mc.variant);
     json_num(out, mc.peak_gflops);
     fputs(", \"read_bandwidth_gbs\": ", out);
@@ -470,8 +572,10 @@ static int bench_pinned(const BenchOptions *op, const BenchCpu *pin, double star
     for (int i = 0; i < n_res; i++) json_shape(out, &res[i], &mc, i + 1 == n_res);
     fputs("  ],\n", out);
     if (o.ui) json_ui(out, ui);
-    fputs("  \"seconds_total\": ", out);
+    fputs("  \"machine_file\": ", out);   /* where --save-machine wrote; null: nowhere */
+    json_text(out, saved ? o.machine_path : NULL);
+    fputs(", \"seconds_total\": ", out);
     json_num(out, total);
     fputs("\n}\n", out);
-    return 0;
+    return saved_status(o.machine_path, saved, save_err);
 }

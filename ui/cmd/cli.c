@@ -206,7 +206,7 @@ static bool takes_next(const char *a)
         for (int i = 0; i < cli_n_options; i++)
             if (!strncmp(cli_options[i].name, a + 2, n)) {
                 any = true;
-                all &= cli_options[i].arg != NULL;
+                all &= cli_options[i].arg != NULL && !cli_options[i].arg_optional;
             }
         return any && all;
     }
@@ -340,6 +340,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             const char *v = NULL;
             if (r->arg) {
                 if (eq) v = eq + 1;
+                else if (r->arg_optional) v = NULL;
                 else if (i + 1 < end && i + 1 != cmd_at) v = argv[++i];
                 else FAIL("%s: missing value", cli_clip(a));
             } else if (eq) {
@@ -386,6 +387,9 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
         o->args = words;
         o->nargs = n_words;
     } else if (n_words > 0) {
+        if (cmd == CMD_BENCH && o->bench.save_machine && !o->bench.machine_path)
+            FAIL("'%s': unexpected argument after 'bench'; a file for --save-machine goes after '=': "
+                 "--save-machine=%s", cli_clip(words[0]), cli_clip(words[0]));
         FAIL("'%s': unexpected argument after '%s'", cli_clip(words[0]), cli_command_name(cmd));
     }
 
@@ -557,12 +561,13 @@ static void put_options(FILE *f, Command cmd)
             fprintf(f, "\n%s\n", group);
         }
         char left[64];
-        int n = snprintf(left, sizeof left, "  %s%c%s--%s%s%s", r->short_name ? "-" : "",
-                         r->short_name ? r->short_name : ' ', r->short_name ? ", " : "", r->name,
-                         r->arg ? " " : "", r->arg ? r->arg : "");
-        if (!r->short_name) {   /* no short name: the long one starts at column 2 */
-            n = snprintf(left, sizeof left, "  --%s%s%s", r->name, r->arg ? " " : "", r->arg ? r->arg : "");
-        }
+        /* " G", or "[=FILE]" for a value that may be left out */
+        char val[40] = "";
+        if (r->arg) snprintf(val, sizeof val, r->arg_optional ? "[=%s]" : " %s", r->arg);
+        int n = snprintf(left, sizeof left, "  %s%c%s--%s%s", r->short_name ? "-" : "",
+                         r->short_name ? r->short_name : ' ', r->short_name ? ", " : "", r->name, val);
+        if (!r->short_name)   /* no short name: the long one starts at column 2 */
+            n = snprintf(left, sizeof left, "  --%s%s", r->name, val);
         const char *nl = strchr(r->help, '\n');
         const int first = nl ? (int)(nl - r->help) : (int)strlen(r->help);
         if (n <= 20) fprintf(f, "%-21s%.*s\n", left, first, r->help);

@@ -37,6 +37,9 @@ typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } Format;
 /* Initial view of the UI, and `--mode` of the UI and of frames. */
 typedef enum { VIEW_CACHE, VIEW_RECOMPUTE, VIEW_COMPARE, VIEW_TRAIN, VIEW_MEMORY, VIEW_COUNT } View;
 
+/* What `kvsim --version` prints, and `kvsim bench --save-machine` records. */
+#define KVSIM_VERSION "0.1.0"
+
 /* --prompt may be given up to this many times: a batch of sequences. */
 #define CLI_MAX_PROMPTS 16
 
@@ -63,6 +66,8 @@ typedef struct {
     unsigned shapes;       /* bit i: shape i of bench_default_specs; 0 = all */
     bool no_ui;            /* --no-ui */
     int cpu;               /* --cpu; -1: the probe picks (sim/bench.h, bench_pin) */
+    bool save_machine;     /* --save-machine: write the machine file (ui/machine_file.h) */
+    const char *machine_path;  /* --save-machine=FILE; NULL: machine_file_path() */
 } BenchArgs;
 
 typedef struct {

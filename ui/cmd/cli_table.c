@@ -65,7 +65,8 @@ const CliCommand cli_commands[] = {
      "second), and the roofline: bytes read per step, GB/s and its fraction of the\n"
      "read bandwidth, the fraction of the peak, FLOP per byte. Then the UI frame\n"
      "time, as 'kvsim bench-ui' measures it. Takes about 1.5 minutes\n"
-     "(docs/performance.md).\n"
+     "(docs/performance.md). --save-machine keeps the machine's numbers in a\n"
+     "file, and the memory view's roofline draws them from then on.\n"
      "\n"
      "Shapes:  tiny       d 8,   H 2, 2 layers, F 32,  T 64 (random, --d-model 8)\n"
      "         d64-T1024  d 64,  H 2, 2 layers, F 256, T 1024\n"
@@ -377,6 +378,17 @@ static int set_shape(CliOptions *o, const CliOpt *r, const char *v, char *err, s
     return 0;
 }
 
+/* --save-machine[=FILE]: no value = the default path (machine_file_path) */
+static int set_save_machine(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
+{
+    (void)r;
+    if (v && !*v) FAIL("--save-machine=: the file name is empty; write --save-machine for the default "
+                       "file or --save-machine=FILE");
+    o->bench.save_machine = true;
+    o->bench.machine_path = v;
+    return 0;
+}
+
 static int set_quick(CliOptions *o, const CliOpt *r, const char *v, char *err, size_t errlen)
 {
     (void)r, (void)v, (void)err, (void)errlen;
@@ -609,6 +621,14 @@ const CliOpt cli_options[] = {
      .field = F(bench.cpu), .lo = 0, .hi = BENCH_MAX_CPUS - 1,
      .help = "run every measurement on CPU N (default: the\n"
              "CPU whose 16 MiB read sweep is fastest)"},
+    {.name = "save-machine", .arg = "FILE", .arg_optional = true, .cmds = CMD_BIT(CMD_BENCH), .group = "Bench:",
+     .set = set_save_machine,
+     .help = "also keep the machine measured (read GB/s,\n"
+             "peak GFLOP/s, CPU, date) for the memory view's\n"
+             "roofline, in FILE; without =FILE in\n"
+             "$KVSIM_MACHINE_FILE, else\n"
+             "$XDG_CONFIG_HOME/kvsim/machine, else\n"
+             "~/.config/kvsim/machine (default: not kept)"},
 
     /* every command; .set NULL: handled by the parser */
     /* kvsim train (ui/cmd/train.c parses them; keep both in step:

@@ -40,6 +40,8 @@ struct CliOpt {
     const char *name;      /* long name, without "--" */
     char short_name;       /* -X, or 0 */
     const char *arg;       /* the value's name in help ("G", "table|csv|json"); NULL: a flag */
+    bool arg_optional;     /* the value may be left out, and is given only after '='
+                              ("--save-machine[=FILE]"): the next word is never its value */
     unsigned cmds;         /* CMD_BIT()s of the commands that take it */
     const char *group;     /* help heading */
     CliSetter set;         /* NULL: --help and --version, handled by the parser */

@@ -24,8 +24,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define KVSIM_VERSION "0.1.0"
-
 /* A closed stdin, stdout or stderr (`kvsim trace >&-`) gets a read-only
  * /dev/null in its place: files opened later (a lesson, the progress file)
  * can then never become fd 1 and receive the output, and writing to it

@@ -12,6 +12,12 @@
  * --speculate, none beside an early chunk of --chunk ("–"). While they run
  * their sum so far stands against all their closed forms, marked "…".
  *
+ * The cumulative numbers say which steps of each mode they sum (cache 0..k,
+ * recompute 0 through its last paired step, or none yet): in the title over
+ * their columns, else in their heads, else in a short box's Σ row labels
+ * ("cache Σ0–2"); a tall box that has room for none of these is drawn
+ * short (pair_table).
+ *
  * What is shown is a list of Series (cache step, its prediction, ...). A tall
  * box lays them out as columns with one row per category; a short one
  * transposes them (columns = categories, one mark per row). Either way the
@@ -19,36 +25,13 @@
  * optional columns come and go as room allows, so one path serves 54 to 200
  * columns.
  */
-#include "ui/panels/panels.h"
-#include "ui/panels/table.h"
+#include "ui/panels/ops.h"
 #include "ui/style.h"
 
 #include "sim/formulas.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* rows after the six categories: RoPE's rotations (§6.10; a row only with
- * --rope), the total (rotations included), QKᵀ work on masked cells */
-enum { R_ROPE = CAT_COUNT, R_TOTAL, R_MASKED, N_VALS };
-
-typedef struct { uint64_t v[N_VALS]; } Vals;
-
-typedef struct { Vals meas, pred; TableMark mark[N_VALS]; } Measure;
-
-/* One engine at the step on screen: its steps [j0, j1). The cache's (and
- * the train engine's) own step k; for recompute the steps that emit the
- * tokens cache step k emits (panel_recompute_steps, as run_seek, the charts
- * and the border ratio pair them): with --speculate 1 + accepted of them,
- * with --chunk none for a chunk before the last. */
-typedef struct {
-    int k;                 /* the step on screen (the cache's) */
-    int j0, j1;            /* this engine's steps that pair with it */
-    int n0, n1;            /* rows of step j0 and of step j1 - 1 */
-    bool started, complete;
-    bool none;             /* no step of this engine pairs with step k (j0 == j1) */
-    Measure step, cum;
-} Side;
 
 static void vals_from(const OpCounts *c, Vals *v)
 {
@@ -165,7 +148,7 @@ static const char *cat_label(const App *a, int i, bool lng)
         {"qkv", "qkv 投影"}, {"QK\u1d40", "QK\u1d40 得分"}, {"\u00b7V", "\u00b7V 加权"},
         {"输出", "输出投影"}, {"FFN", "前馈 FFN"}, {"词表", "输出头"}, {"旋转", "RoPE 旋转"}, {"合计", "合计"},
         {"\u00d7QK\u1d40", "×格 QK\u1d40"}};
-    return a->opt.lang_zh ? zh[i][lng] : en[i][lng];
+    return TR(a, en[i][lng], zh[i][lng]);
 }
 
 /* One mark for a whole row: ✗ if any is wrong, … if any is pending, none
@@ -237,76 +220,50 @@ static void table_build(const App *a, Table *t, const Series *s, int ns, const i
 
 /* ---- the panel -------------------------------------------------------------- */
 
-/* One line under the table: what the marks mean right now. */
-static void status_line(const App *a, Canvas *c, Rect in, const Side *s, int ns, int checked)
+/* Whether a table's group titles get their line: a tall table in a box of
+ * at least 11 rows. */
+static bool titles_shown(const Table *t, Rect in)
 {
-    int bad = 0, y = in.y + in.h - 1;
-    bool wait = false, started = true, any = false;
-    for (int i = 0; i < ns; i++) {
-        for (int k = 0; k < N_VALS; k++)
-            bad += (s[i].step.mark[k] == TABLE_MARK_BAD) + (ns == 2 && s[i].cum.mark[k] == TABLE_MARK_BAD);
-        wait |= !s[i].complete;
-        started &= s[i].started;
-        any |= s[i].started;
-    }
-    if (bad) {
-        canvas_put(c, in.x, y, canvas_glyph(c, GLYPH_CROSS), STYLE_BAD);
-        canvas_textf(c, in.x + 2, y, in.w - 2, STYLE_BAD,
-                     TR(a, "%d counters differ from the closed form!", "%d 个计数与闭式公式不符！"), bad);
-        return;
-    }
-    char ok[128], ok_short[96];
-    snprintf(ok, sizeof ok, TR(a, "all %d measured counters equal the closed forms (spec \u00a74)",
-                               "全部 %d 个实测计数等于闭式公式（规范 §4）"), checked);
-    snprintf(ok_short, sizeof ok_short, TR(a, "all %d counters = closed forms", "%d 个计数 = 闭式公式"), checked);
-    /* with --chunk the cache runs its early chunks alone: recompute's step 0
-     * emits the first token, which the last chunk does (sim/run.h) */
-    const char *msg[2] = {ok, ok_short};
-    if (!any) {
-        msg[0] = TR(a, "nothing run yet: pred = what step 0 will cost", "尚未运行：预测 = 第 0 步的开销");
-        msg[1] = TR(a, "not run yet: pred = step 0", "尚未运行：预测第 0 步");
-    } else if (!started) {
-        msg[0] = TR(a, "recompute not run yet: its step 0 pairs with the last chunk",
-                    "重算尚未运行：它的第 0 步对应最后一个分块");
-        msg[1] = TR(a, "recompute waits for the last chunk", "重算等最后一个分块");
-    } else if (wait) {
-        msg[0] = TR(a, "step running: counts so far vs the whole step (\u2026 until it ends)",
-                    "本步进行中：已计数 vs 整步预测（结束前显示 …）");
-        msg[1] = TR(a, "step running: counts so far (\u2026 until it ends)", "本步进行中（结束前显示 …）");
-    }
-    /* the long form when it fits, else the short one; never a cut word */
-    const char *fit = canvas_text_width(msg[0]) <= in.w ? msg[0] : canvas_text_width(msg[1]) <= in.w ? msg[1] : NULL;
-    if (fit) canvas_text(c, in.x, y, in.w, started && !wait ? STYLE_OK : STYLE_DIM, fit);
+    return !t->row_marks && in.h >= 11;
 }
 
-static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s, int ns, int checked)
+/* The ×QKᵀ row of a tall table or column of a short one (the last of
+ * either, as shown_cats orders them) stays only with its entry on the top
+ * border, keyed by the label drawn; with no room for any wording it goes. */
+static void keep_masked(const App *a, const Canvas *c, Rect in, Table *t, OpsTop *top)
+{
+    const bool tall = !t->row_marks;
+    const int j = t->n_cols - 1;
+    const char *key = tall ? t->row[t->n_rows - 1].label[t->long_labels] : t->shown[j] ? t->col[j].head : NULL;
+    if (!key || ops_masked_entry(a, key, top)) return;
+    if (tall) t->n_rows--;
+    else t->n_cols--;
+    table_fit(c, t, in.w);
+}
+
+static void draw_table(const App *a, Canvas *c, Rect in, Table *t, const Side *s, int ns, int checked, OpsTop *top)
 {
     table_fit(c, t, in.w);
+    keep_masked(a, c, in, t, top);
     int y = in.y, rows = in.h;
-    if (!t->row_marks && in.h >= 11) {   /* room for the group titles */
+    if (titles_shown(t, in)) {
         table_draw_groups(c, t, in.x, y++);
         rows--;
     }
     const bool status = rows >= t->n_rows + 2;
     table_draw(c, t, in.x, y, status ? t->n_rows + 1 : rows);
-    if (status) status_line(a, c, in, s, ns, checked);
+    if (status) ops_status_line(a, c, in, s, ns, checked);
 }
 
-/* Text on the bottom border: the long form when it fits. */
-static void border_note(Canvas *c, Rect r, const char *lng, const char *shrt)
-{
-    const int room = r.w - 4;
-    if (r.h < 3 || room < 4) return;
-    canvas_textf(c, r.x + 2, r.y + r.h - 1, room, STYLE_TITLE, " %s ",
-                 canvas_text_width(lng) + 2 <= room ? lng : shrt);
-}
-
-/* What the recompute columns cover beside cache step k: the labels of its
- * step series (short, long) and the step group's titles (long, shorter,
- * shortest), the cumulative group's first. Its own step k says nothing new;
- * other steps are named ("recomp 1–5"). */
+/* What the columns cover beside cache step k. The step group: the labels
+ * of recompute's step series (short, long) and the group's titles (long,
+ * shorter, shortest); its own step k says nothing new, other steps are
+ * named ("recomp 1–5"). The cumulative group: its titles, and the labels
+ * of its two series [cache, recompute][short, long], each with the steps
+ * it sums. */
 typedef struct {
-    char lab[2][40], t[4][112], cum[64];
+    char lab[2][40], t[3][112];
+    char cum[3][112], clab[2][48];
 } Names;
 
 static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
@@ -315,7 +272,6 @@ static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
     memset(nm, 0, sizeof *nm);
     snprintf(nm->lab[0], sizeof nm->lab[0], "%s", TR(a, "recomp", "重算"));
     snprintf(nm->lab[1], sizeof nm->lab[1], "%s", TR(a, "recomp step", "重算 本步"));
-    snprintf(nm->cum, sizeof nm->cum, TR(a, "steps 0\u2013%d", "第 0–%d 步累计"), k);
     if (R->none) {   /* a chunk before the last: recompute has no step yet */
         snprintf(nm->t[0], sizeof nm->t[0], TR(a, "step %d: cache n=%d \u00b7 recompute: none yet (no token)",
                  "第 %d 步：缓存 n=%d · 重算：尚无对应步（还没出词元）"), k, C->n0);
@@ -347,17 +303,90 @@ static void pair_names(const App *a, const Side *C, const Side *R, Names *nm)
                  "第 %d 步 n=%d | 重算第 %d–%d 步"), k, C->n0, j0, last);
         snprintf(nm->t[2], sizeof nm->t[2], TR(a, "cache n=%d, recomp %d\u2013%d", "n=%d | 第 %d–%d 步"), C->n0, j0, last);
     }
-    if (last > 0 && last != k)   /* recompute's sums run through its own last step */
-        snprintf(nm->t[3], sizeof nm->t[3], TR(a, "steps 0\u2013%d (recomp 0\u2013%d)", "第 0–%d 步（重算 0–%d）累计"),
-                 k, last);
-    else if (last == 0 && k > 0)
-        snprintf(nm->t[3], sizeof nm->t[3], TR(a, "steps 0\u2013%d (recomp 0)", "第 0–%d 步（重算第 0 步）累计"), k);
+}
+
+/* A cumulative range 0..last in words ("steps 0–4", "step 0") and compact
+ * ("0–4", and one step as the step labels write it: "#0"). */
+static void range_words(const App *a, int last, char *buf, size_t n)
+{
+    if (last > 0) snprintf(buf, n, TR(a, "steps 0\u2013%d", "第 0–%d 步"), last);
+    else snprintf(buf, n, "%s", TR(a, "step 0", "第 0 步"));
+}
+
+static void range_compact(const App *a, int last, char *buf, size_t n)
+{
+    if (last > 0) snprintf(buf, n, "0\u2013%d", last);
+    else snprintf(buf, n, "%s", TR(a, "#0", "第0步"));
+}
+
+/* Which steps each mode's cumulative numbers sum: the cache's 0..k, the
+ * recompute's 0 through its last step paired with k, which is past k after
+ * a verify step of --speculate, short of it after the chunks of --chunk,
+ * and none before the last chunk. The titles say it once when the two
+ * agree; every variant names both ranges, so a shorter one is never a
+ * vaguer one. Without a title on screen the series' labels say it. */
+static void cum_names(const App *a, const Side *C, const Side *R, Names *nm)
+{
+    const int k = C->k, last = R->j1 - 1;
+    char cw[40], cc[24], rw[40], rc[24];
+    range_words(a, k, cw, sizeof cw);
+    range_compact(a, k, cc, sizeof cc);
+    snprintf(nm->clab[0], sizeof nm->clab[0], TR(a, "cache \u03a3%s", "缓存Σ%s"), cc);
+    if (R->none) {   /* before the last chunk: the recompute cells are "–" */
+        snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative: cache %s \u00b7 recompute none yet",
+                 "累计：缓存%s，重算尚无"), cw);
+        snprintf(nm->cum[1], sizeof nm->cum[1], TR(a, "cache %s \u00b7 recomp none", "缓存%s · 重算暂无"), cc);
+        snprintf(nm->clab[1], sizeof nm->clab[1], "%s", TR(a, "recomp \u03a3", "重算Σ"));
+        return;
+    }
+    range_words(a, last, rw, sizeof rw);
+    range_compact(a, last, rc, sizeof rc);
+    snprintf(nm->clab[1], sizeof nm->clab[1], TR(a, "recomp \u03a3%s", "重算Σ%s"), rc);
+    if (last == k) {
+        snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative, both modes: %s", "缓存与重算均累计%s"), cw);
+        snprintf(nm->cum[1], sizeof nm->cum[1], TR(a, "\u03a3 %s", "%s累计"), cw);
+    } else {
+        snprintf(nm->cum[0], sizeof nm->cum[0], TR(a, "cumulative: cache %s \u00b7 recompute %s",
+                 "累计：缓存%s，重算%s"), cw, rw);
+        if (a->opt.lang_zh) {
+            snprintf(nm->cum[1], sizeof nm->cum[1], "缓存%s · 重算%s", cw, rw);
+            snprintf(nm->cum[2], sizeof nm->cum[2], "缓存%s · 重算%s", cc, rc);
+        } else {
+            snprintf(nm->cum[1], sizeof nm->cum[1], "cache %s \u00b7 recomp %s", cc, rc);
+        }
+    }
+}
+
+/* Lays the pair's series out in g, the first of these that fits the width:
+ * tall with the cumulative group's title (its columns made wide enough for
+ * its shortest variant), tall with the steps in the cumulative heads (a box
+ * too low for the title line, or too narrow for the title), short with the
+ * steps in the Σ rows' labels. */
+static void pair_table(const App *a, const Canvas *c, Rect in, bool tall, const Series *se, const Names *nm,
+                       const char *corner, Table *g)
+{
+    static const int rows[4] = {0, 2, 4, 6};
+    for (int pass = tall ? 0 : 2; pass < 3; pass++) {
+        table_build(a, g, se, 10, pass < 2 ? NULL : rows, 4);
+        g->corner = corner;
+        g->group_title[0][0] = nm->t[0], g->group_title[0][1] = nm->t[1], g->group_title[0][2] = nm->t[2];
+        for (int i = 0; i < 3; i++) g->group_title[1][i] = nm->cum[i][0] ? nm->cum[i] : NULL;
+        g->group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
+        if (pass == 0 && titles_shown(g, in)) {
+            for (int i = 0; i < 3; i++)
+                if (nm->cum[i][0]) g->group_min[1] = canvas_text_width(nm->cum[i]);
+            if (table_fit(c, g, in.w) <= in.w) return;
+        } else if (pass == 1) {
+            g->col[4].head = nm->clab[0], g->col[6].head = nm->clab[1];
+            if (table_fit(c, g, in.w) <= in.w) return;
+        }
+    }
 }
 
 /* Both modes; fills the border note (lng, or shrt when narrow). Every
  * recompute number is of the recompute steps that emit the tokens the
  * cache step on screen emits, so each column compares like with like. */
-static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
+static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, OpsTop *top, char lng[128], char shrt[96])
 {
     Side s[2];
     Table g;
@@ -370,6 +399,7 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     side_measure(re, s[0].k, j0, j1, &s[1]);
     const Side *C = &s[0], *R = &s[1];
     pair_names(a, C, R, &nm);
+    cum_names(a, C, R, &nm);
     const char *pred = TR(a, "pred", "预测");
     bool mv[2][N_VALS];
     moved_by(ce, C, mv[0]);
@@ -380,12 +410,12 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
         {.name = {pred}, .style = STYLE_NORMAL, .v = &C->step.pred, .mark = C->step.mark, .mate = 0, .group = 0},
         {.name = {nm.lab[0], nm.lab[1]}, .style = STYLE_REDONE, .v = &R->step.meas, .mate = 3, .group = 0},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &R->step.pred, .mark = R->step.mark, .mate = 2, .group = 0},
-        {.name = {TR(a, "cache \u03a3", "缓存Σ"), TR(a, "cache \u03a3", "缓存 累计"), TR(a, NULL, "缓存累计")},
-         .style = STYLE_REUSED, .v = &C->cum.meas, .mate = 5, .group = 1},
+        {.name = {nm.clab[0], nm.clab[0], TR(a, "cache \u03a3", "缓存累计")}, .style = STYLE_REUSED,
+         .v = &C->cum.meas, .mate = 5, .group = 1},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &C->cum.pred, .mark = C->cum.mark, .mate = 4, .group = 1,
          .optional = 3},
-        {.name = {TR(a, "recomp \u03a3", "重算Σ"), TR(a, "recomp \u03a3", "重算 累计"), TR(a, NULL, "重算累计")},
-         .style = STYLE_REDONE, .v = &R->cum.meas, .mate = 7, .group = 1},
+        {.name = {nm.clab[1], nm.clab[1], TR(a, "recomp \u03a3", "重算累计")}, .style = STYLE_REDONE,
+         .v = &R->cum.meas, .mate = 7, .group = 1},
         {.name = {pred}, .style = STYLE_NORMAL, .v = &R->cum.pred, .mark = R->cum.mark, .mate = 6, .group = 1,
          .optional = 3},
         {.name = {TR(a, "ratio", "比值")}, .style = STYLE_NORMAL, .v = &R->step.meas, .den = &C->step.meas,
@@ -402,18 +432,10 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
     static const Vals none;
     const bool both = C->started && R->started && R->cum.meas.v[R_TOTAL] > 0;
     if (!both) se[8].den = se[9].den = &none;
-    static const int rows[4] = {0, 2, 4, 6};
-    table_build(a, &g, se, 10, tall ? NULL : rows, 4);
     snprintf(corner, sizeof corner, TR(a, "step %d", "第 %d 步"), C->k);
-    g.corner = corner;
-    g.group_title[0][0] = nm.t[0], g.group_title[0][1] = nm.t[1], g.group_title[0][2] = nm.t[2];
-    const char *cum = C->k > 0 ? nm.cum : TR(a, "cumulative", "累计");
-    g.group_title[1][0] = nm.t[3][0] ? nm.t[3] : cum;
-    g.group_title[1][1] = nm.t[3][0] ? cum : "\u03a3";
-    g.group_title[1][2] = nm.t[3][0] ? "\u03a3" : NULL;
-    g.group_title[2][0] = TR(a, "recomp\u00f7cache", "重算÷缓存");
+    pair_table(a, c, in, tall, se, &nm, corner, &g);
     int cats[N_VALS];
-    draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats));
+    draw_table(a, c, in, &g, s, 2, 4 * shown_cats(a, cats), top);
 
     /* the border: the same pairs as the columns (a verify step against all
      * the recompute steps of its tokens) */
@@ -446,7 +468,7 @@ static void draw_pair(const App *a, Canvas *c, Rect in, bool tall, char lng[128]
 /* Train: measured vs predicted, and what generating the same L tokens costs
  * (closed forms of a 1-token prompt run for L steps: the same positions and
  * about the same MACs with the cache, but L forward passes instead of 1). */
-static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128], char shrt[96])
+static void draw_train(const App *a, Canvas *c, Rect in, bool tall, OpsTop *top, char lng[128], char shrt[96])
 {
     const Engine *e = app_engine_of(a, MODE_TRAIN);
     Side s;
@@ -483,7 +505,7 @@ static void draw_train(const App *a, Canvas *c, Rect in, bool tall, char lng[128
     g.group_title[0][0] = TR(a, "1 pass", "1 次前向");
     g.group_title[1][0] = t[0], g.group_title[1][1] = t[1];
     int cats[N_VALS];
-    draw_table(a, c, in, &g, &s, 1, shown_cats(a, cats));
+    draw_table(a, c, in, &g, &s, 1, shown_cats(a, cats), top);
     snprintf(lng, 128, TR(a, "training: 1 forward pass; generating %d tokens: %d passes",
              "训练：1 次前向；生成 %d 个词元：%d 次前向"), e->L, e->L);
     snprintf(shrt, 96, TR(a, "train: 1 pass \u00b7 generate %d tokens: %d passes",
@@ -495,23 +517,27 @@ void panel_ops_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
     (void)shown;   /* reads the engines it needs from the App's run */
     const Rect old = c->clip, box = rect_intersect(r, old);
     const bool train = a->view == VIEW_TRAIN;
-    canvas_set_clip(c, box);
-    char title[80];
-    snprintf(title, sizeof title, "%s%s",
+    char title[2][80];
+    OpsTop top = {.box = r, .title = {title[0], train ? title[1] : NULL}};
+    /* the train view may drop its title's "train vs generate" (the group
+     * titles and the bottom border say it) to make room for the ×QKᵀ entry */
+    snprintf(title[0], sizeof title[0], "%s%s",
              train ? TR(a, "Operations (MACs): train vs generate", "运算（乘加次数）：训练 vs 生成")
                    : TR(a, "Operations (MACs)", "运算（乘加次数）"),
              panel_seq_a_note(a));
-    canvas_box(c, r, STYLE_BORDER, title);
+    snprintf(title[1], sizeof title[1], "%s%s", TR(a, "Operations (MACs)", "运算（乘加次数）"), panel_seq_a_note(a));
     const Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
+    char lng[128] = "", shrt[96] = "";
     if (in.w > 0 && in.h > 0) {
         int cats[N_VALS];
         const bool tall = in.h >= 1 + shown_cats(a, cats);   /* header + a row each; ratios go on the border */
-        char lng[128], shrt[96];
         canvas_set_clip(c, rect_intersect(in, old));
-        if (train) draw_train(a, c, in, tall, lng, shrt);
-        else draw_pair(a, c, in, tall, lng, shrt);
-        canvas_set_clip(c, box);
-        border_note(c, r, lng, shrt);
+        if (train) draw_train(a, c, in, tall, &top, lng, shrt);
+        else draw_pair(a, c, in, tall, &top, lng, shrt);
     }
+    /* the box after the table: its top border holds what the table needs explained */
+    canvas_set_clip(c, box);
+    ops_top_draw(c, &top);
+    if (lng[0]) ops_border_note(c, r, lng, shrt);
     c->clip = old;
 }

@@ -84,6 +84,11 @@ void panel_cost_draw(const App *a, const Engine *e, Canvas *c, Rect r);
  * "2·(3·8² + 2·9·8 + 8² + 2·8·32) + 8·1,073"; '·' multiplies, '²' squares,
  * ',' groups digits. It evaluates to formulas_step()'s total. */
 void cost_formula(const KvConfig *c, RunMode mode, int L, int k, char *buf, size_t len);
+/* Step k of e (its plan known) in words with the order of growth of that
+ * step's own rows n and length t: "step 0 (prefill), i = 5, O(i·d² + i²·d)",
+ * "step 1 (decode), i = 6, O(d² + i·d)", a chunk or a verify step
+ * "..., n = 3, t = 9, O(n·d² + n·t·d)"; recompute "step 1, i = 6, ...". */
+void cost_step_label(const App *a, const Engine *e, int k, char *buf, size_t len);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 
@@ -107,21 +112,26 @@ void panel_traffic_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* Memory view (issue 15): this step's prefill, decode and recompute points
  * on a CPU roofline, log-log, and the decode step's bounds in a sentence
  * (ui/panels/roofline.c). The machine is KVSIM_MACHINE="GBS,GFLOPS" when
- * set (numbers from `kvsim bench`), else the fixed reference below, so
- * that screens do not depend on the machine that draws them. */
+ * set, else the file `kvsim bench --save-machine` wrote
+ * (ui/machine_file.h), else the fixed reference below, so that screens do
+ * not depend on the machine that draws them unless asked to. */
 void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 /* The roofline's rect, taken from the bottom of the traffic panel's when
  * that is tall enough (side by side, >= 140 columns, and high), else an
  * empty rect; *traffic keeps the rest. */
 Rect panel_roofline_carve(Rect *traffic);
-/* The reference machine: the project's 2-vCPU Zen 4 guest, one thread, as
- * `kvsim bench` measured it in a quiet window, rounded: 65 GB/s read over
- * the 19.8 MB of d288-T256's weights, 100 GFLOP/s of separate vector
- * multiplies and adds (docs/performance.md §2.1, §8). */
-#define PANEL_ROOF_NAME "reference 2-vCPU Zen 4"
-#define PANEL_ROOF_NAME_ZH "参考机 2 vCPU Zen 4"
-#define PANEL_ROOF_GBS 65.0
-#define PANEL_ROOF_GFLOPS 100.0
+/* The reference machine: the project's 2-vCPU guest, now a Zen 5 (AMD
+ * EPYC, CPU family 26, model 2), one thread, as `kvsim bench --shape
+ * d288-T256 --no-ui` measured it on 2026-12-03 in five quiet runs between
+ * other helpers' builds (load average under 0.5, others_busy near 0):
+ * read sweeps over d288-T256's 19.8 MB of weights of 71-96 GB/s, median
+ * 77; peaks of separate vector multiplies and adds of 99-104 GFLOP/s,
+ * median 103. Each the median rounded to a multiple of 5; the runs are in
+ * docs/performance.md §8. */
+#define PANEL_ROOF_NAME "reference 2-vCPU Zen 5"
+#define PANEL_ROOF_NAME_ZH "参考机 2 vCPU Zen 5"
+#define PANEL_ROOF_GBS 75.0
+#define PANEL_ROOF_GFLOPS 105.0
 #define PANEL_ROOF_TRAFFIC_H 12   /* rows the traffic panel keeps */
 #define PANEL_ROOF_MIN_H 12       /* the roofline's smallest height */
 #define PANEL_ROOF_MAX_H 20

@@ -26,7 +26,8 @@
  * no pool: the panel says how to turn paging on and still shows what the
  * contiguous cache reserves for the sequences of this run.
  *
- * The table lives in pool_table.c; pool.h holds what the two share.
+ * The table lives in pool_table.c, the legend on the bottom border in
+ * pool_legend.c; pool.h holds what the three share.
  */
 #include "ui/panels/pool.h"
 #include "ui/style.h"
@@ -89,19 +90,8 @@ bool pool_taken_now(const Ctx *x, const PagedBlockView *v)
     return q->appended && v->first_pos >= q->p0;
 }
 
-/* " text " on the bottom border, when it fits. */
-static void border_label(Canvas *c, Rect r, int style, const char *text)
-{
-    const int w = canvas_text_width(text);
-    if (r.h < 2 || w + 6 > r.w) return;
-    const int y = r.y + r.h - 1;
-    canvas_put(c, r.x + 2, y, ' ', STYLE_BORDER);
-    canvas_text(c, r.x + 3, y, -1, style, text);
-    canvas_put(c, r.x + 3 + w, y, ' ', STYLE_BORDER);
-}
-
-/* The first of the candidate texts that fits in w columns (the last one, cut, otherwise). */
-static const char *fit(const char *const *cand, int n, int w)
+/* (pool.h) */
+const char *pool_fit(const char *const *cand, int n, int w)
 {
     for (int i = 0; i < n; i++)
         if (canvas_text_width(cand[i]) <= w) return cand[i];
@@ -139,15 +129,13 @@ static Grid plan_grid(const Ctx *x)
     return g;
 }
 
-/* A shared block's reference count in one column: a superscript digit
- * ("A4³": three tables point at it), a plain one in ASCII, '*' past 9. */
-static int32_t refs_glyph(const Canvas *c, int refs)
+/* The grid's count glyph; the legend's example shows it too (pool.h). */
+int32_t pool_refs_glyph(const Canvas *c, int refs)
 {
     static const int32_t sup[10] = {0x2070, 0xb9, 0xb2, 0xb3, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079};
     if (refs > 9) return '*';
     return c->ascii ? '0' + refs : sup[refs];
 }
-
 
 static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
 {
@@ -170,7 +158,7 @@ static void draw_grid_row(const Ctx *x, const Grid *g, int row, int y)
         else canvas_shade(c, cx + 1, y, (double)v.kept / B, st);
         /* the count, then '+': a 4-column cell (pool_may_share) has room for both */
         int sx = cx + 2;
-        if (v.refs > 1) canvas_put(c, sx++, y, refs_glyph(c, v.refs), STYLE_REUSED);
+        if (v.refs > 1) canvas_put(c, sx++, y, pool_refs_glyph(c, v.refs), STYLE_REUSED);
         if (now && sx < cx + g->cellw) canvas_put(c, sx, y, '+', STYLE_NEW);
     }
 }
@@ -274,7 +262,7 @@ static void draw_note(const Ctx *x, int y)
         l[2][0] = '\0';
     }
     const char *cand[] = {l[0], l[1], l[2]};
-    canvas_text(x->c, x->in.x, y, x->in.w, STYLE_DIM, fit(cand, 3, x->in.w));
+    canvas_text(x->c, x->in.x, y, x->in.w, STYLE_DIM, pool_fit(cand, 3, x->in.w));
 }
 
 /* A contiguous reservation, one cell per position (scaled when it is
@@ -319,11 +307,12 @@ static void draw_unpaged(const Ctx *x)
                                      "开启分页：运行 --block-size 4 --prompt ab --prompt cde --prompt f"));
     /* a short box (a lesson's pane below it) keeps the sequences' rows, the
      * step each one is in, before the how-to lines: the title already says
-     * "paging off" */
+     * "paging off". One sequence keeps the first line (what a contiguous
+     * cache reserves), then its row under the header, then the how-to. */
     const int table = 1 + x->n;
     const int l0_lines = canvas_wrap(NULL, (Rect){x->in.x, y, x->in.w, x->in.h}, STYLE_NORMAL, l0);
     const bool say_l0 = x->n == 1 || bottom - y >= l0_lines + table;
-    const bool say_l1 = x->n == 1 || bottom - y >= l0_lines + 1 + table;
+    const bool say_l1 = bottom - y >= l0_lines + 1 + table;
     if (y < bottom && say_l0) {
         const int lines = canvas_wrap(x->c, (Rect){x->in.x, y, x->in.w, bottom - y}, STYLE_NORMAL, l0);
         y += lines < bottom - y ? lines : bottom - y;
@@ -332,12 +321,15 @@ static void draw_unpaged(const Ctx *x)
         const char *cand[] = {l1, TR(a, "Turn it on: --block-size 4 --prompt ab --prompt cde",
                                      "开启：--block-size 4 --prompt ab --prompt cde"),
                               "--block-size 4 --prompt ab --prompt cde"};
-        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_HILITE, fit(cand, 3, x->in.w));
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_HILITE, pool_fit(cand, 3, x->in.w));
     }
-    Cols k = pool_plan_cols(x);
+    Cols k = pool_plan_cols(x, x->n, false);
     /* header, the sequences, the totals, then the note when there is room */
     const int room = bottom - y;
-    if (room < 2) return;
+    if (room < 2) {   /* no room for a row under the header: the note's short form */
+        if (room == 1) draw_note(x, y);
+        return;
+    }
     int shown = x->n;
     /* the totals go before any sequence's row does */
     const bool totals = x->n > 1 && 1 + x->n + 1 <= room;
@@ -402,19 +394,25 @@ static void draw_slots(const Ctx *x, int s, int y)
     }
 }
 
-static void draw_paged(const Ctx *x)
+/* key: the legend's table entries take the line under the totals (the
+ * border has no room for them, pool_legend_split); the note, then grid
+ * rows, then sequences give way to it, never the entries. table: whether
+ * the block table's Ln columns may be drawn (with split, only where the key
+ * line is). Records what it drew in x for the legend. */
+static void draw_paged(Ctx *x, bool key, bool table)
 {
     const int top = x->in.y, H = x->in.h;
     const Grid g = plan_grid(x);
-    const Cols k = pool_plan_cols(x);
-    /* rows: summary, grid, header, sequences, totals, note */
-    int R = H - 3, gr = 0, sr = 0, note = 0;
+    /* rows: summary, grid, header, sequences, totals, key, note */
+    int R = H - 3 - (key ? 1 : 0), gr = 0, sr = 0;
+    bool totals = true, note = false;
     if (R > 0) {
         gr = g.rows_need;
         if (gr > R - x->n) gr = R - x->n;
         if (gr < 1) gr = 1;
         sr = R - gr;
         if (sr > x->n) sr = x->n;
+        if (sr == 1 && x->n > 1) sr = 0;   /* "… n more" needs a row above it: the line goes below */
         int rem = R - gr - sr;
         const int grow = rem < g.rows_all - gr ? rem : g.rows_all - gr;
         if (grow > 0) {
@@ -423,22 +421,40 @@ static void draw_paged(const Ctx *x)
         }
         note = rem > 0;
     }
+    /* one sequence: its row says all the totals would (the pool holds only
+     * its blocks), so it takes the totals' line when there is one */
+    if (x->n == 1 && sr == 0 && R >= 0) {
+        sr = 1;
+        totals = false;
+    }
+    /* a header needs a row under it: in one or two lines, the grid instead */
+    if (H < 3) {
+        gr = H - 1;
+        sr = 0;
+        totals = false;
+    }
+    const bool more = sr < x->n;
+    const int seq_rows = more && sr > 0 ? sr - 1 : sr;
+    const Cols k = pool_plan_cols(x, seq_rows, table);
+    x->grid_per_row = g.per_row;
+    x->seq_rows = seq_rows;
+    x->entries = k.entries;
     int y = top;
     const int bottom = top + H;
     if (y < bottom) draw_summary(x, y++);
-    for (int i = 0; i < gr && y < bottom; i++) draw_grid_row(x, &g, i, y++);
+    for (int i = 0; i < gr && y < bottom; i++, x->grid_rows++) draw_grid_row(x, &g, i, y++);
     if (gr > 0 && gr < g.rows_need && g.labw + g.cellw * g.per_row < x->in.w)   /* blocks in use not shown */
         canvas_put(x->c, x->in.x + g.labw + g.cellw * g.per_row, y - 1, canvas_glyph(x->c, GLYPH_ELLIPSIS), STYLE_DIM);
+    if (H < 3) return;
     if (y < bottom) pool_draw_head(x, &k, y++);
-    const bool more = sr < x->n;
-    const int seq_rows = more && sr > 0 ? sr - 1 : sr;
     for (int s = 0; s < seq_rows && y < bottom; s++) pool_draw_seq(x, &k, s, y++);
     if (more && sr > 0 && y < bottom) {
         char m[48];
         snprintf(m, sizeof m, TR(x->a, "\u2026 %d more sequences", "\u2026 还有 %d 个序列"), x->n - seq_rows);
         canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, m);
     }
-    if (y < bottom) pool_draw_totals(x, &k, y++);
+    if (totals && y < bottom) pool_draw_totals(x, &k, y++);
+    if (key && k.entries > 0 && y < bottom) pool_legend_draw_key(x, y++);
     if (note && y < bottom) draw_note(x, y++);
     /* room to spare: every block slot by slot, then the contiguous
      * reservations as strips, each under a line that says what it is */
@@ -447,10 +463,30 @@ static void draw_paged(const Ctx *x)
     char head[200];
     if (bottom - y >= x->n + 2) {
         y++;
+        /* a table entry given back under a window is drawn "-:···": say so
+         * when there is one (the border's "·" entry is about the table) */
+        bool back = false;
+        for (int s = 0; s < x->n; s++)
+            for (int j = 0; j < x->s[s].n_table && x->s[s].table; j++) back |= x->s[s].table[j] < 0;
+        const char *dot = x->c->ascii ? "." : "\u00b7";
+        char alt[200];
         snprintf(head, sizeof head,
                  TR(x->a, "each block slot by slot (id:slots): %s holds a position, %s empty = the waste",
                     "逐格看每一块（编号:格）：%s 存有位置，%s 空着 = 浪费"), full, empty);
-        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, head);
+        if (back) {
+            const size_t len = strlen(head);
+            snprintf(head + len, sizeof head - len, TR(x->a, ", -:%s%s%s given back", "，-:%s%s%s 已归还"), dot, dot, dot);
+        }
+        snprintf(alt, sizeof alt, TR(x->a, "each block (id:slots): %s held, %s empty = waste%s%s%s%s%s",
+                                     "每一块（编号:格）：%s 已存，%s 空 = 浪费%s%s%s%s%s"),
+                 full, empty, back ? TR(x->a, ", -:", "，-:") : "", back ? dot : "", back ? dot : "", back ? dot : "",
+                 back ? TR(x->a, " given back", " 已归还") : "");
+        char terse[120];
+        snprintf(terse, sizeof terse, TR(x->a, "id:slots %s held %s waste%s%s%s%s", "编号:格 %s 已存 %s 浪费%s%s%s%s"), full,
+                 empty, back ? " -:" : "", back ? dot : "", back ? dot : "", back ? dot : "");
+        if (back) strcat(terse, TR(x->a, " given back", " 已归还"));
+        const char *cand[] = {head, alt, terse};
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, pool_fit(cand, 3, x->in.w));
         for (int s = 0; s < x->n; s++) draw_slots(x, s, y++);
     }
     if (bottom - y >= x->n + 2) {
@@ -468,92 +504,21 @@ static void draw_paged(const Ctx *x)
     }
 }
 
-/* How to read a cell, on the bottom border: every mark the grid draws (a
- * reference count only when a block is shared), then what the table's Ln
- * columns are, in the longest wording that fits; the table's entry goes
- * before any mark's. */
-static void draw_legend(const Ctx *x, Rect r)
-{
-    const App *a = x->a;
-    Canvas *c = x->c;
-    const int B = x->pool->block_size, ex = B > 1 ? B - 1 : 1;   /* the legend's example fill */
-    const char *dots = c->ascii ? ".." : "\u00b7\u00b7";
-    int refs = 0;   /* the first shared block's count: the legend's example */
-    for (int b = 0; b < x->pool->n_blocks && !refs; b++)
-        if (x->pool->refs[b] > 1) refs = x->pool->refs[b];
-    char head[3][96], sh[3][64] = {"", "", ""}, rg[16], plus[2][48], tail[48], tab[3][64];
-    if (B <= 9) {
-        snprintf(head[0], sizeof head[0], TR(a, "A%d = seq A, %d of %d slots used", "A%d = 序列 A，%d/%d 格已用"), ex, ex, B);
-        snprintf(head[1], sizeof head[1], TR(a, "A%d = seq A, %d of %d used", "A%d = 序列 A，%d/%d 已用"), ex, ex, B);
-        snprintf(head[2], sizeof head[2], TR(a, "A%d = seq A, %d/%d used", "A%d = 序列 A，%d/%d"), ex, ex, B);
-    } else {
-        snprintf(head[0], sizeof head[0], TR(a, "A + shade = seq A and how full (of %d slots)", "A + 深浅 = 序列 A 及其填充（共 %d 格）"), B);
-        snprintf(head[1], sizeof head[1], TR(a, "A + shade = seq A, fill of %d slots", "A + 深浅 = 序列 A，%d 格的填充"), B);
-        snprintf(head[2], sizeof head[2], "%s", TR(a, "A + shade = seq A, fill", "A + 深浅 = 序列 A 填充"));
-    }
-    if (refs) {
-        /* "A1² shared by 2": the count follows the cell's fill */
-        canvas_cp_text(refs_glyph(c, refs), rg);
-        char cell[32];
-        if (B <= 9) snprintf(cell, sizeof cell, "A%d%s", ex, rg);
-        else snprintf(cell, sizeof cell, "%s", rg);
-        snprintf(sh[0], sizeof sh[0], TR(a, " \u00b7 %s = shared by %d tables", " \u00b7 %s = %d 个块表共享"), cell, refs);
-        snprintf(sh[1], sizeof sh[1], TR(a, " \u00b7 %s shared by %d", " \u00b7 %s %d 表共享"), cell, refs);
-        snprintf(sh[2], sizeof sh[2], TR(a, " \u00b7 %s %d share", " \u00b7 %s %d共享"), rg, refs);
-    }
-    snprintf(plus[0], sizeof plus[0], "%s", TR(a, " \u00b7 + taken this step", " \u00b7 + 本步分配"));
-    snprintf(plus[1], sizeof plus[1], "%s", TR(a, " \u00b7 + new", " \u00b7 +新"));
-    snprintf(tail, sizeof tail, TR(a, " \u00b7 %s free", " \u00b7 %s 空闲"), dots);
-    snprintf(tab[0], sizeof tab[0], "%s", TR(a, " \u00b7 table: logical block Ln \u2192 physical", " \u00b7 块表：逻辑块 Ln \u2192 物理块"));
-    snprintf(tab[1], sizeof tab[1], "%s", TR(a, " \u00b7 Ln \u2192 physical", " \u00b7 Ln \u2192 物理块"));
-    tab[2][0] = '\0';
-    /* (head, share, plus, table) wordings, the most said first */
-    /* a table entry given back under a window ("·" in the table) */
-    bool holes = false;
-    for (int q = 0; q < x->n && !holes; q++)
-        for (int j = 0; j < x->s[q].n_table && x->s[q].table; j++) holes |= x->s[q].table[j] < 0;
-    const char *dot = c->ascii ? "." : "\u00b7";
-    char hole[3][64] = {"", "", ""};
-    if (holes) {
-        snprintf(hole[0], sizeof hole[0], TR(a, " \u00b7 %s in a table: left the window", " \u00b7 块表中的 %s：已离开窗口"), dot);
-        snprintf(hole[1], sizeof hole[1], TR(a, " \u00b7 %s: left the window", " \u00b7 %s：离开窗口"), dot);
-        snprintf(hole[2], sizeof hole[2], TR(a, " \u00b7 %s: left window", " \u00b7 %s：出窗"), dot);
-    }
-    /* (head, share, plus, table) wordings, the most said first; the last
-     * two only with holes, whose entry (long to short) each one tries */
-    static const signed char order[][4] = {
-        {0, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
-        {2, 1, 0, 1}, {2, 1, 1, 1}, {2, 2, 1, 1}, {0, 0, 0, 2}, {0, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 0, 2},
-        {2, 2, 1, 2},
-    };
-    enum { N = sizeof order / sizeof order[0], TERSE = 8 };
-    char text[3 * N][384];
-    const char *cand[3 * N];
-    int n = 0;
-    for (int i = 0; i < N; i++) {
-        if (i == TERSE && !holes) continue;   /* terse words only to make room for the holes' entry */
-        for (int h = 0; h < (holes ? 3 : 1); h++) {
-            snprintf(text[n], sizeof text[n], "%s%s%s%s%s%s", head[order[i][0]], sh[order[i][1]], plus[order[i][2]],
-                     tail, tab[order[i][3]], hole[h]);
-            cand[n] = text[n];
-            n++;
-        }
-    }
-    border_label(c, r, STYLE_DIM, fit(cand, n, r.w - 6));
-}
-
 int panel_pool_height(const App *a, int w)
 {
     Ctx x;
     memset(&x, 0, sizeof x);
     x.a = a;
     x.in = (Rect){1, 1, w - 2, 0};
+    Canvas glyphs = {.ascii = a->opt.ascii};   /* for the legend's widths: the glyph set, no cells */
+    x.c = &glyphs;
     gather(&x);
     if (x.pool) {
-        /* border, summary, the whole grid, header, sequences, totals, note,
-         * then slot by slot and the contiguous strips (a gap, a line, n) */
+        /* border, summary, the whole grid, header, sequences, totals, the
+         * legend's key line when the border has no room for it, note, then
+         * slot by slot and the contiguous strips (a gap, a line, n) */
         const Grid g = plan_grid(&x);
-        return 2 + 1 + g.rows_all + 1 + x.n + 1 + 1 + 2 * (2 + x.n);
+        return 2 + 1 + g.rows_all + 1 + x.n + 1 + (pool_legend_split(&x, w - 6) ? 1 : 0) + 1 + 2 * (2 + x.n);
     }
     /* the two lines on paging, header, sequences, totals, the strips with a
      * gap and their legend, the note */
@@ -592,6 +557,9 @@ void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
         draw_unpaged(&x);
         return;
     }
-    draw_paged(&x);
-    draw_legend(&x, r);
+    /* the key line only where the table it explains can be drawn above it;
+     * a table whose entries no legend line explains keeps no Ln columns */
+    const bool split = pool_legend_split(&x, r.w - 6), key = x.in.h >= 4 && split;
+    draw_paged(&x, key, !split || key);
+    pool_legend_draw(&x, r, key);
 }

@@ -12,13 +12,19 @@
  *   text    the decode step in one sentence: the bytes and MACs it needs
  *           and the least time each takes on this machine.
  *
- * The machine: KVSIM_MACHINE="GBS,GFLOPS" (what `kvsim bench` measured,
- * its read_bandwidth_gbs and peak_gflops), else a fixed reference machine
- * (PANEL_ROOF_*), so that screens and `kvsim frames` are the same on every
- * machine. The legend says which. The points are bounds (where a step
- * could be at best), not timings: the UI never times a step.
+ * The machine, the first of: KVSIM_MACHINE="GBS,GFLOPS" (numbers typed
+ * in, e.g. `kvsim bench`'s read_bandwidth_gbs and peak_gflops); the file
+ * `kvsim bench --save-machine` wrote (ui/machine_file.h; KVSIM_MACHINE_FILE
+ * names another, or none when empty, as the tests do); a fixed reference
+ * machine (PANEL_ROOF_*), so that screens and `kvsim frames` are the same
+ * on every machine that never saved one. The legend says which, and names
+ * a value or a file it could not use (then the reference draws). The file
+ * is read at every frame: a few hundred bytes, and a bench run in another
+ * terminal shows at once. The points are bounds (where a step could be at
+ * best), not timings: the UI never times a step.
  */
 #include "ui/panels/panels.h"
+#include "ui/machine_file.h"
 #include "ui/style.h"
 
 #include <math.h>
@@ -26,30 +32,120 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where the roof's two numbers come from, in the order they are tried. */
+typedef enum {
+    MACHINE_ENV,        /* KVSIM_MACHINE */
+    MACHINE_ENV_BAD,    /* KVSIM_MACHINE set but not "GBS,GFLOPS": the reference */
+    MACHINE_SAVED,      /* the machine file */
+    MACHINE_SAVED_BAD,  /* a machine file that cannot be used: the reference */
+    MACHINE_REFERENCE,  /* PANEL_ROOF_* */
+} MachineSource;
+
 typedef struct {
     double gbs, gflops;
-    bool measured;    /* from KVSIM_MACHINE */
-    bool bad_env;     /* KVSIM_MACHINE set but not "GBS,GFLOPS" */
+    MachineSource source;
+    MachineRecord saved;          /* MACHINE_SAVED: the file's record */
+    MachineFileProblem problem;   /* MACHINE_SAVED_BAD: why not */
+    char path[160];               /* MACHINE_SAVED_BAD: the file, "~/..." under $HOME */
 } Machine;
+
+/* "~/.config/kvsim/machine" for $HOME/.config/kvsim/machine: the legend is
+ * narrow. A path too long for out keeps its end (the file's name), after "…". */
+static void short_path(const char *path, char *out, size_t cap)
+{
+    const char *home = getenv("HOME");
+    const size_t h = home ? strlen(home) : 0;
+    const bool tilde = h > 1 && !strncmp(path, home, h) && path[h] == '/';
+    const char *rest = tilde ? path + h : path;
+    size_t n = strlen(rest), j = 0;
+    const char *lead = tilde ? "~" : "";
+    if (n + 2 > cap) {   /* room for the lead and the NUL: cut the front */
+        lead = "\u2026";
+        rest += n - (cap - 5);
+        while (((unsigned char)*rest & 0xC0) == 0x80) rest++;   /* not inside a character */
+        n = strlen(rest);
+    }
+    for (const char *l = lead; *l; l++) out[j++] = *l;
+    memcpy(out + j, rest, n + 1);
+}
 
 static Machine machine(void)
 {
-    Machine m = {PANEL_ROOF_GBS, PANEL_ROOF_GFLOPS, false, false};
+    Machine m;
+    memset(&m, 0, sizeof m);
+    m.gbs = PANEL_ROOF_GBS;
+    m.gflops = PANEL_ROOF_GFLOPS;
+    m.source = MACHINE_REFERENCE;
     const char *s = getenv("KVSIM_MACHINE");
-    if (!s || !*s) return m;
-    char *end;
-    const double g = strtod(s, &end);
-    if (*end == ',') {
-        const double f = strtod(end + 1, &end);
-        if (*end == '\0' && g > 0 && f > 0 && isfinite(g) && isfinite(f)) {
-            m.gbs = g;
-            m.gflops = f;
-            m.measured = true;
-            return m;
+    if (s && *s) {
+        char *end;
+        const double g = strtod(s, &end);
+        if (*end == ',') {
+            const double f = strtod(end + 1, &end);
+            if (*end == '\0' && g > 0 && f > 0 && isfinite(g) && isfinite(f)) {
+                m.gbs = g;
+                m.gflops = f;
+                m.source = MACHINE_ENV;
+                return m;
+            }
         }
+        m.source = MACHINE_ENV_BAD;
+        return m;
     }
-    m.bad_env = true;
+    char path[4096];
+    bool named;   /* KVSIM_MACHINE_FILE named it: a missing file is worth a word */
+    if (machine_file_path(path, sizeof path, &named) != 1) return m;
+    const MachineFileStatus st = machine_file_read(path, &m.saved, &m.problem);
+    if (st == MACHINE_FILE_OK) {
+        m.gbs = m.saved.gbs;
+        m.gflops = m.saved.gflops;
+        m.source = MACHINE_SAVED;
+    } else if (st != MACHINE_FILE_MISSING || named) {
+        m.source = MACHINE_SAVED_BAD;
+        short_path(path, m.path, sizeof m.path);
+    }
     return m;
+}
+
+/* The legend's text: which machine, and its two numbers. */
+static void machine_legend(const App *a, const Machine *m, char *buf, size_t cap)
+{
+    const char *ref = TR(a, PANEL_ROOF_NAME, PANEL_ROOF_NAME_ZH);
+    char why[160], date[16] = "", cpu[24] = "";
+    switch (m->source) {
+    case MACHINE_ENV:
+        snprintf(buf, cap,
+                 TR(a, "measured (KVSIM_MACHINE): %.1f GB/s read, %.1f GFLOP/s peak",
+                    "实测（KVSIM_MACHINE）：读 %.1f GB/s，峰值 %.1f GFLOP/s"),
+                 m->gbs, m->gflops);
+        break;
+    case MACHINE_ENV_BAD:
+        snprintf(buf, cap,
+                 TR(a, "KVSIM_MACHINE is not GBS,GFLOPS: the reference, %.0f GB/s read, %.0f GFLOP/s",
+                    "KVSIM_MACHINE 应为 GBS,GFLOPS：用参考机，读 %.0f GB/s，峰值 %.0f GFLOP/s"),
+                 m->gbs, m->gflops);
+        break;
+    case MACHINE_SAVED:
+        /* the day only (the file has the time), and the CPU bench ran on */
+        if (*m->saved.date) snprintf(date, sizeof date, TR(a, " on %.10s", " 于 %.10s"), m->saved.date);
+        if (m->saved.cpu >= 0) snprintf(cpu, sizeof cpu, TR(a, " (CPU %d)", "（CPU %d）"), m->saved.cpu);
+        snprintf(buf, cap,
+                 TR(a, "measured by kvsim bench%s%s: %.1f GB/s read, %.1f GFLOP/s peak",
+                    "kvsim bench%s 实测%s：读 %.1f GB/s，峰值 %.1f GFLOP/s"),
+                 date, cpu, m->gbs, m->gflops);
+        break;
+    case MACHINE_SAVED_BAD:
+        machine_file_problem_text(&m->problem, a->opt.lang_zh && !a->opt.ascii, why, sizeof why);
+        snprintf(buf, cap,
+                 TR(a, "%s: %s; using the %s: %.0f GB/s read, %.0f GFLOP/s peak",
+                    "%s：%s；改用%s：读 %.0f GB/s，峰值 %.0f GFLOP/s"),
+                 m->path, why, ref, m->gbs, m->gflops);
+        break;
+    case MACHINE_REFERENCE:
+        snprintf(buf, cap, TR(a, "%s: %.0f GB/s read, %.0f GFLOP/s peak", "%s：读 %.0f GB/s，峰值 %.0f GFLOP/s"),
+                 ref, m->gbs, m->gflops);
+        break;
+    }
 }
 
 Rect panel_roofline_carve(Rect *traffic)
@@ -225,36 +321,28 @@ void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     int pk, dk;
     panel_prefill_decode_steps(ec, cfin, &pk, &dk);
     const Point pts[3] = {point(ec, pk), point(ec, dk), point(er, rfin >= 1 ? (int)rfin - 1 : -1)};
-    char title[96], legend[200];
+    char title[96], legend[480];
     snprintf(title, sizeof title, "%s%s", TR(a, "Roofline \u00b7 one CPU thread", "屋顶线 \u00b7 单个 CPU 线程"),
              panel_seq_a_note(a));
     canvas_box(c, r, STYLE_BORDER, title);
     Rect in = {r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     if (in.w <= 0 || in.h <= 0) return;
-    if (m.measured)
-        snprintf(legend, sizeof legend,
-                 TR(a, "measured (KVSIM_MACHINE): %.1f GB/s read, %.1f GFLOP/s peak",
-                    "实测（KVSIM_MACHINE）：读 %.1f GB/s，峰值 %.1f GFLOP/s"),
-                 m.gbs, m.gflops);
-    else if (m.bad_env)
-        snprintf(legend, sizeof legend,
-                 TR(a, "KVSIM_MACHINE is not GBS,GFLOPS: the reference, %.0f GB/s read, %.0f GFLOP/s",
-                    "KVSIM_MACHINE 应为 GBS,GFLOPS：用参考机，读 %.0f GB/s，峰值 %.0f GFLOP/s"),
-                 m.gbs, m.gflops);
-    else
-        snprintf(legend, sizeof legend,
-                 TR(a, "%s: %.0f GB/s read, %.0f GFLOP/s peak", "%s：读 %.0f GB/s，峰值 %.0f GFLOP/s"),
-                 TR(a, PANEL_ROOF_NAME, PANEL_ROOF_NAME_ZH), m.gbs, m.gflops);
-    canvas_text(c, in.x, in.y, in.w, STYLE_DIM, legend);
-    /* the sentence takes the last lines; the plot what is left */
+    machine_legend(a, &m, legend, sizeof legend);
+    /* the sentence takes the last lines; the legend one line, or up to
+     * three when it is long (a saved machine, a file it could not use)
+     * while the plot keeps 6 rows */
     const int sent_h = in.w >= 100 ? 2 : 3;
+    int leg_h = canvas_wrap(NULL, (Rect){in.x, in.y, in.w, 3}, STYLE_DIM, legend);
+    if (leg_h > 3) leg_h = 3;
+    while (leg_h > 1 && in.h - leg_h - 2 - sent_h < 6) leg_h--;
+    canvas_wrap(c, (Rect){in.x, in.y, in.w, leg_h}, STYLE_DIM, legend);
     Plot p;
     p.x = in.x + 6;
     p.w = in.w - 6 - 16;
-    p.y = in.y + 1;
-    p.h = in.h - 1 - 2 - sent_h;   /* legend, x axis + labels, sentence */
+    p.y = in.y + leg_h;
+    p.h = in.h - leg_h - 2 - sent_h;   /* legend, x axis + labels, sentence */
     if (p.w < 16 || p.h < 3) {
-        draw_sentence(a, c, (Rect){in.x, in.y + 1, in.w, in.h - 1}, &m, pts);
+        draw_sentence(a, c, (Rect){in.x, in.y + leg_h, in.w, in.h - leg_h}, &m, pts);
         return;
     }
     /* decades covering 0.1 .. 1000 FLOP/B and every point; GFLOP/s from the
@@ -266,7 +354,9 @@ void panel_roofline_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         while (pts[i].have && pts[i].ai > p.xhi && p.xhi < 1e9) p.xhi *= 10;
     }
     p.ylo = pow(10, floor(log10(m.gbs * p.xlo)));
-    p.yhi = pow(10, ceil(log10(m.gflops) - 1e-9));   /* the roof may sit on the top row */
+    /* the roof may sit on the top row, and a peak up to 12% above a decade
+     * (104.9 GFLOP/s) is drawn there rather than under a decade of nothing */
+    p.yhi = pow(10, ceil(log10(m.gflops) - 0.05));
     if (p.yhi <= p.ylo) p.yhi = p.ylo * 10;
     draw_plot(a, c, &p, &m, pts);
     /* key, right of the plot */

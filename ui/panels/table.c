@@ -78,6 +78,22 @@ static int table_width(const Canvas *c, Table *t)
         }
         w += col_marked(t, j) ? 2 : 0;
         t->col_w[j] = w > hw ? w : hw;
+    }
+    /* a group narrower than its group_min: its columns share the difference */
+    for (int gi = 0; gi < TABLE_MAX_GROUPS; gi++) {
+        int span = 0, n = 0;
+        for (int j = 0; j < t->n_cols; j++)
+            if (t->shown[j] && t->col[j].group == gi) span += t->col_w[j] + (n++ ? 1 + t->pad : 0);
+        for (int j = 0, more = t->group_min[gi] - span; j < t->n_cols && more > 0 && n > 0; j++)
+            if (t->shown[j] && t->col[j].group == gi) {
+                const int add = (more + n - 1) / n;
+                t->col_w[j] += add;
+                more -= add;
+                n--;
+            }
+    }
+    for (int j = 0; j < t->n_cols; j++) {
+        if (!t->shown[j]) continue;
         total += (last >= 0 && t->col[last].group != t->col[j].group ? 2 : 1) + t->pad;
         t->col_x[j] = total;
         total += t->col_w[j];
@@ -97,7 +113,7 @@ static bool fits_as_one(const Canvas *c, Table *t, int width, TableFormat f, boo
     return table_width(c, t) <= width;
 }
 
-void table_fit(const Canvas *c, Table *t, int width)
+int table_fit(const Canvas *c, Table *t, int width)
 {
     for (int j = 0; j < t->n_cols; j++) {
         t->format[j] = t->col[j].coarsest;
@@ -140,7 +156,7 @@ void table_fit(const Canvas *c, Table *t, int width)
     if (table_width(c, t) > width) t->long_labels = false;
     while (t->pad < 3 && table_width(c, t) < width) t->pad++;
     if (table_width(c, t) > width && t->pad > 0) t->pad--;
-    table_width(c, t);
+    return table_width(c, t);
 }
 
 void table_put_mark(Canvas *c, int x, int y, TableMark m)
@@ -150,22 +166,38 @@ void table_put_mark(Canvas *c, int x, int y, TableMark m)
     if (m != TABLE_MARK_NONE) canvas_put(c, x, y, canvas_glyph(c, (CanvasGlyph)glyph[m]), style[m]);
 }
 
+/* The columns group gi spans, [*a, *b) from the table's left edge; false
+ * when none of them is shown. */
+static bool group_span(const Table *t, int gi, int *a, int *b)
+{
+    *a = *b = -1;
+    for (int j = 0; j < t->n_cols; j++)
+        if (t->shown[j] && t->col[j].group == gi) {
+            if (*a < 0) *a = t->col_x[j];
+            *b = t->col_x[j] + t->col_w[j];
+        }
+    return *a >= 0;
+}
+
+/* The title drawn over group gi of a fitted table: the first of its
+ * variants that fits whole, or NULL. */
+static const char *group_title(const Table *t, int gi)
+{
+    int a, b;
+    if (!group_span(t, gi, &a, &b)) return NULL;
+    for (int k = 0; k < 3; k++)   /* whole or not at all */
+        if (t->group_title[gi][k] && canvas_text_width(t->group_title[gi][k]) <= b - a) return t->group_title[gi][k];
+    return NULL;
+}
+
 void table_draw_groups(Canvas *c, const Table *t, int x0, int y)
 {
     for (int gi = 0; gi < TABLE_MAX_GROUPS; gi++) {
-        int a = -1, b = -1;
-        for (int j = 0; j < t->n_cols; j++)
-            if (t->shown[j] && t->col[j].group == gi) {
-                if (a < 0) a = x0 + t->col_x[j];
-                b = x0 + t->col_x[j] + t->col_w[j];
-            }
-        if (a < 0) continue;
-        const int span = b - a;
-        const char *title = NULL;   /* whole or not at all */
-        for (int k = 0; k < 3 && !title; k++)
-            if (t->group_title[gi][k] && canvas_text_width(t->group_title[gi][k]) <= span) title = t->group_title[gi][k];
-        if (!title) continue;
-        const int tw = canvas_text_width(title);
+        int a, b;
+        const char *title = group_title(t, gi);
+        if (!title || !group_span(t, gi, &a, &b)) continue;
+        const int span = b - a, tw = canvas_text_width(title);
+        a += x0;
         if (tw + 6 <= span) {
             canvas_hline(c, a, y, span, STYLE_DIM);
             canvas_textf(c, a + (span - tw - 2) / 2, y, span, STYLE_TITLE, " %s ", title);

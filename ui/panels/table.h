@@ -16,7 +16,9 @@
  * the required columns fit (with row_marks, first the most exact short of
  * tiny at which every column, optional ones too, fits).
  * A group title is drawn whole or not at all (the first of its variants
- * that fits): a cut "n=1" for n=11 is a wrong number on screen.
+ * that fits): a cut "n=1" for n=11 is a wrong number on screen. A group
+ * whose title must be there gets group_min: every fitting step counts its
+ * columns at least that wide.
  * Marks (✓ ✗ …) sit right of a cell's number, or, with row_marks, one
  * after each row's label. A column without marks of its own shows those of
  * its mate while the mate is hidden (a measured column borrows its
@@ -81,6 +83,9 @@ typedef struct {
     bool row_marks;                              /* one mark per row instead of per cell */
     bool one_format;                             /* one number format for the whole table */
     const char *group_title[TABLE_MAX_GROUPS][3];  /* long, shorter, shortest (NULL: none) */
+    int group_min[TABLE_MAX_GROUPS];             /* 0, or the least width of a group's columns (from
+                                                  * the first to the last shown, gaps included): room
+                                                  * for a title that must be there; they widen evenly */
     /* set by table_fit */
     TableFormat format[TABLE_MAX_COLS];
     bool shown[TABLE_MAX_COLS];
@@ -90,8 +95,9 @@ typedef struct {
     int col_w[TABLE_MAX_COLS], col_x[TABLE_MAX_COLS];   /* from the table's left edge */
 } Table;
 
-/* Fit t to `width` columns (see above); sets the fitted fields. */
-void table_fit(const Canvas *c, Table *t, int width);
+/* Fit t to `width` columns (see above); sets the fitted fields. Returns
+ * the width it takes: more than `width` when even the tightest fit is wider. */
+int table_fit(const Canvas *c, Table *t, int width);
 /* The heading line and at most rows - 1 rows, from (x, y). */
 void table_draw(Canvas *c, const Table *t, int x, int y, int rows);
 /* Group titles over their columns on line y, between dim rules when there
