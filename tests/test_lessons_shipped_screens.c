@@ -722,6 +722,41 @@ static void test_pool_cells(void **state)
     }
 }
 
+/* Lesson 12 slides 1 and 3 say what the KV blocks panel keeps at 80x24:
+ * the sequence's row (paging off: beside the note; paged: with its block
+ * table). At 80x24 the panel must draw that row, "│A " with the used
+ * bytes, and the narration must name it. (They once said the panel had
+ * room only for its note, or only for the totals, after the panel began
+ * to give its spare line to the sequence's row.) */
+static void test_lesson12_small_row(void **state)
+{
+    (void)state;
+    for (int z = 0; z < 2; z++) {
+        const char *lang = z ? "zh" : "en";
+        for (int slide = 0; slide <= 2; slide += 2) {
+            App a;
+            open_slide(&a, lang, 12, slide);
+            char used[32];
+            grouped(used, sizeof used, (long)engine_kv_bytes(app_engine(&a)));
+            char *d = screen(&a, 80, 24), *flat = flat_narration(&a);
+            const char *row = strstr(d, "\u2502A ");
+            const char *eol = row ? strchr(row, '\n') : NULL;
+            char line[512] = "";
+            if (row) snprintf(line, sizeof line, "%.*s", (int)(eol ? eol - row : (long)strlen(row)), row);
+            if (!row || !strstr(line, used))
+                fail_msg("%s lesson 12 slide %d at 80x24: no row of sequence A with %s B in the KV blocks panel\n%s",
+                         lang, slide + 1, used, d);
+            const char *named = z ? "这条序列" : "the sequence's row";
+            if (!strstr(flat, named))
+                fail_msg("%s lesson 12 slide %d: the narration does not name the sequence's row (\"%s\") that 80x24 "
+                         "shows: %s", lang, slide + 1, named, flat);
+            free(d);
+            free(flat);
+            app_free(&a);
+        }
+    }
+}
+
 /* Lesson 15 slide 2 names the Operations panel's rope line; its label
  * depends on the width ("RoPE turns" / "rope", zh "RoPE 旋转" / a column
  * "旋转" at 80x24). Every label a size draws, with the prefill's count,
@@ -814,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_lesson2_marks),
         cmocka_unit_test(test_lesson3_passes),
         cmocka_unit_test(test_pool_cells),
+        cmocka_unit_test(test_lesson12_small_row),
         cmocka_unit_test(test_lesson15_rope_label),
         cmocka_unit_test(test_lesson17_rows),
     };
