@@ -146,7 +146,11 @@ static int draw_bars(const AttView *v, Rect r)
     int slots = lines * ncols;
     if (slots > MAX_LINES) slots = MAX_LINES;
     const bool cut = v->scored && lines > 0 && slots < nkeys;
-    snprintf(head, sizeof head, TR(a, "query %s, pos %d", "查询 %s，位置 %d"), token_at(v, t - 1, tok), t - 1);
+    /* zh quotes every token as its sentences do ("查询“在”"): a Chinese
+     * character or a full-width mark would otherwise read as a word of
+     * the header; en quotes what could read as a number or a sign */
+    snprintf(head, sizeof head, TR(a, "query %s, pos %d", "查询\u201c%s\u201d，位置 %d"),
+             TR(a, token_at(v, t - 1, tok), fmt_token(a, engine_fed_token(e, t - 1), tok)), t - 1);
     int hx = v->same_query ? r.x + r.w : r.x + canvas_text(c, r.x, r.y, r.w, STYLE_HILITE, head);
     if (cut) {   /* "top 5/14" whole, or "5/14", or nothing: never a cut number */
         char top[3][32];

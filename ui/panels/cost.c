@@ -85,6 +85,34 @@ void cost_formula(const KvConfig *c, RunMode mode, int L, int k, char *buf, size
     cat(buf, len, " + %llu\u00b7%s", (unsigned long long)d, counts_group((uint64_t)c->vocab, dv));
 }
 
+/* ---- what kind of step, and its order of growth ---------------------------- */
+
+void cost_step_label(const App *a, const Engine *e, int k, char *buf, size_t len)
+{
+    /* a step over n rows ending at t costs n·(weights) + n·t·d: the order
+     * is read off n and t of the step itself, never off the mode alone */
+    static const char *const whole = "O(i\u00b7d\u00b2 + i\u00b2\u00b7d)";   /* n = t = i */
+    static const char *const one = "O(d\u00b2 + i\u00b7d)";                     /* n = 1, t = i */
+    static const char *const block = "O(n\u00b7d\u00b2 + n\u00b7t\u00b7d)";   /* any other n, t */
+    const StepPlan *p = engine_plan(e, k);
+    const int n = p ? p->n : formulas_rows(e->mode, e->L, k);
+    const int t = p ? p->p0 + p->n : formulas_len(e->mode, e->L, k);
+    if (e->mode != MODE_CACHE) {
+        snprintf(buf, len, TR(a, "step %d, i = %d, %s", "第 %d 步，i = %d，%s"), k, t, whole);
+    } else if (p && p->drafted > 0) {
+        snprintf(buf, len, TR(a, "step %d (verify, %d draft%s), n = %d, t = %d, %s", "第 %d 步（验证 %d 个草稿%s），n = %d，t = %d，%s"),
+                 k, p->drafted, TR(a, p->drafted == 1 ? "" : "s", ""), n, t, block);
+    } else if (k < e->n_chunks && e->n_chunks > 1) {
+        snprintf(buf, len, TR(a, "step %d (prefill chunk %d of %d), n = %d, t = %d, %s", "第 %d 步（预填充第 %d/%d 块），n = %d，t = %d，%s"),
+                 k, k + 1, e->n_chunks, n, t, block);
+    } else if (k < e->n_chunks) {
+        if (n == t) snprintf(buf, len, TR(a, "step %d (prefill), i = %d, %s", "第 %d 步（预填充），i = %d，%s"), k, t, whole);
+        else snprintf(buf, len, TR(a, "step %d (prefill), n = %d, t = %d, %s", "第 %d 步（预填充），n = %d，t = %d，%s"), k, n, t, block);
+    } else {
+        snprintf(buf, len, TR(a, "step %d (decode), i = %d, %s", "第 %d 步（解码），i = %d，%s"), k, t, n == 1 ? one : block);
+    }
+}
+
 /* ---- big digits ------------------------------------------------------------- */
 
 /* 3 × 5 pixel glyphs, rows top to bottom, bit 2 = left column. */
@@ -158,28 +186,29 @@ static double ratio(uint64_t r, uint64_t c)
     return c ? (double)r / (double)c : 0.0;
 }
 
-/* One line per mode: "● cache, step 3 (i = 14), O(d² + i·d) per layer: ... = 10,568". */
+/* One line per mode: "● cache step 3 (decode), i = 14, O(d² + i·d): ... = 10,568". */
 static int formula_lines(const App *a, Canvas *c, Rect in, int y, const Cost *co, bool wrap)
 {
-    const Engine *e = app_engine_of(a, MODE_CACHE);
     const char *name[2] = {TR(a, "cache", "缓存"), TR(a, "recompute", "重算")};
-    const char *big_o[2] = {"O(d\u00b2 + i\u00b7d)", "O(i\u00b7d\u00b2 + i\u00b2\u00b7d)"};
     const int st[2] = {STYLE_REUSED, STYLE_REDONE};
     const int32_t gl[2] = {c->ascii ? 'C' : 0x25CF, c->ascii ? 'R' : 0x25B2};
     for (int m = 0; m < 2 && y < in.y + in.h; m++) {
-        char f[256], line[400], v[32];
-        cost_formula(&e->cfg, m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k, f, sizeof f);
-        snprintf(line, sizeof line, TR(a, "%s step %d, i = %d, %s: %s = %s", "%s 第 %d 步，i = %d，%s：%s = %s"),
-                 name[m], co->k, formulas_len(m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k), big_o[m], f,
-                 counts_group(co->step[m], v));
+        const RunMode mode = m == 0 ? MODE_CACHE : MODE_RECOMPUTE;
+        const Engine *e = app_engine_of(a, mode);
+        char f[256], what[160], line[480], v[32];
+        cost_formula(&e->cfg, mode, e->L, co->k, f, sizeof f);
+        cost_step_label(a, e, co->k, what, sizeof what);
+        counts_group(co->step[m], v);
+        snprintf(line, sizeof line, TR(a, "%s %s: %s = %s", "%s %s：%s = %s"), name[m], what, f, v);
         canvas_put(c, in.x, y, gl[m], st[m]);
         Rect lr = {in.x + 2, y, in.w - 2, wrap ? in.y + in.h - y : 1};
-        if (!wrap && canvas_text_width(line) > lr.w) {
-            /* one line that does not fit loses the substituted formula,
+        /* wrapped, the rows it takes must leave one for the next mode's line */
+        const int rows = wrap ? in.y + in.h - y - (1 - m) : 1;
+        if (lr.w > 0 && canvas_wrap(NULL, (Rect){0, 0, lr.w, 0}, STYLE_NORMAL, line) > rows) {
+            /* a line that does not fit loses the substituted formula,
              * then the big O, never the end of its number */
-            snprintf(line, sizeof line, TR(a, "%s step %d, i = %d, %s = %s", "%s 第 %d 步，i = %d，%s = %s"), name[m], co->k,
-                     formulas_len(m == 0 ? MODE_CACHE : MODE_RECOMPUTE, e->L, co->k), big_o[m], v);
-            if (canvas_text_width(line) > lr.w)
+            snprintf(line, sizeof line, "%s %s = %s", name[m], what, v);
+            if (canvas_wrap(NULL, (Rect){0, 0, lr.w, 0}, STYLE_NORMAL, line) > rows)
                 snprintf(line, sizeof line, TR(a, "%s step %d: %s MACs", "%s 第 %d 步：%s 次乘加"), name[m], co->k, v);
         }
         y += wrap ? canvas_wrap(c, lr, STYLE_NORMAL, line) : (canvas_text(c, lr.x, y, lr.w, STYLE_NORMAL, line), 1);
@@ -281,6 +310,23 @@ static void draw_serving(const App *a, Canvas *c, Rect in)
                 "整次运行 重算 \u00f7 缓存：%.2f%s。这里两种模式的步不对应，「运算」面板按各自的步比较。"),
              ratio(tot[1], tot[0]), c->ascii ? "x" : "\u00d7");
     const int note_h = canvas_wrap(NULL, (Rect){0, 0, in.w, 0}, STYLE_NORMAL, note);
+    /* the last whole cache step: a chunk, a verify step, a decode step,
+     * labelled by its own rows and length, with its measured MACs (only
+     * when the whole-run note below still fits: it is the box's point) */
+    int k = ec->pos > 0 ? run_step_of(ec, ec->pos) : -1;
+    if (k >= 0 && !engine_at_step_end(ec)) k--;
+    const OpCounts *kc = k >= 0 ? engine_step_counts(ec, k) : NULL;
+    if (kc) {
+        char what[160], step[320], v[32];
+        cost_step_label(a, ec, k, what, sizeof what);
+        snprintf(step, sizeof step, TR(a, "%s %s: %s MACs measured", "%s %s：实测 %s 次乘加"), name[0], what,
+                 counts_group(counts_total(kc), v));
+        const Rect sr = {in.x + 2, y, in.w - 2, in.y + in.h - y};
+        if (sr.w > 0 && y + canvas_wrap(NULL, (Rect){0, 0, sr.w, 0}, STYLE_NORMAL, step) + note_h <= in.y + in.h) {
+            canvas_put(c, in.x, y, gl[0], st[0]);
+            y += canvas_wrap(c, sr, STYLE_NORMAL, step);
+        }
+    }
     /* the ratio as big as fits, with a blank line above and below it when
      * there is room for them too (a box that is neither tall nor short
      * keeps the big digits rather than the blank lines) */

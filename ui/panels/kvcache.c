@@ -287,17 +287,27 @@ static void draw_inside(Ctx *x)
     find_rows(x);
     kvcache_lines_status_text(x, status, status_sh, sizeof status_sh);
 
-    /* bottom lines, by priority: summary, fill bar (cache), status; the
-     * optional ones only when at least a few rows still fit above them */
+    /* bottom lines, by priority: summary, status when rows are marked,
+     * then RoPE, fill bar (cache) and status; the optional ones only when
+     * at least a few rows still fit above them */
     const int want_rows = x->nrows ? 1 + (x->nrows < 4 ? x->nrows : 4) : 2;
     int bottom = 1;
     bool fill = false, stat = false, rope = false;
-    /* a verify step that rolled rows back says what their mark means
-     * before anything optional: the marked rows are not in the cache */
     const Engine *e = x->e;
     const bool rolled = cache && e->drafted > e->accepted && e->accepted >= 0 && engine_op_done(e, OP_APPEND, -1);
-    if (x->e->cfg.rope && h - bottom - 1 >= want_rows) { rope = true; bottom++; }
-    if (rolled && x->nrows && h - bottom - 1 >= 2) { stat = true; bottom++; }
+    /* Rows drawn in a mark's colour come with the status line, which says
+     * what the mark means, before anything optional: RoPE, the fill bar
+     * and the byte lines give way first, then the oldest rows. Marked are
+     * this step's rows in cache mode (before the append they are not in
+     * the cache, which the size line shows: without the line they would
+     * contradict it), a verify step's rolled-back drafts, and the rows
+     * recompute redoes or discards. The line needs one above it for the
+     * header; with no line left for a row, no row is drawn. */
+    const bool marked = x->nrows > 0 && (cache ? x->first_new < x->nrows : e->mode == MODE_RECOMPUTE);
+    if (marked && h - bottom >= 2) { stat = true; bottom++; }
+    /* the RoPE line, which --rope is there to show, may take a row more
+     * than the fill bar */
+    if (e->cfg.rope && h - bottom - 1 >= want_rows - 1) { rope = true; bottom++; }
     if (cache && h - bottom - 1 >= want_rows) { fill = true; bottom++; }
     if (!stat && x->nrows && h - bottom - 1 >= want_rows) { stat = true; bottom++; }
     int y = x->in.y + h - 1, stat_y = -1;

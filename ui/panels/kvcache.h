@@ -53,8 +53,9 @@ void kvcache_lines_draw_summary(const Ctx *x, int y, bool with_fill);   /* size 
 void kvcache_lines_draw_fill(const Ctx *x, int y);                      /* "fill ▕███  ▏ 18/64", or "ring" */
 void kvcache_lines_draw_rope(const Ctx *x, int y);                      /* §6.10: newest key before/after RoPE */
 void kvcache_lines_draw_bytes(const Ctx *x, int y, bool full);          /* per token, or the full cache */
-/* The status line (none when y < 0): the sentence, or, when the rows'
- * marks are short or gone, one that names what the rows show instead. */
+/* The status line (none when y < 0): the sentence; in cache mode this
+ * step's rows worded here, by their mark or, when the marks are short or
+ * gone, by position (the line is then all that explains their colour). */
 void kvcache_lines_draw_status(const Ctx *x, int y, const char *status, const char *status_sh, bool rolled);
 /* What the shades mean, when the values are drawn as shades (numw == 0). */
 void kvcache_lines_draw_legend(const Ctx *x, int y);

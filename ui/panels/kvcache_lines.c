@@ -112,14 +112,10 @@ void kvcache_lines_status_text(const Ctx *x, char *lg, char *sh, size_t n)
         if (engine_op_done(e, OP_APPEND, -1) && e->drafted > e->accepted && e->accepted >= 0) {
             snprintf(lg, n, "%s", TR(a, "new = appended; discarded = rejected drafts, rolled back",
                                      "新 = 本步追加；已丢弃 = 被拒草稿，已回滚"));
-            snprintf(sh, n, "%s", TR(a, "rejected drafts rolled back", "被拒草稿已回滚"));
-        } else if (engine_op_done(e, OP_APPEND, -1)) {
-            snprintf(lg, n, "%s", TR(a, "new = appended this step, read by later steps", "新 = 本步追加，之后各步读取"));
-            snprintf(sh, n, "%s", TR(a, "new = appended this step", "新 = 本步追加"));
+            snprintf(sh, n, "%s", TR(a, "new = appended; discarded = rolled back", "新 = 本步追加；已丢弃 = 已回滚"));
         } else {
-            snprintf(lg, n, "%s", TR(a, "new = written by Q/K/V, kept at cache append",
-                                     "新 = Q/K/V 刚写入，缓存追加时保留"));
-            snprintf(sh, n, "%s", TR(a, "new = not kept yet", "新 = 尚未保留"));
+            /* worded by kvcache_lines_draw_status, once the rows' marks are known */
+            lg[0] = '\0';
         }
     } else if (e->step == 0) {
         snprintf(lg, n, TR(a, "prefill: Q/K/V of layer %d will write %d row%s",
@@ -212,34 +208,97 @@ void kvcache_lines_draw_bytes(const Ctx *x, int y, bool full)
     text_fit(x, y, STYLE_NORMAL, c, 2);
 }
 
-/* The status line at y (none when y < 0). After a verify step rolled rows
- * back, it names their mark as the rows show it: a word, or ✗ once the
- * marks went short. */
+/* "8" or "8-10". */
+static void fmt_rows(char *b, size_t n, int first, int last)
+{
+    if (first == last) snprintf(b, n, "%d", first);
+    else snprintf(b, n, "%d-%d", first, last);
+}
+
+/* Which of this step's rows the cache append keeps, [*lo, *hi]; false
+ * while that is not known (a verify step before its pick, §6.9). What
+ * the append does (sim/forward.c, op_append): it stores rows p0 .. t-1,
+ * of which a window's ring keeps the last W, then rolls back a verify
+ * step's rejected drafts. */
+static bool append_keeps(const Ctx *x, int *lo, int *hi)
+{
+    const Engine *e = x->e;
+    int end = x->nrows;   /* t */
+    if (e->drafted > 0) {
+        if (e->accepted < 0) return false;
+        end = e->p0 + 1 + e->accepted;
+    }
+    const int W = e->cache.window ? e->cache.capacity : 0;
+    *lo = W && end - W > x->first_new ? end - W : x->first_new;
+    *hi = end - 1;
+    return true;
+}
+
+/* What this step's rows are in cache mode (no draft rolled back), longest
+ * wording first, into c; returns how many. Named by their mark ("new")
+ * while the rows show it, else by position: their highlight is then the
+ * only sign of them. Before the append they are not in the cache (the
+ * size line does not count them yet), which is what the line must say. */
+static int new_rows_text(const Ctx *x, char (*c)[160])
+{
+    const App *a = x->a;
+    const bool zh = TR(a, false, true);   /* the language TR picks */
+    const bool by_pos = x->markw == 0 || x->short_marks;
+    const int first = x->first_new > x->lo ? x->first_new : x->lo, last = x->nrows - 1;
+    char rows[32], who[48], keep[32];
+    fmt_rows(rows, sizeof rows, first, last);
+    if (by_pos) snprintf(who, sizeof who, TR(a, "pos %s", "第 %s 位"), rows);
+    else snprintf(who, sizeof who, "%s", TR(a, "new =", "新 = "));
+    const char *by = zh && by_pos ? "由 " : "";   /* zh: "第 8 位由 Q/K/V 刚写入" */
+    int n = 0, klo, khi;
+    if (engine_op_done(x->e, OP_APPEND, -1)) {
+        snprintf(c[n++], 160, TR(a, "%s appended this step, read by later steps", "%s本步追加，之后各步读取"), who);
+        snprintf(c[n++], 160, TR(a, "%s appended this step", "%s本步追加"), who);
+        if (by_pos && !zh) snprintf(c[n++], 160, "%s appended", who);
+        return n;
+    }
+    if (!append_keeps(x, &klo, &khi)) {   /* a verify step's drafts: its pick decides */
+        snprintf(c[n++], 160, TR(a, "%s%s written by Q/K/V; append keeps accepted", "%s%sQ/K/V 刚写入，追加只保留被接受的"), who, by);
+        snprintf(c[n++], 160, TR(a, "%s kept at append if accepted", "%s被接受的才在追加时保留"), who);
+    } else if (klo != first || khi != last) {   /* a window's ring, or drafts the pick rejected */
+        fmt_rows(keep, sizeof keep, klo, khi);
+        snprintf(c[n++], 160, TR(a, "%s%s written by Q/K/V; append keeps pos %s", "%s%sQ/K/V 刚写入，追加只保留第 %s 位"), who, by, keep);
+        snprintf(c[n++], 160, TR(a, "%s not kept; append keeps %s", "%s尚未保留，追加只留 %s"), who, keep);
+    } else {
+        snprintf(c[n++], 160, TR(a, "%s%s written by Q/K/V, kept at cache append", "%s%sQ/K/V 刚写入，缓存追加时保留"), who, by);
+    }
+    snprintf(c[n++], 160, TR(a, "%s not kept yet", "%s尚未保留"), who);
+    if (by_pos && !zh && first < last) snprintf(c[n++], 160, "%s not kept yet", rows);   /* "0-10 not kept yet" */
+    return n;
+}
+
+/* The status line at y (none when y < 0). This step's rows in cache mode
+ * are worded here (new_rows_text); after a verify step rolled rows back,
+ * it names their mark as the rows show it: a word, or ✗ once the marks
+ * went short. */
 void kvcache_lines_draw_status(const Ctx *x, int y, const char *status, const char *status_sh, bool rolled)
 {
     if (y < 0) return;
-    char lg[160], sh[96];
-    if (rolled && x->short_marks) {
+    char w[6][160];
+    if (!rolled && x->e->mode == MODE_CACHE && x->first_new < x->nrows) {
+        const int n = new_rows_text(x, w);
+        const char *c[6];
+        for (int i = 0; i < n; i++) c[i] = w[i];
+        text_fit(x, y, STYLE_NORMAL, c, n);
+        return;
+    }
+    if (rolled && x->short_marks) {   /* "+" and "✗" on the rows: both named */
         const char *m = x->c->ascii ? "x" : "\u2717";
-        snprintf(lg, sizeof lg, TR(x->a, "%s = rejected drafts, rolled back: not in the cache", "%s = 被拒草稿，已回滚，不在缓存里"), m);
-        snprintf(sh, sizeof sh, TR(x->a, "%s = rejected, rolled back", "%s = 被拒，已回滚"), m);
-        status = lg;
-        status_sh = sh;
-    } else if (!rolled && x->markw == 0 && x->e->mode == MODE_CACHE && x->first_new < x->nrows) {
-        /* the rows' marks gave way to their values: name the new rows by
-         * position instead of by a "new" nobody can see */
-        char who[32];
-        if (x->first_new == x->nrows - 1) snprintf(who, sizeof who, TR(x->a, "pos %d", "第 %d 位"), x->first_new);
-        else snprintf(who, sizeof who, TR(x->a, "pos %d-%d", "第 %d-%d 位"), x->first_new, x->nrows - 1);
-        if (engine_op_done(x->e, OP_APPEND, -1)) {
-            snprintf(lg, sizeof lg, TR(x->a, "%s appended this step, read by later steps", "%s本步追加，之后各步读取"), who);
-            snprintf(sh, sizeof sh, TR(x->a, "%s appended this step", "%s本步追加"), who);
-        } else {
-            snprintf(lg, sizeof lg, TR(x->a, "%s written by Q/K/V, kept at cache append", "%s由 Q/K/V 刚写入，缓存追加时保留"), who);
-            snprintf(sh, sizeof sh, TR(x->a, "%s not kept yet", "%s尚未保留"), who);
-        }
-        status = lg;
-        status_sh = sh;
+        char r[5][160];
+        snprintf(r[0], sizeof r[0], TR(x->a, "+ = appended; %s = rejected drafts, rolled back: not in the cache",
+                                       "+ = 已追加；%s = 被拒草稿，已回滚，不在缓存里"), m);
+        snprintf(r[1], sizeof r[1], TR(x->a, "+ = appended; %s = rejected drafts, rolled back", "+ = 已追加；%s = 被拒草稿，已回滚"), m);
+        snprintf(r[2], sizeof r[2], TR(x->a, "+ appended, %s rejected, rolled back", "+ 已追加，%s 被拒，已回滚"), m);
+        snprintf(r[3], sizeof r[3], TR(x->a, "+ appended, %s rolled back", "+ 已追加，%s 已回滚"), m);
+        snprintf(r[4], sizeof r[4], TR(x->a, "%s rolled back", "%s 已回滚"), m);
+        const char *c[] = {r[0], r[1], r[2], r[3], r[4]};
+        text_fit(x, y, STYLE_NORMAL, c, 5);
+        return;
     }
     const char *c[] = {status, status_sh};
     text_fit(x, y, x->kind == ROW_GONE ? STYLE_DIM : STYLE_NORMAL, c, status_sh[0] ? 2 : 1);

@@ -84,6 +84,11 @@ void panel_cost_draw(const App *a, const Engine *e, Canvas *c, Rect r);
  * "2·(3·8² + 2·9·8 + 8² + 2·8·32) + 8·1,073"; '·' multiplies, '²' squares,
  * ',' groups digits. It evaluates to formulas_step()'s total. */
 void cost_formula(const KvConfig *c, RunMode mode, int L, int k, char *buf, size_t len);
+/* Step k of e (its plan known) in words with the order of growth of that
+ * step's own rows n and length t: "step 0 (prefill), i = 5, O(i·d² + i²·d)",
+ * "step 1 (decode), i = 6, O(d² + i·d)", a chunk or a verify step
+ * "..., n = 3, t = 9, O(n·d² + n·t·d)"; recompute "step 1, i = 6, ...". */
+void cost_step_label(const App *a, const Engine *e, int k, char *buf, size_t len);
 /* Where the current operation sits in the step, and one sentence on it. */
 void panel_pipeline_draw(const App *a, const Engine *e, Canvas *c, Rect r);
 

@@ -307,11 +307,12 @@ static void draw_unpaged(const Ctx *x)
                                      "开启分页：运行 --block-size 4 --prompt ab --prompt cde --prompt f"));
     /* a short box (a lesson's pane below it) keeps the sequences' rows, the
      * step each one is in, before the how-to lines: the title already says
-     * "paging off" */
+     * "paging off". One sequence keeps the first line (what a contiguous
+     * cache reserves), then its row under the header, then the how-to. */
     const int table = 1 + x->n;
     const int l0_lines = canvas_wrap(NULL, (Rect){x->in.x, y, x->in.w, x->in.h}, STYLE_NORMAL, l0);
     const bool say_l0 = x->n == 1 || bottom - y >= l0_lines + table;
-    const bool say_l1 = x->n == 1 || bottom - y >= l0_lines + 1 + table;
+    const bool say_l1 = bottom - y >= l0_lines + 1 + table;
     if (y < bottom && say_l0) {
         const int lines = canvas_wrap(x->c, (Rect){x->in.x, y, x->in.w, bottom - y}, STYLE_NORMAL, l0);
         y += lines < bottom - y ? lines : bottom - y;
@@ -322,10 +323,13 @@ static void draw_unpaged(const Ctx *x)
                               "--block-size 4 --prompt ab --prompt cde"};
         canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_HILITE, pool_fit(cand, 3, x->in.w));
     }
-    Cols k = pool_plan_cols(x);
+    Cols k = pool_plan_cols(x, x->n, false);
     /* header, the sequences, the totals, then the note when there is room */
     const int room = bottom - y;
-    if (room < 2) return;
+    if (room < 2) {   /* no room for a row under the header: the note's short form */
+        if (room == 1) draw_note(x, y);
+        return;
+    }
     int shown = x->n;
     /* the totals go before any sequence's row does */
     const bool totals = x->n > 1 && 1 + x->n + 1 <= room;
@@ -392,20 +396,23 @@ static void draw_slots(const Ctx *x, int s, int y)
 
 /* key: the legend's table entries take the line under the totals (the
  * border has no room for them, pool_legend_split); the note, then grid
- * rows, then sequences give way to it, never the entries. */
-static void draw_paged(const Ctx *x, bool key)
+ * rows, then sequences give way to it, never the entries. table: whether
+ * the block table's Ln columns may be drawn (with split, only where the key
+ * line is). Records what it drew in x for the legend. */
+static void draw_paged(Ctx *x, bool key, bool table)
 {
     const int top = x->in.y, H = x->in.h;
     const Grid g = plan_grid(x);
-    const Cols k = pool_plan_cols(x);
     /* rows: summary, grid, header, sequences, totals, key, note */
-    int R = H - 3 - (key ? 1 : 0), gr = 0, sr = 0, note = 0;
+    int R = H - 3 - (key ? 1 : 0), gr = 0, sr = 0;
+    bool totals = true, note = false;
     if (R > 0) {
         gr = g.rows_need;
         if (gr > R - x->n) gr = R - x->n;
         if (gr < 1) gr = 1;
         sr = R - gr;
         if (sr > x->n) sr = x->n;
+        if (sr == 1 && x->n > 1) sr = 0;   /* "… n more" needs a row above it: the line goes below */
         int rem = R - gr - sr;
         const int grow = rem < g.rows_all - gr ? rem : g.rows_all - gr;
         if (grow > 0) {
@@ -414,23 +421,40 @@ static void draw_paged(const Ctx *x, bool key)
         }
         note = rem > 0;
     }
+    /* one sequence: its row says all the totals would (the pool holds only
+     * its blocks), so it takes the totals' line when there is one */
+    if (x->n == 1 && sr == 0 && R >= 0) {
+        sr = 1;
+        totals = false;
+    }
+    /* a header needs a row under it: in one or two lines, the grid instead */
+    if (H < 3) {
+        gr = H - 1;
+        sr = 0;
+        totals = false;
+    }
+    const bool more = sr < x->n;
+    const int seq_rows = more && sr > 0 ? sr - 1 : sr;
+    const Cols k = pool_plan_cols(x, seq_rows, table);
+    x->grid_per_row = g.per_row;
+    x->seq_rows = seq_rows;
+    x->entries = k.entries;
     int y = top;
     const int bottom = top + H;
     if (y < bottom) draw_summary(x, y++);
-    for (int i = 0; i < gr && y < bottom; i++) draw_grid_row(x, &g, i, y++);
+    for (int i = 0; i < gr && y < bottom; i++, x->grid_rows++) draw_grid_row(x, &g, i, y++);
     if (gr > 0 && gr < g.rows_need && g.labw + g.cellw * g.per_row < x->in.w)   /* blocks in use not shown */
         canvas_put(x->c, x->in.x + g.labw + g.cellw * g.per_row, y - 1, canvas_glyph(x->c, GLYPH_ELLIPSIS), STYLE_DIM);
+    if (H < 3) return;
     if (y < bottom) pool_draw_head(x, &k, y++);
-    const bool more = sr < x->n;
-    const int seq_rows = more && sr > 0 ? sr - 1 : sr;
     for (int s = 0; s < seq_rows && y < bottom; s++) pool_draw_seq(x, &k, s, y++);
     if (more && sr > 0 && y < bottom) {
         char m[48];
         snprintf(m, sizeof m, TR(x->a, "\u2026 %d more sequences", "\u2026 还有 %d 个序列"), x->n - seq_rows);
         canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, m);
     }
-    if (y < bottom) pool_draw_totals(x, &k, y++);
-    if (key && y < bottom) pool_legend_draw_key(x, y++);
+    if (totals && y < bottom) pool_draw_totals(x, &k, y++);
+    if (key && k.entries > 0 && y < bottom) pool_legend_draw_key(x, y++);
     if (note && y < bottom) draw_note(x, y++);
     /* room to spare: every block slot by slot, then the contiguous
      * reservations as strips, each under a line that says what it is */
@@ -439,10 +463,30 @@ static void draw_paged(const Ctx *x, bool key)
     char head[200];
     if (bottom - y >= x->n + 2) {
         y++;
+        /* a table entry given back under a window is drawn "-:···": say so
+         * when there is one (the border's "·" entry is about the table) */
+        bool back = false;
+        for (int s = 0; s < x->n; s++)
+            for (int j = 0; j < x->s[s].n_table && x->s[s].table; j++) back |= x->s[s].table[j] < 0;
+        const char *dot = x->c->ascii ? "." : "\u00b7";
+        char alt[200];
         snprintf(head, sizeof head,
                  TR(x->a, "each block slot by slot (id:slots): %s holds a position, %s empty = the waste",
                     "逐格看每一块（编号:格）：%s 存有位置，%s 空着 = 浪费"), full, empty);
-        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, head);
+        if (back) {
+            const size_t len = strlen(head);
+            snprintf(head + len, sizeof head - len, TR(x->a, ", -:%s%s%s given back", "，-:%s%s%s 已归还"), dot, dot, dot);
+        }
+        snprintf(alt, sizeof alt, TR(x->a, "each block (id:slots): %s held, %s empty = waste%s%s%s%s%s",
+                                     "每一块（编号:格）：%s 已存，%s 空 = 浪费%s%s%s%s%s"),
+                 full, empty, back ? TR(x->a, ", -:", "，-:") : "", back ? dot : "", back ? dot : "", back ? dot : "",
+                 back ? TR(x->a, " given back", " 已归还") : "");
+        char terse[120];
+        snprintf(terse, sizeof terse, TR(x->a, "id:slots %s held %s waste%s%s%s%s", "编号:格 %s 已存 %s 浪费%s%s%s%s"), full,
+                 empty, back ? " -:" : "", back ? dot : "", back ? dot : "", back ? dot : "");
+        if (back) strcat(terse, TR(x->a, " given back", " 已归还"));
+        const char *cand[] = {head, alt, terse};
+        canvas_text(x->c, x->in.x, y++, x->in.w, STYLE_DIM, pool_fit(cand, 3, x->in.w));
         for (int s = 0; s < x->n; s++) draw_slots(x, s, y++);
     }
     if (bottom - y >= x->n + 2) {
@@ -513,8 +557,9 @@ void panel_pool_draw(const App *a, const Engine *shown, Canvas *c, Rect r)
         draw_unpaged(&x);
         return;
     }
-    /* the key line only where the table it explains can be drawn above it */
-    const bool key = x.in.h >= 4 && pool_legend_split(&x, r.w - 6);
-    draw_paged(&x, key);
+    /* the key line only where the table it explains can be drawn above it;
+     * a table whose entries no legend line explains keeps no Ln columns */
+    const bool split = pool_legend_split(&x, r.w - 6), key = x.in.h >= 4 && split;
+    draw_paged(&x, key, !split || key);
     pool_legend_draw(&x, r, key);
 }

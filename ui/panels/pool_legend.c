@@ -31,23 +31,48 @@ typedef struct {
     bool holes;
 } Entries;
 
-/* Whether a sequence's table has an entry a window gave back ("·"). */
-static bool table_holes(const Ctx *x)
+/* Which kinds of mark are on screen: with drawn, those x says were drawn
+ * (the grid's first rows, the table's first rows and entries); without,
+ * every one the pool could show, for pool_legend_split's wording. */
+typedef struct {
+    bool owned, plus, free_, tab, holes;
+    int refs;   /* the first shared block's count (0 = none shown): the legend's example */
+} Marks;
+
+static Marks marks_of(const Ctx *x, bool drawn)
 {
-    for (int q = 0; q < x->n; q++)
-        for (int j = 0; j < x->s[q].n_table && x->s[q].table; j++)
-            if (x->s[q].table[j] < 0) return true;
-    return false;
+    Marks m = {0};
+    const int nb = x->pool->n_blocks, in_grid = x->grid_rows * x->grid_per_row;
+    const int shown = drawn && in_grid < nb ? in_grid : nb;
+    for (int b = 0; b < shown; b++) {
+        const PagedBlockView v = paged_block_view(x->pool, b);
+        if (v.seq < 0) {
+            m.free_ = true;
+            continue;
+        }
+        m.owned = true;
+        m.plus |= pool_taken_now(x, &v);
+        if (v.refs > 1 && !m.refs) m.refs = v.refs;
+    }
+    if (!drawn) m.plus = m.free_ = m.owned = true;
+    const int rows = drawn ? x->seq_rows : x->n;
+    m.tab = !drawn || x->entries > 0;
+    for (int q = 0; q < rows && m.tab; q++) {
+        const SeqInfo *s = &x->s[q];
+        /* a cut table's last column shows "…", not its entry */
+        const int n = !drawn || s->n_table <= x->entries ? s->n_table : x->entries - 1;
+        for (int j = 0; j < n && s->table; j++) m.holes |= s->table[j] < 0;
+    }
+    return m;
 }
 
-static void entries_make(const Ctx *x, Entries *g)
+static void entries_make(const Ctx *x, Entries *g, bool drawn)
 {
     const App *a = x->a;
     const Canvas *c = x->c;
     const int B = x->pool->block_size, ex = B > 1 ? B - 1 : 1;   /* the legend's example fill */
-    int refs = 0;   /* the first shared block's count: the legend's example */
-    for (int b = 0; b < x->pool->n_blocks && !refs; b++)
-        if (x->pool->refs[b] > 1) refs = x->pool->refs[b];
+    const Marks m = marks_of(x, drawn);
+    const int refs = m.refs;
     if (B <= 9) {
         snprintf(g->head[0], sizeof g->head[0], TR(a, "A%d = seq A, %d of %d slots used", "A%d = 序列 A，%d/%d 格已用"), ex, ex, B);
         snprintf(g->head[1], sizeof g->head[1], TR(a, "A%d = seq A, %d of %d used", "A%d = 序列 A，%d/%d 已用"), ex, ex, B);
@@ -73,7 +98,12 @@ static void entries_make(const Ctx *x, Entries *g)
     snprintf(g->free_, sizeof g->free_, TR(a, "%s free", "%s 空闲"), c->ascii ? ".." : "\u00b7\u00b7");
     snprintf(g->tab[0], sizeof g->tab[0], "%s", TR(a, "table: logical block Ln \u2192 physical", "块表：逻辑块 Ln \u2192 物理块"));
     snprintf(g->tab[1], sizeof g->tab[1], "%s", TR(a, "Ln \u2192 physical", "Ln \u2192 物理块"));
-    g->holes = table_holes(x);
+    /* no entry for a mark that is not on screen */
+    for (int i = 0; i < 3 && !m.owned; i++) g->head[i][0] = '\0';
+    for (int i = 0; i < 2 && !m.plus; i++) g->plus[i][0] = '\0';
+    if (!m.free_) g->free_[0] = '\0';
+    for (int i = 0; i < 2 && !m.tab; i++) g->tab[i][0] = '\0';
+    g->holes = m.holes;
     const char *dot = c->ascii ? "." : "\u00b7";
     for (int i = 0; i < 3; i++) g->hole[i][0] = '\0';
     if (g->holes) {
@@ -124,7 +154,7 @@ static int border_cands(const Entries *g, bool table, char text[][384], const ch
 bool pool_legend_split(const Ctx *x, int w)
 {
     Entries g;
-    entries_make(x, &g);
+    entries_make(x, &g, false);
     char text[N_CAND][384];
     const char *cand[N_CAND];
     const int n = border_cands(&g, true, text, cand);
@@ -141,11 +171,12 @@ bool pool_legend_split(const Ctx *x, int w)
 void pool_legend_draw(const Ctx *x, Rect r, bool split)
 {
     Entries g;
-    entries_make(x, &g);
+    entries_make(x, &g, true);
     char text[N_CAND][384];
     const char *cand[N_CAND];
     const int n = border_cands(&g, !split, text, cand);
-    border_label(x->c, r, STYLE_DIM, pool_fit(cand, n, r.w - 6));
+    const char *t = pool_fit(cand, n, r.w - 6);
+    if (t[0]) border_label(x->c, r, STYLE_DIM, t);
 }
 
 /* A line of its own: room for "block" after "physical", and a "; " where
@@ -156,7 +187,7 @@ void pool_legend_draw_key(const Ctx *x, int y)
     const char *dot = x->c->ascii ? "." : "\u00b7";
     char k[4][192];
     int n = 0;
-    if (table_holes(x)) {
+    if (marks_of(x, true).holes) {
         snprintf(k[n++], sizeof k[0], TR(a, "table: logical block Ln \u2192 physical block; %s = left the window, block given back",
                                          "块表：逻辑块 Ln \u2192 物理块；%s = 已离开窗口，块已归还"), dot);
         snprintf(k[n++], sizeof k[0], TR(a, "table: logical block Ln \u2192 physical block; %s = left the window",

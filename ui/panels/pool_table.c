@@ -59,17 +59,19 @@ const char *pool_total_label(const Ctx *x)
     return TR(x->a, "\u03a3 all", "\u03a3 \u5408\u8ba1");
 }
 
-Cols pool_plan_cols(const Ctx *x)
+Cols pool_plan_cols(const Ctx *x, int rows, bool table)
 {
     Cols k;
     memset(&k, 0, sizeof k);
     k.paged = x->pool != NULL;
+    k.rows = rows < x->n ? rows : x->n;
     for (int i = 0; i < N_COLS; i++) k.w[i] = canvas_text_width(col_head(x, i));
     /* wide enough for the totals' label: without a prompt column it was cut to "Σ a" */
     k.w[C_SEQ] = max_i(k.w[C_SEQ], canvas_text_width(pool_total_label(x)));
     k.w[C_T] = max_i(1, pool_digits(app_engine_of(x->a, MODE_CACHE)->cfg.max_seq));
     for (int s = 0; s < x->n; s++) k.w[C_STEP] = max_i(k.w[C_STEP], canvas_text_width(x->s[s].step));
-    if (!x->stepped) k.w[C_STEP] = 0;
+    if (!x->stepped || !rows) k.w[C_STEP] = 0;
+    if (!rows) k.w[C_T] = 0;   /* the totals row has no t: no header over an empty column */
     uint64_t mres = x->tot_res, mused = x->tot_used, mcon = x->tot_contig;
     for (int s = 0; s < x->n; s++) {
         k.w[C_BLK] = max_i(k.w[C_BLK], pool_digits(x->s[s].blocks));
@@ -90,15 +92,17 @@ Cols pool_plan_cols(const Ctx *x)
     if (k.paged) k.ew = max_i(pool_digits(x->pool->n_blocks > 0 ? x->pool->n_blocks - 1 : 0),
                               1 + pool_digits(x->pool->max_blocks > 0 ? x->pool->max_blocks - 1 : 0)) + 1;
     int spare = x->in.w - fixed;
-    if (k.paged) {
-        int longest = 1;
-        for (int s = 0; s < x->n; s++) longest = max_i(longest, x->s[s].n_table);
-        /* the table gets what it needs first, then the prompts what is left */
+    if (k.paged && rows && table) {
+        int longest = 0;   /* of the tables drawn */
+        for (int s = 0; s < k.rows; s++) longest = max_i(longest, x->s[s].n_table);
+        /* the table gets what it needs first, then the prompts what is left;
+         * no Ln column with nothing under it (before the first block) */
         k.entries = spare / k.ew;
         if (k.entries > longest) k.entries = longest;
-        if (k.entries < 1) k.entries = 1;
+        if (k.entries < 1 && longest > 0) k.entries = 1;
+        if (k.entries < 0) k.entries = 0;
         k.w[C_TAB] = k.entries * k.ew;
-        spare -= k.w[C_TAB] + 1;
+        if (k.entries) spare -= k.w[C_TAB] + 1;
     }
     /* the prompt after the letter, when there is room for some of it */
     int plen = 0;
@@ -114,11 +118,19 @@ Cols pool_plan_cols(const Ctx *x)
         k.x[i] = cx;
         if (k.w[i]) cx += k.w[i] + 1;
     }
+    /* a narrow box: a column that does not fit whole is left out, its
+     * header with its cells (never a cut header over nothing) */
+    for (int i = 0; i < N_COLS; i++)
+        if (k.x[i] + k.w[i] > x->in.x + x->in.w) {
+            k.w[i] = 0;
+            if (i == C_TAB) k.entries = 0;
+        }
     return k;
 }
 
 static void right(Canvas *c, int x, int y, int w, int style, const char *s)
 {
+    if (w <= 0) return;   /* a column left out (pool_plan_cols) */
     const int tw = canvas_text_width(s);
     canvas_text(c, x + (tw < w ? w - tw : 0), y, w, style, s);
 }
@@ -143,12 +155,12 @@ void pool_draw_head(const Ctx *x, const Cols *k, int y)
         snprintf(b, sizeof b, "L%d", j);
         if (j == k->entries - 1 && j > 0) {
             bool cut = false;
-            for (int s = 0; s < x->n; s++) cut |= x->s[s].n_table > k->entries;
+            for (int s = 0; s < k->rows; s++) cut |= x->s[s].n_table > k->entries;
             if (cut) snprintf(b, sizeof b, "%s", x->c->ascii ? "~" : "\u2026");
         }
         right(c, k->x[C_TAB] + j * k->ew, y, k->ew, STYLE_DIM, b);
     }
-    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
+    if (k->w[C_CONTIG]) canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
 }
 
 void pool_draw_seq(const Ctx *x, const Cols *k, int s, int y)
@@ -194,7 +206,7 @@ void pool_draw_seq(const Ctx *x, const Cols *k, int s, int y)
         right_num(c, k->x[C_WASTE], y, k->w[C_WASTE], STYLE_NORMAL, q->reserved - q->used);
     }
     right_num(c, k->x[C_USED], y, k->w[C_USED], STYLE_NORMAL, q->used);
-    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
+    if (k->w[C_CONTIG]) canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
     right_num(c, k->x[C_CONTIG], y, k->w[C_CONTIG], STYLE_NORMAL, q->contig);
     right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, q->contig - q->used);
 }
@@ -211,7 +223,7 @@ void pool_draw_totals(const Ctx *x, const Cols *k, int y)
         right_num(c, k->x[C_WASTE], y, k->w[C_WASTE], STYLE_TITLE, x->tot_res - x->tot_used);
     }
     right_num(c, k->x[C_USED], y, k->w[C_USED], STYLE_TITLE, x->tot_used);
-    canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
+    if (k->w[C_CONTIG]) canvas_put(c, k->x[C_CONTIG] - 2, y, canvas_glyph(c, GLYPH_VLINE), STYLE_BORDER);
     right_num(c, k->x[C_CONTIG], y, k->w[C_CONTIG], STYLE_TITLE, x->tot_contig);
     right_num(c, k->x[C_CWASTE], y, k->w[C_CWASTE], STYLE_REDONE, x->tot_contig - x->tot_seq_used);
 }
