@@ -249,7 +249,7 @@ static void draw_serving(const App *a, Canvas *c, Rect in)
     const int st[2] = {STYLE_REUSED, STYLE_REDONE};
     const int32_t gl[2] = {c->ascii ? 'C' : 0x25CF, c->ascii ? 'R' : 0x25B2};
     uint64_t tot[2] = {0, 0};
-    char line[2][320];
+    char line[2][320], brief[2][320];
     const Engine *ec = app_engine_of(a, MODE_CACHE);
     char how[96] = "";
     if (ec->cfg.chunk && ec->cfg.speculate)
@@ -267,11 +267,21 @@ static void draw_serving(const App *a, Canvas *c, Rect in)
             tot[m] += counts_total(&p);
         }
         char v0[32], v1[32];
+        counts_group(tot[m], v0);
+        counts_group(counts_total(&e->cum), v1);
         snprintf(line[m], sizeof line[m],
                  TR(a, "%s%s: %d steps, %s MACs for the whole run (closed forms of its steps); %s measured so far",
                     "%s%s：共 %d 步，整次运行 %s 次乘加（各步的闭式公式）；已实测 %s"),
-                 name[m], m == 0 ? how : "", e->n_steps, counts_group(tot[m], v0), counts_group(counts_total(&e->cum), v1));
+                 name[m], m == 0 ? how : "", e->n_steps, v0, v1);
+        snprintf(brief[m], sizeof brief[m],
+                 TR(a, "%s%s: %d steps, %s MACs by closed forms for the whole run; %s measured so far",
+                    "%s%s：共 %d 步，整次运行按闭式公式 %s 次乘加；已实测 %s"),
+                 name[m], m == 0 ? how : "", e->n_steps, v0, v1);
     }
+    /* one line each leaves rows for the big ratio: both in the brief
+     * wording when either would wrap */
+    if (canvas_text_width(line[0]) > in.w - 2 || canvas_text_width(line[1]) > in.w - 2)
+        for (int m = 0; m < 2; m++) memcpy(line[m], brief[m], sizeof line[m]);
     char big[32], note[320];
     snprintf(big, sizeof big, "%.2fx", ratio(tot[1], tot[0]));
     if (a->present) {   /* a projector: the whole-run ratio as big as fits, two short lines */
@@ -322,7 +332,10 @@ static void draw_serving(const App *a, Canvas *c, Rect in)
         snprintf(step, sizeof step, TR(a, "%s %s: %s MACs measured", "%s %s：实测 %s 次乘加"), name[0], what,
                  counts_group(counts_total(kc), v));
         const Rect sr = {in.x + 2, y, in.w - 2, in.y + in.h - y};
-        if (sr.w > 0 && y + canvas_wrap(NULL, (Rect){0, 0, sr.w, 0}, STYLE_NORMAL, step) + note_h <= in.y + in.h) {
+        const int sh = sr.w > 0 ? canvas_wrap(NULL, (Rect){0, 0, sr.w, 0}, STYLE_NORMAL, step) : 0;
+        /* ... nor the big ratio, when that fits without it */
+        const int left = in.y + in.h - y - note_h, digits = big_width(big, 2) <= in.w ? 5 : 0;
+        if (sr.w > 0 && sh <= left && (digits == 0 || left < digits || left - sh >= digits)) {
             canvas_put(c, in.x, y, gl[0], st[0]);
             y += canvas_wrap(c, sr, STYLE_NORMAL, step);
         }
