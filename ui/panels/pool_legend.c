@@ -59,8 +59,8 @@ static Marks marks_of(const Ctx *x, bool drawn)
     m.tab = !drawn || x->entries > 0;
     for (int q = 0; q < rows && m.tab; q++) {
         const SeqInfo *s = &x->s[q];
-        /* a cut table's last column shows "…", not its entry */
-        const int n = !drawn || s->n_table <= x->entries ? s->n_table : x->entries - 1;
+        /* a cut table's last column shows "…", not its entry (but a lone L0 does) */
+        const int n = !drawn || s->n_table <= x->entries ? s->n_table : x->entries > 1 ? x->entries - 1 : 1;
         for (int j = 0; j < n && s->table; j++) m.holes |= s->table[j] < 0;
     }
     return m;

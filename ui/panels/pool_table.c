@@ -189,7 +189,7 @@ void pool_draw_seq(const Ctx *x, const Cols *k, int s, int y)
         const bool cut = q->n_table > k->entries;
         for (int j = 0; j < q->n_table && j < k->entries; j++) {
             const int cx = k->x[C_TAB] + j * k->ew;
-            if (cut && j == k->entries - 1) {
+            if (cut && j == k->entries - 1 && j > 0) {   /* "…" under the header's "…"; a lone L0 keeps its entry */
                 right(c, cx, y, k->ew, STYLE_DIM, c->ascii ? "~" : "\u2026");
                 break;
             }
