@@ -391,7 +391,7 @@ static void test_mask_scrolls_to_current_row(void **state)
     assert_int_equal(canvas_init(&c, 24, 8), 0);
     steps(e, 1);
     char *d = draw_mask(a, e, &c);
-    assert_non_null(strstr(d, "rows 15\u201318 of 18"));
+    assert_non_null(strstr(d, "rows 14\u201317 of 18"));   /* positions, 0-based */
     /* last grid line: the current query 'r', its row fully visible */
     int last = -1;
     for (int y = 1; y < c.h - 1; y++)

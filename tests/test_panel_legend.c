@@ -4,7 +4,9 @@
  * first steps of the default run and of each serving option (--window,
  * --speculate, --chunk), in both modes: each glyph on screen has its
  * entry ("× masked", "█ weight", ...). The mask once dropped "█ weight",
- * "× masked", "· not yet" and "faint: not computed" at 80x24. The All
+ * "× masked", "· not yet" and "faint: not computed" at 80x24. A key
+ * header numbered by position mod 10 says so, and the border's numbers
+ * are 0-based positions. The All
  * heads panel's tags ("prev", "ind→j") come with their rule (the KV
  * blocks legend has its own suite, tests/test_panel_pool_legend.c), and
  * the roofline's ridge line keeps its key entry. The
@@ -125,6 +127,68 @@ static void test_mask_legend_chunk(void **state)
     check_run("chunk", FX_APP("kvsim", "--prompt", "the cat sat on the mat", "--gen", "4", "--chunk", "4"));
     check_run("chunk compare", FX_APP("kvsim", "--prompt", "the cat sat on the mat", "--gen", "4", "--chunk", "4",
                                       "--mode", "compare"));
+}
+
+/* The key header numbers the keys (positions mod 10: "…9 0 1 2") when
+ * quoting them would cost columns; then the legend (or, with no room
+ * there, the bottom border) says "keys: pos mod 10". The border's row and
+ * column numbers are positions, 0-based as every position on screen: the
+ * last is t − 1 (it once said "r35–37 c30–37" with t = 37, and at 80x24
+ * had no room left for the mod 10 entry). Returns whether w×h showed the
+ * numbered header. */
+static bool check_index(const App *a, int w, int h, const char *what)
+{
+    Canvas c;
+    fx_draw(panel_mask_draw, a, &c, w, h);
+    const Engine *e = app_engine(a);
+    char *d = canvas_dump(&c);
+    assert_non_null(d);
+    /* the header: three keys in a row numbered j, j+1, j+2 (mod 10) */
+    const char *nl = strchr(d, '\n'), *hdr = nl ? nl + 1 : d;
+    const char *hend = strchr(hdr, '\n');
+    bool index = false;
+    for (const char *p = hdr; p + 4 < hend && !index; p++)
+        index = p[0] >= '0' && p[0] <= '9' && p[1] == ' ' && p[2] == '0' + (p[0] - '0' + 1) % 10 && p[3] == ' ' &&
+                p[4] == '0' + (p[0] - '0' + 2) % 10;
+    if (index && !strstr(d, "keys: pos") && !strstr(d, "pos%10") && !strstr(d, "\u952e\uff1a\u4f4d\u7f6e") &&
+        !strstr(d, "\u4f4d\u7f6e%10"))
+        fail_msg("%s, step %d, %dx%d: the key header shows positions mod 10, nothing says so\n%s", what, e->step, w, h, d);
+    /* every range on the bottom border ends at the last position, t − 1 */
+    const char *bottom = d + strlen(d);
+    while (bottom > d && bottom[-1] == '\n') bottom--;
+    while (bottom > d && bottom[-1] != '\n') bottom--;
+    for (const char *p = strstr(bottom, "\u2013"); p; p = strstr(p + 1, "\u2013")) {
+        const int n = atoi(p + strlen("\u2013"));
+        if (n != e->t - 1)
+            fail_msg("%s, step %d, %dx%d: the border's range ends at %d, the last position is %d\n%s", what, e->step, w, h,
+                     n, e->t - 1, d);
+    }
+    free(d);
+    canvas_free(&c);
+    return index;
+}
+
+static void test_mask_index_header(void **state)
+{
+    (void)state;
+    static const char *const langs[] = {"en", "zh"};
+    for (int l = 0; l < 2; l++) {
+        /* the lesson 18 run: Chinese tokens (wide) beside '␣' and '}' (quoted) */
+        App *a = FX_APP("kvsim", "--d-model", "8", "--seed", "42", "--prompt", "the cat sat on the mat", "--gen", "16",
+                        "--lang", langs[l]);
+        const Engine *e = app_engine(a);
+        int seen = 0;
+        for (int k = 0; k < e->n_steps; k++) {
+            run_seek(&a->run, app_primary_mode(a), (long)(k + 1) * e->ops_per_step);
+            /* the mask boxes of 80x24, 120x40, 160x45, 200x60, and around them */
+            static const int sizes[][2] = {{24, 10}, {24, 8}, {30, 22}, {36, 22}, {38, 18}, {40, 34}};
+            for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) seen += check_index(a, sizes[i][0], sizes[i][1], langs[l]);
+            for (int w = 18; w <= 48; w += 6)
+                for (int h = 6; h <= 30; h += 4) seen += check_index(a, w, h, langs[l]);
+        }
+        if (seen < 20) fail_msg("%s: the numbered key header came up %d times: the test checks too little", langs[l], seen);
+        fx_app_del(a);
+    }
 }
 
 /* The All heads panel: a "prev" or "ind→j" tag on a strip comes with its
@@ -394,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_mask_legend_window),
         cmocka_unit_test(test_mask_legend_speculate),
         cmocka_unit_test(test_mask_legend_chunk),
+        cmocka_unit_test(test_mask_index_header),
         cmocka_unit_test(test_heads_tags_explained),
         cmocka_unit_test(test_roofline_ridge_explained),
         cmocka_unit_test(test_kvcache_rows_explained),

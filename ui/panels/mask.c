@@ -151,35 +151,44 @@ static void draw_kv_line(Grid *g, int x, int y, int lab, int c0, int cols)
     if (s) canvas_text(c, run0 + (span - canvas_text_width(s)) / 2, y, -1, STYLE_REUSED, s);
 }
 
-/* "rows 7–18 of 18" in the bottom border when the grid is cut; shorter forms
- * when the box is narrow. Counting is 1-based, as a reader counts rows. */
-static void draw_window_note(const Grid *g, Rect r, int r0, int c0, int free_x)
+/* "rows 6–17 of 18" in the bottom border when the grid is cut; shorter
+ * forms when the box is narrow. The numbers are positions, 0-based like
+ * every position on screen (the key header's digits, the row labels of
+ * the other panels); "of 18" counts them. The key header's "pos mod 10"
+ * goes here too when the legend had no room for it (index_note). */
+static void draw_window_note(const Grid *g, Rect r, int r0, int c0, int free_x, bool index_note)
 {
     const App *a = g->a;
     const int t = g->e->t;
     const char *dash = g->c->ascii ? "-" : "\u2013";
     char full[160], mid[96], tiny[48];
+    const int last = t - 1;
     if (r0 == 0 && c0 == 0) {   /* only the index header's legend */
         snprintf(full, sizeof full, "%s", TR(a, "keys by position mod 10, tokens on the rows", "键按位置（个位数）标注，词元见各行"));
         snprintf(mid, sizeof mid, "%s", TR(a, "keys: pos mod 10", "键：位置个位"));
         snprintf(tiny, sizeof tiny, "%s", TR(a, "pos%10", "位置%10"));
     } else if (c0 > 0 && r0 > 0) {
         snprintf(full, sizeof full, TR(a, "rows %d%s%d, cols %d%s%d of %d", "第 %d%s%d 行、%d%s%d 列，共 %d"),
-                 r0 + 1, dash, t, c0 + 1, dash, t, t);
-        snprintf(mid, sizeof mid, TR(a, "r%d%s%d c%d%s%d", "行%d%s%d 列%d%s%d"), r0 + 1, dash, t, c0 + 1, dash, t);
+                 r0, dash, last, c0, dash, last, t);
+        snprintf(mid, sizeof mid, TR(a, "r%d%s%d c%d%s%d", "行%d%s%d 列%d%s%d"), r0, dash, last, c0, dash, last);
     } else if (c0 > 0) {
-        snprintf(full, sizeof full, TR(a, "cols %d%s%d of %d", "第 %d%s%d 列，共 %d 列"), c0 + 1, dash, t, t);
-        snprintf(mid, sizeof mid, TR(a, "cols %d%s%d", "列 %d%s%d"), c0 + 1, dash, t);
+        snprintf(full, sizeof full, TR(a, "cols %d%s%d of %d", "第 %d%s%d 列，共 %d 列"), c0, dash, last, t);
+        snprintf(mid, sizeof mid, TR(a, "cols %d%s%d", "列 %d%s%d"), c0, dash, last);
     } else {
-        snprintf(full, sizeof full, TR(a, "rows %d%s%d of %d", "第 %d%s%d 行，共 %d 行"), r0 + 1, dash, t, t);
-        snprintf(mid, sizeof mid, TR(a, "rows %d%s%d", "行 %d%s%d"), r0 + 1, dash, t);
+        snprintf(full, sizeof full, TR(a, "rows %d%s%d of %d", "第 %d%s%d 行，共 %d 行"), r0, dash, last, t);
+        snprintf(mid, sizeof mid, TR(a, "rows %d%s%d", "行 %d%s%d"), r0, dash, last);
     }
-    if (r0 > 0 || c0 > 0) snprintf(tiny, sizeof tiny, "%s%d", g->c->ascii ? "~" : "\u2026", t);
-    char f2[200], m2[160];   /* the index header's legend first, when it fits */
+    if (r0 > 0 || c0 > 0) snprintf(tiny, sizeof tiny, "%s%d", g->c->ascii ? "~" : "\u2026", last);
+    if (r0 == 0 && c0 == 0 && !index_note) return;
+    /* with index_note every wording keeps "pos mod 10" (the range goes
+     * first): the digits above mean nothing without it */
+    char f2[200], m2[160], t2[80], t3[32];
     snprintf(f2, sizeof f2, TR(a, "keys: pos mod 10 \u00b7 %s", "键：位置个位 \u00b7 %s"), full);
     snprintf(m2, sizeof m2, TR(a, "keys: pos mod 10 \u00b7 %s", "键：位置个位 \u00b7 %s"), mid);
-    const bool both = g->hindex && (r0 > 0 || c0 > 0);
-    const char *cands[] = {both ? f2 : full, both ? m2 : mid, mid, tiny};
+    snprintf(t2, sizeof t2, TR(a, "pos%%10 %s", "位置%%10 %s"), tiny);
+    snprintf(t3, sizeof t3, "%s", TR(a, "pos%10", "位置%10"));
+    const bool both = index_note && (r0 > 0 || c0 > 0);
+    const char *cands[] = {both ? f2 : full, both ? m2 : mid, both ? t2 : mid, both ? t3 : tiny};
     const int y = r.y + r.h - 1;
     for (int i = 0; i < 4; i++) {
         int w = canvas_text_width(cands[i]);
@@ -349,7 +358,7 @@ static unsigned marks_of(const Grid *g, int r0, int c0)
 {
     const Engine *e = g->e;
     const int t = e->t;
-    unsigned shown = 0;
+    unsigned shown = g->hindex ? LG_INDEX : 0;
     for (int j = c0; j < t && g->kv_line; j++)
         if (j >= e->k_lo) shown |= j < e->p0 ? LG_CACHED : rolled_back(e, j) ? LG_ROLLED : LG_APPENDED;
     for (int p = r0; p < t; p++) {
@@ -431,7 +440,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
      * sized for the marks of the rows that will be drawn beside it. */
     const int need_min = decode || t < 2 ? g.rh : 2 * g.rh;
     int leg_lines = -1, leg_short = 3;
-    bool dropped = true;
+    unsigned dropped = 1;
     for (int nd = need; leg_lines < 0 && nd >= need_min; nd--) {
         const int cap = nd == need ? 3 : 4;   /* a fourth line before a second row goes */
         const int avail = body - nd < cap ? body - nd : cap;
@@ -471,7 +480,10 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         const int x = ix + lab + (j - c0) * g.cw, room = ix + iw - x;
         /* the key header stays readable on a projector: normal, not dim */
         const int st = j == t - 1 ? STYLE_HILITE : STYLE_NORMAL;
-        if (g.hindex) canvas_put(c, x, iy, '0' + j % 10, st);
+        if (g.hindex) {
+            canvas_put(c, x, iy, '0' + j % 10, st);
+            g.shown |= LG_INDEX;
+        }
         else canvas_text(c, x, iy, room < g.tokw ? room : g.tokw, st, token_at(&g, j, tok));
         if (g.hquote && header_quoted(&g, j)) {   /* '2': the quotes in the gaps */
             canvas_put(c, x - 1, iy, '\'', st);
@@ -481,6 +493,7 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     if (g.kv_line && body > 0) draw_kv_line(&g, ix, iy + 1, lab, c0, cols);
     for (int p = r0, y = iy + hdr; p < t; y += row_h(&g, p), p++) draw_row(&g, ix, y, p, c0, cols);
 
+    dropped = LG_INDEX;   /* until the legend below draws it */
     if (leg_lines > 0) {
         /* legend under the grid after a blank line, else on the last lines;
          * then a sentence on the step when it fits in full */
@@ -492,7 +505,8 @@ void panel_mask_draw(const App *a, const Engine *e, Canvas *c, Rect r)
         if (spare >= 1 && *s && canvas_wrap(NULL, (Rect){ix, 0, iw, 0}, STYLE_DIM, s) <= spare)   /* not dim on a projector */
             canvas_wrap(c, (Rect){ix, sy, iw, spare}, a->present ? STYLE_NORMAL : STYLE_DIM, s);
     }
-    if ((r0 > 0 || c0 > 0 || g.hindex) && rows > 0 && cols > 0) draw_window_note(&g, r, r0, c0, free_x);
+    if ((r0 > 0 || c0 > 0 || g.hindex) && rows > 0 && cols > 0)
+        draw_window_note(&g, r, r0, c0, free_x, g.hindex && (dropped & LG_INDEX));
 done:
     canvas_set_clip(c, old);
 }
@@ -534,7 +548,7 @@ int panel_mask_height(const App *a, const Engine *e, int w)
                 g.shown |= j < e->k_lo ? LG_EVICTED : !config_visible(&e->cfg, p, j) ? LG_MASKED : LG_WEIGHT;
         if (p != t - 1 && g.redo) g.shown |= LG_REDONE;
     }
-    bool dropped;
+    unsigned dropped;
     int leg = 0;
     for (int s = 0; s <= 3; s++) {
         leg = mask_legend_layout(&g, NULL, 0, 0, iw, 3, s, &dropped);

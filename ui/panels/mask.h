@@ -14,7 +14,8 @@ typedef enum { ROW_PENDING, ROW_COMPUTED, ROW_IDLE } RowKind;
 /* Legend entries, as bits, set while drawing so only what is on screen is explained. */
 enum {
     LG_WEIGHT = 1, LG_KEPT = 2, LG_MASKED = 4, LG_PENDING = 8, LG_IDLE = 16, LG_REDONE = 32,
-    LG_EVICTED = 64, LG_CACHED = 128, LG_APPENDED = 256, LG_ROLLED = 512
+    LG_EVICTED = 64, LG_CACHED = 128, LG_APPENDED = 256, LG_ROLLED = 512,
+    LG_INDEX = 1024   /* the key header shows positions mod 10 */
 };
 
 typedef struct {
@@ -44,8 +45,8 @@ enum { G_APPENDED = '+' };   /* this step's own K/V column */
 /* Lay the legend entries drawn (g->shown) out over at most `lines` lines
  * of width w at (x, y), in priority order; draws when c is non-NULL.
  * Labels: 0 long, 1 long when it fits a line by itself else short, 2
- * short, 3 tiny. Returns the lines used; *dropped says whether an entry
- * did not fit (mask_legend.c). */
-int mask_legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, bool *dropped);
+ * short, 3 tiny. Returns the lines used; *dropped gets the LG_* bits of
+ * the entries that did not fit, 0 when all did (mask_legend.c). */
+int mask_legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, unsigned *dropped);
 
 #endif

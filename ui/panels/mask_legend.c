@@ -9,6 +9,8 @@ typedef struct { unsigned bit; const char *en, *zh, *en_s, *zh_s, *en_t, *zh_t; 
 /* What this step is about first: narrow boxes keep those. Labels long,
  * short and tiny (the last resort before a row of the grid gives way). */
 static const LegendItem legend_items[] = {
+    /* first: without it the key header's digits are not positions a reader can tell */
+    {LG_INDEX, "keys: position mod 10", "键：位置的个位数", "keys: pos mod 10", "键：位置个位", "keys: pos%10", "键：位置%10"},
     {LG_CACHED, "K/V read from cache", "K/V 读自缓存", "cached K/V", "缓存 K/V", "cached", "缓存"},
     {LG_APPENDED, "appended", "追加", "new", "新", "new", "新"},
     {LG_ROLLED, "rolled back", "已回滚", "rolled back", "已回滚", "rolled back", "回滚"},
@@ -34,7 +36,7 @@ static int32_t legend_glyph(const Canvas *c, unsigned bit)
     case LG_CACHED: return g_cached(c);
     case LG_APPENDED: return G_APPENDED;
     case LG_ROLLED: return canvas_glyph(c, GLYPH_CROSS);
-    case LG_IDLE: return 0;      /* words only */
+    case LG_IDLE: case LG_INDEX: return 0;   /* words only */
     default: return g_pending(c);
     }
 }
@@ -51,11 +53,11 @@ static int legend_style(unsigned bit)
     }
 }
 
-int mask_legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, bool *dropped)
+int mask_legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines, int shrt, unsigned *dropped)
 {
     const App *a = g->a;
     int line = 0, used = 0;
-    *dropped = false;
+    *dropped = 0;
     for (int i = 0; i < N_LEGEND; i++) {
         const LegendItem *it = &legend_items[i];
         if (!(g->shown & it->bit)) continue;
@@ -69,7 +71,7 @@ int mask_legend_layout(const Grid *g, Canvas *c, int x, int y, int w, int lines,
         if (used + gap + iw > w) {
             /* every entry drawn is a mark on screen: a layout that loses
              * one is refused (shorter labels, then fewer grid rows) */
-            *dropped = true;
+            *dropped |= it->bit;
             continue;
         }
         const int cx = x + used + gap;
