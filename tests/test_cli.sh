@@ -158,7 +158,7 @@ for run in "" "--mode recompute" "--layers 1 --d-model 8" "--layers 3 --d-model 
 done
 rm -f "$gmodel"
 expect_error "only for" export --chunk 2
-expect_error "only for" lesson --speculate 2
+expect_error "^kvsim: --speculate: a lesson sets up its own model" lesson --speculate 2
 
 # --- non-numeric, zero, negative, huge ---
 for o in gen d-model heads layers d-ff max-seq block-size; do
@@ -282,7 +282,8 @@ for c in "" trace export frames bench-ui lesson calc bench; do
     for o in $all_opts; do
         [ "$o" = version ] && continue
         "$K" $c "--$o=" </dev/null >/dev/null 2>"$err"
-        if grep -q "only for\|unknown option" "$err"; then took=no; else took=yes; fi
+        # (a lesson refuses what its slides set up: 'a lesson sets up its own')
+        if grep -q "only for\|unknown option\|a lesson sets up its own" "$err"; then took=no; else took=yes; fi
         # (an abbreviation is accepted too: calc's --mode= is its --model=)
         if echo "$listed" | grep -q -- "^$o"; then want=yes; else want=no; fi
         [ "$took" = "$want" ] && ok || bad "kvsim $c --$o: accepted=$took, listed in '$c --help'=$want"
@@ -313,7 +314,8 @@ expect_error "WIDTHxHEIGHT" frames --size '80x 24'
 expect_ok trace --form csv --pro ab --ge 2
 expect_error "option '--d' is ambiguous; possibilities: --d-model --d-ff" trace --d 8
 expect_error "option '--he' is ambiguous; possibilities: --heads --help" trace --he 2
-expect_error "option '--p' is ambiguous; possibilities: --prompt --prefix-cache --print" lesson --p
+expect_error "option '--p' is ambiguous; possibilities: --prompt --prefix-cache" frames --p
+expect_error "option '--a' is ambiguous; possibilities: --ascii --allow-large" lesson --a
 expect_error "option '--r' is ambiguous; possibilities: --runs --recompute-runs" bench --r 3
 # --- export writes JSON only ---
 expect_error "--format 'table': expected json" export --format table
@@ -384,6 +386,88 @@ else bad "kvsim lesson 100 (a file named 100 exists): not the file"; fi
 cp lessons/en/01-*.lesson "$tmpd/5"
 if (cd "$tmpd" && "$KA" lesson ./5 --print | grep -q "Anatomy"); then ok; else bad "kvsim lesson ./5: not the file"; fi
 if (cd "$tmpd" && "$KA" lesson 5 --print | grep -q "Anatomy"); then bad "kvsim lesson 5 opened the file 5"; else ok; fi
+
+# --- lesson mode: a lesson sets up its own run (reviewer, 2026-12-03) ---
+# Its slides set the prompt, gen, model, view and position; an option that
+# they would override is refused (exit 2, one line naming it, nothing on
+# stdout, so no terminal is touched) in every form of 'kvsim lesson' and
+# with 'frames --lesson'; the options that apply keep working.
+export XDG_STATE_HOME="$tmpd/state"   # progress of these runs: not the user's
+fixed="--prompt=x --gen=3 --d-model=16 --heads=4 --layers=1 --d-ff=64 --kv-heads=1 --window=4
+--block-size=4 --prefix-cache --rope --rope-offset-bug --chunk=2 --speculate=2 --max-seq=32 --seed=7
+--model=models/default.kvsim --mode=recompute"
+for o in $fixed; do
+    name=${o%%=*}   # (not $n: one_line sets it)
+    for args in "lesson 1" "lesson 1 --print" "lesson check lessons/en/01-anatomy.lesson" "lesson" "frames --lesson 1"; do
+        # shellcheck disable=SC2086
+        expect_error "^kvsim: $name: a lesson sets up its own " $args "$o" </dev/null
+    done
+done
+# the same, the option first, its value a separate word, or 'kvsim --OPT lesson'
+expect_error "^kvsim: --prompt: a lesson sets up its own prompt on its slides (prompt: lines)" \
+    lesson 1 --prompt foo --print
+expect_error "^kvsim: --prompt: a lesson sets up its own prompt" frames --prompt xyz --d-model 16 --lesson 2
+expect_error "^kvsim: --d-model: a lesson sets up its own model on its slides (model: lines)" \
+    frames --lesson 2 --d-model 16 --prompt xyz
+expect_error "^kvsim: --model: a lesson sets up its own model" --model models/default.kvsim lesson 1
+expect_error "^kvsim: --mode: a lesson sets up its own view on each slide (mode: lines)" --mode compare lesson 2
+# frames' own start state: a lesson has its position and keeps its screen
+expect_error "^kvsim: --goto: a lesson sets up its own position on each slide (goto: lines)" \
+    frames --lesson 1 --goto 2
+expect_error "^kvsim: --present: a lesson sets up its own screen (for presenter mode give the key z in --keys)" \
+    frames --lesson 1 --present
+# the list a refusal gives is what the help lists: 'kvsim lesson --help'
+# (all but --help and --version), and the --lesson line of frames --help
+"$K" lesson 1 --gen 2 2>"$err" >/dev/null
+said=$(sed -n "s/.* takes only \(.*\); see .*/\1/p" "$err" | tr -d ' ' | tr ',' '\n' | sort)
+listed=$(help_opts lesson | grep -vx 'help\|version' | sed 's/^/--/' | sort)
+[ -n "$said" ] && [ "$said" = "$listed" ] && ok \
+    || bad "lesson: the refusal lists '$(echo $said)', lesson --help '$(echo $listed)'"
+"$K" frames --lesson 1 --gen 2 2>"$err" >/dev/null
+said=$(sed -n "s/.* takes only \(.*\); see .*/\1/p" "$err" | tr -d ' ' | tr ',' '\n' | sort)
+helped=$("$K" frames --help | sed -n '/^  --lesson/,/^$/p' | grep -o -- '--[a-z-]*' | grep -vx -- '--lesson' | sort)
+[ -n "$said" ] && [ "$said" = "$helped" ] && ok \
+    || bad "frames --lesson: the refusal lists '$(echo $said)', frames --help '$(echo $helped)'"
+# every option of frames is either in that list (accepted with --lesson) or
+# refused with it; none is taken and then ignored (a new option of frames
+# needs a good value here: it must be sorted into one or the other)
+for o in $(help_opts frames); do
+    case $o in
+        help|version|lesson) continue ;;
+        prefix-cache|rope|rope-offset-bug|allow-large|no-color|ascii|present) v= ;;
+        prompt|keys) v=x ;; model) v=models/default.kvsim ;; mode) v=cache ;; lang) v=en ;;
+        size) v=80x24 ;; goto|steps|layers) v=1 ;; d-ff) v=64 ;;
+        gen|d-model|heads|kv-heads|window|block-size|chunk|speculate|max-seq|seed) v=2 ;;
+        *) bad "frames --$o: no value for it in test_cli.sh (accepted with --lesson or not?)"; continue ;;
+    esac
+    "$K" frames --lesson 1 "--$o${v:+=$v}" </dev/null >/dev/null 2>"$err"
+    if grep -q "a lesson sets up its own" "$err"; then took=no
+    elif [ -s "$err" ]; then bad "frames --lesson 1 --$o${v:+=$v}: $(head -n 1 "$err")"; continue
+    else took=yes; fi
+    if echo "$helped" | grep -qx -- "--$o"; then want=yes; else want=no; fi
+    [ "$took" = "$want" ] && ok || bad "frames --lesson 1 --$o: accepted=$took, listed for --lesson=$want"
+done
+# what applies still works
+expect_ok lesson 1 --print --lang zh
+grep -q "^第 1 课" "$out" && ok || bad "lesson 1 --print --lang zh: not the Chinese lesson"
+"$K" lesson 1 --print >"$tmpd/plain"
+expect_ok lesson 1 --print --allow-large
+cmp -s "$out" "$tmpd/plain" && ok || bad "lesson 1 --print --allow-large: not the lesson's text"
+expect_ok lesson --lang zh
+grep -q "^kvsim 课程" "$out" && ok || bad "lesson --lang zh: not the Chinese list"
+expect_ok lesson check lessons/en/01-anatomy.lesson --allow-large
+expect_ok lesson --reset-progress
+expect_ok frames --lesson 1 --size 100x30 --keys '.' --lang zh --no-color
+grep -q "^--- frame 1: key \. (100x30) ---" "$out" && grep -q "第 1 课" "$out" && ok \
+    || bad "frames --lesson 1 --size 100x30 --keys . --lang zh: $(head -n 1 "$out")"
+expect_ok frames --lesson 1 --ascii --keys ''
+LC_ALL=C grep -q "$(printf '[\200-\377]')" "$out" && bad "frames --lesson 1 --ascii: a byte that is not ASCII" || ok
+expect_ok frames --lesson 1 --steps 2 --allow-large
+[ "$(grep -c '^--- frame ' "$out")" -eq 3 ] && ok || bad "frames --lesson 1 --steps 2: not 3 frames"
+# no --keys, no --steps: 1 + 8 frames, as frames --help says ("with --lesson 8")
+expect_ok frames --lesson 1
+[ "$(grep -c '^--- frame ' "$out")" -eq 9 ] && ok || bad "frames --lesson 1: not 9 frames"
+unset XDG_STATE_HOME
 
 # --- the work budget (issue 9, item 6): refused before it runs ---
 expect_error "needs 6.7e12 multiply-accumulates .*the limit is 5e10: give --allow-large" \

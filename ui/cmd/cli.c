@@ -186,6 +186,32 @@ static unsigned name_cmds(const char *name)
     return c;
 }
 
+/* The refusal of option `name` in lesson mode: what the lesson sets up
+ * instead and, from the table, every option that does apply there
+ * ('kvsim lesson', or 'kvsim frames' with --lesson). Returns -1 with err
+ * set, or 0 when no row of that name has lesson_sets (not refused here). */
+static int lesson_refuse(const char *name, Command cmd, char *err, size_t errlen)
+{
+    const char *sets = NULL;
+    for (int i = 0; i < cli_n_options && !sets; i++)
+        if (!strcmp(cli_options[i].name, name)) sets = cli_options[i].lesson_sets;   /* NULL: read on */
+    if (!sets) return 0;
+    char list[256];
+    size_t j = 0;
+    list[0] = '\0';
+    for (int i = 0; i < cli_n_options && j < sizeof list; i++) {
+        const CliOpt *r = &cli_options[i];
+        /* not --help, --version (no setter) or frames' --lesson itself */
+        if (!(r->cmds & CMD_BIT(cmd)) || r->lesson_sets || !r->set || !strcmp(r->name, "lesson")) continue;
+        bool dup = false;
+        for (int k = 0; k < i; k++)
+            if ((cli_options[k].cmds & CMD_BIT(cmd)) && !strcmp(cli_options[k].name, r->name)) dup = true;
+        if (!dup) j += (size_t)snprintf(list + j, sizeof list - j, "%s--%s", j ? ", " : "", r->name);
+    }
+    FAIL("--%s: a lesson sets up its own %s; %s takes only %s", name, sets,
+         cmd == CMD_LESSON ? "'kvsim lesson'" : "with --lesson, 'kvsim frames'", list);
+}
+
 /* The message for an unknown short option character c of argument arg. */
 static int bad_short(unsigned char c, const char *arg, const char *for_cmd, char *err, size_t errlen)
 {
@@ -332,6 +358,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
                 FAIL("option '--%s' is ambiguous; possibilities: %s", cli_clip(nm), possibilities(name, n, mine));
             if (!r) {
                 const unsigned others = n < sizeof nm ? name_cmds(nm) : 0;
+                if (cmd == CMD_LESSON && others && lesson_refuse(nm, cmd, err, errlen)) return -1;
                 if (others)
                     FAIL("--%s: only for %s%s", nm, commands_of(others),
                          !strcmp(nm, "lesson") ? " (use 'kvsim lesson N' to play one)" : "");
@@ -348,6 +375,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             }
             int rc = apply(o, r, v, err, errlen);
             if (rc) return rc < 0 ? -1 : 0;
+            if (r->lesson_sets && !o->lesson_fixed) o->lesson_fixed = r->name;
             i++;
             continue;
         }
@@ -366,6 +394,7 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
             }
             int rc = apply(o, r, v, err, errlen);
             if (rc) return rc < 0 ? -1 : 0;
+            if (r->lesson_sets && !o->lesson_fixed) o->lesson_fixed = r->name;
             if (v) break;
         }
         i = next;
@@ -394,6 +423,10 @@ int cli_parse(int argc, char **argv, CliOptions *o, char *err, size_t errlen)
     }
 
     /* 4. what depends on several options */
+    /* a lesson's slides set up the run, view and position: frames --lesson
+     * refuses what they would override ('kvsim lesson' has no such rows) */
+    if (cmd == CMD_FRAMES && o->lesson && o->lesson_fixed && lesson_refuse(o->lesson_fixed, cmd, err, errlen))
+        return -1;
     if (mine & CLI_ON_MODEL) {
         if (o->kv_heads_given) o->cfg.n_kv_heads = o->kv_heads_given;   /* whatever the order */
         else o->cfg.n_kv_heads = o->cfg.n_heads;
@@ -505,14 +538,9 @@ int cli_use_model(CliOptions *o, ModelFile *mf, char *err, size_t errlen)
     const int max_seq_given = o->cfg.max_seq != config_default().max_seq;
     /* A lesson sets its model up on its slides (docs/lessons.md, model:);
      * loading one here would swap the alphabet and so change V and every
-     * answer that counts the output head. */
-    const bool lesson = o->cmd == CMD_LESSON || (o->cmd == CMD_FRAMES && o->lesson);
-    if (lesson && o->model_path) {
-        snprintf(err, errlen, "--model %s: a lesson sets up its own model on its slides (model: lines); "
-                 "drop --model", o->model_path);
-        return -1;
-    }
-    if (lesson) return 0;
+     * answer that counts the output head. (--model and the shape options
+     * never reach here in lesson mode: cli_parse refuses them.) */
+    if (o->cmd == CMD_LESSON || (o->cmd == CMD_FRAMES && o->lesson)) return 0;
     if (o->model_path && o->shape_opt) {
         snprintf(err, errlen, "--%s: a shape option selects the seeded random model; --model %s has its own shape",
                  o->shape_opt, o->model_path);

@@ -92,6 +92,8 @@ typedef struct {
     const char *keys;      /* frames: keys to replay, one frame after each */
     bool print;            /* lesson: --print (handout text) */
     const char *lesson;    /* frames: --lesson N|FILE */
+    const char *lesson_fixed;  /* the first option given that a lesson sets up itself
+                                  (CliOpt.lesson_sets), or NULL: frames refuses it with --lesson */
     bool reset_progress;   /* lesson: --reset-progress */
     int goto_step, goto_op; /* UI and frames: --goto STEP[.OP], start there (-1: not given; op 0: end of the step) */
     const char *goto_arg;  /* --goto's value as typed (messages quote all of it), or NULL */

@@ -47,7 +47,10 @@ const CliCommand cli_commands[] = {
      "check FILE...: validate lesson files (exit status 2 on problems).\n"
      "A word of one or two digits, 1 to 99, is a lesson number; any other word is\n"
      "a file (so 'kvsim lesson 100' opens the file 100; write ./5 for a file\n"
-     "named 5)."},
+     "named 5). --lang also picks the lessons' language.\n"
+     "A lesson sets up its own prompt, model, view and position on its slides,\n"
+     "so the options of a run (--prompt, --gen, --d-model, --model, --mode, ...)\n"
+     "are refused here with what the lesson uses instead."},
     {CMD_CALC, "calc", "[--model NAME | SHAPE] [OPTIONS]",
      "KV cache and FLOP arithmetic for real models",
      "Apply the counting closed forms to a real model's shape: KV cache bytes, weight\n"
@@ -398,79 +401,105 @@ static int set_quick(CliOptions *o, const CliOpt *r, const char *v, char *err, s
 
 #define F(member) offsetof(CliOptions, member)
 #define MODEL_OPTS "Model and run:"
+/* what a lesson sets up in an option's place (CliOpt.lesson_sets) */
+#define LS_PROMPT "prompt on its slides (prompt: lines)"
+#define LS_GEN "number of tokens to generate on its slides (gen: lines)"
+#define LS_MODEL "model on its slides (model: lines)"
+#define LS_MODE "view on each slide (mode: lines)"
+#define LS_GOTO "position on each slide (goto: lines)"
+#define LS_PRESENT "screen (for presenter mode give the key z in --keys)"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define CALC_SHAPE "Shape (a custom shape needs --d-model, --layers, --heads, --d-ff, --vocab):"
 
 const CliOpt cli_options[] = {
     /* the model and the run: every command that runs the tiny model */
-    {.name = "prompt", .arg = "TEXT", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_prompt,
+    {.name = "prompt", .arg = "TEXT", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_prompt,
      .help = "prompt, one token per character (default\n"
              "\"" CONFIG_DEFAULT_PROMPT "\"); give it up to 16 times for a batch\n"
              "(trace and the UI's memory view run every\n"
-             "sequence, sharing one block pool)"},
-    {.name = "gen", .arg = "G", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int, .field = F(gen),
-     .lo = 1, .hi = CONFIG_MAX_DIM, .help = "tokens to generate (default 8); prompt + G <= max-seq"},
-    {.name = "d-model", .arg = "d", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_int,
+             "sequence, sharing one block pool)",
+     .lesson_sets = LS_PROMPT},
+    {.name = "gen", .arg = "G", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_int, .field = F(gen),
+     .lo = 1, .hi = CONFIG_MAX_DIM, .help = "tokens to generate (default 8); prompt + G <= max-seq",
+     .lesson_sets = LS_GEN},
+    {.name = "d-model", .arg = "d", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_shape_int,
      .field = F(cfg.d_model), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "model width (default 8); this or --heads,\n"
              "--kv-heads, --layers, --d-ff, --seed runs the\n"
-             "seeded random model, not the built-in one"},
-    {.name = "heads", .arg = "H", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_int,
+             "seeded random model, not the built-in one",
+     .lesson_sets = LS_MODEL},
+    {.name = "heads", .arg = "H", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_shape_int,
      .field = F(cfg.n_heads), .lo = 1, .hi = CONFIG_MAX_DIM,
-     .help = "attention heads; d must be divisible by H (default 2)"},
-    {.name = "layers", .arg = "N", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_int,
-     .field = F(cfg.n_layers), .lo = 1, .hi = 4096, .help = "layers (default 2)"},
-    {.name = "d-ff", .arg = "F", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_int, .field = F(cfg.d_ff),
-     .flag = F(d_ff_given), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "feed-forward width (default 4*d)"},
-    {.name = "kv-heads", .arg = "K", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_int,
+     .help = "attention heads; d must be divisible by H (default 2)",
+     .lesson_sets = LS_MODEL},
+    {.name = "layers", .arg = "N", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_shape_int,
+     .field = F(cfg.n_layers), .lo = 1, .hi = 4096, .help = "layers (default 2)",
+     .lesson_sets = LS_MODEL},
+    {.name = "d-ff", .arg = "F", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_shape_int, .field = F(cfg.d_ff),
+     .flag = F(d_ff_given), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "feed-forward width (default 4*d)",
+     .lesson_sets = LS_MODEL},
+    {.name = "kv-heads", .arg = "K", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_shape_int,
      .field = F(kv_heads_given), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "K/V heads, dividing H: 1 = multi-query,\n"
-             "H = multi-head (default H)"},
-    {.name = "window", .arg = "W", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+             "H = multi-head (default H)",
+     .lesson_sets = LS_MODEL},
+    {.name = "window", .arg = "W", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.window), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "sliding-window attention over the last W\n"
-             "positions (default none)"},
-    {.name = "block-size", .arg = "B", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
+             "positions (default none)",
+     .lesson_sets = LS_MODEL},
+    {.name = "block-size", .arg = "B", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.block_size), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "paged KV cache: blocks of B positions\n"
              "(1..max-seq) in a shared pool, one block table\n"
-             "per sequence (default none)"},
-    {.name = "prefix-cache", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag,
+             "per sequence (default none)",
+     .lesson_sets = LS_MODEL},
+    {.name = "prefix-cache", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_flag,
      .field = F(cfg.prefix_cache),
      .help = "prefix sharing: a later --prompt takes the full\n"
              "blocks of an identical prompt prefix from an\n"
              "earlier one (needs --block-size; with --window\n"
-             "only rows the earlier one still holds)"},
-    {.name = "rope", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag, .field = F(cfg.rope),
+             "only rows the earlier one still holds)",
+     .lesson_sets = LS_MODEL},
+    {.name = "rope", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_flag, .field = F(cfg.rope),
      .help = "rotary positions: q and k turned by their\n"
              "position in every layer, no position table\n"
-             "(d-model / heads must be even)"},
-    {.name = "rope-offset-bug", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag,
+             "(d-model / heads must be even)",
+     .lesson_sets = LS_MODEL},
+    {.name = "rope-offset-bug", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_flag,
      .field = F(cfg.rope_offset_bug),
      .help = "teaching switch (needs --rope): decode turns\n"
              "its row as position 0, so the cache no longer\n"
-             "fits and the logits differ from recompute"},
+             "fits and the logits differ from recompute",
+     .lesson_sets = LS_MODEL},
     {.name = "chunk", .arg = "C", .cmds = CLI_ON_SERVE, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.chunk), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "chunked prefill: the prompt in steps of at\n"
              "most C rows, each attending to every earlier\n"
-             "position (cache mode; default: one step)"},
+             "position (cache mode; default: one step)",
+     .lesson_sets = LS_MODEL},
     {.name = "speculate", .arg = "K", .cmds = CLI_ON_SERVE, .group = MODEL_OPTS, .set = set_int,
      .field = F(cfg.speculate), .lo = 1, .hi = CONFIG_MAX_DIM,
      .help = "speculative decoding by prompt lookup: draft\n"
              "up to K tokens, verify them in one step (cache\n"
-             "mode; default: none)"},
-    {.name = "max-seq", .arg = "N", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_int,
-     .field = F(cfg.max_seq), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "context length (default 64)"},
-    {.name = "seed", .arg = "S", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_shape_seed,
-     .help = "weight seed, 0 to 18446744073709551615 (default 42)"},
-    {.name = "model", .arg = "FILE", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_text,
+             "mode; default: none)",
+     .lesson_sets = LS_MODEL},
+    {.name = "max-seq", .arg = "N", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_int,
+     .field = F(cfg.max_seq), .lo = 1, .hi = CONFIG_MAX_DIM, .help = "context length (default 64)",
+     .lesson_sets = LS_MODEL},
+    {.name = "seed", .arg = "S", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_shape_seed,
+     .help = "weight seed, 0 to 18446744073709551615 (default 42)",
+     .lesson_sets = LS_MODEL},
+    {.name = "model", .arg = "FILE", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_text,
      .field = F(model_path),
      .help = "run a trained model file (docs/model-format.md)\n"
              "instead of the built-in default.kvsim; not with\n"
              "--d-model, --heads, --kv-heads, --layers, --d-ff\n"
              "or --seed (--window, --block-size and --max-seq\n"
-             "up to the file's still apply)"},
-    {.name = "allow-large", .cmds = CLI_ON_MODEL, .group = MODEL_OPTS, .set = set_flag, .field = F(allow_large),
+             "up to the file's still apply)",
+     .lesson_sets = LS_MODEL},
+    {.name = "allow-large", .cmds = CLI_ON_RUN, .group = MODEL_OPTS, .set = set_flag, .field = F(allow_large),
      .help = "run even when it needs more than 5e10\n"
              "multiply-accumulates (cache + recompute + train,\n"
              "closed form), which is refused before it starts"},
@@ -487,7 +516,7 @@ const CliOpt cli_options[] = {
     /* the screen */
     {.name = "mode", .arg = "cache|recompute|compare|train|memory", .cmds = CLI_ON_VIEW, .group = "Screen:",
      .set = set_view, .choices = "cache|recompute|compare|train|memory",
-     .help = "view to start in (default cache)"},
+     .help = "view to start in (default cache)", .lesson_sets = LS_MODE},
     {.name = "lang", .arg = "en|zh", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_lang,
      .choices = "en|zh", .help = "language of the UI (default: from the locale)"},
     {.name = "no-color", .cmds = CLI_ON_SCREEN, .group = "Screen:", .set = set_flag, .field = F(no_color),
@@ -497,15 +526,17 @@ const CliOpt cli_options[] = {
     {.name = "present", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_flag,
      .field = F(present),
      .help = "presenter mode: mask, cache and cost in large\n"
-             "type for a projector (z toggles it)"},
+             "type for a projector (z toggles it)", .lesson_sets = LS_PRESENT},
     {.name = "goto", .arg = "STEP[.OP]", .cmds = CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES), .group = "Screen:",
      .set = set_goto,
      .help = "start at the end of token step STEP (or just\n"
-             "after its operation OP): resume a class"},
+             "after its operation OP): resume a class", .lesson_sets = LS_GOTO},
     {.name = "size", .arg = "WxH", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_size,
      .help = "screen size (default 80x24)"},
     {.name = "steps", .arg = "K", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_int,
-     .field = F(steps), .lo = 0, .hi = 100000, .help = "without --keys: K token steps (default: --gen)"},
+     .field = F(steps), .lo = 0, .hi = 100000,
+     .help = "without --keys: K token steps (default: --gen;\n"
+             "with --lesson " STR(CONFIG_DEFAULT_GEN) ")"},
     {.name = "keys", .arg = "KEYS", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_text,
      .field = F(keys),
      .help = "keys to replay, one frame after each; <Right>\n"
@@ -513,7 +544,11 @@ const CliOpt cli_options[] = {
              "<Esc> <Backspace> <Tab> <PgDn>\n"
              "<PgUp> name keys; any other character is itself"},
     {.name = "lesson", .arg = "N|FILE", .cmds = CMD_BIT(CMD_FRAMES), .group = "Screen:", .set = set_text,
-     .field = F(lesson), .help = "show lesson N (or a lesson file) from its first slide"},
+     .field = F(lesson),
+     .help = "show lesson N (or a lesson file) from its first\n"
+             "slide; its slides set the run, view and position,\n"
+             "so with it only --size, --steps, --keys, --lang,\n"
+             "--no-color, --ascii and --allow-large apply"},
 
     /* lessons */
     {.name = "print", .cmds = CMD_BIT(CMD_LESSON), .group = "Lesson:", .set = set_flag, .field = F(print),
@@ -521,6 +556,11 @@ const CliOpt cli_options[] = {
              "instead of playing it"},
     {.name = "reset-progress", .cmds = CMD_BIT(CMD_LESSON), .group = "Lesson:", .set = set_flag,
      .field = F(reset_progress), .help = "forget your progress (delete the progress file)"},
+    {.name = "allow-large", .cmds = CMD_BIT(CMD_LESSON), .group = "Lesson:", .set = set_flag,
+     .field = F(allow_large),
+     .help = "play, print or check a lesson whose slides\n"
+             "need more than 5e10 multiply-accumulates\n"
+             "(refused by default)"},
 
     /* calc */
     {.name = "model", .arg = "NAME", .cmds = CMD_BIT(CMD_CALC), .group = "Model:", .set = set_text,

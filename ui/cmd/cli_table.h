@@ -22,14 +22,16 @@ typedef struct {
 } CliCommand;
 
 #define CMD_BIT(c) (1u << (c))
-/* the commands that run the tiny model; that draw screens; that start in a
- * view; every command */
+/* the commands that run the tiny model; those whose run the command line
+ * sets (a lesson sets its own on its slides); that draw screens; that
+ * start in a view; every command */
 #define CLI_ON_MODEL (CMD_BIT(CMD_UI) | CMD_BIT(CMD_TRACE) | CMD_BIT(CMD_EXPORT) | CMD_BIT(CMD_FRAMES) | \
                   CMD_BIT(CMD_BENCH_UI) | CMD_BIT(CMD_LESSON))
+#define CLI_ON_RUN (CLI_ON_MODEL & ~CMD_BIT(CMD_LESSON))
 /* chunked prefill and speculation (§6.7, §6.9): the commands that step a cache run */
 #define CLI_ON_SERVE (CMD_BIT(CMD_UI) | CMD_BIT(CMD_TRACE) | CMD_BIT(CMD_FRAMES))
 #define CLI_ON_SCREEN (CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES) | CMD_BIT(CMD_LESSON) | CMD_BIT(CMD_BENCH_UI))
-#define CLI_ON_VIEW (CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES) | CMD_BIT(CMD_LESSON))
+#define CLI_ON_VIEW (CMD_BIT(CMD_UI) | CMD_BIT(CMD_FRAMES))
 #define CLI_ON_ALL (CLI_ON_MODEL | CMD_BIT(CMD_CALC) | CMD_BIT(CMD_BENCH))
 
 typedef struct CliOpt CliOpt;
@@ -50,6 +52,12 @@ struct CliOpt {
     long long lo, hi;      /* range of a number */
     const char *choices;   /* "a|b|c" for a word from a list (message and check) */
     const char *help;      /* '\n' between lines */
+    /* What a lesson sets up in this option's place, as "a lesson sets up
+     * its own <lesson_sets>" ("prompt on its slides (prompt: lines)").
+     * Non-NULL: refused in lesson mode, where the slides would override it
+     * ('kvsim lesson' has no such row at all; 'frames --lesson' refuses it
+     * after parsing). NULL: the option applies to a lesson too. */
+    const char *lesson_sets;
 };
 
 extern const CliCommand cli_commands[];

@@ -89,7 +89,9 @@ int frames_run(const CliOptions *o, const int *ids, int L, FILE *out)
             return 2;
         }
     } else {
-        /* no keys: one frame after each token step (--steps K, default all) */
+        /* no keys: one frame after each token step (--steps K, default all;
+         * with --lesson, whose slides set gen, --gen is refused and stays
+         * CONFIG_DEFAULT_GEN, as frames --help says) */
         nkeys = o->steps >= 0 ? o->steps : o->gen;
         if (nkeys > MAX_KEYS) nkeys = MAX_KEYS;
         for (int i = 0; i < nkeys; i++) keys[i] = 'N';
