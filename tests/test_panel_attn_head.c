@@ -48,10 +48,41 @@ static void test_query_token_quoted(void **state)
     expect("我。在", NULL, "query 在, pos 2", NULL);
 }
 
+/* The All heads panel's title names the same query token the same way
+ * ("全部头 · 查询“在”，第 2 位"; it once left zh tokens bare). */
+static void expect_heads(const char *prompt, const char *lang, const char *want, const char *never)
+{
+    App *a = lang ? FX_APP("kvsim", "--prompt", prompt, "--gen", "2", "--lang", lang)
+                  : FX_APP("kvsim", "--prompt", prompt, "--gen", "2");
+    Engine *e = &a->run.eng[MODE_CACHE];
+    engine_seek(e, 0);
+    assert_true(engine_next_step(e));
+    Canvas c;
+    assert_int_equal(canvas_init(&c, 60, 14), 0);
+    panel_heads_draw(a, e, &c, (Rect){0, 0, 60, 14});
+    char *d = canvas_dump(&c);
+    canvas_free(&c);
+    fx_app_del(a);
+    if (!strstr(d, want)) fail_msg("--prompt %s%s: '%s' not in the All heads title:\n%s", prompt, lang ? " --lang zh" : "", want, d);
+    if (never && strstr(d, never))
+        fail_msg("--prompt %s%s: '%s' (the token read as a word) in the All heads title:\n%s", prompt,
+                 lang ? " --lang zh" : "", never, d);
+    free(d);
+}
+
+static void test_heads_title_quoted(void **state)
+{
+    (void)state;
+    expect_heads("我。在", "zh", "查询\u201c在\u201d，第 2 位", "查询 在");
+    expect_heads("我在。", "zh", "查询\u201c。\u201d，第 2 位", "查询 。");
+    expect_heads("ab,", NULL, "query ',', pos 2", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_token_quoted),
+        cmocka_unit_test(test_heads_title_quoted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

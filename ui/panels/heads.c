@@ -99,8 +99,10 @@ void panel_heads_draw(const App *a, const Engine *e, Canvas *c, Rect r)
     char title[128], tok[16];
     const char *name = TR(a, "All heads", "全部头");
     if (e->pos > 0)
-        snprintf(title, sizeof title, TR(a, "%s \u00b7 query %s, pos %d", "%s \u00b7 查询 %s，第 %d 位"), name,
-                 fmt_token_quoted(a, engine_fed_token(e, t - 1), tok), t - 1);
+        /* zh quotes the token as the Attention header does (查询“在”) */
+        snprintf(title, sizeof title, TR(a, "%s \u00b7 query %s, pos %d", "%s \u00b7 查询\u201c%s\u201d，第 %d 位"), name,
+                 TR(a, fmt_token_quoted(a, engine_fed_token(e, t - 1), tok), fmt_token(a, engine_fed_token(e, t - 1), tok)),
+                 t - 1);
     else
         snprintf(title, sizeof title, "%s", name);
     Rect in;
