@@ -656,6 +656,34 @@ static void test_never_outside(void **state)
     canvas_free(&c);
 }
 
+/* §6.8: a later sequence's prefill takes the shared rows from its donor
+ * layer by layer, at each layer's Q/K/V (the donor makes them there just
+ * before). Between layer 0's Q/K/V and layer 1's, layer 1 holds none of
+ * them yet: its panel must not list rows 0..s-1 (their slots are still
+ * zero), and says where they will come from. After layer 1's Q/K/V it
+ * lists all t rows, with the donor's values. */
+static void test_prefix_later_layer(void **state)
+{
+    (void)state;
+    App *a = FX_APP("kvsim", "--prompt", "abcdef", "--prompt", "abcdxy", "--prefix-cache", "--block-size", "4",
+                    "--gen", "2", "--layers", "2");
+    const Engine *b = run_seq(&a->run, 1);
+    assert_int_equal(b->shared_rows, 4);
+    a->layer = 1;
+    fx_seek_op(a, 0, OP_QKV, 0);   /* every sequence just after layer 0's Q/K/V */
+    assert_true(engine_op_done(b, OP_QKV, 0) && !engine_op_done(b, OP_QKV, 1));
+    char *d = draw(panel_kvcache_draw, a, b, 44, 12);
+    if (strstr(d, "0 a ") || strstr(d, "3 d "))
+        fail_msg("layer 1 before its Q/K/V lists shared rows it does not hold yet:\n%s", d);
+    if (!strstr(d, "shared prefix")) fail_msg("layer 1 before its Q/K/V: no word on the shared rows:\n%s", d);
+    free(d);
+    fx_seek_op(a, 0, OP_QKV, 1);
+    d = draw(panel_kvcache_draw, a, b, 44, 12);
+    if (!strstr(d, "3 d ") || !strstr(d, "5 y ")) fail_msg("layer 1 after its Q/K/V: rows 3 and 5 missing:\n%s", d);
+    free(d);
+    fx_app_del(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -673,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_cache_one_encoding),
         cmocka_unit_test(test_compare_same_encoding),
         cmocka_unit_test(test_never_outside),
+        cmocka_unit_test(test_prefix_later_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,7 +78,11 @@ static void find_rows(Ctx *x)
     const bool made = e->pos > 0 && engine_op_done(e, OP_QKV, x->layer);
     switch (e->mode) {
     case MODE_CACHE:
-        x->nrows = made ? e->t : e->cache.len;
+        /* kv_rows, not only cache.len: a prefill after shared rows (§6.8)
+         * commits their count at layer 0's Q/K/V, but a later layer gets
+         * its copy of them only at its own Q/K/V (the donor makes them
+         * there first), so until then that layer holds none */
+        x->nrows = made ? e->t : e->pos > 0 && e->kv_rows[x->layer] < e->cache.len ? e->kv_rows[x->layer] : e->cache.len;
         x->first_new = made ? e->p0 : x->nrows;
         x->kind = ROW_NEW;
         break;

@@ -117,6 +117,13 @@ void kvcache_lines_status_text(const Ctx *x, char *lg, char *sh, size_t n)
             /* worded by kvcache_lines_draw_status, once the rows' marks are known */
             lg[0] = '\0';
         }
+    } else if (e->step == 0 && e->shared_rows > e->k_lo && e->p0 == e->shared_rows) {
+        /* §6.8: the shared rows come from the donor at this layer's Q/K/V */
+        snprintf(lg, n, TR(a, "prefill: Q/K/V of layer %d takes pos %d-%d from the shared prefix, writes %d-%d",
+                           "预填充：第 %d 层的 Q/K/V 取共享前缀的第 %d-%d 位，再写入第 %d-%d 位"),
+                 L, e->k_lo, e->shared_rows - 1, e->p0, e->t - 1);
+        snprintf(sh, n, TR(a, "Q/K/V: pos %d-%d shared, %d-%d new", "Q/K/V：共享 %d-%d，新写 %d-%d"), e->k_lo,
+                 e->shared_rows - 1, e->p0, e->t - 1);
     } else if (e->step == 0) {
         snprintf(lg, n, TR(a, "prefill: Q/K/V of layer %d will write %d row%s",
                            "预填充：第 %d 层的 Q/K/V 会写入 %d 行%s"), L, e->t, TR(a, e->t == 1 ? "" : "s", ""));
