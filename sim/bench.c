@@ -297,6 +297,24 @@ static int time_ops(const Model *m, int first_token, int G, int runs, BenchResul
 }
 
 /* Time `runs` whole generations of one mode; tokens go to out_tokens. */
+/* Best read GB/s of BENCH_PAIR_WINDOWS windows of at least 64 MB, each
+ * sweeping the n floats at x over and over (bench_read_gbs' windows, on a
+ * buffer that is already there). */
+static double pair_sweep_gbs(const float *x, size_t n)
+{
+    const size_t reps = (size_t)(64e6 / (double)(n * sizeof(float))) + 1;
+    volatile float sink = 0.0f;
+    double best = 0.0;
+    for (int w = 0; w < BENCH_PAIR_WINDOWS; w++) {
+        const double t0 = bench_now();
+        for (size_t k = 0; k < reps; k++) sink = sink + kernel_read_sweep(x, n);
+        const double dt = bench_now() - t0;
+        const double gbs = dt > 0 ? (double)(n * sizeof(float)) * (double)reps / dt / 1e9 : 0.0;
+        if (gbs > best) best = gbs;
+    }
+    return best;
+}
+
 static int time_mode(const Model *m, RunMode mode, int first_token, int G, int runs, bool warmup,
                      BenchMode *bm, int *out_tokens, char *err, size_t errlen)
 {
@@ -304,7 +322,10 @@ static int time_mode(const Model *m, RunMode mode, int first_token, int G, int r
     const RunPrompt p = {&first_token, 1};
     if (run_init(&run, &m->cfg, m, RUN_MODE_BIT(mode), &p, 1, G, err, errlen)) return -1;
     const Engine *e = run_engine(&run, mode);
-    double samples[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
+    double samples[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS], pair[BENCH_MAX_RUNS];
+    /* the packed weights: (n_layers · p_layer + head) floats, what decode streams */
+    const size_t packed_n = (size_t)m->cfg.n_layers * m->p_layer + kernel_packed_floats(m->cfg.d_model, m->cfg.vocab);
+    const bool paired = mode == MODE_CACHE && m->packed && packed_n > 0;
     memset(bm, 0, sizeof *bm);
     bm->runs = runs;
     if (warmup) run_move(&run, mode, RUN_END);
@@ -313,6 +334,7 @@ static int time_mode(const Model *m, RunMode mode, int first_token, int G, int r
     const double wall0 = bench_now(), cpu0 = bench_cpu_now();
     for (int r = 0; r < runs; r++) {
         run_move(&run, mode, RUN_START);    /* rewind: untimed, keeps every buffer */
+        pair[r] = paired ? pair_sweep_gbs(m->packed, packed_n) : 0.0;
         const double c0 = bench_cpu_now(), t0 = bench_now();
         run_move(&run, mode, RUN_END);
         samples[r] = bench_now() - t0;
@@ -344,6 +366,16 @@ static int time_mode(const Model *m, RunMode mode, int first_token, int G, int r
     run_free(&run);
 
     bm->macs = counts_total(&bm->counts);
+    memcpy(bm->run_sec, samples, sizeof(double) * (size_t)runs);   /* before the medians sort them */
+    memcpy(bm->run_pair_gbs, pair, sizeof(double) * (size_t)runs);
+    if (paired) {
+        double ratio[BENCH_MAX_RUNS];
+        int n = 0;
+        for (int r = 0; r < runs; r++)
+            if (pair[r] > 0 && samples[r] > 0) ratio[n++] = (double)bm->read_bytes / samples[r] / 1e9 / pair[r];
+        bm->paired_gbs = bench_median(pair, runs);
+        bm->paired_fraction = n ? bench_median(ratio, n) : 0.0;
+    }
     bm->sec_min = bm->sec_max = samples[0];
     for (int r = 1; r < runs; r++) {
         if (samples[r] < bm->sec_min) bm->sec_min = samples[r];

@@ -65,8 +65,19 @@ typedef struct {
     double gbs_best;       /* read_bytes / sec_min / 1e9 */
     double intensity;      /* 2 * macs / read_bytes: FLOP per byte read */
     double tokens_per_s;   /* G / sec_median */
+    /* cache mode, paired with the machine's minute: before each timed run,
+     * the best of BENCH_PAIR_WINDOWS read sweeps over the model's own
+     * packed weights (the bytes a decode step streams, so no other buffer
+     * pushes them out of the caches); the median over runs of that sweep,
+     * and of each run's read GB/s divided by its own sweep. 0 otherwise. */
+    double paired_gbs;
+    double paired_fraction;
+    double run_sec[BENCH_MAX_RUNS];      /* each timed run's seconds, in run order */
+    double run_pair_gbs[BENCH_MAX_RUNS]; /* the sweep just before it (cache mode; else 0) */
     double gflops;         /* 2 * macs / sec_median / 1e9 */
 } BenchMode;
+
+enum { BENCH_PAIR_WINDOWS = 5 };
 
 typedef struct {
     BenchSpec spec;

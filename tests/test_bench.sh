@@ -86,11 +86,23 @@ for m in ("cache", "recompute"):
     assert s["read_bytes_" + m] == read, (m, s["read_bytes_" + m], read)
     gbs = read / s["seconds_" + m] / 1e9
     assert abs(s["gbs_" + m] - gbs) <= 1e-8 * gbs
-    assert abs(s["bandwidth_fraction_" + m] - gbs / s["read_bandwidth_gbs"]) <= 1e-8 * gbs
+    unpaired = "bandwidth_fraction_cache_unpaired" if m == "cache" else "bandwidth_fraction_" + m
+    assert abs(s[unpaired] - gbs / s["read_bandwidth_gbs"]) <= 1e-8 * gbs
     best = read / s["seconds_%s_min" % m] / 1e9 / s["read_bandwidth_gbs"]
     assert abs(s["bandwidth_fraction_%s_best" % m] - best) <= 1e-8 * best
     assert abs(s["compute_fraction_" + m] - s["gflops_" + m] / doc["peak_gflops"]) <= 1e-8 * s["gflops_" + m]
     assert abs(s["intensity_" + m] - 2 * s["macs_" + m] / read) <= 1e-9 * s["intensity_" + m]
+# cache's fraction is paired: each run's GB/s over the sweep just before it,
+# the median of those ratios (runs in run order; the median run is seconds_cache)
+secs, sweeps = s["runs_cache_seconds"], s["runs_cache_sweep_gbs"]
+assert len(secs) == len(sweeps) == s["runs_cache"] and all(g > 0 for g in sweeps), (secs, sweeps)
+def median(v):
+    v = sorted(v); n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+assert abs(median(secs) - s["seconds_cache"]) <= 1e-12
+ratios = [s["read_bytes_cache"] / t / 1e9 / g for t, g in zip(secs, sweeps)]
+assert abs(s["bandwidth_fraction_cache"] - median(ratios)) <= 1e-9 * median(ratios), (s["bandwidth_fraction_cache"], ratios)
+assert abs(s["read_bandwidth_paired_gbs"] - median(sweeps)) <= 1e-9 * median(sweeps)
 # the sweep buffer: the weight bytes of one decode step, from the counters
 last = tr["modes"]["cache"]["steps"][-1]
 assert s["sweep_bytes"] == last["weight_bytes_read"], (s["sweep_bytes"], last)

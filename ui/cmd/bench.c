@@ -187,6 +187,11 @@ static void table_roofline(FILE *f, const BenchResult *r, const BenchMachine *mc
                 "", mn[i], (double)m[i]->read_bytes / r->G / 1e6, m[i]->gbs, frac(m[i]->gbs, r->read_gbs),
                 frac(m[i]->gbs_best, r->read_gbs), m[i]->gflops, frac(m[i]->gflops, mc->peak_gflops),
                 m[i]->intensity);
+    /* the number the JSON's bandwidth_fraction_cache is (sim/bench.h) */
+    if (r->cache.paired_fraction > 0)
+        fprintf(f, "%-10s cache, paired with its minute: each run against a sweep of the same weights\n"
+                   "%-10s just before it (best of %d windows; median %.1f GB/s): %.2f of bw, median of runs\n",
+                "", "", BENCH_PAIR_WINDOWS, r->cache.paired_gbs, r->cache.paired_fraction);
     /* an average cache step: its bytes, MACs, the bandwidth bound and the time it took */
     const double mb = (double)r->cache.read_bytes / r->G / 1e6, macs = (double)r->cache.macs / r->G;
     const double bound_ms = r->read_gbs > 0 ? mb / r->read_gbs : NAN;
@@ -303,8 +308,29 @@ static void json_shape(FILE *f, const BenchResult *r, const BenchMachine *mc, bo
         fprintf(f, "%s\"read_bytes_%s\": %llu, \"gbs_%s\": ", i == 0 ? ", " : ",\n     ", mn[i],
                 (unsigned long long)m[i]->read_bytes, mn[i]);
         json_num(f, counters ? m[i]->gbs : NAN);
+        /* cache: each run against the sweep just before it (paired, sim/bench.h);
+         * recompute, and cache's _unpaired: the median run against the
+         * sweep after the cache runs (docs/performance.md §1) */
         fprintf(f, ", \"bandwidth_fraction_%s\": ", mn[i]);
-        json_num(f, counters ? frac(m[i]->gbs, r->read_gbs) : NAN);
+        json_num(f, !counters ? NAN : i == 0 ? (m[i]->paired_fraction > 0 ? m[i]->paired_fraction : NAN)
+                                             : frac(m[i]->gbs, r->read_gbs));
+        if (i == 0) {
+            fputs(", \"bandwidth_fraction_cache_unpaired\": ", f);
+            json_num(f, counters ? frac(m[i]->gbs, r->read_gbs) : NAN);
+            fputs(", \"read_bandwidth_paired_gbs\": ", f);
+            json_num(f, m[i]->paired_gbs > 0 ? m[i]->paired_gbs : NAN);
+            fputs(",\n     \"runs_cache_seconds\": [", f);
+            for (int k = 0; k < m[i]->runs; k++) {
+                if (k) fputs(", ", f);
+                json_num(f, m[i]->run_sec[k]);
+            }
+            fputs("], \"runs_cache_sweep_gbs\": [", f);
+            for (int k = 0; k < m[i]->runs; k++) {
+                if (k) fputs(", ", f);
+                json_num(f, m[i]->run_pair_gbs[k]);
+            }
+            fputs("]", f);
+        }
         fprintf(f, ", \"bandwidth_fraction_%s_best\": ", mn[i]);
         json_num(f, counters ? frac(m[i]->gbs_best, r->read_gbs) : NAN);
         fprintf(f, ", \"compute_fraction_%s\": ", mn[i]);
