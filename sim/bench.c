@@ -30,6 +30,23 @@ double bench_cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Best read GB/s of `windows` timed windows over the n floats at x, each
+ * window sweeping them over and over until it has read at least 64 MB. */
+static double sweep_best(const float *x, size_t n, int windows)
+{
+    const size_t reps = (size_t)(64e6 / (double)(n * sizeof(float))) + 1;
+    volatile float sink = 0.0f;
+    double best = 0.0;
+    for (int w = 0; w < windows; w++) {
+        const double t0 = bench_now();
+        for (size_t k = 0; k < reps; k++) sink = sink + kernel_read_sweep(x, n);
+        const double dt = bench_now() - t0;
+        const double gbs = dt > 0 ? (double)(n * sizeof(float)) * (double)reps / dt / 1e9 : 0.0;
+        if (gbs > best) best = gbs;
+    }
+    return best;
+}
+
 double bench_read_gbs(uint64_t bytes, int runs)
 {
     const size_t n = (size_t)((bytes + 4095) / 4096 * 4096 / sizeof(float));
@@ -37,15 +54,8 @@ double bench_read_gbs(uint64_t bytes, int runs)
     if (!buf) return -1.0;
     for (size_t i = 0; i < n; i++) buf[i] = (float)(i & 1023) * 1e-3f;
     volatile float sink = kernel_read_sweep(buf, n);   /* fault in, warm up */
-    const size_t reps = (size_t)(64e6 / (double)(n * sizeof(float))) + 1;
-    double best = 0.0;
-    for (int r = 0; r < runs; r++) {
-        const double t0 = bench_now();
-        for (size_t k = 0; k < reps; k++) sink = sink + kernel_read_sweep(buf, n);
-        const double dt = bench_now() - t0;
-        const double gbs = dt > 0 ? (double)(n * sizeof(float)) * (double)reps / dt / 1e9 : 0.0;
-        if (gbs > best) best = gbs;
-    }
+    (void)sink;
+    const double best = sweep_best(buf, n, runs);
     free(buf);
     return best;
 }
@@ -296,25 +306,9 @@ static int time_ops(const Model *m, int first_token, int G, int runs, BenchResul
     return 0;
 }
 
-/* Time `runs` whole generations of one mode; tokens go to out_tokens. */
-/* Best read GB/s of BENCH_PAIR_WINDOWS windows of at least 64 MB, each
- * sweeping the n floats at x over and over (bench_read_gbs' windows, on a
- * buffer that is already there). */
-static double pair_sweep_gbs(const float *x, size_t n)
-{
-    const size_t reps = (size_t)(64e6 / (double)(n * sizeof(float))) + 1;
-    volatile float sink = 0.0f;
-    double best = 0.0;
-    for (int w = 0; w < BENCH_PAIR_WINDOWS; w++) {
-        const double t0 = bench_now();
-        for (size_t k = 0; k < reps; k++) sink = sink + kernel_read_sweep(x, n);
-        const double dt = bench_now() - t0;
-        const double gbs = dt > 0 ? (double)(n * sizeof(float)) * (double)reps / dt / 1e9 : 0.0;
-        if (gbs > best) best = gbs;
-    }
-    return best;
-}
-
+/* Time `runs` whole generations of one mode; tokens go to out_tokens. In
+ * cache mode each run is paired with a sweep of the packed weights just
+ * before it (BenchMode.paired_*, sim/bench.h). */
 static int time_mode(const Model *m, RunMode mode, int first_token, int G, int runs, bool warmup,
                      BenchMode *bm, int *out_tokens, char *err, size_t errlen)
 {
@@ -334,7 +328,7 @@ static int time_mode(const Model *m, RunMode mode, int first_token, int G, int r
     const double wall0 = bench_now(), cpu0 = bench_cpu_now();
     for (int r = 0; r < runs; r++) {
         run_move(&run, mode, RUN_START);    /* rewind: untimed, keeps every buffer */
-        pair[r] = paired ? pair_sweep_gbs(m->packed, packed_n) : 0.0;
+        pair[r] = paired ? sweep_best(m->packed, packed_n, BENCH_PAIR_WINDOWS) : 0.0;
         const double c0 = bench_cpu_now(), t0 = bench_now();
         run_move(&run, mode, RUN_END);
         samples[r] = bench_now() - t0;

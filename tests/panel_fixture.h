@@ -53,6 +53,42 @@ static inline App *fx_app_new(int argc, const char *const *args)
     return a;
 }
 
+/* An App on the shipped trained model, as the binary builds it when no
+ * --model is given (fx_app_new's shape options run the seeded random
+ * model, whose drafts are rarely accepted). One at a time: free it with
+ * fx_trained_app_del(). */
+static ModelFile fx_trained;
+
+static inline App *fx_trained_app_new(int argc, const char *const *args)
+{
+    char *argv[16], err[256];
+    CliOptions o;
+    assert_true(argc < 16);
+    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
+    argv[argc] = NULL;
+    cli_model_free(&fx_trained);
+    assert_int_equal(cli_parse(argc, argv, &o, err, sizeof err), 0);
+    if (cli_use_model(&o, &fx_trained, err, sizeof err)) fail_msg("%s", err);
+    int ids[128];
+    const int L = cli_prepare(&o, ids, 128, err, sizeof err);
+    assert_true(L > 0);
+    App *a = calloc(1, sizeof *a);
+    assert_non_null(a);
+    assert_int_equal(app_init(a, &o, ids, L, err, sizeof err), 0);
+    return a;
+}
+
+static inline void fx_trained_app_del(App *a)
+{
+    app_free(a);
+    free(a);
+    cli_model_free(&fx_trained);
+}
+
+#define FX_TRAINED_APP(...)                                                                       \
+    fx_trained_app_new((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), \
+                       (const char *const[]){__VA_ARGS__})
+
 static inline void fx_app_del(App *a)
 {
     app_free(a);

@@ -6,9 +6,11 @@
  * Chinese characters bare. */
 #include "tests/panel_fixture.h"
 
-/* The header after the prefill of prompt (the query: its last token), on
- * a 40×14 canvas in lang (NULL: en). Returns the screen (caller frees). */
-static char *header_after_prefill(const char *prompt, const char *lang)
+typedef void (*DrawFn)(const App *, const Engine *, Canvas *, Rect);
+
+/* Panel `draw` after the prefill of prompt (the query: its last token), on
+ * a w×14 canvas in lang (NULL: en). Returns the screen (caller frees). */
+static char *draw_after_prefill(DrawFn draw, int w, const char *prompt, const char *lang)
 {
     App *a = lang ? FX_APP("kvsim", "--prompt", prompt, "--gen", "2", "--lang", lang)
                   : FX_APP("kvsim", "--prompt", prompt, "--gen", "2");
@@ -16,12 +18,17 @@ static char *header_after_prefill(const char *prompt, const char *lang)
     engine_seek(e, 0);
     assert_true(engine_next_step(e));
     Canvas c;
-    assert_int_equal(canvas_init(&c, 40, 14), 0);
-    panel_attention_draw(a, e, &c, (Rect){0, 0, 40, 14});
+    assert_int_equal(canvas_init(&c, w, 14), 0);
+    draw(a, e, &c, (Rect){0, 0, w, 14});
     char *d = canvas_dump(&c);
     canvas_free(&c);
     fx_app_del(a);
     return d;
+}
+
+static char *header_after_prefill(const char *prompt, const char *lang)
+{
+    return draw_after_prefill(panel_attention_draw, 40, prompt, lang);
 }
 
 static void expect(const char *prompt, const char *lang, const char *want, const char *never)
@@ -52,17 +59,7 @@ static void test_query_token_quoted(void **state)
  * ("全部头 · 查询“在”，第 2 位"; it once left zh tokens bare). */
 static void expect_heads(const char *prompt, const char *lang, const char *want, const char *never)
 {
-    App *a = lang ? FX_APP("kvsim", "--prompt", prompt, "--gen", "2", "--lang", lang)
-                  : FX_APP("kvsim", "--prompt", prompt, "--gen", "2");
-    Engine *e = &a->run.eng[MODE_CACHE];
-    engine_seek(e, 0);
-    assert_true(engine_next_step(e));
-    Canvas c;
-    assert_int_equal(canvas_init(&c, 60, 14), 0);
-    panel_heads_draw(a, e, &c, (Rect){0, 0, 60, 14});
-    char *d = canvas_dump(&c);
-    canvas_free(&c);
-    fx_app_del(a);
+    char *d = draw_after_prefill(panel_heads_draw, 60, prompt, lang);
     if (!strstr(d, want)) fail_msg("--prompt %s%s: '%s' not in the All heads title:\n%s", prompt, lang ? " --lang zh" : "", want, d);
     if (never && strstr(d, never))
         fail_msg("--prompt %s%s: '%s' (the token read as a word) in the All heads title:\n%s", prompt,

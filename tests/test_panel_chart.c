@@ -14,41 +14,6 @@
 #define HOLLOW_C 0x25CB   /* ○ */
 #define HOLLOW_R 0x25B3   /* △ */
 
-/* An App on the shipped trained model, as the binary builds it (the
- * audit's screens; fx_app_new's runs use the seeded random model, whose
- * drafts are rarely accepted). */
-static ModelFile trained;
-
-static App *trained_app(int argc, const char *const *args)
-{
-    char *argv[16], err[256];
-    CliOptions o;
-    assert_true(argc < 16);
-    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
-    argv[argc] = NULL;
-    cli_model_free(&trained);
-    assert_int_equal(cli_parse(argc, argv, &o, err, sizeof err), 0);
-    if (cli_use_model(&o, &trained, err, sizeof err)) fail_msg("%s", err);
-    int ids[128];
-    const int L = cli_prepare(&o, ids, 128, err, sizeof err);
-    assert_true(L > 0);
-    App *a = calloc(1, sizeof *a);
-    assert_non_null(a);
-    assert_int_equal(app_init(a, &o, ids, L, err, sizeof err), 0);
-    return a;
-}
-
-static void trained_app_del(App *a)
-{
-    app_free(a);
-    free(a);
-    cli_model_free(&trained);
-}
-
-#define TRAINED_APP(...)                                                                   \
-    trained_app((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), \
-                (const char *const[]){__VA_ARGS__})
-
 /* Cells [x0, x1) of row y as UTF-8 (static buffer): a box's border text. */
 static const char *row_text(const Canvas *c, int x0, int x1, int y)
 {
@@ -161,7 +126,7 @@ static void test_step_in_progress_is_not_measured(void **state)
 static void test_chunk_pairs_steps(void **state)
 {
     (void)state;
-    App *a = TRAINED_APP("kvsim", "--prompt", "the cat sat", "--gen", "6", "--chunk", "4");
+    App *a = FX_TRAINED_APP("kvsim", "--prompt", "the cat sat", "--gen", "6", "--chunk", "4");
     const Engine *ce = app_engine_of(a, MODE_CACHE), *re = app_engine_of(a, MODE_RECOMPUTE);
     assert_int_equal(ce->n_chunks, 3);
     /* the bars after chunk 1: recompute has not run, no ratio (not 0.00x) */
@@ -196,7 +161,7 @@ static void test_chunk_pairs_steps(void **state)
     snprintf(want, sizeof want, "recompute %s", fmt_short(counts_total(engine_step_counts(re, 0)), v));
     if (!fx_has(&c, want)) fail_msg("'%s' not in '%s'", want, fx_line(&c, 1));
     canvas_free(&c);
-    trained_app_del(a);
+    fx_trained_app_del(a);
 
     /* without --chunk the axis is plain steps */
     a = FX_APP("kvsim");
@@ -216,7 +181,7 @@ static void test_chunk_pairs_steps(void **state)
 static void test_speculate_pairs_steps(void **state)
 {
     (void)state;
-    App *a = TRAINED_APP("kvsim", "--prompt", "the cat sat on the mat. the cat sat", "--gen", "10", "--speculate", "4");
+    App *a = FX_TRAINED_APP("kvsim", "--prompt", "the cat sat on the mat. the cat sat", "--gen", "10", "--speculate", "4");
     const Engine *ce = app_engine_of(a, MODE_CACHE), *re = app_engine_of(a, MODE_RECOMPUTE);
     const int n = ce->n_steps;
     assert_true(n < re->n_steps);
@@ -252,7 +217,7 @@ static void test_speculate_pairs_steps(void **state)
         for (int j = j0; j < j1; j++) sum += counts_total(engine_step_counts(re, j));
     }
     assert_int_equal(sum, counts_total(&re->cum));
-    trained_app_del(a);
+    fx_trained_app_del(a);
 }
 
 /* Finding 7: after two chunks the Operations status line said "nothing run
@@ -261,7 +226,7 @@ static void test_speculate_pairs_steps(void **state)
 static void test_ops_status_after_chunks(void **state)
 {
     (void)state;
-    App *a = TRAINED_APP("kvsim", "--prompt", "the cat sat", "--gen", "6", "--chunk", "4");
+    App *a = FX_TRAINED_APP("kvsim", "--prompt", "the cat sat", "--gen", "6", "--chunk", "4");
     cache_to_step_end(a, 1);
     Canvas c;
     fx_draw(panel_ops_draw, a, &c, 74, 14);
@@ -272,7 +237,7 @@ static void test_ops_status_after_chunks(void **state)
     fx_draw(panel_ops_draw, a, &c, 74, 14);
     assert_true(fx_has(&c, "nothing run yet"));
     canvas_free(&c);
-    trained_app_del(a);
+    fx_trained_app_del(a);
 }
 
 /* Finding 11: at 120x40 and 200x60 the plots' top line has no room to say

@@ -8,25 +8,6 @@
 
 #include "sim/run.h"
 
-/* An App on the shipped trained model, as the binary builds it: the
- * seeded random model emits tokens the prompt lookup rarely drafts from. */
-static ModelFile trained;
-
-static App *trained_app(int argc, char **argv)
-{
-    char err[256];
-    CliOptions o;
-    assert_int_equal(cli_parse(argc, argv, &o, err, sizeof err), 0);
-    if (cli_use_model(&o, &trained, err, sizeof err)) fail_msg("%s", err);
-    int ids[128];
-    const int L = cli_prepare(&o, ids, 128, err, sizeof err);
-    assert_true(L > 0);
-    App *a = calloc(1, sizeof *a);
-    assert_non_null(a);
-    assert_int_equal(app_init(a, &o, ids, L, err, sizeof err), 0);
-    return a;
-}
-
 #define WHOLE "O(i\u00b7d\u00b2 + i\u00b2\u00b7d)"
 #define ONE "O(d\u00b2 + i\u00b7d)"
 #define BLOCK "O(n\u00b7d\u00b2 + n\u00b7t\u00b7d)"
@@ -111,8 +92,7 @@ static void test_cost_chunk_steps(void **state)
 static void test_cost_verify_steps(void **state)
 {
     (void)state;
-    char *argv[] = {"kvsim", "--prompt", "abcabcab", "--gen", "6", "--speculate", "3", NULL};
-    App *a = trained_app(7, argv);
+    App *a = FX_TRAINED_APP("kvsim", "--prompt", "abcabcab", "--gen", "6", "--speculate", "3");
     const Engine *e = app_engine_of(a, MODE_CACHE);
     int verified = 0;
     for (int k = 0; k < e->n_steps; k++) {
@@ -133,9 +113,7 @@ static void test_cost_verify_steps(void **state)
         canvas_free(&c);
     }
     assert_true(verified > 0);   /* the run has a verify step to label */
-    app_free(a);
-    free(a);
-    cli_model_free(&trained);
+    fx_trained_app_del(a);
 }
 
 int main(void)
