@@ -20,6 +20,7 @@
 #include "lessons/weights.h"
 #include "lessons/glossary.h"
 #include "lessons/lesson.h"
+#include "tests/lesson_handout.h"
 #include "sim/run.h"
 #include "sim/tokenizer.h"
 #include "ui/app.h"
@@ -328,23 +329,6 @@ static void test_shipped_lessons(void **state)
     free(zh);
 }
 
-/* The handout of lesson `n` in lang as one string (caller frees). */
-static char *handout(const char *lang, int n)
-{
-    char err[512], path[1400];
-    setenv("KVSIM_LESSON_DIR", "lessons", 1);
-    assert_int_equal(catalog_find(lang, n, path, sizeof path, err, sizeof err), 0);
-    Lesson l;
-    assert_int_equal(lesson_load(path, &l, err, sizeof err), 0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    if (lesson_print(&l, f, err, sizeof err)) fail_msg("%s", err);
-    fclose(f);
-    lesson_free(&l);
-    return buf;
-}
 
 static void expect_in(const char *text, const char *what)
 {

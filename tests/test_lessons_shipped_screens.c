@@ -34,6 +34,7 @@
 
 #include "lessons/catalog.h"
 #include "lessons/lesson.h"
+#include "tests/lesson_handout.h"
 #include "sim/ops.h"
 #include "sim/run.h"
 #include "sim/tokenizer.h"
@@ -262,23 +263,6 @@ static void grouped(char *buf, size_t cap, long n)
     buf[o] = '\0';
 }
 
-/* The handout (`kvsim lesson N --print`) of lesson n in lang (caller frees). */
-static char *handout(const char *lang, int n)
-{
-    char err[512], path[1400];
-    setenv("KVSIM_LESSON_DIR", "lessons", 1);
-    assert_int_equal(catalog_find(lang, n, path, sizeof path, err, sizeof err), 0);
-    Lesson l;
-    if (lesson_load(path, &l, err, sizeof err)) fail_msg("%s", err);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    if (lesson_print(&l, f, err, sizeof err)) fail_msg("%s", err);
-    fclose(f);
-    lesson_free(&l);
-    return buf;
-}
 
 /* Lesson 1 slide 2: the trained model's LayerNorm has a learned gain and
  * shift, so LN1's output is not simply "mean 0 and variance 1"; the

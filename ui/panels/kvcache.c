@@ -82,7 +82,9 @@ static void find_rows(Ctx *x)
          * commits their count at layer 0's Q/K/V, but a later layer gets
          * its copy of them only at its own Q/K/V (the donor makes them
          * there first), so until then that layer holds none */
-        x->nrows = made ? e->t : e->pos > 0 && e->kv_rows[x->layer] < e->cache.len ? e->kv_rows[x->layer] : e->cache.len;
+        x->nrows = e->cache.len;
+        if (made) x->nrows = e->t;
+        else if (e->pos > 0 && e->kv_rows[x->layer] < x->nrows) x->nrows = e->kv_rows[x->layer];
         x->first_new = made ? e->p0 : x->nrows;
         x->kind = ROW_NEW;
         break;
